@@ -121,3 +121,4 @@ impl<T: BlockDevice + ?Sized> BlockDevice for alloc::boxed::Box<T> {
         (**self).flush()
     }
 }
+pub mod stream;
