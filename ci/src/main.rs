@@ -1,1 +1,148 @@
-fn main() {}
+//! `cargo xtask`: the host runner. Builds the kernel and its inputs, boots
+//! QEMU, runs the host and boot test suites, benchmarks, and builds disks.
+//! Setup (QEMU, mono, dosfstools, the Rust target) happens on first use.
+
+mod artifacts;
+mod bench;
+mod boot_tests;
+mod qemu;
+mod setup;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  run [--driver native|managed|auto] [--disk PATH] [--legacy] [--gdb]
+      [--timeout SECS] [-- KERNEL ARGS...]
+                  build the kernel, boot it under QEMU, stream the serial
+                  console; exit status is the kernel's verdict
+  test [--host-only | --qemu-only]
+                  host tests of every crate, then QEMU boot tests
+  bench boot      QEMU start -> first serial line, and -> verdict
+  build           build the kernel only
+  setup           install missing system packages and the Rust target
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => cmd_run(&args[1..]),
+        Some("test") => cmd_test(&args[1..]),
+        Some("bench") => bench::main(&args[1..]),
+        Some("build") => setup::ensure().and_then(|_| artifacts::build_kernel()).map(|p| {
+            println!("{}", p.display());
+        }),
+        Some("setup") => setup::ensure(),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command '{other}'\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn cmd_run(args: &[String]) -> Result<(), String> {
+    let mut driver = "auto".to_string();
+    let mut disk: Option<std::path::PathBuf> = None;
+    let mut legacy = false;
+    let mut gdb = false;
+    let mut timeout: Option<u64> = None;
+    let mut kernel_args: Vec<String> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--driver" => driver = value(&mut it, a)?,
+            "--disk" => disk = Some(value(&mut it, a)?.into()),
+            "--legacy" => legacy = true,
+            "--gdb" => gdb = true,
+            "--timeout" => {
+                let v = value(&mut it, a)?;
+                timeout = Some(v.parse().map_err(|_| format!("--timeout: '{v}' is not seconds"))?)
+            }
+            "--" => {
+                kernel_args.extend(it.by_ref().cloned());
+            }
+            other => return Err(format!("run: unknown option '{other}'\n{USAGE}")),
+        }
+    }
+    if !["native", "managed", "auto"].contains(&driver.as_str()) {
+        return Err(format!("--driver must be native, managed or auto, not '{driver}'"));
+    }
+    setup::ensure()?;
+    let kernel = artifacts::build_kernel()?;
+    let disks = match disk {
+        Some(path) => vec![qemu::Disk {
+            path,
+            transport: if legacy { qemu::Transport::Legacy } else { qemu::Transport::Modern },
+            read_only: false,
+        }],
+        None => Vec::new(),
+    };
+    let mut cmdline = vec![format!("driver={driver}")];
+    cmdline.extend(kernel_args);
+    let interactive = cmdline.iter().any(|a| a == "run=shell");
+    // Every boot has a timeout; an interactive shell gets an hour.
+    let secs = timeout.unwrap_or(if interactive || gdb { 3600 } else { 120 });
+    let boot = qemu::Boot {
+        kernel,
+        cmdline: cmdline.join(" "),
+        initrd: None,
+        disks,
+        timeout: Duration::from_secs(secs),
+        gdb,
+        stream: true,
+        interactive,
+    };
+    let r = qemu::run(&boot)?;
+    if r.passed() {
+        Ok(())
+    } else {
+        Err(format!("kernel run failed: {} (command: {})", r.outcome.describe(), r.command_line))
+    }
+}
+
+fn cmd_test(args: &[String]) -> Result<(), String> {
+    let (mut host, mut qemu) = (true, true);
+    for a in args {
+        match a.as_str() {
+            "--host-only" => qemu = false,
+            "--qemu-only" => host = false,
+            other => return Err(format!("test: unknown option '{other}'")),
+        }
+    }
+    setup::ensure()?;
+    let mut failures = Vec::new();
+    if host {
+        println!("== host tests");
+        if let Err(e) = artifacts::host_tests(&[]) {
+            failures.push(e);
+        }
+    }
+    if qemu {
+        println!("== QEMU boot tests");
+        let kernel = artifacts::build_kernel()?;
+        let failed = boot_tests::run_cases(&kernel, &boot_tests::basic_cases(), &[]);
+        if failed > 0 {
+            failures.push(format!("{failed} QEMU boot test(s) failed"));
+        }
+    }
+    if failures.is_empty() {
+        println!("== all tests passed");
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+fn value(it: &mut std::slice::Iter<'_, String>, flag: &str) -> Result<String, String> {
+    it.next().cloned().ok_or_else(|| format!("{flag} needs a value"))
+}

@@ -1,0 +1,67 @@
+//! Builds what a boot needs: the kernel ELF, the default disk image, and (when
+//! the managed toolchain is in) the managed assemblies.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("ci/ lives inside the workspace")
+        .to_path_buf()
+}
+
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => {
+            let d = PathBuf::from(d);
+            if d.is_absolute() {
+                d
+            } else {
+                workspace_root().join(d)
+            }
+        }
+        None => workspace_root().join("target"),
+    }
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.current_dir(workspace_root());
+    c
+}
+
+/// `cargo build` of the kernel (release) for x86_64-unknown-none.
+pub fn build_kernel() -> Result<PathBuf, String> {
+    let status = cargo()
+        .args(["build", "--quiet", "-p", "kernel", "--target", "x86_64-unknown-none", "--release"])
+        .status()
+        .map_err(|e| format!("cargo: {e}"))?;
+    if !status.success() {
+        return Err("kernel build failed".into());
+    }
+    let elf = target_dir().join("x86_64-unknown-none/release/kernel");
+    if elf.is_file() {
+        Ok(elf)
+    } else {
+        Err(format!("kernel built but {} is missing", elf.display()))
+    }
+}
+
+/// Runs the host test suite of every host-testable crate.
+pub fn host_tests(extra: &[String]) -> Result<(), String> {
+    let status = cargo()
+        .args(["test", "--workspace", "--exclude", "kernel", "--all-features"])
+        .args(extra)
+        .status()
+        .map_err(|e| format!("cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("host tests failed".into())
+    }
+}
+
+pub fn disks_dir() -> PathBuf {
+    target_dir().join("disks")
+}

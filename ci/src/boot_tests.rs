@@ -1,0 +1,143 @@
+//! QEMU boot tests: what only a real boot can show. Each case boots the kernel
+//! with a timeout and checks the verdict and the serial console; a failure
+//! prints the QEMU command line and the serial tail.
+
+use crate::qemu::{self, Boot, Outcome, RunResult};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// What a boot case expects.
+pub enum Expect {
+    /// Exit 33 with `kernel: verdict PASS`, and these serial substrings.
+    Pass(&'static [&'static str]),
+    /// Exit 35 (kernel-reported failure), and these serial substrings.
+    Fail(&'static [&'static str]),
+    /// The kernel hangs: our timeout must kill it and call it a failure.
+    Hang,
+}
+
+pub struct Case {
+    pub name: &'static str,
+    pub cmdline: &'static str,
+    pub timeout: Duration,
+    pub expect: Expect,
+}
+
+pub fn basic_cases() -> Vec<Case> {
+    let t = Duration::from_secs(30);
+    vec![
+        Case {
+            name: "hello",
+            cmdline: "run=hello",
+            timeout: t,
+            expect: Expect::Pass(&["kernel: booting", "run=hello", "memory map"]),
+        },
+        Case {
+            name: "null-deref",
+            cmdline: "run=fault-null",
+            timeout: t,
+            expect: Expect::Fail(&[
+                "!!! EXCEPTION 0x0E #PF Page Fault",
+                "CR2: 0x0000000000000000",
+                "RIP: 0x",
+                "backtrace:",
+                "kernel: verdict FAIL",
+            ]),
+        },
+        Case {
+            name: "invalid-opcode",
+            cmdline: "run=fault-ud",
+            timeout: t,
+            expect: Expect::Fail(&["!!! EXCEPTION 0x06 #UD", "kernel: verdict FAIL"]),
+        },
+        Case {
+            name: "panic",
+            cmdline: "run=fault-panic",
+            timeout: t,
+            expect: Expect::Fail(&["panicked at", "deliberate panic", "kernel: verdict FAIL"]),
+        },
+        Case {
+            name: "unknown-cmdline-key",
+            cmdline: "run=hello drvier=native",
+            timeout: t,
+            expect: Expect::Fail(&["unknown key 'drvier'", "kernel: verdict FAIL"]),
+        },
+        Case {
+            name: "bad-driver-value",
+            cmdline: "driver=fastest",
+            timeout: t,
+            expect: Expect::Fail(&["kernel: verdict FAIL"]),
+        },
+        Case {
+            name: "hang-is-killed",
+            cmdline: "run=fault-hang",
+            timeout: Duration::from_secs(8),
+            expect: Expect::Hang,
+        },
+    ]
+}
+
+/// Checks one finished boot against its expectation.
+pub fn check(expect: &Expect, r: &RunResult) -> Result<(), String> {
+    let missing = |wanted: &[&str]| -> Option<String> {
+        wanted
+            .iter()
+            .find(|w| !r.serial.contains(**w))
+            .map(|w| format!("serial console lacks {w:?}"))
+    };
+    match expect {
+        Expect::Pass(wanted) => {
+            if !r.passed() {
+                return Err(r.failure_report("expected the kernel to pass"));
+            }
+            if let Some(m) = missing(wanted) {
+                return Err(r.failure_report(&m));
+            }
+        }
+        Expect::Fail(wanted) => {
+            if r.outcome != Outcome::Fail {
+                return Err(r.failure_report("expected a kernel-reported failure (exit 35)"));
+            }
+            if r.passed() {
+                return Err(r.failure_report("a failing run must never read as success"));
+            }
+            if let Some(m) = missing(wanted) {
+                return Err(r.failure_report(&m));
+            }
+        }
+        Expect::Hang => {
+            if r.outcome != Outcome::TimedOut || r.passed() {
+                return Err(r.failure_report("expected the hang to be killed by the timeout"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs cases in order; returns how many failed.
+pub fn run_cases(kernel: &Path, cases: &[Case], disks: &[qemu::Disk]) -> usize {
+    let mut failed = 0;
+    for case in cases {
+        let started = Instant::now();
+        let boot = Boot {
+            kernel: kernel.to_path_buf(),
+            cmdline: case.cmdline.to_string(),
+            initrd: None,
+            disks: disks.to_vec(),
+            timeout: case.timeout,
+            gdb: false,
+            stream: false,
+            interactive: false,
+        };
+        let verdict = qemu::run(&boot).and_then(|r| check(&case.expect, &r));
+        let secs = started.elapsed().as_secs_f64();
+        match verdict {
+            Ok(()) => println!("qemu test {:<28} ok ({secs:.1} s)", case.name),
+            Err(e) => {
+                failed += 1;
+                println!("qemu test {:<28} FAILED ({secs:.1} s)\n{e}", case.name);
+            }
+        }
+    }
+    failed
+}

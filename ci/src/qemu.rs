@@ -1,0 +1,244 @@
+//! Boots the kernel under QEMU (TCG) with a hard timeout, streams or captures
+//! the serial console, and turns QEMU's exit status into a verdict.
+//!
+//! Exit protocol (agreed with `kernel/`): the kernel writes 0x10 (pass) or
+//! 0x11 (fail) to `isa-debug-exit` at port 0xf4; QEMU then exits with
+//! `(v << 1) | 1`, i.e. 33 or 35. A triple fault with `-no-reboot` exits 0,
+//! and a hang is killed by the timeout: neither can ever read as success.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const EXIT_PASS: i32 = 33;
+pub const EXIT_FAIL: i32 = 35;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Modern,
+    Legacy,
+}
+
+#[derive(Clone, Debug)]
+pub struct Disk {
+    pub path: PathBuf,
+    pub transport: Transport,
+    pub read_only: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Boot {
+    pub kernel: PathBuf,
+    pub cmdline: String,
+    pub initrd: Option<PathBuf>,
+    pub disks: Vec<Disk>,
+    pub timeout: Duration,
+    pub gdb: bool,
+    /// Echo the serial console to our stdout as it arrives.
+    pub stream: bool,
+    /// Hand our stdin to the serial console (interactive shell).
+    pub interactive: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    /// The kernel reported failure through isa-debug-exit.
+    Fail,
+    /// QEMU exited 0: a triple fault / reset under `-no-reboot`.
+    TripleFault,
+    TimedOut,
+    /// Any other QEMU exit status (QEMU itself failed).
+    Qemu(Option<i32>),
+}
+
+impl Outcome {
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Pass => "pass".into(),
+            Outcome::Fail => "kernel reported failure".into(),
+            Outcome::TripleFault => "QEMU exited 0 (triple fault or reset)".into(),
+            Outcome::TimedOut => "timed out (killed)".into(),
+            Outcome::Qemu(code) => format!("QEMU failed (exit status {code:?})"),
+        }
+    }
+}
+
+pub struct RunResult {
+    pub outcome: Outcome,
+    pub serial: String,
+    pub command_line: String,
+    pub elapsed: Duration,
+    /// Time from spawning QEMU to the first byte on the serial console.
+    pub first_byte: Option<Duration>,
+}
+
+impl RunResult {
+    /// Pass only if QEMU said so *and* the kernel printed its verdict line.
+    pub fn passed(&self) -> bool {
+        self.outcome == Outcome::Pass && self.serial.contains("kernel: verdict PASS")
+    }
+
+    /// The last `n` lines of the serial console.
+    pub fn tail(&self, n: usize) -> String {
+        let lines: Vec<&str> = self.serial.lines().collect();
+        let from = lines.len().saturating_sub(n);
+        lines[from..].join("\n")
+    }
+
+    /// The report printed when a boot did not go as expected.
+    pub fn failure_report(&self, why: &str) -> String {
+        format!(
+            "{why}\n  outcome: {}\n  command: {}\n  serial tail:\n{}",
+            self.outcome.describe(),
+            self.command_line,
+            indent(&self.tail(40), "    | ")
+        )
+    }
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines().map(|l| format!("{prefix}{l}")).collect::<Vec<_>>().join("\n")
+}
+
+pub fn qemu_args(boot: &Boot) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "-machine", "q35", "-m", "512M", "-cpu", "max", "-display", "none", "-vga", "none",
+        "-nic", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot", "-device",
+        "isa-debug-exit,iobase=0xf4,iosize=0x04",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.push("-kernel".into());
+    a.push(boot.kernel.display().to_string());
+    a.push("-append".into());
+    a.push(boot.cmdline.clone());
+    if let Some(initrd) = &boot.initrd {
+        a.push("-initrd".into());
+        a.push(initrd.display().to_string());
+    }
+    for (i, d) in boot.disks.iter().enumerate() {
+        let ro = if d.read_only { ",readonly=on" } else { "" };
+        a.push("-drive".into());
+        a.push(format!("file={},if=none,id=d{i},format=raw{ro}", d.path.display()));
+        let t = match d.transport {
+            Transport::Modern => "disable-legacy=on,disable-modern=off",
+            Transport::Legacy => "disable-legacy=off,disable-modern=on",
+        };
+        a.push("-device".into());
+        a.push(format!("virtio-blk-pci,drive=d{i},{t}"));
+    }
+    if boot.gdb {
+        a.extend(["-s".to_string(), "-S".to_string()]);
+    }
+    a
+}
+
+fn shell_quote(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_=.,/:".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+pub fn run(boot: &Boot) -> Result<RunResult, String> {
+    check_file(&boot.kernel)?;
+    for d in &boot.disks {
+        check_file(&d.path)?;
+    }
+    let args = qemu_args(boot);
+    let command_line = std::iter::once("qemu-system-x86_64".to_string())
+        .chain(args.iter().map(|a| shell_quote(a)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if boot.gdb {
+        eprintln!("xtask: QEMU waits for GDB on localhost:1234 (target remote :1234)");
+    }
+    let start = Instant::now();
+    let mut child = Command::new("qemu-system-x86_64")
+        .args(&args)
+        .stdin(if boot.interactive { Stdio::inherit() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start qemu-system-x86_64: {e}"))?;
+
+    let serial = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let first_byte = Arc::new(Mutex::new(None::<Duration>));
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let reader = {
+        let serial = Arc::clone(&serial);
+        let first_byte = Arc::clone(&first_byte);
+        let stream = boot.stream;
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                match stdout.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        let mut fb = first_byte.lock().unwrap();
+                        if fb.is_none() {
+                            *fb = Some(start.elapsed());
+                        }
+                        drop(fb);
+                        serial.lock().unwrap().extend_from_slice(&buf[..n]);
+                        if stream {
+                            let mut out = std::io::stdout().lock();
+                            let _ = out.write_all(&buf[..n]);
+                            let _ = out.flush();
+                        }
+                    }
+                }
+            }
+        })
+    };
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| format!("waiting for qemu: {e}"))? {
+            break Some(status);
+        }
+        if start.elapsed() >= boot.timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = start.elapsed();
+    let _ = reader.join();
+    let qemu_stderr = err_reader.join().unwrap_or_default();
+    let mut serial = String::from_utf8_lossy(&serial.lock().unwrap()).into_owned();
+    if !qemu_stderr.trim().is_empty() {
+        serial.push_str("\n[qemu stderr] ");
+        serial.push_str(qemu_stderr.trim());
+    }
+    let outcome = match status {
+        None => Outcome::TimedOut,
+        Some(s) => match s.code() {
+            Some(EXIT_PASS) => Outcome::Pass,
+            Some(EXIT_FAIL) => Outcome::Fail,
+            Some(0) => Outcome::TripleFault,
+            other => Outcome::Qemu(other),
+        },
+    };
+    let first_byte = *first_byte.lock().unwrap();
+    Ok(RunResult { outcome, serial, command_line, elapsed, first_byte })
+}
+
+fn check_file(p: &Path) -> Result<(), String> {
+    if p.is_file() {
+        Ok(())
+    } else {
+        Err(format!("{}: no such file", p.display()))
+    }
+}
