@@ -1,1 +1,1066 @@
-//! Cached embedded-io stream over a `BlockDevice` (owned by the disks/fs work; placeholder).
+//! A cached byte stream over any [`BlockDevice`]: embedded-io 0.7 `Read + Write +
+//! Seek` with a small set-associative write-back cache of whole blocks.
+//!
+//! File systems (fatfs/lamfat in particular) issue many small, unaligned reads and
+//! writes: a 4-byte FAT entry, a 32-byte directory entry, a 512-byte cluster. The
+//! stream turns them into whole-block device requests:
+//!
+//! - partial blocks go through the cache (read-modify-write on a miss);
+//! - whole-block writes shorter than [`CacheConfig::bypass_blocks`] land in the cache
+//!   dirty without reading the device first;
+//! - runs of at least `bypass_blocks` whole, aligned blocks bypass the cache and go
+//!   straight between the device and the caller's buffer (one multi-block request, no
+//!   bounce copy), while the cache stays coherent: dirty cached blocks overlay what a
+//!   bypass read returns, and a bypass write refreshes the cached copies it covers;
+//! - a cache miss that continues the previous access reads ahead
+//!   [`CacheConfig::readahead_blocks`] blocks in one request, so sequential small reads
+//!   (fatfs reads one cluster at a time) cost one device request per read-ahead window.
+//!
+//! Dirty blocks reach the device on eviction or on [`BlockStream::flush`] (which also
+//! flushes the device). Dropping a stream with dirty blocks discards them: call
+//! `flush()` or [`BlockStream::into_inner`] first. A failed device request is
+//! reported as [`StreamError::Device`] carrying the [`BlockError`]; a dirty block
+//! whose write-back failed stays dirty in the cache, so nothing is lost silently.
+#![forbid(unsafe_code)]
+
+use alloc::boxed::Box;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+
+use embedded_io::{ErrorKind, ErrorType, Read, Seek, SeekFrom, Write};
+
+use super::{BlockDevice, BlockError, Lba};
+
+/// Errors of the stream. Device failures keep the device's [`BlockError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// The device failed a request.
+    Device(BlockError),
+    /// A seek to a negative position or past `u64::MAX`.
+    InvalidSeek,
+    /// A write starting at or beyond the end of the device.
+    EndOfDevice,
+    /// The device reports a block size of 0, not a power of two, or above 64 KiB.
+    BadBlockSize(usize),
+    /// The cache configuration has a zero field.
+    BadConfig,
+}
+
+impl StreamError {
+    /// The device error behind this error, if it came from the device.
+    pub const fn block_error(&self) -> Option<BlockError> {
+        match self {
+            StreamError::Device(e) => Some(*e),
+            _ => None,
+        }
+    }
+}
+
+impl From<BlockError> for StreamError {
+    fn from(e: BlockError) -> Self {
+        StreamError::Device(e)
+    }
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamError::Device(e) => write!(f, "block device error: {e}"),
+            StreamError::InvalidSeek => f.write_str("seek to a negative or overflowing position"),
+            StreamError::EndOfDevice => f.write_str("write beyond the end of the device"),
+            StreamError::BadBlockSize(n) => write!(f, "unsupported device block size {n}"),
+            StreamError::BadConfig => f.write_str("cache configuration has a zero field"),
+        }
+    }
+}
+
+impl core::error::Error for StreamError {}
+
+impl embedded_io::Error for StreamError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            StreamError::Device(BlockError::ReadOnly) => ErrorKind::PermissionDenied,
+            StreamError::Device(BlockError::Timeout) => ErrorKind::TimedOut,
+            StreamError::Device(BlockError::Unsupported) => ErrorKind::Unsupported,
+            StreamError::Device(BlockError::NoMemory) => ErrorKind::OutOfMemory,
+            StreamError::Device(BlockError::OutOfRange | BlockError::BadBuffer) => {
+                ErrorKind::InvalidInput
+            }
+            StreamError::Device(_) => ErrorKind::Other,
+            StreamError::InvalidSeek | StreamError::BadConfig | StreamError::BadBlockSize(_) => {
+                ErrorKind::InvalidInput
+            }
+            StreamError::EndOfDevice => ErrorKind::WriteZero,
+        }
+    }
+}
+
+/// Shape of the cache. Capacity is `sets * ways` blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Number of sets; block `lba` lives in set `lba % sets`.
+    pub sets: usize,
+    /// Blocks per set (associativity); replacement within a set is LRU.
+    pub ways: usize,
+    /// Blocks fetched by one read-ahead on a sequential cache miss (1 disables it).
+    pub readahead_blocks: usize,
+    /// Runs of at least this many whole aligned blocks bypass the cache.
+    pub bypass_blocks: usize,
+}
+
+impl Default for CacheConfig {
+    /// 256 blocks (128 KiB of 512-byte blocks), 4-way, 32-block read-ahead, bypass
+    /// from 8 blocks (4 KiB) up.
+    fn default() -> Self {
+        CacheConfig {
+            sets: 64,
+            ways: 4,
+            readahead_blocks: 32,
+            bypass_blocks: 8,
+        }
+    }
+}
+
+/// Counters for benchmarks and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Block lookups served from the cache.
+    pub hits: u64,
+    /// Block lookups that had to read the device.
+    pub misses: u64,
+    /// `read_blocks` calls issued to the device.
+    pub device_reads: u64,
+    /// `write_blocks` calls issued to the device.
+    pub device_writes: u64,
+    /// Bytes moved by bypass (uncached) requests.
+    pub bypass_bytes: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    lba: u64,
+    valid: bool,
+    dirty: bool,
+    /// LRU stamp: larger is more recent.
+    used: u64,
+}
+
+const EMPTY_SLOT: Slot = Slot {
+    lba: 0,
+    valid: false,
+    dirty: false,
+    used: 0,
+};
+
+/// A failed [`BlockStream::into_inner`]: the stream, dirty blocks intact, and why.
+pub struct IntoInnerError<D: BlockDevice> {
+    /// The stream, to retry or inspect.
+    pub stream: Box<BlockStream<D>>,
+    /// The error of the final flush.
+    pub error: StreamError,
+}
+
+impl<D: BlockDevice> fmt::Debug for IntoInnerError<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoInnerError")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The cached `Read + Write + Seek` stream over a block device.
+pub struct BlockStream<D: BlockDevice> {
+    dev: D,
+    cfg: CacheConfig,
+    bs: usize,
+    /// Device size in bytes.
+    size: u64,
+    pos: u64,
+    slots: Vec<Slot>,
+    /// `slots.len() * bs` bytes; slot `i` owns `data[i*bs..(i+1)*bs]`.
+    data: Vec<u8>,
+    /// Scratch space for read-ahead.
+    scratch: Vec<u8>,
+    clock: u64,
+    /// Block just after the last one read through the cache (sequential detection).
+    next_seq: u64,
+    stats: CacheStats,
+}
+
+impl<D: BlockDevice> BlockStream<D> {
+    /// A stream with the default cache shape.
+    pub fn new(dev: D) -> Result<Self, StreamError> {
+        Self::with_config(dev, CacheConfig::default())
+    }
+
+    /// A stream with an explicit cache shape.
+    pub fn with_config(dev: D, cfg: CacheConfig) -> Result<Self, StreamError> {
+        let bs = dev.block_size();
+        if bs == 0 || !bs.is_power_of_two() || bs > 65536 {
+            return Err(StreamError::BadBlockSize(bs));
+        }
+        if cfg.sets == 0 || cfg.ways == 0 || cfg.readahead_blocks == 0 || cfg.bypass_blocks == 0 {
+            return Err(StreamError::BadConfig);
+        }
+        let n = cfg
+            .sets
+            .checked_mul(cfg.ways)
+            .ok_or(StreamError::BadConfig)?;
+        let size = dev
+            .block_count()
+            .checked_mul(bs as u64)
+            .ok_or(StreamError::BadBlockSize(bs))?;
+        // Read-ahead may never exceed a set's worth of distinct sets at once.
+        let readahead = cfg.readahead_blocks.min(cfg.sets);
+        let cfg = CacheConfig {
+            readahead_blocks: readahead,
+            ..cfg
+        };
+        Ok(BlockStream {
+            dev,
+            cfg,
+            bs,
+            size,
+            pos: 0,
+            slots: vec![EMPTY_SLOT; n],
+            data: vec![0; n * bs],
+            scratch: vec![0; readahead * bs],
+            clock: 0,
+            next_seq: u64::MAX,
+            stats: CacheStats::default(),
+        })
+    }
+
+    /// The device's block size in bytes.
+    pub fn block_size(&self) -> usize {
+        self.bs
+    }
+
+    /// The device's size in bytes.
+    pub fn len(&self) -> u64 {
+        self.size
+    }
+
+    /// Whether the device has no blocks.
+    pub fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
+    /// The current position.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// The cache shape in effect (read-ahead is capped at the number of sets).
+    pub fn config(&self) -> CacheConfig {
+        self.cfg
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> CacheStats {
+        self.stats
+    }
+
+    /// Number of blocks in the cache not yet written to the device.
+    pub fn dirty_blocks(&self) -> usize {
+        self.slots.iter().filter(|s| s.valid && s.dirty).count()
+    }
+
+    /// The device, for queries. Writing through it behind the stream's back makes
+    /// the cache stale; call [`BlockStream::invalidate`] afterwards.
+    pub fn device(&self) -> &D {
+        &self.dev
+    }
+
+    /// Mutable access to the device; see [`BlockStream::device`].
+    pub fn device_mut(&mut self) -> &mut D {
+        &mut self.dev
+    }
+
+    /// Writes back dirty blocks, then drops every cached block.
+    pub fn invalidate(&mut self) -> Result<(), StreamError> {
+        self.write_back_all()?;
+        self.slots.fill(EMPTY_SLOT);
+        self.next_seq = u64::MAX;
+        Ok(())
+    }
+
+    /// Flushes everything and returns the device. On failure the stream comes back
+    /// with the error, its dirty blocks still cached.
+    pub fn into_inner(mut self) -> Result<D, IntoInnerError<D>> {
+        match self.flush_all() {
+            Ok(()) => Ok(self.dev),
+            Err(error) => Err(IntoInnerError {
+                stream: Box::new(self),
+                error,
+            }),
+        }
+    }
+
+    /// Writes back every dirty block (in block order, contiguous runs as one
+    /// request) and flushes the device.
+    pub fn flush_all(&mut self) -> Result<(), StreamError> {
+        self.write_back_all()?;
+        if !self.dev.is_read_only() {
+            self.dev.flush()?;
+        }
+        Ok(())
+    }
+
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
+
+    fn set_range(&self, lba: u64) -> core::ops::Range<usize> {
+        let set = (lba % self.cfg.sets as u64) as usize;
+        set * self.cfg.ways..(set + 1) * self.cfg.ways
+    }
+
+    fn find(&self, lba: u64) -> Option<usize> {
+        self.set_range(lba)
+            .find(|&i| self.slots[i].valid && self.slots[i].lba == lba)
+    }
+
+    fn slot_data(&self, i: usize) -> &[u8] {
+        &self.data[i * self.bs..(i + 1) * self.bs]
+    }
+
+    fn slot_data_mut(&mut self, i: usize) -> &mut [u8] {
+        let bs = self.bs;
+        &mut self.data[i * bs..(i + 1) * bs]
+    }
+
+    fn write_back(&mut self, i: usize) -> Result<(), StreamError> {
+        if self.slots[i].valid && self.slots[i].dirty {
+            let lba = Lba::new(self.slots[i].lba);
+            let bs = self.bs;
+            self.stats.device_writes += 1;
+            self.dev
+                .write_blocks(lba, &self.data[i * bs..(i + 1) * bs])?;
+            self.slots[i].dirty = false;
+        }
+        Ok(())
+    }
+
+    /// Picks a slot for `lba` in its set, writing back the victim if dirty. The
+    /// returned slot is marked invalid until the caller fills it.
+    fn victim(&mut self, lba: u64) -> Result<usize, StreamError> {
+        let range = self.set_range(lba);
+        let mut best = range.start;
+        for i in range {
+            if !self.slots[i].valid {
+                best = i;
+                break;
+            }
+            if self.slots[i].used < self.slots[best].used {
+                best = i;
+            }
+        }
+        self.write_back(best)?;
+        self.slots[best].valid = false;
+        Ok(best)
+    }
+
+    fn install(&mut self, i: usize, lba: u64, dirty: bool) {
+        let used = self.tick();
+        self.slots[i] = Slot {
+            lba,
+            valid: true,
+            dirty,
+            used,
+        };
+    }
+
+    /// The slot holding `lba`, reading it (and maybe read-ahead) on a miss.
+    fn get_block(&mut self, lba: u64) -> Result<usize, StreamError> {
+        if let Some(i) = self.find(lba) {
+            self.stats.hits += 1;
+            self.slots[i].used = self.tick();
+            self.next_seq = lba + 1;
+            return Ok(i);
+        }
+        self.stats.misses += 1;
+        let blocks_left = self.dev.block_count().saturating_sub(lba);
+        let sequential = lba == self.next_seq;
+        let n = if sequential {
+            (self.cfg.readahead_blocks as u64).min(blocks_left) as usize
+        } else {
+            1
+        };
+        self.next_seq = lba + 1;
+        if n <= 1 {
+            let i = self.victim(lba)?;
+            self.stats.device_reads += 1;
+            let bs = self.bs;
+            self.dev
+                .read_blocks(Lba::new(lba), &mut self.data[i * bs..(i + 1) * bs])?;
+            self.install(i, lba, false);
+            return Ok(i);
+        }
+        // Read-ahead: one request for `n` blocks, then install the ones not cached
+        // (a cached copy may be dirty and is newer than the device).
+        let bs = self.bs;
+        let mut scratch = core::mem::take(&mut self.scratch);
+        self.stats.device_reads += 1;
+        let res = self.dev.read_blocks(Lba::new(lba), &mut scratch[..n * bs]);
+        if let Err(e) = res {
+            self.scratch = scratch;
+            return Err(e.into());
+        }
+        let mut first = None;
+        let mut result = Ok(());
+        for k in 0..n {
+            let b = lba + k as u64;
+            if self.find(b).is_some() {
+                continue;
+            }
+            match self.victim(b) {
+                Ok(i) => {
+                    self.data[i * bs..(i + 1) * bs].copy_from_slice(&scratch[k * bs..(k + 1) * bs]);
+                    self.install(i, b, false);
+                    if k == 0 {
+                        first = Some(i);
+                    }
+                }
+                Err(e) => {
+                    if k == 0 {
+                        result = Err(e);
+                    }
+                    // A failed eviction leaves that set as it was; read-ahead is
+                    // best effort beyond the requested block.
+                    break;
+                }
+            }
+        }
+        self.scratch = scratch;
+        result?;
+        // The requested block was a miss, so k == 0 was installed.
+        first.ok_or(StreamError::Device(BlockError::Io))
+    }
+
+    fn write_back_all(&mut self) -> Result<(), StreamError> {
+        let mut order: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| self.slots[i].valid && self.slots[i].dirty)
+            .collect();
+        if order.is_empty() {
+            return Ok(());
+        }
+        order.sort_unstable_by_key(|&i| self.slots[i].lba);
+        let bs = self.bs;
+        let mut run: Vec<u8> = Vec::new();
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len()
+                && self.slots[order[end]].lba == self.slots[order[end - 1]].lba + 1
+                && end - start < 256
+            {
+                end += 1;
+            }
+            let lba = Lba::new(self.slots[order[start]].lba);
+            self.stats.device_writes += 1;
+            if end - start == 1 {
+                let i = order[start];
+                self.dev
+                    .write_blocks(lba, &self.data[i * bs..(i + 1) * bs])?;
+            } else {
+                run.clear();
+                for &i in &order[start..end] {
+                    run.extend_from_slice(&self.data[i * bs..(i + 1) * bs]);
+                }
+                self.dev.write_blocks(lba, &run)?;
+            }
+            for &i in &order[start..end] {
+                self.slots[i].dirty = false;
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// Reads at `pos` into `buf`, as far as the device end allows.
+    fn read_at(&mut self, mut pos: u64, buf: &mut [u8]) -> Result<usize, StreamError> {
+        let avail = self.size.saturating_sub(pos);
+        let len = (buf.len() as u64).min(avail) as usize;
+        let bs = self.bs as u64;
+        let mut done = 0;
+        while done < len {
+            let lba = pos / bs;
+            let off = (pos % bs) as usize;
+            let rest = len - done;
+            let whole = if off == 0 { rest / self.bs } else { 0 };
+            if whole >= self.cfg.bypass_blocks {
+                let n = whole * self.bs;
+                self.read_bypass(lba, &mut buf[done..done + n])?;
+                done += n;
+                pos += n as u64;
+                continue;
+            }
+            let i = self.get_block(lba)?;
+            let take = (self.bs - off).min(rest);
+            buf[done..done + take].copy_from_slice(&self.slot_data(i)[off..off + take]);
+            done += take;
+            pos += take as u64;
+        }
+        Ok(len)
+    }
+
+    fn read_bypass(&mut self, lba: u64, buf: &mut [u8]) -> Result<(), StreamError> {
+        let count = (buf.len() / self.bs) as u64;
+        self.stats.device_reads += 1;
+        self.stats.bypass_bytes += buf.len() as u64;
+        self.dev.read_blocks(Lba::new(lba), buf)?;
+        // Dirty cached blocks are newer than the device: overlay them.
+        let bs = self.bs;
+        for i in 0..self.slots.len() {
+            let s = self.slots[i];
+            if s.valid && s.dirty && s.lba >= lba && s.lba < lba + count {
+                let k = (s.lba - lba) as usize;
+                buf[k * bs..(k + 1) * bs].copy_from_slice(&self.data[i * bs..(i + 1) * bs]);
+            }
+        }
+        self.next_seq = lba + count;
+        Ok(())
+    }
+
+    fn write_bypass(&mut self, lba: u64, buf: &[u8]) -> Result<(), StreamError> {
+        let count = (buf.len() / self.bs) as u64;
+        self.stats.device_writes += 1;
+        self.stats.bypass_bytes += buf.len() as u64;
+        let res = self.dev.write_blocks(Lba::new(lba), buf);
+        let bs = self.bs;
+        for i in 0..self.slots.len() {
+            let s = self.slots[i];
+            if s.valid && s.lba >= lba && s.lba < lba + count {
+                if res.is_ok() {
+                    // The device now holds these bytes: the cached copy is clean.
+                    let k = (s.lba - lba) as usize;
+                    self.data[i * bs..(i + 1) * bs].copy_from_slice(&buf[k * bs..(k + 1) * bs]);
+                    self.slots[i].dirty = false;
+                } else {
+                    // The range's device contents are unknown after a failed
+                    // write; the caller was told, and the old cached data is
+                    // superseded by the write it asked for.
+                    self.slots[i] = EMPTY_SLOT;
+                }
+            }
+        }
+        res?;
+        Ok(())
+    }
+
+    /// Writes `buf` at `pos`, as far as the device end allows.
+    fn write_at(&mut self, mut pos: u64, buf: &[u8]) -> Result<usize, StreamError> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.dev.is_read_only() {
+            return Err(StreamError::Device(BlockError::ReadOnly));
+        }
+        if pos >= self.size {
+            return Err(StreamError::EndOfDevice);
+        }
+        let len = (buf.len() as u64).min(self.size - pos) as usize;
+        let bs = self.bs as u64;
+        let mut done = 0;
+        while done < len {
+            let lba = pos / bs;
+            let off = (pos % bs) as usize;
+            let rest = len - done;
+            let whole = if off == 0 { rest / self.bs } else { 0 };
+            if whole >= self.cfg.bypass_blocks {
+                let n = whole * self.bs;
+                self.write_bypass(lba, &buf[done..done + n])?;
+                done += n;
+                pos += n as u64;
+                continue;
+            }
+            let take = (self.bs - off).min(rest);
+            let i = if take == self.bs {
+                // A whole block: no need to read the old contents.
+                match self.find(lba) {
+                    Some(i) => i,
+                    None => {
+                        let i = self.victim(lba)?;
+                        self.install(i, lba, false);
+                        i
+                    }
+                }
+            } else {
+                self.get_block(lba)?
+            };
+            self.slot_data_mut(i)[off..off + take].copy_from_slice(&buf[done..done + take]);
+            let used = self.tick();
+            self.slots[i].dirty = true;
+            self.slots[i].used = used;
+            done += take;
+            pos += take as u64;
+        }
+        Ok(len)
+    }
+}
+
+impl<D: BlockDevice> ErrorType for BlockStream<D> {
+    type Error = StreamError;
+}
+
+impl<D: BlockDevice> Read for BlockStream<D> {
+    /// Fills as much of `buf` as the device holds from the current position; `Ok(0)`
+    /// at the end of the device. On error the position is unchanged.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        let n = self.read_at(self.pos, buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<D: BlockDevice> Write for BlockStream<D> {
+    /// Writes as much of `buf` as fits before the end of the device; a write that
+    /// starts at the end is [`StreamError::EndOfDevice`]. On error the position is
+    /// unchanged and the bytes already accepted are in the cache or on the device.
+    fn write(&mut self, buf: &[u8]) -> Result<usize, StreamError> {
+        let n = self.write_at(self.pos, buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    /// Writes back every dirty block and flushes the device.
+    fn flush(&mut self) -> Result<(), StreamError> {
+        self.flush_all()
+    }
+}
+
+impl<D: BlockDevice> Seek for BlockStream<D> {
+    /// Any position from 0 up is allowed; reads beyond the end return 0 bytes.
+    fn seek(&mut self, pos: SeekFrom) -> Result<u64, StreamError> {
+        let new = match pos {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.size.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        let new = new.ok_or(StreamError::InvalidSeek)?;
+        self.pos = new;
+        Ok(new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    /// An in-memory device that can be told to fail after a number of requests.
+    struct MemDev {
+        data: Vec<u8>,
+        bs: usize,
+        ro: bool,
+        /// Requests (reads+writes) left before every request fails with `Io`.
+        fail_after: Option<u64>,
+        requests: u64,
+        flushes: u64,
+        /// Every request's (is_write, lba, blocks).
+        log: Vec<(bool, u64, usize)>,
+    }
+
+    impl MemDev {
+        fn new(blocks: usize, bs: usize) -> Self {
+            // A recognisable pattern, so reads of never-written blocks are checked too.
+            let data = (0..blocks * bs).map(|i| (i * 7 + i / 251) as u8).collect();
+            MemDev {
+                data,
+                bs,
+                ro: false,
+                fail_after: None,
+                requests: 0,
+                flushes: 0,
+                log: Vec::new(),
+            }
+        }
+        fn check(&mut self, lba: Lba, len: usize) -> Result<core::ops::Range<usize>, BlockError> {
+            if len == 0 || !len.is_multiple_of(self.bs) {
+                return Err(BlockError::BadBuffer);
+            }
+            let start = (lba.as_u64() as usize) * self.bs;
+            if start + len > self.data.len() {
+                return Err(BlockError::OutOfRange);
+            }
+            self.requests += 1;
+            if let Some(n) = self.fail_after {
+                if self.requests > n {
+                    return Err(BlockError::Io);
+                }
+            }
+            Ok(start..start + len)
+        }
+    }
+
+    impl BlockDevice for MemDev {
+        fn block_size(&self) -> usize {
+            self.bs
+        }
+        fn block_count(&self) -> u64 {
+            (self.data.len() / self.bs) as u64
+        }
+        fn is_read_only(&self) -> bool {
+            self.ro
+        }
+        fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
+            let r = self.check(lba, buf.len())?;
+            self.log.push((false, lba.as_u64(), buf.len() / self.bs));
+            buf.copy_from_slice(&self.data[r]);
+            Ok(())
+        }
+        fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
+            if self.ro {
+                return Err(BlockError::ReadOnly);
+            }
+            let r = self.check(lba, buf.len())?;
+            self.log.push((true, lba.as_u64(), buf.len() / self.bs));
+            self.data[r].copy_from_slice(buf);
+            Ok(())
+        }
+        fn flush(&mut self) -> Result<(), BlockError> {
+            if self.ro {
+                return Err(BlockError::ReadOnly);
+            }
+            self.flushes += 1;
+            Ok(())
+        }
+    }
+
+    /// xorshift64*: deterministic test randomness without a dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    fn small_cfg() -> CacheConfig {
+        CacheConfig {
+            sets: 4,
+            ways: 2,
+            readahead_blocks: 3,
+            bypass_blocks: 4,
+        }
+    }
+
+    #[test]
+    fn reads_match_device_and_eof_is_zero() {
+        let dev = MemDev::new(64, 512);
+        let expect = dev.data.clone();
+        let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+        let mut buf = vec![0u8; 1000];
+        s.seek(SeekFrom::Start(300)).unwrap();
+        assert_eq!(s.read(&mut buf).unwrap(), 1000);
+        assert_eq!(&buf[..], &expect[300..1300]);
+        s.seek(SeekFrom::End(-10)).unwrap();
+        assert_eq!(s.read(&mut buf).unwrap(), 10);
+        assert_eq!(&buf[..10], &expect[expect.len() - 10..]);
+        assert_eq!(s.read(&mut buf).unwrap(), 0);
+        assert_eq!(
+            s.seek(SeekFrom::Current(-1)).unwrap(),
+            expect.len() as u64 - 1
+        );
+        assert_eq!(
+            s.seek(SeekFrom::Current(-(1 << 40))),
+            Err(StreamError::InvalidSeek)
+        );
+    }
+
+    #[test]
+    fn partial_write_is_read_modify_write_and_reaches_device_on_flush() {
+        let dev = MemDev::new(16, 512);
+        let mut model = dev.data.clone();
+        let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+        s.seek(SeekFrom::Start(510)).unwrap();
+        s.write_all(b"hello").unwrap();
+        model[510..515].copy_from_slice(b"hello");
+        // Not yet on the device (write-back) ...
+        assert_ne!(&s.device().data[510..515], b"hello");
+        assert_eq!(s.dirty_blocks(), 2);
+        // ... but visible through the stream.
+        let mut back = [0u8; 9];
+        s.seek(SeekFrom::Start(508)).unwrap();
+        s.read_exact(&mut back).unwrap();
+        assert_eq!(&back[..], &model[508..517]);
+        s.flush().unwrap();
+        assert_eq!(s.dirty_blocks(), 0);
+        assert_eq!(s.device().data, model);
+        assert_eq!(s.device().flushes, 1);
+    }
+
+    #[test]
+    fn large_aligned_io_bypasses_cache_in_one_request() {
+        let dev = MemDev::new(64, 512);
+        let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+        let data: Vec<u8> = (0..16 * 512).map(|i| (i % 253) as u8).collect();
+        s.seek(SeekFrom::Start(8 * 512)).unwrap();
+        s.write_all(&data).unwrap();
+        assert_eq!(s.device().log.last(), Some(&(true, 8, 16)));
+        assert_eq!(&s.device().data[8 * 512..24 * 512], &data[..]);
+        let mut back = vec![0u8; 16 * 512];
+        s.seek(SeekFrom::Start(8 * 512)).unwrap();
+        s.read_exact(&mut back).unwrap();
+        assert_eq!(s.device().log.last(), Some(&(false, 8, 16)));
+        assert_eq!(back, data);
+        assert_eq!(s.stats().bypass_bytes, 2 * 16 * 512);
+    }
+
+    #[test]
+    fn bypass_read_sees_dirty_cached_blocks_and_bypass_write_refreshes_cache() {
+        let dev = MemDev::new(64, 512);
+        let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+        // Dirty a block inside the range, through the cache.
+        s.seek(SeekFrom::Start(10 * 512 + 3)).unwrap();
+        s.write_all(b"dirty").unwrap();
+        let mut big = vec![0u8; 8 * 512];
+        s.seek(SeekFrom::Start(8 * 512)).unwrap();
+        s.read_exact(&mut big).unwrap();
+        assert_eq!(&big[2 * 512 + 3..2 * 512 + 8], b"dirty");
+        // Now overwrite the whole range directly; the cached copy must follow.
+        let fresh = vec![0xAB; 8 * 512];
+        s.seek(SeekFrom::Start(8 * 512)).unwrap();
+        s.write_all(&fresh).unwrap();
+        let mut small = [0u8; 5];
+        s.seek(SeekFrom::Start(10 * 512 + 3)).unwrap();
+        s.read_exact(&mut small).unwrap();
+        assert_eq!(small, [0xAB; 5]);
+        // And a flush must not resurrect the stale dirty bytes.
+        s.flush().unwrap();
+        assert_eq!(&s.device().data[8 * 512..16 * 512], &fresh[..]);
+    }
+
+    #[test]
+    fn sequential_misses_read_ahead() {
+        let dev = MemDev::new(64, 512);
+        let expect = dev.data.clone();
+        let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+        let mut buf = [0u8; 512];
+        for b in 0..9u64 {
+            s.seek(SeekFrom::Start(b * 512)).unwrap();
+            s.read_exact(&mut buf).unwrap();
+            assert_eq!(&buf[..], &expect[b as usize * 512..(b as usize + 1) * 512]);
+        }
+        // Block 0 alone, then windows of 3: 0 | 1,2,3 | 4,5,6 | 7,8,9.
+        assert_eq!(s.stats().device_reads, 4);
+    }
+
+    #[test]
+    fn writes_past_end_are_short_then_error() {
+        let dev = MemDev::new(4, 512);
+        let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+        s.seek(SeekFrom::Start(2040)).unwrap();
+        assert_eq!(s.write(&[1u8; 100]).unwrap(), 8);
+        assert_eq!(s.write(&[1u8; 100]), Err(StreamError::EndOfDevice));
+        assert_eq!(
+            embedded_io::Error::kind(&StreamError::EndOfDevice),
+            ErrorKind::WriteZero
+        );
+    }
+
+    #[test]
+    fn read_only_device_refuses_writes_clearly() {
+        let mut dev = MemDev::new(4, 512);
+        dev.ro = true;
+        let mut s = BlockStream::new(dev).unwrap();
+        let e = s.write(b"x").unwrap_err();
+        assert_eq!(e.block_error(), Some(BlockError::ReadOnly));
+        assert_eq!(embedded_io::Error::kind(&e), ErrorKind::PermissionDenied);
+        // Flushing a clean read-only stream is fine.
+        s.flush().unwrap();
+        let mut b = [0u8; 4];
+        s.read_exact(&mut b).unwrap();
+    }
+
+    #[test]
+    fn bad_geometry_is_an_error() {
+        let dev = MemDev::new(4, 512);
+        let cfg = CacheConfig {
+            ways: 0,
+            ..CacheConfig::default()
+        };
+        assert!(matches!(
+            BlockStream::with_config(dev, cfg),
+            Err(StreamError::BadConfig)
+        ));
+        let mut dev = MemDev::new(4, 512);
+        dev.bs = 500;
+        assert!(matches!(
+            BlockStream::new(dev),
+            Err(StreamError::BadBlockSize(500))
+        ));
+    }
+
+    /// Random reads, writes, seeks and flushes against a plain `Vec<u8>` model.
+    fn random_ops(seed: u64, bs: usize, cfg: CacheConfig) {
+        let blocks = 96;
+        let dev = MemDev::new(blocks, bs);
+        let mut model = dev.data.clone();
+        let size = model.len() as u64;
+        let mut s = BlockStream::with_config(dev, cfg).unwrap();
+        let mut rng = Rng(seed);
+        for step in 0..3000 {
+            let pos = match rng.below(4) {
+                0 => rng.below(blocks as u64) * bs as u64,
+                _ => rng.below(size),
+            };
+            let len = match rng.below(5) {
+                0 => rng.below(8) as usize,
+                1 => bs,
+                2 => (1 + rng.below(20) as usize) * bs,
+                _ => rng.below(3 * bs as u64) as usize,
+            };
+            s.seek(SeekFrom::Start(pos)).unwrap();
+            match rng.below(10) {
+                0..=3 => {
+                    let mut buf = vec![0u8; len];
+                    let n = s.read(&mut buf).unwrap();
+                    let end = (pos + len as u64).min(size) as usize;
+                    assert_eq!(n, end - pos as usize, "step {step}");
+                    assert_eq!(&buf[..n], &model[pos as usize..end], "step {step}");
+                    assert_eq!(s.position(), pos + n as u64);
+                }
+                4..=8 => {
+                    let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+                    let n = s.write(&data).unwrap();
+                    let end = (pos + len as u64).min(size) as usize;
+                    assert_eq!(n, end - pos as usize, "step {step}");
+                    model[pos as usize..end].copy_from_slice(&data[..n]);
+                }
+                _ => {
+                    s.flush().unwrap();
+                    assert_eq!(s.device().data, model, "after flush, step {step}");
+                }
+            }
+        }
+        let dev = s.into_inner().map_err(|e| e.error).unwrap();
+        assert_eq!(dev.data, model);
+    }
+
+    #[test]
+    fn random_ops_match_model_default_cache() {
+        for seed in 1..=4u64 {
+            random_ops(seed.wrapping_mul(0x9E37_79B9), 512, CacheConfig::default());
+        }
+    }
+
+    #[test]
+    fn random_ops_match_model_tiny_cache_and_4k_blocks() {
+        for seed in 1..=4u64 {
+            random_ops(seed.wrapping_mul(0xDEAD_BEEF), 512, small_cfg());
+            random_ops(seed.wrapping_mul(0x1234_5677), 4096, small_cfg());
+        }
+        let one_slot = CacheConfig {
+            sets: 1,
+            ways: 1,
+            readahead_blocks: 1,
+            bypass_blocks: 1,
+        };
+        random_ops(77, 512, one_slot);
+    }
+
+    /// A device that starts failing mid-way: every error surfaces, and whatever
+    /// the stream reports as written is exactly what the device ends up holding
+    /// once it recovers and the stream is flushed.
+    #[test]
+    fn failing_device_surfaces_errors_and_loses_nothing_acknowledged() {
+        for seed in 1..=12u64 {
+            let blocks = 64;
+            let bs = 512;
+            let dev = MemDev::new(blocks, bs);
+            let original = dev.data.clone();
+            let mut model = original.clone();
+            // Bytes whose device contents are unknown after a failed write.
+            let mut unknown = vec![false; model.len()];
+            let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+            let mut rng = Rng(seed.wrapping_mul(0x5851_F42D_4C95_7F2D));
+            s.device_mut().fail_after = Some(5 + rng.below(60));
+            let mut errors = 0;
+            for _ in 0..400 {
+                let pos = rng.below(model.len() as u64 - 1);
+                let len = 1 + rng.below(3 * bs as u64) as usize;
+                let len = len.min(model.len() - pos as usize);
+                s.seek(SeekFrom::Start(pos)).unwrap();
+                if rng.below(2) == 0 {
+                    let mut buf = vec![0u8; len];
+                    match s.read(&mut buf) {
+                        Ok(n) => {
+                            for (k, got) in buf[..n].iter().enumerate() {
+                                let p = pos as usize + k;
+                                if !unknown[p] {
+                                    assert_eq!(*got, model[p], "silent corruption at {p}");
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            assert_eq!(e, StreamError::Device(BlockError::Io));
+                            errors += 1;
+                        }
+                    }
+                } else {
+                    let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+                    match s.write(&data) {
+                        Ok(n) => {
+                            assert_eq!(n, len);
+                            let p = pos as usize;
+                            model[p..p + n].copy_from_slice(&data[..n]);
+                            unknown[p..p + n].fill(false);
+                        }
+                        Err(e) => {
+                            assert_eq!(e, StreamError::Device(BlockError::Io));
+                            errors += 1;
+                            let p = pos as usize;
+                            unknown[p..p + len].fill(true);
+                        }
+                    }
+                }
+                if rng.below(20) == 0 && s.flush().is_err() {
+                    errors += 1;
+                }
+            }
+            assert!(errors > 0, "the device never failed (seed {seed})");
+            // The device recovers; everything acknowledged must now reach it.
+            s.device_mut().fail_after = None;
+            s.flush().unwrap();
+            let dev = s.into_inner().map_err(|e| e.error).unwrap();
+            for p in 0..model.len() {
+                if !unknown[p] {
+                    assert_eq!(
+                        dev.data[p], model[p],
+                        "lost write at byte {p} (seed {seed})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn failed_flush_keeps_blocks_dirty_for_a_retry() {
+        let dev = MemDev::new(16, 512);
+        let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+        s.write_all(&[9u8; 700]).unwrap();
+        let requests = s.device().requests;
+        s.device_mut().fail_after = Some(requests);
+        let e = s.flush().unwrap_err();
+        assert_eq!(e.block_error(), Some(BlockError::Io));
+        assert_eq!(s.dirty_blocks(), 2);
+        let (mut s, e) = match s.into_inner() {
+            Err(x) => (x.stream, x.error),
+            Ok(_) => panic!("into_inner must report the failed flush"),
+        };
+        assert_eq!(e, StreamError::Device(BlockError::Io));
+        s.device_mut().fail_after = None;
+        let dev = s.into_inner().map_err(|e| e.error).unwrap();
+        assert_eq!(&dev.data[..700], &[9u8; 700][..]);
+    }
+}
