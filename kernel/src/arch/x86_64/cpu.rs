@@ -1,0 +1,194 @@
+//! Small CPU primitives: port I/O, TSC, control registers, SSE enable, halting
+//! (Intel SDM vol. 3A §2.5 control registers, §13.1 enabling SSE).
+
+use core::arch::asm;
+
+/// Writes a byte to an I/O port.
+///
+/// # Safety
+/// The port write must not break memory safety (e.g. reprogram a DMA engine).
+#[inline]
+pub unsafe fn outb(port: u16, value: u8) {
+    // SAFETY: the caller vouches for the side effects of this port.
+    unsafe {
+        asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags))
+    }
+}
+
+/// Reads a byte from an I/O port.
+///
+/// # Safety
+/// See [`outb`]; reads can have side effects too.
+#[inline]
+pub unsafe fn inb(port: u16) -> u8 {
+    let v: u8;
+    // SAFETY: the caller vouches for the side effects of this port.
+    unsafe {
+        asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    }
+    v
+}
+
+/// Writes a 16-bit word to an I/O port.
+///
+/// # Safety
+/// See [`outb`].
+#[inline]
+pub unsafe fn outw(port: u16, value: u16) {
+    // SAFETY: the caller vouches for the side effects of this port.
+    unsafe {
+        asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags))
+    }
+}
+
+/// Reads a 16-bit word from an I/O port.
+///
+/// # Safety
+/// See [`outb`].
+#[inline]
+pub unsafe fn inw(port: u16) -> u16 {
+    let v: u16;
+    // SAFETY: the caller vouches for the side effects of this port.
+    unsafe {
+        asm!("in ax, dx", out("ax") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    }
+    v
+}
+
+/// Writes a 32-bit word to an I/O port.
+///
+/// # Safety
+/// See [`outb`].
+#[inline]
+pub unsafe fn outl(port: u16, value: u32) {
+    // SAFETY: the caller vouches for the side effects of this port.
+    unsafe {
+        asm!("out dx, eax", in("dx") port, in("eax") value, options(nomem, nostack, preserves_flags))
+    }
+}
+
+/// Reads a 32-bit word from an I/O port.
+///
+/// # Safety
+/// See [`outb`].
+#[inline]
+pub unsafe fn inl(port: u16) -> u32 {
+    let v: u32;
+    // SAFETY: the caller vouches for the side effects of this port.
+    unsafe {
+        asm!("in eax, dx", out("eax") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    }
+    v
+}
+
+/// Reads the time-stamp counter.
+#[inline]
+pub fn rdtsc() -> u64 {
+    let lo: u32;
+    let hi: u32;
+    // SAFETY: RDTSC has no memory effects; CR4.TSD is clear in ring 0 anyway.
+    unsafe { asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) }
+    (u64::from(hi) << 32) | u64::from(lo)
+}
+
+/// CR2: the linear address of the last page fault.
+#[inline]
+pub fn cr2() -> u64 {
+    let v: u64;
+    // SAFETY: reading CR2 has no side effects.
+    unsafe { asm!("mov {}, cr2", out(reg) v, options(nomem, nostack, preserves_flags)) }
+    v
+}
+
+/// CR3: physical address of the active PML4 (flags masked off).
+#[inline]
+pub fn cr3() -> u64 {
+    let v: u64;
+    // SAFETY: reading CR3 has no side effects.
+    unsafe { asm!("mov {}, cr3", out(reg) v, options(nomem, nostack, preserves_flags)) }
+    v & 0x000f_ffff_ffff_f000
+}
+
+/// Loads CR3, switching address space and flushing non-global TLB entries.
+///
+/// # Safety
+/// `pml4_phys` must be a valid PML4 that maps the running code, stack and all
+/// data the kernel touches afterwards.
+#[inline]
+pub unsafe fn write_cr3(pml4_phys: u64) {
+    // SAFETY: the caller guarantees the new tables keep the kernel mapped.
+    unsafe { asm!("mov cr3, {}", in(reg) pml4_phys, options(nostack, preserves_flags)) }
+}
+
+/// Invalidates one TLB entry.
+#[inline]
+pub fn invlpg(addr: u64) {
+    // SAFETY: dropping a TLB entry is always safe; it is refetched from the tables.
+    unsafe { asm!("invlpg [{}]", in(reg) addr, options(nostack, preserves_flags)) }
+}
+
+/// Current frame pointer (RBP), for backtraces.
+#[inline(always)]
+pub fn frame_pointer() -> u64 {
+    let v: u64;
+    // SAFETY: reading a register has no side effects.
+    unsafe { asm!("mov {}, rbp", out(reg) v, options(nomem, nostack, preserves_flags)) }
+    v
+}
+
+/// Enables SSE/SSE2 for code that uses it (JIT output): CR0.EM=0, CR0.MP=1,
+/// CR4.OSFXSR=1, CR4.OSXMMEXCPT=1 (SDM vol. 3A §13.1.3), then a clean FPU state.
+pub fn enable_sse() {
+    // SAFETY: only the FPU/SSE control bits change; the kernel itself is
+    // soft-float so nothing depends on the previous values.
+    unsafe {
+        asm!(
+            "mov {t}, cr0",
+            "and {t}, ~(1 << 2)",
+            "or {t}, (1 << 1)",
+            "mov cr0, {t}",
+            "mov {t}, cr4",
+            "or {t}, (3 << 9)",
+            "mov cr4, {t}",
+            "fninit",
+            t = out(reg) _,
+            options(nostack)
+        )
+    }
+}
+
+/// Disables interrupts.
+#[inline]
+pub fn cli() {
+    // SAFETY: masking interrupts cannot break memory safety.
+    unsafe { asm!("cli", options(nomem, nostack)) }
+}
+
+/// Stops the CPU for good: interrupts off, `hlt` forever.
+pub fn halt_forever() -> ! {
+    loop {
+        // SAFETY: with interrupts off `hlt` just parks the CPU.
+        unsafe { asm!("cli", "hlt", options(nomem, nostack)) }
+    }
+}
+
+/// Spins forever with interrupts off without halting (the `fault-hang` run:
+/// only an external timeout ends it).
+pub fn spin_forever() -> ! {
+    cli();
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// Executes `ud2` (the `fault-ud` run).
+pub fn ud2() -> ! {
+    // SAFETY: raises #UD, which the IDT handles by reporting and exiting.
+    unsafe { asm!("ud2", options(noreturn)) }
+}
+
+/// CPUID leaf/subleaf → (eax, ebx, ecx, edx).
+pub fn cpuid(leaf: u32, sub: u32) -> (u32, u32, u32, u32) {
+    let r = core::arch::x86_64::__cpuid_count(leaf, sub);
+    (r.eax, r.ebx, r.ecx, r.edx)
+}

@@ -1,0 +1,135 @@
+//! Kernel command line: whitespace-separated `key=value` tokens.
+//!
+//! Known keys: `driver=native|managed|auto` (default `auto`), `run=<name>`
+//! (default `hello`), `log=error|warn|info|debug|trace` (default `info`).
+//! An unknown key, a token without `=`, a bad value or a repeated key is an
+//! error: a typo must never silently run the wrong configuration.
+
+use core::fmt;
+
+/// Which virtio-blk driver the driver manager binds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriverChoice {
+    Native,
+    Managed,
+    Auto,
+}
+
+impl DriverChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriverChoice::Native => "native",
+            DriverChoice::Managed => "managed",
+            DriverChoice::Auto => "auto",
+        }
+    }
+}
+
+/// The parsed command line.
+#[derive(Clone, Copy, Debug)]
+pub struct Config<'a> {
+    pub driver: DriverChoice,
+    pub run: &'a str,
+    pub log: log::LevelFilter,
+}
+
+/// Why a command line was rejected. `Display` gives the exact serial text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmdlineError<'a> {
+    UnknownKey(&'a str),
+    BadValue {
+        key: &'a str,
+        value: &'a str,
+        expected: &'static str,
+    },
+    NotKeyValue(&'a str),
+    Duplicate(&'a str),
+}
+
+impl fmt::Display for CmdlineError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CmdlineError::UnknownKey(k) => write!(f, "cmdline: unknown key '{k}'"),
+            CmdlineError::BadValue {
+                key,
+                value,
+                expected,
+            } => {
+                write!(
+                    f,
+                    "cmdline: bad value '{value}' for key '{key}' (expected {expected})"
+                )
+            }
+            CmdlineError::NotKeyValue(t) => {
+                write!(f, "cmdline: bad token '{t}' (expected key=value)")
+            }
+            CmdlineError::Duplicate(k) => write!(f, "cmdline: key '{k}' given twice"),
+        }
+    }
+}
+
+/// Parses the command line. Run names are checked by the run dispatcher.
+pub fn parse(line: &str) -> Result<Config<'_>, CmdlineError<'_>> {
+    let mut cfg = Config {
+        driver: DriverChoice::Auto,
+        run: "hello",
+        log: log::LevelFilter::Info,
+    };
+    let mut seen = [false; 3];
+    for token in line.split_ascii_whitespace() {
+        let Some((key, value)) = token.split_once('=') else {
+            return Err(CmdlineError::NotKeyValue(token));
+        };
+        let slot = match key {
+            "driver" => {
+                cfg.driver = match value {
+                    "native" => DriverChoice::Native,
+                    "managed" => DriverChoice::Managed,
+                    "auto" => DriverChoice::Auto,
+                    _ => {
+                        return Err(CmdlineError::BadValue {
+                            key,
+                            value,
+                            expected: "native|managed|auto",
+                        })
+                    }
+                };
+                0
+            }
+            "run" => {
+                if value.is_empty() {
+                    return Err(CmdlineError::BadValue {
+                        key,
+                        value,
+                        expected: "a run name",
+                    });
+                }
+                cfg.run = value;
+                1
+            }
+            "log" => {
+                cfg.log = match value {
+                    "error" => log::LevelFilter::Error,
+                    "warn" => log::LevelFilter::Warn,
+                    "info" => log::LevelFilter::Info,
+                    "debug" => log::LevelFilter::Debug,
+                    "trace" => log::LevelFilter::Trace,
+                    _ => {
+                        return Err(CmdlineError::BadValue {
+                            key,
+                            value,
+                            expected: "error|warn|info|debug|trace",
+                        })
+                    }
+                };
+                2
+            }
+            _ => return Err(CmdlineError::UnknownKey(key)),
+        };
+        if seen[slot] {
+            return Err(CmdlineError::Duplicate(key));
+        }
+        seen[slot] = true;
+    }
+    Ok(cfg)
+}

@@ -1,0 +1,209 @@
+//! The kernel's own 4-level page tables (SDM vol. 3A §4.5), replacing the boot
+//! trampoline's 4 GiB identity map:
+//!
+//! | virtual range                       | maps                                   |
+//! |-------------------------------------|----------------------------------------|
+//! | `0x0` page                           | nothing: the null guard                |
+//! | kernel image (1 MiB ..)              | itself, 4 KiB pages; boot-stack guard page left out |
+//! | `PHYS_OFFSET + p` (PML4 slot 256)    | physical `p`, all RAM regions, 2 MiB pages, write-back |
+//! | `MMIO_BASE ..` (PML4 slot 384)       | MMIO on request, 4 KiB pages, PCD\|PWT (uncached) |
+//!
+//! Everything else in the lower half is unmapped, so a stray low pointer faults.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use spin::Mutex;
+
+use super::frames;
+use crate::arch::x86_64::boot;
+use crate::arch::x86_64::cpu::{cr3, invlpg, write_cr3};
+use crate::bootinfo::Region;
+
+/// Base of the direct map of physical memory.
+pub const PHYS_OFFSET: u64 = 0xffff_8000_0000_0000;
+/// Base of the uncached MMIO window.
+pub const MMIO_BASE: u64 = 0xffff_c000_0000_0000;
+const MMIO_WINDOW: u64 = 64 << 30;
+
+const PRESENT: u64 = 1 << 0;
+const WRITABLE: u64 = 1 << 1;
+const PWT: u64 = 1 << 3;
+const PCD: u64 = 1 << 4;
+const HUGE: u64 = 1 << 7;
+const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+const PAGE_4K: u64 = 4096;
+const PAGE_2M: u64 = 2 << 20;
+
+/// Offset added to a physical address to reach it: 0 under the boot identity
+/// map, [`PHYS_OFFSET`] once the kernel tables are live.
+static OFFSET: AtomicU64 = AtomicU64::new(0);
+static MMIO_NEXT: Mutex<u64> = Mutex::new(MMIO_BASE);
+
+/// Virtual address through which physical address `phys` is reachable.
+#[inline]
+pub fn phys_to_virt(phys: u64) -> u64 {
+    phys + OFFSET.load(Ordering::Relaxed)
+}
+
+/// Why a mapping request failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapError {
+    OutOfFrames,
+    WindowFull,
+    BadRange,
+}
+
+impl core::fmt::Display for MapError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            MapError::OutOfFrames => "out of physical frames for page tables",
+            MapError::WindowFull => "MMIO window exhausted",
+            MapError::BadRange => "empty or overflowing physical range",
+        })
+    }
+}
+
+fn table(phys: u64) -> *mut u64 {
+    phys_to_virt(phys) as *mut u64
+}
+
+/// Returns the next-level table under `entry_index` of `table_phys`, creating it.
+fn next_table(table_phys: u64, index: usize) -> Result<u64, MapError> {
+    let slot = table(table_phys).wrapping_add(index);
+    // SAFETY: `table_phys` is a live page table reached through the current map.
+    let entry = unsafe { slot.read_volatile() };
+    if entry & PRESENT != 0 {
+        return Ok(entry & ADDR_MASK);
+    }
+    let new = frames::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
+    // SAFETY: as above; the new table is zeroed, so it maps nothing yet.
+    unsafe { slot.write_volatile(new | PRESENT | WRITABLE) };
+    Ok(new)
+}
+
+fn indices(virt: u64) -> [usize; 4] {
+    [
+        ((virt >> 39) & 511) as usize,
+        ((virt >> 30) & 511) as usize,
+        ((virt >> 21) & 511) as usize,
+        ((virt >> 12) & 511) as usize,
+    ]
+}
+
+fn map_4k(pml4: u64, virt: u64, phys: u64, flags: u64) -> Result<(), MapError> {
+    let [i4, i3, i2, i1] = indices(virt);
+    let pdpt = next_table(pml4, i4)?;
+    let pd = next_table(pdpt, i3)?;
+    let pt = next_table(pd, i2)?;
+    // SAFETY: `pt` is a page table we own, reachable through the current map.
+    unsafe { table(pt).add(i1).write_volatile(phys | flags | PRESENT) };
+    Ok(())
+}
+
+fn map_2m(pml4: u64, virt: u64, phys: u64, flags: u64) -> Result<(), MapError> {
+    let [i4, i3, i2, _] = indices(virt);
+    let pdpt = next_table(pml4, i4)?;
+    let pd = next_table(pdpt, i3)?;
+    // SAFETY: `pd` is a page directory we own, reachable through the current map.
+    unsafe {
+        table(pd)
+            .add(i2)
+            .write_volatile(phys | flags | PRESENT | HUGE)
+    };
+    Ok(())
+}
+
+/// Builds the kernel tables and switches CR3 to them. Runs once, early, while
+/// the boot identity map still covers every frame the allocator hands out.
+pub fn init(regions: &[Region]) -> Result<(), MapError> {
+    let pml4 = frames::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
+    let (kstart, kend) = boot::kernel_image();
+    let guard = boot::stack_guard_page();
+    let mut va = kstart;
+    while va < kend {
+        if va != guard {
+            map_4k(pml4, va, va, WRITABLE)?;
+        }
+        va += PAGE_4K;
+    }
+    for r in regions.iter().filter(|r| matches!(r.kind, 1 | 3 | 4)) {
+        let mut p = r.start & !(PAGE_2M - 1);
+        let end = r.start + r.len;
+        while p < end {
+            map_2m(pml4, PHYS_OFFSET + p, p, WRITABLE)?;
+            p += PAGE_2M;
+        }
+    }
+    // SAFETY: the new tables map the kernel image (code, data, the boot stack
+    // we run on) at the same addresses, and the direct map covers all RAM that
+    // `phys_to_virt` will be asked about once OFFSET changes right below.
+    unsafe { write_cr3(pml4) };
+    OFFSET.store(PHYS_OFFSET, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Maps `len` bytes of MMIO at physical `phys` uncached (PCD|PWT) and returns
+/// the virtual address corresponding to `phys`.
+pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MapError> {
+    if len == 0 || phys.checked_add(len).is_none() {
+        return Err(MapError::BadRange);
+    }
+    let first = phys & !(PAGE_4K - 1);
+    let last = (phys + len - 1) & !(PAGE_4K - 1);
+    let pages = (last - first) / PAGE_4K + 1;
+    let mut next = MMIO_NEXT.lock();
+    let base = *next;
+    if base + pages * PAGE_4K > MMIO_BASE + MMIO_WINDOW {
+        return Err(MapError::WindowFull);
+    }
+    let pml4 = cr3();
+    for i in 0..pages {
+        let va = base + i * PAGE_4K;
+        map_4k(pml4, va, first + i * PAGE_4K, WRITABLE | PCD | PWT)?;
+        invlpg(va);
+    }
+    // One unmapped page between mappings catches overruns.
+    *next = base + (pages + 1) * PAGE_4K;
+    Ok(base + (phys - first))
+}
+
+/// Translates a virtual address with the active tables; `None` if unmapped.
+pub fn translate(virt: u64) -> Option<u64> {
+    // Non-canonical addresses fault before any table is consulted.
+    let top = virt >> 47;
+    if top != 0 && top != 0x1ffff {
+        return None;
+    }
+    let [i4, i3, i2, i1] = indices(virt);
+    let mut t = cr3();
+    for (level, idx) in [i4, i3, i2, i1].into_iter().enumerate() {
+        // SAFETY: `t` is a present table of the active hierarchy.
+        let e = unsafe { table(t).add(idx).read_volatile() };
+        if e & PRESENT == 0 {
+            return None;
+        }
+        if e & HUGE != 0 && (level == 1 || level == 2) {
+            let size = if level == 1 { 1u64 << 30 } else { PAGE_2M };
+            return Some((e & ADDR_MASK & !(size - 1)) + (virt & (size - 1)));
+        }
+        t = e & ADDR_MASK;
+    }
+    Some(t + (virt & (PAGE_4K - 1)))
+}
+
+/// True if `virt` is mapped with caching disabled (PCD and PWT set).
+pub fn is_uncached(virt: u64) -> bool {
+    let mut t = cr3();
+    for (level, idx) in indices(virt).into_iter().enumerate() {
+        // SAFETY: `t` is a present table of the active hierarchy.
+        let e = unsafe { table(t).add(idx).read_volatile() };
+        if e & PRESENT == 0 {
+            return false;
+        }
+        if level == 3 || e & HUGE != 0 {
+            return e & (PCD | PWT) == PCD | PWT;
+        }
+        t = e & ADDR_MASK;
+    }
+    false
+}
