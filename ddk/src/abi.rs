@@ -1,0 +1,800 @@
+//! The DDK ABI: one versioned `#[repr(C)]` table of `extern "C"` (SysV x86-64)
+//! entries between a platform and every driver, native or managed.
+//!
+//! - The table ([`DdkAbi`]) and its by-name index ([`ENTRIES`]) come from one
+//!   macro invocation below, so the names the JIT's import binder looks up and
+//!   the fields native code calls cannot drift apart.
+//! - Every fallible entry returns a `u32` status: `0` ([`STATUS_OK`]) or a
+//!   [`DdkError`] code. Results come back through out-pointers. No floats cross.
+//! - A platform does not write these `extern "C"` functions by hand: it
+//!   implements the safe [`Backend`] trait and gets a complete table from
+//!   [`table`]; argument checking (null pointers, alignment, config-space
+//!   bounds, BAR decoding, I/O BAR handles) happens here, once, for every
+//!   platform. See [`crate::platform`] for what a platform must provide.
+//!
+//! `PciAddress` is passed by value: a 3-byte `#[repr(C)]` struct, which SysV
+//! classifies INTEGER, i.e. the low 24 bits of one register
+//! ([`PciAddress::to_abi_u32`]).
+
+use core::ffi::c_void;
+use core::ptr::NonNull;
+
+use crate::block::{BlockDevice, BlockError, Lba};
+use crate::pci::{self, check_config_offset, ConfigAccess, PciAddress};
+
+/// Version of the table layout; bumped on any incompatible change.
+pub const DDK_ABI_VERSION: u32 = 1;
+/// `"DDK\0"` little-endian.
+pub const DDK_ABI_MAGIC: u32 = 0x004b_4444;
+/// Status value for success.
+pub const STATUS_OK: u32 = 0;
+/// Bit 63 of a region handle marks an I/O-port BAR (handled by the DDK itself);
+/// memory handles a [`Backend`] returns must leave it clear.
+pub const IO_HANDLE_TAG: u64 = 1 << 63;
+
+/// Errors that cross the ABI. `0` is success and therefore not a variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+#[non_exhaustive]
+pub enum DdkError {
+    /// A null pointer, an out-of-range index, a malformed `PciAddress`.
+    InvalidArgument = 1,
+    /// An access past the end of a region or config space.
+    OutOfBounds = 2,
+    /// An offset not naturally aligned for the access width.
+    Misaligned = 3,
+    /// No function at that address, or an unimplemented BAR.
+    NoDevice = 4,
+    /// Out of memory (DMA pages, mapping slots).
+    NoMemory = 5,
+    /// The platform does not offer this service (e.g. `virt_to_phys`).
+    Unsupported = 6,
+    /// An unknown or already-released handle.
+    BadHandle = 7,
+    /// The platform failed for another reason (logged by the platform).
+    Failed = 8,
+}
+
+impl DdkError {
+    pub const fn from_u32(code: u32) -> Option<DdkError> {
+        Some(match code {
+            1 => Self::InvalidArgument,
+            2 => Self::OutOfBounds,
+            3 => Self::Misaligned,
+            4 => Self::NoDevice,
+            5 => Self::NoMemory,
+            6 => Self::Unsupported,
+            7 => Self::BadHandle,
+            8 => Self::Failed,
+            _ => return None,
+        })
+    }
+    /// A status from the wire; unknown non-zero codes become `Failed`.
+    pub fn check(status: u32) -> Result<(), DdkError> {
+        if status == STATUS_OK {
+            Ok(())
+        } else {
+            Err(Self::from_u32(status).unwrap_or(DdkError::Failed))
+        }
+    }
+}
+
+impl core::fmt::Display for DdkError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::InvalidArgument => "invalid argument",
+            Self::OutOfBounds => "access out of bounds",
+            Self::Misaligned => "misaligned access",
+            Self::NoDevice => "no such device or BAR",
+            Self::NoMemory => "out of memory",
+            Self::Unsupported => "not supported by this platform",
+            Self::BadHandle => "unknown handle",
+            Self::Failed => "platform failure",
+        })
+    }
+}
+
+/// Access width in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Width {
+    U8 = 1,
+    U16 = 2,
+    U32 = 4,
+    U64 = 8,
+}
+
+impl Width {
+    pub const fn bytes(self) -> usize {
+        self as usize
+    }
+}
+
+/// Log levels on the wire (same order as the `log` crate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u32)]
+pub enum LogLevel {
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+    Trace = 5,
+}
+
+impl LogLevel {
+    /// Unknown levels are treated as `Info`.
+    pub const fn from_u32(v: u32) -> LogLevel {
+        match v {
+            1 => Self::Error,
+            2 => Self::Warn,
+            4 => Self::Debug,
+            5 => Self::Trace,
+            _ => Self::Info,
+        }
+    }
+}
+
+/// Table header: checked by [`crate::Platform::new`] and by the managed loader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct AbiHeader {
+    pub magic: u32,
+    pub version: u32,
+    /// `size_of::<DdkAbi>()` of the producer.
+    pub size: u32,
+    pub entry_count: u32,
+}
+
+/// The machine type of an entry parameter or result, for the import binder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum AbiKind {
+    Void,
+    U8,
+    U16,
+    U32,
+    U64,
+    /// `usize` (64-bit on x86-64).
+    Usize,
+    /// Any pointer.
+    Ptr,
+    /// [`PciAddress`] by value (3 bytes, one INTEGER register).
+    PciAddress,
+}
+
+/// Maps a Rust parameter type to its [`AbiKind`].
+pub trait AbiType {
+    const KIND: AbiKind;
+}
+macro_rules! abi_kind {
+    ($($t:ty => $k:ident),*) => { $(impl AbiType for $t { const KIND: AbiKind = AbiKind::$k; })* };
+}
+abi_kind!(() => Void, u8 => U8, u16 => U16, u32 => U32, u64 => U64, usize => Usize, PciAddress => PciAddress);
+impl<T: ?Sized> AbiType for *mut T {
+    const KIND: AbiKind = AbiKind::Ptr;
+}
+impl<T: ?Sized> AbiType for *const T {
+    const KIND: AbiKind = AbiKind::Ptr;
+}
+
+/// One named entry: where its function pointer sits and what it takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AbiEntry {
+    /// Stable name (the field name), what managed imports bind to.
+    pub name: &'static str,
+    /// Byte offset of the function pointer inside [`DdkAbi`].
+    pub offset: usize,
+    pub params: &'static [AbiKind],
+    pub ret: AbiKind,
+}
+
+/// Looks an entry up by name.
+pub fn entry(name: &str) -> Option<&'static AbiEntry> {
+    ENTRIES.iter().find(|e| e.name == name)
+}
+
+macro_rules! ddk_abi {
+    ($( $(#[doc = $doc:literal])* $field:ident : fn($($arg:ident : $aty:ty),* $(,)?) -> $ret:ty; )*) => {
+        /// The DDK ABI table. Every entry is `unsafe extern "C"` (SysV x86-64);
+        /// statuses are `0` or a [`DdkError`] code.
+        #[repr(C)]
+        pub struct DdkAbi {
+            pub header: AbiHeader,
+            $( $(#[doc = $doc])* pub $field: unsafe extern "C" fn($($arg: $aty),*) -> $ret, )*
+        }
+
+        /// Every entry by name, in table order.
+        pub const ENTRIES: &[AbiEntry] = &[ $( AbiEntry {
+            name: stringify!($field),
+            offset: core::mem::offset_of!(DdkAbi, $field),
+            params: &[$(<$aty as AbiType>::KIND),*],
+            ret: <$ret as AbiType>::KIND,
+        }, )* ];
+    };
+}
+
+ddk_abi! {
+    /// Logs `len` bytes of UTF-8 at `msg` (`level`: 1 error … 5 trace).
+    log: fn(level: u32, msg: *const u8, len: usize) -> ();
+    /// A marker for tracing/benchmarks (e.g. a port write the host can see).
+    debug_marker: fn(code: u32) -> ();
+    /// Monotonic nanoseconds into `*out`; `Unsupported` without a clock.
+    time_ns: fn(out: *mut u64) -> u32;
+    /// Config-space reads; `offset` < 256 and naturally aligned.
+    pci_read8: fn(addr: PciAddress, offset: u16, out: *mut u8) -> u32;
+    pci_read16: fn(addr: PciAddress, offset: u16, out: *mut u16) -> u32;
+    pci_read32: fn(addr: PciAddress, offset: u16, out: *mut u32) -> u32;
+    /// Config-space writes; `offset` < 256 and naturally aligned.
+    pci_write8: fn(addr: PciAddress, offset: u16, value: u8) -> u32;
+    pci_write16: fn(addr: PciAddress, offset: u16, value: u16) -> u32;
+    pci_write32: fn(addr: PciAddress, offset: u16, value: u32) -> u32;
+    /// Sets the bus-master bit in the command register.
+    pci_enable_bus_master: fn(addr: PciAddress) -> u32;
+    /// Maps BAR `bar` (0..6), enabling memory or I/O decoding for it. Returns a
+    /// region handle and the region length in bytes. I/O BARs get a handle too
+    /// (bit 63 set); `mmio_*` on it performs port I/O.
+    bar_map: fn(addr: PciAddress, bar: u32, out_handle: *mut u64, out_len: *mut u64) -> u32;
+    /// Releases a handle from `bar_map`.
+    bar_unmap: fn(handle: u64) -> u32;
+    /// Volatile register reads at `offset` inside a mapped region (bounds-checked, aligned).
+    mmio_read8: fn(handle: u64, offset: u64, out: *mut u8) -> u32;
+    mmio_read16: fn(handle: u64, offset: u64, out: *mut u16) -> u32;
+    mmio_read32: fn(handle: u64, offset: u64, out: *mut u32) -> u32;
+    mmio_read64: fn(handle: u64, offset: u64, out: *mut u64) -> u32;
+    /// Volatile register writes at `offset` inside a mapped region.
+    mmio_write8: fn(handle: u64, offset: u64, value: u8) -> u32;
+    mmio_write16: fn(handle: u64, offset: u64, value: u16) -> u32;
+    mmio_write32: fn(handle: u64, offset: u64, value: u32) -> u32;
+    mmio_write64: fn(handle: u64, offset: u64, value: u64) -> u32;
+    /// Raw port I/O (x86 `in`/`out`).
+    port_read8: fn(port: u16, out: *mut u8) -> u32;
+    port_read16: fn(port: u16, out: *mut u16) -> u32;
+    port_read32: fn(port: u16, out: *mut u32) -> u32;
+    port_write8: fn(port: u16, value: u8) -> u32;
+    port_write16: fn(port: u16, value: u16) -> u32;
+    port_write32: fn(port: u16, value: u32) -> u32;
+    /// Zeroed, physically contiguous memory of `size` bytes aligned to `align`
+    /// (a power of two; at least 4096 is always honoured): physical and virtual address.
+    dma_alloc: fn(size: u64, align: u64, out_phys: *mut u64, out_virt: *mut *mut u8) -> u32;
+    /// Frees a `dma_alloc` block; the triple must be exactly what it returned.
+    dma_free: fn(virt: *mut u8, phys: u64, size: u64) -> u32;
+    /// Physical address of `virt` and how many bytes from there (≤ `len`) are
+    /// physically contiguous. `Unsupported` when the platform cannot translate.
+    virt_to_phys: fn(virt: *const u8, len: usize, out_phys: *mut u64, out_contiguous: *mut usize) -> u32;
+    /// Registers a block device described by `*desc`; its id goes to `*out_id`.
+    block_register: fn(desc: *const BlockDeviceDesc, out_id: *mut u32) -> u32;
+}
+
+/// Number of entries in [`DdkAbi`].
+pub const ENTRY_COUNT: usize = ENTRIES.len();
+
+impl AbiHeader {
+    pub const CURRENT: AbiHeader = AbiHeader {
+        magic: DDK_ABI_MAGIC,
+        version: DDK_ABI_VERSION,
+        size: core::mem::size_of::<DdkAbi>() as u32,
+        entry_count: ENTRY_COUNT as u32,
+    };
+}
+
+/// A block device crossing the ABI: a context pointer and callbacks. Native
+/// drivers get one built by [`crate::Platform::register_block_device`];
+/// managed drivers fill it from JIT-compiled functions. Callbacks return `0`
+/// or a [`BlockError`] code; `buf`/`len` are whole blocks.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub struct BlockDeviceDesc {
+    /// `size_of::<BlockDeviceDesc>()` of the producer (64 today).
+    pub size: u32,
+    pub block_size: u32,
+    pub block_count: u64,
+    /// Non-zero: writes and flushes are refused.
+    pub read_only: u32,
+    pub reserved: u32,
+    /// Name bytes (UTF-8); the platform copies them during registration.
+    pub name: *const u8,
+    pub name_len: usize,
+    pub ctx: *mut c_void,
+    pub read: unsafe extern "C" fn(ctx: *mut c_void, lba: u64, buf: *mut u8, len: usize) -> u32,
+    pub write: unsafe extern "C" fn(ctx: *mut c_void, lba: u64, buf: *const u8, len: usize) -> u32,
+    pub flush: unsafe extern "C" fn(ctx: *mut c_void) -> u32,
+}
+
+/// A [`BlockDevice`] implemented by callbacks from a [`BlockDeviceDesc`]
+/// (what a platform's `block_register` wraps a registration into).
+#[derive(Debug)]
+pub struct ForeignBlockDevice {
+    desc: BlockDeviceDesc,
+}
+
+impl ForeignBlockDevice {
+    /// # Safety
+    /// `desc.ctx` and the callbacks must stay valid for as long as the result
+    /// is used, and must uphold the callback contract on [`BlockDeviceDesc`].
+    pub unsafe fn new(desc: BlockDeviceDesc) -> Result<Self, DdkError> {
+        if (desc.size as usize) < core::mem::size_of::<BlockDeviceDesc>()
+            || desc.block_size == 0
+            || !desc.block_size.is_power_of_two()
+        {
+            return Err(DdkError::InvalidArgument);
+        }
+        Ok(ForeignBlockDevice { desc })
+    }
+    pub fn desc(&self) -> &BlockDeviceDesc {
+        &self.desc
+    }
+    fn status(code: u32) -> Result<(), BlockError> {
+        if code == 0 {
+            Ok(())
+        } else {
+            Err(BlockError::from_u32(code).unwrap_or(BlockError::DeviceMisbehaved))
+        }
+    }
+}
+
+impl BlockDevice for ForeignBlockDevice {
+    fn block_size(&self) -> usize {
+        self.desc.block_size as usize
+    }
+    fn block_count(&self) -> u64 {
+        self.desc.block_count
+    }
+    fn is_read_only(&self) -> bool {
+        self.desc.read_only != 0
+    }
+    fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
+        // SAFETY: `new`'s contract keeps ctx/callbacks valid; buf is a live
+        // exclusive slice of `len` bytes.
+        Self::status(unsafe { (self.desc.read)(self.desc.ctx, lba.as_u64(), buf.as_mut_ptr(), buf.len()) })
+    }
+    fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
+        // SAFETY: as in `read_blocks`; the callee only reads `buf`.
+        Self::status(unsafe { (self.desc.write)(self.desc.ctx, lba.as_u64(), buf.as_ptr(), buf.len()) })
+    }
+    fn flush(&mut self) -> Result<(), BlockError> {
+        // SAFETY: as in `read_blocks`.
+        Self::status(unsafe { (self.desc.flush)(self.desc.ctx) })
+    }
+}
+
+/// What a platform implements to get a [`DdkAbi`] from [`table`]. All methods
+/// are associated functions: platform state lives in the platform's statics
+/// (the kernel) or a thread-local (the host fakes). Arguments arrive checked:
+/// addresses valid, config offsets in range and aligned, region offsets
+/// aligned (bounds against the mapping are the backend's to check).
+///
+/// # Implementation safety
+/// - `dma_alloc` returns zeroed, physically contiguous memory of at least
+///   `size` bytes, aligned to `align`, not aliased by anything else, whose
+///   physical address the device sees at `phys`.
+/// - `virt_to_phys` returns the address a device must use to reach `virt`,
+///   and never claims more contiguous bytes than are really contiguous.
+/// - `mmio_read`/`mmio_write` touch only the mapped region of `handle`, and
+///   reject offsets past its end; memory handles never have bit 63 set.
+/// - `pci_write` may be asked to program BARs/command bits; that is the
+///   caller's business, but it must never corrupt unrelated memory itself.
+pub unsafe trait Backend: 'static {
+    fn log(level: LogLevel, msg: &str);
+    fn debug_marker(code: u32) {
+        let _ = code;
+    }
+    /// Monotonic time in nanoseconds, if the platform has a clock.
+    fn time_ns() -> Option<u64> {
+        None
+    }
+    fn pci_read(addr: PciAddress, offset: u16, width: Width) -> Result<u32, DdkError>;
+    fn pci_write(addr: PciAddress, offset: u16, width: Width, value: u32) -> Result<(), DdkError>;
+    /// Maps `len` bytes of MMIO at `phys` (BAR `bar` of `addr`) uncached.
+    fn mmio_map(addr: PciAddress, bar: u8, phys: u64, len: u64) -> Result<u64, DdkError>;
+    fn mmio_unmap(handle: u64) -> Result<(), DdkError>;
+    fn mmio_read(handle: u64, offset: u64, width: Width) -> Result<u64, DdkError>;
+    fn mmio_write(handle: u64, offset: u64, width: Width, value: u64) -> Result<(), DdkError>;
+    fn port_read(port: u16, width: Width) -> Result<u32, DdkError>;
+    fn port_write(port: u16, width: Width, value: u32) -> Result<(), DdkError>;
+    fn dma_alloc(size: usize, align: usize) -> Result<(u64, NonNull<u8>), DdkError>;
+    /// # Safety
+    /// The triple is exactly one `dma_alloc` returned and nothing uses it any more.
+    unsafe fn dma_free(virt: NonNull<u8>, phys: u64, size: usize) -> Result<(), DdkError>;
+    fn virt_to_phys(virt: usize, len: usize) -> Result<(u64, usize), DdkError> {
+        let _ = (virt, len);
+        Err(DdkError::Unsupported)
+    }
+    /// Takes a registration (wrap it with [`ForeignBlockDevice::new`]).
+    ///
+    /// # Safety
+    /// `desc` satisfies [`ForeignBlockDevice::new`]'s contract.
+    unsafe fn block_register(desc: &BlockDeviceDesc) -> Result<u32, DdkError> {
+        let _ = desc;
+        Err(DdkError::Unsupported)
+    }
+}
+
+/// Builds the table for a backend: `static ABI: DdkAbi = ddk::abi::table::<MyPlatform>();`
+pub const fn table<B: Backend>() -> DdkAbi {
+    DdkAbi {
+        header: AbiHeader::CURRENT,
+        log: tramp::log::<B>,
+        debug_marker: tramp::debug_marker::<B>,
+        time_ns: tramp::time_ns::<B>,
+        pci_read8: tramp::pci_read8::<B>,
+        pci_read16: tramp::pci_read16::<B>,
+        pci_read32: tramp::pci_read32::<B>,
+        pci_write8: tramp::pci_write8::<B>,
+        pci_write16: tramp::pci_write16::<B>,
+        pci_write32: tramp::pci_write32::<B>,
+        pci_enable_bus_master: tramp::pci_enable_bus_master::<B>,
+        bar_map: tramp::bar_map::<B>,
+        bar_unmap: tramp::bar_unmap::<B>,
+        mmio_read8: tramp::mmio_read8::<B>,
+        mmio_read16: tramp::mmio_read16::<B>,
+        mmio_read32: tramp::mmio_read32::<B>,
+        mmio_read64: tramp::mmio_read64::<B>,
+        mmio_write8: tramp::mmio_write8::<B>,
+        mmio_write16: tramp::mmio_write16::<B>,
+        mmio_write32: tramp::mmio_write32::<B>,
+        mmio_write64: tramp::mmio_write64::<B>,
+        port_read8: tramp::port_read8::<B>,
+        port_read16: tramp::port_read16::<B>,
+        port_read32: tramp::port_read32::<B>,
+        port_write8: tramp::port_write8::<B>,
+        port_write16: tramp::port_write16::<B>,
+        port_write32: tramp::port_write32::<B>,
+        dma_alloc: tramp::dma_alloc::<B>,
+        dma_free: tramp::dma_free::<B>,
+        virt_to_phys: tramp::virt_to_phys::<B>,
+        block_register: tramp::block_register::<B>,
+    }
+}
+
+/// Config access straight on a backend (what `bar_map` sizes BARs with).
+struct BackendConfig<B>(core::marker::PhantomData<B>);
+
+impl<B: Backend> ConfigAccess for BackendConfig<B> {
+    fn config_read(&self, addr: PciAddress, offset: u16, width: Width) -> Result<u32, DdkError> {
+        check_config_offset(offset, width)?;
+        B::pci_read(addr, offset, width)
+    }
+    fn config_write(&self, addr: PciAddress, offset: u16, width: Width, value: u32) -> Result<(), DdkError> {
+        check_config_offset(offset, width)?;
+        B::pci_write(addr, offset, width, value)
+    }
+}
+
+/// The `extern "C"` trampolines: check arguments, call the backend, encode.
+mod tramp {
+    use super::*;
+
+    fn code(r: Result<(), DdkError>) -> u32 {
+        match r {
+            Ok(()) => STATUS_OK,
+            Err(e) => e as u32,
+        }
+    }
+
+    /// # Safety
+    /// `out` is null or valid for a write of `T`.
+    unsafe fn put<T>(out: *mut T, r: Result<T, DdkError>) -> u32 {
+        if out.is_null() {
+            return DdkError::InvalidArgument as u32;
+        }
+        match r {
+            Ok(v) => {
+                // SAFETY: non-null and valid for writes per this fn's contract;
+                // managed callers may hand unaligned locals, hence unaligned.
+                unsafe { out.write_unaligned(v) };
+                STATUS_OK
+            }
+            Err(e) => e as u32,
+        }
+    }
+
+    fn addr_ok(a: PciAddress) -> Result<PciAddress, DdkError> {
+        PciAddress::from_abi_u32(a.to_abi_u32()).ok_or(DdkError::InvalidArgument)
+    }
+
+    fn cfg_read<B: Backend>(a: PciAddress, off: u16, w: Width) -> Result<u32, DdkError> {
+        BackendConfig::<B>(Default::default()).config_read(addr_ok(a)?, off, w)
+    }
+    fn cfg_write<B: Backend>(a: PciAddress, off: u16, w: Width, v: u32) -> Result<(), DdkError> {
+        BackendConfig::<B>(Default::default()).config_write(addr_ok(a)?, off, w, v)
+    }
+
+    pub unsafe extern "C" fn log<B: Backend>(level: u32, msg: *const u8, len: usize) {
+        let text = if msg.is_null() || len == 0 {
+            ""
+        } else {
+            // SAFETY: the entry's contract: `msg` points to `len` readable bytes.
+            let bytes = unsafe { core::slice::from_raw_parts(msg, len) };
+            match core::str::from_utf8(bytes) {
+                Ok(s) => s,
+                // Keep what is valid rather than dropping the message.
+                Err(e) => core::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
+            }
+        };
+        B::log(LogLevel::from_u32(level), text);
+    }
+    pub unsafe extern "C" fn debug_marker<B: Backend>(code: u32) {
+        B::debug_marker(code)
+    }
+    pub unsafe extern "C" fn time_ns<B: Backend>(out: *mut u64) -> u32 {
+        // SAFETY: caller passes null or a writable u64.
+        unsafe { put(out, B::time_ns().ok_or(DdkError::Unsupported)) }
+    }
+    pub unsafe extern "C" fn pci_read8<B: Backend>(a: PciAddress, off: u16, out: *mut u8) -> u32 {
+        // SAFETY: caller passes null or a writable u8.
+        unsafe { put(out, cfg_read::<B>(a, off, Width::U8).map(|v| v as u8)) }
+    }
+    pub unsafe extern "C" fn pci_read16<B: Backend>(a: PciAddress, off: u16, out: *mut u16) -> u32 {
+        // SAFETY: caller passes null or a writable u16.
+        unsafe { put(out, cfg_read::<B>(a, off, Width::U16).map(|v| v as u16)) }
+    }
+    pub unsafe extern "C" fn pci_read32<B: Backend>(a: PciAddress, off: u16, out: *mut u32) -> u32 {
+        // SAFETY: caller passes null or a writable u32.
+        unsafe { put(out, cfg_read::<B>(a, off, Width::U32)) }
+    }
+    pub unsafe extern "C" fn pci_write8<B: Backend>(a: PciAddress, off: u16, v: u8) -> u32 {
+        code(cfg_write::<B>(a, off, Width::U8, v as u32))
+    }
+    pub unsafe extern "C" fn pci_write16<B: Backend>(a: PciAddress, off: u16, v: u16) -> u32 {
+        code(cfg_write::<B>(a, off, Width::U16, v as u32))
+    }
+    pub unsafe extern "C" fn pci_write32<B: Backend>(a: PciAddress, off: u16, v: u32) -> u32 {
+        code(cfg_write::<B>(a, off, Width::U32, v))
+    }
+    pub unsafe extern "C" fn pci_enable_bus_master<B: Backend>(a: PciAddress) -> u32 {
+        code((|| {
+            let cmd = cfg_read::<B>(a, pci::reg::COMMAND, Width::U16)? as u16;
+            cfg_write::<B>(a, pci::reg::COMMAND, Width::U16, (cmd | pci::command::BUS_MASTER) as u32)
+        })())
+    }
+
+    fn map<B: Backend>(a: PciAddress, bar: u32) -> Result<(u64, u64), DdkError> {
+        let a = addr_ok(a)?;
+        let acc = BackendConfig::<B>(Default::default());
+        let ht = acc.read_u8(a, pci::reg::HEADER_TYPE)?;
+        if bar as usize >= pci::bar_slots(ht) {
+            return Err(DdkError::InvalidArgument);
+        }
+        let (decoded, _) = pci::size_bar(&acc, a, bar as usize)?;
+        match decoded.ok_or(DdkError::NoDevice)? {
+            pci::Bar::Io { port, size } => {
+                let cmd = acc.read_u16(a, pci::reg::COMMAND)?;
+                acc.write_u16(a, pci::reg::COMMAND, cmd | pci::command::IO_SPACE)?;
+                Ok((IO_HANDLE_TAG | (port as u64) << 16 | size as u64, size as u64))
+            }
+            mem => {
+                let cmd = acc.read_u16(a, pci::reg::COMMAND)?;
+                acc.write_u16(a, pci::reg::COMMAND, cmd | pci::command::MEMORY_SPACE)?;
+                let h = B::mmio_map(a, bar as u8, mem.address(), mem.size())?;
+                if h & IO_HANDLE_TAG != 0 {
+                    return Err(DdkError::Failed);
+                }
+                Ok((h, mem.size()))
+            }
+        }
+    }
+
+    pub unsafe extern "C" fn bar_map<B: Backend>(
+        a: PciAddress,
+        bar: u32,
+        out_handle: *mut u64,
+        out_len: *mut u64,
+    ) -> u32 {
+        if out_handle.is_null() || out_len.is_null() {
+            return DdkError::InvalidArgument as u32;
+        }
+        match map::<B>(a, bar) {
+            Ok((h, len)) => {
+                // SAFETY: both non-null and writable per the entry's contract.
+                unsafe {
+                    out_handle.write_unaligned(h);
+                    out_len.write_unaligned(len);
+                }
+                STATUS_OK
+            }
+            Err(e) => e as u32,
+        }
+    }
+    pub unsafe extern "C" fn bar_unmap<B: Backend>(handle: u64) -> u32 {
+        if handle & IO_HANDLE_TAG != 0 {
+            return STATUS_OK;
+        }
+        code(B::mmio_unmap(handle))
+    }
+
+    /// An I/O handle's (port, size).
+    fn io_parts(handle: u64) -> (u16, u16) {
+        ((handle >> 16) as u16, handle as u16)
+    }
+
+    fn region_read<B: Backend>(handle: u64, off: u64, w: Width) -> Result<u64, DdkError> {
+        if off % w.bytes() as u64 != 0 {
+            return Err(DdkError::Misaligned);
+        }
+        if handle & IO_HANDLE_TAG != 0 {
+            let (port, size) = io_parts(handle);
+            if w == Width::U64 {
+                return Err(DdkError::Unsupported);
+            }
+            if off.checked_add(w.bytes() as u64).is_none_or(|end| end > size as u64) {
+                return Err(DdkError::OutOfBounds);
+            }
+            return B::port_read(port.wrapping_add(off as u16), w).map(|v| v as u64);
+        }
+        B::mmio_read(handle, off, w)
+    }
+    fn region_write<B: Backend>(handle: u64, off: u64, w: Width, v: u64) -> Result<(), DdkError> {
+        if off % w.bytes() as u64 != 0 {
+            return Err(DdkError::Misaligned);
+        }
+        if handle & IO_HANDLE_TAG != 0 {
+            let (port, size) = io_parts(handle);
+            if w == Width::U64 {
+                return Err(DdkError::Unsupported);
+            }
+            if off.checked_add(w.bytes() as u64).is_none_or(|end| end > size as u64) {
+                return Err(DdkError::OutOfBounds);
+            }
+            return B::port_write(port.wrapping_add(off as u16), w, v as u32);
+        }
+        B::mmio_write(handle, off, w, v)
+    }
+
+    pub unsafe extern "C" fn mmio_read8<B: Backend>(h: u64, off: u64, out: *mut u8) -> u32 {
+        // SAFETY: caller passes null or a writable u8.
+        unsafe { put(out, region_read::<B>(h, off, Width::U8).map(|v| v as u8)) }
+    }
+    pub unsafe extern "C" fn mmio_read16<B: Backend>(h: u64, off: u64, out: *mut u16) -> u32 {
+        // SAFETY: caller passes null or a writable u16.
+        unsafe { put(out, region_read::<B>(h, off, Width::U16).map(|v| v as u16)) }
+    }
+    pub unsafe extern "C" fn mmio_read32<B: Backend>(h: u64, off: u64, out: *mut u32) -> u32 {
+        // SAFETY: caller passes null or a writable u32.
+        unsafe { put(out, region_read::<B>(h, off, Width::U32).map(|v| v as u32)) }
+    }
+    pub unsafe extern "C" fn mmio_read64<B: Backend>(h: u64, off: u64, out: *mut u64) -> u32 {
+        // SAFETY: caller passes null or a writable u64.
+        unsafe { put(out, region_read::<B>(h, off, Width::U64)) }
+    }
+    pub unsafe extern "C" fn mmio_write8<B: Backend>(h: u64, off: u64, v: u8) -> u32 {
+        code(region_write::<B>(h, off, Width::U8, v as u64))
+    }
+    pub unsafe extern "C" fn mmio_write16<B: Backend>(h: u64, off: u64, v: u16) -> u32 {
+        code(region_write::<B>(h, off, Width::U16, v as u64))
+    }
+    pub unsafe extern "C" fn mmio_write32<B: Backend>(h: u64, off: u64, v: u32) -> u32 {
+        code(region_write::<B>(h, off, Width::U32, v as u64))
+    }
+    pub unsafe extern "C" fn mmio_write64<B: Backend>(h: u64, off: u64, v: u64) -> u32 {
+        code(region_write::<B>(h, off, Width::U64, v))
+    }
+    pub unsafe extern "C" fn port_read8<B: Backend>(port: u16, out: *mut u8) -> u32 {
+        // SAFETY: caller passes null or a writable u8.
+        unsafe { put(out, B::port_read(port, Width::U8).map(|v| v as u8)) }
+    }
+    pub unsafe extern "C" fn port_read16<B: Backend>(port: u16, out: *mut u16) -> u32 {
+        // SAFETY: caller passes null or a writable u16.
+        unsafe { put(out, B::port_read(port, Width::U16).map(|v| v as u16)) }
+    }
+    pub unsafe extern "C" fn port_read32<B: Backend>(port: u16, out: *mut u32) -> u32 {
+        // SAFETY: caller passes null or a writable u32.
+        unsafe { put(out, B::port_read(port, Width::U32)) }
+    }
+    pub unsafe extern "C" fn port_write8<B: Backend>(port: u16, v: u8) -> u32 {
+        code(B::port_write(port, Width::U8, v as u32))
+    }
+    pub unsafe extern "C" fn port_write16<B: Backend>(port: u16, v: u16) -> u32 {
+        code(B::port_write(port, Width::U16, v as u32))
+    }
+    pub unsafe extern "C" fn port_write32<B: Backend>(port: u16, v: u32) -> u32 {
+        code(B::port_write(port, Width::U32, v))
+    }
+    pub unsafe extern "C" fn dma_alloc<B: Backend>(
+        size: u64,
+        align: u64,
+        out_phys: *mut u64,
+        out_virt: *mut *mut u8,
+    ) -> u32 {
+        if out_phys.is_null() || out_virt.is_null() {
+            return DdkError::InvalidArgument as u32;
+        }
+        if size == 0 || size > isize::MAX as u64 || !align.is_power_of_two() || align > 1 << 30 {
+            return DdkError::InvalidArgument as u32;
+        }
+        match B::dma_alloc(size as usize, align as usize) {
+            Ok((phys, virt)) => {
+                // SAFETY: both non-null and writable per the entry's contract.
+                unsafe {
+                    out_phys.write_unaligned(phys);
+                    out_virt.write_unaligned(virt.as_ptr());
+                }
+                STATUS_OK
+            }
+            Err(e) => e as u32,
+        }
+    }
+    pub unsafe extern "C" fn dma_free<B: Backend>(virt: *mut u8, phys: u64, size: u64) -> u32 {
+        let Some(v) = NonNull::new(virt) else {
+            return DdkError::InvalidArgument as u32;
+        };
+        // SAFETY: the entry's contract is the backend's contract.
+        code(unsafe { B::dma_free(v, phys, size as usize) })
+    }
+    pub unsafe extern "C" fn virt_to_phys<B: Backend>(
+        virt: *const u8,
+        len: usize,
+        out_phys: *mut u64,
+        out_contiguous: *mut usize,
+    ) -> u32 {
+        if out_phys.is_null() || out_contiguous.is_null() || virt.is_null() || len == 0 {
+            return DdkError::InvalidArgument as u32;
+        }
+        match B::virt_to_phys(virt as usize, len) {
+            Ok((phys, contiguous)) => {
+                // SAFETY: both non-null and writable per the entry's contract.
+                unsafe {
+                    out_phys.write_unaligned(phys);
+                    out_contiguous.write_unaligned(contiguous.min(len));
+                }
+                STATUS_OK
+            }
+            Err(e) => e as u32,
+        }
+    }
+    pub unsafe extern "C" fn block_register<B: Backend>(
+        desc: *const BlockDeviceDesc,
+        out_id: *mut u32,
+    ) -> u32 {
+        if desc.is_null() || out_id.is_null() {
+            return DdkError::InvalidArgument as u32;
+        }
+        // SAFETY: non-null, and the entry's contract says it points to a
+        // descriptor; read unaligned in case a managed caller packed it.
+        let d = unsafe { desc.read_unaligned() };
+        if (d.size as usize) < core::mem::size_of::<BlockDeviceDesc>() {
+            return DdkError::InvalidArgument as u32;
+        }
+        // SAFETY: the entry's contract is the backend's contract.
+        let r = unsafe { B::block_register(&d) };
+        // SAFETY: out_id non-null and writable per the entry's contract.
+        unsafe { put(out_id, r) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_cover_the_table_in_order_without_gaps() {
+        let ptr = core::mem::size_of::<usize>();
+        assert_eq!(ENTRIES[0].offset, core::mem::size_of::<AbiHeader>());
+        for w in ENTRIES.windows(2) {
+            assert_eq!(w[1].offset, w[0].offset + ptr, "{} follows {}", w[1].name, w[0].name);
+        }
+        let last = ENTRIES.last().unwrap();
+        assert_eq!(last.offset + ptr, core::mem::size_of::<DdkAbi>());
+        let mut names: alloc::vec::Vec<_> = ENTRIES.iter().map(|e| e.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ENTRY_COUNT);
+    }
+
+    #[test]
+    fn entry_signatures_are_machine_readable() {
+        let e = entry("pci_read16").unwrap();
+        assert_eq!(e.params, &[AbiKind::PciAddress, AbiKind::U16, AbiKind::Ptr]);
+        assert_eq!(e.ret, AbiKind::U32);
+        assert_eq!(entry("log").unwrap().ret, AbiKind::Void);
+        assert!(entry("no_such_entry").is_none());
+    }
+
+    #[test]
+    fn error_codes_round_trip() {
+        for code in 1..=8 {
+            assert_eq!(DdkError::from_u32(code).unwrap() as u32, code);
+        }
+        assert_eq!(DdkError::check(0), Ok(()));
+        assert_eq!(DdkError::check(999), Err(DdkError::Failed));
+    }
+}
