@@ -1,6 +1,35 @@
 //! FAT32 disk images: the manifest format, the deterministic builder (host),
-//! and the fatfs glue and self-test the kernel runs over a `BlockDevice`.
+//! and the fatfs glue, self-test and shell commands the kernel runs over any
+//! `BlockDevice`.
+//!
+//! - [`manifest`]: the image description (`disks/manifests/*.manifest`) and the
+//!   checksum file stored in every image (`/MANIFEST.SHA`).
+//! - [`content`]: deterministic file contents (seeded pseudo-random bytes).
+//! - [`fs`]: mounting a FAT32 volume with lamfat over a cached `BlockStream`.
+//! - [`selftest`]: verify, mutate, re-mount, verify again.
+//! - [`shell`]: `ls`, `cat`, `write`, `rm`, `mkdir`, `stat`, `df`.
+//! - [`mem`]: a `Vec`-backed `BlockDevice`.
+//! - `build` (feature `std`): the deterministic image builder.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
+
+#[cfg(feature = "std")]
+pub mod build;
+pub mod content;
+pub mod fs;
+pub mod manifest;
+pub mod mem;
+pub mod selftest;
+pub mod shell;
+
+pub use fs::{FsError, TimeSource, Timestamp, Volume};
+pub use manifest::{ImageSpec, ManifestError};
+
+/// The default image manifest (`disks/manifests/default.manifest`).
+pub const DEFAULT_MANIFEST: &str = include_str!("../manifests/default.manifest");
+
+/// Path of the default manifest, relative to the workspace root.
+pub const DEFAULT_MANIFEST_PATH: &str = "disks/manifests/default.manifest";

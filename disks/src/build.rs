@@ -1,0 +1,250 @@
+//! The deterministic FAT32 image builder (host only): formats FAT32 explicitly
+//! (fixed volume id, label and layout), writes every directory and file of an
+//! [`ImageSpec`] in manifest order with a fixed-time clock, and stores the
+//! checksum file. Same manifest → same bytes: nothing depends on the host's
+//! clock, locale or file system, and the image is assembled in memory through
+//! the same `BlockStream` + lamfat stack the kernel mounts with.
+
+use std::path::Path;
+use std::string::String;
+use std::sync::Arc;
+use std::vec::Vec;
+
+use ddk::block::stream::BlockStream;
+use sha2::{Digest, Sha256};
+use spin::Mutex;
+
+use crate::fs::{FatIo, FsError, TimeSource, Volume};
+use crate::manifest::{format_checksums, ChecksumEntry, Entry, FileSpec, ImageSpec};
+use crate::mem::MemDisk;
+
+/// Why a build failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Formatting or writing the volume failed (e.g. the image is too small).
+    Fs(FsError),
+    /// Writing the output file failed.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Fs(FsError::NoSpace) => {
+                f.write_str("image-size too small for the manifest's files")
+            }
+            BuildError::Fs(e) => write!(f, "building the image: {e}"),
+            BuildError::Io(e) => write!(f, "writing the image file: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl From<FsError> for BuildError {
+    fn from(e: FsError) -> Self {
+        BuildError::Fs(e)
+    }
+}
+
+/// What a build produced.
+#[derive(Clone, Debug)]
+pub struct BuildReport {
+    /// Files written (the checksum file not included).
+    pub files: usize,
+    /// Directories in the image (explicit and implied).
+    pub dirs: usize,
+    /// Bytes of file content (the checksum file not included).
+    pub content_bytes: u64,
+    /// Image size in bytes.
+    pub image_size: u64,
+    /// Bytes per cluster.
+    pub cluster_size: u32,
+    /// Data clusters.
+    pub total_clusters: u32,
+    /// Free clusters after the build.
+    pub free_clusters: u32,
+    /// SHA-256 of the whole image.
+    pub image_sha256: [u8; 32],
+    /// What went into the checksum file.
+    pub checksums: Vec<ChecksumEntry>,
+}
+
+/// Builds the image described by `spec` into `out` (created or replaced).
+pub fn build_image(spec: &ImageSpec, out: &Path) -> Result<BuildReport, BuildError> {
+    let (bytes, report) = build_image_bytes(spec)?;
+    std::fs::write(out, bytes).map_err(BuildError::Io)?;
+    Ok(report)
+}
+
+/// Builds the image described by `spec` in memory.
+pub fn build_image_bytes(spec: &ImageSpec) -> Result<(Vec<u8>, BuildReport), BuildError> {
+    let stream = BlockStream::new(MemDisk::zeroed(spec.image_size)).map_err(FsError::Io)?;
+    let shared = Arc::new(Mutex::new(stream));
+    {
+        let mut io = FatIo {
+            stream: shared.clone(),
+        };
+        let mut label = [b' '; 11];
+        label[..spec.label.len()].copy_from_slice(spec.label.as_bytes());
+        let opts = lamfat::FormatVolumeOptions::new()
+            .fat_type(lamfat::FatType::Fat32)
+            .bytes_per_cluster(spec.cluster_size)
+            .total_sectors((spec.image_size / 512) as u32)
+            .volume_id(spec.volume_id)
+            .volume_label(label);
+        lamfat::format_volume(&mut io, opts).map_err(|e| match e {
+            lamfat::Error::InvalidInput => FsError::Corrupt(std::format!(
+                "lamfat refused to format {} bytes as FAT32 with {}-byte clusters",
+                spec.image_size,
+                spec.cluster_size
+            )),
+            lamfat::Error::Io(crate::fs::DiskIoError::Stream(s)) => FsError::Io(s),
+            _ => FsError::Corrupt("formatting failed".into()),
+        })?;
+    }
+    let stream = Arc::try_unwrap(shared)
+        .map_err(|_| FsError::Corrupt("formatter kept the disk".into()))?
+        .into_inner();
+    let vol =
+        Volume::mount_stream(stream, TimeSource::Fixed(spec.timestamp)).map_err(FsError::from)?;
+
+    let mut dirs: Vec<String> = Vec::new();
+    let mut note_dirs = |path: &str, include_self: bool| {
+        let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+        let upto = if include_self {
+            comps.len()
+        } else {
+            comps.len().saturating_sub(1)
+        };
+        for i in 1..=upto {
+            let d = std::format!("/{}", comps[..i].join("/")).to_lowercase();
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
+    };
+
+    let mut checksums = Vec::new();
+    let mut done_groups: Vec<&str> = Vec::new();
+    let mut buf = std::vec![0u8; 64 * 1024];
+    for entry in &spec.entries {
+        match entry {
+            Entry::Dir { path } => {
+                vol.create_dir_all(path)?;
+                note_dirs(path, true);
+            }
+            Entry::File(f) => {
+                if let Some(g) = &f.group {
+                    if done_groups.contains(&g.as_str()) {
+                        continue;
+                    }
+                    done_groups.push(g);
+                    let members: Vec<&FileSpec> = spec
+                        .files()
+                        .filter(|m| m.group.as_deref() == Some(g.as_str()))
+                        .collect();
+                    for m in &members {
+                        note_dirs(&m.path, false);
+                    }
+                    write_group(&vol, &members, &mut buf)?;
+                } else {
+                    note_dirs(&f.path, false);
+                    write_group(&vol, &[f], &mut buf)?;
+                }
+            }
+        }
+    }
+    // Checksums in manifest order, computed from the spec, not read back.
+    for f in spec.files() {
+        let mut h = Sha256::new();
+        let mut r = f.content.reader();
+        loop {
+            let n = r.fill(&mut buf);
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        checksums.push(ChecksumEntry {
+            path: f.path.clone(),
+            size: f.content.len(),
+            sha256: h.finalize().into(),
+        });
+    }
+    note_dirs(&spec.checksum_path, false);
+    if let Some(parent) = spec.checksum_path.rsplit_once('/').map(|(p, _)| p) {
+        if !parent.is_empty() {
+            vol.create_dir_all(parent)?;
+        }
+    }
+    vol.write_file(&spec.checksum_path, format_checksums(&checksums).as_bytes())?;
+
+    let info = vol.info()?;
+    let disk = vol.unmount()?;
+    let bytes = disk.into_vec();
+    let report = BuildReport {
+        files: checksums.len(),
+        dirs: dirs.len(),
+        content_bytes: spec.content_bytes(),
+        image_size: bytes.len() as u64,
+        cluster_size: info.cluster_size,
+        total_clusters: info.total_clusters,
+        free_clusters: info.free_clusters,
+        image_sha256: Sha256::digest(&bytes).into(),
+        checksums,
+    };
+    Ok((bytes, report))
+}
+
+/// Writes the files of one group round-robin, `chunk` bytes of each per turn,
+/// so their clusters interleave; a single file is just written.
+fn write_group(
+    vol: &Volume<MemDisk>,
+    members: &[&FileSpec],
+    buf: &mut [u8],
+) -> Result<(), BuildError> {
+    for m in members {
+        if let Some((parent, _)) = m.path.rsplit_once('/') {
+            if !parent.is_empty() {
+                vol.create_dir_all(parent)?;
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for m in members {
+        files.push((vol.create_file(&m.path)?, m.content.reader(), m));
+    }
+    loop {
+        let mut progressed = false;
+        for (file, reader, m) in files.iter_mut() {
+            let want = if members.len() == 1 {
+                buf.len()
+            } else {
+                (m.chunk as usize).min(buf.len())
+            };
+            let n = reader.fill(&mut buf[..want]);
+            if n == 0 {
+                continue;
+            }
+            progressed = true;
+            lamfat::Write::write_all(file, &buf[..n]).map_err(|e| fat_err(e, &m.path))?;
+        }
+        if !progressed {
+            break;
+        }
+    }
+    for (mut file, _, m) in files {
+        lamfat::Write::flush(&mut file).map_err(|e| fat_err(e, &m.path))?;
+    }
+    Ok(())
+}
+
+fn fat_err(e: lamfat::Error<crate::fs::DiskIoError>, path: &str) -> BuildError {
+    BuildError::Fs(match e {
+        lamfat::Error::NotEnoughSpace => FsError::NoSpace,
+        lamfat::Error::Io(crate::fs::DiskIoError::Stream(s)) => FsError::Io(s),
+        other => FsError::InvalidInput(std::format!("{path}: {other}")),
+    })
+}

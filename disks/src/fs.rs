@@ -1,0 +1,1020 @@
+//! The fatfs glue: a FAT32 volume mounted with lamfat (rust-fatfs 0.4) over a
+//! cached [`BlockStream`] on any [`BlockDevice`], a time hook for timestamps, and
+//! errors with clear messages.
+//!
+//! lamfat has its own I/O traits; [`FatIo`] bridges the embedded-io stream to them.
+//! The stream sits behind an `Arc<spin::Mutex<_>>` shared by lamfat and the
+//! [`Volume`], so the volume can flush the cache and, on unmount, hand the device
+//! back (lamfat's `FileSystem` never returns its storage).
+//!
+//! Before lamfat sees a volume, [`Volume::mount`] checks the boot sector and the
+//! first FAT entries itself (FAT32 layout per the Microsoft FAT specification,
+//! "BPB" and "FAT" sections), so a truncated, zeroed or garbage image is an
+//! error, not a walk through nonsense.
+
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+
+use ddk::block::stream::{BlockStream, CacheStats, StreamError};
+use ddk::{BlockDevice, BlockError};
+use embedded_io::{Read as _, Seek as _, Write as _};
+use lamfat::{FileAttributes, LossyOemCpConverter, Read as _, Seek as _, Write as _};
+use sha2::{Digest, Sha256};
+use spin::Mutex;
+
+/// lamfat's file system over our stream.
+pub type Fs<D> = lamfat::FileSystem<FatIo<D>, TimeSource, LossyOemCpConverter>;
+/// A directory of a mounted volume.
+pub type FatDir<'a, D> = lamfat::Dir<'a, FatIo<D>, TimeSource, LossyOemCpConverter>;
+/// An open file of a mounted volume.
+pub type FatFile<'a, D> = lamfat::File<'a, FatIo<D>, TimeSource, LossyOemCpConverter>;
+/// A directory entry of a mounted volume.
+pub type FatEntry<'a, D> = lamfat::DirEntry<'a, FatIo<D>, TimeSource, LossyOemCpConverter>;
+
+/// A calendar time as FAT stores it (1980..=2107, 2-second resolution on disk).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp {
+    /// 1980..=2107.
+    pub year: u16,
+    /// 1..=12.
+    pub month: u8,
+    /// 1..=31.
+    pub day: u8,
+    /// 0..=23.
+    pub hour: u8,
+    /// 0..=59.
+    pub minute: u8,
+    /// 0..=59.
+    pub second: u8,
+}
+
+impl Timestamp {
+    /// A timestamp; out-of-range fields are clamped when it is stored.
+    pub const fn new(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Self {
+        Timestamp {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        }
+    }
+
+    /// Whether every field is in FAT's range and the day exists in that month.
+    pub fn is_valid(&self) -> bool {
+        let y = self.year;
+        let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
+        let days = match self.month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return false,
+        };
+        (1980..=2107).contains(&self.year)
+            && (1..=days).contains(&self.day)
+            && self.hour < 24
+            && self.minute < 60
+            && self.second < 60
+    }
+
+    /// Parses `YYYY-MM-DD` and `HH:MM:SS`; `None` unless valid.
+    pub fn parse(date: &str, time: &str) -> Option<Timestamp> {
+        let d: Vec<&str> = date.split('-').collect();
+        let t: Vec<&str> = time.split(':').collect();
+        if d.len() != 3 || t.len() != 3 {
+            return None;
+        }
+        let ts = Timestamp::new(
+            d[0].parse().ok()?,
+            d[1].parse().ok()?,
+            d[2].parse().ok()?,
+            t[0].parse().ok()?,
+            t[1].parse().ok()?,
+            t[2].parse().ok()?,
+        );
+        ts.is_valid().then_some(ts)
+    }
+
+    fn clamped(&self) -> Timestamp {
+        if self.is_valid() {
+            return *self;
+        }
+        Timestamp::new(
+            self.year.clamp(1980, 2107),
+            self.month.clamp(1, 12),
+            self.day.clamp(1, 28),
+            self.hour.min(23),
+            self.minute.min(59),
+            self.second.min(59),
+        )
+    }
+
+    fn to_fat(self) -> lamfat::DateTime {
+        let t = self.clamped();
+        lamfat::DateTime::new(
+            lamfat::Date::new(t.year, t.month.into(), t.day.into()),
+            lamfat::Time::new(t.hour.into(), t.minute.into(), t.second.into(), 0),
+        )
+    }
+
+    fn from_fat(dt: lamfat::DateTime) -> Timestamp {
+        Timestamp::new(
+            dt.date.year,
+            dt.date.month as u8,
+            dt.date.day as u8,
+            dt.time.hour as u8,
+            dt.time.min as u8,
+            dt.time.sec as u8,
+        )
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+/// Where file timestamps come from: a fixed time (deterministic images) or a
+/// clock the kernel supplies (its RTC).
+#[derive(Clone, Copy, Debug)]
+pub enum TimeSource {
+    /// Always this time.
+    Fixed(Timestamp),
+    /// Ask this function on every create/modify.
+    Clock(fn() -> Timestamp),
+}
+
+impl lamfat::TimeProvider for TimeSource {
+    fn get_current_date(&self) -> lamfat::Date {
+        self.get_current_date_time().date
+    }
+
+    fn get_current_date_time(&self) -> lamfat::DateTime {
+        match self {
+            TimeSource::Fixed(t) => t.to_fat(),
+            TimeSource::Clock(f) => f().to_fat(),
+        }
+    }
+}
+
+/// The I/O error lamfat sees: a stream error, or one of the two conditions its
+/// `IoError` trait must be able to create.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiskIoError {
+    /// The stream (and so the device) failed.
+    Stream(StreamError),
+    /// A read hit the end of the device.
+    UnexpectedEof,
+    /// A write could not place any byte.
+    WriteZero,
+}
+
+impl lamfat::IoError for DiskIoError {
+    fn is_interrupted(&self) -> bool {
+        false
+    }
+    fn new_unexpected_eof_error() -> Self {
+        DiskIoError::UnexpectedEof
+    }
+    fn new_write_zero_error() -> Self {
+        DiskIoError::WriteZero
+    }
+}
+
+impl fmt::Display for DiskIoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DiskIoError::Stream(e) => write!(f, "{e}"),
+            DiskIoError::UnexpectedEof => f.write_str("read past the end of the device"),
+            DiskIoError::WriteZero => f.write_str("write past the end of the device"),
+        }
+    }
+}
+
+/// lamfat's storage: the shared cached stream.
+pub struct FatIo<D: BlockDevice> {
+    pub(crate) stream: Arc<Mutex<BlockStream<D>>>,
+}
+
+impl<D: BlockDevice> lamfat::IoBase for FatIo<D> {
+    type Error = DiskIoError;
+}
+
+impl<D: BlockDevice> lamfat::Read for FatIo<D> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, DiskIoError> {
+        self.stream.lock().read(buf).map_err(DiskIoError::Stream)
+    }
+}
+
+impl<D: BlockDevice> lamfat::Write for FatIo<D> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, DiskIoError> {
+        match self.stream.lock().write(buf) {
+            Ok(n) => Ok(n),
+            Err(StreamError::EndOfDevice) => Err(DiskIoError::WriteZero),
+            Err(e) => Err(DiskIoError::Stream(e)),
+        }
+    }
+    fn flush(&mut self) -> Result<(), DiskIoError> {
+        // lamfat flushes on every file drop; writing the cache back that often
+        // would defeat it. The volume flushes explicitly (Volume::flush/unmount).
+        Ok(())
+    }
+}
+
+impl<D: BlockDevice> lamfat::Seek for FatIo<D> {
+    fn seek(&mut self, pos: lamfat::SeekFrom) -> Result<u64, DiskIoError> {
+        let pos = match pos {
+            lamfat::SeekFrom::Start(n) => embedded_io::SeekFrom::Start(n),
+            lamfat::SeekFrom::End(n) => embedded_io::SeekFrom::End(n),
+            lamfat::SeekFrom::Current(n) => embedded_io::SeekFrom::Current(n),
+        };
+        self.stream.lock().seek(pos).map_err(DiskIoError::Stream)
+    }
+}
+
+impl<D: BlockDevice> Drop for FatIo<D> {
+    /// lamfat drops its storage right after writing its final FSInfo on unmount;
+    /// push that (and anything else cached) to the device, best effort. Errors
+    /// surface through [`Volume::unmount`], which flushes again and reports.
+    fn drop(&mut self) {
+        if let Err(e) = self.stream.lock().flush() {
+            log::warn!("disks: flush on unmount failed: {e}");
+        }
+    }
+}
+
+/// Everything that can go wrong on a volume, with a message a user can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FsError {
+    /// The device or cache failed.
+    Io(StreamError),
+    /// The volume is not a usable FAT32 file system; the text says why.
+    Corrupt(String),
+    /// The path does not exist.
+    NotFound(String),
+    /// The path already exists.
+    AlreadyExists(String),
+    /// A directory was expected.
+    NotADirectory(String),
+    /// A file was expected.
+    IsADirectory(String),
+    /// `rm` of a directory with entries.
+    DirectoryNotEmpty(String),
+    /// No free cluster left.
+    NoSpace,
+    /// A name FAT cannot store (length or characters).
+    InvalidName(String),
+    /// Some other refusal from the file system (bad argument).
+    InvalidInput(String),
+    /// A file ended before its recorded size.
+    UnexpectedEof,
+}
+
+impl FsError {
+    fn from_fat(e: lamfat::Error<DiskIoError>, path: &str) -> FsError {
+        use lamfat::Error as E;
+        match e {
+            E::Io(DiskIoError::Stream(s)) => FsError::Io(s),
+            E::Io(DiskIoError::UnexpectedEof) | E::UnexpectedEof => FsError::UnexpectedEof,
+            E::Io(DiskIoError::WriteZero) | E::WriteZero => FsError::Io(StreamError::EndOfDevice),
+            E::NotFound => FsError::NotFound(path.to_string()),
+            E::AlreadyExists => FsError::AlreadyExists(path.to_string()),
+            E::DirectoryIsNotEmpty => FsError::DirectoryNotEmpty(path.to_string()),
+            E::CorruptedFileSystem => FsError::Corrupt(
+                "lamfat found an inconsistent boot sector, FSInfo or directory".to_string(),
+            ),
+            E::NotEnoughSpace => FsError::NoSpace,
+            E::InvalidFileNameLength | E::UnsupportedFileNameCharacter => {
+                FsError::InvalidName(path.to_string())
+            }
+            E::InvalidInput => FsError::InvalidInput(path.to_string()),
+            _ => FsError::InvalidInput(path.to_string()),
+        }
+    }
+
+    /// The device error at the root of this error, if any.
+    pub fn block_error(&self) -> Option<BlockError> {
+        match self {
+            FsError::Io(s) => s.block_error(),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for FsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FsError::Io(e) => write!(f, "I/O error: {e}"),
+            FsError::Corrupt(why) => write!(f, "corrupt or unsupported volume: {why}"),
+            FsError::NotFound(p) => write!(f, "{p}: no such file or directory"),
+            FsError::AlreadyExists(p) => write!(f, "{p}: already exists"),
+            FsError::NotADirectory(p) => write!(f, "{p}: not a directory"),
+            FsError::IsADirectory(p) => write!(f, "{p}: is a directory"),
+            FsError::DirectoryNotEmpty(p) => write!(f, "{p}: directory not empty"),
+            FsError::NoSpace => f.write_str("no space left on the volume"),
+            FsError::InvalidName(p) => write!(
+                f,
+                "{p}: name too long, has characters FAT cannot store, or starts with a non-ASCII character"
+            ),
+            FsError::InvalidInput(p) => write!(f, "{p}: invalid request"),
+            FsError::UnexpectedEof => f.write_str("file shorter than its directory entry says"),
+        }
+    }
+}
+
+impl core::error::Error for FsError {}
+
+impl From<StreamError> for FsError {
+    fn from(e: StreamError) -> Self {
+        FsError::Io(e)
+    }
+}
+
+/// A failed mount: why, and the device back.
+pub struct MountError<D> {
+    /// Why the mount failed.
+    pub error: FsError,
+    /// The device (mounting writes nothing); `None` only if giving it back
+    /// failed (its flush failed, or the block size was unusable for a cache).
+    pub device: Option<D>,
+}
+
+impl<D> fmt::Debug for MountError<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MountError")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D> fmt::Display for MountError<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "mount failed: {}", self.error)
+    }
+}
+
+impl<D> From<MountError<D>> for FsError {
+    fn from(e: MountError<D>) -> Self {
+        e.error
+    }
+}
+
+/// What `df` shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VolumeInfo {
+    /// Volume label from the boot sector.
+    pub label: String,
+    /// Volume serial.
+    pub volume_id: u32,
+    /// Bytes per cluster.
+    pub cluster_size: u32,
+    /// Data clusters.
+    pub total_clusters: u32,
+    /// Free clusters.
+    pub free_clusters: u32,
+}
+
+impl VolumeInfo {
+    /// Data area size in bytes.
+    pub fn total_bytes(&self) -> u64 {
+        u64::from(self.total_clusters) * u64::from(self.cluster_size)
+    }
+    /// Free bytes.
+    pub fn free_bytes(&self) -> u64 {
+        u64::from(self.free_clusters) * u64::from(self.cluster_size)
+    }
+}
+
+/// What `stat` shows about one entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metadata {
+    /// Long name (or short name when there is none); `/` for the root.
+    pub name: String,
+    /// 8.3 name as stored.
+    pub short_name: String,
+    /// Directory or file.
+    pub is_dir: bool,
+    /// Bytes (0 for directories).
+    pub size: u64,
+    /// Creation time.
+    pub created: Timestamp,
+    /// Last modification time.
+    pub modified: Timestamp,
+    /// FAT attribute bits (read-only 0x01, hidden 0x02, system 0x04, dir 0x10,
+    /// archive 0x20).
+    pub attributes: u8,
+}
+
+impl Metadata {
+    fn from_entry<D: BlockDevice>(e: &FatEntry<'_, D>) -> Metadata {
+        Metadata {
+            name: e.file_name(),
+            short_name: e.short_file_name(),
+            is_dir: e.is_dir(),
+            size: if e.is_dir() { 0 } else { e.len() },
+            created: Timestamp::from_fat(e.created()),
+            modified: Timestamp::from_fat(e.modified()),
+            attributes: e.attributes().bits(),
+        }
+    }
+}
+
+/// Splits a path into components: `/` separated, empty and `.` components
+/// dropped, `..` resolved lexically. Relative paths are taken from the root.
+pub fn path_components(path: &str) -> Result<Vec<&str>, FsError> {
+    let mut out: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if out.pop().is_none() {
+                    return Err(FsError::InvalidInput(path.to_string()));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+fn join(comps: &[&str]) -> String {
+    let mut s = String::new();
+    for c in comps {
+        s.push('/');
+        s.push_str(c);
+    }
+    if s.is_empty() {
+        s.push('/');
+    }
+    s
+}
+
+fn name_eq(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_uppercase)
+        .eq(b.chars().flat_map(char::to_uppercase))
+}
+
+/// Most entries a FAT directory can have (65536 × 32 bytes); walking more means
+/// a cluster-chain loop.
+pub const MAX_DIR_ENTRIES: usize = 65536;
+
+/// Boot-sector facts [`Volume::mount`] checks before lamfat sees the volume.
+#[derive(Clone, Copy, Debug)]
+struct Bpb {
+    bytes_per_sector: u64,
+    total_sectors: u64,
+    fat_offset: u64,
+    media: u8,
+    root_cluster: u32,
+    clusters: u64,
+}
+
+fn le16(b: &[u8], o: usize) -> u16 {
+    u16::from_le_bytes([b[o], b[o + 1]])
+}
+fn le32(b: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+}
+
+fn corrupt(s: impl Into<String>) -> FsError {
+    FsError::Corrupt(s.into())
+}
+
+fn check_boot_sector<D: BlockDevice>(s: &mut BlockStream<D>) -> Result<Bpb, FsError> {
+    let dev_size = s.len();
+    if dev_size < 512 {
+        return Err(corrupt(alloc::format!(
+            "device has {dev_size} bytes, less than one boot sector"
+        )));
+    }
+    let mut b = [0u8; 512];
+    s.seek(embedded_io::SeekFrom::Start(0))?;
+    s.read_exact(&mut b).map_err(|e| match e {
+        embedded_io::ReadExactError::Other(e) => FsError::Io(e),
+        embedded_io::ReadExactError::UnexpectedEof => FsError::UnexpectedEof,
+    })?;
+    if b[510] != 0x55 || b[511] != 0xAA {
+        return Err(corrupt(
+            "no boot sector signature 55 AA (zeroed or not a FAT volume)",
+        ));
+    }
+    let bps = le16(&b, 11);
+    let spc = b[13];
+    let reserved = le16(&b, 14);
+    let fats = b[16];
+    let root_entries = le16(&b, 17);
+    let total16 = le16(&b, 19);
+    let media = b[21];
+    let fat16_size = le16(&b, 22);
+    let total32 = le32(&b, 32);
+    let fat32_size = le32(&b, 36);
+    let root_cluster = le32(&b, 44);
+    if !matches!(bps, 512 | 1024 | 2048 | 4096) {
+        return Err(corrupt(alloc::format!(
+            "bytes per sector {bps} is not 512..4096"
+        )));
+    }
+    if spc == 0 || !spc.is_power_of_two() {
+        return Err(corrupt(alloc::format!(
+            "sectors per cluster {spc} is not a power of two"
+        )));
+    }
+    if reserved == 0 || !(1..=2).contains(&fats) {
+        return Err(corrupt(alloc::format!(
+            "{reserved} reserved sectors and {fats} FATs make no FAT volume"
+        )));
+    }
+    if fat16_size != 0 || root_entries != 0 || fat32_size == 0 {
+        return Err(corrupt(
+            "not a FAT32 volume (FAT12/FAT16 are not supported)",
+        ));
+    }
+    let total = if total16 != 0 {
+        u64::from(total16)
+    } else {
+        u64::from(total32)
+    };
+    let bps64 = u64::from(bps);
+    if total * bps64 > dev_size {
+        return Err(corrupt(alloc::format!(
+            "image truncated: the boot sector describes {} bytes, the device has {dev_size}",
+            total * bps64
+        )));
+    }
+    let meta = u64::from(reserved) + u64::from(fats) * u64::from(fat32_size);
+    if meta >= total {
+        return Err(corrupt("FATs are larger than the volume"));
+    }
+    let clusters = (total - meta) / u64::from(spc);
+    if clusters < 65525 {
+        return Err(corrupt(alloc::format!(
+            "{clusters} clusters is too few for FAT32 (needs 65525)"
+        )));
+    }
+    if u64::from(fat32_size) * bps64 / 4 < clusters + 2 {
+        return Err(corrupt("FAT too small for the number of clusters"));
+    }
+    if root_cluster < 2 || u64::from(root_cluster) >= clusters + 2 {
+        return Err(corrupt(alloc::format!(
+            "root directory cluster {root_cluster} out of range"
+        )));
+    }
+    Ok(Bpb {
+        bytes_per_sector: bps64,
+        total_sectors: total,
+        fat_offset: u64::from(reserved) * bps64,
+        media,
+        root_cluster,
+        clusters,
+    })
+}
+
+fn read_fat_entry<D: BlockDevice>(
+    s: &mut BlockStream<D>,
+    bpb: &Bpb,
+    cluster: u32,
+) -> Result<u32, FsError> {
+    let mut e = [0u8; 4];
+    s.seek(embedded_io::SeekFrom::Start(
+        bpb.fat_offset + u64::from(cluster) * 4,
+    ))?;
+    s.read_exact(&mut e).map_err(|e| match e {
+        embedded_io::ReadExactError::Other(e) => FsError::Io(e),
+        embedded_io::ReadExactError::UnexpectedEof => FsError::UnexpectedEof,
+    })?;
+    Ok(u32::from_le_bytes(e) & 0x0FFF_FFFF)
+}
+
+fn check_fat<D: BlockDevice>(s: &mut BlockStream<D>, bpb: &Bpb) -> Result<(), FsError> {
+    let fat0 = read_fat_entry(s, bpb, 0)?;
+    let fat1 = read_fat_entry(s, bpb, 1)?;
+    if fat0 & 0xFF != u32::from(bpb.media) || fat0 & 0x0FFF_FF00 != 0x0FFF_FF00 {
+        return Err(corrupt(alloc::format!(
+            "FAT entry 0 is {fat0:#x}, not the media marker {:#x} (garbage FAT?)",
+            0x0FFF_FF00 | u32::from(bpb.media)
+        )));
+    }
+    // Bits 27/26 are the clean/no-error flags; the rest must be end-of-chain.
+    if fat1 & 0x03FF_FFF8 != 0x03FF_FFF8 {
+        return Err(corrupt(alloc::format!(
+            "FAT entry 1 is {fat1:#x}, not an end-of-chain marker (garbage FAT?)"
+        )));
+    }
+    let root = read_fat_entry(s, bpb, bpb.root_cluster)?;
+    let valid_next = root >= 0x0FFF_FFF8 || (root >= 2 && u64::from(root) < bpb.clusters + 2);
+    if !valid_next {
+        return Err(corrupt(alloc::format!(
+            "root directory chain is broken (FAT[{}] = {root:#x})",
+            bpb.root_cluster
+        )));
+    }
+    let _ = (bpb.total_sectors, bpb.bytes_per_sector);
+    Ok(())
+}
+
+/// A mounted FAT32 volume.
+pub struct Volume<D: BlockDevice> {
+    fs: Fs<D>,
+    stream: Arc<Mutex<BlockStream<D>>>,
+}
+
+impl<D: BlockDevice> Volume<D> {
+    /// Mounts the FAT32 volume on `dev` with a default-shaped cache.
+    pub fn mount(dev: D, time: TimeSource) -> Result<Self, MountError<D>> {
+        let bs = dev.block_size();
+        if bs == 0 || !bs.is_power_of_two() || bs > 65536 {
+            return Err(MountError {
+                error: FsError::Io(StreamError::BadBlockSize(bs)),
+                device: Some(dev),
+            });
+        }
+        match BlockStream::new(dev) {
+            Ok(s) => Self::mount_stream(s, time),
+            Err(e) => Err(MountError {
+                error: FsError::Io(e),
+                device: None,
+            }),
+        }
+    }
+
+    /// Mounts the FAT32 volume behind an existing stream (any cache shape).
+    pub fn mount_stream(
+        mut stream: BlockStream<D>,
+        time: TimeSource,
+    ) -> Result<Self, MountError<D>> {
+        let checked = check_boot_sector(&mut stream).and_then(|bpb| check_fat(&mut stream, &bpb));
+        let pos = stream.seek(embedded_io::SeekFrom::Start(0));
+        if let Err(error) = checked.and(pos.map(|_| ()).map_err(FsError::Io)) {
+            return Err(Self::give_back(Arc::new(Mutex::new(stream)), error));
+        }
+        let shared = Arc::new(Mutex::new(stream));
+        let io = FatIo {
+            stream: shared.clone(),
+        };
+        let opts = lamfat::FsOptions::new()
+            .time_provider(time)
+            .update_accessed_date(false);
+        match lamfat::FileSystem::new(io, opts) {
+            Ok(fs) => {
+                if fs.fat_type() != lamfat::FatType::Fat32 {
+                    drop(fs);
+                    return Err(Self::give_back(
+                        shared,
+                        corrupt("not a FAT32 volume (FAT12/FAT16 are not supported)"),
+                    ));
+                }
+                Ok(Volume { fs, stream: shared })
+            }
+            Err(e) => Err(Self::give_back(shared, FsError::from_fat(e, "/"))),
+        }
+    }
+
+    fn give_back(shared: Arc<Mutex<BlockStream<D>>>, error: FsError) -> MountError<D> {
+        match Arc::try_unwrap(shared) {
+            Ok(m) => MountError {
+                error,
+                device: m.into_inner().into_inner().ok(),
+            },
+            // lamfat drops its storage when it fails, so this does not happen.
+            Err(_) => MountError {
+                error,
+                device: None,
+            },
+        }
+    }
+
+    /// lamfat's file system, for anything this wrapper does not cover.
+    pub fn fs(&self) -> &Fs<D> {
+        &self.fs
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> FatDir<'_, D> {
+        self.fs.root_dir()
+    }
+
+    /// Label, id and space figures.
+    pub fn info(&self) -> Result<VolumeInfo, FsError> {
+        let st = self.fs.stats().map_err(|e| FsError::from_fat(e, "/"))?;
+        Ok(VolumeInfo {
+            label: self.fs.volume_label(),
+            volume_id: self.fs.volume_id(),
+            cluster_size: st.cluster_size(),
+            total_clusters: st.total_clusters(),
+            free_clusters: st.free_clusters(),
+        })
+    }
+
+    /// Cache counters of the stream under the file system.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.stream.lock().stats()
+    }
+
+    /// Writes every cached block back and flushes the device. The FSInfo free
+    /// count and the clean flag are only rewritten on [`Volume::unmount`].
+    pub fn flush(&self) -> Result<(), FsError> {
+        self.stream.lock().flush()?;
+        Ok(())
+    }
+
+    /// Unmounts (FSInfo, clean flag), flushes, and returns the device.
+    pub fn unmount(self) -> Result<D, FsError> {
+        let Volume { fs, stream } = self;
+        fs.unmount().map_err(|e| FsError::from_fat(e, "/"))?;
+        let m =
+            Arc::try_unwrap(stream).map_err(|_| corrupt("stream still shared after unmount"))?;
+        m.into_inner()
+            .into_inner()
+            .map_err(|e| FsError::Io(e.error))
+    }
+
+    /// The directory at `path`.
+    pub fn open_dir(&self, path: &str) -> Result<FatDir<'_, D>, FsError> {
+        let comps = path_components(path)?;
+        let mut dir = self.root();
+        for (i, c) in comps.iter().enumerate() {
+            let e = find_in(&dir, c).map_err(|e| ctx(e, &comps[..=i]))?;
+            match e {
+                Some(e) if e.is_dir() => dir = e.to_dir(),
+                Some(_) => return Err(FsError::NotADirectory(join(&comps[..=i]))),
+                None => return Err(FsError::NotFound(join(&comps[..=i]))),
+            }
+        }
+        Ok(dir)
+    }
+
+    /// Splits `path` into its parent directory and last name.
+    fn parent_of<'p>(&self, path: &'p str) -> Result<(FatDir<'_, D>, Vec<&'p str>), FsError> {
+        let comps = path_components(path)?;
+        if comps.is_empty() {
+            return Err(FsError::InvalidInput("/".to_string()));
+        }
+        let parent = self.open_dir(&join(&comps[..comps.len() - 1]))?;
+        Ok((parent, comps))
+    }
+
+    /// Metadata of `path` (the root included).
+    pub fn metadata(&self, path: &str) -> Result<Metadata, FsError> {
+        let comps = path_components(path)?;
+        if comps.is_empty() {
+            return Ok(Metadata {
+                name: "/".to_string(),
+                short_name: String::new(),
+                is_dir: true,
+                size: 0,
+                created: Timestamp::new(1980, 1, 1, 0, 0, 0),
+                modified: Timestamp::new(1980, 1, 1, 0, 0, 0),
+                attributes: FileAttributes::DIRECTORY.bits(),
+            });
+        }
+        let (parent, comps) = self.parent_of(path)?;
+        let name = comps[comps.len() - 1];
+        match find_in(&parent, name).map_err(|e| ctx(e, &comps))? {
+            Some(e) => Ok(Metadata::from_entry(&e)),
+            None => Err(FsError::NotFound(join(&comps))),
+        }
+    }
+
+    /// Entries of the directory at `path`, without `.` and `..`, in disk order.
+    pub fn list_dir(&self, path: &str) -> Result<Vec<Metadata>, FsError> {
+        let dir = self.open_dir(path)?;
+        let mut out = Vec::new();
+        for e in dir.iter() {
+            let e = e.map_err(|e| FsError::from_fat(e, path))?;
+            let name = e.file_name();
+            if name == "." || name == ".." {
+                continue;
+            }
+            out.push(Metadata::from_entry(&e));
+            if out.len() > MAX_DIR_ENTRIES {
+                return Err(corrupt(alloc::format!(
+                    "{path}: directory never ends (cluster loop?)"
+                )));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Opens the file at `path` for reading and writing, positioned at 0.
+    pub fn open_file(&self, path: &str) -> Result<FatFile<'_, D>, FsError> {
+        let (parent, comps) = self.parent_of(path)?;
+        let name = comps[comps.len() - 1];
+        match find_in(&parent, name).map_err(|e| ctx(e, &comps))? {
+            Some(e) if e.is_dir() => Err(FsError::IsADirectory(join(&comps))),
+            Some(e) => Ok(e.to_file()),
+            None => Err(FsError::NotFound(join(&comps))),
+        }
+    }
+
+    /// Creates (or truncates) the file at `path`; its parent must exist.
+    pub fn create_file(&self, path: &str) -> Result<FatFile<'_, D>, FsError> {
+        let (parent, comps) = self.parent_of(path)?;
+        let name = comps[comps.len() - 1];
+        if let Some(e) = find_in(&parent, name).map_err(|e| ctx(e, &comps))? {
+            if e.is_dir() {
+                return Err(FsError::IsADirectory(join(&comps)));
+            }
+        }
+        check_new_name(name, &comps)?;
+        let mut f = parent
+            .create_file(name)
+            .map_err(|e| FsError::from_fat(e, &join(&comps)))?;
+        f.truncate()
+            .map_err(|e| FsError::from_fat(e, &join(&comps)))?;
+        Ok(f)
+    }
+
+    /// The whole file at `path`.
+    pub fn read_file(&self, path: &str) -> Result<Vec<u8>, FsError> {
+        let mut f = self.open_file(path)?;
+        let size = self.metadata(path)?.size as usize;
+        let mut out = vec![0u8; size];
+        let mut done = 0;
+        while done < size {
+            let n = f
+                .read(&mut out[done..])
+                .map_err(|e| FsError::from_fat(e, path))?;
+            if n == 0 {
+                return Err(FsError::UnexpectedEof);
+            }
+            done += n;
+        }
+        Ok(out)
+    }
+
+    /// SHA-256 and length of the file at `path`, read in `chunk`-sized pieces.
+    pub fn sha256_file(&self, path: &str, buf: &mut [u8]) -> Result<([u8; 32], u64), FsError> {
+        let mut f = self.open_file(path)?;
+        let mut h = Sha256::new();
+        let mut total = 0u64;
+        loop {
+            let n = f.read(buf).map_err(|e| FsError::from_fat(e, path))?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            total += n as u64;
+        }
+        Ok((h.finalize().into(), total))
+    }
+
+    /// Creates or replaces the file at `path` with `data`.
+    pub fn write_file(&self, path: &str, data: &[u8]) -> Result<(), FsError> {
+        let mut f = self.create_file(path)?;
+        f.write_all(data).map_err(|e| FsError::from_fat(e, path))?;
+        f.flush().map_err(|e| FsError::from_fat(e, path))?;
+        Ok(())
+    }
+
+    /// Appends `data` to the file at `path`, creating it if missing.
+    pub fn append_file(&self, path: &str, data: &[u8]) -> Result<(), FsError> {
+        let mut f = match self.open_file(path) {
+            Ok(f) => f,
+            Err(FsError::NotFound(_)) => self.create_file(path)?,
+            Err(e) => return Err(e),
+        };
+        f.seek(lamfat::SeekFrom::End(0))
+            .map_err(|e| FsError::from_fat(e, path))?;
+        f.write_all(data).map_err(|e| FsError::from_fat(e, path))?;
+        f.flush().map_err(|e| FsError::from_fat(e, path))?;
+        Ok(())
+    }
+
+    /// Creates the directory at `path`; its parent must exist.
+    pub fn create_dir(&self, path: &str) -> Result<(), FsError> {
+        let (parent, comps) = self.parent_of(path)?;
+        let name = comps[comps.len() - 1];
+        if find_in(&parent, name)
+            .map_err(|e| ctx(e, &comps))?
+            .is_some()
+        {
+            return Err(FsError::AlreadyExists(join(&comps)));
+        }
+        check_new_name(name, &comps)?;
+        parent
+            .create_dir(name)
+            .map_err(|e| FsError::from_fat(e, &join(&comps)))?;
+        Ok(())
+    }
+
+    /// Creates the directory at `path` and any missing parents.
+    pub fn create_dir_all(&self, path: &str) -> Result<(), FsError> {
+        let comps = path_components(path)?;
+        let mut dir = self.root();
+        for (i, c) in comps.iter().enumerate() {
+            dir = match find_in(&dir, c).map_err(|e| ctx(e, &comps[..=i]))? {
+                Some(e) if e.is_dir() => e.to_dir(),
+                Some(_) => return Err(FsError::NotADirectory(join(&comps[..=i]))),
+                None => {
+                    check_new_name(c, &comps[..=i])?;
+                    dir.create_dir(c)
+                        .map_err(|e| FsError::from_fat(e, &join(&comps[..=i])))?
+                }
+            };
+        }
+        Ok(())
+    }
+
+    /// Removes the file or empty directory at `path`.
+    pub fn remove(&self, path: &str) -> Result<(), FsError> {
+        let (parent, comps) = self.parent_of(path)?;
+        let name = comps[comps.len() - 1];
+        parent
+            .remove(name)
+            .map_err(|e| FsError::from_fat(e, &join(&comps)))
+    }
+
+    /// Removes `path` and, for a directory, everything below it.
+    pub fn remove_all(&self, path: &str) -> Result<(), FsError> {
+        let md = self.metadata(path)?;
+        if md.is_dir {
+            let base = join(&path_components(path)?);
+            for child in self.list_dir(&base)? {
+                self.remove_all(&alloc::format!("{base}/{}", child.name))?;
+            }
+        }
+        self.remove(path)
+    }
+
+    /// Visits every entry below `path` depth-first (directories before their
+    /// contents), passing the absolute path and metadata.
+    pub fn walk(
+        &self,
+        path: &str,
+        visit: &mut dyn FnMut(&str, &Metadata) -> Result<(), FsError>,
+    ) -> Result<(), FsError> {
+        self.walk_depth(&join(&path_components(path)?), visit, 0)
+    }
+
+    fn walk_depth(
+        &self,
+        base: &str,
+        visit: &mut dyn FnMut(&str, &Metadata) -> Result<(), FsError>,
+        depth: usize,
+    ) -> Result<(), FsError> {
+        if depth > 64 {
+            return Err(corrupt(alloc::format!(
+                "{base}: directories nested deeper than 64 (loop?)"
+            )));
+        }
+        for md in self.list_dir(base)? {
+            let p = if base == "/" {
+                alloc::format!("/{}", md.name)
+            } else {
+                alloc::format!("{base}/{}", md.name)
+            };
+            visit(&p, &md)?;
+            if md.is_dir {
+                self.walk_depth(&p, visit, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Adds path context to errors that lack it.
+fn ctx(e: FsError, comps: &[&str]) -> FsError {
+    match e {
+        FsError::InvalidInput(p) if p.is_empty() => FsError::InvalidInput(join(comps)),
+        e => e,
+    }
+}
+
+/// lamfat 0.4.3's short-name generator slices `name[1..]`, which panics when
+/// the first character is not ASCII; such names are refused up front. Names
+/// longer than FAT's 255 UTF-16 units are refused here too.
+fn check_new_name(name: &str, comps: &[&str]) -> Result<(), FsError> {
+    if !name.starts_with(|c: char| c.is_ascii()) || name.encode_utf16().count() > 255 {
+        return Err(FsError::InvalidName(join(comps)));
+    }
+    Ok(())
+}
+
+/// The entry named `name` in `dir` (case-insensitive, long or short name).
+fn find_in<'a, D: BlockDevice>(
+    dir: &FatDir<'a, D>,
+    name: &str,
+) -> Result<Option<FatEntry<'a, D>>, FsError> {
+    for (n, e) in dir.iter().enumerate() {
+        let e = e.map_err(|e| FsError::from_fat(e, ""))?;
+        if name_eq(&e.file_name(), name) || name_eq(&e.short_file_name(), name) {
+            return Ok(Some(e));
+        }
+        if n > MAX_DIR_ENTRIES {
+            return Err(corrupt("directory never ends (cluster loop?)"));
+        }
+    }
+    Ok(None)
+}
