@@ -219,17 +219,23 @@ fn write_group(
     loop {
         let mut progressed = false;
         for (file, reader, m) in files.iter_mut() {
-            let want = if members.len() == 1 {
-                buf.len()
+            // A lone file is written straight through; group members take turns
+            // of `chunk` bytes each.
+            let mut turn = if members.len() == 1 {
+                u64::MAX
             } else {
-                (m.chunk as usize).min(buf.len())
+                m.chunk
             };
-            let n = reader.fill(&mut buf[..want]);
-            if n == 0 {
-                continue;
+            while turn > 0 {
+                let want = (turn.min(buf.len() as u64)) as usize;
+                let n = reader.fill(&mut buf[..want]);
+                if n == 0 {
+                    break;
+                }
+                progressed = true;
+                turn -= n as u64;
+                lamfat::Write::write_all(file, &buf[..n]).map_err(|e| fat_err(e, &m.path))?;
             }
-            progressed = true;
-            lamfat::Write::write_all(file, &buf[..n]).map_err(|e| fat_err(e, &m.path))?;
         }
         if !progressed {
             break;

@@ -147,6 +147,9 @@ struct Slot {
     used: u64,
 }
 
+/// Access streams the read-ahead detector follows at once.
+const STREAMS: usize = 4;
+
 /// Most blocks one eviction writes back together.
 const WRITE_BACK_RUN: usize = 64;
 
@@ -189,8 +192,11 @@ pub struct BlockStream<D: BlockDevice> {
     /// Scratch space for clustered write-back.
     wbuf: Vec<u8>,
     clock: u64,
-    /// Block just after the last one read through the cache (sequential detection).
-    next_seq: u64,
+    /// Sequential-stream detector: the block expected next by each of the last
+    /// few access streams (file data and FAT reads interleave, so one is not
+    /// enough), and which entry to replace next.
+    streams: [u64; STREAMS],
+    stream_victim: usize,
     stats: CacheStats,
 }
 
@@ -234,7 +240,8 @@ impl<D: BlockDevice> BlockStream<D> {
             scratch: vec![0; readahead * bs],
             wbuf: Vec::new(),
             clock: 0,
-            next_seq: u64::MAX,
+            streams: [u64::MAX; STREAMS],
+            stream_victim: 0,
             stats: CacheStats::default(),
         })
     }
@@ -289,7 +296,7 @@ impl<D: BlockDevice> BlockStream<D> {
     pub fn invalidate(&mut self) -> Result<(), StreamError> {
         self.write_back_all()?;
         self.slots.fill(EMPTY_SLOT);
-        self.next_seq = u64::MAX;
+        self.streams = [u64::MAX; STREAMS];
         Ok(())
     }
 
@@ -313,6 +320,22 @@ impl<D: BlockDevice> BlockStream<D> {
             self.dev.flush()?;
         }
         Ok(())
+    }
+
+    /// Records an access to `count` blocks from `lba`; true if it continues one
+    /// of the recent streams.
+    fn note_access(&mut self, lba: u64, count: u64) -> bool {
+        let next = lba.saturating_add(count);
+        if let Some(k) = self.streams.iter().position(|&n| n == lba) {
+            self.streams[k] = next;
+            return true;
+        }
+        if self.streams.contains(&next) {
+            return false;
+        }
+        self.streams[self.stream_victim] = next;
+        self.stream_victim = (self.stream_victim + 1) % STREAMS;
+        false
     }
 
     fn tick(&mut self) -> u64 {
@@ -421,18 +444,17 @@ impl<D: BlockDevice> BlockStream<D> {
         if let Some(i) = self.find(lba) {
             self.stats.hits += 1;
             self.slots[i].used = self.tick();
-            self.next_seq = lba + 1;
+            self.note_access(lba, 1);
             return Ok(i);
         }
         self.stats.misses += 1;
         let blocks_left = self.dev.block_count().saturating_sub(lba);
-        let sequential = lba == self.next_seq;
+        let sequential = self.note_access(lba, 1);
         let n = if sequential {
             (self.cfg.readahead_blocks as u64).min(blocks_left) as usize
         } else {
             1
         };
-        self.next_seq = lba + 1;
         if n <= 1 {
             let i = self.victim(lba)?;
             self.stats.device_reads += 1;
@@ -564,7 +586,7 @@ impl<D: BlockDevice> BlockStream<D> {
                 buf[k * bs..(k + 1) * bs].copy_from_slice(&self.data[i * bs..(i + 1) * bs]);
             }
         }
-        self.next_seq = lba + count;
+        self.note_access(lba, count);
         Ok(())
     }
 
