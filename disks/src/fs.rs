@@ -279,6 +279,10 @@ pub enum FsError {
     InvalidInput(String),
     /// A file ended before its recorded size.
     UnexpectedEof,
+    /// The operation needs a name, and the path is the root directory.
+    IsRoot(String),
+    /// The path climbs above the root with `..`.
+    AboveRoot(String),
 }
 
 impl FsError {
@@ -329,6 +333,8 @@ impl fmt::Display for FsError {
             ),
             FsError::InvalidInput(p) => write!(f, "{p}: invalid request"),
             FsError::UnexpectedEof => f.write_str("file shorter than its directory entry says"),
+            FsError::IsRoot(p) => write!(f, "{p}: not possible on the root directory"),
+            FsError::AboveRoot(p) => write!(f, "{p}: path goes above the root directory"),
         }
     }
 }
@@ -439,7 +445,7 @@ pub fn path_components(path: &str) -> Result<Vec<&str>, FsError> {
             "" | "." => {}
             ".." => {
                 if out.pop().is_none() {
-                    return Err(FsError::InvalidInput(path.to_string()));
+                    return Err(FsError::AboveRoot(path.to_string()));
                 }
             }
             c => out.push(c),
@@ -759,7 +765,7 @@ impl<D: BlockDevice> Volume<D> {
     fn parent_of<'p>(&self, path: &'p str) -> Result<(FatDir<'_, D>, Vec<&'p str>), FsError> {
         let comps = path_components(path)?;
         if comps.is_empty() {
-            return Err(FsError::InvalidInput("/".to_string()));
+            return Err(FsError::IsRoot(path.to_string()));
         }
         let parent = self.open_dir(&join(&comps[..comps.len() - 1]))?;
         Ok((parent, comps))
@@ -854,20 +860,31 @@ impl<D: BlockDevice> Volume<D> {
         Ok(out)
     }
 
-    /// SHA-256 and length of the file at `path`, read in `chunk`-sized pieces.
+    /// SHA-256 and length of the file at `path`, read in `buf`-sized pieces.
     pub fn sha256_file(&self, path: &str, buf: &mut [u8]) -> Result<([u8; 32], u64), FsError> {
-        let mut f = self.open_file(path)?;
         let mut h = Sha256::new();
+        let total = self.stream_file(path, buf, &mut |b| h.update(b))?;
+        Ok((h.finalize().into(), total))
+    }
+
+    /// Reads the file at `path` front to back in `buf`-sized pieces, handing
+    /// each piece to `sink`; returns the byte count. (The fatfs read benchmark.)
+    pub fn stream_file(
+        &self,
+        path: &str,
+        buf: &mut [u8],
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<u64, FsError> {
+        let mut f = self.open_file(path)?;
         let mut total = 0u64;
         loop {
             let n = f.read(buf).map_err(|e| FsError::from_fat(e, path))?;
             if n == 0 {
-                break;
+                return Ok(total);
             }
-            h.update(&buf[..n]);
+            sink(&buf[..n]);
             total += n as u64;
         }
-        Ok((h.finalize().into(), total))
     }
 
     /// Creates or replaces the file at `path` with `data`.

@@ -283,3 +283,54 @@ fn fatfs_read_figures() {
     );
     let _ = FsError::NoSpace;
 }
+
+#[test]
+fn odd_shell_input_is_refused_cleanly() {
+    let vol = small_volume();
+    let long = "n".repeat(300);
+    let lines = [
+        "write /a*b.txt x".to_string(),
+        "write \"/a:b\" x".to_string(),
+        "mkdir /".to_string(),
+        "rm /".to_string(),
+        "write / x".to_string(),
+        "cat /".to_string(),
+        "ls /hello.txt/x".to_string(),
+        "write /../../x.txt x".to_string(),
+        "write /hello.txt/inner x".to_string(),
+        format!("write /{long} x"),
+        format!("mkdir /{long}"),
+        "write /trailing. x".to_string(),
+        "write \"/ lead space\" x".to_string(),
+        "stat /nope".to_string(),
+        "ls /a/b/c/d".to_string(),
+        "rm /nope".to_string(),
+        "write /x\u{0}y z".to_string(),
+        "cat \"/Some Dir\"".to_string(),
+        "write \"/Some Dir\" x".to_string(),
+    ];
+    for l in &lines {
+        let mut out = String::new();
+        let st = run_command(&vol, l, &mut out).unwrap();
+        assert!(
+            matches!(st, CommandStatus::Failed | CommandStatus::Ok),
+            "{l:?}: {st:?}"
+        );
+        if st == CommandStatus::Failed {
+            assert_eq!(out.lines().count(), 1, "{l:?} printed {out:?}");
+        }
+    }
+    // The volume is still consistent afterwards.
+    let dev = vol.unmount().unwrap();
+    let path = common::temp_path("odd.img");
+    std::fs::write(&path, dev.as_slice()).unwrap();
+    let (clean, out) = common::fsck(&path);
+    assert!(clean, "fsck.fat -n after odd input:\n{out}");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn volume_can_live_in_a_kernel_static() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Volume<MemDisk>>();
+}
