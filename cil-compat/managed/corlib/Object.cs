@@ -1,0 +1,100 @@
+// Our corlib: System.Object, ValueType, Enum, Void, Type and handles, delegates,
+// attributes the compiler needs (mcs -nostdlib requires these to exist).
+namespace System
+{
+    public class Object
+    {
+        public Object() { }
+        public virtual bool Equals(object obj) { return this == obj; }
+        public virtual int GetHashCode() { return 0; }
+        public virtual string ToString() { return "System.Object"; }
+        public static bool ReferenceEquals(object a, object b) { return a == b; }
+        ~Object() { }
+    }
+
+    public abstract class ValueType
+    {
+        protected ValueType() { }
+    }
+
+    public abstract class Enum : ValueType
+    {
+        protected Enum() { }
+    }
+
+    public struct Void { }
+
+    public abstract class Type
+    {
+        protected Type() { }
+    }
+
+    public struct RuntimeTypeHandle
+    {
+        internal IntPtr m_type;
+    }
+
+    public struct RuntimeFieldHandle
+    {
+        internal IntPtr m_field;
+    }
+
+    public struct RuntimeMethodHandle
+    {
+        internal IntPtr m_method;
+    }
+
+    public abstract class Delegate
+    {
+        internal object m_target;
+        internal IntPtr m_method;
+    }
+
+    public abstract class MulticastDelegate : Delegate
+    {
+    }
+
+    public interface IDisposable
+    {
+        void Dispose();
+    }
+
+    public interface IComparable
+    {
+        int CompareTo(object obj);
+    }
+
+    public interface IEquatable<T>
+    {
+        bool Equals(T other);
+    }
+
+    public struct Nullable<T> where T : struct
+    {
+        internal bool hasValue;
+        internal T value;
+        public Nullable(T value) { this.value = value; hasValue = true; }
+        public bool HasValue { get { return hasValue; } }
+        public T Value { get { return value; } }
+        public T GetValueOrDefault() { return value; }
+    }
+
+    public sealed class TypedReference { }
+    public sealed class ArgIterator { }
+    public struct RuntimeArgumentHandle { }
+}
+
+namespace System.Collections
+{
+    public interface IEnumerable
+    {
+        IEnumerator GetEnumerator();
+    }
+
+    public interface IEnumerator
+    {
+        bool MoveNext();
+        object Current { get; }
+        void Reset();
+    }
+}
