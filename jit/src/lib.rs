@@ -1,4 +1,223 @@
 //! Baseline CIL → x86-64 compiler: IL decoder → validating visitor over a typed
-//! abstract stack → CodeGen → MacroAssembler → x86-64 backend.
+//! abstract stack → CodeGen → MacroAssembler → x86-64 backend (the shape of
+//! wasmtime's Winch). ECMA-335 Partition III is the instruction reference.
+//!
+//! Entry point: [`compile`]. The runtime answers questions through
+//! [`host::JitHost`]; the output is position-independent machine code plus the
+//! list of patchable call sites ([`CompiledMethod`]).
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
+extern crate alloc;
+
+pub mod codegen;
+pub mod decoder;
+pub mod disasm;
+pub mod host;
+pub mod isa;
+pub mod masm;
+pub mod visitor;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use codegen::CodeGen;
+use decoder::{op, Operand};
+use host::{Helper, JitHost, JitType};
+use isa::x64::masm::X64Masm;
+use masm::{FrameInfo, MacroAssembler};
+
+/// What the JIT needs to know about the method being compiled.
+#[derive(Clone, Debug)]
+pub struct MethodInput<'a> {
+    /// Display name for errors (`Namespace.Type::Method`).
+    pub name: &'a str,
+    /// Runtime handle passed to the `Fail` helper.
+    pub handle: u64,
+    pub il: &'a [u8],
+    /// Argument types, `this` first for instance methods (`ByRef` on value types).
+    pub args: Vec<JitType>,
+    pub locals: Vec<JitType>,
+    pub ret: JitType,
+    /// `localsinit`: also zero `localloc` blocks (locals are always zeroed).
+    pub init_locals: bool,
+    /// The body has exception-handling clauses (not supported yet: error).
+    pub has_eh: bool,
+}
+
+/// Why compilation failed.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum JitErrorKind {
+    Decode(decoder::DecodeError),
+    InvalidOpcode(u16),
+    StackUnderflow,
+    /// Stack shapes disagree at this branch target.
+    StackMismatch(u32),
+    TypeMismatch(&'static str),
+    BadLocal(u32),
+    BadArg(u32),
+    FallsOffEnd,
+    Unsupported(&'static str),
+    /// The host could not resolve a token.
+    Host(String),
+    Internal(String),
+}
+
+impl fmt::Display for JitErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JitErrorKind::Decode(d) => write!(f, "bad IL encoding: {d:?}"),
+            JitErrorKind::InvalidOpcode(o) => write!(f, "invalid opcode 0x{o:x}"),
+            JitErrorKind::StackUnderflow => write!(f, "evaluation stack underflow"),
+            JitErrorKind::StackMismatch(t) => {
+                write!(f, "stack shapes differ at branch target IL_{t:04x}")
+            }
+            JitErrorKind::TypeMismatch(m) => write!(f, "type mismatch: {m}"),
+            JitErrorKind::BadLocal(n) => write!(f, "no local {n}"),
+            JitErrorKind::BadArg(n) => write!(f, "no argument {n}"),
+            JitErrorKind::FallsOffEnd => write!(f, "control falls off the end of the method"),
+            JitErrorKind::Unsupported(m) => write!(f, "unsupported: {m}"),
+            JitErrorKind::Host(m) => write!(f, "{m}"),
+            JitErrorKind::Internal(m) => write!(f, "internal: {m}"),
+        }
+    }
+}
+
+/// A compilation error naming the method and IL offset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JitError {
+    pub method: String,
+    pub il_offset: u32,
+    pub kind: JitErrorKind,
+}
+
+impl fmt::Display for JitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at IL_{:04x}: {}",
+            self.method, self.il_offset, self.kind
+        )
+    }
+}
+
+/// What a patchable call site calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallSiteKind {
+    /// A method (the host's callee id): the imm64 is its code or stub address.
+    Method(u64),
+    /// A method called through a cell: the imm64 is the cell address.
+    Cell(u64),
+    Helper(Helper),
+}
+
+/// A `mov rax, imm64` feeding a call; the host may rewrite the 8 bytes at `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallSite {
+    pub offset: u32,
+    pub kind: CallSiteKind,
+    pub target: u64,
+}
+
+/// A compiled method: position-independent code (relative branches, absolute
+/// call targets in registers) that may be copied anywhere executable.
+#[derive(Clone, Debug)]
+pub struct CompiledMethod {
+    pub code: Vec<u8>,
+    pub call_sites: Vec<CallSite>,
+    /// (IL offset, code offset) for every reachable instruction, ascending.
+    pub il_map: Vec<(u32, u32)>,
+    pub frame_size: u32,
+}
+
+impl CallSite {
+    /// Rewrites this call site's target inside `code`.
+    pub fn patch(&self, code: &mut [u8], target: u64) {
+        let o = self.offset as usize;
+        if let Some(b) = code.get_mut(o..o + 8) {
+            b.copy_from_slice(&target.to_le_bytes());
+        }
+    }
+}
+
+/// Compiles one method.
+pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<CompiledMethod, JitError> {
+    let wrap = |il_offset: u32, kind: JitErrorKind| JitError {
+        method: m.name.into(),
+        il_offset,
+        kind,
+    };
+    if m.has_eh {
+        return Err(wrap(
+            0,
+            JitErrorKind::Unsupported("exception-handling clauses"),
+        ));
+    }
+    let instrs =
+        decoder::decode_all(m.il).map_err(|e| wrap(e.offset(), JitErrorKind::Decode(e)))?;
+    // Pre-scan: branch targets and address-taken locals/arguments.
+    let mut targets = Vec::new();
+    let mut local_taken = alloc::vec![false; m.locals.len()];
+    let mut arg_taken = alloc::vec![false; m.args.len()];
+    for i in &instrs {
+        match &i.operand {
+            Operand::Target(t) => targets.push(*t),
+            Operand::Switch(ts) => targets.extend_from_slice(ts),
+            _ => {}
+        }
+        if let Operand::Int(n) = i.operand {
+            match i.opcode {
+                op::LDLOCA_S | op::LDLOCA => {
+                    if let Some(x) = local_taken.get_mut(n as usize) {
+                        *x = true;
+                    }
+                }
+                op::LDARGA_S | op::LDARGA => {
+                    if let Some(x) = arg_taken.get_mut(n as usize) {
+                        *x = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    targets.sort_unstable();
+    targets.dedup();
+    let masm = X64Masm::new().map_err(|k| wrap(0, k))?;
+    let mut g = CodeGen::new(host, masm, m, &targets, local_taken, arg_taken);
+    g.emit_entry().map_err(|k| wrap(0, k))?;
+    for i in &instrs {
+        let live = g
+            .begin_instruction(i.offset)
+            .map_err(|k| wrap(i.offset, k))?;
+        if !live {
+            continue;
+        }
+        visitor::visit(&mut g, i).map_err(|k| wrap(i.offset, k))?;
+    }
+    let end = m.il.len() as u32;
+    let (masm, _frame, frame_size, saved, sites, marks) = g.finish().map_err(|k| wrap(end, k))?;
+    let asm = masm
+        .finish(&FrameInfo { frame_size, saved })
+        .map_err(|k| wrap(end, k))?;
+    let call_sites = sites
+        .iter()
+        .map(|(mk, kind, target)| CallSite {
+            offset: asm.mark_offsets[*mk] + 2,
+            kind: *kind,
+            target: *target,
+        })
+        .collect();
+    let il_map = marks
+        .iter()
+        .map(|(il, mk)| (*il, asm.mark_offsets[*mk]))
+        .collect();
+    Ok(CompiledMethod {
+        code: asm.code,
+        call_sites,
+        il_map,
+        frame_size,
+    })
+}

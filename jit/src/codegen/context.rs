@@ -1,0 +1,461 @@
+//! `CodeGenContext`: the value stack, the register allocator and the frame,
+//! plus the moves between them (materialise, spill, typed loads/stores, block
+//! copies). Winch's `codegen/context.rs` plays the same role.
+
+use super::stack::{Loc, StackTy, Val, ValueStack};
+use crate::host::JitType;
+use crate::isa::x64::abi::{ArgHome, Frame};
+use crate::isa::x64::regs::*;
+use crate::masm::*;
+use crate::JitErrorKind;
+use alloc::vec::Vec;
+
+/// Values, registers and frame of the method being compiled.
+pub struct CodeGenContext<M: MacroAssembler> {
+    pub masm: M,
+    pub stack: ValueStack,
+    pub regs: RegSet,
+    pub frame: Frame,
+    pub arg_types: Vec<JitType>,
+    pub local_types: Vec<JitType>,
+    /// Locals/args whose address is taken somewhere: never cached lazily.
+    pub local_addr_taken: Vec<bool>,
+    pub arg_addr_taken: Vec<bool>,
+    /// Callee-saved registers ever allocated (bit mask by register number).
+    pub used_callee_saved: u16,
+}
+
+/// Size of a stored integer of stack type `ty` in its home.
+pub fn home_size(ty: StackTy) -> OperandSize {
+    if ty == StackTy::I32 {
+        OperandSize::S32
+    } else {
+        OperandSize::S64
+    }
+}
+
+pub(crate) fn frame(off: i32) -> Address {
+    Address::offset(RBP, off)
+}
+
+type R<T = ()> = Result<T, JitErrorKind>;
+
+impl<M: MacroAssembler> CodeGenContext<M> {
+    // ---- registers -------------------------------------------------------
+
+    /// A free pool register, spilling the oldest register value if none is free.
+    pub fn alloc_gpr(&mut self) -> R<Gpr> {
+        loop {
+            if let Some(r) = self.regs.take_gpr() {
+                if CALLEE_SAVED.contains(&r) {
+                    self.used_callee_saved |= 1 << r.0;
+                }
+                return Ok(r);
+            }
+            let i = self
+                .stack
+                .vals
+                .iter()
+                .position(|v| matches!(v.loc, Loc::Reg(_)))
+                .ok_or_else(|| JitErrorKind::Internal("out of registers".into()))?;
+            self.spill_at(i)?;
+        }
+    }
+
+    pub fn alloc_xmm(&mut self) -> R<Xmm> {
+        loop {
+            if let Some(r) = self.regs.take_xmm() {
+                return Ok(r);
+            }
+            let i = self
+                .stack
+                .vals
+                .iter()
+                .position(|v| matches!(v.loc, Loc::Xmm(_)))
+                .ok_or_else(|| JitErrorKind::Internal("out of xmm registers".into()))?;
+            self.spill_at(i)?;
+        }
+    }
+
+    /// Releases whatever register a popped value held.
+    pub fn free(&mut self, v: &Val) {
+        match v.loc {
+            Loc::Reg(r) => self.regs.free_gpr(r),
+            Loc::Xmm(x) => self.regs.free_xmm(x),
+            _ => {}
+        }
+    }
+
+    pub fn free_xmm_of(&mut self, x: Xmm) {
+        self.regs.free_xmm(x);
+    }
+
+    pub fn free_gpr(&mut self, r: Gpr) {
+        self.regs.free_gpr(r);
+    }
+
+    // ---- stack -----------------------------------------------------------
+
+    pub fn pop(&mut self) -> R<Val> {
+        self.stack.pop().ok_or(JitErrorKind::StackUnderflow)
+    }
+
+    pub fn push_reg(&mut self, ty: StackTy, r: Gpr) {
+        self.stack.push(ty, Loc::Reg(r));
+    }
+
+    pub fn push_xmm(&mut self, x: Xmm) {
+        self.stack.push(StackTy::F, Loc::Xmm(x));
+    }
+
+    /// Moves stack entry `i` into its home slot.
+    pub fn spill_at(&mut self, i: usize) -> R {
+        let v = self.stack.vals[i];
+        if v.loc == Loc::Home {
+            return Ok(());
+        }
+        self.materialize_into(&v, frame(v.home))?;
+        self.free(&v);
+        self.stack.vals[i].loc = Loc::Home;
+        Ok(())
+    }
+
+    /// Spills values held in registers (before calls: every pool register is
+    /// then free, and caller-saved ones may be clobbered).
+    pub fn spill_regs(&mut self) -> R {
+        for i in 0..self.stack.len() {
+            if matches!(self.stack.vals[i].loc, Loc::Reg(_) | Loc::Xmm(_)) {
+                self.spill_at(i)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Spills everything (block boundaries: the canonical all-in-home state).
+    pub fn spill_all(&mut self) -> R {
+        for i in 0..self.stack.len() {
+            self.spill_at(i)?;
+        }
+        Ok(())
+    }
+
+    /// Before overwriting local `n` (or arg): materialise lazy copies of it.
+    pub fn spill_local_refs(&mut self, local: Option<u16>, arg: Option<u16>) -> R {
+        for i in 0..self.stack.len() {
+            let hit = match self.stack.vals[i].loc {
+                Loc::Local(n) => Some(n) == local,
+                Loc::Arg(n) => Some(n) == arg,
+                _ => false,
+            };
+            if hit {
+                self.spill_at(i)?;
+            }
+        }
+        Ok(())
+    }
+
+    // ---- addresses of locals and args -----------------------------------
+
+    pub fn local_type(&self, n: u16) -> R<JitType> {
+        self.local_types
+            .get(n as usize)
+            .copied()
+            .ok_or(JitErrorKind::BadLocal(n as u32))
+    }
+    pub fn arg_type(&self, n: u16) -> R<JitType> {
+        self.arg_types
+            .get(n as usize)
+            .copied()
+            .ok_or(JitErrorKind::BadArg(n as u32))
+    }
+    pub fn local_addr(&self, n: u16) -> R<Address> {
+        self.frame
+            .locals
+            .get(n as usize)
+            .map(|o| frame(*o))
+            .ok_or(JitErrorKind::BadLocal(n as u32))
+    }
+    /// Address of argument `n`'s value; for struct args, loads the pointer into
+    /// `scratch` (which must not be r11).
+    pub fn arg_addr(&mut self, n: u16, scratch: Gpr) -> R<Address> {
+        match self.frame.args.get(n as usize) {
+            Some(ArgHome::Direct(o)) => Ok(frame(*o)),
+            Some(ArgHome::Indirect(o)) => {
+                let o = *o;
+                self.masm.load(scratch, frame(o), OperandSize::S64)?;
+                Ok(Address::offset(scratch, 0))
+            }
+            None => Err(JitErrorKind::BadArg(n as u32)),
+        }
+    }
+
+    /// Address of a value-type stack entry (not in a register).
+    pub fn struct_addr(&mut self, v: &Val, scratch: Gpr) -> R<Address> {
+        match v.loc {
+            Loc::Local(n) => self.local_addr(n),
+            Loc::Arg(n) => self.arg_addr(n, scratch),
+            Loc::Home => Ok(frame(v.home)),
+            _ => Err(JitErrorKind::Internal("struct value in a register".into())),
+        }
+    }
+
+    // ---- typed memory access ---------------------------------------------
+
+    /// Loads a value of `ty` from memory into `dst` (integer kinds).
+    pub fn load_int(&mut self, dst: Gpr, addr: Address, ty: &JitType) -> R {
+        match ty {
+            JitType::I1 => self.masm.load_ext(dst, addr, Extend::I8),
+            JitType::U1 | JitType::Bool => self.masm.load_ext(dst, addr, Extend::U8),
+            JitType::I2 => self.masm.load_ext(dst, addr, Extend::I16),
+            JitType::U2 | JitType::Char => self.masm.load_ext(dst, addr, Extend::U16),
+            JitType::I4 | JitType::U4 => self.masm.load(dst, addr, OperandSize::S32),
+            JitType::R4 | JitType::R8 | JitType::Struct(_) | JitType::Void => {
+                Err(JitErrorKind::Internal("load_int on a non-integer".into()))
+            }
+            _ => self.masm.load(dst, addr, OperandSize::S64),
+        }
+    }
+
+    /// Pushes the value of type `ty` stored at `addr`. `addr` may be based on
+    /// rax or rdx (used as address scratch), never r11.
+    pub fn push_from_mem(&mut self, addr: Address, ty: &JitType) -> R<()> {
+        let sty = StackTy::of(ty).ok_or(JitErrorKind::TypeMismatch("load of void"))?;
+        match ty {
+            JitType::R4 | JitType::R8 => {
+                let x = self.alloc_xmm()?;
+                self.masm.fload(x, addr, *ty == JitType::R4)?;
+                self.push_xmm(x);
+            }
+            JitType::Struct(s) => {
+                // The address may point into the home of a value popped just
+                // before; go through a temp so the copy never overlaps.
+                let size = s.size;
+                let tmp = self.stack.temp(size);
+                self.copy_mem(frame(tmp), addr, size)?;
+                let v = self.stack.push(sty, Loc::Home);
+                self.copy_mem(frame(v.home), frame(tmp), size)?;
+            }
+            _ => {
+                let r = self.alloc_gpr()?;
+                self.load_int(r, addr, ty)?;
+                self.push_reg(sty, r);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores value `v` (already popped) to `addr` as type `ty`. `addr` must
+    /// not be based on r11 or rax (both used here).
+    pub fn store_val(&mut self, addr: Address, ty: &JitType, v: &Val) -> R {
+        match ty {
+            JitType::Struct(s) => {
+                if !matches!(v.ty, StackTy::Value(_)) {
+                    return Err(JitErrorKind::TypeMismatch(
+                        "storing a non-struct into a struct",
+                    ));
+                }
+                let src = self.struct_addr(v, RAX)?;
+                self.copy_mem(addr, src, s.size)?;
+            }
+            JitType::R4 | JitType::R8 => {
+                let x = self.val_to_xmm(v, XMM_SCRATCH)?;
+                self.masm.fstore(addr, x, *ty == JitType::R4)?;
+            }
+            _ => {
+                let size = match ty.size() {
+                    1 => OperandSize::S8,
+                    2 => OperandSize::S16,
+                    4 => OperandSize::S32,
+                    _ => OperandSize::S64,
+                };
+                if let Loc::Const(c) = v.loc {
+                    if c >= i32::MIN as i64 && c <= i32::MAX as i64 {
+                        return self.masm.store_imm(addr, c as i32, size);
+                    }
+                }
+                let r = match v.loc {
+                    Loc::Reg(r) => r,
+                    _ => {
+                        self.load_to_gpr(v, R11)?;
+                        R11
+                    }
+                };
+                // int32 stored into a 64-bit slot: sign-extend first.
+                if size == OperandSize::S64 && v.ty == StackTy::I32 {
+                    self.masm.extend(R11, r, Extend::I32)?;
+                    return self.masm.store(addr, R11, size);
+                }
+                self.masm.store(addr, r, size)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the value of `v` into memory at `dst` in its stack representation
+    /// (used for spilling to homes).
+    fn materialize_into(&mut self, v: &Val, dst: Address) -> R {
+        match (v.ty, v.loc) {
+            (StackTy::Value(s), _) => {
+                let src = self.struct_addr(v, RAX)?;
+                if src != dst {
+                    self.copy_mem(dst, src, s.size)?;
+                }
+                Ok(())
+            }
+            (StackTy::F, _) => {
+                let x = self.val_to_xmm(v, XMM_SCRATCH)?;
+                self.masm.fstore(dst, x, false)
+            }
+            (ty, Loc::Const(c)) if c >= i32::MIN as i64 && c <= i32::MAX as i64 => {
+                self.masm.store_imm(dst, c as i32, home_size(ty))
+            }
+            (ty, Loc::Reg(r)) => self.masm.store(dst, r, home_size(ty)),
+            (ty, _) => {
+                self.load_to_gpr(v, R11)?;
+                self.masm.store(dst, R11, home_size(ty))
+            }
+        }
+    }
+
+    /// Loads an integer-like value into exactly `dst`.
+    pub fn load_to_gpr(&mut self, v: &Val, dst: Gpr) -> R {
+        match v.loc {
+            Loc::Const(c) => {
+                let size = if v.ty == StackTy::I32 {
+                    OperandSize::S32
+                } else {
+                    OperandSize::S64
+                };
+                self.masm.mov_ri(dst, c, size)
+            }
+            Loc::Reg(r) => self.masm.mov_rr(dst, r, OperandSize::S64),
+            Loc::Home => self.masm.load(dst, frame(v.home), home_size(v.ty)),
+            Loc::Local(n) => {
+                let t = self.local_type(n)?;
+                let a = self.local_addr(n)?;
+                self.load_int(dst, a, &t)
+            }
+            Loc::Arg(n) => {
+                let t = self.arg_type(n)?;
+                let a = self.arg_addr(n, RAX)?;
+                self.load_int(dst, a, &t)
+            }
+            Loc::ConstF(_) | Loc::Xmm(_) => {
+                Err(JitErrorKind::TypeMismatch("float used as integer"))
+            }
+        }
+    }
+
+    /// The value in some register (allocating one unless it already is).
+    pub fn into_gpr(&mut self, v: &Val) -> R<Gpr> {
+        if !v.ty.is_gpr() {
+            return Err(JitErrorKind::TypeMismatch(
+                "expected an integer, reference or pointer",
+            ));
+        }
+        if let Loc::Reg(r) = v.loc {
+            return Ok(r);
+        }
+        let r = self.alloc_gpr()?;
+        self.load_to_gpr(v, r)?;
+        Ok(r)
+    }
+
+    /// The value widened to 64 bits in a register it owns (int32 sign- or
+    /// zero-extended).
+    pub fn into_gpr64(&mut self, v: &Val, unsigned: bool) -> R<Gpr> {
+        let r = self.into_gpr(v)?;
+        if v.ty == StackTy::I32 {
+            self.masm
+                .extend(r, r, if unsigned { Extend::U32 } else { Extend::I32 })?;
+        }
+        Ok(r)
+    }
+
+    /// Loads a float value into `dst` (or returns the register it is in).
+    pub fn val_to_xmm(&mut self, v: &Val, dst: Xmm) -> R<Xmm> {
+        match v.loc {
+            Loc::Xmm(x) => Ok(x),
+            Loc::ConstF(f) => {
+                self.masm
+                    .mov_ri(R11, f.to_bits() as i64, OperandSize::S64)?;
+                self.masm.movq_xr(dst, R11)?;
+                Ok(dst)
+            }
+            Loc::Home => {
+                self.masm.fload(dst, frame(v.home), false)?;
+                Ok(dst)
+            }
+            Loc::Local(n) => {
+                let t = self.local_type(n)?;
+                let a = self.local_addr(n)?;
+                self.masm.fload(dst, a, t == JitType::R4)?;
+                Ok(dst)
+            }
+            Loc::Arg(n) => {
+                let t = self.arg_type(n)?;
+                let a = self.arg_addr(n, RAX)?;
+                self.masm.fload(dst, a, t == JitType::R4)?;
+                Ok(dst)
+            }
+            _ => Err(JitErrorKind::TypeMismatch("expected a float")),
+        }
+    }
+
+    /// The float in an xmm register it owns.
+    pub fn into_xmm(&mut self, v: &Val) -> R<Xmm> {
+        if v.ty != StackTy::F {
+            return Err(JitErrorKind::TypeMismatch("expected a float"));
+        }
+        if let Loc::Xmm(x) = v.loc {
+            return Ok(x);
+        }
+        let x = self.alloc_xmm()?;
+        self.val_to_xmm(v, x)?;
+        Ok(x)
+    }
+
+    // ---- block memory ------------------------------------------------------
+
+    /// Copies `size` bytes through r11 (addresses must not use r11).
+    pub fn copy_mem(&mut self, dst: Address, src: Address, size: u32) -> R {
+        if size > 64 * 1024 {
+            return Err(JitErrorKind::Unsupported("value type larger than 64 KiB"));
+        }
+        let mut o = 0i32;
+        let n = size as i32;
+        while o < n {
+            let (sz, step) = match n - o {
+                r if r >= 8 => (OperandSize::S64, 8),
+                r if r >= 4 => (OperandSize::S32, 4),
+                r if r >= 2 => (OperandSize::S16, 2),
+                _ => (OperandSize::S8, 1),
+            };
+            self.masm.load(R11, src.add(o), sz)?;
+            self.masm.store(dst.add(o), R11, sz)?;
+            o += step;
+        }
+        Ok(())
+    }
+
+    /// Zeroes `size` bytes (address must not use r11).
+    pub fn zero_mem(&mut self, dst: Address, size: u32) -> R {
+        if size > 64 * 1024 {
+            return Err(JitErrorKind::Unsupported("value type larger than 64 KiB"));
+        }
+        self.masm.mov_ri(R11, 0, OperandSize::S32)?;
+        let mut o = 0i32;
+        let n = size as i32;
+        while o < n {
+            let (sz, step) = match n - o {
+                r if r >= 8 => (OperandSize::S64, 8),
+                r if r >= 4 => (OperandSize::S32, 4),
+                r if r >= 2 => (OperandSize::S16, 2),
+                _ => (OperandSize::S8, 1),
+            };
+            self.masm.store(dst.add(o), R11, sz)?;
+            o += step;
+        }
+        Ok(())
+    }
+}

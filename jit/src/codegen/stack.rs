@@ -1,0 +1,166 @@
+//! The typed abstract evaluation stack (ECMA-335 §III.1.1 stack types, §III.1.7.5
+//! merge rules). Every entry knows its stack type and where its value is right
+//! now; constants, locals and arguments stay unmaterialised until used. Each depth
+//! also owns a deterministic frame "home", so stacks agree at control-flow merges.
+
+use crate::host::{JitType, StructLayout};
+use crate::isa::x64::regs::{Gpr, Xmm};
+use alloc::vec::Vec;
+
+/// ECMA-335 evaluation stack types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StackTy {
+    I32,
+    I64,
+    /// `native int` (also unmanaged pointers).
+    NInt,
+    /// `F` (kept as float64).
+    F,
+    /// Object reference.
+    Obj,
+    /// Managed pointer.
+    ByRef,
+    /// A value type with its layout.
+    Value(StructLayout),
+}
+
+impl StackTy {
+    /// The stack type a value of `t` becomes when loaded (§III.1.1.1).
+    pub fn of(t: &JitType) -> Option<StackTy> {
+        Some(match t {
+            JitType::Void => return None,
+            JitType::Bool
+            | JitType::Char
+            | JitType::I1
+            | JitType::U1
+            | JitType::I2
+            | JitType::U2
+            | JitType::I4
+            | JitType::U4 => StackTy::I32,
+            JitType::I8 | JitType::U8 => StackTy::I64,
+            JitType::I | JitType::U | JitType::Ptr => StackTy::NInt,
+            JitType::R4 | JitType::R8 => StackTy::F,
+            JitType::Obj => StackTy::Obj,
+            JitType::ByRef => StackTy::ByRef,
+            JitType::Struct(s) => StackTy::Value(*s),
+        })
+    }
+    /// Bytes of the home slot.
+    pub fn slot_size(&self) -> u32 {
+        match self {
+            StackTy::Value(s) => (s.size.max(1) + 7) & !7,
+            _ => 8,
+        }
+    }
+    /// Integer-like (can live in a GPR).
+    pub fn is_gpr(&self) -> bool {
+        !matches!(self, StackTy::F | StackTy::Value(_))
+    }
+    /// Same shape at a merge point.
+    pub fn merges_with(&self, o: &StackTy) -> bool {
+        match (self, o) {
+            (StackTy::Value(a), StackTy::Value(b)) => a.size == b.size,
+            // int32/native int and references/pointers mix freely in practice.
+            (a, b) => a == b || (a.is_gpr() && b.is_gpr()),
+        }
+    }
+}
+
+/// Where a stack value currently is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Loc {
+    /// Integer constant (int32 values sign-extended).
+    Const(i64),
+    /// float64 constant.
+    ConstF(f64),
+    /// The current value of local n (never used for address-taken locals).
+    Local(u16),
+    /// The current value of argument n (never used for address-taken args).
+    Arg(u16),
+    Reg(Gpr),
+    Xmm(Xmm),
+    /// In this entry's home slot.
+    Home,
+}
+
+/// One evaluation-stack entry.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Val {
+    pub ty: StackTy,
+    pub loc: Loc,
+    /// rbp-relative offset of this depth's home slot.
+    pub home: i32,
+}
+
+/// The evaluation stack with home-slot accounting.
+#[derive(Clone, Debug)]
+pub struct ValueStack {
+    pub vals: Vec<Val>,
+    base: i32,
+    depth: u32,
+    temps: u32,
+    max: u32,
+}
+
+impl ValueStack {
+    pub fn new(base: i32) -> Self {
+        ValueStack {
+            vals: Vec::new(),
+            base,
+            depth: 0,
+            temps: 0,
+            max: 0,
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.vals.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.vals.is_empty()
+    }
+    /// Pushes a value; its home is the next slot below the current depth.
+    pub fn push(&mut self, ty: StackTy, loc: Loc) -> Val {
+        self.depth += ty.slot_size();
+        self.max = self.max.max(self.depth + self.temps);
+        let v = Val {
+            ty,
+            loc,
+            home: self.base - self.depth as i32,
+        };
+        self.vals.push(v);
+        v
+    }
+    pub fn pop(&mut self) -> Option<Val> {
+        let v = self.vals.pop()?;
+        self.depth -= v.ty.slot_size();
+        Some(v)
+    }
+    pub fn peek(&self, n: usize) -> Option<&Val> {
+        self.vals.len().checked_sub(n + 1).map(|i| &self.vals[i])
+    }
+    /// A scratch slot below everything currently on the stack, valid until
+    /// `end_instruction`.
+    pub fn temp(&mut self, size: u32) -> i32 {
+        self.temps += (size.max(1) + 7) & !7;
+        self.max = self.max.max(self.depth + self.temps);
+        self.base - (self.depth + self.temps) as i32
+    }
+    pub fn end_instruction(&mut self) {
+        self.temps = 0;
+    }
+    /// Deepest extent used, in bytes below `base`.
+    pub fn max_bytes(&self) -> u32 {
+        self.max
+    }
+    /// Replaces the stack by the given types, all in their homes (a merge point).
+    pub fn reset_to(&mut self, tys: &[StackTy]) {
+        self.vals.clear();
+        self.depth = 0;
+        for t in tys {
+            self.push(*t, Loc::Home);
+        }
+    }
+    pub fn types(&self) -> Vec<StackTy> {
+        self.vals.iter().map(|v| v.ty).collect()
+    }
+}

@@ -1,0 +1,68 @@
+//! Listings: x86-64 disassembly (iced-x86 Intel syntax) interleaved with the IL
+//! it came from, for `cilrun --disasm` and the golden tests.
+
+use crate::decoder::{decode_all, mnemonic, Operand};
+use crate::CompiledMethod;
+use alloc::format;
+use alloc::string::String;
+use core::fmt::Write;
+use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
+
+/// Disassembles `code` as if loaded at address 0.
+pub fn x86_lines(code: &[u8]) -> alloc::vec::Vec<(u32, String)> {
+    let mut d = Decoder::with_ip(64, code, 0, DecoderOptions::NONE);
+    let mut f = IntelFormatter::new();
+    f.options_mut().set_hex_prefix("0x");
+    f.options_mut().set_hex_suffix("");
+    f.options_mut().set_uppercase_hex(false);
+    f.options_mut().set_space_after_operand_separator(true);
+    let mut out = alloc::vec::Vec::new();
+    while d.can_decode() {
+        let ip = d.ip() as u32;
+        let ins = d.decode();
+        let mut s = String::new();
+        f.format(&ins, &mut s);
+        out.push((ip, s));
+    }
+    out
+}
+
+/// IL and machine code side by side: each IL instruction followed by the
+/// instructions generated for it.
+pub fn listing(il: &[u8], m: &CompiledMethod) -> String {
+    let mut out = String::new();
+    let lines = x86_lines(&m.code);
+    let instrs = decode_all(il).unwrap_or_default();
+    let mut li = 0;
+    let first = m.il_map.first().map(|x| x.1).unwrap_or(m.code.len() as u32);
+    let _ = writeln!(out, "; prologue");
+    while li < lines.len() && lines[li].0 < first {
+        let _ = writeln!(out, "    {:04x}  {}", lines[li].0, lines[li].1);
+        li += 1;
+    }
+    for (k, (il_off, code_off)) in m.il_map.iter().enumerate() {
+        let end = m.il_map.get(k + 1).map(|x| x.1).unwrap_or(u32::MAX);
+        let text = instrs
+            .iter()
+            .find(|i| i.offset == *il_off)
+            .map(|i| {
+                let opnd = match &i.operand {
+                    Operand::None => String::new(),
+                    Operand::Int(v) => format!(" {v}"),
+                    Operand::Float(v) => format!(" {v}"),
+                    Operand::Token(t) => format!(" 0x{t:08x}"),
+                    Operand::Target(t) => format!(" IL_{t:04x}"),
+                    Operand::Switch(ts) => format!(" ({} targets)", ts.len()),
+                };
+                format!("{}{}", mnemonic(i.opcode), opnd)
+            })
+            .unwrap_or_default();
+        let _ = writeln!(out, "IL_{il_off:04x}: {text}");
+        let _ = code_off;
+        while li < lines.len() && lines[li].0 < end {
+            let _ = writeln!(out, "    {:04x}  {}", lines[li].0, lines[li].1);
+            li += 1;
+        }
+    }
+    out
+}

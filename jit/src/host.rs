@@ -1,0 +1,260 @@
+//! The JIT-EE interface: everything the compiler needs to know about the runtime,
+//! asked through one narrow, data-oriented trait (`JitHost`). The JIT knows nothing
+//! about metadata tables; the host turns tokens (ECMA-335 §II.22, §III.1.9) into
+//! layouts, signatures, addresses and helper entry points.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// The type of a local, argument, field, array element or return value, as the
+/// JIT needs it (ECMA-335 §I.8.2.2 built-in types, collapsed to storage shapes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JitType {
+    /// No value (only as a return type).
+    Void,
+    Bool,
+    Char,
+    I1,
+    U1,
+    I2,
+    U2,
+    I4,
+    U4,
+    I8,
+    U8,
+    /// `native int`
+    I,
+    /// `native unsigned int`
+    U,
+    R4,
+    R8,
+    /// Object reference (class, array, string, boxed value, interface).
+    Obj,
+    /// Managed pointer `T&`.
+    ByRef,
+    /// Unmanaged pointer `T*` (tracked as native int).
+    Ptr,
+    /// A value type that is not a primitive.
+    Struct(StructLayout),
+}
+
+/// Size, alignment and identity of a value type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StructLayout {
+    /// Instance size in bytes (ClassLayout sizes kept: a 3-byte struct is 3).
+    pub size: u32,
+    /// Alignment in bytes (1, 2, 4 or 8).
+    pub align: u32,
+    /// The runtime type handle (MethodTable pointer) of the value type.
+    pub handle: u64,
+}
+
+impl JitType {
+    /// Bytes this type occupies in a field, array element or local.
+    pub fn size(&self) -> u32 {
+        match self {
+            JitType::Void => 0,
+            JitType::Bool | JitType::I1 | JitType::U1 => 1,
+            JitType::Char | JitType::I2 | JitType::U2 => 2,
+            JitType::I4 | JitType::U4 | JitType::R4 => 4,
+            JitType::Struct(s) => s.size,
+            _ => 8,
+        }
+    }
+    /// Whether this is a non-primitive value type.
+    pub fn is_struct(&self) -> bool {
+        matches!(self, JitType::Struct(_))
+    }
+}
+
+/// Calling convention of a call target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallConv {
+    /// JIT-to-JIT convention (see `isa::x64::abi`): SysV registers, value types
+    /// passed by hidden pointer to a caller-owned copy and returned through a
+    /// hidden return-buffer pointer.
+    Managed,
+    /// Plain SysV x86-64 (the DDK ABI and host helpers): value types up to 16 bytes
+    /// travel in integer registers; no floats are expected but SSE args work.
+    Native,
+}
+
+/// A method signature with `this` made explicit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodSig {
+    /// `this` is passed first; its type is `this_type`.
+    pub has_this: bool,
+    /// `Obj` for classes, `ByRef` for value types.
+    pub this_type: JitType,
+    pub params: Vec<JitType>,
+    pub ret: JitType,
+    pub conv: CallConv,
+}
+
+/// How a call reaches its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallTarget {
+    /// Call this absolute address (compiled code, a lazy-compile stub, a native
+    /// function). Recorded in `CompiledMethod::call_sites` so the host may repoint it.
+    Direct(u64),
+    /// Call through the 8-byte code pointer stored at this address (a patchable cell).
+    Indirect(u64),
+    /// Virtual dispatch: load the MethodTable from the object, then the code pointer
+    /// at this byte offset from the MethodTable.
+    Virtual { slot_offset: i32 },
+    /// Interface dispatch through `Helper::InterfaceLookup(obj, iface, slot)`.
+    Interface { iface: u64, slot: u32 },
+}
+
+/// The answer for a `call`, `callvirt`, `newobj`, `ldftn`, `ldvirtftn` token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallInfo {
+    pub sig: MethodSig,
+    pub target: CallTarget,
+    /// Identifies the callee in call-site records (e.g. a method handle).
+    pub callee: u64,
+    /// For `newobj`: the type being constructed.
+    pub owner: Option<TypeInfo>,
+}
+
+/// What to do with `this` for a `constrained. T callvirt M` (ECMA-335 §III.2.1).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Constrained {
+    /// T is a reference type: dereference the managed pointer and call normally.
+    DerefThis,
+    /// T is a value type implementing M itself: pass the managed pointer directly to
+    /// this (non-virtual) call.
+    Direct(CallInfo),
+    /// T is a value type not implementing M: box `*this` as T and call virtually.
+    BoxThis(TypeInfo),
+}
+
+/// The answer for a field token.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FieldInfo {
+    pub ty: JitType,
+    /// Byte offset from the object start (after the header for classes) or from the
+    /// start of the value for value types.
+    pub offset: u32,
+    /// For static fields: the address of the storage.
+    pub static_addr: Option<u64>,
+    /// For statics of a type whose `.cctor` has not run yet.
+    pub class_init: Option<ClassInit>,
+}
+
+/// A run-once class constructor trigger: if the byte at `flag_addr` is zero, call
+/// `Helper::ClassInit(handle)`, which must run the `.cctor` and set the flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClassInit {
+    pub flag_addr: u64,
+    pub handle: u64,
+}
+
+/// The answer for a type token.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TypeInfo {
+    /// The type as a value on the stack (`Obj` for reference types).
+    pub ty: JitType,
+    pub is_value_type: bool,
+    /// MethodTable pointer (what objects of this type carry at offset 0).
+    pub handle: u64,
+    /// MethodTable of the single-dimension array `T[]` (for `newarr`).
+    pub array_handle: u64,
+}
+
+/// Object layout facts of the host's managed heap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObjectLayout {
+    /// Byte offset of the MethodTable pointer in every object.
+    pub method_table_offset: i32,
+    /// Byte offset of the element count (a 32-bit value) in arrays.
+    pub array_length_offset: i32,
+    /// Byte offset of element 0 in arrays.
+    pub array_data_offset: i32,
+    /// Byte offset of the value inside a boxed value type.
+    pub box_data_offset: i32,
+}
+
+/// Runtime helpers JIT code calls (all plain SysV).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Helper {
+    /// `fn(mt: u64) -> *mut u8`: a zeroed object of that type.
+    NewObject,
+    /// `fn(array_mt: u64, len: i64) -> *mut u8`: a zeroed array (len >= 0 checked).
+    NewArray,
+    /// `fn(code: u32, method: u64, il_offset: u32) -> !`: a CLI runtime error.
+    Fail,
+    /// `fn(obj: *mut u8, mt: u64) -> *mut u8`: obj if it is an instance of mt, else null.
+    IsInstance,
+    /// `fn(handle: u64)`: run a class constructor once.
+    ClassInit,
+    /// `fn(obj: *mut u8, iface: u64, slot: u32) -> u64`: code address.
+    InterfaceLookup,
+    /// `fn(a: f64, b: f64) -> f64`: IEEE remainder as `rem` defines it (fmod).
+    FRem,
+}
+
+/// Error codes passed to `Helper::Fail`.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailCode {
+    NullReference = 1,
+    IndexOutOfRange = 2,
+    DivideByZero = 3,
+    Overflow = 4,
+    InvalidCast = 5,
+    /// `throw` executed (no exception handling yet).
+    Thrown = 6,
+    /// `ckfinite` on NaN or infinity.
+    NotFinite = 7,
+}
+
+impl FailCode {
+    /// Decodes a code received by the `Fail` helper.
+    pub fn from_u32(v: u32) -> Option<FailCode> {
+        Some(match v {
+            1 => FailCode::NullReference,
+            2 => FailCode::IndexOutOfRange,
+            3 => FailCode::DivideByZero,
+            4 => FailCode::Overflow,
+            5 => FailCode::InvalidCast,
+            6 => FailCode::Thrown,
+            7 => FailCode::NotFinite,
+            _ => return None,
+        })
+    }
+    /// The CLI exception this code stands for.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailCode::NullReference => "NullReferenceException",
+            FailCode::IndexOutOfRange => "IndexOutOfRangeException",
+            FailCode::DivideByZero => "DivideByZeroException",
+            FailCode::Overflow => "OverflowException",
+            FailCode::InvalidCast => "InvalidCastException",
+            FailCode::Thrown => "exception thrown",
+            FailCode::NotFinite => "ArithmeticException (not finite)",
+        }
+    }
+}
+
+/// The runtime side of the JIT-EE interface. Errors are plain messages; the JIT
+/// wraps them with the method and IL offset.
+pub trait JitHost {
+    fn object_layout(&self) -> ObjectLayout;
+    /// Address of a runtime helper.
+    fn helper(&self, helper: Helper) -> u64;
+    /// Resolve a method token for `call`/`callvirt`/`newobj`/`ldftn`/`ldvirtftn`.
+    /// `virtual_call` is true for `callvirt`/`ldvirtftn`.
+    fn method(&mut self, token: u32, virtual_call: bool) -> Result<CallInfo, String>;
+    /// Resolve `constrained. type_token` + `callvirt method_token`.
+    fn constrained(&mut self, type_token: u32, method_token: u32) -> Result<Constrained, String>;
+    /// A stand-alone signature for `calli`.
+    fn signature(&mut self, token: u32) -> Result<MethodSig, String>;
+    fn field(&mut self, token: u32) -> Result<FieldInfo, String>;
+    fn type_info(&mut self, token: u32) -> Result<TypeInfo, String>;
+    /// The address of the (immortal) string object for a `#US` token.
+    fn string_literal(&mut self, token: u32) -> Result<u64, String>;
+    /// `ldtoken`: the handle value (pushed as an 8-byte value type).
+    fn token_handle(&mut self, token: u32) -> Result<u64, String>;
+}

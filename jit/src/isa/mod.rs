@@ -1,0 +1,2 @@
+//! Instruction-set backends (x86-64 only).
+pub mod x64;

@@ -1,0 +1,6 @@
+//! x86-64 backend: registers, addresses, encoding, the macro assembler and the ABI.
+pub mod abi;
+pub mod address;
+pub mod asm;
+pub mod masm;
+pub mod regs;

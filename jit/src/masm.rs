@@ -1,0 +1,215 @@
+//! The `MacroAssembler` trait: the ISA-neutral instruction vocabulary `CodeGen`
+//! speaks (Winch's `masm.rs` shape). Methods are "three-operand" in spirit
+//! (`dst = dst op src`, the x86 two-address form), sized by `OperandSize`.
+
+pub use crate::isa::x64::address::Address;
+pub use crate::isa::x64::regs::{Gpr, Xmm};
+use crate::JitErrorKind;
+use alloc::vec::Vec;
+
+/// Width of an integer operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperandSize {
+    S8,
+    S16,
+    S32,
+    S64,
+}
+
+impl OperandSize {
+    /// Size in bytes.
+    pub fn bytes(self) -> u32 {
+        match self {
+            OperandSize::S8 => 1,
+            OperandSize::S16 => 2,
+            OperandSize::S32 => 4,
+            OperandSize::S64 => 8,
+        }
+    }
+}
+
+/// Sign or zero extension of a narrower value into a register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extend {
+    I8,
+    U8,
+    I16,
+    U16,
+    I32,
+    U32,
+}
+
+/// Two-operand integer ALU operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AluOp {
+    Add,
+    Sub,
+    And,
+    Or,
+    Xor,
+    Cmp,
+    Test,
+}
+
+/// Shift kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShiftKind {
+    Shl,
+    Sar,
+    Shr,
+}
+
+/// Operations on `rdx:rax` with one explicit operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MulDivKind {
+    /// Signed divide (`idiv`).
+    SDiv,
+    /// Unsigned divide (`div`).
+    UDiv,
+    /// Unsigned widening multiply (`mul`), sets CF/OF on overflow.
+    UMul,
+}
+
+/// Scalar double-precision operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloatOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// Condition codes (after `cmp a, b`: `L` means a < b signed, `B` unsigned).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cond {
+    E,
+    Ne,
+    L,
+    Le,
+    G,
+    Ge,
+    B,
+    Be,
+    A,
+    Ae,
+    O,
+    S,
+    P,
+    Np,
+}
+
+impl Cond {
+    /// The opposite condition.
+    pub fn invert(self) -> Cond {
+        match self {
+            Cond::E => Cond::Ne,
+            Cond::Ne => Cond::E,
+            Cond::L => Cond::Ge,
+            Cond::Ge => Cond::L,
+            Cond::G => Cond::Le,
+            Cond::Le => Cond::G,
+            Cond::B => Cond::Ae,
+            Cond::Ae => Cond::B,
+            Cond::A => Cond::Be,
+            Cond::Be => Cond::A,
+            Cond::P => Cond::Np,
+            Cond::Np => Cond::P,
+            // No inverse used for O/S: callers only test them directly.
+            Cond::O => Cond::O,
+            Cond::S => Cond::S,
+        }
+    }
+}
+
+/// A code label (forward or backward branch target).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Label(pub u32);
+
+/// Result alias for assembler calls.
+pub type MResult<T = ()> = Result<T, JitErrorKind>;
+
+/// What the frame needs, known only after the body is generated.
+#[derive(Clone, Debug)]
+pub struct FrameInfo {
+    /// Bytes to reserve below the saved rbp (multiple of 16).
+    pub frame_size: u32,
+    /// Callee-saved registers used, with the rbp-relative slot each is saved in.
+    pub saved: Vec<(Gpr, i32)>,
+}
+
+/// Machine code of a method with positions of interest.
+#[derive(Clone, Debug)]
+pub struct Assembled {
+    pub code: Vec<u8>,
+    /// Byte offset of each marked instruction (by mark index, see `mark`).
+    pub mark_offsets: Vec<u32>,
+}
+
+/// The instruction vocabulary the code generator emits.
+pub trait MacroAssembler {
+    fn new_label(&mut self) -> Label;
+    fn bind(&mut self, label: Label) -> MResult;
+    fn jmp(&mut self, label: Label) -> MResult;
+    fn jcc(&mut self, cond: Cond, label: Label) -> MResult;
+    /// Records the position of the next instruction; returns a mark index whose
+    /// byte offset `Assembled::mark_offsets` reports.
+    fn mark(&mut self) -> MResult<usize>;
+
+    fn mov_rr(&mut self, dst: Gpr, src: Gpr, size: OperandSize) -> MResult;
+    fn mov_ri(&mut self, dst: Gpr, imm: i64, size: OperandSize) -> MResult;
+    /// `mov dst, imm64` always in the 10-byte form, so the host can patch it.
+    /// Returns the mark of the instruction (the immediate is at byte +2).
+    fn mov_ri64_patchable(&mut self, dst: Gpr, imm: u64) -> MResult<usize>;
+    /// Load 4 (zero-extending) or 8 bytes.
+    fn load(&mut self, dst: Gpr, src: Address, size: OperandSize) -> MResult;
+    fn load_ext(&mut self, dst: Gpr, src: Address, ext: Extend) -> MResult;
+    fn store(&mut self, dst: Address, src: Gpr, size: OperandSize) -> MResult;
+    fn store_imm(&mut self, dst: Address, imm: i32, size: OperandSize) -> MResult;
+    fn lea(&mut self, dst: Gpr, src: Address) -> MResult;
+    fn alu_rr(&mut self, op: AluOp, dst: Gpr, src: Gpr, size: OperandSize) -> MResult;
+    fn alu_ri(&mut self, op: AluOp, dst: Gpr, imm: i32, size: OperandSize) -> MResult;
+    fn alu_mi(&mut self, op: AluOp, dst: Address, imm: i32, size: OperandSize) -> MResult;
+    fn imul_rr(&mut self, dst: Gpr, src: Gpr, size: OperandSize) -> MResult;
+    fn imul_rri(&mut self, dst: Gpr, src: Gpr, imm: i32, size: OperandSize) -> MResult;
+    /// `rdx:rax` operations (`idiv`/`div`/`mul`) with `src` as the other operand.
+    fn muldiv(&mut self, kind: MulDivKind, src: Gpr, size: OperandSize) -> MResult;
+    /// `cdq`/`cqo`.
+    fn sign_extend_rax(&mut self, size: OperandSize) -> MResult;
+    fn shift_cl(&mut self, kind: ShiftKind, dst: Gpr, size: OperandSize) -> MResult;
+    fn shift_ri(&mut self, kind: ShiftKind, dst: Gpr, amount: u8, size: OperandSize) -> MResult;
+    fn neg(&mut self, dst: Gpr, size: OperandSize) -> MResult;
+    fn not(&mut self, dst: Gpr, size: OperandSize) -> MResult;
+    fn extend(&mut self, dst: Gpr, src: Gpr, ext: Extend) -> MResult;
+    /// `dst = cond ? 1 : 0` (32-bit result).
+    fn setcc(&mut self, cond: Cond, dst: Gpr) -> MResult;
+    fn call_reg(&mut self, target: Gpr) -> MResult;
+    fn call_mem(&mut self, target: Address) -> MResult;
+    fn rep_movsb(&mut self) -> MResult;
+    fn rep_stosb(&mut self) -> MResult;
+    fn epilogue(&mut self, saved: &[(Gpr, i32)]) -> MResult;
+
+    fn fload(&mut self, dst: Xmm, src: Address, single: bool) -> MResult;
+    fn fstore(&mut self, dst: Address, src: Xmm, single: bool) -> MResult;
+    fn fmov(&mut self, dst: Xmm, src: Xmm) -> MResult;
+    fn fop(&mut self, op: FloatOp, dst: Xmm, src: Xmm) -> MResult;
+    /// `ucomisd a, b`.
+    fn fcmp(&mut self, a: Xmm, b: Xmm) -> MResult;
+    fn cvt_i2f(&mut self, dst: Xmm, src: Gpr, size: OperandSize) -> MResult;
+    /// Truncating conversion.
+    fn cvt_f2i(&mut self, dst: Gpr, src: Xmm, size: OperandSize) -> MResult;
+    /// Round a double to single precision and back.
+    fn fround_single(&mut self, x: Xmm) -> MResult;
+    /// To double from single in place (after a 32-bit move).
+    fn movq_xr(&mut self, dst: Xmm, src: Gpr) -> MResult;
+    fn movq_rx(&mut self, dst: Gpr, src: Xmm) -> MResult;
+    fn fxor(&mut self, dst: Xmm, src: Xmm) -> MResult;
+    /// Double → single precision in place (for passing/returning float32).
+    fn to_single(&mut self, x: Xmm) -> MResult;
+    /// Single → double precision in place (float32 received).
+    fn from_single(&mut self, x: Xmm) -> MResult;
+    /// Stores the low 4 (single) or 8 bytes of `src` unchanged.
+    fn fstore_raw(&mut self, dst: Address, src: Xmm, single: bool) -> MResult;
+
+    /// Assembles: a prologue for `frame`, then the body.
+    fn finish(self, frame: &FrameInfo) -> MResult<Assembled>;
+}
