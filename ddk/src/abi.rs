@@ -345,11 +345,15 @@ impl BlockDevice for ForeignBlockDevice {
     fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
         // SAFETY: `new`'s contract keeps ctx/callbacks valid; buf is a live
         // exclusive slice of `len` bytes.
-        Self::status(unsafe { (self.desc.read)(self.desc.ctx, lba.as_u64(), buf.as_mut_ptr(), buf.len()) })
+        Self::status(unsafe {
+            (self.desc.read)(self.desc.ctx, lba.as_u64(), buf.as_mut_ptr(), buf.len())
+        })
     }
     fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
         // SAFETY: as in `read_blocks`; the callee only reads `buf`.
-        Self::status(unsafe { (self.desc.write)(self.desc.ctx, lba.as_u64(), buf.as_ptr(), buf.len()) })
+        Self::status(unsafe {
+            (self.desc.write)(self.desc.ctx, lba.as_u64(), buf.as_ptr(), buf.len())
+        })
     }
     fn flush(&mut self) -> Result<(), BlockError> {
         // SAFETY: as in `read_blocks`.
@@ -454,7 +458,13 @@ impl<B: Backend> ConfigAccess for BackendConfig<B> {
         check_config_offset(offset, width)?;
         B::pci_read(addr, offset, width)
     }
-    fn config_write(&self, addr: PciAddress, offset: u16, width: Width, value: u32) -> Result<(), DdkError> {
+    fn config_write(
+        &self,
+        addr: PciAddress,
+        offset: u16,
+        width: Width,
+        value: u32,
+    ) -> Result<(), DdkError> {
         check_config_offset(offset, width)?;
         B::pci_write(addr, offset, width, value)
     }
@@ -544,7 +554,12 @@ mod tramp {
     pub unsafe extern "C" fn pci_enable_bus_master<B: Backend>(a: PciAddress) -> u32 {
         code((|| {
             let cmd = cfg_read::<B>(a, pci::reg::COMMAND, Width::U16)? as u16;
-            cfg_write::<B>(a, pci::reg::COMMAND, Width::U16, (cmd | pci::command::BUS_MASTER) as u32)
+            cfg_write::<B>(
+                a,
+                pci::reg::COMMAND,
+                Width::U16,
+                (cmd | pci::command::BUS_MASTER) as u32,
+            )
         })())
     }
 
@@ -560,7 +575,10 @@ mod tramp {
             pci::Bar::Io { port, size } => {
                 let cmd = acc.read_u16(a, pci::reg::COMMAND)?;
                 acc.write_u16(a, pci::reg::COMMAND, cmd | pci::command::IO_SPACE)?;
-                Ok((IO_HANDLE_TAG | (port as u64) << 16 | size as u64, size as u64))
+                Ok((
+                    IO_HANDLE_TAG | (port as u64) << 16 | size as u64,
+                    size as u64,
+                ))
             }
             mem => {
                 let cmd = acc.read_u16(a, pci::reg::COMMAND)?;
@@ -608,7 +626,7 @@ mod tramp {
     }
 
     fn region_read<B: Backend>(handle: u64, off: u64, w: Width) -> Result<u64, DdkError> {
-        if off % w.bytes() as u64 != 0 {
+        if !off.is_multiple_of(w.bytes() as u64) {
             return Err(DdkError::Misaligned);
         }
         if handle & IO_HANDLE_TAG != 0 {
@@ -616,7 +634,10 @@ mod tramp {
             if w == Width::U64 {
                 return Err(DdkError::Unsupported);
             }
-            if off.checked_add(w.bytes() as u64).is_none_or(|end| end > size as u64) {
+            if off
+                .checked_add(w.bytes() as u64)
+                .is_none_or(|end| end > size as u64)
+            {
                 return Err(DdkError::OutOfBounds);
             }
             return B::port_read(port.wrapping_add(off as u16), w).map(|v| v as u64);
@@ -624,7 +645,7 @@ mod tramp {
         B::mmio_read(handle, off, w)
     }
     fn region_write<B: Backend>(handle: u64, off: u64, w: Width, v: u64) -> Result<(), DdkError> {
-        if off % w.bytes() as u64 != 0 {
+        if !off.is_multiple_of(w.bytes() as u64) {
             return Err(DdkError::Misaligned);
         }
         if handle & IO_HANDLE_TAG != 0 {
@@ -632,7 +653,10 @@ mod tramp {
             if w == Width::U64 {
                 return Err(DdkError::Unsupported);
             }
-            if off.checked_add(w.bytes() as u64).is_none_or(|end| end > size as u64) {
+            if off
+                .checked_add(w.bytes() as u64)
+                .is_none_or(|end| end > size as u64)
+            {
                 return Err(DdkError::OutOfBounds);
             }
             return B::port_write(port.wrapping_add(off as u16), w, v as u32);
@@ -770,7 +794,13 @@ mod tests {
         let ptr = core::mem::size_of::<usize>();
         assert_eq!(ENTRIES[0].offset, core::mem::size_of::<AbiHeader>());
         for w in ENTRIES.windows(2) {
-            assert_eq!(w[1].offset, w[0].offset + ptr, "{} follows {}", w[1].name, w[0].name);
+            assert_eq!(
+                w[1].offset,
+                w[0].offset + ptr,
+                "{} follows {}",
+                w[1].name,
+                w[0].name
+            );
         }
         let last = ENTRIES.last().unwrap();
         assert_eq!(last.offset + ptr, core::mem::size_of::<DdkAbi>());

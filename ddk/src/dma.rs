@@ -51,7 +51,12 @@ pub unsafe trait Hal: Clone {
     /// `(phys, virt, size)` is exactly what one earlier `dma_alloc` of this
     /// HAL returned, it has not been freed, and neither the CPU nor the device
     /// will touch it again.
-    unsafe fn dma_dealloc(&self, phys: PhysAddr, virt: NonNull<u8>, size: usize) -> Result<(), DdkError>;
+    unsafe fn dma_dealloc(
+        &self,
+        phys: PhysAddr,
+        virt: NonNull<u8>,
+        size: usize,
+    ) -> Result<(), DdkError>;
 
     /// Translates caller memory for zero-copy DMA. `Unsupported` when the
     /// platform cannot (drivers then bounce through [`Dma`] buffers).
@@ -76,7 +81,9 @@ impl<H: Hal> Dma<H> {
         if size == 0 || !align.is_power_of_two() {
             return Err(DdkError::InvalidArgument);
         }
-        let size = size.checked_next_multiple_of(4096).ok_or(DdkError::NoMemory)?;
+        let size = size
+            .checked_next_multiple_of(4096)
+            .ok_or(DdkError::NoMemory)?;
         let align = align.max(4096);
         let (phys, virt) = hal.dma_alloc(size, align)?;
         Ok(Dma {
@@ -111,7 +118,9 @@ impl<H: Hal> Dma<H> {
         }
         // SAFETY: [offset, end) is inside our allocation, which we own; `src`
         // is a distinct Rust slice, so the ranges do not overlap.
-        unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), self.virt.as_ptr().add(offset), src.len()) };
+        unsafe {
+            core::ptr::copy_nonoverlapping(src.as_ptr(), self.virt.as_ptr().add(offset), src.len())
+        };
         Ok(())
     }
     /// Copies from the buffer at `offset` into `dst` (bounds-checked).
@@ -121,7 +130,13 @@ impl<H: Hal> Dma<H> {
             return Err(DdkError::OutOfBounds);
         }
         // SAFETY: as in `write_bytes`, reading instead.
-        unsafe { core::ptr::copy_nonoverlapping(self.virt.as_ptr().add(offset), dst.as_mut_ptr(), dst.len()) };
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                self.virt.as_ptr().add(offset),
+                dst.as_mut_ptr(),
+                dst.len(),
+            )
+        };
         Ok(())
     }
 }

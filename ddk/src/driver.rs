@@ -104,5 +104,8 @@ pub fn find_driver_by_name<'a>(
     name: &str,
     dev: &PciDevice,
 ) -> Option<&'a dyn Driver> {
-    drivers.iter().copied().find(|d| d.name() == name && d.probe(dev))
+    drivers
+        .iter()
+        .copied()
+        .find(|d| d.name() == name && d.probe(dev))
 }

@@ -78,7 +78,9 @@ impl Region {
         })
     }
     fn check(&self, offset: usize, w: Width) -> Result<u64, DdkError> {
-        let end = (offset as u64).checked_add(w.bytes() as u64).ok_or(DdkError::OutOfBounds)?;
+        let end = (offset as u64)
+            .checked_add(w.bytes() as u64)
+            .ok_or(DdkError::OutOfBounds)?;
         if end > self.len {
             return Err(DdkError::OutOfBounds);
         }
@@ -87,11 +89,14 @@ impl Region {
     /// Reads a register of type `T` at `offset` (volatile, via the platform).
     pub fn read<T: RegValue>(&self, offset: usize) -> Result<T, DdkError> {
         let off = self.check(offset, T::WIDTH)?;
-        self.platform.region_read(self.handle, off, T::WIDTH).map(T::from_u64)
+        self.platform
+            .region_read(self.handle, off, T::WIDTH)
+            .map(T::from_u64)
     }
     pub fn write<T: RegValue>(&self, offset: usize, value: T) -> Result<(), DdkError> {
         let off = self.check(offset, T::WIDTH)?;
-        self.platform.region_write(self.handle, off, T::WIDTH, value.to_u64())
+        self.platform
+            .region_write(self.handle, off, T::WIDTH, value.to_u64())
     }
     pub fn read_u8(&self, offset: usize) -> Result<u8, DdkError> {
         self.read(offset)

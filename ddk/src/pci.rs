@@ -173,7 +173,7 @@ pub fn check_config_offset(offset: u16, width: Width) -> Result<(), DdkError> {
     if width == Width::U64 || offset as u32 + w as u32 > 256 {
         return Err(DdkError::OutOfBounds);
     }
-    if offset % w != 0 {
+    if !offset.is_multiple_of(w) {
         return Err(DdkError::Misaligned);
     }
     Ok(())
@@ -551,7 +551,10 @@ impl PciDevice {
         Ok(())
     }
 
-    pub fn enable_memory_decode(&self, access: &(impl ConfigAccess + ?Sized)) -> Result<(), DdkError> {
+    pub fn enable_memory_decode(
+        &self,
+        access: &(impl ConfigAccess + ?Sized),
+    ) -> Result<(), DdkError> {
         self.set_command_bits(access, command::MEMORY_SPACE)
     }
     pub fn enable_io_decode(&self, access: &(impl ConfigAccess + ?Sized)) -> Result<(), DdkError> {
@@ -579,7 +582,9 @@ pub fn scan(
             found(d0);
             if multi {
                 for f in 1..8u8 {
-                    if let Some(d) = PciDevice::probe(access, PciAddress::new_truncate(bus, dev, f))? {
+                    if let Some(d) =
+                        PciDevice::probe(access, PciAddress::new_truncate(bus, dev, f))?
+                    {
                         found(d);
                     }
                 }
@@ -607,9 +612,18 @@ mod tests {
 
     #[test]
     fn config_offset_checks() {
-        assert_eq!(check_config_offset(0x3, Width::U16), Err(DdkError::Misaligned));
-        assert_eq!(check_config_offset(0xfa, Width::U32), Err(DdkError::Misaligned));
-        assert_eq!(check_config_offset(0x100, Width::U8), Err(DdkError::OutOfBounds));
+        assert_eq!(
+            check_config_offset(0x3, Width::U16),
+            Err(DdkError::Misaligned)
+        );
+        assert_eq!(
+            check_config_offset(0xfa, Width::U32),
+            Err(DdkError::Misaligned)
+        );
+        assert_eq!(
+            check_config_offset(0x100, Width::U8),
+            Err(DdkError::OutOfBounds)
+        );
         assert_eq!(check_config_offset(0xfc, Width::U32), Ok(()));
     }
 }

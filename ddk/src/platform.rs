@@ -45,7 +45,9 @@ use alloc::boxed::Box;
 use core::ffi::c_void;
 use core::ptr::NonNull;
 
-use crate::abi::{BlockDeviceDesc, DdkAbi, DdkError, LogLevel, Width, DDK_ABI_MAGIC, DDK_ABI_VERSION};
+use crate::abi::{
+    BlockDeviceDesc, DdkAbi, DdkError, LogLevel, Width, DDK_ABI_MAGIC, DDK_ABI_VERSION,
+};
 use crate::block::{BlockDevice, BlockError, Lba};
 use crate::dma::{Hal, PhysAddr};
 use crate::mmio::Region;
@@ -59,7 +61,9 @@ pub struct Platform {
 
 impl core::fmt::Debug for Platform {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Platform").field("abi", &(self.abi as *const DdkAbi)).finish()
+        f.debug_struct("Platform")
+            .field("abi", &(self.abi as *const DdkAbi))
+            .finish()
     }
 }
 
@@ -158,12 +162,14 @@ impl Platform {
             Width::U16 => {
                 let mut v = 0u16;
                 // SAFETY: see above.
-                DdkError::check(unsafe { (self.abi.mmio_read16)(h, off, &mut v) }).map(|()| v as u64)
+                DdkError::check(unsafe { (self.abi.mmio_read16)(h, off, &mut v) })
+                    .map(|()| v as u64)
             }
             Width::U32 => {
                 let mut v = 0u32;
                 // SAFETY: see above.
-                DdkError::check(unsafe { (self.abi.mmio_read32)(h, off, &mut v) }).map(|()| v as u64)
+                DdkError::check(unsafe { (self.abi.mmio_read32)(h, off, &mut v) })
+                    .map(|()| v as u64)
             }
             Width::U64 => {
                 let mut v = 0u64;
@@ -219,7 +225,11 @@ impl Platform {
 
     /// Hands a native block device to the platform through the ABI (the same
     /// `block_register` entry managed drivers use). The device lives forever.
-    pub fn register_block_device(&self, name: &str, dev: Box<dyn BlockDevice>) -> Result<u32, DdkError> {
+    pub fn register_block_device(
+        &self,
+        name: &str,
+        dev: Box<dyn BlockDevice>,
+    ) -> Result<u32, DdkError> {
         let block_size = u32::try_from(dev.block_size()).map_err(|_| DdkError::InvalidArgument)?;
         let desc = BlockDeviceDesc {
             size: core::mem::size_of::<BlockDeviceDesc>() as u32,
@@ -261,7 +271,12 @@ unsafe extern "C" fn boxed_read(ctx: *mut c_void, lba: u64, buf: *mut u8, len: u
         return BlockError::BadBuffer as u32;
     }
     // SAFETY: per this fn's contract.
-    let (dev, buf) = unsafe { (&mut *(ctx as *mut Box<dyn BlockDevice>), core::slice::from_raw_parts_mut(buf, len)) };
+    let (dev, buf) = unsafe {
+        (
+            &mut *(ctx as *mut Box<dyn BlockDevice>),
+            core::slice::from_raw_parts_mut(buf, len),
+        )
+    };
     block_code(dev.read_blocks(Lba::new(lba), buf))
 }
 /// # Safety
@@ -271,7 +286,12 @@ unsafe extern "C" fn boxed_write(ctx: *mut c_void, lba: u64, buf: *const u8, len
         return BlockError::BadBuffer as u32;
     }
     // SAFETY: per this fn's contract.
-    let (dev, buf) = unsafe { (&mut *(ctx as *mut Box<dyn BlockDevice>), core::slice::from_raw_parts(buf, len)) };
+    let (dev, buf) = unsafe {
+        (
+            &mut *(ctx as *mut Box<dyn BlockDevice>),
+            core::slice::from_raw_parts(buf, len),
+        )
+    };
     block_code(dev.write_blocks(Lba::new(lba), buf))
 }
 /// # Safety
@@ -291,7 +311,13 @@ impl ConfigAccess for Platform {
             Width::U64 => Err(DdkError::InvalidArgument),
         }
     }
-    fn config_write(&self, addr: PciAddress, offset: u16, width: Width, value: u32) -> Result<(), DdkError> {
+    fn config_write(
+        &self,
+        addr: PciAddress,
+        offset: u16,
+        width: Width,
+        value: u32,
+    ) -> Result<(), DdkError> {
         match width {
             Width::U8 => self.pci_write8(addr, offset, value as u8),
             Width::U16 => self.pci_write16(addr, offset, value as u16),
@@ -317,14 +343,23 @@ unsafe impl Hal for Platform {
     fn dma_alloc(&self, size: usize, align: usize) -> Result<(PhysAddr, NonNull<u8>), DdkError> {
         let (mut phys, mut virt) = (0u64, core::ptr::null_mut());
         // SAFETY: both out-parameters are live locals.
-        DdkError::check(unsafe { (self.abi.dma_alloc)(size as u64, align as u64, &mut phys, &mut virt) })?;
+        DdkError::check(unsafe {
+            (self.abi.dma_alloc)(size as u64, align as u64, &mut phys, &mut virt)
+        })?;
         let virt = NonNull::new(virt).ok_or(DdkError::Failed)?;
         Ok((PhysAddr::new(phys), virt))
     }
-    unsafe fn dma_dealloc(&self, phys: PhysAddr, virt: NonNull<u8>, size: usize) -> Result<(), DdkError> {
+    unsafe fn dma_dealloc(
+        &self,
+        phys: PhysAddr,
+        virt: NonNull<u8>,
+        size: usize,
+    ) -> Result<(), DdkError> {
         // SAFETY: forwarded contract of `Hal::dma_dealloc`.
         DdkError::check(unsafe { (self.abi.dma_free)(virt.as_ptr(), phys.as_u64(), size as u64) })
     }
+    // The pointer is only translated by the platform, never dereferenced.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     fn virt_to_phys(&self, virt: *const u8, len: usize) -> Result<(PhysAddr, usize), DdkError> {
         let (mut phys, mut contig) = (0u64, 0usize);
         // SAFETY: out-parameters are live locals; `virt` is only translated, not dereferenced.

@@ -126,9 +126,11 @@ pub mod common {
     use super::VirtioPciCommonCfg as C;
     use crate::mmio::{ReadOnly, ReadWrite};
     use core::mem::offset_of;
-    pub const DEVICE_FEATURE_SELECT: ReadWrite<u32> = ReadWrite::at(offset_of!(C, device_feature_select));
+    pub const DEVICE_FEATURE_SELECT: ReadWrite<u32> =
+        ReadWrite::at(offset_of!(C, device_feature_select));
     pub const DEVICE_FEATURE: ReadOnly<u32> = ReadOnly::at(offset_of!(C, device_feature));
-    pub const DRIVER_FEATURE_SELECT: ReadWrite<u32> = ReadWrite::at(offset_of!(C, driver_feature_select));
+    pub const DRIVER_FEATURE_SELECT: ReadWrite<u32> =
+        ReadWrite::at(offset_of!(C, driver_feature_select));
     pub const DRIVER_FEATURE: ReadWrite<u32> = ReadWrite::at(offset_of!(C, driver_feature));
     pub const CONFIG_MSIX_VECTOR: ReadWrite<u16> = ReadWrite::at(offset_of!(C, config_msix_vector));
     pub const NUM_QUEUES: ReadOnly<u16> = ReadOnly::at(offset_of!(C, num_queues));
@@ -336,10 +338,19 @@ mod tests {
 
     #[test]
     fn layouts_match_the_spec_offsets() {
-        assert_eq!(core::mem::offset_of!(VirtioPciCommonCfg, device_status), 0x14);
-        assert_eq!(core::mem::offset_of!(VirtioPciCommonCfg, queue_notify_off), 0x1e);
+        assert_eq!(
+            core::mem::offset_of!(VirtioPciCommonCfg, device_status),
+            0x14
+        );
+        assert_eq!(
+            core::mem::offset_of!(VirtioPciCommonCfg, queue_notify_off),
+            0x1e
+        );
         assert_eq!(core::mem::offset_of!(VirtioPciCommonCfg, queue_desc), 0x20);
-        assert_eq!(core::mem::offset_of!(VirtioPciCommonCfg, queue_device), 0x30);
+        assert_eq!(
+            core::mem::offset_of!(VirtioPciCommonCfg, queue_device),
+            0x30
+        );
         assert_eq!(blk_config::BLK_SIZE, 20);
         assert_eq!(core::mem::offset_of!(VirtioBlkConfig, num_queues), 34);
     }
@@ -351,7 +362,10 @@ mod tests {
             reserved: U32::new(0),
             sector: U64::new(0x0102_0304_0506_0708),
         };
-        assert_eq!(h.as_bytes(), &[1, 0, 0, 0, 0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1]);
+        assert_eq!(
+            h.as_bytes(),
+            &[1, 0, 0, 0, 0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1]
+        );
     }
 
     #[test]

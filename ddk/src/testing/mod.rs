@@ -1,0 +1,320 @@
+//! Host fakes behind the `testing` feature: a fake PCI bus, fake DMA memory
+//! and a virtio-blk device model, all reached through the real DDK ABI table
+//! ([`FAKE_ABI`], built by [`crate::abi::table`] like the kernel's), so any
+//! driver — native now, managed (JIT code calling the same entries) later —
+//! runs against them unchanged.
+//!
+//! State is per thread (Rust runs tests on parallel threads): call
+//! [`reset`] at the start of a test, install devices, take [`platform`].
+//! The clock is virtual: every `time_ns` call advances it by
+//! [`Settings::tick_ns`], so bounded waits end deterministically and fast.
+
+pub mod memory;
+pub mod pci;
+pub mod virtio_blk;
+
+use std::cell::RefCell;
+use std::ptr::NonNull;
+
+use crate::abi::{
+    self, Backend, BlockDeviceDesc, DdkAbi, DdkError, ForeignBlockDevice, LogLevel, Width,
+};
+use crate::pci::PciAddress;
+use crate::platform::Platform;
+
+pub use memory::{FakeMemory, MemKind};
+pub use pci::{FakeBarKind, FakeConfigSpace};
+pub use virtio_blk::{Backing, BlkOptions, BlkStats, Fault, VirtioBlkDevice};
+
+/// The behaviour behind a fake function's BARs.
+pub trait DeviceModel {
+    /// A read of `width` at `offset` in BAR `bar` (memory or I/O).
+    fn bar_read(&mut self, bar: u8, offset: u64, width: Width, mem: &mut FakeMemory) -> u64;
+    /// A write; the device may process DMA synchronously here.
+    fn bar_write(&mut self, bar: u8, offset: u64, width: Width, value: u64, mem: &mut FakeMemory);
+}
+
+struct Function {
+    addr: PciAddress,
+    config: FakeConfigSpace,
+    model: Box<dyn DeviceModel>,
+}
+
+struct Mapping {
+    func: usize,
+    bar: u8,
+    len: u64,
+}
+
+/// Knobs of the fake platform.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Whether `time_ns` works.
+    pub clock: bool,
+    /// Virtual nanoseconds added per `time_ns` call.
+    pub tick_ns: u64,
+    /// Also print log lines to stderr (shown for failing tests).
+    pub echo_logs: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            clock: true,
+            tick_ns: 100_000,
+            echo_logs: true,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Context {
+    functions: Vec<Function>,
+    mappings: Vec<Option<Mapping>>,
+    memory: FakeMemory,
+    clock: u64,
+    settings: Settings,
+    logs: Vec<(LogLevel, String)>,
+    markers: Vec<u32>,
+    block_devices: Vec<(String, Option<ForeignBlockDevice>)>,
+}
+
+thread_local! {
+    static CTX: RefCell<Context> = RefCell::new(Context::default());
+}
+
+fn with<R>(f: impl FnOnce(&mut Context) -> R) -> R {
+    CTX.with(|c| f(&mut c.borrow_mut()))
+}
+
+/// Starts a fresh fake platform for this thread (drops devices, memory, logs).
+pub fn reset() {
+    let old = CTX.with(|c| c.replace(Context::default()));
+    drop(old);
+}
+
+/// The fake platform's ABI table.
+pub static FAKE_ABI: DdkAbi = abi::table::<FakeBackend>();
+
+/// A [`Platform`] over [`FAKE_ABI`].
+pub fn platform() -> Platform {
+    // SAFETY: FAKE_ABI is built by `abi::table` from `FakeBackend`, whose
+    // implementation upholds `Backend`'s contract.
+    unsafe { Platform::new(&FAKE_ABI) }.expect("FAKE_ABI has a valid header")
+}
+
+/// Adds a function to the fake bus (replacing one at the same address).
+pub fn add_function(addr: PciAddress, config: FakeConfigSpace, model: Box<dyn DeviceModel>) {
+    with(|c| {
+        c.functions.retain(|f| f.addr != addr);
+        c.functions.push(Function {
+            addr,
+            config,
+            model,
+        });
+    })
+}
+
+/// Reads or changes this thread's settings.
+pub fn settings<R>(f: impl FnOnce(&mut Settings) -> R) -> R {
+    with(|c| f(&mut c.settings))
+}
+
+/// Access to the fake memory (e.g. `translate_enabled`, `outstanding()`).
+pub fn memory<R>(f: impl FnOnce(&mut FakeMemory) -> R) -> R {
+    with(|c| f(&mut c.memory))
+}
+
+/// Raw access to a function's config space (to inspect or break it).
+pub fn config_space<R>(addr: PciAddress, f: impl FnOnce(&mut FakeConfigSpace) -> R) -> Option<R> {
+    with(|c| {
+        c.functions
+            .iter_mut()
+            .find(|x| x.addr == addr)
+            .map(|x| f(&mut x.config))
+    })
+}
+
+/// Log lines received through the ABI.
+pub fn logs() -> Vec<(LogLevel, String)> {
+    with(|c| c.logs.clone())
+}
+
+/// Debug markers received through the ABI.
+pub fn markers() -> Vec<u32> {
+    with(|c| c.markers.clone())
+}
+
+/// Takes a registered block device out (name and device) by its id.
+pub fn take_block_device(id: u32) -> Option<(String, ForeignBlockDevice)> {
+    with(|c| {
+        let (name, dev) = c.block_devices.get_mut(id as usize)?;
+        Some((name.clone(), dev.take()?))
+    })
+}
+
+/// The fake platform behind [`FAKE_ABI`].
+pub struct FakeBackend;
+
+fn function_index(c: &Context, addr: PciAddress) -> Option<usize> {
+    c.functions.iter().position(|f| f.addr == addr)
+}
+
+// SAFETY: DMA blocks come from the host allocator, zeroed, with the asked
+// alignment; translations are only claimed within one host page; MMIO never
+// touches host memory (it calls the device model); handles are small indices.
+unsafe impl Backend for FakeBackend {
+    fn log(level: LogLevel, msg: &str) {
+        with(|c| {
+            if c.settings.echo_logs {
+                eprintln!("[ddk {level:?}] {msg}");
+            }
+            c.logs.push((level, msg.to_string()));
+        })
+    }
+    fn debug_marker(code: u32) {
+        with(|c| c.markers.push(code))
+    }
+    fn time_ns() -> Option<u64> {
+        with(|c| {
+            if !c.settings.clock {
+                return None;
+            }
+            c.clock += c.settings.tick_ns;
+            Some(c.clock)
+        })
+    }
+    fn pci_read(addr: PciAddress, offset: u16, width: Width) -> Result<u32, DdkError> {
+        with(|c| {
+            Ok(match function_index(c, addr) {
+                Some(i) => c.functions[i].config.read(offset, width),
+                None => u32::MAX >> (32 - 8 * width.bytes() as u32),
+            })
+        })
+    }
+    fn pci_write(addr: PciAddress, offset: u16, width: Width, value: u32) -> Result<(), DdkError> {
+        with(|c| {
+            if let Some(i) = function_index(c, addr) {
+                c.functions[i].config.write(offset, width, value);
+            }
+            Ok(())
+        })
+    }
+    fn mmio_map(addr: PciAddress, bar: u8, _phys: u64, len: u64) -> Result<u64, DdkError> {
+        with(|c| {
+            let func = function_index(c, addr).ok_or(DdkError::NoDevice)?;
+            c.mappings.push(Some(Mapping { func, bar, len }));
+            Ok(c.mappings.len() as u64)
+        })
+    }
+    fn mmio_unmap(handle: u64) -> Result<(), DdkError> {
+        with(|c| {
+            let slot = c
+                .mappings
+                .get_mut((handle as usize).wrapping_sub(1))
+                .ok_or(DdkError::BadHandle)?;
+            slot.take().map(|_| ()).ok_or(DdkError::BadHandle)
+        })
+    }
+    fn mmio_read(handle: u64, offset: u64, width: Width) -> Result<u64, DdkError> {
+        with(|c| {
+            let (func, bar) = mapping(c, handle, offset, width)?;
+            let f = &mut c.functions[func];
+            if f.config.command() & crate::pci::command::MEMORY_SPACE == 0 {
+                // Decoding off: the read never reaches the device.
+                return Ok(u64::MAX >> (64 - 8 * width.bytes() as u32));
+            }
+            Ok(f.model.bar_read(bar, offset, width, &mut c.memory))
+        })
+    }
+    fn mmio_write(handle: u64, offset: u64, width: Width, value: u64) -> Result<(), DdkError> {
+        with(|c| {
+            let (func, bar) = mapping(c, handle, offset, width)?;
+            let f = &mut c.functions[func];
+            if f.config.command() & crate::pci::command::MEMORY_SPACE != 0 {
+                f.model.bar_write(bar, offset, width, value, &mut c.memory);
+            }
+            Ok(())
+        })
+    }
+    fn port_read(port: u16, width: Width) -> Result<u32, DdkError> {
+        with(|c| {
+            let all_ones = u32::MAX >> (32 - 8 * width.bytes() as u32);
+            match io_target(c, port, width) {
+                Some((i, bar, off)) => {
+                    let f = &mut c.functions[i];
+                    Ok(f.model.bar_read(bar, off, width, &mut c.memory) as u32)
+                }
+                None => Ok(all_ones),
+            }
+        })
+    }
+    fn port_write(port: u16, width: Width, value: u32) -> Result<(), DdkError> {
+        with(|c| {
+            if let Some((i, bar, off)) = io_target(c, port, width) {
+                let f = &mut c.functions[i];
+                f.model
+                    .bar_write(bar, off, width, value as u64, &mut c.memory);
+            }
+            Ok(())
+        })
+    }
+    fn dma_alloc(size: usize, align: usize) -> Result<(u64, NonNull<u8>), DdkError> {
+        with(|c| c.memory.alloc(size, align))
+    }
+    unsafe fn dma_free(virt: NonNull<u8>, phys: u64, size: usize) -> Result<(), DdkError> {
+        with(|c| c.memory.free(virt, phys, size))
+    }
+    fn virt_to_phys(virt: usize, len: usize) -> Result<(u64, usize), DdkError> {
+        with(|c| c.memory.translate(virt, len))
+    }
+    unsafe fn block_register(desc: &BlockDeviceDesc) -> Result<u32, DdkError> {
+        let name = if desc.name.is_null() || desc.name_len == 0 {
+            String::new()
+        } else {
+            // SAFETY: the ABI contract: `name` points to `name_len` bytes for
+            // the duration of the call; we copy them.
+            String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(desc.name, desc.name_len) })
+                .into_owned()
+        };
+        // SAFETY: forwarded contract of `Backend::block_register`.
+        let dev = unsafe { ForeignBlockDevice::new(*desc) }?;
+        with(|c| {
+            c.block_devices.push((name, Some(dev)));
+            Ok(c.block_devices.len() as u32 - 1)
+        })
+    }
+}
+
+fn mapping(c: &Context, handle: u64, offset: u64, width: Width) -> Result<(usize, u8), DdkError> {
+    let m = c
+        .mappings
+        .get((handle as usize).wrapping_sub(1))
+        .and_then(|m| m.as_ref())
+        .ok_or(DdkError::BadHandle)?;
+    let end = offset
+        .checked_add(width.bytes() as u64)
+        .ok_or(DdkError::OutOfBounds)?;
+    if end > m.len {
+        return Err(DdkError::OutOfBounds);
+    }
+    Ok((m.func, m.bar))
+}
+
+/// Which function's I/O BAR decodes `port` (I/O decoding enabled).
+fn io_target(c: &Context, port: u16, width: Width) -> Option<(usize, u8, u64)> {
+    for (i, f) in c.functions.iter().enumerate() {
+        if f.config.command() & crate::pci::command::IO_SPACE == 0 {
+            continue;
+        }
+        for bar in 0..6 {
+            if let Some((base, size, FakeBarKind::Io)) = f.config.bar(bar) {
+                let p = port as u64;
+                if p >= base && p + width.bytes() as u64 <= base + size {
+                    return Some((i, bar as u8, p - base));
+                }
+            }
+        }
+    }
+    None
+}

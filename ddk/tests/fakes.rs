@@ -1,0 +1,265 @@
+//! The DDK's typed API against its own fakes, entirely through the ABI
+//! table: PCI probing and BAR sizing, the bounded capability walk, region
+//! bounds, DMA ownership, translation, logging and the table header check.
+
+use ddk::abi::{self, DdkAbi, Width};
+use ddk::pci::{self, cap_id, command, ConfigAccess, RegionAccess};
+use ddk::testing::{self, BlkOptions, FakeBackend, VirtioBlkDevice};
+use ddk::{Bar, DdkError, Dma, Hal, PciAddress, PciDevice, Platform};
+
+const MODERN: PciAddress = PciAddress::new_truncate(0, 3, 0);
+const LEGACY: PciAddress = PciAddress::new_truncate(0, 4, 0);
+
+fn bus() -> Platform {
+    testing::reset();
+    testing::settings(|s| s.echo_logs = false);
+    VirtioBlkDevice::new(vec![0; 1 << 20], BlkOptions::default()).install(MODERN);
+    VirtioBlkDevice::new(
+        vec![0; 1 << 20],
+        BlkOptions {
+            legacy: true,
+            ..BlkOptions::default()
+        },
+    )
+    .install(LEGACY);
+    testing::platform()
+}
+
+#[test]
+fn probe_reads_ids_and_sizes_bars_without_disturbing_them() {
+    let p = bus();
+    let d = PciDevice::probe(&p, MODERN).unwrap().unwrap();
+    assert_eq!(
+        (d.vendor_id, d.device_id, d.class, d.subclass),
+        (0x1af4, 0x1042, 1, 0)
+    );
+    assert_eq!(
+        d.bars[4],
+        Some(Bar::Memory64 {
+            address: 0xfe00_0000,
+            size: 0x4000,
+            prefetchable: true
+        })
+    );
+    assert_eq!(d.bars[5], None, "upper half of the 64-bit BAR");
+    assert_eq!(d.bars[0], None);
+    // Sizing restored the BAR and left decoding as it was.
+    assert_eq!(
+        p.pci_read32(MODERN, pci::reg::BAR0 + 16).unwrap() & !0xf,
+        0xfe00_0000
+    );
+    assert_eq!(
+        d.command(&p).unwrap() & (command::MEMORY_SPACE | command::IO_SPACE),
+        0
+    );
+
+    let l = PciDevice::probe(&p, LEGACY).unwrap().unwrap();
+    assert_eq!(l.device_id, 0x1001);
+    assert_eq!(l.subsystem_id, 2);
+    assert_eq!(
+        l.bars[0],
+        Some(Bar::Io {
+            port: 0xc040,
+            size: 0x40
+        })
+    );
+
+    assert_eq!(
+        PciDevice::probe(&p, PciAddress::new_truncate(0, 9, 0)).unwrap(),
+        None
+    );
+    let mut found = Vec::new();
+    pci::scan(&p, |d| found.push(d.address)).unwrap();
+    assert_eq!(found, vec![MODERN, LEGACY]);
+}
+
+#[test]
+fn capability_walk_lists_entries_and_survives_a_loop() {
+    let p = bus();
+    let d = PciDevice::probe(&p, MODERN).unwrap().unwrap();
+    let ids: Vec<u8> = d.capabilities(&p).map(|c| c.id).collect();
+    assert_eq!(ids, [cap_id::MSIX, 9, 9, 9, 9, 9]);
+    assert_eq!(d.find_capability(&p, cap_id::MSI), None);
+
+    // Point the last capability back at the first: the walk must end.
+    let caps: Vec<_> = d.capabilities(&p).collect();
+    let last = caps.last().unwrap().offset;
+    testing::config_space(MODERN, |c| c.set_u8(last as u16 + 1, caps[0].offset)).unwrap();
+    let mut it = d.capabilities(&p);
+    let n = it.by_ref().count();
+    assert_eq!(n, caps.len());
+    assert!(it.malformed);
+
+    // A pointer into the header is malformed too.
+    testing::config_space(MODERN, |c| c.set_u8(last as u16 + 1, 0x10)).unwrap();
+    let mut it = d.capabilities(&p);
+    assert_eq!(it.by_ref().count(), caps.len());
+    assert!(it.malformed);
+}
+
+#[test]
+fn command_helpers_set_bits() {
+    let p = bus();
+    let d = PciDevice::probe(&p, MODERN).unwrap().unwrap();
+    d.enable_memory_decode(&p).unwrap();
+    d.enable_bus_master(&p).unwrap();
+    assert_eq!(
+        d.command(&p).unwrap() & 0x7,
+        command::MEMORY_SPACE | command::BUS_MASTER
+    );
+    d.enable_io_decode(&p).unwrap();
+    assert_eq!(d.command(&p).unwrap() & 0x7, 0x7);
+}
+
+#[test]
+fn regions_are_bounds_checked() {
+    let p = bus();
+    let r = p.map_bar(MODERN, 4).unwrap();
+    assert_eq!(r.len(), 0x4000);
+    assert!(!r.is_io());
+    // Common cfg device_feature_select is read-write; its read reflects the write.
+    r.write_u32(0, 1).unwrap();
+    assert_eq!(r.read_u32(0).unwrap(), 1);
+    assert_eq!(r.read_u32(0x4000), Err(DdkError::OutOfBounds));
+    assert_eq!(r.read_u64(0x3ffc), Err(DdkError::OutOfBounds));
+    assert_eq!(r.read_u32(2), Err(DdkError::Misaligned));
+    let w = r.subregion(0x2000, 0x48).unwrap();
+    assert_eq!(w.read_u8(0x48), Err(DdkError::OutOfBounds));
+    assert!(r.subregion(0x3000, 0x2000).is_err());
+    // Straight through the table, as managed code would call it.
+    let mut v = 0u32;
+    // SAFETY: `v` is a live out-parameter; the handle is bogus on purpose.
+    assert_eq!(
+        unsafe { (testing::FAKE_ABI.mmio_read32)(999, 0, &mut v) },
+        DdkError::BadHandle as u32
+    );
+    // SAFETY: a null out-pointer must be rejected, not written.
+    let st = unsafe { (testing::FAKE_ABI.mmio_read32)(r.handle(), 0, std::ptr::null_mut()) };
+    assert_eq!(st, DdkError::InvalidArgument as u32);
+    r.unmap().unwrap();
+    assert_eq!(r.read_u32(0), Err(DdkError::BadHandle));
+
+    let io = p.map_bar(LEGACY, 0).unwrap();
+    assert!(io.is_io());
+    assert_eq!(
+        io.read_u8(0x12).unwrap(),
+        0,
+        "device status through port I/O"
+    );
+    assert_eq!(io.read_u32(0x40), Err(DdkError::OutOfBounds));
+    assert_eq!(io.read_u64(0), Err(DdkError::Unsupported));
+    assert_eq!(p.map_bar(LEGACY, 1).err(), Some(DdkError::NoDevice));
+    assert_eq!(p.map_bar(LEGACY, 6).err(), Some(DdkError::InvalidArgument));
+}
+
+#[test]
+fn config_access_is_checked() {
+    let p = bus();
+    assert_eq!(p.pci_read32(MODERN, 0x100), Err(DdkError::OutOfBounds));
+    assert_eq!(p.pci_read16(MODERN, 0x3), Err(DdkError::Misaligned));
+    assert_eq!(
+        p.config_read(MODERN, 0, Width::U64),
+        Err(DdkError::InvalidArgument)
+    );
+    // Read-only ids stay read-only.
+    p.pci_write16(MODERN, 0, 0x1234).unwrap();
+    assert_eq!(p.pci_read16(MODERN, 0).unwrap(), 0x1af4);
+    // The pci_types adapter sees the same space.
+    // SAFETY: every offset below 256 of the fake bus is readable and writable.
+    let ra = unsafe { RegionAccess::new(p) };
+    assert_eq!(ra.read_u16(MODERN, 2).unwrap(), 0x1042);
+    ra.write_u8(MODERN, pci::reg::COMMAND, command::BUS_MASTER as u8)
+        .unwrap();
+    assert_eq!(
+        p.pci_read16(MODERN, pci::reg::COMMAND).unwrap(),
+        command::BUS_MASTER
+    );
+}
+
+#[test]
+fn dma_is_zeroed_aligned_and_freed_once() {
+    let p = bus();
+    {
+        let d = Dma::new(p, 10_000, 1 << 16).unwrap();
+        assert_eq!(d.len(), 12_288);
+        assert_eq!(d.phys_addr().as_u64() % (1 << 16), 0);
+        assert_eq!(d.as_ptr() as usize % (1 << 16), 0);
+        let mut buf = vec![1u8; d.len()];
+        d.read_bytes(0, &mut buf).unwrap();
+        assert!(buf.iter().all(|&b| b == 0));
+        assert_eq!(
+            d.read_bytes(12_000, &mut buf[..1000]),
+            Err(DdkError::OutOfBounds)
+        );
+        assert_eq!(testing::memory(|m| m.outstanding()), 1);
+    }
+    assert_eq!(testing::memory(|m| m.outstanding()), 0);
+    let (phys, virt) = p.dma_alloc(4096, 4096).unwrap();
+    // SAFETY: a wrong size must be refused without touching memory.
+    assert_eq!(
+        unsafe { p.dma_dealloc(phys, virt, 8192) },
+        Err(DdkError::InvalidArgument)
+    );
+    // SAFETY: the exact triple just allocated; nothing else uses it.
+    unsafe { p.dma_dealloc(phys, virt, 4096) }.unwrap();
+    testing::memory(|m| m.fail_allocs = 1);
+    assert_eq!(Dma::new(p, 4096, 4096).err(), Some(DdkError::NoMemory));
+}
+
+#[test]
+fn translation_reports_page_contiguity() {
+    let p = bus();
+    let buf = vec![0u8; 3 * 4096];
+    let start = buf.as_ptr();
+    let (_, contig) = p.virt_to_phys(start, buf.len()).unwrap();
+    assert_eq!(contig, 4096 - start as usize % 4096);
+    let (a, _) = p.virt_to_phys(start, 1).unwrap();
+    let (b, _) = p.virt_to_phys(start, 1).unwrap();
+    assert_ne!(
+        a, b,
+        "fake pages are never reused, so stale addresses stand out"
+    );
+    testing::memory(|m| m.translate_enabled = false);
+    assert_eq!(p.virt_to_phys(start, 1).err(), Some(DdkError::Unsupported));
+}
+
+#[test]
+fn log_marker_and_clock_reach_the_platform() {
+    let p = bus();
+    p.log(abi::LogLevel::Warn, "hello");
+    // SAFETY: pointer and length describe a live byte array.
+    unsafe { (p.abi().log)(9, b"ok\xff".as_ptr(), 3) };
+    let logs = testing::logs();
+    assert_eq!(logs[0], (abi::LogLevel::Warn, "hello".to_string()));
+    assert_eq!(
+        logs[1],
+        (abi::LogLevel::Info, "ok".to_string()),
+        "invalid UTF-8 tail dropped"
+    );
+    p.debug_marker(0xbeef);
+    assert_eq!(testing::markers(), [0xbeef]);
+    let t0 = p.time_ns().unwrap();
+    assert!(p.time_ns().unwrap() > t0);
+    testing::settings(|s| s.clock = false);
+    assert_eq!(p.time_ns(), None);
+}
+
+static BAD_VERSION: DdkAbi = {
+    let mut t = abi::table::<FakeBackend>();
+    t.header.version = 99;
+    t
+};
+
+#[test]
+fn platform_checks_the_table_header() {
+    // SAFETY: the table's entries are sound; only its header is wrong.
+    assert_eq!(
+        unsafe { Platform::new(&BAD_VERSION) }.err(),
+        Some(DdkError::Unsupported)
+    );
+    assert_eq!(testing::FAKE_ABI.header, abi::AbiHeader::CURRENT);
+    assert_eq!(
+        abi::AbiHeader::CURRENT.entry_count as usize,
+        abi::ENTRIES.len()
+    );
+}
