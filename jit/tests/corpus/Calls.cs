@@ -46,7 +46,7 @@ namespace Corpus
 
     public static class Calls
     {
-        static int Zero() { return 42; }
+        static int Zero(int unused) { return 42 + unused; }
         static int Six(int a, int b, int c, int d, int e, int f) { return a + b * 2 + c * 3 + d * 4 + e * 5 + f * 6; }
         static int Seven(int a, int b, int c, int d, int e, int f, int g) { return Six(a, b, c, d, e, f) + g * 7; }
         static int Eight(int a, int b, int c, int d, int e, int f, int g, int h) { return Seven(a, b, c, d, e, f, g) + h * 8; }
@@ -72,7 +72,7 @@ namespace Corpus
         static S24 Mk24(long v) { S24 s; s.A = v; s.B = 0; s.C = 0; s.D = v * 10; return s; }
         static S40 Mk40(long v) { S40 s; s.A = v; s.B = 0; s.C = 0; s.D = 0; s.E = v * 100; return s; }
 
-        [Expect("42")] public static int NoArgs() { return Zero(); }
+        [Expect("42")] public static int NoArgs() { return Zero(0); }
         [Expect("91")] public static int SixArgs() { return Six(1, 2, 3, 4, 5, 6); }
         [Expect("140")] public static int SevenArgs() { return Seven(1, 2, 3, 4, 5, 6, 7); }
         [Expect("204")] public static int EightArgs() { return Eight(1, 2, 3, 4, 5, 6, 7, 8); }
@@ -111,20 +111,20 @@ namespace Corpus
             int f = Six(0, 0, 0, 0, 0, 1);           // 6
             int g = Seven(0, 0, 0, 0, 0, 0, 1);      // 7
             int h = Eight(0, 0, 0, 0, 0, 0, 0, 1);   // 8
-            int i = Zero() - 33;                     // 9
+            int i = Zero(0) - 33;                     // 9
             int j = Six(10, 0, 0, 0, 0, 0);          // 10
             return a + b + c + d + e + f + g + h + i + j;
         }
         [Expect("35")]
-        public static int CallResultsAsArgs() { return Six(Zero() - 41, Zero() - 41, Zero() - 41, Zero() - 41, Zero() - 41, Math2.Abs(-2) - 1) + Math2.Abs(-14); }
+        public static int CallResultsAsArgs() { return Six(Zero(0) - 41, Zero(0) - 41, Zero(0) - 41, Zero(0) - 41, Zero(0) - 41, Math2.Abs(-2) - 1) + Math2.Abs(-14); }
 
         // Instance methods on structs: `this` is a managed pointer to the value.
         [Expect("7")] public static int StructInstanceMethod() { Point p = new Point(3, -4); return p.Manhattan(); }
         [Expect("-12")] public static int StructMutatingMethod() { Point p = new Point(3, -4); p.Scale(3); return p.Y; }
         [Expect("9")] public static int StructMethodWithStructArg() { Point p = new Point(1, 2); Point q = p.Add(new Point(3, 3)); return q.X + q.Y; }
         [Expect("1")] public static bool StructBoolMethod() { Point p = new Point(0, 0); return p.IsOrigin(); }
-        [Expect("7")] public static int MethodOnCallResult() { return MkPoint().Manhattan(); }
-        static Point MkPoint() { return new Point(-3, 4); }
+        [Expect("7")] public static int MethodOnCallResult() { return MkPoint(-3).Manhattan(); }
+        static Point MkPoint(int x) { return new Point(x, 4); }
         [Expect("7")] public static int MethodOnArrayElement() { Point[] a = new Point[2]; a[1] = new Point(3, 4); return a[1].Manhattan(); }
         [Expect("-12")] public static int MutateArrayElementInPlace() { Point[] a = new Point[2]; a[1] = new Point(3, -4); a[1].Scale(3); return a[1].Y; }
         [Expect("60")] public static long BigStructCtorAndMethod() { Big40 b = new Big40(10); return b.Sum(); }

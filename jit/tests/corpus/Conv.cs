@@ -58,8 +58,8 @@ namespace Corpus
         [Expect("-1")] public static double ConvR8FromIntMinusOne() { return (double)I(-1); }
         [Expect("4294967295")] public static double ConvRUnFromUInt() { return (double)U(uint.MaxValue); }
         [Expect("18446744073709552000")] public static double ConvRUnFromULong() { return (double)UL(ulong.MaxValue); }
-        [Expect("9223372036854775808")] public static double ConvRUnFromULongTopBit() { return (double)UL(0x8000000000000000); }
-        [Expect("-9223372036854775808")] public static double ConvR8FromLongMin() { return (double)L(long.MinValue); }
+        [Expect("9223372036854776000")] public static double ConvRUnFromULongTopBit() { return (double)UL(0x8000000000000000); }
+        [Expect("-9223372036854776000")] public static double ConvR8FromLongMin() { return (double)L(long.MinValue); }
         [Expect("9007199254740992")] public static double ConvR8FromLongRounds() { return (double)L(9007199254740993); }
         [Expect("16777216")] public static float ConvR4FromIntRounds() { return (float)I(16777217); }
         [Expect("4294967300")] public static float ConvR4FromUInt() { return (float)U(uint.MaxValue); }

@@ -56,7 +56,7 @@ namespace Corpus
         }
         [Expect("4294967295")] public static long UIntLocalZeroExtends() { uint u = uint.MaxValue; long l = u; return l; }
         [Expect("-1")] public static long IntLocalSignExtends() { int i = -1; long l = i; return l; }
-        [Expect("123")]
+        [Expect("124")]
         public static int ManyLocalsMixedWidths()
         {
             byte a = 1; short b = 2; int c = 3; long d = 4; sbyte e = -5; ushort f = 6;

@@ -25,7 +25,7 @@ namespace Corpus
         public static int Runs;
         public static int Value;
         static WithCctor() { Runs++; Value = 1234; }
-        public static int Get() { return Value; }
+        public static int Get(int add) { return Value + add; }
     }
 
     public class FieldInit   // beforefieldinit: initialisers only, no explicit .cctor
@@ -70,11 +70,11 @@ namespace Corpus
             return StaticHolder.I32;
         }
         static void Add20(ref int x) { x += 20; }
-        [Expect("1234")] public static int CctorRuns() { return WithCctor.Get(); }
+        [Expect("1234")] public static int CctorRuns() { return WithCctor.Get(0); }
         [Expect("1")]
         public static int CctorRunsOnce()
         {
-            int v = WithCctor.Value + WithCctor.Get() + WithCctor.Value;
+            int v = WithCctor.Value + WithCctor.Get(0) + WithCctor.Value;
             return v == 3702 ? WithCctor.Runs : -1;
         }
         [Expect("7")] public static int FieldInitializer() { return FieldInit.A; }
