@@ -284,7 +284,7 @@ impl AbiHeader {
 #[derive(Clone, Copy, Debug)]
 #[repr(C)]
 pub struct BlockDeviceDesc {
-    /// `size_of::<BlockDeviceDesc>()` of the producer (64 today).
+    /// `size_of::<BlockDeviceDesc>()` of the producer (72 today).
     pub size: u32,
     pub block_size: u32,
     pub block_count: u64,
@@ -299,6 +299,8 @@ pub struct BlockDeviceDesc {
     pub write: unsafe extern "C" fn(ctx: *mut c_void, lba: u64, buf: *const u8, len: usize) -> u32,
     pub flush: unsafe extern "C" fn(ctx: *mut c_void) -> u32,
 }
+
+const _: () = assert!(core::mem::size_of::<BlockDeviceDesc>() == 72);
 
 /// A [`BlockDevice`] implemented by callbacks from a [`BlockDeviceDesc`]
 /// (what a platform's `block_register` wraps a registration into).

@@ -58,6 +58,9 @@ pub enum Backing {
 pub struct BlkOptions {
     /// Legacy (1af4:1001, I/O BAR0, no VERSION_1) instead of modern (1af4:1042).
     pub legacy: bool,
+    /// Transitional (QEMU's default): 1af4:1001 with the legacy I/O BAR0
+    /// *and* the modern capabilities; ignored when `legacy` is set.
+    pub transitional: bool,
     /// Offer VIRTIO_BLK_F_RO and refuse writes with IOERR.
     pub read_only: bool,
     /// Offer VIRTIO_BLK_F_FLUSH.
@@ -78,6 +81,7 @@ impl Default for BlkOptions {
     fn default() -> Self {
         BlkOptions {
             legacy: false,
+            transitional: false,
             read_only: false,
             flush: true,
             blk_size: Some(512),
@@ -223,38 +227,29 @@ impl VirtioBlkDevice {
     /// Puts the device on the fake bus at `addr` with its config space.
     pub fn install(&self, addr: PciAddress) {
         let m = self.0.borrow();
-        let cfg = if m.opts.legacy {
-            let mut c = FakeConfigSpace::new(
-                virtio::VIRTIO_VENDOR_ID,
-                virtio::VIRTIO_BLK_TRANSITIONAL_ID,
-                0x01,
-                0x00,
-                0,
-            );
-            c.set_u16(
-                crate::pci::reg::SUBSYSTEM_VENDOR_ID,
-                virtio::VIRTIO_VENDOR_ID,
-            );
+        let (legacy, transitional) = (m.opts.legacy, m.opts.transitional && !m.opts.legacy);
+        let id = if legacy || transitional {
+            virtio::VIRTIO_BLK_TRANSITIONAL_ID
+        } else {
+            virtio::VIRTIO_BLK_MODERN_ID
+        };
+        let mut c = FakeConfigSpace::new(virtio::VIRTIO_VENDOR_ID, id, 0x01, 0x00, 0);
+        c.set_u16(
+            crate::pci::reg::SUBSYSTEM_VENDOR_ID,
+            virtio::VIRTIO_VENDOR_ID,
+        );
+        if legacy || transitional {
+            // Transitional ids name the device type in the subsystem id (§4.1.2.1).
             c.set_u16(
                 crate::pci::reg::SUBSYSTEM_ID,
                 virtio::VIRTIO_DEVICE_TYPE_BLOCK,
             );
             c.set_bar(0, FakeBarKind::Io, LEGACY_BAR_SIZE, LEGACY_PORT as u64);
-            c
         } else {
-            let mut c = FakeConfigSpace::new(
-                virtio::VIRTIO_VENDOR_ID,
-                virtio::VIRTIO_BLK_MODERN_ID,
-                0x01,
-                0x00,
-                0,
-            );
             c.set_u8(crate::pci::reg::REVISION, 1);
-            c.set_u16(
-                crate::pci::reg::SUBSYSTEM_VENDOR_ID,
-                virtio::VIRTIO_VENDOR_ID,
-            );
             c.set_u16(crate::pci::reg::SUBSYSTEM_ID, 0x1100);
+        }
+        if !legacy {
             c.set_bar(
                 MODERN_BAR as usize,
                 FakeBarKind::Memory64 { prefetchable: true },
@@ -287,8 +282,8 @@ impl VirtioBlkDevice {
             notify[0] = 20;
             notify.extend_from_slice(&NOTIFY_MULTIPLIER.to_le_bytes());
             c.add_capability(cap_id::VENDOR_SPECIFIC, &notify);
-            c
-        };
+        }
+        let cfg = c;
         drop(m);
         super::add_function(addr, cfg, Box::new(self.clone()));
     }
@@ -329,26 +324,22 @@ impl VirtioBlkDevice {
 impl DeviceModel for VirtioBlkDevice {
     fn bar_read(&mut self, bar: u8, offset: u64, width: Width, _mem: &mut FakeMemory) -> u64 {
         let mut m = self.0.borrow_mut();
-        if m.opts.legacy {
-            if bar != 0 {
-                return all_ones(width);
-            }
+        let legacy_bar0 = m.opts.legacy || m.opts.transitional;
+        if bar == 0 && legacy_bar0 {
             m.legacy_read(offset, width)
-        } else {
-            if bar != MODERN_BAR {
-                return all_ones(width);
-            }
+        } else if bar == MODERN_BAR && !m.opts.legacy {
             m.modern_read(offset, width)
+        } else {
+            all_ones(width)
         }
     }
 
     fn bar_write(&mut self, bar: u8, offset: u64, width: Width, value: u64, mem: &mut FakeMemory) {
         let mut m = self.0.borrow_mut();
-        if m.opts.legacy {
-            if bar == 0 {
-                m.legacy_write(offset, width, value, mem);
-            }
-        } else if bar == MODERN_BAR {
+        let legacy_bar0 = m.opts.legacy || m.opts.transitional;
+        if bar == 0 && legacy_bar0 {
+            m.legacy_write(offset, width, value, mem);
+        } else if bar == MODERN_BAR && !m.opts.legacy {
             m.modern_write(offset, width, value, mem);
         }
     }

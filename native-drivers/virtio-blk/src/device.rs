@@ -118,6 +118,8 @@ impl VirtioBlk {
     /// §3.1.1 initialisation.
     pub fn new(platform: Platform, dev: PciDevice, config: Config) -> Result<VirtioBlk, InitError> {
         platform.enable_bus_master(dev.address)?;
+        // We poll the used ring; keep a stray INTx from reaching an unhandled vector.
+        dev.set_command_bits(&platform, ddk::pci::command::INTX_DISABLE)?;
         let transport = match ModernTransport::probe(platform, &dev)? {
             Some(m) => SomeTransport::Modern(m),
             None => SomeTransport::Legacy(LegacyTransport::probe(platform, &dev)?),

@@ -130,6 +130,24 @@ fn legacy_round_trips() {
 }
 
 #[test]
+fn transitional_devices_use_the_modern_interface() {
+    let (dev, mut blk) = setup(BlkOptions {
+        transitional: true,
+        ..BlkOptions::default()
+    });
+    assert_eq!(blk.pci().device_id, 0x1001);
+    assert!(
+        !blk.info().legacy,
+        "modern capabilities win over the I/O BAR"
+    );
+    round_trip(&dev, &mut blk);
+    assert_eq!(
+        dev.stats().driver_features & features::VERSION_1,
+        features::VERSION_1
+    );
+}
+
+#[test]
 fn fast_path_reads_straight_into_the_caller_buffer() {
     let (dev, mut blk) = setup(BlkOptions::default());
     let mut buf = vec![0u8; 256 * 1024];
