@@ -10,13 +10,20 @@
 extern crate alloc;
 
 mod arch;
+mod bench;
 mod bootinfo;
 mod cmdline;
+mod drivers;
 mod exit;
 mod fault;
+mod lineedit;
 mod mem;
+mod pci;
+mod platform;
+mod rtc;
 mod runs;
 mod serial;
+mod storage;
 mod time;
 
 use arch::x86_64::{cpu, gdt, idt};

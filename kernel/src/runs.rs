@@ -11,6 +11,9 @@ use crate::mem::{frames, heap, paging};
 /// Every run name the kernel knows, for error messages and `help`.
 pub const RUNS: &[&str] = &[
     "hello",
+    "selftest",
+    "shell",
+    "bench-blk",
     "fault-null",
     "fault-panic",
     "fault-hang",
@@ -18,9 +21,37 @@ pub const RUNS: &[&str] = &[
 ];
 
 /// Executes the selected run. Unknown names fail with a clear message.
+/// Every run but the `fault-*` ones first enumerates PCI and binds drivers.
 pub fn dispatch(cfg: &Config<'_>) -> ! {
+    if !RUNS.contains(&cfg.run) {
+        log::error!("run: unknown run '{}' (known: {})", cfg.run, Joined(RUNS));
+        crate::exit::fail(format_args!("unknown run '{}'", cfg.run))
+    }
+    if !cfg.run.starts_with("fault-") {
+        let t0 = crate::time::now_us();
+        let n = crate::pci::devices().len();
+        info!(
+            "pci: {} functions found in {} us (config mechanism #1)",
+            n,
+            crate::time::now_us() - t0
+        );
+        match crate::drivers::bind_all(cfg.driver) {
+            Ok(bound) => info!(
+                "drivers: {} virtio-blk device(s) bound (driver={})",
+                bound,
+                cfg.driver.as_str()
+            ),
+            Err(e) => {
+                log::error!("drivers: {e}");
+                crate::exit::fail(format_args!("{e}"))
+            }
+        }
+    }
     match cfg.run {
         "hello" => hello(cfg),
+        "selftest" => crate::storage::selftest(),
+        "shell" => crate::storage::shell(),
+        "bench-blk" => crate::storage::bench_blk(),
         "fault-null" => fault_null(),
         "fault-panic" => panic!("deliberate panic"),
         "fault-hang" => {
@@ -94,8 +125,25 @@ fn hello(cfg: &Config<'_>) -> ! {
         }
         _ => info!("hello: no boot module"),
     }
+    if boot.module_count > 1 {
+        log::warn!(
+            "hello: {} boot modules passed; only the first is used",
+            boot.module_count
+        );
+    }
+    info!("hello: ACPI RSDP at 0x{:x}", boot.rsdp);
     info!("hello: heap {} MiB", heap::size() >> 20);
     hpet_probe();
+    match crate::rtc::now() {
+        Some(t) => info!("hello: RTC {}", t),
+        None => log::warn!("hello: RTC unreadable"),
+    }
+    let mut listing = alloc::string::String::new();
+    let _ = crate::drivers::print_devices(&mut listing, false);
+    let _ = crate::drivers::print_drivers(&mut listing);
+    for line in listing.lines() {
+        info!("hello: {}", line);
+    }
     let v = alloc::vec![7u8; 1 << 20];
     let sum: u64 = v.iter().map(|&b| u64::from(b)).sum();
     if sum != 7 << 20 {

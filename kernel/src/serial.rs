@@ -18,9 +18,47 @@ const COM1: u16 = 0x3f8;
 
 static PORT: Mutex<Option<Uart16550<PioBackend>>> = Mutex::new(None);
 
+/// Input that was already arriving before `init`: piped input reaches the
+/// receiver as soon as QEMU starts, and the crate's `init` discards whatever
+/// is waiting. If a byte is waiting at boot, input is read until the line has
+/// been idle for 100 M TSC ticks (~40 ms; QEMU feeds one byte per main-loop turn), up to [`EARLY_RX_MAX`] bytes.
+static EARLY_RX: Mutex<EarlyRx> = Mutex::new(EarlyRx {
+    buf: [0; EARLY_RX_MAX],
+    len: 0,
+    pos: 0,
+});
+const EARLY_RX_MAX: usize = 4096;
+
+struct EarlyRx {
+    buf: [u8; EARLY_RX_MAX],
+    len: usize,
+    pos: usize,
+}
+
+fn stash_early_input() {
+    use crate::arch::x86_64::cpu::{inb, rdtsc};
+    let mut rx = EARLY_RX.lock();
+    let mut last = rdtsc();
+    while rx.len < EARLY_RX_MAX && rdtsc().wrapping_sub(last) < 100_000_000 {
+        // SAFETY: reading COM1's line status and receive buffer only consumes
+        // input, which is kept here.
+        unsafe {
+            if inb(COM1 + 5) & 1 != 0 {
+                let i = rx.len;
+                rx.buf[i] = inb(COM1);
+                rx.len += 1;
+                last = rdtsc();
+            } else if rx.len == 0 {
+                return;
+            }
+        }
+    }
+}
+
 /// Initialises COM1 (115200 8N1, FIFO on). Falls back to silently dropping
 /// output if no UART answers, so a headless machine still boots.
 pub fn init() {
+    stash_early_input();
     // SAFETY: COM1's eight registers at 0x3f8 belong to this driver alone.
     let Ok(mut uart) = (unsafe { Uart16550::new_port(COM1) }) else {
         return;
@@ -59,6 +97,14 @@ pub fn write_bytes(bytes: &[u8]) {
 
 /// Reads one byte if one is waiting.
 pub fn try_read_byte() -> Option<u8> {
+    {
+        let mut rx = EARLY_RX.lock();
+        if rx.pos < rx.len {
+            let b = rx.buf[rx.pos];
+            rx.pos += 1;
+            return Some(b);
+        }
+    }
     PORT.lock().as_mut().and_then(|u| u.try_receive_byte().ok())
 }
 

@@ -162,16 +162,6 @@ fn push_free(f: &mut Frames, frame: u64) {
     f.free_head = frame;
 }
 
-/// Returns one frame.
-///
-/// # Safety
-/// `frame` must come from this allocator and no longer be used.
-pub unsafe fn free(frame: u64) {
-    let mut f = FRAMES.lock();
-    push_free(&mut f, frame);
-    f.allocated -= FRAME_SIZE;
-}
-
 /// Returns a contiguous run.
 ///
 /// # Safety

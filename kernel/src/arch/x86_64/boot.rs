@@ -143,8 +143,6 @@ unsafe extern "C" {
     static __kernel_start: u8;
     static __kernel_end: u8;
     static boot_stack_guard: u8;
-    static boot_stack_bottom: u8;
-    static boot_stack_top: u8;
 }
 
 /// Physical (= virtual) range of the loaded kernel image, `.bss` included.
@@ -158,12 +156,4 @@ pub fn kernel_image() -> (u64, u64) {
 /// Address of the boot stack's guard page (left unmapped by the kernel tables).
 pub fn stack_guard_page() -> u64 {
     &raw const boot_stack_guard as u64
-}
-
-/// `[bottom, top)` of the boot stack.
-pub fn boot_stack() -> (u64, u64) {
-    (
-        &raw const boot_stack_bottom as u64,
-        &raw const boot_stack_top as u64,
-    )
 }

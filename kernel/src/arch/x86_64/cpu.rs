@@ -186,9 +186,3 @@ pub fn ud2() -> ! {
     // SAFETY: raises #UD, which the IDT handles by reporting and exiting.
     unsafe { asm!("ud2", options(noreturn)) }
 }
-
-/// CPUID leaf/subleaf → (eax, ebx, ecx, edx).
-pub fn cpuid(leaf: u32, sub: u32) -> (u32, u32, u32, u32) {
-    let r = core::arch::x86_64::__cpuid_count(leaf, sub);
-    (r.eax, r.ebx, r.ecx, r.edx)
-}

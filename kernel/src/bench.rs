@@ -1,0 +1,138 @@
+//! `run=bench-blk`: in-kernel block benchmarks over the bound device. Prints
+//! figures, asserts nothing. Lines: `bench: <name> <value> <unit>`.
+//!
+//! - `blk-seq-read`: 1 MiB reads, sequential, over the first min(64 MiB, disk).
+//! - `blk-seq-write`: the same 1 MiB chunks written back with the bytes just
+//!   read (the image's content is preserved), then one flush.
+//! - `blk-rand-read-4k-qd1`: 4 KiB reads at random 4 KiB-aligned offsets, one at
+//!   a time, for ~1 s (at least 256 requests).
+//! - `fat-file-read`: the largest file of the mounted volume read through
+//!   fatfs and the cached stream, in 64 KiB `read` calls.
+
+use alloc::vec;
+
+use ddk::block::{BlockDevice, Lba};
+
+use crate::time;
+
+const CHUNK: usize = 1 << 20;
+const SEQ_SPAN: u64 = 64 << 20;
+
+fn mb_per_s(bytes: u64, ns: u64) -> f64 {
+    if ns == 0 {
+        return 0.0;
+    }
+    bytes as f64 / (1 << 20) as f64 / (ns as f64 / 1e9)
+}
+
+/// Prints one benchmark line.
+pub fn report(name: &str, value: f64, unit: &str) {
+    crate::rawln!("bench: {} {:.1} {}", name, value, unit);
+}
+
+/// Raw-device benchmarks. Errors end the run (the caller prints the verdict).
+pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String> {
+    let bs = dev.block_size() as u64;
+    let size = dev.block_count() * bs;
+    let span = (size.min(SEQ_SPAN) / CHUNK as u64) * CHUNK as u64;
+    if span == 0 {
+        return Err(alloc::format!(
+            "device too small for 1 MiB requests ({} bytes)",
+            size
+        ));
+    }
+    let mut buf = vec![0u8; CHUNK];
+    let blocks_per_chunk = CHUNK as u64 / bs;
+
+    let t0 = time::now_ns();
+    let mut off = 0;
+    while off < span {
+        dev.read_blocks(Lba::new(off / bs), &mut buf)
+            .map_err(|e| alloc::format!("seq read at byte {off}: {e}"))?;
+        off += CHUNK as u64;
+    }
+    let read_ns = time::now_ns() - t0;
+    report("blk-seq-read", mb_per_s(span, read_ns), "MB/s");
+
+    if dev.is_read_only() {
+        crate::rawln!("bench: blk-seq-write skipped (read-only device)");
+    } else {
+        let mut write_ns = 0;
+        let mut off = 0;
+        while off < span {
+            let lba = Lba::new(off / bs);
+            dev.read_blocks(lba, &mut buf)
+                .map_err(|e| alloc::format!("read before write at byte {off}: {e}"))?;
+            let t = time::now_ns();
+            dev.write_blocks(lba, &buf)
+                .map_err(|e| alloc::format!("seq write at byte {off}: {e}"))?;
+            write_ns += time::now_ns() - t;
+            off += CHUNK as u64;
+        }
+        let t = time::now_ns();
+        dev.flush().map_err(|e| alloc::format!("flush: {e}"))?;
+        write_ns += time::now_ns() - t;
+        report("blk-seq-write", mb_per_s(span, write_ns), "MB/s");
+    }
+    let _ = blocks_per_chunk;
+
+    let mut small = vec![0u8; 4096];
+    let slots = size / 4096;
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut ops = 0u64;
+    let t0 = time::now_ns();
+    let deadline = time::Deadline::after_us(1_000_000);
+    while ops < 256 || !deadline.expired() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let off = (x % slots) * 4096;
+        dev.read_blocks(Lba::new(off / bs), &mut small)
+            .map_err(|e| alloc::format!("random read at byte {off}: {e}"))?;
+        ops += 1;
+    }
+    let ns = time::now_ns() - t0;
+    report("blk-rand-read-4k-qd1", ops as f64 * 1e9 / ns as f64, "IOPS");
+    Ok(())
+}
+
+/// Reads the largest file of `vol` through fatfs in 64 KiB `read` calls.
+pub fn fat_file<D: BlockDevice>(vol: &disks::fs::Volume<D>) -> Result<(), alloc::string::String> {
+    use lamfat::Read as _;
+    let mut best: Option<(alloc::string::String, u64)> = None;
+    vol.walk("/", &mut |path, md| {
+        if !md.is_dir && best.as_ref().is_none_or(|(_, s)| md.size > *s) {
+            best = Some((alloc::string::String::from(path), md.size));
+        }
+        Ok(())
+    })
+    .map_err(|e| alloc::format!("walk: {e}"))?;
+    let Some((path, size)) = best else {
+        crate::rawln!("bench: fat-file-read skipped (no files)");
+        return Ok(());
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    let t0 = time::now_ns();
+    let mut f = vol
+        .open_file(&path)
+        .map_err(|e| alloc::format!("open {path}: {e}"))?;
+    let mut total = 0u64;
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| alloc::format!("read {path}: {e:?}"))?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+    }
+    let ns = time::now_ns() - t0;
+    if total != size {
+        return Err(alloc::format!(
+            "{path}: read {total} bytes, directory says {size}"
+        ));
+    }
+    log::info!("bench: fat-file-read used {} ({} bytes)", path, size);
+    report("fat-file-read", mb_per_s(total, ns), "MB/s");
+    Ok(())
+}

@@ -1,0 +1,333 @@
+//! The kernel's implementation of the DDK platform ([`ddk::abi::Backend`]):
+//! PCI config through mechanism #1, BARs mapped uncached through
+//! `mem::paging::map_mmio`, port I/O, DMA memory from the frame allocator
+//! (physically contiguous, zeroed, reached through the direct map), address
+//! translation with the live page tables, and block-device registration.
+//!
+//! [`ABI`] is the one table both native drivers (through `ddk::Platform`) and
+//! managed drivers (through the JIT's import binder) call.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ptr::NonNull;
+
+use ddk::abi::{self, BlockDeviceDesc, DdkAbi, DdkError, ForeignBlockDevice, LogLevel, Width};
+use ddk::pci::{ConfigAccess, PciAddress};
+use spin::Mutex;
+
+use crate::arch::x86_64::cpu;
+use crate::mem::{frames, paging};
+
+/// The kernel's DDK ABI table.
+pub static ABI: DdkAbi = abi::table::<Kernel>();
+
+/// Marker type carrying the [`abi::Backend`] implementation.
+pub struct Kernel;
+
+#[derive(Clone, Copy)]
+struct MmioRegion {
+    phys: u64,
+    virt: u64,
+    len: u64,
+    live: bool,
+}
+
+/// Mapped regions; handle = index + 1 (0 is never a valid handle).
+static REGIONS: Mutex<Vec<MmioRegion>> = Mutex::new(Vec::new());
+
+/// A registered block device: its name, geometry, and the device itself
+/// unless a run has taken it.
+pub struct Registered {
+    pub name: String,
+    pub blocks: u64,
+    pub block_size: usize,
+    pub read_only: bool,
+    pub device: Option<Box<dyn ddk::BlockDevice>>,
+}
+
+/// Lets the registry live in a `static`.
+struct SingleCpu(Vec<Registered>);
+
+// SAFETY: the kernel runs on one CPU with interrupts off and no threads, so a
+// device (and any driver context pointer inside it) is never touched from two
+// contexts at once; the Mutex only orders accesses within that one context.
+unsafe impl Send for SingleCpu {}
+
+static BLOCK_DEVICES: Mutex<SingleCpu> = Mutex::new(SingleCpu(Vec::new()));
+
+/// Adds a block device to the kernel registry; returns its id.
+pub fn add_block_device(name: String, device: Box<dyn ddk::BlockDevice>) -> u32 {
+    let mut devs = BLOCK_DEVICES.lock();
+    devs.0.push(Registered {
+        name,
+        blocks: device.block_count(),
+        block_size: device.block_size(),
+        read_only: device.is_read_only(),
+        device: Some(device),
+    });
+    (devs.0.len() - 1) as u32
+}
+
+/// Takes device `id` out of the registry for exclusive use by a run.
+pub fn take_block_device(id: u32) -> Option<(String, Box<dyn ddk::BlockDevice>)> {
+    let mut devs = BLOCK_DEVICES.lock();
+    let r = devs.0.get_mut(id as usize)?;
+    Some((r.name.clone(), r.device.take()?))
+}
+
+/// Puts a device taken with [`take_block_device`] back.
+pub fn return_block_device(id: u32, device: Box<dyn ddk::BlockDevice>) {
+    if let Some(r) = BLOCK_DEVICES.lock().0.get_mut(id as usize) {
+        r.device = Some(device);
+    }
+}
+
+/// `(id, name, blocks, block size, read-only, in use)` of every registered device.
+pub fn block_devices() -> Vec<(u32, String, u64, usize, bool, bool)> {
+    BLOCK_DEVICES
+        .lock()
+        .0
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            (
+                i as u32,
+                r.name.clone(),
+                r.blocks,
+                r.block_size,
+                r.read_only,
+                r.device.is_none(),
+            )
+        })
+        .collect()
+}
+
+/// Number of live MMIO handles, for `drivers`.
+pub fn mmio_regions() -> Vec<(u64, u64, u64)> {
+    REGIONS
+        .lock()
+        .iter()
+        .filter(|r| r.live)
+        .map(|r| (r.phys, r.virt, r.len))
+        .collect()
+}
+
+fn region(handle: u64, offset: u64, width: Width) -> Result<u64, DdkError> {
+    let regions = REGIONS.lock();
+    let r = handle
+        .checked_sub(1)
+        .and_then(|i| regions.get(i as usize))
+        .filter(|r| r.live)
+        .ok_or(DdkError::BadHandle)?;
+    let end = offset
+        .checked_add(width.bytes() as u64)
+        .ok_or(DdkError::OutOfBounds)?;
+    if end > r.len {
+        return Err(DdkError::OutOfBounds);
+    }
+    Ok(r.virt + offset)
+}
+
+// SAFETY: DMA blocks come from the frame allocator (contiguous, zeroed before
+// return, exclusively ours, direct-mapped); virt_to_phys walks the live page
+// tables and only reports contiguity it has checked page by page; MMIO
+// accesses are bounds-checked against the mapping made for that handle, and
+// handles are small indices (bit 63 clear).
+unsafe impl abi::Backend for Kernel {
+    fn log(level: LogLevel, msg: &str) {
+        let level = match level {
+            LogLevel::Error => log::Level::Error,
+            LogLevel::Warn => log::Level::Warn,
+            LogLevel::Info => log::Level::Info,
+            LogLevel::Debug => log::Level::Debug,
+            LogLevel::Trace => log::Level::Trace,
+        };
+        log::log!(level, "{}", msg);
+    }
+
+    fn debug_marker(code: u32) {
+        log::debug!("ddk: marker 0x{:x} at {} ns", code, crate::time::now_ns());
+    }
+
+    fn time_ns() -> Option<u64> {
+        Some(crate::time::now_ns())
+    }
+
+    fn pci_read(addr: PciAddress, offset: u16, width: Width) -> Result<u32, DdkError> {
+        crate::pci::config().config_read(addr, offset, width)
+    }
+
+    fn pci_write(addr: PciAddress, offset: u16, width: Width, value: u32) -> Result<(), DdkError> {
+        crate::pci::config().config_write(addr, offset, width, value)
+    }
+
+    fn mmio_map(addr: PciAddress, bar: u8, phys: u64, len: u64) -> Result<u64, DdkError> {
+        if len == 0 {
+            return Err(DdkError::NoDevice);
+        }
+        let mut regions = REGIONS.lock();
+        // The same BAR mapped again (one virtio capability per structure)
+        // reuses the page-table entries made the first time.
+        let virt = match regions.iter().find(|r| r.phys == phys && r.len == len) {
+            Some(r) => r.virt,
+            None => paging::map_mmio(phys, len).map_err(|e| {
+                log::error!(
+                    "platform: mapping BAR{} of {} (0x{:x}+0x{:x}): {}",
+                    bar,
+                    addr,
+                    phys,
+                    len,
+                    e
+                );
+                DdkError::NoMemory
+            })?,
+        };
+        let r = MmioRegion {
+            phys,
+            virt,
+            len,
+            live: true,
+        };
+        let idx = match regions.iter().position(|r| !r.live) {
+            Some(i) => {
+                regions[i] = r;
+                i
+            }
+            None => {
+                regions.push(r);
+                regions.len() - 1
+            }
+        };
+        Ok(idx as u64 + 1)
+    }
+
+    fn mmio_unmap(handle: u64) -> Result<(), DdkError> {
+        let mut regions = REGIONS.lock();
+        let r = handle
+            .checked_sub(1)
+            .and_then(|i| regions.get_mut(i as usize))
+            .filter(|r| r.live)
+            .ok_or(DdkError::BadHandle)?;
+        // The page-table entries stay (the MMIO window is 64 GiB of address
+        // space); the handle is what becomes invalid.
+        r.live = false;
+        Ok(())
+    }
+
+    fn mmio_read(handle: u64, offset: u64, width: Width) -> Result<u64, DdkError> {
+        let va = region(handle, offset, width)?;
+        // SAFETY: `va` lies inside an uncached mapping of the device's BAR,
+        // bounds-checked above and aligned (checked by the DDK trampoline).
+        unsafe {
+            Ok(match width {
+                Width::U8 => u64::from((va as *const u8).read_volatile()),
+                Width::U16 => u64::from((va as *const u16).read_volatile()),
+                Width::U32 => u64::from((va as *const u32).read_volatile()),
+                Width::U64 => (va as *const u64).read_volatile(),
+            })
+        }
+    }
+
+    fn mmio_write(handle: u64, offset: u64, width: Width, value: u64) -> Result<(), DdkError> {
+        let va = region(handle, offset, width)?;
+        // SAFETY: as in `mmio_read`.
+        unsafe {
+            match width {
+                Width::U8 => (va as *mut u8).write_volatile(value as u8),
+                Width::U16 => (va as *mut u16).write_volatile(value as u16),
+                Width::U32 => (va as *mut u32).write_volatile(value as u32),
+                Width::U64 => (va as *mut u64).write_volatile(value),
+            }
+        }
+        Ok(())
+    }
+
+    fn port_read(port: u16, width: Width) -> Result<u32, DdkError> {
+        // SAFETY: drivers reach ports through their I/O BAR handles (bounds
+        // checked by the DDK) or deliberately; port reads cannot touch memory.
+        unsafe {
+            match width {
+                Width::U8 => Ok(u32::from(cpu::inb(port))),
+                Width::U16 => Ok(u32::from(cpu::inw(port))),
+                Width::U32 => Ok(cpu::inl(port)),
+                Width::U64 => Err(DdkError::Unsupported),
+            }
+        }
+    }
+
+    fn port_write(port: u16, width: Width, value: u32) -> Result<(), DdkError> {
+        // SAFETY: as in `port_read`.
+        unsafe {
+            match width {
+                Width::U8 => cpu::outb(port, value as u8),
+                Width::U16 => cpu::outw(port, value as u16),
+                Width::U32 => cpu::outl(port, value),
+                Width::U64 => return Err(DdkError::Unsupported),
+            }
+        }
+        Ok(())
+    }
+
+    fn dma_alloc(size: usize, align: usize) -> Result<(u64, NonNull<u8>), DdkError> {
+        let pages = (size as u64).div_ceil(frames::FRAME_SIZE);
+        let align_pages = (align as u64 / frames::FRAME_SIZE).max(1);
+        let phys = frames::alloc_contiguous(pages, align_pages).ok_or(DdkError::NoMemory)?;
+        let virt = paging::phys_to_virt(phys) as *mut u8;
+        // SAFETY: freshly allocated frames, direct-mapped, ours alone.
+        unsafe { core::ptr::write_bytes(virt, 0, (pages * frames::FRAME_SIZE) as usize) };
+        NonNull::new(virt)
+            .map(|v| (phys, v))
+            .ok_or(DdkError::Failed)
+    }
+
+    unsafe fn dma_free(virt: NonNull<u8>, phys: u64, size: usize) -> Result<(), DdkError> {
+        if paging::phys_to_virt(phys) != virt.as_ptr() as u64
+            || !phys.is_multiple_of(frames::FRAME_SIZE)
+        {
+            return Err(DdkError::InvalidArgument);
+        }
+        let pages = (size as u64).div_ceil(frames::FRAME_SIZE);
+        // SAFETY: the caller returns exactly one dma_alloc block it no longer uses.
+        unsafe { frames::free_contiguous(phys, pages) };
+        Ok(())
+    }
+
+    fn virt_to_phys(virt: usize, len: usize) -> Result<(u64, usize), DdkError> {
+        translate_range(virt as u64, len)
+    }
+
+    unsafe fn block_register(desc: &BlockDeviceDesc) -> Result<u32, DdkError> {
+        let name = if desc.name.is_null() || desc.name_len == 0 {
+            String::from("block")
+        } else {
+            // SAFETY: the registration contract: `name` points to `name_len` bytes.
+            let bytes = unsafe { core::slice::from_raw_parts(desc.name, desc.name_len.min(64)) };
+            String::from_utf8_lossy(bytes).into_owned()
+        };
+        // SAFETY: forwarded contract of `Backend::block_register`.
+        let dev = unsafe { ForeignBlockDevice::new(*desc)? };
+        Ok(add_block_device(name, Box::new(dev)))
+    }
+}
+
+/// Physical address of `virt` and how many of the next `len` bytes are
+/// physically contiguous.
+pub fn translate_range(virt: u64, len: usize) -> Result<(u64, usize), DdkError> {
+    let start = paging::translate(virt).ok_or(DdkError::InvalidArgument)?;
+    // Fast path: the direct map (heap, DMA blocks) is linear by construction.
+    if virt >= paging::PHYS_OFFSET && start == virt - paging::PHYS_OFFSET && len > 0 {
+        let last = virt + len as u64 - 1;
+        if paging::translate(last) == Some(start + len as u64 - 1) {
+            return Ok((start, len));
+        }
+    }
+    let mut contiguous = (4096 - (virt & 4095)).min(len as u64);
+    while contiguous < len as u64 {
+        match paging::translate(virt + contiguous) {
+            Some(p) if p == start + contiguous => contiguous = (contiguous + 4096).min(len as u64),
+            _ => break,
+        }
+    }
+    Ok((start, contiguous as usize))
+}
