@@ -417,11 +417,13 @@ impl<M: MacroAssembler> CodeGenContext<M> {
 
     // ---- block memory ------------------------------------------------------
 
-    /// Copies `size` bytes through r11 (addresses must not use r11).
+    /// Copies `size` bytes through r11 (addresses must not use r11). Overlapping
+    /// frame ranges are handled like `memmove`.
     pub fn copy_mem(&mut self, dst: Address, src: Address, size: u32) -> R {
         if size > 64 * 1024 {
             return Err(JitErrorKind::Unsupported("value type larger than 64 KiB"));
         }
+        let mut chunks = Vec::new();
         let mut o = 0i32;
         let n = size as i32;
         while o < n {
@@ -431,9 +433,20 @@ impl<M: MacroAssembler> CodeGenContext<M> {
                 r if r >= 2 => (OperandSize::S16, 2),
                 _ => (OperandSize::S8, 1),
             };
+            chunks.push((o, sz));
+            o += step;
+        }
+        let backward = dst.base == src.base
+            && dst.index.is_none()
+            && src.index.is_none()
+            && dst.disp > src.disp
+            && dst.disp < src.disp + n;
+        if backward {
+            chunks.reverse();
+        }
+        for (o, sz) in chunks {
             self.masm.load(R11, src.add(o), sz)?;
             self.masm.store(dst.add(o), R11, sz)?;
-            o += step;
         }
         Ok(())
     }
