@@ -18,6 +18,7 @@ pub const RUNS: &[&str] = &[
     "fault-panic",
     "fault-hang",
     "fault-ud",
+    "fault-stack",
 ];
 
 /// Executes the selected run. Unknown names fail with a clear message.
@@ -57,6 +58,11 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
         "fault-hang" => {
             info!("run: fault-hang: spinning forever with interrupts off");
             cpu::spin_forever()
+        }
+        "fault-stack" => {
+            info!("run: fault-stack: recursing into the boot stack's guard page");
+            let depth = recurse(core::hint::black_box(0));
+            crate::exit::fail(format_args!("recursion returned at depth {depth} without faulting"))
         }
         "fault-ud" => {
             info!("run: fault-ud: executing ud2");
@@ -189,4 +195,17 @@ fn hpet_probe() {
         }
         Err(e) => log::warn!("hello: map_mmio failed: {}", e),
     }
+}
+
+/// Unbounded recursion with a 1 KiB frame: runs into the unmapped guard page
+/// below the boot stack. The #PF cannot push its frame there, so the CPU
+/// raises #DF, which runs on its own IST stack and reports.
+#[inline(never)]
+fn recurse(n: u64) -> u64 {
+    let mut pad = [0u8; 1024];
+    core::hint::black_box(&mut pad);
+    if n == u64::MAX {
+        return n;
+    }
+    recurse(core::hint::black_box(n + 1)) + u64::from(pad[0])
 }
