@@ -263,3 +263,49 @@ fn platform_checks_the_table_header() {
         abi::ENTRIES.len()
     );
 }
+
+/// Binds entries the way the JIT's import binder will: by name, through
+/// `ENTRIES[i].offset` into the raw table, with `PciAddress` passed as the
+/// integer `to_abi_u32()` (SysV puts the 3-byte struct in one register).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn entries_bind_by_name_with_the_address_as_an_integer() {
+    use abi::AbiKind;
+    let _p = bus();
+    let base = &testing::FAKE_ABI as *const DdkAbi as *const u8;
+    let lookup = |name: &str| -> usize {
+        let e = abi::entry(name).expect("entry exists");
+        // SAFETY: `offset` is inside the table (checked by abi's unit test)
+        // and points at a function pointer.
+        unsafe { *(base.add(e.offset) as *const usize) }
+    };
+    assert_eq!(
+        abi::entry("pci_read16").unwrap().params,
+        [AbiKind::PciAddress, AbiKind::U16, AbiKind::Ptr]
+    );
+    type Read16 = unsafe extern "C" fn(u32, u16, *mut u16) -> u32;
+    type Read8 = unsafe extern "C" fn(u32, u16, *mut u8) -> u32;
+    // SAFETY: the entries have exactly these machine signatures (a 3-byte
+    // INTEGER-class struct travels like a u32 in the same register).
+    let (read16, read8): (Read16, Read8) = unsafe {
+        (
+            std::mem::transmute(lookup("pci_read16")),
+            std::mem::transmute(lookup("pci_read8")),
+        )
+    };
+    let mut v = 0u16;
+    // SAFETY: `v` is a live out-parameter.
+    assert_eq!(unsafe { read16(LEGACY.to_abi_u32(), 2, &mut v) }, 0);
+    assert_eq!(v, 0x1001);
+    let mut b = 0u8;
+    // SAFETY: `b` is a live out-parameter.
+    assert_eq!(
+        unsafe { read8(MODERN.to_abi_u32(), pci::reg::CLASS, &mut b) },
+        0
+    );
+    assert_eq!(b, 1);
+    // A device number of 32 does not exist: the DDK refuses it.
+    // SAFETY: `v` is a live out-parameter.
+    let st = unsafe { read16(0x00_20_00, 0, &mut v) };
+    assert_eq!(st, DdkError::InvalidArgument as u32);
+}
