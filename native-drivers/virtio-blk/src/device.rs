@@ -148,7 +148,7 @@ impl VirtioBlk {
             recoveries: 0,
         };
         blk.init()?;
-        let mut line = heapless_line();
+        let mut line = line_buf();
         let _ = write!(
             line,
             "virtio-blk {}: {} transport, {} sectors, block {} B, features {:#x}, queue {}, seg_max {}, size_max {}",
@@ -264,7 +264,7 @@ impl VirtioBlk {
     fn recover(&mut self, why: BlockError) {
         self.recoveries += 1;
         self.ready = false;
-        let mut line = heapless_line();
+        let mut line = line_buf();
         let _ = write!(
             line,
             "virtio-blk {}: {why}; resetting device",
@@ -284,7 +284,7 @@ impl VirtioBlk {
             return;
         }
         if let Err(e) = self.init() {
-            let mut line = heapless_line();
+            let mut line = line_buf();
             let _ = write!(
                 line,
                 "virtio-blk {}: re-initialisation failed: {e}",
@@ -532,7 +532,7 @@ fn ddk_to_block(e: DdkError) -> BlockError {
 }
 
 /// A small stack string for log lines (no allocation on the I/O path).
-fn heapless_line() -> LineBuf {
+fn line_buf() -> LineBuf {
     LineBuf {
         buf: [0; 256],
         len: 0,
