@@ -289,8 +289,8 @@ fn entries_bind_by_name_with_the_address_as_an_integer() {
     // INTEGER-class struct travels like a u32 in the same register).
     let (read16, read8): (Read16, Read8) = unsafe {
         (
-            std::mem::transmute(lookup("pci_read16")),
-            std::mem::transmute(lookup("pci_read8")),
+            std::mem::transmute::<usize, Read16>(lookup("pci_read16")),
+            std::mem::transmute::<usize, Read8>(lookup("pci_read8")),
         )
     };
     let mut v = 0u16;
