@@ -723,6 +723,12 @@ impl<D: BlockDevice> Volume<D> {
         })
     }
 
+    /// Runs `f` on the device under the cache (for queries: what it holds may
+    /// lag the cache until [`Volume::flush`]).
+    pub fn with_device<R>(&self, f: impl FnOnce(&D) -> R) -> R {
+        f(self.stream.lock().device())
+    }
+
     /// Cache counters of the stream under the file system.
     pub fn cache_stats(&self) -> CacheStats {
         self.stream.lock().stats()

@@ -17,6 +17,9 @@
 //! ```
 //!
 //! Errors print one line `<command>: <message>` and return [`CommandStatus::Failed`].
+//! `write`, `rm` and `mkdir` flush the cache to the device before they report;
+//! the FSInfo sector and the clean flag are only updated by `Volume::unmount`,
+//! so the kernel should unmount before it exits.
 
 use alloc::format;
 use alloc::string::String;
@@ -116,6 +119,7 @@ pub fn run_command<D: BlockDevice>(
         "write" => write(vol, args, out),
         "rm" => one_path(args, "rm path").and_then(|p| {
             vol.remove(p)?;
+            vol.flush()?;
             Ok(writeln!(out, "removed {p}"))
         }),
         "mkdir" => one_path(args, "mkdir path").and_then(|p| {
@@ -123,6 +127,7 @@ pub fn run_command<D: BlockDevice>(
                 return Err(FsError::AlreadyExists(p.into()).into());
             }
             vol.create_dir_all(p)?;
+            vol.flush()?;
             Ok(writeln!(out, "created {p}"))
         }),
         "stat" => stat(vol, args, out),
@@ -261,6 +266,7 @@ fn write<D: BlockDevice>(vol: &Volume<D>, args: &[String], out: &mut dyn fmt::Wr
     let mut text = words.join(" ");
     text.push('\n');
     vol.write_file(path, text.as_bytes())?;
+    vol.flush()?;
     Ok(writeln!(out, "wrote {} bytes to {path}", text.len()))
 }
 

@@ -133,6 +133,12 @@ fn shell_commands_work_and_persist() {
     );
     assert_eq!(sh(&vol, "rm \"/New Dir/Sub Dir\"").0, CommandStatus::Ok);
     assert_eq!(sh(&vol, "write /kept.txt still here").0, CommandStatus::Ok);
+    // `write` flushed: a copy of the device taken now (as if the machine died)
+    // already holds the file.
+    let snapshot = vol.with_device(|d| d.clone());
+    let crashed = Volume::mount(snapshot, TimeSource::Clock(clock)).unwrap();
+    assert_eq!(crashed.read_file("/kept.txt").unwrap(), b"still here\n");
+    drop(crashed);
 
     // Everything survives an unmount, and the image is fsck-clean.
     let dev = vol.unmount().unwrap();
