@@ -34,7 +34,15 @@ fn cargo() -> Command {
 /// `cargo build` of the kernel (release) for x86_64-unknown-none.
 pub fn build_kernel() -> Result<PathBuf, String> {
     let status = cargo()
-        .args(["build", "--quiet", "-p", "kernel", "--target", "x86_64-unknown-none", "--release"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "kernel",
+            "--target",
+            "x86_64-unknown-none",
+            "--release",
+        ])
         .status()
         .map_err(|e| format!("cargo: {e}"))?;
     if !status.success() {
@@ -51,7 +59,13 @@ pub fn build_kernel() -> Result<PathBuf, String> {
 /// Runs the host test suite of every host-testable crate.
 pub fn host_tests(extra: &[String]) -> Result<(), String> {
     let status = cargo()
-        .args(["test", "--workspace", "--exclude", "kernel", "--all-features"])
+        .args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "kernel",
+            "--all-features",
+        ])
         .args(extra)
         .status()
         .map_err(|e| format!("cargo: {e}"))?;

@@ -13,8 +13,11 @@ const PEER_LINUX_READY_MS: f64 = 1800.0;
 pub fn main(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("boot") => boot(),
-        Some(other) => Err(format!("bench: unknown benchmark '{other}' (have: boot)")),
-        None => Err("bench: which one? (boot)".into()),
+        Some("blk") => blk(&args[1..]),
+        Some(other) => Err(format!(
+            "bench: unknown benchmark '{other}' (have: boot, blk)"
+        )),
+        None => Err("bench: which one? (boot, blk)".into()),
     }
 }
 
@@ -57,5 +60,83 @@ fn boot() -> Result<(), String> {
         "  QEMU start -> verdict (run=hello): {t:8.1} ms  vs Linux start -> /dev/vda {PEER_LINUX_READY_MS:.0} ms: {:.2}x",
         t / PEER_LINUX_READY_MS
     );
+    Ok(())
+}
+
+/// Linux 6.1's virtio-blk driver under the same QEMU (DESIGN.md).
+const PEER_LINUX_RAND_READ_IOPS: f64 = 10_400.0;
+const PEER_LINUX_SEQ_READ_MBS: f64 = 4_500.0;
+const PEER_LINUX_SEQ_WRITE_MBS: f64 = 3_600.0;
+
+/// One `bench: <name> <value> <unit>` line from the kernel.
+fn parse_bench_lines(serial: &str) -> Vec<(String, f64, String)> {
+    serial
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.trim().strip_prefix("bench: ")?.split_whitespace();
+            let name = w.next()?.to_string();
+            let value = w.next()?.parse().ok()?;
+            let unit = w.next()?.to_string();
+            Some((name, value, unit))
+        })
+        .collect()
+}
+
+fn blk(args: &[String]) -> Result<(), String> {
+    let legacy = args.iter().any(|a| a == "--legacy");
+    let driver = args
+        .iter()
+        .position(|a| a == "--driver")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "native".into());
+    setup::ensure()?;
+    let kernel = artifacts::build_kernel()?;
+    let image = crate::disk::scratch_copy("bench-blk")?;
+    let r = qemu::run(&qemu::Boot {
+        kernel,
+        cmdline: format!("driver={driver} run=bench-blk"),
+        initrd: None,
+        disks: vec![qemu::Disk {
+            path: image.clone(),
+            transport: if legacy {
+                qemu::Transport::Legacy
+            } else {
+                qemu::Transport::Modern
+            },
+            read_only: false,
+        }],
+        timeout: Duration::from_secs(600),
+        gdb: false,
+        stream: false,
+        interactive: false,
+    })?;
+    let _ = std::fs::remove_file(&image);
+    if !r.passed() {
+        return Err(r.failure_report("bench-blk: the kernel did not pass"));
+    }
+    let figures = parse_bench_lines(&r.serial);
+    if figures.is_empty() {
+        return Err(r.failure_report("bench-blk: the kernel printed no `bench:` lines"));
+    }
+    println!(
+        "bench blk (driver={driver}, {} transport, QEMU TCG, in-kernel)",
+        if legacy { "legacy" } else { "modern" }
+    );
+    for (name, value, unit) in figures {
+        let peer = match name.as_str() {
+            "blk-rand-read-4k-qd1" => Some(("Linux 6.1", PEER_LINUX_RAND_READ_IOPS)),
+            "blk-seq-read" => Some(("Linux 6.1", PEER_LINUX_SEQ_READ_MBS)),
+            "blk-seq-write" => Some(("Linux 6.1", PEER_LINUX_SEQ_WRITE_MBS)),
+            _ => None,
+        };
+        match peer {
+            Some((who, p)) => println!(
+                "  {name:<24} {value:>10.1} {unit:<5} vs {who} {p:>8.0} {unit:<5} = {:.2}x",
+                value / p
+            ),
+            None => println!("  {name:<24} {value:>10.1} {unit}"),
+        }
+    }
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! with a timeout and checks the verdict and the serial console; a failure
 //! prints the QEMU command line and the serial tail.
 
-use crate::qemu::{self, Boot, Outcome, RunResult};
+use crate::disk;
+use crate::qemu::{self, Boot, Outcome, RunResult, Transport};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,9 @@ pub struct Case {
     pub cmdline: &'static str,
     pub timeout: Duration,
     pub expect: Expect,
+    /// A private copy of the default image on this transport; after the
+    /// boot, `fsck.fat -n` must find it clean.
+    pub disk: Option<Transport>,
 }
 
 pub fn basic_cases() -> Vec<Case> {
@@ -31,6 +35,7 @@ pub fn basic_cases() -> Vec<Case> {
             cmdline: "run=hello",
             timeout: t,
             expect: Expect::Pass(&["kernel: booting", "run=hello", "memory map"]),
+            disk: None,
         },
         Case {
             name: "null-deref",
@@ -43,36 +48,76 @@ pub fn basic_cases() -> Vec<Case> {
                 "backtrace:",
                 "kernel: verdict FAIL",
             ]),
+            disk: None,
         },
         Case {
             name: "invalid-opcode",
             cmdline: "run=fault-ud",
             timeout: t,
             expect: Expect::Fail(&["!!! EXCEPTION 0x06 #UD", "kernel: verdict FAIL"]),
+            disk: None,
         },
         Case {
             name: "panic",
             cmdline: "run=fault-panic",
             timeout: t,
             expect: Expect::Fail(&["panicked at", "deliberate panic", "kernel: verdict FAIL"]),
+            disk: None,
         },
         Case {
             name: "unknown-cmdline-key",
             cmdline: "run=hello drvier=native",
             timeout: t,
             expect: Expect::Fail(&["unknown key 'drvier'", "kernel: verdict FAIL"]),
+            disk: None,
         },
         Case {
             name: "bad-driver-value",
             cmdline: "driver=fastest",
             timeout: t,
             expect: Expect::Fail(&["kernel: verdict FAIL"]),
+            disk: None,
         },
         Case {
             name: "hang-is-killed",
             cmdline: "run=fault-hang",
             timeout: Duration::from_secs(8),
             expect: Expect::Hang,
+            disk: None,
+        },
+    ]
+}
+
+/// Boots with a virtio-blk disk: the native driver's self-test on both
+/// transports, each followed by `fsck.fat -n` of the image it wrote.
+pub fn disk_cases() -> Vec<Case> {
+    let t = Duration::from_secs(180);
+    let selftest: &[&str] = &[
+        "selftest: verify-manifest ok",
+        "selftest: verify-after-remount ok",
+        "selftest: PASS",
+    ];
+    vec![
+        Case {
+            name: "selftest-native-modern",
+            cmdline: "driver=native run=selftest",
+            timeout: t,
+            expect: Expect::Pass(selftest),
+            disk: Some(Transport::Modern),
+        },
+        Case {
+            name: "selftest-native-legacy",
+            cmdline: "driver=native run=selftest",
+            timeout: t,
+            expect: Expect::Pass(selftest),
+            disk: Some(Transport::Legacy),
+        },
+        Case {
+            name: "selftest-auto-modern",
+            cmdline: "driver=auto run=selftest",
+            timeout: t,
+            expect: Expect::Pass(&["virtio-blk-native", "selftest: PASS"]),
+            disk: Some(Transport::Modern),
         },
     ]
 }
@@ -115,21 +160,11 @@ pub fn check(expect: &Expect, r: &RunResult) -> Result<(), String> {
 }
 
 /// Runs cases in order; returns how many failed.
-pub fn run_cases(kernel: &Path, cases: &[Case], disks: &[qemu::Disk]) -> usize {
+pub fn run_cases(kernel: &Path, cases: &[Case]) -> usize {
     let mut failed = 0;
     for case in cases {
         let started = Instant::now();
-        let boot = Boot {
-            kernel: kernel.to_path_buf(),
-            cmdline: case.cmdline.to_string(),
-            initrd: None,
-            disks: disks.to_vec(),
-            timeout: case.timeout,
-            gdb: false,
-            stream: false,
-            interactive: false,
-        };
-        let verdict = qemu::run(&boot).and_then(|r| check(&case.expect, &r));
+        let verdict = run_case(kernel, case);
         let secs = started.elapsed().as_secs_f64();
         match verdict {
             Ok(()) => println!("qemu test {:<28} ok ({secs:.1} s)", case.name),
@@ -140,4 +175,35 @@ pub fn run_cases(kernel: &Path, cases: &[Case], disks: &[qemu::Disk]) -> usize {
         }
     }
     failed
+}
+
+fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
+    let scratch = match case.disk {
+        Some(transport) => Some((disk::scratch_copy(case.name)?, transport)),
+        None => None,
+    };
+    let boot = Boot {
+        kernel: kernel.to_path_buf(),
+        cmdline: case.cmdline.to_string(),
+        initrd: None,
+        disks: scratch
+            .iter()
+            .map(|(path, transport)| qemu::Disk {
+                path: path.clone(),
+                transport: *transport,
+                read_only: false,
+            })
+            .collect(),
+        timeout: case.timeout,
+        gdb: false,
+        stream: false,
+        interactive: false,
+    };
+    let r = qemu::run(&boot)?;
+    check(&case.expect, &r)?;
+    if let Some((path, _)) = &scratch {
+        disk::fsck(path).map_err(|e| format!("after the boot: {e}"))?;
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }

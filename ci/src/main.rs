@@ -5,6 +5,7 @@
 mod artifacts;
 mod bench;
 mod boot_tests;
+mod disk;
 mod qemu;
 mod setup;
 
@@ -21,6 +22,13 @@ usage: cargo xtask <command>
   test [--host-only | --qemu-only]
                   host tests of every crate, then QEMU boot tests
   bench boot      QEMU start -> first serial line, and -> verdict
+  bench blk [--driver D] [--legacy]
+                  in-kernel virtio-blk figures vs Linux 6.1 under the same QEMU
+  disk build [--manifest PATH] [--out PATH]
+                  build a deterministic FAT32 image (default manifest
+                  disks/manifests/default.manifest) and fsck it
+  disk check IMAGE
+                  fsck.fat -n an image
   build           build the kernel only
   setup           install missing system packages and the Rust target
 ";
@@ -31,10 +39,13 @@ fn main() -> ExitCode {
         Some("run") => cmd_run(&args[1..]),
         Some("test") => cmd_test(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
-        Some("build") => setup::ensure().and_then(|_| artifacts::build_kernel()).map(|p| {
-            println!("{}", p.display());
-        }),
+        Some("build") => setup::ensure()
+            .and_then(|_| artifacts::build_kernel())
+            .map(|p| {
+                println!("{}", p.display());
+            }),
         Some("setup") => setup::ensure(),
+        Some("disk") => disk::main(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
             Ok(())
@@ -66,7 +77,10 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
             "--gdb" => gdb = true,
             "--timeout" => {
                 let v = value(&mut it, a)?;
-                timeout = Some(v.parse().map_err(|_| format!("--timeout: '{v}' is not seconds"))?)
+                timeout = Some(
+                    v.parse()
+                        .map_err(|_| format!("--timeout: '{v}' is not seconds"))?,
+                )
             }
             "--" => {
                 kernel_args.extend(it.by_ref().cloned());
@@ -75,17 +89,35 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
         }
     }
     if !["native", "managed", "auto"].contains(&driver.as_str()) {
-        return Err(format!("--driver must be native, managed or auto, not '{driver}'"));
+        return Err(format!(
+            "--driver must be native, managed or auto, not '{driver}'"
+        ));
     }
     setup::ensure()?;
     let kernel = artifacts::build_kernel()?;
     let disks = match disk {
         Some(path) => vec![qemu::Disk {
             path,
-            transport: if legacy { qemu::Transport::Legacy } else { qemu::Transport::Modern },
+            transport: if legacy {
+                qemu::Transport::Legacy
+            } else {
+                qemu::Transport::Modern
+            },
             read_only: false,
         }],
-        None => Vec::new(),
+        None => {
+            let image = disk::default_image();
+            disk::ensure_image(&disk::default_manifest(), &image)?;
+            vec![qemu::Disk {
+                path: image,
+                transport: if legacy {
+                    qemu::Transport::Legacy
+                } else {
+                    qemu::Transport::Modern
+                },
+                read_only: false,
+            }]
+        }
     };
     let mut cmdline = vec![format!("driver={driver}")];
     cmdline.extend(kernel_args);
@@ -106,7 +138,11 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
     if r.passed() {
         Ok(())
     } else {
-        Err(format!("kernel run failed: {} (command: {})", r.outcome.describe(), r.command_line))
+        Err(format!(
+            "kernel run failed: {} (command: {})",
+            r.outcome.describe(),
+            r.command_line
+        ))
     }
 }
 
@@ -130,7 +166,9 @@ fn cmd_test(args: &[String]) -> Result<(), String> {
     if qemu {
         println!("== QEMU boot tests");
         let kernel = artifacts::build_kernel()?;
-        let failed = boot_tests::run_cases(&kernel, &boot_tests::basic_cases(), &[]);
+        let mut cases = boot_tests::basic_cases();
+        cases.extend(boot_tests::disk_cases());
+        let failed = boot_tests::run_cases(&kernel, &cases);
         if failed > 0 {
             failures.push(format!("{failed} QEMU boot test(s) failed"));
         }
@@ -144,5 +182,7 @@ fn cmd_test(args: &[String]) -> Result<(), String> {
 }
 
 fn value(it: &mut std::slice::Iter<'_, String>, flag: &str) -> Result<String, String> {
-    it.next().cloned().ok_or_else(|| format!("{flag} needs a value"))
+    it.next()
+        .cloned()
+        .ok_or_else(|| format!("{flag} needs a value"))
 }

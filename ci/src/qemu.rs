@@ -100,13 +100,32 @@ impl RunResult {
 }
 
 fn indent(text: &str, prefix: &str) -> String {
-    text.lines().map(|l| format!("{prefix}{l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("{prefix}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn qemu_args(boot: &Boot) -> Vec<String> {
     let mut a: Vec<String> = [
-        "-machine", "q35", "-m", "512M", "-cpu", "max", "-display", "none", "-vga", "none",
-        "-nic", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot", "-device",
+        "-machine",
+        "q35",
+        "-m",
+        "512M",
+        "-cpu",
+        "max",
+        "-display",
+        "none",
+        "-vga",
+        "none",
+        "-nic",
+        "none",
+        "-serial",
+        "stdio",
+        "-monitor",
+        "none",
+        "-no-reboot",
+        "-device",
         "isa-debug-exit,iobase=0xf4,iosize=0x04",
     ]
     .iter()
@@ -123,7 +142,10 @@ pub fn qemu_args(boot: &Boot) -> Vec<String> {
     for (i, d) in boot.disks.iter().enumerate() {
         let ro = if d.read_only { ",readonly=on" } else { "" };
         a.push("-drive".into());
-        a.push(format!("file={},if=none,id=d{i},format=raw{ro}", d.path.display()));
+        a.push(format!(
+            "file={},if=none,id=d{i},format=raw{ro}",
+            d.path.display()
+        ));
         let t = match d.transport {
             Transport::Modern => "disable-legacy=on,disable-modern=off",
             Transport::Legacy => "disable-legacy=off,disable-modern=on",
@@ -138,7 +160,9 @@ pub fn qemu_args(boot: &Boot) -> Vec<String> {
 }
 
 fn shell_quote(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_=.,/:".contains(c)) {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_=.,/:".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -161,7 +185,11 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
     let start = Instant::now();
     let mut child = Command::new("qemu-system-x86_64")
         .args(&args)
-        .stdin(if boot.interactive { Stdio::inherit() } else { Stdio::null() })
+        .stdin(if boot.interactive {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -204,7 +232,10 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
     });
 
     let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| format!("waiting for qemu: {e}"))? {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| format!("waiting for qemu: {e}"))?
+        {
             break Some(status);
         }
         if start.elapsed() >= boot.timeout {
@@ -232,7 +263,13 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
         },
     };
     let first_byte = *first_byte.lock().unwrap();
-    Ok(RunResult { outcome, serial, command_line, elapsed, first_byte })
+    Ok(RunResult {
+        outcome,
+        serial,
+        command_line,
+        elapsed,
+        first_byte,
+    })
 }
 
 fn check_file(p: &Path) -> Result<(), String> {

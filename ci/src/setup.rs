@@ -11,13 +11,34 @@ struct Tool {
 }
 
 const TOOLS: &[Tool] = &[
-    Tool { command: "qemu-system-x86_64", package: "qemu-system-x86" },
-    Tool { command: "mcs", package: "mono-mcs" },
-    Tool { command: "ilasm", package: "mono-devel" },
-    Tool { command: "mono", package: "mono-runtime" },
-    Tool { command: "monodis", package: "mono-utils" },
-    Tool { command: "mkfs.fat", package: "dosfstools" },
-    Tool { command: "fsck.fat", package: "dosfstools" },
+    Tool {
+        command: "qemu-system-x86_64",
+        package: "qemu-system-x86",
+    },
+    Tool {
+        command: "mcs",
+        package: "mono-mcs",
+    },
+    Tool {
+        command: "ilasm",
+        package: "mono-devel",
+    },
+    Tool {
+        command: "mono",
+        package: "mono-runtime",
+    },
+    Tool {
+        command: "monodis",
+        package: "mono-utils",
+    },
+    Tool {
+        command: "mkfs.fat",
+        package: "dosfstools",
+    },
+    Tool {
+        command: "fsck.fat",
+        package: "dosfstools",
+    },
 ];
 
 const RUST_TARGET: &str = "x86_64-unknown-none";
@@ -80,7 +101,11 @@ pub fn ensure() -> Result<(), String> {
         if !status.success() {
             return Err(format!("apt-get install {list} failed ({status})"));
         }
-        let still: Vec<&str> = TOOLS.iter().filter(|t| !have(t.command)).map(|t| t.command).collect();
+        let still: Vec<&str> = TOOLS
+            .iter()
+            .filter(|t| !have(t.command))
+            .map(|t| t.command)
+            .collect();
         if !still.is_empty() {
             return Err(format!("still missing after install: {}", still.join(", ")));
         }
@@ -92,7 +117,11 @@ fn ensure_rust_target() -> Result<(), String> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == RUST_TARGET));
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == RUST_TARGET)
+        });
     match installed {
         Ok(true) => Ok(()),
         Ok(false) => {
