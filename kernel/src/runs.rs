@@ -62,7 +62,9 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
         "fault-stack" => {
             info!("run: fault-stack: recursing into the boot stack's guard page");
             let depth = recurse(core::hint::black_box(0));
-            crate::exit::fail(format_args!("recursion returned at depth {depth} without faulting"))
+            crate::exit::fail(format_args!(
+                "recursion returned at depth {depth} without faulting"
+            ))
         }
         "fault-ud" => {
             info!("run: fault-ud: executing ud2");

@@ -3,10 +3,11 @@
 //! OUT2 are bits 0 and 5 of port 0x61, as on every PC since the AT).
 //!
 //! The kernel records the TSC at entry; `now_us()` is microseconds since then.
-//! Calibration counts TSC ticks during 10 ms of PIT time (11932 PIT ticks at
-//! 1.193182 MHz). Under QEMU TCG the TSC follows the host clock and the PIT the
-//! virtual clock, so the figure is the guest-visible rate either way. Without a
-//! PIT (loop guard trips) a 1 GHz rate is assumed and a warning is logged.
+//! Calibration compares TSC and PIT channel-2 counts read in tight pairs over
+//! at least 5 ms of PIT time (5966 ticks at 1.193182 MHz); see [`calibrate`].
+//! Under QEMU TCG the TSC follows the host TSC and the PIT the virtual clock,
+//! so the figure is the guest-visible rate. Without a PIT (loop guard trips)
+//! a 1 GHz rate is assumed and a warning is logged.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -17,7 +18,7 @@ static TSC_AT_BOOT: AtomicU64 = AtomicU64::new(0);
 static TSC_HZ: AtomicU64 = AtomicU64::new(0);
 
 const PIT_HZ: u64 = 1_193_182;
-const CALIBRATION_TICKS: u64 = 11_932;
+const CALIBRATION_TICKS: u64 = 5_966;
 
 /// Records the TSC value that timestamps count from. Call first thing.
 pub fn mark_boot() {
@@ -30,40 +31,73 @@ pub fn boot_tsc() -> u64 {
 }
 
 /// Calibrates the TSC against PIT channel 2; returns the rate in Hz.
+///
+/// Channel 2 counts down from 0xffff in mode 0; the kernel reads (TSC, PIT
+/// count) pairs with the counter-latch command, each pair bracketed by two
+/// TSC reads and retried unless both lie within ~50 µs of TSC time. The
+/// rate is the TSC delta over the PIT delta between the first pair and the
+/// first one at least 5 ms of PIT time later. Pairing matters on a loaded
+/// host: if the vCPU is descheduled for milliseconds (common with many QEMUs
+/// on two cores), "wait for OUT2, then read the TSC" overshoots by that much,
+/// while a pair is only off if the preemption lands inside the pair, and
+/// such pairs are rejected.
 pub fn calibrate() -> u64 {
-    // SAFETY: ports 0x42/0x43/0x61 are the PIT and the system control port;
-    // channel 2 only drives the (disabled) speaker, so nothing else is affected.
-    let (ticks, ok) = unsafe {
-        let ctrl = inb(0x61);
-        outb(0x61, (ctrl & !0x02) | 0x01);
-        // channel 2, lobyte/hibyte, mode 0, binary
-        outb(0x43, 0b1011_0000);
-        outb(0x42, (CALIBRATION_TICKS & 0xff) as u8);
-        outb(0x42, (CALIBRATION_TICKS >> 8) as u8);
-        let t0 = rdtsc();
-        let mut guard = 0u32;
-        let mut ok = true;
-        while inb(0x61) & 0x20 == 0 {
-            guard += 1;
-            if guard > 50_000_000 {
-                ok = false;
-                break;
-            }
-        }
-        let t1 = rdtsc();
-        outb(0x61, ctrl);
-        (t1.wrapping_sub(t0), ok)
-    };
-    let hz = if ok && ticks > 0 {
-        ticks * PIT_HZ / CALIBRATION_TICKS
-    } else {
-        1_000_000_000
-    };
+    let hz = measure().unwrap_or(0);
+    let hz = if hz == 0 { 1_000_000_000 } else { hz };
     TSC_HZ.store(hz, Ordering::Relaxed);
-    if !ok {
-        log::warn!("time: PIT did not answer; assuming a 1 GHz TSC");
+    if hz == 1_000_000_000 {
+        log::warn!("time: PIT calibration failed; assuming a 1 GHz TSC");
     }
     hz
+}
+
+fn measure() -> Option<u64> {
+    // SAFETY: ports 0x42/0x43/0x61 are the PIT and the system control port;
+    // channel 2 only drives the (disabled) speaker, so nothing else is affected.
+    unsafe {
+        let ctrl = inb(0x61);
+        outb(0x61, (ctrl & !0x02) | 0x01);
+        // channel 2, lobyte/hibyte, mode 0, binary, count 0xffff (~55 ms)
+        outb(0x43, 0b1011_0000);
+        outb(0x42, 0xff);
+        outb(0x42, 0xff);
+        let result = (|| {
+            let (t0, c0) = pit_pair()?;
+            for _ in 0..1_000_000 {
+                let (t1, c1) = pit_pair()?;
+                let elapsed = u64::from(c0.wrapping_sub(c1));
+                if c1 > c0 {
+                    return None;
+                }
+                if elapsed >= CALIBRATION_TICKS {
+                    return Some(t1.wrapping_sub(t0) * PIT_HZ / elapsed);
+                }
+            }
+            None
+        })();
+        outb(0x61, ctrl);
+        result
+    }
+}
+
+/// One (TSC midpoint, channel-2 count) pair read close together.
+///
+/// # Safety
+/// Channel 2 must be counting (see `measure`).
+unsafe fn pit_pair() -> Option<(u64, u16)> {
+    for _ in 0..100 {
+        let a = rdtsc();
+        // SAFETY: latch channel 2's count, then read it low byte first.
+        let (lo, hi) = unsafe {
+            outb(0x43, 0b1000_0000);
+            (inb(0x42), inb(0x42))
+        };
+        let b = rdtsc();
+        if b.wrapping_sub(a) < 100_000 {
+            return Some((a / 2 + b / 2, u16::from(hi) << 8 | u16::from(lo)));
+        }
+    }
+    None
 }
 
 /// TSC rate in Hz (0 before calibration).
