@@ -168,6 +168,21 @@ pub enum DecodeError {
     BadTarget { offset: u32, target: i64 },
 }
 
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DecodeError::UnknownOpcode { opcode, .. } => write!(f, "unknown opcode 0x{opcode:x}"),
+            DecodeError::Truncated { .. } => write!(f, "truncated instruction"),
+            DecodeError::BadTarget { target, .. } => {
+                write!(
+                    f,
+                    "branch target {target} is outside the method or inside an instruction"
+                )
+            }
+        }
+    }
+}
+
 impl DecodeError {
     /// IL offset the error refers to.
     pub fn offset(&self) -> u32 {

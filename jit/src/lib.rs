@@ -68,7 +68,7 @@ pub enum JitErrorKind {
 impl fmt::Display for JitErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            JitErrorKind::Decode(d) => write!(f, "bad IL encoding: {d:?}"),
+            JitErrorKind::Decode(d) => write!(f, "bad IL: {d}"),
             JitErrorKind::InvalidOpcode(o) => write!(f, "invalid opcode 0x{o:x}"),
             JitErrorKind::StackUnderflow => write!(f, "evaluation stack underflow"),
             JitErrorKind::StackMismatch(t) => {

@@ -392,7 +392,7 @@ fn native(h: &mut FakeHost, tok: u32, addr: u64, params: Vec<T>, ret: T) {
 }
 
 #[test]
-fn bool_return_from_native_is_normalised() {
+fn protonos_bool_return_from_native_is_normalised() {
     let mut h = FakeHost::new();
     native(
         &mut h,
@@ -442,7 +442,7 @@ fn bool_return_from_native_is_normalised() {
 }
 
 #[test]
-fn rsp_is_aligned_at_every_call() {
+fn protonos_rsp_aligned_at_every_call() {
     // Calls at different stack depths, with 0, 1 and 3 stack-passed arguments.
     let mut h = FakeHost::new();
     native(
@@ -481,7 +481,7 @@ fn rsp_is_aligned_at_every_call() {
 }
 
 #[test]
-fn callee_saved_registers_preserved() {
+fn protonos_fifth_arg_does_not_clobber_callee_saved() {
     // A method with enough live values to use rbx and r12–r15, called from a
     // trampoline that plants sentinels in them and checks them afterwards.
     let mut il = Il::new();

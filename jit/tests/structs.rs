@@ -319,7 +319,7 @@ fn seed_bug2_3_instance_method_on_value_type() {
 }
 
 #[test]
-fn dup_initobj_keeps_stack_depth() {
+fn protonos_dup_initobj_keeps_stack_depth() {
     let mut h = FakeHost::new();
     let s = shape(&mut h, 12);
     let il = fill_local(Il::new(), &s, 0, 5)
@@ -335,7 +335,7 @@ fn dup_initobj_keeps_stack_depth() {
 }
 
 #[test]
-fn struct_field_store_into_object_does_not_overrun() {
+fn protonos_32_byte_struct_field_store_does_not_overrun() {
     // A class with [int guard0][32-byte struct][int guard1]: storing the struct
     // field must write exactly 32 bytes (the ProtonOS 32-byte field bug).
     for size in [3u32, 5, 12, 24, 32, 40] {
