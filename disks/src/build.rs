@@ -24,8 +24,10 @@ use crate::mem::MemDisk;
 pub enum BuildError {
     /// Formatting or writing the volume failed (e.g. the image is too small).
     Fs(FsError),
-    /// Writing the output file failed.
+    /// Reading or writing a file failed.
     Io(std::io::Error),
+    /// The manifest does not parse.
+    Manifest(crate::manifest::ManifestError),
 }
 
 impl std::fmt::Display for BuildError {
@@ -34,8 +36,9 @@ impl std::fmt::Display for BuildError {
             BuildError::Fs(FsError::NoSpace) => {
                 f.write_str("image-size too small for the manifest's files")
             }
-            BuildError::Fs(e) => write!(f, "building the image: {e}"),
-            BuildError::Io(e) => write!(f, "writing the image file: {e}"),
+            BuildError::Fs(e) => write!(f, "{e}"),
+            BuildError::Io(e) => write!(f, "{e}"),
+            BuildError::Manifest(e) => write!(f, "{e}"),
         }
     }
 }
@@ -71,6 +74,36 @@ pub struct BuildReport {
     pub checksums: Vec<ChecksumEntry>,
 }
 
+/// Reads and parses a manifest file.
+pub fn load_spec(path: &Path) -> Result<ImageSpec, BuildError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        BuildError::Io(std::io::Error::new(
+            e.kind(),
+            std::format!("reading {}: {e}", path.display()),
+        ))
+    })?;
+    ImageSpec::parse(&text).map_err(BuildError::Manifest)
+}
+
+/// Mounts the image file at `path` in memory (never writing it back) and
+/// verifies it against its checksum file, as the self-test's
+/// `verify-manifest` step does; returns that step's detail text.
+pub fn verify_image_file(path: &Path, checksum_path: &str) -> Result<String, BuildError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        BuildError::Io(std::io::Error::new(
+            e.kind(),
+            std::format!("reading {}: {e}", path.display()),
+        ))
+    })?;
+    let vol = Volume::mount(
+        MemDisk::from_vec(bytes).read_only(),
+        TimeSource::Fixed(crate::fs::Timestamp::new(1980, 1, 1, 0, 0, 0)),
+    )
+    .map_err(FsError::from)?;
+    crate::selftest::verify_volume(&vol, checksum_path)
+        .map_err(|e| BuildError::Fs(FsError::Corrupt(std::format!("verification failed: {e}"))))
+}
+
 /// Builds the image described by `spec` into `out` (created or replaced).
 pub fn build_image(spec: &ImageSpec, out: &Path) -> Result<BuildReport, BuildError> {
     let (bytes, report) = build_image_bytes(spec)?;
@@ -95,7 +128,7 @@ pub fn build_image_bytes(spec: &ImageSpec) -> Result<(Vec<u8>, BuildReport), Bui
             .volume_id(spec.volume_id)
             .volume_label(label);
         lamfat::format_volume(&mut io, opts).map_err(|e| match e {
-            lamfat::Error::InvalidInput => FsError::Corrupt(std::format!(
+            lamfat::Error::InvalidInput => FsError::InvalidInput(std::format!(
                 "lamfat refused to format {} bytes as FAT32 with {}-byte clusters",
                 spec.image_size,
                 spec.cluster_size

@@ -539,6 +539,26 @@ fn mount_details<D: BlockDevice>(v: &Volume<D>) -> Result<String, FsError> {
     ))
 }
 
+/// Read-only check of a mounted volume against its checksum file: walks every
+/// directory, verifies every listed file's size and SHA-256. On success returns
+/// the detail text `"<n> files, <size>, <k> extra"` that `verify-manifest` prints.
+pub fn verify_volume<D: BlockDevice>(
+    vol: &Volume<D>,
+    checksum_path: &str,
+) -> Result<String, String> {
+    let mut files: Vec<(String, u64)> = Vec::new();
+    vol.walk("/", &mut |p, md| {
+        if !md.is_dir {
+            files.push((p.to_string(), md.size));
+        }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    let m = load_manifest(vol, checksum_path)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    verify_manifest(vol, &m, &files, checksum_path, &mut buf)
+}
+
 fn load_manifest<D: BlockDevice>(v: &Volume<D>, path: &str) -> Result<Vec<ChecksumEntry>, String> {
     let bytes = v.read_file(path).map_err(|e| e.to_string())?;
     let text = core::str::from_utf8(&bytes).map_err(|_| format!("{path} is not UTF-8"))?;

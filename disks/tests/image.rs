@@ -252,3 +252,44 @@ fn corrupt_directory_entries_give_errors_not_panics() {
         );
     }
 }
+
+#[test]
+fn host_verification_catches_a_changed_byte_and_bad_manifests() {
+    let spec = ImageSpec::parse(
+        "image-size 34M\nlabel V\nfile /hello.txt text \"Hello, verification!\\n\"\nfile /r.bin random 10K seed=5\n",
+    )
+    .unwrap();
+    let path = common::temp_path("verify.img");
+    build_image(&spec, &path).unwrap();
+    let ok = disks::build::verify_image_file(&path, "/MANIFEST.SHA").unwrap();
+    assert_eq!(ok, "2 files, 10.0 KiB, 0 extra");
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    let needle = b"Hello, verification!\n";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("file data in the image");
+    bytes[at] = b'J';
+    std::fs::write(&path, &bytes).unwrap();
+    let e = disks::build::verify_image_file(&path, "/MANIFEST.SHA")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/hello.txt: sha256"), "{e}");
+    let _ = std::fs::remove_file(&path);
+
+    let m = common::temp_path("bad.manifest");
+    std::fs::write(&m, "image-size 34M\nfile /x text\n").unwrap();
+    let e = disks::build::load_spec(&m).unwrap_err().to_string();
+    assert_eq!(e, "manifest line 2: expected `file <path> text <string>`");
+    let e = disks::build::load_spec(&common::temp_path("missing.manifest"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("reading "), "{e}");
+    let ok = disks::build::load_spec(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/manifests/default.manifest"
+    )))
+    .unwrap();
+    assert_eq!(ok, default_spec());
+}
