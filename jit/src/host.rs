@@ -102,6 +102,13 @@ pub enum CallTarget {
     /// Virtual dispatch: load the MethodTable from the object, then the code pointer
     /// at this byte offset from the MethodTable.
     Virtual { slot_offset: i32 },
+    /// Virtual dispatch through an out-of-line slot array: load the MethodTable,
+    /// then the slot-array pointer at `vtable_ptr_offset`, then the code pointer at
+    /// `slot_offset` in that array.
+    VirtualIndirect {
+        vtable_ptr_offset: i32,
+        slot_offset: i32,
+    },
     /// Interface dispatch through `Helper::InterfaceLookup(obj, iface, slot)`.
     Interface { iface: u64, slot: u32 },
 }
@@ -142,8 +149,9 @@ pub struct FieldInfo {
     pub class_init: Option<ClassInit>,
 }
 
-/// A run-once class constructor trigger: if the byte at `flag_addr` is zero, call
-/// `Helper::ClassInit(handle)`, which must run the `.cctor` and set the flag.
+/// A run-once class constructor trigger: if the byte at `flag_addr` is nonzero
+/// (pending or running), call `Helper::ClassInit(handle)`, which runs the `.cctor`
+/// unless it is already running on this thread and clears the flag when done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClassInit {
     pub flag_addr: u64,
@@ -193,6 +201,9 @@ pub enum Helper {
     InterfaceLookup,
     /// `fn(a: f64, b: f64) -> f64`: IEEE remainder as `rem` defines it (fmod).
     FRem,
+    /// `fn(exception: *mut u8, method: u64, il_offset: u32) -> !`: `throw`
+    /// (no exception handling yet: the host reports it).
+    Throw,
 }
 
 /// Error codes passed to `Helper::Fail`.

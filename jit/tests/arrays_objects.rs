@@ -191,7 +191,7 @@ fn statics_run_the_class_constructor_once() {
     let storage = Box::leak(Box::new([0i64; 4])).as_mut_ptr() as u64;
     // .cctor: S = S + 5 (runs once); m(): S += 1; return S
     let f = 0x0400_0001;
-    let rec = Box::leak(Box::new(CctorRec { flag: 0, cell: 0 }));
+    let rec = Box::leak(Box::new(CctorRec { flag: 1, cell: 0 }));
     let cell = h.def(
         2,
         def(

@@ -452,10 +452,18 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     }
 
     pub fn throw(&mut self) -> R {
+        self.ctx.spill_regs()?;
         let v = self.ctx.pop()?;
-        self.ctx.free(&v);
-        let l = self.fail_label(FailCode::Thrown)?;
-        self.m().jmp(l)?;
+        if v.ty != StackTy::Obj {
+            return Err(JitErrorKind::TypeMismatch("throw needs an object"));
+        }
+        self.ctx.load_to_gpr(&v, RDI)?;
+        let h = self.method_handle as i64;
+        self.m().mov_ri(RSI, h, OperandSize::S64)?;
+        let cur = self.cur as i64;
+        self.m().mov_ri(RDX, cur, OperandSize::S32)?;
+        let t = self.host.helper(Helper::Throw);
+        self.call_abs(t, CallSiteKind::Helper(Helper::Throw))?;
         self.reachable = false;
         Ok(())
     }
@@ -1338,7 +1346,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 .mov_ri(R11, ci.flag_addr as i64, OperandSize::S64)?;
             self.m()
                 .alu_mi(AluOp::Cmp, Address::offset(R11, 0), 0, OperandSize::S8)?;
-            self.m().jcc(Cond::Ne, done)?;
+            self.m().jcc(Cond::E, done)?;
             self.m().mov_ri(RDI, ci.handle as i64, OperandSize::S64)?;
             let h = self.host.helper(Helper::ClassInit);
             self.call_abs(h, CallSiteKind::Helper(Helper::ClassInit))?;
@@ -1959,6 +1967,24 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 self.m().load(
                     RAX,
                     Address::offset(r, lo_method_table_offset),
+                    OperandSize::S64,
+                )?;
+                self.m().call_mem(Address::offset(RAX, slot_offset))?;
+            }
+            (
+                None,
+                CallTarget::VirtualIndirect {
+                    vtable_ptr_offset,
+                    slot_offset,
+                },
+            ) => {
+                let r = this_reg.ok_or(JitErrorKind::TypeMismatch("virtual call without this"))?;
+                let lo_mt = self.layout.method_table_offset;
+                self.m()
+                    .load(RAX, Address::offset(r, lo_mt), OperandSize::S64)?;
+                self.m().load(
+                    RAX,
+                    Address::offset(RAX, vtable_ptr_offset),
                     OperandSize::S64,
                 )?;
                 self.m().call_mem(Address::offset(RAX, slot_offset))?;

@@ -259,8 +259,8 @@ pub struct CctorRec {
 extern "C" fn h_class_init(handle: u64) {
     // SAFETY: handle is a leaked CctorRec built by the tests.
     let rec = unsafe { &mut *(handle as *mut CctorRec) };
-    if rec.flag == 0 {
-        rec.flag = 1;
+    if rec.flag != 0 {
+        rec.flag = 0;
         // SAFETY: the cell holds the address of compiled code `fn()`.
         let f: extern "C" fn() = unsafe { std::mem::transmute(*(rec.cell as *const u64)) };
         f();
@@ -274,6 +274,12 @@ extern "C" fn h_iface_lookup(obj: u64, iface: u64, slot: u32) -> u64 {
     let cells = &g.as_ref().expect("interfaces")[&(mt, iface)];
     // SAFETY: cells hold code addresses.
     unsafe { *(cells[slot as usize] as *const u64) }
+}
+
+extern "C" fn h_throw(_obj: u64, _method: u64, il: u32) -> ! {
+    eprintln!("exception thrown at IL_{il:04x}");
+    // SAFETY: _exit never returns.
+    unsafe { libc::_exit(100 + 6) }
 }
 
 extern "C" fn h_frem(a: f64, b: f64) -> f64 {
@@ -316,6 +322,7 @@ impl JitHost for FakeHost {
             Helper::ClassInit => h_class_init as *const () as usize as u64,
             Helper::InterfaceLookup => h_iface_lookup as *const () as usize as u64,
             Helper::FRem => h_frem as *const () as usize as u64,
+            Helper::Throw => h_throw as *const () as usize as u64,
             _ => 0,
         }
     }
