@@ -171,17 +171,19 @@ unsafe impl abi::Backend for Kernel {
         // reuses the page-table entries made the first time.
         let virt = match regions.iter().find(|r| r.phys == phys && r.len == len) {
             Some(r) => r.virt,
-            None => paging::map_mmio(phys, len).map_err(|e| {
-                log::error!(
-                    "platform: mapping BAR{} of {} (0x{:x}+0x{:x}): {}",
-                    bar,
-                    addr,
-                    phys,
-                    len,
-                    e
-                );
-                DdkError::NoMemory
-            })?,
+            None => paging::map_mmio(x86_64::PhysAddr::new(phys), len)
+                .map(|v| v.as_u64())
+                .map_err(|e| {
+                    log::error!(
+                        "platform: mapping BAR{} of {} (0x{:x}+0x{:x}): {}",
+                        bar,
+                        addr,
+                        phys,
+                        len,
+                        e
+                    );
+                    DdkError::NoMemory
+                })?,
         };
         let r = MmioRegion {
             phys,

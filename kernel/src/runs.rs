@@ -181,8 +181,9 @@ fn fault_null() -> ! {
 /// register block (q35 has one at 0xfed0_0000) and reads its capabilities.
 fn hpet_probe() {
     const HPET: u64 = 0xfed0_0000;
-    match paging::map_mmio(HPET, 0x400) {
+    match paging::map_mmio(x86_64::PhysAddr::new(HPET), 0x400) {
         Ok(va) => {
+            let va = va.as_u64();
             // SAFETY: `va` maps the HPET's 1 KiB register block uncached; the
             // capabilities register at offset 0 is read-only.
             let caps = unsafe { core::ptr::read_volatile(va as *const u64) };

@@ -13,6 +13,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use spin::Mutex;
+use x86_64::{PhysAddr, VirtAddr};
 
 use super::frames;
 use crate::arch::x86_64::boot;
@@ -144,7 +145,8 @@ pub fn init(regions: &[Region]) -> Result<(), MapError> {
 
 /// Maps `len` bytes of MMIO at physical `phys` uncached (PCD|PWT) and returns
 /// the virtual address corresponding to `phys`.
-pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MapError> {
+pub fn map_mmio(phys: PhysAddr, len: u64) -> Result<VirtAddr, MapError> {
+    let phys = phys.as_u64();
     if len == 0 || phys.checked_add(len).is_none() {
         return Err(MapError::BadRange);
     }
@@ -164,7 +166,7 @@ pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MapError> {
     }
     // One unmapped page between mappings catches overruns.
     *next = base + (pages + 1) * PAGE_4K;
-    Ok(base + (phys - first))
+    Ok(VirtAddr::new(base + (phys - first)))
 }
 
 /// Translates a virtual address with the active tables; `None` if unmapped.
