@@ -141,6 +141,10 @@ impl<H: Hal> Dma<H> {
     }
 }
 
+// SAFETY: a `Dma` owns its block exclusively (like a `Box`), so handing it
+// to another thread moves that ownership; the HAL itself must be `Send`.
+unsafe impl<H: Hal + Send> Send for Dma<H> {}
+
 impl<H: Hal> Drop for Dma<H> {
     fn drop(&mut self) {
         // SAFETY: the triple came from `dma_alloc` in `new` and is freed once,

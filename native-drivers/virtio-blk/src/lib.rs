@@ -58,3 +58,9 @@ impl Driver for VirtioBlkDriver {
         )?))
     }
 }
+
+// A bound device can move to whichever thread the kernel runs storage on.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<VirtioBlk>();
+};
