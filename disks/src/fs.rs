@@ -7,10 +7,12 @@
 //! [`Volume`], so the volume can flush the cache and, on unmount, hand the device
 //! back (lamfat's `FileSystem` never returns its storage).
 //!
-//! Before lamfat sees a volume, [`Volume::mount`] checks the boot sector and the
-//! first FAT entries itself (FAT32 layout per the Microsoft FAT specification,
-//! "BPB" and "FAT" sections), so a truncated, zeroed or garbage image is an
-//! error, not a walk through nonsense.
+//! Before lamfat sees a volume, [`Volume::mount`] checks it itself (FAT32 layout
+//! per the Microsoft FAT specification, "BPB", "FAT" and "Directory" sections):
+//! the boot sector against the device size, every FAT entry, and every
+//! directory entry's first cluster, walking the tree with loop detection. lamfat
+//! does unchecked cluster arithmetic, so a truncated, zeroed or garbage image
+//! must be an error here, not a panic (or a write to the wrong sector) there.
 
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -479,9 +481,10 @@ pub const MAX_DIR_ENTRIES: usize = 65536;
 /// Boot-sector facts [`Volume::mount`] checks before lamfat sees the volume.
 #[derive(Clone, Copy, Debug)]
 struct Bpb {
-    bytes_per_sector: u64,
-    total_sectors: u64,
     fat_offset: u64,
+    /// Byte offset of cluster 2.
+    data_offset: u64,
+    cluster_bytes: u64,
     media: u8,
     root_cluster: u32,
     clusters: u64,
@@ -578,9 +581,9 @@ fn check_boot_sector<D: BlockDevice>(s: &mut BlockStream<D>) -> Result<Bpb, FsEr
         )));
     }
     Ok(Bpb {
-        bytes_per_sector: bps64,
-        total_sectors: total,
         fat_offset: u64::from(reserved) * bps64,
+        data_offset: meta * bps64,
+        cluster_bytes: u64::from(spc) * bps64,
         media,
         root_cluster,
         clusters,
@@ -626,9 +629,112 @@ fn check_fat<D: BlockDevice>(s: &mut BlockStream<D>, bpb: &Bpb) -> Result<(), Fs
             bpb.root_cluster
         )));
     }
-    let _ = (bpb.total_sectors, bpb.bytes_per_sector);
     Ok(())
 }
+
+fn read_exact_at<D: BlockDevice>(
+    s: &mut BlockStream<D>,
+    pos: u64,
+    buf: &mut [u8],
+) -> Result<(), FsError> {
+    s.seek(embedded_io::SeekFrom::Start(pos))?;
+    s.read_exact(buf).map_err(|e| match e {
+        embedded_io::ReadExactError::Other(e) => FsError::Io(e),
+        embedded_io::ReadExactError::UnexpectedEof => FsError::UnexpectedEof,
+    })
+}
+
+/// Every FAT entry must be free, bad, end-of-chain, or name a cluster of the
+/// volume. lamfat computes `(cluster - 2) * sectors_per_cluster` without
+/// checks, so a stray 1 or an out-of-range value would make it panic (debug
+/// builds) or read and write the wrong sectors (release builds).
+fn scan_fat<D: BlockDevice>(s: &mut BlockStream<D>, bpb: &Bpb) -> Result<(), FsError> {
+    let end = bpb.clusters + 2;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut idx = 0u64;
+    while idx < end {
+        let n = ((end - idx) as usize * 4).min(buf.len());
+        read_exact_at(s, bpb.fat_offset + idx * 4, &mut buf[..n])?;
+        for (k, e) in buf[..n].chunks_exact(4).enumerate() {
+            let c = idx + k as u64;
+            let v = u64::from(u32::from_le_bytes([e[0], e[1], e[2], e[3]]) & 0x0FFF_FFFF);
+            if c >= 2 && !(v == 0 || (2..end).contains(&v) || v >= 0x0FFF_FFF7) {
+                return Err(corrupt(alloc::format!(
+                    "FAT entry {c} is {v:#x}, outside the volume's {} clusters",
+                    bpb.clusters
+                )));
+            }
+        }
+        idx += (n / 4) as u64;
+    }
+    Ok(())
+}
+
+/// Walks every directory (raw, before lamfat does) and checks that each entry's
+/// first cluster lies in the volume and that directories end: a loop in a
+/// directory's chain or in the tree is an error instead of a hang. Runs after
+/// [`scan_fat`], so chains only hold valid cluster numbers.
+fn scan_dirs<D: BlockDevice>(s: &mut BlockStream<D>, bpb: &Bpb) -> Result<(), FsError> {
+    let end = bpb.clusters + 2;
+    let max_chain = (MAX_DIR_ENTRIES as u64 * 32).div_ceil(bpb.cluster_bytes);
+    let mut buf = vec![0u8; bpb.cluster_bytes as usize];
+    let mut visited: Vec<u32> = vec![bpb.root_cluster];
+    let mut todo: Vec<(u32, String)> = vec![(bpb.root_cluster, String::new())];
+    while let Some((first, path)) = todo.pop() {
+        let mut cluster = first;
+        let mut chain = 0u64;
+        'chain: loop {
+            chain += 1;
+            if chain > max_chain {
+                return Err(corrupt(alloc::format!(
+                    "directory {path}/ never ends (cluster chain loop?)"
+                )));
+            }
+            let off = bpb.data_offset + u64::from(cluster - 2) * bpb.cluster_bytes;
+            read_exact_at(s, off, &mut buf)?;
+            for e in buf.chunks_exact(32) {
+                match e[0] {
+                    0 => break 'chain,
+                    0xE5 => continue,
+                    _ => {}
+                }
+                let attr = e[11];
+                if attr & 0x3F == 0x0F || attr & 0x08 != 0 || e[0] == b'.' {
+                    continue; // long-name part, volume label, `.` or `..`
+                }
+                let fc = (u32::from(le16(e, 20)) << 16) | u32::from(le16(e, 26));
+                let name = String::from_utf8_lossy(&e[..11]).trim_end().to_string();
+                let here = alloc::format!("{path}/{name}");
+                if fc == 1 || u64::from(fc) >= end {
+                    return Err(corrupt(alloc::format!(
+                        "{here}: first cluster {fc} outside the volume"
+                    )));
+                }
+                if attr & 0x10 != 0 && fc != 0 {
+                    if visited.contains(&fc) {
+                        return Err(corrupt(alloc::format!(
+                            "{here}: directory cluster {fc} is used twice (loop in the tree?)"
+                        )));
+                    }
+                    if visited.len() >= MAX_DIRS {
+                        return Err(corrupt("more than 100000 directories"));
+                    }
+                    visited.push(fc);
+                    todo.push((fc, here));
+                }
+            }
+            let next = read_fat_entry(s, bpb, cluster)?;
+            if next >= 0x0FFF_FFF7 || next < 2 {
+                break;
+            }
+            cluster = next;
+        }
+    }
+    Ok(())
+}
+
+/// Most directories [`scan_dirs`] follows.
+const MAX_DIRS: usize = 100_000;
 
 /// A mounted FAT32 volume.
 pub struct Volume<D: BlockDevice> {
@@ -660,7 +766,11 @@ impl<D: BlockDevice> Volume<D> {
         mut stream: BlockStream<D>,
         time: TimeSource,
     ) -> Result<Self, MountError<D>> {
-        let checked = check_boot_sector(&mut stream).and_then(|bpb| check_fat(&mut stream, &bpb));
+        let checked = check_boot_sector(&mut stream).and_then(|bpb| {
+            check_fat(&mut stream, &bpb)?;
+            scan_fat(&mut stream, &bpb)?;
+            scan_dirs(&mut stream, &bpb)
+        });
         let pos = stream.seek(embedded_io::SeekFrom::Start(0));
         if let Err(error) = checked.and(pos.map(|_| ()).map_err(FsError::Io)) {
             return Err(Self::give_back(Arc::new(Mutex::new(stream)), error));

@@ -293,3 +293,73 @@ fn host_verification_catches_a_changed_byte_and_bad_manifests() {
     .unwrap();
     assert_eq!(ok, default_spec());
 }
+
+/// Byte offsets of the FAT and cluster 2 in a built image.
+fn layout(img: &[u8]) -> (usize, usize) {
+    let reserved = u16::from_le_bytes([img[14], img[15]]) as usize;
+    let fat_bytes = u32::from_le_bytes([img[36], img[37], img[38], img[39]]) as usize * 512;
+    (reserved * 512, reserved * 512 + 2 * fat_bytes)
+}
+
+/// Offset of the 32-byte directory entry with this 8.3 name.
+fn entry_offset(img: &[u8], short: &[u8; 11]) -> usize {
+    let (_, data) = layout(img);
+    (data..img.len())
+        .step_by(32)
+        .find(|&o| &img[o..o + 11] == short)
+        .expect("entry in the image")
+}
+
+fn set_first_cluster(img: &mut [u8], entry: usize, c: u32) {
+    img[entry + 20..entry + 22].copy_from_slice(&((c >> 16) as u16).to_le_bytes());
+    img[entry + 26..entry + 28].copy_from_slice(&(c as u16).to_le_bytes());
+}
+
+fn first_cluster(img: &[u8], entry: usize) -> u32 {
+    (u32::from(u16::from_le_bytes([img[entry + 20], img[entry + 21]])) << 16)
+        | u32::from(u16::from_le_bytes([img[entry + 26], img[entry + 27]]))
+}
+
+#[test]
+fn entries_pointing_outside_the_volume_are_errors() {
+    // lamfat would compute cluster - 2 and panic (debug) or hit the FAT (release).
+    for bad in [1u32, 0x0FFF_FFF0, 0x00FF_FFFF] {
+        let mut img = small_image();
+        let e = entry_offset(&img, b"A       TXT");
+        set_first_cluster(&mut img, e, bad);
+        expect_mount_error(img, "first cluster");
+    }
+}
+
+#[test]
+fn fat_entries_pointing_outside_the_volume_are_errors() {
+    let mut img = small_image();
+    let e = entry_offset(&img, b"B       BIN");
+    let c = first_cluster(&img, e) as usize;
+    let (fat, _) = layout(&img);
+    img[fat + 4 * c..fat + 4 * c + 4].copy_from_slice(&1u32.to_le_bytes());
+    expect_mount_error(img, &format!("FAT entry {c} is 0x1"));
+}
+
+#[test]
+fn directory_loops_are_errors_not_hangs() {
+    // A directory whose cluster chain points back at itself.
+    let mut img = small_image();
+    let e = entry_offset(&img, b"D          ");
+    let c = first_cluster(&img, e) as usize;
+    let (fat, data) = layout(&img);
+    img[fat + 4 * c..fat + 4 * c + 4].copy_from_slice(&(c as u32).to_le_bytes());
+    // No end marker in the cluster, so a reader must follow the chain.
+    let cl = data + (c - 2) * 512;
+    for o in (cl..cl + 512).step_by(32) {
+        if img[o] == 0 {
+            img[o] = 0xE5;
+        }
+    }
+    expect_mount_error(img, "never ends");
+    // A subdirectory that is the root again.
+    let mut img = small_image();
+    let e = entry_offset(&img, b"D          ");
+    set_first_cluster(&mut img, e, 2);
+    expect_mount_error(img, "used twice");
+}
