@@ -724,7 +724,7 @@ fn scan_dirs<D: BlockDevice>(s: &mut BlockStream<D>, bpb: &Bpb) -> Result<(), Fs
                 }
             }
             let next = read_fat_entry(s, bpb, cluster)?;
-            if next >= 0x0FFF_FFF7 || next < 2 {
+            if !(2..0x0FFF_FFF7).contains(&next) {
                 break;
             }
             cluster = next;
