@@ -135,7 +135,10 @@ pub fn parse(phys: u64) -> Result<&'static BootInfo, &'static str> {
     if si.cmdline_paddr != 0 {
         let base = phys_to_virt(si.cmdline_paddr) as *const u8;
         let mut n = 0;
-        while n < MAX_CMDLINE {
+        loop {
+            if n == MAX_CMDLINE {
+                return Err("command line longer than 4096 bytes (refusing to truncate it)");
+            }
             // SAFETY: the loader's NUL-terminated string; bounded by MAX_CMDLINE.
             let b = unsafe { base.add(n).read() };
             if b == 0 {
@@ -145,6 +148,9 @@ pub fn parse(phys: u64) -> Result<&'static BootInfo, &'static str> {
             n += 1;
         }
         info.cmdline_len = n;
+        if core::str::from_utf8(&info.cmdline[..n]).is_err() {
+            return Err("command line is not valid UTF-8");
+        }
     }
     if si.nr_modules > 0 && si.modlist_paddr != 0 {
         // SAFETY: the loader says at least one modlist entry is at modlist_paddr.

@@ -162,6 +162,10 @@ fn hello(cfg: &Config<'_>) -> ! {
         ));
     }
     info!("hello: heap self-check ok (1 MiB vector)");
+    match crate::platform::self_check() {
+        Ok(summary) => info!("hello: DDK platform self-check ok: {}", summary),
+        Err(e) => crate::exit::fail(format_args!("DDK platform self-check: {e}")),
+    }
     crate::exit::pass()
 }
 

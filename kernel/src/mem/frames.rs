@@ -2,7 +2,8 @@
 //! boot memory map, minus everything reserved (the first MiB, the kernel
 //! image, the boot module). Bump allocation per region plus a free list threaded
 //! through freed frames (via the direct map). Contiguous runs for DMA and the
-//! heap come from the bump cursor.
+//! heap come from the bump cursor; freed runs are kept in a small table and
+//! reused (first fit, aligned start, remainder kept).
 
 use spin::Mutex;
 
@@ -27,9 +28,15 @@ struct Frames {
     cursor: u64,
     /// Physical address of the first freed frame (0 = empty list).
     free_head: u64,
+    /// Freed contiguous runs `(start, pages)`, reused by `alloc_contiguous`
+    /// (DMA blocks come and go; the bump cursor alone would leak them).
+    runs: [(u64, u64); MAX_RUNS],
+    run_count: usize,
     total: u64,
     allocated: u64,
 }
+
+const MAX_RUNS: usize = 64;
 
 static FRAMES: Mutex<Frames> = Mutex::new(Frames {
     ranges: [Range { start: 0, end: 0 }; MAX_RANGES],
@@ -37,6 +44,8 @@ static FRAMES: Mutex<Frames> = Mutex::new(Frames {
     current: 0,
     cursor: 0,
     free_head: 0,
+    runs: [(0, 0); MAX_RUNS],
+    run_count: 0,
     total: 0,
     allocated: 0,
 });
@@ -128,7 +137,33 @@ pub fn alloc_contiguous(pages: u64, align_pages: u64) -> Option<u64> {
         return None;
     }
     let mut f = FRAMES.lock();
+    if let Some(start) = reuse_run(&mut f, pages, align_pages) {
+        f.allocated += pages * FRAME_SIZE;
+        return Some(start);
+    }
+    if pages == 1 && f.free_head != 0 {
+        drop(f);
+        return alloc();
+    }
     bump(&mut f, pages, align_pages)
+}
+
+/// Takes `pages` from a freed run whose start is suitably aligned; the rest
+/// of the run stays in the table.
+fn reuse_run(f: &mut Frames, pages: u64, align_pages: u64) -> Option<u64> {
+    let align = align_pages * FRAME_SIZE;
+    let i = (0..f.run_count).find(|&i| {
+        let (start, n) = f.runs[i];
+        n >= pages && start % align == 0
+    })?;
+    let (start, n) = f.runs[i];
+    if n == pages {
+        f.run_count -= 1;
+        f.runs[i] = f.runs[f.run_count];
+    } else {
+        f.runs[i] = (start + pages * FRAME_SIZE, n - pages);
+    }
+    Some(start)
 }
 
 fn bump(f: &mut Frames, pages: u64, align_pages: u64) -> Option<u64> {
@@ -169,8 +204,14 @@ fn push_free(f: &mut Frames, frame: u64) {
 /// longer be used.
 pub unsafe fn free_contiguous(start: u64, pages: u64) {
     let mut f = FRAMES.lock();
-    for i in 0..pages {
-        push_free(&mut f, start + i * FRAME_SIZE);
+    if pages > 1 && f.run_count < MAX_RUNS {
+        let i = f.run_count;
+        f.runs[i] = (start, pages);
+        f.run_count += 1;
+    } else {
+        for i in 0..pages {
+            push_free(&mut f, start + i * FRAME_SIZE);
+        }
     }
     f.allocated -= pages * FRAME_SIZE;
 }
