@@ -710,7 +710,13 @@ fn scan_dirs<D: BlockDevice>(s: &mut BlockStream<D>, bpb: &Bpb) -> Result<(), Fs
                         "{here}: first cluster {fc} outside the volume"
                     )));
                 }
-                if attr & 0x10 != 0 && fc != 0 {
+                let size = le32(e, 28);
+                if fc == 0 && (attr & 0x10 != 0 || size != 0) {
+                    return Err(corrupt(alloc::format!(
+                        "{here}: has data but no first cluster"
+                    )));
+                }
+                if attr & 0x10 != 0 {
                     if visited.contains(&fc) {
                         return Err(corrupt(alloc::format!(
                             "{here}: directory cluster {fc} is used twice (loop in the tree?)"

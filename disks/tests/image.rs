@@ -363,3 +363,13 @@ fn directory_loops_are_errors_not_hangs() {
     set_first_cluster(&mut img, e, 2);
     expect_mount_error(img, "used twice");
 }
+
+#[test]
+fn entries_with_data_but_no_cluster_are_errors() {
+    for name in [b"A       TXT", b"D          "] {
+        let mut img = small_image();
+        let e = entry_offset(&img, name);
+        set_first_cluster(&mut img, e, 0);
+        expect_mount_error(img, "has data but no first cluster");
+    }
+}
