@@ -37,6 +37,7 @@ extern "C" fn kernel_entry(start_info: u32) -> ! {
     serial::init();
     rawln!("kernel: booting");
     cpu::enable_sse();
+    cpu::mask_legacy_pics();
     gdt::init();
     idt::init();
     serial::init_logger(log::LevelFilter::Info);

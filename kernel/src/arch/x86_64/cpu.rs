@@ -157,6 +157,18 @@ pub fn enable_sse() {
     }
 }
 
+/// Masks every line of both 8259 PICs. The kernel runs with interrupts off,
+/// but the PICs' power-on vectors (8..15) overlap CPU exceptions, so an
+/// accidental `sti` must not turn a timer tick into a "double fault".
+pub fn mask_legacy_pics() {
+    // SAFETY: writing the interrupt mask registers (OCW1) of the master and
+    // slave PIC only blocks IRQ delivery.
+    unsafe {
+        outb(0x21, 0xff);
+        outb(0xa1, 0xff);
+    }
+}
+
 /// Disables interrupts.
 #[inline]
 pub fn cli() {
