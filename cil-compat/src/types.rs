@@ -49,7 +49,8 @@ pub const MT_FLAG_ENUM: u32 = 1 << 5;
 pub const MT_FLAG_PRIMITIVE: u32 = 1 << 6;
 /// MethodTable flag: abstract class.
 pub const MT_FLAG_ABSTRACT: u32 = 1 << 7;
-/// MethodTable flag: open generic definition (not instantiable).
+/// MethodTable flag: open generic type — a definition, or a type built over generic
+/// parameters (`G<!0>`, `!0[]`); it has no layout and cannot be instantiated.
 pub const MT_FLAG_GENERIC_DEF: u32 = 1 << 8;
 /// MethodTable flag: the type has a `.cctor`.
 pub const MT_FLAG_HAS_CCTOR: u32 = 1 << 9;
@@ -230,6 +231,7 @@ pub struct TypeInfo {
     slots: Box<[AtomicUsize]>,
     state: u8,
     busy: u8,
+    nest: u8,
 }
 
 impl TypeInfo {
@@ -404,6 +406,8 @@ struct AsmInfo {
     interface_impls: BTreeMap<u32, Vec<Token>>,
     generic_counts: BTreeMap<u32, u32>,
     impl_map: BTreeMap<u32, (String, String)>,
+    method_owner: Vec<u32>,
+    field_owner: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -420,6 +424,9 @@ enum Key {
 /// Assemblies, types, methods, fields and the managed heap, loaded together.
 pub struct TypeSystem {
     asms: Vec<AsmInfo>,
+    // Boxed: objects and generated code hold MethodTable addresses, which must not
+    // move when the vector grows.
+    #[allow(clippy::vec_box)]
     types: Vec<Box<MethodTable>>,
     methods: Vec<MethodDesc>,
     fields: Vec<FieldDesc>,
@@ -429,9 +436,14 @@ pub struct TypeSystem {
     heap: Heap,
     literals: BTreeMap<Vec<u16>, usize>,
     pending: usize,
+    nesting: u32,
 }
 
 const MAX_DEPTH: u32 = 64;
+/// Maximum simultaneous `ensure` recursion (keeps hostile metadata off the stack).
+const MAX_NESTING: u32 = 48;
+/// Maximum nesting of constructed types (`G<G<G<…>>>`, `T[][]…`).
+const MAX_CONSTRUCTED_NEST: u8 = 24;
 
 fn align_up(n: u32, a: u32) -> Option<u32> {
     let a = a.max(1);
@@ -473,6 +485,7 @@ impl TypeSystem {
             heap: Heap::new(),
             literals: BTreeMap::new(),
             pending: 0,
+            nesting: 0,
         }
     }
 
@@ -626,7 +639,7 @@ impl TypeSystem {
         let key = (namespace.to_string(), name.to_string());
         for a in &self.asms {
             if let Some(r) = a.by_name.get(&key) {
-                return a.typedefs.get(*r as usize - 1).copied();
+                return a.typedefs.get((*r as usize).wrapping_sub(1)).copied();
             }
         }
         None
@@ -667,7 +680,14 @@ impl TypeSystem {
     /// Size, alignment and GC layout of a location (field, local, argument, array
     /// element) holding a value of type `t`: 8 bytes for references and pointers.
     pub fn value_layout(&self, t: TypeId) -> Result<ValueLayout> {
-        let i = &self.try_mt(t)?.info;
+        let mt = self.try_mt(t)?;
+        let i = &mt.info;
+        if mt.flags & MT_FLAG_GENERIC_DEF != 0 && i.is_value_type() {
+            return Err(tl(
+                &self.type_name(t),
+                "open generic type has no layout (instantiate it)",
+            ));
+        }
         if i.is_value_type() {
             if i.state & ST_LAYOUT == 0 {
                 return Err(tl(
@@ -812,7 +832,7 @@ impl TypeSystem {
 
     /// Resolves a method token (MethodDef/MemberRef) of assembly `a`.
     pub fn resolve_method(&mut self, a: AsmId, tok: Token) -> Result<MethodId> {
-        let m = self.resolve_method_inner(a, tok)?;
+        let m = self.resolve_method_inner(a, tok, &[])?;
         self.finish_pending()?;
         Ok(m)
     }
@@ -962,8 +982,8 @@ impl TypeSystem {
         for (n, e) in enc {
             let a = &self.asms[id.0 as usize];
             let (Some(nt), Some(et)) = (
-                a.typedefs.get(n as usize - 1).copied(),
-                a.typedefs.get(e as usize - 1).copied(),
+                a.typedefs.get((n as usize).wrapping_sub(1)).copied(),
+                a.typedefs.get((e as usize).wrapping_sub(1)).copied(),
             ) else {
                 return Err(Error::in_row(
                     "NestedClass row names a missing TypeDef",
@@ -1030,7 +1050,7 @@ impl TypeSystem {
     fn lookup_def(&self, a: AsmId, ns: &str, name: &str) -> Option<TypeId> {
         let ai = self.asms.get(a.0 as usize)?;
         let rid = ai.by_name.get(&(ns.to_string(), name.to_string()))?;
-        ai.typedefs.get(*rid as usize - 1).copied()
+        ai.typedefs.get((*rid as usize).wrapping_sub(1)).copied()
     }
 
     /// Brings every type created since the last call to full readiness.
@@ -1038,19 +1058,30 @@ impl TypeSystem {
         while self.pending < self.types.len() {
             let t = TypeId(self.pending as u32);
             self.pending += 1;
-            if self.info(t).asm.is_some()
-                || self.info(t).element.is_some()
-                || self.info(t).generic_def.is_some()
-            {
-                self.ensure(t, ST_ALL, 0)?;
-            } else {
-                self.ensure(t, ST_ALL, 0)?;
-            }
+            self.ensure(t, ST_ALL, 0)?;
         }
         Ok(())
     }
 
     fn ensure(&mut self, t: TypeId, want: u8, depth: u32) -> Result<()> {
+        if self.info(t).state & want == want {
+            return Ok(());
+        }
+        // Bound the whole recursion, not just one chain: generic instantiation can
+        // restart a chain (`class G<T> : G<G<T>>`).
+        if self.nesting >= MAX_NESTING {
+            return Err(tl(
+                &self.type_name(t),
+                "type dependencies nested too deeply",
+            ));
+        }
+        self.nesting += 1;
+        let r = self.ensure_inner(t, want, depth);
+        self.nesting -= 1;
+        r
+    }
+
+    fn ensure_inner(&mut self, t: TypeId, want: u8, depth: u32) -> Result<()> {
         if depth > MAX_DEPTH {
             return Err(tl(
                 &self.type_name(t),
@@ -1062,7 +1093,8 @@ impl TypeSystem {
                 continue;
             }
             // Open generic definitions and generic parameters have no layout.
-            let open = self.info(t).generic_params > 0 && self.info(t).type_args.is_empty();
+            let open = (self.info(t).generic_params > 0 && self.info(t).type_args.is_empty())
+                || self.mt(t).flags & MT_FLAG_GENERIC_DEF != 0;
             if open && stage != ST_PARENT && stage != ST_MEMBERS && stage != ST_VTABLE {
                 self.types[t.0 as usize].info.state |= stage;
                 continue;
@@ -1122,7 +1154,7 @@ impl TypeSystem {
                 let t = self.resolve_typeref(a, tok.row(), depth)?;
                 if let Some(slot) = self.asms[a.0 as usize]
                     .typerefs
-                    .get_mut(tok.row() as usize - 1)
+                    .get_mut((tok.row() as usize).wrapping_sub(1))
                 {
                     *slot = Some(t);
                 }
@@ -1195,7 +1227,7 @@ impl TypeSystem {
                     .get(&(orid, name.clone()))
                     .ok_or_else(|| not_found(&ai.name))?;
                 ai.typedefs
-                    .get(*rid as usize - 1)
+                    .get((*rid as usize).wrapping_sub(1))
                     .copied()
                     .ok_or_else(|| not_found("?"))
             }
@@ -1272,7 +1304,30 @@ impl TypeSystem {
             ),
             Key::Inst(d, _) => (TypeKind::Class, None, self.info(*d).name.clone()),
         };
+        let nest = match &key {
+            Key::SzArray(e) | Key::Array(e, _) | Key::Ptr(e) | Key::ByRef(e) => self.info(*e).nest,
+            Key::Inst(_, args) => args.iter().map(|a| self.info(*a).nest).max().unwrap_or(0),
+            _ => 0,
+        }
+        .saturating_add(1);
+        if nest > MAX_CONSTRUCTED_NEST {
+            return Err(tl(
+                &name,
+                "constructed type nested too deeply (infinite generic expansion?)",
+            ));
+        }
+        let open = match &key {
+            Key::Param(..) => true,
+            Key::SzArray(e) | Key::Array(e, _) | Key::Ptr(e) | Key::ByRef(e) => {
+                self.mt(*e).flags & MT_FLAG_GENERIC_DEF != 0
+            }
+            Key::Inst(_, args) => args
+                .iter()
+                .any(|a| self.mt(*a).flags & MT_FLAG_GENERIC_DEF != 0),
+            Key::FnPtr => false,
+        };
         let mut ti = new_info(String::new(), name, kind);
+        ti.nest = nest;
         ti.element = elem;
         if let Key::Inst(d, args) = &key {
             let di = self.info(*d);
@@ -1291,6 +1346,9 @@ impl TypeSystem {
             ti.state = 0;
         }
         let t = self.push_type(ti);
+        if open {
+            self.types[t.0 as usize].flags |= MT_FLAG_GENERIC_DEF;
+        }
         if let Key::Array(_, r) = key {
             self.types[t.0 as usize].rank = r;
         } else if let Key::SzArray(_) = key {
@@ -1329,9 +1387,10 @@ impl TypeSystem {
             .collect()
     }
 
-    fn resolve_method_inner(&mut self, a: AsmId, tok: Token) -> Result<MethodId> {
+    fn resolve_method_inner(&mut self, a: AsmId, tok: Token, ctx: &[TypeId]) -> Result<MethodId> {
         match tok.table() {
             Some(TableId::MethodDef) => {
+                self.ensure_def_owner(a, tok, true)?;
                 let ai = self.asms.get(a.0 as usize).ok_or(Error::Unresolved {
                     what: "assembly",
                     name: String::new(),
@@ -1360,9 +1419,9 @@ impl TypeSystem {
                 let msig = sig::parse_method(&blob)
                     .map_err(|e| e.at_row(TableId::MemberRef, tok.row()))?;
                 if class.table() == Some(TableId::MethodDef) {
-                    return self.resolve_method_inner(a, class);
+                    return self.resolve_method_inner(a, class, ctx);
                 }
-                let owner = self.member_ref_owner(a, class, &name)?;
+                let owner = self.member_ref_owner(a, class, &name, ctx)?;
                 self.ensure(owner, ST_MEMBERS, 0)?;
                 let def = self.info(owner).generic_def.unwrap_or(owner);
                 let octx = self.open_ctx(def)?;
@@ -1394,10 +1453,35 @@ impl TypeSystem {
         }
     }
 
-    fn member_ref_owner(&mut self, a: AsmId, class: Token, name: &str) -> Result<TypeId> {
+    /// Creates the members of the TypeDef owning a MethodDef/Field row if needed.
+    fn ensure_def_owner(&mut self, a: AsmId, tok: Token, method: bool) -> Result<()> {
+        let Some(ai) = self.asms.get(a.0 as usize) else {
+            return Ok(());
+        };
+        let owners = if method {
+            &ai.method_owner
+        } else {
+            &ai.field_owner
+        };
+        let Some(&o) = owners.get((tok.row() as usize).wrapping_sub(1)) else {
+            return Ok(());
+        };
+        if let Some(&t) = ai.typedefs.get((o as usize).wrapping_sub(1)) {
+            self.ensure(t, ST_PARENT | ST_MEMBERS, 0)?;
+        }
+        Ok(())
+    }
+
+    fn member_ref_owner(
+        &mut self,
+        a: AsmId,
+        class: Token,
+        name: &str,
+        ctx: &[TypeId],
+    ) -> Result<TypeId> {
         match class.table() {
             Some(TableId::TypeDef | TableId::TypeRef | TableId::TypeSpec) => {
-                self.resolve_type_ctx(a, class, &[], 0)
+                self.resolve_type_ctx(a, class, ctx, 0)
             }
             Some(TableId::ModuleRef) => {
                 self.lookup_def(a, "", "<Module>").ok_or(Error::Unresolved {
@@ -1415,6 +1499,7 @@ impl TypeSystem {
     fn resolve_field_inner(&mut self, a: AsmId, tok: Token) -> Result<FieldId> {
         match tok.table() {
             Some(TableId::Field) => {
+                self.ensure_def_owner(a, tok, false)?;
                 let ai = self.asms.get(a.0 as usize).ok_or(Error::Unresolved {
                     what: "assembly",
                     name: String::new(),
@@ -1431,7 +1516,7 @@ impl TypeSystem {
                     let r: MemberRefRow = md.row(tok.row())?;
                     (Token(r.class), md.string(r.name)?.to_string())
                 };
-                let owner = self.member_ref_owner(a, class, &name)?;
+                let owner = self.member_ref_owner(a, class, &name, &[])?;
                 self.ensure(owner, ST_MEMBERS, 0)?;
                 self.find_field(owner, &name)
                     .ok_or_else(|| Error::Unresolved {
@@ -1618,7 +1703,10 @@ impl TypeSystem {
                 rva_data: rva.map(|o| (o, 0)),
             });
             if !inst {
-                if let Some(s) = self.asms[a.0 as usize].fields.get_mut(fr as usize - 1) {
+                if let Some(s) = self.asms[a.0 as usize]
+                    .fields
+                    .get_mut((fr as usize).wrapping_sub(1))
+                {
                     *s = Some(f);
                 }
             }
@@ -1665,7 +1753,10 @@ impl TypeSystem {
                 entry: AtomicUsize::new(0),
             });
             if !inst {
-                if let Some(s) = self.asms[a.0 as usize].methods.get_mut(mr as usize - 1) {
+                if let Some(s) = self.asms[a.0 as usize]
+                    .methods
+                    .get_mut((mr as usize).wrapping_sub(1))
+                {
                     *s = Some(m);
                 }
             }
@@ -2041,18 +2132,33 @@ impl TypeSystem {
         let Some(a) = i.asm else {
             return Ok(Vec::new());
         };
-        if i.element.is_some() || i.generic_def.is_some() {
+        if i.element.is_some() {
             return Ok(Vec::new());
         }
+        let def = i.generic_def.unwrap_or(t);
+        let ctx = i.type_args.clone();
+        let inst_methods = i.methods.clone();
+        let drow = self.info(def).token.row();
         let rows = self.asms[a.0 as usize]
             .method_impls
-            .get(&i.token.row())
+            .get(&drow)
             .cloned()
             .unwrap_or_default();
         let mut out = Vec::new();
         for (b, d) in rows {
-            let body = self.resolve_method_inner(a, b)?;
-            let decl = self.resolve_method_inner(a, d)?;
+            let mut body = self.resolve_method_inner(a, b, &ctx)?;
+            if def != t {
+                // The row names the definition's method; use this instance's copy.
+                let tok = self.method(body).token;
+                if let Some(m) = inst_methods
+                    .iter()
+                    .copied()
+                    .find(|m| self.method(*m).token == tok)
+                {
+                    body = m;
+                }
+            }
+            let decl = self.resolve_method_inner(a, d, &ctx)?;
             out.push((body, decl));
         }
         Ok(out)
@@ -2144,6 +2250,7 @@ fn new_info(namespace: String, name: String, kind: TypeKind) -> TypeInfo {
         slots: Box::new([]),
         state: 0,
         busy: 0,
+        nest: 0,
     }
 }
 
@@ -2175,6 +2282,8 @@ fn index_assembly(asm: Assembly) -> Result<AsmInfo> {
         interface_impls: BTreeMap::new(),
         generic_counts: BTreeMap::new(),
         impl_map: BTreeMap::new(),
+        method_owner: vec![0; md.row_count(TableId::MethodDef) as usize],
+        field_owner: vec![0; md.row_count(TableId::Field) as usize],
     };
     let check_td = |r: u32, t: TableId, row: u32| -> Result<()> {
         if r == 0 || r > ntd {
@@ -2202,7 +2311,34 @@ fn index_assembly(asm: Assembly) -> Result<AsmInfo> {
         }
         info.enclosing.insert(n.nested, n.enclosing);
     }
+    // Nesting must be a forest: follow each chain at most `ntd` steps.
+    for (&n, _) in info.enclosing.iter() {
+        let mut cur = n;
+        let mut steps = 0u32;
+        while let Some(&e) = info.enclosing.get(&cur) {
+            steps += 1;
+            if steps > ntd {
+                return Err(Error::in_row(
+                    "NestedClass rows form a cycle",
+                    TableId::NestedClass,
+                    0,
+                    md.row_offset(TableId::NestedClass, 1),
+                ));
+            }
+            cur = e;
+        }
+    }
     for r in 1..=ntd {
+        for m in md.list(TableId::TypeDef, r, 5, TableId::MethodDef)? {
+            if let Some(o) = info.method_owner.get_mut((m as usize).wrapping_sub(1)) {
+                *o = r;
+            }
+        }
+        for f in md.list(TableId::TypeDef, r, 4, TableId::Field)? {
+            if let Some(o) = info.field_owner.get_mut((f as usize).wrapping_sub(1)) {
+                *o = r;
+            }
+        }
         let t: TypeDefRow = md.row(r)?;
         let nm = md.string(t.name)?.to_string();
         match info.enclosing.get(&r) {

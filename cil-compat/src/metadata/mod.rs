@@ -497,7 +497,18 @@ impl<'a> Metadata<'a> {
         let mut out = Vec::with_capacity((end - start) as usize);
         for i in start..end {
             match self.ptr_table(target) {
-                Some(p) => out.push(self.raw(p, i, 0)?),
+                Some(p) => {
+                    let v = self.raw(p, i, 0)?;
+                    if v == 0 || v > self.row_count(target) {
+                        return Err(Error::in_row(
+                            "Ptr table entry out of range",
+                            p,
+                            i,
+                            self.row_offset(p, i),
+                        ));
+                    }
+                    out.push(v)
+                }
                 None => out.push(i),
             }
         }

@@ -1,0 +1,70 @@
+//! The `cilrun` host CLI: `--dump` shows what the loader sees, errors are clean.
+
+mod common;
+
+use std::process::Command;
+
+fn cilrun(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_cilrun"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn dump_shows_types_sizes_offsets_and_methods() {
+    let dep = common::dependent();
+    let lib = common::corlib();
+    let libdir = lib.parent().unwrap().to_str().unwrap().to_string();
+    let (code, out, err) = cilrun(&[dep.to_str().unwrap(), "--lib", &libdir, "--dump"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("assembly mscorlib"), "corlib loaded first");
+    assert!(out.contains("assembly LoaderLayouts"));
+    assert!(out.contains("assembly LoaderDependent"));
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("struct LoaderTests.PciAddress "))
+        .unwrap();
+    assert!(line.contains("size=3 align=1"), "{line}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("array LoaderTests.PciBar[]"))
+        .unwrap();
+    assert!(line.contains("component_size=24"), "{line}");
+    assert!(
+        out.contains("  field System.Int64 Id @32"),
+        "Dog.Id after the header and base fields"
+    );
+    assert!(out.contains("  method System.Int32 Area() virtual slot=4 il="));
+    assert!(out.contains("  vtable[2] = DependentTests.Derived::ToString"));
+    assert!(out.contains("implements LoaderTests.IShape slots [Some(4), Some(5)]"));
+}
+
+#[test]
+fn missing_reference_and_bad_file_are_clear_errors() {
+    let dep = common::dependent();
+    let tmp = std::env::temp_dir().join(format!("cilrun-test-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let lonely = tmp.join("LoaderDependent.dll");
+    std::fs::copy(&dep, &lonely).unwrap();
+    let (code, _, err) = cilrun(&[lonely.to_str().unwrap(), "--dump"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--lib") && err.contains("LoaderLayouts.dll"),
+        "{err}"
+    );
+    let junk = tmp.join("junk.dll");
+    std::fs::write(&junk, b"MZ not really").unwrap();
+    let (code, _, err) = cilrun(&[junk.to_str().unwrap(), "--dump"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("malformed"), "{err}");
+    let (code, _, err) = cilrun(&["--bogus"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("usage"), "{err}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -1,0 +1,628 @@
+//! Layout tests on mcs-built and ilasm-built assemblies: sizes and field offsets of
+//! classes, structs, nested, explicit and packed layouts, arrays of structs (seed
+//! bugs 1 and 3), inheritance, vtables, interface maps, statics, FieldRVA, `#US`.
+
+mod common;
+
+use cil_compat::heap::{self, ARRAY_DATA_OFFSET, OBJ_HEADER_SIZE};
+use cil_compat::metadata::sig::Prim;
+use cil_compat::types::{
+    self as ty_, Resolved, TypeKind, CCTOR_DONE, CCTOR_PENDING, CCTOR_RUNNING,
+};
+use common::*;
+
+const H: u32 = OBJ_HEADER_SIZE as u32;
+
+#[test]
+fn seed_bug_3_value_type_fields_start_at_zero_class_fields_after_header() {
+    let l = load_all();
+    let ts = &l.ts;
+    assert_eq!(offset(ts, "LoaderTests.Small", "A"), 0);
+    assert_eq!(offset(ts, "LoaderTests.Small", "B"), 4);
+    assert_eq!(offset(ts, "LoaderTests.Small", "C"), 8);
+    let small = ts.value_layout(ty(ts, "LoaderTests.Small")).unwrap();
+    assert_eq!(
+        (small.size, small.align, small.is_value_type),
+        (12, 4, true)
+    );
+    assert_eq!(offset(ts, "LoaderTests.Klass", "X"), H);
+    assert_eq!(offset(ts, "LoaderTests.Klass", "Y"), H + 4);
+    assert_eq!(offset(ts, "LoaderTests.Klass", "Z"), H + 8);
+    assert_eq!(offset(ts, "LoaderTests.Klass", "O"), H + 16);
+    let k = ty(ts, "LoaderTests.Klass");
+    assert_eq!(ts.mt(k).base_size, H + 24);
+    assert_eq!(ts.info(k).gc_refs, vec![H + 16]);
+    // A class-typed location is one reference wide whatever the instance size.
+    assert_eq!(ts.value_layout(k).unwrap().size, 8);
+}
+
+#[test]
+fn nested_structs_are_aligned_inside_their_container() {
+    let l = load_all();
+    let ts = &l.ts;
+    assert_eq!(offset(ts, "LoaderTests.Nested", "Tag"), 0);
+    assert_eq!(offset(ts, "LoaderTests.Nested", "Inner"), 4);
+    assert_eq!(offset(ts, "LoaderTests.Nested", "Z"), 16);
+    assert_eq!(
+        ts.value_layout(ty(ts, "LoaderTests.Nested")).unwrap().size,
+        20
+    );
+    // Nested type names and layout.
+    assert_eq!(offset(ts, "LoaderTests.Outer/InnerStruct", "B"), 2);
+    assert_eq!(offset(ts, "LoaderTests.Outer", "Field"), H);
+    assert_eq!(offset(ts, "LoaderTests.Outer/InnerClass", "S"), H);
+}
+
+#[test]
+fn pci_address_stays_three_bytes_also_as_array_element() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let pa = ty(ts, "LoaderTests.PciAddress");
+    let v = ts.value_layout(pa).unwrap();
+    assert_eq!((v.size, v.align), (3, 1));
+    assert_eq!(offset(ts, "LoaderTests.PciAddress", "Function"), 2);
+    let arr = ts.array_of(pa).unwrap();
+    assert_eq!(ts.mt(arr).component_size, 3);
+    // In a class, the 3-byte struct is followed by the next field at offset 3+align.
+    assert_eq!(offset(ts, "LoaderTests.PciDeviceInfo", "Address"), H);
+    assert_eq!(offset(ts, "LoaderTests.PciDeviceInfo", "VendorId"), H + 4);
+    let before = ts.heap().bytes_allocated();
+    let obj = ts.alloc_array(pa, 5).unwrap();
+    assert_eq!(ts.heap().array_length(obj).unwrap(), 5);
+    assert_eq!(
+        ts.heap().bytes_allocated() - before,
+        (ARRAY_DATA_OFFSET + 15).next_multiple_of(8)
+    );
+}
+
+#[test]
+fn seed_bug_1_struct_array_component_size_is_element_size() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let bar = ty(ts, "LoaderTests.PciBar");
+    assert_eq!(ts.value_layout(bar).unwrap().size, 24);
+    let arr = ts.array_of(bar).unwrap();
+    let mt = ts.mt(arr);
+    assert_eq!(mt.component_size, 24);
+    assert_eq!(mt.base_size as usize, ARRAY_DATA_OFFSET);
+    assert_ne!(mt.flags & ty_::MT_FLAG_ARRAY, 0);
+    assert_eq!(ts.info(arr).element, Some(bar));
+    // `new PciBar[6]` must hold six whole elements (the seed allocated 24 bytes).
+    let before = ts.heap().bytes_allocated();
+    let obj = ts.alloc_array(bar, 6).unwrap();
+    assert_eq!(
+        ts.heap().bytes_allocated() - before,
+        ARRAY_DATA_OFFSET + 6 * 24
+    );
+    // The last element's last byte is inside the object.
+    ts.heap_mut()
+        .write_bytes(obj, ARRAY_DATA_OFFSET + 5 * 24 + 23, &[0xAB])
+        .unwrap();
+    // The field in the class refers to the same array type.
+    let f = field(ts, "LoaderTests.PciDeviceInfo", "Bars");
+    assert_eq!(ts.field(f).ty, arr);
+    // Arrays of primitives and references.
+    let i4 = ts.prim(Prim::I4).unwrap();
+    let s = ts.prim(Prim::String).unwrap();
+    let ai4 = ts.array_of(i4).unwrap();
+    let astr = ts.array_of(s).unwrap();
+    assert_eq!(ts.mt(ai4).component_size, 4);
+    assert_eq!(ts.mt(astr).component_size, 8);
+    assert_ne!(ts.mt(astr).flags & ty_::MT_FLAG_HAS_GC_REFS, 0);
+    assert_eq!(ts.type_name(astr), "System.String[]");
+}
+
+#[test]
+fn explicit_layouts_use_field_offsets_and_class_size() {
+    let l = load_all();
+    let ts = &l.ts;
+    assert_eq!(offset(ts, "LoaderTests.Union", "I"), 0);
+    assert_eq!(offset(ts, "LoaderTests.Union", "F"), 0);
+    assert_eq!(offset(ts, "LoaderTests.Union", "L"), 8);
+    assert_eq!(
+        ts.value_layout(ty(ts, "LoaderTests.Union")).unwrap().size,
+        16
+    );
+    assert_eq!(offset(ts, "LoaderTests.Overlay", "Second"), 1);
+    assert_eq!(offset(ts, "LoaderTests.Overlay", "High"), 2);
+    assert_eq!(
+        ts.value_layout(ty(ts, "LoaderTests.Overlay")).unwrap().size,
+        4
+    );
+}
+
+#[test]
+fn packed_and_sized_layouts() {
+    let l = load_all();
+    let ts = &l.ts;
+    assert_eq!(offset(ts, "LoaderTests.Packed1", "B"), 1);
+    assert_eq!(offset(ts, "LoaderTests.Packed1", "C"), 5);
+    let p1 = ts.value_layout(ty(ts, "LoaderTests.Packed1")).unwrap();
+    assert_eq!((p1.size, p1.align), (13, 1));
+    assert_eq!(offset(ts, "LoaderTests.Packed2", "B"), 2);
+    assert_eq!(offset(ts, "LoaderTests.Packed2", "C"), 6);
+    let p2 = ts.value_layout(ty(ts, "LoaderTests.Packed2")).unwrap();
+    assert_eq!((p2.size, p2.align), (14, 2));
+    assert_eq!(
+        ts.value_layout(ty(ts, "LoaderTests.Sized")).unwrap().size,
+        32
+    );
+}
+
+#[test]
+fn references_inside_structs_are_reported_for_the_gc() {
+    let l = load_all();
+    let ts = &l.ts;
+    let w = ts.value_layout(ty(ts, "LoaderTests.WithRef")).unwrap();
+    assert_eq!((w.size, w.align), (24, 8));
+    assert_eq!(w.gc_refs, vec![8]);
+    assert_eq!(offset(ts, "LoaderTests.WithRef", "B"), 16);
+    let small = ts.value_layout(ty(ts, "LoaderTests.Small")).unwrap();
+    assert!(small.gc_refs.is_empty());
+}
+
+#[test]
+fn enums_take_their_underlying_size_and_generic_instances_are_laid_out() {
+    let l = load_all();
+    let ts = &l.ts;
+    let c = ty(ts, "LoaderTests.Color");
+    assert_eq!(ts.info(c).kind, TypeKind::Enum);
+    assert_eq!(ts.value_layout(c).unwrap().size, 1);
+    assert_eq!(offset(ts, "LoaderTests.HasEnums", "B"), 8);
+    assert_eq!(
+        ts.value_layout(ty(ts, "LoaderTests.HasEnums"))
+            .unwrap()
+            .size,
+        16
+    );
+    assert_eq!(offset(ts, "LoaderTests.UsesGenerics", "Q"), 8);
+    assert_eq!(
+        ts.value_layout(ty(ts, "LoaderTests.UsesGenerics"))
+            .unwrap()
+            .size,
+        24
+    );
+    let q = ts.field(field(ts, "LoaderTests.UsesGenerics", "Q")).ty;
+    assert_eq!(ts.type_name(q), "LoaderTests.Pair`1<System.Int64>");
+    assert_eq!(
+        ts.find_field(q, "Value").map(|f| ts.field(f).offset),
+        Some(8)
+    );
+    // The open definition has no layout.
+    assert!(ts.value_layout(ty(ts, "LoaderTests.Pair`1")).is_err());
+}
+
+#[test]
+fn primitives_have_their_natural_sizes() {
+    let l = load_all();
+    let ts = &l.ts;
+    for (p, size) in [
+        (Prim::Boolean, 1),
+        (Prim::Char, 2),
+        (Prim::I1, 1),
+        (Prim::U2, 2),
+        (Prim::I4, 4),
+        (Prim::U8, 8),
+        (Prim::R4, 4),
+        (Prim::R8, 8),
+        (Prim::I, 8),
+        (Prim::U, 8),
+    ] {
+        let t = ts.prim(p).unwrap();
+        assert_eq!(ts.value_layout(t).unwrap().size, size, "{p:?}");
+        assert_eq!(ts.info(t).kind, TypeKind::Primitive(p));
+    }
+    let s = ts.prim(Prim::String).unwrap();
+    assert_eq!(ts.info(s).kind, TypeKind::String);
+    assert_eq!(
+        offset(ts, "System.String", "m_length") as usize,
+        heap::STRING_LENGTH_OFFSET
+    );
+    assert_eq!(
+        offset(ts, "System.String", "m_firstChar") as usize,
+        heap::STRING_CHARS_OFFSET
+    );
+}
+
+#[test]
+fn derived_class_fields_follow_base_fields() {
+    let l = load_all();
+    let ts = &l.ts;
+    assert_eq!(offset(ts, "LoaderTests.Animal", "Legs"), H);
+    let good = offset(ts, "LoaderTests.Dog", "Good");
+    let id = offset(ts, "LoaderTests.Dog", "Id");
+    assert!(good >= H + 4, "derived field overlaps base field");
+    assert_eq!(good, H + 8);
+    assert_eq!(id, H + 16);
+    assert_eq!(ts.mt(ty(ts, "LoaderTests.Dog")).base_size, H + 24);
+    // Across assemblies: DependentTests.Derived : LoaderTests.Square.
+    assert_eq!(offset(ts, "DependentTests.Derived", "Side"), H);
+    assert_eq!(offset(ts, "DependentTests.Derived", "Extra"), H + 8);
+}
+
+fn slot_owner(ts: &cil_compat::types::TypeSystem, t: &str, slot: u32) -> String {
+    let m = ts.vtable_method(ty(ts, t), slot).unwrap();
+    format!(
+        "{}::{}",
+        ts.type_name(ts.method(m).owner),
+        ts.method(m).name
+    )
+}
+
+#[test]
+fn vtable_slots_follow_override_and_newslot() {
+    let l = load_all();
+    let ts = &l.ts;
+    let obj = ty(ts, "System.Object");
+    let names: Vec<_> = (0..4).map(|s| slot_owner(ts, "LoaderTests.A", s)).collect();
+    assert_eq!(
+        names,
+        [
+            "System.Object::Equals",
+            "System.Object::GetHashCode",
+            "System.Object::ToString",
+            "System.Object::Finalize"
+        ]
+    );
+    assert_eq!(ts.mt(obj).vtable_len, 4);
+    let af = ts.method(method(ts, "LoaderTests.A", "F")).slot;
+    let ag = ts.method(method(ts, "LoaderTests.A", "G")).slot;
+    assert_eq!((af, ag), (Some(4), Some(5)));
+    assert_eq!(
+        ts.method(method(ts, "LoaderTests.A", "NonVirtual")).slot,
+        None
+    );
+    // B: override F keeps slot 4; `new virtual G` opens slot 6, A.G stays in 5.
+    assert_eq!(ts.method(method(ts, "LoaderTests.B", "F")).slot, Some(4));
+    assert_eq!(ts.method(method(ts, "LoaderTests.B", "G")).slot, Some(6));
+    assert_eq!(slot_owner(ts, "LoaderTests.B", 4), "LoaderTests.B::F");
+    assert_eq!(slot_owner(ts, "LoaderTests.B", 5), "LoaderTests.A::G");
+    assert_eq!(slot_owner(ts, "LoaderTests.B", 6), "LoaderTests.B::G");
+    // C overrides B.G (slot 6) and F (slot 4).
+    assert_eq!(slot_owner(ts, "LoaderTests.C", 4), "LoaderTests.C::F");
+    assert_eq!(slot_owner(ts, "LoaderTests.C", 5), "LoaderTests.A::G");
+    assert_eq!(slot_owner(ts, "LoaderTests.C", 6), "LoaderTests.C::G");
+    assert_eq!(ts.mt(ty(ts, "LoaderTests.C")).vtable_len, 7);
+    // The MethodTable exposes slot storage of the right length.
+    let c = ty(ts, "LoaderTests.C");
+    assert_eq!(ts.info(c).vtable_slots().len(), 7);
+    assert_eq!(ts.mt(c).vtable, ts.info(c).vtable_slots().as_ptr() as usize);
+    // Overrides across assemblies.
+    assert_eq!(
+        slot_owner(ts, "DependentTests.Derived", 2),
+        "DependentTests.Derived::ToString"
+    );
+}
+
+#[test]
+fn interface_maps_cover_implicit_explicit_inherited_and_abstract() {
+    let l = load_all();
+    let ts = &l.ts;
+    let area = method(ts, "LoaderTests.IShape", "Area");
+    let sides = method(ts, "LoaderTests.IShape", "Sides");
+    let impl_of = |t: &str, im| {
+        let tid = ty(ts, t);
+        let s = ts.interface_slot(tid, im).unwrap();
+        let m = ts.vtable_method(tid, s).unwrap();
+        format!(
+            "{}::{}",
+            ts.type_name(ts.method(m).owner),
+            ts.method(m).name
+        )
+    };
+    assert_eq!(
+        impl_of("LoaderTests.Square", area),
+        "LoaderTests.Square::Area"
+    );
+    assert_eq!(
+        impl_of("LoaderTests.Square", sides),
+        "LoaderTests.Square::Sides"
+    );
+    assert_eq!(
+        impl_of("LoaderTests.Triangle", area),
+        "LoaderTests.Triangle::LoaderTests.IShape.Area"
+    );
+    assert_eq!(
+        impl_of("LoaderTests.Triangle", sides),
+        "LoaderTests.Triangle::Sides"
+    );
+    assert_eq!(
+        impl_of("LoaderTests.BigSquare", area),
+        "LoaderTests.Square::Area"
+    );
+    assert_eq!(
+        impl_of("DependentTests.Derived", sides),
+        "LoaderTests.Square::Sides"
+    );
+    assert_eq!(
+        impl_of(
+            "LoaderTests.Thing",
+            method(ts, "LoaderTests.INamed", "Name")
+        ),
+        "LoaderTests.Thing::Name"
+    );
+    assert_eq!(
+        impl_of("LoaderTests.Thing", area),
+        "LoaderTests.Thing::Area"
+    );
+    assert_eq!(
+        impl_of("LoaderTests.Partial", area),
+        "LoaderTests.Partial::Area"
+    );
+    assert_eq!(
+        impl_of(
+            "LoaderTests.Disposable",
+            method(ts, "System.IDisposable", "Dispose")
+        ),
+        "LoaderTests.Disposable::Dispose"
+    );
+    // Not implemented: a clear error.
+    let e = ts
+        .interface_slot(ty(ts, "LoaderTests.Klass"), area)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("IShape::Area") && e.contains("Klass"), "{e}");
+}
+
+#[test]
+fn statics_have_storage_and_cctor_state() {
+    let l = load_all();
+    let ts = &l.ts;
+    let precise = ty(ts, "LoaderTests.Precise");
+    let lazy = ty(ts, "LoaderTests.Lazy");
+    let none = ty(ts, "LoaderTests.NoStatics");
+    assert_ne!(ts.mt(precise).flags & ty_::MT_FLAG_HAS_CCTOR, 0);
+    assert_eq!(ts.mt(precise).flags & ty_::MT_FLAG_BEFOREFIELDINIT, 0);
+    assert_ne!(ts.mt(lazy).flags & ty_::MT_FLAG_BEFOREFIELDINIT, 0);
+    assert!(ts.info(precise).cctor.is_some());
+    assert_eq!(
+        ts.mt(precise)
+            .cctor_state
+            .load(std::sync::atomic::Ordering::Relaxed),
+        CCTOR_PENDING
+    );
+    assert_eq!(
+        ts.mt(none)
+            .cctor_state
+            .load(std::sync::atomic::Ordering::Relaxed),
+        CCTOR_DONE
+    );
+    ts.set_cctor_state(precise, CCTOR_RUNNING);
+    assert_eq!(
+        ts.mt(precise)
+            .cctor_state
+            .load(std::sync::atomic::Ordering::Relaxed),
+        CCTOR_RUNNING
+    );
+    let c = ts
+        .static_field_address(field(ts, "LoaderTests.Precise", "Counter"))
+        .unwrap();
+    let b = ts
+        .static_field_address(field(ts, "LoaderTests.Precise", "Big"))
+        .unwrap();
+    assert_eq!(b % 8, 0);
+    assert!(b >= c + 4);
+    assert_eq!(ts.mt(precise).statics, c);
+    let obj = field(ts, "LoaderTests.Lazy", "Obj");
+    assert_eq!(ts.info(lazy).static_gc_refs, vec![ts.field(obj).offset]);
+    // Instance fields and constants have no static address.
+    assert!(ts
+        .static_field_address(field(ts, "LoaderTests.NoStatics", "X"))
+        .is_err());
+    assert!(ts
+        .static_field_address(field(ts, "LoaderTests.Tables", "Answer"))
+        .is_err());
+}
+
+#[test]
+fn field_rva_holds_array_initializer_data() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let cctor = method(ts, "LoaderTests.Tables", ".cctor");
+    let toks = tokens_of(ts, cctor, 0xD0); // ldtoken
+    assert_eq!(toks.len(), 2, "one ldtoken per initialised array");
+    let mut datas = Vec::new();
+    for t in toks {
+        let Resolved::Field(f) = ts.resolve_token(l.layouts, t).unwrap() else {
+            panic!("ldtoken of a field")
+        };
+        datas.push(ts.field_rva_data(f).expect("FieldRVA data").to_vec());
+        // The static storage starts out as the initial data too.
+        let addr = ts.static_field_address(f).unwrap();
+        assert_ne!(addr, 0);
+    }
+    let primes: Vec<i32> = datas[0]
+        .chunks(4)
+        .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(primes, [2, 3, 5, 7, 11, 13, 17, 19]);
+    // mcs rounds the blob up to a multiple of 4; the array uses the first 10 bytes.
+    assert_eq!(&datas[1][..10], [0xDE, 0xAD, 0xBE, 0xEF, 1, 2, 3, 4, 5, 6]);
+    assert!(datas[1].len() >= 10);
+    // InitializeArray is an InternalCall the runtime binds.
+    let init = method(
+        ts,
+        "System.Runtime.CompilerServices.RuntimeHelpers",
+        "InitializeArray",
+    );
+    assert!(ts.method(init).is_internal_call());
+}
+
+#[test]
+fn user_string_literals_become_interned_heap_strings() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let hello = method(ts, "LoaderTests.Literals", "Hello");
+    let tok = tokens_of(ts, hello, 0x72)[0];
+    let s = ts.string_literal(l.layouts, tok).unwrap();
+    let text = String::from_utf16(&ts.heap().string_chars(s).unwrap()).unwrap();
+    assert_eq!(text, "Hello, héllo ✓");
+    assert_eq!(ts.string_literal(l.layouts, tok).unwrap(), s, "interned");
+    assert_eq!(
+        ts.heap().mt_of(s).unwrap(),
+        ts.mt_address(ts.prim(Prim::String).unwrap())
+    );
+    let empty = tokens_of(ts, method(ts, "LoaderTests.Literals", "Empty"), 0x72)[0];
+    let e = ts.string_literal(l.layouts, empty).unwrap();
+    assert!(ts.heap().string_chars(e).unwrap().is_empty());
+    let il = tokens_of(ts, method(ts, "Ops", "Greeting"), 0x72)[0];
+    let g = ts.string_literal(l.il, il).unwrap();
+    assert_eq!(
+        String::from_utf16(&ts.heap().string_chars(g).unwrap()).unwrap(),
+        "from IL"
+    );
+    assert!(ts
+        .string_literal(l.layouts, cil_compat::metadata::Token(0x0600_0001))
+        .is_err());
+}
+
+#[test]
+fn cross_assembly_member_refs_resolve_including_generic_instances() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let run = method(ts, "DependentTests.Uses", "Run");
+    let mut seen = Vec::new();
+    for op in [0x28u8, 0x6F, 0x73, 0x7B, 0x7D, 0x7E, 0x7C] {
+        for t in tokens_of(ts, run, op) {
+            let r = ts
+                .resolve_token(l.dependent, t)
+                .unwrap_or_else(|e| panic!("token {t}: {e}"));
+            seen.push(match r {
+                Resolved::Method(m) => format!(
+                    "{}::{}",
+                    ts.type_name(ts.method(m).owner),
+                    ts.method(m).name
+                ),
+                Resolved::Field(f) => {
+                    format!("{}::{}", ts.type_name(ts.field(f).owner), ts.field(f).name)
+                }
+                Resolved::Type(t) => ts.type_name(t),
+            });
+        }
+    }
+    for want in [
+        "LoaderTests.Square::Area",
+        "LoaderTests.Square::Sides",
+        "LoaderTests.Pair`1<System.Int16>::Value",
+        "LoaderTests.Precise::Counter",
+        "DependentTests.Derived::.ctor",
+    ] {
+        assert!(seen.iter().any(|s| s == want), "{want} not in {seen:?}");
+    }
+    let h = "DependentTests.Holder";
+    assert_eq!(offset(ts, h, "Addr"), 0);
+    assert_eq!(offset(ts, h, "P"), 4);
+    assert_eq!(offset(ts, h, "Last"), 8);
+    assert_eq!(ts.value_layout(ty(ts, h)).unwrap().size, 10);
+}
+
+#[test]
+fn ilasm_valuetype_array_forms_and_explicit_pack() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let rt = method(ts, "Ops", "RoundTrip");
+    let vec3 = ty(ts, "Vec3");
+    for op in [
+        0x8D, /* newarr */
+        0xA3, /* ldelem */
+        0xA4, /* stelem */
+        0x8F, /* ldelema */
+    ] {
+        let toks = tokens_of(ts, rt, op);
+        assert!(!toks.is_empty(), "opcode {op:#x} present");
+        for t in toks {
+            assert_eq!(ts.resolve_type(l.il, t).unwrap(), vec3);
+        }
+    }
+    let arr = ts.array_of(vec3).unwrap();
+    assert_eq!(ts.mt(arr).component_size, 12);
+    let locals = ts.method_locals(rt).unwrap();
+    assert_eq!(locals, vec![arr, vec3]);
+    let rgb = ty(ts, "Rgb");
+    assert_eq!(ts.value_layout(rgb).unwrap().size, 3);
+    let rgb_arr = ts.array_of(rgb).unwrap();
+    assert_eq!(ts.mt(rgb_arr).component_size, 3);
+    assert_eq!(offset(ts, "Reg", "Tail"), 4);
+    assert_eq!(offset(ts, "Reg", "Middle"), 2);
+    let reg = ts.value_layout(ty(ts, "Reg")).unwrap();
+    assert_eq!((reg.size, reg.align), (6, 1));
+}
+
+#[test]
+fn method_signatures_bodies_and_locals() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let s = ts.prim(Prim::String).unwrap();
+    let concat = ts
+        .info(s)
+        .methods
+        .iter()
+        .copied()
+        .find(|m| ts.method(*m).name == "Concat" && ts.method(*m).sig.params == vec![s, s])
+        .unwrap();
+    let d = ts.method(concat);
+    assert!(d.is_static() && !d.sig.has_this);
+    assert_eq!(d.sig.ret, s);
+    let area = method(ts, "LoaderTests.Square", "Area");
+    assert!(
+        ts.method(area).sig.has_this,
+        "seed bug 2: instance methods take `this`"
+    );
+    assert_eq!(ts.method(area).sig.ret, ts.prim(Prim::I4).unwrap());
+    let body = ts.method_body(area).unwrap().unwrap();
+    assert!(!body.code.is_empty());
+    assert_eq!(*body.code.last().unwrap(), 0x2A, "ends with ret");
+    let uses = method(ts, "LoaderTests.Literals", "UsesArrays");
+    let locals = ts.method_locals(uses).unwrap();
+    let names: Vec<_> = locals.iter().map(|t| ts.type_name(*t)).collect();
+    assert!(
+        names.contains(&"LoaderTests.PciBar[]".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"LoaderTests.PciAddress[]".to_string()),
+        "{names:?}"
+    );
+    // Abstract and InternalCall methods have no body.
+    let fas = method(ts, "System.String", "FastAllocateString");
+    assert!(ts.method_body(fas).unwrap().is_none());
+}
+
+#[test]
+fn heap_objects_carry_their_method_table() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let k = ty(ts, "LoaderTests.Klass");
+    let o = ts.alloc_object(k).unwrap();
+    assert_eq!(o % 8, 0);
+    assert_eq!(ts.heap().mt_of(o).unwrap(), ts.mt_address(k));
+    assert_eq!(ts.type_of_mt(ts.heap().mt_of(o).unwrap()), Some(k));
+    assert_eq!(
+        ts.heap().read_bytes(o, 16, 24).unwrap(),
+        vec![0u8; 24],
+        "zeroed fields"
+    );
+    let mut count = 0;
+    ts.heap().for_each_object(|_, _| count += 1);
+    assert_eq!(count, ts.heap().object_count());
+    // Bad addresses are errors, not crashes.
+    assert!(ts.heap().read_bytes(16, 0, 8).is_err());
+}
+
+#[test]
+fn load_order_and_missing_references_give_clear_errors() {
+    let layouts = std::fs::read(layouts()).unwrap();
+    let dependent = std::fs::read(dependent()).unwrap();
+    let corlib = std::fs::read(corlib()).unwrap();
+    let mut ts = cil_compat::types::TypeSystem::new();
+    let e = ts.load(layouts.clone()).unwrap_err().to_string();
+    assert!(e.contains("corlib"), "{e}");
+    ts.load(corlib.clone()).unwrap();
+    let e = ts.load(dependent.clone()).unwrap_err().to_string();
+    assert!(e.contains("LoaderLayouts"), "{e}");
+    // A failed load leaves nothing behind: loading in order now works.
+    ts.load(layouts).unwrap();
+    ts.load(dependent).unwrap();
+    let e = ts.load(corlib).unwrap_err().to_string();
+    assert!(e.contains("twice"), "{e}");
+}
