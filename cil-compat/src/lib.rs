@@ -15,7 +15,6 @@ extern crate alloc;
 pub mod bytes;
 pub mod dump;
 pub mod error;
-pub mod exec;
 pub mod fuzzing;
 pub mod heap;
 pub mod metadata;
