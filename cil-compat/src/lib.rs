@@ -15,6 +15,7 @@ extern crate alloc;
 pub mod bytes;
 pub mod dump;
 pub mod error;
+pub mod exec;
 pub mod fuzzing;
 pub mod heap;
 pub mod metadata;

@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! cilrun ASSEMBLY [--lib DIR]... --dump
+//! cilrun ASSEMBLY [--lib DIR]... --invoke-all PATTERN
+//! cilrun ASSEMBLY [--lib DIR]... --disasm METHOD
 //! ```
 //! Flags are dispatched through [`COMMANDS`]: each entry names a flag, whether it
 //! takes a value, and the function that runs it on the loaded [`Session`]. The
@@ -35,12 +37,61 @@ pub struct CommandSpec {
 }
 
 /// All commands. Add new ones here (one entry each).
-pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
-    flag: "--dump",
-    takes_value: false,
-    help: "print assemblies, types (size, field offsets, MethodTable facts) and methods",
-    run: cmd_dump,
-}];
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        flag: "--dump",
+        takes_value: false,
+        help: "print assemblies, types (size, field offsets, MethodTable facts) and methods",
+        run: cmd_dump,
+    },
+    CommandSpec {
+        flag: "--invoke-all",
+        takes_value: true,
+        help: "JIT and call every static parameterless method matching the glob \
+               (on the name, or on Ns.Type::Method with `::`); one line each: \
+               `Ns.Type::M = value` or `Ns.Type::M ! error` (each in its own child process)",
+        run: cmd_invoke_all,
+    },
+    CommandSpec {
+        flag: "--disasm",
+        takes_value: true,
+        help: "print the IL and generated x86-64 of a method (Ns.Type::Method or name)",
+        run: cmd_disasm,
+    },
+];
+
+/// Runs `f` with an active execution engine over the session's type system.
+fn with_engine<T>(s: &mut Session, f: impl FnOnce(&mut cil_compat::exec::Engine, AsmId) -> T) -> T {
+    let ts = std::mem::take(&mut s.ts);
+    let mut e = cil_compat::exec::cli::engine(ts);
+    let r = f(&mut e, s.main);
+    s.ts = std::mem::take(&mut e.ts);
+    r
+}
+
+fn cmd_invoke_all(s: &mut Session, pattern: Option<&str>) -> Result<u8, String> {
+    let pattern = pattern.unwrap_or("*");
+    let lines = with_engine(s, |e, main| {
+        cil_compat::exec::cli::invoke_all(e, main, pattern)
+    });
+    if lines.is_empty() {
+        return Err(format!(
+            "no static parameterless method matches `{pattern}`"
+        ));
+    }
+    let failed = lines.iter().any(|l| l.contains(" ! "));
+    for l in &lines {
+        println!("{l}");
+    }
+    Ok(failed as u8)
+}
+
+fn cmd_disasm(s: &mut Session, name: Option<&str>) -> Result<u8, String> {
+    let name = name.unwrap_or_default();
+    let text = with_engine(s, |e, main| cil_compat::exec::cli::disasm(e, main, name))?;
+    print!("{text}");
+    Ok(0)
+}
 
 fn cmd_dump(s: &mut Session, _: Option<&str>) -> Result<u8, String> {
     let mut out = String::new();

@@ -4,3 +4,4 @@ pub mod address;
 pub mod asm;
 pub mod masm;
 pub mod regs;
+pub mod stubs;

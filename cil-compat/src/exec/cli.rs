@@ -1,0 +1,376 @@
+//! Host-side execution (`std` feature, Linux): executable memory from `mmap`,
+//! `cilrun --invoke-all` (one forked child per method, so a crash or runtime error
+//! in one method cannot lose the others' lines), `--disasm`, and the JIT benchmark.
+//!
+//! Why fork: JIT code has no unwinding and runtime errors must not return into the
+//! faulting method, so the child reports (`Engine::on_fail` prints the `!` line) and
+//! exits; segfaults and timeouts are seen by the parent as a signal.
+
+use std::io::Write;
+use std::string::{String, ToString};
+use std::time::Instant;
+use std::vec::Vec;
+
+use super::{jit_type, CodeMemory, Engine, Failure, RetVal};
+use crate::metadata::sig::Prim;
+use crate::types::{AsmId, MethodId, TypeKind, TypeSystem};
+
+/// RWX memory in 4 MiB mmap chunks (host only; the kernel supplies W^X pages).
+pub struct MmapMemory {
+    chunk: usize,
+    used: usize,
+    size: usize,
+}
+
+impl MmapMemory {
+    pub fn new() -> MmapMemory {
+        MmapMemory {
+            chunk: 0,
+            used: 0,
+            size: 0,
+        }
+    }
+}
+
+impl Default for MmapMemory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CodeMemory for MmapMemory {
+    fn install(&mut self, code: &[u8]) -> Result<u64, String> {
+        let at = (self.used + 15) & !15;
+        if self.chunk == 0 || at + code.len() > self.size {
+            let size = (code.len() + 15).max(4 << 20);
+            // SAFETY: anonymous private mapping, no address hint; result checked.
+            let p = unsafe {
+                libc::mmap(
+                    core::ptr::null_mut(),
+                    size,
+                    libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            if p == libc::MAP_FAILED {
+                return Err("mmap of executable memory failed".into());
+            }
+            self.chunk = p as usize;
+            self.used = 0;
+            self.size = size;
+            return self.install(code);
+        }
+        // SAFETY: [chunk+at, chunk+at+len) is inside our mapping and unused.
+        unsafe {
+            core::ptr::copy_nonoverlapping(code.as_ptr(), (self.chunk + at) as *mut u8, code.len())
+        };
+        self.used = at + code.len();
+        Ok((self.chunk + at) as u64)
+    }
+}
+
+/// A new active engine with mmap'd code memory.
+pub fn engine(ts: TypeSystem) -> Box<Engine> {
+    let mut e = Box::new(Engine::new(ts, Box::new(MmapMemory::new())));
+    e.activate();
+    e
+}
+
+/// `*`/`?` glob match.
+pub fn glob(pat: &str, s: &str) -> bool {
+    fn go(p: &[char], s: &[char]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    let (p, s): (Vec<char>, Vec<char>) = (pat.chars().collect(), s.chars().collect());
+    go(&p, &s)
+}
+
+/// Static, parameterless, non-generic methods of `asm` matching `pattern` (on the
+/// method name, or on `Ns.Type::Method` when the pattern contains `::`), in
+/// MethodDef order.
+pub fn matching_methods(ts: &TypeSystem, asm: AsmId, pattern: &str) -> Vec<MethodId> {
+    let mut out = Vec::new();
+    for &t in ts.types_of(asm) {
+        for &m in &ts.info(t).methods {
+            let d = ts.method(m);
+            if !d.is_static()
+                || !d.sig.params.is_empty()
+                || d.sig.generic_params != 0
+                || d.name.starts_with('.')
+            {
+                continue;
+            }
+            let full = format!("{}::{}", ts.type_name(t), d.name);
+            let hit = if pattern.contains("::") {
+                glob(pattern, &full)
+            } else {
+                glob(pattern, &d.name)
+            };
+            if hit {
+                out.push(m);
+            }
+        }
+    }
+    out.sort_by_key(|m| ts.method(*m).token.0);
+    out
+}
+
+/// Formats a returned value by the method's declared return type (corpus README).
+pub fn format_result(ts: &TypeSystem, m: MethodId, r: RetVal) -> Result<String, String> {
+    let ret = ts.method(m).sig.ret;
+    let info = ts.info(ret);
+    let prim = match info.kind {
+        TypeKind::Primitive(p) => Some(p),
+        TypeKind::Enum => match jit_type(ts, ret) {
+            Ok(jit::host::JitType::I4) => Some(Prim::I4),
+            Ok(jit::host::JitType::U1) => Some(Prim::U1),
+            Ok(jit::host::JitType::I8) => Some(Prim::I8),
+            _ => None,
+        },
+        _ => None,
+    };
+    let v = match r {
+        RetVal::Int(v) => v,
+        RetVal::F32(f) => return Ok(format!("{f}")),
+        RetVal::F64(f) => return Ok(format!("{f}")),
+        RetVal::Void => return Ok("void".into()),
+    };
+    Ok(match prim {
+        Some(Prim::Boolean) => format!("{}", (v as u8 != 0) as u8),
+        Some(Prim::Char) | Some(Prim::U2) => format!("{}", v as u16),
+        Some(Prim::I1) => format!("{}", v as i8),
+        Some(Prim::U1) => format!("{}", v as u8),
+        Some(Prim::I2) => format!("{}", v as i16),
+        Some(Prim::I4) => format!("{}", v as i32),
+        Some(Prim::U4) => format!("{}", v as u32),
+        Some(Prim::I8) | Some(Prim::I) => format!("{}", v as i64),
+        Some(Prim::U8) | Some(Prim::U) => format!("{v}"),
+        _ => return Err(format!("unsupported-return {}", ts.type_name(ret))),
+    })
+}
+
+fn child_fail(f: &Failure) -> ! {
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(o, "! {}", f.kind);
+    let _ = o.flush();
+    // SAFETY: immediate process exit in the forked child.
+    unsafe { libc::_exit(1) }
+}
+
+/// Runs one method in a forked child; returns the text after the method name
+/// (`= value` or `! kind`).
+fn run_forked(e: &mut Engine, m: MethodId, timeout_s: u32) -> String {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe/fork/waitpid/_exit on Linux; the child only runs JIT code of the
+    // engine and writes one line to the pipe.
+    unsafe {
+        if libc::pipe(fds.as_mut_ptr()) != 0 {
+            return "! internal pipe failed".into();
+        }
+        let _ = std::io::stdout().flush();
+        let pid = libc::fork();
+        if pid < 0 {
+            return "! internal fork failed".into();
+        }
+        if pid == 0 {
+            libc::close(fds[0]);
+            libc::dup2(fds[1], 1);
+            libc::alarm(timeout_s);
+            e.on_fail = child_fail;
+            let line = match e.call_static0(m) {
+                Ok(r) => match format_result(&e.ts, m, r) {
+                    Ok(v) => format!("= {v}"),
+                    Err(k) => format!("! {k}"),
+                },
+                Err(msg) => format!("! jit-error {msg}"),
+            };
+            let mut o = std::io::stdout().lock();
+            let _ = writeln!(o, "{line}");
+            let _ = o.flush();
+            libc::_exit(0);
+        }
+        libc::close(fds[1]);
+        let mut buf = Vec::new();
+        let mut tmp = [0u8; 4096];
+        loop {
+            let n = libc::read(fds[0], tmp.as_mut_ptr() as *mut libc::c_void, tmp.len());
+            if n <= 0 {
+                break;
+            }
+            buf.extend_from_slice(&tmp[..n as usize]);
+        }
+        libc::close(fds[0]);
+        let mut status = 0;
+        libc::waitpid(pid, &mut status, 0);
+        let text = String::from_utf8_lossy(&buf);
+        if let Some(l) = text
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("= ") || l.starts_with("! "))
+        {
+            return l.to_string();
+        }
+        if libc::WIFSIGNALED(status) {
+            let sig = libc::WTERMSIG(status);
+            if sig == libc::SIGALRM {
+                return format!("! timeout after {timeout_s} s");
+            }
+            return format!("! crash (signal {sig})");
+        }
+        format!("! crash (exit status {})", libc::WEXITSTATUS(status))
+    }
+}
+
+/// `--invoke-all`: one line per matching method, `Name = value` / `Name ! kind`.
+pub fn invoke_all(e: &mut Engine, asm: AsmId, pattern: &str) -> Vec<String> {
+    let ms = matching_methods(&e.ts, asm, pattern);
+    let mut lines = Vec::with_capacity(ms.len());
+    for m in ms {
+        let r = run_forked(e, m, 20);
+        lines.push(format!("{} {r}", e.method_name(m)));
+    }
+    lines
+}
+
+/// Finds a method by `Ns.Type::Method` or bare method name (first match).
+pub fn find_method(ts: &TypeSystem, asm: AsmId, name: &str) -> Option<MethodId> {
+    for &t in ts.types_of(asm) {
+        for &m in &ts.info(t).methods {
+            let d = ts.method(m);
+            let full = format!("{}::{}", ts.type_name(t), d.name);
+            if full == name || d.name == name {
+                return Some(m);
+            }
+        }
+    }
+    None
+}
+
+/// `--disasm`: the IL and generated x86-64 of one method, side by side.
+pub fn disasm(e: &mut Engine, asm: AsmId, name: &str) -> Result<String, String> {
+    let m = find_method(&e.ts, asm, name).ok_or_else(|| format!("no method {name}"))?;
+    e.compile(m)?;
+    let c = e.compiled(m).ok_or("not compiled (internal call?)")?;
+    let mut s = format!(
+        "; {} — {} IL bytes → {} code bytes, frame {}\n",
+        e.method_name(m),
+        c.il.len(),
+        c.code.code.len(),
+        c.code.frame_size
+    );
+    s.push_str(&jit::disasm::listing(&c.il, &c.code));
+    Ok(s)
+}
+
+/// Compile-throughput figures.
+#[derive(Clone, Debug, Default)]
+pub struct CompileFigures {
+    pub methods: u64,
+    pub failed: u64,
+    pub il_bytes: u64,
+    pub code_bytes: u64,
+    pub seconds: f64,
+}
+
+impl CompileFigures {
+    pub fn methods_per_s(&self) -> f64 {
+        self.methods as f64 / self.seconds.max(1e-9)
+    }
+    pub fn il_bytes_per_s(&self) -> f64 {
+        self.il_bytes as f64 / self.seconds.max(1e-9)
+    }
+    pub fn us_per_method(&self) -> f64 {
+        1e6 * self.seconds / (self.methods.max(1) as f64)
+    }
+}
+
+/// Compiles every non-generic method with an IL body in `asms` and times it.
+pub fn compile_all(e: &mut Engine, asms: &[AsmId]) -> CompileFigures {
+    let mut todo = Vec::new();
+    for &a in asms {
+        for &t in e.ts.types_of(a) {
+            if e.ts.info(t).generic_params != 0 {
+                continue;
+            }
+            for &m in &e.ts.info(t).methods {
+                let d = e.ts.method(m);
+                if d.rva != 0 && d.sig.generic_params == 0 {
+                    todo.push(m);
+                }
+            }
+        }
+    }
+    let before = e.stats;
+    let mut failed = 0;
+    let t0 = Instant::now();
+    for m in &todo {
+        if e.compile(*m).is_err() {
+            failed += 1;
+        }
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    CompileFigures {
+        methods: e.stats.methods - before.methods,
+        failed,
+        il_bytes: e.stats.il_bytes - before.il_bytes,
+        code_bytes: e.stats.code_bytes - before.code_bytes,
+        seconds,
+    }
+}
+
+/// Times one static parameterless method (compiled first, so only execution is
+/// measured); returns (raw result, seconds).
+pub fn time_method(e: &mut Engine, m: MethodId) -> Result<(RetVal, f64), String> {
+    e.compile(m)?;
+    let t0 = Instant::now();
+    // SAFETY: the engine is active and `m` is static and parameterless (callers
+    // find it with `matching_methods`).
+    let r = unsafe { e.call_static0(m)? };
+    Ok((r, t0.elapsed().as_secs_f64()))
+}
+
+/// The JIT benchmark behind `cargo xtask bench jit`: compile throughput over
+/// `compile_asms`, and the kernels `BenchFib30`, `BenchSieve`, `BenchCrc32` of
+/// `bench_asm` (median of `runs`). Prints nothing; the caller formats.
+pub fn bench_jit(
+    e: &mut Engine,
+    compile_asms: &[AsmId],
+    bench_asm: Option<AsmId>,
+    runs: usize,
+) -> (CompileFigures, Vec<(String, String, f64)>) {
+    let figures = compile_all(e, compile_asms);
+    let mut kernels = Vec::new();
+    if let Some(a) = bench_asm {
+        for name in ["BenchFib30", "BenchSieve", "BenchCrc32"] {
+            let Some(m) = matching_methods(&e.ts, a, name).into_iter().next() else {
+                continue;
+            };
+            let mut times = Vec::new();
+            let mut result = String::new();
+            for _ in 0..runs.max(1) {
+                match time_method(e, m) {
+                    Ok((r, s)) => {
+                        result = format_result(&e.ts, m, r).unwrap_or_default();
+                        times.push(s);
+                    }
+                    Err(msg) => {
+                        result = format!("! {msg}");
+                        break;
+                    }
+                }
+            }
+            times.sort_by(|a, b| a.partial_cmp(b).unwrap_or(core::cmp::Ordering::Equal));
+            let med = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
+            kernels.push((name.to_string(), result, med));
+        }
+    }
+    (figures, kernels)
+}

@@ -1,0 +1,309 @@
+//! Runtime helpers called by JIT code (plain SysV, see `jit::host::Helper`) and the
+//! corlib's internal calls. Each finds the active engine through `super::active`.
+
+use alloc::format;
+use alloc::string::String;
+use core::sync::atomic::Ordering;
+
+use jit::host::{FailCode, Helper};
+
+use super::jithost::FIELD_HANDLE_TAG;
+use super::{active, Engine, Failure};
+use crate::heap::{ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, OBJ_MT_OFFSET, STRING_LENGTH_OFFSET};
+use crate::metadata::sig::Prim;
+use crate::types::{FieldId, MethodId, MethodTable, TypeId, TypeKind};
+
+/// Address of a helper.
+pub fn address(h: Helper) -> u64 {
+    (match h {
+        Helper::NewObject => new_object as *const (),
+        Helper::NewArray => new_array as *const (),
+        Helper::Fail => fail as *const (),
+        Helper::IsInstance => is_instance as *const (),
+        Helper::ClassInit => class_init as *const (),
+        Helper::InterfaceLookup => interface_lookup as *const (),
+        Helper::FRem => frem as *const (),
+        Helper::Throw => throw as *const (),
+        _ => fail as *const (),
+    }) as u64
+}
+
+fn type_of_mt(mt: u64) -> TypeId {
+    // SAFETY: mt is a MethodTable address produced by the loader (JIT code only
+    // passes handles it got from the host, or the MT word of a live object).
+    TypeId(unsafe { (*(mt as *const MethodTable)).type_id })
+}
+
+fn die(e: &Engine, kind: String, method: u64, il: u32) -> ! {
+    let name = if method == u64::MAX {
+        String::new()
+    } else {
+        e.method_name(MethodId(method as u32))
+    };
+    (e.on_fail)(&Failure {
+        kind,
+        method: name,
+        il_offset: il,
+    })
+}
+
+fn oom(e: &Engine) -> ! {
+    die(e, "out-of-memory".into(), u64::MAX, 0)
+}
+
+/// The CLI error kind for a `FailCode`.
+pub fn fail_kind(code: u32) -> &'static str {
+    match FailCode::from_u32(code) {
+        Some(FailCode::NullReference) => "null-reference",
+        Some(FailCode::IndexOutOfRange) => "index-out-of-range",
+        Some(FailCode::DivideByZero) => "divide-by-zero",
+        Some(FailCode::Overflow) | Some(FailCode::NotFinite) => "overflow",
+        Some(FailCode::InvalidCast) => "invalid-cast",
+        _ => "arithmetic",
+    }
+}
+
+extern "C" fn new_object(mt: u64) -> u64 {
+    // SAFETY: called from JIT code of the active engine.
+    let e = unsafe { active() };
+    let t = type_of_mt(mt);
+    if e.ensure_vtable(t).is_err() {
+        oom(e)
+    }
+    match e.ts.alloc_object(t) {
+        Ok(o) => o as u64,
+        Err(_) => oom(e),
+    }
+}
+
+extern "C" fn new_array(array_mt: u64, len: i64) -> u64 {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    let t = type_of_mt(array_mt);
+    let Some(elem) = e.ts.info(t).element else {
+        oom(e)
+    };
+    let _ = e.ensure_vtable(t);
+    match e.ts.alloc_array(elem, len as usize) {
+        Ok(o) => o as u64,
+        Err(_) => oom(e),
+    }
+}
+
+extern "C" fn fail(code: u32, method: u64, il: u32) -> ! {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    die(e, fail_kind(code).into(), method, il)
+}
+
+extern "C" fn throw(obj: u64, method: u64, il: u32) -> ! {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    if obj == 0 {
+        die(e, "null-reference".into(), method, il)
+    }
+    // SAFETY: obj is a live object: its MT pointer is at OBJ_MT_OFFSET.
+    let mt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
+    let name = e.ts.type_name(type_of_mt(mt));
+    let kind = match name.as_str() {
+        "System.NullReferenceException" => "null-reference".into(),
+        "System.IndexOutOfRangeException" => "index-out-of-range".into(),
+        "System.DivideByZeroException" => "divide-by-zero".into(),
+        "System.OverflowException" => "overflow".into(),
+        "System.InvalidCastException" => "invalid-cast".into(),
+        "System.ArithmeticException" => "arithmetic".into(),
+        "System.OutOfMemoryException" => "out-of-memory".into(),
+        "System.ArrayTypeMismatchException" => "array-type-mismatch".into(),
+        _ => format!("exception {name}"),
+    };
+    die(e, kind, method, il)
+}
+
+/// Whether an object of type `from` is an instance of `to` (§I.8.7 assignment
+/// compatibility, for classes, interfaces and arrays of references).
+pub fn is_assignable(e: &Engine, from: TypeId, to: TypeId) -> bool {
+    let ts = &e.ts;
+    let mut cur = Some(from);
+    let mut depth = 0;
+    while let Some(c) = cur {
+        if c == to || ts.info(c).interfaces.iter().any(|im| im.iface == to) {
+            return true;
+        }
+        depth += 1;
+        if depth > 64 {
+            return false;
+        }
+        cur = ts.info(c).parent;
+    }
+    let (fi, ti) = (ts.info(from), ts.info(to));
+    if fi.kind == TypeKind::SzArray && ti.kind == TypeKind::SzArray {
+        if let (Some(fe), Some(te)) = (fi.element, ti.element) {
+            return fe == te || (ts.info(fe).is_reference() && is_assignable(e, fe, te));
+        }
+    }
+    false
+}
+
+extern "C" fn is_instance(obj: u64, mt: u64) -> u64 {
+    if obj == 0 {
+        return 0;
+    }
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    // SAFETY: obj is a live object.
+    let omt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
+    if omt == mt || is_assignable(e, type_of_mt(omt), type_of_mt(mt)) {
+        obj
+    } else {
+        0
+    }
+}
+
+extern "C" fn class_init(handle: u64) {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    if let Err(m) = e.run_cctor(TypeId(handle as u32)) {
+        die(e, format!("type-initializer {m}"), u64::MAX, 0)
+    }
+}
+
+extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u32) -> u64 {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    // SAFETY: obj is a live, non-null object (the JIT null-checked it).
+    let omt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
+    let t = type_of_mt(omt);
+    let m = MethodId(iface_method as u32);
+    let Ok(slot) = e.ts.interface_slot(t, m) else {
+        die(e, "invalid-cast".into(), u64::MAX, 0)
+    };
+    let Some(target) = e.ts.vtable_method(t, slot) else {
+        die(e, "invalid-cast".into(), u64::MAX, 0)
+    };
+    match e.stub(target) {
+        Ok(a) => a,
+        Err(_) => oom(e),
+    }
+}
+
+extern "C" fn frem(a: f64, b: f64) -> f64 {
+    libm_fmod(a, b)
+}
+
+/// `fmod` without libm: exact remainder by repeated scaled subtraction.
+fn libm_fmod(x: f64, y: f64) -> f64 {
+    if y == 0.0 || x.is_nan() || y.is_nan() || x.is_infinite() {
+        return f64::NAN;
+    }
+    if y.is_infinite() {
+        return x;
+    }
+    let (ax, ay) = (x.abs(), y.abs());
+    if ax < ay {
+        return x;
+    }
+    let mut r = ax;
+    while r >= ay {
+        let mut d = ay;
+        // Largest ay * 2^k <= r (exact: scaling by powers of two).
+        while d * 2.0 <= r {
+            d *= 2.0;
+        }
+        r -= d;
+    }
+    if x < 0.0 {
+        -r
+    } else {
+        r
+    }
+}
+
+/// Called by lazy stubs: compiles (once) and returns the code address.
+pub(crate) extern "C" fn compile_entry(method: u64) -> u64 {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    match e.compile(MethodId(method as u32)) {
+        Ok(a) => a,
+        Err(msg) => die(e, format!("jit-error {msg}"), u64::MAX, 0),
+    }
+}
+
+// ------------------------------------------------------------ internal calls
+
+extern "C" fn fast_allocate_string(len: i32) -> u64 {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    if len < 0 {
+        die(e, "overflow".into(), u64::MAX, 0)
+    }
+    let chars = alloc::vec![b' ' as u16; len as usize];
+    let Ok(st) = e.ts.prim(Prim::String) else {
+        oom(e)
+    };
+    let _ = e.ensure_vtable(st);
+    // Intern would share; a fresh string is needed, so allocate via a unique
+    // literal path: the heap's string allocator.
+    let mt: &MethodTable = e.ts.mt(st);
+    let mt_ptr = mt as *const MethodTable;
+    // SAFETY: mt_ptr points into the type system, which outlives this call; the
+    // heap is a different field borrowed mutably.
+    match e.ts.heap_mut().alloc_string(unsafe { &*mt_ptr }, &chars) {
+        Ok(o) => o as u64,
+        Err(_) => oom(e),
+    }
+}
+
+extern "C" fn string_length(s: u64) -> i32 {
+    // SAFETY: s is a live string (the JIT null-checked `this` for callvirt).
+    unsafe { *((s as usize + STRING_LENGTH_OFFSET) as *const i32) }
+}
+
+extern "C" fn initialize_array(arr: u64, field_handle: u64) {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    if arr == 0 {
+        die(e, "null-reference".into(), u64::MAX, 0)
+    }
+    if field_handle & FIELD_HANDLE_TAG == 0 {
+        die(e, "arithmetic".into(), u64::MAX, 0)
+    }
+    let f = FieldId((field_handle & 0xFFFF_FFFF) as u32);
+    // SAFETY: arr is a live array: length at ARRAY_LENGTH_OFFSET, MT at +8.
+    let (len, mt) = unsafe {
+        (
+            *((arr as usize + ARRAY_LENGTH_OFFSET) as *const u64),
+            *((arr as usize + OBJ_MT_OFFSET) as *const u64),
+        )
+    };
+    // SAFETY: mt is the array's MethodTable.
+    let comp = unsafe { (*(mt as *const MethodTable)).component_size } as u64;
+    let Some(data) = e.ts.field_rva_data(f) else {
+        die(e, "arithmetic".into(), u64::MAX, 0)
+    };
+    let n = (len * comp).min(data.len() as u64) as usize;
+    // SAFETY: the array has len*comp bytes of element storage; n is no larger.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            data.as_ptr(),
+            (arr as usize + ARRAY_DATA_OFFSET) as *mut u8,
+            n,
+        )
+    };
+}
+
+/// Binds the corlib's internal calls.
+pub(crate) fn register_natives(e: &mut Engine) {
+    e.bind_native(
+        "System.String::FastAllocateString",
+        fast_allocate_string as *const () as u64,
+    );
+    e.bind_native(
+        "System.String::GetLengthInternal",
+        string_length as *const () as u64,
+    );
+    e.bind_native(
+        "System.Runtime.CompilerServices.RuntimeHelpers::InitializeArray",
+        initialize_array as *const () as u64,
+    );
+    let _ = Ordering::SeqCst;
+}

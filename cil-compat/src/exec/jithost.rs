@@ -1,0 +1,232 @@
+//! The JIT-EE interface over the loader's type system: tokens of the method's
+//! assembly become layouts, signatures, addresses and helper entry points.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use jit::host::*;
+
+use super::{helpers, jit_type, this_type, Engine};
+use crate::metadata::Token;
+use crate::types::{
+    AsmId, FieldId, MethodId, Resolved, TypeId, TypeKind, CCTOR_DONE, MT_CCTOR_STATE_OFFSET,
+    MT_VTABLE_OFFSET,
+};
+
+/// Tag of field handles produced by `ldtoken` (for `InitializeArray`).
+pub const FIELD_HANDLE_TAG: u64 = 0x4000_0000_0000_0000;
+/// Tag of method handles produced by `ldtoken`.
+pub const METHOD_HANDLE_TAG: u64 = 0x2000_0000_0000_0000;
+
+/// Answers the JIT for one method of assembly `asm`.
+pub struct EngineHost<'e> {
+    pub e: &'e mut Engine,
+    pub asm: AsmId,
+}
+
+fn s<E: core::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+impl EngineHost<'_> {
+    fn sig_of(&self, m: MethodId) -> Result<MethodSig, String> {
+        let ts = &self.e.ts;
+        let d = ts.method(m);
+        let mut params = Vec::with_capacity(d.sig.params.len());
+        for p in &d.sig.params {
+            params.push(jit_type(ts, *p)?);
+        }
+        let native = d.is_internal_call() || d.pinvoke.is_some();
+        Ok(MethodSig {
+            has_this: d.sig.has_this,
+            this_type: this_type(ts, d.owner),
+            params,
+            ret: jit_type(ts, d.sig.ret)?,
+            conv: if native {
+                CallConv::Native
+            } else {
+                CallConv::Managed
+            },
+        })
+    }
+
+    fn type_info_of(&mut self, t: TypeId) -> Result<TypeInfo, String> {
+        let ty = jit_type(&self.e.ts, t)?;
+        let is_value_type = self.e.ts.info(t).is_value_type();
+        let handle = self.e.ts.mt_address(t) as u64;
+        let arr = self.e.ts.array_of(t).map_err(s)?;
+        Ok(TypeInfo {
+            ty,
+            is_value_type,
+            handle,
+            array_handle: self.e.ts.mt_address(arr) as u64,
+        })
+    }
+
+    fn call_info(&mut self, m: MethodId, virt: bool) -> Result<CallInfo, String> {
+        let sig = self.sig_of(m)?;
+        let name = self.e.method_name(m);
+        let d = self.e.ts.method(m);
+        let owner = d.owner;
+        let owner_kind = self.e.ts.info(owner).kind;
+        let native = d.is_internal_call() || d.pinvoke.is_some();
+        let target = if native {
+            CallTarget::Direct(
+                self.e
+                    .native(&name)
+                    .ok_or_else(|| format!("{name}: internal call not bound"))?,
+            )
+        } else if virt && d.is_virtual() && !self.e.ts.info(owner).is_value_type() {
+            match (owner_kind, d.slot) {
+                (TypeKind::Interface, _) => CallTarget::Interface {
+                    iface: m.0 as u64,
+                    slot: 0,
+                },
+                (_, Some(slot)) => CallTarget::VirtualIndirect {
+                    vtable_ptr_offset: MT_VTABLE_OFFSET as i32,
+                    slot_offset: 8 * slot as i32,
+                },
+                _ => CallTarget::Indirect(self.e.cell(m)?),
+            }
+        } else {
+            CallTarget::Indirect(self.e.cell(m)?)
+        };
+        Ok(CallInfo {
+            sig,
+            target,
+            callee: m.0 as u64,
+            owner: None,
+        })
+    }
+}
+
+impl JitHost for EngineHost<'_> {
+    fn object_layout(&self) -> ObjectLayout {
+        ObjectLayout {
+            method_table_offset: crate::heap::OBJ_MT_OFFSET as i32,
+            array_length_offset: crate::heap::ARRAY_LENGTH_OFFSET as i32,
+            array_data_offset: crate::heap::ARRAY_DATA_OFFSET as i32,
+            box_data_offset: crate::heap::OBJ_HEADER_SIZE as i32,
+        }
+    }
+
+    fn helper(&self, h: Helper) -> u64 {
+        helpers::address(h)
+    }
+
+    fn method(&mut self, token: u32, virt: bool) -> Result<CallInfo, String> {
+        let m = self
+            .e
+            .ts
+            .resolve_method(self.asm, Token(token))
+            .map_err(s)?;
+        let mut ci = self.call_info(m, virt)?;
+        let owner = self.e.ts.method(m).owner;
+        if self.e.ts.method(m).name == ".ctor" {
+            self.e.ensure_vtable(owner)?;
+            ci.owner = Some(self.type_info_of(owner)?);
+        }
+        Ok(ci)
+    }
+
+    fn constrained(&mut self, type_token: u32, method_token: u32) -> Result<Constrained, String> {
+        let t = self
+            .e
+            .ts
+            .resolve_type(self.asm, Token(type_token))
+            .map_err(s)?;
+        let m = self
+            .e
+            .ts
+            .resolve_method(self.asm, Token(method_token))
+            .map_err(s)?;
+        if !self.e.ts.info(t).is_value_type() {
+            return Ok(Constrained::DerefThis);
+        }
+        let d = self.e.ts.method(m);
+        let implementing = if !d.is_virtual() {
+            Some(m)
+        } else if self.e.ts.info(d.owner).kind == TypeKind::Interface {
+            self.e
+                .ts
+                .interface_slot(t, m)
+                .ok()
+                .and_then(|slot| self.e.ts.vtable_method(t, slot))
+        } else {
+            d.slot.and_then(|slot| self.e.ts.vtable_method(t, slot))
+        };
+        match implementing {
+            Some(im) if self.e.ts.method(im).owner == t => {
+                Ok(Constrained::Direct(self.call_info(im, false)?))
+            }
+            _ => {
+                self.e.ensure_vtable(t)?;
+                Ok(Constrained::BoxThis(self.type_info_of(t)?))
+            }
+        }
+    }
+
+    fn signature(&mut self, _token: u32) -> Result<MethodSig, String> {
+        Err("calli: stand-alone signatures are not supported yet".into())
+    }
+
+    fn field(&mut self, token: u32) -> Result<FieldInfo, String> {
+        let f: FieldId = self.e.ts.resolve_field(self.asm, Token(token)).map_err(s)?;
+        let (offset, ft) = self.e.ts.field_offset(f);
+        let ty = jit_type(&self.e.ts, ft)?;
+        let d = self.e.ts.field(f);
+        if !d.is_static() {
+            return Ok(FieldInfo {
+                ty,
+                offset,
+                static_addr: None,
+                class_init: None,
+            });
+        }
+        let owner = d.owner;
+        let addr = self.e.ts.static_field_address(f).map_err(s)? as u64;
+        let mt = self.e.ts.mt(owner);
+        let class_init = if mt.cctor_state.load(core::sync::atomic::Ordering::SeqCst) != CCTOR_DONE
+        {
+            Some(ClassInit {
+                flag_addr: self.e.ts.mt_address(owner) as u64 + MT_CCTOR_STATE_OFFSET as u64,
+                handle: owner.0 as u64,
+            })
+        } else {
+            None
+        };
+        Ok(FieldInfo {
+            ty,
+            offset: 0,
+            static_addr: Some(addr),
+            class_init,
+        })
+    }
+
+    fn type_info(&mut self, token: u32) -> Result<TypeInfo, String> {
+        let t = self.e.ts.resolve_type(self.asm, Token(token)).map_err(s)?;
+        if !self.e.ts.info(t).is_value_type() {
+            self.e.ensure_vtable(t)?;
+        }
+        self.type_info_of(t)
+    }
+
+    fn string_literal(&mut self, token: u32) -> Result<u64, String> {
+        self.e
+            .ts
+            .string_literal(self.asm, Token(token))
+            .map(|a| a as u64)
+            .map_err(s)
+    }
+
+    fn token_handle(&mut self, token: u32) -> Result<u64, String> {
+        Ok(
+            match self.e.ts.resolve_token(self.asm, Token(token)).map_err(s)? {
+                Resolved::Type(t) => self.e.ts.mt_address(t) as u64,
+                Resolved::Field(f) => FIELD_HANDLE_TAG | f.0 as u64,
+                Resolved::Method(m) => METHOD_HANDLE_TAG | m.0 as u64,
+            },
+        )
+    }
+}

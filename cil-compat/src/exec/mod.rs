@@ -1,0 +1,381 @@
+//! The execution engine: JIT-compiles methods of a loaded [`TypeSystem`] on first
+//! call (through lazy stubs), answers the JIT's questions ([`jithost`]), and
+//! provides the runtime helpers JIT code calls ([`helpers`]).
+//!
+//! Calls between managed methods go through one patchable cell per method (the
+//! `CallTarget::Indirect` form): the cell first holds the method's lazy stub, then
+//! its compiled code. Vtable slots get stubs when a type's first object is made.
+//!
+//! Runtime errors reach [`Engine::on_fail`]: JIT code never unwinds. The host
+//! decides what a failure does (the `cilrun --invoke-all` child process prints a
+//! line and exits; the kernel reports and stops the driver).
+
+#[cfg(feature = "std")]
+pub mod cli;
+pub mod helpers;
+pub mod jithost;
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use jit::host::{JitType, StructLayout};
+use jit::{CompiledMethod, MethodInput};
+
+use crate::metadata::sig::Prim;
+use crate::types::{MethodId, TypeId, TypeKind, TypeSystem};
+
+/// Where compiled code goes: executable memory supplied by the host (mmap on
+/// Linux, W^X pages in the kernel).
+pub trait CodeMemory {
+    /// Copies `code` into executable memory and returns its address (16-aligned).
+    fn install(&mut self, code: &[u8]) -> Result<u64, String>;
+}
+
+/// A runtime error as JIT code reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// Error kind as printed after `! ` (`null-reference`, `overflow`, …).
+    pub kind: String,
+    /// `Ns.Type::Method` where it happened (empty if unknown).
+    pub method: String,
+    pub il_offset: u32,
+}
+
+/// Counters of the compiler's work.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub methods: u64,
+    pub il_bytes: u64,
+    pub code_bytes: u64,
+}
+
+/// A compiled method with what `--disasm` needs.
+pub struct Compiled {
+    pub addr: u64,
+    pub il: Vec<u8>,
+    pub code: CompiledMethod,
+}
+
+/// The engine. Only one may be active at a time (helpers find it through a global).
+pub struct Engine {
+    pub ts: TypeSystem,
+    mem: Box<dyn CodeMemory>,
+    cells: BTreeMap<u32, *mut u64>,
+    stubs: BTreeMap<u32, u64>,
+    compiled: BTreeMap<u32, Compiled>,
+    natives: BTreeMap<String, u64>,
+    /// Called on a runtime error; must not return.
+    pub on_fail: fn(&Failure) -> !,
+    pub stats: Stats,
+}
+
+static ACTIVE: AtomicPtr<Engine> = AtomicPtr::new(core::ptr::null_mut());
+
+fn default_fail(f: &Failure) -> ! {
+    panic!(
+        "managed runtime error {} in {} at IL_{:04x}",
+        f.kind, f.method, f.il_offset
+    )
+}
+
+impl Engine {
+    /// Creates the engine over a loaded type system. Call [`Engine::activate`] once
+    /// the engine is at its final address (e.g. boxed) before running code.
+    pub fn new(ts: TypeSystem, mem: Box<dyn CodeMemory>) -> Engine {
+        let mut e = Engine {
+            ts,
+            mem,
+            cells: BTreeMap::new(),
+            stubs: BTreeMap::new(),
+            compiled: BTreeMap::new(),
+            natives: BTreeMap::new(),
+            on_fail: default_fail,
+            stats: Stats::default(),
+        };
+        helpers::register_natives(&mut e);
+        e
+    }
+
+    /// Makes this engine the one runtime helpers use.
+    pub fn activate(self: &mut Box<Self>) {
+        ACTIVE.store(&mut **self as *mut Engine, Ordering::SeqCst);
+    }
+
+    /// Binds an InternalCall/P/Invoke method (`Ns.Type::Method`) to native code
+    /// (plain SysV: the DDK ABI entries).
+    pub fn bind_native(&mut self, name: &str, addr: u64) {
+        self.natives.insert(name.to_string(), addr);
+    }
+
+    pub(crate) fn native(&self, name: &str) -> Option<u64> {
+        self.natives.get(name).copied()
+    }
+
+    /// `Ns.Type::Method`.
+    pub fn method_name(&self, m: MethodId) -> String {
+        let d = self.ts.method(m);
+        format!("{}::{}", self.ts.type_name(d.owner), d.name)
+    }
+
+    /// The lazy stub of `m` (created on first request).
+    pub fn stub(&mut self, m: MethodId) -> Result<u64, String> {
+        if let Some(c) = self.compiled.get(&m.0) {
+            return Ok(c.addr);
+        }
+        if let Some(s) = self.stubs.get(&m.0) {
+            return Ok(*s);
+        }
+        let code =
+            jit::isa::x64::stubs::lazy_stub(m.0 as u64, helpers::compile_entry as *const () as u64)
+                .map_err(|e| e.to_string())?;
+        let a = self.mem.install(&code)?;
+        self.stubs.insert(m.0, a);
+        Ok(a)
+    }
+
+    /// The call cell of `m`: holds its stub, later its code.
+    pub fn cell(&mut self, m: MethodId) -> Result<u64, String> {
+        if let Some(c) = self.cells.get(&m.0) {
+            return Ok(*c as u64);
+        }
+        let target = self.stub(m)?;
+        let c = Box::leak(Box::new(target)) as *mut u64;
+        self.cells.insert(m.0, c);
+        Ok(c as u64)
+    }
+
+    /// Fills empty vtable slots of `t` with stubs of the methods they run.
+    pub fn ensure_vtable(&mut self, t: TypeId) -> Result<(), String> {
+        let n = self.ts.info(t).vtable_slots().len();
+        for i in 0..n {
+            if self.ts.info(t).vtable_slots()[i].load(Ordering::Relaxed) != 0 {
+                continue;
+            }
+            if let Some(m) = self.ts.vtable_method(t, i as u32) {
+                if self.ts.method(m).is_abstract() {
+                    continue;
+                }
+                let s = self.stub(m)?;
+                self.ts.info(t).vtable_slots()[i].store(s as usize, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    /// The code address of `m`, compiling it if needed.
+    pub fn compile(&mut self, m: MethodId) -> Result<u64, String> {
+        if let Some(c) = self.compiled.get(&m.0) {
+            return Ok(c.addr);
+        }
+        let name = self.method_name(m);
+        let d = self.ts.method(m);
+        let (asm, owner, has_this) = (d.asm, d.owner, d.sig.has_this);
+        let (params, ret) = (d.sig.params.clone(), d.sig.ret);
+        if d.is_internal_call() || d.pinvoke.is_some() {
+            return self
+                .native(&name)
+                .ok_or_else(|| format!("{name}: internal call not bound"));
+        }
+        let body = self.ts.method_body(m).map_err(|e| format!("{name}: {e}"))?;
+        let Some(body) = body else {
+            return Err(format!(
+                "{name}: no IL body (abstract or runtime-implemented)"
+            ));
+        };
+        let il = body.code.to_vec();
+        let init_locals = body.init_locals;
+        let has_eh = !body.eh.is_empty();
+        let locals = self
+            .ts
+            .method_locals(m)
+            .map_err(|e| format!("{name}: {e}"))?;
+        let mut local_types = Vec::with_capacity(locals.len());
+        for l in locals {
+            local_types.push(jit_type(&self.ts, l).map_err(|e| format!("{name}: local: {e}"))?);
+        }
+        let mut args = Vec::new();
+        if has_this {
+            args.push(this_type(&self.ts, owner));
+        }
+        for p in params {
+            args.push(jit_type(&self.ts, p).map_err(|e| format!("{name}: parameter: {e}"))?);
+        }
+        let ret = jit_type(&self.ts, ret).map_err(|e| format!("{name}: return: {e}"))?;
+        let input = MethodInput {
+            name: &name,
+            handle: m.0 as u64,
+            il: &il,
+            args,
+            locals: local_types,
+            ret,
+            init_locals,
+            has_eh,
+        };
+        let code = {
+            let mut host = jithost::EngineHost { e: self, asm };
+            jit::compile(&mut host, &input).map_err(|e| e.to_string())?
+        };
+        let addr = self.mem.install(&code.code)?;
+        self.stats.methods += 1;
+        self.stats.il_bytes += il.len() as u64;
+        self.stats.code_bytes += code.code.len() as u64;
+        if let Some(c) = self.cells.get(&m.0) {
+            // SAFETY: cells are leaked, 8-byte aligned u64s owned by the engine.
+            unsafe { **c = addr };
+        }
+        self.compiled.insert(m.0, Compiled { addr, il, code });
+        Ok(addr)
+    }
+
+    /// A compiled method's record (after [`Engine::compile`]).
+    pub fn compiled(&self, m: MethodId) -> Option<&Compiled> {
+        self.compiled.get(&m.0)
+    }
+
+    /// Runs the `.cctor` of `t` once (ECMA-335 §II.10.5.3).
+    pub fn run_cctor(&mut self, t: TypeId) -> Result<(), String> {
+        use crate::types::{CCTOR_DONE, CCTOR_PENDING, CCTOR_RUNNING};
+        let st = self.ts.mt(t).cctor_state.load(Ordering::SeqCst);
+        if st != CCTOR_PENDING {
+            return Ok(());
+        }
+        self.ts.set_cctor_state(t, CCTOR_RUNNING);
+        if let Some(c) = self.ts.info(t).cctor {
+            let addr = self.compile(c)?;
+            // SAFETY: a compiled static void() method.
+            let f: extern "C" fn() = unsafe { core::mem::transmute(addr as usize) };
+            f();
+        }
+        self.ts.set_cctor_state(t, CCTOR_DONE);
+        Ok(())
+    }
+
+    /// Calls a static parameterless method.
+    ///
+    /// # Safety
+    /// The engine must be active, and `m` must be static with no parameters.
+    pub unsafe fn call_static0(&mut self, m: MethodId) -> Result<RetVal, String> {
+        let d = self.ts.method(m);
+        let (owner, ret) = (d.owner, d.sig.ret);
+        let ret = jit_type(&self.ts, ret)?;
+        self.run_cctor(owner)?;
+        let addr = self.compile(m)? as usize;
+        // SAFETY (all arms): addr is compiled SysV code taking no arguments and
+        // returning `ret` (the caller's contract).
+        Ok(match ret {
+            JitType::Void => {
+                let f: extern "C" fn() = unsafe { core::mem::transmute(addr) };
+                f();
+                RetVal::Void
+            }
+            JitType::R4 => {
+                let f: extern "C" fn() -> f32 = unsafe { core::mem::transmute(addr) };
+                RetVal::F32(f())
+            }
+            JitType::R8 => {
+                let f: extern "C" fn() -> f64 = unsafe { core::mem::transmute(addr) };
+                RetVal::F64(f())
+            }
+            _ => {
+                let f: extern "C" fn() -> u64 = unsafe { core::mem::transmute(addr) };
+                RetVal::Int(f())
+            }
+        })
+    }
+}
+
+/// A returned value, raw.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RetVal {
+    Void,
+    /// rax as returned (narrow types are not re-extended).
+    Int(u64),
+    F32(f32),
+    F64(f64),
+}
+
+/// Helpers reach the active engine here.
+///
+/// # Safety
+/// Only while JIT code started by the active engine runs (single-threaded).
+pub(crate) unsafe fn active<'a>() -> &'a mut Engine {
+    // SAFETY: set by `activate` to a boxed engine that outlives the code it runs.
+    unsafe { &mut *ACTIVE.load(Ordering::SeqCst) }
+}
+
+/// The JIT type of a location holding a `t`.
+pub fn jit_type(ts: &TypeSystem, t: TypeId) -> Result<JitType, String> {
+    let info = ts.info(t);
+    if ts.prim(Prim::Void).ok() == Some(t) {
+        return Ok(JitType::Void);
+    }
+    Ok(match info.kind {
+        TypeKind::Primitive(p) => prim_type(p),
+        TypeKind::Enum => {
+            let f = info
+                .fields
+                .iter()
+                .copied()
+                .find(|f| !ts.field(*f).is_static())
+                .ok_or_else(|| format!("enum {} has no value__", ts.type_name(t)))?;
+            jit_type(ts, ts.field(f).ty)?
+        }
+        TypeKind::ValueType => {
+            let l = ts.value_layout(t).map_err(|e| e.to_string())?;
+            JitType::Struct(StructLayout {
+                size: l.size,
+                align: l.align,
+                handle: ts.mt_address(t) as u64,
+            })
+        }
+        TypeKind::Class
+        | TypeKind::Interface
+        | TypeKind::String
+        | TypeKind::SzArray
+        | TypeKind::Array => JitType::Obj,
+        TypeKind::Ptr | TypeKind::FnPtr => JitType::Ptr,
+        TypeKind::ByRef => JitType::ByRef,
+        TypeKind::GenericParam { .. } => {
+            return Err(format!("open generic type {}", ts.type_name(t)))
+        }
+    })
+}
+
+fn prim_type(p: Prim) -> JitType {
+    match p {
+        Prim::Void => JitType::Void,
+        Prim::Boolean => JitType::Bool,
+        Prim::Char => JitType::Char,
+        Prim::I1 => JitType::I1,
+        Prim::U1 => JitType::U1,
+        Prim::I2 => JitType::I2,
+        Prim::U2 => JitType::U2,
+        Prim::I4 => JitType::I4,
+        Prim::U4 => JitType::U4,
+        Prim::I8 => JitType::I8,
+        Prim::U8 => JitType::U8,
+        Prim::R4 => JitType::R4,
+        Prim::R8 => JitType::R8,
+        Prim::I => JitType::I,
+        Prim::U => JitType::U,
+        Prim::String | Prim::Object => JitType::Obj,
+        Prim::TypedByRef => JitType::Struct(StructLayout {
+            size: 16,
+            align: 8,
+            handle: 0,
+        }),
+    }
+}
+
+/// `this` of an instance method of `owner`: a managed pointer for value types.
+pub fn this_type(ts: &TypeSystem, owner: TypeId) -> JitType {
+    if ts.info(owner).is_value_type() {
+        JitType::ByRef
+    } else {
+        JitType::Obj
+    }
+}
