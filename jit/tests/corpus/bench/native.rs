@@ -58,7 +58,11 @@ pub fn crc32(data: &[u8]) -> u32 {
     for (i, t) in table.iter_mut().enumerate() {
         let mut c = i as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
         }
         *t = c;
     }
@@ -84,8 +88,11 @@ pub fn bench_crc32() -> u32 {
     crc32(&make_data(black_box(CRC_BYTES)))
 }
 
+/// A kernel: the name of its C# method and its Rust twin.
+pub type Kernel = (&'static str, fn() -> i64);
+
 /// The three kernels by the names the C# methods carry, for table-driven callers.
-pub const KERNELS: [(&str, fn() -> i64); 3] = [
+pub const KERNELS: [Kernel; 3] = [
     ("BenchFib30", || i64::from(bench_fib30())),
     ("BenchSieve", || i64::from(bench_sieve())),
     ("BenchCrc32", || i64::from(bench_crc32())),
