@@ -6,6 +6,7 @@ mod artifacts;
 mod bench;
 mod boot_tests;
 mod disk;
+mod managed;
 mod qemu;
 mod setup;
 
@@ -29,6 +30,8 @@ usage: cargo xtask <command>
                   disks/manifests/default.manifest) and fsck it
   disk check IMAGE
                   fsck.fat -n an image
+  managed         compile corlib, managed DDK and managed drivers (mcs)
+  bench load      load corlib + managed DDK + driver: us per assembly, heap
   build           build the kernel only
   setup           install missing system packages and the Rust target
 ";
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
             }),
         Some("setup") => setup::ensure(),
         Some("disk") => disk::main(&args[1..]),
+        Some("managed") => managed::main(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
             Ok(())
