@@ -201,6 +201,9 @@ pub enum Helper {
     InterfaceLookup,
     /// `fn(a: f64, b: f64) -> f64`: IEEE remainder as `rem` defines it (fmod).
     FRem,
+    /// `fn(array: *mut u8, value: *mut u8) -> u64`: nonzero if `value` may be
+    /// stored in the reference array `array` (covariance check of `stelem.ref`).
+    ArrayStoreCheck,
     /// `fn(exception: *mut u8, method: u64, il_offset: u32) -> !`: `throw`
     /// (no exception handling yet: the host reports it).
     Throw,
@@ -219,6 +222,8 @@ pub enum FailCode {
     Thrown = 6,
     /// `ckfinite` on NaN or infinity.
     NotFinite = 7,
+    /// `stelem.ref` of an incompatible object into a covariant array.
+    ArrayTypeMismatch = 8,
 }
 
 impl FailCode {
@@ -232,6 +237,7 @@ impl FailCode {
             5 => FailCode::InvalidCast,
             6 => FailCode::Thrown,
             7 => FailCode::NotFinite,
+            8 => FailCode::ArrayTypeMismatch,
             _ => return None,
         })
     }
@@ -245,6 +251,7 @@ impl FailCode {
             FailCode::InvalidCast => "InvalidCastException",
             FailCode::Thrown => "exception thrown",
             FailCode::NotFinite => "ArithmeticException (not finite)",
+            FailCode::ArrayTypeMismatch => "ArrayTypeMismatchException",
         }
     }
 }

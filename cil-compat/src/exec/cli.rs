@@ -157,6 +157,33 @@ pub fn format_result(ts: &TypeSystem, m: MethodId, r: RetVal) -> Result<String, 
     })
 }
 
+/// SIGSEGV in the child: a fault in the first 64 KiB is a null dereference through
+/// a pointer (the CLI's NullReferenceException, as CoreCLR and mono report it).
+extern "C" fn on_segv(_sig: i32, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
+    let addr = unsafe { (*info).si_addr() } as usize;
+    let msg: &[u8] = if addr < 0x1_0000 {
+        b"! null-reference\n"
+    } else {
+        b"! crash (segfault)\n"
+    };
+    // SAFETY: async-signal-safe write and _exit.
+    unsafe {
+        libc::write(1, msg.as_ptr() as *const libc::c_void, msg.len());
+        libc::_exit(1);
+    }
+}
+
+fn install_segv_handler() {
+    // SAFETY: a plain sigaction with an extern "C" SA_SIGINFO handler.
+    unsafe {
+        let mut sa: libc::sigaction = core::mem::zeroed();
+        sa.sa_sigaction = on_segv as *const () as usize;
+        sa.sa_flags = libc::SA_SIGINFO;
+        libc::sigaction(libc::SIGSEGV, &sa, core::ptr::null_mut());
+    }
+}
+
 fn child_fail(f: &Failure) -> ! {
     let mut o = std::io::stdout().lock();
     let _ = writeln!(o, "! {}", f.kind);
@@ -184,6 +211,7 @@ fn run_forked(e: &mut Engine, m: MethodId, timeout_s: u32) -> String {
             libc::close(fds[0]);
             libc::dup2(fds[1], 1);
             libc::alarm(timeout_s);
+            install_segv_handler();
             e.on_fail = child_fail;
             let line = match e.call_static0(m) {
                 Ok(r) => match format_result(&e.ts, m, r) {

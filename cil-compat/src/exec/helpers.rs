@@ -24,6 +24,7 @@ pub fn address(h: Helper) -> u64 {
         Helper::InterfaceLookup => interface_lookup as *const (),
         Helper::FRem => frem as *const (),
         Helper::Throw => throw as *const (),
+        Helper::ArrayStoreCheck => array_store_check as *const (),
         _ => fail as *const (),
     }) as u64
 }
@@ -59,6 +60,7 @@ pub fn fail_kind(code: u32) -> &'static str {
         Some(FailCode::DivideByZero) => "divide-by-zero",
         Some(FailCode::Overflow) | Some(FailCode::NotFinite) => "overflow",
         Some(FailCode::InvalidCast) => "invalid-cast",
+        Some(FailCode::ArrayTypeMismatch) => "array-type-mismatch",
         _ => "arithmetic",
     }
 }
@@ -159,6 +161,25 @@ extern "C" fn is_instance(obj: u64, mt: u64) -> u64 {
     }
 }
 
+extern "C" fn array_store_check(arr: u64, obj: u64) -> u64 {
+    if arr == 0 || obj == 0 {
+        return 1;
+    }
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    // SAFETY: arr and obj are live objects.
+    let (amt, omt) = unsafe {
+        (
+            *((arr as usize + OBJ_MT_OFFSET) as *const u64),
+            *((obj as usize + OBJ_MT_OFFSET) as *const u64),
+        )
+    };
+    let Some(elem) = e.ts.info(type_of_mt(amt)).element else {
+        return 1;
+    };
+    is_assignable(e, type_of_mt(omt), elem) as u64
+}
+
 extern "C" fn class_init(handle: u64) {
     // SAFETY: as above.
     let e = unsafe { active() };
@@ -180,7 +201,7 @@ extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u32) -> u64 {
     let Some(target) = e.ts.vtable_method(t, slot) else {
         die(e, "invalid-cast".into(), u64::MAX, 0)
     };
-    match e.stub(target) {
+    match e.vtable_entry(t, target) {
         Ok(a) => a,
         Err(_) => oom(e),
     }

@@ -66,6 +66,7 @@ pub struct Engine {
     mem: Box<dyn CodeMemory>,
     cells: BTreeMap<u32, *mut u64>,
     stubs: BTreeMap<u32, u64>,
+    unboxing: BTreeMap<u32, u64>,
     compiled: BTreeMap<u32, Compiled>,
     natives: BTreeMap<String, u64>,
     /// Called on a runtime error; must not return.
@@ -91,6 +92,7 @@ impl Engine {
             mem,
             cells: BTreeMap::new(),
             stubs: BTreeMap::new(),
+            unboxing: BTreeMap::new(),
             compiled: BTreeMap::new(),
             natives: BTreeMap::new(),
             on_fail: default_fail,
@@ -137,6 +139,30 @@ impl Engine {
         Ok(a)
     }
 
+    /// What a vtable slot of (boxed) type `t` holds for `m`: its stub, or for a
+    /// value type's own method an unboxing stub (`this` = the box + header size).
+    pub fn vtable_entry(&mut self, t: TypeId, m: MethodId) -> Result<u64, String> {
+        let owner = self.ts.method(m).owner;
+        if !(self.ts.info(t).is_value_type() && owner == t) {
+            return self.stub(m);
+        }
+        if let Some(s) = self.unboxing.get(&m.0) {
+            return Ok(*s);
+        }
+        let cell = self.cell(m)?;
+        let ret = self.ts.method(m).sig.ret;
+        let struct_ret = matches!(jit_type(&self.ts, ret)?, JitType::Struct(_));
+        let code = jit::isa::x64::stubs::unboxing_stub(
+            crate::heap::OBJ_HEADER_SIZE as i32,
+            struct_ret,
+            cell,
+        )
+        .map_err(|e| e.to_string())?;
+        let a = self.mem.install(&code)?;
+        self.unboxing.insert(m.0, a);
+        Ok(a)
+    }
+
     /// The call cell of `m`: holds its stub, later its code.
     pub fn cell(&mut self, m: MethodId) -> Result<u64, String> {
         if let Some(c) = self.cells.get(&m.0) {
@@ -159,7 +185,7 @@ impl Engine {
                 if self.ts.method(m).is_abstract() {
                     continue;
                 }
-                let s = self.stub(m)?;
+                let s = self.vtable_entry(t, m)?;
                 self.ts.info(t).vtable_slots()[i].store(s as usize, Ordering::Relaxed);
             }
         }

@@ -1441,6 +1441,24 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     }
 
     pub fn stelem(&mut self, ty: JitType) -> R {
+        if ty == JitType::Obj
+            && !matches!(self.ctx.stack.peek(0).map(|v| v.loc), Some(Loc::Const(0)))
+        {
+            // Array covariance (§III.4.26): the stored object must fit the array's
+            // element type. The helper call needs every live value in its home.
+            self.ctx.spill_regs()?;
+            let n = self.ctx.stack.len();
+            if n < 3 {
+                return Err(JitErrorKind::StackUnderflow);
+            }
+            let (arr, val) = (self.ctx.stack.vals[n - 3], self.ctx.stack.vals[n - 1]);
+            self.ctx.load_to_gpr(&arr, RDI)?;
+            self.ctx.load_to_gpr(&val, RSI)?;
+            let h = self.host.helper(Helper::ArrayStoreCheck);
+            self.call_abs(h, CallSiteKind::Helper(Helper::ArrayStoreCheck))?;
+            self.m().alu_rr(AluOp::Test, RAX, RAX, OperandSize::S64)?;
+            self.fail_if(Cond::E, FailCode::ArrayTypeMismatch)?;
+        }
         let v = self.ctx.pop()?;
         check_store(&ty, &v.ty)?;
         let (addr, ra, ri) = self.elem_addr(ty.size())?;

@@ -282,6 +282,10 @@ extern "C" fn h_throw(_obj: u64, _method: u64, il: u32) -> ! {
     unsafe { libc::_exit(100 + 6) }
 }
 
+extern "C" fn h_store_check(_arr: u64, _obj: u64) -> u64 {
+    1
+}
+
 extern "C" fn h_frem(a: f64, b: f64) -> f64 {
     a % b
 }
@@ -323,6 +327,7 @@ impl JitHost for FakeHost {
             Helper::InterfaceLookup => h_iface_lookup as *const () as usize as u64,
             Helper::FRem => h_frem as *const () as usize as u64,
             Helper::Throw => h_throw as *const () as usize as u64,
+            Helper::ArrayStoreCheck => h_store_check as *const () as usize as u64,
             _ => 0,
         }
     }

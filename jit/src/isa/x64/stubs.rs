@@ -40,3 +40,20 @@ pub fn lazy_stub(cookie: u64, resolver: u64) -> Result<Vec<u8>, JitErrorKind> {
     .map_err(err)?;
     Ok(a.assemble()?.0)
 }
+
+/// An unboxing stub for a value type's method reached through a boxed object's
+/// vtable: moves `this` past the object header, then jumps through `cell`.
+/// `this_in_rsi` when the method returns a value type through a hidden buffer
+/// (then rdi holds the buffer and rsi `this`).
+pub fn unboxing_stub(header: i32, this_in_rsi: bool, cell: u64) -> Result<Vec<u8>, JitErrorKind> {
+    let mut a = Assembler::new()?;
+    let c = &mut a.a;
+    (|| -> Result<(), IcedError> {
+        c.add(if this_in_rsi { rsi } else { rdi }, header)?;
+        c.mov(rax, cell)?;
+        c.jmp(qword_ptr(rax))?;
+        Ok(())
+    })()
+    .map_err(err)?;
+    Ok(a.assemble()?.0)
+}
