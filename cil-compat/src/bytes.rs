@@ -178,3 +178,49 @@ impl<'a> Cursor<'a> {
         Ok(if neg { mag - bias } else { mag })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(b: &[u8]) -> u32 {
+        Cursor::new(b, 0).compressed_u32("t").unwrap()
+    }
+    fn i(b: &[u8]) -> i32 {
+        Cursor::new(b, 0).compressed_i32("t").unwrap()
+    }
+
+    #[test]
+    fn compressed_unsigned_examples_from_ecma_335_ii_23_2() {
+        assert_eq!(u(&[0x03]), 0x03);
+        assert_eq!(u(&[0x7F]), 0x7F);
+        assert_eq!(u(&[0x80, 0x80]), 0x80);
+        assert_eq!(u(&[0xAE, 0x57]), 0x2E57);
+        assert_eq!(u(&[0xBF, 0xFF]), 0x3FFF);
+        assert_eq!(u(&[0xC0, 0x00, 0x40, 0x00]), 0x4000);
+        assert_eq!(u(&[0xDF, 0xFF, 0xFF, 0xFF]), 0x1FFF_FFFF);
+    }
+
+    #[test]
+    fn compressed_signed_examples_from_ecma_335_ii_23_2() {
+        assert_eq!(i(&[0x06]), 3);
+        assert_eq!(i(&[0x7B]), -3);
+        assert_eq!(i(&[0x80, 0x80]), 64);
+        assert_eq!(i(&[0x01]), -64);
+        assert_eq!(i(&[0xC0, 0x00, 0x40, 0x00]), 8192);
+        assert_eq!(i(&[0x80, 0x01]), -8192);
+        assert_eq!(i(&[0xDF, 0xFF, 0xFF, 0xFE]), 268_435_455);
+        assert_eq!(i(&[0xC0, 0x00, 0x00, 0x01]), -268_435_456);
+    }
+
+    #[test]
+    fn reads_past_the_end_are_errors_naming_the_offset() {
+        let e = Cursor::new(&[0xC0, 0x00], 0x100)
+            .compressed_u32("blob length")
+            .unwrap_err();
+        assert_eq!(e.to_string(), "malformed blob length at offset 0x101");
+        assert!(Cursor::new(&[0xE0], 0).compressed_u32("x").is_err());
+        assert!(u32_at(&[1, 2, 3], 0, "x").is_err());
+        assert!(slice(&[1, 2, 3], usize::MAX, 2, "x").is_err());
+    }
+}

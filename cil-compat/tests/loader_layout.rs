@@ -626,3 +626,28 @@ fn load_order_and_missing_references_give_clear_errors() {
     let e = ts.load(corlib).unwrap_err().to_string();
     assert!(e.contains("twice"), "{e}");
 }
+
+#[test]
+fn exception_handling_clauses_are_decoded() {
+    use cil_compat::metadata::body::EhKind;
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let m = method(ts, "LoaderTests.Handlers", "TryCatchFinally");
+    let (eh, len) = {
+        let body = ts.method_body(m).unwrap().unwrap();
+        (body.eh.clone(), body.code.len() as u32)
+    };
+    assert_eq!(eh.len(), 2, "{eh:?}");
+    let catch = eh.iter().find_map(|c| match c.kind {
+        EhKind::Catch(t) => Some(t),
+        _ => None,
+    });
+    let t = ts
+        .resolve_type(l.layouts, catch.expect("a catch clause"))
+        .unwrap();
+    assert_eq!(ts.type_name(t), "System.DivideByZeroException");
+    assert!(eh.iter().any(|c| c.kind == EhKind::Finally));
+    for c in &eh {
+        assert!(c.try_offset + c.try_length <= len && c.handler_offset + c.handler_length <= len);
+    }
+}

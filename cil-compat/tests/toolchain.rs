@@ -47,6 +47,7 @@ fn compile_errors_carry_the_compiler_message() {
         .to_string();
     assert!(e.contains("mcs") && e.contains("error CS"), "{e}");
     assert!(!out.exists());
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
     let _ = std::fs::remove_file(src);
 }
 

@@ -474,3 +474,84 @@ pub fn parse_method_spec(blob: &[u8]) -> Result<Vec<TypeSig>> {
 pub fn is_field_sig(blob: &[u8]) -> bool {
     blob.first().map(|b| b & 0x0F == 0x06).unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_signature_with_generic_instance_and_byref() {
+        // instance bool M(int32[], valuetype TypeRef#2&, class List<!0>)
+        let blob = [
+            0x20,
+            3,
+            et::BOOLEAN,
+            et::SZARRAY,
+            et::I4,
+            et::BYREF,
+            et::VALUETYPE,
+            0x09,
+            et::GENERICINST,
+            et::CLASS,
+            0x05,
+            1,
+            et::VAR,
+            0,
+        ];
+        let m = parse_method(&blob).unwrap();
+        assert!(m.has_this);
+        assert_eq!(m.ret, TypeSig::Prim(Prim::Boolean));
+        assert_eq!(
+            m.params[0],
+            TypeSig::SzArray(Box::new(TypeSig::Prim(Prim::I4)))
+        );
+        assert_eq!(
+            m.params[1],
+            TypeSig::ByRef(Box::new(TypeSig::ValueType(Token::new(
+                TableId::TypeRef,
+                2
+            ))))
+        );
+        assert_eq!(
+            m.params[2],
+            TypeSig::GenericInst {
+                value_type: false,
+                def: Token::new(TableId::TypeRef, 1),
+                args: alloc::vec![TypeSig::Var(0)]
+            }
+        );
+    }
+
+    #[test]
+    fn locals_with_pinned_and_modifiers() {
+        let blob = [
+            0x07,
+            2,
+            et::PINNED,
+            et::BYREF,
+            et::U1,
+            et::CMOD_OPT,
+            0x05,
+            et::I8,
+        ];
+        let l = parse_locals(&blob).unwrap();
+        assert!(l[0].pinned);
+        assert_eq!(l[1].ty, TypeSig::Prim(Prim::I8));
+    }
+
+    #[test]
+    fn hostile_signatures_are_errors() {
+        // Deep nesting: SZARRAY repeated beyond the limit.
+        let mut deep = alloc::vec![0x06u8];
+        deep.extend(core::iter::repeat_n(et::SZARRAY, 200));
+        deep.push(et::I4);
+        assert!(parse_field(&deep).is_err());
+        // Parameter count larger than the blob.
+        assert!(parse_method(&[0x00, 0x7F, et::VOID]).is_err());
+        // Unknown element type.
+        assert!(parse_type_spec(&[0x17]).is_err());
+        assert!(parse_method(&[]).is_err());
+        // Array rank 0.
+        assert!(parse_type_spec(&[et::ARRAY, et::I4, 0, 0, 0]).is_err());
+    }
+}

@@ -149,3 +149,21 @@ namespace LoaderTests
         public void Dispose() { Done = true; }
     }
 }
+
+namespace LoaderTests
+{
+    public static class Handlers
+    {
+        public static int TryCatchFinally(int x)
+        {
+            int r = 0;
+            try
+            {
+                try { r = 100 / x; }
+                catch (DivideByZeroException) { r = -1; }
+            }
+            finally { r += 1; }
+            return r;
+        }
+    }
+}
