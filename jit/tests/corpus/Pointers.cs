@@ -118,6 +118,17 @@ namespace Corpus
             *(long*)addr = 4294967296;
             return *p;
         }
+        [Expect("-7")]
+        public static long PointerArray()
+        {
+            // long*[] uses ldelem.i / stelem.i.
+            long* p = stackalloc long[2];
+            p[1] = -7;
+            long*[] a = new long*[3];
+            a[2] = p + 1;
+            return *a[2];
+        }
+        [Expect("1")] public static bool PointerArrayStartsNull() { int*[] a = new int*[2]; return a[1] == null; }
         [Expect("1")] public static bool NullPointer() { byte* p = null; return p == null; }
         [ExpectError("null-reference")] public static int NullPointerRead() { int* p = null; return *p; }
     }
