@@ -312,6 +312,10 @@ pub struct MethodDesc {
     pub pinvoke: Option<(String, String)>,
     /// Code address once compiled (0 = not yet); maintained by the execution engine.
     pub entry: AtomicUsize,
+    /// Method type arguments of a generic method instance (MethodSpec), else empty.
+    pub method_args: Vec<TypeId>,
+    /// The generic method definition this instance was made from.
+    pub generic_method_def: Option<MethodId>,
 }
 
 impl MethodDesc {
@@ -437,6 +441,8 @@ pub struct TypeSystem {
     literals: BTreeMap<Vec<u16>, usize>,
     pending: usize,
     nesting: u32,
+    mctx: Vec<TypeId>,
+    method_insts: BTreeMap<(MethodId, Vec<TypeId>), MethodId>,
 }
 
 const MAX_DEPTH: u32 = 64;
@@ -486,6 +492,8 @@ impl TypeSystem {
             literals: BTreeMap::new(),
             pending: 0,
             nesting: 0,
+            mctx: Vec::new(),
+            method_insts: BTreeMap::new(),
         }
     }
 
@@ -807,13 +815,14 @@ impl TypeSystem {
         let row: StandAloneSigRow = md.row(tok.row())?;
         let locals = sig::parse_locals(md.blob(row.signature)?)
             .map_err(|e| e.at_row(TableId::StandAloneSig, tok.row()))?;
-        let ctx = self.info(owner).type_args.clone();
-        let mut out = Vec::new();
-        for l in &locals {
-            out.push(self.resolve_sig(asm, &l.ty, &ctx, 0)?);
-        }
-        self.finish_pending()?;
-        Ok(out)
+        let _ = (asm, owner);
+        self.in_method(m, |s, a, ctx| {
+            let mut out = Vec::new();
+            for l in &locals {
+                out.push(s.resolve_sig(a, &l.ty, ctx, 0)?);
+            }
+            Ok(out)
+        })
     }
 
     /// The SZ array type `elem[]`, created on first use.
@@ -839,7 +848,7 @@ impl TypeSystem {
 
     /// Resolves a field token (Field/MemberRef) of assembly `a`.
     pub fn resolve_field(&mut self, a: AsmId, tok: Token) -> Result<FieldId> {
-        let f = self.resolve_field_inner(a, tok)?;
+        let f = self.resolve_field_inner(a, tok, &[])?;
         self.finish_pending()?;
         Ok(f)
     }
@@ -861,6 +870,71 @@ impl TypeSystem {
                     self.resolve_field(a, tok).map(Resolved::Field)
                 } else {
                     self.resolve_method(a, tok).map(Resolved::Method)
+                }
+            }
+            _ => Err(Error::Unresolved {
+                what: "token",
+                name: format!("{tok}"),
+            }),
+        }
+    }
+
+    /// Runs `f` with the generic context of method `m` (its owner's type arguments
+    /// and its own method arguments), so tokens in generic code bind to instances.
+    fn in_method<R>(
+        &mut self,
+        m: MethodId,
+        f: impl FnOnce(&mut Self, AsmId, &[TypeId]) -> Result<R>,
+    ) -> Result<R> {
+        let (a, owner, margs) = {
+            let d = self.methods.get(m.0 as usize).ok_or(Error::Unresolved {
+                what: "method id",
+                name: format!("{}", m.0),
+            })?;
+            (d.asm, d.owner, d.method_args.clone())
+        };
+        let ctx = self.info(owner).type_args.clone();
+        let saved = core::mem::replace(&mut self.mctx, margs);
+        let r = f(self, a, &ctx);
+        self.mctx = saved;
+        let r = r?;
+        self.finish_pending()?;
+        Ok(r)
+    }
+
+    /// Resolves a type token used in the body of method `m` (generic-aware).
+    pub fn resolve_type_in(&mut self, m: MethodId, tok: Token) -> Result<TypeId> {
+        self.in_method(m, |s, a, ctx| s.resolve_type_ctx(a, tok, ctx, 0))
+    }
+
+    /// Resolves a method token (MethodDef/MemberRef/MethodSpec) used in the body of `m`.
+    pub fn resolve_method_in(&mut self, m: MethodId, tok: Token) -> Result<MethodId> {
+        self.in_method(m, |s, a, ctx| s.resolve_method_inner(a, tok, ctx))
+    }
+
+    /// Resolves a field token used in the body of `m`.
+    pub fn resolve_field_in(&mut self, m: MethodId, tok: Token) -> Result<FieldId> {
+        self.in_method(m, |s, a, ctx| s.resolve_field_inner(a, tok, ctx))
+    }
+
+    /// Resolves any token (`ldtoken`) used in the body of `m`.
+    pub fn resolve_token_in(&mut self, m: MethodId, tok: Token) -> Result<Resolved> {
+        match tok.table() {
+            Some(TableId::TypeDef | TableId::TypeRef | TableId::TypeSpec) => {
+                self.resolve_type_in(m, tok).map(Resolved::Type)
+            }
+            Some(TableId::MethodDef | TableId::MethodSpec) => {
+                self.resolve_method_in(m, tok).map(Resolved::Method)
+            }
+            Some(TableId::Field) => self.resolve_field_in(m, tok).map(Resolved::Field),
+            Some(TableId::MemberRef) => {
+                let a = self.method(m).asm;
+                let md = self.metadata(a)?;
+                let r: MemberRefRow = md.row(tok.row())?;
+                if sig::is_field_sig(md.blob(r.signature)?) {
+                    self.resolve_field_in(m, tok).map(Resolved::Field)
+                } else {
+                    self.resolve_method_in(m, tok).map(Resolved::Method)
                 }
             }
             _ => Err(Error::Unresolved {
@@ -1269,7 +1343,10 @@ impl TypeSystem {
                 Some(t) => Ok(*t),
                 None => self.constructed_type(Key::Param(false, *n)),
             },
-            TypeSig::MVar(n) => self.constructed_type(Key::Param(true, *n)),
+            TypeSig::MVar(n) => match self.mctx.get(*n as usize) {
+                Some(t) => Ok(*t),
+                None => self.constructed_type(Key::Param(true, *n)),
+            },
             TypeSig::GenericInst { def, args, .. } => {
                 let d = self.resolve_type_ctx(a, *def, ctx, depth + 1)?;
                 let mut targs = Vec::new();
@@ -1395,7 +1472,8 @@ impl TypeSystem {
                     what: "assembly",
                     name: String::new(),
                 })?;
-                ai.methods
+                let m = ai
+                    .methods
                     .get((tok.row() as usize).wrapping_sub(1))
                     .copied()
                     .flatten()
@@ -1404,7 +1482,18 @@ impl TypeSystem {
                         TableId::MethodDef,
                         tok.row(),
                         0,
-                    ))
+                    ))?;
+                let owner = self.method(m).owner;
+                match self.instance_for(owner, ctx)? {
+                    Some(inst) => Ok(self
+                        .info(inst)
+                        .methods
+                        .iter()
+                        .copied()
+                        .find(|x| self.method(*x).token == tok)
+                        .unwrap_or(m)),
+                    None => Ok(m),
+                }
             }
             Some(TableId::MemberRef) => {
                 let (class, name, blob) = {
@@ -1442,15 +1531,87 @@ impl TypeSystem {
                     name: format!("{}::{}", self.type_name(owner), name),
                 })
             }
-            Some(TableId::MethodSpec) => Err(Error::Unsupported {
-                what: "generic method instantiation (MethodSpec)",
-                detail: format!("{tok}"),
-            }),
+            Some(TableId::MethodSpec) => self.method_spec(a, tok, ctx),
             _ => Err(Error::Unresolved {
                 what: "method token",
                 name: format!("{tok}"),
             }),
         }
+    }
+
+    /// The instance `owner<ctx>` when `owner` is a generic definition taking
+    /// `ctx.len()` arguments (a Field/MethodDef token used inside generic code).
+    fn instance_for(&mut self, owner: TypeId, ctx: &[TypeId]) -> Result<Option<TypeId>> {
+        let i = self.info(owner);
+        if ctx.is_empty() || i.generic_def.is_some() || i.generic_params as usize != ctx.len() {
+            return Ok(None);
+        }
+        let inst = self.constructed_type(Key::Inst(owner, ctx.to_vec()))?;
+        self.ensure(inst, ST_PARENT | ST_MEMBERS, 0)?;
+        Ok(Some(inst))
+    }
+
+    /// A generic method instance (MethodSpec, §II.22.29): the method's signature
+    /// re-resolved with the method type arguments.
+    fn method_spec(&mut self, a: AsmId, tok: Token, ctx: &[TypeId]) -> Result<MethodId> {
+        let (mtok, inst_blob) = {
+            let md = self.metadata(a)?;
+            let r: MethodSpecRow = md.row(tok.row())?;
+            (Token(r.method), md.blob(r.instantiation)?.to_vec())
+        };
+        let generic = self.resolve_method_inner(a, mtok, ctx)?;
+        let args_sig = sig::parse_method_spec(&inst_blob)
+            .map_err(|e| e.at_row(TableId::MethodSpec, tok.row()))?;
+        let mut args = Vec::with_capacity(args_sig.len());
+        for s in &args_sig {
+            args.push(self.resolve_sig(a, s, ctx, 0)?);
+        }
+        if self.method(generic).sig.generic_params as usize != args.len() {
+            return Err(Error::Unresolved {
+                what: "generic method instantiation (argument count)",
+                name: self.method(generic).name.clone(),
+            });
+        }
+        if let Some(m) = self.method_insts.get(&(generic, args.clone())) {
+            return Ok(*m);
+        }
+        let (dasm, dtok, owner) = {
+            let d = self.method(generic);
+            (d.asm, d.token, d.owner)
+        };
+        let blob = {
+            let md = self.metadata(dasm)?;
+            let r: MethodDefRow = md.row(dtok.row())?;
+            md.blob(r.signature)?.to_vec()
+        };
+        let msig =
+            sig::parse_method(&blob).map_err(|e| e.at_row(TableId::MethodDef, dtok.row()))?;
+        let tctx = self.info(owner).type_args.clone();
+        let saved = core::mem::replace(&mut self.mctx, args.clone());
+        let r = self.method_sig(dasm, &msig, &tctx, 0);
+        self.mctx = saved;
+        let sig_ = r?;
+        let d = self.method(generic);
+        let desc = MethodDesc {
+            owner,
+            asm: dasm,
+            token: dtok,
+            name: d.name.clone(),
+            flags: d.flags,
+            impl_flags: d.impl_flags,
+            rva: d.rva,
+            sig: sig_,
+            open_sig: d.open_sig.clone(),
+            slot: None,
+            pinvoke: d.pinvoke.clone(),
+            entry: AtomicUsize::new(0),
+            method_args: args.clone(),
+            generic_method_def: Some(generic),
+        };
+        let m = MethodId(self.methods.len() as u32);
+        self.methods.push(desc);
+        self.method_insts.insert((generic, args), m);
+        Ok(m)
     }
 
     /// Creates the members of the TypeDef owning a MethodDef/Field row if needed.
@@ -1496,7 +1657,7 @@ impl TypeSystem {
         }
     }
 
-    fn resolve_field_inner(&mut self, a: AsmId, tok: Token) -> Result<FieldId> {
+    fn resolve_field_inner(&mut self, a: AsmId, tok: Token, ctx: &[TypeId]) -> Result<FieldId> {
         match tok.table() {
             Some(TableId::Field) => {
                 self.ensure_def_owner(a, tok, false)?;
@@ -1504,11 +1665,24 @@ impl TypeSystem {
                     what: "assembly",
                     name: String::new(),
                 })?;
-                ai.fields
+                let f = ai
+                    .fields
                     .get((tok.row() as usize).wrapping_sub(1))
                     .copied()
                     .flatten()
-                    .ok_or(Error::in_row("Field token", TableId::Field, tok.row(), 0))
+                    .ok_or(Error::in_row("Field token", TableId::Field, tok.row(), 0))?;
+                // Inside a generic type, a FieldDef names the field of the instance.
+                let owner = self.field(f).owner;
+                match self.instance_for(owner, ctx)? {
+                    Some(inst) => Ok(self
+                        .info(inst)
+                        .fields
+                        .iter()
+                        .copied()
+                        .find(|x| self.field(*x).token == tok)
+                        .unwrap_or(f)),
+                    None => Ok(f),
+                }
             }
             Some(TableId::MemberRef) => {
                 let (class, name) = {
@@ -1516,7 +1690,7 @@ impl TypeSystem {
                     let r: MemberRefRow = md.row(tok.row())?;
                     (Token(r.class), md.string(r.name)?.to_string())
                 };
-                let owner = self.member_ref_owner(a, class, &name, &[])?;
+                let owner = self.member_ref_owner(a, class, &name, ctx)?;
                 self.ensure(owner, ST_MEMBERS, 0)?;
                 self.find_field(owner, &name)
                     .ok_or_else(|| Error::Unresolved {
@@ -1751,6 +1925,8 @@ impl TypeSystem {
                 slot: None,
                 pinvoke,
                 entry: AtomicUsize::new(0),
+                method_args: Vec::new(),
+                generic_method_def: None,
             });
             if !inst {
                 if let Some(s) = self.asms[a.0 as usize]

@@ -651,3 +651,59 @@ fn exception_handling_clauses_are_decoded() {
         assert!(c.try_offset + c.try_length <= len && c.handler_offset + c.handler_length <= len);
     }
 }
+
+#[test]
+fn generic_instances_and_generic_methods_resolve_in_context() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let i4 = ts.prim(Prim::I4).unwrap();
+    let i8 = ts.prim(Prim::I8).unwrap();
+    let user = method(ts, "LoaderTests.GenericUser", "Use");
+    let calls: Vec<_> = tokens_of(ts, user, 0x28)
+        .into_iter()
+        .chain(tokens_of(ts, user, 0x6F))
+        .collect();
+    let mut get = None;
+    let mut ids = Vec::new();
+    for t in calls {
+        let m = ts.resolve_method_in(user, t).unwrap();
+        let d = ts.method(m);
+        match d.name.as_str() {
+            "Get" => get = Some(m),
+            "Id" => ids.push(m),
+            _ => {}
+        }
+    }
+    let get = get.expect("call to GBox<int>.Get");
+    assert_eq!(
+        ts.type_name(ts.method(get).owner),
+        "LoaderTests.GBox`1<System.Int32>"
+    );
+    assert_eq!(ts.method(get).sig.ret, i4);
+    // Id<int> and Id<long>: MethodSpec instances with their own signatures.
+    assert_eq!(ids.len(), 2);
+    let sigs: Vec<_> = ids
+        .iter()
+        .map(|m| {
+            (
+                ts.method(*m).method_args.clone(),
+                ts.method(*m).sig.ret,
+                ts.method(*m).sig.params.clone(),
+            )
+        })
+        .collect();
+    assert!(sigs.contains(&(vec![i4], i4, vec![i4])), "{sigs:?}");
+    assert!(sigs.contains(&(vec![i8], i8, vec![i8])), "{sigs:?}");
+    // Inside GBox<int>.Get, `ldfld !0 GBox<!0>::Value` is the instance's field.
+    let ldfld = tokens_of(ts, get, 0x7B)[0];
+    let f = ts.resolve_field_in(get, ldfld).unwrap();
+    assert_eq!(ts.field(f).ty, i4);
+    assert_eq!(ts.field(f).offset, H);
+    assert_eq!(
+        ts.type_name(ts.field(f).owner),
+        "LoaderTests.GBox`1<System.Int32>"
+    );
+    // Resolved outside a context, the same token stays open.
+    let open = ts.resolve_field(l.layouts, ldfld).unwrap();
+    assert_ne!(ts.field(open).ty, i4);
+}

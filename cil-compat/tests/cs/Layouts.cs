@@ -167,3 +167,23 @@ namespace LoaderTests
         }
     }
 }
+
+namespace LoaderTests
+{
+    public class GBox<T>
+    {
+        public T Value;
+        public T Get() { return Value; }
+        public static U Id<U>(U x) { return x; }
+    }
+
+    public static class GenericUser
+    {
+        public static int Use()
+        {
+            GBox<int> b = new GBox<int>();
+            b.Value = 3;
+            return b.Get() + GBox<int>.Id<int>(4) + (int)GBox<long>.Id<long>(5L);
+        }
+    }
+}
