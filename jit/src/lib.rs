@@ -142,6 +142,74 @@ impl CallSite {
     }
 }
 
+type RegAssignment = (Vec<Option<masm::Gpr>>, Vec<Option<masm::Gpr>>);
+
+/// Keeps the most used scalar locals and arguments (4/8-byte integers, references,
+/// pointers; never address-taken) in callee-saved registers for the whole method,
+/// so loops do not carry their variables through memory.
+fn assign_registers(
+    m: &MethodInput<'_>,
+    instrs: &[decoder::Instr],
+    local_taken: &[bool],
+    arg_taken: &[bool],
+) -> RegAssignment {
+    let mut lc = alloc::vec![0u32; m.locals.len()];
+    let mut ac = alloc::vec![0u32; m.args.len()];
+    for i in instrs {
+        let n = match i.operand {
+            Operand::Int(n) => n as usize,
+            _ => 0,
+        };
+        let (counts, idx) = match i.opcode {
+            op::LDLOC_0..=op::LDLOC_3 => (&mut lc, (i.opcode - op::LDLOC_0) as usize),
+            op::STLOC_0..=op::STLOC_3 => (&mut lc, (i.opcode - op::STLOC_0) as usize),
+            op::LDLOC_S | op::LDLOC | op::STLOC_S | op::STLOC => (&mut lc, n),
+            op::LDARG_0..=op::LDARG_3 => (&mut ac, (i.opcode - op::LDARG_0) as usize),
+            op::LDARG_S | op::LDARG | op::STARG_S | op::STARG => (&mut ac, n),
+            _ => continue,
+        };
+        if let Some(c) = counts.get_mut(idx) {
+            *c += 1;
+        }
+    }
+    let eligible = |t: &JitType| {
+        matches!(
+            t,
+            JitType::I4
+                | JitType::U4
+                | JitType::I8
+                | JitType::U8
+                | JitType::I
+                | JitType::U
+                | JitType::Obj
+                | JitType::ByRef
+                | JitType::Ptr
+        )
+    };
+    let mut cands: Vec<(u32, bool, usize)> = Vec::new();
+    for (k, c) in lc.iter().enumerate() {
+        if *c >= 2 && !local_taken[k] && eligible(&m.locals[k]) {
+            cands.push((*c, true, k));
+        }
+    }
+    for (k, c) in ac.iter().enumerate() {
+        if *c >= 2 && !arg_taken[k] && eligible(&m.args[k]) {
+            cands.push((*c, false, k));
+        }
+    }
+    cands.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)));
+    let mut lr = alloc::vec![None; m.locals.len()];
+    let mut ar = alloc::vec![None; m.args.len()];
+    for ((_, is_local, k), reg) in cands.into_iter().zip(isa::x64::regs::CALLEE_SAVED) {
+        if is_local {
+            lr[k] = Some(reg);
+        } else {
+            ar[k] = Some(reg);
+        }
+    }
+    (lr, ar)
+}
+
 /// Compiles one method.
 pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<CompiledMethod, JitError> {
     let wrap = |il_offset: u32, kind: JitErrorKind| JitError {
@@ -185,8 +253,18 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
     }
     targets.sort_unstable();
     targets.dedup();
+    let (local_regs, arg_regs) = assign_registers(m, &instrs, &local_taken, &arg_taken);
     let masm = X64Masm::new().map_err(|k| wrap(0, k))?;
-    let mut g = CodeGen::new(host, masm, m, &targets, local_taken, arg_taken);
+    let mut g = CodeGen::new(
+        host,
+        masm,
+        m,
+        &targets,
+        local_taken,
+        arg_taken,
+        local_regs,
+        arg_regs,
+    );
     g.emit_entry().map_err(|k| wrap(0, k))?;
     for i in &instrs {
         let live = g

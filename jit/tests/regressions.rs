@@ -196,3 +196,40 @@ fn seed_bug3_value_type_fields_start_at_zero_class_fields_after_header() {
     let f = build(&mut h, 1);
     assert_eq!(call_i(f, &[obj]), 82);
 }
+
+#[test]
+fn register_allocated_locals_start_zeroed_and_survive_calls() {
+    // i and s are hot enough to live in callee-saved registers; they must start at
+    // zero (localsinit) and keep their values across a call.
+    let mut h = FakeHost::new();
+    h.def(
+        2,
+        def(
+            "T::id",
+            &[T::I4],
+            &[],
+            T::I4,
+            Il::new().ldarg(0).ret().build(),
+        ),
+    );
+    let il = Il::new()
+        .label("top")
+        .ldloc(1)
+        .ldloc(0)
+        .tok(op::CALL, 2)
+        .op(op::ADD)
+        .stloc(1)
+        .ldloc(0)
+        .i4(1)
+        .op(op::ADD)
+        .stloc(0)
+        .ldloc(0)
+        .ldarg(0)
+        .br(op::BLT, "top")
+        .ldloc(1)
+        .ret()
+        .build();
+    h.def(1, def("T::m", &[T::I4], &[T::I4, T::I4], T::I4, il));
+    let f = build(&mut h, 1);
+    assert_eq!(call_i(f, &[10]), 45);
+}

@@ -23,6 +23,9 @@ pub struct CodeGenContext<M: MacroAssembler> {
     pub arg_addr_taken: Vec<bool>,
     /// Callee-saved registers ever allocated (bit mask by register number).
     pub used_callee_saved: u16,
+    /// Locals and arguments kept in a callee-saved register for the whole method.
+    pub local_regs: Vec<Option<Gpr>>,
+    pub arg_regs: Vec<Option<Gpr>>,
 }
 
 /// Size of a stored integer of stack type `ty` in its home.
@@ -317,8 +320,62 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         }
     }
 
+    /// The register a local/argument value lives in, if it is register-allocated.
+    pub fn home_reg(&self, v: &Val) -> Option<Gpr> {
+        match v.loc {
+            Loc::Local(n) => self.local_regs.get(n as usize).copied().flatten(),
+            Loc::Arg(n) => self.arg_regs.get(n as usize).copied().flatten(),
+            _ => None,
+        }
+    }
+
+    /// A register holding the value for read-only use: a register-allocated
+    /// local/argument is used in place (must not be written or freed as owned).
+    pub fn read_gpr(&mut self, v: &Val) -> R<Gpr> {
+        match self.home_reg(v) {
+            Some(r) if v.ty.is_gpr() => Ok(r),
+            _ => self.into_gpr(v),
+        }
+    }
+
+    /// Stores `v` into the register of a register-allocated local/argument of `ty`.
+    pub fn store_to_reg(&mut self, reg: Gpr, ty: &JitType, v: &Val) -> R {
+        let wide = ty.size() == 8;
+        match v.loc {
+            Loc::Const(c) => self.masm.mov_ri(
+                reg,
+                c,
+                if wide {
+                    OperandSize::S64
+                } else {
+                    OperandSize::S32
+                },
+            ),
+            _ => {
+                self.load_to_gpr(v, reg)?;
+                if wide && v.ty == StackTy::I32 {
+                    let ext = if matches!(ty, JitType::U8 | JitType::U) {
+                        Extend::U32
+                    } else {
+                        Extend::I32
+                    };
+                    self.masm.extend(reg, reg, ext)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Loads an integer-like value into exactly `dst`.
     pub fn load_to_gpr(&mut self, v: &Val, dst: Gpr) -> R {
+        if let Some(r) = self.home_reg(v) {
+            let size = if v.ty == StackTy::I32 {
+                OperandSize::S32
+            } else {
+                OperandSize::S64
+            };
+            return self.masm.mov_rr(dst, r, size);
+        }
         match v.loc {
             Loc::Const(c) => {
                 let size = if v.ty == StackTy::I32 {

@@ -124,6 +124,8 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         targets: &[u32],
         local_addr_taken: Vec<bool>,
         arg_addr_taken: Vec<bool>,
+        local_regs: Vec<Option<Gpr>>,
+        arg_regs: Vec<Option<Gpr>>,
     ) -> Self {
         let frame = abi::Frame::new(&input.args, &input.locals, &input.ret);
         let layout = host.object_layout();
@@ -137,7 +139,20 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             local_addr_taken,
             arg_addr_taken,
             used_callee_saved: 0,
+            local_regs,
+            arg_regs,
         };
+        for r in ctx
+            .local_regs
+            .iter()
+            .chain(ctx.arg_regs.iter())
+            .flatten()
+            .copied()
+            .collect::<Vec<_>>()
+        {
+            ctx.regs.reserve(r);
+            ctx.used_callee_saved |= 1 << r.0;
+        }
         let mut labels = BTreeMap::new();
         for t in targets {
             labels.insert(*t, ctx.masm.new_label());
@@ -184,6 +199,13 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             let home = match f.args[i] {
                 abi::ArgHome::Direct(o) | abi::ArgHome::Indirect(o) => o,
             };
+            if let Some(reg) = self.ctx.arg_regs.get(i).copied().flatten() {
+                match *loc {
+                    ArgLoc::Gpr(r) => self.m().mov_rr(reg, r, OperandSize::S64)?,
+                    _ => self.m().load(reg, frame(home), OperandSize::S64)?,
+                }
+                continue;
+            }
             match *loc {
                 ArgLoc::Gpr(r) => self.m().store(frame(home), r, OperandSize::S64)?,
                 ArgLoc::Xmm(x) => {
@@ -196,6 +218,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         if f.locals_hi > f.locals_lo {
             self.ctx
                 .zero_mem(frame(f.locals_lo), (f.locals_hi - f.locals_lo) as u32)?;
+        }
+        for r in self.ctx.local_regs.clone().into_iter().flatten() {
+            self.m().mov_ri(r, 0, OperandSize::S32)?;
         }
         Ok(())
     }
@@ -212,7 +237,13 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 self.record_state(offset)?;
             } else {
                 let tys = self.states.get(&offset).cloned().unwrap_or_default();
+                let reserved = self.ctx.regs.reserved;
                 self.ctx.regs = RegSet::all();
+                for i in 0..16u8 {
+                    if reserved & (1 << i) != 0 {
+                        self.ctx.regs.reserve(Gpr(i));
+                    }
+                }
                 self.ctx.stack.reset_to(&tys);
             }
             self.m().bind(label)?;
@@ -289,7 +320,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             self.push_fcmp(a, b, kind)?;
             return self.brbool(target, true);
         }
-        let (ra, rb, size) = self.int_cmp_operands(&a, &b)?;
+        let (ra, rb, size) = self.int_cmp_operands(&a, &b, true)?;
         self.ctx.free_gpr(ra);
         if let Some(r) = rb {
             self.ctx.free_gpr(r);
@@ -512,6 +543,11 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             return Ok(());
         }
         self.ctx.spill_local_refs(Some(n), None)?;
+        if let Some(reg) = self.ctx.local_regs.get(n as usize).copied().flatten() {
+            self.ctx.store_to_reg(reg, &t, &v)?;
+            self.ctx.free(&v);
+            return Ok(());
+        }
         let a = self.ctx.local_addr(n)?;
         self.ctx.store_val(a, &t, &v)?;
         self.ctx.free(&v);
@@ -526,6 +562,11 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             return Ok(());
         }
         self.ctx.spill_local_refs(None, Some(n))?;
+        if let Some(reg) = self.ctx.arg_regs.get(n as usize).copied().flatten() {
+            self.ctx.store_to_reg(reg, &t, &v)?;
+            self.ctx.free(&v);
+            return Ok(());
+        }
         let a = self.ctx.arg_addr(n, RDX)?;
         self.ctx.store_val(a, &t, &v)?;
         self.ctx.free(&v);
@@ -743,6 +784,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             )?;
             return Ok(R11);
         }
+        if !(wide && v.ty == StackTy::I32) {
+            return self.ctx.read_gpr(v);
+        }
         self.widen(v, wide, unsigned)
     }
 
@@ -889,7 +933,12 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     // ---- comparisons ----------------------------------------------------------
 
     /// Puts both operands in registers (or b as an imm32 constant) with a common width.
-    fn int_cmp_operands(&mut self, a: &Val, b: &Val) -> R<(Gpr, Option<Gpr>, OperandSize)> {
+    fn int_cmp_operands(
+        &mut self,
+        a: &Val,
+        b: &Val,
+        read_only: bool,
+    ) -> R<(Gpr, Option<Gpr>, OperandSize)> {
         use StackTy::*;
         let size = match (a.ty, b.ty) {
             (I32, I32) => OperandSize::S32,
@@ -897,13 +946,21 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             _ => return Err(JitErrorKind::TypeMismatch("comparison operands")),
         };
         let wide = size == OperandSize::S64;
-        let ra = self.widen(a, wide, false)?;
+        let ra = if read_only && !(wide && a.ty == I32) {
+            self.ctx.read_gpr(a)?
+        } else {
+            self.widen(a, wide, false)?
+        };
         if let Loc::Const(c) = b.loc {
             if fits_i32(c) {
                 return Ok((ra, None, size));
             }
         }
-        let rb = self.widen(b, wide, false)?;
+        let rb = if !(wide && b.ty == I32) {
+            self.ctx.read_gpr(b)?
+        } else {
+            self.widen(b, wide, false)?
+        };
         Ok((ra, Some(rb), size))
     }
 
@@ -913,7 +970,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         if a.ty == StackTy::F || b.ty == StackTy::F {
             return self.push_fcmp(a, b, kind);
         }
-        let (ra, rb, size) = self.int_cmp_operands(&a, &b)?;
+        let (ra, rb, size) = self.int_cmp_operands(&a, &b, false)?;
         match (rb, b.loc) {
             (Some(rb), _) => {
                 self.m().alu_rr(AluOp::Cmp, ra, rb, size)?;
@@ -1203,6 +1260,11 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     // ---- indirect access, fields, statics -------------------------------------------
 
     fn pop_pointer(&mut self, allow_obj: bool) -> R<(Gpr, StackTy)> {
+        self.pop_pointer_as(allow_obj, false)
+    }
+
+    /// `owned`: the caller writes the register (else a register local may be used in place).
+    fn pop_pointer_as(&mut self, allow_obj: bool, owned: bool) -> R<(Gpr, StackTy)> {
         let v = self.ctx.pop()?;
         match v.ty {
             StackTy::ByRef | StackTy::NInt => {}
@@ -1215,7 +1277,11 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             }
             _ => return Err(JitErrorKind::TypeMismatch("expected an address")),
         }
-        let r = self.ctx.into_gpr(&v)?;
+        let r = if owned {
+            self.ctx.into_gpr(&v)?
+        } else {
+            self.ctx.read_gpr(&v)?
+        };
         if v.ty == StackTy::Obj {
             self.null_check(r)?;
         }
@@ -1310,7 +1376,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             self.ctx.free(&v);
             return self.ldsflda(tok);
         }
-        let (r, _) = self.pop_pointer(true)?;
+        let (r, _) = self.pop_pointer_as(true, true)?;
         self.m().lea(r, Address::offset(r, f.offset as i32))?;
         self.ctx.push_reg(StackTy::ByRef, r);
         Ok(())
@@ -1388,12 +1454,20 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
 
     /// Pops index and array; returns the element address (bounds and null checked).
     fn elem_addr(&mut self, elem_size: u32) -> R<(Address, Gpr, Option<Gpr>)> {
+        self.elem_addr_as(elem_size, false)
+    }
+
+    fn elem_addr_as(&mut self, elem_size: u32, owned_base: bool) -> R<(Address, Gpr, Option<Gpr>)> {
         let idx = self.ctx.pop()?;
         let arr = self.ctx.pop()?;
         if arr.ty != StackTy::Obj || !matches!(idx.ty, StackTy::I32 | StackTy::NInt) {
             return Err(JitErrorKind::TypeMismatch("array element access operands"));
         }
-        let ra = self.ctx.into_gpr(&arr)?;
+        let ra = if owned_base {
+            self.ctx.into_gpr(&arr)?
+        } else {
+            self.ctx.read_gpr(&arr)?
+        };
         self.null_check(ra)?;
         let len = Address::offset(ra, self.layout.array_length_offset);
         let data = self.layout.array_data_offset;
@@ -1475,7 +1549,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
 
     pub fn ldelema(&mut self, tok: u32) -> R {
         let t = self.type_info(tok)?;
-        let (addr, ra, ri) = self.elem_addr(t.ty.size())?;
+        let (addr, ra, ri) = self.elem_addr_as(t.ty.size(), true)?;
         self.m().lea(ra, addr)?;
         if let Some(ri) = ri {
             self.ctx.free_gpr(ri);

@@ -59,6 +59,8 @@ pub const XMM_SCRATCH: Xmm = Xmm(15);
 pub struct RegSet {
     pub gpr_free: u16,
     pub xmm_free: u16,
+    /// Registers holding locals/arguments for the whole method: never allocated.
+    pub reserved: u16,
 }
 
 impl RegSet {
@@ -90,8 +92,13 @@ impl RegSet {
         self.xmm_free &= !(1 << r.0);
         Some(r)
     }
+    /// Removes `r` from allocation for the whole method.
+    pub fn reserve(&mut self, r: Gpr) {
+        self.reserved |= 1 << r.0;
+        self.gpr_free &= !(1 << r.0);
+    }
     pub fn free_gpr(&mut self, r: Gpr) {
-        if POOL.contains(&r) {
+        if POOL.contains(&r) && self.reserved & (1 << r.0) == 0 {
             self.gpr_free |= 1 << r.0;
         }
     }
