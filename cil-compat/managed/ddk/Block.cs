@@ -1,0 +1,147 @@
+//! Managed DDK: the block-device contract (ddk/src/block/mod.rs `BlockDevice`) and
+//! registration through the ABI's `block_register` (ddk/src/abi.rs
+//! `BlockDeviceDesc`): the descriptor's callbacks are static methods of this class
+//! exported as native function pointers, and its context is a registry slot number,
+//! never an object address (objects may move; a slot does not).
+using System;
+using System.Runtime.InteropServices;
+
+namespace Ddk
+{
+    /// A device of fixed-size blocks. Buffers are whole blocks; `lba` counts blocks.
+    public unsafe interface IBlockDevice
+    {
+        /// Bytes per block (a power of two).
+        uint BlockSize { get; }
+        ulong BlockCount { get; }
+        bool IsReadOnly { get; }
+        /// Reads `length / BlockSize` blocks starting at `lba` into `buffer`.
+        BlockError Read(ulong lba, byte* buffer, ulong length);
+        /// Writes `length / BlockSize` blocks starting at `lba` from `buffer`.
+        BlockError Write(ulong lba, byte* buffer, ulong length);
+        /// Makes every completed write durable.
+        BlockError Flush();
+    }
+
+    /// ddk::abi::BlockDeviceDesc, 72 bytes, field for field.
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct BlockDeviceDesc
+    {
+        /// sizeof(BlockDeviceDesc) of the producer (72).
+        public uint Size;
+        public uint BlockSize;
+        public ulong BlockCount;
+        /// Non-zero: writes and flushes are refused.
+        public uint ReadOnly;
+        public uint Reserved;
+        /// UTF-8 name; the platform copies it during registration.
+        public byte* Name;
+        public UIntPtr NameLength;
+        public IntPtr Context;
+        /// `extern "C" fn(ctx, lba: u64, buf: *mut u8, len: usize) -> u32`
+        public IntPtr Read;
+        /// `extern "C" fn(ctx, lba: u64, buf: *const u8, len: usize) -> u32`
+        public IntPtr Write;
+        /// `extern "C" fn(ctx) -> u32`
+        public IntPtr Flush;
+
+        public const uint ExpectedSize = 72;
+    }
+
+    public unsafe delegate uint BlockReadCallback(IntPtr context, ulong lba, byte* buffer, UIntPtr length);
+    public unsafe delegate uint BlockWriteCallback(IntPtr context, ulong lba, byte* buffer, UIntPtr length);
+    public delegate uint BlockFlushCallback(IntPtr context);
+
+    public static unsafe class BlockDevices
+    {
+        public const int MaxDevices = 16;
+
+        static readonly IBlockDevice[] s_devices = new IBlockDevice[MaxDevices];
+        // The delegates stay referenced from statics for as long as the platform
+        // may call through their function pointers.
+        static BlockReadCallback s_read;
+        static BlockWriteCallback s_write;
+        static BlockFlushCallback s_flush;
+
+        /// Registers `device` with the platform under `name`; its platform id goes to `id`.
+        public static Status Register(IBlockDevice device, string name, out uint id)
+        {
+            id = 0;
+            if (device == null) return Status.Of(DdkError.InvalidArgument);
+            uint bs = device.BlockSize;
+            if (bs == 0 || (bs & (bs - 1)) != 0) return Status.Of(DdkError.InvalidArgument);
+            int slot = -1;
+            for (int i = 0; i < s_devices.Length; i++)
+            {
+                if (s_devices[i] == null)
+                {
+                    slot = i;
+                    break;
+                }
+            }
+            if (slot < 0) return Status.Of(DdkError.NoMemory);
+            if (s_read == null)
+            {
+                s_read = new BlockReadCallback(NativeRead);
+                s_write = new BlockWriteCallback(NativeWrite);
+                s_flush = new BlockFlushCallback(NativeFlush);
+            }
+            BlockDeviceDesc desc = new BlockDeviceDesc();
+            desc.Read = Runtime.FunctionPointer(s_read);
+            desc.Write = Runtime.FunctionPointer(s_write);
+            desc.Flush = Runtime.FunctionPointer(s_flush);
+            if (desc.Read == IntPtr.Zero || desc.Write == IntPtr.Zero || desc.Flush == IntPtr.Zero)
+                return Status.Of(DdkError.Unsupported);
+
+            LogLine utf8 = new LogLine();
+            utf8.Append(name);
+            byte* nameBytes = stackalloc byte[LogLine.Capacity];
+            int nameLen = utf8.CopyTo(nameBytes, LogLine.Capacity);
+
+            desc.Size = (uint)sizeof(BlockDeviceDesc);
+            desc.BlockSize = bs;
+            desc.BlockCount = device.BlockCount;
+            desc.ReadOnly = device.IsReadOnly ? 1u : 0u;
+            desc.Reserved = 0;
+            desc.Name = nameBytes;
+            desc.NameLength = (UIntPtr)(uint)nameLen;
+            desc.Context = new IntPtr(slot + 1);
+
+            s_devices[slot] = device;
+            Status s = Status.FromRaw(Abi.block_register(&desc, out id));
+            if (s.IsError) s_devices[slot] = null;
+            return s;
+        }
+
+        /// The device behind a descriptor context, or null.
+        public static IBlockDevice Lookup(IntPtr context)
+        {
+            long slot = context.ToInt64() - 1;
+            if (slot < 0 || slot >= MaxDevices) return null;
+            return s_devices[(int)slot];
+        }
+
+        static uint NativeRead(IntPtr context, ulong lba, byte* buffer, UIntPtr length)
+        {
+            IBlockDevice d = Lookup(context);
+            if (d == null) return (uint)BlockError.NotReady;
+            if (buffer == null) return (uint)BlockError.BadBuffer;
+            return (uint)d.Read(lba, buffer, length.ToUInt64());
+        }
+
+        static uint NativeWrite(IntPtr context, ulong lba, byte* buffer, UIntPtr length)
+        {
+            IBlockDevice d = Lookup(context);
+            if (d == null) return (uint)BlockError.NotReady;
+            if (buffer == null) return (uint)BlockError.BadBuffer;
+            return (uint)d.Write(lba, buffer, length.ToUInt64());
+        }
+
+        static uint NativeFlush(IntPtr context)
+        {
+            IBlockDevice d = Lookup(context);
+            if (d == null) return (uint)BlockError.NotReady;
+            return (uint)d.Flush();
+        }
+    }
+}

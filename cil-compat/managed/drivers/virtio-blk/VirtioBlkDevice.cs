@@ -1,0 +1,552 @@
+//! Managed virtio-blk: the block device (virtio 1.2 §5.2), behaving as
+//! native-drivers/virtio-blk's device.rs: bring-up (§3.1.1, §5.2.5), feature
+//! negotiation, requests (§5.2.6) honouring seg_max/size_max, zero-copy DMA into
+//! caller buffers with a bounce fallback, a bounded wait via `time_ns` (or a spin
+//! budget without a clock), IOERR/UNSUPP mapping, read-only refusal, and recovery
+//! (reset + re-init) after a timeout or protocol violation.
+using System;
+using Ddk;
+
+namespace VirtioBlk
+{
+    /// Tunables (the native driver's `Config`). 32 bytes.
+    public struct DriverConfig
+    {
+        /// Longest wait for one request when the platform has a clock.
+        public ulong TimeoutNs;
+        /// Polls before giving up when it has none.
+        public ulong SpinBudget;
+        /// Status reads to wait for a reset to complete.
+        public uint ResetSpins;
+        /// Largest queue to ask a modern device for (rounded down to a power of two).
+        public ushort MaxQueueSize;
+        /// Bounce buffer bytes (used only when a caller buffer cannot be translated).
+        public uint BounceSize;
+
+        public static DriverConfig Default
+        {
+            get
+            {
+                DriverConfig c;
+                c.TimeoutNs = 5000000000UL;
+                c.SpinBudget = 200000000UL;
+                c.ResetSpins = 1000000;
+                c.MaxQueueSize = 256;
+                c.BounceSize = 64 * 1024;
+                return c;
+            }
+        }
+    }
+
+    /// The negotiated shape of a running device (the native `DeviceInfo`).
+    public struct DeviceInfo
+    {
+        public bool Legacy;
+        public ulong Features;
+        public ulong CapacitySectors;
+        public uint BlockSize;
+        /// Max data segments per request (seg_max, bounded by the queue).
+        public ushort MaxSegments;
+        /// Max bytes per segment (size_max, or a driver cap).
+        public uint MaxSegmentLen;
+        public ushort QueueSize;
+    }
+
+    public sealed unsafe class VirtioBlkDevice : IBlockDevice
+    {
+        public const uint SectorSize = 512;
+        /// Request block: header at 0, status byte at 16.
+        const uint HdrOff = 0;
+        const uint StatusOff = 16;
+        /// Written before submission: a device that "completes" without writing a
+        /// status leaves it and is caught.
+        const byte StatusSentinel = 0xff;
+        /// Cap for one segment when the device sets no size_max.
+        const uint SegCap = 1u << 22;
+
+        PciDevice _pci;
+        VirtioTransport _transport;
+        DriverConfig _config;
+        DeviceInfo _info;
+        SplitQueue _queue;
+        DmaBuffer _req;
+        DmaBuffer _bounce;
+        Segment[] _segs = new Segment[1];
+        int _segCount;
+        Segment[] _chain = new Segment[3];
+        bool _ready;
+        uint _recoveries;
+
+        public PciDevice Pci { get { return _pci; } }
+        public DeviceInfo Info { get { return _info; } }
+        public VirtioTransport Transport { get { return _transport; } }
+        /// Whether requests are accepted (false after a failed recovery).
+        public bool IsReady { get { return _ready; } }
+        /// How many times the driver reset and re-initialised after a fault.
+        public uint Recoveries { get { return _recoveries; } }
+        /// Whether FLUSH was negotiated (without it the device writes through).
+        public bool HasFlush { get { return (_info.Features & Features.BlkFlush) != 0; } }
+
+        /// Binds to `dev`: bus mastering on, INTx off (we poll), the modern transport
+        /// if the device has virtio capabilities, else legacy, then §3.1.1.
+        public static InitResult Create(PciDevice dev, DriverConfig config, out VirtioBlkDevice device)
+        {
+            device = null;
+            Status s;
+            if ((s = dev.EnableBusMaster()).IsError) return InitResult.From(s);
+            if ((s = dev.SetCommandBits(PciReg.CommandIntxDisable)).IsError) return InitResult.From(s);
+            VirtioTransport transport;
+            ModernTransport modern;
+            InitResult r = ModernTransport.Probe(dev, out modern);
+            if (!r.IsOk) return r;
+            if (modern != null)
+            {
+                transport = modern;
+            }
+            else
+            {
+                LegacyTransport legacy;
+                if (!(r = LegacyTransport.Probe(dev, out legacy)).IsOk) return r;
+                transport = legacy;
+            }
+            DmaBuffer req;
+            if ((s = DmaBuffer.Allocate(4096, 4096, out req)).IsError) return InitResult.From(s);
+            VirtioBlkDevice blk = new VirtioBlkDevice();
+            blk._pci = dev;
+            blk._transport = transport;
+            blk._config = config;
+            blk._req = req;
+            blk._info.BlockSize = SectorSize;
+            blk._info.MaxSegments = 1;
+            blk._info.MaxSegmentLen = SegCap;
+            if (!(r = blk.Init()).IsOk)
+            {
+                blk.Shutdown();
+                return r;
+            }
+            blk.LogInfo();
+            device = blk;
+            return InitResult.Ok;
+        }
+
+        void LogInfo()
+        {
+            LogLine line = new LogLine();
+            line.Append("virtio-blk ");
+            line.Append(_pci.Address);
+            line.Append(_info.Legacy ? ": legacy transport, " : ": modern transport, ");
+            line.AppendDec(_info.CapacitySectors);
+            line.Append(" sectors, block ");
+            line.AppendDec(_info.BlockSize);
+            line.Append(" B, features ");
+            line.AppendHex(_info.Features);
+            line.Append(", queue ");
+            line.AppendDec(_info.QueueSize);
+            line.Append(", seg_max ");
+            line.AppendDec(_info.MaxSegments);
+            line.Append(", size_max ");
+            line.AppendDec(_info.MaxSegmentLen);
+            line.Append(" (managed)");
+            line.Emit(LogLevel.Info);
+        }
+
+        InitResult Init()
+        {
+            _ready = false;
+            InitResult r = TryInit();
+            if (!r.IsOk) _transport.Fail();
+            return r;
+        }
+
+        InitResult TryInit()
+        {
+            VirtioTransport t = _transport;
+            ulong negotiated;
+            InitResult r = t.BeginInit(Features.Supported, _config.ResetSpins, out negotiated);
+            if (!r.IsOk) return r;
+            ulong capacity;
+            if (!(r = t.ConfigRead64(BlkConfig.Capacity, out capacity)).IsOk) return r;
+            Status s;
+            uint blockSize = SectorSize;
+            if ((negotiated & Features.BlkBlkSize) != 0)
+            {
+                uint bs;
+                if ((s = t.ConfigRead32(BlkConfig.BlkSize, out bs)).IsError) return InitResult.From(s);
+                // Only sizes the LBA arithmetic can express; others fall back to 512.
+                if ((bs & (bs - 1)) == 0 && bs >= SectorSize && bs <= 65536) blockSize = bs;
+            }
+            uint maxSegmentLen = SegCap;
+            if ((negotiated & Features.BlkSizeMax) != 0)
+            {
+                uint sm;
+                if ((s = t.ConfigRead32(BlkConfig.SizeMax, out sm)).IsError) return InitResult.From(s);
+                if (sm != 0) maxSegmentLen = Math.Min(sm, SegCap);
+            }
+            uint segMax = uint.MaxValue;
+            if ((negotiated & Features.BlkSegMax) != 0)
+            {
+                uint sg;
+                if ((s = t.ConfigRead32(BlkConfig.SegMax, out sg)).IsError) return InitResult.From(s);
+                segMax = Math.Max(sg, 1u);
+            }
+            ushort offered;
+            if ((s = t.MaxQueueSize(0, out offered)).IsError) return InitResult.From(s);
+            if (offered == 0) return InitResult.Device("request queue 0 does not exist");
+            ushort size;
+            if (t.IsLegacy)
+            {
+                if ((offered & (offered - 1)) != 0) return InitResult.Unsupported("legacy queue size is not a power of two");
+                size = offered;
+            }
+            else
+            {
+                int want = Math.Min((int)offered, Math.Max((int)_config.MaxQueueSize, 4));
+                size = 1;
+                while (size * 2 <= want) size = (ushort)(size * 2);
+            }
+            if (size < 3) return InitResult.Unsupported("queue too small for a request");
+            // Drop any old ring only now: the reset in BeginInit has completed, so the
+            // device no longer looks at it.
+            if (_queue != null)
+            {
+                _queue.Release();
+                _queue = null;
+            }
+            SplitQueue queue;
+            if ((s = SplitQueue.Create(size, out queue)).IsError) return InitResult.From(s);
+            if (!(r = t.ActivateQueue(0, size, queue.PhysicalAddress, queue.Layout)).IsOk)
+            {
+                queue.Release();
+                return r;
+            }
+            _queue = queue;
+            ushort maxSegments = (ushort)Math.Min(segMax, (uint)size - 2);
+            _info.Legacy = t.IsLegacy;
+            _info.Features = negotiated;
+            _info.CapacitySectors = capacity;
+            _info.BlockSize = blockSize;
+            _info.MaxSegments = maxSegments;
+            _info.MaxSegmentLen = maxSegmentLen;
+            _info.QueueSize = size;
+            _segs = new Segment[maxSegments];
+            _segCount = 0;
+            _chain = new Segment[maxSegments + 2];
+            if (!(r = t.FinishInit()).IsOk) return r;
+            _ready = true;
+            return InitResult.Ok;
+        }
+
+        /// After a timeout or protocol violation: reset the device (so it stops DMA
+        /// into buffers about to be handed back), then bring it up again.
+        void Recover(BlockError why)
+        {
+            _recoveries++;
+            _ready = false;
+            LogLine line = new LogLine();
+            line.Append("virtio-blk ");
+            line.Append(_pci.Address);
+            line.Append(": ");
+            line.Append(BlockErrors.Describe(why));
+            line.Append("; resetting device");
+            line.Emit(LogLevel.Warn);
+            if (!_transport.Reset(_config.ResetSpins).IsOk)
+            {
+                // The device may still own the ring and our buffers: never free that
+                // memory, and refuse further requests.
+                if (_queue != null)
+                {
+                    _queue.Leak();
+                    _queue = null;
+                }
+                Log.Error("virtio-blk: reset did not complete; device disabled");
+                return;
+            }
+            InitResult r = Init();
+            if (!r.IsOk)
+            {
+                LogLine l2 = new LogLine();
+                l2.Append("virtio-blk ");
+                l2.Append(_pci.Address);
+                l2.Append(": re-initialisation failed: ");
+                l2.Append(r.Describe());
+                l2.Emit(LogLevel.Error);
+            }
+        }
+
+        BlockError CheckRange(ulong lba, ulong length)
+        {
+            if (!_ready) return BlockError.NotReady;
+            ulong bs = _info.BlockSize;
+            if (length == 0 || length % bs != 0) return BlockError.BadBuffer;
+            ulong end = lba + length / bs;
+            if (end < lba || end > BlockCount) return BlockError.OutOfRange;
+            return BlockError.None;
+        }
+
+        BlockError Transfer(ulong lba, byte* data, ulong total, bool isIn)
+        {
+            uint type = isIn ? ReqType.In : ReqType.Out;
+            ulong startSector = lba * (_info.BlockSize / SectorSize);
+            ulong done = 0;
+            BlockError e;
+            while (done < total)
+            {
+                ulong sector = startSector + done / SectorSize;
+                ulong direct = PlanDirect(data + done, total - done, isIn);
+                if (direct > 0)
+                {
+                    if ((e = Submit(type, sector)) != BlockError.None) return e;
+                    done += direct;
+                    continue;
+                }
+                ulong chunk;
+                if ((e = PlanBounce(total - done, out chunk)) != BlockError.None) return e;
+                if (!isIn && _bounce.CopyIn(0, data + done, chunk).IsError) return BlockError.NoMemory;
+                if ((e = Submit(type, sector)) != BlockError.None) return e;
+                if (isIn && _bounce.CopyOut(0, data + done, chunk).IsError) return BlockError.NoMemory;
+                done += chunk;
+            }
+            return BlockError.None;
+        }
+
+        /// Fills `_segs` with the caller's buffer (zero-copy), up to seg_max segments
+        /// of at most size_max, trimmed to whole sectors. Returns the bytes covered; 0
+        /// if the platform cannot translate here or the limits do not allow a sector.
+        ulong PlanDirect(byte* p, ulong remaining, bool deviceWrites)
+        {
+            _segCount = 0;
+            ulong maxLen = _info.MaxSegmentLen;
+            int maxSegs = Math.Min((int)_info.MaxSegments, _segs.Length);
+            ulong planned = 0;
+            bool full = false;
+            while (planned < remaining && !full)
+            {
+                ulong phys, contig;
+                if (Memory.VirtToPhys(p + planned, remaining - planned, out phys, out contig).IsError) break;
+                ulong n = Math.Min(contig, remaining - planned);
+                // Extend the previous segment when this run continues it physically.
+                if (_segCount > 0 && _segs[_segCount - 1].Addr + _segs[_segCount - 1].Len == phys)
+                {
+                    ulong take = Math.Min(n, maxLen - _segs[_segCount - 1].Len);
+                    _segs[_segCount - 1].Len += (uint)take;
+                    planned += take;
+                    n -= take;
+                    phys += take;
+                }
+                while (n > 0)
+                {
+                    if (_segCount == maxSegs)
+                    {
+                        full = true;
+                        break;
+                    }
+                    ulong len = Math.Min(n, maxLen);
+                    _segs[_segCount++] = new Segment(phys, (uint)len, deviceWrites);
+                    planned += len;
+                    n -= len;
+                    phys += len;
+                }
+            }
+            // Cut back to a whole number of sectors (a request must be, §5.2.6).
+            ulong excess = planned % SectorSize;
+            planned -= excess;
+            while (excess > 0 && _segCount > 0)
+            {
+                ulong cut = Math.Min(excess, (ulong)_segs[_segCount - 1].Len);
+                _segs[_segCount - 1].Len -= (uint)cut;
+                excess -= cut;
+                if (_segs[_segCount - 1].Len == 0) _segCount--;
+            }
+            return planned;
+        }
+
+        /// Prepares bounce-buffer segments for the next chunk; its size goes to `chunk`.
+        BlockError PlanBounce(ulong remaining, out ulong chunk)
+        {
+            chunk = 0;
+            if (_bounce == null)
+            {
+                DmaBuffer b;
+                if (DmaBuffer.Allocate(Math.Max((ulong)_config.BounceSize, SectorSize), 4096, out b).IsError)
+                    return BlockError.NoMemory;
+                _bounce = b;
+            }
+            ulong seg = _info.MaxSegmentLen;
+            int maxSegs = Math.Min((int)_info.MaxSegments, _segs.Length);
+            ulong cap = Math.Min((ulong)maxSegs * seg, _bounce.Length);
+            chunk = Math.Min(remaining, cap) / SectorSize * SectorSize;
+            // seg_max × size_max cannot hold one sector: every transfer is impossible.
+            if (chunk == 0) return BlockError.Unsupported;
+            _segCount = 0;
+            ulong off = 0;
+            while (off < chunk)
+            {
+                ulong n = Math.Min(chunk - off, seg);
+                _segs[_segCount++] = new Segment(_bounce.PhysicalAddress + off, (uint)n, true);
+                off += n;
+            }
+            return BlockError.None;
+        }
+
+        /// Sends one request (`_segs` as its data) and waits for it.
+        BlockError Submit(uint type, ulong sector)
+        {
+            if (_queue == null) return BlockError.NotReady;
+            VirtioBlkReqHeader hdr;
+            hdr.Type = type;
+            hdr.Reserved = 0;
+            hdr.Sector = sector;
+            *(VirtioBlkReqHeader*)(_req.Pointer + HdrOff) = hdr;
+            if (_req.Write8(StatusOff, StatusSentinel).IsError) return BlockError.NoMemory;
+            ulong reqPhys = _req.PhysicalAddress;
+            bool dataWrites = type == ReqType.In;
+            int n = 0;
+            _chain[n++] = new Segment(reqPhys + HdrOff, 16, false);
+            for (int i = 0; i < _segCount; i++)
+            {
+                Segment s = _segs[i];
+                s.DeviceWrites = dataWrites;
+                _chain[n++] = s;
+            }
+            _chain[n++] = new Segment(reqPhys + StatusOff, 1, true);
+            ushort head;
+            BlockError e = _queue.Add(_chain, n, out head);
+            if (e != BlockError.None) return e;
+            if (_queue.NotifyNeeded())
+            {
+                Status ns = _transport.Notify(0);
+                if (ns.IsError)
+                {
+                    Recover(BlockError.NotReady);
+                    return ns.Error == DdkError.NoMemory ? BlockError.NoMemory : BlockError.NotReady;
+                }
+            }
+            if ((e = Wait(head)) != BlockError.None)
+            {
+                Recover(e);
+                return e;
+            }
+            byte st;
+            if (_req.Read8(StatusOff, out st).IsError) return BlockError.NoMemory;
+            switch (st)
+            {
+                case BlkStatus.Ok: return BlockError.None;
+                case BlkStatus.IoErr: return BlockError.Io;
+                case BlkStatus.Unsupp: return BlockError.Unsupported;
+                default:
+                    Recover(BlockError.DeviceMisbehaved);
+                    return BlockError.DeviceMisbehaved;
+            }
+        }
+
+        /// Polls the used ring until `head` completes, bounded by the platform clock
+        /// (TimeoutNs) or, without one, by SpinBudget polls.
+        BlockError Wait(ushort head)
+        {
+            ulong now;
+            bool hasClock = Clock.TryNowNs(out now);
+            ulong deadline = now + _config.TimeoutNs;
+            if (deadline < now) deadline = ulong.MaxValue;
+            ulong spins = 0;
+            while (true)
+            {
+                bool found;
+                UsedChain used;
+                BlockError e = _queue.PollUsed(out found, out used);
+                if (e != BlockError.None) return e;
+                // Only one chain is ever in flight and PollUsed checked the id names a
+                // chain in flight: it must be ours.
+                if (found) return used.Head == head ? BlockError.None : BlockError.DeviceMisbehaved;
+                spins++;
+                if ((spins & 63) == 0)
+                {
+                    bool expired;
+                    if (hasClock)
+                    {
+                        ulong t;
+                        expired = !Clock.TryNowNs(out t) || t >= deadline;
+                    }
+                    else
+                    {
+                        expired = spins >= _config.SpinBudget;
+                    }
+                    if (expired) return BlockError.Timeout;
+                }
+            }
+        }
+
+        public uint BlockSize { get { return _info.BlockSize; } }
+        public ulong BlockCount { get { return _info.CapacitySectors / (_info.BlockSize / SectorSize); } }
+        public bool IsReadOnly { get { return (_info.Features & Features.BlkRo) != 0; } }
+
+        public BlockError Read(ulong lba, byte* buffer, ulong length)
+        {
+            BlockError e = CheckRange(lba, length);
+            if (e != BlockError.None) return e;
+            return Transfer(lba, buffer, length, true);
+        }
+
+        public BlockError Write(ulong lba, byte* buffer, ulong length)
+        {
+            if (IsReadOnly) return BlockError.ReadOnly;
+            BlockError e = CheckRange(lba, length);
+            if (e != BlockError.None) return e;
+            return Transfer(lba, buffer, length, false);
+        }
+
+        /// With VIRTIO_BLK_F_FLUSH a FLUSH request; without it the device has no
+        /// volatile cache (it writes through, §5.2.6.2) and this succeeds at once.
+        public BlockError Flush()
+        {
+            if (!_ready) return BlockError.NotReady;
+            if (IsReadOnly) return BlockError.ReadOnly;
+            if (!HasFlush) return BlockError.None;
+            _segCount = 0;
+            return Submit(ReqType.Flush, 0);
+        }
+
+        /// Array convenience for managed callers: `count` bytes at `offset` of `buffer`.
+        public BlockError Read(ulong lba, byte[] buffer, int offset, int count)
+        {
+            if (buffer == null || offset < 0 || count < 0 || offset > buffer.Length - count) return BlockError.BadBuffer;
+            if (count == 0) return BlockError.BadBuffer;
+            fixed (byte* p = &buffer[offset])
+            {
+                return Read(lba, p, (ulong)count);
+            }
+        }
+
+        public BlockError Write(ulong lba, byte[] buffer, int offset, int count)
+        {
+            if (buffer == null || offset < 0 || count < 0 || offset > buffer.Length - count) return BlockError.BadBuffer;
+            if (count == 0) return BlockError.BadBuffer;
+            fixed (byte* p = &buffer[offset])
+            {
+                return Write(lba, p, (ulong)count);
+            }
+        }
+
+        /// Resets the device, then frees the ring and buffers (the native Drop).
+        public void Shutdown()
+        {
+            _ready = false;
+            if (!_transport.Reset(_config.ResetSpins).IsOk)
+            {
+                if (_queue != null) _queue.Leak();
+                _queue = null;
+                return;
+            }
+            ReleaseMemory();
+        }
+
+        void ReleaseMemory()
+        {
+            if (_queue != null) _queue.Release();
+            _queue = null;
+            if (_bounce != null) _bounce.Dispose();
+            _bounce = null;
+            if (_req != null) _req.Dispose();
+            _req = null;
+        }
+    }
+}
