@@ -402,3 +402,46 @@ pub fn bench_jit(
     }
     (figures, kernels)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::toolchain;
+
+    /// Figures for `cargo xtask bench jit`, runnable on its own:
+    /// `cargo test -p cil-compat --features std --release --lib exec::cli::tests::bench_figures -- --ignored --nocapture`
+    #[test]
+    #[ignore = "benchmark: prints figures, asserts nothing about speed"]
+    fn bench_figures() {
+        let root = toolchain::workspace_root();
+        let corlib = toolchain::corlib().expect("corlib");
+        let bench_src = root.join("jit/tests/corpus/bench/Bench.cs");
+        let bench = toolchain::build_library("jit_bench", &[bench_src], &[corlib.clone()])
+            .expect("Bench.dll");
+        let corpus_src: Vec<_> =
+            toolchain::cs_files(&root.join("jit/tests/corpus")).expect("corpus");
+        let corpus = toolchain::build_library("jit_corpus_all", &corpus_src, &[corlib.clone()])
+            .expect("corpus dll");
+        let mut ts = TypeSystem::new();
+        let dirs = vec![corlib.parent().unwrap().to_path_buf()];
+        let b = crate::host::load_with_deps(&mut ts, &bench, &dirs).expect("load bench");
+        let c = crate::host::load_with_deps(&mut ts, &corpus, &dirs).expect("load corpus");
+        let lib = ts.corlib().expect("corlib loaded");
+        let mut e = engine(ts);
+        let (fig, kernels) = bench_jit(&mut e, &[lib, c], Some(b), 5);
+        println!(
+            "compile: {} methods ({} failed), {} IL bytes -> {} code bytes in {:.2} ms: {:.0} methods/s, {:.0} IL bytes/s, {:.1} us/method",
+            fig.methods,
+            fig.failed,
+            fig.il_bytes,
+            fig.code_bytes,
+            fig.seconds * 1e3,
+            fig.methods_per_s(),
+            fig.il_bytes_per_s(),
+            fig.us_per_method()
+        );
+        for (name, result, s) in kernels {
+            println!("{name}: {result} in {:.2} ms (median of 5)", s * 1e3);
+        }
+    }
+}

@@ -251,6 +251,20 @@ pub(crate) extern "C" fn compile_entry(method: u64) -> u64 {
 
 // ------------------------------------------------------------ internal calls
 
+/// A delegate's runtime-implemented `.ctor(object target, IntPtr method)`.
+pub(crate) extern "C" fn delegate_ctor(this: u64, target: u64, method: u64) {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    let Ok((t, m)) = e.delegate_fields() else {
+        die(e, "arithmetic".into(), u64::MAX, 0)
+    };
+    // SAFETY: `this` is a freshly allocated delegate object containing both fields.
+    unsafe {
+        *((this as usize + t as usize) as *mut u64) = target;
+        *((this as usize + m as usize) as *mut u64) = method;
+    }
+}
+
 extern "C" fn fast_allocate_string(len: i32) -> u64 {
     // SAFETY: as above.
     let e = unsafe { active() };

@@ -71,6 +71,18 @@ impl EngineHost<'_> {
         let owner = d.owner;
         let owner_kind = self.e.ts.info(owner).kind;
         let native = d.is_internal_call() || d.pinvoke.is_some();
+        let delegate_ctor = !native && d.rva == 0 && d.name == ".ctor" && self.e.is_delegate(owner);
+        if delegate_ctor {
+            let mut sig = sig;
+            sig.conv = CallConv::Native;
+            let target = CallTarget::Direct(helpers::delegate_ctor as *const () as u64);
+            return Ok(CallInfo {
+                sig,
+                target,
+                callee: m.0 as u64,
+                owner: None,
+            });
+        }
         let target = if native {
             CallTarget::Direct(
                 self.e
@@ -97,6 +109,30 @@ impl EngineHost<'_> {
             target,
             callee: m.0 as u64,
             owner: None,
+        })
+    }
+}
+
+impl EngineHost<'_> {
+    /// The JIT type of a signature element (stand-alone signatures of `calli`).
+    fn sig_type(&mut self, t: &crate::metadata::sig::TypeSig) -> Result<JitType, String> {
+        use crate::metadata::sig::TypeSig as S;
+        Ok(match t {
+            S::Prim(p) => {
+                let id = self.e.ts.prim(*p).map_err(s)?;
+                jit_type(&self.e.ts, id)?
+            }
+            S::Class(_) | S::SzArray(_) | S::Array { .. } => JitType::Obj,
+            S::GenericInst {
+                value_type: false, ..
+            } => JitType::Obj,
+            S::ValueType(tok) => {
+                let id = self.e.ts.resolve_type(self.asm, *tok).map_err(s)?;
+                jit_type(&self.e.ts, id)?
+            }
+            S::Ptr(_) | S::FnPtr(_) => JitType::Ptr,
+            S::ByRef(_) => JitType::ByRef,
+            _ => return Err("calli: generic signature elements are not supported".into()),
         })
     }
 }
@@ -167,11 +203,62 @@ impl JitHost for EngineHost<'_> {
         }
     }
 
-    fn signature(&mut self, _token: u32) -> Result<MethodSig, String> {
-        Err("calli: stand-alone signatures are not supported yet".into())
+    fn signature(&mut self, token: u32) -> Result<MethodSig, String> {
+        if token == super::SYN_INVOKE_INSTANCE_SIG || token == super::SYN_INVOKE_STATIC_SIG {
+            let owner = self
+                .e
+                .invoke_owner
+                .ok_or("synthetic signature outside a delegate")?;
+            let inv = self
+                .e
+                .ts
+                .find_method(owner, "Invoke")
+                .ok_or("delegate without Invoke")?;
+            let mut sig = self.sig_of(inv)?;
+            sig.has_this = token == super::SYN_INVOKE_INSTANCE_SIG;
+            sig.this_type = JitType::Obj;
+            return Ok(sig);
+        }
+        let parsed = {
+            let md = self.e.ts.metadata(self.asm).map_err(s)?;
+            let row: crate::metadata::StandAloneSigRow = md.row(Token(token).row()).map_err(s)?;
+            crate::metadata::sig::parse_method(md.blob(row.signature).map_err(s)?).map_err(s)?
+        };
+        let mut params = Vec::with_capacity(parsed.params.len());
+        for p in &parsed.params {
+            params.push(self.sig_type(p)?);
+        }
+        let ret = self.sig_type(&parsed.ret)?;
+        // Low 4 bits 1–4: unmanaged C/stdcall/thiscall/fastcall (all SysV here).
+        let native = (1..=4).contains(&(parsed.call_conv & 0xF));
+        Ok(MethodSig {
+            has_this: parsed.has_this && !parsed.explicit_this,
+            this_type: JitType::Obj,
+            params,
+            ret,
+            conv: if native {
+                CallConv::Native
+            } else {
+                CallConv::Managed
+            },
+        })
     }
 
     fn field(&mut self, token: u32) -> Result<FieldInfo, String> {
+        if token == super::SYN_DELEGATE_TARGET || token == super::SYN_DELEGATE_METHOD {
+            let (t, m) = self.e.delegate_fields()?;
+            let (ty, offset) = if token == super::SYN_DELEGATE_TARGET {
+                (JitType::Obj, t)
+            } else {
+                (JitType::I, m)
+            };
+            return Ok(FieldInfo {
+                ty,
+                offset,
+                static_addr: None,
+                class_init: None,
+            });
+        }
         let f: FieldId = self.e.ts.resolve_field(self.asm, Token(token)).map_err(s)?;
         let (offset, ft) = self.e.ts.field_offset(f);
         let ty = jit_type(&self.e.ts, ft)?;

@@ -67,6 +67,8 @@ pub struct Engine {
     cells: BTreeMap<u32, *mut u64>,
     stubs: BTreeMap<u32, u64>,
     unboxing: BTreeMap<u32, u64>,
+    /// Owner type of the method being compiled (for synthesized delegate IL).
+    pub(crate) invoke_owner: Option<TypeId>,
     compiled: BTreeMap<u32, Compiled>,
     natives: BTreeMap<String, u64>,
     /// Called on a runtime error; must not return.
@@ -93,6 +95,7 @@ impl Engine {
             cells: BTreeMap::new(),
             stubs: BTreeMap::new(),
             unboxing: BTreeMap::new(),
+            invoke_owner: None,
             compiled: BTreeMap::new(),
             natives: BTreeMap::new(),
             on_fail: default_fail,
@@ -207,14 +210,17 @@ impl Engine {
                 .ok_or_else(|| format!("{name}: internal call not bound"));
         }
         let body = self.ts.method_body(m).map_err(|e| format!("{name}: {e}"))?;
-        let Some(body) = body else {
-            return Err(format!(
-                "{name}: no IL body (abstract or runtime-implemented)"
-            ));
+        let (il, init_locals, has_eh) = match body {
+            Some(b) => (b.code.to_vec(), b.init_locals, !b.eh.is_empty()),
+            None if self.is_delegate(owner) && self.ts.method(m).name == "Invoke" => {
+                (delegate_invoke_il(params.len()), true, false)
+            }
+            None => {
+                return Err(format!(
+                    "{name}: no IL body (abstract or runtime-implemented)"
+                ))
+            }
         };
-        let il = body.code.to_vec();
-        let init_locals = body.init_locals;
-        let has_eh = !body.eh.is_empty();
         let locals = self
             .ts
             .method_locals(m)
@@ -241,6 +247,7 @@ impl Engine {
             init_locals,
             has_eh,
         };
+        self.invoke_owner = Some(owner);
         let code = {
             let mut host = jithost::EngineHost { e: self, asm };
             jit::compile(&mut host, &input).map_err(|e| e.to_string())?
@@ -255,6 +262,41 @@ impl Engine {
         }
         self.compiled.insert(m.0, Compiled { addr, il, code });
         Ok(addr)
+    }
+
+    /// True for delegate types (runtime-implemented `.ctor`/`Invoke`, §II.14.6).
+    pub fn is_delegate(&self, t: TypeId) -> bool {
+        let mut cur = self.ts.info(t).parent;
+        let mut depth = 0;
+        while let Some(c) = cur {
+            let n = self.ts.type_name(c);
+            if n == "System.MulticastDelegate" || n == "System.Delegate" {
+                return true;
+            }
+            depth += 1;
+            if depth > 32 {
+                break;
+            }
+            cur = self.ts.info(c).parent;
+        }
+        false
+    }
+
+    /// Offsets of `Delegate.m_target` and `Delegate.m_method`.
+    pub fn delegate_fields(&self) -> Result<(u32, u32), String> {
+        let d = self
+            .ts
+            .find_type("System", "Delegate")
+            .ok_or("corlib has no System.Delegate")?;
+        let t = self
+            .ts
+            .find_field(d, "m_target")
+            .ok_or("Delegate.m_target missing")?;
+        let m = self
+            .ts
+            .find_field(d, "m_method")
+            .ok_or("Delegate.m_method missing")?;
+        Ok((self.ts.field_offset(t).0, self.ts.field_offset(m).0))
     }
 
     /// A compiled method's record (after [`Engine::compile`]).
@@ -322,6 +364,52 @@ pub enum RetVal {
     Int(u64),
     F32(f32),
     F64(f64),
+}
+
+/// Synthetic tokens used by runtime-generated IL (never valid metadata tokens:
+/// table 0x7E does not exist).
+pub const SYN_DELEGATE_TARGET: u32 = 0x7E00_0001;
+pub const SYN_DELEGATE_METHOD: u32 = 0x7E00_0002;
+pub const SYN_INVOKE_INSTANCE_SIG: u32 = 0x7E00_0003;
+pub const SYN_INVOKE_STATIC_SIG: u32 = 0x7E00_0004;
+
+/// IL of a delegate's `Invoke` with `n` parameters:
+/// `m_target != null ? m_method(m_target, args…) : m_method(args…)` through `calli`.
+fn delegate_invoke_il(n: usize) -> Vec<u8> {
+    let mut il = Vec::new();
+    let tok = |il: &mut Vec<u8>, op: u8, t: u32| {
+        il.push(op);
+        il.extend_from_slice(&t.to_le_bytes());
+    };
+    let ldarg = |il: &mut Vec<u8>, k: usize| {
+        il.extend_from_slice(&[0xFE, 0x09]);
+        il.extend_from_slice(&(k as u16).to_le_bytes());
+    };
+    ldarg(&mut il, 0);
+    tok(&mut il, 0x7B, SYN_DELEGATE_TARGET); // ldfld m_target
+    il.push(0x39); // brfalse <static>
+    let fix = il.len();
+    il.extend_from_slice(&[0; 4]);
+    let after_branch = il.len();
+    ldarg(&mut il, 0);
+    tok(&mut il, 0x7B, SYN_DELEGATE_TARGET);
+    for k in 1..=n {
+        ldarg(&mut il, k);
+    }
+    ldarg(&mut il, 0);
+    tok(&mut il, 0x7B, SYN_DELEGATE_METHOD);
+    tok(&mut il, 0x29, SYN_INVOKE_INSTANCE_SIG); // calli
+    il.push(0x2A);
+    let target = il.len();
+    il[fix..fix + 4].copy_from_slice(&((target - after_branch) as i32).to_le_bytes());
+    for k in 1..=n {
+        ldarg(&mut il, k);
+    }
+    ldarg(&mut il, 0);
+    tok(&mut il, 0x7B, SYN_DELEGATE_METHOD);
+    tok(&mut il, 0x29, SYN_INVOKE_STATIC_SIG);
+    il.push(0x2A);
+    il
 }
 
 /// Helpers reach the active engine here.

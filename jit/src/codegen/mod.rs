@@ -1849,6 +1849,17 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
 
     pub fn ldftn(&mut self, tok: u32, virt: bool) -> R {
         let ci = self.host.method(tok, virt).map_err(Self::host_err)?;
+        if let (true, CallTarget::Interface { iface, slot }) = (virt, ci.target) {
+            self.ctx.spill_regs()?;
+            let v = self.ctx.pop()?;
+            self.ctx.load_to_gpr(&v, RDI)?;
+            self.null_check(RDI)?;
+            self.m().mov_ri(RSI, iface as i64, OperandSize::S64)?;
+            self.m().mov_ri(RDX, slot as i64, OperandSize::S32)?;
+            let h = self.host.helper(Helper::InterfaceLookup);
+            self.call_abs(h, CallSiteKind::Helper(Helper::InterfaceLookup))?;
+            return self.push_rax(StackTy::NInt);
+        }
         if virt {
             let v = self.ctx.pop()?;
             let r = self.ctx.into_gpr(&v)?;
@@ -1866,10 +1877,18 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                     self.ctx.push_reg(StackTy::NInt, r);
                     return Ok(());
                 }
-                CallTarget::Interface { .. } => {
-                    return Err(JitErrorKind::Unsupported(
-                        "ldvirtftn on an interface method",
-                    ))
+                CallTarget::VirtualIndirect {
+                    vtable_ptr_offset,
+                    slot_offset,
+                } => {
+                    let lo = self.layout.method_table_offset;
+                    self.m().load(r, Address::offset(r, lo), OperandSize::S64)?;
+                    self.m()
+                        .load(r, Address::offset(r, vtable_ptr_offset), OperandSize::S64)?;
+                    self.m()
+                        .load(r, Address::offset(r, slot_offset), OperandSize::S64)?;
+                    self.ctx.push_reg(StackTy::NInt, r);
+                    return Ok(());
                 }
                 _ => self.ctx.free_gpr(r),
             }
