@@ -33,65 +33,10 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 /// JIT results known to differ today, each with the reason. They are printed but do
 /// not fail the tests (set `JIT_CORPUS_STRICT=1` to make them fail); an entry whose
 /// method starts passing fails the test, so the list only ever shrinks.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "Corpus.Enums::UnboxEnumAsUnderlying",
-        "unbox.any int32 of a boxed enum with int32 underlying type (ECMA-335 III.4.32 allows it)",
-    ),
-    (
-        "Corpus.Delegates::BoolReturn",
-        "delegates: runtime-implemented .ctor/Invoke missing",
-    ),
-    (
-        "Corpus.Delegates::BoolReturnFalse",
-        "delegates: runtime-implemented .ctor/Invoke missing",
-    ),
-    (
-        "Corpus.Delegates::DelegateArray",
-        "delegates; ldftn of a virtual slot",
-    ),
-    (
-        "Corpus.Delegates::InstanceTarget",
-        "delegates: runtime-implemented .ctor/Invoke missing",
-    ),
-    (
-        "Corpus.Delegates::PassedAsArgument",
-        "delegates: runtime-implemented .ctor/Invoke missing",
-    ),
-    (
-        "Corpus.Delegates::SevenArgs",
-        "delegates: runtime-implemented .ctor/Invoke missing",
-    ),
-    (
-        "Corpus.Delegates::StaticTarget",
-        "delegates: runtime-implemented .ctor/Invoke missing",
-    ),
-    (
-        "Corpus.Delegates::StructReturn",
-        "delegates: runtime-implemented .ctor/Invoke missing",
-    ),
-    (
-        "Corpus.Delegates::VirtualTarget",
-        "delegates; ldvirtftn / ldftn of a virtual slot",
-    ),
-    (
-        "IlTests.MemoryCalls::CalliEightArgs",
-        "calli with a stand-alone signature",
-    ),
-    (
-        "IlTests.MemoryCalls::CalliInstance",
-        "calli with a stand-alone signature",
-    ),
-    (
-        "IlTests.MemoryCalls::CalliStatic",
-        "calli with a stand-alone signature",
-    ),
-    (
-        "IlTests.MemoryCalls::CalliStructReturn",
-        "calli with a stand-alone signature",
-    ),
-    ("IlTests.MemoryCalls::LdvirtftnOverride", "ldvirtftn"),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[(
+    "Corpus.Enums::UnboxEnumAsUnderlying",
+    "unbox.any int32 of a boxed enum with int32 underlying type (ECMA-335 III.4.32 allows it)",
+)];
 
 fn known_gap(method: &str) -> Option<&'static str> {
     if std::env::var_os("JIT_CORPUS_STRICT").is_some_and(|v| v == "1") {

@@ -64,6 +64,16 @@ namespace Corpus
         {
             return a + b + c + d + e + f + g + h + i + j;
         }
+        static double TenDoubles(double a, double b, double c, double d, double e, double f, double g, double h, double i, double j)
+        {
+            return a + b * 2 + c * 3 + d * 4 + e * 5 + f * 6 + g * 7 + h * 8 + i * 9 + j * 10;
+        }
+        static double ManyMixed(int i1, double d1, int i2, double d2, int i3, double d3, int i4, double d4, int i5, double d5,
+                                int i6, double d6, int i7, double d7, int i8, double d8, int i9, double d9, float f10, long l10)
+        {
+            return (i1 + i2 + i3 + i4 + i5 + i6 + i7 + i8 + i9) * 1000.0 + d1 + d2 + d3 + d4 + d5 + d6 + d7 + d8 + d9 + f10 + l10 * 1000000.0;
+        }
+        static float FloatsOnly(float a, float b, float c, float d, float e, float f, float g, float h, float i) { return a - b + c - d + e - f + g - h + i; }
         static byte NarrowReturn(int x) { return (byte)x; }
         static sbyte NarrowSignedReturn(int x) { return unchecked((sbyte)x); }
         static bool IsEven(int x) { return (x & 1) == 0; }
@@ -93,6 +103,15 @@ namespace Corpus
             return MixedStructs(1, Mk3(2), 3, Mk12(4), 5, Mk40(6), 7, Mk24(8));
         }
         [Expect("55.5")] public static double FloatsAmongInts() { return Floats(1, 2.0, 3.0f, 4, 5.0, 6, 7.0, 8.5f, 9.0, 10.0); }
+        [Expect("385")] public static double TenDoubleArgs() { return TenDoubles(1, 2, 3, 4, 5, 6, 7, 8, 9, 10); }
+        [Expect("-1")] public static double TenthDoubleArg() { return TenDoubles(0, 0, 0, 0, 0, 0, 0, 0, 0, -0.1); }
+        [Expect("7045005.25")]
+        public static double TwentyMixedArgs()
+        {
+            // ints 1..9 -> 45000; doubles 0.5 * 9 = 4.5; float 0.75; long 7 -> 7000000
+            return ManyMixed(1, 0.5, 2, 0.5, 3, 0.5, 4, 0.5, 5, 0.5, 6, 0.5, 7, 0.5, 8, 0.5, 9, 0.5, 0.75f, 7);
+        }
+        [Expect("5")] public static float NineFloatArgs() { return FloatsOnly(1, 2, 3, 4, 5, 6, 7, 8, 9); }
         [Expect("44")] public static int NarrowReturnTruncates() { return NarrowReturn(300); }
         [Expect("-1")] public static int NarrowSignedReturnExtends() { return NarrowSignedReturn(255); }
         [Expect("1")] public static bool BoolReturn() { return IsEven(10); }

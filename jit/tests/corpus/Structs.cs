@@ -14,6 +14,10 @@ namespace Corpus
     public struct Nested { public S3 Addr; public int Tag; public S12 Inner; }
     public struct Deep { public Nested N; public S40 Big; public byte Last; }
 
+    public struct Vec2 { public double X, Y; }                               // SysV: two SSE eightbytes
+    public struct IntFloat { public int I; public float F; }                  // SysV: one INTEGER eightbyte
+    public struct Vec3f { public float X, Y, Z; }                              // 12 bytes of floats
+
     public class Holder
     {
         public int Before;
@@ -38,6 +42,31 @@ namespace Corpus
         static void Bump(ref S12 s) { s.A++; s.B += 10; s.C += 100; }
         static S40 Twice(S40 s) { s.A *= 2; s.B *= 2; s.C *= 2; s.D *= 2; s.E *= 2; return s; }
 
+        static Vec2 MkVec2(double x, double y) { Vec2 v; v.X = x; v.Y = y; return v; }
+        static Vec2 AddVec2(Vec2 a, Vec2 b) { Vec2 r; r.X = a.X + b.X; r.Y = a.Y + b.Y; return r; }
+        static IntFloat MkIntFloat(int i, float f) { IntFloat r; r.I = i; r.F = f; return r; }
+        static float SumVec3f(Vec3f v, int k) { return (v.X + v.Y + v.Z) * k; }
+        static double VecAmongScalars(int a, Vec2 v, double b, IntFloat m, long c, Vec2 w)
+        {
+            return a + v.X + v.Y + b + m.I + m.F + c + w.X * w.Y;
+        }
+
+        [Expect("4.5")] public static double DoubleStructReturn() { return MkVec2(1.5, 3.0).X + MkVec2(1.5, 3.0).Y - 0.0; }
+        [Expect("-2.5")] public static double DoubleStructArgs() { Vec2 r = AddVec2(MkVec2(1, 2), MkVec2(-3.5, 4)); return r.X; }
+        [Expect("6")] public static double DoubleStructArgsY() { Vec2 r = AddVec2(MkVec2(1, 2), MkVec2(-3.5, 4)); return r.Y; }
+        [Expect("7.25")] public static float IntFloatStruct() { IntFloat m = MkIntFloat(7, 0.25f); return m.I + m.F; }
+        [Expect("-7")] public static int IntFloatStructIntField() { return MkIntFloat(-7, 1.5f).I; }
+        [Expect("13.5")] public static float FloatStruct12()
+        {
+            Vec3f v; v.X = 1.5f; v.Y = 2f; v.Z = 1f;
+            return SumVec3f(v, 3);
+        }
+        [Expect("24.5")]
+        public static double FloatStructsAmongScalars()
+        {
+            // 1 + (2 + 3) + 4 + (5 + 0.5) + 6 + (1.5 * 2)
+            return VecAmongScalars(1, MkVec2(2, 3), 4, MkIntFloat(5, 0.5f), 6, MkVec2(1.5, 2));
+        }
         [Expect("3")] public static int SizeOfS3Array() { S3[] a = new S3[3]; a[2].C = 3; return a[2].C + a[0].C + a[1].C; }
         [Expect("197121")] public static int S3Local() { S3 s = MakeS3(1, 2, 3); return s.A + s.B * 256 + s.C * 65536; }
         [Expect("197121")] public static int S3Arg() { return SumS3(MakeS3(1, 2, 3)); }
