@@ -204,9 +204,9 @@ pub trait MacroAssembler {
     fn movq_rx(&mut self, dst: Gpr, src: Xmm) -> MResult;
     fn fxor(&mut self, dst: Xmm, src: Xmm) -> MResult;
     /// Double → single precision in place (for passing/returning float32).
-    fn to_single(&mut self, x: Xmm) -> MResult;
+    fn narrow_to_single(&mut self, x: Xmm) -> MResult;
     /// Single → double precision in place (float32 received).
-    fn from_single(&mut self, x: Xmm) -> MResult;
+    fn widen_from_single(&mut self, x: Xmm) -> MResult;
     /// Stores the low 4 (single) or 8 bytes of `src` unchanged.
     fn fstore_raw(&mut self, dst: Address, src: Xmm, single: bool) -> MResult;
 

@@ -1,5 +1,6 @@
 //! Integer arithmetic, bitwise, shifts, comparisons and conversions (ECMA-335
 //! §III.3), checked against Rust's definition of the same operation on edge values.
+#![allow(clippy::type_complexity)]
 mod common;
 use common::*;
 use jit::decoder::op;

@@ -1,5 +1,7 @@
 //! float32/float64 with SSE2: arithmetic, comparisons incl. NaN, conversions both
 //! ways, float32 rounding, ckfinite.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+#![allow(clippy::type_complexity)]
 mod common;
 use common::*;
 use jit::decoder::op;

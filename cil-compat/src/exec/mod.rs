@@ -336,19 +336,23 @@ impl Engine {
         // returning `ret` (the caller's contract).
         Ok(match ret {
             JitType::Void => {
+                // SAFETY: addr is compiled SysV code for `m`, static, no parameters, returning `ret`.
                 let f: extern "C" fn() = unsafe { core::mem::transmute(addr) };
                 f();
                 RetVal::Void
             }
             JitType::R4 => {
+                // SAFETY: addr is compiled SysV code for `m`, static, no parameters, returning `ret`.
                 let f: extern "C" fn() -> f32 = unsafe { core::mem::transmute(addr) };
                 RetVal::F32(f())
             }
             JitType::R8 => {
+                // SAFETY: addr is compiled SysV code for `m`, static, no parameters, returning `ret`.
                 let f: extern "C" fn() -> f64 = unsafe { core::mem::transmute(addr) };
                 RetVal::F64(f())
             }
             _ => {
+                // SAFETY: addr is compiled SysV code for `m`, static, no parameters, returning `ret`.
                 let f: extern "C" fn() -> u64 = unsafe { core::mem::transmute(addr) };
                 RetVal::Int(f())
             }

@@ -502,8 +502,8 @@ impl<M: MacroAssembler> CodeGenContext<M> {
             chunks.reverse();
         }
         for (o, sz) in chunks {
-            self.masm.load(R11, src.add(o), sz)?;
-            self.masm.store(dst.add(o), R11, sz)?;
+            self.masm.load(R11, src.plus(o), sz)?;
+            self.masm.store(dst.plus(o), R11, sz)?;
         }
         Ok(())
     }
@@ -523,7 +523,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
                 r if r >= 2 => (OperandSize::S16, 2),
                 _ => (OperandSize::S8, 1),
             };
-            self.masm.store(dst.add(o), R11, sz)?;
+            self.masm.store(dst.plus(o), R11, sz)?;
             o += step;
         }
         Ok(())

@@ -92,6 +92,17 @@ enum Src {
     Addr(i32),
 }
 
+/// What `CodeGen::finish` hands back: the assembler, frame, frame size, saved
+/// registers, call sites (mark, kind, target) and IL marks (IL offset, mark).
+pub type Finished<M> = (
+    M,
+    abi::Frame,
+    u32,
+    Vec<(Gpr, i32)>,
+    Vec<(usize, CallSiteKind, u64)>,
+    Vec<(u32, usize)>,
+);
+
 /// Per-method code generator.
 pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     pub ctx: CodeGenContext<M>,
@@ -117,6 +128,7 @@ fn fits_i32(c: i64) -> bool {
 
 impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     /// Sets up the frame; `targets` are all branch targets found by the decoder.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         host: &'h mut H,
         masm: M,
@@ -380,7 +392,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 let x = self.ctx.val_to_xmm(&v, XMM0)?;
                 self.m().fmov(XMM0, x)?;
                 if self.ret == JitType::R4 {
-                    self.m().to_single(XMM0)?;
+                    self.m().narrow_to_single(XMM0)?;
                 }
                 self.ctx.free(&v);
             }
@@ -410,16 +422,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     }
 
     /// Emits the epilogue and the out-of-line failure calls.
-    pub fn finish(
-        mut self,
-    ) -> R<(
-        M,
-        abi::Frame,
-        u32,
-        Vec<(Gpr, i32)>,
-        Vec<(usize, CallSiteKind, u64)>,
-        Vec<(u32, usize)>,
-    )> {
+    pub fn finish(mut self) -> R<Finished<M>> {
         if self.reachable {
             // Falling off the end is invalid IL (§III.1.7.5).
             return Err(JitErrorKind::FallsOffEnd);
@@ -1362,7 +1365,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             self.ctx.stack.temp(v.ty.slot_size());
             self.ctx.pop()?;
             let a = self.ctx.struct_addr(&v, RDX)?;
-            return self.ctx.push_from_mem(a.add(off), &f.ty);
+            return self.ctx.push_from_mem(a.plus(off), &f.ty);
         }
         let (r, _) = self.pop_pointer(true)?;
         self.ctx.free_gpr(r);
@@ -2050,7 +2053,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                     let got = self.ctx.val_to_xmm(v, x)?;
                     self.m().fmov(x, got)?;
                     if *t == JitType::R4 {
-                        self.m().to_single(x)?;
+                        self.m().narrow_to_single(x)?;
                     }
                 }
                 _ => {}
@@ -2158,7 +2161,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             }
             JitType::R4 | JitType::R8 => {
                 if *ret == JitType::R4 {
-                    self.m().from_single(XMM0)?;
+                    self.m().widen_from_single(XMM0)?;
                 }
                 let x = self.ctx.alloc_xmm()?;
                 self.m().fmov(x, XMM0)?;

@@ -28,7 +28,7 @@ impl Address {
         }
     }
     /// The same address `delta` bytes further.
-    pub fn add(self, delta: i32) -> Self {
+    pub fn plus(self, delta: i32) -> Self {
         Address {
             disp: self.disp.wrapping_add(delta),
             ..self

@@ -44,11 +44,10 @@ pub(crate) fn x(r: Xmm) -> AsmRegisterXmm {
     XMMS[r.0 as usize & 15]
 }
 pub(crate) fn mem(a: Address) -> AsmMemoryOperand {
-    let m = match a.index {
+    match a.index {
         None => r64(a.base) + a.disp,
         Some((i, s)) => r64(a.base) + r64(i) * (s as u32) + a.disp,
-    };
-    m
+    }
 }
 pub(crate) fn sized(a: Address, size: OperandSize) -> AsmMemoryOperand {
     match size {

@@ -348,11 +348,11 @@ impl MacroAssembler for X64Masm {
         let r = self.asm.a.xorpd(x(dst), x(src));
         self.asm.emitted(r)
     }
-    fn to_single(&mut self, v: Xmm) -> MResult {
+    fn narrow_to_single(&mut self, v: Xmm) -> MResult {
         let r = self.asm.a.cvtsd2ss(x(v), x(v));
         self.asm.emitted(r)
     }
-    fn from_single(&mut self, v: Xmm) -> MResult {
+    fn widen_from_single(&mut self, v: Xmm) -> MResult {
         let r = self.asm.a.cvtss2sd(x(v), x(v));
         self.asm.emitted(r)
     }
