@@ -470,3 +470,376 @@ fn managed_error_codes_are_the_abi_codes() {
         assert_eq!(format!("{rust:?}"), name, "log level {v}");
     }
 }
+
+// ------------------------------------------------------------------------------
+// The driver running: JIT-compiled by our engine, its `Ddk.Abi` imports bound to
+// ddk::testing's fake platform table, against the virtio-blk device model.
+
+mod jit_run {
+    use super::*;
+    use cil_compat::exec::{cli, Engine};
+    use ddk::testing::{self, BlkOptions, Fault, VirtioBlkDevice};
+    use ddk::virtio::features;
+    use ddk::PciAddress;
+
+    const ADDR: PciAddress = PciAddress::new_truncate(0, 3, 0);
+    const SECTORS: usize = 4096;
+    const TIMEOUT_NS: u64 = 50_000_000;
+
+    /// `Delegate.m_target` / `m_method` offsets, set once the engine exists.
+    static DELEGATE_FIELDS: std::sync::OnceLock<(u32, u32)> = std::sync::OnceLock::new();
+
+    /// `Ddk.Runtime::FunctionPointer`: the `ldftn` value of a delegate over a static method.
+    extern "C" fn function_pointer(delegate: u64) -> u64 {
+        let Some(&(t, m)) = DELEGATE_FIELDS.get() else {
+            return 0;
+        };
+        if delegate == 0 {
+            return 0;
+        }
+        // SAFETY: `delegate` is a live delegate object passed by JIT code; both
+        // offsets are fields of System.Delegate, inside the object.
+        unsafe {
+            if ((delegate + t as u64) as *const u64).read() != 0 {
+                return 0;
+            }
+            ((delegate + m as u64) as *const u64).read()
+        }
+    }
+
+    extern "C" fn memory_barrier() {
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn image() -> Vec<u8> {
+        (0..SECTORS * 512)
+            .map(|i| (i * 7 + i / 512 * 13) as u8)
+            .collect()
+    }
+
+    /// The harness's checksum.
+    fn sum(b: &[u8]) -> i64 {
+        b.iter()
+            .fold(0i64, |s, &x| s.wrapping_mul(31).wrapping_add(x as i64))
+    }
+
+    fn pattern(len: usize, seed: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 31 + seed) as u8).collect()
+    }
+
+    /// The harness's entry points as native function pointers (all-integer
+    /// signatures, so the managed convention is SysV).
+    /// One engine may be active per process (runtime helpers find it through a
+    /// global): the JIT tests take turns.
+    static ENGINE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    struct Harness {
+        _engine: Box<Engine>,
+        // Dropped after the engine.
+        _turn: std::sync::MutexGuard<'static, ()>,
+        up: extern "C" fn(u32, u64) -> i64,
+        read_sum: extern "C" fn(u64, i32) -> i64,
+        write_pattern: extern "C" fn(u64, i32, i32) -> i64,
+        read_into: extern "C" fn(u64, *mut u8, u64) -> i64,
+        write_from: extern "C" fn(u64, *const u8, u64) -> i64,
+        flush: extern "C" fn() -> i64,
+        info: extern "C" fn() -> i64,
+        features: extern "C" fn() -> i64,
+        recoveries: extern "C" fn() -> i64,
+        read_only: extern "C" fn() -> i64,
+        down: extern "C" fn() -> i64,
+        probe_bdf: extern "C" fn(u32) -> u32,
+        last_device_id: extern "C" fn() -> u32,
+    }
+
+    fn harness() -> Harness {
+        let turn = ENGINE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        let (corlib, ddk_dll, drv) = build();
+        let h = toolchain::build_library(
+            "VirtioBlkHarness",
+            &[toolchain::managed_src_dir().join("drivers/virtio-blk/tests/Harness.cs")],
+            &[ddk_dll.clone(), drv.clone()],
+        )
+        .expect("mcs: harness");
+        let mut ts = TypeSystem::new();
+        for p in [&corlib, &ddk_dll, &drv, &h] {
+            ts.load(std::fs::read(p).unwrap()).unwrap();
+        }
+        let mut e = cli::engine(ts);
+        let table = &testing::FAKE_ABI as *const ddk::DdkAbi as *const u8;
+        for en in ENTRIES {
+            // SAFETY: `en.offset` is the offset of a function-pointer field of
+            // `DdkAbi` (ENTRIES is generated from the struct); read it as a u64.
+            let f = unsafe { table.add(en.offset).cast::<u64>().read() };
+            e.bind_native(&format!("Ddk.Abi::{}", en.name), f);
+        }
+        e.bind_native(
+            "Ddk.Runtime::MemoryBarrier",
+            memory_barrier as *const () as u64,
+        );
+        e.bind_native(
+            "Ddk.Runtime::FunctionPointer",
+            function_pointer as *const () as u64,
+        );
+        let fields = e.delegate_fields().expect("System.Delegate fields");
+        DELEGATE_FIELDS.get_or_init(|| fields);
+        let driver =
+            e.ts.find_type_by_full_name("VirtioBlk.Driver")
+                .expect("Driver");
+        let mut driver_code = |name: &str| -> u64 {
+            let m = e.ts.find_method(driver, name).expect(name);
+            e.compile(m)
+                .unwrap_or_else(|err| panic!("JIT {name}: {err}"))
+        };
+        // SAFETY: `uint ProbeBdf(uint)` and `uint get_LastDeviceId()`: integers only.
+        let probe_bdf = unsafe { std::mem::transmute::<u64, _>(driver_code("ProbeBdf")) };
+        // SAFETY: as above.
+        let last_device_id =
+            unsafe { std::mem::transmute::<u64, _>(driver_code("get_LastDeviceId")) };
+        let ht = e.ts.find_type_by_full_name("Harness").expect("Harness");
+        let mut code = |name: &str| -> u64 {
+            let m = e.ts.find_method(ht, name).expect(name);
+            e.compile(m)
+                .unwrap_or_else(|err| panic!("JIT {name}: {err}"))
+        };
+        macro_rules! f {
+            ($name:literal) => {
+                // SAFETY: JIT code of a static method whose parameters and result
+                // are integers/pointers matching the declared Rust signature; the
+                // managed convention for such methods is SysV.
+                unsafe { std::mem::transmute::<u64, _>(code($name)) }
+            };
+        }
+        let (up, read_sum, write_pattern) = (f!("Up"), f!("ReadSum"), f!("WritePattern"));
+        let (read_into, write_from, flush) = (f!("ReadInto"), f!("WriteFrom"), f!("Flush"));
+        let (info, features, recoveries) = (f!("Info"), f!("Features"), f!("Recoveries"));
+        let (read_only, down) = (f!("ReadOnly"), f!("Down"));
+        Harness {
+            _engine: e,
+            _turn: turn,
+            up,
+            read_sum,
+            write_pattern,
+            read_into,
+            write_from,
+            flush,
+            info,
+            features,
+            recoveries,
+            read_only,
+            down,
+            probe_bdf,
+            last_device_id,
+        }
+    }
+
+    fn device(h: &Harness, opts: BlkOptions) -> VirtioBlkDevice {
+        testing::reset();
+        testing::settings(|s| s.echo_logs = false);
+        let dev = VirtioBlkDevice::new(image(), opts);
+        dev.install(ADDR);
+        assert_eq!(
+            (h.up)(ADDR.to_abi_u32(), TIMEOUT_NS),
+            SECTORS as i64,
+            "driver up"
+        );
+        dev
+    }
+
+    fn round_trip(h: &Harness, dev: &VirtioBlkDevice) {
+        let img = image();
+        assert_eq!((h.read_sum)(5, 1), sum(&img[5 * 512..6 * 512]));
+        assert_eq!((h.read_sum)(1000, 64), sum(&img[1000 * 512..1064 * 512]));
+        assert_eq!((h.write_pattern)(200, 24, 3), 0);
+        let data = pattern(24 * 512, 3);
+        assert_eq!(
+            &dev.image()[200 * 512..224 * 512],
+            &data[..],
+            "write reached the disk"
+        );
+        assert_eq!((h.read_sum)(200, 24), sum(&data));
+        assert_eq!(
+            &dev.image()[199 * 512..200 * 512],
+            &img[199 * 512..200 * 512]
+        );
+        assert_eq!(
+            &dev.image()[224 * 512..225 * 512],
+            &img[224 * 512..225 * 512]
+        );
+        // Caller memory through IBlockDevice (the path the ABI callbacks take).
+        let mut buf = vec![0u8; 8 * 512];
+        assert_eq!((h.read_into)(300, buf.as_mut_ptr(), buf.len() as u64), 0);
+        assert_eq!(&buf[..], &img[300 * 512..308 * 512]);
+        let out = pattern(3 * 512, 11);
+        assert_eq!((h.write_from)(400, out.as_ptr(), out.len() as u64), 0);
+        assert_eq!(&dev.image()[400 * 512..403 * 512], &out[..]);
+        assert_eq!((h.flush)(), 0);
+        assert!(dev.violations().is_empty(), "{:?}", dev.violations());
+    }
+
+    #[test]
+    fn managed_driver_runs_through_the_jit_against_the_device_model() {
+        let h = harness();
+
+        // Modern: data both ways, the same feature subset the native driver takes.
+        let dev = device(&h, BlkOptions::default());
+        round_trip(&h, &dev);
+        let info = (h.info)();
+        assert_eq!(
+            (info >> 40, (info >> 16) & 0xffff, info & 0xffff),
+            (0, 128, 126)
+        );
+        let f = (h.features)() as u64;
+        assert_eq!(f, dev.stats().driver_features);
+        let want = features::VERSION_1
+            | features::BLK_FLUSH
+            | features::BLK_SEG_MAX
+            | features::BLK_BLK_SIZE;
+        assert_eq!(f & want, want);
+        assert_eq!(
+            f & (features::EVENT_IDX | features::INDIRECT_DESC | features::BLK_RO),
+            0
+        );
+        assert_eq!(dev.stats().flushes, 1);
+        assert!(
+            dev.stats().segments_in_caller_buffers > 0,
+            "zero-copy into managed arrays"
+        );
+        // Requests the driver refuses before the device sees them.
+        let mut odd = vec![0u8; 100];
+        assert_eq!((h.read_into)(0, odd.as_mut_ptr(), 100), -5, "BadBuffer");
+        assert_eq!((h.read_sum)(SECTORS as u64 - 1, 2), -4, "OutOfRange");
+        let logs = testing::logs();
+        assert!(
+            logs.iter()
+                .any(|(_, l)| l.starts_with("virtio-blk 00:03.0: modern transport, 4096 sectors")),
+            "{logs:?}"
+        );
+        assert_eq!((h.down)(), 0);
+        assert_eq!(dev.status(), 0, "Shutdown resets the device");
+
+        // Legacy (I/O BAR0, 32 feature bits, fixed queue size).
+        let dev = device(
+            &h,
+            BlkOptions {
+                legacy: true,
+                ..BlkOptions::default()
+            },
+        );
+        round_trip(&h, &dev);
+        assert_eq!((h.info)() >> 40, 1);
+        assert_eq!((h.features)() as u64 & features::VERSION_1, 0);
+        (h.down)();
+
+        // Device-reported errors map to BlockError codes; protocol violations and
+        // timeouts reset and re-initialise the device, which then works again.
+        let dev = device(
+            &h,
+            BlkOptions {
+                seg_max: Some(2),
+                size_max: Some(1024),
+                ..BlkOptions::default()
+            },
+        );
+        let img = image();
+        for (fault, code, recovers) in [
+            (Fault::IoErr, -1, false),
+            (Fault::Unsupp, -2, false),
+            (Fault::BogusUsedId, -7, true),
+            (Fault::StaleUsedId, -7, true),
+            (Fault::BogusUsedLen, -7, true),
+            (Fault::BadStatusByte, -7, true),
+            (Fault::NeverComplete, -6, true),
+        ] {
+            let before = (h.recoveries)();
+            dev.inject(fault);
+            assert_eq!((h.read_sum)(7, 2), code, "{fault:?}");
+            assert_eq!(
+                (h.recoveries)() - before,
+                recovers as i64,
+                "{fault:?} recovery"
+            );
+            assert_eq!(
+                (h.read_sum)(7, 2),
+                sum(&img[7 * 512..9 * 512]),
+                "after {fault:?}"
+            );
+        }
+        // seg_max 2 / size_max 1024: a 64-block transfer is split, still correct.
+        assert_eq!((h.read_sum)(1000, 64), sum(&img[1000 * 512..1064 * 512]));
+        assert!(dev.stats().max_segments <= 2 && dev.stats().max_segment_len <= 1024);
+        (h.down)();
+
+        // Read-only devices refuse writes and flushes before the device sees them.
+        let dev = device(
+            &h,
+            BlkOptions {
+                read_only: true,
+                ..BlkOptions::default()
+            },
+        );
+        assert_eq!((h.read_only)(), 1);
+        let writes = dev.stats().writes;
+        assert_eq!((h.write_pattern)(10, 1, 0), -3, "ReadOnly");
+        assert_eq!((h.flush)(), -3, "ReadOnly");
+        assert_eq!(dev.stats().writes, writes);
+        assert_eq!((h.read_sum)(10, 1), sum(&img[10 * 512..11 * 512]));
+        (h.down)();
+    }
+
+    #[test]
+    fn managed_driver_registers_through_block_register_and_serves_the_platform() {
+        use ddk::{BlockDevice, BlockError, Lba};
+        let h = harness();
+        testing::reset();
+        testing::settings(|s| s.echo_logs = false);
+        let dev = VirtioBlkDevice::new(image(), BlkOptions::default());
+        dev.install(ADDR);
+
+        // Nothing at 00:04.0: NoDevice, and nothing registered.
+        let empty = PciAddress::new_truncate(0, 4, 0);
+        assert_eq!(
+            (h.probe_bdf)(empty.to_abi_u32()),
+            ddk::DdkError::NoDevice as u32
+        );
+        assert_eq!(
+            (h.probe_bdf)(0x0100_0000),
+            ddk::DdkError::InvalidArgument as u32
+        );
+
+        assert_eq!((h.probe_bdf)(ADDR.to_abi_u32()), 0, "{:?}", testing::logs());
+        let markers = testing::markers();
+        let at = markers.iter().rposition(|&m| m == 0x4D42_0001).unwrap();
+        assert!(
+            markers[at..].starts_with(&[0x4D42_0001, 0x4D42_0002, 0x4D42_0003, 0x4D42_0004]),
+            "{markers:x?}"
+        );
+        let id = (h.last_device_id)();
+        let (name, mut blk) = testing::take_block_device(id).expect("registered block device");
+        assert_eq!(name, "virtio-blk-managed 00:03.0");
+        assert_eq!(
+            (blk.block_size(), blk.block_count(), blk.is_read_only()),
+            (512, SECTORS as u64, false)
+        );
+
+        // The platform calls back into JIT code through the descriptor.
+        let img = image();
+        let mut buf = vec![0u8; 16 * 512];
+        blk.read_blocks(Lba::new(100), &mut buf).unwrap();
+        assert_eq!(&buf[..], &img[100 * 512..116 * 512]);
+        let data = pattern(4 * 512, 5);
+        blk.write_blocks(Lba::new(50), &data).unwrap();
+        assert_eq!(&dev.image()[50 * 512..54 * 512], &data[..]);
+        blk.flush().unwrap();
+        dev.inject(Fault::IoErr);
+        assert_eq!(
+            blk.read_blocks(Lba::new(1), &mut buf[..512]),
+            Err(BlockError::Io)
+        );
+        assert_eq!(
+            blk.read_blocks(Lba::new(SECTORS as u64), &mut buf[..512]),
+            Err(BlockError::OutOfRange)
+        );
+        assert!(dev.violations().is_empty(), "{:?}", dev.violations());
+    }
+}
