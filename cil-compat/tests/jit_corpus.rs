@@ -340,6 +340,25 @@ fn thirdparty() -> &'static [Suite] {
         .unwrap_or_else(|e| panic!("building thirdparty programs: {e}"))
 }
 
+/// `thirdparty/beyond/beyond.cs`: test_N programs partly outside the issue's scope.
+fn beyond() -> &'static Suite {
+    static B: OnceLock<Result<Suite, String>> = OnceLock::new();
+    B.get_or_init(|| {
+        let src = jit_tests_dir()
+            .join("thirdparty")
+            .join("beyond")
+            .join("beyond.cs");
+        let dll = toolchain::build_library("thirdparty_beyond", std::slice::from_ref(&src), &[])
+            .map_err(|e| e.to_string())?;
+        Ok(Suite {
+            dll,
+            expect: parse_test_n_expectations(&read(&src), false),
+        })
+    })
+    .as_ref()
+    .unwrap_or_else(|e| panic!("building beyond.cs: {e}"))
+}
+
 fn bench_dll() -> &'static Path {
     static B: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     B.get_or_init(|| {
@@ -728,6 +747,40 @@ fn jit_thirdparty_test_n_programs() {
         }
     }
     assert!(failures.is_empty(), "\n{failures}");
+}
+
+/// Programs that use features beyond the issue (EH, generics, using, foreach): every
+/// method still gets its own line, `= N` (right) or `! error`, never a lost line or
+/// a wrong value.
+#[test]
+fn jit_beyond_scope_keeps_every_line() {
+    let s = beyond();
+    if skip_without_invoke("beyond scope") {
+        return;
+    }
+    let run = cached("jit", &s.dll);
+    let mut bad = Vec::new();
+    let mut unsupported = 0;
+    for (m, want) in &s.expect {
+        match run.results.get(m) {
+            Some(g) if g == want => {}
+            Some(g) if g.starts_with("! ") => unsupported += 1,
+            Some(g) => bad.push(format!("  {m}: expected {want}, got {g}")),
+            None => bad.push(format!("  {m}: no line")),
+        }
+    }
+    eprintln!(
+        "beyond scope: {} of {} pass, {unsupported} report an error",
+        s.expect.len() - unsupported - bad.len(),
+        s.expect.len()
+    );
+    assert!(s.expect.len() >= 10, "beyond.cs: expectations not found");
+    assert!(bad.is_empty(), "\n{}\n{}", bad.join("\n"), run.note);
+}
+
+#[test]
+fn mono_agrees_with_beyond_scope_expectations() {
+    check_mono("beyond.cs", beyond());
 }
 
 /// The bench kernels give the same results through the JIT as natively.
