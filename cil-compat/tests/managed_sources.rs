@@ -583,53 +583,53 @@ mod jit_run {
         );
         let fields = e.delegate_fields().expect("System.Delegate fields");
         DELEGATE_FIELDS.get_or_init(|| fields);
-        let driver =
-            e.ts.find_type_by_full_name("VirtioBlk.Driver")
-                .expect("Driver");
-        let mut driver_code = |name: &str| -> u64 {
-            let m = e.ts.find_method(driver, name).expect(name);
+        let mut code = |ty: &str, name: &str| -> u64 {
+            let t = e.ts.find_type_by_full_name(ty).expect(ty);
+            let m = e.ts.find_method(t, name).expect(name);
             e.compile(m)
-                .unwrap_or_else(|err| panic!("JIT {name}: {err}"))
-        };
-        // SAFETY: `uint ProbeBdf(uint)` and `uint get_LastDeviceId()`: integers only.
-        let probe_bdf = unsafe { std::mem::transmute::<u64, _>(driver_code("ProbeBdf")) };
-        // SAFETY: as above.
-        let last_device_id =
-            unsafe { std::mem::transmute::<u64, _>(driver_code("get_LastDeviceId")) };
-        let ht = e.ts.find_type_by_full_name("Harness").expect("Harness");
-        let mut code = |name: &str| -> u64 {
-            let m = e.ts.find_method(ht, name).expect(name);
-            e.compile(m)
-                .unwrap_or_else(|err| panic!("JIT {name}: {err}"))
+                .unwrap_or_else(|err| panic!("JIT {ty}::{name}: {err}"))
         };
         macro_rules! f {
-            ($name:literal) => {
+            ($ty:literal, $name:literal, $sig:ty) => {
                 // SAFETY: JIT code of a static method whose parameters and result
-                // are integers/pointers matching the declared Rust signature; the
-                // managed convention for such methods is SysV.
-                unsafe { std::mem::transmute::<u64, _>(code($name)) }
+                // are the integers/pointers of `$sig`; the managed convention for
+                // such methods is SysV.
+                unsafe { std::mem::transmute::<u64, $sig>(code($ty, $name)) }
             };
         }
-        let (up, read_sum, write_pattern) = (f!("Up"), f!("ReadSum"), f!("WritePattern"));
-        let (read_into, write_from, flush) = (f!("ReadInto"), f!("WriteFrom"), f!("Flush"));
-        let (info, features, recoveries) = (f!("Info"), f!("Features"), f!("Recoveries"));
-        let (read_only, down) = (f!("ReadOnly"), f!("Down"));
+        type F0 = extern "C" fn() -> i64;
         Harness {
+            up: f!("Harness", "Up", extern "C" fn(u32, u64) -> i64),
+            read_sum: f!("Harness", "ReadSum", extern "C" fn(u64, i32) -> i64),
+            write_pattern: f!(
+                "Harness",
+                "WritePattern",
+                extern "C" fn(u64, i32, i32) -> i64
+            ),
+            read_into: f!(
+                "Harness",
+                "ReadInto",
+                extern "C" fn(u64, *mut u8, u64) -> i64
+            ),
+            write_from: f!(
+                "Harness",
+                "WriteFrom",
+                extern "C" fn(u64, *const u8, u64) -> i64
+            ),
+            flush: f!("Harness", "Flush", F0),
+            info: f!("Harness", "Info", F0),
+            features: f!("Harness", "Features", F0),
+            recoveries: f!("Harness", "Recoveries", F0),
+            read_only: f!("Harness", "ReadOnly", F0),
+            down: f!("Harness", "Down", F0),
+            probe_bdf: f!("VirtioBlk.Driver", "ProbeBdf", extern "C" fn(u32) -> u32),
+            last_device_id: f!(
+                "VirtioBlk.Driver",
+                "get_LastDeviceId",
+                extern "C" fn() -> u32
+            ),
             _engine: e,
             _turn: turn,
-            up,
-            read_sum,
-            write_pattern,
-            read_into,
-            write_from,
-            flush,
-            info,
-            features,
-            recoveries,
-            read_only,
-            down,
-            probe_bdf,
-            last_device_id,
         }
     }
 
