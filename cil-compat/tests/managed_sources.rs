@@ -731,6 +731,26 @@ mod jit_run {
         assert_eq!((h.features)() as u64 & features::VERSION_1, 0);
         (h.down)();
 
+        // No address translation (bounce buffer) and no clock (spin-bounded wait);
+        // shutting down gives every DMA block back.
+        testing::reset();
+        testing::settings(|s| {
+            s.echo_logs = false;
+            s.clock = false;
+        });
+        testing::memory(|m| m.translate_enabled = false);
+        let dev = VirtioBlkDevice::new(image(), BlkOptions::default());
+        dev.install(ADDR);
+        assert_eq!((h.up)(ADDR.to_abi_u32(), TIMEOUT_NS), SECTORS as i64);
+        round_trip(&h, &dev);
+        assert_eq!(dev.stats().segments_in_caller_buffers, 0);
+        assert!(dev.stats().segments_in_dma_alloc > 0, "bounce buffer used");
+        assert_eq!((h.down)(), 0);
+        assert_eq!(
+            testing::memory(|m| (m.outstanding(), m.bad_frees())),
+            (0, 0)
+        );
+
         // Device-reported errors map to BlockError codes; protocol violations and
         // timeouts reset and re-initialise the device, which then works again.
         let dev = device(
