@@ -274,7 +274,7 @@ pub fn decode_one(il: &[u8], pos: usize) -> Result<Instr, DecodeError> {
 
 /// Decodes a whole method body; every branch target must start an instruction.
 pub fn decode_all(il: &[u8]) -> Result<Vec<Instr>, DecodeError> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(il.len() / 2 + 1);
     let mut pos = 0;
     while pos < il.len() {
         let ins = decode_one(il, pos)?;

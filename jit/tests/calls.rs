@@ -556,3 +556,50 @@ fn calli_and_ldftn() {
     let f = build(&mut h, 1);
     assert_eq!(call_i(f, &[21]), 42);
 }
+
+static LAZY_TARGET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static LAZY_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn lazy_resolver(cookie: u64) -> u64 {
+    assert_eq!(cookie, 77);
+    LAZY_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    LAZY_TARGET.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[test]
+fn lazy_stub_preserves_int_and_float_args() {
+    // callee(a..f: int64 in registers, x: double in xmm0, g: int64 on the stack)
+    let mut c = Il::new().ldarg(0);
+    for k in 1..6 {
+        c = c.ldarg(k).i8(10).op(op::MUL).op(op::ADD);
+    }
+    let c = c
+        .ldarg(6)
+        .op(op::CONV_I8)
+        .op(op::ADD)
+        .ldarg(7)
+        .op(op::ADD)
+        .ret()
+        .build();
+    let params = [T::I8, T::I8, T::I8, T::I8, T::I8, T::I8, T::R8, T::I8];
+    let callee = jit1(&params, &[], T::I8, c);
+    LAZY_TARGET.store(callee, std::sync::atomic::Ordering::SeqCst);
+    let stub = jit::isa::x64::stubs::lazy_stub(77, lazy_resolver as *const () as u64).unwrap();
+    let stub = install(&stub);
+    // The caller reaches the callee through the stub (as the runtime does before
+    // the first compilation).
+    let mut h = FakeHost::new();
+    native(&mut h, 2, stub, params.to_vec(), T::I8);
+    h.methods.get_mut(&2).unwrap().sig.conv = CallConv::Managed;
+    let mut il = Il::new();
+    for k in 1..=6 {
+        il = il.i8(k);
+    }
+    il = il.r8(1000.0).i8(5000).tok(op::CALL, 2).ret();
+    h.def(1, def("T::m", &[], &[], T::I8, il.build()));
+    let f = build(&mut h, 1);
+    let want = 1 + (2 + 3 + 4 + 5 + 6) * 10 + 1000 + 5000;
+    assert_eq!(call_i(f, &[]), want);
+    assert_eq!(call_i(f, &[]), want);
+    assert_eq!(LAZY_CALLS.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

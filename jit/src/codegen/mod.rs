@@ -183,7 +183,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             ret_label,
             fails: Vec::new(),
             call_sites: Vec::new(),
-            il_marks: Vec::new(),
+            il_marks: Vec::with_capacity(input.il.len() / 2 + 1),
             cur: 0,
             constrained: None,
         }

@@ -9,7 +9,7 @@ use crate::JitErrorKind;
 use alloc::format;
 use alloc::vec::Vec;
 use iced_x86::code_asm::*;
-use iced_x86::BlockEncoderOptions;
+use iced_x86::{Code, Encoder, OpKind};
 
 const G64: [AsmRegister64; 16] = [
     rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15,
@@ -74,8 +74,12 @@ pub struct Assembler {
 
 impl Assembler {
     pub fn new() -> Result<Self, JitErrorKind> {
+        let mut a = CodeAssembler::new(64).map_err(err)?;
+        // All label branches in the rel32 form: `assemble` then needs no branch
+        // relaxation and encodes in one pass.
+        a.set_prefer_short_branch(false);
         Ok(Assembler {
-            a: CodeAssembler::new(64).map_err(err)?,
+            a,
             labels: Vec::new(),
             label_pending: false,
             marks: Vec::new(),
@@ -218,23 +222,57 @@ impl Assembler {
         self.emitted(r)
     }
 
-    /// Assembles everything emitted so far at address 0.
+    /// Assembles everything emitted so far at address 0: one encoding pass, then
+    /// the rel32 of every label branch is patched.
     pub fn assemble(&mut self) -> Result<(Vec<u8>, Vec<u32>), JitErrorKind> {
         if self.label_pending {
             let r = self.a.zero_bytes();
             self.emitted(r)?;
         }
-        let res = self
-            .a
-            .assemble_options(0, BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS)
-            .map_err(err)?;
-        let offs = &res.inner.new_instruction_offsets;
-        let total = res.inner.code_buffer.len() as u32;
+        let instrs = self.a.instructions();
+        let mut enc = Encoder::try_new(64).map_err(err)?;
+        let mut offsets = Vec::with_capacity(instrs.len());
+        let mut label_off = alloc::vec![u32::MAX; self.labels.len() + 2];
+        let mut fixups: Vec<(usize, usize)> = Vec::new();
+        let mut off = 0u64;
+        for ins in instrs {
+            let id = ins.ip() as usize;
+            if id != 0 {
+                if let Some(slot) = label_off.get_mut(id) {
+                    *slot = off as u32;
+                }
+            }
+            offsets.push(off as u32);
+            if ins.code() == Code::Zero_bytes {
+                continue;
+            }
+            let len = if ins.op0_kind() == OpKind::NearBranch64 {
+                let target = ins.near_branch64() as usize;
+                let mut b = *ins;
+                b.set_near_branch64(off);
+                let len = enc.encode(&b, off).map_err(err)?;
+                fixups.push((off as usize + len - 4, target));
+                len
+            } else {
+                enc.encode(ins, off).map_err(err)?
+            };
+            off += len as u64;
+        }
+        let mut code = enc.take_buffer();
+        for (pos, id) in fixups {
+            let t = *label_off
+                .get(id)
+                .filter(|t| **t != u32::MAX)
+                .ok_or_else(|| JitErrorKind::Internal(format!("label {id} never bound")))?;
+            let rel = t as i64 - (pos as i64 + 4);
+            code[pos..pos + 4].copy_from_slice(&(rel as i32).to_le_bytes());
+        }
+        let total = code.len() as u32;
         let marks = self
             .marks
             .iter()
-            .map(|&i| offs.get(i).copied().unwrap_or(total))
+            .map(|&i| offsets.get(i).copied().unwrap_or(total))
             .collect();
-        Ok((res.inner.code_buffer, marks))
+        Ok((code, marks))
     }
 }
