@@ -1458,6 +1458,212 @@ mod random {
         src.push_str("    }\n}\n");
         (src, expect)
     }
+
+    /// float64 expressions: IEEE-754 double arithmetic is exactly specified, so a
+    /// Rust evaluator predicts every bit (printed with the shortest round-trip form).
+    pub const F64_METHODS: usize = 300;
+
+    enum FExpr {
+        Const(f64),
+        Local(usize),
+        Neg(Box<FExpr>),
+        Bin(u8, Box<FExpr>, Box<FExpr>),
+        /// (comparison 0..6, a, b, then, else)
+        Cond(u8, Box<FExpr>, Box<FExpr>, Box<FExpr>, Box<FExpr>),
+        FromInt(i32),
+        FromLong(i64),
+        ViaFloat(Box<FExpr>),
+    }
+
+    impl Gen {
+        fn fconst(&mut self) -> f64 {
+            const SPECIAL: [f64; 14] = [
+                0.0,
+                -0.0,
+                1.0,
+                -1.0,
+                0.1,
+                0.5,
+                3.0,
+                1e308,
+                -1e-308,
+                5e-324,
+                f64::NAN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                16777217.0,
+            ];
+            match self.rng.below(3) {
+                0 => SPECIAL[self.rng.below(14) as usize],
+                1 => (self.rng.below(2000) as f64 - 1000.0) / 8.0,
+                _ => {
+                    let v = f64::from_bits(self.rng.next());
+                    if v.is_nan() {
+                        1.25
+                    } else {
+                        v
+                    }
+                }
+            }
+        }
+
+        fn fexpr(&mut self, depth: u32) -> FExpr {
+            self.nodes += 1;
+            if depth == 0 || self.nodes > MAX_NODES || self.rng.below(7) == 0 {
+                return match self.rng.below(3) {
+                    0 => FExpr::Local(self.rng.below(3) as usize),
+                    _ => FExpr::Const(self.fconst()),
+                };
+            }
+            let d = depth - 1;
+            match self.rng.below(12) {
+                0 => FExpr::Neg(Box::new(self.fexpr(d))),
+                1 => FExpr::FromInt(self.constant(Ty::I32) as i32),
+                2 => FExpr::FromLong(self.constant(Ty::I64)),
+                3 => FExpr::ViaFloat(Box::new(self.fexpr(d))),
+                4 if self.conds < 3 => {
+                    self.conds += 1;
+                    FExpr::Cond(
+                        self.rng.below(7) as u8,
+                        Box::new(self.fexpr(d.min(2))),
+                        Box::new(self.fexpr(d.min(2))),
+                        Box::new(self.fexpr(d)),
+                        Box::new(self.fexpr(d)),
+                    )
+                }
+                _ => FExpr::Bin(
+                    self.rng.below(5) as u8,
+                    Box::new(self.fexpr(d)),
+                    Box::new(self.fexpr(d)),
+                ),
+            }
+        }
+    }
+
+    fn feval(e: &FExpr, locals: &[f64; 3]) -> f64 {
+        match e {
+            FExpr::Const(v) => *v,
+            FExpr::Local(i) => locals[*i],
+            FExpr::Neg(a) => -feval(a, locals),
+            FExpr::FromInt(v) => f64::from(*v),
+            FExpr::FromLong(v) => *v as f64,
+            FExpr::ViaFloat(a) => feval(a, locals) as f32 as f64,
+            FExpr::Bin(op, a, b) => {
+                let (x, y) = (feval(a, locals), feval(b, locals));
+                match op {
+                    0 => x + y,
+                    1 => x - y,
+                    2 => x * y,
+                    3 => x / y,
+                    _ => x % y,
+                }
+            }
+            FExpr::Cond(c, a, b, t, f) => {
+                let (x, y) = (feval(a, locals), feval(b, locals));
+                let take = match c {
+                    0 => x < y,
+                    1 => x <= y,
+                    2 => x == y,
+                    3 => x != y,
+                    4 => !(x < y),
+                    5 => !(x >= y),
+                    _ => x > y,
+                };
+                if take {
+                    feval(t, locals)
+                } else {
+                    feval(f, locals)
+                }
+            }
+        }
+    }
+
+    /// A C# double literal that reads back to exactly `v`.
+    fn flit(v: f64) -> String {
+        if v.is_nan() {
+            "D(double.NaN)".into()
+        } else if v == f64::INFINITY {
+            "D(double.PositiveInfinity)".into()
+        } else if v == f64::NEG_INFINITY {
+            "D(double.NegativeInfinity)".into()
+        } else if v == 0.0 && v.is_sign_negative() {
+            "D(-0.0)".into()
+        } else {
+            format!("D({v:e})")
+        }
+    }
+
+    fn fcs(e: &FExpr) -> String {
+        const NAMES: [&str; 3] = ["x", "y", "z"];
+        match e {
+            FExpr::Const(v) => flit(*v),
+            FExpr::Local(i) => NAMES[*i].into(),
+            FExpr::Neg(a) => format!("(-{})", fcs(a)),
+            FExpr::FromInt(v) if *v == i32::MIN => "((double)I(int.MinValue))".into(),
+            FExpr::FromInt(v) => format!("((double)I({v}))"),
+            FExpr::FromLong(v) if *v == i64::MIN => "((double)L(long.MinValue))".into(),
+            FExpr::FromLong(v) => format!("((double)L({v}))"),
+            FExpr::ViaFloat(a) => format!("((double)(float)({}))", fcs(a)),
+            FExpr::Bin(op, a, b) => {
+                let o = ["+", "-", "*", "/", "%"][*op as usize];
+                format!("({} {o} {})", fcs(a), fcs(b))
+            }
+            FExpr::Cond(c, a, b, t, f) => {
+                let (x, y) = (fcs(a), fcs(b));
+                let cond = match c {
+                    0 => format!("{x} < {y}"),
+                    1 => format!("{x} <= {y}"),
+                    2 => format!("{x} == {y}"),
+                    3 => format!("{x} != {y}"),
+                    4 => format!("!({x} < {y})"),
+                    5 => format!("!({x} >= {y})"),
+                    _ => format!("{x} > {y}"),
+                };
+                format!("({cond} ? {} : {})", fcs(t), fcs(f))
+            }
+        }
+    }
+
+    /// The C# source of the float64 methods and their expected lines.
+    pub fn generate_f64() -> (String, Vec<(String, String)>) {
+        let mut g = Gen {
+            rng: Rng(SEED ^ 0xF10A7),
+            nodes: 0,
+            conds: 0,
+        };
+        let mut src = String::from(
+            "// Generated by cil-compat/tests/jit_corpus.rs (random module); do not edit.\n\
+             namespace Corpus.Random\n{\n    public static class Doubles\n    {\n\
+             \x20       static int I(int x) { return x; }\n\
+             \x20       static long L(long x) { return x; }\n\
+             \x20       static double D(double x) { return x; }\n",
+        );
+        let mut expect = Vec::new();
+        for i in 0..F64_METHODS {
+            g.nodes = 0;
+            g.conds = 0;
+            let locals = [g.fconst(), g.fconst(), g.fconst()];
+            let depth = 2 + g.rng.below(7) as u32;
+            let e = g.fexpr(depth);
+            let name = format!("F{i:03}");
+            let _ = write!(
+                src,
+                "        public static double {name}()\n        {{\n            \
+                 double x = {}; double y = {}; double z = {};\n            \
+                 return {};\n        }}\n",
+                flit(locals[0]),
+                flit(locals[1]),
+                flit(locals[2]),
+                fcs(&e)
+            );
+            expect.push((
+                format!("Corpus.Random.Doubles::{name}"),
+                format!("= {}", feval(&e, &locals)),
+            ));
+        }
+        src.push_str("    }\n}\n");
+        (src, expect)
+    }
 }
 
 /// The generated assembly (written only when the text changes) and expectations.
@@ -1480,6 +1686,52 @@ fn random_suite() -> &'static Suite {
     })
     .as_ref()
     .unwrap_or_else(|e| panic!("building the random expressions: {e}"))
+}
+
+/// The generated float64 assembly and expectations.
+fn random_f64_suite() -> &'static Suite {
+    static R: OnceLock<Result<Suite, String>> = OnceLock::new();
+    R.get_or_init(|| {
+        let (src, expect) = random::generate_f64();
+        let dir = toolchain::managed_dir().join("random");
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let path = dir.join("RandomDoubles.cs");
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(src.as_str()) {
+            std::fs::write(&path, &src).map_err(|e| e.to_string())?;
+        }
+        let dll = toolchain::build_library("jit_random_doubles", &[path], &[])
+            .map_err(|e| e.to_string())?;
+        Ok(Suite {
+            dll,
+            expect: expect.into_iter().collect(),
+        })
+    })
+    .as_ref()
+    .unwrap_or_else(|e| panic!("building the random doubles: {e}"))
+}
+
+/// Mono checks the Rust evaluator of the generated float64 expressions.
+#[test]
+fn mono_agrees_with_random_doubles() {
+    let s = random_f64_suite();
+    assert_eq!(s.expect.len(), random::F64_METHODS);
+    check_mono("random doubles", s);
+}
+
+/// Our JIT on the generated float64 expressions (target/managed/random/RandomDoubles.cs).
+#[test]
+fn jit_random_doubles() {
+    let s = random_f64_suite();
+    if skip_without_invoke("random doubles") {
+        return;
+    }
+    assert_agrees(
+        "JIT, random doubles (target/managed/random/RandomDoubles.cs)",
+        &s.expect,
+        cached("jit", &s.dll),
+        None,
+        &EXPECT_VS_JIT,
+    );
 }
 
 /// Mono checks the Rust evaluator of the generated expressions. It runs without
