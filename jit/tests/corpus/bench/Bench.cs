@@ -4,7 +4,7 @@
 // Each Bench* method is static and parameterless, so `cilrun Bench.dll --invoke-all
 // 'Bench*'` runs it; each does all of its own work (data generation included), exactly
 // like the Rust twins in native.rs. Compile with -define:MONO_MAIN for the mono timing
-// Main (median of 5 runs, in ms); without it the file only needs our corlib.
+// Main (median of 5 runs after a warm-up: wall and CPU ms); without it the file only needs our corlib.
 namespace Corpus.Bench
 {
     public static class Kernels
@@ -63,31 +63,41 @@ namespace Corpus.Bench
 #if MONO_MAIN
         delegate long Kernel();
 
-        static double MedianMs(Kernel k, out long result)
+        /// Median wall-clock and process-CPU milliseconds of 5 runs after a warm-up.
+        /// CPU time is steadier than wall time on a machine shared with other work.
+        static double MedianMs(Kernel k, out long result, out double cpuMs)
         {
-            double[] ms = new double[5];
+            double[] ms = new double[5], cpu = new double[5];
+            var self = System.Diagnostics.Process.GetCurrentProcess();
             result = k();                                        // warm-up: JIT compile
             for (int r = 0; r < ms.Length; r++)
             {
+                self.Refresh();
+                var c0 = self.TotalProcessorTime;
                 var sw = System.Diagnostics.Stopwatch.StartNew();
                 long v = k();
                 ms[r] = sw.Elapsed.TotalMilliseconds;
+                self.Refresh();
+                cpu[r] = (self.TotalProcessorTime - c0).TotalMilliseconds;
                 if (v != result) throw new System.Exception("kernel is not deterministic");
             }
             System.Array.Sort(ms);
+            System.Array.Sort(cpu);
+            cpuMs = cpu[cpu.Length / 2];
             return ms[ms.Length / 2];
         }
 
         public static void Main()
         {
             long r;
+            double cpu;
             var inv = System.Globalization.CultureInfo.InvariantCulture;
-            double t = MedianMs(() => BenchFib30(), out r);
-            System.Console.WriteLine("fib30  result={0} median_ms={1}", r, t.ToString("F2", inv));
-            t = MedianMs(() => BenchSieve(), out r);
-            System.Console.WriteLine("sieve  result={0} median_ms={1}", r, t.ToString("F2", inv));
-            t = MedianMs(() => BenchCrc32(), out r);
-            System.Console.WriteLine("crc32  result={0} median_ms={1}", r, t.ToString("F2", inv));
+            double t = MedianMs(() => BenchFib30(), out r, out cpu);
+            System.Console.WriteLine("fib30  result={0} median_ms={1} cpu_ms={2}", r, t.ToString("F2", inv), cpu.ToString("F2", inv));
+            t = MedianMs(() => BenchSieve(), out r, out cpu);
+            System.Console.WriteLine("sieve  result={0} median_ms={1} cpu_ms={2}", r, t.ToString("F2", inv), cpu.ToString("F2", inv));
+            t = MedianMs(() => BenchCrc32(), out r, out cpu);
+            System.Console.WriteLine("crc32  result={0} median_ms={1} cpu_ms={2}", r, t.ToString("F2", inv), cpu.ToString("F2", inv));
         }
 #endif
     }
