@@ -131,3 +131,12 @@ pub fn fuzz_one(data: &[u8]) {
     let mut ts = TypeSystem::new();
     load_into(&mut ts, data);
 }
+
+/// Second fuzz body: `corlib` (a known-good corlib image) is loaded first, then
+/// `data` is loaded on top, exercising cross-assembly TypeRef/MemberRef binding.
+pub fn fuzz_with_corlib(corlib: &[u8], data: &[u8]) {
+    let mut ts = TypeSystem::new();
+    if ts.load(corlib.into()).is_ok() {
+        load_into(&mut ts, data);
+    }
+}
