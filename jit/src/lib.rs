@@ -273,6 +273,7 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
         if !live {
             continue;
         }
+        g.at_end = i.next as usize == m.il.len();
         visitor::visit(&mut g, i).map_err(|k| wrap(i.offset, k))?;
     }
     let end = m.il.len() as u32;

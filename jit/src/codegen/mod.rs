@@ -120,6 +120,9 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     pub il_marks: Vec<(u32, usize)>,
     pub cur: u32,
     constrained: Option<u32>,
+    /// The instruction being visited is the last one (a `ret` there falls into
+    /// the epilogue without a jump).
+    pub at_end: bool,
 }
 
 fn fits_i32(c: i64) -> bool {
@@ -186,6 +189,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             il_marks: Vec::with_capacity(input.il.len() / 2 + 1),
             cur: 0,
             constrained: None,
+            at_end: false,
         }
     }
 
@@ -415,8 +419,10 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 "evaluation stack not empty at ret",
             ));
         }
-        let l = self.ret_label;
-        self.m().jmp(l)?;
+        if !self.at_end {
+            let l = self.ret_label;
+            self.m().jmp(l)?;
+        }
         self.reachable = false;
         Ok(())
     }
