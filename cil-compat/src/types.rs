@@ -728,6 +728,65 @@ impl TypeSystem {
         }
     }
 
+    /// The primitive a value of type `t` is on the evaluation stack: the primitive
+    /// itself, or an enum's underlying type.
+    pub fn underlying_prim(&self, t: TypeId) -> Option<Prim> {
+        let i = &self.types.get(t.0 as usize)?.info;
+        match i.kind {
+            TypeKind::Primitive(p) => Some(p),
+            TypeKind::Enum => {
+                let f = i.fields.iter().find(|f| !self.field(**f).is_static())?;
+                match self.info(self.field(*f).ty).kind {
+                    TypeKind::Primitive(p) => Some(p),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// True if a value of type `from` may be stored where `to` is expected (the
+    /// `castclass`/`isinst` test, §III.4.3): same type, a base class, an implemented
+    /// interface, or an array whose reference elements are assignable (covariance).
+    pub fn is_assignable(&self, from: TypeId, to: TypeId) -> bool {
+        if from == to {
+            return true;
+        }
+        let (Some(fm), Some(tm)) = (
+            self.types.get(from.0 as usize),
+            self.types.get(to.0 as usize),
+        ) else {
+            return false;
+        };
+        let (fi, ti) = (&fm.info, &tm.info);
+        if matches!(fi.kind, TypeKind::SzArray | TypeKind::Array) && fi.kind == ti.kind {
+            if let (Some(fe), Some(te)) = (fi.element, ti.element) {
+                let reference = self.info(fe).is_reference() && self.info(te).is_reference();
+                if fm.rank == tm.rank && (fe == te || (reference && self.is_assignable(fe, te))) {
+                    return true;
+                }
+            }
+        }
+        let mut cur = Some(from);
+        let mut guard = 0;
+        while let Some(c) = cur {
+            if c == to {
+                return true;
+            }
+            if ti.kind == TypeKind::Interface
+                && self.info(c).interfaces.iter().any(|m| m.iface == to)
+            {
+                return true;
+            }
+            cur = self.info(c).parent;
+            guard += 1;
+            if guard > 1024 {
+                break;
+            }
+        }
+        false
+    }
+
     /// Offset and type of a field (instance: see [`FieldDesc::offset`]).
     pub fn field_offset(&self, f: FieldId) -> (u32, TypeId) {
         let d = self.field(f);
@@ -1771,10 +1830,7 @@ impl TypeSystem {
             } else if kind == TypeKind::ValueType {
                 if let Some(p) = Prim::ALL.iter().find(|p| {
                     p.corlib_name() == name
-                        && !matches!(
-                            p,
-                            Prim::String | Prim::Object | Prim::TypedByRef | Prim::Void
-                        )
+                        && !matches!(p, Prim::String | Prim::Object | Prim::TypedByRef)
                 }) {
                     kind = TypeKind::Primitive(*p);
                 }

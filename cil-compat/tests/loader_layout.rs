@@ -707,3 +707,57 @@ fn generic_instances_and_generic_methods_resolve_in_context() {
     let open = ts.resolve_field(l.layouts, ldfld).unwrap();
     assert_ne!(ts.field(open).ty, i4);
 }
+
+#[test]
+fn casting_and_enum_underlying_types() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let (dog, animal, obj) = (
+        ty(ts, "LoaderTests.Dog"),
+        ty(ts, "LoaderTests.Animal"),
+        ty(ts, "System.Object"),
+    );
+    let (shape, both, thing, square) = (
+        ty(ts, "LoaderTests.IShape"),
+        ty(ts, "LoaderTests.IBoth"),
+        ty(ts, "LoaderTests.Thing"),
+        ty(ts, "LoaderTests.Square"),
+    );
+    assert!(ts.is_assignable(dog, animal) && ts.is_assignable(dog, obj));
+    assert!(!ts.is_assignable(animal, dog));
+    assert!(ts.is_assignable(thing, shape) && ts.is_assignable(thing, both));
+    assert!(ts.is_assignable(both, shape), "interface inheritance");
+    assert!(
+        ts.is_assignable(ty(ts, "DependentTests.Derived"), shape),
+        "inherited interface"
+    );
+    assert!(!ts.is_assignable(square, both));
+    let (dogs, animals, objs) = (
+        ts.array_of(dog).unwrap(),
+        ts.array_of(animal).unwrap(),
+        ts.array_of(obj).unwrap(),
+    );
+    assert!(
+        ts.is_assignable(dogs, animals)
+            && ts.is_assignable(dogs, objs)
+            && !ts.is_assignable(animals, dogs)
+    );
+    let i4 = ts.prim(Prim::I4).unwrap();
+    let u4 = ts.prim(Prim::U4).unwrap();
+    let (ai4, au4) = (ts.array_of(i4).unwrap(), ts.array_of(u4).unwrap());
+    assert!(!ts.is_assignable(ai4, au4));
+    assert!(ts.is_assignable(ai4, ty(ts, "System.Array")));
+    assert_eq!(
+        ts.underlying_prim(ty(ts, "LoaderTests.Color")),
+        Some(Prim::U1)
+    );
+    assert_eq!(
+        ts.underlying_prim(ty(ts, "LoaderTests.Big")),
+        Some(Prim::I8)
+    );
+    assert_eq!(ts.underlying_prim(i4), Some(Prim::I4));
+    let void = ts.prim(Prim::Void).unwrap();
+    assert_eq!(ts.info(void).kind, TypeKind::Primitive(Prim::Void));
+    assert_eq!(ts.value_layout(void).unwrap().size, 0);
+    assert_eq!(ts.underlying_prim(square), None);
+}
