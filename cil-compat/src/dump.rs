@@ -63,13 +63,10 @@ pub fn dump_type(ts: &TypeSystem, t: TypeId, out: &mut String) {
         } else {
             "field"
         };
-        let _ = write!(
-            out,
-            "  {kind} {} {} @{}",
-            ts.type_name(d.ty),
-            d.name,
-            d.offset
-        );
+        let _ = write!(out, "  {kind} {} {}", ts.type_name(d.ty), d.name);
+        if !d.is_literal() {
+            let _ = write!(out, " @{}", d.offset);
+        }
         if let Some((_, len)) = d.rva_data {
             let _ = write!(out, " rva_data={len}");
         }

@@ -443,6 +443,7 @@ pub struct TypeSystem {
     nesting: u32,
     mctx: Vec<TypeId>,
     method_insts: BTreeMap<(MethodId, Vec<TypeId>), MethodId>,
+    by_mt_addr: BTreeMap<usize, TypeId>,
 }
 
 const MAX_DEPTH: u32 = 64;
@@ -494,6 +495,7 @@ impl TypeSystem {
             nesting: 0,
             mctx: Vec::new(),
             method_insts: BTreeMap::new(),
+            by_mt_addr: BTreeMap::new(),
         }
     }
 
@@ -574,14 +576,7 @@ impl TypeSystem {
     }
     /// The type whose MethodTable is at `addr`, if any.
     pub fn type_of_mt(&self, addr: usize) -> Option<TypeId> {
-        if addr == 0 {
-            return None;
-        }
-        // SAFETY-free check: compare against every MT address we own.
-        self.types
-            .iter()
-            .position(|b| &**b as *const MethodTable as usize == addr)
-            .map(|i| TypeId(i as u32))
+        self.by_mt_addr.get(&addr).copied()
     }
     /// Loader view of a type.
     pub fn info(&self, t: TypeId) -> &TypeInfo {
@@ -1065,6 +1060,9 @@ impl TypeSystem {
             self.prims = marks.5;
             let n = marks.1 as u32;
             self.constructed.retain(|_, v| v.0 < n);
+            self.by_mt_addr.retain(|_, v| v.0 < n);
+            let nm = marks.2 as u32;
+            self.method_insts.retain(|(g, _), v| g.0 < nm && v.0 < nm);
             self.pending = self.types.len();
         }
         r
@@ -1177,6 +1175,8 @@ impl TypeSystem {
             statics: 0,
             info,
         }));
+        let addr = self.mt_address(id);
+        self.by_mt_addr.insert(addr, id);
         id
     }
 
