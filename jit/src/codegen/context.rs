@@ -123,15 +123,31 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         Ok(())
     }
 
-    /// Spills values held in registers (before calls: every pool register is
-    /// then free, and caller-saved ones may be clobbered).
+    /// Spills values held in caller-saved registers (before calls: every
+    /// caller-saved pool register is then free and may be clobbered).
     pub fn spill_regs(&mut self) -> R {
         for i in 0..self.stack.len() {
-            if matches!(self.stack.vals[i].loc, Loc::Reg(_) | Loc::Xmm(_)) {
-                self.spill_at(i)?;
+            match self.stack.vals[i].loc {
+                // Callee-saved registers survive calls: values stay there.
+                Loc::Reg(r) if CALLEE_SAVED.contains(&r) => {}
+                Loc::Reg(_) | Loc::Xmm(_) => self.spill_at(i)?,
+                _ => {}
             }
         }
         Ok(())
+    }
+
+    /// A free callee-saved pool register if there is one (for values produced by
+    /// calls, which are likely to live across the next call), else any.
+    pub fn alloc_gpr_long_lived(&mut self) -> R<Gpr> {
+        for r in CALLEE_SAVED {
+            if self.regs.gpr_free & (1 << r.0) != 0 && self.regs.reserved & (1 << r.0) == 0 {
+                self.regs.gpr_free &= !(1 << r.0);
+                self.used_callee_saved |= 1 << r.0;
+                return Ok(r);
+            }
+        }
+        self.alloc_gpr()
     }
 
     /// Spills everything (block boundaries: the canonical all-in-home state).

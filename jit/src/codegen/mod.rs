@@ -1602,7 +1602,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     }
 
     fn push_rax(&mut self, ty: StackTy) -> R {
-        let r = self.ctx.alloc_gpr()?;
+        let r = self.ctx.alloc_gpr_long_lived()?;
         self.m().mov_rr(r, RAX, OperandSize::S64)?;
         self.ctx.push_reg(ty, r);
         Ok(())
