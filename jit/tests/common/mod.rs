@@ -1,7 +1,7 @@
 //! Test harness: a fake runtime (`FakeHost`) behind the JIT-EE interface, an IL
 //! builder, executable memory from mmap, and a fork-based runner for methods that
 //! are expected to hit a runtime error.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::type_complexity)]
 
 use jit::decoder::op;
 use jit::host::*;
