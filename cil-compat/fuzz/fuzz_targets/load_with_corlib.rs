@@ -9,9 +9,15 @@ use libfuzzer_sys::fuzz_target;
 fn corlib() -> &'static [u8] {
     static C: OnceLock<Vec<u8>> = OnceLock::new();
     C.get_or_init(|| {
-        let p = std::env::var("CIL_FUZZ_CORLIB")
-            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/managed/mscorlib.dll").to_string());
-        std::fs::read(&p).unwrap_or_else(|e| panic!("read corlib {p}: {e} (build it with cargo test first)"))
+        let p = std::env::var("CIL_FUZZ_CORLIB").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/managed/mscorlib.dll"
+            )
+            .to_string()
+        });
+        std::fs::read(&p)
+            .unwrap_or_else(|e| panic!("read corlib {p}: {e} (build it with cargo test first)"))
     })
 }
 
