@@ -62,6 +62,7 @@ fn boot() -> Result<(), String> {
             gdb: false,
             stream: false,
             interactive: false,
+            input: None,
         })?;
         if !r.passed() {
             return Err(r.failure_report("boot benchmark: the kernel did not pass"));
@@ -131,6 +132,7 @@ fn blk(args: &[String]) -> Result<(), String> {
         gdb: false,
         stream: false,
         interactive: false,
+        input: None,
     })?;
     let _ = std::fs::remove_file(&image);
     if !r.passed() {

@@ -25,6 +25,8 @@ pub struct Case {
     /// A private copy of the default image on this transport; after the
     /// boot, `fsck.fat -n` must find it clean.
     pub disk: Option<Transport>,
+    /// Typed into the serial console (scripted shell sessions).
+    pub input: Option<&'static str>,
 }
 
 pub fn basic_cases() -> Vec<Case> {
@@ -36,6 +38,7 @@ pub fn basic_cases() -> Vec<Case> {
             timeout: t,
             expect: Expect::Pass(&["kernel: booting", "run=hello", "memory map"]),
             disk: None,
+            input: None,
         },
         Case {
             name: "null-deref",
@@ -49,6 +52,7 @@ pub fn basic_cases() -> Vec<Case> {
                 "kernel: verdict FAIL",
             ]),
             disk: None,
+            input: None,
         },
         Case {
             name: "invalid-opcode",
@@ -56,6 +60,7 @@ pub fn basic_cases() -> Vec<Case> {
             timeout: t,
             expect: Expect::Fail(&["!!! EXCEPTION 0x06 #UD", "kernel: verdict FAIL"]),
             disk: None,
+            input: None,
         },
         Case {
             name: "panic",
@@ -63,6 +68,7 @@ pub fn basic_cases() -> Vec<Case> {
             timeout: t,
             expect: Expect::Fail(&["panicked at", "deliberate panic", "kernel: verdict FAIL"]),
             disk: None,
+            input: None,
         },
         Case {
             name: "unknown-cmdline-key",
@@ -70,6 +76,7 @@ pub fn basic_cases() -> Vec<Case> {
             timeout: t,
             expect: Expect::Fail(&["unknown key 'drvier'", "kernel: verdict FAIL"]),
             disk: None,
+            input: None,
         },
         Case {
             name: "bad-driver-value",
@@ -77,6 +84,7 @@ pub fn basic_cases() -> Vec<Case> {
             timeout: t,
             expect: Expect::Fail(&["kernel: verdict FAIL"]),
             disk: None,
+            input: None,
         },
         Case {
             name: "hang-is-killed",
@@ -84,6 +92,7 @@ pub fn basic_cases() -> Vec<Case> {
             timeout: Duration::from_secs(8),
             expect: Expect::Hang,
             disk: None,
+            input: None,
         },
     ]
 }
@@ -104,6 +113,7 @@ pub fn disk_cases() -> Vec<Case> {
             timeout: t,
             expect: Expect::Pass(selftest),
             disk: Some(Transport::Modern),
+            input: None,
         },
         Case {
             name: "selftest-native-legacy",
@@ -111,6 +121,7 @@ pub fn disk_cases() -> Vec<Case> {
             timeout: t,
             expect: Expect::Pass(selftest),
             disk: Some(Transport::Legacy),
+            input: None,
         },
         Case {
             name: "selftest-auto-modern",
@@ -118,6 +129,27 @@ pub fn disk_cases() -> Vec<Case> {
             timeout: t,
             expect: Expect::Pass(&["virtio-blk-native", "selftest: PASS"]),
             disk: Some(Transport::Modern),
+            input: None,
+        },
+        Case {
+            name: "shell-scripted",
+            cmdline: "driver=native run=shell",
+            timeout: t,
+            expect: Expect::Pass(&[
+                "Hello, world!",
+                "wrote 22 bytes to /notes/today.txt",
+                "from the serial shell",
+                "removed /hello.txt",
+                "hello.txt: no such file",
+                "FAT32 \"DDKTEST\"",
+                "1af4:1042",
+                "virtio-blk-native",
+            ]),
+            disk: Some(Transport::Modern),
+            input: Some(
+                "cat /hello.txt\nmkdir /notes\nwrite /notes/today.txt from the serial shell\n\
+                 cat /notes/today.txt\nrm /hello.txt\ncat /hello.txt\nls /notes\ndf\ndevices\ndrivers\nexit\n",
+            ),
         },
     ]
 }
@@ -198,6 +230,7 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
         gdb: false,
         stream: false,
         interactive: false,
+        input: case.input.map(|s| s.as_bytes().to_vec()),
     };
     let r = qemu::run(&boot)?;
     check(&case.expect, &r)?;

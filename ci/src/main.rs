@@ -137,6 +137,7 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
         gdb,
         stream: true,
         interactive,
+        input: None,
     };
     let r = qemu::run(&boot)?;
     if r.passed() {

@@ -40,6 +40,8 @@ pub struct Boot {
     pub stream: bool,
     /// Hand our stdin to the serial console (interactive shell).
     pub interactive: bool,
+    /// Bytes typed into the serial console at boot (scripted shell tests).
+    pub input: Option<Vec<u8>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -185,7 +187,9 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
     let start = Instant::now();
     let mut child = Command::new("qemu-system-x86_64")
         .args(&args)
-        .stdin(if boot.interactive {
+        .stdin(if boot.input.is_some() {
+            Stdio::piped()
+        } else if boot.interactive {
             Stdio::inherit()
         } else {
             Stdio::null()
@@ -195,6 +199,16 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
         .spawn()
         .map_err(|e| format!("cannot start qemu-system-x86_64: {e}"))?;
 
+    // Scripted input: written from a thread and kept open until QEMU exits,
+    // so the console never sees a premature end of input.
+    let writer = match (boot.input.clone(), child.stdin.take()) {
+        (Some(input), Some(mut stdin)) => Some(std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+            let _ = stdin.flush();
+            stdin
+        })),
+        _ => None,
+    };
     let serial = Arc::new(Mutex::new(Vec::<u8>::new()));
     let first_byte = Arc::new(Mutex::new(None::<Duration>));
     let mut stdout = child.stdout.take().expect("piped stdout");
@@ -246,6 +260,9 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
         std::thread::sleep(Duration::from_millis(5));
     };
     let elapsed = start.elapsed();
+    if let Some(w) = writer {
+        drop(w.join());
+    }
     let _ = reader.join();
     let qemu_stderr = err_reader.join().unwrap_or_default();
     let mut serial = String::from_utf8_lossy(&serial.lock().unwrap()).into_owned();
