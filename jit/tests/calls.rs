@@ -603,3 +603,50 @@ fn lazy_stub_preserves_int_and_float_args() {
     assert_eq!(call_i(f, &[]), want);
     assert_eq!(LAZY_CALLS.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+#[test]
+fn argument_registers_swapped_through_a_cycle() {
+    // x lands in rsi and y in rdi (allocation order), but the call wants x in rdi
+    // and y in rsi: a register cycle the parallel move must break.
+    let mut h = FakeHost::new();
+    h.def(
+        2,
+        def(
+            "T::f",
+            &[T::I4, T::I4, T::I4],
+            &[],
+            T::I4,
+            Il::new()
+                .ldarg(0)
+                .i4(100)
+                .op(op::MUL)
+                .ldarg(1)
+                .i4(10)
+                .op(op::MUL)
+                .op(op::ADD)
+                .ldarg(2)
+                .op(op::ADD)
+                .ret()
+                .build(),
+        ),
+    );
+    let il = Il::new()
+        .ldarg(0)
+        .i4(1)
+        .op(op::ADD)
+        .ldarg(1)
+        .i4(2)
+        .op(op::ADD)
+        .ldarg(2)
+        .tok(op::CALL, 2)
+        .ret()
+        .build();
+    h.def(1, def("T::m", &[T::I4, T::I4, T::I4], &[], T::I4, il));
+    let f = build(&mut h, 1);
+    assert_eq!(call_i(f, &[3, 5, 9]), 400 + 70 + 9);
+    let listing = jit::disasm::x86_lines(&h.build().unwrap()[&1].1.code);
+    assert!(
+        listing.iter().any(|(_, s)| s.contains("r11")),
+        "expected a cycle through r11: {listing:?}"
+    );
+}

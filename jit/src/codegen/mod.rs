@@ -1937,7 +1937,19 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 self.ctx.spill_at(i)?;
             }
         }
-        self.ctx.spill_regs()?;
+        // Caller-saved registers die at the call: spill their values, except
+        // integer arguments, which move straight into their argument registers
+        // (not for interface dispatch: its lookup call comes first).
+        let keep = !matches!(ci.target, CallTarget::Interface { .. });
+        for i in 0..len {
+            let is_arg = i >= first && i < first + n;
+            match self.ctx.stack.vals[i].loc {
+                Loc::Reg(r) if CALLEE_SAVED.contains(&r) => {}
+                Loc::Reg(_) if is_arg && keep => {}
+                Loc::Reg(_) | Loc::Xmm(_) => self.ctx.spill_at(i)?,
+                _ => {}
+            }
+        }
         let vals: Vec<Val> = self.ctx.stack.vals[first..first + n].to_vec();
         let ftn = if calli {
             Some(self.ctx.stack.vals[len - 1])
@@ -2037,10 +2049,28 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             }
         }
         let mut this_reg = None;
+        // Register-to-register argument moves first, as one parallel move.
+        let mut moves: Vec<(Gpr, Gpr)> = Vec::new();
+        let mut moved = alloc::vec![false; entries.len()];
+        for (i, (t, src)) in entries.iter().enumerate() {
+            if let (ArgLoc::Gpr(dst), Src::Val(v)) = (lay.args[i], src) {
+                if let (Loc::Reg(r), false) = (v.loc, t.is_struct()) {
+                    moves.push((dst, r));
+                    moved[i] = true;
+                }
+            }
+        }
+        self.parallel_move(moves)?;
         for (i, (t, src)) in entries.iter().enumerate() {
             match lay.args[i] {
                 ArgLoc::Gpr(r) => {
-                    self.load_src(t, src, r, conv)?;
+                    if moved[i] {
+                        if let Src::Val(v) = src {
+                            self.extend_arg(t, v, r)?;
+                        }
+                    } else {
+                        self.load_src(t, src, r, conv)?;
+                    }
                     if i == this_entry && sig.has_this {
                         this_reg = Some(r);
                     }
@@ -2120,9 +2150,51 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 .alu_ri(AluOp::Add, RSP, lay.stack_bytes as i32, OperandSize::S64)?;
         }
         for _ in 0..n + extra {
-            self.ctx.pop()?;
+            let v = self.ctx.pop()?;
+            self.ctx.free(&v);
         }
         self.push_result(&sig.ret, conv, ret_tmp)
+    }
+
+    /// Emits register moves `dst <- src` that may overlap (cycles go through r11).
+    fn parallel_move(&mut self, mut moves: Vec<(Gpr, Gpr)>) -> R {
+        moves.retain(|(d, s)| d != s);
+        while !moves.is_empty() {
+            let free = moves
+                .iter()
+                .position(|(d, _)| !moves.iter().any(|(_, s)| s == d));
+            match free {
+                Some(k) => {
+                    let (d, s) = moves.remove(k);
+                    self.m().mov_rr(d, s, OperandSize::S64)?;
+                }
+                None => {
+                    // A cycle: park one destination's current value in r11.
+                    let d = moves[0].0;
+                    self.m().mov_rr(R11, d, OperandSize::S64)?;
+                    for m in moves.iter_mut() {
+                        if m.1 == d {
+                            m.1 = R11;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Widens an int32 argument in `dst` to a 64-bit parameter type.
+    fn extend_arg(&mut self, t: &JitType, v: &Val, dst: Gpr) -> R {
+        if v.ty == StackTy::I32 {
+            match t {
+                JitType::I8 | JitType::I | JitType::Ptr => {
+                    self.m().extend(dst, dst, Extend::I32)?
+                }
+                JitType::U8 | JitType::U => self.m().extend(dst, dst, Extend::U32)?,
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn load_src(&mut self, t: &JitType, src: &Src, dst: Gpr, conv: CallConv) -> R {
