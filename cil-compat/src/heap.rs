@@ -22,7 +22,10 @@ use alloc::vec::Vec;
 use core::ptr::NonNull;
 
 use crate::error::{Error, Result};
-use crate::types::{MethodTable, MT_FLAG_ARRAY, MT_FLAG_STRING};
+use crate::types::{
+    MethodTable, MT_FLAG_ABSTRACT, MT_FLAG_ARRAY, MT_FLAG_GENERIC_DEF, MT_FLAG_INTERFACE,
+    MT_FLAG_STRING,
+};
 
 /// Offset of the header word.
 pub const OBJ_HEADER_OFFSET: usize = 0;
@@ -170,6 +173,13 @@ impl Heap {
             return Err(Error::TypeLoad {
                 ty: mt.info.full_name(),
                 reason: "alloc_object on an array or string type".into(),
+            });
+        }
+        if mt.flags & (MT_FLAG_INTERFACE | MT_FLAG_ABSTRACT | MT_FLAG_GENERIC_DEF) != 0 {
+            return Err(Error::TypeLoad {
+                ty: mt.info.full_name(),
+                reason: "cannot instantiate an interface, abstract class or open generic type"
+                    .into(),
             });
         }
         let p = self.alloc_raw(mt.base_size as usize)?;

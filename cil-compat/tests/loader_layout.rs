@@ -605,6 +605,21 @@ fn heap_objects_carry_their_method_table() {
     let mut count = 0;
     ts.heap().for_each_object(|_, _| count += 1);
     assert_eq!(count, ts.heap().object_count());
+    let e = ts
+        .alloc_object(ty(ts, "LoaderTests.IShape"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("interface"), "{e}");
+    assert!(
+        ts.alloc_object(ty(ts, "LoaderTests.Partial")).is_err(),
+        "abstract"
+    );
+    // Boxed values: header, then the value's bytes.
+    let boxed = ts.alloc_object(ty(ts, "LoaderTests.PciBar")).unwrap();
+    assert_eq!(ts.mt(ty(ts, "LoaderTests.PciBar")).base_size, H + 24);
+    ts.heap_mut()
+        .write_bytes(boxed, OBJ_HEADER_SIZE + 23, &[1])
+        .unwrap();
     // Bad addresses are errors, not crashes.
     assert!(ts.heap().read_bytes(16, 0, 8).is_err());
 }
