@@ -4,7 +4,16 @@
 //!
 //! Entry point: [`compile`]. The runtime answers questions through
 //! [`host::JitHost`]; the output is position-independent machine code plus the
-//! list of patchable call sites ([`CompiledMethod`]).
+//! list of patchable call sites ([`CompiledMethod`]). Also public:
+//! [`isa::x64::stubs`] (lazy-compilation and unboxing thunks), [`disasm`]
+//! (IL/x86-64 listings) and [`decoder`] (opcode table).
+//!
+//! What the generated code assumes is documented in `isa::x64::abi` (frame,
+//! managed and native conventions) and `host` (object layout, helpers,
+//! failure codes). Register use: the most used scalar locals/arguments live in
+//! rbx/r12–r15 for the whole method; evaluation-stack values use a pool of the
+//! remaining registers and are spilled to per-depth frame homes at branches,
+//! merge points and (for caller-saved registers) calls.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 

@@ -1804,6 +1804,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                     t.ty.size(),
                 )?;
                 self.m().store(frame(v.home), RAX, OperandSize::S64)?;
+                self.ctx.free(&v);
                 self.ctx.stack.vals[this_idx].loc = Loc::Home;
                 self.ctx.stack.vals[this_idx].ty = StackTy::Obj;
             }
