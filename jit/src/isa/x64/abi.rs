@@ -56,7 +56,7 @@ pub enum ArgLoc {
     /// A native-convention struct of 9–16 bytes.
     Gpr2(Gpr, Gpr),
     Xmm(Xmm),
-    /// Byte offset in the outgoing area ([rsp] at the call, [rbp+16] in the callee).
+    /// Byte offset in the outgoing area (`[rsp]` at the call, `[rbp+16]` in the callee).
     Stack(u32),
     /// 16-byte native struct in memory.
     Stack2(u32),
