@@ -650,3 +650,78 @@ fn argument_registers_swapped_through_a_cycle() {
         "expected a cycle through r11: {listing:?}"
     );
 }
+
+#[test]
+fn constrained_callvirt_all_three_forms() {
+    use jit::host::{Constrained, FieldInfo};
+    let mut h = FakeHost::new();
+    classes(&mut h);
+    // S { int x } with S::Get(this S&) => x + 1 (implements the call itself).
+    let s = struct_ty(4, 4);
+    h.fields.insert(
+        0x0400_0001,
+        FieldInfo {
+            ty: T::I4,
+            offset: 0,
+            static_addr: None,
+            class_init: None,
+        },
+    );
+    let mut get = def(
+        "S::Get",
+        &[T::ByRef],
+        &[],
+        T::I4,
+        Il::new()
+            .ldarg(0)
+            .tok(op::LDFLD, 0x0400_0001)
+            .i4(1)
+            .op(op::ADD)
+            .ret()
+            .build(),
+    );
+    get.has_this = true;
+    get.this_type = T::ByRef;
+    h.def(22, get);
+    let s_info = struct_info(s);
+    h.types.insert(50, s_info);
+    h.constrained
+        .insert((50, 22), Constrained::Direct(h.methods[&22].clone()));
+    // Reference type T: `this` is a managed pointer to the reference.
+    h.constrained.insert((41, 20), Constrained::DerefThis);
+    // S does not implement V: box it and dispatch virtually (slot 0 of S's box MT).
+    h.constrained.insert((50, 20), Constrained::BoxThis(s_info));
+    let il = Il::new()
+        .tok(op::NEWOBJ, 31)
+        .stloc(0)
+        .ldloca(1)
+        .i4(41)
+        .tok(op::STFLD, 0x0400_0001)
+        .ldloca(0)
+        .tok(op::CONSTRAINED, 41)
+        .tok(op::CALLVIRT, 20)
+        .i4(100)
+        .op(op::MUL) // Derived::V = 2
+        .ldloca(1)
+        .tok(op::CONSTRAINED, 50)
+        .tok(op::CALLVIRT, 22)
+        .op(op::ADD) // 42
+        .ldloca(1)
+        .tok(op::CONSTRAINED, 50)
+        .tok(op::CALLVIRT, 20)
+        .i4(1000)
+        .op(op::MUL)
+        .op(op::ADD) // Base::V = 1
+        .ret()
+        .build();
+    h.def(1, def("T::m", &[], &[T::Obj, s], T::I4, il));
+    let built = h.build().unwrap();
+    fill_vtables(&h);
+    let base_cell = match h.methods[&10].target {
+        CallTarget::Indirect(c) => c,
+        _ => 0,
+    };
+    // SAFETY: the struct's fake MT gets Base::V in slot 0.
+    unsafe { (*(s_info.handle as *mut FakeMt)).vtable[0] = *(base_cell as *const u64) };
+    assert_eq!(call_i(built[&1].0, &[]) as i32, 200 + 42 + 1000);
+}
