@@ -13,6 +13,10 @@
 //!                                 +24 + i*component_size          +20 + 2*length  NUL (u16)
 //! ```
 //!
+//! Multi-dimensional arrays (`T[,]`, rank r): +16 total element count (u64),
+//! +24 the r lengths (u64 each), then the r lower bounds (i64 each, zero), then the
+//! elements from [`mdarray_data_offset`]`(r)` in row-major order.
+//!
 //! Header word: bit 0 = mark ([`HEADER_MARK`]), bit 1 = pinned/immortal
 //! ([`HEADER_PINNED`]); bits 2..63 reserved (hash code, lock). Value types have no
 //! header: their fields start at offset 0 and a boxed value's fields start at +16.
@@ -42,6 +46,14 @@ pub const ARRAY_DATA_OFFSET: usize = 24;
 pub const STRING_LENGTH_OFFSET: usize = 16;
 /// Offset of a string's first UTF-16 code unit.
 pub const STRING_CHARS_OFFSET: usize = 20;
+/// Offset of a multi-dimensional array's per-dimension lengths.
+pub const MDARRAY_LENGTHS_OFFSET: usize = 24;
+
+/// Offset of the first element of a multi-dimensional array of rank `rank`.
+pub const fn mdarray_data_offset(rank: usize) -> usize {
+    MDARRAY_LENGTHS_OFFSET + 16 * rank
+}
+
 /// Header bit: marked by the collector.
 pub const HEADER_MARK: u64 = 1;
 /// Header bit: never collected (string literals, statics roots).
@@ -208,6 +220,42 @@ impl Heap {
         Ok(p.as_ptr() as usize)
     }
 
+    /// Allocates a multi-dimensional array (rank = `lengths.len()`, zero lower bounds).
+    pub fn alloc_md_array(&mut self, mt: &MethodTable, lengths: &[u64]) -> Result<usize> {
+        if mt.flags & MT_FLAG_ARRAY == 0 || mt.rank as usize != lengths.len() || lengths.is_empty()
+        {
+            return Err(Error::TypeLoad {
+                ty: mt.info.full_name(),
+                reason: "alloc_md_array: not an array type of this rank".into(),
+            });
+        }
+        let total = lengths
+            .iter()
+            .try_fold(1u64, |acc, l| acc.checked_mul(*l))
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or(Error::OutOfMemory {
+                requested: u64::MAX,
+            })?;
+        let size = total
+            .checked_mul(mt.component_size as usize)
+            .and_then(|b| b.checked_add(mt.base_size as usize))
+            .ok_or(Error::OutOfMemory {
+                requested: u64::MAX,
+            })?;
+        let p = self.alloc_raw(size)?;
+        Self::init(p, mt);
+        // SAFETY: base_size = mdarray_data_offset(rank) (types.rs), so the count and
+        // the rank lengths lie inside the allocation; all offsets are 8-aligned.
+        unsafe {
+            (p.as_ptr().add(ARRAY_LENGTH_OFFSET) as *mut u64).write(total as u64);
+            let lens = p.as_ptr().add(MDARRAY_LENGTHS_OFFSET) as *mut u64;
+            for (i, l) in lengths.iter().enumerate() {
+                lens.add(i).write(*l);
+            }
+        }
+        Ok(p.as_ptr() as usize)
+    }
+
     /// Allocates a string with the given UTF-16 contents; `mt` is System.String's.
     pub fn alloc_string(&mut self, mt: &MethodTable, chars: &[u16]) -> Result<usize> {
         if mt.flags & MT_FLAG_STRING == 0 {
@@ -329,6 +377,10 @@ impl Heap {
                     // SAFETY: string objects hold their i32 length at +16.
                     let len = unsafe { *((obj + STRING_LENGTH_OFFSET) as *const i32) } as usize;
                     STRING_CHARS_OFFSET + 2 * len + 2
+                } else if m.flags & MT_FLAG_ARRAY != 0 && m.rank > 1 {
+                    // SAFETY: multi-dimensional arrays hold their total count at +16.
+                    let len = unsafe { *((obj + ARRAY_LENGTH_OFFSET) as *const u64) } as usize;
+                    m.base_size as usize + len * m.component_size as usize
                 } else if m.flags & MT_FLAG_ARRAY != 0 {
                     // SAFETY: array objects hold their u64 length at +16.
                     let len = unsafe { *((obj + ARRAY_LENGTH_OFFSET) as *const u64) } as usize;

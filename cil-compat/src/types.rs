@@ -886,6 +886,23 @@ impl TypeSystem {
         Ok(t)
     }
 
+    /// The multi-dimensional array type `elem[,…]` of `rank` (1..=32).
+    pub fn md_array_of(&mut self, elem: TypeId, rank: u32) -> Result<TypeId> {
+        if rank == 0 || rank > 32 {
+            return Err(tl(&self.type_name(elem), "array rank must be 1..=32"));
+        }
+        let t = self.constructed_type(Key::Array(elem, rank))?;
+        self.finish_pending()?;
+        Ok(t)
+    }
+
+    /// Allocates `elem[lengths[0], lengths[1], …]` (zero lower bounds).
+    pub fn alloc_md_array(&mut self, elem: TypeId, lengths: &[u64]) -> Result<usize> {
+        let at = self.md_array_of(elem, lengths.len() as u32)?;
+        let mt: &MethodTable = &self.types[at.0 as usize];
+        self.heap.alloc_md_array(mt, lengths)
+    }
+
     /// Resolves a type token (TypeDef/TypeRef/TypeSpec) of assembly `a`.
     pub fn resolve_type(&mut self, a: AsmId, tok: Token) -> Result<TypeId> {
         let t = self.resolve_type_ctx(a, tok, &[], 0)?;
@@ -2044,8 +2061,8 @@ impl TypeSystem {
                 let base = if kind == TypeKind::SzArray {
                     heap::ARRAY_DATA_OFFSET as u32
                 } else {
-                    // Multi-dimensional: length, then rank lengths and lower bounds.
-                    heap::ARRAY_DATA_OFFSET as u32 + 8 * rank.saturating_mul(2)
+                    // Multi-dimensional: count, then rank lengths and lower bounds.
+                    heap::mdarray_data_offset(rank as usize) as u32
                 };
                 let is_ref = !el.is_value_type;
                 let m = &mut self.types[t.0 as usize];

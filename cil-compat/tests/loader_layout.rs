@@ -776,3 +776,30 @@ fn casting_and_enum_underlying_types() {
     assert_eq!(ts.value_layout(void).unwrap().size, 0);
     assert_eq!(ts.underlying_prim(square), None);
 }
+
+#[test]
+fn multi_dimensional_arrays_of_structs() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let vec3 = ty(ts, "Vec3");
+    let m = ts.md_array_of(vec3, 2).unwrap();
+    assert_eq!(ts.type_name(m), "Vec3[,]");
+    assert_eq!(ts.mt(m).rank, 2);
+    assert_eq!(ts.mt(m).component_size, 12);
+    assert_eq!(ts.mt(m).base_size as usize, heap::mdarray_data_offset(2));
+    assert_ne!(m, ts.array_of(vec3).unwrap());
+    let before = ts.heap().bytes_allocated();
+    let a = ts.alloc_md_array(vec3, &[3, 4]).unwrap();
+    assert_eq!(
+        ts.heap().bytes_allocated() - before,
+        heap::mdarray_data_offset(2) + 12 * 12
+    );
+    assert_eq!(ts.heap().array_length(a).unwrap(), 12);
+    let lens = ts
+        .heap()
+        .read_bytes(a, heap::MDARRAY_LENGTHS_OFFSET, 16)
+        .unwrap();
+    assert_eq!(lens[0], 3);
+    assert_eq!(lens[8], 4);
+    assert!(ts.md_array_of(vec3, 0).is_err());
+}
