@@ -6,6 +6,7 @@ mod artifacts;
 mod bench;
 mod boot_tests;
 mod disk;
+mod fuzz;
 mod managed;
 mod qemu;
 mod setup;
@@ -32,6 +33,8 @@ usage: cargo xtask <command>
                   fsck.fat -n an image
   managed         compile corlib, managed DDK and managed drivers (mcs)
   bench load      load corlib + managed DDK + driver: us per assembly, heap
+  fuzz [--time SECS]
+                  bounded libFuzzer run of the CIL reader (default 600 s)
   build           build the kernel only
   setup           install missing system packages and the Rust target
 ";
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::ensure(),
         Some("disk") => disk::main(&args[1..]),
         Some("managed") => managed::main(&args[1..]),
+        Some("fuzz") => fuzz::main(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
             Ok(())
