@@ -20,10 +20,14 @@ pub fn main(args: &[String]) -> Result<(), String> {
         Some("boot") => boot(),
         Some("blk") => blk(&args[1..]),
         Some("load") => load(),
+        Some("jit") => {
+            setup::ensure()?;
+            crate::bench_jit::run()
+        }
         Some(other) => Err(format!(
-            "bench: unknown benchmark '{other}' (have: boot, blk, load)"
+            "bench: unknown benchmark '{other}' (have: boot, blk, load, jit)"
         )),
-        None => Err("bench: which one? (boot, blk, load)".into()),
+        None => Err("bench: which one? (boot, blk, load, jit)".into()),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod artifacts;
 mod bench;
+mod bench_jit;
 mod boot_tests;
 mod disk;
 mod fuzz;
@@ -32,6 +33,8 @@ usage: cargo xtask <command>
   disk check IMAGE
                   fsck.fat -n an image
   managed         compile corlib, managed DDK and managed drivers (mcs)
+  bench jit       fib/sieve/CRC32 through our JIT vs native Rust vs mono;
+                  compile throughput
   bench load      load corlib + managed DDK + driver: us per assembly, heap
   fuzz [--time SECS]
                   bounded libFuzzer run of the CIL reader (default 600 s)
