@@ -312,6 +312,68 @@ pub fn size_bar(
     Ok(r)
 }
 
+/// Decodes BAR `index` from its live register(s) with a size already known
+/// (from an earlier [`size_bar`], e.g. the platform's enumeration), without
+/// writing anything: no decode toggle, no all-ones probe. `Ok(None)` when the
+/// register does not fit that size (an unimplemented slot, a size that is not
+/// a power of two or below the type's minimum, an address not aligned to the
+/// size): the caller then sizes the BAR itself.
+pub fn decode_bar_with_size(
+    access: &(impl ConfigAccess + ?Sized),
+    addr: PciAddress,
+    index: usize,
+    size: u64,
+) -> Result<Option<Bar>, DdkError> {
+    if index >= 6 {
+        return Err(DdkError::InvalidArgument);
+    }
+    let off = reg::BAR0 + 4 * index as u16;
+    let lo = access.read_u32(addr, off)?;
+    if !size.is_power_of_two() {
+        return Ok(None);
+    }
+    if lo & 1 == 1 {
+        let port = lo & !3;
+        if !(4..=256).contains(&size)
+            || port == 0
+            || port > 0xffff
+            || !(port as u64).is_multiple_of(size)
+        {
+            return Ok(None);
+        }
+        return Ok(Some(Bar::Io {
+            port: port as u16,
+            size: size as u16,
+        }));
+    }
+    let prefetchable = lo & 8 != 0;
+    let bar = match (lo >> 1) & 3 {
+        0 => {
+            if size > 1 << 31 {
+                return Ok(None);
+            }
+            Bar::Memory32 {
+                address: lo & !0xf,
+                size: size as u32,
+                prefetchable,
+            }
+        }
+        2 if index < 5 => {
+            let hi = access.read_u32(addr, off + 4)?;
+            Bar::Memory64 {
+                address: (hi as u64) << 32 | (lo & !0xf) as u64,
+                size,
+                prefetchable,
+            }
+        }
+        _ => return Ok(None),
+    };
+    if size < 16 || bar.address() == 0 || !bar.address().is_multiple_of(size) {
+        return Ok(None);
+    }
+    Ok(Some(bar))
+}
+
 fn size_bar_decode_off(
     access: &(impl ConfigAccess + ?Sized),
     addr: PciAddress,

@@ -345,4 +345,42 @@ mod tests {
         );
         assert_eq!(q.add(&[seg(0, 1, false); 5]), Err(BlockError::NoMemory));
     }
+
+    #[test]
+    fn several_chains_in_flight_complete_in_any_order_once_each() {
+        testing::reset();
+        let mut q = SplitQueue::new(testing::platform(), 16).unwrap();
+        let heads: Vec<u16> = (0..3)
+            .map(|i| {
+                q.add(&[
+                    seg(0x1000 * i, 16, false),
+                    seg(0x10_0000 * (i + 1), 4096, true),
+                    seg(0x2000 * i, 1, true),
+                ])
+                .unwrap()
+            })
+            .collect();
+        assert_eq!(q.in_flight(), 3);
+        assert_eq!(q.num_free(), 7);
+        // The device returns them out of order, and then one of them twice.
+        for (n, &i) in [2usize, 0, 1].iter().enumerate() {
+            complete(&q, n as u16, heads[i] as u32, 4097, n as u16 + 1);
+            assert_eq!(
+                q.poll_used(),
+                Ok(Some(Used {
+                    head: heads[i],
+                    len: 4097
+                }))
+            );
+        }
+        assert_eq!(q.num_free(), 16);
+        assert_eq!(q.in_flight(), 0);
+        complete(&q, 3, heads[1] as u32, 1, 4);
+        assert_eq!(
+            q.poll_used(),
+            Err(BlockError::DeviceMisbehaved),
+            "completed twice"
+        );
+        assert_eq!(q.num_free(), 16, "a repeated id frees nothing");
+    }
 }

@@ -518,3 +518,116 @@ fn file_backed_image() {
     assert_bytes!(on_disk[10 * 512..10 * 512 + 4096], data[..]);
     assert_bytes!(on_disk[..10 * 512], image()[..10 * 512]);
 }
+
+/// Splits transfers of 16 KiB and more into pieces of at least 8 KiB, four
+/// in flight at once.
+fn batch_config() -> Config {
+    Config {
+        max_in_flight: 4,
+        split_min: 8 * 1024,
+        ..test_config()
+    }
+}
+
+fn setup_batched(opts: BlkOptions) -> (VirtioBlkDevice, VirtioBlk) {
+    let (dev, blk) = setup(opts);
+    let p = testing::platform();
+    let pci = blk.pci().clone();
+    drop(blk);
+    let blk = VirtioBlk::new(p, pci, batch_config()).expect("driver binds");
+    (dev, blk)
+}
+
+#[test]
+fn large_transfers_keep_several_requests_in_flight() {
+    for opts in [BlkOptions::default(), legacy()] {
+        let (dev, mut blk) = setup_batched(opts);
+        let before = dev.stats();
+        let mut buf = vec![0u8; 64 * 1024];
+        blk.read_blocks(Lba::new(10), &mut buf).unwrap();
+        assert_bytes!(buf, image()[10 * 512..10 * 512 + buf.len()]);
+        let after = dev.stats();
+        assert_eq!(after.requests - before.requests, 4, "64 KiB in four pieces");
+        assert_eq!(
+            after.notifies - before.notifies,
+            1,
+            "one notification a batch"
+        );
+        let data = pattern(48 * 1024, 4);
+        blk.write_blocks(Lba::new(700), &data).unwrap();
+        assert_bytes!(dev.image()[700 * 512..700 * 512 + data.len()], data[..]);
+        // Below twice the minimum piece: one request.
+        let before = dev.stats().requests;
+        blk.read_blocks(Lba::new(3), &mut buf[..12 * 1024]).unwrap();
+        assert_eq!(dev.stats().requests - before, 1);
+        // The first piece never completes: the other three were published
+        // before the driver started waiting, then the reset takes them all back.
+        dev.inject(Fault::NeverComplete);
+        let before = dev.stats().requests;
+        assert_eq!(
+            blk.read_blocks(Lba::new(0), &mut buf),
+            Err(BlockError::Timeout)
+        );
+        assert_eq!(dev.stats().requests - before, 4);
+        assert_eq!(blk.recoveries(), 1);
+        round_trip(&dev, &mut blk);
+        blk.read_blocks(Lba::new(10), &mut buf).unwrap();
+        assert_bytes!(buf, image()[10 * 512..10 * 512 + buf.len()]);
+        assert!(dev.violations().is_empty(), "{:?}", dev.violations());
+    }
+}
+
+#[test]
+fn a_status_error_in_one_piece_fails_the_whole_transfer_after_the_batch_is_back() {
+    for opts in [BlkOptions::default(), legacy()] {
+        let (dev, mut blk) = setup_batched(opts);
+        let mut buf = vec![0u8; 64 * 1024];
+        dev.inject(Fault::IoErr);
+        let before = dev.stats().requests;
+        assert_eq!(blk.read_blocks(Lba::new(0), &mut buf), Err(BlockError::Io));
+        assert_eq!(dev.stats().requests - before, 4, "every piece was sent");
+        assert_eq!(blk.recoveries(), 0, "a status error needs no reset");
+        // Two failing pieces: the earlier one's error is reported.
+        dev.inject(Fault::Unsupp);
+        dev.inject(Fault::IoErr);
+        assert_eq!(
+            blk.write_blocks(Lba::new(0), &pattern(buf.len(), 1)),
+            Err(BlockError::Unsupported)
+        );
+        assert_eq!(blk.recoveries(), 0);
+        // Nothing is left in flight: the next transfers are whole and right.
+        blk.read_blocks(Lba::new(100), &mut buf).unwrap();
+        assert_bytes!(buf, dev.image()[100 * 512..100 * 512 + buf.len()]);
+        round_trip(&dev, &mut blk);
+        assert!(dev.violations().is_empty(), "{:?}", dev.violations());
+    }
+}
+
+#[test]
+fn a_protocol_violation_in_one_piece_fails_the_whole_transfer_and_resets() {
+    for fault in [
+        Fault::BogusUsedId,
+        Fault::StaleUsedId,
+        Fault::BogusUsedLen,
+        Fault::BadStatusByte,
+    ] {
+        for opts in [BlkOptions::default(), legacy()] {
+            let (dev, mut blk) = setup_batched(opts);
+            dev.inject(fault);
+            let data = pattern(64 * 1024, 7);
+            assert_eq!(
+                blk.write_blocks(Lba::new(300), &data),
+                Err(BlockError::DeviceMisbehaved),
+                "{fault:?}"
+            );
+            assert_eq!(blk.recoveries(), 1, "{fault:?}");
+            assert!(blk.is_ready());
+            // The device is usable, and whole transfers go through again.
+            blk.write_blocks(Lba::new(300), &data).unwrap();
+            let mut back = vec![0u8; data.len()];
+            blk.read_blocks(Lba::new(300), &mut back).unwrap();
+            assert_bytes!(back, data, "{fault:?}");
+            round_trip(&dev, &mut blk);
+        }
+    }
+}
