@@ -7,7 +7,7 @@
 //! Every assembly is compiled against our corlib with `cil_compat::toolchain`; the very
 //! same DLL runs under both runtimes. One test per instruction family, so a failure
 //! names the family and prints a table of the methods whose result differs.
-//! The JIT tests skip (saying so) until `cilrun` offers `--invoke-all`.
+//! The JIT tests fail if `cilrun` does not offer `--invoke-all`.
 //!
 //! Run: `cargo test -p cil-compat --features std --test jit_corpus`.
 #![cfg(feature = "std")]
@@ -481,8 +481,16 @@ fn run_jit(dll: &Path) -> Result<Run, String> {
     run_with_timeout(c)
 }
 
+/// Whether the mono differential runs. Under `cargo xtask test`
+/// (`XTASK_REQUIRE_TOOLS=1`, after it installed mono) a missing mono is a
+/// failure, not a skip.
 fn mono_available() -> bool {
-    toolchain::find_tool("mono").is_ok()
+    let found = toolchain::find_tool("mono").is_ok();
+    assert!(
+        found || std::env::var_os("XTASK_REQUIRE_TOOLS").is_none(),
+        "mono is required here (XTASK_REQUIRE_TOOLS is set) but was not found"
+    );
+    found
 }
 
 fn runner_exe() -> &'static Path {
@@ -656,12 +664,14 @@ fn assert_agrees(what: &str, want: &Outcomes, run: &Run, prefix: Option<&str>, s
     }
 }
 
+/// `cilrun --invoke-all` is what these tests exercise: its absence is a
+/// failure, never a skip (a test that cannot fail proves nothing).
 fn skip_without_invoke(what: &str) -> bool {
-    if cilrun_can_invoke() {
-        return false;
-    }
-    eprintln!("SKIPPED {what}: cilrun has no --invoke-all yet");
-    true
+    assert!(
+        cilrun_can_invoke(),
+        "{what}: `cilrun --help` does not offer --invoke-all"
+    );
+    false
 }
 
 fn check_jit_family(family: &str) {
