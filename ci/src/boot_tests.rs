@@ -27,6 +27,8 @@ pub struct Case {
     pub disk: Option<Transport>,
     /// Typed into the serial console (scripted shell sessions).
     pub input: Option<&'static str>,
+    /// Passed as the PVH boot module (`-initrd`).
+    pub module: Option<&'static [u8]>,
 }
 
 pub fn basic_cases() -> Vec<Case> {
@@ -39,6 +41,21 @@ pub fn basic_cases() -> Vec<Case> {
             expect: Expect::Pass(&["kernel: booting", "run=hello", "memory map"]),
             disk: None,
             input: None,
+            module: None,
+        },
+        Case {
+            name: "boot-module",
+            cmdline: "run=hello",
+            timeout: t,
+            // 4-byte magic + 996 bytes: the kernel finds it through PVH
+            // `modlist_paddr` and reports size and first bytes.
+            expect: Expect::Pass(&[
+                "boot module at 0x",
+                "1000 bytes, first bytes [44, 44, 4b, 21, 00, 01, 02, 03,",
+            ]),
+            disk: None,
+            input: None,
+            module: Some(&MODULE),
         },
         Case {
             name: "null-deref",
@@ -53,6 +70,7 @@ pub fn basic_cases() -> Vec<Case> {
             ]),
             disk: None,
             input: None,
+            module: None,
         },
         Case {
             name: "invalid-opcode",
@@ -61,6 +79,7 @@ pub fn basic_cases() -> Vec<Case> {
             expect: Expect::Fail(&["!!! EXCEPTION 0x06 #UD", "kernel: verdict FAIL"]),
             disk: None,
             input: None,
+            module: None,
         },
         Case {
             name: "panic",
@@ -69,6 +88,7 @@ pub fn basic_cases() -> Vec<Case> {
             expect: Expect::Fail(&["panicked at", "deliberate panic", "kernel: verdict FAIL"]),
             disk: None,
             input: None,
+            module: None,
         },
         Case {
             name: "unknown-cmdline-key",
@@ -77,6 +97,7 @@ pub fn basic_cases() -> Vec<Case> {
             expect: Expect::Fail(&["unknown key 'drvier'", "kernel: verdict FAIL"]),
             disk: None,
             input: None,
+            module: None,
         },
         Case {
             name: "bad-driver-value",
@@ -85,6 +106,7 @@ pub fn basic_cases() -> Vec<Case> {
             expect: Expect::Fail(&["kernel: verdict FAIL"]),
             disk: None,
             input: None,
+            module: None,
         },
         Case {
             name: "hang-is-killed",
@@ -93,9 +115,25 @@ pub fn basic_cases() -> Vec<Case> {
             expect: Expect::Hang,
             disk: None,
             input: None,
+            module: None,
         },
     ]
 }
+
+/// The boot-module test's payload: `DDK!` then 0, 1, 2, ... (mod 256).
+static MODULE: [u8; 1000] = {
+    let mut m = [0u8; 1000];
+    m[0] = b'D';
+    m[1] = b'D';
+    m[2] = b'K';
+    m[3] = b'!';
+    let mut i = 4;
+    while i < m.len() {
+        m[i] = (i - 4) as u8;
+        i += 1;
+    }
+    m
+};
 
 /// Boots with a virtio-blk disk: the native driver's self-test on both
 /// transports, each followed by `fsck.fat -n` of the image it wrote.
@@ -114,6 +152,7 @@ pub fn disk_cases() -> Vec<Case> {
             expect: Expect::Pass(selftest),
             disk: Some(Transport::Modern),
             input: None,
+            module: None,
         },
         Case {
             name: "selftest-native-legacy",
@@ -122,6 +161,7 @@ pub fn disk_cases() -> Vec<Case> {
             expect: Expect::Pass(selftest),
             disk: Some(Transport::Legacy),
             input: None,
+            module: None,
         },
         Case {
             name: "selftest-auto-modern",
@@ -130,6 +170,18 @@ pub fn disk_cases() -> Vec<Case> {
             expect: Expect::Pass(&["virtio-blk-native", "selftest: PASS"]),
             disk: Some(Transport::Modern),
             input: None,
+            module: None,
+        },
+        Case {
+            // Until the managed driver is wired into the kernel, asking for it
+            // must fail loudly, never fall back to the native driver.
+            name: "managed-refused-not-faked",
+            cmdline: "driver=managed run=selftest",
+            timeout: t,
+            expect: Expect::Fail(&["managed driver not available yet", "kernel: verdict FAIL"]),
+            disk: Some(Transport::Modern),
+            input: None,
+            module: None,
         },
         Case {
             name: "shell-scripted",
@@ -146,6 +198,7 @@ pub fn disk_cases() -> Vec<Case> {
                 "virtio-blk-native",
             ]),
             disk: Some(Transport::Modern),
+            module: None,
             input: Some(
                 "cat /hello.txt\nmkdir /notes\nwrite /notes/today.txt from the serial shell\n\
                  cat /notes/today.txt\nrm /hello.txt\ncat /hello.txt\nls /notes\ndf\ndevices\ndrivers\nexit\n",
@@ -214,10 +267,19 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
         Some(transport) => Some((disk::scratch_copy(case.name)?, transport)),
         None => None,
     };
+    let initrd = match case.module {
+        Some(bytes) => {
+            let path = crate::artifacts::disks_dir().join(format!("module-{}.bin", case.name));
+            std::fs::create_dir_all(crate::artifacts::disks_dir()).map_err(|e| e.to_string())?;
+            std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(path)
+        }
+        None => None,
+    };
     let boot = Boot {
         kernel: kernel.to_path_buf(),
         cmdline: case.cmdline.to_string(),
-        initrd: None,
+        initrd,
         disks: scratch
             .iter()
             .map(|(path, transport)| qemu::Disk {

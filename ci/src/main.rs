@@ -18,7 +18,7 @@ use std::time::Duration;
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
-  run [--driver native|managed|auto] [--disk PATH] [--legacy] [--gdb]
+  run [--driver native|managed|auto] [--disk PATH] [--legacy] [--gdb] [--initrd FILE]
       [--timeout SECS] [-- KERNEL ARGS...]
                   build the kernel, boot it under QEMU, stream the serial
                   console; exit status is the kernel's verdict
@@ -77,6 +77,7 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
     let mut disk: Option<std::path::PathBuf> = None;
     let mut legacy = false;
     let mut gdb = false;
+    let mut initrd: Option<std::path::PathBuf> = None;
     let mut timeout: Option<u64> = None;
     let mut kernel_args: Vec<String> = Vec::new();
     let mut it = args.iter();
@@ -86,6 +87,7 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
             "--disk" => disk = Some(value(&mut it, a)?.into()),
             "--legacy" => legacy = true,
             "--gdb" => gdb = true,
+            "--initrd" => initrd = Some(value(&mut it, a)?.into()),
             "--timeout" => {
                 let v = value(&mut it, a)?;
                 timeout = Some(
@@ -138,7 +140,7 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
     let boot = qemu::Boot {
         kernel,
         cmdline: cmdline.join(" "),
-        initrd: None,
+        initrd,
         disks,
         timeout: Duration::from_secs(secs),
         gdb,
