@@ -96,7 +96,8 @@ pub fn run() -> Result<(), String> {
     let root = toolchain::workspace_root();
     let bench_cs = root.join("jit/tests/corpus/bench/Bench.cs");
     let corlib = toolchain::corlib().map_err(err)?;
-    let bench = toolchain::build_library("jit_bench", &[bench_cs.clone()], &[]).map_err(err)?;
+    let bench =
+        toolchain::build_library("jit_bench", std::slice::from_ref(&bench_cs), &[]).map_err(err)?;
     let corpus_src = toolchain::cs_files(&root.join("jit/tests/corpus")).map_err(err)?;
     let corpus = toolchain::build_library("jit_corpus_all", &corpus_src, &[]).map_err(err)?;
 
