@@ -408,6 +408,33 @@ mod tests {
     use super::*;
     use crate::toolchain;
 
+    /// Compiles what `cargo xtask bench jit` compiles and nothing else (for
+    /// profilers: `valgrind --tool=callgrind <test binary> compile_only --ignored`).
+    #[test]
+    #[ignore = "profiling aid: prints figures, asserts nothing about speed"]
+    fn compile_only() {
+        let root = toolchain::workspace_root();
+        let corlib = toolchain::corlib().expect("corlib");
+        let corpus_src: Vec<_> =
+            toolchain::cs_files(&root.join("jit/tests/corpus")).expect("corpus");
+        let corpus =
+            toolchain::build_library("jit_corpus_all", &corpus_src, &[]).expect("corpus dll");
+        let mut ts = TypeSystem::new();
+        let dirs = vec![corlib.parent().unwrap().to_path_buf()];
+        let c = crate::host::load_with_deps(&mut ts, &corpus, &dirs).expect("load corpus");
+        let lib = ts.corlib().expect("corlib loaded");
+        let mut e = engine(ts);
+        let fig = compile_all(&mut e, &[lib, c]);
+        println!(
+            "compile: {} methods ({} failed), {} IL bytes -> {} code bytes, {:.1} us/method",
+            fig.methods,
+            fig.failed,
+            fig.il_bytes,
+            fig.code_bytes,
+            fig.us_per_method()
+        );
+    }
+
     /// Figures for `cargo xtask bench jit`, runnable on its own:
     /// `cargo test -p cil-compat --features std --release --lib exec::cli::tests::bench_figures -- --ignored --nocapture`
     #[test]
@@ -416,12 +443,11 @@ mod tests {
         let root = toolchain::workspace_root();
         let corlib = toolchain::corlib().expect("corlib");
         let bench_src = root.join("jit/tests/corpus/bench/Bench.cs");
-        let bench = toolchain::build_library("jit_bench", &[bench_src], &[])
-            .expect("Bench.dll");
+        let bench = toolchain::build_library("jit_bench", &[bench_src], &[]).expect("Bench.dll");
         let corpus_src: Vec<_> =
             toolchain::cs_files(&root.join("jit/tests/corpus")).expect("corpus");
-        let corpus = toolchain::build_library("jit_corpus_all", &corpus_src, &[])
-            .expect("corpus dll");
+        let corpus =
+            toolchain::build_library("jit_corpus_all", &corpus_src, &[]).expect("corpus dll");
         let mut ts = TypeSystem::new();
         let dirs = vec![corlib.parent().unwrap().to_path_buf()];
         let b = crate::host::load_with_deps(&mut ts, &bench, &dirs).expect("load bench");

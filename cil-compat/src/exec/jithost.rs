@@ -66,7 +66,6 @@ impl EngineHost<'_> {
 
     fn call_info(&mut self, m: MethodId, virt: bool) -> Result<CallInfo, String> {
         let sig = self.sig_of(m)?;
-        let name = self.e.method_name(m);
         let d = self.e.ts.method(m);
         let owner = d.owner;
         let owner_kind = self.e.ts.info(owner).kind;
@@ -84,6 +83,9 @@ impl EngineHost<'_> {
             });
         }
         let target = if native {
+            // The name is only built here: formatting it per call site was a
+            // measurable share of compile time.
+            let name = self.e.method_name(m);
             CallTarget::Direct(
                 self.e
                     .native(&name)

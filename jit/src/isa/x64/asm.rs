@@ -1,15 +1,19 @@
-//! x86-64 encoding through iced-x86's `CodeAssembler` (Intel SDM Vol. 2).
-//! Methods are named by operand form (`mov_rr`, `mov_rm`, `add_ri`, ...); this is
-//! the only file that names iced types.
+//! x86-64 encoding (Intel SDM Vol. 2, ch. 2–4). The frequent forms (moves, ALU,
+//! `lea`, `jcc`/`jmp` rel32, `setcc`, calls) are encoded directly into the code
+//! buffer by `enc.rs`, byte for byte what iced-x86 would produce (a unit test
+//! compares them); everything else goes through iced-x86's `CodeAssembler`,
+//! one instruction at a time, encoded straight after the direct bytes.
+//! Methods are named by operand form (`mov_rr`, `mov_rm`, `add_ri`, ...).
 
 use super::address::Address;
+use super::enc;
 use super::regs::{Gpr, Xmm};
 use crate::masm::{Cond, OperandSize};
 use crate::JitErrorKind;
 use alloc::format;
 use alloc::vec::Vec;
 use iced_x86::code_asm::*;
-use iced_x86::{Code, Encoder, OpKind};
+use iced_x86::Encoder;
 
 const G64: [AsmRegister64; 16] = [
     rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15,
@@ -62,217 +66,192 @@ pub(crate) fn err(e: IcedError) -> JitErrorKind {
     JitErrorKind::Internal(format!("assembler: {e}"))
 }
 
-/// Wraps the iced assembler with label and mark bookkeeping.
+/// A code buffer with label and mark bookkeeping. Instructions are encoded as
+/// they are emitted; label branches are rel32 and patched by `assemble`.
 pub struct Assembler {
+    /// Scratch iced assembler for the forms `enc.rs` does not cover: whatever
+    /// it holds is encoded into `buf` by `emitted`.
     pub(crate) a: CodeAssembler,
-    labels: Vec<CodeLabel>,
-    /// A label was bound and no instruction followed yet.
-    label_pending: bool,
-    /// Marks: instruction indexes of interest.
-    pub(crate) marks: Vec<usize>,
+    enc: Encoder,
+    pub(crate) buf: Vec<u8>,
+    /// Byte offset of each label (`u32::MAX` while unbound).
+    labels: Vec<u32>,
+    /// (position of a rel32, label id).
+    fixups: Vec<(u32, u32)>,
+    /// Marks: byte offsets of instructions of interest.
+    pub(crate) marks: Vec<u32>,
 }
 
 impl Assembler {
     pub fn new() -> Result<Self, JitErrorKind> {
-        let mut a = CodeAssembler::new(64).map_err(err)?;
-        // All label branches in the rel32 form: `assemble` then needs no branch
-        // relaxation and encodes in one pass.
-        a.set_prefer_short_branch(false);
         Ok(Assembler {
-            a,
+            a: CodeAssembler::new(64).map_err(err)?,
+            enc: Encoder::try_new(64).map_err(err)?,
+            buf: Vec::with_capacity(256),
             labels: Vec::new(),
-            label_pending: false,
+            fixups: Vec::new(),
             marks: Vec::new(),
         })
     }
 
-    /// Called after every emitted instruction.
+    /// Called after every instruction emitted through the scratch `a`: encodes
+    /// it at the end of the buffer.
     #[inline]
     pub(crate) fn emitted(&mut self, r: Result<(), IcedError>) -> Result<(), JitErrorKind> {
-        self.label_pending = false;
-        r.map_err(err)
+        r.map_err(err)?;
+        if self.a.instructions().is_empty() {
+            return Ok(());
+        }
+        let mut ip = self.buf.len() as u64;
+        self.enc.set_buffer(core::mem::take(&mut self.buf));
+        let mut res = Ok(());
+        for ins in self.a.instructions() {
+            match self.enc.encode(ins, ip) {
+                Ok(n) => ip += n as u64,
+                Err(e) => {
+                    res = Err(err(e));
+                    break;
+                }
+            }
+        }
+        self.buf = self.enc.take_buffer();
+        self.a.reset();
+        res
     }
 
     pub fn create_label(&mut self) -> u32 {
-        let l = self.a.create_label();
-        self.labels.push(l);
+        self.labels.push(u32::MAX);
         (self.labels.len() - 1) as u32
     }
 
     pub fn bind(&mut self, id: u32) -> Result<(), JitErrorKind> {
-        if self.label_pending {
-            // iced allows one label per instruction: give the previous one a
-            // zero-length instruction of its own.
-            let r = self.a.zero_bytes();
-            self.emitted(r)?;
-        }
+        let pos = self.buf.len() as u32;
         let l = self
             .labels
             .get_mut(id as usize)
             .ok_or_else(|| JitErrorKind::Internal(format!("unknown label {id}")))?;
-        self.a.set_label(l).map_err(err)?;
-        self.label_pending = true;
+        if *l != u32::MAX {
+            return Err(JitErrorKind::Internal(format!("label {id} bound twice")));
+        }
+        *l = pos;
         Ok(())
-    }
-
-    pub fn label(&self, id: u32) -> CodeLabel {
-        self.labels[id as usize]
     }
 
     /// Position of the next instruction as a mark index.
     pub fn mark(&mut self) -> usize {
-        self.marks.push(self.a.instructions().len());
+        self.marks.push(self.buf.len() as u32);
         self.marks.len() - 1
     }
 
+    fn branch(&mut self, id: u32) {
+        self.fixups.push((self.buf.len() as u32, id));
+        self.buf.extend_from_slice(&[0; 4]);
+    }
+
+    /// `jmp label` (rel32).
+    pub fn jmp(&mut self, id: u32) -> Result<(), JitErrorKind> {
+        self.buf.push(0xE9);
+        self.branch(id);
+        Ok(())
+    }
+
     pub fn jcc(&mut self, c: Cond, id: u32) -> Result<(), JitErrorKind> {
-        let l = self.label(id);
-        let r = match c {
-            Cond::E => self.a.je(l),
-            Cond::Ne => self.a.jne(l),
-            Cond::L => self.a.jl(l),
-            Cond::Le => self.a.jle(l),
-            Cond::G => self.a.jg(l),
-            Cond::Ge => self.a.jge(l),
-            Cond::B => self.a.jb(l),
-            Cond::Be => self.a.jbe(l),
-            Cond::A => self.a.ja(l),
-            Cond::Ae => self.a.jae(l),
-            Cond::O => self.a.jo(l),
-            Cond::S => self.a.js(l),
-            Cond::P => self.a.jp(l),
-            Cond::Np => self.a.jnp(l),
-        };
-        self.emitted(r)
+        self.buf.extend_from_slice(&[0x0F, 0x80 | enc::cc(c)]);
+        self.branch(id);
+        Ok(())
     }
 
     pub fn setcc_r(&mut self, c: Cond, d: Gpr) -> Result<(), JitErrorKind> {
-        let d8 = r8l(d);
-        let r = match c {
-            Cond::E => self.a.sete(d8),
-            Cond::Ne => self.a.setne(d8),
-            Cond::L => self.a.setl(d8),
-            Cond::Le => self.a.setle(d8),
-            Cond::G => self.a.setg(d8),
-            Cond::Ge => self.a.setge(d8),
-            Cond::B => self.a.setb(d8),
-            Cond::Be => self.a.setbe(d8),
-            Cond::A => self.a.seta(d8),
-            Cond::Ae => self.a.setae(d8),
-            Cond::O => self.a.seto(d8),
-            Cond::S => self.a.sets(d8),
-            Cond::P => self.a.setp(d8),
-            Cond::Np => self.a.setnp(d8),
-        };
-        self.emitted(r)
+        enc::setcc(&mut self.buf, c, d);
+        Ok(())
     }
 
     pub fn mov_rr(&mut self, d: Gpr, s: Gpr, size: OperandSize) -> Result<(), JitErrorKind> {
-        let r = match size {
-            OperandSize::S64 => self.a.mov(r64(d), r64(s)),
-            _ => self.a.mov(r32(d), r32(s)),
-        };
-        self.emitted(r)
+        let w = size == OperandSize::S64;
+        enc::op_rr(&mut self.buf, w, &[0x89], s.0, d);
+        Ok(())
     }
 
     pub fn mov_ri(&mut self, d: Gpr, imm: i64, size: OperandSize) -> Result<(), JitErrorKind> {
-        let r = if size != OperandSize::S64 || (imm >= 0 && imm <= u32::MAX as i64) {
+        let b = &mut self.buf;
+        if size != OperandSize::S64 || (imm >= 0 && imm <= u32::MAX as i64) {
             if imm == 0 {
-                self.a.xor(r32(d), r32(d))
+                enc::op_rr(b, false, &[0x31], d.0, d);
             } else {
-                self.a.mov(r32(d), imm as u32)
+                enc::rex(b, false, 0, 0, d.0, false);
+                b.push(0xB8 + (d.0 & 7));
+                b.extend_from_slice(&(imm as u32).to_le_bytes());
             }
         } else if imm >= i32::MIN as i64 && imm <= i32::MAX as i64 {
-            match iced_x86::Instruction::with2(
-                iced_x86::Code::Mov_rm64_imm32,
-                iced_x86::Register::from(r64(d)),
-                imm as i32,
-            ) {
-                Ok(i) => self.a.add_instruction(i),
-                Err(e) => Err(e),
-            }
+            enc::op_rr(b, true, &[0xC7], 0, d);
+            b.extend_from_slice(&(imm as i32).to_le_bytes());
         } else {
-            self.a.mov(r64(d), imm)
-        };
-        self.emitted(r)
+            enc::mov_r64_imm64(b, d, imm as u64);
+        }
+        Ok(())
     }
 
     pub fn mov_rm(&mut self, d: Gpr, m: Address, size: OperandSize) -> Result<(), JitErrorKind> {
-        let r = match size {
-            OperandSize::S64 => self.a.mov(r64(d), qword_ptr(mem(m))),
-            OperandSize::S32 => self.a.mov(r32(d), dword_ptr(mem(m))),
-            OperandSize::S16 => self.a.movzx(r32(d), word_ptr(mem(m))),
-            OperandSize::S8 => self.a.movzx(r32(d), byte_ptr(mem(m))),
+        let (w, op): (bool, &[u8]) = match size {
+            OperandSize::S64 => (true, &[0x8B]),
+            OperandSize::S32 => (false, &[0x8B]),
+            OperandSize::S16 => (false, &[0x0F, 0xB7]),
+            OperandSize::S8 => (false, &[0x0F, 0xB6]),
         };
-        self.emitted(r)
+        enc::op_rm(&mut self.buf, w, false, op, d.0, m)
     }
 
     pub fn mov_mr(&mut self, m: Address, s: Gpr, size: OperandSize) -> Result<(), JitErrorKind> {
-        let r = match size {
-            OperandSize::S64 => self.a.mov(qword_ptr(mem(m)), r64(s)),
-            OperandSize::S32 => self.a.mov(dword_ptr(mem(m)), r32(s)),
-            OperandSize::S16 => self.a.mov(word_ptr(mem(m)), r16(s)),
-            OperandSize::S8 => self.a.mov(byte_ptr(mem(m)), r8l(s)),
-        };
-        self.emitted(r)
+        let b = &mut self.buf;
+        match size {
+            OperandSize::S64 => enc::op_rm(b, true, false, &[0x89], s.0, m),
+            OperandSize::S32 => enc::op_rm(b, false, false, &[0x89], s.0, m),
+            OperandSize::S16 => {
+                b.push(0x66);
+                enc::op_rm(b, false, false, &[0x89], s.0, m)
+            }
+            OperandSize::S8 => enc::op_rm(b, false, (4..8).contains(&s.0), &[0x88], s.0, m),
+        }
     }
 
     pub fn mov_mi(&mut self, m: Address, imm: i32, size: OperandSize) -> Result<(), JitErrorKind> {
-        let r = self.a.mov(sized(m, size), imm);
-        self.emitted(r)
+        match size {
+            OperandSize::S64 | OperandSize::S32 => {
+                enc::op_rm(
+                    &mut self.buf,
+                    size == OperandSize::S64,
+                    false,
+                    &[0xC7],
+                    0,
+                    m,
+                )?;
+                self.buf.extend_from_slice(&imm.to_le_bytes());
+                Ok(())
+            }
+            _ => {
+                let r = self.a.mov(sized(m, size), imm);
+                self.emitted(r)
+            }
+        }
     }
 
-    /// Assembles everything emitted so far at address 0: one encoding pass, then
-    /// the rel32 of every label branch is patched.
+    /// Resolves the label branches and returns the code and the mark offsets.
     pub fn assemble(&mut self) -> Result<(Vec<u8>, Vec<u32>), JitErrorKind> {
-        if self.label_pending {
-            let r = self.a.zero_bytes();
-            self.emitted(r)?;
-        }
-        let instrs = self.a.instructions();
-        let mut enc = Encoder::try_new(64).map_err(err)?;
-        let mut offsets = Vec::with_capacity(instrs.len());
-        let mut label_off = alloc::vec![u32::MAX; self.labels.len() + 2];
-        let mut fixups: Vec<(usize, usize)> = Vec::new();
-        let mut off = 0u64;
-        for ins in instrs {
-            let id = ins.ip() as usize;
-            if id != 0 {
-                if let Some(slot) = label_off.get_mut(id) {
-                    *slot = off as u32;
-                }
-            }
-            offsets.push(off as u32);
-            if ins.code() == Code::Zero_bytes {
-                continue;
-            }
-            let len = if ins.op0_kind() == OpKind::NearBranch64 {
-                let target = ins.near_branch64() as usize;
-                let mut b = *ins;
-                b.set_near_branch64(off);
-                let len = enc.encode(&b, off).map_err(err)?;
-                fixups.push((off as usize + len - 4, target));
-                len
-            } else {
-                enc.encode(ins, off).map_err(err)?
-            };
-            off += len as u64;
-        }
-        let mut code = enc.take_buffer();
-        for (pos, id) in fixups {
-            let t = *label_off
-                .get(id)
+        self.emitted(Ok(()))?;
+        for &(pos, id) in &self.fixups {
+            let t = *self
+                .labels
+                .get(id as usize)
                 .filter(|t| **t != u32::MAX)
                 .ok_or_else(|| JitErrorKind::Internal(format!("label {id} never bound")))?;
             let rel = t as i64 - (pos as i64 + 4);
-            code[pos..pos + 4].copy_from_slice(&(rel as i32).to_le_bytes());
+            let p = pos as usize;
+            self.buf[p..p + 4].copy_from_slice(&(rel as i32).to_le_bytes());
         }
-        let total = code.len() as u32;
-        let marks = self
-            .marks
-            .iter()
-            .map(|&i| offsets.get(i).copied().unwrap_or(total))
-            .collect();
-        Ok((code, marks))
+        self.fixups.clear();
+        Ok((
+            core::mem::take(&mut self.buf),
+            core::mem::take(&mut self.marks),
+        ))
     }
 }

@@ -2,6 +2,7 @@
 pub mod abi;
 pub mod address;
 pub mod asm;
+pub(crate) mod enc;
 pub mod masm;
 pub mod regs;
 pub mod stubs;

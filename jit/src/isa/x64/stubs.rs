@@ -11,34 +11,38 @@ use iced_x86::code_asm::*;
 /// `stub: save args; rax = resolver(cookie); restore args; jmp rax`.
 /// `resolver` is `extern "C" fn(cookie: u64) -> u64` (it may compile, and must
 /// not return 0). rsp is 16-byte aligned at the inner call.
+///
+/// Encoded directly (one is made per callee, so it is on the compile path):
+/// `push rdi, rsi, rdx, rcx, r8, r9; sub rsp, 136; movdqu [rsp+16*i], xmmi
+/// (i = 0..8); mov rdi, cookie; mov rax, resolver; call rax; movdqu xmmi,
+/// [rsp+16*i]; add rsp, 136; pop r9, r8, rcx, rdx, rsi, rdi; jmp rax`.
 pub fn lazy_stub(cookie: u64, resolver: u64) -> Result<Vec<u8>, JitErrorKind> {
-    let mut a = Assembler::new()?;
-    let x = [xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7];
-    let c = &mut a.a;
-    (|| -> Result<(), IcedError> {
-        for r in [rdi, rsi, rdx, rcx, r8, r9] {
-            c.push(r)?;
+    let mut c = Vec::with_capacity(128);
+    // entry rsp ≡ 8 (mod 16); 6 pushes keep ≡ 8; 136 more bytes make it ≡ 0.
+    c.extend_from_slice(&[0x57, 0x56, 0x52, 0x51, 0x41, 0x50, 0x41, 0x51]);
+    c.extend_from_slice(&[0x48, 0x81, 0xEC, 136, 0, 0, 0]);
+    let xmm_slots = |c: &mut Vec<u8>, op: u8| {
+        for i in 0..8u8 {
+            // movdqu: F3 0F 6F (load) / 7F (store), ModR/M reg = xmm i, [rsp+disp8].
+            c.extend_from_slice(&[0xF3, 0x0F, op]);
+            if i == 0 {
+                c.extend_from_slice(&[0x04, 0x24]);
+            } else {
+                c.extend_from_slice(&[0x44 | i << 3, 0x24, 16 * i]);
+            }
         }
-        // entry rsp ≡ 8 (mod 16); 6 pushes keep ≡ 8; 136 more bytes make it ≡ 0.
-        c.sub(rsp, 136)?;
-        for (i, r) in x.iter().enumerate() {
-            c.movdqu(xmmword_ptr(rsp + 16 * i as i32), *r)?;
-        }
-        c.mov(rdi, cookie)?;
-        c.mov(rax, resolver)?;
-        c.call(rax)?;
-        for (i, r) in x.iter().enumerate() {
-            c.movdqu(*r, xmmword_ptr(rsp + 16 * i as i32))?;
-        }
-        c.add(rsp, 136)?;
-        for r in [r9, r8, rcx, rdx, rsi, rdi] {
-            c.pop(r)?;
-        }
-        c.jmp(rax)?;
-        Ok(())
-    })()
-    .map_err(err)?;
-    Ok(a.assemble()?.0)
+    };
+    xmm_slots(&mut c, 0x7F);
+    c.extend_from_slice(&[0x48, 0xBF]);
+    c.extend_from_slice(&cookie.to_le_bytes());
+    c.extend_from_slice(&[0x48, 0xB8]);
+    c.extend_from_slice(&resolver.to_le_bytes());
+    c.extend_from_slice(&[0xFF, 0xD0]);
+    xmm_slots(&mut c, 0x6F);
+    c.extend_from_slice(&[0x48, 0x81, 0xC4, 136, 0, 0, 0]);
+    c.extend_from_slice(&[0x41, 0x59, 0x41, 0x58, 0x59, 0x5A, 0x5E, 0x5F]);
+    c.extend_from_slice(&[0xFF, 0xE0]);
+    Ok(c)
 }
 
 /// An unboxing stub for a value type's method reached through a boxed object's
@@ -56,4 +60,50 @@ pub fn unboxing_stub(header: i32, this_in_rsi: bool, cell: u64) -> Result<Vec<u8
     })()
     .map_err(err)?;
     Ok(a.assemble()?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lazy stub as iced-x86 assembles it (the reference for the direct bytes).
+    fn lazy_stub_iced(cookie: u64, resolver: u64) -> Vec<u8> {
+        let mut a = Assembler::new().unwrap();
+        let x = [xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7];
+        let c = &mut a.a;
+        for r in [rdi, rsi, rdx, rcx, r8, r9] {
+            c.push(r).unwrap();
+        }
+        c.sub(rsp, 136).unwrap();
+        for (i, r) in x.iter().enumerate() {
+            c.movdqu(xmmword_ptr(rsp + 16 * i as i32), *r).unwrap();
+        }
+        c.mov(rdi, cookie).unwrap();
+        c.mov(rax, resolver).unwrap();
+        c.call(rax).unwrap();
+        for (i, r) in x.iter().enumerate() {
+            c.movdqu(*r, xmmword_ptr(rsp + 16 * i as i32)).unwrap();
+        }
+        c.add(rsp, 136).unwrap();
+        for r in [r9, r8, rcx, rdx, rsi, rdi] {
+            c.pop(r).unwrap();
+        }
+        c.jmp(rax).unwrap();
+        a.emitted(Ok(())).unwrap();
+        a.assemble().unwrap().0
+    }
+
+    #[test]
+    fn lazy_stub_matches_iced() {
+        for (cookie, resolver) in [
+            (1, 2),
+            (0x1234_5678_9abc_def0, u64::MAX),
+            (0, 0x7f00_0000_1000),
+        ] {
+            assert_eq!(
+                lazy_stub(cookie, resolver).unwrap(),
+                lazy_stub_iced(cookie, resolver)
+            );
+        }
+    }
 }
