@@ -1,13 +1,15 @@
-//! x86-64 encoding (Intel SDM Vol. 2, ch. 2–4). The frequent forms (moves, ALU,
-//! `lea`, `jcc`/`jmp` rel32, `setcc`, calls) are encoded directly into the code
-//! buffer by `enc.rs`, byte for byte what iced-x86 would produce (a unit test
-//! compares them); everything else goes through iced-x86's `CodeAssembler`,
-//! one instruction at a time, encoded straight after the direct bytes.
+//! x86-64 code buffer (Intel SDM Vol. 2, ch. 2–4): every form the macro
+//! assembler uses is encoded directly into the buffer by `enc.rs`, byte for
+//! byte what iced-x86 produces for it (unit tests in `masm.rs` compare); iced's
+//! `CodeAssembler` remains available through `iced()` for rarer code (the
+//! unboxing stub), one instruction at a time, encoded after the direct bytes.
 //! Methods are named by operand form (`mov_rr`, `mov_rm`, `add_ri`, ...).
 
 use super::address::Address;
 use super::enc;
-use super::regs::{Gpr, Xmm};
+use super::regs::Gpr;
+#[cfg(test)]
+use super::regs::Xmm;
 use crate::masm::{Cond, OperandSize};
 use crate::JitErrorKind;
 use alloc::format;
@@ -15,44 +17,56 @@ use alloc::vec::Vec;
 use iced_x86::code_asm::*;
 use iced_x86::Encoder;
 
+#[cfg(test)]
 const G64: [AsmRegister64; 16] = [
     rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15,
 ];
+#[cfg(test)]
 const G32: [AsmRegister32; 16] = [
     eax, ecx, edx, ebx, esp, ebp, esi, edi, r8d, r9d, r10d, r11d, r12d, r13d, r14d, r15d,
 ];
+#[cfg(test)]
 const G16: [AsmRegister16; 16] = [
     ax, cx, dx, bx, sp, bp, si, di, r8w, r9w, r10w, r11w, r12w, r13w, r14w, r15w,
 ];
+#[cfg(test)]
 const G8: [AsmRegister8; 16] = [
     al, cl, dl, bl, spl, bpl, sil, dil, r8b, r9b, r10b, r11b, r12b, r13b, r14b, r15b,
 ];
+#[cfg(test)]
 const XMMS: [AsmRegisterXmm; 16] = [
     xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7, xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14,
     xmm15,
 ];
 
+#[cfg(test)]
 pub(crate) fn r64(r: Gpr) -> AsmRegister64 {
     G64[r.0 as usize & 15]
 }
+#[cfg(test)]
 pub(crate) fn r32(r: Gpr) -> AsmRegister32 {
     G32[r.0 as usize & 15]
 }
+#[cfg(test)]
 pub(crate) fn r16(r: Gpr) -> AsmRegister16 {
     G16[r.0 as usize & 15]
 }
+#[cfg(test)]
 pub(crate) fn r8l(r: Gpr) -> AsmRegister8 {
     G8[r.0 as usize & 15]
 }
+#[cfg(test)]
 pub(crate) fn x(r: Xmm) -> AsmRegisterXmm {
     XMMS[r.0 as usize & 15]
 }
+#[cfg(test)]
 pub(crate) fn mem(a: Address) -> AsmMemoryOperand {
     match a.index {
         None => r64(a.base) + a.disp,
         Some((i, s)) => r64(a.base) + r64(i) * (s as u32) + a.disp,
     }
 }
+#[cfg(test)]
 pub(crate) fn sized(a: Address, size: OperandSize) -> AsmMemoryOperand {
     match size {
         OperandSize::S8 => byte_ptr(mem(a)),
@@ -69,10 +83,10 @@ pub(crate) fn err(e: IcedError) -> JitErrorKind {
 /// A code buffer with label and mark bookkeeping. Instructions are encoded as
 /// they are emitted; label branches are rel32 and patched by `assemble`.
 pub struct Assembler {
-    /// Scratch iced assembler for the forms `enc.rs` does not cover: whatever
-    /// it holds is encoded into `buf` by `emitted`.
-    pub(crate) a: CodeAssembler,
-    enc: Encoder,
+    /// Scratch iced assembler and encoder for the forms `enc.rs` does not
+    /// cover (created on first use: most methods never need them); whatever
+    /// the assembler holds is encoded into `buf` by `emitted`.
+    iced: Option<alloc::boxed::Box<(CodeAssembler, Encoder)>>,
     pub(crate) buf: Vec<u8>,
     /// Byte offset of each label (`u32::MAX` while unbound).
     labels: Vec<u32>,
@@ -85,8 +99,7 @@ pub struct Assembler {
 impl Assembler {
     pub fn new() -> Result<Self, JitErrorKind> {
         Ok(Assembler {
-            a: CodeAssembler::new(64).map_err(err)?,
-            enc: Encoder::try_new(64).map_err(err)?,
+            iced: None,
             buf: Vec::with_capacity(256),
             labels: Vec::new(),
             fixups: Vec::new(),
@@ -94,19 +107,35 @@ impl Assembler {
         })
     }
 
-    /// Called after every instruction emitted through the scratch `a`: encodes
-    /// it at the end of the buffer.
+    /// The scratch iced assembler (emit through it, then call `emitted`).
+    pub(crate) fn iced(&mut self) -> Result<&mut CodeAssembler, JitErrorKind> {
+        if self.iced.is_none() {
+            let a = CodeAssembler::new(64).map_err(err)?;
+            let e = Encoder::try_new(64).map_err(err)?;
+            self.iced = Some(alloc::boxed::Box::new((a, e)));
+        }
+        match self.iced.as_deref_mut() {
+            Some((a, _)) => Ok(a),
+            None => Err(JitErrorKind::Internal("no scratch assembler".into())),
+        }
+    }
+
+    /// Called after every instruction emitted through `iced()`: encodes it at
+    /// the end of the buffer.
     #[inline]
     pub(crate) fn emitted(&mut self, r: Result<(), IcedError>) -> Result<(), JitErrorKind> {
         r.map_err(err)?;
-        if self.a.instructions().is_empty() {
+        let Some((a, enc)) = self.iced.as_deref_mut() else {
+            return Ok(());
+        };
+        if a.instructions().is_empty() {
             return Ok(());
         }
         let mut ip = self.buf.len() as u64;
-        self.enc.set_buffer(core::mem::take(&mut self.buf));
+        enc.set_buffer(core::mem::take(&mut self.buf));
         let mut res = Ok(());
-        for ins in self.a.instructions() {
-            match self.enc.encode(ins, ip) {
+        for ins in a.instructions() {
+            match enc.encode(ins, ip) {
                 Ok(n) => ip += n as u64,
                 Err(e) => {
                     res = Err(err(e));
@@ -114,8 +143,8 @@ impl Assembler {
                 }
             }
         }
-        self.buf = self.enc.take_buffer();
-        self.a.reset();
+        self.buf = enc.take_buffer();
+        a.reset();
         res
     }
 
@@ -228,9 +257,14 @@ impl Assembler {
                 self.buf.extend_from_slice(&imm.to_le_bytes());
                 Ok(())
             }
-            _ => {
-                let r = self.a.mov(sized(m, size), imm);
-                self.emitted(r)
+            OperandSize::S16 => {
+                self.buf.push(0x66);
+                enc::op_rm(&mut self.buf, false, false, &[0xC7], 0, m)?;
+                enc::imm16(&mut self.buf, imm)
+            }
+            OperandSize::S8 => {
+                enc::op_rm(&mut self.buf, false, false, &[0xC6], 0, m)?;
+                enc::imm8(&mut self.buf, imm)
             }
         }
     }

@@ -167,3 +167,27 @@ pub fn alu_ri(b: &mut Vec<u8>, op: crate::masm::AluOp, w: bool, d: Gpr, imm: i32
         b.extend_from_slice(&imm.to_le_bytes());
     }
 }
+
+/// An 8-bit immediate given as i32, accepted in -128..=255 like iced-x86.
+#[inline]
+pub fn imm8(b: &mut Vec<u8>, imm: i32) -> Result<(), JitErrorKind> {
+    if !(-128..=255).contains(&imm) {
+        return Err(JitErrorKind::Internal(alloc::format!(
+            "imm8 out of range: {imm}"
+        )));
+    }
+    b.push(imm as u8);
+    Ok(())
+}
+
+/// A 16-bit immediate given as i32, accepted in -32768..=65535 like iced-x86.
+#[inline]
+pub fn imm16(b: &mut Vec<u8>, imm: i32) -> Result<(), JitErrorKind> {
+    if !(-32768..=65535).contains(&imm) {
+        return Err(JitErrorKind::Internal(alloc::format!(
+            "imm16 out of range: {imm}"
+        )));
+    }
+    b.extend_from_slice(&(imm as u16).to_le_bytes());
+    Ok(())
+}

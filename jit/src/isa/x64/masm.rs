@@ -2,12 +2,11 @@
 //! instructions of `asm.rs`; the prologue is assembled last, once the frame size
 //! and the callee-saved registers in use are known (see `abi.rs`).
 
-use super::asm::{mem, r32, r64, r8l, sized, x, Assembler};
+use super::asm::Assembler;
 use super::enc;
 use super::regs::*;
 use crate::masm::*;
 use alloc::vec::Vec;
-use iced_x86::code_asm::*;
 
 /// The x86-64 macro assembler.
 pub struct X64Masm {
@@ -22,20 +21,26 @@ impl X64Masm {
     }
 }
 
-macro_rules! sz {
-    ($self:ident, $size:expr, $d:expr, |$r:ident| $e:expr) => {{
-        let r = match $size {
-            OperandSize::S64 => {
-                let $r = r64($d);
-                $e
-            }
-            _ => {
-                let $r = r32($d);
-                $e
-            }
-        };
-        $self.asm.emitted(r)
-    }};
+/// The `/digit` of the shift group (C1/D1/D3).
+fn shift_ext(kind: ShiftKind) -> u8 {
+    match kind {
+        ShiftKind::Shl => 4,
+        ShiftKind::Shr => 5,
+        ShiftKind::Sar => 7,
+    }
+}
+
+/// `prefix [REX] 0F op /r`, register to register (SSE2; `reg`/`rm` are register
+/// numbers, xmm or general purpose as the instruction defines).
+fn sse_rr(b: &mut Vec<u8>, prefix: u8, w: bool, op: u8, reg: u8, rm: u8) {
+    b.push(prefix);
+    enc::op_rr(b, w, &[0x0F, op], reg, Gpr(rm));
+}
+
+/// `prefix [REX] 0F op /r` with a memory operand.
+fn sse_rm(b: &mut Vec<u8>, prefix: u8, w: bool, op: u8, reg: u8, m: Address) -> MResult {
+    b.push(prefix);
+    enc::op_rm(b, w, false, &[0x0F, op], reg, m)
 }
 
 impl MacroAssembler for X64Masm {
@@ -101,90 +106,122 @@ impl MacroAssembler for X64Masm {
         Ok(())
     }
     fn alu_mi(&mut self, op: AluOp, dst: Address, imm: i32, size: OperandSize) -> MResult {
-        let a = &mut self.asm.a;
-        let m = sized(dst, size);
-        let r = match op {
-            AluOp::Add => a.add(m, imm),
-            AluOp::Sub => a.sub(m, imm),
-            AluOp::And => a.and(m, imm),
-            AluOp::Or => a.or(m, imm),
-            AluOp::Xor => a.xor(m, imm),
-            AluOp::Cmp => a.cmp(m, imm),
-            AluOp::Test => a.test(m, imm),
-        };
-        self.asm.emitted(r)
+        let b = &mut self.asm.buf;
+        let (ext, _) = enc::alu_codes(op);
+        let w = size == OperandSize::S64;
+        if size == OperandSize::S16 {
+            b.push(0x66);
+        }
+        let fits8 = imm as i8 as i32 == imm;
+        match (op, size) {
+            (AluOp::Test, OperandSize::S8) => {
+                enc::op_rm(b, false, false, &[0xF6], 0, dst)?;
+                enc::imm8(b, imm)
+            }
+            (AluOp::Test, OperandSize::S16) => {
+                enc::op_rm(b, false, false, &[0xF7], 0, dst)?;
+                enc::imm16(b, imm)
+            }
+            (AluOp::Test, _) => {
+                enc::op_rm(b, w, false, &[0xF7], 0, dst)?;
+                b.extend_from_slice(&imm.to_le_bytes());
+                Ok(())
+            }
+            (_, OperandSize::S8) => {
+                enc::op_rm(b, false, false, &[0x80], ext, dst)?;
+                enc::imm8(b, imm)
+            }
+            _ if fits8 => {
+                enc::op_rm(b, w, false, &[0x83], ext, dst)?;
+                b.push(imm as u8);
+                Ok(())
+            }
+            (_, OperandSize::S16) => {
+                enc::op_rm(b, false, false, &[0x81], ext, dst)?;
+                enc::imm16(b, imm)
+            }
+            _ => {
+                enc::op_rm(b, w, false, &[0x81], ext, dst)?;
+                b.extend_from_slice(&imm.to_le_bytes());
+                Ok(())
+            }
+        }
     }
     fn imul_rr(&mut self, dst: Gpr, src: Gpr, size: OperandSize) -> MResult {
-        let a = &mut self.asm.a;
-        let r = match size {
-            OperandSize::S64 => a.imul_2(r64(dst), r64(src)),
-            _ => a.imul_2(r32(dst), r32(src)),
-        };
-        self.asm.emitted(r)
+        let w = size == OperandSize::S64;
+        enc::op_rr(&mut self.asm.buf, w, &[0x0F, 0xAF], dst.0, src);
+        Ok(())
     }
     fn imul_rri(&mut self, dst: Gpr, src: Gpr, imm: i32, size: OperandSize) -> MResult {
-        let a = &mut self.asm.a;
-        let r = match size {
-            OperandSize::S64 => a.imul_3(r64(dst), r64(src), imm),
-            _ => a.imul_3(r32(dst), r32(src), imm),
-        };
-        self.asm.emitted(r)
+        let w = size == OperandSize::S64;
+        let b = &mut self.asm.buf;
+        if imm as i8 as i32 == imm {
+            enc::op_rr(b, w, &[0x6B], dst.0, src);
+            b.push(imm as u8);
+        } else {
+            enc::op_rr(b, w, &[0x69], dst.0, src);
+            b.extend_from_slice(&imm.to_le_bytes());
+        }
+        Ok(())
     }
     fn muldiv(&mut self, kind: MulDivKind, src: Gpr, size: OperandSize) -> MResult {
-        let a = &mut self.asm.a;
-        let r = match (kind, size) {
-            (MulDivKind::SDiv, OperandSize::S64) => a.idiv(r64(src)),
-            (MulDivKind::SDiv, _) => a.idiv(r32(src)),
-            (MulDivKind::UDiv, OperandSize::S64) => a.div(r64(src)),
-            (MulDivKind::UDiv, _) => a.div(r32(src)),
-            (MulDivKind::UMul, OperandSize::S64) => a.mul(r64(src)),
-            (MulDivKind::UMul, _) => a.mul(r32(src)),
+        let ext = match kind {
+            MulDivKind::SDiv => 7,
+            MulDivKind::UDiv => 6,
+            MulDivKind::UMul => 4,
         };
-        self.asm.emitted(r)
+        enc::op_rr(
+            &mut self.asm.buf,
+            size == OperandSize::S64,
+            &[0xF7],
+            ext,
+            src,
+        );
+        Ok(())
     }
     fn sign_extend_rax(&mut self, size: OperandSize) -> MResult {
-        let r = match size {
-            OperandSize::S64 => self.asm.a.cqo(),
-            _ => self.asm.a.cdq(),
-        };
-        self.asm.emitted(r)
+        match size {
+            OperandSize::S64 => self.asm.buf.extend_from_slice(&[0x48, 0x99]),
+            _ => self.asm.buf.push(0x99),
+        }
+        Ok(())
     }
     fn shift_cl(&mut self, kind: ShiftKind, dst: Gpr, size: OperandSize) -> MResult {
-        let a = &mut self.asm.a;
-        sz!(self, size, dst, |d| match kind {
-            ShiftKind::Shl => a.shl(d, cl),
-            ShiftKind::Sar => a.sar(d, cl),
-            ShiftKind::Shr => a.shr(d, cl),
-        })
+        let w = size == OperandSize::S64;
+        enc::op_rr(&mut self.asm.buf, w, &[0xD3], shift_ext(kind), dst);
+        Ok(())
     }
     fn shift_ri(&mut self, kind: ShiftKind, dst: Gpr, amount: u8, size: OperandSize) -> MResult {
-        let a = &mut self.asm.a;
-        let n = amount as i32;
-        sz!(self, size, dst, |d| match kind {
-            ShiftKind::Shl => a.shl(d, n),
-            ShiftKind::Sar => a.sar(d, n),
-            ShiftKind::Shr => a.shr(d, n),
-        })
+        let w = size == OperandSize::S64;
+        let b = &mut self.asm.buf;
+        if amount == 1 {
+            enc::op_rr(b, w, &[0xD1], shift_ext(kind), dst);
+        } else {
+            enc::op_rr(b, w, &[0xC1], shift_ext(kind), dst);
+            b.push(amount);
+        }
+        Ok(())
     }
     fn neg(&mut self, dst: Gpr, size: OperandSize) -> MResult {
-        let a = &mut self.asm.a;
-        sz!(self, size, dst, |d| a.neg(d))
+        enc::op_rr(&mut self.asm.buf, size == OperandSize::S64, &[0xF7], 3, dst);
+        Ok(())
     }
     fn not(&mut self, dst: Gpr, size: OperandSize) -> MResult {
-        let a = &mut self.asm.a;
-        sz!(self, size, dst, |d| a.not(d))
+        enc::op_rr(&mut self.asm.buf, size == OperandSize::S64, &[0xF7], 2, dst);
+        Ok(())
     }
     fn extend(&mut self, dst: Gpr, src: Gpr, ext: Extend) -> MResult {
-        let a = &mut self.asm.a;
-        let r = match ext {
-            Extend::I8 => a.movsx(r32(dst), r8l(src)),
-            Extend::U8 => a.movzx(r32(dst), r8l(src)),
-            Extend::I16 => a.movsx(r32(dst), super::asm::r16(src)),
-            Extend::U16 => a.movzx(r32(dst), super::asm::r16(src)),
-            Extend::I32 => a.movsxd(r64(dst), r32(src)),
-            Extend::U32 => a.mov(r32(dst), r32(src)),
-        };
-        self.asm.emitted(r)
+        let b = &mut self.asm.buf;
+        let byte = (4..8).contains(&src.0);
+        match ext {
+            Extend::I8 => enc::op_rr_f(b, false, byte, &[0x0F, 0xBE], dst.0, src),
+            Extend::U8 => enc::op_rr_f(b, false, byte, &[0x0F, 0xB6], dst.0, src),
+            Extend::I16 => enc::op_rr(b, false, &[0x0F, 0xBF], dst.0, src),
+            Extend::U16 => enc::op_rr(b, false, &[0x0F, 0xB7], dst.0, src),
+            Extend::I32 => enc::op_rr(b, true, &[0x63], dst.0, src),
+            Extend::U32 => enc::op_rr(b, false, &[0x89], src.0, dst),
+        }
+        Ok(())
     }
     fn setcc(&mut self, cond: Cond, dst: Gpr) -> MResult {
         self.asm.setcc_r(cond, dst)?;
@@ -197,16 +234,15 @@ impl MacroAssembler for X64Masm {
         Ok(())
     }
     fn call_mem(&mut self, target: Address) -> MResult {
-        let r = self.asm.a.call(qword_ptr(mem(target)));
-        self.asm.emitted(r)
+        enc::op_rm(&mut self.asm.buf, false, false, &[0xFF], 2, target)
     }
     fn rep_movsb(&mut self) -> MResult {
-        let r = self.asm.a.rep().movsb();
-        self.asm.emitted(r)
+        self.asm.buf.extend_from_slice(&[0xF3, 0xA4]);
+        Ok(())
     }
     fn rep_stosb(&mut self) -> MResult {
-        let r = self.asm.a.rep().stosb();
-        self.asm.emitted(r)
+        self.asm.buf.extend_from_slice(&[0xF3, 0xAA]);
+        Ok(())
     }
     fn epilogue(&mut self, saved: &[(Gpr, i32)]) -> MResult {
         for &(reg, off) in saved {
@@ -218,96 +254,81 @@ impl MacroAssembler for X64Masm {
         Ok(())
     }
     fn fload(&mut self, dst: Xmm, src: Address, single: bool) -> MResult {
-        let a = &mut self.asm.a;
-        let r = if single {
-            a.cvtss2sd(x(dst), dword_ptr(mem(src)))
+        if single {
+            sse_rm(&mut self.asm.buf, 0xF3, false, 0x5A, dst.0, src)
         } else {
-            a.movsd_2(x(dst), qword_ptr(mem(src)))
-        };
-        self.asm.emitted(r)
+            sse_rm(&mut self.asm.buf, 0xF2, false, 0x10, dst.0, src)
+        }
     }
     fn fstore(&mut self, dst: Address, src: Xmm, single: bool) -> MResult {
         if single {
-            let r = self.asm.a.cvtsd2ss(x(XMM_SCRATCH), x(src));
-            self.asm.emitted(r)?;
-            let r = self.asm.a.movss(dword_ptr(mem(dst)), x(XMM_SCRATCH));
-            self.asm.emitted(r)
+            sse_rr(&mut self.asm.buf, 0xF2, false, 0x5A, XMM_SCRATCH.0, src.0);
+            sse_rm(&mut self.asm.buf, 0xF3, false, 0x11, XMM_SCRATCH.0, dst)
         } else {
-            let r = self.asm.a.movsd_2(qword_ptr(mem(dst)), x(src));
-            self.asm.emitted(r)
+            sse_rm(&mut self.asm.buf, 0xF2, false, 0x11, src.0, dst)
         }
     }
     fn fmov(&mut self, dst: Xmm, src: Xmm) -> MResult {
         if dst == src {
             return Ok(());
         }
-        let r = self.asm.a.movapd(x(dst), x(src));
-        self.asm.emitted(r)
+        sse_rr(&mut self.asm.buf, 0x66, false, 0x28, dst.0, src.0);
+        Ok(())
     }
     fn fop(&mut self, op: FloatOp, dst: Xmm, src: Xmm) -> MResult {
-        let a = &mut self.asm.a;
-        let r = match op {
-            FloatOp::Add => a.addsd(x(dst), x(src)),
-            FloatOp::Sub => a.subsd(x(dst), x(src)),
-            FloatOp::Mul => a.mulsd(x(dst), x(src)),
-            FloatOp::Div => a.divsd(x(dst), x(src)),
+        let opc = match op {
+            FloatOp::Add => 0x58,
+            FloatOp::Sub => 0x5C,
+            FloatOp::Mul => 0x59,
+            FloatOp::Div => 0x5E,
         };
-        self.asm.emitted(r)
+        sse_rr(&mut self.asm.buf, 0xF2, false, opc, dst.0, src.0);
+        Ok(())
     }
     fn fcmp(&mut self, a: Xmm, b: Xmm) -> MResult {
-        let r = self.asm.a.ucomisd(x(a), x(b));
-        self.asm.emitted(r)
+        sse_rr(&mut self.asm.buf, 0x66, false, 0x2E, a.0, b.0);
+        Ok(())
     }
     fn cvt_i2f(&mut self, dst: Xmm, src: Gpr, size: OperandSize) -> MResult {
         // Clear the destination first: cvtsi2sd merges into the upper lanes.
-        let r = self.asm.a.xorpd(x(dst), x(dst));
-        self.asm.emitted(r)?;
-        let r = match size {
-            OperandSize::S64 => self.asm.a.cvtsi2sd(x(dst), r64(src)),
-            _ => self.asm.a.cvtsi2sd(x(dst), r32(src)),
-        };
-        self.asm.emitted(r)
+        sse_rr(&mut self.asm.buf, 0x66, false, 0x57, dst.0, dst.0);
+        let w = size == OperandSize::S64;
+        sse_rr(&mut self.asm.buf, 0xF2, w, 0x2A, dst.0, src.0);
+        Ok(())
     }
     fn cvt_f2i(&mut self, dst: Gpr, src: Xmm, size: OperandSize) -> MResult {
-        let r = match size {
-            OperandSize::S64 => self.asm.a.cvttsd2si(r64(dst), x(src)),
-            _ => self.asm.a.cvttsd2si(r32(dst), x(src)),
-        };
-        self.asm.emitted(r)
+        let w = size == OperandSize::S64;
+        sse_rr(&mut self.asm.buf, 0xF2, w, 0x2C, dst.0, src.0);
+        Ok(())
     }
     fn fround_single(&mut self, v: Xmm) -> MResult {
-        let r = self.asm.a.cvtsd2ss(x(v), x(v));
-        self.asm.emitted(r)?;
-        let r = self.asm.a.cvtss2sd(x(v), x(v));
-        self.asm.emitted(r)
+        sse_rr(&mut self.asm.buf, 0xF2, false, 0x5A, v.0, v.0);
+        sse_rr(&mut self.asm.buf, 0xF3, false, 0x5A, v.0, v.0);
+        Ok(())
     }
     fn movq_xr(&mut self, dst: Xmm, src: Gpr) -> MResult {
-        let r = self.asm.a.movq(x(dst), r64(src));
-        self.asm.emitted(r)
+        sse_rr(&mut self.asm.buf, 0x66, true, 0x6E, dst.0, src.0);
+        Ok(())
     }
     fn movq_rx(&mut self, dst: Gpr, src: Xmm) -> MResult {
-        let r = self.asm.a.movq(r64(dst), x(src));
-        self.asm.emitted(r)
+        sse_rr(&mut self.asm.buf, 0x66, true, 0x7E, src.0, dst.0);
+        Ok(())
     }
     fn fxor(&mut self, dst: Xmm, src: Xmm) -> MResult {
-        let r = self.asm.a.xorpd(x(dst), x(src));
-        self.asm.emitted(r)
+        sse_rr(&mut self.asm.buf, 0x66, false, 0x57, dst.0, src.0);
+        Ok(())
     }
     fn narrow_to_single(&mut self, v: Xmm) -> MResult {
-        let r = self.asm.a.cvtsd2ss(x(v), x(v));
-        self.asm.emitted(r)
+        sse_rr(&mut self.asm.buf, 0xF2, false, 0x5A, v.0, v.0);
+        Ok(())
     }
     fn widen_from_single(&mut self, v: Xmm) -> MResult {
-        let r = self.asm.a.cvtss2sd(x(v), x(v));
-        self.asm.emitted(r)
+        sse_rr(&mut self.asm.buf, 0xF3, false, 0x5A, v.0, v.0);
+        Ok(())
     }
     fn fstore_raw(&mut self, dst: Address, src: Xmm, single: bool) -> MResult {
-        let r = if single {
-            self.asm.a.movss(dword_ptr(mem(dst)), x(src))
-        } else {
-            self.asm.a.movsd_2(qword_ptr(mem(dst)), x(src))
-        };
-        self.asm.emitted(r)
+        let prefix = if single { 0xF3 } else { 0xF2 };
+        sse_rm(&mut self.asm.buf, prefix, false, 0x11, src.0, dst)
     }
 
     fn finish(mut self, frame: &FrameInfo) -> MResult<Assembled> {
@@ -340,8 +361,9 @@ impl MacroAssembler for X64Masm {
 #[cfg(test)]
 mod tests {
     //! The directly encoded forms must be byte for byte what iced-x86 assembles.
+    use super::super::asm::{mem, r16, r32, r64, r8l, sized, x};
     use super::*;
-    use iced_x86::code_asm::CodeAssembler;
+    use iced_x86::code_asm::*;
 
     fn ours(f: impl FnOnce(&mut X64Masm)) -> Vec<u8> {
         let mut m = X64Masm::new().unwrap();
@@ -551,7 +573,7 @@ mod tests {
                         iced(|a| match size {
                             OperandSize::S64 => a.mov(qword_ptr(mm), r64(r)),
                             OperandSize::S32 => a.mov(dword_ptr(mm), r32(r)),
-                            OperandSize::S16 => a.mov(word_ptr(mm), super::super::asm::r16(r)),
+                            OperandSize::S16 => a.mov(word_ptr(mm), r16(r)),
                             OperandSize::S8 => a.mov(byte_ptr(mm), r8l(r)),
                         }),
                         "store {r:?} {addr:?} {size:?}"
@@ -697,6 +719,261 @@ mod tests {
                 a.ret()
             });
             assert_eq!(got, want, "frame {frame_size}");
+        }
+    }
+
+    #[test]
+    fn other_integer_forms_match_iced() {
+        for d in gprs() {
+            for s in gprs() {
+                for size in [OperandSize::S32, OperandSize::S64] {
+                    let q = size == OperandSize::S64;
+                    assert_eq!(
+                        ours(|m| m.imul_rr(d, s, size).unwrap()),
+                        iced(|a| if q {
+                            a.imul_2(r64(d), r64(s))
+                        } else {
+                            a.imul_2(r32(d), r32(s))
+                        })
+                    );
+                    for imm in [3, -128, 1000] {
+                        assert_eq!(
+                            ours(|m| m.imul_rri(d, s, imm, size).unwrap()),
+                            iced(|a| if q {
+                                a.imul_3(r64(d), r64(s), imm)
+                            } else {
+                                a.imul_3(r32(d), r32(s), imm)
+                            })
+                        );
+                    }
+                }
+                let ext_want = [
+                    (Extend::I8, iced(|a| a.movsx(r32(d), r8l(s)))),
+                    (Extend::U8, iced(|a| a.movzx(r32(d), r8l(s)))),
+                    (Extend::I16, iced(|a| a.movsx(r32(d), r16(s)))),
+                    (Extend::U16, iced(|a| a.movzx(r32(d), r16(s)))),
+                    (Extend::I32, iced(|a| a.movsxd(r64(d), r32(s)))),
+                    (Extend::U32, iced(|a| a.mov(r32(d), r32(s)))),
+                ];
+                for (ext, want) in ext_want {
+                    assert_eq!(ours(|m| m.extend(d, s, ext).unwrap()), want, "{ext:?}");
+                }
+            }
+            for size in [OperandSize::S32, OperandSize::S64] {
+                let q = size == OperandSize::S64;
+                for (kind, want) in [
+                    (
+                        MulDivKind::SDiv,
+                        iced(|a| if q { a.idiv(r64(d)) } else { a.idiv(r32(d)) }),
+                    ),
+                    (
+                        MulDivKind::UDiv,
+                        iced(|a| if q { a.div(r64(d)) } else { a.div(r32(d)) }),
+                    ),
+                    (
+                        MulDivKind::UMul,
+                        iced(|a| if q { a.mul(r64(d)) } else { a.mul(r32(d)) }),
+                    ),
+                ] {
+                    assert_eq!(ours(|m| m.muldiv(kind, d, size).unwrap()), want);
+                }
+                assert_eq!(
+                    ours(|m| m.neg(d, size).unwrap()),
+                    iced(|a| if q { a.neg(r64(d)) } else { a.neg(r32(d)) })
+                );
+                assert_eq!(
+                    ours(|m| m.not(d, size).unwrap()),
+                    iced(|a| if q { a.not(r64(d)) } else { a.not(r32(d)) })
+                );
+                for kind in [ShiftKind::Shl, ShiftKind::Sar, ShiftKind::Shr] {
+                    let want = iced(|a| match (kind, q) {
+                        (ShiftKind::Shl, true) => a.shl(r64(d), cl),
+                        (ShiftKind::Shl, false) => a.shl(r32(d), cl),
+                        (ShiftKind::Sar, true) => a.sar(r64(d), cl),
+                        (ShiftKind::Sar, false) => a.sar(r32(d), cl),
+                        (ShiftKind::Shr, true) => a.shr(r64(d), cl),
+                        (ShiftKind::Shr, false) => a.shr(r32(d), cl),
+                    });
+                    assert_eq!(ours(|m| m.shift_cl(kind, d, size).unwrap()), want);
+                    for n in [1u8, 2, 31, 63] {
+                        let k = n as i32;
+                        let want = iced(|a| match (kind, q) {
+                            (ShiftKind::Shl, true) => a.shl(r64(d), k),
+                            (ShiftKind::Shl, false) => a.shl(r32(d), k),
+                            (ShiftKind::Sar, true) => a.sar(r64(d), k),
+                            (ShiftKind::Sar, false) => a.sar(r32(d), k),
+                            (ShiftKind::Shr, true) => a.shr(r64(d), k),
+                            (ShiftKind::Shr, false) => a.shr(r32(d), k),
+                        });
+                        assert_eq!(ours(|m| m.shift_ri(kind, d, n, size).unwrap()), want);
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            ours(|m| m.sign_extend_rax(OperandSize::S64).unwrap()),
+            iced(|a| a.cqo())
+        );
+        assert_eq!(
+            ours(|m| m.sign_extend_rax(OperandSize::S32).unwrap()),
+            iced(|a| a.cdq())
+        );
+        assert_eq!(ours(|m| m.rep_movsb().unwrap()), iced(|a| a.rep().movsb()));
+        assert_eq!(ours(|m| m.rep_stosb().unwrap()), iced(|a| a.rep().stosb()));
+        let ops = [
+            AluOp::Add,
+            AluOp::Sub,
+            AluOp::And,
+            AluOp::Or,
+            AluOp::Xor,
+            AluOp::Cmp,
+            AluOp::Test,
+        ];
+        for addr in [
+            Address::offset(RAX, 0),
+            Address::offset(R13, 8),
+            Address::offset(RSP, -300),
+            Address::indexed(R12, R9, 8, 16),
+        ] {
+            for op in ops {
+                for size in SIZES {
+                    for imm in [0, 1, -1, 127, 200, 1000, 0x12_3456] {
+                        if (size == OperandSize::S8 && imm > 255)
+                            || (size == OperandSize::S16 && imm > 0xffff)
+                        {
+                            continue;
+                        }
+                        let m = sized(addr, size);
+                        let want = iced(|a| match op {
+                            AluOp::Add => a.add(m, imm),
+                            AluOp::Sub => a.sub(m, imm),
+                            AluOp::And => a.and(m, imm),
+                            AluOp::Or => a.or(m, imm),
+                            AluOp::Xor => a.xor(m, imm),
+                            AluOp::Cmp => a.cmp(m, imm),
+                            AluOp::Test => a.test(m, imm),
+                        });
+                        assert_eq!(
+                            ours(|mm| mm.alu_mi(op, addr, imm, size).unwrap()),
+                            want,
+                            "{op:?} {size:?} {imm}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sse_forms_match_iced() {
+        let xs = (0..16).map(Xmm);
+        for d in xs.clone() {
+            for s in xs.clone() {
+                for (op, want) in [
+                    (FloatOp::Add, iced(|a| a.addsd(x(d), x(s)))),
+                    (FloatOp::Sub, iced(|a| a.subsd(x(d), x(s)))),
+                    (FloatOp::Mul, iced(|a| a.mulsd(x(d), x(s)))),
+                    (FloatOp::Div, iced(|a| a.divsd(x(d), x(s)))),
+                ] {
+                    assert_eq!(ours(|m| m.fop(op, d, s).unwrap()), want);
+                }
+                assert_eq!(
+                    ours(|m| m.fcmp(d, s).unwrap()),
+                    iced(|a| a.ucomisd(x(d), x(s)))
+                );
+                assert_eq!(
+                    ours(|m| m.fxor(d, s).unwrap()),
+                    iced(|a| a.xorpd(x(d), x(s)))
+                );
+                if d != s {
+                    assert_eq!(
+                        ours(|m| m.fmov(d, s).unwrap()),
+                        iced(|a| a.movapd(x(d), x(s)))
+                    );
+                }
+            }
+            assert_eq!(
+                ours(|m| m.fround_single(d).unwrap()),
+                iced(|a| {
+                    a.cvtsd2ss(x(d), x(d))?;
+                    a.cvtss2sd(x(d), x(d))
+                })
+            );
+            assert_eq!(
+                ours(|m| m.narrow_to_single(d).unwrap()),
+                iced(|a| a.cvtsd2ss(x(d), x(d)))
+            );
+            assert_eq!(
+                ours(|m| m.widen_from_single(d).unwrap()),
+                iced(|a| a.cvtss2sd(x(d), x(d)))
+            );
+            for g in gprs() {
+                assert_eq!(
+                    ours(|m| m.movq_xr(d, g).unwrap()),
+                    iced(|a| a.movq(x(d), r64(g)))
+                );
+                assert_eq!(
+                    ours(|m| m.movq_rx(g, d).unwrap()),
+                    iced(|a| a.movq(r64(g), x(d)))
+                );
+                assert_eq!(
+                    ours(|m| m.cvt_i2f(d, g, OperandSize::S64).unwrap()),
+                    iced(|a| {
+                        a.xorpd(x(d), x(d))?;
+                        a.cvtsi2sd(x(d), r64(g))
+                    })
+                );
+                assert_eq!(
+                    ours(|m| m.cvt_i2f(d, g, OperandSize::S32).unwrap()),
+                    iced(|a| {
+                        a.xorpd(x(d), x(d))?;
+                        a.cvtsi2sd(x(d), r32(g))
+                    })
+                );
+                assert_eq!(
+                    ours(|m| m.cvt_f2i(g, d, OperandSize::S64).unwrap()),
+                    iced(|a| a.cvttsd2si(r64(g), x(d)))
+                );
+                assert_eq!(
+                    ours(|m| m.cvt_f2i(g, d, OperandSize::S32).unwrap()),
+                    iced(|a| a.cvttsd2si(r32(g), x(d)))
+                );
+            }
+            for addr in [
+                Address::offset(RAX, 0),
+                Address::offset(R13, 8),
+                Address::offset(RSP, -300),
+                Address::indexed(R12, R9, 8, 16),
+            ] {
+                let mm = mem(addr);
+                assert_eq!(
+                    ours(|m| m.fload(d, addr, true).unwrap()),
+                    iced(|a| a.cvtss2sd(x(d), dword_ptr(mm)))
+                );
+                assert_eq!(
+                    ours(|m| m.fload(d, addr, false).unwrap()),
+                    iced(|a| a.movsd_2(x(d), qword_ptr(mm)))
+                );
+                assert_eq!(
+                    ours(|m| m.fstore(addr, d, true).unwrap()),
+                    iced(|a| {
+                        a.cvtsd2ss(x(XMM_SCRATCH), x(d))?;
+                        a.movss(dword_ptr(mm), x(XMM_SCRATCH))
+                    })
+                );
+                assert_eq!(
+                    ours(|m| m.fstore(addr, d, false).unwrap()),
+                    iced(|a| a.movsd_2(qword_ptr(mm), x(d)))
+                );
+                assert_eq!(
+                    ours(|m| m.fstore_raw(addr, d, true).unwrap()),
+                    iced(|a| a.movss(dword_ptr(mm), x(d)))
+                );
+                assert_eq!(
+                    ours(|m| m.fstore_raw(addr, d, false).unwrap()),
+                    iced(|a| a.movsd_2(qword_ptr(mm), x(d)))
+                );
+            }
         }
     }
 }

@@ -51,7 +51,7 @@ pub fn lazy_stub(cookie: u64, resolver: u64) -> Result<Vec<u8>, JitErrorKind> {
 /// (then rdi holds the buffer and rsi `this`).
 pub fn unboxing_stub(header: i32, this_in_rsi: bool, cell: u64) -> Result<Vec<u8>, JitErrorKind> {
     let mut a = Assembler::new()?;
-    let c = &mut a.a;
+    let c = a.iced()?;
     (|| -> Result<(), IcedError> {
         c.add(if this_in_rsi { rsi } else { rdi }, header)?;
         c.mov(rax, cell)?;
@@ -70,7 +70,7 @@ mod tests {
     fn lazy_stub_iced(cookie: u64, resolver: u64) -> Vec<u8> {
         let mut a = Assembler::new().unwrap();
         let x = [xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7];
-        let c = &mut a.a;
+        let c = a.iced().unwrap();
         for r in [rdi, rsi, rdx, rcx, r8, r9] {
             c.push(r).unwrap();
         }
