@@ -1,8 +1,9 @@
 //! x86-64 code buffer (Intel SDM Vol. 2, ch. 2–4): every form the macro
 //! assembler uses is encoded directly into the buffer by `enc.rs`, byte for
 //! byte what iced-x86 produces for it (unit tests in `masm.rs` compare); iced's
-//! `CodeAssembler` remains available through `iced()` for rarer code (the
-//! unboxing stub), one instruction at a time, encoded after the direct bytes.
+//! `CodeAssembler` remains available through `iced()` for forms not covered
+//! (none today; the tests use it as the reference), one instruction at a
+//! time, encoded after the direct bytes.
 //! Methods are named by operand form (`mov_rr`, `mov_rm`, `add_ri`, ...).
 
 use super::address::Address;
@@ -107,8 +108,9 @@ impl Assembler {
         })
     }
 
-    /// The scratch iced assembler (emit through it, then call `emitted`).
-    pub(crate) fn iced(&mut self) -> Result<&mut CodeAssembler, JitErrorKind> {
+    /// The scratch iced assembler for forms `enc.rs` does not cover (emit
+    /// through it, then call `emitted`). Nothing in the JIT needs it today.
+    pub fn iced(&mut self) -> Result<&mut CodeAssembler, JitErrorKind> {
         if self.iced.is_none() {
             let a = CodeAssembler::new(64).map_err(err)?;
             let e = Encoder::try_new(64).map_err(err)?;
@@ -123,7 +125,7 @@ impl Assembler {
     /// Called after every instruction emitted through `iced()`: encodes it at
     /// the end of the buffer.
     #[inline]
-    pub(crate) fn emitted(&mut self, r: Result<(), IcedError>) -> Result<(), JitErrorKind> {
+    pub fn emitted(&mut self, r: Result<(), IcedError>) -> Result<(), JitErrorKind> {
         r.map_err(err)?;
         let Some((a, enc)) = self.iced.as_deref_mut() else {
             return Ok(());

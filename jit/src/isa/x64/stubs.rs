@@ -3,10 +3,11 @@
 //! stub saves them, asks the runtime for the code address, restores them and jumps
 //! there, so the callee sees the original call (same return address, same args).
 
-use super::asm::{err, Assembler};
+use super::enc;
+use super::regs::{RAX, RDI, RSI};
+use crate::masm::AluOp;
 use crate::JitErrorKind;
 use alloc::vec::Vec;
-use iced_x86::code_asm::*;
 
 /// `stub: save args; rax = resolver(cookie); restore args; jmp rax`.
 /// `resolver` is `extern "C" fn(cookie: u64) -> u64` (it may compile, and must
@@ -50,21 +51,20 @@ pub fn lazy_stub(cookie: u64, resolver: u64) -> Result<Vec<u8>, JitErrorKind> {
 /// `this_in_rsi` when the method returns a value type through a hidden buffer
 /// (then rdi holds the buffer and rsi `this`).
 pub fn unboxing_stub(header: i32, this_in_rsi: bool, cell: u64) -> Result<Vec<u8>, JitErrorKind> {
-    let mut a = Assembler::new()?;
-    let c = a.iced()?;
-    (|| -> Result<(), IcedError> {
-        c.add(if this_in_rsi { rsi } else { rdi }, header)?;
-        c.mov(rax, cell)?;
-        c.jmp(qword_ptr(rax))?;
-        Ok(())
-    })()
-    .map_err(err)?;
-    Ok(a.assemble()?.0)
+    // add rdi/rsi, header; mov rax, cell; jmp [rax]
+    let mut c = Vec::with_capacity(24);
+    let this = if this_in_rsi { RSI } else { RDI };
+    enc::alu_ri(&mut c, AluOp::Add, true, this, header);
+    enc::mov_r64_imm64(&mut c, RAX, cell);
+    c.extend_from_slice(&[0xFF, 0x20]);
+    Ok(c)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::asm::Assembler;
     use super::*;
+    use iced_x86::code_asm::*;
 
     /// The lazy stub as iced-x86 assembles it (the reference for the direct bytes).
     fn lazy_stub_iced(cookie: u64, resolver: u64) -> Vec<u8> {
@@ -104,6 +104,20 @@ mod tests {
                 lazy_stub(cookie, resolver).unwrap(),
                 lazy_stub_iced(cookie, resolver)
             );
+        }
+    }
+
+    #[test]
+    fn unboxing_stub_matches_iced() {
+        for (header, in_rsi, cell) in [(16, false, 0x1000u64), (8, true, u64::MAX), (200, false, 7)]
+        {
+            let mut a = Assembler::new().unwrap();
+            let c = a.iced().unwrap();
+            c.add(if in_rsi { rsi } else { rdi }, header).unwrap();
+            c.mov(rax, cell).unwrap();
+            c.jmp(qword_ptr(rax)).unwrap();
+            let want = a.assemble().unwrap().0;
+            assert_eq!(unboxing_stub(header, in_rsi, cell).unwrap(), want);
         }
     }
 }
