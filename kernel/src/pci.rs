@@ -8,12 +8,24 @@
 //!
 //! The scan starts at bus 0 and follows PCI-to-PCI bridges to their secondary
 //! buses instead of probing all 256 buses (8192 slots cost ~10 ms under TCG).
-//! BAR decoding and sizing use the DDK's `PciDevice::probe`.
+//!
+//! Resource assignment (PCI 3.0 §6.2.5.1): SeaBIOS assigns every BAR and
+//! enables decoding; minimal firmware (QEMU's qboot) leaves BARs at 0 with
+//! decoding off, as Linux expects to do it itself. So BARs are sized (those
+//! of functions the firmware set up only when needed, see [`probe`]), and on
+//! bus 0 one whose address is 0 gets a naturally aligned range — memory
+//! (32- and 64-bit) from the 32-bit PCI hole 0xC000_0000–0xFEBF_FFFF (above
+//! q35's RAM and ECAM window, below the IOAPIC), I/O from 0xC000–0xFFFF —
+//! avoiding everything the firmware already assigned; then that function's
+//! memory/I/O decoding is enabled (bus mastering stays the driver's call).
+//! Firmware-assigned BARs and their functions' command registers are left
+//! untouched. Devices behind bridges would also need the bridge windows
+//! programmed; that is not done (q35's root-complex devices sit on bus 0).
 
 use alloc::vec::Vec;
 
 use ddk::abi::{DdkError, Width};
-use ddk::pci::{check_config_offset, Bar, ConfigAccess, PciAddress, PciDevice};
+use ddk::pci::{check_config_offset, command, Bar, ConfigAccess, PciAddress, PciDevice};
 use spin::{Mutex, Once};
 
 use crate::arch::x86_64::cpu::{inb, inl, inw, outb, outl, outw};
@@ -97,6 +109,7 @@ pub fn devices() -> &'static [PciDevice] {
         let mut found = Vec::new();
         let mut visited = [false; 256];
         scan_bus(0, &mut found, &mut visited);
+        assign_unassigned(&mut found);
         found
     })
 }
@@ -134,21 +147,34 @@ fn scan_bus(bus: u8, found: &mut Vec<PciDevice>, visited: &mut [bool; 256]) {
     }
 }
 
-/// Probes one function: header fields, and for virtio functions (the ones
-/// drivers bind) decoded and sized BARs.
+/// Probes one function: header fields and, unless the firmware evidently
+/// configured it, decoded and sized BARs (needed to find and place the BARs
+/// firmware left unassigned).
 ///
 /// Sizing needs the command register's decode bits off while a BAR holds
 /// all-ones, and under QEMU every decode toggle rebuilds the guest memory map
 /// (~1 ms under TCG). So decoding is switched off once per function, all BARs
 /// are sized, and it is restored once ([`size_bars`]), instead of once per
-/// BAR. Other functions get their header only; the shell's `devices` sizes
-/// their BARs on demand with [`probe_full`].
+/// BAR — and not at all when decoding is already off. A function with both
+/// memory and I/O decoding on was set up by the firmware (SeaBIOS enables
+/// both on every function it assigns), so its BARs are only sized when a
+/// driver needs them (virtio) or when another function needs resources
+/// placed around them ([`assign_unassigned`]); the shell's `devices` sizes
+/// them on demand with [`probe_full`].
 fn probe(address: PciAddress) -> Option<PciDevice> {
     let mut d = probe_header(address)?;
-    if d.vendor_id == 0x1af4 {
+    if d.vendor_id == 0x1af4 || !firmware_configured(&d) {
         d.bars = size_bars(address, d.header_type);
     }
     Some(d)
+}
+
+/// Whether the firmware turned on both memory and I/O decoding.
+fn firmware_configured(d: &PciDevice) -> bool {
+    let both = command::IO_SPACE | command::MEMORY_SPACE;
+    LEGACY
+        .read_u16(d.address, 0x04)
+        .is_ok_and(|cmd| cmd & both == both)
 }
 
 fn probe_header(address: PciAddress) -> Option<PciDevice> {
@@ -202,7 +228,10 @@ fn size_bars(a: PciAddress, header_type: u8) -> [Option<Bar>; 6] {
     let Ok(cmd) = LEGACY.read_u16(a, 0x04) else {
         return bars;
     };
-    let _ = LEGACY.write_u16(a, 0x04, cmd & !0x3);
+    let decoding = cmd & (command::IO_SPACE | command::MEMORY_SPACE) != 0;
+    if decoding {
+        let _ = LEGACY.write_u16(a, 0x04, cmd & !0x3);
+    }
     let mut i = 0;
     while i < slots {
         let off = 0x10 + 4 * i as u16;
@@ -210,7 +239,9 @@ fn size_bars(a: PciAddress, header_type: u8) -> [Option<Bar>; 6] {
         bars[i] = bar;
         i += used;
     }
-    let _ = LEGACY.write_u16(a, 0x04, cmd);
+    if decoding {
+        let _ = LEGACY.write_u16(a, 0x04, cmd);
+    }
     bars
 }
 
@@ -267,6 +298,239 @@ fn size_one(a: PciAddress, off: u16, has_next: bool) -> (Option<Bar>, usize) {
         }),
         1,
     )
+}
+
+/// Memory window for BARs firmware left at 0: q35's 32-bit PCI hole above
+/// the ECAM window (0xB000_0000–0xBFFF_FFFF), below the IOAPIC at 0xFEC0_0000.
+const MEM_WINDOW: (u64, u64) = (0xc000_0000, 0xfec0_0000);
+/// The same for chipsets whose RAM may reach 0xE000_0000 (i440fx).
+const MEM_WINDOW_I440FX: (u64, u64) = (0xe000_0000, 0xfec0_0000);
+/// I/O window (ports below 0xC000 are the legacy ISA/chipset ones).
+const IO_WINDOW: (u64, u64) = (0xc000, 0x1_0000);
+
+/// q35 host bridge (MCH) id and its PCIEXBAR register (ICH9/3 Series MCH
+/// datasheet §5.1.9): bit 0 enable, bits 2:1 length, bits 35:28 base.
+const Q35_MCH: (u16, u16) = (0x8086, 0x29c0);
+const Q35_PCIEXBAR: u16 = 0x60;
+
+/// A half-open address range `[start, end)` in memory or I/O space.
+#[derive(Clone, Copy)]
+struct Range {
+    start: u64,
+    end: u64,
+}
+
+impl Range {
+    fn overlaps(&self, other: &Range) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+}
+
+/// Gives every bus-0 BAR the firmware left at address 0 a naturally aligned
+/// range that overlaps nothing assigned, programs it and enables the
+/// function's decoding. Functions whose BARs all came assigned are not
+/// touched at all.
+fn assign_unassigned(found: &mut [PciDevice]) {
+    let unassigned = |d: &PciDevice| {
+        d.bars
+            .iter()
+            .flatten()
+            .any(|b| b.address() == 0 && d.address.bus() == 0)
+    };
+    if !found.iter().any(unassigned) {
+        return;
+    }
+    // Something must be placed: learn the ranges of the functions whose
+    // sizing `probe` skipped, so nothing is placed on top of them.
+    for d in found.iter_mut() {
+        if d.bars.iter().all(Option::is_none) && ddk::pci::bar_slots(d.header_type) > 0 {
+            d.bars = size_bars(d.address, d.header_type);
+        }
+    }
+    let mut used_mem: Vec<Range> = Vec::new();
+    let mut used_io: Vec<Range> = Vec::new();
+    // (device index, BAR index, size, is_io), in scan order.
+    let mut pending: Vec<(usize, usize, u64, bool)> = Vec::new();
+    for (di, d) in found.iter().enumerate() {
+        for (bi, bar) in d.bars.iter().enumerate() {
+            let Some(bar) = bar else { continue };
+            let (addr, size) = (bar.address(), bar.size());
+            if addr != 0 {
+                let r = Range {
+                    start: addr,
+                    end: addr.saturating_add(size),
+                };
+                if bar.is_io() {
+                    used_io.push(r);
+                } else {
+                    used_mem.push(r);
+                }
+            } else if d.address.bus() != 0 {
+                log::warn!(
+                    "pci: {} BAR{} unassigned behind a bridge; left as is",
+                    d.address,
+                    bi
+                );
+            } else {
+                pending.push((di, bi, size, bar.is_io()));
+            }
+        }
+    }
+    if pending.is_empty() {
+        return;
+    }
+    let mut mem_window = MEM_WINDOW;
+    if let Some(host) = found
+        .iter()
+        .find(|d| d.address.bus() == 0 && d.class == 0x06 && d.subclass == 0x00)
+    {
+        if (host.vendor_id, host.device_id) == Q35_MCH {
+            if let Some(ecam) = q35_ecam(host.address) {
+                used_mem.push(ecam);
+            }
+        } else {
+            mem_window = MEM_WINDOW_I440FX;
+        }
+    }
+    // Largest first: with natural alignment this packs without holes.
+    pending.sort_by_key(|p| core::cmp::Reverse(p.2));
+    // Per device: decode bits to enable, and whether some BAR failed.
+    let mut enable: Vec<(usize, u16, u16)> = Vec::new();
+    for &(di, bi, size, is_io) in &pending {
+        let (window, used) = if is_io {
+            (IO_WINDOW, &mut used_io)
+        } else {
+            (mem_window, &mut used_mem)
+        };
+        let bit = if is_io {
+            command::IO_SPACE
+        } else {
+            command::MEMORY_SPACE
+        };
+        let slot = match enable.iter().position(|e| e.0 == di) {
+            Some(i) => i,
+            None => {
+                enable.push((di, 0, 0));
+                enable.len() - 1
+            }
+        };
+        let d = &mut found[di];
+        let Some(start) = place(window, size, used) else {
+            log::warn!(
+                "pci: {} BAR{} ({}) does not fit the free {} window; left unassigned",
+                d.address,
+                bi,
+                Size(size),
+                if is_io { "I/O" } else { "memory" }
+            );
+            enable[slot].2 |= bit;
+            continue;
+        };
+        used.push(Range {
+            start,
+            end: start + size,
+        });
+        let off = 0x10 + 4 * bi as u16;
+        let kind = match d.bars[bi].as_mut() {
+            Some(Bar::Memory32 { address, .. }) => {
+                *address = start as u32;
+                let _ = LEGACY.write_u32(d.address, off, start as u32);
+                "32-bit"
+            }
+            Some(Bar::Memory64 { address, .. }) => {
+                *address = start;
+                let _ = LEGACY.write_u32(d.address, off, start as u32);
+                let _ = LEGACY.write_u32(d.address, off + 4, (start >> 32) as u32);
+                "64-bit"
+            }
+            Some(Bar::Io { port, .. }) => {
+                *port = start as u16;
+                let _ = LEGACY.write_u32(d.address, off, start as u32);
+                "I/O"
+            }
+            None => continue,
+        };
+        log::info!(
+            "pci: {} BAR{} assigned 0x{:x} ({}, {})",
+            d.address,
+            bi,
+            start,
+            Size(size),
+            kind
+        );
+        enable[slot].1 |= bit;
+    }
+    for (di, bits, failed) in enable {
+        let a = found[di].address;
+        let bits = bits & !failed;
+        if bits == 0 {
+            continue;
+        }
+        if let Ok(cmd) = LEGACY.read_u16(a, 0x04) {
+            let _ = LEGACY.write_u16(a, 0x04, cmd | bits);
+        }
+    }
+}
+
+/// Lowest naturally aligned `size`-byte range in `window` overlapping none
+/// of `used`.
+fn place(window: (u64, u64), size: u64, used: &[Range]) -> Option<u64> {
+    if size == 0 || !size.is_power_of_two() {
+        return None;
+    }
+    let align_up = |x: u64| x.checked_add(size - 1).map(|v| v & !(size - 1));
+    let mut start = align_up(window.0)?;
+    loop {
+        let r = Range {
+            start,
+            end: start.checked_add(size)?,
+        };
+        if r.end > window.1 {
+            return None;
+        }
+        match used.iter().filter(|u| u.overlaps(&r)).map(|u| u.end).max() {
+            Some(end) => start = align_up(end)?,
+            None => return Some(start),
+        }
+    }
+}
+
+/// The ECAM window q35's PCIEXBAR enables, if any.
+fn q35_ecam(host: PciAddress) -> Option<Range> {
+    let lo = LEGACY.read_u32(host, Q35_PCIEXBAR).ok()?;
+    let hi = LEGACY.read_u32(host, Q35_PCIEXBAR + 4).ok()?;
+    if lo & 1 == 0 {
+        return None;
+    }
+    let len: u64 = match (lo >> 1) & 3 {
+        0 => 256 << 20,
+        1 => 128 << 20,
+        2 => 64 << 20,
+        _ => return None,
+    };
+    let base = (u64::from(hi & 0xf) << 32 | u64::from(lo)) & !(len - 1);
+    Some(Range {
+        start: base,
+        end: base + len,
+    })
+}
+
+/// A byte count in the largest binary unit that divides it (`16 KiB`).
+struct Size(u64);
+
+impl core::fmt::Display for Size {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let n = self.0;
+        if n >= 1 << 30 && n.is_multiple_of(1 << 30) {
+            write!(f, "{} GiB", n >> 30)
+        } else if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+            write!(f, "{} MiB", n >> 20)
+        } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
+            write!(f, "{} KiB", n >> 10)
+        } else {
+            write!(f, "{} B", n)
+        }
+    }
 }
 
 /// Human name for a class/subclass pair (the ones QEMU's q35 shows, mostly).
