@@ -52,6 +52,15 @@ impl EngineHost<'_> {
     }
 
     fn type_info_of(&mut self, t: TypeId) -> Result<TypeInfo, String> {
+        if let Some(ti) = self.e.type_infos.get(&t.0) {
+            return Ok(*ti);
+        }
+        let ti = self.type_info_uncached(t)?;
+        self.e.type_infos.insert(t.0, ti);
+        Ok(ti)
+    }
+
+    fn type_info_uncached(&mut self, t: TypeId) -> Result<TypeInfo, String> {
         let ty = jit_type(&self.e.ts, t)?;
         let is_value_type = self.e.ts.info(t).is_value_type();
         let handle = self.e.ts.mt_address(t) as u64;
@@ -139,6 +148,23 @@ impl EngineHost<'_> {
     }
 }
 
+impl EngineHost<'_> {
+    fn method_uncached(&mut self, token: u32, virt: bool) -> Result<CallInfo, String> {
+        let m = self
+            .e
+            .ts
+            .resolve_method(self.asm, Token(token))
+            .map_err(s)?;
+        let mut ci = self.call_info(m, virt)?;
+        let owner = self.e.ts.method(m).owner;
+        if self.e.ts.method(m).name == ".ctor" {
+            self.e.ensure_vtable(owner)?;
+            ci.owner = Some(self.type_info_of(owner)?);
+        }
+        Ok(ci)
+    }
+}
+
 impl JitHost for EngineHost<'_> {
     fn object_layout(&self) -> ObjectLayout {
         ObjectLayout {
@@ -154,17 +180,12 @@ impl JitHost for EngineHost<'_> {
     }
 
     fn method(&mut self, token: u32, virt: bool) -> Result<CallInfo, String> {
-        let m = self
-            .e
-            .ts
-            .resolve_method(self.asm, Token(token))
-            .map_err(s)?;
-        let mut ci = self.call_info(m, virt)?;
-        let owner = self.e.ts.method(m).owner;
-        if self.e.ts.method(m).name == ".ctor" {
-            self.e.ensure_vtable(owner)?;
-            ci.owner = Some(self.type_info_of(owner)?);
+        let key = (self.asm.0, token, virt);
+        if let Some(ci) = self.e.call_infos.get(&key) {
+            return Ok(ci.clone());
         }
+        let ci = self.method_uncached(token, virt)?;
+        self.e.call_infos.insert(key, ci.clone());
         Ok(ci)
     }
 

@@ -71,6 +71,12 @@ pub struct Engine {
     pub(crate) invoke_owner: Option<TypeId>,
     compiled: BTreeMap<u32, Compiled>,
     natives: BTreeMap<String, u64>,
+    /// What the JIT was told about a call token: (assembly, token, virtual).
+    /// The answers never change once given (callees are reached through
+    /// cells, stubs and vtables), and many call sites share tokens.
+    pub(crate) call_infos: BTreeMap<(u32, u32, bool), jit::host::CallInfo>,
+    /// Type facts for the JIT by type id (stable once the type is laid out).
+    pub(crate) type_infos: BTreeMap<u32, jit::host::TypeInfo>,
     /// Called on a runtime error; must not return.
     pub on_fail: fn(&Failure) -> !,
     pub stats: Stats,
@@ -98,6 +104,8 @@ impl Engine {
             invoke_owner: None,
             compiled: BTreeMap::new(),
             natives: BTreeMap::new(),
+            call_infos: BTreeMap::new(),
+            type_infos: BTreeMap::new(),
             on_fail: default_fail,
             stats: Stats::default(),
         };
