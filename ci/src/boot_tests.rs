@@ -29,6 +29,9 @@ pub struct Case {
     pub input: Option<&'static str>,
     /// Passed as the PVH boot module (`-initrd`).
     pub module: Option<&'static [u8]>,
+    /// Boot through SeaBIOS (which assigns PCI BARs) instead of qboot
+    /// (where the kernel assigns them): both paths stay tested.
+    pub seabios: bool,
 }
 
 pub fn basic_cases() -> Vec<Case> {
@@ -42,6 +45,17 @@ pub fn basic_cases() -> Vec<Case> {
             disk: None,
             input: None,
             module: None,
+            seabios: false,
+        },
+        Case {
+            name: "hello-seabios",
+            cmdline: "run=hello",
+            timeout: t,
+            expect: Expect::Pass(&["kernel: booting", "memory map"]),
+            disk: None,
+            input: None,
+            module: None,
+            seabios: true,
         },
         Case {
             name: "boot-module",
@@ -56,6 +70,7 @@ pub fn basic_cases() -> Vec<Case> {
             disk: None,
             input: None,
             module: Some(&MODULE),
+            seabios: false,
         },
         Case {
             name: "null-deref",
@@ -71,6 +86,7 @@ pub fn basic_cases() -> Vec<Case> {
             disk: None,
             input: None,
             module: None,
+            seabios: false,
         },
         Case {
             name: "invalid-opcode",
@@ -80,6 +96,7 @@ pub fn basic_cases() -> Vec<Case> {
             disk: None,
             input: None,
             module: None,
+            seabios: false,
         },
         Case {
             name: "panic",
@@ -89,6 +106,7 @@ pub fn basic_cases() -> Vec<Case> {
             disk: None,
             input: None,
             module: None,
+            seabios: false,
         },
         Case {
             name: "unknown-cmdline-key",
@@ -98,6 +116,7 @@ pub fn basic_cases() -> Vec<Case> {
             disk: None,
             input: None,
             module: None,
+            seabios: false,
         },
         Case {
             name: "bad-driver-value",
@@ -107,6 +126,7 @@ pub fn basic_cases() -> Vec<Case> {
             disk: None,
             input: None,
             module: None,
+            seabios: false,
         },
         Case {
             name: "hang-is-killed",
@@ -116,6 +136,7 @@ pub fn basic_cases() -> Vec<Case> {
             disk: None,
             input: None,
             module: None,
+            seabios: false,
         },
     ]
 }
@@ -153,6 +174,7 @@ pub fn disk_cases() -> Vec<Case> {
             disk: Some(Transport::Modern),
             input: None,
             module: None,
+            seabios: false,
         },
         Case {
             name: "selftest-native-legacy",
@@ -162,6 +184,27 @@ pub fn disk_cases() -> Vec<Case> {
             disk: Some(Transport::Legacy),
             input: None,
             module: None,
+            seabios: false,
+        },
+        Case {
+            name: "selftest-seabios-modern",
+            cmdline: "driver=native run=selftest",
+            timeout: t,
+            expect: Expect::Pass(selftest),
+            disk: Some(Transport::Modern),
+            input: None,
+            module: None,
+            seabios: true,
+        },
+        Case {
+            name: "selftest-seabios-legacy",
+            cmdline: "driver=native run=selftest",
+            timeout: t,
+            expect: Expect::Pass(selftest),
+            disk: Some(Transport::Legacy),
+            input: None,
+            module: None,
+            seabios: true,
         },
         Case {
             name: "selftest-auto-modern",
@@ -171,6 +214,7 @@ pub fn disk_cases() -> Vec<Case> {
             disk: Some(Transport::Modern),
             input: None,
             module: None,
+            seabios: false,
         },
         Case {
             // Until the managed driver is wired into the kernel, asking for it
@@ -182,6 +226,7 @@ pub fn disk_cases() -> Vec<Case> {
             disk: Some(Transport::Modern),
             input: None,
             module: None,
+            seabios: false,
         },
         Case {
             name: "shell-scripted",
@@ -199,6 +244,7 @@ pub fn disk_cases() -> Vec<Case> {
             ]),
             disk: Some(Transport::Modern),
             module: None,
+            seabios: false,
             input: Some(
                 "cat /hello.txt\nmkdir /notes\nwrite /notes/today.txt from the serial shell\n\
                  cat /notes/today.txt\nrm /hello.txt\ncat /hello.txt\nls /notes\ndf\ndevices\ndrivers\nexit\n",
@@ -277,6 +323,11 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
         None => None,
     };
     let boot = Boot {
+        firmware: if case.seabios {
+            qemu::Firmware::SeaBios
+        } else {
+            qemu::Firmware::preferred()
+        },
         kernel: kernel.to_path_buf(),
         cmdline: case.cmdline.to_string(),
         initrd,

@@ -19,6 +19,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
   run [--driver native|managed|auto] [--disk PATH] [--legacy] [--gdb] [--initrd FILE]
+      [--firmware qboot|seabios]
       [--timeout SECS] [-- KERNEL ARGS...]
                   build the kernel, boot it under QEMU, stream the serial
                   console; exit status is the kernel's verdict
@@ -78,6 +79,7 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
     let mut legacy = false;
     let mut gdb = false;
     let mut initrd: Option<std::path::PathBuf> = None;
+    let mut firmware = qemu::Firmware::preferred();
     let mut timeout: Option<u64> = None;
     let mut kernel_args: Vec<String> = Vec::new();
     let mut it = args.iter();
@@ -88,6 +90,11 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
             "--legacy" => legacy = true,
             "--gdb" => gdb = true,
             "--initrd" => initrd = Some(value(&mut it, a)?.into()),
+            "--firmware" => {
+                let v = value(&mut it, a)?;
+                firmware = qemu::Firmware::parse(&v)
+                    .ok_or_else(|| format!("--firmware must be qboot or seabios, not '{v}'"))?;
+            }
             "--timeout" => {
                 let v = value(&mut it, a)?;
                 timeout = Some(
@@ -138,6 +145,7 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
     // Every boot has a timeout; an interactive shell gets an hour.
     let secs = timeout.unwrap_or(if interactive || gdb { 3600 } else { 120 });
     let boot = qemu::Boot {
+        firmware,
         kernel,
         cmdline: cmdline.join(" "),
         initrd,

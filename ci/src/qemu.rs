@@ -28,8 +28,40 @@ pub struct Disk {
     pub read_only: bool,
 }
 
+/// QEMU's minimal firmware. It reaches a PVH kernel's first instruction
+/// about 3x sooner than SeaBIOS; unlike SeaBIOS it leaves PCI BARs
+/// unassigned, which the kernel then assigns itself.
+pub const QBOOT: &str = "/usr/share/qemu/qboot.rom";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Firmware {
+    Qboot,
+    /// QEMU's default BIOS.
+    SeaBios,
+}
+
+impl Firmware {
+    /// qboot when QEMU ships it (Debian: qemu-system-data), else SeaBIOS.
+    pub fn preferred() -> Firmware {
+        if Path::new(QBOOT).is_file() {
+            Firmware::Qboot
+        } else {
+            Firmware::SeaBios
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Firmware> {
+        match s {
+            "qboot" => Some(Firmware::Qboot),
+            "seabios" => Some(Firmware::SeaBios),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Boot {
+    pub firmware: Firmware,
     pub kernel: PathBuf,
     pub cmdline: String,
     pub initrd: Option<PathBuf>,
@@ -133,6 +165,10 @@ pub fn qemu_args(boot: &Boot) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if boot.firmware == Firmware::Qboot {
+        a.push("-bios".into());
+        a.push(QBOOT.into());
+    }
     a.push("-kernel".into());
     a.push(boot.kernel.display().to_string());
     a.push("-append".into());
