@@ -263,7 +263,7 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
     targets.sort_unstable();
     targets.dedup();
     let (local_regs, arg_regs) = assign_registers(m, &instrs, &local_taken, &arg_taken);
-    let masm = X64Masm::new().map_err(|k| wrap(0, k))?;
+    let masm = X64Masm::with_capacity(m.il.len()).map_err(|k| wrap(0, k))?;
     let mut g = CodeGen::new(
         host,
         masm,

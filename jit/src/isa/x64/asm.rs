@@ -99,12 +99,18 @@ pub struct Assembler {
 
 impl Assembler {
     pub fn new() -> Result<Self, JitErrorKind> {
+        Self::with_capacity(32)
+    }
+
+    /// An assembler sized for a method of `il_len` IL bytes (growing the
+    /// buffers instruction by instruction was a visible share of compile time).
+    pub fn with_capacity(il_len: usize) -> Result<Self, JitErrorKind> {
         Ok(Assembler {
             iced: None,
-            buf: Vec::with_capacity(256),
-            labels: Vec::new(),
-            fixups: Vec::new(),
-            marks: Vec::new(),
+            buf: Vec::with_capacity(il_len * 8 + 64),
+            labels: Vec::with_capacity(il_len / 8 + 4),
+            fixups: Vec::with_capacity(il_len / 8 + 4),
+            marks: Vec::with_capacity(il_len / 2 + 8),
         })
     }
 

@@ -19,6 +19,13 @@ impl X64Masm {
             asm: Assembler::new()?,
         })
     }
+
+    /// A macro assembler with buffers sized for `il_len` bytes of IL.
+    pub fn with_capacity(il_len: usize) -> MResult<Self> {
+        Ok(X64Masm {
+            asm: Assembler::with_capacity(il_len)?,
+        })
+    }
 }
 
 /// The `/digit` of the shift group (C1/D1/D3).
