@@ -293,6 +293,17 @@ extern "C" fn string_length(s: u64) -> i32 {
     unsafe { *((s as usize + STRING_LENGTH_OFFSET) as *const i32) }
 }
 
+/// `System.Array::GetLengthInternal`: the element count every array (vector
+/// or multi-dimensional) stores at `ARRAY_LENGTH_OFFSET`.
+extern "C" fn array_length(arr: u64) -> i32 {
+    // SAFETY: arr is a live array (the JIT null-checked `this` for the
+    // instance call); vectors and multi-dimensional arrays both hold their
+    // total element count as a u64 there.
+    let n = unsafe { *((arr as usize + ARRAY_LENGTH_OFFSET) as *const u64) };
+    // Allocation caps lengths far below i32::MAX; saturate rather than wrap.
+    n.min(i32::MAX as u64) as i32
+}
+
 extern "C" fn initialize_array(arr: u64, field_handle: u64) {
     // SAFETY: as above.
     let e = unsafe { active() };
@@ -335,6 +346,10 @@ pub(crate) fn register_natives(e: &mut Engine) {
     e.bind_native(
         "System.String::GetLengthInternal",
         string_length as *const () as u64,
+    );
+    e.bind_native(
+        "System.Array::GetLengthInternal",
+        array_length as *const () as u64,
     );
     e.bind_native(
         "System.Runtime.CompilerServices.RuntimeHelpers::InitializeArray",

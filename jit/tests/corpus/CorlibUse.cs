@@ -21,5 +21,9 @@ namespace Corpus
         [Expect("4294967295")] public static uint MathMaxUInt() { return Math.Max(uint.MaxValue, 1u); }
         [Expect("1")] public static bool IsNullOrEmpty() { return string.IsNullOrEmpty(S("")); }
         [Expect("0")] public static int EmptyField() { return string.Empty.Length; }
+        static System.Array A(System.Array a) { return a; }
+        [Expect("5")] public static int ArrayLengthThroughSystemArray() { return A(new int[5]).Length; }
+        [Expect("0")] public static int EmptyArrayLengthThroughSystemArray() { return A(new long[0]).Length; }
+        [Expect("3")] public static int StructArrayLengthThroughSystemArray() { return A(new System.IntPtr[3]).Length; }
     }
 }
