@@ -68,3 +68,37 @@ fn missing_reference_and_bad_file_are_clear_errors() {
     assert!(err.contains("usage"), "{err}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A new user's program, compiled with plain `mcs` against mono's own
+/// mscorlib, runs with no `--lib`: references to `mscorlib` bind to ours.
+#[test]
+fn plain_mcs_program_runs_without_lib() {
+    let mcs = cil_compat::toolchain::find_tool("mcs").expect("mcs (mono-mcs)");
+    let tmp = std::env::temp_dir().join(format!("cilrun-plain-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let src = tmp.join("t.cs");
+    std::fs::write(
+        &src,
+        "public struct P { public byte A, B, C; }\n\
+         public static class T {\n\
+           public static int test_6_struct() { P p = new P(); p.A = 1; p.B = 2; p.C = 3; P q = p; return q.A + q.B + q.C; }\n\
+           public static int test_5_array_length() { System.Array a = new P[5]; return a.Length; }\n\
+           public static int test_0_div() { int z = 0; return 1 / z; }\n\
+         }\n",
+    )
+    .unwrap();
+    let dll = tmp.join("t.dll");
+    let st = Command::new(mcs)
+        .arg("-target:library")
+        .arg(format!("-out:{}", dll.display()))
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mcs failed");
+    let (code, out, err) = cilrun(&[dll.to_str().unwrap(), "--invoke-all", "test_*"]);
+    assert!(out.contains("T::test_6_struct = 6"), "{out}{err}");
+    assert!(out.contains("T::test_5_array_length = 5"), "{out}{err}");
+    assert!(out.contains("T::test_0_div ! divide-by-zero"), "{out}{err}");
+    assert_eq!(code, 1, "a line with `!` makes the exit status 1");
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -5,6 +5,8 @@
 //! cilrun ASSEMBLY [--lib DIR]... --invoke-all PATTERN
 //! cilrun ASSEMBLY [--lib DIR]... --disasm METHOD
 //! ```
+//! Without a `--lib` directory holding `mscorlib.dll`, our corlib is built (when
+//! out of date) and used, so programs compiled with plain `mcs` run as they are.
 //! Flags are dispatched through [`COMMANDS`]: each entry names a flag, whether it
 //! takes a value, and the function that runs it on the loaded [`Session`]. The
 //! execution engine adds `--invoke-all PATTERN` and `--disasm METHOD` there.
@@ -164,7 +166,20 @@ fn main() -> ExitCode {
         eprint!("{}", usage());
         return ExitCode::from(2);
     };
+    // Our corlib is the default library: without a --lib that holds an
+    // mscorlib.dll, build ours (skipped when up to date) and search it, so
+    // `cilrun prog.dll …` works on a program compiled with plain `mcs`.
     let mut ts = TypeSystem::new();
+    if !lib_dirs.iter().any(|d| d.join("mscorlib.dll").is_file()) {
+        let loaded = cil_compat::toolchain::corlib().and_then(|p| {
+            let bytes = std::fs::read(&p)
+                .map_err(|e| cil_compat::Error::Toolchain(format!("read {}: {e}", p.display())))?;
+            ts.load(bytes)
+        });
+        if let Err(e) = loaded {
+            eprintln!("cilrun: our corlib is not available ({e}); pass --lib DIR");
+        }
+    }
     let main = match cil_compat::host::load_with_deps(&mut ts, &path, &lib_dirs) {
         Ok(m) => m,
         Err(e) => {
