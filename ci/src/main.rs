@@ -2,6 +2,8 @@
 //! QEMU, runs the host and boot test suites, benchmarks, and builds disks.
 //! Setup (QEMU, mono, dosfstools, the Rust target) happens on first use.
 
+#![forbid(unsafe_code)]
+
 mod artifacts;
 mod bench;
 mod bench_jit;
