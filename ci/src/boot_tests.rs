@@ -32,6 +32,19 @@ pub struct Case {
     /// Boot through SeaBIOS (which assigns PCI BARs) instead of qboot
     /// (where the kernel assigns them): both paths stay tested.
     pub seabios: bool,
+    /// How the disk copy is presented or damaged before the boot.
+    pub disk_mode: DiskMode,
+}
+
+/// Bad input for the storage stack: the kernel must refuse it with a clear
+/// error and must not write a single byte to the image.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum DiskMode {
+    Writable,
+    /// `readonly=on`: the device offers VIRTIO_BLK_F_RO.
+    ReadOnly,
+    /// The FAT boot sector zeroed.
+    ZeroedBootSector,
 }
 
 pub fn basic_cases() -> Vec<Case> {
@@ -46,6 +59,7 @@ pub fn basic_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: false,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             name: "hello-seabios",
@@ -56,6 +70,7 @@ pub fn basic_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: true,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             name: "boot-module",
@@ -71,6 +86,7 @@ pub fn basic_cases() -> Vec<Case> {
             input: None,
             module: Some(&MODULE),
             seabios: false,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             name: "null-deref",
@@ -87,6 +103,7 @@ pub fn basic_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: false,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             name: "invalid-opcode",
@@ -97,6 +114,7 @@ pub fn basic_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: false,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             name: "panic",
@@ -107,6 +125,7 @@ pub fn basic_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: false,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             name: "unknown-cmdline-key",
@@ -117,6 +136,7 @@ pub fn basic_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: false,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             name: "bad-driver-value",
@@ -127,6 +147,7 @@ pub fn basic_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: false,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             name: "hang-is-killed",
@@ -137,6 +158,7 @@ pub fn basic_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: false,
+            disk_mode: DiskMode::Writable,
         },
     ]
 }
@@ -175,6 +197,7 @@ pub fn disk_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: false,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             name: "selftest-native-legacy",
@@ -185,6 +208,7 @@ pub fn disk_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: false,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             name: "selftest-seabios-modern",
@@ -195,6 +219,7 @@ pub fn disk_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: true,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             name: "selftest-seabios-legacy",
@@ -205,6 +230,7 @@ pub fn disk_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: true,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             name: "selftest-auto-modern",
@@ -215,6 +241,7 @@ pub fn disk_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: false,
+            disk_mode: DiskMode::Writable,
         },
         Case {
             // Until the managed driver is wired into the kernel, asking for it
@@ -227,6 +254,38 @@ pub fn disk_cases() -> Vec<Case> {
             input: None,
             module: None,
             seabios: false,
+            disk_mode: DiskMode::Writable,
+        },
+        Case {
+            name: "corrupt-image-refused",
+            cmdline: "driver=native run=selftest",
+            timeout: t,
+            expect: Expect::Fail(&[
+                "selftest: mount FAILED: corrupt or unsupported volume",
+                "kernel: verdict FAIL",
+            ]),
+            disk: Some(Transport::Modern),
+            input: None,
+            module: None,
+            seabios: false,
+            disk_mode: DiskMode::ZeroedBootSector,
+        },
+        Case {
+            name: "read-only-disk",
+            cmdline: "driver=native run=selftest",
+            timeout: t,
+            expect: Expect::Fail(&[
+                "blocks of 512 B, read-only",
+                "selftest: verify-manifest ok",
+                "selftest: mkdir FAILED",
+                "device is read-only",
+                "kernel: verdict FAIL",
+            ]),
+            disk: Some(Transport::Modern),
+            input: None,
+            module: None,
+            seabios: false,
+            disk_mode: DiskMode::ReadOnly,
         },
         Case {
             name: "shell-scripted",
@@ -245,6 +304,7 @@ pub fn disk_cases() -> Vec<Case> {
             disk: Some(Transport::Modern),
             module: None,
             seabios: false,
+            disk_mode: DiskMode::Writable,
             input: Some(
                 "cat /hello.txt\nmkdir /notes\nwrite /notes/today.txt from the serial shell\n\
                  cat /notes/today.txt\nrm /hello.txt\ncat /hello.txt\nls /notes\ndf\ndevices\ndrivers\nexit\n",
@@ -313,6 +373,16 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
         Some(transport) => Some((disk::scratch_copy(case.name)?, transport)),
         None => None,
     };
+    if let (Some((path, _)), DiskMode::ZeroedBootSector) = (&scratch, case.disk_mode) {
+        zero_boot_sector(path)?;
+    }
+    // Refused input must leave the image exactly as it was.
+    let before = match (&scratch, case.disk_mode) {
+        (Some((path, _)), DiskMode::ReadOnly | DiskMode::ZeroedBootSector) => {
+            Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        _ => None,
+    };
     let initrd = match case.module {
         Some(bytes) => {
             let path = crate::artifacts::disks_dir().join(format!("module-{}.bin", case.name));
@@ -336,7 +406,7 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
             .map(|(path, transport)| qemu::Disk {
                 path: path.clone(),
                 transport: *transport,
-                read_only: false,
+                read_only: case.disk_mode == DiskMode::ReadOnly,
             })
             .collect(),
         timeout: case.timeout,
@@ -348,8 +418,27 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
     let r = qemu::run(&boot)?;
     check(&case.expect, &r)?;
     if let Some((path, _)) = &scratch {
-        disk::fsck(path).map_err(|e| format!("after the boot: {e}"))?;
+        if let Some(before) = before {
+            let after = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            if after != before {
+                return Err(r.failure_report("the kernel changed an image it had to refuse"));
+            }
+        }
+        if case.disk_mode != DiskMode::ZeroedBootSector {
+            disk::fsck(path).map_err(|e| format!("after the boot: {e}"))?;
+        }
         let _ = std::fs::remove_file(path);
     }
     Ok(())
+}
+
+fn zero_boot_sector(path: &Path) -> Result<(), String> {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.seek(SeekFrom::Start(0))
+        .and_then(|_| f.write_all(&[0u8; 512]))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
