@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// What a boot case expects.
+#[derive(Clone, Copy)]
 pub enum Expect {
     /// Exit 33 with `kernel: verdict PASS`, and these serial substrings.
     Pass(&'static [&'static str]),
@@ -36,6 +37,29 @@ pub struct Case {
     pub disk_mode: DiskMode,
 }
 
+impl Case {
+    /// A diskless qboot boot with nothing typed and no boot module; cases
+    /// override the rest with struct-update syntax.
+    const fn new(
+        name: &'static str,
+        cmdline: &'static str,
+        timeout: Duration,
+        expect: Expect,
+    ) -> Case {
+        Case {
+            name,
+            cmdline,
+            timeout,
+            expect,
+            disk: None,
+            input: None,
+            module: None,
+            seabios: false,
+            disk_mode: DiskMode::Writable,
+        }
+    }
+}
+
 /// Bad input for the storage stack: the kernel must refuse it with a clear
 /// error and must not write a single byte to the image.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -50,116 +74,77 @@ pub enum DiskMode {
 pub fn basic_cases() -> Vec<Case> {
     let t = Duration::from_secs(30);
     vec![
+        Case::new(
+            "hello",
+            "run=hello",
+            t,
+            Expect::Pass(&["kernel: booting", "run=hello", "memory map"]),
+        ),
         Case {
-            name: "hello",
-            cmdline: "run=hello",
-            timeout: t,
-            expect: Expect::Pass(&["kernel: booting", "run=hello", "memory map"]),
-            disk: None,
-            input: None,
-            module: None,
-            seabios: false,
-            disk_mode: DiskMode::Writable,
-        },
-        Case {
-            name: "hello-seabios",
-            cmdline: "run=hello",
-            timeout: t,
-            expect: Expect::Pass(&["kernel: booting", "memory map"]),
-            disk: None,
-            input: None,
-            module: None,
             seabios: true,
-            disk_mode: DiskMode::Writable,
+            ..Case::new(
+                "hello-seabios",
+                "run=hello",
+                t,
+                Expect::Pass(&["kernel: booting", "memory map"]),
+            )
         },
+        // 4-byte magic + 996 bytes: the kernel finds it through PVH
+        // `modlist_paddr` and reports size and first bytes.
         Case {
-            name: "boot-module",
-            cmdline: "run=hello",
-            timeout: t,
-            // 4-byte magic + 996 bytes: the kernel finds it through PVH
-            // `modlist_paddr` and reports size and first bytes.
-            expect: Expect::Pass(&[
-                "boot module at 0x",
-                "1000 bytes, first bytes [44, 44, 4b, 21, 00, 01, 02, 03,",
-            ]),
-            disk: None,
-            input: None,
             module: Some(&MODULE),
-            seabios: false,
-            disk_mode: DiskMode::Writable,
+            ..Case::new(
+                "boot-module",
+                "run=hello",
+                t,
+                Expect::Pass(&[
+                    "boot module at 0x",
+                    "1000 bytes, first bytes [44, 44, 4b, 21, 00, 01, 02, 03,",
+                ]),
+            )
         },
-        Case {
-            name: "null-deref",
-            cmdline: "run=fault-null",
-            timeout: t,
-            expect: Expect::Fail(&[
+        Case::new(
+            "null-deref",
+            "run=fault-null",
+            t,
+            Expect::Fail(&[
                 "!!! EXCEPTION 0x0E #PF Page Fault",
                 "CR2: 0x0000000000000000",
                 "RIP: 0x",
                 "backtrace:",
                 "kernel: verdict FAIL",
             ]),
-            disk: None,
-            input: None,
-            module: None,
-            seabios: false,
-            disk_mode: DiskMode::Writable,
-        },
-        Case {
-            name: "invalid-opcode",
-            cmdline: "run=fault-ud",
-            timeout: t,
-            expect: Expect::Fail(&["!!! EXCEPTION 0x06 #UD", "kernel: verdict FAIL"]),
-            disk: None,
-            input: None,
-            module: None,
-            seabios: false,
-            disk_mode: DiskMode::Writable,
-        },
-        Case {
-            name: "panic",
-            cmdline: "run=fault-panic",
-            timeout: t,
-            expect: Expect::Fail(&["panicked at", "deliberate panic", "kernel: verdict FAIL"]),
-            disk: None,
-            input: None,
-            module: None,
-            seabios: false,
-            disk_mode: DiskMode::Writable,
-        },
-        Case {
-            name: "unknown-cmdline-key",
-            cmdline: "run=hello drvier=native",
-            timeout: t,
-            expect: Expect::Fail(&["unknown key 'drvier'", "kernel: verdict FAIL"]),
-            disk: None,
-            input: None,
-            module: None,
-            seabios: false,
-            disk_mode: DiskMode::Writable,
-        },
-        Case {
-            name: "bad-driver-value",
-            cmdline: "driver=fastest",
-            timeout: t,
-            expect: Expect::Fail(&["kernel: verdict FAIL"]),
-            disk: None,
-            input: None,
-            module: None,
-            seabios: false,
-            disk_mode: DiskMode::Writable,
-        },
-        Case {
-            name: "hang-is-killed",
-            cmdline: "run=fault-hang",
-            timeout: Duration::from_secs(8),
-            expect: Expect::Hang,
-            disk: None,
-            input: None,
-            module: None,
-            seabios: false,
-            disk_mode: DiskMode::Writable,
-        },
+        ),
+        Case::new(
+            "invalid-opcode",
+            "run=fault-ud",
+            t,
+            Expect::Fail(&["!!! EXCEPTION 0x06 #UD", "kernel: verdict FAIL"]),
+        ),
+        Case::new(
+            "panic",
+            "run=fault-panic",
+            t,
+            Expect::Fail(&["panicked at", "deliberate panic", "kernel: verdict FAIL"]),
+        ),
+        Case::new(
+            "unknown-cmdline-key",
+            "run=hello drvier=native",
+            t,
+            Expect::Fail(&["unknown key 'drvier'", "kernel: verdict FAIL"]),
+        ),
+        Case::new(
+            "bad-driver-value",
+            "driver=fastest",
+            t,
+            Expect::Fail(&["kernel: verdict FAIL"]),
+        ),
+        Case::new(
+            "hang-is-killed",
+            "run=fault-hang",
+            Duration::from_secs(8),
+            Expect::Hang,
+        ),
     ]
 }
 
@@ -182,133 +167,101 @@ static MODULE: [u8; 1000] = {
 /// transports, each followed by `fsck.fat -n` of the image it wrote.
 pub fn disk_cases() -> Vec<Case> {
     let t = Duration::from_secs(180);
-    let selftest: &[&str] = &[
+    let native = "driver=native run=selftest";
+    let selftest = Expect::Pass(&[
         "selftest: verify-manifest ok",
         "selftest: verify-after-remount ok",
         "selftest: PASS",
-    ];
+    ]);
+    let on = |transport, case: Case| Case {
+        disk: Some(transport),
+        ..case
+    };
+    let seabios = |case: Case| Case {
+        seabios: true,
+        ..case
+    };
     vec![
+        on(Transport::Modern, Case::new("selftest-native-modern", native, t, selftest)),
+        on(Transport::Legacy, Case::new("selftest-native-legacy", native, t, selftest)),
+        seabios(on(Transport::Modern, Case::new("selftest-seabios-modern", native, t, selftest))),
+        seabios(on(Transport::Legacy, Case::new("selftest-seabios-legacy", native, t, selftest))),
+        on(
+            Transport::Modern,
+            Case::new(
+                "selftest-auto-modern",
+                "driver=auto run=selftest",
+                t,
+                Expect::Pass(&["virtio-blk-native", "selftest: PASS"]),
+            ),
+        ),
+        // Until the managed driver is wired into the kernel, asking for it
+        // must fail loudly, never fall back to the native driver.
+        on(
+            Transport::Modern,
+            Case::new(
+                "managed-refused-not-faked",
+                "driver=managed run=selftest",
+                t,
+                Expect::Fail(&["managed driver not available yet", "kernel: verdict FAIL"]),
+            ),
+        ),
         Case {
-            name: "selftest-native-modern",
-            cmdline: "driver=native run=selftest",
-            timeout: t,
-            expect: Expect::Pass(selftest),
-            disk: Some(Transport::Modern),
-            input: None,
-            module: None,
-            seabios: false,
-            disk_mode: DiskMode::Writable,
-        },
-        Case {
-            name: "selftest-native-legacy",
-            cmdline: "driver=native run=selftest",
-            timeout: t,
-            expect: Expect::Pass(selftest),
-            disk: Some(Transport::Legacy),
-            input: None,
-            module: None,
-            seabios: false,
-            disk_mode: DiskMode::Writable,
-        },
-        Case {
-            name: "selftest-seabios-modern",
-            cmdline: "driver=native run=selftest",
-            timeout: t,
-            expect: Expect::Pass(selftest),
-            disk: Some(Transport::Modern),
-            input: None,
-            module: None,
-            seabios: true,
-            disk_mode: DiskMode::Writable,
-        },
-        Case {
-            name: "selftest-seabios-legacy",
-            cmdline: "driver=native run=selftest",
-            timeout: t,
-            expect: Expect::Pass(selftest),
-            disk: Some(Transport::Legacy),
-            input: None,
-            module: None,
-            seabios: true,
-            disk_mode: DiskMode::Writable,
-        },
-        Case {
-            name: "selftest-auto-modern",
-            cmdline: "driver=auto run=selftest",
-            timeout: t,
-            expect: Expect::Pass(&["virtio-blk-native", "selftest: PASS"]),
-            disk: Some(Transport::Modern),
-            input: None,
-            module: None,
-            seabios: false,
-            disk_mode: DiskMode::Writable,
-        },
-        Case {
-            // Until the managed driver is wired into the kernel, asking for it
-            // must fail loudly, never fall back to the native driver.
-            name: "managed-refused-not-faked",
-            cmdline: "driver=managed run=selftest",
-            timeout: t,
-            expect: Expect::Fail(&["managed driver not available yet", "kernel: verdict FAIL"]),
-            disk: Some(Transport::Modern),
-            input: None,
-            module: None,
-            seabios: false,
-            disk_mode: DiskMode::Writable,
-        },
-        Case {
-            name: "corrupt-image-refused",
-            cmdline: "driver=native run=selftest",
-            timeout: t,
-            expect: Expect::Fail(&[
-                "selftest: mount FAILED: corrupt or unsupported volume",
-                "kernel: verdict FAIL",
-            ]),
-            disk: Some(Transport::Modern),
-            input: None,
-            module: None,
-            seabios: false,
             disk_mode: DiskMode::ZeroedBootSector,
+            ..on(
+                Transport::Modern,
+                Case::new(
+                    "corrupt-image-refused",
+                    native,
+                    t,
+                    Expect::Fail(&[
+                        "selftest: mount FAILED: corrupt or unsupported volume",
+                        "kernel: verdict FAIL",
+                    ]),
+                ),
+            )
         },
         Case {
-            name: "read-only-disk",
-            cmdline: "driver=native run=selftest",
-            timeout: t,
-            expect: Expect::Fail(&[
-                "blocks of 512 B, read-only",
-                "selftest: verify-manifest ok",
-                "selftest: mkdir FAILED",
-                "device is read-only",
-                "kernel: verdict FAIL",
-            ]),
-            disk: Some(Transport::Modern),
-            input: None,
-            module: None,
-            seabios: false,
             disk_mode: DiskMode::ReadOnly,
+            ..on(
+                Transport::Modern,
+                Case::new(
+                    "read-only-disk",
+                    native,
+                    t,
+                    Expect::Fail(&[
+                        "blocks of 512 B, read-only",
+                        "selftest: verify-manifest ok",
+                        "selftest: mkdir FAILED",
+                        "device is read-only",
+                        "kernel: verdict FAIL",
+                    ]),
+                ),
+            )
         },
         Case {
-            name: "shell-scripted",
-            cmdline: "driver=native run=shell",
-            timeout: t,
-            expect: Expect::Pass(&[
-                "Hello, world!",
-                "wrote 22 bytes to /notes/today.txt",
-                "from the serial shell",
-                "removed /hello.txt",
-                "hello.txt: no such file",
-                "FAT32 \"DDKTEST\"",
-                "1af4:1042",
-                "virtio-blk-native",
-            ]),
-            disk: Some(Transport::Modern),
-            module: None,
-            seabios: false,
-            disk_mode: DiskMode::Writable,
             input: Some(
                 "cat /hello.txt\nmkdir /notes\nwrite /notes/today.txt from the serial shell\n\
                  cat /notes/today.txt\nrm /hello.txt\ncat /hello.txt\nls /notes\ndf\ndevices\ndrivers\nexit\n",
             ),
+            ..on(
+                Transport::Modern,
+                Case::new(
+                    "shell-scripted",
+                    "driver=native run=shell",
+                    t,
+                    Expect::Pass(&[
+                        "Hello, world!",
+                        "wrote 22 bytes to /notes/today.txt",
+                        "from the serial shell",
+                        "removed /hello.txt",
+                        "hello.txt: no such file",
+                        "FAT32 \"DDKTEST\"",
+                        "1af4:1042",
+                        "virtio-blk-native",
+                    ]),
+                ),
+            )
         },
     ]
 }
