@@ -18,6 +18,7 @@ pub mod error;
 pub mod exec;
 pub mod fuzzing;
 pub mod heap;
+pub mod hosting;
 pub mod metadata;
 pub mod types;
 

@@ -12,9 +12,7 @@ use cil_compat::toolchain;
 use cil_compat::types::{AsmId, MethodId, TypeId, TypeKind, TypeSystem};
 use ddk::abi::{AbiKind, ENTRIES};
 
-/// Services `Ddk.Runtime` expects from the runtime besides the ABI table (see
-/// `managed/drivers/virtio-blk/README.md`).
-const RUNTIME_SERVICES: &[&str] = &["MemoryBarrier", "FunctionPointer"];
+use cil_compat::hosting::imports::{abi_kind, RUNTIME_SERVICES};
 
 fn sources(dir: &str) -> Vec<PathBuf> {
     let d = toolchain::managed_src_dir().join(dir);
@@ -327,23 +325,6 @@ fn device_visible_structs_have_the_rust_layouts() {
     assert_eq!(offset(ts, "Ddk.MmioRegion", "_handle"), 0);
 }
 
-/// The AbiKind a managed parameter type crosses the ABI as, if it maps to one.
-fn abi_kind(ts: &TypeSystem, t: TypeId) -> Option<AbiKind> {
-    let i = ts.info(t);
-    Some(match i.kind {
-        TypeKind::Primitive(Prim::Void) => AbiKind::Void,
-        TypeKind::Primitive(Prim::U1) => AbiKind::U8,
-        TypeKind::Primitive(Prim::U2) => AbiKind::U16,
-        TypeKind::Primitive(Prim::U4) => AbiKind::U32,
-        TypeKind::Primitive(Prim::U8) => AbiKind::U64,
-        TypeKind::Primitive(Prim::U) => AbiKind::Usize,
-        TypeKind::Ptr | TypeKind::ByRef => AbiKind::Ptr,
-        TypeKind::ValueType if ts.type_name(t) == "Ddk.PciAddress" => AbiKind::PciAddress,
-        _ if ts.type_name(t) == "System.Void" => AbiKind::Void,
-        _ => return None,
-    })
-}
-
 #[test]
 fn abi_imports_bind_by_name_to_every_ddk_entry_with_matching_signatures() {
     let l = load();
@@ -455,7 +436,7 @@ fn managed_error_codes_are_the_abi_codes() {
         assert_eq!(&format!("{rust:?}"), name, "code {v}");
     }
     let block_errors = enum_values(&l.ts, "Ddk.BlockError");
-    assert_eq!(block_errors.len(), 10, "None + the 9 BlockError variants");
+    assert_eq!(block_errors.len(), 11, "None + the 10 BlockError variants");
     for (name, v) in &block_errors {
         if name == "None" {
             assert_eq!(*v, 0);
@@ -477,7 +458,11 @@ fn managed_error_codes_are_the_abi_codes() {
 
 mod jit_run {
     use super::*;
-    use cil_compat::exec::{cli, Engine};
+    use cil_compat::exec::cli;
+    use cil_compat::hosting::driver::SharedRuntime;
+    use cil_compat::hosting::{ManagedDriver, Runtime};
+    use std::cell::RefCell;
+    use std::rc::Rc;
     use ddk::testing::{self, BlkOptions, Fault, VirtioBlkDevice};
     use ddk::virtio::features;
     use ddk::PciAddress;
@@ -485,31 +470,6 @@ mod jit_run {
     const ADDR: PciAddress = PciAddress::new_truncate(0, 3, 0);
     const SECTORS: usize = 4096;
     const TIMEOUT_NS: u64 = 50_000_000;
-
-    /// `Delegate.m_target` / `m_method` offsets, set once the engine exists.
-    static DELEGATE_FIELDS: std::sync::OnceLock<(u32, u32)> = std::sync::OnceLock::new();
-
-    /// `Ddk.Runtime::FunctionPointer`: the `ldftn` value of a delegate over a static method.
-    extern "C" fn function_pointer(delegate: u64) -> u64 {
-        let Some(&(t, m)) = DELEGATE_FIELDS.get() else {
-            return 0;
-        };
-        if delegate == 0 {
-            return 0;
-        }
-        // SAFETY: `delegate` is a live delegate object passed by JIT code; both
-        // offsets are fields of System.Delegate, inside the object.
-        unsafe {
-            if ((delegate + t as u64) as *const u64).read() != 0 {
-                return 0;
-            }
-            ((delegate + m as u64) as *const u64).read()
-        }
-    }
-
-    extern "C" fn memory_barrier() {
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst)
-    }
 
     fn image() -> Vec<u8> {
         (0..SECTORS * 512)
@@ -534,7 +494,7 @@ mod jit_run {
     static ENGINE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
     struct Harness {
-        _engine: Box<Engine>,
+        rt: SharedRuntime,
         // Dropped after the engine.
         _turn: std::sync::MutexGuard<'static, ()>,
         up: extern "C" fn(u32, u64) -> i64,
@@ -561,32 +521,31 @@ mod jit_run {
             &[ddk_dll.clone(), drv.clone()],
         )
         .expect("mcs: harness");
-        let mut ts = TypeSystem::new();
-        for p in [&corlib, &ddk_dll, &drv, &h] {
-            ts.load(std::fs::read(p).unwrap()).unwrap();
+        let files: Vec<(String, Vec<u8>)> = [&corlib, &ddk_dll, &drv, &h]
+            .iter()
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read(p).unwrap(),
+                )
+            })
+            .collect();
+        let named: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        // SAFETY: the fake platform table upholds the ABI contracts; the
+        // ENGINE_LOCK turn guarantees no other engine is active.
+        let rt = unsafe {
+            Runtime::new(&named, Box::new(cli::MmapMemory::new()), &testing::FAKE_ABI)
         }
-        let mut e = cli::engine(ts);
-        let table = &testing::FAKE_ABI as *const ddk::DdkAbi as *const u8;
-        for en in ENTRIES {
-            // SAFETY: `en.offset` is the offset of a function-pointer field of
-            // `DdkAbi` (ENTRIES is generated from the struct); read it as a u64.
-            let f = unsafe { table.add(en.offset).cast::<u64>().read() };
-            e.bind_native(&format!("Ddk.Abi::{}", en.name), f);
-        }
-        e.bind_native(
-            "Ddk.Runtime::MemoryBarrier",
-            memory_barrier as *const () as u64,
-        );
-        e.bind_native(
-            "Ddk.Runtime::FunctionPointer",
-            function_pointer as *const () as u64,
-        );
-        let fields = e.delegate_fields().expect("System.Delegate fields");
-        DELEGATE_FIELDS.get_or_init(|| fields);
-        let mut code = |ty: &str, name: &str| -> u64 {
-            let t = e.ts.find_type_by_full_name(ty).expect(ty);
-            let m = e.ts.find_method(t, name).expect(name);
-            e.compile(m)
+        .expect("hosting: load and bind");
+        assert_eq!(rt.bound.abi_imports, ENTRIES.len());
+        assert_eq!(rt.bound.runtime_services, RUNTIME_SERVICES.len());
+        let rt = Rc::new(RefCell::new(rt));
+        let code = |ty: &str, name: &str| -> u64 {
+            rt.borrow_mut()
+                .compile(ty, name)
                 .unwrap_or_else(|err| panic!("JIT {ty}::{name}: {err}"))
         };
         macro_rules! f {
@@ -628,7 +587,7 @@ mod jit_run {
                 "get_LastDeviceId",
                 extern "C" fn() -> u32
             ),
-            _engine: e,
+            rt,
             _turn: turn,
         }
     }
@@ -834,9 +793,27 @@ mod jit_run {
             markers[at..].starts_with(&[0x4D42_0001, 0x4D42_0002, 0x4D42_0003, 0x4D42_0004]),
             "{markers:x?}"
         );
+        // ProbeBdf called directly (no hosting instance) registers with the
+        // platform, as before hosting existed.
         let id = (h.last_device_id)();
-        let (name, mut blk) = testing::take_block_device(id).expect("registered block device");
+        let (name, _) = testing::take_block_device(id).expect("registered block device");
         assert_eq!(name, "virtio-blk-managed 00:03.0");
+
+        // Through the hosting layer, as the kernel binds it: a `Driver`.
+        let drivers = h.rt.borrow().drivers();
+        assert_eq!(drivers.len(), 1, "{drivers:?}");
+        assert_eq!(drivers[0].name, "virtio-blk-managed");
+        let md = ManagedDriver::new(&h.rt, drivers[0].clone()).expect("entry points");
+        let p = testing::platform();
+        let pci = ddk::pci::PciDevice::probe(&p, ADDR).unwrap().unwrap();
+        assert!(ddk::driver::Driver::probe(&md, &pci));
+        let other = ddk::pci::PciDevice {
+            device_id: 0x1000,
+            ..pci.clone()
+        };
+        assert!(!ddk::driver::Driver::probe(&md, &other), "a virtio-net id");
+        let mut blk = ddk::driver::Driver::bind(&md, p, &pci).expect("bind");
+        assert!(testing::take_block_device(id + 1).is_none(), "registration captured by hosting");
         assert_eq!(
             (blk.block_size(), blk.block_count(), blk.is_read_only()),
             (512, SECTORS as u64, false)

@@ -55,6 +55,9 @@ pub enum BindError {
     Device(&'static str),
     /// A block-level failure during bring-up.
     Block(BlockError),
+    /// The driver faulted during bring-up (a contained CPU exception or
+    /// managed runtime error; the platform logged the report).
+    DriverFault,
 }
 
 impl From<DdkError> for BindError {
@@ -75,6 +78,7 @@ impl fmt::Display for BindError {
             BindError::Unsupported(why) => write!(f, "unsupported device: {why}"),
             BindError::Device(why) => write!(f, "device error: {why}"),
             BindError::Block(e) => write!(f, "block: {e}"),
+            BindError::DriverFault => write!(f, "the driver faulted (see the fault report)"),
         }
     }
 }

@@ -30,6 +30,7 @@ namespace Ddk
         DeviceMisbehaved = 7,
         NoMemory = 8,
         NotReady = 9,
+        DriverFailed = 10,
     }
 
     /// ddk::abi::LogLevel.

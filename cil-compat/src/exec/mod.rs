@@ -291,6 +291,26 @@ impl Engine {
         Ok(addr)
     }
 
+    /// The compiled method whose code holds `addr`, the offset of `addr` in
+    /// it, and the IL offset of the instruction there (from the JIT's IL map).
+    pub fn locate(&self, addr: u64) -> Option<(MethodId, u32, Option<u32>)> {
+        self.compiled.iter().find_map(|(&m, c)| {
+            let off = addr.checked_sub(c.addr)?;
+            if off >= c.code.code.len() as u64 {
+                return None;
+            }
+            let off = off as u32;
+            let il = c
+                .code
+                .il_map
+                .iter()
+                .take_while(|(_, code)| *code <= off)
+                .last()
+                .map(|(il, _)| *il);
+            Some((MethodId(m), off, il))
+        })
+    }
+
     /// True for delegate types (runtime-implemented `.ctor`/`Invoke`, §II.14.6).
     pub fn is_delegate(&self, t: TypeId) -> bool {
         let mut cur = self.ts.info(t).parent;
@@ -450,6 +470,17 @@ fn delegate_invoke_il(n: usize) -> Vec<u8> {
 pub(crate) unsafe fn active<'a>() -> &'a mut Engine {
     // SAFETY: set by `activate` to a boxed engine that outlives the code it runs.
     unsafe { &mut *ACTIVE.load(Ordering::SeqCst) }
+}
+
+/// The active engine, if one is active (fault reporting reads it).
+///
+/// # Safety
+/// As for [`active`]: nothing else may be using the engine mutably while the
+/// result is used (fault handlers run while JIT code is stopped).
+pub unsafe fn try_active<'a>() -> Option<&'a Engine> {
+    let p = ACTIVE.load(Ordering::SeqCst);
+    // SAFETY: set by `activate` to a boxed engine that outlives its code.
+    (!p.is_null()).then(|| unsafe { &*p })
 }
 
 /// The JIT type of a location holding a `t`.

@@ -48,6 +48,9 @@ pub enum BlockError {
     NoMemory = 8,
     /// The device is not ready (not initialised, or reset after a fault).
     NotReady = 9,
+    /// The driver serving the device failed and was stopped (a contained
+    /// fault); nothing reached the device for this request.
+    DriverFailed = 10,
 }
 
 impl BlockError {
@@ -63,6 +66,7 @@ impl BlockError {
             7 => Self::DeviceMisbehaved,
             8 => Self::NoMemory,
             9 => Self::NotReady,
+            10 => Self::DriverFailed,
             _ => return None,
         })
     }
@@ -80,6 +84,7 @@ impl fmt::Display for BlockError {
             Self::DeviceMisbehaved => "device violated the protocol",
             Self::NoMemory => "out of DMA memory or descriptors",
             Self::NotReady => "device not ready",
+            Self::DriverFailed => "the device's driver failed and was stopped",
         })
     }
 }

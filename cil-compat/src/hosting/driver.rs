@@ -1,0 +1,364 @@
+//! A managed driver as the driver manager sees every driver: a
+//! `ddk::driver::Driver` whose `bind` yields a `BlockDevice`.
+//!
+//! Entry-class convention (the C# side is `managed/drivers/*/Driver.cs`): a
+//! class named `Driver` in a driver assembly with
+//! - `const string Name` — the driver's name (e.g. `virtio-blk-managed`);
+//! - `static bool Matches(ushort vendor, ushort device, ushort subsystem)`;
+//! - `static uint ProbeBdf(uint bdf)` — brings the function up and registers
+//!   its block device through the ABI's `block_register`; 0 or a `DdkError`.
+//!
+//! Both signatures are all integers, so the managed convention is plain SysV
+//! and the compiled code is called directly, under a recovery point
+//! ([`super::guard`]). `block_register` is captured per instance
+//! ([`super::resources`]); the registration becomes a [`ManagedBlockDevice`],
+//! whose every request is again a guarded call. A failure at any point is
+//! contained: reported, the device quiesced and its resources released, and
+//! the error returned (`BindError::DriverFault`, `BlockError::DriverFailed`).
+
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use ddk::abi::{DdkError, ForeignBlockDevice};
+use ddk::driver::{BindError, Driver, PciMatch};
+use ddk::pci::{PciAddress, PciDevice};
+use ddk::{BlockDevice, BlockError, Lba, Platform};
+
+use super::guard::{self, Failed};
+use super::resources::{self, Released};
+use super::{HostError, Runtime};
+use crate::metadata::sig::Prim;
+use crate::metadata::{ConstantRow, TableId, Token};
+use crate::types::{TypeId, TypeKind, TypeSystem};
+
+/// A managed driver entry class found in the loaded set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriverEntry {
+    /// `Ns.Driver`.
+    pub class: String,
+    /// The `Name` constant (or the assembly name when it has none).
+    pub name: String,
+    pub assembly: String,
+}
+
+fn prim(ts: &TypeSystem, t: TypeId) -> Option<Prim> {
+    match ts.info(t).kind {
+        TypeKind::Primitive(p) => Some(p),
+        _ => None,
+    }
+}
+
+fn has_static(ts: &TypeSystem, t: TypeId, name: &str, params: &[Prim], ret: Prim) -> bool {
+    ts.info(t).methods.iter().any(|&m| {
+        let d = ts.method(m);
+        d.name == name
+            && d.is_static()
+            && d.sig.params.len() == params.len()
+            && d.sig.params.iter().zip(params).all(|(p, w)| prim(ts, *p) == Some(*w))
+            && prim(ts, d.sig.ret) == Some(ret)
+    })
+}
+
+/// The value of a `const string` field (UTF-16LE blob of its Constant row).
+fn const_string(ts: &TypeSystem, t: TypeId, field: &str) -> Option<String> {
+    let f = ts.find_field(t, field)?;
+    let fd = ts.field(f);
+    if !fd.is_literal() {
+        return None;
+    }
+    let md = ts.metadata(fd.asm).ok()?;
+    let row = (1..=md.row_count(TableId::Constant))
+        .filter_map(|r| md.row::<ConstantRow>(r).ok())
+        .find(|c| Token(c.parent) == fd.token)?;
+    let blob = md.blob(row.value).ok()?;
+    let units: Vec<u16> = blob
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    String::from_utf16(&units).ok()
+}
+
+/// Every driver entry class outside the corlib.
+pub fn discover(ts: &TypeSystem) -> Vec<DriverEntry> {
+    let mut out = Vec::new();
+    for asm in ts.assemblies() {
+        if Some(asm) == ts.corlib() {
+            continue;
+        }
+        for &t in ts.types_of(asm) {
+            if ts.info(t).name != "Driver"
+                || !has_static(ts, t, "ProbeBdf", &[Prim::U4], Prim::U4)
+                || !has_static(ts, t, "Matches", &[Prim::U2, Prim::U2, Prim::U2], Prim::Boolean)
+            {
+                continue;
+            }
+            let assembly = String::from(ts.assembly_name(asm));
+            out.push(DriverEntry {
+                class: ts.type_name(t),
+                name: const_string(ts, t, "Name").unwrap_or_else(|| assembly.clone()),
+                assembly,
+            });
+        }
+    }
+    out
+}
+
+/// A contained failure, kept for the `drivers` listing and for tests.
+#[derive(Clone, Debug)]
+pub struct FaultRecord {
+    pub device: PciAddress,
+    pub driver: &'static str,
+    /// What the driver was doing (`bind`, `read 8 blocks at LBA 2048`, …).
+    pub during: String,
+    pub failed: Failed,
+    pub released: Released,
+}
+
+/// The shared runtime handle drivers and their devices keep.
+pub type SharedRuntime = Rc<RefCell<Runtime>>;
+
+/// Fault records of every managed driver (for `drivers` and tests).
+pub type FaultLog = Rc<RefCell<Vec<FaultRecord>>>;
+
+/// A managed driver behind `ddk::driver::Driver`.
+pub struct ManagedDriver {
+    name: &'static str,
+    entry: DriverEntry,
+    matches: extern "C" fn(u16, u16, u16) -> u8,
+    probe_bdf: extern "C" fn(u32) -> u32,
+    faults: FaultLog,
+}
+
+impl ManagedDriver {
+    /// Compiles the entry points of `entry` in `rt`.
+    pub fn new(rt: &SharedRuntime, entry: DriverEntry) -> Result<ManagedDriver, HostError> {
+        let mut r = rt.borrow_mut();
+        let matches = r.compile(&entry.class, "Matches")?;
+        let probe = r.compile(&entry.class, "ProbeBdf")?;
+        // The driver manager keeps drivers for the life of the platform.
+        let name: &'static str = Box::leak(entry.name.clone().into_boxed_str());
+        // SAFETY (both): compiled code of static methods whose parameters
+        // and results are the integers of these signatures; for such methods
+        // the managed convention is SysV (see `jit::isa::x64::abi`).
+        let matches = unsafe {
+            core::mem::transmute::<u64, extern "C" fn(u16, u16, u16) -> u8>(matches)
+        };
+        // SAFETY: as above.
+        let probe_bdf = unsafe { core::mem::transmute::<u64, extern "C" fn(u32) -> u32>(probe) };
+        Ok(ManagedDriver {
+            name,
+            entry,
+            matches,
+            probe_bdf,
+            faults: Rc::new(RefCell::new(Vec::new())),
+        })
+    }
+
+    pub fn entry(&self) -> &DriverEntry {
+        &self.entry
+    }
+
+    /// Contained failures so far (bind and requests of every device).
+    pub fn faults(&self) -> FaultLog {
+        self.faults.clone()
+    }
+
+    fn contain(&self, instance: u32, device: PciAddress, during: String, failed: Failed) {
+        let released = resources::release(instance);
+        log_fault(self.name, device, &during, &failed, &released);
+        self.faults.borrow_mut().push(FaultRecord {
+            device,
+            driver: self.name,
+            during,
+            failed,
+            released,
+        });
+    }
+}
+
+/// Logs a contained failure, one line per fact (the boot log is read by people
+/// and by xtask).
+pub fn log_fault(driver: &str, device: PciAddress, during: &str, f: &Failed, r: &Released) {
+    log::error!(
+        "managed: FAULT in {} on {} during {}: {}",
+        driver,
+        device,
+        during,
+        f.report.what
+    );
+    if f.report.frames.is_empty() {
+        log::error!("managed:   (no managed frame found)");
+    }
+    for fr in &f.report.frames {
+        log::error!("managed:   {}", fr);
+    }
+    log::error!(
+        "managed: {} contained: bus mastering {}, {} DMA block(s) ({} bytes) freed, {} BAR mapping(s) released, driver unbound",
+        device,
+        if r.bus_master_off { "off" } else { "NOT switched off" },
+        r.dma_blocks,
+        r.dma_bytes,
+        r.bar_mappings
+    );
+}
+
+impl Driver for ManagedDriver {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Matching is the managed `Matches`; the table is empty.
+    fn id_table(&self) -> &'static [PciMatch] {
+        &[]
+    }
+
+    fn probe(&self, dev: &PciDevice) -> bool {
+        let f = self.matches;
+        let (v, d, s) = (dev.vendor_id, dev.device_id, dev.subsystem_id);
+        // SAFETY: compiled code of `Matches`; it holds nothing a failure abandons.
+        match unsafe { guard::run(0, || u64::from(f(v, d, s))) } {
+            Ok(r) => r as u8 != 0,
+            Err(failed) => {
+                log_fault(self.name, dev.address, "Matches", &failed, &Released::default());
+                false
+            }
+        }
+    }
+
+    fn bind(&self, _platform: Platform, dev: &PciDevice) -> Result<Box<dyn BlockDevice>, BindError> {
+        let instance = resources::new_instance(dev.address);
+        let f = self.probe_bdf;
+        let bdf = dev.address.to_abi_u32();
+        // SAFETY: compiled code of `ProbeBdf`; a failure abandons only its frames.
+        let r = unsafe { guard::run(instance, || u64::from(f(bdf))) };
+        match r {
+            Ok(0) => {}
+            Ok(code) => {
+                resources::release(instance);
+                return Err(BindError::Platform(
+                    DdkError::from_u32(code as u32).unwrap_or(DdkError::Failed),
+                ));
+            }
+            Err(failed) => {
+                self.contain(instance, dev.address, String::from("bind"), failed);
+                return Err(BindError::DriverFault);
+            }
+        }
+        let desc = resources::with(instance, |h| h.registration).flatten();
+        let Some(desc) = desc else {
+            resources::release(instance);
+            return Err(BindError::Unsupported(
+                "the managed driver registered no block device",
+            ));
+        };
+        // SAFETY: the callbacks are compiled managed code (or lazy stubs) of
+        // the registering driver, valid while the engine lives (forever), and
+        // `ctx` is its registry slot number, not a pointer.
+        let inner = unsafe { ForeignBlockDevice::new(desc) }.map_err(BindError::Platform)?;
+        Ok(Box::new(ManagedBlockDevice {
+            inner,
+            instance,
+            device: dev.address,
+            driver: self.name,
+            faults: self.faults.clone(),
+            failed: false,
+        }))
+    }
+}
+
+/// A block device served by a managed driver instance.
+pub struct ManagedBlockDevice {
+    inner: ForeignBlockDevice,
+    instance: u32,
+    device: PciAddress,
+    driver: &'static str,
+    faults: FaultLog,
+    failed: bool,
+}
+
+impl ManagedBlockDevice {
+    /// The hosting instance serving this device.
+    pub fn instance(&self) -> u32 {
+        self.instance
+    }
+
+    /// Whether the driver failed and was stopped.
+    pub fn has_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// Runs one request under a recovery point.
+    fn guarded(
+        &mut self,
+        during: impl FnOnce() -> String,
+        op: impl FnOnce(&mut ForeignBlockDevice) -> Result<(), BlockError>,
+    ) -> Result<(), BlockError> {
+        if self.failed {
+            return Err(BlockError::DriverFailed);
+        }
+        let inner: *mut ForeignBlockDevice = &mut self.inner;
+        // SAFETY: the request runs managed code through the descriptor's
+        // callbacks; a failure abandons only frames of that call (the
+        // ForeignBlockDevice holds no lock or owned resource meanwhile).
+        let r = unsafe {
+            guard::run(self.instance, || {
+                // SAFETY: `inner` is our own field, exclusively borrowed by
+                // `&mut self` for the whole call.
+                match op(&mut *inner) {
+                    Ok(()) => 0,
+                    Err(e) => e as u32 as u64,
+                }
+            })
+        };
+        match r {
+            Ok(0) => Ok(()),
+            Ok(code) => Err(BlockError::from_u32(code as u32).unwrap_or(BlockError::DeviceMisbehaved)),
+            Err(failed) => {
+                self.failed = true;
+                let released = resources::release(self.instance);
+                let during = during();
+                log_fault(self.driver, self.device, &during, &failed, &released);
+                self.faults.borrow_mut().push(FaultRecord {
+                    device: self.device,
+                    driver: self.driver,
+                    during,
+                    failed,
+                    released,
+                });
+                Err(BlockError::DriverFailed)
+            }
+        }
+    }
+}
+
+impl BlockDevice for ManagedBlockDevice {
+    fn block_size(&self) -> usize {
+        self.inner.block_size()
+    }
+    fn block_count(&self) -> u64 {
+        self.inner.block_count()
+    }
+    fn is_read_only(&self) -> bool {
+        self.inner.is_read_only()
+    }
+    fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
+        let (n, bs) = (buf.len(), self.inner.block_size().max(1));
+        self.guarded(
+            || alloc::format!("read of {} block(s) at LBA {}", n / bs, lba.as_u64()),
+            |d| d.read_blocks(lba, buf),
+        )
+    }
+    fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
+        let (n, bs) = (buf.len(), self.inner.block_size().max(1));
+        self.guarded(
+            || alloc::format!("write of {} block(s) at LBA {}", n / bs, lba.as_u64()),
+            |d| d.write_blocks(lba, buf),
+        )
+    }
+    fn flush(&mut self) -> Result<(), BlockError> {
+        self.guarded(|| String::from("flush"), |d| d.flush())
+    }
+}
