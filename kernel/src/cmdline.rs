@@ -1,7 +1,9 @@
 //! Kernel command line: whitespace-separated `key=value` tokens.
 //!
-//! Known keys: `driver=native|managed|auto` (default `auto`), `run=<name>`
-//! (default `hello`), `log=error|warn|info|debug|trace` (default `info`).
+//! Known keys: `driver=native|managed|auto` (default `auto`), or a comma list
+//! of those assigning drivers to virtio-blk functions in PCI order (the last
+//! entry applies to every further function), `run=<name>` (default `hello`),
+//! `log=error|warn|info|debug|trace` (default `info`).
 //! An unknown key, a token without `=`, a bad value or a repeated key is an
 //! error: a typo must never silently run the wrong configuration.
 
@@ -23,12 +25,51 @@ impl DriverChoice {
             DriverChoice::Auto => "auto",
         }
     }
+
+    fn parse(s: &str) -> Option<DriverChoice> {
+        Some(match s {
+            "native" => DriverChoice::Native,
+            "managed" => DriverChoice::Managed,
+            "auto" => DriverChoice::Auto,
+            _ => return None,
+        })
+    }
+}
+
+/// The `driver=` value: one choice per virtio-blk function in PCI order, the
+/// last repeating (validated when parsed, so never empty).
+#[derive(Clone, Copy, Debug)]
+pub struct DriverPlan<'a>(&'a str);
+
+impl<'a> DriverPlan<'a> {
+    /// The choice for the `index`-th virtio-blk function.
+    pub fn choice(&self, index: usize) -> DriverChoice {
+        let mut last = DriverChoice::Auto;
+        for (i, s) in self.0.split(',').enumerate() {
+            last = DriverChoice::parse(s).unwrap_or(DriverChoice::Auto);
+            if i == index {
+                break;
+            }
+        }
+        last
+    }
+
+    /// Whether any function may get the managed driver.
+    pub fn wants_managed(&self) -> bool {
+        self.0
+            .split(',')
+            .any(|s| matches!(DriverChoice::parse(s), Some(DriverChoice::Managed | DriverChoice::Auto)))
+    }
+
+    pub fn as_str(&self) -> &'a str {
+        self.0
+    }
 }
 
 /// The parsed command line.
 #[derive(Clone, Copy, Debug)]
 pub struct Config<'a> {
-    pub driver: DriverChoice,
+    pub driver: DriverPlan<'a>,
     pub run: &'a str,
     pub log: log::LevelFilter,
 }
@@ -71,7 +112,7 @@ impl fmt::Display for CmdlineError<'_> {
 /// Parses the command line. Run names are checked by the run dispatcher.
 pub fn parse(line: &str) -> Result<Config<'_>, CmdlineError<'_>> {
     let mut cfg = Config {
-        driver: DriverChoice::Auto,
+        driver: DriverPlan("auto"),
         run: "hello",
         log: log::LevelFilter::Info,
     };
@@ -82,18 +123,14 @@ pub fn parse(line: &str) -> Result<Config<'_>, CmdlineError<'_>> {
         };
         let slot = match key {
             "driver" => {
-                cfg.driver = match value {
-                    "native" => DriverChoice::Native,
-                    "managed" => DriverChoice::Managed,
-                    "auto" => DriverChoice::Auto,
-                    _ => {
-                        return Err(CmdlineError::BadValue {
-                            key,
-                            value,
-                            expected: "native|managed|auto",
-                        })
-                    }
-                };
+                if value.split(',').any(|c| DriverChoice::parse(c).is_none()) {
+                    return Err(CmdlineError::BadValue {
+                        key,
+                        value,
+                        expected: "native|managed|auto, or a comma list of them",
+                    });
+                }
+                cfg.driver = DriverPlan(value);
                 0
             }
             "run" => {

@@ -1,19 +1,27 @@
 //! The driver manager: for every virtio-blk PCI function (1af4:1042 modern,
 //! 1af4:1001 legacy/transitional) it binds the driver the command line asks
-//! for (`driver=native|managed|auto`) and registers the resulting block
-//! device with the platform. `auto` means native until a managed driver can
-//! be loaded; `managed` is refused with a clear error for now.
+//! for (`driver=native|managed|auto`, or a comma list in PCI order) and
+//! registers the resulting block device with the platform. Native and managed
+//! drivers are both `ddk::driver::Driver`s and register the same way.
+//!
+//! `auto` binds the managed driver when the boot module provides one and
+//! falls back to the native driver when it is absent or when loading, JIT,
+//! bind or a later request fails (the failed request is re-issued on the
+//! native driver, see `cil_compat::hosting::supervise`). `managed` never
+//! falls back: a failure leaves the device failed, with the same report.
 
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use cil_compat::hosting::supervise::{Fallback, Supervised};
 use ddk::driver::Driver;
 use ddk::pci::PciDevice;
-use ddk::Platform;
+use ddk::{BlockDevice, Platform};
 use spin::Mutex;
 
-use crate::cmdline::DriverChoice;
+use crate::cmdline::{DriverChoice, DriverPlan};
 use crate::platform;
 
 /// Vendor/device ids of virtio-blk functions.
@@ -24,6 +32,8 @@ pub const VIRTIO_BLK_LEGACY: u16 = 0x1001;
 /// What happened to one device.
 pub struct Binding {
     pub device: PciDevice,
+    /// What the command line asked for this device.
+    pub choice: DriverChoice,
     /// Driver name, if one is bound.
     pub driver: Option<&'static str>,
     /// Block device id in the platform registry.
@@ -56,52 +66,109 @@ pub fn transport(d: &PciDevice) -> &'static str {
     }
 }
 
-/// Binds every virtio-blk device. Returns the number bound; an error when the
-/// configuration cannot be honoured (managed requested) or a bind failed.
-pub fn bind_all(choice: DriverChoice) -> Result<usize, String> {
-    if choice == DriverChoice::Managed {
-        return Err(String::from(
-            "driver=managed: managed driver not available yet (use driver=native or driver=auto)",
-        ));
+fn platform() -> Result<Platform, String> {
+    // SAFETY: `platform::ABI` is the kernel's complete, 'static table.
+    unsafe { Platform::new(&platform::ABI) }.map_err(|e| format!("DDK platform table rejected: {e}"))
+}
+
+/// Binds `driver` to `dev`, logging the outcome with the bind time.
+fn bind_one(driver: &dyn Driver, dev: &PciDevice) -> Result<Box<dyn BlockDevice>, String> {
+    let t0 = crate::time::now_us();
+    match driver.bind(platform()?, dev) {
+        Ok(blk) => {
+            log::info!(
+                "drivers: {} {:04x}:{:04x} ({}) bound to {} in {} us: {} blocks of {} B{}",
+                dev.address,
+                dev.vendor_id,
+                dev.device_id,
+                transport(dev),
+                driver.name(),
+                crate::time::now_us() - t0,
+                blk.block_count(),
+                blk.block_size(),
+                if blk.is_read_only() { ", read-only" } else { "" }
+            );
+            Ok(blk)
+        }
+        Err(e) => Err(format!("{} failed to bind {}: {}", driver.name(), dev.address, e)),
     }
+}
+
+/// The native driver for `dev`, bound.
+fn bind_native(dev: &PciDevice) -> Result<(Box<dyn BlockDevice>, &'static str), String> {
+    let drivers = native_drivers();
+    let driver = ddk::driver::find_driver(&drivers, dev)
+        .ok_or_else(|| format!("no native driver matches {}", dev.address))?;
+    bind_one(driver, dev).map(|b| (b, driver.name()))
+}
+
+/// The managed driver for `dev`, bound.
+fn bind_managed(dev: &PciDevice) -> Result<(Box<dyn BlockDevice>, &'static str), String> {
+    let m = crate::managed::get().map_err(|e| format!("managed driver unavailable: {e}"))?;
+    let drivers: Vec<&dyn Driver> = m.drivers.iter().map(|d| *d as &dyn Driver).collect();
+    let driver = ddk::driver::find_driver(&drivers, dev)
+        .ok_or_else(|| format!("no managed driver matches {}", dev.address))?;
+    let r = bind_one(driver, dev).map(|b| (b, driver.name()));
+    crate::managed::log_jit_stats(m);
+    r
+}
+
+/// A fallback that binds the native driver to `dev` and notes it.
+fn native_fallback(dev: PciDevice) -> Fallback {
+    Box::new(move || {
+        log::warn!("drivers: {}: falling back to the native driver", dev.address);
+        let r = bind_native(&dev);
+        let mut b = BINDINGS.lock();
+        if let Some(rec) = b.iter_mut().find(|r| r.device.address == dev.address) {
+            match &r {
+                Ok((_, name)) => {
+                    rec.driver = Some(name);
+                    rec.status = String::from("bound (native fallback after a managed driver fault)");
+                }
+                Err(e) => rec.status = format!("failed: managed driver faulted, fallback: {e}"),
+            }
+        }
+        r
+    })
+}
+
+/// Binds every virtio-blk device as `plan` says. Returns the number bound;
+/// an error when a requested driver could not be bound (with `auto`, only
+/// when the native fallback failed too).
+pub fn bind_all(plan: DriverPlan<'_>) -> Result<usize, String> {
     let mut bound = 0;
     let mut first_error = None;
-    for dev in crate::pci::devices().iter().filter(|d| is_virtio_blk(d)) {
-        // SAFETY: `platform::ABI` is the kernel's complete, 'static table.
-        let platform = unsafe { Platform::new(&platform::ABI) }
-            .map_err(|e| format!("DDK platform table rejected: {e}"))?;
-        let drivers = native_drivers();
-        let Some(driver) = ddk::driver::find_driver(&drivers, dev) else {
-            record(dev, None, None, String::from("no native driver matches"));
-            continue;
+    let devices: Vec<PciDevice> = crate::pci::devices()
+        .iter()
+        .filter(|d| is_virtio_blk(d))
+        .cloned()
+        .collect();
+    for (index, dev) in devices.iter().enumerate() {
+        let choice = plan.choice(index);
+        let result = match choice {
+            DriverChoice::Native => bind_native(dev).map(|(b, n)| (b, n, None)),
+            DriverChoice::Managed => bind_managed(dev).map(|(b, n)| (b, n, None)),
+            DriverChoice::Auto => match bind_managed(dev) {
+                Ok((b, n)) => Ok((b, n, Some(native_fallback(dev.clone())))),
+                Err(why) => {
+                    log::warn!("drivers: {}: auto: {}; binding the native driver", dev.address, why);
+                    bind_native(dev).map(|(b, n)| (b, n, None))
+                }
+            },
         };
-        let t0 = crate::time::now_us();
-        match driver.bind(platform, dev) {
-            Ok(blk) => {
+        match result {
+            Ok((blk, driver, fallback)) => {
                 let name = format!("vd{}", (b'a' + bound as u8) as char);
-                let (blocks, bs, ro) = (blk.block_count(), blk.block_size(), blk.is_read_only());
-                let id = platform::add_block_device(name.clone(), blk);
-                log::info!(
-                    "drivers: {} {:04x}:{:04x} ({}) bound to {} as {} in {} us: {} blocks of {} B{}",
-                    dev.address,
-                    dev.vendor_id,
-                    dev.device_id,
-                    transport(dev),
-                    driver.name(),
-                    name,
-                    crate::time::now_us() - t0,
-                    blocks,
-                    bs,
-                    if ro { ", read-only" } else { "" }
-                );
-                record(dev, Some(driver.name()), Some(id), String::from("bound"));
+                let sup = Supervised::new(format!("{name} ({})", dev.address), blk, driver, fallback);
+                let id = platform::add_block_device(name.clone(), Box::new(sup));
+                log::info!("drivers: {} is {} (block device {id}, driver {driver})", dev.address, name);
+                record(dev, choice, Some(driver), Some(id), String::from("bound"));
                 bound += 1;
             }
             Err(e) => {
-                let msg = format!("{} failed to bind {}: {}", driver.name(), dev.address, e);
-                log::error!("drivers: {msg}");
-                record(dev, Some(driver.name()), None, format!("bind failed: {e}"));
-                first_error.get_or_insert(msg);
+                log::error!("drivers: {e}");
+                record(dev, choice, None, None, format!("failed: {e}"));
+                first_error.get_or_insert(e);
             }
         }
     }
@@ -111,9 +178,16 @@ pub fn bind_all(choice: DriverChoice) -> Result<usize, String> {
     }
 }
 
-fn record(dev: &PciDevice, driver: Option<&'static str>, block_id: Option<u32>, status: String) {
+fn record(
+    dev: &PciDevice,
+    choice: DriverChoice,
+    driver: Option<&'static str>,
+    block_id: Option<u32>,
+    status: String,
+) {
     BINDINGS.lock().push(Binding {
         device: dev.clone(),
+        choice,
         driver,
         block_id,
         status,
@@ -122,10 +196,23 @@ fn record(dev: &PciDevice, driver: Option<&'static str>, block_id: Option<u32>, 
 
 /// Prints the `drivers` table.
 pub fn print_drivers(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
-    let drivers = native_drivers();
     writeln!(out, "drivers available:")?;
-    for d in drivers {
+    for d in native_drivers() {
         writeln!(out, "  {} (native)", d.name())?;
+    }
+    match crate::managed::loaded() {
+        Some(m) => {
+            for d in &m.drivers {
+                let e = d.entry();
+                let faults = d.faults().borrow().len();
+                writeln!(
+                    out,
+                    "  {} (managed, {} from the boot module, {} contained fault(s))",
+                    e.name, e.assembly, faults
+                )?;
+            }
+        }
+        None => writeln!(out, "  (managed drivers: not loaded)")?,
     }
     writeln!(out, "bindings:")?;
     let b = BINDINGS.lock();
@@ -135,11 +222,12 @@ pub fn print_drivers(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
     for b in b.iter() {
         writeln!(
             out,
-            "  {} {:04x}:{:04x} {:<6} {:<20} {}{}",
+            "  {} {:04x}:{:04x} {:<6} {:<7} {:<20} {}{}",
             b.device.address,
             b.device.vendor_id,
             b.device.device_id,
             transport(&b.device),
+            b.choice.as_str(),
             b.driver.unwrap_or("-"),
             b.status,
             b.block_id

@@ -17,6 +17,7 @@ mod drivers;
 mod exit;
 mod fault;
 mod lineedit;
+mod managed;
 mod mem;
 mod pci;
 mod platform;

@@ -38,9 +38,10 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
         );
         match crate::drivers::bind_all(cfg.driver) {
             Ok(bound) => info!(
-                "drivers: {} virtio-blk device(s) bound (driver={})",
+                "drivers: {} virtio-blk device(s) bound (driver={}) at {} us since boot",
                 bound,
-                cfg.driver.as_str()
+                cfg.driver.as_str(),
+                crate::time::now_us()
             ),
             Err(e) => {
                 log::error!("drivers: {e}");

@@ -51,6 +51,8 @@ pub struct Stats {
     pub methods: u64,
     pub il_bytes: u64,
     pub code_bytes: u64,
+    /// Time spent compiling (JIT and install), when the engine has a clock.
+    pub compile_ns: u64,
 }
 
 /// A compiled method with what `--disasm` needs.
@@ -80,6 +82,8 @@ pub struct Engine {
     /// Called on a runtime error; must not return.
     pub on_fail: fn(&Failure) -> !,
     pub stats: Stats,
+    /// Monotonic nanoseconds, if the host has a clock (times compilation).
+    pub clock: Option<fn() -> u64>,
 }
 
 static ACTIVE: AtomicPtr<Engine> = AtomicPtr::new(core::ptr::null_mut());
@@ -108,6 +112,7 @@ impl Engine {
             type_infos: BTreeMap::new(),
             on_fail: default_fail,
             stats: Stats::default(),
+            clock: None,
         };
         helpers::register_natives(&mut e);
         e
@@ -271,6 +276,7 @@ impl Engine {
             has_eh,
         };
         self.invoke_owner = Some(owner);
+        let t0 = self.clock.map(|c| c());
         let code = {
             let mut host = jithost::EngineHost { e: self, asm };
             jit::compile(&mut host, &input)
@@ -283,6 +289,9 @@ impl Engine {
         self.stats.methods += 1;
         self.stats.il_bytes += il.len() as u64;
         self.stats.code_bytes += code.code.len() as u64;
+        if let (Some(c), Some(t0)) = (self.clock, t0) {
+            self.stats.compile_ns += c().saturating_sub(t0);
+        }
         if let Some(c) = self.cells.get(&m.0) {
             // SAFETY: cells are leaked, 8-byte aligned u64s owned by the engine.
             unsafe { **c = addr };

@@ -204,6 +204,8 @@ impl Runtime {
         }
         let mut engine = Box::new(Engine::new(ts, mem));
         engine.on_fail = on_fail;
+        resources::set_platform(abi);
+        engine.clock = Some(platform_ns);
         engine.activate();
         let bound = imports::bind_all(&mut engine, abi)?;
         Ok(Runtime {
@@ -259,15 +261,23 @@ impl Runtime {
 struct Clock(&'static DdkAbi);
 
 impl Clock {
-    fn us(&self) -> u64 {
+    fn ns(&self) -> u64 {
         let mut ns = 0u64;
         // SAFETY: a checked platform table; the out-pointer is a valid local.
         if unsafe { (self.0.time_ns)(&mut ns) } == STATUS_OK {
-            ns / 1000
+            ns
         } else {
             0
         }
     }
+    fn us(&self) -> u64 {
+        self.ns() / 1000
+    }
+}
+
+/// The platform clock for the engine (0 without one).
+fn platform_ns() -> u64 {
+    resources::platform().map_or(0, |abi| Clock(abi).ns())
 }
 
 /// `Engine::on_fail` under hosting: end the guarded call that is running.

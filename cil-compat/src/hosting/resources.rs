@@ -69,7 +69,7 @@ pub fn set_platform(abi: &'static DdkAbi) {
     PLATFORM.store(abi as *const DdkAbi as *mut DdkAbi, Ordering::SeqCst);
 }
 
-fn platform() -> Option<&'static DdkAbi> {
+pub(crate) fn platform() -> Option<&'static DdkAbi> {
     let p = PLATFORM.load(Ordering::SeqCst);
     // SAFETY: only ever set from a `&'static DdkAbi`.
     (!p.is_null()).then(|| unsafe { &*p })

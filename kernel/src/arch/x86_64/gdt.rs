@@ -10,6 +10,9 @@ use x86_64::VirtAddr;
 
 /// IST slot (1-based in the TSS, 0-based index here) used by #DF.
 pub const DOUBLE_FAULT_IST_INDEX: u16 = 0;
+/// IST slot used by #PF, so a page fault from a stack overflow is delivered
+/// on a good stack (and can be contained when a driver caused it).
+pub const PAGE_FAULT_IST_INDEX: u16 = 1;
 
 const IST_STACK_SIZE: usize = 32 * 1024;
 
@@ -17,6 +20,7 @@ const IST_STACK_SIZE: usize = 32 * 1024;
 struct IstStack([u8; IST_STACK_SIZE]);
 
 static mut DOUBLE_FAULT_STACK: IstStack = IstStack([0; IST_STACK_SIZE]);
+static mut PAGE_FAULT_STACK: IstStack = IstStack([0; IST_STACK_SIZE]);
 
 static TSS: Once<TaskStateSegment> = Once::new();
 static GDT: Once<(
@@ -32,6 +36,9 @@ pub fn init() {
         let mut tss = TaskStateSegment::new();
         let base = &raw const DOUBLE_FAULT_STACK as u64;
         tss.interrupt_stack_table[DOUBLE_FAULT_IST_INDEX as usize] =
+            VirtAddr::new(base + IST_STACK_SIZE as u64);
+        let base = &raw const PAGE_FAULT_STACK as u64;
+        tss.interrupt_stack_table[PAGE_FAULT_IST_INDEX as usize] =
             VirtAddr::new(base + IST_STACK_SIZE as u64);
         tss
     });

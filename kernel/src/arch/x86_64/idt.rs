@@ -2,7 +2,9 @@
 //! §6.15). Stable Rust has no `extern "x86-interrupt"`, so each vector gets a
 //! small asm stub that pushes a dummy error code where the CPU pushes none,
 //! then the vector number, then all general registers, and calls
-//! [`exception_entry`] with a pointer to the saved [`ExceptionFrame`].
+//! [`exception_entry`] with a pointer to the saved [`ExceptionFrame`], which
+//! either stops the kernel or rewrites the frame so `iretq` resumes a
+//! contained driver failure's recovery point.
 
 use core::arch::global_asm;
 use core::mem::size_of;
@@ -12,7 +14,7 @@ use x86_64::instructions::tables::lidt;
 use x86_64::structures::DescriptorTablePointer;
 use x86_64::VirtAddr;
 
-use super::gdt::DOUBLE_FAULT_IST_INDEX;
+use super::gdt::{DOUBLE_FAULT_IST_INDEX, PAGE_FAULT_IST_INDEX};
 
 /// Registers saved by the stubs, lowest address first.
 #[repr(C)]
@@ -64,10 +66,25 @@ exc_common:
     mov rdi, rsp
     cld
     call exception_entry
-2:
-    cli
-    hlt
-    jmp 2b
+    // exception_entry returned: the fault was contained and the frame
+    // rewritten to resume elsewhere (see `crate::managed::recover`).
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    add rsp, 16
+    iretq
     "#
 );
 
@@ -149,10 +166,13 @@ pub fn init() {
     let idt = IDT.call_once(|| {
         let mut idt = Idt([Gate::MISSING; 256]);
         for (v, gate) in idt.0.iter_mut().take(32).enumerate() {
-            let ist = if v == 8 {
-                DOUBLE_FAULT_IST_INDEX as u8 + 1
-            } else {
-                0
+            // #DF and #PF run on their own stacks: a #PF raised by a stack
+            // overflow (managed code running into the guard page) must not
+            // need the exhausted stack to be delivered.
+            let ist = match v {
+                8 => DOUBLE_FAULT_IST_INDEX as u8 + 1,
+                14 => PAGE_FAULT_IST_INDEX as u8 + 1,
+                _ => 0,
             };
             // SAFETY: `exc_stub_table` is immutable data emitted by the asm above.
             let stub = unsafe { exc_stub_table[v] };
@@ -169,8 +189,13 @@ pub fn init() {
     unsafe { lidt(&ptr) };
 }
 
-/// Called by `exc_common` with the saved registers; never returns.
+/// Called by `exc_common` with the saved registers. Returns only when the
+/// fault was contained (a driver's guarded call failed) and `frame` now
+/// resumes its recovery point; otherwise reports and stops the kernel.
 #[unsafe(no_mangle)]
-extern "C" fn exception_entry(frame: &ExceptionFrame) -> ! {
+extern "C" fn exception_entry(frame: &mut ExceptionFrame) {
+    if crate::managed::recover(frame) {
+        return;
+    }
     crate::fault::report_exception(frame)
 }
