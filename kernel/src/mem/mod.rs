@@ -2,6 +2,7 @@
 //! guard, W^X protection of the kernel image), the kernel heap and the JIT
 //! code region.
 
+pub mod code;
 pub mod frames;
 pub mod heap;
 pub mod paging;
