@@ -1,6 +1,6 @@
-//! First-run setup: makes sure the system tools the project needs exist,
-//! installing them with apt-get when running as root, otherwise stopping with
-//! the exact command to run.
+//! First-run setup: makes sure the system tools the project needs exist (QEMU,
+//! mono/mcs, dosfstools, cpio, the Rust target), installing them with apt-get
+//! when running as root, otherwise stopping with the exact command to run.
 
 use std::process::Command;
 
@@ -38,6 +38,12 @@ const TOOLS: &[Tool] = &[
     Tool {
         command: "fsck.fat",
         package: "dosfstools",
+    },
+    // Only for the interop test of the boot-module archive (cil-compat bundle):
+    // GNU cpio is the format's reference writer.
+    Tool {
+        command: "cpio",
+        package: "cpio",
     },
 ];
 

@@ -1,6 +1,9 @@
 //! CIL compatibility layer: ECMA-335 reader, type system, managed heap, and the
 //! binding of managed imports to the DDK ABI.
 //!
+//! [`bundle`] reads and writes the boot-module archive (cpio) that carries the
+//! assemblies to the kernel.
+//!
 //! Layers, bottom up: [`bytes`] (checked reads) → [`metadata`] (PE/COFF, metadata
 //! root, heaps, tables, signatures, method bodies) → [`types`] (assemblies loaded
 //! together, MethodTables, field layout, vtables, statics) → [`heap`] (objects,
@@ -12,6 +15,7 @@
 
 extern crate alloc;
 
+pub mod bundle;
 pub mod bytes;
 pub mod dump;
 pub mod error;

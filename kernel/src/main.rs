@@ -41,6 +41,11 @@ extern "C" fn kernel_entry(start_info: u32) -> ! {
     cpu::mask_legacy_pics();
     gdt::init();
     idt::init();
+    // Before `mem::init` builds tables with bit 63 (NX) set; the boot
+    // identity map sets none, so NXE can go on while it is live. WP makes
+    // read-only mappings bind ring 0 (W^X, see mem/paging.rs).
+    cpu::enable_nx();
+    cpu::enable_write_protect();
     serial::init_logger(log::LevelFilter::Info);
     let hz = time::calibrate();
 

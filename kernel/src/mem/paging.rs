@@ -1,14 +1,25 @@
 //! The kernel's own 4-level page tables (SDM vol. 3A §4.5), replacing the boot
 //! trampoline's 4 GiB identity map:
 //!
-//! | virtual range                       | maps                                   |
-//! |-------------------------------------|----------------------------------------|
-//! | `0x0` page                           | nothing: the null guard                |
-//! | kernel image (1 MiB ..)              | itself, 4 KiB pages; boot-stack guard page left out |
-//! | `PHYS_OFFSET + p` (PML4 slot 256)    | physical `p`, all RAM regions, 2 MiB pages, write-back |
-//! | `MMIO_BASE ..` (PML4 slot 384)       | MMIO on request, 4 KiB pages, PCD\|PWT (uncached) |
+//! | virtual range                       | maps                                   | access |
+//! |-------------------------------------|----------------------------------------|--------|
+//! | `0x0` page                           | nothing: the null guard                | - |
+//! | kernel `.text` (1 MiB ..)            | itself, 4 KiB pages                    | R X |
+//! | kernel `.rodata`                     | itself, 4 KiB pages                    | R, NX |
+//! | kernel `.data`/`.bss`                | itself, 4 KiB pages; boot-stack guard page left out | RW, NX |
+//! | `PHYS_OFFSET + p` (PML4 slot 256)    | physical `p`, all RAM regions, 2 MiB pages, write-back | RW, NX |
+//! | `CODE_BASE ..` (PML4 slot 320)       | JIT code (`mem::code`), 4 KiB pages, 64 MiB window | R X |
+//! | `MMIO_BASE ..` (PML4 slot 384)       | MMIO on request, 4 KiB pages, PCD\|PWT (uncached) | RW, NX |
 //!
 //! Everything else in the lower half is unmapped, so a stray low pointer faults.
+//!
+//! W^X: no leaf entry is both writable and executable. The only executable
+//! mappings are kernel `.text` and the JIT window; both are read-only, and
+//! their frames are written (if ever) through the direct map's RW + NX alias.
+//! NX (bit 63) needs EFER.NXE, switched on by `cpu::enable_nx` before these
+//! tables exist; CR0.WP makes read-only bind ring 0 too (SDM vol. 3A §4.6).
+//! Intermediate entries are always present + writable + executable: access is
+//! the intersection over all levels (§4.6.1), so leaves alone decide.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -17,7 +28,7 @@ use x86_64::{PhysAddr, VirtAddr};
 
 use super::frames;
 use crate::arch::x86_64::boot;
-use crate::arch::x86_64::cpu::{cr3, invlpg, write_cr3};
+use crate::arch::x86_64::cpu::{self, cr3, invlpg, write_cr3};
 use crate::bootinfo::Region;
 
 /// Base of the direct map of physical memory.
@@ -25,12 +36,18 @@ pub const PHYS_OFFSET: u64 = 0xffff_8000_0000_0000;
 /// Base of the uncached MMIO window.
 pub const MMIO_BASE: u64 = 0xffff_c000_0000_0000;
 const MMIO_WINDOW: u64 = 64 << 30;
+/// Base of the JIT code window (PML4 slot 320), see `mem::code`.
+pub const CODE_BASE: u64 = 0xffff_a000_0000_0000;
+/// Size of the JIT code window.
+pub const CODE_WINDOW: u64 = 64 << 20;
 
 const PRESENT: u64 = 1 << 0;
 const WRITABLE: u64 = 1 << 1;
 const PWT: u64 = 1 << 3;
 const PCD: u64 = 1 << 4;
 const HUGE: u64 = 1 << 7;
+/// Execute-disable (SDM vol. 3A §4.5); only meaningful with EFER.NXE.
+const XD: u64 = 1 << 63;
 const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 const PAGE_4K: u64 = 4096;
 const PAGE_2M: u64 = 2 << 20;
@@ -39,6 +56,13 @@ const PAGE_2M: u64 = 2 << 20;
 /// map, [`PHYS_OFFSET`] once the kernel tables are live.
 static OFFSET: AtomicU64 = AtomicU64::new(0);
 static MMIO_NEXT: Mutex<u64> = Mutex::new(MMIO_BASE);
+/// [`XD`] when EFER.NXE is on, else 0: with NXE off bit 63 is reserved and
+/// setting it would make every access through the entry fault (RSVD).
+static NX: AtomicU64 = AtomicU64::new(0);
+
+fn nx() -> u64 {
+    NX.load(Ordering::Relaxed)
+}
 
 /// Virtual address through which physical address `phys` is reachable.
 #[inline]
@@ -115,15 +139,37 @@ fn map_2m(pml4: u64, virt: u64, phys: u64, flags: u64) -> Result<(), MapError> {
 }
 
 /// Builds the kernel tables and switches CR3 to them. Runs once, early, while
-/// the boot identity map still covers every frame the allocator hands out.
+/// the boot identity map still covers every frame the allocator hands out,
+/// and after `cpu::enable_nx` (whose outcome decides whether NX is used).
 pub fn init(regions: &[Region]) -> Result<(), MapError> {
+    if cpu::nx_enabled() {
+        NX.store(XD, Ordering::Relaxed);
+    }
     let pml4 = frames::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
     let (kstart, kend) = boot::kernel_image();
+    let sec = boot::image_sections();
+    // The linker script makes the three parts tile the image; if it ever
+    // stops doing so, refuse rather than leave a page with guessed rights.
+    if sec.text.0 != kstart
+        || sec.text.1 != sec.rodata.0
+        || sec.rodata.1 != sec.data.0
+        || sec.data.1 != kend
+        || [sec.text.1, sec.rodata.1].iter().any(|a| a % PAGE_4K != 0)
+    {
+        return Err(MapError::BadRange);
+    }
     let guard = boot::stack_guard_page();
     let mut va = kstart;
     while va < kend {
+        let flags = if va < sec.text.1 {
+            0
+        } else if va < sec.rodata.1 {
+            nx()
+        } else {
+            WRITABLE | nx()
+        };
         if va != guard {
-            map_4k(pml4, va, va, WRITABLE)?;
+            map_4k(pml4, va, va, flags)?;
         }
         va += PAGE_4K;
     }
@@ -131,7 +177,7 @@ pub fn init(regions: &[Region]) -> Result<(), MapError> {
         let mut p = r.start & !(PAGE_2M - 1);
         let end = r.start + r.len;
         while p < end {
-            map_2m(pml4, PHYS_OFFSET + p, p, WRITABLE)?;
+            map_2m(pml4, PHYS_OFFSET + p, p, WRITABLE | nx())?;
             p += PAGE_2M;
         }
     }
@@ -140,6 +186,21 @@ pub fn init(regions: &[Region]) -> Result<(), MapError> {
     // `phys_to_virt` will be asked about once OFFSET changes right below.
     unsafe { write_cr3(pml4) };
     OFFSET.store(PHYS_OFFSET, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Maps one 4 KiB frame at `virt` inside the JIT code window, present +
+/// executable + read-only (never writable: the frame is filled through its
+/// direct-map alias). For `mem::code` only.
+pub(super) fn map_code_page(virt: u64, phys: u64) -> Result<(), MapError> {
+    if !(CODE_BASE..CODE_BASE + CODE_WINDOW).contains(&virt) || virt % PAGE_4K != 0 {
+        return Err(MapError::BadRange);
+    }
+    map_4k(cr3(), virt, phys, 0)?;
+    // The entry was not present before, and not-present entries are never
+    // cached (SDM vol. 3A §4.10.2.2, §4.10.3), but dropping any stale translation
+    // costs one instruction.
+    invlpg(virt);
     Ok(())
 }
 
@@ -161,7 +222,7 @@ pub fn map_mmio(phys: PhysAddr, len: u64) -> Result<VirtAddr, MapError> {
     let pml4 = cr3();
     for i in 0..pages {
         let va = base + i * PAGE_4K;
-        map_4k(pml4, va, first + i * PAGE_4K, WRITABLE | PCD | PWT)?;
+        map_4k(pml4, va, first + i * PAGE_4K, WRITABLE | PCD | PWT | nx())?;
         invlpg(va);
     }
     // One unmapped page between mappings catches overruns.
@@ -208,4 +269,41 @@ pub fn is_uncached(virt: u64) -> bool {
         t = e & ADDR_MASK;
     }
     false
+}
+
+/// Effective rights of a mapped address: the intersection over the walk
+/// (SDM vol. 3A §4.6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub writable: bool,
+    pub executable: bool,
+}
+
+/// The rights the active tables give `virt`, `None` if unmapped. Used to
+/// check the W^X layout at boot and to explain page faults.
+pub fn access(virt: u64) -> Option<Access> {
+    let top = virt >> 47;
+    if top != 0 && top != 0x1ffff {
+        return None;
+    }
+    let mut t = cr3();
+    let mut acc = Access {
+        writable: true,
+        executable: true,
+    };
+    for (level, idx) in indices(virt).into_iter().enumerate() {
+        // SAFETY: `t` is a present table of the active hierarchy.
+        let e = unsafe { table(t).add(idx).read_volatile() };
+        if e & PRESENT == 0 {
+            return None;
+        }
+        acc.writable &= e & WRITABLE != 0;
+        // Bit 63 only means XD with NXE on; otherwise everything executes.
+        acc.executable &= nx() == 0 || e & XD == 0;
+        if level == 3 || e & HUGE != 0 {
+            return Some(acc);
+        }
+        t = e & ADDR_MASK;
+    }
+    Some(acc)
 }

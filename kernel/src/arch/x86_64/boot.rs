@@ -142,7 +142,39 @@ pvh_start64:
 unsafe extern "C" {
     static __kernel_start: u8;
     static __kernel_end: u8;
+    static __text_start: u8;
+    static __text_end: u8;
+    static __rodata_start: u8;
+    static __rodata_end: u8;
+    static __data_start: u8;
+    static __data_end: u8;
     static boot_stack_guard: u8;
+}
+
+/// Page-aligned parts of the kernel image that need different protection,
+/// from the linker script's boundary symbols (`kernel/linker.ld`). Each is a
+/// `(start, end)` range, end exclusive; together they cover the whole image.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageSections {
+    /// `.text`: read + execute.
+    pub text: (u64, u64),
+    /// `.note.Xen`, `.rodata`, relro: read-only.
+    pub rodata: (u64, u64),
+    /// `.data`, `.bss` (stacks, boot page tables): read-write.
+    pub data: (u64, u64),
+}
+
+/// The kernel image's text / rodata / data boundaries.
+pub fn image_sections() -> ImageSections {
+    // `black_box`: the compiler assumes distinct statics have distinct
+    // addresses and would fold `__text_end == __rodata_start` to false, but
+    // these are boundary symbols that the linker script makes coincide.
+    let a = |p: *const u8| core::hint::black_box(p as u64);
+    ImageSections {
+        text: (a(&raw const __text_start), a(&raw const __text_end)),
+        rodata: (a(&raw const __rodata_start), a(&raw const __rodata_end)),
+        data: (a(&raw const __data_start), a(&raw const __data_end)),
+    }
 }
 
 /// Physical (= virtual) range of the loaded kernel image, `.bss` included.

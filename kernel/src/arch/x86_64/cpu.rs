@@ -1,5 +1,7 @@
-//! Small CPU primitives: port I/O, TSC, control registers, SSE enable, halting
-//! (Intel SDM vol. 3A §2.5 control registers, §13.1 enabling SSE).
+//! Small CPU primitives: port I/O, TSC, control registers, MSRs, SSE enable,
+//! the no-execute and write-protect switches, halting (Intel SDM vol. 3A §2.5
+//! control registers, §2.2.1 EFER, §4.1.1 paging modes and control bits, §13.1
+//! enabling SSE).
 
 use core::arch::asm;
 
@@ -155,6 +157,110 @@ pub fn enable_sse() {
             options(nostack)
         )
     }
+}
+
+/// IA32_EFER (SDM vol. 3A §2.2.1, vol. 4 MSR index 0xC000_0080).
+const IA32_EFER: u32 = 0xc000_0080;
+/// EFER.NXE, bit 11: makes bit 63 of paging entries mean "execute disable";
+/// without it that bit is reserved and setting it raises #PF with RSVD=1
+/// (SDM vol. 3A §4.5, §4.6).
+const EFER_NXE: u64 = 1 << 11;
+
+/// Reads a model-specific register.
+///
+/// # Safety
+/// `msr` must exist on this CPU (RDMSR of an unknown index raises #GP).
+#[inline]
+pub unsafe fn rdmsr(msr: u32) -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: the caller guarantees the MSR exists; RDMSR has no memory effects.
+    unsafe {
+        asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags))
+    }
+    (u64::from(hi) << 32) | u64::from(lo)
+}
+
+/// Writes a model-specific register.
+///
+/// # Safety
+/// `msr` must exist and `value` must be valid for it; MSRs can change how the
+/// CPU translates and executes everything, so the caller vouches for the effect.
+#[inline]
+pub unsafe fn wrmsr(msr: u32, value: u64) {
+    // SAFETY: the caller vouches for the MSR and the value's effect.
+    unsafe {
+        asm!(
+            "wrmsr",
+            in("ecx") msr,
+            in("eax") value as u32,
+            in("edx") (value >> 32) as u32,
+            options(nostack, preserves_flags)
+        )
+    }
+}
+
+/// CPUID leaf `leaf`, subleaf 0: `(eax, ebx, ecx, edx)`.
+#[inline]
+pub fn cpuid(leaf: u32) -> (u32, u32, u32, u32) {
+    // The intrinsic saves RBX (which LLVM reserves) around CPUID.
+    let r = core::arch::x86_64::__cpuid_count(leaf, 0);
+    (r.eax, r.ebx, r.ecx, r.edx)
+}
+
+/// Switches EFER.NXE on if the CPU has the XD/NX feature (CPUID
+/// 0x8000_0001:EDX bit 20, SDM vol. 2A CPUID). Must run before any paging
+/// entry sets bit 63; the boot identity map sets none, so calling it while
+/// that map is live is fine. Returns whether no-execute is now in force.
+pub fn enable_nx() -> bool {
+    let (max_ext, _, _, _) = cpuid(0x8000_0000);
+    if max_ext < 0x8000_0001 || cpuid(0x8000_0001).3 & (1 << 20) == 0 {
+        return false;
+    }
+    // SAFETY: EFER exists on every CPU in long mode (LME lives in it); setting
+    // NXE only gives bit 63 of paging entries a meaning, and no live entry
+    // has that bit set yet.
+    unsafe { wrmsr(IA32_EFER, rdmsr(IA32_EFER) | EFER_NXE) };
+    nx_enabled()
+}
+
+/// True if EFER.NXE is set (bit 63 of paging entries means execute-disable).
+pub fn nx_enabled() -> bool {
+    // SAFETY: EFER exists in long mode; reading it has no side effects.
+    unsafe { rdmsr(IA32_EFER) & EFER_NXE != 0 }
+}
+
+/// Sets CR0.WP (bit 16). With WP clear, ring 0 may write to read-only pages
+/// (SDM vol. 3A §2.5, §4.6.1), so neither read-only `.text` nor the read-only
+/// JIT code window would stop a kernel write.
+pub fn enable_write_protect() {
+    // SAFETY: setting WP only makes writes to read-only pages fault; every
+    // mapping the kernel writes through is mapped writable.
+    unsafe {
+        asm!(
+            "mov {t}, cr0",
+            "or {t}, (1 << 16)",
+            "mov cr0, {t}",
+            t = out(reg) _,
+            options(nostack)
+        )
+    }
+}
+
+/// True if CR0.WP is set.
+pub fn write_protect_enabled() -> bool {
+    let v: u64;
+    // SAFETY: reading CR0 has no side effects.
+    unsafe { asm!("mov {}, cr0", out(reg) v, options(nomem, nostack, preserves_flags)) }
+    v & (1 << 16) != 0
+}
+
+/// Serializes instruction execution (CPUID is serializing, SDM vol. 3A §8.3
+/// "Serializing Instructions"): after code was written through another linear
+/// address (the JIT's RW alias), no stale prefetched bytes may be executed
+/// (SDM vol. 3A §8.1.3 "Handling Self- and Cross-Modifying Code").
+#[inline]
+pub fn serialize() {
+    let _ = cpuid(0);
 }
 
 /// Masks every line of both 8259 PICs. The kernel runs with interrupts off,
