@@ -54,13 +54,6 @@ impl<'a> DriverPlan<'a> {
         last
     }
 
-    /// Whether any function may get the managed driver.
-    pub fn wants_managed(&self) -> bool {
-        self.0
-            .split(',')
-            .any(|s| matches!(DriverChoice::parse(s), Some(DriverChoice::Managed | DriverChoice::Auto)))
-    }
-
     pub fn as_str(&self) -> &'a str {
         self.0
     }
