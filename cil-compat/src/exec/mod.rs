@@ -290,7 +290,9 @@ impl Engine {
         self.stats.il_bytes += il.len() as u64;
         self.stats.code_bytes += code.code.len() as u64;
         if let (Some(c), Some(t0)) = (self.clock, t0) {
-            self.stats.compile_ns += c().saturating_sub(t0);
+            let ns = c().saturating_sub(t0);
+            self.stats.compile_ns += ns;
+            log::trace!("jit: {} IL bytes -> {} code bytes in {} us", il.len(), code.code.len(), ns / 1000);
         }
         if let Some(c) = self.cells.get(&m.0) {
             // SAFETY: cells are leaked, 8-byte aligned u64s owned by the engine.
