@@ -110,8 +110,38 @@ pub fn basic_cases() -> Vec<Case> {
             Expect::Fail(&[
                 "!!! EXCEPTION 0x0E #PF Page Fault",
                 "CR2: 0x0000000000000000",
+                "cause: read of a not-present page (null guard)",
                 "RIP: 0x",
                 "backtrace:",
+                "kernel: verdict FAIL",
+            ]),
+        ),
+        // W^X: JIT code installed in the code window runs (returns 42), and
+        // a write to it faults because the window is never writable.
+        Case::new(
+            "wx-write-faults",
+            "run=fault-wx-write",
+            t,
+            Expect::Fail(&[
+                "mem: W^X on: text RX, rodata R, data/bss/stacks RW+NX",
+                "run: fault-wx-write: JIT code at 0xffffa00000000000 returned 42",
+                "!!! EXCEPTION 0x0E #PF Page Fault",
+                "error code: 0x0000000000000003",
+                "CR2: 0xffffa00000000000",
+                "cause: write to a present read-only page (JIT code is never writable: W^X)",
+                "kernel: verdict FAIL",
+            ]),
+        ),
+        // NX: the same bytes copied to the heap (direct map) must not run.
+        Case::new(
+            "nx-exec-faults",
+            "run=fault-nx-exec",
+            t,
+            Expect::Fail(&[
+                "!!! EXCEPTION 0x0E #PF Page Fault",
+                "error code: 0x0000000000000011",
+                "CR2: 0xffff8",
+                "cause: instruction fetch from a non-executable page (NX)",
                 "kernel: verdict FAIL",
             ]),
         ),

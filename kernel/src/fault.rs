@@ -7,6 +7,7 @@
 //! !!! EXCEPTION 0x0E #PF Page Fault
 //!     error code: 0x0000000000000002
 //!     CR2: 0x0000000000000000            (page faults only)
+//!     cause: read of a not-present page (null guard)   (page faults only)
 //!     RIP: 0x…  RSP: 0x…  RFLAGS: 0x…
 //!     RAX: 0x… RBX: 0x… RCX: 0x… RDX: 0x…
 //!     RSI: 0x… RDI: 0x… RBP: 0x… RSP: 0x…
@@ -20,7 +21,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::arch::x86_64::cpu;
 use crate::arch::x86_64::idt::ExceptionFrame;
-use crate::mem::paging;
+use crate::mem::{code, paging};
 
 static DEPTH: AtomicU32 = AtomicU32::new(0);
 
@@ -89,6 +90,7 @@ pub fn report_exception(f: &ExceptionFrame) -> ! {
     crate::rawln!("    error code: 0x{:016x}", f.error_code);
     if f.vector == 14 {
         crate::rawln!("    CR2: 0x{:016x}", cr2);
+        crate::rawln!("    cause: {}", page_fault_cause(f.error_code, cr2));
     }
     crate::rawln!(
         "    RIP: 0x{:016x}  RSP: 0x{:016x}  RFLAGS: 0x{:016x}",
@@ -135,6 +137,85 @@ pub fn report_exception(f: &ExceptionFrame) -> ! {
         "exception {} {} at RIP 0x{:x}",
         mn, name, f.rip
     ))
+}
+
+/// #PF error-code bits (SDM vol. 3A §4.7, Figure 4-12).
+mod pf {
+    /// 0: the page was not present; 1: a protection violation.
+    pub const P: u64 = 1 << 0;
+    /// 1: the access was a write.
+    pub const W: u64 = 1 << 1;
+    /// 1: the access was made in user mode (CPL 3).
+    pub const U: u64 = 1 << 2;
+    /// 1: a reserved bit was set in a paging-structure entry.
+    pub const RSVD: u64 = 1 << 3;
+    /// 1: the access was an instruction fetch.
+    pub const ID: u64 = 1 << 4;
+    /// 1: protection-key violation.
+    pub const PK: u64 = 1 << 5;
+    /// 1: shadow-stack access.
+    pub const SS: u64 = 1 << 6;
+}
+
+/// One-line explanation of a page fault from its error code (SDM vol. 3A
+/// §4.7) and the faulting address, naming the guard or protection that
+/// caught it: the null guard (CR2 below 4096), the boot stack's guard page,
+/// the JIT code window (never writable: W^X), NX on data.
+pub fn page_fault_cause(error_code: u64, cr2: u64) -> &'static str {
+    use pf::*;
+    let present = error_code & P != 0;
+    let null = cr2 < 4096;
+    let stack_guard = cr2 & !0xfff == crate::arch::x86_64::boot::stack_guard_page();
+    let jit = code::contains(cr2);
+    if error_code & RSVD != 0 {
+        return "reserved bit set in a paging-structure entry (corrupt page tables, or NX used without EFER.NXE)";
+    }
+    if error_code & PK != 0 {
+        return "protection-key violation";
+    }
+    if error_code & SS != 0 {
+        return "shadow-stack access violation";
+    }
+    if error_code & U != 0 {
+        return if present {
+            "user-mode access to a supervisor page"
+        } else {
+            "user-mode access to a not-present page"
+        };
+    }
+    match (error_code & ID != 0, error_code & W != 0, present) {
+        (true, _, true) if jit => "instruction fetch refused inside the JIT code window",
+        (true, _, true) => "instruction fetch from a non-executable page (NX)",
+        (true, _, false) if null => {
+            "instruction fetch from a not-present page (null guard: call through a null pointer)"
+        }
+        (true, _, false) => "instruction fetch from a not-present page",
+        (false, true, true) if jit => {
+            "write to a present read-only page (JIT code is never writable: W^X)"
+        }
+        (false, true, true) if is_kernel_text(cr2) => {
+            "write to a present read-only page (kernel .text: W^X)"
+        }
+        (false, true, true) => "write to a present read-only page",
+        (false, true, false) if null => "write to a not-present page (null guard)",
+        (false, true, false) if stack_guard => {
+            "write to a not-present page (boot stack guard page: stack overflow)"
+        }
+        (false, true, false) => "write to a not-present page",
+        // A supervisor read of a present page faults only for SMAP or a
+        // protection key (SDM vol. 3A §4.6); neither is enabled here.
+        (false, false, true) => "read of a present page refused (SMAP?)",
+        (false, false, false) if null => "read of a not-present page (null guard)",
+        (false, false, false) if stack_guard => {
+            "read of a not-present page (boot stack guard page: stack overflow)"
+        }
+        (false, false, false) => "read of a not-present page",
+    }
+}
+
+fn is_kernel_text(addr: u64) -> bool {
+    let (start, end) = crate::arch::x86_64::boot::image_sections().text;
+    (start..end).contains(&addr)
 }
 
 /// Prints `backtrace:` and `#n 0x…` lines: `first` (the faulting RIP), then the

@@ -19,6 +19,8 @@ pub const RUNS: &[&str] = &[
     "fault-hang",
     "fault-ud",
     "fault-stack",
+    "fault-wx-write",
+    "fault-nx-exec",
 ];
 
 /// Executes the selected run. Unknown names fail with a clear message.
@@ -67,6 +69,8 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
                 "recursion returned at depth {depth} without faulting"
             ))
         }
+        "fault-wx-write" => fault_wx_write(),
+        "fault-nx-exec" => fault_nx_exec(),
         "fault-ud" => {
             info!("run: fault-ud: executing ud2");
             cpu::ud2()
@@ -179,6 +183,55 @@ fn fault_null() -> ! {
     crate::exit::fail(format_args!(
         "null read returned 0x{:x} instead of faulting",
         v
+    ))
+}
+
+/// `mov eax, 42; ret`: the smallest function that proves code ran.
+const RETURN_42: [u8; 6] = [0xb8, 42, 0, 0, 0, 0xc3];
+
+/// Installs [`RETURN_42`] in the JIT code window, calls it (the window
+/// executes), then writes to it: W^X makes that a #PF.
+fn fault_wx_write() -> ! {
+    let addr = match crate::mem::code::install(&RETURN_42) {
+        Ok(a) => a,
+        Err(e) => crate::exit::fail(format_args!("code::install: {e}")),
+    };
+    // SAFETY: `addr` holds RETURN_42, a complete SysV function taking nothing,
+    // touching only eax and returning with `ret`; the window maps it RX.
+    let f: extern "C" fn() -> u32 = unsafe { core::mem::transmute(addr as *const u8) };
+    let v = f();
+    let (used, mapped) = crate::mem::code::stats();
+    info!(
+        "run: fault-wx-write: JIT code at 0x{:x} returned {} ({} bytes used, {} KiB mapped)",
+        addr,
+        v,
+        used,
+        mapped >> 10
+    );
+    if v != 42 {
+        crate::exit::fail(format_args!("JIT code returned {v}, not 42"));
+    }
+    info!("run: fault-wx-write: writing a byte to the JIT code at 0x{:x}", addr);
+    // SAFETY: deliberately unsound: the window is mapped read-only, so this
+    // write faults (W^X) and the #PF handler ends the run.
+    unsafe { core::ptr::write_volatile(addr as *mut u8, 0xcc) };
+    crate::exit::fail(format_args!(
+        "write to JIT code at 0x{addr:x} succeeded: the code window is writable"
+    ))
+}
+
+/// Copies [`RETURN_42`] into a heap buffer and calls it: the heap lives in
+/// the NX direct map, so the fetch faults.
+fn fault_nx_exec() -> ! {
+    let buf = alloc::vec::Vec::from(RETURN_42);
+    let addr = buf.as_ptr() as u64;
+    info!("run: fault-nx-exec: calling code copied to the heap at 0x{:x}", addr);
+    // SAFETY: deliberately unsound: the heap is mapped NX, so the call's
+    // instruction fetch faults and the #PF handler ends the run.
+    let f: extern "C" fn() -> u32 = unsafe { core::mem::transmute(buf.as_ptr()) };
+    let v = core::hint::black_box(f)();
+    crate::exit::fail(format_args!(
+        "heap code at 0x{addr:x} ran and returned {v}: the heap is executable"
     ))
 }
 

@@ -61,6 +61,7 @@ static MAPPED_END: AtomicU64 = AtomicU64::new(CODE_BASE);
 
 /// Copies `code` into the window and returns the executable address of its
 /// first byte (16-byte aligned). The code is never writable at that address.
+/// Empty `code` reserves nothing and returns the current aligned cursor.
 pub fn install(code: &[u8]) -> Result<u64, CodeError> {
     let mut next = NEXT.lock();
     let start = next.next_multiple_of(ALIGN);
@@ -117,7 +118,8 @@ pub fn contains(addr: u64) -> bool {
     (CODE_BASE..MAPPED_END.load(Ordering::Acquire)).contains(&addr)
 }
 
-/// `(bytes used, bytes mapped)` in the window.
+/// `(bytes used, bytes mapped)` in the window; used includes the alignment
+/// padding between installed blobs.
 pub fn stats() -> (u64, u64) {
     let used = *NEXT.lock() - CODE_BASE;
     (used, MAPPED_END.load(Ordering::Acquire) - CODE_BASE)

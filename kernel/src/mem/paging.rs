@@ -154,7 +154,7 @@ pub fn init(regions: &[Region]) -> Result<(), MapError> {
         || sec.text.1 != sec.rodata.0
         || sec.rodata.1 != sec.data.0
         || sec.data.1 != kend
-        || [sec.text.1, sec.rodata.1].iter().any(|a| a % PAGE_4K != 0)
+        || [sec.text.1, sec.rodata.1].iter().any(|a| !a.is_multiple_of(PAGE_4K))
     {
         return Err(MapError::BadRange);
     }
@@ -193,7 +193,7 @@ pub fn init(regions: &[Region]) -> Result<(), MapError> {
 /// executable + read-only (never writable: the frame is filled through its
 /// direct-map alias). For `mem::code` only.
 pub(super) fn map_code_page(virt: u64, phys: u64) -> Result<(), MapError> {
-    if !(CODE_BASE..CODE_BASE + CODE_WINDOW).contains(&virt) || virt % PAGE_4K != 0 {
+    if !(CODE_BASE..CODE_BASE + CODE_WINDOW).contains(&virt) || !virt.is_multiple_of(PAGE_4K) {
         return Err(MapError::BadRange);
     }
     map_4k(cr3(), virt, phys, 0)?;
