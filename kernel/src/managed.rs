@@ -145,7 +145,7 @@ pub fn recover(f: &mut ExceptionFrame) -> bool {
         Some(a) if a & !0xfff == boot::stack_guard_page() => {
             String::from("stack exhausted (the guard page below the kernel stack)")
         }
-        Some(_) => String::from(pf_cause(f.error_code)),
+        Some(a) => String::from(crate::fault::page_fault_cause(f.error_code, a)),
         None => String::new(),
     };
     let trap = CpuTrap {
@@ -169,13 +169,3 @@ pub fn recover(f: &mut ExceptionFrame) -> bool {
     }
 }
 
-/// TEMP until fault.rs decodes it.
-fn pf_cause(e: u64) -> &'static str {
-    match (e & 1 != 0, e & 2 != 0, e & 16 != 0) {
-        (_, _, true) => "instruction fetch",
-        (true, true, _) => "write to a read-only page",
-        (false, true, _) => "write to a not-present page",
-        (false, false, _) => "read of a not-present page",
-        (true, false, _) => "read protection violation",
-    }
-}
