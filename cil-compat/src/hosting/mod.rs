@@ -14,6 +14,8 @@
 
 pub mod driver;
 pub mod guard;
+#[cfg(feature = "std")]
+pub mod host_signals;
 pub mod imports;
 pub mod report;
 pub mod resources;
