@@ -93,8 +93,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
+    // Unique per process and call: tests build bundles from several threads.
+    static UNIQUE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = UNIQUE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".part-{}", std::process::id()));
+    tmp.push(format!(".part-{}-{n}", std::process::id()));
     let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| {
@@ -211,9 +214,8 @@ pub fn faulty_build(kind: FaultKind, at_request: u32) -> Result<[PathBuf; 3], St
     if std::fs::read_to_string(&config).ok().as_deref() != Some(text.as_str()) {
         write_atomically(&config, text.as_bytes())?;
     }
-    let mut sources =
-        toolchain::cs_files(&toolchain::managed_src_dir().join("drivers/virtio-blk"))
-            .map_err(err)?;
+    let mut sources = toolchain::cs_files(&toolchain::managed_src_dir().join("drivers/virtio-blk"))
+        .map_err(err)?;
     sources.push(config);
     let driver = dir.join("VirtioBlk.dll");
     toolchain::compile_cs(
@@ -338,8 +340,14 @@ mod tests {
         (ts, asm)
     }
 
-    fn type_names(ts: &cil_compat::types::TypeSystem, asm: cil_compat::types::AsmId) -> Vec<String> {
-        ts.types_of(asm).iter().map(|t| ts.info(*t).full_name()).collect()
+    fn type_names(
+        ts: &cil_compat::types::TypeSystem,
+        asm: cil_compat::types::AsmId,
+    ) -> Vec<String> {
+        ts.types_of(asm)
+            .iter()
+            .map(|t| ts.info(*t).full_name())
+            .collect()
     }
 
     /// Every variant compiles with mcs, loads with our loader, dumps without an
@@ -358,11 +366,24 @@ mod tests {
         assert_eq!(names, BUNDLE_ORDER);
         let (ts, asm) = load(&lib.join("VirtioBlk.dll"), &lib);
         let normal_types = type_names(&ts, asm);
-        assert!(normal_types.iter().any(|t| t == "VirtioBlk.VirtioBlkDevice"));
-        for absent in ["VirtioBlk.FaultInjection", "VirtioBlk.FaultKind", "FaultConfig"] {
-            assert!(!normal_types.iter().any(|t| t == absent), "{absent} in the normal build");
+        assert!(normal_types
+            .iter()
+            .any(|t| t == "VirtioBlk.VirtioBlkDevice"));
+        for absent in [
+            "VirtioBlk.FaultInjection",
+            "VirtioBlk.FaultKind",
+            "FaultConfig",
+        ] {
+            assert!(
+                !normal_types.iter().any(|t| t == absent),
+                "{absent} in the normal build"
+            );
         }
-        let device = ts.types_of(asm).iter().find(|t| ts.info(**t).full_name() == "VirtioBlk.VirtioBlkDevice").unwrap();
+        let device = ts
+            .types_of(asm)
+            .iter()
+            .find(|t| ts.info(**t).full_name() == "VirtioBlk.VirtioBlkDevice")
+            .unwrap();
         let normal_fields = ts.info(*device).fields.len();
 
         for kind in FaultKind::ALL {
@@ -383,14 +404,32 @@ mod tests {
             let dll = faulty_dir(kind, at).join("VirtioBlk.dll");
             let (ts, asm) = load(&dll, &lib);
             let types = type_names(&ts, asm);
-            for present in ["VirtioBlk.FaultInjection", "VirtioBlk.FaultKind", "FaultConfig"] {
-                assert!(types.iter().any(|t| t == present), "{present} missing in {kind:?}");
+            for present in [
+                "VirtioBlk.FaultInjection",
+                "VirtioBlk.FaultKind",
+                "FaultConfig",
+            ] {
+                assert!(
+                    types.iter().any(|t| t == present),
+                    "{present} missing in {kind:?}"
+                );
             }
-            let device = ts.types_of(asm).iter().find(|t| ts.info(**t).full_name() == "VirtioBlk.VirtioBlkDevice").unwrap();
-            assert_eq!(ts.info(*device).fields.len(), normal_fields + 1, "the request counter");
+            let device = ts
+                .types_of(asm)
+                .iter()
+                .find(|t| ts.info(**t).full_name() == "VirtioBlk.VirtioBlkDevice")
+                .unwrap();
+            assert_eq!(
+                ts.info(*device).fields.len(),
+                normal_fields + 1,
+                "the request counter"
+            );
             let mut dump = String::new();
             cil_compat::dump::dump_assembly(&ts, asm, &mut dump);
-            assert!(!dump.contains("=<"), "{kind:?}: dump reports an error:\n{dump}");
+            assert!(
+                !dump.contains("=<"),
+                "{kind:?}: dump reports an error:\n{dump}"
+            );
             let mut engine = cil_compat::exec::cli::engine(ts);
             for m in [
                 "VirtioBlk.FaultInjection::BeforeRequest",
