@@ -3,8 +3,9 @@
 //! prints the QEMU command line and the serial tail.
 
 use crate::disk;
+use crate::managed::{self, FaultKind};
 use crate::qemu::{self, Boot, Outcome, RunResult, Transport};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// What a boot case expects.
@@ -29,7 +30,7 @@ pub struct Case {
     /// Typed into the serial console (scripted shell sessions).
     pub input: Option<&'static str>,
     /// Passed as the PVH boot module (`-initrd`).
-    pub module: Option<&'static [u8]>,
+    pub module: Module,
     /// Boot through SeaBIOS (which assigns PCI BARs) instead of qboot
     /// (where the kernel assigns them): both paths stay tested.
     pub seabios: bool,
@@ -38,8 +39,9 @@ pub struct Case {
 }
 
 impl Case {
-    /// A diskless qboot boot with nothing typed and no boot module; cases
-    /// override the rest with struct-update syntax.
+    /// A diskless qboot boot with nothing typed and the managed bundle as its
+    /// boot module (as `cargo xtask run` boots); cases override the rest with
+    /// struct-update syntax.
     const fn new(
         name: &'static str,
         cmdline: &'static str,
@@ -53,11 +55,145 @@ impl Case {
             expect,
             disk: None,
             input: None,
-            module: None,
+            module: Module::Default,
             seabios: false,
             disk_mode: DiskMode::Writable,
         }
     }
+}
+
+/// The PVH boot module (`-initrd`) a case boots with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    dead_code,
+    reason = "the boot cases of the managed driver (kernel side, in progress) select the other variants"
+)]
+pub enum Module {
+    /// No module at all.
+    None,
+    /// The managed bundle `target/managed/managed.cpio` (mscorlib, Ddk,
+    /// VirtioBlk), built when out of date: what `cargo xtask run` passes.
+    Default,
+    /// These bytes, as they are.
+    Bytes(&'static [u8]),
+    /// The bundle of the driver variant that faults with this kind at this
+    /// block request (1-based), `target/managed/faulty-<kind>-<n>.cpio`.
+    Faulty(FaultKind, u32),
+    /// The default bundle, damaged.
+    Corrupt(Corruption),
+}
+
+/// Deterministic damage to the default bundle: the kernel must refuse each with
+/// a clear error, never crash or half-load it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    dead_code,
+    reason = "the boot cases of the managed driver (kernel side, in progress) select these"
+)]
+pub enum Corruption {
+    /// The bundle cut in half (inside an entry's data).
+    Truncated,
+    /// One data byte in the middle of VirtioBlk.dll inverted (XOR 0xff), the
+    /// stored checksum left as it was.
+    BadChecksum,
+    /// Pseudo-random bytes (fixed seed) as long as the bundle.
+    Garbage,
+    /// A valid archive (checksums right) whose VirtioBlk.dll is the first half of
+    /// the real PE file.
+    MalformedAssembly,
+}
+
+impl Module {
+    /// The file to hand QEMU as `-initrd` for case `case`, built or written now.
+    pub fn initrd(&self, case: &str) -> Result<Option<PathBuf>, String> {
+        let write = |bytes: &[u8]| -> Result<Option<PathBuf>, String> {
+            let path = crate::artifacts::disks_dir().join(format!("module-{case}.bin"));
+            managed::write_atomically(&path, bytes)?;
+            Ok(Some(path))
+        };
+        match *self {
+            Module::None => Ok(None),
+            Module::Default => managed::bundle().map(Some),
+            Module::Bytes(bytes) => write(bytes),
+            Module::Faulty(kind, at) => managed::faulty_bundle(kind, at).map(Some),
+            Module::Corrupt(c) => {
+                let path = managed::bundle()?;
+                let bundle =
+                    std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                write(&corrupt(&bundle, c)?)
+            }
+        }
+    }
+}
+
+/// Byte offset of entry `name`'s data in `bundle`, and its length.
+fn entry_span(bundle: &[u8], name: &str) -> Result<(usize, usize), String> {
+    let entries = cil_compat::bundle::parse(bundle).map_err(|e| format!("the bundle: {e}"))?;
+    let e = entries
+        .iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| format!("the bundle has no {name}"))?;
+    // The entry borrows from `bundle`, so the pointer difference is its offset.
+    Ok((
+        e.data.as_ptr() as usize - bundle.as_ptr() as usize,
+        e.data.len(),
+    ))
+}
+
+/// `bundle` (a valid archive holding VirtioBlk.dll) damaged as `how` says. The
+/// same input always gives the same output.
+pub fn corrupt(bundle: &[u8], how: Corruption) -> Result<Vec<u8>, String> {
+    match how {
+        Corruption::Truncated => Ok(bundle[..bundle.len() / 2].to_vec()),
+        Corruption::BadChecksum => {
+            let (at, len) = entry_span(bundle, "VirtioBlk.dll")?;
+            if len == 0 {
+                return Err("VirtioBlk.dll is empty: no byte to flip".into());
+            }
+            let mut out = bundle.to_vec();
+            out[at + len / 2] ^= 0xff;
+            Ok(out)
+        }
+        Corruption::Garbage => {
+            // xorshift64 with a fixed seed.
+            let mut x = 0x9e37_79b9_7f4a_7c15u64;
+            Ok((0..bundle.len().max(512))
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 24) as u8
+                })
+                .collect())
+        }
+        Corruption::MalformedAssembly => {
+            let entries =
+                cil_compat::bundle::parse(bundle).map_err(|e| format!("the bundle: {e}"))?;
+            if !entries.iter().any(|e| e.name == "VirtioBlk.dll") {
+                return Err("the bundle has no VirtioBlk.dll".into());
+            }
+            let files: Vec<(&str, Vec<u8>)> = entries
+                .iter()
+                .map(|e| {
+                    let data = if e.name == "VirtioBlk.dll" {
+                        malformed_pe(e.data)
+                    } else {
+                        e.data.to_vec()
+                    };
+                    (e.name, data)
+                })
+                .collect();
+            let list: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (*n, d.as_slice())).collect();
+            Ok(cil_compat::bundle::write(&list))
+        }
+    }
+}
+
+/// The first half of a PE file: it still starts with `MZ` and a PE signature
+/// and looks like an assembly until its sections and metadata, which now run
+/// past the end, are read (our loader: "malformed metadata root").
+fn malformed_pe(pe: &[u8]) -> Vec<u8> {
+    pe[..pe.len() / 2].to_vec()
 }
 
 /// Bad input for the storage stack: the kernel must refuse it with a clear
@@ -92,7 +228,7 @@ pub fn basic_cases() -> Vec<Case> {
         // 4-byte magic + 996 bytes: the kernel finds it through PVH
         // `modlist_paddr` and reports size and first bytes.
         Case {
-            module: Some(&MODULE),
+            module: Module::Bytes(&MODULE),
             ..Case::new(
                 "boot-module",
                 "run=hello",
@@ -366,15 +502,7 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
         }
         _ => None,
     };
-    let initrd = match case.module {
-        Some(bytes) => {
-            let path = crate::artifacts::disks_dir().join(format!("module-{}.bin", case.name));
-            std::fs::create_dir_all(crate::artifacts::disks_dir()).map_err(|e| e.to_string())?;
-            std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-            Some(path)
-        }
-        None => None,
-    };
+    let initrd = case.module.initrd(case.name)?;
     let boot = Boot {
         firmware: if case.seabios {
             qemu::Firmware::SeaBios
@@ -424,4 +552,111 @@ fn zero_boot_sector(path: &Path) -> Result<(), String> {
     f.seek(SeekFrom::Start(0))
         .and_then(|_| f.write_all(&[0u8; 512]))
         .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cil_compat::bundle::{self, BundleError};
+
+    /// A bundle shaped like the real one (the real one needs mcs).
+    fn sample() -> Vec<u8> {
+        let corlib: Vec<u8> = (0..3000u32).map(|i| (i * 13) as u8).collect();
+        let ddk: Vec<u8> = (0..2000u32).map(|i| (i * 7) as u8).collect();
+        let driver: Vec<u8> = (0..2500u32).map(|i| (i * 3 + 1) as u8).collect();
+        bundle::write(&[
+            ("mscorlib.dll", &corlib),
+            ("Ddk.dll", &ddk),
+            ("VirtioBlk.dll", &driver),
+        ])
+    }
+
+    #[test]
+    fn corruptions_are_deterministic_and_refused_as_described() {
+        let b = sample();
+        for c in [
+            Corruption::Truncated,
+            Corruption::BadChecksum,
+            Corruption::Garbage,
+            Corruption::MalformedAssembly,
+        ] {
+            assert_eq!(corrupt(&b, c).unwrap(), corrupt(&b, c).unwrap(), "{c:?}");
+            assert_ne!(corrupt(&b, c).unwrap(), b, "{c:?}");
+        }
+
+        let t = corrupt(&b, Corruption::Truncated).unwrap();
+        assert_eq!(t.len(), b.len() / 2);
+        let e = bundle::parse(&t).unwrap_err();
+        assert!(matches!(e, BundleError::Truncated { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("truncated: entry 'Ddk.dll' needs 2000 bytes at byte "),
+            "{e}"
+        );
+
+        let c = corrupt(&b, Corruption::BadChecksum).unwrap();
+        assert_eq!(c.len(), b.len());
+        assert_eq!(c.iter().zip(&b).filter(|(x, y)| x != y).count(), 1);
+        let e = bundle::parse(&c).unwrap_err().to_string();
+        assert!(
+            e.starts_with("checksum mismatch in 'VirtioBlk.dll' (stored 0x"),
+            "{e}"
+        );
+
+        let g = corrupt(&b, Corruption::Garbage).unwrap();
+        assert_eq!(g.len(), b.len());
+        let e = bundle::parse(&g).unwrap_err().to_string();
+        assert!(e.starts_with("not a cpio archive (bad magic \""), "{e}");
+
+        let m = corrupt(&b, Corruption::MalformedAssembly).unwrap();
+        let (good, bad) = (bundle::parse(&b).unwrap(), bundle::parse(&m).unwrap());
+        let names: Vec<&str> = bad.iter().map(|e| e.name).collect();
+        assert_eq!(names, ["mscorlib.dll", "Ddk.dll", "VirtioBlk.dll"]);
+        assert_eq!(bad[..2], good[..2]);
+        assert_eq!(bad[2].data, &good[2].data[..1250]);
+
+        // Without VirtioBlk.dll there is nothing to damage: say so.
+        let no_driver = bundle::write(&[("mscorlib.dll", b"x")]);
+        assert!(corrupt(&no_driver, Corruption::BadChecksum).is_err());
+        assert!(corrupt(&no_driver, Corruption::MalformedAssembly).is_err());
+    }
+
+    /// On the real bundle: the malformed driver is refused by our loader, while
+    /// the archive around it is fine.
+    #[test]
+    fn malformed_assembly_is_refused_by_our_loader() {
+        if cil_compat::toolchain::find_tool("mcs").is_err() {
+            assert!(
+                std::env::var_os("XTASK_REQUIRE_TOOLS").is_none(),
+                "mcs is required here"
+            );
+            println!("note: mcs not installed; skipping");
+            return;
+        }
+        let real = std::fs::read(managed::bundle().unwrap()).unwrap();
+        let m = corrupt(&real, Corruption::MalformedAssembly).unwrap();
+        let entries = bundle::parse(&m).unwrap();
+        let mut ts = cil_compat::types::TypeSystem::new();
+        ts.load(entries[0].data.to_vec()).unwrap();
+        ts.load(entries[1].data.to_vec()).unwrap();
+        let e = ts
+            .load(entries[2].data.to_vec())
+            .expect_err("a half PE must not load");
+        println!("refused: {e}");
+        let e = bundle::parse(&corrupt(&real, Corruption::Truncated).unwrap()).unwrap_err();
+        assert!(e.to_string().starts_with("truncated: entry '"), "{e}");
+    }
+
+    #[test]
+    fn cases_boot_with_the_bundle_unless_they_say_otherwise() {
+        let cases: Vec<Case> = basic_cases().into_iter().chain(disk_cases()).collect();
+        for c in &cases {
+            let want = if c.name == "boot-module" {
+                Module::Bytes(&MODULE)
+            } else {
+                Module::Default
+            };
+            assert_eq!(c.module, want, "{}", c.name);
+        }
+    }
 }

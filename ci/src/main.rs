@@ -20,11 +20,14 @@ use std::time::Duration;
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
-  run [--driver native|managed|auto] [--disk PATH] [--legacy] [--gdb] [--initrd FILE]
-      [--firmware qboot|seabios]
+  run [--driver native|managed|auto] [--disk PATH] [--legacy] [--gdb]
+      [--initrd FILE | --no-module] [--firmware qboot|seabios]
       [--timeout SECS] [-- KERNEL ARGS...]
                   build the kernel, boot it under QEMU, stream the serial
-                  console; exit status is the kernel's verdict
+                  console; exit status is the kernel's verdict. The boot
+                  module (-initrd) is the managed bundle
+                  target/managed/managed.cpio (built first) unless --initrd
+                  FILE replaces it or --no-module leaves it out
   test [--host-only | --qemu-only]
                   host tests of every crate, then QEMU boot tests
   bench boot      QEMU start -> first serial line, and -> verdict
@@ -35,7 +38,13 @@ usage: cargo xtask <command>
                   disks/manifests/default.manifest) and fsck it
   disk check IMAGE
                   fsck.fat -n an image
-  managed         compile corlib, managed DDK and managed drivers (mcs)
+  managed [--fault KIND [--at N]]
+                  compile corlib, managed DDK and managed drivers (mcs) and
+                  pack them into the boot module target/managed/managed.cpio;
+                  with --fault, build the driver variant that faults at block
+                  request N (default 1) and print its module's path. KIND:
+                  null-deref, index-out-of-range, divide-by-zero,
+                  invalid-cast, wild-pointer, stack-overflow
   bench jit       fib/sieve/CRC32 through our JIT vs native Rust vs mono;
                   compile throughput
   bench load      load corlib + managed DDK + driver: us per assembly, heap
@@ -81,6 +90,7 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
     let mut legacy = false;
     let mut gdb = false;
     let mut initrd: Option<std::path::PathBuf> = None;
+    let mut no_module = false;
     let mut firmware = qemu::Firmware::preferred();
     let mut timeout: Option<u64> = None;
     let mut kernel_args: Vec<String> = Vec::new();
@@ -92,6 +102,7 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
             "--legacy" => legacy = true,
             "--gdb" => gdb = true,
             "--initrd" => initrd = Some(value(&mut it, a)?.into()),
+            "--no-module" => no_module = true,
             "--firmware" => {
                 let v = value(&mut it, a)?;
                 firmware = qemu::Firmware::parse(&v)
@@ -115,8 +126,18 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
             "--driver must be native, managed or auto, not '{driver}'"
         ));
     }
+    if no_module && initrd.is_some() {
+        return Err("--initrd and --no-module exclude each other".into());
+    }
     setup::ensure()?;
     let kernel = artifacts::build_kernel()?;
+    // Every boot carries the managed assemblies unless told otherwise, so
+    // `--driver managed` (and `auto`'s preference for it) just works.
+    let initrd = match (initrd, no_module) {
+        (Some(file), _) => Some(file),
+        (None, true) => None,
+        (None, false) => Some(managed::bundle()?),
+    };
     let disks = match disk {
         Some(path) => vec![qemu::Disk {
             path,

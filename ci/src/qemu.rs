@@ -212,6 +212,9 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
     for d in &boot.disks {
         check_file(&d.path)?;
     }
+    if let Some(initrd) = &boot.initrd {
+        check_file(initrd)?;
+    }
     let args = qemu_args(boot);
     let command_line = std::iter::once("qemu-system-x86_64".to_string())
         .chain(args.iter().map(|a| shell_quote(a)))

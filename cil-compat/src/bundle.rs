@@ -89,7 +89,10 @@ pub enum BundleError {
     /// Zero bytes.
     Empty,
     /// The 6 bytes at `at` are not `070702`.
-    BadMagic { found: [u8; 6], at: usize },
+    BadMagic {
+        found: [u8; 6],
+        at: usize,
+    },
     /// A header field is not 8 hex digits.
     BadField {
         field: &'static str,
@@ -97,12 +100,21 @@ pub enum BundleError {
         at: usize,
     },
     /// `c_namesize` is 0 or larger than [`MAX_NAME`].
-    BadNameSize { size: u32, at: usize },
+    BadNameSize {
+        size: u32,
+        at: usize,
+    },
     /// The name's last byte is not NUL, or it has a NUL inside.
-    NameNotTerminated { at: usize },
-    NameNotUtf8 { at: usize },
+    NameNotTerminated {
+        at: usize,
+    },
+    NameNotUtf8 {
+        at: usize,
+    },
     /// A file whose name is empty (or just `./`).
-    EmptyName { at: usize },
+    EmptyName {
+        at: usize,
+    },
     /// `piece` needs `needed` bytes at byte `at`; the module has only `len`.
     Truncated {
         piece: Piece,
@@ -117,12 +129,20 @@ pub enum BundleError {
     },
     /// The entries end exactly at the end of the module, but none was the trailer.
     NoTrailer,
-    Duplicate { name: String },
+    Duplicate {
+        name: String,
+    },
     /// Neither a regular file nor a directory (symlink, device, fifo...).
-    NotRegular { name: String, mode: u32 },
+    NotRegular {
+        name: String,
+        mode: u32,
+    },
     /// newc stores a hard-linked file's data only with its last link; an earlier
     /// link would read as an empty file, so links are refused.
-    HardLink { name: String, nlink: u32 },
+    HardLink {
+        name: String,
+        nlink: u32,
+    },
 }
 
 impl fmt::Display for BundleError {
@@ -204,7 +224,7 @@ fn pad4(n: usize) -> usize {
 }
 
 /// `bytes[at..at + needed]`, or the truncation error naming `piece`.
-fn take<'a>(bytes: &'a [u8], at: usize, needed: usize, piece: Piece) -> Result<&'a [u8], BundleError> {
+fn take(bytes: &[u8], at: usize, needed: usize, piece: Piece) -> Result<&[u8], BundleError> {
     at.checked_add(needed)
         .and_then(|end| bytes.get(at..end))
         .ok_or(BundleError::Truncated {
@@ -464,7 +484,9 @@ mod tests {
     fn garbage_and_other_formats_are_refused() {
         assert_eq!(parse(&[]).unwrap_err().to_string(), "empty");
         assert_eq!(
-            parse(b"MZ\x90\x00\x03\x00\x00\x00").unwrap_err().to_string(),
+            parse(b"MZ\x90\x00\x03\x00\x00\x00")
+                .unwrap_err()
+                .to_string(),
             "not a cpio archive (bad magic \"MZ\\x90\\x00\\x03\\x00\" at byte 0)"
         );
         assert_eq!(
@@ -486,9 +508,19 @@ mod tests {
             x ^= x << 17;
             *b = x as u8;
         }
-        assert!(matches!(parse(&noise), Err(BundleError::BadMagic { at: 0, .. })));
+        assert!(matches!(
+            parse(&noise),
+            Err(BundleError::BadMagic { at: 0, .. })
+        ));
         noise[..6].copy_from_slice(MAGIC);
-        assert!(matches!(parse(&noise), Err(BundleError::BadField { field: "c_ino", at: 6, .. })));
+        assert!(matches!(
+            parse(&noise),
+            Err(BundleError::BadField {
+                field: "c_ino",
+                at: 6,
+                ..
+            })
+        ));
         for seed in 0..2000usize {
             let mut b = sample();
             let i = (seed * 7919) % b.len();
@@ -509,7 +541,10 @@ mod tests {
         );
         let mut b = good.clone();
         b[field_at(F_NAMESIZE)..field_at(F_NAMESIZE) + 8].copy_from_slice(b"00000000");
-        assert!(matches!(parse(&b), Err(BundleError::BadNameSize { size: 0, at: 0 })));
+        assert!(matches!(
+            parse(&b),
+            Err(BundleError::BadNameSize { size: 0, at: 0 })
+        ));
         let mut b = good.clone();
         b[field_at(F_NAMESIZE)..field_at(F_NAMESIZE) + 8].copy_from_slice(b"FFFFFFFF");
         assert!(matches!(parse(&b), Err(BundleError::BadNameSize { .. })));
@@ -517,11 +552,18 @@ mod tests {
         b[field_at(F_FILESIZE)..field_at(F_FILESIZE) + 8].copy_from_slice(b"7FFFFFFF");
         assert!(matches!(
             parse(&b),
-            Err(BundleError::Truncated { piece: Piece::Data(_), needed: 0x8000_0000, .. })
+            Err(BundleError::Truncated {
+                piece: Piece::Data(_),
+                needed: 0x8000_0000,
+                ..
+            })
         ));
         let mut b = good.clone();
         b[HEADER_LEN + 12] = b'x'; // the NUL after "mscorlib.dll"
-        assert_eq!(parse(&b).unwrap_err(), BundleError::NameNotTerminated { at: 110 });
+        assert_eq!(
+            parse(&b).unwrap_err(),
+            BundleError::NameNotTerminated { at: 110 }
+        );
         let mut b = good.clone();
         b[HEADER_LEN] = 0xff;
         assert_eq!(parse(&b).unwrap_err(), BundleError::NameNotUtf8 { at: 110 });
@@ -533,7 +575,10 @@ mod tests {
         );
         let mut b = good.clone();
         b[field_at(F_NLINK)..field_at(F_NLINK) + 8].copy_from_slice(b"00000002");
-        assert!(matches!(parse(&b), Err(BundleError::HardLink { nlink: 2, .. })));
+        assert!(matches!(
+            parse(&b),
+            Err(BundleError::HardLink { nlink: 2, .. })
+        ));
         // Entry 2 ("Ddk.dll") starts right after entry 1.
         let mut b = good;
         b[136] = b'X';
@@ -552,10 +597,19 @@ mod tests {
         push_entry(&mut b, 0, 0, TRAILER, &[]);
         b.extend_from_slice(&[0u8; 300]); // block padding after the trailer
         let e = parse(&b).unwrap();
-        assert_eq!(e, vec![Entry { name: "Ddk.dll", data: b"ddk" }]);
+        assert_eq!(
+            e,
+            vec![Entry {
+                name: "Ddk.dll",
+                data: b"ddk"
+            }]
+        );
 
         let dup = write(&[("Ddk.dll", b"1"), ("./Ddk.dll", b"2")]);
-        assert_eq!(parse(&dup).unwrap_err().to_string(), "duplicate entry 'Ddk.dll'");
+        assert_eq!(
+            parse(&dup).unwrap_err().to_string(),
+            "duplicate entry 'Ddk.dll'"
+        );
         let mut b = Vec::new();
         push_entry(&mut b, 1, S_IFREG | 0o644, "./", b"");
         push_entry(&mut b, 0, 0, TRAILER, &[]);
@@ -610,7 +664,11 @@ mod tests {
         let got: Vec<(&str, usize)> = e.iter().map(|e| (e.name, e.data.len())).collect();
         assert_eq!(
             got,
-            vec![("mscorlib.dll", 70_001), ("Ddk.dll", 3), ("sub/VirtioBlk.dll", 0)]
+            vec![
+                ("mscorlib.dll", 70_001),
+                ("Ddk.dll", 3),
+                ("sub/VirtioBlk.dll", 0)
+            ]
         );
         assert_eq!(e[0].data, &big[..]);
         assert_eq!(e[1].data, b"odd");

@@ -76,6 +76,10 @@ namespace VirtioBlk
         Segment[] _chain = new Segment[3];
         bool _ready;
         uint _recoveries;
+#if FAULT_INJECT
+        /// Block requests served so far (FaultInjection.cs).
+        uint _requests;
+#endif
 
         public PciDevice Pci { get { return _pci; } }
         public DeviceInfo Info { get { return _info; } }
@@ -481,6 +485,9 @@ namespace VirtioBlk
 
         public BlockError Read(ulong lba, byte* buffer, ulong length)
         {
+#if FAULT_INJECT
+            FaultInjection.BeforeRequest(++_requests);
+#endif
             BlockError e = CheckRange(lba, length);
             if (e != BlockError.None) return e;
             return Transfer(lba, buffer, length, true);
@@ -488,6 +495,9 @@ namespace VirtioBlk
 
         public BlockError Write(ulong lba, byte* buffer, ulong length)
         {
+#if FAULT_INJECT
+            FaultInjection.BeforeRequest(++_requests);
+#endif
             if (IsReadOnly) return BlockError.ReadOnly;
             BlockError e = CheckRange(lba, length);
             if (e != BlockError.None) return e;
@@ -498,6 +508,9 @@ namespace VirtioBlk
         /// volatile cache (it writes through, §5.2.6.2) and this succeeds at once.
         public BlockError Flush()
         {
+#if FAULT_INJECT
+            FaultInjection.BeforeRequest(++_requests);
+#endif
             if (!_ready) return BlockError.NotReady;
             if (IsReadOnly) return BlockError.ReadOnly;
             if (!HasFlush) return BlockError.None;

@@ -1,0 +1,106 @@
+//! Fault injection: compiled only with `-define:FAULT_INJECT` (plus a generated
+//! `FaultConfig.cs`, see `ci/src/managed.rs`), so that boot tests can check the
+//! kernel contains a fault raised by JIT code in the middle of block I/O: the driver
+//! faults on purpose at its N-th block request (read, write and flush counted
+//! together, per device object, 1-based), in the request path, before anything of
+//! that request reaches the device. Normal builds contain none of this file.
+//!
+//! The generated file is, for request N and kind K (a `FaultKind` value):
+//!     static class FaultConfig { public const int AtRequest = N; public const int Kind = K; }
+#if FAULT_INJECT
+using Ddk;
+
+namespace VirtioBlk
+{
+    /// How the driver faults. Mirrored by `FaultKind` in ci/src/managed.rs: keep
+    /// the numbers in step.
+    public enum FaultKind
+    {
+        /// Read a field through a null object reference: the JIT's null check, or a
+        /// page fault on the null guard.
+        NullDeref = 1,
+        /// Store one past the end of an array (the JIT's bounds check).
+        IndexOutOfRange = 2,
+        /// Integer division by a zero computed at run time (mcs cannot fold it).
+        DivideByZero = 3,
+        /// `castclass` of an object to a class it is not.
+        InvalidCast = 4,
+        /// A store through a non-canonical address: #GP, no page-table walk.
+        WildPointer = 5,
+        /// Unbounded recursion until the stack guard is hit.
+        StackOverflow = 6,
+    }
+
+    static unsafe class FaultInjection
+    {
+        /// Debug marker emitted just before the fault: this | kind.
+        public const uint MarkerFaultInjected = 0x4D42FA00;
+
+        sealed class Victim
+        {
+            public uint Field = 1;
+        }
+
+        /// Loads land here so mcs keeps the faulting instruction (public: no
+        /// "never used" warning).
+        public static uint s_sink;
+
+        /// Called by Read, Write and Flush with the device's request number.
+        public static void BeforeRequest(uint request)
+        {
+            if (request != (uint)FaultConfig.AtRequest) return;
+            FaultKind kind = (FaultKind)FaultConfig.Kind;
+            LogLine line = new LogLine();
+            line.Append("virtio-blk: FAULT_INJECT: faulting at request ");
+            line.AppendDec(request);
+            line.Append(" (kind ");
+            line.AppendDec((ulong)FaultConfig.Kind);
+            line.Append(")");
+            line.Emit(LogLevel.Error);
+            Log.Marker(MarkerFaultInjected | (uint)FaultConfig.Kind);
+            switch (kind)
+            {
+                case FaultKind.NullDeref:
+                    s_sink = Nobody(request).Field;
+                    break;
+                case FaultKind.IndexOutOfRange:
+                    uint[] a = new uint[request];
+                    a[request] = 1;
+                    s_sink = a[0];
+                    break;
+                case FaultKind.DivideByZero:
+                    // Zero exactly here, but only the run time knows.
+                    int zero = (int)request - FaultConfig.AtRequest;
+                    s_sink = (uint)(1000 / zero);
+                    break;
+                case FaultKind.InvalidCast:
+                    object o = new Victim();
+                    VirtioBlkDevice d = (VirtioBlkDevice)o;
+                    s_sink = d.Recoveries;
+                    break;
+                case FaultKind.WildPointer:
+                    // Bit 63 set, bits 62..47 clear: non-canonical.
+                    *(byte*)0x8000000000000000UL = 0xAA;
+                    break;
+                case FaultKind.StackOverflow:
+                    s_sink = Recurse(request);
+                    break;
+            }
+            Log.Error("virtio-blk: FAULT_INJECT: the fault did not fault; carrying on");
+        }
+
+        /// Null for every request number (they start at 1), which mcs cannot know.
+        static Victim Nobody(uint request)
+        {
+            return request == 0 ? new Victim() : null;
+        }
+
+        /// Never returns: each frame adds to the result after the call, so it is
+        /// not a tail call either.
+        static uint Recurse(uint depth)
+        {
+            return Recurse(depth + 1) + depth;
+        }
+    }
+}
+#endif
