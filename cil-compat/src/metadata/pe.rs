@@ -119,12 +119,21 @@ impl PeImage {
             let s = slice(data, off, 40, "section header")?;
             let mut name = [0u8; 8];
             name.copy_from_slice(&s[..8]);
+            let (raw_size, raw_ptr) = (u32_at(s, 16, "section")?, u32_at(s, 20, "section")?);
+            // A section whose file data runs past the end is a truncated
+            // file, even when the part still present holds the metadata.
+            if (raw_ptr as usize).saturating_add(raw_size as usize) > data.len() {
+                return Err(Error::malformed(
+                    "section data past the end of the file (truncated?)",
+                    off + 16,
+                ));
+            }
             sections.push(Section {
                 name,
                 virtual_size: u32_at(s, 8, "section")?,
                 virtual_address: u32_at(s, 12, "section")?,
-                raw_size: u32_at(s, 16, "section")?,
-                raw_ptr: u32_at(s, 20, "section")?,
+                raw_size,
+                raw_ptr,
             });
         }
         let mut img = PeImage {
