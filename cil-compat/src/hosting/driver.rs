@@ -192,8 +192,17 @@ pub fn log_fault(driver: &str, device: PciAddress, during: &str, f: &Failed, r: 
     if f.report.frames.is_empty() {
         log::error!("managed:   (no managed frame found)");
     }
-    for fr in &f.report.frames {
-        log::error!("managed:   {}", fr);
+    // Recursion shows up as runs of one frame: one line per run.
+    let frames = &f.report.frames;
+    let mut i = 0;
+    while i < frames.len() {
+        let run = frames[i..].iter().take_while(|x| **x == frames[i]).count();
+        if run > 1 {
+            log::error!("managed:   {} (x{run})", frames[i]);
+        } else {
+            log::error!("managed:   {}", frames[i]);
+        }
+        i += run;
     }
     log::error!(
         "managed: {} contained: bus mastering {}, {} DMA block(s) ({} bytes) freed, {} BAR mapping(s) released, driver unbound",
