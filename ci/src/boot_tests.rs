@@ -42,7 +42,7 @@ impl Case {
     /// A diskless qboot boot with nothing typed and the managed bundle as its
     /// boot module (as `cargo xtask run` boots); cases override the rest with
     /// struct-update syntax.
-    const fn new(
+    pub(crate) const fn new(
         name: &'static str,
         cmdline: &'static str,
         timeout: Duration,
@@ -64,10 +64,6 @@ impl Case {
 
 /// The PVH boot module (`-initrd`) a case boots with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(
-    dead_code,
-    reason = "the boot cases of the managed driver (kernel side, in progress) select the other variants"
-)]
 pub enum Module {
     /// No module at all.
     None,
@@ -86,10 +82,6 @@ pub enum Module {
 /// Deterministic damage to the default bundle: the kernel must refuse each with
 /// a clear error, never crash or half-load it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(
-    dead_code,
-    reason = "the boot cases of the managed driver (kernel side, in progress) select these"
-)]
 pub enum Corruption {
     /// The bundle cut in half (inside an entry's data).
     Truncated,
@@ -352,26 +344,6 @@ pub fn disk_cases() -> Vec<Case> {
         on(Transport::Legacy, Case::new("selftest-native-legacy", native, t, selftest)),
         seabios(on(Transport::Modern, Case::new("selftest-seabios-modern", native, t, selftest))),
         seabios(on(Transport::Legacy, Case::new("selftest-seabios-legacy", native, t, selftest))),
-        on(
-            Transport::Modern,
-            Case::new(
-                "selftest-auto-modern",
-                "driver=auto run=selftest",
-                t,
-                Expect::Pass(&["virtio-blk-native", "selftest: PASS"]),
-            ),
-        ),
-        // Until the managed driver is wired into the kernel, asking for it
-        // must fail loudly, never fall back to the native driver.
-        on(
-            Transport::Modern,
-            Case::new(
-                "managed-refused-not-faked",
-                "driver=managed run=selftest",
-                t,
-                Expect::Fail(&["managed driver not available yet", "kernel: verdict FAIL"]),
-            ),
-        ),
         Case {
             disk_mode: DiskMode::ZeroedBootSector,
             ..on(

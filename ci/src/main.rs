@@ -11,6 +11,7 @@ mod boot_tests;
 mod disk;
 mod fuzz;
 mod managed;
+mod managed_boot_tests;
 mod qemu;
 mod setup;
 
@@ -28,8 +29,9 @@ usage: cargo xtask <command>
                   module (-initrd) is the managed bundle
                   target/managed/managed.cpio (built first) unless --initrd
                   FILE replaces it or --no-module leaves it out
-  test [--host-only | --qemu-only]
+  test [--host-only | --qemu-only | --only NAME]
                   host tests of every crate, then QEMU boot tests
+                  (--only: just the boot tests whose name contains NAME)
   bench boot      QEMU start -> first serial line, and -> verdict
   bench blk [--driver D] [--legacy]
                   in-kernel virtio-blk figures vs Linux 6.1 under the same QEMU
@@ -193,10 +195,16 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
 
 fn cmd_test(args: &[String]) -> Result<(), String> {
     let (mut host, mut qemu) = (true, true);
-    for a in args {
+    let mut only: Option<String> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
         match a.as_str() {
             "--host-only" => qemu = false,
             "--qemu-only" => host = false,
+            "--only" => {
+                only = Some(value(&mut it, a)?);
+                host = false;
+            }
             other => return Err(format!("test: unknown option '{other}'")),
         }
     }
@@ -213,6 +221,13 @@ fn cmd_test(args: &[String]) -> Result<(), String> {
         let kernel = artifacts::build_kernel()?;
         let mut cases = boot_tests::basic_cases();
         cases.extend(boot_tests::disk_cases());
+        cases.extend(managed_boot_tests::cases());
+        if let Some(p) = &only {
+            cases.retain(|c| c.name.contains(p.as_str()));
+            if cases.is_empty() {
+                return Err(format!("test: no boot test name contains '{p}'"));
+            }
+        }
         let failed = boot_tests::run_cases(&kernel, &cases);
         if failed > 0 {
             failures.push(format!("{failed} QEMU boot test(s) failed"));

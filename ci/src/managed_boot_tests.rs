@@ -1,0 +1,292 @@
+//! QEMU boot tests of the managed (C#) virtio-blk driver in the kernel: the
+//! self-test on both transports, `driver=auto` choosing it, the boot module
+//! missing or damaged, and faults injected into the driver (runtime errors and
+//! CPU exceptions) contained: reported with the managed method, the device
+//! released, and under `auto` the native driver takes over and the self-test
+//! still passes with a clean image (`fsck.fat -n` after every disk boot).
+
+use std::time::Duration;
+
+use crate::boot_tests::{Case, Corruption, Expect, Module};
+use crate::managed::FaultKind;
+use crate::qemu::Transport;
+
+fn on(transport: Transport, case: Case) -> Case {
+    Case {
+        disk: Some(transport),
+        ..case
+    }
+}
+
+fn with(module: Module, case: Case) -> Case {
+    Case { module, ..case }
+}
+
+/// The contained-fault expectations every injected fault shares.
+macro_rules! contained {
+    ($($extra:literal),* $(,)?) => {
+        Expect::Pass(&[
+            "bound to virtio-blk-managed",
+            "virtio-blk: FAULT_INJECT: faulting at request",
+            "managed: FAULT in virtio-blk-managed on 00:01.0 during",
+            "contained: bus mastering off",
+            "DMA block(s)",
+            "drivers: 00:01.0: falling back to the native driver",
+            "bound to virtio-blk-native",
+            "virtio-blk-managed replaced by virtio-blk-native; re-issuing the",
+            "selftest: verify-after-remount ok",
+            "selftest: PASS",
+            $($extra),*
+        ])
+    };
+}
+
+pub fn cases() -> Vec<Case> {
+    let t = Duration::from_secs(180);
+    let selftest_managed = Expect::Pass(&[
+        "managed: loaded mscorlib (mscorlib.dll,",
+        "managed: loaded Ddk (Ddk.dll,",
+        "managed: loaded VirtioBlk (VirtioBlk.dll,",
+        "DDK ABI imports and 2 runtime services",
+        "bound to virtio-blk-managed",
+        "managed: JIT compiled",
+        "selftest: verify-manifest ok",
+        "selftest: verify-after-remount ok",
+        "selftest: PASS",
+    ]);
+    let managed = "driver=managed run=selftest";
+    let auto = "driver=auto run=selftest";
+    vec![
+        on(Transport::Modern, Case::new("selftest-managed-modern", managed, t, selftest_managed)),
+        on(Transport::Legacy, Case::new("selftest-managed-legacy", managed, t, selftest_managed)),
+        on(
+            Transport::Modern,
+            Case::new(
+                "selftest-auto-prefers-managed",
+                auto,
+                t,
+                Expect::Pass(&["bound to virtio-blk-managed", "selftest: PASS"]),
+            ),
+        ),
+        // No boot module: auto falls back (saying why); managed refuses.
+        with(
+            Module::None,
+            on(
+                Transport::Modern,
+                Case::new(
+                    "auto-without-module-is-native",
+                    auto,
+                    t,
+                    Expect::Pass(&[
+                        "auto: managed driver unavailable: no boot module",
+                        "bound to virtio-blk-native",
+                        "selftest: PASS",
+                    ]),
+                ),
+            ),
+        ),
+        with(
+            Module::None,
+            on(
+                Transport::Modern,
+                Case::new(
+                    "managed-without-module-fails",
+                    managed,
+                    t,
+                    Expect::Fail(&[
+                        "managed driver unavailable: no boot module",
+                        "kernel: verdict FAIL",
+                    ]),
+                ),
+            ),
+        ),
+        // A damaged boot module is named and refused, never half-loaded.
+        with(
+            Module::Corrupt(Corruption::Truncated),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "module-truncated",
+                    managed,
+                    t,
+                    Expect::Fail(&["managed driver unavailable: boot module: truncated: entry", "kernel: verdict FAIL"]),
+                ),
+            ),
+        ),
+        with(
+            Module::Corrupt(Corruption::BadChecksum),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "module-bad-checksum",
+                    managed,
+                    t,
+                    Expect::Fail(&[
+                        "boot module: checksum mismatch in 'VirtioBlk.dll'",
+                        "kernel: verdict FAIL",
+                    ]),
+                ),
+            ),
+        ),
+        with(
+            Module::Corrupt(Corruption::Garbage),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "module-garbage",
+                    managed,
+                    t,
+                    Expect::Fail(&["boot module: not a cpio archive", "kernel: verdict FAIL"]),
+                ),
+            ),
+        ),
+        with(
+            Module::Corrupt(Corruption::MalformedAssembly),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "module-malformed-assembly",
+                    managed,
+                    t,
+                    Expect::Fail(&["managed driver unavailable: load VirtioBlk.dll: ", "kernel: verdict FAIL"]),
+                ),
+            ),
+        ),
+        with(
+            Module::Corrupt(Corruption::BadChecksum),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "auto-with-bad-module-is-native",
+                    auto,
+                    t,
+                    Expect::Pass(&[
+                        "boot module: checksum mismatch in 'VirtioBlk.dll'",
+                        "binding the native driver",
+                        "selftest: PASS",
+                    ]),
+                ),
+            ),
+        ),
+        // Faults injected at the n-th request, during a self-test that
+        // writes and verifies: contained, then the native driver finishes.
+        with(
+            Module::Faulty(FaultKind::NullDeref, 700),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "fault-null-deref-falls-back",
+                    auto,
+                    t,
+                    contained!(
+                        "managed runtime error: null-reference",
+                        "at VirtioBlk.FaultInjection::BeforeRequest IL_",
+                        "at VirtioBlk.VirtioBlkDevice::"
+                    ),
+                ),
+            ),
+        ),
+        with(
+            Module::Faulty(FaultKind::IndexOutOfRange, 1500),
+            on(
+                Transport::Legacy,
+                Case::new(
+                    "fault-index-falls-back-legacy",
+                    auto,
+                    t,
+                    contained!("managed runtime error: index-out-of-range"),
+                ),
+            ),
+        ),
+        with(
+            Module::Faulty(FaultKind::DivideByZero, 2600),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "fault-divide-falls-back",
+                    auto,
+                    t,
+                    contained!("managed runtime error: divide-by-zero"),
+                ),
+            ),
+        ),
+        with(
+            Module::Faulty(FaultKind::InvalidCast, 40),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "fault-cast-falls-back",
+                    auto,
+                    t,
+                    contained!("managed runtime error: invalid-cast"),
+                ),
+            ),
+        ),
+        with(
+            Module::Faulty(FaultKind::WildPointer, 1100),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "fault-gp-falls-back",
+                    auto,
+                    t,
+                    contained!("CPU exception #GP (vector 13", "at VirtioBlk.FaultInjection::BeforeRequest IL_"),
+                ),
+            ),
+        ),
+        with(
+            Module::Faulty(FaultKind::StackOverflow, 300),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "fault-stack-overflow-falls-back",
+                    auto,
+                    t,
+                    contained!(
+                        "CPU exception #PF (vector 14",
+                        "stack exhausted",
+                        "at VirtioBlk.FaultInjection::Recurse IL_"
+                    ),
+                ),
+            ),
+        ),
+        // Under driver=managed there is no fallback: the device is failed,
+        // the same report is printed, and nothing corrupt reaches the disk.
+        with(
+            Module::Faulty(FaultKind::NullDeref, 700),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "fault-under-managed-fails-device",
+                    managed,
+                    t,
+                    Expect::Fail(&[
+                        "managed: FAULT in virtio-blk-managed on 00:01.0 during",
+                        "contained: bus mastering off",
+                        "failed and there is no fallback: the device is failed",
+                        "the device's driver failed and was stopped",
+                        "kernel: verdict FAIL",
+                    ]),
+                ),
+            ),
+        ),
+        // The shell on the managed driver: both drivers listed, the binding shown.
+        Case {
+            input: Some("cat /hello.txt\nls /\ndrivers\nexit\n"),
+            ..on(
+                Transport::Modern,
+                Case::new(
+                    "shell-managed",
+                    "driver=managed run=shell",
+                    t,
+                    Expect::Pass(&[
+                        "Hello, world!",
+                        "virtio-blk-native (native)",
+                        "virtio-blk-managed (managed, VirtioBlk from the boot module, 0 contained fault(s))",
+                        "managed virtio-blk-managed",
+                    ]),
+                ),
+            )
+        },
+    ]
+}
