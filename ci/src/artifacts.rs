@@ -56,6 +56,28 @@ pub fn build_kernel() -> Result<PathBuf, String> {
     }
 }
 
+/// The `no_std` crates the kernel links: built for the kernel's target on
+/// their own (without the kernel) so a std dependency cannot creep in.
+pub const NO_STD_CRATES: &[&str] = &["ddk", "jit", "cil-compat", "virtio-blk", "disks"];
+
+/// `cargo build` of every `no_std` crate for x86_64-unknown-none.
+pub fn build_no_std() -> Result<(), String> {
+    let mut c = cargo();
+    c.args(["build", "--quiet", "--release", "--target", "x86_64-unknown-none"]);
+    for p in NO_STD_CRATES {
+        c.args(["-p", p]);
+    }
+    let status = c.status().map_err(|e| format!("cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the no_std crates ({}) do not build for x86_64-unknown-none",
+            NO_STD_CRATES.join(", ")
+        ))
+    }
+}
+
 /// Runs the host test suite of every host-testable crate.
 pub fn host_tests(extra: &[String]) -> Result<(), String> {
     let status = cargo()

@@ -211,6 +211,10 @@ fn cmd_test(args: &[String]) -> Result<(), String> {
     setup::ensure()?;
     let mut failures = Vec::new();
     if host {
+        println!("== no_std crates for x86_64-unknown-none");
+        if let Err(e) = artifacts::build_no_std() {
+            failures.push(e);
+        }
         println!("== host tests");
         if let Err(e) = artifacts::host_tests(&[]) {
             failures.push(e);
