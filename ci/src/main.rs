@@ -33,7 +33,7 @@ usage: cargo xtask <command>
                   host tests of every crate, then QEMU boot tests
                   (--only: just the boot tests whose name contains NAME)
   bench boot      QEMU start -> first serial line, and -> verdict
-  bench blk [--driver D] [--legacy]
+  bench blk [--driver D[,D...]] [--repeat N] [--legacy]
                   in-kernel virtio-blk figures vs Linux 6.1 under the same QEMU
   disk build [--manifest PATH] [--out PATH]
                   build a deterministic FAT32 image (default manifest

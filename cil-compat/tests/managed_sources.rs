@@ -840,3 +840,64 @@ mod jit_run {
         assert!(dev.violations().is_empty(), "{:?}", dev.violations());
     }
 }
+
+/// Per-request CPU cost of the managed driver and the native one on the same
+/// device model (the model completes synchronously on notify, so this is the
+/// drivers' own path). A profiling aid: prints, asserts nothing.
+#[test]
+#[ignore = "profiling aid: cargo test --release -p cil-compat --features std --test managed_sources -- --ignored --nocapture per_request"]
+fn per_request_cost_managed_vs_native() {
+    use ddk::testing::{self, BlkOptions, VirtioBlkDevice};
+    use ddk::{BlockDevice, Lba, PciAddress};
+    let addr = PciAddress::new_truncate(0, 3, 0);
+    let n = 20_000u64;
+    let time = |blk: &mut dyn BlockDevice| {
+        let mut buf = vec![0u8; 4096];
+        let t0 = std::time::Instant::now();
+        for i in 0..n {
+            blk.read_blocks(Lba::new((i * 8) % 4000), &mut buf).unwrap();
+        }
+        t0.elapsed().as_nanos() as f64 / n as f64
+    };
+    // Native.
+    testing::reset();
+    testing::settings(|s| s.echo_logs = false);
+    let dev = VirtioBlkDevice::new(vec![7u8; 4096 * 512], BlkOptions::default());
+    dev.install(addr);
+    let p = testing::platform();
+    let pci = ddk::pci::PciDevice::probe(&p, addr).unwrap().unwrap();
+    let drv = virtio_blk::VirtioBlkDriver::default();
+    let mut native = ddk::driver::Driver::bind(&drv, p, &pci).unwrap();
+    let native_ns = time(&mut *native);
+    drop(native);
+    // Managed, through the hosting layer as the kernel binds it.
+    let (corlib, ddk_dll, drv_dll) = build();
+    let files: Vec<(String, Vec<u8>)> = [&corlib, &ddk_dll, &drv_dll]
+        .iter()
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(p).unwrap()))
+        .collect();
+    let named: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    testing::reset();
+    testing::settings(|s| s.echo_logs = false);
+    let dev = VirtioBlkDevice::new(vec![7u8; 4096 * 512], BlkOptions::default());
+    dev.install(addr);
+    // SAFETY: fake table; the only engine in this test process run.
+    let rt = unsafe {
+        cil_compat::hosting::Runtime::new(
+            &named,
+            Box::new(cil_compat::exec::cli::MmapMemory::new()),
+            &testing::FAKE_ABI,
+        )
+    }
+    .unwrap();
+    let rt = std::rc::Rc::new(std::cell::RefCell::new(rt));
+    let entry = rt.borrow().drivers()[0].clone();
+    let md = cil_compat::hosting::ManagedDriver::new(&rt, entry).unwrap();
+    let pci = ddk::pci::PciDevice::probe(&testing::platform(), addr).unwrap().unwrap();
+    let mut managed = ddk::driver::Driver::bind(&md, testing::platform(), &pci).unwrap();
+    let managed_ns = time(&mut *managed);
+    println!(
+        "4 KiB read, per request: native {native_ns:.0} ns, managed {managed_ns:.0} ns ({:.2}x)",
+        managed_ns / native_ns
+    );
+}

@@ -108,6 +108,20 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
         report("blk-seq-write", mb_per_s(write_bytes, write_ns), "MB/s");
     }
 
+    // The driver's call path alone: a request it must refuse (not whole
+    // blocks) before the device sees it.
+    let mut odd = [0u8; 100];
+    let calls = 20_000u64;
+    let t = time::now_ns();
+    for _ in 0..calls {
+        let _ = dev.read_blocks(Lba::new(0), &mut odd);
+    }
+    report(
+        "blk-refused-call",
+        (time::now_ns() - t) as f64 / calls as f64,
+        "ns",
+    );
+
     let mut small = vec![0u8; 4096];
     let slots = size / 4096;
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
