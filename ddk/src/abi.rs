@@ -1001,9 +1001,11 @@ mod tests {
                 if a != ADDR {
                     return Err(DdkError::NoDevice);
                 }
-                let mut info = PciDeviceInfo::default();
-                info.vendor_id = 0x1af4;
-                info.device_id = 0x1042;
+                let mut info = PciDeviceInfo {
+                    vendor_id: 0x1af4,
+                    device_id: 0x1042,
+                    ..PciDeviceInfo::default()
+                };
                 info.bars[0] = pci::PciBarInfo::from_bar(Some(pci::Bar::Memory64 {
                     address: 0xfe00_0000,
                     size: 0x4000,
