@@ -317,24 +317,33 @@ pub fn size_bars(
     addr: PciAddress,
     header_type: u8,
 ) -> Result<[Option<Bar>; 6], DdkError> {
-    let mut bars = [None; 6];
-    let slots = bar_slots(header_type);
-    if slots == 0 {
-        return Ok(bars);
+    if bar_slots(header_type) == 0 {
+        return Ok([None; 6]);
     }
     with_decoding_off(access, addr, || {
-        let mut i = 0;
-        while i < slots {
-            // A 64-bit BAR in the last slot has no upper half: unimplemented.
-            let (bar, used) = match size_bar_decode_off(access, addr, i) {
-                Err(DdkError::InvalidArgument) if i + 1 == slots => (None, 1),
-                r => r?,
-            };
-            bars[i] = bar;
-            i += used;
-        }
-        Ok(bars)
+        size_bars_in_place(access, addr, header_type)
     })
+}
+
+/// [`size_bars`] without touching the command register.
+fn size_bars_in_place(
+    access: &(impl ConfigAccess + ?Sized),
+    addr: PciAddress,
+    header_type: u8,
+) -> Result<[Option<Bar>; 6], DdkError> {
+    let mut bars = [None; 6];
+    let slots = bar_slots(header_type);
+    let mut i = 0;
+    while i < slots {
+        // A 64-bit BAR in the last slot has no upper half: unimplemented.
+        let (bar, used) = match size_bar_decode_off(access, addr, i) {
+            Err(DdkError::InvalidArgument) if i + 1 == slots => (None, 1),
+            r => r?,
+        };
+        bars[i] = bar;
+        i += used;
+    }
+    Ok(bars)
 }
 
 /// Runs `f` with the function's memory and I/O decoding off, restoring the
@@ -578,7 +587,13 @@ impl PciDevice {
         let Some(mut d) = Self::probe_header(access, address)? else {
             return Ok(None);
         };
-        d.bars = size_bars(access, address, d.header_type)?;
+        d.bars = if d.class == 0x06 && d.subclass == 0x00 {
+            // Host bridges may not like their decoding switched off (Linux's
+            // quirk_mmio_always_on); their BARs, if any, are sized in place.
+            size_bars_in_place(access, address, d.header_type)?
+        } else {
+            size_bars(access, address, d.header_type)?
+        };
         Ok(Some(d))
     }
 

@@ -412,3 +412,32 @@ fn entries_bind_by_name_with_the_address_as_an_integer() {
     let st = unsafe { read16(0x00_20_00, 0, &mut v) };
     assert_eq!(st, DdkError::InvalidArgument as u32);
 }
+
+#[test]
+fn a_host_bridge_is_sized_without_switching_its_decoding_off() {
+    struct Inert;
+    impl testing::DeviceModel for Inert {
+        fn bar_read(&mut self, _: u8, _: u64, _: Width, _: &mut testing::FakeMemory) -> u64 {
+            0
+        }
+        fn bar_write(&mut self, _: u8, _: u64, _: Width, _: u64, _: &mut testing::FakeMemory) {}
+    }
+    let p = bus();
+    let host = PciAddress::new_truncate(0, 0, 0);
+    let mut c = testing::FakeConfigSpace::new(0x8086, 0x29c0, 0x06, 0x00, 0);
+    c.set_bar(0, testing::FakeBarKind::Memory32, 0x1000, 0xfed0_0000);
+    c.set_u16(pci::reg::COMMAND, command::MEMORY_SPACE | command::IO_SPACE);
+    testing::add_function(host, c, Box::new(Inert));
+    testing::clear_config_writes();
+    let d = PciDevice::probe(&p, host).unwrap().unwrap();
+    assert_eq!(
+        d.bars[0].map(|b| (b.address(), b.size())),
+        Some((0xfed0_0000, 0x1000))
+    );
+    let writes = testing::config_writes();
+    assert!(
+        writes.iter().all(|w| w.offset != pci::reg::COMMAND),
+        "{writes:?}"
+    );
+    assert_eq!(p.pci_device(host).unwrap(), d, "enumerated alike");
+}
