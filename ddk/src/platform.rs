@@ -15,7 +15,8 @@
 //! ```
 //!
 //! What the backend must provide (the DDK does argument checking, BAR
-//! decoding/sizing, command-register bits and I/O-BAR handles itself):
+//! decoding, command-register bits and I/O-BAR handles itself; it sizes a
+//! BAR only for a backend whose enumeration does not know the size):
 //! - **Config access** — `pci_read`/`pci_write` of 1, 2 or 4 bytes at an
 //!   aligned offset < 256 (CF8/CFC: use the byte/word data ports, do not
 //!   read-modify-write the dword, or RW1C status bits get cleared).
