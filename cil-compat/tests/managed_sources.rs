@@ -301,6 +301,56 @@ fn device_visible_structs_have_the_rust_layouts() {
         );
     }
 
+    // PciDeviceInfo crosses the ABI by pointer (`pci_device_info`): every field
+    // where Rust has it, the BARs as six 24-byte PciBarInfo, the caps as bytes.
+    use ddk::pci::{PciBarInfo as B, PciDeviceInfo as I};
+    assert_eq!(size(ts, "Ddk.PciBarInfo") as usize, size_of::<B>());
+    for (cs, rust) in [
+        ("Kind", offset_of!(B, kind)),
+        ("Flags", offset_of!(B, flags)),
+        ("Address", offset_of!(B, address)),
+        ("Size", offset_of!(B, size)),
+    ] {
+        assert_eq!(offset(ts, "Ddk.PciBarInfo", cs), rust, "PciBarInfo.{cs}");
+    }
+    assert_eq!(size(ts, "Ddk.PciDeviceInfo"), 264);
+    assert_eq!(size(ts, "Ddk.PciDeviceInfo") as usize, size_of::<I>());
+    let bar = |i: usize| offset_of!(I, bars) + i * size_of::<B>();
+    for (cs, rust) in [
+        ("Size", offset_of!(I, size)),
+        ("VendorId", offset_of!(I, vendor_id)),
+        ("DeviceId", offset_of!(I, device_id)),
+        ("SubsystemVendorId", offset_of!(I, subsystem_vendor_id)),
+        ("SubsystemId", offset_of!(I, subsystem_id)),
+        ("Class", offset_of!(I, class)),
+        ("Subclass", offset_of!(I, subclass)),
+        ("ProgIf", offset_of!(I, prog_if)),
+        ("Revision", offset_of!(I, revision)),
+        ("HeaderType", offset_of!(I, header_type)),
+        ("InterruptLine", offset_of!(I, interrupt_line)),
+        ("InterruptPin", offset_of!(I, interrupt_pin)),
+        ("Reserved", offset_of!(I, reserved)),
+        ("CapCount", offset_of!(I, cap_count)),
+        ("Bar0", bar(0)),
+        ("Bar1", bar(1)),
+        ("Bar2", bar(2)),
+        ("Bar3", bar(3)),
+        ("Bar4", bar(4)),
+        ("Bar5", bar(5)),
+        ("Caps", offset_of!(I, caps)),
+    ] {
+        assert_eq!(
+            offset(ts, "Ddk.PciDeviceInfo", cs),
+            rust,
+            "PciDeviceInfo.{cs}"
+        );
+    }
+    assert_eq!(
+        size_of::<I>() - offset_of!(I, caps),
+        2 * ddk::pci::MAX_CAPABILITIES,
+        "Caps is 48 (id, offset) byte pairs, up to the end"
+    );
+
     // Seed bug 1: arrays of structs are sized by the element, not by a pointer.
     assert_eq!(component_size(ts, "VirtioBlk.VirtqDesc"), 16);
     assert_eq!(component_size(ts, "VirtioBlk.VirtqUsedElem"), 8);
@@ -450,6 +500,15 @@ fn managed_error_codes_are_the_abi_codes() {
         let rust = ddk::abi::LogLevel::from_u32(v);
         assert_eq!(format!("{rust:?}"), name, "log level {v}");
     }
+}
+
+#[test]
+fn managed_abi_version_is_the_ddk_abi_version() {
+    let l = load();
+    assert_eq!(
+        enum_values(&l.ts, "Ddk.Abi"),
+        vec![(String::from("Version"), ddk::abi::DDK_ABI_VERSION)]
+    );
 }
 
 // ------------------------------------------------------------------------------
@@ -764,6 +823,43 @@ mod jit_run {
         assert_eq!(dev.stats().writes, writes);
         assert_eq!((h.read_sum)(10, 1), sum(&img[10 * 512..11 * 512]));
         (h.down)();
+    }
+
+    /// The managed probe reads the platform's enumeration (`pci_device_info`):
+    /// bringing a device up writes no BAR register and never switches decoding
+    /// off, on either transport.
+    #[test]
+    fn managed_driver_brings_a_device_up_without_sizing_bars() {
+        let h = harness();
+        for legacy in [false, true] {
+            testing::reset();
+            testing::settings(|s| s.echo_logs = false);
+            let dev = VirtioBlkDevice::new(
+                image(),
+                BlkOptions {
+                    legacy,
+                    ..BlkOptions::default()
+                },
+            );
+            dev.install(ADDR);
+            testing::clear_config_writes();
+            assert_eq!((h.up)(ADDR.to_abi_u32(), TIMEOUT_NS), SECTORS as i64);
+            let img = image();
+            assert_eq!((h.read_sum)(5, 1), sum(&img[5 * 512..6 * 512]));
+            let writes = testing::config_writes();
+            assert!(!writes.is_empty(), "decode and bus-master enables are seen");
+            assert_eq!(
+                writes.iter().filter(|w| w.hits_bar()).count(),
+                0,
+                "legacy={legacy}: BAR writes {writes:?}"
+            );
+            assert_eq!(
+                writes.iter().filter(|w| w.turns_decoding_off()).count(),
+                0,
+                "legacy={legacy}: decode toggles {writes:?}"
+            );
+            assert_eq!((h.down)(), 0);
+        }
     }
 
     #[test]

@@ -20,10 +20,10 @@ use core::ffi::c_void;
 use core::ptr::NonNull;
 
 use crate::block::{BlockDevice, BlockError, Lba};
-use crate::pci::{self, check_config_offset, ConfigAccess, PciAddress};
+use crate::pci::{self, check_config_offset, ConfigAccess, PciAddress, PciDeviceInfo};
 
 /// Version of the table layout; bumped on any incompatible change.
-pub const DDK_ABI_VERSION: u32 = 1;
+pub const DDK_ABI_VERSION: u32 = 2;
 /// `"DDK\0"` little-endian.
 pub const DDK_ABI_MAGIC: u32 = 0x004b_4444;
 /// Status value for success.
@@ -263,6 +263,11 @@ ddk_abi! {
     virt_to_phys: fn(virt: *const u8, len: usize, out_phys: *mut u64, out_contiguous: *mut usize) -> u32;
     /// Registers a block device described by `*desc`; its id goes to `*out_id`.
     block_register: fn(desc: *const BlockDeviceDesc, out_id: *mut u32) -> u32;
+    /// What the platform's enumeration knows about `addr` (ids, class,
+    /// header type, interrupt line/pin, the six BARs sized once at
+    /// enumeration, the capability list) into `*out`. `NoDevice` for an
+    /// address the platform did not enumerate. Touches no config register.
+    pci_device_info: fn(addr: PciAddress, out: *mut PciDeviceInfo) -> u32;
 }
 
 /// Number of entries in [`DdkAbi`].
@@ -405,15 +410,28 @@ pub unsafe trait Backend: 'static {
         let _ = (virt, len);
         Err(DdkError::Unsupported)
     }
+    /// What the platform's enumeration found at `addr` (the `pci_device_info`
+    /// entry): header fields, BARs as sized at enumeration (PCI 3.0
+    /// §6.2.5.1), the capability list (§6.7). `Err(NoDevice)` for an address
+    /// it did not enumerate. Must not touch the device: drivers call this
+    /// instead of sizing BARs. The trampoline sets `size`.
+    ///
+    /// No default on purpose: every platform that hands devices to drivers
+    /// has enumerated them, and a default could only fail at run time (every
+    /// managed driver's probe with it) or size the BARs again, the very cost
+    /// this entry exists to avoid. A missing implementation is a compile error.
+    fn device_info(addr: PciAddress) -> Result<PciDeviceInfo, DdkError>;
     /// The size of BAR `bar` of `addr` as the platform's own enumeration
     /// sized it, if it knows (it must be the BAR's real size). `bar_map` then
     /// decodes the BAR's live register with it instead of sizing the BAR
     /// again: sizing switches decoding off and on, which under QEMU rebuilds
-    /// the guest memory map (~1 ms per toggle under TCG). `None` (the
-    /// default): `bar_map` sizes the BAR itself.
+    /// the guest memory map (~1 ms per toggle under TCG). `None`: `bar_map`
+    /// sizes the BAR itself. The default answers from [`Self::device_info`];
+    /// a platform may answer more cheaply from its own records.
     fn bar_size(addr: PciAddress, bar: u8) -> Option<u64> {
-        let _ = (addr, bar);
-        None
+        let info = Self::device_info(addr).ok()?;
+        let b = info.bars.get(bar as usize)?;
+        (b.kind != pci::bar_kind::NONE && b.size != 0).then_some(b.size)
     }
     /// Takes a registration (wrap it with [`ForeignBlockDevice::new`]).
     ///
@@ -459,6 +477,7 @@ pub const fn table<B: Backend>() -> DdkAbi {
         dma_free: tramp::dma_free::<B>,
         virt_to_phys: tramp::virt_to_phys::<B>,
         block_register: tramp::block_register::<B>,
+        pci_device_info: tramp::pci_device_info::<B>,
     }
 }
 
@@ -590,9 +609,19 @@ mod tramp {
         };
         let decoded = match known {
             Some(b) => b,
-            None => pci::size_bar(&acc, a, bar as usize)?
-                .0
-                .ok_or(DdkError::NoDevice)?,
+            None => {
+                // Visible in the platform's log: with an enumeration that
+                // sized every BAR this never happens at bind time.
+                B::log(
+                    LogLevel::Info,
+                    &alloc::format!(
+                        "ddk: bar_map {a} BAR{bar}: size unknown to the platform, sizing it"
+                    ),
+                );
+                pci::size_bar(&acc, a, bar as usize)?
+                    .0
+                    .ok_or(DdkError::NoDevice)?
+            }
         };
         // Switch decoding on only if it is off: writing the command register
         // can make the host re-map every BAR of the function.
@@ -813,6 +842,19 @@ mod tramp {
         // SAFETY: out_id non-null and writable per the entry's contract.
         unsafe { put(out_id, r) }
     }
+    pub unsafe extern "C" fn pci_device_info<B: Backend>(
+        a: PciAddress,
+        out: *mut PciDeviceInfo,
+    ) -> u32 {
+        let r = addr_ok(a).and_then(B::device_info).map(|mut info| {
+            // The producer's size, whatever the backend put there.
+            info.size = core::mem::size_of::<PciDeviceInfo>() as u32;
+            info
+        });
+        // SAFETY: caller passes null or a writable PciDeviceInfo (unaligned
+        // is fine: managed callers may pass any local).
+        unsafe { put(out, r) }
+    }
 }
 
 #[cfg(test)]
@@ -955,6 +997,27 @@ mod tests {
                 assert_eq!(a, ADDR);
                 BUS.with(|b| b.borrow().known)
             }
+            fn device_info(a: PciAddress) -> Result<PciDeviceInfo, DdkError> {
+                if a != ADDR {
+                    return Err(DdkError::NoDevice);
+                }
+                let mut info = PciDeviceInfo {
+                    vendor_id: 0x1af4,
+                    device_id: 0x1042,
+                    ..PciDeviceInfo::default()
+                };
+                info.bars[0] = pci::PciBarInfo::from_bar(Some(pci::Bar::Memory64 {
+                    address: 0xfe00_0000,
+                    size: 0x4000,
+                    prefetchable: true,
+                }));
+                info.cap_count = 1;
+                info.caps[0] = pci::PciCapInfo {
+                    id: 0x11,
+                    offset: 0x40,
+                };
+                Ok(info)
+            }
             fn mmio_map(_: PciAddress, _: u8, phys: u64, len: u64) -> Result<u64, DdkError> {
                 BUS.with(|b| b.borrow_mut().mapped = Some((phys, len)));
                 Ok(1)
@@ -1031,6 +1094,100 @@ mod tests {
         bar_bus::BUS.with(|b| b.borrow_mut().cfg[4] = 0xfd00_400c);
         assert_eq!(bar_bus::bar_map(0), Ok((1, 0x4000)));
         assert_eq!(bar_bus::stats().2, Some((0xfd00_4000, 0x4000)));
+    }
+
+    #[test]
+    fn pci_device_info_fills_the_struct_and_checks_its_arguments() {
+        let e = entry("pci_device_info").unwrap();
+        assert_eq!(e.params, &[AbiKind::PciAddress, AbiKind::Ptr]);
+        assert_eq!(e.ret, AbiKind::U32);
+        assert_eq!(
+            ENTRIES.last().unwrap().name,
+            "pci_device_info",
+            "appended last"
+        );
+        let mut info = PciDeviceInfo::default();
+        // SAFETY: `info` is a live local.
+        let st = unsafe { tramp::pci_device_info::<bar_bus::B>(bar_bus::ADDR, &mut info) };
+        assert_eq!(st, STATUS_OK);
+        assert_eq!(info.size, 264, "the producer's size");
+        assert_eq!((info.vendor_id, info.device_id), (0x1af4, 0x1042));
+        assert_eq!(info.bars[0].kind, pci::bar_kind::MEMORY64);
+        assert_eq!(info.bars[0].flags, pci::bar_flags::PREFETCHABLE);
+        assert_eq!(
+            (info.bars[0].address, info.bars[0].size),
+            (0xfe00_0000, 0x4000)
+        );
+        assert_eq!(
+            info.capabilities(),
+            &[pci::PciCapInfo {
+                id: 0x11,
+                offset: 0x40
+            }]
+        );
+        let other = PciAddress::new_truncate(0, 2, 0);
+        // SAFETY: as above.
+        let st = unsafe { tramp::pci_device_info::<bar_bus::B>(other, &mut info) };
+        assert_eq!(st, DdkError::NoDevice as u32);
+        // SAFETY: a null out-pointer is refused before any write.
+        let st =
+            unsafe { tramp::pci_device_info::<bar_bus::B>(bar_bus::ADDR, core::ptr::null_mut()) };
+        assert_eq!(st, DdkError::InvalidArgument as u32);
+        // A malformed address (function 8) never reaches the backend.
+        let bad: PciAddress = {
+            let raw = [0u8, 1, 8];
+            // SAFETY: PciAddress is three u8 fields, #[repr(C)]; any bytes are a value.
+            unsafe { core::mem::transmute::<[u8; 3], PciAddress>(raw) }
+        };
+        // SAFETY: as above.
+        let st = unsafe { tramp::pci_device_info::<bar_bus::B>(bad, &mut info) };
+        assert_eq!(st, DdkError::InvalidArgument as u32);
+    }
+
+    #[test]
+    fn bar_size_defaults_to_the_enumeration_in_device_info() {
+        struct Only;
+        // SAFETY: no memory is touched; every other service fails.
+        unsafe impl Backend for Only {
+            fn log(_: LogLevel, _: &str) {}
+            fn pci_read(_: PciAddress, _: u16, _: Width) -> Result<u32, DdkError> {
+                Err(DdkError::Unsupported)
+            }
+            fn pci_write(_: PciAddress, _: u16, _: Width, _: u32) -> Result<(), DdkError> {
+                Err(DdkError::Unsupported)
+            }
+            fn device_info(a: PciAddress) -> Result<PciDeviceInfo, DdkError> {
+                bar_bus::B::device_info(a)
+            }
+            fn mmio_map(_: PciAddress, _: u8, _: u64, _: u64) -> Result<u64, DdkError> {
+                Err(DdkError::Unsupported)
+            }
+            fn mmio_unmap(_: u64) -> Result<(), DdkError> {
+                Err(DdkError::Unsupported)
+            }
+            fn mmio_read(_: u64, _: u64, _: Width) -> Result<u64, DdkError> {
+                Err(DdkError::Unsupported)
+            }
+            fn mmio_write(_: u64, _: u64, _: Width, _: u64) -> Result<(), DdkError> {
+                Err(DdkError::Unsupported)
+            }
+            fn port_read(_: u16, _: Width) -> Result<u32, DdkError> {
+                Err(DdkError::Unsupported)
+            }
+            fn port_write(_: u16, _: Width, _: u32) -> Result<(), DdkError> {
+                Err(DdkError::Unsupported)
+            }
+            fn dma_alloc(_: usize, _: usize) -> Result<(u64, NonNull<u8>), DdkError> {
+                Err(DdkError::NoMemory)
+            }
+            unsafe fn dma_free(_: NonNull<u8>, _: u64, _: usize) -> Result<(), DdkError> {
+                Err(DdkError::InvalidArgument)
+            }
+        }
+        assert_eq!(Only::bar_size(bar_bus::ADDR, 0), Some(0x4000));
+        assert_eq!(Only::bar_size(bar_bus::ADDR, 1), None, "empty slot");
+        assert_eq!(Only::bar_size(bar_bus::ADDR, 9), None);
+        assert_eq!(Only::bar_size(PciAddress::new_truncate(0, 2, 0), 0), None);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! PCI addressing, configuration-space access, BAR decoding/sizing and the
-//! capability-list walk (PCI Local Bus Specification 3.0 §6.1, §6.2.5, §6.7).
+//! capability-list walk (PCI Local Bus Specification 3.0 §6.1, §6.2.5, §6.7),
+//! and [`PciDeviceInfo`], the platform's enumeration of one function as it
+//! crosses the DDK ABI (`pci_device_info`).
 //!
 //! Config access is expressed as [`ConfigAccess`] (safe, width-aware, fallible).
 //! [`crate::Platform`] implements it through the DDK ABI table and also
@@ -8,6 +10,8 @@
 //! [`ConfigAccess`].
 
 use core::fmt;
+
+use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 
 use crate::abi::{DdkError, Width};
 
@@ -284,10 +288,14 @@ pub fn bar_slots(header_type: u8) -> usize {
     }
 }
 
-/// Decodes and sizes BAR `index` (PCI 3.0 §6.2.5.1: write all-ones, read back,
-/// restore). Memory and I/O decoding are switched off while the BAR holds
-/// all-ones and restored afterwards. Returns the BAR (or `None` if the slot is
-/// unimplemented) and how many slots it used (2 for a 64-bit BAR).
+/// Decodes and sizes BAR `index` alone (PCI 3.0 §6.2.5.1: write all-ones,
+/// read back, restore). Memory and I/O decoding are switched off while the
+/// BAR holds all-ones (a half-written BAR must not decode on top of RAM or
+/// another device) and restored afterwards. Returns the BAR (or `None` if the
+/// slot is unimplemented) and how many slots it used (2 for a 64-bit BAR).
+///
+/// A platform sizes every BAR once, at enumeration, with [`size_bars`]; this
+/// single-BAR form is only `bar_map`'s fallback for a platform that did not.
 pub fn size_bar(
     access: &(impl ConfigAccess + ?Sized),
     addr: PciAddress,
@@ -296,16 +304,63 @@ pub fn size_bar(
     if index >= 6 {
         return Err(DdkError::InvalidArgument);
     }
-    let off = reg::BAR0 + 4 * index as u16;
-    let orig = access.read_u32(addr, off)?;
+    with_decoding_off(access, addr, || size_bar_decode_off(access, addr, index))
+}
+
+/// Decodes and sizes every BAR of a function (PCI 3.0 §6.2.5.1), with memory
+/// and I/O decoding off for the whole pass: one command-register write to
+/// switch it off and one to restore it per function, none at all when it is
+/// already off (under QEMU each decode toggle rebuilds the guest memory map,
+/// ~1 ms under TCG). The upper half of a 64-bit BAR is `None`.
+pub fn size_bars(
+    access: &(impl ConfigAccess + ?Sized),
+    addr: PciAddress,
+    header_type: u8,
+) -> Result<[Option<Bar>; 6], DdkError> {
+    if bar_slots(header_type) == 0 {
+        return Ok([None; 6]);
+    }
+    with_decoding_off(access, addr, || {
+        size_bars_in_place(access, addr, header_type)
+    })
+}
+
+/// [`size_bars`] without touching the command register.
+fn size_bars_in_place(
+    access: &(impl ConfigAccess + ?Sized),
+    addr: PciAddress,
+    header_type: u8,
+) -> Result<[Option<Bar>; 6], DdkError> {
+    let mut bars = [None; 6];
+    let slots = bar_slots(header_type);
+    let mut i = 0;
+    while i < slots {
+        // A 64-bit BAR in the last slot has no upper half: unimplemented.
+        let (bar, used) = match size_bar_decode_off(access, addr, i) {
+            Err(DdkError::InvalidArgument) if i + 1 == slots => (None, 1),
+            r => r?,
+        };
+        bars[i] = bar;
+        i += used;
+    }
+    Ok(bars)
+}
+
+/// Runs `f` with the function's memory and I/O decoding off, restoring the
+/// command register afterwards even when `f` failed half-way. Writes nothing
+/// when decoding is already off.
+fn with_decoding_off<R>(
+    access: &(impl ConfigAccess + ?Sized),
+    addr: PciAddress,
+    f: impl FnOnce() -> Result<R, DdkError>,
+) -> Result<R, DdkError> {
+    let decode = command::IO_SPACE | command::MEMORY_SPACE;
     let cmd = access.read_u16(addr, reg::COMMAND)?;
-    access.write_u16(
-        addr,
-        reg::COMMAND,
-        cmd & !(command::IO_SPACE | command::MEMORY_SPACE),
-    )?;
-    let result = size_bar_decode_off(access, addr, index, off, orig);
-    // Restore decoding even when sizing failed half-way.
+    if cmd & decode == 0 {
+        return f();
+    }
+    access.write_u16(addr, reg::COMMAND, cmd & !decode)?;
+    let result = f();
     let restore = access.write_u16(addr, reg::COMMAND, cmd);
     let r = result?;
     restore?;
@@ -374,13 +429,14 @@ pub fn decode_bar_with_size(
     Ok(Some(bar))
 }
 
+/// Sizes BAR `index` with decoding already off (see [`with_decoding_off`]).
 fn size_bar_decode_off(
     access: &(impl ConfigAccess + ?Sized),
     addr: PciAddress,
     index: usize,
-    off: u16,
-    orig: u32,
 ) -> Result<(Option<Bar>, usize), DdkError> {
+    let off = reg::BAR0 + 4 * index as u16;
+    let orig = access.read_u32(addr, off)?;
     if orig & 1 == 1 {
         access.write_u32(addr, off, 0xffff_ffff)?;
         let rb = access.read_u32(addr, off)?;
@@ -518,49 +574,88 @@ pub struct PciDevice {
 }
 
 impl PciDevice {
-    /// Reads the header and sizes the BARs. `Ok(None)` when no function answers.
+    /// Reads the header and sizes the BARs ([`size_bars`]: one decode toggle
+    /// per function at most). `Ok(None)` when no function answers.
+    ///
+    /// This is enumeration, the platform's job: drivers get the platform's
+    /// result from [`crate::Platform::pci_device`] instead, which never
+    /// writes config space.
     pub fn probe(
         access: &(impl ConfigAccess + ?Sized),
         address: PciAddress,
     ) -> Result<Option<PciDevice>, DdkError> {
-        let vendor_id = access.read_u16(address, reg::VENDOR_ID)?;
+        let Some(mut d) = Self::probe_header(access, address)? else {
+            return Ok(None);
+        };
+        d.bars = if d.class == 0x06 && d.subclass == 0x00 {
+            // Host bridges may not like their decoding switched off (Linux's
+            // quirk_mmio_always_on); their BARs, if any, are sized in place.
+            size_bars_in_place(access, address, d.header_type)?
+        } else {
+            size_bars(access, address, d.header_type)?
+        };
+        Ok(Some(d))
+    }
+
+    /// Reads the header only (reads, no writes); `bars` are all `None`.
+    /// `Ok(None)` when no function answers.
+    pub fn probe_header(
+        access: &(impl ConfigAccess + ?Sized),
+        address: PciAddress,
+    ) -> Result<Option<PciDevice>, DdkError> {
+        let id = access.read_u32(address, reg::VENDOR_ID)?;
+        let vendor_id = id as u16;
         if vendor_id == 0xffff || vendor_id == 0 {
             return Ok(None);
         }
+        let class = access.read_u32(address, reg::REVISION)?;
         let ht = access.read_u8(address, reg::HEADER_TYPE)?;
         let header_type = ht & 0x7f;
-        let mut bars = [None; 6];
-        let slots = bar_slots(header_type);
-        let mut i = 0;
-        while i < slots {
-            let (bar, used) = size_bar(access, address, i)?;
-            bars[i] = bar;
-            i += used;
-        }
-        let (sv, sid) = if header_type == 0 {
-            (
-                access.read_u16(address, reg::SUBSYSTEM_VENDOR_ID)?,
-                access.read_u16(address, reg::SUBSYSTEM_ID)?,
-            )
+        // Subsystem ids exist in type-0 headers only (bridges have other
+        // registers there, PCI-to-PCI Bridge 1.2 §3.2).
+        let sub = if header_type == 0 {
+            access.read_u32(address, reg::SUBSYSTEM_VENDOR_ID)?
         } else {
-            (0, 0)
+            0
         };
+        let irq = access.read_u16(address, reg::INTERRUPT_LINE)?;
         Ok(Some(PciDevice {
             address,
             vendor_id,
-            device_id: access.read_u16(address, reg::DEVICE_ID)?,
-            revision: access.read_u8(address, reg::REVISION)?,
-            class: access.read_u8(address, reg::CLASS)?,
-            subclass: access.read_u8(address, reg::SUBCLASS)?,
-            prog_if: access.read_u8(address, reg::PROG_IF)?,
+            device_id: (id >> 16) as u16,
+            revision: class as u8,
+            class: (class >> 24) as u8,
+            subclass: (class >> 16) as u8,
+            prog_if: (class >> 8) as u8,
             header_type,
             multifunction: ht & 0x80 != 0,
-            subsystem_vendor_id: sv,
-            subsystem_id: sid,
-            interrupt_line: access.read_u8(address, reg::INTERRUPT_LINE)?,
-            interrupt_pin: access.read_u8(address, reg::INTERRUPT_PIN)?,
-            bars,
+            subsystem_vendor_id: sub as u16,
+            subsystem_id: (sub >> 16) as u16,
+            interrupt_line: irq as u8,
+            interrupt_pin: (irq >> 8) as u8,
+            bars: [None; 6],
         }))
+    }
+
+    /// The device a platform described in a [`PciDeviceInfo`] (what
+    /// `pci_device_info` returned for `address`).
+    pub fn from_info(address: PciAddress, info: &PciDeviceInfo) -> PciDevice {
+        PciDevice {
+            address,
+            vendor_id: info.vendor_id,
+            device_id: info.device_id,
+            revision: info.revision,
+            class: info.class,
+            subclass: info.subclass,
+            prog_if: info.prog_if,
+            header_type: info.header_type & 0x7f,
+            multifunction: info.header_type & 0x80 != 0,
+            subsystem_vendor_id: info.subsystem_vendor_id,
+            subsystem_id: info.subsystem_id,
+            interrupt_line: info.interrupt_line,
+            interrupt_pin: info.interrupt_pin,
+            bars: info.bars.map(|b| b.to_bar()),
+        }
     }
 
     /// The capability list (empty when the status register says there is none).
@@ -625,6 +720,225 @@ impl PciDevice {
     /// Lets the function master the bus (needed before it can DMA).
     pub fn enable_bus_master(&self, access: &(impl ConfigAccess + ?Sized)) -> Result<(), DdkError> {
         self.set_command_bits(access, command::BUS_MASTER)
+    }
+}
+
+/// [`PciBarInfo::kind`] values.
+pub mod bar_kind {
+    pub const NONE: u32 = 0;
+    pub const MEMORY32: u32 = 1;
+    pub const MEMORY64: u32 = 2;
+    pub const IO: u32 = 3;
+}
+
+/// [`PciBarInfo::flags`] bits.
+pub mod bar_flags {
+    /// A prefetchable memory BAR (PCI 3.0 §6.2.5.1, bit 3 of the register).
+    pub const PREFETCHABLE: u32 = 1 << 0;
+}
+
+/// One BAR as the platform's enumeration decoded and sized it (PCI 3.0
+/// §6.2.5.1). 24 bytes, `#[repr(C)]`, the layout of the managed
+/// `Ddk.PciBarInfo`. The upper half of a 64-bit BAR and unimplemented slots
+/// are all zero ([`bar_kind::NONE`]).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
+#[repr(C)]
+pub struct PciBarInfo {
+    /// A [`bar_kind`] value.
+    pub kind: u32,
+    /// [`bar_flags`] bits.
+    pub flags: u32,
+    /// Base address (a port number for I/O BARs); 0 if never assigned.
+    pub address: u64,
+    /// Size in bytes (a power of two).
+    pub size: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<PciBarInfo>() == 24);
+
+impl PciBarInfo {
+    pub const fn from_bar(bar: Option<Bar>) -> PciBarInfo {
+        let (kind, flags, address, size) = match bar {
+            None => (bar_kind::NONE, 0, 0, 0),
+            Some(Bar::Memory32 {
+                address,
+                size,
+                prefetchable,
+            }) => (
+                bar_kind::MEMORY32,
+                if prefetchable {
+                    bar_flags::PREFETCHABLE
+                } else {
+                    0
+                },
+                address as u64,
+                size as u64,
+            ),
+            Some(Bar::Memory64 {
+                address,
+                size,
+                prefetchable,
+            }) => (
+                bar_kind::MEMORY64,
+                if prefetchable {
+                    bar_flags::PREFETCHABLE
+                } else {
+                    0
+                },
+                address,
+                size,
+            ),
+            Some(Bar::Io { port, size }) => (bar_kind::IO, 0, port as u64, size as u64),
+        };
+        PciBarInfo {
+            kind,
+            flags,
+            address,
+            size,
+        }
+    }
+
+    /// The decoded BAR; `None` for an empty slot or an unknown kind.
+    pub const fn to_bar(self) -> Option<Bar> {
+        let prefetchable = self.flags & bar_flags::PREFETCHABLE != 0;
+        Some(match self.kind {
+            bar_kind::MEMORY32 => Bar::Memory32 {
+                address: self.address as u32,
+                size: self.size as u32,
+                prefetchable,
+            },
+            bar_kind::MEMORY64 => Bar::Memory64 {
+                address: self.address,
+                size: self.size,
+                prefetchable,
+            },
+            bar_kind::IO => Bar::Io {
+                port: self.address as u16,
+                size: self.size as u16,
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// One capability-list entry (PCI 3.0 §6.7) in a [`PciDeviceInfo`].
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
+#[repr(C)]
+pub struct PciCapInfo {
+    /// Capability id (see [`cap_id`]).
+    pub id: u8,
+    /// Config-space offset of the capability header.
+    pub offset: u8,
+}
+
+/// The most capabilities a list can hold: 192 bytes of device-specific
+/// config space (0x40..0x100) over 4-byte-aligned headers (PCI 3.0 §6.7).
+pub const MAX_CAPABILITIES: usize = 48;
+
+/// What the platform's enumeration knows about one function, filled by the
+/// `pci_device_info` ABI entry: the header fields, the six BARs decoded and
+/// sized once at enumeration, and the capability list. Drivers read this
+/// instead of sizing BARs themselves (which costs config writes and decode
+/// toggles).
+///
+/// `#[repr(C)]`, 264 bytes, no padding, the layout of the managed
+/// `Ddk.PciDeviceInfo`; `size` comes first so a later, longer version can be
+/// told apart (the producer writes `size_of::<PciDeviceInfo>()`).
+///
+/// | offset | field |
+/// |---|---|
+/// | 0 | `size: u32` |
+/// | 4 | `vendor_id: u16`, 6 `device_id: u16` |
+/// | 8 | `subsystem_vendor_id: u16`, 10 `subsystem_id: u16` |
+/// | 12 | `class`, 13 `subclass`, 14 `prog_if`, 15 `revision` (u8) |
+/// | 16 | `header_type`, 17 `interrupt_line`, 18 `interrupt_pin`, 19 `reserved` (u8) |
+/// | 20 | `cap_count: u32` |
+/// | 24 | `bars: [PciBarInfo; 6]` (24 bytes each) |
+/// | 168 | `caps: [PciCapInfo; 48]` (2 bytes each) |
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[repr(C)]
+pub struct PciDeviceInfo {
+    /// `size_of::<PciDeviceInfo>()` of the producer (264 today).
+    pub size: u32,
+    pub vendor_id: u16,
+    pub device_id: u16,
+    pub subsystem_vendor_id: u16,
+    pub subsystem_id: u16,
+    pub class: u8,
+    pub subclass: u8,
+    pub prog_if: u8,
+    pub revision: u8,
+    /// The header-type register: layout in bits 0..7 (0 endpoint, 1 PCI
+    /// bridge, 2 CardBus), bit 7 set for a multifunction device.
+    pub header_type: u8,
+    pub interrupt_line: u8,
+    pub interrupt_pin: u8,
+    pub reserved: u8,
+    /// How many entries of `caps` are valid (at most [`MAX_CAPABILITIES`]).
+    pub cap_count: u32,
+    pub bars: [PciBarInfo; 6],
+    /// The capability list in list order; entries past `cap_count` are zero.
+    pub caps: [PciCapInfo; MAX_CAPABILITIES],
+}
+
+const _: () = assert!(core::mem::size_of::<PciDeviceInfo>() == 264);
+const _: () = assert!(core::mem::align_of::<PciDeviceInfo>() == 8);
+
+impl Default for PciDeviceInfo {
+    fn default() -> Self {
+        PciDeviceInfo::new_zeroed()
+    }
+}
+
+impl PciDeviceInfo {
+    /// The info of an enumerated device: header fields and BARs from `dev`,
+    /// the capability list walked (config reads only) through `access`.
+    pub fn collect(access: &(impl ConfigAccess + ?Sized), dev: &PciDevice) -> PciDeviceInfo {
+        let mut caps = [PciCapInfo::default(); MAX_CAPABILITIES];
+        let mut n = 0;
+        for c in dev.capabilities(access).take(MAX_CAPABILITIES) {
+            caps[n] = PciCapInfo {
+                id: c.id,
+                offset: c.offset,
+            };
+            n += 1;
+        }
+        PciDeviceInfo {
+            cap_count: n as u32,
+            caps,
+            ..PciDeviceInfo::from_device(dev)
+        }
+    }
+
+    /// Header fields and BARs of `dev`, an empty capability list.
+    pub fn from_device(dev: &PciDevice) -> PciDeviceInfo {
+        PciDeviceInfo {
+            size: core::mem::size_of::<PciDeviceInfo>() as u32,
+            vendor_id: dev.vendor_id,
+            device_id: dev.device_id,
+            subsystem_vendor_id: dev.subsystem_vendor_id,
+            subsystem_id: dev.subsystem_id,
+            class: dev.class,
+            subclass: dev.subclass,
+            prog_if: dev.prog_if,
+            revision: dev.revision,
+            header_type: dev.header_type | if dev.multifunction { 0x80 } else { 0 },
+            interrupt_line: dev.interrupt_line,
+            interrupt_pin: dev.interrupt_pin,
+            reserved: 0,
+            cap_count: 0,
+            bars: dev.bars.map(PciBarInfo::from_bar),
+            caps: [PciCapInfo::default(); MAX_CAPABILITIES],
+        }
+    }
+
+    /// The valid part of the capability list.
+    pub fn capabilities(&self) -> &[PciCapInfo] {
+        &self.caps[..(self.cap_count as usize).min(MAX_CAPABILITIES)]
     }
 }
 

@@ -15,7 +15,8 @@
 //! ```
 //!
 //! What the backend must provide (the DDK does argument checking, BAR
-//! decoding/sizing, command-register bits and I/O-BAR handles itself):
+//! decoding, command-register bits and I/O-BAR handles itself; it sizes a
+//! BAR only for a backend whose enumeration does not know the size):
 //! - **Config access** — `pci_read`/`pci_write` of 1, 2 or 4 bytes at an
 //!   aligned offset < 256 (CF8/CFC: use the byte/word data ports, do not
 //!   read-modify-write the dword, or RW1C status bits get cleared).
@@ -26,6 +27,13 @@
 //!   bounds-check `offset + width <= len` and do one volatile access of
 //!   exactly that width (`read_volatile`/`write_volatile`). `mmio_unmap`
 //!   forgets the handle.
+//! - **Enumeration** — `device_info(addr)`: what the platform's PCI scan
+//!   found at `addr` ([`crate::pci::PciDeviceInfo`]: header fields, BARs
+//!   sized once at enumeration with [`crate::pci::PciDevice::probe`], the
+//!   capability list from [`crate::pci::PciDeviceInfo::collect`]), from
+//!   memory, without touching the device; `NoDevice` for an address not
+//!   enumerated. `bar_size` answers from it by default, so `bar_map` never
+//!   sizes a BAR again.
 //! - **Port I/O** — `port_read`/`port_write` of 1, 2 or 4 bytes (`in`/`out`).
 //! - **DMA** — `dma_alloc(size, align)`: zeroed, physically contiguous
 //!   frames (size is a multiple of 4096, align ≥ 4096), returning `(phys,
@@ -51,7 +59,7 @@ use crate::abi::{
 use crate::block::{BlockDevice, BlockError, Lba};
 use crate::dma::{Hal, PhysAddr};
 use crate::mmio::Region;
-use crate::pci::{ConfigAccess, PciAddress};
+use crate::pci::{ConfigAccess, PciAddress, PciDevice, PciDeviceInfo};
 
 /// The DDK as native drivers see it: a checked reference to the ABI table.
 #[derive(Clone, Copy)]
@@ -134,6 +142,22 @@ impl Platform {
         // SAFETY: no pointers cross.
         DdkError::check(unsafe { (self.abi.pci_write32)(a, off, v) })
     }
+    /// What the platform's enumeration knows about `a` (the `pci_device_info`
+    /// entry): ids, class, BARs as sized at enumeration, capability list.
+    /// `Err(NoDevice)` for an address the platform did not enumerate.
+    pub fn device_info(&self, a: PciAddress) -> Result<PciDeviceInfo, DdkError> {
+        let mut info = PciDeviceInfo::default();
+        // SAFETY: `info` is a live, writable PciDeviceInfo.
+        DdkError::check(unsafe { (self.abi.pci_device_info)(a, &mut info) })?;
+        Ok(info)
+    }
+
+    /// The [`PciDevice`] at `a` as the platform enumerated it: what a driver
+    /// is handed, built from [`Self::device_info`] with no config access.
+    pub fn pci_device(&self, a: PciAddress) -> Result<PciDevice, DdkError> {
+        self.device_info(a).map(|i| PciDevice::from_info(a, &i))
+    }
+
     pub fn enable_bus_master(&self, a: PciAddress) -> Result<(), DdkError> {
         // SAFETY: no pointers cross.
         DdkError::check(unsafe { (self.abi.pci_enable_bus_master)(a) })

@@ -74,6 +74,109 @@ fn probe_reads_ids_and_sizes_bars_without_disturbing_them() {
 }
 
 #[test]
+fn device_info_is_the_platforms_enumeration_and_costs_no_config_write() {
+    let p = bus();
+    testing::clear_config_writes();
+    let info = p.device_info(MODERN).unwrap();
+    assert_eq!(
+        info.size as usize,
+        core::mem::size_of::<pci::PciDeviceInfo>()
+    );
+    let probed = PciDevice::probe(&p, MODERN).unwrap().unwrap();
+    testing::clear_config_writes();
+    let d = p.pci_device(MODERN).unwrap();
+    assert_eq!(d, probed, "the same device as a full probe");
+    assert_eq!(info.bars[4].kind, pci::bar_kind::MEMORY64);
+    assert_eq!(info.bars[4].flags, pci::bar_flags::PREFETCHABLE);
+    assert_eq!(
+        (info.bars[4].address, info.bars[4].size),
+        (0xfe00_0000, 0x4000)
+    );
+    assert_eq!(info.bars[5], pci::PciBarInfo::default(), "upper half");
+    let walked: Vec<(u8, u8)> = d.capabilities(&p).map(|c| (c.id, c.offset)).collect();
+    let listed: Vec<(u8, u8)> = info
+        .capabilities()
+        .iter()
+        .map(|c| (c.id, c.offset))
+        .collect();
+    assert_eq!(listed, walked);
+    assert_eq!(info.cap_count, 6);
+
+    let l = p.device_info(LEGACY).unwrap();
+    assert_eq!((l.device_id, l.subsystem_id, l.cap_count), (0x1001, 2, 0));
+    assert_eq!(
+        (l.bars[0].kind, l.bars[0].address, l.bars[0].size),
+        (pci::bar_kind::IO, 0xc040, 0x40)
+    );
+    assert_eq!(
+        testing::config_writes(),
+        vec![],
+        "reading the enumeration writes nothing"
+    );
+
+    assert_eq!(
+        p.device_info(PciAddress::new_truncate(0, 9, 0)),
+        Err(DdkError::NoDevice)
+    );
+    // A test that changes a device changes what the platform enumerated.
+    testing::config_space(LEGACY, |c| c.set_u16(pci::reg::SUBSYSTEM_ID, 7)).unwrap();
+    assert_eq!(p.pci_device(LEGACY).unwrap().subsystem_id, 7);
+    testing::config_space(LEGACY, |c| c.set_u16(pci::reg::VENDOR_ID, 0xffff)).unwrap();
+    assert_eq!(p.device_info(LEGACY), Err(DdkError::NoDevice));
+}
+
+#[test]
+fn bar_map_on_the_fakes_uses_the_enumerated_size_without_sizing() {
+    let p = bus();
+    testing::clear_config_writes();
+    let r = p.map_bar(MODERN, 4).unwrap();
+    assert_eq!(r.len(), 0x4000);
+    let io = p.map_bar(LEGACY, 0).unwrap();
+    assert_eq!(io.len(), 0x40);
+    let writes = testing::config_writes();
+    assert!(!writes.iter().any(|w| w.hits_bar()), "{writes:?}");
+    assert!(!writes.iter().any(|w| w.turns_decoding_off()), "{writes:?}");
+    // Decoding was off after enumeration: one write each switches it on.
+    assert_eq!(writes.len(), 2, "{writes:?}");
+
+    // Sizing itself is what the counters see.
+    testing::clear_config_writes();
+    pci::size_bar(&p, MODERN, 4).unwrap();
+    let writes = testing::config_writes();
+    assert_eq!(
+        writes.iter().filter(|w| w.hits_bar()).count(),
+        4,
+        "all-ones and restore, both halves"
+    );
+    assert_eq!(writes.iter().filter(|w| w.turns_decoding_off()).count(), 1);
+}
+
+#[test]
+fn size_bars_toggles_decoding_once_per_function() {
+    let p = bus();
+    let d = p.pci_device(MODERN).unwrap();
+    d.enable_memory_decode(&p).unwrap();
+    d.enable_io_decode(&p).unwrap();
+    testing::clear_config_writes();
+    let bars = pci::size_bars(&p, MODERN, 0).unwrap();
+    assert_eq!(bars, d.bars);
+    let writes = testing::config_writes();
+    let command: Vec<_> = writes
+        .iter()
+        .filter(|w| w.offset == pci::reg::COMMAND)
+        .collect();
+    assert_eq!(command.len(), 2, "off once, restored once: {command:?}");
+    assert_eq!(d.command(&p).unwrap() & 3, 3, "restored");
+    // With decoding already off, sizing writes no command register at all.
+    p.pci_write16(MODERN, pci::reg::COMMAND, 0).unwrap();
+    testing::clear_config_writes();
+    assert_eq!(pci::size_bars(&p, MODERN, 0).unwrap(), d.bars);
+    assert!(testing::config_writes()
+        .iter()
+        .all(|w| w.offset != pci::reg::COMMAND));
+}
+
+#[test]
 fn capability_walk_lists_entries_and_survives_a_loop() {
     let p = bus();
     let d = PciDevice::probe(&p, MODERN).unwrap().unwrap();
@@ -308,4 +411,33 @@ fn entries_bind_by_name_with_the_address_as_an_integer() {
     // SAFETY: `v` is a live out-parameter.
     let st = unsafe { read16(0x00_20_00, 0, &mut v) };
     assert_eq!(st, DdkError::InvalidArgument as u32);
+}
+
+#[test]
+fn a_host_bridge_is_sized_without_switching_its_decoding_off() {
+    struct Inert;
+    impl testing::DeviceModel for Inert {
+        fn bar_read(&mut self, _: u8, _: u64, _: Width, _: &mut testing::FakeMemory) -> u64 {
+            0
+        }
+        fn bar_write(&mut self, _: u8, _: u64, _: Width, _: u64, _: &mut testing::FakeMemory) {}
+    }
+    let p = bus();
+    let host = PciAddress::new_truncate(0, 0, 0);
+    let mut c = testing::FakeConfigSpace::new(0x8086, 0x29c0, 0x06, 0x00, 0);
+    c.set_bar(0, testing::FakeBarKind::Memory32, 0x1000, 0xfed0_0000);
+    c.set_u16(pci::reg::COMMAND, command::MEMORY_SPACE | command::IO_SPACE);
+    testing::add_function(host, c, Box::new(Inert));
+    testing::clear_config_writes();
+    let d = PciDevice::probe(&p, host).unwrap().unwrap();
+    assert_eq!(
+        d.bars[0].map(|b| (b.address(), b.size())),
+        Some((0xfed0_0000, 0x1000))
+    );
+    let writes = testing::config_writes();
+    assert!(
+        writes.iter().all(|w| w.offset != pci::reg::COMMAND),
+        "{writes:?}"
+    );
+    assert_eq!(p.pci_device(host).unwrap(), d, "enumerated alike");
 }

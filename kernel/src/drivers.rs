@@ -74,7 +74,17 @@ fn platform() -> Result<Platform, String> {
 /// Binds `driver` to `dev`, logging the outcome with the bind time.
 fn bind_one(driver: &dyn Driver, dev: &PciDevice) -> Result<Box<dyn BlockDevice>, String> {
     let t0 = crate::time::now_us();
-    match driver.bind(platform()?, dev) {
+    let sizing_before = crate::pci::sizing_writes();
+    let bind = driver.bind(platform()?, dev);
+    let sizing_after = crate::pci::sizing_writes();
+    log::info!(
+        "drivers: {} bind by {}: {} BAR-register writes, {} decode-off toggles (BARs sized at enumeration only)",
+        dev.address,
+        driver.name(),
+        sizing_after.0 - sizing_before.0,
+        sizing_after.1 - sizing_before.1
+    );
+    match bind {
         Ok(blk) => {
             log::info!(
                 "drivers: {} {:04x}:{:04x} ({}) bound to {} in {} us: {} blocks of {} B{}",
@@ -253,16 +263,10 @@ pub fn print_drivers(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
     Ok(())
 }
 
-/// Prints the `devices` table (every PCI function and, with `bars`, its
-/// sized BARs).
-pub fn print_devices(out: &mut dyn core::fmt::Write, bars: bool) -> core::fmt::Result {
+/// Prints the `devices` table: every PCI function and its BARs as
+/// enumeration sized them (nothing is probed again).
+pub fn print_devices(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
     for d in crate::pci::devices() {
-        let full = if bars {
-            crate::pci::probe_full(d.address)
-        } else {
-            None
-        };
-        let d = full.as_ref().unwrap_or(d);
         writeln!(
             out,
             "{} {:04x}:{:04x} class {:02x}/{:02x}/{:02x} {}",

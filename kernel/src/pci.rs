@@ -9,23 +9,36 @@
 //! The scan starts at bus 0 and follows PCI-to-PCI bridges to their secondary
 //! buses instead of probing all 256 buses (8192 slots cost ~10 ms under TCG).
 //!
+//! Header probing and BAR sizing are the DDK's ([`PciDevice::probe`],
+//! `ddk::pci::size_bars`, PCI 3.0 §6.2.5.1), run here through
+//! [`LegacyConfig`]: every BAR of every function is sized exactly once, at
+//! enumeration, with memory/I/O decoding switched off at most once per
+//! function (each toggle rebuilds QEMU's memory map, ~1 ms under TCG; none
+//! at all under qboot, which leaves decoding off). The results are stored:
+//! [`devices`] for the driver manager, [`device_info`] (with the capability
+//! list, §6.7) for the DDK's `pci_device_info` entry, and [`bar_size`] for
+//! `bar_map`, so no driver and no mapping sizes a BAR again.
+//!
 //! Resource assignment (PCI 3.0 §6.2.5.1): SeaBIOS assigns every BAR and
 //! enables decoding; minimal firmware (QEMU's qboot) leaves BARs at 0 with
-//! decoding off, as Linux expects to do it itself. So BARs are sized (those
-//! of functions the firmware set up only when needed, see [`probe`]), and on
-//! bus 0 one whose address is 0 gets a naturally aligned range — memory
-//! (32- and 64-bit) from the 32-bit PCI hole 0xC000_0000–0xFEBF_FFFF (above
-//! q35's RAM and ECAM window, below the IOAPIC), I/O from 0xC000–0xFFFF —
-//! avoiding everything the firmware already assigned; then that function's
-//! memory/I/O decoding is enabled (bus mastering stays the driver's call).
-//! Firmware-assigned BARs and their functions' command registers are left
-//! untouched. Devices behind bridges would also need the bridge windows
-//! programmed; that is not done (q35's root-complex devices sit on bus 0).
+//! decoding off, as Linux expects to do it itself. So on bus 0 a BAR whose
+//! address is 0 gets a naturally aligned range — memory (32- and 64-bit)
+//! from the 32-bit PCI hole 0xC000_0000–0xFEBF_FFFF (above q35's RAM and
+//! ECAM window, below the IOAPIC), I/O from 0xC000–0xFFFF — avoiding
+//! everything the firmware already assigned; then that function's memory/I/O
+//! decoding is enabled (bus mastering stays the driver's call).
+//! Firmware-assigned BARs are left where they are. Devices behind bridges
+//! would also need the bridge windows programmed; that is not done (q35's
+//! root-complex devices sit on bus 0).
 
 use alloc::vec::Vec;
 
+use core::sync::atomic::{AtomicU32, Ordering};
 use ddk::abi::{DdkError, Width};
-use ddk::pci::{check_config_offset, command, Bar, ConfigAccess, PciAddress, PciDevice};
+
+use ddk::pci::{
+    check_config_offset, command, reg, Bar, ConfigAccess, PciAddress, PciDevice, PciDeviceInfo,
+};
 use spin::{Mutex, Once};
 
 use crate::arch::x86_64::cpu::{inb, inl, inw, outb, outl, outw};
@@ -37,8 +50,14 @@ const CONFIG_DATA: u16 = 0xcfc;
 /// shared state. Narrow accesses use the byte/word data ports (0xCFC + offset
 /// within the dword) rather than read-modify-write of the dword, so RW1C
 /// status bits are never written back by accident.
+///
+/// It also counts the writes BAR sizing makes (to a BAR register, and
+/// switching decoding off), so the boot log can show that nothing sizes a
+/// BAR after enumeration.
 pub struct LegacyConfig {
     lock: Mutex<()>,
+    bar_writes: AtomicU32,
+    decode_off: AtomicU32,
 }
 
 impl LegacyConfig {
@@ -76,6 +95,18 @@ impl ConfigAccess for LegacyConfig {
         value: u32,
     ) -> Result<(), DdkError> {
         check_config_offset(offset, width)?;
+        let end = offset + width.bytes() as u16;
+        if offset < reg::BAR0 + 24 && end > reg::BAR0 {
+            self.bar_writes.fetch_add(1, Ordering::Relaxed);
+        }
+        if offset <= reg::COMMAND && end > reg::COMMAND {
+            let decode = u32::from(command::IO_SPACE | command::MEMORY_SPACE);
+            let shift = 8 * u32::from(reg::COMMAND - offset);
+            let old = self.config_read(addr, reg::COMMAND, Width::U16)? & decode;
+            if old & !((value >> shift) & decode) != 0 {
+                self.decode_off.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         let _g = self.lock.lock();
         let port = CONFIG_DATA + (offset & 3);
         // SAFETY: as in `config_read`; what the write does to the device is
@@ -94,8 +125,18 @@ impl ConfigAccess for LegacyConfig {
 
 static LEGACY: LegacyConfig = LegacyConfig {
     lock: Mutex::new(()),
+    bar_writes: AtomicU32::new(0),
+    decode_off: AtomicU32::new(0),
 };
-static DEVICES: Once<Vec<PciDevice>> = Once::new();
+
+/// What enumeration found, in scan order: the devices and, index for index,
+/// their `pci_device_info` answers (filled after BAR assignment).
+struct Enumeration {
+    devices: Vec<PciDevice>,
+    infos: Vec<PciDeviceInfo>,
+}
+
+static ENUMERATION: Once<Enumeration> = Once::new();
 
 /// Width-aware config access for everything in the kernel (and the DDK
 /// platform implementation).
@@ -103,15 +144,55 @@ pub fn config() -> &'static LegacyConfig {
     &LEGACY
 }
 
-/// Enumerates the PCI hierarchy once and returns every function found.
-pub fn devices() -> &'static [PciDevice] {
-    DEVICES.call_once(|| {
+/// `(BAR-register writes, decode-off writes)` made through [`config`] so
+/// far: sizing a BAR costs both (PCI 3.0 §6.2.5.1).
+pub fn sizing_writes() -> (u32, u32) {
+    (
+        LEGACY.bar_writes.load(Ordering::Relaxed),
+        LEGACY.decode_off.load(Ordering::Relaxed),
+    )
+}
+
+fn enumeration() -> &'static Enumeration {
+    ENUMERATION.call_once(|| {
         let mut found = Vec::new();
         let mut visited = [false; 256];
         scan_bus(0, &mut found, &mut visited);
         assign_unassigned(&mut found);
-        found
+        let infos = found
+            .iter()
+            .map(|d| PciDeviceInfo::collect(&LEGACY, d))
+            .collect();
+        Enumeration {
+            devices: found,
+            infos,
+        }
     })
+}
+
+/// Enumerates the PCI hierarchy once and returns every function found, BARs
+/// sized and (on bus 0) assigned.
+pub fn devices() -> &'static [PciDevice] {
+    &enumeration().devices
+}
+
+/// The enumeration of the function at `addr` (`pci_device_info`), if any.
+pub fn device_info(addr: PciAddress) -> Option<&'static PciDeviceInfo> {
+    let e = enumeration();
+    let i = e.devices.iter().position(|d| d.address == addr)?;
+    e.infos.get(i)
+}
+
+/// Size of BAR `bar` of `addr` as enumeration sized it.
+pub fn bar_size(addr: PciAddress, bar: u8) -> Option<u64> {
+    devices()
+        .iter()
+        .find(|d| d.address == addr)?
+        .bars
+        .get(bar as usize)
+        .copied()
+        .flatten()
+        .map(|b| b.size())
 }
 
 fn scan_bus(bus: u8, found: &mut Vec<PciDevice>, visited: &mut [bool; 256]) {
@@ -147,157 +228,16 @@ fn scan_bus(bus: u8, found: &mut Vec<PciDevice>, visited: &mut [bool; 256]) {
     }
 }
 
-/// Probes one function: header fields and, unless the firmware evidently
-/// configured it, decoded and sized BARs (needed to find and place the BARs
-/// firmware left unassigned).
-///
-/// Sizing needs the command register's decode bits off while a BAR holds
-/// all-ones, and under QEMU every decode toggle rebuilds the guest memory map
-/// (~1 ms under TCG). So decoding is switched off once per function, all BARs
-/// are sized, and it is restored once ([`size_bars`]), instead of once per
-/// BAR — and not at all when decoding is already off. A function with both
-/// memory and I/O decoding on was set up by the firmware (SeaBIOS enables
-/// both on every function it assigns), so its BARs are only sized when a
-/// driver needs them (virtio) or when another function needs resources
-/// placed around them ([`assign_unassigned`]); the shell's `devices` sizes
-/// them on demand with [`probe_full`].
+/// Probes one function with the DDK's code: header fields and every BAR
+/// decoded and sized (the only time they are).
 fn probe(address: PciAddress) -> Option<PciDevice> {
-    let mut d = probe_header(address)?;
-    if d.vendor_id == 0x1af4 || !firmware_configured(&d) {
-        d.bars = size_bars(address, d.header_type);
-    }
-    Some(d)
-}
-
-/// Whether the firmware turned on both memory and I/O decoding.
-fn firmware_configured(d: &PciDevice) -> bool {
-    let both = command::IO_SPACE | command::MEMORY_SPACE;
-    LEGACY
-        .read_u16(d.address, 0x04)
-        .is_ok_and(|cmd| cmd & both == both)
-}
-
-fn probe_header(address: PciAddress) -> Option<PciDevice> {
-    let id = LEGACY.read_u32(address, 0).ok()?;
-    let vendor_id = id as u16;
-    if vendor_id == 0xffff || vendor_id == 0 {
-        return None;
-    }
-    let class = LEGACY.read_u32(address, 0x08).ok()?;
-    let ht = LEGACY.read_u8(address, 0x0e).ok()?;
-    let sub = if ht & 0x7f == 0 {
-        LEGACY.read_u32(address, 0x2c).ok()?
-    } else {
-        0
-    };
-    let irq = LEGACY.read_u16(address, 0x3c).ok()?;
-    Some(PciDevice {
-        address,
-        vendor_id,
-        device_id: (id >> 16) as u16,
-        revision: class as u8,
-        class: (class >> 24) as u8,
-        subclass: (class >> 16) as u8,
-        prog_if: (class >> 8) as u8,
-        header_type: ht & 0x7f,
-        multifunction: ht & 0x80 != 0,
-        subsystem_vendor_id: sub as u16,
-        subsystem_id: (sub >> 16) as u16,
-        interrupt_line: irq as u8,
-        interrupt_pin: (irq >> 8) as u8,
-        bars: [None; 6],
-    })
-}
-
-/// Full probe of one function, BARs decoded and sized.
-pub fn probe_full(address: PciAddress) -> Option<PciDevice> {
-    let mut d = probe_header(address)?;
-    d.bars = size_bars(address, d.header_type);
-    Some(d)
-}
-
-/// Decodes and sizes every BAR of a function (PCI 3.0 §6.2.5.1: write
-/// all-ones, read back, restore), with I/O and memory decoding off for the
-/// whole pass. The upper half of a 64-bit BAR is `None`.
-fn size_bars(a: PciAddress, header_type: u8) -> [Option<Bar>; 6] {
-    let mut bars = [None; 6];
-    let slots = ddk::pci::bar_slots(header_type);
-    if slots == 0 {
-        return bars;
-    }
-    let Ok(cmd) = LEGACY.read_u16(a, 0x04) else {
-        return bars;
-    };
-    let decoding = cmd & (command::IO_SPACE | command::MEMORY_SPACE) != 0;
-    if decoding {
-        let _ = LEGACY.write_u16(a, 0x04, cmd & !0x3);
-    }
-    let mut i = 0;
-    while i < slots {
-        let off = 0x10 + 4 * i as u16;
-        let (bar, used) = size_one(a, off, i + 1 < slots);
-        bars[i] = bar;
-        i += used;
-    }
-    if decoding {
-        let _ = LEGACY.write_u16(a, 0x04, cmd);
-    }
-    bars
-}
-
-fn probe_mask(a: PciAddress, off: u16) -> (u32, u32) {
-    let orig = LEGACY.read_u32(a, off).unwrap_or(0);
-    let _ = LEGACY.write_u32(a, off, 0xffff_ffff);
-    let mask = LEGACY.read_u32(a, off).unwrap_or(0);
-    let _ = LEGACY.write_u32(a, off, orig);
-    (orig, mask)
-}
-
-fn size_one(a: PciAddress, off: u16, has_next: bool) -> (Option<Bar>, usize) {
-    let (orig, mask) = probe_mask(a, off);
-    if orig & 1 == 1 {
-        let size = (!(mask & !3)).wrapping_add(1) & 0xffff;
-        if mask & !3 == 0 || size == 0 {
-            return (None, 1);
+    match PciDevice::probe(&LEGACY, address) {
+        Ok(d) => d,
+        Err(e) => {
+            log::warn!("pci: {address}: probe failed: {e}");
+            None
         }
-        return (
-            Some(Bar::Io {
-                port: (orig & !3) as u16,
-                size: size as u16,
-            }),
-            1,
-        );
     }
-    let prefetchable = orig & 0x8 != 0;
-    if (orig >> 1) & 3 == 2 && has_next {
-        let (orig_hi, mask_hi) = probe_mask(a, off + 4);
-        let mask64 = u64::from(mask_hi) << 32 | u64::from(mask & !0xf);
-        if mask64 == 0 {
-            return (None, 2);
-        }
-        let size = (!mask64).wrapping_add(1);
-        let address = u64::from(orig_hi) << 32 | u64::from(orig & !0xf);
-        return (
-            Some(Bar::Memory64 {
-                address,
-                size,
-                prefetchable,
-            }),
-            2,
-        );
-    }
-    if mask & !0xf == 0 {
-        return (None, 1);
-    }
-    let size = (!(mask & !0xf)).wrapping_add(1);
-    (
-        Some(Bar::Memory32 {
-            address: orig & !0xf,
-            size,
-            prefetchable,
-        }),
-        1,
-    )
 }
 
 /// Memory window for BARs firmware left at 0: q35's 32-bit PCI hole above
@@ -329,7 +269,7 @@ impl Range {
 /// Gives every bus-0 BAR the firmware left at address 0 a naturally aligned
 /// range that overlaps nothing assigned, programs it and enables the
 /// function's decoding. Functions whose BARs all came assigned are not
-/// touched at all.
+/// touched again.
 fn assign_unassigned(found: &mut [PciDevice]) {
     let unassigned = |d: &PciDevice| {
         d.bars
@@ -339,13 +279,6 @@ fn assign_unassigned(found: &mut [PciDevice]) {
     };
     if !found.iter().any(unassigned) {
         return;
-    }
-    // Something must be placed: learn the ranges of the functions whose
-    // sizing `probe` skipped, so nothing is placed on top of them.
-    for d in found.iter_mut() {
-        if d.bars.iter().all(Option::is_none) && ddk::pci::bar_slots(d.header_type) > 0 {
-            d.bars = size_bars(d.address, d.header_type);
-        }
     }
     let mut used_mem: Vec<Range> = Vec::new();
     let mut used_io: Vec<Range> = Vec::new();

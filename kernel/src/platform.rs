@@ -1,5 +1,6 @@
 //! The kernel's implementation of the DDK platform ([`ddk::abi::Backend`]):
-//! PCI config through mechanism #1, BARs mapped uncached through
+//! PCI config through mechanism #1, the PCI enumeration's stored results
+//! (`pci_device_info`, BAR sizes for `bar_map`), BARs mapped uncached through
 //! `mem::paging::map_mmio`, port I/O, DMA memory from the frame allocator
 //! (physically contiguous, zeroed, reached through the direct map), address
 //! translation with the live page tables, and block-device registration.
@@ -13,7 +14,7 @@ use alloc::vec::Vec;
 use core::ptr::NonNull;
 
 use ddk::abi::{self, BlockDeviceDesc, DdkAbi, DdkError, ForeignBlockDevice, LogLevel, Width};
-use ddk::pci::{ConfigAccess, PciAddress};
+use ddk::pci::{ConfigAccess, PciAddress, PciDeviceInfo};
 use spin::Mutex;
 
 use crate::arch::x86_64::cpu;
@@ -160,6 +161,18 @@ unsafe impl abi::Backend for Kernel {
 
     fn pci_write(addr: PciAddress, offset: u16, width: Width, value: u32) -> Result<(), DdkError> {
         crate::pci::config().config_write(addr, offset, width, value)
+    }
+
+    fn device_info(addr: PciAddress) -> Result<PciDeviceInfo, DdkError> {
+        crate::pci::device_info(addr)
+            .copied()
+            .ok_or(DdkError::NoDevice)
+    }
+
+    /// From the enumeration, which sized every BAR once: `bar_map` decodes
+    /// the live register with it and never sizes again.
+    fn bar_size(addr: PciAddress, bar: u8) -> Option<u64> {
+        crate::pci::bar_size(addr, bar)
     }
 
     fn mmio_map(addr: PciAddress, bar: u8, phys: u64, len: u64) -> Result<u64, DdkError> {

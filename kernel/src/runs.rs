@@ -33,10 +33,13 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
     if !cfg.run.starts_with("fault-") {
         let t0 = crate::time::now_us();
         let n = crate::pci::devices().len();
+        let (bar_writes, decode_off) = crate::pci::sizing_writes();
         info!(
-            "pci: {} functions found in {} us (config mechanism #1)",
+            "pci: {} functions found in {} us (config mechanism #1; BARs sized once: {} BAR-register writes, {} decode-off toggles)",
             n,
-            crate::time::now_us() - t0
+            crate::time::now_us() - t0,
+            bar_writes,
+            decode_off
         );
         match crate::drivers::bind_all(cfg.driver) {
             Ok(bound) => info!(
@@ -152,7 +155,7 @@ fn hello(cfg: &Config<'_>) -> ! {
         None => log::warn!("hello: RTC unreadable"),
     }
     let mut listing = alloc::string::String::new();
-    let _ = crate::drivers::print_devices(&mut listing, false);
+    let _ = crate::drivers::print_devices(&mut listing);
     let _ = crate::drivers::print_drivers(&mut listing);
     for line in listing.lines() {
         info!("hello: {}", line);

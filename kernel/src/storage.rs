@@ -122,7 +122,7 @@ pub fn shell() -> ! {
         match word {
             "exit" => break,
             "devices" => {
-                let _ = drivers::print_devices(&mut c, true);
+                let _ = drivers::print_devices(&mut c);
                 continue;
             }
             "drivers" => {

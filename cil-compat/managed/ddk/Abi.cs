@@ -9,6 +9,7 @@
 //!                                                    caller's local = a plain address)
 //!   *const u8 / *mut u8 (a buffer)                -> byte*
 //!   *const BlockDeviceDesc                        -> BlockDeviceDesc*
+//!   *mut PciDeviceInfo (one struct result)        -> `out PciDeviceInfo`
 //! Every entry but `log`/`debug_marker` returns a u32 status: 0 or a DdkError code.
 //! No floats cross. `out` arguments must be locals (stack addresses): they stay put
 //! for the duration of the call even under a moving collector.
@@ -20,7 +21,7 @@ namespace Ddk
     public static unsafe class Abi
     {
         /// Version of the table these imports were written against (DDK_ABI_VERSION).
-        public const uint Version = 1;
+        public const uint Version = 2;
 
         // log(level: u32, msg: *const u8, len: usize) -> (): UTF-8 bytes, level 1..5.
         [MethodImpl(MethodImplOptions.InternalCall)]
@@ -141,6 +142,11 @@ namespace Ddk
         // block_register(desc: *const BlockDeviceDesc, out_id: *mut u32) -> u32
         [MethodImpl(MethodImplOptions.InternalCall)]
         public static extern uint block_register(BlockDeviceDesc* desc, out uint id);
+
+        // pci_device_info(addr: PciAddress, out: *mut PciDeviceInfo) -> u32: the platform's
+        // enumeration of `addr` (BARs sized once, at enumeration); NoDevice if not enumerated.
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public static extern uint pci_device_info(PciAddress addr, out PciDeviceInfo info);
     }
 
     /// Services the managed runtime itself provides (not DDK ABI entries). Each is

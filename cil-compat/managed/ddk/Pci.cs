@@ -1,6 +1,9 @@
-//! Managed DDK: PCI addressing, typed configuration access, BAR decoding/sizing and
-//! the capability walk (PCI Local Bus Specification 3.0 §6.1, §6.2.5, §6.7), the
-//! same behaviour as ddk/src/pci.rs, over the ABI's `pci_*`/`bar_map` entries.
+//! Managed DDK: PCI addressing, typed configuration access, the platform's view of a
+//! function (`PciDeviceInfo`, from the ABI's `pci_device_info`: header, BARs decoded
+//! and sized once at the platform's enumeration, PCI Local Bus Specification 3.0
+//! §6.2.5.1, and the capability list, §6.7) and the capability walk, the same
+//! behaviour as ddk/src/pci.rs, over the ABI's `pci_*`/`bar_map` entries. Drivers
+//! never size BARs: sizing toggles decoding, ~1 ms a toggle under QEMU TCG.
 using System;
 using System.Runtime.InteropServices;
 
@@ -132,6 +135,12 @@ namespace Ddk
             return Status.FromRaw(Abi.pci_enable_bus_master(a));
         }
 
+        /// The platform's enumeration of `a`; `NoDevice` if it found nothing there.
+        public static Status DeviceInfo(PciAddress a, out PciDeviceInfo info)
+        {
+            return Status.FromRaw(Abi.pci_device_info(a, out info));
+        }
+
         /// Maps BAR `bar` (enabling its decoding) as a bounds-checked region.
         public static Status MapBar(PciAddress a, int bar, out MmioRegion region)
         {
@@ -161,6 +170,86 @@ namespace Ddk
         Memory32 = 1,
         Memory64 = 2,
         Io = 3,
+    }
+
+    /// One BAR in a PciDeviceInfo: ddk::pci::PciBarInfo, 24 bytes. `Kind` is a
+    /// BarKind value (0 none, 1 mem32, 2 mem64, 3 I/O); `Flags` bit 0: prefetchable.
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PciBarInfo
+    {
+        public uint Kind;
+        public uint Flags;
+        public ulong Address;
+        public ulong Size;
+
+        public const uint FlagPrefetchable = 1;
+
+        /// The decoded BAR (an unknown kind is BarKind.None).
+        public Bar ToBar()
+        {
+            if (Kind == 0 || Kind > (uint)BarKind.Io) return new Bar();
+            return new Bar((BarKind)Kind, Address, Size, (Flags & FlagPrefetchable) != 0);
+        }
+    }
+
+    /// ddk::pci::PciDeviceInfo exactly (264 bytes, filled by `Abi.pci_device_info`):
+    /// what the platform's enumeration knows about one function. `Size` first, for
+    /// versioning; `HeaderType` is the raw register (bit 7: multifunction).
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct PciDeviceInfo
+    {
+        public uint Size;
+        public ushort VendorId;
+        public ushort DeviceId;
+        public ushort SubsystemVendorId;
+        public ushort SubsystemId;
+        public byte Class;
+        public byte Subclass;
+        public byte ProgIf;
+        public byte Revision;
+        public byte HeaderType;
+        public byte InterruptLine;
+        public byte InterruptPin;
+        public byte Reserved;
+        /// Valid (id, offset) pairs in `Caps`, at most MaxCapabilities.
+        public uint CapCount;
+        public PciBarInfo Bar0;
+        public PciBarInfo Bar1;
+        public PciBarInfo Bar2;
+        public PciBarInfo Bar3;
+        public PciBarInfo Bar4;
+        public PciBarInfo Bar5;
+        /// The capability list as (id, offset) byte pairs, in list order.
+        public fixed byte Caps[96];
+
+        public const int MaxCapabilities = 48;
+
+        public PciBarInfo Bar(int index)
+        {
+            switch (index)
+            {
+                case 0: return Bar0;
+                case 1: return Bar1;
+                case 2: return Bar2;
+                case 3: return Bar3;
+                case 4: return Bar4;
+                case 5: return Bar5;
+                default: return new PciBarInfo();
+            }
+        }
+
+        /// Capability `index` (< CapCount) as the platform listed it.
+        public Capability Capability(int index)
+        {
+            Capability c = new Capability();
+            if (index < 0 || index >= MaxCapabilities || (uint)index >= CapCount) return c;
+            fixed (byte* p = Caps)
+            {
+                c.Id = p[2 * index];
+                c.Offset = p[2 * index + 1];
+            }
+            return c;
+        }
     }
 
     /// A decoded, sized Base Address Register (PCI 3.0 §6.2.5.1). 32 bytes.
@@ -279,111 +368,33 @@ namespace Ddk
         /// Decoded BARs; the upper half of a 64-bit BAR is `BarKind.None`.
         public readonly Bar[] Bars = new Bar[6];
 
-        /// Reads the header and sizes the BARs. `NoDevice` when nothing answers.
+        /// The function as the platform enumerated it (`pci_device_info`): header
+        /// fields and BARs as sized at enumeration. No config-space write, no decode
+        /// toggle. `NoDevice` when the platform found nothing at `address`.
         public static Status Probe(PciAddress address, out PciDevice device)
         {
             device = null;
             if (!address.IsValid) return Status.Of(DdkError.InvalidArgument);
-            ushort vendor;
-            Status s = Pci.Read16(address, PciReg.VendorId, out vendor);
+            PciDeviceInfo info;
+            Status s = Pci.DeviceInfo(address, out info);
             if (s.IsError) return s;
-            if (vendor == 0xffff || vendor == 0) return Status.Of(DdkError.NoDevice);
+            if (info.VendorId == 0xffff || info.VendorId == 0) return Status.Of(DdkError.NoDevice);
             PciDevice d = new PciDevice();
             d.Address = address;
-            d.VendorId = vendor;
-            byte ht;
-            if ((s = Pci.Read8(address, PciReg.HeaderType, out ht)).IsError) return s;
-            d.HeaderType = (byte)(ht & 0x7f);
-            d.Multifunction = (ht & 0x80) != 0;
-            int slots = Pci.BarSlots(d.HeaderType);
-            int i = 0;
-            while (i < slots)
-            {
-                Bar bar;
-                int used;
-                if ((s = SizeBar(address, i, out bar, out used)).IsError) return s;
-                d.Bars[i] = bar;
-                i += used;
-            }
-            if (d.HeaderType == 0)
-            {
-                if ((s = Pci.Read16(address, PciReg.SubsystemVendorId, out d.SubsystemVendorId)).IsError) return s;
-                if ((s = Pci.Read16(address, PciReg.SubsystemId, out d.SubsystemId)).IsError) return s;
-            }
-            if ((s = Pci.Read16(address, PciReg.DeviceId, out d.DeviceId)).IsError) return s;
-            if ((s = Pci.Read8(address, PciReg.Revision, out d.Revision)).IsError) return s;
-            if ((s = Pci.Read8(address, PciReg.Class, out d.Class)).IsError) return s;
-            if ((s = Pci.Read8(address, PciReg.Subclass, out d.Subclass)).IsError) return s;
-            if ((s = Pci.Read8(address, PciReg.ProgIf, out d.ProgIf)).IsError) return s;
-            if ((s = Pci.Read8(address, PciReg.InterruptLine, out d.InterruptLine)).IsError) return s;
-            if ((s = Pci.Read8(address, PciReg.InterruptPin, out d.InterruptPin)).IsError) return s;
+            d.VendorId = info.VendorId;
+            d.DeviceId = info.DeviceId;
+            d.Revision = info.Revision;
+            d.Class = info.Class;
+            d.Subclass = info.Subclass;
+            d.ProgIf = info.ProgIf;
+            d.HeaderType = (byte)(info.HeaderType & 0x7f);
+            d.Multifunction = (info.HeaderType & 0x80) != 0;
+            d.SubsystemVendorId = info.SubsystemVendorId;
+            d.SubsystemId = info.SubsystemId;
+            d.InterruptLine = info.InterruptLine;
+            d.InterruptPin = info.InterruptPin;
+            for (int i = 0; i < 6; i++) d.Bars[i] = info.Bar(i).ToBar();
             device = d;
-            return Status.Ok;
-        }
-
-        /// Decodes and sizes BAR `index` (write all-ones, read back, restore), with
-        /// memory and I/O decoding off meanwhile; `used` is 2 for a 64-bit BAR.
-        public static Status SizeBar(PciAddress a, int index, out Bar bar, out int used)
-        {
-            bar = new Bar();
-            used = 1;
-            if (index < 0 || index >= 6) return Status.Of(DdkError.InvalidArgument);
-            ushort off = (ushort)(PciReg.Bar0 + 4 * index);
-            uint orig;
-            ushort cmd;
-            Status s;
-            if ((s = Pci.Read32(a, off, out orig)).IsError) return s;
-            if ((s = Pci.Read16(a, PciReg.Command, out cmd)).IsError) return s;
-            if ((s = Pci.Write16(a, PciReg.Command, (ushort)(cmd & ~(PciReg.CommandIoSpace | PciReg.CommandMemorySpace)))).IsError) return s;
-            Status r = Decode(a, index, off, orig, out bar, out used);
-            // Restore decoding even when sizing failed half-way.
-            Status restore = Pci.Write16(a, PciReg.Command, cmd);
-            if (r.IsError) return r;
-            return restore;
-        }
-
-        static Status Decode(PciAddress a, int index, ushort off, uint orig, out Bar bar, out int used)
-        {
-            bar = new Bar();
-            used = 1;
-            Status s;
-            uint rb;
-            if ((orig & 1) == 1)
-            {
-                if ((s = Pci.Write32(a, off, 0xffffffff)).IsError) return s;
-                if ((s = Pci.Read32(a, off, out rb)).IsError) return s;
-                if ((s = Pci.Write32(a, off, orig)).IsError) return s;
-                uint size = (~(rb & ~3u) + 1) & 0xffff;
-                if ((rb & ~3u) == 0 || size == 0) return Status.Ok;
-                uint port = orig & ~3u;
-                if (port > 0xffff) return Status.Of(DdkError.Unsupported);
-                bar = new Bar(BarKind.Io, port, size, false);
-                return Status.Ok;
-            }
-            bool prefetchable = (orig & 8) != 0;
-            if (((orig >> 1) & 3) == 2)
-            {
-                used = 2;
-                if (index == 5) return Status.Of(DdkError.InvalidArgument);
-                uint origHi, lo, hi;
-                if ((s = Pci.Read32(a, (ushort)(off + 4), out origHi)).IsError) return s;
-                if ((s = Pci.Write32(a, off, 0xffffffff)).IsError) return s;
-                if ((s = Pci.Write32(a, (ushort)(off + 4), 0xffffffff)).IsError) return s;
-                if ((s = Pci.Read32(a, off, out lo)).IsError) return s;
-                if ((s = Pci.Read32(a, (ushort)(off + 4), out hi)).IsError) return s;
-                if ((s = Pci.Write32(a, off, orig)).IsError) return s;
-                if ((s = Pci.Write32(a, (ushort)(off + 4), origHi)).IsError) return s;
-                ulong mask = ((ulong)hi << 32) | (ulong)(lo & ~0xfu);
-                if (mask == 0) return Status.Ok;
-                bar = new Bar(BarKind.Memory64, ((ulong)origHi << 32) | (ulong)(orig & ~0xfu), ~mask + 1, prefetchable);
-                return Status.Ok;
-            }
-            if ((s = Pci.Write32(a, off, 0xffffffff)).IsError) return s;
-            if ((s = Pci.Read32(a, off, out rb)).IsError) return s;
-            if ((s = Pci.Write32(a, off, orig)).IsError) return s;
-            uint m = rb & ~0xfu;
-            if (m == 0) return Status.Ok;
-            bar = new Bar(BarKind.Memory32, orig & ~0xfu, (ulong)(~m + 1), prefetchable);
             return Status.Ok;
         }
 

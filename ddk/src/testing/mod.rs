@@ -19,7 +19,7 @@ use std::ptr::NonNull;
 use crate::abi::{
     self, Backend, BlockDeviceDesc, DdkAbi, DdkError, ForeignBlockDevice, LogLevel, Width,
 };
-use crate::pci::PciAddress;
+use crate::pci::{ConfigAccess, PciAddress, PciDevice, PciDeviceInfo};
 use crate::platform::Platform;
 
 pub use memory::{FakeMemory, MemKind};
@@ -38,6 +38,79 @@ struct Function {
     addr: PciAddress,
     config: FakeConfigSpace,
     model: Box<dyn DeviceModel>,
+    /// The fake platform's enumeration of this function (what
+    /// `pci_device_info` answers), taken when it was added.
+    info: PciDeviceInfo,
+}
+
+/// One config-space write a driver made through the ABI (`pci_write*`,
+/// `bar_map`, `pci_enable_bus_master`), with the register's value before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConfigWrite {
+    pub addr: PciAddress,
+    pub offset: u16,
+    pub width: Width,
+    pub value: u32,
+    pub before: u32,
+}
+
+impl ConfigWrite {
+    /// Whether the write touched a BAR register (0x10..0x28, PCI 3.0
+    /// §6.2.5.1): what BAR sizing does.
+    pub fn hits_bar(&self) -> bool {
+        let (start, end) = (self.offset, self.offset + self.width.bytes() as u16);
+        start < crate::pci::reg::BAR0 + 24 && end > crate::pci::reg::BAR0
+    }
+    /// Whether the write switched memory or I/O decoding off in the command
+    /// register (the first half of a sizing toggle).
+    pub fn turns_decoding_off(&self) -> bool {
+        let decode = (crate::pci::command::IO_SPACE | crate::pci::command::MEMORY_SPACE) as u32;
+        // Only writes covering the command register's low byte.
+        if self.offset > crate::pci::reg::COMMAND
+            || self.offset + (self.width.bytes() as u16) <= crate::pci::reg::COMMAND
+        {
+            return false;
+        }
+        let shift = 8 * (crate::pci::reg::COMMAND - self.offset) as u32;
+        let (old, new) = (
+            (self.before >> shift) & decode,
+            (self.value >> shift) & decode,
+        );
+        old & !new != 0
+    }
+}
+
+/// [`ConfigAccess`] straight on a fake config space: the fake platform's
+/// own enumeration, which sizes BARs with the DDK's code like the kernel.
+struct Direct<'a>(RefCell<&'a mut FakeConfigSpace>);
+
+impl ConfigAccess for Direct<'_> {
+    fn config_read(&self, _: PciAddress, offset: u16, width: Width) -> Result<u32, DdkError> {
+        crate::pci::check_config_offset(offset, width)?;
+        Ok(self.0.borrow().read(offset, width))
+    }
+    fn config_write(
+        &self,
+        _: PciAddress,
+        offset: u16,
+        width: Width,
+        value: u32,
+    ) -> Result<(), DdkError> {
+        crate::pci::check_config_offset(offset, width)?;
+        self.0.borrow_mut().write(offset, width, value);
+        Ok(())
+    }
+}
+
+/// Enumerates one function as a platform's PCI scan would: header, BARs
+/// sized once (PCI 3.0 §6.2.5.1), capability list (§6.7).
+fn enumerate(addr: PciAddress, config: &mut FakeConfigSpace) -> PciDeviceInfo {
+    let access = Direct(RefCell::new(config));
+    match PciDevice::probe(&access, addr) {
+        Ok(Some(d)) => PciDeviceInfo::collect(&access, &d),
+        // A function whose vendor id a test zeroed: enumerated as absent.
+        _ => PciDeviceInfo::default(),
+    }
 }
 
 struct Mapping {
@@ -76,6 +149,7 @@ struct Context {
     settings: Settings,
     logs: Vec<(LogLevel, String)>,
     markers: Vec<u32>,
+    config_writes: Vec<ConfigWrite>,
     block_devices: Vec<(String, Option<ForeignBlockDevice>)>,
 }
 
@@ -103,14 +177,18 @@ pub fn platform() -> Platform {
     unsafe { Platform::new(&FAKE_ABI) }.expect("FAKE_ABI has a valid header")
 }
 
-/// Adds a function to the fake bus (replacing one at the same address).
-pub fn add_function(addr: PciAddress, config: FakeConfigSpace, model: Box<dyn DeviceModel>) {
+/// Adds a function to the fake bus (replacing one at the same address) and
+/// enumerates it, as a platform's scan would: its BARs are sized here, once,
+/// and `pci_device_info` answers from this enumeration afterwards.
+pub fn add_function(addr: PciAddress, mut config: FakeConfigSpace, model: Box<dyn DeviceModel>) {
+    let info = enumerate(addr, &mut config);
     with(|c| {
         c.functions.retain(|f| f.addr != addr);
         c.functions.push(Function {
             addr,
             config,
             model,
+            info,
         });
     })
 }
@@ -125,14 +203,29 @@ pub fn memory<R>(f: impl FnOnce(&mut FakeMemory) -> R) -> R {
     with(|c| f(&mut c.memory))
 }
 
-/// Raw access to a function's config space (to inspect or break it).
+/// Raw access to a function's config space (to inspect or break it). The
+/// function is enumerated again afterwards (a test's change is a different
+/// device, not a driver's doing), so `pci_device_info` sees the change.
 pub fn config_space<R>(addr: PciAddress, f: impl FnOnce(&mut FakeConfigSpace) -> R) -> Option<R> {
     with(|c| {
-        c.functions
-            .iter_mut()
-            .find(|x| x.addr == addr)
-            .map(|x| f(&mut x.config))
+        c.functions.iter_mut().find(|x| x.addr == addr).map(|x| {
+            let r = f(&mut x.config);
+            x.info = enumerate(addr, &mut x.config);
+            r
+        })
     })
+}
+
+/// Every config write drivers made through the ABI since [`reset`] (or the
+/// last [`clear_config_writes`]), in order. The fake platform's own
+/// enumeration is not in it.
+pub fn config_writes() -> Vec<ConfigWrite> {
+    with(|c| c.config_writes.clone())
+}
+
+/// Forgets the recorded config writes.
+pub fn clear_config_writes() {
+    with(|c| c.config_writes.clear())
 }
 
 /// Log lines received through the ABI.
@@ -195,9 +288,27 @@ unsafe impl Backend for FakeBackend {
     fn pci_write(addr: PciAddress, offset: u16, width: Width, value: u32) -> Result<(), DdkError> {
         with(|c| {
             if let Some(i) = function_index(c, addr) {
+                let before = c.functions[i].config.read(offset, width);
+                c.config_writes.push(ConfigWrite {
+                    addr,
+                    offset,
+                    width,
+                    value,
+                    before,
+                });
                 c.functions[i].config.write(offset, width, value);
             }
             Ok(())
+        })
+    }
+    fn device_info(addr: PciAddress) -> Result<PciDeviceInfo, DdkError> {
+        with(|c| {
+            let i = function_index(c, addr).ok_or(DdkError::NoDevice)?;
+            let info = c.functions[i].info;
+            if info.vendor_id == 0 {
+                return Err(DdkError::NoDevice);
+            }
+            Ok(info)
         })
     }
     fn mmio_map(addr: PciAddress, bar: u8, _phys: u64, len: u64) -> Result<u64, DdkError> {

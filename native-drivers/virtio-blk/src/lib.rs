@@ -2,6 +2,10 @@
 //! and legacy (§4.1.4.8) PCI transports, a split virtqueue (§2.7) with a
 //! trusted descriptor shadow, zero-copy requests into caller buffers, and a
 //! bounded, recoverable wait.
+//!
+//! The driver never sizes a BAR: it works from the [`PciDevice`] the platform
+//! hands it (its enumeration, `Platform::pci_device`) and maps BARs with
+//! `bar_map`, which uses the sizes enumeration found (PCI 3.0 §6.2.5.1).
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 

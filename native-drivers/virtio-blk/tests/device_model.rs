@@ -5,7 +5,7 @@
 use ddk::driver::{find_driver, Driver};
 use ddk::testing::{self, BlkOptions, Fault, VirtioBlkDevice};
 use ddk::virtio::features;
-use ddk::{BlockDevice, BlockError, Lba, PciAddress, PciDevice};
+use ddk::{BlockDevice, BlockError, Lba, PciAddress};
 use virtio_blk::{Config, VirtioBlk, VirtioBlkDriver};
 
 const ADDR: PciAddress = PciAddress::new_truncate(0, 3, 0);
@@ -55,9 +55,7 @@ fn setup(opts: BlkOptions) -> (VirtioBlkDevice, VirtioBlk) {
     let dev = VirtioBlkDevice::new(image(), opts);
     dev.install(ADDR);
     let p = testing::platform();
-    let pci = PciDevice::probe(&p, ADDR)
-        .unwrap()
-        .expect("device on the fake bus");
+    let pci = p.pci_device(ADDR).expect("device on the fake bus");
     let blk = VirtioBlk::new(p, pci, test_config()).expect("driver binds");
     (dev, blk)
 }
@@ -386,7 +384,7 @@ fn without_a_clock_the_wait_is_bounded_by_spins() {
     let dev = VirtioBlkDevice::new(image(), BlkOptions::default());
     dev.install(ADDR);
     let p = testing::platform();
-    let pci = PciDevice::probe(&p, ADDR).unwrap().unwrap();
+    let pci = p.pci_device(ADDR).unwrap();
     let mut blk = VirtioBlk::new(
         p,
         pci,
@@ -469,14 +467,14 @@ fn driver_matching_and_registration_through_the_abi() {
     let drv = VirtioBlkDriver::default();
     let drivers: [&dyn Driver; 1] = [&drv];
 
-    let pci = PciDevice::probe(&p, ADDR).unwrap().unwrap();
+    let pci = p.pci_device(ADDR).unwrap();
     let chosen = find_driver(&drivers, &pci).expect("modern virtio-blk matches");
     assert_eq!(chosen.name(), "virtio-blk-native");
     let boxed = chosen.bind(p, &pci).unwrap();
 
     // A transitional id with a non-block subsystem id is not ours.
     testing::config_space(laddr, |c| c.set_u16(ddk::pci::reg::SUBSYSTEM_ID, 1)).unwrap();
-    let lpci = PciDevice::probe(&p, laddr).unwrap().unwrap();
+    let lpci = p.pci_device(laddr).unwrap();
     assert!(find_driver(&drivers, &lpci).is_none());
 
     // Register through the ABI entry managed drivers use, then do I/O
@@ -498,6 +496,38 @@ fn driver_matching_and_registration_through_the_abi() {
     assert_bytes!(dev.image()[64 * 512..72 * 512], data[..]);
 }
 
+/// The driver is handed the platform's enumeration and maps BARs with the
+/// sizes it holds: bringing a device up writes no BAR register and never
+/// switches decoding off (each toggle costs ~1 ms under QEMU TCG).
+#[test]
+fn binding_sizes_no_bar_and_toggles_no_decoding() {
+    for opts in [BlkOptions::default(), legacy()] {
+        testing::reset();
+        testing::settings(|s| s.echo_logs = false);
+        let dev = VirtioBlkDevice::new(image(), opts);
+        dev.install(ADDR);
+        let p = testing::platform();
+        testing::clear_config_writes();
+        let drv = VirtioBlkDriver::default();
+        let pci = p.pci_device(ADDR).unwrap();
+        let mut blk = drv.bind(p, &pci).expect("driver binds");
+        let mut b = vec![0u8; 512];
+        blk.read_blocks(Lba::new(3), &mut b).unwrap();
+        let writes = testing::config_writes();
+        assert!(!writes.is_empty(), "decode and bus-master enables are seen");
+        assert_eq!(
+            writes.iter().filter(|w| w.hits_bar()).count(),
+            0,
+            "BAR writes: {writes:?}"
+        );
+        assert_eq!(
+            writes.iter().filter(|w| w.turns_decoding_off()).count(),
+            0,
+            "decode toggles: {writes:?}"
+        );
+    }
+}
+
 #[test]
 fn file_backed_image() {
     let path = std::env::temp_dir().join(format!("ddk-virtio-blk-{}.img", std::process::id()));
@@ -507,7 +537,7 @@ fn file_backed_image() {
     let dev = VirtioBlkDevice::open(&path, BlkOptions::default()).unwrap();
     dev.install(ADDR);
     let p = testing::platform();
-    let pci = PciDevice::probe(&p, ADDR).unwrap().unwrap();
+    let pci = p.pci_device(ADDR).unwrap();
     let mut blk = VirtioBlk::new(p, pci, test_config()).unwrap();
     let data = pattern(4096, 5);
     blk.write_blocks(Lba::new(10), &data).unwrap();
