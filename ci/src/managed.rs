@@ -123,16 +123,20 @@ pub enum FaultKind {
     WildPointer = 5,
     /// Unbounded recursion.
     StackOverflow = 6,
+    /// Calls a method whose IL the JIT refuses (an exception handler):
+    /// compiled lazily, so the refusal happens at that request.
+    JitRejected = 7,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 6] = [
+    pub const ALL: [FaultKind; 7] = [
         FaultKind::NullDeref,
         FaultKind::IndexOutOfRange,
         FaultKind::DivideByZero,
         FaultKind::InvalidCast,
         FaultKind::WildPointer,
         FaultKind::StackOverflow,
+        FaultKind::JitRejected,
     ];
 
     /// The name in paths and on the command line: `null-deref`, ...
@@ -144,6 +148,7 @@ impl FaultKind {
             FaultKind::InvalidCast => "invalid-cast",
             FaultKind::WildPointer => "wild-pointer",
             FaultKind::StackOverflow => "stack-overflow",
+            FaultKind::JitRejected => "jit-rejected",
         }
     }
 
@@ -156,6 +161,7 @@ impl FaultKind {
             FaultKind::InvalidCast => "InvalidCast",
             FaultKind::WildPointer => "WildPointer",
             FaultKind::StackOverflow => "StackOverflow",
+            FaultKind::JitRejected => "JitRejected",
         }
     }
 

@@ -250,6 +250,23 @@ pub fn cases() -> Vec<Case> {
                 ),
             ),
         ),
+        // IL the JIT refuses, met lazily at a request: named (method and
+        // assembly) and contained like a fault.
+        with(
+            Module::Faulty(FaultKind::JitRejected, 900),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "jit-rejected-falls-back",
+                    auto,
+                    t,
+                    contained!(
+                        "managed runtime error: jit-error VirtioBlk.FaultInjection::Guarded (assembly VirtioBlk) at IL_",
+                        "exception"
+                    ),
+                ),
+            ),
+        ),
         // Under driver=managed there is no fallback: the device is failed,
         // the same report is printed, and nothing corrupt reaches the disk.
         with(

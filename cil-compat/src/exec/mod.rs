@@ -282,7 +282,7 @@ impl Engine {
             jit::compile(&mut host, &input)
         };
         let code = code.map_err(|mut err| {
-            err.method = self.method_name(m);
+            err.method = format!("{} (assembly {})", self.method_name(m), self.ts.assembly_name(asm));
             err.to_string()
         })?;
         let addr = self.mem.install(&code.code)?;

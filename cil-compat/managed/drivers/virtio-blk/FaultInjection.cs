@@ -29,6 +29,9 @@ namespace VirtioBlk
         WildPointer = 5,
         /// Unbounded recursion until the stack guard is hit.
         StackOverflow = 6,
+        /// A call to a method whose IL the JIT refuses (it has an exception
+        /// handler); methods compile on first call, so the refusal comes here.
+        JitRejected = 7,
     }
 
     static unsafe class FaultInjection
@@ -85,6 +88,9 @@ namespace VirtioBlk
                 case FaultKind.StackOverflow:
                     s_sink = Recurse(request);
                     break;
+                case FaultKind.JitRejected:
+                    s_sink = Guarded(request);
+                    break;
             }
             Log.Error("virtio-blk: FAULT_INJECT: the fault did not fault; carrying on");
         }
@@ -93,6 +99,19 @@ namespace VirtioBlk
         static Victim Nobody(uint request)
         {
             return request == 0 ? new Victim() : null;
+        }
+
+        /// IL with a try/catch region, which the JIT does not compile.
+        static uint Guarded(uint request)
+        {
+            try
+            {
+                return 1000 / request;
+            }
+            catch
+            {
+                return 0;
+            }
         }
 
         /// Never returns: each frame adds to the result after the call, so it is
