@@ -113,9 +113,16 @@ fn load() -> Result<Managed, String> {
     Ok(Managed { runtime, drivers })
 }
 
-/// Logs the JIT's work so far (after binding).
+/// Logs the JIT's work so far (after binding), and at `log=trace` the code
+/// map (method, address, bytes) for profilers reading guest PCs.
 pub fn log_jit_stats(m: &Managed) {
-    let s = m.runtime.borrow().stats();
+    let rt = m.runtime.borrow();
+    if log::log_enabled!(log::Level::Trace) {
+        for (method, addr, len) in rt.engine.code_map() {
+            log::trace!("managed: code 0x{:x} {} {}", addr, len, rt.engine.method_name(method));
+        }
+    }
+    let s = rt.stats();
     info!(
         "managed: JIT compiled {} methods ({} IL bytes -> {} code bytes) in {} us",
         s.methods,

@@ -357,6 +357,15 @@ impl Engine {
         Ok((self.ts.field_offset(t).0, self.ts.field_offset(m).0))
     }
 
+    /// Every compiled method: id, code address and length (a code map for
+    /// profilers and debuggers).
+    pub fn code_map(&self) -> Vec<(MethodId, u64, usize)> {
+        self.compiled
+            .iter()
+            .map(|(&m, c)| (MethodId(m), c.addr, c.code.code.len()))
+            .collect()
+    }
+
     /// A compiled method's record (after [`Engine::compile`]).
     pub fn compiled(&self, m: MethodId) -> Option<&Compiled> {
         self.compiled.get(&m.0)
