@@ -106,8 +106,10 @@ pub enum CopyError {
 impl fmt::Display for CopyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CopyError::Source { path, error } => write!(f, "source {path}: {error}"),
-            CopyError::Destination { path, error } => write!(f, "destination {path}: {error}"),
+            CopyError::Source { path, error } => write!(f, "source {path}: {}", Cause(path, error)),
+            CopyError::Destination { path, error } => {
+                write!(f, "destination {path}: {}", Cause(path, error))
+            }
             CopyError::DestinationExists(p) => write!(
                 f,
                 "destination {p} already exists and is not an empty directory"
@@ -133,6 +135,21 @@ impl fmt::Display for CopyError {
 }
 
 impl core::error::Error for CopyError {}
+
+/// A file-system error as the cause after its path: most [`FsError`]s begin
+/// with the path already, which would otherwise be printed twice.
+struct Cause<'a>(&'a str, &'a FsError);
+
+impl fmt::Display for Cause<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let msg = self.1.to_string();
+        let cause = msg
+            .strip_prefix(self.0)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(&msg);
+        f.write_str(cause)
+    }
+}
 
 fn src_err(path: &str) -> impl FnOnce(FsError) -> CopyError + '_ {
     move |error| CopyError::Source {

@@ -270,10 +270,7 @@ fn copy_refuses_a_non_empty_destination_and_itself() {
     );
 
     let e = copy_tree(&src, "/nope", &dst, "/other", &mut String::new()).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "source /nope: /nope: no such file or directory"
-    );
+    assert_eq!(e.to_string(), "source /nope: no such file or directory");
     let e = copy_tree(&src, "/hello.txt", &dst, "/other", &mut String::new()).unwrap_err();
     assert_eq!(
         e,
