@@ -38,6 +38,12 @@ usage: cargo xtask <command>
   disk build [--manifest PATH] [--out PATH]
                   build a deterministic FAT32 image (default manifest
                   disks/manifests/default.manifest) and fsck it
+  disk empty --out PATH [--size-mib N]
+                  a fresh, empty FAT32 image (mkfs.fat -F 32; default 64 MiB)
+  disk foreign [--out PATH]
+                  a FAT32 image written by dosfstools and mtools (long,
+                  nested and non-ASCII names, a 3 MiB file), default
+                  target/disks/foreign.img
   disk check IMAGE
                   fsck.fat -n an image
   managed [--fault KIND [--at N]]
