@@ -1,6 +1,14 @@
 //! `cargo xtask disk …` and the default image every boot without `--disk`
 //! gets: built from `disks/manifests/default.manifest` by the deterministic
 //! builder in the `disks` crate, and checked with `fsck.fat -n`.
+//!
+//! Two more kinds of image come from other tools, so the kernel is not only
+//! ever tested against volumes its own FAT library wrote:
+//! - [`empty_image`]: a fresh FAT32 volume from `mkfs.fat -F 32` (the
+//!   destination of `run=copytree`);
+//! - [`foreign_image`]: `mkfs.fat` plus mtools (`mmd`, `mcopy`), whose long-name
+//!   and short-name generation, directory layout and cluster allocation are
+//!   theirs, not lamfat's.
 
 use crate::{artifacts, setup};
 use std::path::{Path, PathBuf};
@@ -92,6 +100,195 @@ pub fn scratch_copy(name: &str) -> Result<PathBuf, String> {
     Ok(dst)
 }
 
+/// Runs `cmd`; the error names it and carries its output.
+fn run_tool(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Creates `path` as a `mib` MiB file formatted by `mkfs.fat -F 32` with
+/// label `label`: sector 0 is the boot sector (no partition table), the
+/// volume id and times fixed (`--invariant`), so the same arguments give the
+/// same bytes.
+fn mkfs(path: &Path, mib: u32, label: &str) -> Result<(), String> {
+    let mkfs = setup::find("mkfs.fat").ok_or("mkfs.fat not found (package dosfstools)")?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let _ = std::fs::remove_file(path);
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    file.set_len(u64::from(mib) << 20)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    drop(file);
+    run_tool(
+        Command::new(mkfs)
+            .args(["-F", "32", "-n", label, "--invariant", "--mbr=n"])
+            .arg(path),
+    )
+}
+
+/// Smallest FAT32 image the kernel mounts: FAT32 needs 65525 clusters, and
+/// mkfs.fat's smallest cluster is 512 bytes.
+pub const MIN_EMPTY_MIB: u32 = 33;
+
+/// A fresh, empty FAT32 image of `mib` MiB at `path` (`mkfs.fat -F 32`,
+/// label `EMPTY`), checked with `fsck.fat -n`. Built next to `path` and
+/// renamed, so an interrupted run never leaves a half-formatted image.
+pub fn empty_image(path: &Path, mib: u32) -> Result<(), String> {
+    if !(MIN_EMPTY_MIB..=32 * 1024).contains(&mib) {
+        return Err(format!(
+            "an empty FAT32 image must be {MIN_EMPTY_MIB} MiB to 32 GiB, not {mib} MiB"
+        ));
+    }
+    let tmp = path.with_extension("img.part");
+    mkfs(&tmp, mib, "EMPTY")?;
+    fsck(&tmp)?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// What [`foreign_image`] writes: (path, content). Directories are made with
+/// `mmd` first, in the order their files appear.
+pub fn foreign_files() -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        (
+            "/README.TXT".into(),
+            b"hello from dosfstools and mtools\n".to_vec(),
+        ),
+        (
+            "/Long Directory Name/Nested Folder/deep file with spaces.txt".into(),
+            b"written by mtools into a nested long-named folder\n".to_vec(),
+        ),
+        (
+            "/\u{dc}n\u{ef}c\u{f6}d\u{e9} dir/na\u{ef}ve caf\u{e9}.txt".into(),
+            b"non-ASCII long names\n".to_vec(),
+        ),
+        ("/big/blob.bin".into(), foreign_blob()),
+    ];
+    for n in 1..=30 {
+        files.push((
+            format!("/many/file-{n:02} with a long name.txt"),
+            format!("small file number {n:02}\n").into_bytes(),
+        ));
+    }
+    files
+}
+
+/// `/big/blob.bin` of the foreign image: 3 MiB of the disks crate's seeded
+/// pseudo-random stream (SplitMix64, seed 0xF0E1), the same on every build.
+pub fn foreign_blob() -> Vec<u8> {
+    disks::content::Content::Random {
+        size: 3 << 20,
+        seed: 0xF0E1,
+    }
+    .to_vec()
+}
+
+/// 2026-01-01 12:00:00 UTC: the time of every entry in [`foreign_image`].
+pub const FOREIGN_EPOCH: u64 = 1_767_268_800;
+
+/// A 64 MiB FAT32 image at `path` written by other tools than ours:
+/// `mkfs.fat -F 32 -n FOREIGN`, then mtools (`mmd`, `mcopy -i IMAGE`) for the
+/// directories and files of [`foreign_files`]: an 8.3 name, long names with
+/// blanks nested two deep, non-ASCII long names (`Ünïcödé dir/naïve café.txt`),
+/// a 3 MiB file and 30 long-named files in one directory. Checked afterwards
+/// with `fsck.fat -n` and by reading every file back through the `disks`
+/// crate's own mount, so a tool that stored a name or byte differently is
+/// caught here rather than in a boot.
+pub fn foreign_image(path: &Path) -> Result<(), String> {
+    let mmd = setup::find("mmd").ok_or("mmd not found (package mtools)")?;
+    let mcopy = setup::find("mcopy").ok_or("mcopy not found (package mtools)")?;
+    let tmp = path.with_extension("img.part");
+    mkfs(&tmp, 64, "FOREIGN")?;
+    let files = foreign_files();
+    // The contents go through host files: mcopy copies files, not bytes.
+    let stage = artifacts::disks_dir().join(format!("foreign-stage-{}", std::process::id()));
+    std::fs::create_dir_all(&stage).map_err(|e| format!("{}: {e}", stage.display()))?;
+    let result = (|| {
+        // mtools takes names in the locale's charset and stores long names as
+        // UTF-16; a C locale would mangle the non-ASCII ones. MTOOLS_SKIP_CHECK
+        // accepts an image whose geometry fields mtools finds odd. With
+        // SOURCE_DATE_EPOCH (read in UTC) every entry gets FOREIGN_TIME, so
+        // the image, and what `ls` prints of it, is the same on every build.
+        let tool = |exe: &Path| {
+            let mut c = Command::new(exe);
+            c.env("MTOOLS_SKIP_CHECK", "1")
+                .env("LC_ALL", "C.UTF-8")
+                .env("TZ", "UTC")
+                .env("SOURCE_DATE_EPOCH", FOREIGN_EPOCH.to_string())
+                .arg("-i")
+                .arg(&tmp);
+            c
+        };
+        let mut made: Vec<String> = Vec::new();
+        for (i, (name, data)) in files.iter().enumerate() {
+            let comps: Vec<&str> = name.trim_start_matches('/').split('/').collect();
+            for depth in 1..comps.len() {
+                let dir = format!("/{}", comps[..depth].join("/"));
+                if !made.contains(&dir) {
+                    run_tool(tool(&mmd).arg(format!("::{dir}")))?;
+                    made.push(dir);
+                }
+            }
+            let local = stage.join(format!("{i}.bin"));
+            std::fs::write(&local, data).map_err(|e| format!("{}: {e}", local.display()))?;
+            run_tool(tool(&mcopy).arg(&local).arg(format!("::{name}")))?;
+        }
+        Ok::<(), String>(())
+    })();
+    let _ = std::fs::remove_dir_all(&stage);
+    result?;
+    fsck(&tmp)?;
+    check_image_files(&tmp, &files)?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Mounts `image` with the `disks` crate (as the kernel does) and compares
+/// every file of `files` byte for byte, names matched exactly as listed.
+fn check_image_files(image: &Path, files: &[(String, Vec<u8>)]) -> Result<(), String> {
+    use disks::fs::{TimeSource, Timestamp, Volume};
+    let bytes = std::fs::read(image).map_err(|e| format!("{}: {e}", image.display()))?;
+    let time = TimeSource::Fixed(Timestamp::new(2026, 1, 1, 0, 0, 0));
+    let vol = Volume::mount(disks::mem::MemDisk::from_vec(bytes).read_only(), time)
+        .map_err(|e| format!("{}: mounting: {}", image.display(), e.error))?;
+    for (name, want) in files {
+        let (parent, leaf) = name.rsplit_once('/').unwrap_or(("", name));
+        let listed = vol
+            .list_dir(if parent.is_empty() { "/" } else { parent })
+            .map_err(|e| format!("{}: {e}", image.display()))?;
+        if !listed.iter().any(|m| m.name == leaf) {
+            return Err(format!(
+                "{}: {name} is not listed under its exact name (found: {:?})",
+                image.display(),
+                listed.iter().map(|m| &m.name).collect::<Vec<_>>()
+            ));
+        }
+        let got = vol
+            .read_file(name)
+            .map_err(|e| format!("{}: {e}", image.display()))?;
+        if &got != want {
+            return Err(format!(
+                "{}: {name} holds {} bytes that differ from the {} written",
+                image.display(),
+                got.len(),
+                want.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn main(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("build") => {
@@ -111,6 +308,48 @@ pub fn main(args: &[String]) -> Result<(), String> {
             println!("{}: fsck.fat -n clean", out.display());
             Ok(())
         }
+        Some("empty") => {
+            let mut out: Option<PathBuf> = None;
+            let mut mib = 64u32;
+            let mut it = args[1..].iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--out" => out = Some(it.next().ok_or("--out needs a path")?.into()),
+                    "--size-mib" => {
+                        let v = it.next().ok_or("--size-mib needs a number")?;
+                        mib = v
+                            .parse()
+                            .map_err(|_| format!("--size-mib: '{v}' is not a number of MiB"))?;
+                    }
+                    other => return Err(format!("disk empty: unknown option '{other}'")),
+                }
+            }
+            let out = out.ok_or("disk empty needs --out PATH")?;
+            setup::ensure()?;
+            empty_image(&out, mib)?;
+            println!(
+                "{}: empty FAT32, {mib} MiB, fsck.fat -n clean",
+                out.display()
+            );
+            Ok(())
+        }
+        Some("foreign") => {
+            let mut out = artifacts::disks_dir().join("foreign.img");
+            let mut it = args[1..].iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--out" => out = it.next().ok_or("--out needs a path")?.into(),
+                    other => return Err(format!("disk foreign: unknown option '{other}'")),
+                }
+            }
+            setup::ensure()?;
+            foreign_image(&out)?;
+            println!(
+                "{}: written by mkfs.fat and mtools, fsck.fat -n clean, every file read back",
+                out.display()
+            );
+            Ok(())
+        }
         Some("check") => {
             let image = args.get(1).ok_or("disk check needs an image path")?;
             setup::ensure()?;
@@ -119,8 +358,80 @@ pub fn main(args: &[String]) -> Result<(), String> {
             Ok(())
         }
         _ => Err(
-            "usage: cargo xtask disk build [--manifest PATH] [--out PATH] | disk check IMAGE"
+            "usage: cargo xtask disk build [--manifest PATH] [--out PATH] | \
+             disk empty --out PATH [--size-mib N] | disk foreign [--out PATH] | disk check IMAGE"
                 .into(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use disks::fs::{TimeSource, Timestamp, Volume};
+    use disks::mem::MemDisk;
+    use disks::shell::{run_command, CommandStatus};
+
+    /// The shell session the foreign-image boot test types, run on the host
+    /// against the same image: what the kernel must print, line for line.
+    #[test]
+    fn the_shell_lists_and_reads_the_foreign_image() {
+        if !setup::have("mcopy") || !setup::have("mkfs.fat") {
+            panic!("mtools or dosfstools missing: run `cargo xtask setup`");
+        }
+        let img = std::env::temp_dir().join(format!("xtask-foreign-{}.img", std::process::id()));
+        foreign_image(&img).unwrap();
+        let bytes = std::fs::read(&img).unwrap();
+        let _ = std::fs::remove_file(&img);
+        let time = TimeSource::Fixed(Timestamp::new(2026, 2, 2, 0, 0, 0));
+        let vol = Volume::mount(MemDisk::from_vec(bytes), time).unwrap();
+        let sh = |line: &str| {
+            let mut out = String::new();
+            assert_eq!(
+                run_command(&vol, line, &mut out).unwrap(),
+                CommandStatus::Ok,
+                "{line}: {out}"
+            );
+            out
+        };
+        assert_eq!(
+            sh("ls /"),
+            "-         33 2026-01-01 12:00:00  README.TXT\n\
+             d          - 2026-01-01 12:00:00  Long Directory Name/\n\
+             d          - 2026-01-01 12:00:00  \u{dc}n\u{ef}c\u{f6}d\u{e9} dir/\n\
+             d          - 2026-01-01 12:00:00  big/\n\
+             d          - 2026-01-01 12:00:00  many/\n"
+        );
+        assert_eq!(sh("cat /README.TXT"), "hello from dosfstools and mtools\n");
+        assert_eq!(
+            sh(r#"ls "/Long Directory Name/Nested Folder""#),
+            "-         50 2026-01-01 12:00:00  deep file with spaces.txt\n"
+        );
+        assert_eq!(
+            sh(r#"cat "/Long Directory Name/Nested Folder/deep file with spaces.txt""#),
+            "written by mtools into a nested long-named folder\n"
+        );
+        assert_eq!(
+            sh("ls \"/\u{dc}n\u{ef}c\u{f6}d\u{e9} dir\""),
+            "-         21 2026-01-01 12:00:00  na\u{ef}ve caf\u{e9}.txt\n"
+        );
+        assert_eq!(
+            sh("cat \"/\u{dc}n\u{ef}c\u{f6}d\u{e9} dir/na\u{ef}ve caf\u{e9}.txt\""),
+            "non-ASCII long names\n"
+        );
+        // FAT matches names case-insensitively, non-ASCII letters included.
+        assert_eq!(
+            sh("cat \"/\u{fc}N\u{cf}C\u{d6}D\u{c9} DIR/NA\u{cf}VE CAF\u{c9}.TXT\""),
+            "non-ASCII long names\n"
+        );
+        let stat = sh("stat /big/blob.bin");
+        assert!(stat.contains("type: file\nsize: 3145728\n"), "{stat}");
+        assert_eq!(vol.read_file("/big/blob.bin").unwrap(), foreign_blob());
+        let many = sh("ls /many");
+        assert_eq!(many.lines().count(), 30, "{many}");
+        assert!(
+            many.contains("-         21 2026-01-01 12:00:00  file-30 with a long name.txt\n"),
+            "{many}"
+        );
     }
 }

@@ -21,11 +21,13 @@ use std::time::Duration;
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
-  run [--driver native|managed|auto] [--disk PATH] [--legacy] [--gdb]
-      [--initrd FILE | --no-module] [--firmware qboot|seabios]
+  run [--driver native|managed|auto] [--disk PATH [--disk PATH]] [--legacy]
+      [--gdb] [--initrd FILE | --no-module] [--firmware qboot|seabios]
       [--timeout SECS] [-- KERNEL ARGS...]
                   build the kernel, boot it under QEMU, stream the serial
-                  console; exit status is the kernel's verdict. The boot
+                  console; exit status is the kernel's verdict. Each --disk
+                  is a virtio-blk device, in PCI order (vda, vdb, ...);
+                  without one, target/disks/default.img. The boot
                   module (-initrd) is the managed bundle
                   target/managed/managed.cpio (built first) unless --initrd
                   FILE replaces it or --no-module leaves it out
@@ -38,6 +40,12 @@ usage: cargo xtask <command>
   disk build [--manifest PATH] [--out PATH]
                   build a deterministic FAT32 image (default manifest
                   disks/manifests/default.manifest) and fsck it
+  disk empty --out PATH [--size-mib N]
+                  a fresh, empty FAT32 image (mkfs.fat -F 32; default 64 MiB)
+  disk foreign [--out PATH]
+                  a FAT32 image written by dosfstools and mtools (long,
+                  nested and non-ASCII names, a 3 MiB file), default
+                  target/disks/foreign.img
   disk check IMAGE
                   fsck.fat -n an image
   managed [--fault KIND [--at N]]
@@ -88,7 +96,7 @@ fn main() -> ExitCode {
 
 fn cmd_run(args: &[String]) -> Result<(), String> {
     let mut driver = "auto".to_string();
-    let mut disk: Option<std::path::PathBuf> = None;
+    let mut disk_paths: Vec<std::path::PathBuf> = Vec::new();
     let mut legacy = false;
     let mut gdb = false;
     let mut initrd: Option<std::path::PathBuf> = None;
@@ -100,7 +108,7 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--driver" => driver = value(&mut it, a)?,
-            "--disk" => disk = Some(value(&mut it, a)?.into()),
+            "--disk" => disk_paths.push(value(&mut it, a)?.into()),
             "--legacy" => legacy = true,
             "--gdb" => gdb = true,
             "--initrd" => initrd = Some(value(&mut it, a)?.into()),
@@ -140,30 +148,31 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
         (None, true) => None,
         (None, false) => Some(managed::bundle()?),
     };
-    let disks = match disk {
-        Some(path) => vec![qemu::Disk {
-            path,
-            transport: if legacy {
-                qemu::Transport::Legacy
-            } else {
-                qemu::Transport::Modern
-            },
-            read_only: false,
-        }],
-        None => {
-            let image = disk::default_image();
-            disk::ensure_image(&disk::default_manifest(), &image)?;
-            vec![qemu::Disk {
-                path: image,
-                transport: if legacy {
-                    qemu::Transport::Legacy
-                } else {
-                    qemu::Transport::Modern
-                },
-                read_only: false,
-            }]
-        }
+    let transport = if legacy {
+        qemu::Transport::Legacy
+    } else {
+        qemu::Transport::Modern
     };
+    if disk_paths.is_empty() {
+        let image = disk::default_image();
+        disk::ensure_image(&disk::default_manifest(), &image)?;
+        disk_paths.push(image);
+    }
+    // One image attached twice would be two devices writing one file behind
+    // each other's caches (QEMU's lock refuses it too, less clearly).
+    for (i, p) in disk_paths.iter().enumerate() {
+        if disk_paths[..i].iter().any(|q| same_file(p, q)) {
+            return Err(format!("--disk {} is given twice", p.display()));
+        }
+    }
+    let disks = disk_paths
+        .into_iter()
+        .map(|path| qemu::Disk {
+            path,
+            transport,
+            read_only: false,
+        })
+        .collect();
     let mut cmdline = vec![format!("driver={driver}")];
     cmdline.extend(kernel_args);
     let interactive = cmdline.iter().any(|a| a == "run=shell");
@@ -242,6 +251,14 @@ fn cmd_test(args: &[String]) -> Result<(), String> {
         Ok(())
     } else {
         Err(failures.join("; "))
+    }
+}
+
+/// Whether two paths name one file (after resolving links and `..`).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }
 

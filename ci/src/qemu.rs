@@ -335,3 +335,70 @@ fn check_file(p: &Path) -> Result<(), String> {
         Err(format!("{}: no such file", p.display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn boot(disks: Vec<Disk>) -> Boot {
+        Boot {
+            firmware: Firmware::SeaBios,
+            kernel: "kernel.elf".into(),
+            cmdline: "run=copytree".into(),
+            initrd: None,
+            disks,
+            timeout: Duration::from_secs(1),
+            gdb: false,
+            stream: false,
+            interactive: false,
+            input: None,
+        }
+    }
+
+    fn disk(path: &str, transport: Transport) -> Disk {
+        Disk {
+            path: path.into(),
+            transport,
+            read_only: false,
+        }
+    }
+
+    /// Values following each `flag` in the argument list, in order.
+    fn values<'a>(args: &'a [String], flag: &str) -> Vec<&'a str> {
+        args.windows(2)
+            .filter(|w| w[0] == flag)
+            .map(|w| w[1].as_str())
+            .collect()
+    }
+
+    #[test]
+    fn two_disks_get_distinct_ids_in_order() {
+        let args = qemu_args(&boot(vec![
+            disk("a.img", Transport::Modern),
+            disk("b.img", Transport::Legacy),
+        ]));
+        assert_eq!(
+            values(&args, "-drive"),
+            [
+                "file=a.img,if=none,id=d0,format=raw",
+                "file=b.img,if=none,id=d1,format=raw"
+            ]
+        );
+        // The virtio-blk devices follow the drives in order, so QEMU puts
+        // them on consecutive PCI slots and the kernel names them vda, vdb.
+        assert_eq!(
+            values(&args, "-device")[1..],
+            [
+                "virtio-blk-pci,drive=d0,disable-legacy=on,disable-modern=off",
+                "virtio-blk-pci,drive=d1,disable-legacy=off,disable-modern=on"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_disk_means_no_virtio_device() {
+        let args = qemu_args(&boot(Vec::new()));
+        assert!(values(&args, "-drive").is_empty());
+        assert!(!args.iter().any(|a| a.starts_with("virtio-blk")));
+    }
+}

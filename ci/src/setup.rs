@@ -1,5 +1,5 @@
 //! First-run setup: makes sure the system tools the project needs exist (QEMU,
-//! mono/mcs, dosfstools, cpio, the Rust target), installing them with apt-get
+//! mono/mcs, dosfstools, mtools, cpio, the Rust target), installing them with apt-get
 //! when running as root, otherwise stopping with the exact command to run.
 
 use std::process::Command;
@@ -38,6 +38,15 @@ const TOOLS: &[Tool] = &[
     Tool {
         command: "fsck.fat",
         package: "dosfstools",
+    },
+    // Only for the FAT32 image written by other tools (disk::foreign_image).
+    Tool {
+        command: "mmd",
+        package: "mtools",
+    },
+    Tool {
+        command: "mcopy",
+        package: "mtools",
     },
     // Only for the interop test of the boot-module archive (cil-compat bundle):
     // GNU cpio is the format's reference writer.

@@ -116,7 +116,7 @@ impl Timestamp {
         )
     }
 
-    fn to_fat(self) -> lamfat::DateTime {
+    pub(crate) fn to_fat(self) -> lamfat::DateTime {
         let t = self.clamped();
         lamfat::DateTime::new(
             lamfat::Date::new(t.year, t.month.into(), t.day.into()),
@@ -288,7 +288,7 @@ pub enum FsError {
 }
 
 impl FsError {
-    fn from_fat(e: lamfat::Error<DiskIoError>, path: &str) -> FsError {
+    pub(crate) fn from_fat(e: lamfat::Error<DiskIoError>, path: &str) -> FsError {
         use lamfat::Error as E;
         match e {
             E::Io(DiskIoError::Stream(s)) => FsError::Io(s),

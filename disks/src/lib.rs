@@ -8,6 +8,7 @@
 //! - [`fs`]: mounting a FAT32 volume with lamfat over a cached `BlockStream`.
 //! - [`selftest`]: verify, mutate, re-mount, verify again.
 //! - [`shell`]: `ls`, `cat`, `write`, `rm`, `mkdir`, `stat`, `df`.
+//! - [`copy`]: copy a directory tree between two volumes and verify the copy.
 //! - [`mem`]: a `Vec`-backed `BlockDevice`.
 //! - `build` (feature `std`): the deterministic image builder.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
@@ -19,6 +20,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 pub mod build;
 pub mod content;
+pub mod copy;
 pub mod fs;
 pub mod manifest;
 pub mod mem;

@@ -50,6 +50,70 @@ pub const COMMANDS: &[&str] = &["ls", "cat", "write", "rm", "mkdir", "stat", "df
 /// Largest `cat` output.
 pub const CAT_LIMIT: usize = 64 * 1024;
 
+/// Turns the bytes a serial console delivers into characters, so a line
+/// editor can take non-ASCII input (`cat "/Ünïcödé dir/naïve café.txt"`)
+/// instead of dropping every byte above 0x7f. Terminals send UTF-8; a
+/// malformed sequence (a stray continuation byte, a lead byte cut off by
+/// another lead or by ASCII, an overlong form, a surrogate) yields nothing and
+/// decoding resumes at the next byte that can start a character.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Utf8Decoder {
+    buf: [u8; 4],
+    /// Bytes held in `buf`.
+    len: u8,
+    /// Bytes the pending character needs in all (0: none pending).
+    need: u8,
+}
+
+impl Utf8Decoder {
+    /// Feeds one byte; returns the character it completes, if any.
+    pub fn push(&mut self, b: u8) -> Option<char> {
+        let need = match b {
+            0x00..=0x7f => 1,
+            0x80..=0xbf => {
+                if self.need == 0 {
+                    return None; // continuation without a lead byte
+                }
+                self.buf[usize::from(self.len)] = b;
+                self.len += 1;
+                if self.len < self.need {
+                    return None;
+                }
+                let done = core::str::from_utf8(&self.buf[..usize::from(self.len)])
+                    .ok()
+                    .and_then(|s| s.chars().next());
+                self.need = 0;
+                self.len = 0;
+                return done;
+            }
+            0xc2..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf4 => 4,
+            // 0xc0, 0xc1 and 0xf5.. never appear in UTF-8.
+            _ => {
+                self.need = 0;
+                self.len = 0;
+                return None;
+            }
+        };
+        // A new character starts: whatever was pending was cut off.
+        if need == 1 {
+            self.need = 0;
+            self.len = 0;
+            return Some(char::from(b));
+        }
+        self.buf[0] = b;
+        self.len = 1;
+        self.need = need;
+        None
+    }
+
+    /// Forgets a partly received character (the line was abandoned).
+    pub fn reset(&mut self) {
+        *self = Utf8Decoder::default();
+    }
+}
+
 /// Splits a command line into words (blanks separate, `"..."` quotes).
 pub fn split_words(line: &str) -> Result<Vec<String>, &'static str> {
     let mut words = Vec::new();
@@ -332,4 +396,49 @@ fn help(out: &mut dyn fmt::Write) -> CmdResult {
          stat path           show an entry's details\n\
          df                  show volume space\n",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(bytes: &[u8]) -> String {
+        let mut d = Utf8Decoder::default();
+        bytes.iter().filter_map(|&b| d.push(b)).collect()
+    }
+
+    #[test]
+    fn utf8_input_decodes_to_the_typed_characters() {
+        let line = "cat \"/\u{dc}n\u{ef}c\u{f6}d\u{e9} dir/na\u{ef}ve caf\u{e9}.txt\" \u{65e5}\u{672c} \u{1f600}";
+        assert_eq!(decode(line.as_bytes()), line);
+    }
+
+    #[test]
+    fn malformed_utf8_is_dropped_and_decoding_resumes() {
+        // A stray continuation byte, a lead byte cut off by ASCII and by
+        // another lead byte, an overlong '/', a surrogate, bytes UTF-8 never uses.
+        let bytes = b"a\x80b\xc3c\xe2\xc3\xa9d\xc0\xafe\xed\xa0\x80f\xff\xf5g";
+        assert_eq!(decode(bytes), "abc\u{e9}defg");
+        let mut d = Utf8Decoder::default();
+        assert_eq!(d.push(0xc3), None);
+        d.reset();
+        assert_eq!(d.push(0xa9), None);
+    }
+
+    #[test]
+    fn quoted_non_ascii_paths_split_into_words() {
+        let line = "ls \"/\u{dc}n\u{ef}c\u{f6}d\u{e9} dir\"";
+        assert_eq!(
+            split_words(line).unwrap(),
+            ["ls", "/\u{dc}n\u{ef}c\u{f6}d\u{e9} dir"]
+        );
+        assert_eq!(
+            split_words(r#"cat "/Long Directory Name/Nested Folder/deep file with spaces.txt""#)
+                .unwrap(),
+            [
+                "cat",
+                "/Long Directory Name/Nested Folder/deep file with spaces.txt"
+            ]
+        );
+    }
 }

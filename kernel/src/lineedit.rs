@@ -1,9 +1,12 @@
-//! A small line editor over the serial console for the shell: printable ASCII
-//! is echoed, Backspace/DEL erases, Ctrl-U kills the line, Ctrl-C abandons it,
-//! CR or LF ends it (a CR LF pair counts once). Escape sequences (arrow keys)
-//! are swallowed rather than inserted.
+//! A small line editor over the serial console for the shell: printable
+//! characters (UTF-8, so non-ASCII file names can be typed) are echoed,
+//! Backspace/DEL erases a character, Ctrl-U kills the line, Ctrl-C abandons
+//! it, CR or LF ends it (a CR LF pair counts once). Escape sequences (arrow
+//! keys) are swallowed rather than inserted.
 
 use alloc::string::String;
+
+use disks::shell::Utf8Decoder;
 
 use crate::serial;
 
@@ -21,6 +24,7 @@ pub enum Line {
 #[derive(Default)]
 pub struct Editor {
     last_was_cr: bool,
+    utf8: Utf8Decoder,
 }
 
 const MAX_LINE: usize = 1024;
@@ -31,6 +35,7 @@ impl Editor {
         serial::write_bytes(prompt.as_bytes());
         let mut line = String::new();
         let mut escape = 0u8;
+        self.utf8.reset();
         loop {
             let Some(b) = serial::try_read_byte() else {
                 core::hint::spin_loop();
@@ -48,6 +53,20 @@ impl Editor {
                 };
                 continue;
             }
+            // Bytes above 0x7f are parts of UTF-8 characters; the rest are
+            // ASCII and handled (and validated) one by one below.
+            if b >= 0x80 {
+                match self.utf8.push(b) {
+                    Some(c) if !c.is_control() && line.len() + c.len_utf8() <= MAX_LINE => {
+                        line.push(c);
+                        let mut enc = [0u8; 4];
+                        serial::write_bytes(c.encode_utf8(&mut enc).as_bytes());
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            self.utf8.reset();
             match b {
                 b'\n' if was_cr => continue,
                 b'\r' | b'\n' => {
@@ -59,9 +78,11 @@ impl Editor {
                     return Line::Interrupted;
                 }
                 0x04 if line.is_empty() => return Line::Eof,
+                // One column per character: what a terminal shows for all
+                // but double-width (CJK) characters.
                 0x08 | 0x7f if line.pop().is_some() => serial::write_bytes(b"\x08 \x08"),
                 0x15 => {
-                    for _ in 0..line.len() {
+                    for _ in line.chars() {
                         serial::write_bytes(b"\x08 \x08");
                     }
                     line.clear();

@@ -12,6 +12,7 @@ use crate::mem::{frames, heap, paging};
 pub const RUNS: &[&str] = &[
     "hello",
     "selftest",
+    "copytree",
     "shell",
     "bench-blk",
     "fault-null",
@@ -57,6 +58,7 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
     match cfg.run {
         "hello" => hello(cfg),
         "selftest" => crate::storage::selftest(),
+        "copytree" => crate::storage::copytree(),
         "shell" => crate::storage::shell(),
         "bench-blk" => crate::storage::bench_blk(),
         "fault-null" => fault_null(),

@@ -1,7 +1,8 @@
-//! The storage runs: `selftest`, `shell` and `bench-blk`, over the block
-//! devices the driver manager bound, with FAT timestamps from the RTC.
+//! The storage runs: `selftest`, `copytree`, `shell` and `bench-blk`, over the
+//! block devices the driver manager bound, with FAT timestamps from the RTC.
 
 use alloc::boxed::Box;
+use alloc::format;
 use alloc::string::String;
 use core::fmt;
 
@@ -88,6 +89,86 @@ pub fn selftest() -> ! {
         crate::exit::pass()
     }
     crate::exit::fail(format_args!("selftest failed on {} device(s)", failed))
+}
+
+/// Where `run=copytree` puts the copy of the first device's root.
+const COPY_DIR: &str = "/copy-of-vda";
+
+/// `run=copytree`: copies the whole of the first block device's volume into
+/// `/copy-of-vda` on the second, flushes, re-mounts the second (so what is
+/// checked comes from the disk, not from the cache) and verifies the copy
+/// against the original by listing, size and SHA-256.
+pub fn copytree() -> ! {
+    match copy_first_to_second() {
+        Ok(()) => crate::exit::pass(),
+        Err(e) => {
+            crate::rawln!("copytree: FAILED: {e}");
+            crate::exit::fail(format_args!("copytree: {e}"))
+        }
+    }
+}
+
+fn copy_first_to_second() -> Result<(), String> {
+    let devs = platform::block_devices();
+    let [(a, ..), (b, ..), ..] = devs[..] else {
+        return Err(format!(
+            "needs two block devices (source vda, destination vdb), found {} \
+             (boot with two disks: cargo xtask run --disk A --disk B)",
+            devs.len()
+        ));
+    };
+    let take = |id| platform::take_block_device(id).ok_or(format!("block device {id} busy"));
+    let (src_name, src_dev) = take(a)?;
+    let (dst_name, dst_dev) = take(b)?;
+    let mount = |name: &str, dev| {
+        Volume::mount(dev, time_source()).map_err(|e| format!("mounting {name}: {}", e.error))
+    };
+    let src = mount(&src_name, src_dev)?;
+    let dst = mount(&dst_name, dst_dev)?;
+    // A previous run's copy would make the destination non-empty; the run
+    // owns this directory, so it starts afresh.
+    if dst.metadata(COPY_DIR).is_ok() {
+        log::info!("copytree: removing the previous {dst_name}:{COPY_DIR}");
+        dst.remove_all(COPY_DIR)
+            .map_err(|e| format!("removing {dst_name}:{COPY_DIR}: {e}"))?;
+    }
+    let t0 = crate::time::now_us();
+    let copied = disks::copy::copy_tree(&src, "/", &dst, COPY_DIR, &mut Console)
+        .map_err(|e| format!("copying {src_name} to {dst_name}: {e}"))?;
+    dst.flush()
+        .map_err(|e| format!("flushing {dst_name}: {e}"))?;
+    let t1 = crate::time::now_us();
+    crate::rawln!(
+        "copytree: copied {} files, {} directories, {} bytes from {src_name} to {dst_name}:{COPY_DIR}",
+        copied.files,
+        copied.dirs,
+        copied.bytes
+    );
+    let dst_dev = dst
+        .unmount()
+        .map_err(|e| format!("unmounting {dst_name}: {e}"))?;
+    let dst = mount(&dst_name, dst_dev)?;
+    let verified = disks::copy::verify_tree(&src, "/", &dst, COPY_DIR, &mut Console)
+        .map_err(|e| format!("verifying {dst_name}:{COPY_DIR} against {src_name}: {e}"))?;
+    if verified != copied {
+        return Err(format!(
+            "verification covered {verified:?}, the copy {copied:?}"
+        ));
+    }
+    crate::rawln!("copytree: verified {} files", verified.files);
+    log::info!(
+        "copytree: copy took {} ms, verification {} ms",
+        (t1 - t0) / 1000,
+        (crate::time::now_us() - t1) / 1000
+    );
+    // Unmount both so each image is left clean for fsck.fat.
+    for (id, name, vol) in [(a, &src_name, src), (b, &dst_name, dst)] {
+        let dev = vol
+            .unmount()
+            .map_err(|e| format!("unmounting {name}: {e}"))?;
+        platform::return_block_device(id, dev);
+    }
+    Ok(())
 }
 
 /// `run=shell`: a prompt over serial with the disks crate's commands plus
