@@ -140,9 +140,9 @@ impl ManagedDriver {
         let probe = r.compile(&entry.class, "ProbeBdf")?;
         // The driver manager keeps drivers for the life of the platform.
         let name: &'static str = Box::leak(entry.name.clone().into_boxed_str());
-        // SAFETY (both): compiled code of static methods whose parameters
-        // and results are the integers of these signatures; for such methods
-        // the managed convention is SysV (see `jit::isa::x64::abi`).
+        // SAFETY: compiled code of a static method whose parameters and
+        // result are the integers of this signature; for such methods the
+        // managed convention is SysV (see `jit::isa::x64::abi`).
         let matches = unsafe {
             core::mem::transmute::<u64, extern "C" fn(u16, u16, u16) -> u8>(matches)
         };
@@ -252,7 +252,7 @@ impl Driver for ManagedDriver {
                 ));
             }
             Err(failed) => {
-                self.contain(instance, dev.address, String::from("bind"), failed);
+                self.contain(instance, dev.address, String::from("bind"), *failed);
                 return Err(BindError::DriverFault);
             }
         }
@@ -334,7 +334,7 @@ impl ManagedBlockDevice {
                     device: self.device,
                     driver: self.driver,
                     during,
-                    failed,
+                    failed: *failed,
                     released,
                 });
                 Err(BlockError::DriverFailed)

@@ -22,6 +22,7 @@
 //! static. Records nest (a guarded call made while another runs); the
 //! innermost one is resumed.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use core::arch::global_asm;
 use core::cell::UnsafeCell;
@@ -222,7 +223,11 @@ pub fn stack_top() -> Option<u64> {
 /// code with such a signature, or a Rust function). Code `f` runs must not
 /// hold Rust locks or owned values whose destructors matter when it fails: a
 /// failure abandons its frames without running drops.
-pub unsafe fn call(instance: u32, f: extern "C" fn(u64) -> u64, arg: u64) -> Result<u64, Failed> {
+pub unsafe fn call(
+    instance: u32,
+    f: extern "C" fn(u64) -> u64,
+    arg: u64,
+) -> Result<u64, Box<Failed>> {
     let mut frame = Frame {
         rec: Recovery::default(),
         instance,
@@ -246,7 +251,7 @@ pub unsafe fn call(instance: u32, f: extern "C" fn(u64) -> u64, arg: u64) -> Res
         return Ok(r as u64);
     }
     // SAFETY: our frame; the failure path stored the failure before resuming.
-    Err(unsafe { (*p).failed.take() }.unwrap_or_else(|| {
+    Err(Box::new(unsafe { (*p).failed.take() }.unwrap_or_else(|| {
         let trap = Trap::Managed {
             failure: Failure {
                 kind: String::from("unknown"),
@@ -260,14 +265,14 @@ pub unsafe fn call(instance: u32, f: extern "C" fn(u64) -> u64, arg: u64) -> Res
             report: super::report::bare(&trap),
             trap,
         }
-    }))
+    })))
 }
 
 /// Runs the closure `f` under a recovery point for `instance` (see [`call`]).
 ///
 /// # Safety
 /// As for [`call`]: what `f` runs must be safe to abandon midway.
-pub unsafe fn run<F: FnOnce() -> u64>(instance: u32, f: F) -> Result<u64, Failed> {
+pub unsafe fn run<F: FnOnce() -> u64>(instance: u32, f: F) -> Result<u64, Box<Failed>> {
     extern "C" fn trampoline<F: FnOnce() -> u64>(p: u64) -> u64 {
         // SAFETY: `p` is the `Option<F>` below, alive for the whole call.
         let slot = unsafe { &mut *(p as *mut Option<F>) };
@@ -351,13 +356,7 @@ mod tests {
     extern "C" fn nested(x: u64) -> u64 {
         // SAFETY: `fails` is a plain extern "C" fn(u64) -> u64.
         let inner = unsafe { call(2, fails, x) };
-        assert!(matches!(
-            inner,
-            Err(Failed {
-                trap: Trap::Managed { .. },
-                ..
-            })
-        ));
+        assert!(matches!(inner.map_err(|f| f.trap), Err(Trap::Managed { .. })));
         assert_eq!(current_instance(), Some(1));
         x * 10
     }
@@ -372,11 +371,8 @@ mod tests {
         }
         // SAFETY: as above.
         let r = unsafe { call(1, fails, 7) };
-        match r {
-            Err(Failed {
-                trap: Trap::Managed { failure, .. },
-                ..
-            }) => assert_eq!(failure.il_offset, 7),
+        match r.map_err(|f| f.trap) {
+            Err(Trap::Managed { failure, .. }) => assert_eq!(failure.il_offset, 7),
             other => panic!("{other:?}"),
         }
         assert_eq!(keep, [0, 0x1111, 0x2222, 0x3333]);
