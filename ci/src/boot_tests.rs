@@ -36,6 +36,20 @@ pub struct Case {
     pub seabios: bool,
     /// How the disk copy is presented or damaged before the boot.
     pub disk_mode: DiskMode,
+    /// What the first disk holds.
+    pub image: Image,
+    /// A second disk (a fresh, empty FAT32 image) on this transport; fsck'd
+    /// after the boot too.
+    pub second_disk: Option<Transport>,
+}
+
+/// The content of a case's first disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Image {
+    /// The default manifest's deterministic image (`disks/`).
+    Default,
+    /// An image written by other tools: mkfs.fat and mtools (`disk::foreign_image`).
+    Foreign,
 }
 
 impl Case {
@@ -58,6 +72,8 @@ impl Case {
             module: Module::Default,
             seabios: false,
             disk_mode: DiskMode::Writable,
+            image: Image::Default,
+            second_disk: None,
         }
     }
 }
@@ -460,8 +476,21 @@ pub fn run_cases(kernel: &Path, cases: &[Case]) -> usize {
 }
 
 fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
-    let scratch = match case.disk {
-        Some(transport) => Some((disk::scratch_copy(case.name)?, transport)),
+    let scratch = match (case.disk, case.image) {
+        (Some(transport), Image::Default) => Some((disk::scratch_copy(case.name)?, transport)),
+        (Some(transport), Image::Foreign) => {
+            let p = crate::artifacts::disks_dir().join(format!("scratch-{}.img", case.name));
+            disk::foreign_image(&p)?;
+            Some((p, transport))
+        }
+        (None, _) => None,
+    };
+    let second = match case.second_disk {
+        Some(transport) => {
+            let p = crate::artifacts::disks_dir().join(format!("scratch-{}-2.img", case.name));
+            disk::empty_image(&p, 64)?;
+            Some((p, transport))
+        }
         None => None,
     };
     if let (Some((path, _)), DiskMode::ZeroedBootSector) = (&scratch, case.disk_mode) {
@@ -486,6 +515,7 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
         initrd,
         disks: scratch
             .iter()
+            .chain(second.iter())
             .map(|(path, transport)| qemu::Disk {
                 path: path.clone(),
                 transport: *transport,
@@ -510,6 +540,10 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
         if case.disk_mode != DiskMode::ZeroedBootSector {
             disk::fsck(path).map_err(|e| format!("after the boot: {e}"))?;
         }
+        let _ = std::fs::remove_file(path);
+    }
+    if let Some((path, _)) = &second {
+        disk::fsck(path).map_err(|e| format!("second disk, after the boot: {e}"))?;
         let _ = std::fs::remove_file(path);
     }
     Ok(())

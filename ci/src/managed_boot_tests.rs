@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::boot_tests::{Case, Corruption, Expect, Module};
+use crate::boot_tests::{Case, Corruption, Expect, Image, Module};
 use crate::managed::FaultKind;
 use crate::qemu::Transport;
 
@@ -287,6 +287,73 @@ pub fn cases() -> Vec<Case> {
                 ),
             ),
         ),
+        // Two disks, one driver each: the native driver's volume copied to the
+        // managed driver's and verified file by file.
+        Case {
+            second_disk: Some(Transport::Modern),
+            ..on(
+                Transport::Modern,
+                Case::new(
+                    "two-disks-native-and-managed",
+                    "driver=native,managed run=copytree",
+                    t,
+                    Expect::Pass(&[
+                        "00:01.0 1af4:1042 (modern) bound to virtio-blk-native",
+                        "00:02.0 1af4:1042 (modern) bound to virtio-blk-managed",
+                        "copytree: copied 50 files, 19 directories, 33915076 bytes from vda to vdb:/copy-of-vda",
+                        "copytree: verified 50 files",
+                    ]),
+                ),
+            )
+        },
+        // The other way round, on the legacy transport.
+        Case {
+            second_disk: Some(Transport::Legacy),
+            ..on(
+                Transport::Legacy,
+                Case::new(
+                    "two-disks-managed-and-native-legacy",
+                    "driver=managed,native run=copytree",
+                    t,
+                    Expect::Pass(&[
+                        "(legacy) bound to virtio-blk-managed",
+                        "(legacy) bound to virtio-blk-native",
+                        "copytree: verified 50 files",
+                    ]),
+                ),
+            )
+        },
+        // A volume written by other tools (mkfs.fat, mtools: long, nested and
+        // non-ASCII names), listed and read through the managed driver.
+        Case {
+            image: Image::Foreign,
+            input: Some(
+                "ls /\nls \"/Long Directory Name/Nested Folder\"\n\
+                 cat \"/Long Directory Name/Nested Folder/deep file with spaces.txt\"\n\
+                 ls \"/Ünïcödé dir\"\ncat \"/Ünïcödé dir/naïve café.txt\"\nstat /big/blob.bin\n\
+                 ls /many\ncat \"/many/file-07 with a long name.txt\"\nexit\n",
+            ),
+            ..on(
+                Transport::Modern,
+                Case::new(
+                    "shell-managed-foreign-image",
+                    "driver=managed run=shell",
+                    t,
+                    Expect::Pass(&[
+                        "bound to virtio-blk-managed",
+                        "README.TXT",
+                        "Long Directory Name/",
+                        "deep file with spaces.txt",
+                        "written by mtools into a nested long-named folder",
+                        "naïve café.txt",
+                        "non-ASCII long names",
+                        "size: 3145728",
+                        "file-29 with a long name.txt",
+                        "small file number 07",
+                    ]),
+                ),
+            )
+        },
         // The shell on the managed driver: both drivers listed, the binding shown.
         Case {
             input: Some("cat /hello.txt\nls /\ndrivers\nexit\n"),
