@@ -68,6 +68,12 @@ pub struct Engine {
     mem: Box<dyn CodeMemory>,
     cells: BTreeMap<u32, *mut u64>,
     stubs: BTreeMap<u32, u64>,
+    /// Lazy stub address -> its method (to call a method directly when only
+    /// its `ldftn` value, possibly a stub, is known).
+    stub_owner: BTreeMap<u64, u32>,
+    /// Vtable slots (type, index) holding a method's lazy stub: patched to
+    /// its code once compiled, so virtual calls stop going through the stub.
+    waiting_slots: BTreeMap<u32, Vec<(TypeId, usize)>>,
     unboxing: BTreeMap<u32, u64>,
     /// Owner type of the method being compiled (for synthesized delegate IL).
     pub(crate) invoke_owner: Option<TypeId>,
@@ -104,6 +110,8 @@ impl Engine {
             mem,
             cells: BTreeMap::new(),
             stubs: BTreeMap::new(),
+            stub_owner: BTreeMap::new(),
+            waiting_slots: BTreeMap::new(),
             unboxing: BTreeMap::new(),
             invoke_owner: None,
             compiled: BTreeMap::new(),
@@ -141,8 +149,9 @@ impl Engine {
 
     /// The lazy stub of `m` (created on first request).
     pub fn stub(&mut self, m: MethodId) -> Result<u64, String> {
-        if let Some(c) = self.compiled.get(&m.0) {
-            return Ok(c.addr);
+        let entry = self.ts.method(m).entry.load(Ordering::Acquire);
+        if entry != 0 {
+            return Ok(entry as u64);
         }
         if let Some(s) = self.stubs.get(&m.0) {
             return Ok(*s);
@@ -152,6 +161,7 @@ impl Engine {
                 .map_err(|e| e.to_string())?;
         let a = self.mem.install(&code)?;
         self.stubs.insert(m.0, a);
+        self.stub_owner.insert(a, m.0);
         Ok(a)
     }
 
@@ -203,6 +213,9 @@ impl Engine {
                 }
                 let s = self.vtable_entry(t, m)?;
                 self.ts.info(t).vtable_slots()[i].store(s as usize, Ordering::Relaxed);
+                if self.stubs.get(&m.0) == Some(&s) {
+                    self.waiting_slots.entry(m.0).or_default().push((t, i));
+                }
             }
         }
         Ok(())
@@ -210,8 +223,10 @@ impl Engine {
 
     /// The code address of `m`, compiling it if needed.
     pub fn compile(&mut self, m: MethodId) -> Result<u64, String> {
-        if let Some(c) = self.compiled.get(&m.0) {
-            return Ok(c.addr);
+        // O(1): every call through a lazy stub or an interface lookup asks.
+        let entry = self.ts.method(m).entry.load(Ordering::Acquire);
+        if entry != 0 {
+            return Ok(entry as u64);
         }
         // The display name is only formatted when something needs it (native
         // binding, error messages): doing it for every method cost ~5% of
@@ -298,6 +313,15 @@ impl Engine {
             // SAFETY: cells are leaked, 8-byte aligned u64s owned by the engine.
             unsafe { **c = addr };
         }
+        self.ts.method(m).entry.store(addr as usize, Ordering::Release);
+        if let Some(slots) = self.waiting_slots.remove(&m.0) {
+            let stub = self.stubs.get(&m.0).copied().unwrap_or(0) as usize;
+            for (t, i) in slots {
+                let slot = &self.ts.info(t).vtable_slots()[i];
+                // Only a slot still holding the stub (nothing else writes them).
+                let _ = slot.compare_exchange(stub, addr as usize, Ordering::AcqRel, Ordering::Relaxed);
+            }
+        }
         self.compiled.insert(m.0, Compiled { addr, il, code });
         Ok(addr)
     }
@@ -355,6 +379,17 @@ impl Engine {
             .find_field(d, "m_method")
             .ok_or("Delegate.m_method missing")?;
         Ok((self.ts.field_offset(t).0, self.ts.field_offset(m).0))
+    }
+
+    /// The code a native caller should call for `addr`, an `ldftn` value:
+    /// a lazy stub's method is compiled and its code returned, anything else
+    /// comes back as it is. Saves every call from native code (block-device
+    /// callbacks) a trip through the stub and the resolver.
+    pub fn direct_entry(&mut self, addr: u64) -> Result<u64, String> {
+        match self.stub_owner.get(&addr) {
+            Some(&m) => self.compile(MethodId(m)),
+            None => Ok(addr),
+        }
     }
 
     /// Every compiled method: id, code address and length (a code map for
@@ -501,6 +536,17 @@ pub unsafe fn try_active<'a>() -> Option<&'a Engine> {
     let p = ACTIVE.load(Ordering::SeqCst);
     // SAFETY: set by `activate` to a boxed engine that outlives its code.
     (!p.is_null()).then(|| unsafe { &*p })
+}
+
+/// The active engine for a runtime service that must compile (see
+/// [`Engine::direct_entry`]); `None` when no engine is active.
+///
+/// # Safety
+/// As for [`active`]: only from code JIT code of the active engine called.
+pub unsafe fn try_active_mut<'a>() -> Option<&'a mut Engine> {
+    let p = ACTIVE.load(Ordering::SeqCst);
+    // SAFETY: set by `activate` to a boxed engine that outlives its code.
+    (!p.is_null()).then(|| unsafe { &mut *p })
 }
 
 /// The JIT type of a location holding a `t`.

@@ -241,9 +241,22 @@ pub(crate) unsafe extern "C" fn block_register(desc: *const BlockDeviceDesc, out
     }
     // SAFETY: non-null and aligned, checked above; the registration contract
     // says it points to a whole descriptor.
-    let d = unsafe { desc.read() };
+    let mut d = unsafe { desc.read() };
     if (d.size as usize) < core::mem::size_of::<BlockDeviceDesc>() {
         return DdkError::InvalidArgument as u32;
+    }
+    // The callbacks are `ldftn` values, often lazy stubs: call the code.
+    // SAFETY: we run inside the managed driver's call (JIT code is the
+    // caller), where runtime helpers use the active engine the same way.
+    if let Some(e) = unsafe { crate::exec::try_active_mut() } {
+        let mut direct = |f: u64| e.direct_entry(f).unwrap_or(f);
+        // SAFETY: `direct_entry` returns the code of the very method the stub
+        // stood for (same signature), or the address unchanged.
+        unsafe {
+            d.read = core::mem::transmute::<u64, _>(direct(d.read as usize as u64));
+            d.write = core::mem::transmute::<u64, _>(direct(d.write as usize as u64));
+            d.flush = core::mem::transmute::<u64, _>(direct(d.flush as usize as u64));
+        }
     }
     let taken = with(id, |h| {
         if h.registration.is_some() {

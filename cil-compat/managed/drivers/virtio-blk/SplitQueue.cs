@@ -54,6 +54,18 @@ namespace VirtioBlk
         ushort _availIdx;
         /// The next used element not yet consumed.
         ushort _lastUsed;
+        // The hot path works on raw pointers into the ring block, computed once
+        // from `_layout` (every field is inside the block by construction), and
+        // on `Size - 1` as a mask (Size is a power of two): a request then costs
+        // no property calls and no division.
+        byte* _base;
+        VirtqDesc* _table;
+        ushort* _availRing;
+        ushort* _availIdxPtr;
+        ushort* _usedFlags;
+        ushort* _usedIdxPtr;
+        VirtqUsedElem* _usedRing;
+        ushort _mask;
 
         /// A zeroed ring of `size` entries (a power of two, <= 32768).
         public static Status Create(ushort size, out SplitQueue queue)
@@ -72,6 +84,15 @@ namespace VirtioBlk
             for (int i = 0; i < size; i++) q._shadow[i].Next = (ushort)(i + 1);
             q._freeHead = 0;
             q._numFree = size;
+            byte* b = mem.Pointer;
+            q._base = b;
+            q._table = (VirtqDesc*)b;
+            q._availRing = (ushort*)(b + layout.AvailRing(0));
+            q._availIdxPtr = (ushort*)(b + layout.AvailIdx);
+            q._usedFlags = (ushort*)(b + layout.UsedOffset);
+            q._usedIdxPtr = (ushort*)(b + layout.UsedIdx);
+            q._usedRing = (VirtqUsedElem*)(b + layout.UsedRing(0));
+            q._mask = (ushort)(size - 1);
             // We poll; ask the device not to interrupt (§2.7.7, a hint only).
             q.WriteU16(layout.AvailOffset, RingFlags.AvailNoInterrupt);
             queue = q;
@@ -93,7 +114,6 @@ namespace VirtioBlk
         // Offsets come from `_layout`, which lies inside the block by construction;
         // every access is naturally aligned (the block is page-aligned).
         void WriteU16(uint offset, ushort v) { *(ushort*)(_mem.Pointer + offset) = v; }
-        ushort ReadU16(uint offset) { return *(ushort*)(_mem.Pointer + offset); }
 
         /// Publishes `segs[0..count)` as one chain; its head goes to `head`.
         public BlockError Add(Segment[] segs, int count, out ushort head)
@@ -101,14 +121,15 @@ namespace VirtioBlk
             head = 0;
             if (count <= 0 || count > segs.Length) return BlockError.BadBuffer;
             if (count > _numFree) return BlockError.NoMemory;
-            VirtqDesc* table = (VirtqDesc*)_mem.Pointer;
+            VirtqDesc* table = _table;
+            VirtqDesc[] shadow = _shadow;
             ushort first = _freeHead;
             ushort idx = first;
             ulong writable = 0;
             for (int n = 0; n < count; n++)
             {
                 bool last = n + 1 == count;
-                ushort nextFree = _shadow[idx].Next;
+                ushort nextFree = shadow[idx].Next;
                 Segment s = segs[n];
                 ushort flags = s.DeviceWrites ? DescFlags.Write : (ushort)0;
                 if (!last) flags |= DescFlags.Next;
@@ -120,7 +141,7 @@ namespace VirtioBlk
                 // The free list is threaded through Next, so a chain taken from its
                 // head is already linked in order.
                 d.Next = last ? (ushort)0 : nextFree;
-                _shadow[idx] = d;
+                shadow[idx] = d;
                 table[idx] = d;
                 if (last) _freeHead = nextFree;
                 idx = nextFree;
@@ -131,13 +152,12 @@ namespace VirtioBlk
             f.Count = (ushort)count;
             f.Writable = writable;
             _inFlight[first] = f;
-            ushort slot = (ushort)(_availIdx % _layout.Size);
-            WriteU16(_layout.AvailRing(slot), first);
+            _availRing[_availIdx & _mask] = first;
             // §2.7.13: descriptors and the ring entry must be visible before the new
             // avail.idx. x86 keeps stores in order (TSO) and the JIT emits them in
             // program order, so no fence instruction is needed here.
             _availIdx++;
-            WriteU16(_layout.AvailIdx, _availIdx);
+            *_availIdxPtr = _availIdx;
             head = first;
             return BlockError.None;
         }
@@ -148,21 +168,24 @@ namespace VirtioBlk
             // §2.7.13.4: a full fence between publishing avail.idx and reading
             // used.flags (store->load is the one order x86 relaxes).
             Runtime.MemoryBarrier();
-            return (ReadU16(_layout.UsedOffset) & RingFlags.UsedNoNotify) == 0;
+            return (*_usedFlags & RingFlags.UsedNoNotify) == 0;
         }
+
+        /// Whether the device has published a used element we have not taken
+        /// (one load: what a wait loop spins on before calling PollUsed).
+        public bool HasUsed { get { return *_usedIdxPtr != _lastUsed; } }
 
         /// Takes the next used element, if any, after validating it.
         public BlockError PollUsed(out bool found, out UsedChain used)
         {
             found = false;
             used = new UsedChain();
-            ushort usedIdx = ReadU16(_layout.UsedIdx);
+            ushort usedIdx = *_usedIdxPtr;
             if (usedIdx == _lastUsed) return BlockError.None;
-            if ((ushort)(usedIdx - _lastUsed) > _layout.Size) return BlockError.DeviceMisbehaved;
-            ushort slot = (ushort)(_lastUsed % _layout.Size);
-            VirtqUsedElem e = *(VirtqUsedElem*)(_mem.Pointer + _layout.UsedRing(slot));
+            if ((ushort)(usedIdx - _lastUsed) > (uint)_mask + 1) return BlockError.DeviceMisbehaved;
+            VirtqUsedElem e = _usedRing[_lastUsed & _mask];
             _lastUsed++;
-            if (e.Id >= _layout.Size) return BlockError.DeviceMisbehaved;
+            if (e.Id > _mask) return BlockError.DeviceMisbehaved;
             ushort head = (ushort)e.Id;
             InFlight info = _inFlight[head];
             if (!info.Active) return BlockError.DeviceMisbehaved;

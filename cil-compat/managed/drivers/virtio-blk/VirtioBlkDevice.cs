@@ -75,6 +75,13 @@ namespace VirtioBlk
         int _segCount;
         Segment[] _chain = new Segment[3];
         bool _ready;
+        // Request-path constants derived once at init (the block size is a
+        // power of two): shifts and masks instead of 64-bit divisions.
+        ulong _blockCount;
+        int _blockShift;
+        int _sectorShift;
+        byte* _reqBase;
+        ulong _reqPhys;
         uint _recoveries;
 #if FAULT_INJECT
         /// Block requests served so far (FaultInjection.cs).
@@ -235,9 +242,21 @@ namespace VirtioBlk
             _segs = new Segment[maxSegments];
             _segCount = 0;
             _chain = new Segment[maxSegments + 2];
+            _blockShift = Log2(blockSize);
+            _sectorShift = _blockShift - Log2(SectorSize);
+            _blockCount = capacity >> _sectorShift;
+            _reqBase = _req.Pointer;
+            _reqPhys = _req.PhysicalAddress;
             if (!(r = t.FinishInit()).IsOk) return r;
             _ready = true;
             return InitResult.Ok;
+        }
+
+        static int Log2(uint v)
+        {
+            int n = 0;
+            while ((1u << n) < v) n++;
+            return n;
         }
 
         /// After a timeout or protocol violation: reset the device (so it stops DMA
@@ -280,17 +299,16 @@ namespace VirtioBlk
         BlockError CheckRange(ulong lba, ulong length)
         {
             if (!_ready) return BlockError.NotReady;
-            ulong bs = _info.BlockSize;
-            if (length == 0 || length % bs != 0) return BlockError.BadBuffer;
-            ulong end = lba + length / bs;
-            if (end < lba || end > BlockCount) return BlockError.OutOfRange;
+            if (length == 0 || (length & (((ulong)1 << _blockShift) - 1)) != 0) return BlockError.BadBuffer;
+            ulong end = lba + (length >> _blockShift);
+            if (end < lba || end > _blockCount) return BlockError.OutOfRange;
             return BlockError.None;
         }
 
         BlockError Transfer(ulong lba, byte* data, ulong total, bool isIn)
         {
             uint type = isIn ? ReqType.In : ReqType.Out;
-            ulong startSector = lba * (_info.BlockSize / SectorSize);
+            ulong startSector = lba << _sectorShift;
             ulong done = 0;
             BlockError e;
             while (done < total)
@@ -400,9 +418,10 @@ namespace VirtioBlk
             hdr.Type = type;
             hdr.Reserved = 0;
             hdr.Sector = sector;
-            *(VirtioBlkReqHeader*)(_req.Pointer + HdrOff) = hdr;
-            if (_req.Write8(StatusOff, StatusSentinel).IsError) return BlockError.NoMemory;
-            ulong reqPhys = _req.PhysicalAddress;
+            // `_req` is one page; both offsets lie inside it (constants).
+            *(VirtioBlkReqHeader*)(_reqBase + HdrOff) = hdr;
+            _reqBase[StatusOff] = StatusSentinel;
+            ulong reqPhys = _reqPhys;
             bool dataWrites = type == ReqType.In;
             int n = 0;
             _chain[n++] = new Segment(reqPhys + HdrOff, 16, false);
@@ -430,8 +449,7 @@ namespace VirtioBlk
                 Recover(e);
                 return e;
             }
-            byte st;
-            if (_req.Read8(StatusOff, out st).IsError) return BlockError.NoMemory;
+            byte st = _reqBase[StatusOff];
             switch (st)
             {
                 case BlkStatus.Ok: return BlockError.None;
@@ -447,27 +465,39 @@ namespace VirtioBlk
         /// (TimeoutNs) or, without one, by SpinBudget polls.
         BlockError Wait(ushort head)
         {
-            ulong now;
-            bool hasClock = Clock.TryNowNs(out now);
-            ulong deadline = now + _config.TimeoutNs;
-            if (deadline < now) deadline = ulong.MaxValue;
+            SplitQueue q = _queue;
+            ulong deadline = 0;
+            bool hasClock = false;
             ulong spins = 0;
             while (true)
             {
-                bool found;
-                UsedChain used;
-                BlockError e = _queue.PollUsed(out found, out used);
-                if (e != BlockError.None) return e;
-                // Only one chain is ever in flight and PollUsed checked the id names a
-                // chain in flight: it must be ours.
-                if (found) return used.Head == head ? BlockError.None : BlockError.DeviceMisbehaved;
+                // One load per spin until the device publishes something; the
+                // validation in PollUsed runs once per completion.
+                if (q.HasUsed)
+                {
+                    bool found;
+                    UsedChain used;
+                    BlockError e = q.PollUsed(out found, out used);
+                    if (e != BlockError.None) return e;
+                    // Only one chain is ever in flight and PollUsed checked the id names a
+                    // chain in flight: it must be ours.
+                    if (found) return used.Head == head ? BlockError.None : BlockError.DeviceMisbehaved;
+                }
                 spins++;
                 if ((spins & 63) == 0)
                 {
+                    // The deadline starts at the first check, not before the first
+                    // poll: most requests complete before the clock is ever read.
+                    ulong t;
+                    if (spins == 64)
+                    {
+                        hasClock = Clock.TryNowNs(out t);
+                        deadline = t + _config.TimeoutNs;
+                        if (deadline < t) deadline = ulong.MaxValue;
+                    }
                     bool expired;
                     if (hasClock)
                     {
-                        ulong t;
                         expired = !Clock.TryNowNs(out t) || t >= deadline;
                     }
                     else
