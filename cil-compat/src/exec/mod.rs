@@ -74,6 +74,9 @@ pub struct Engine {
     /// Vtable slots (type, index) holding a method's lazy stub: patched to
     /// its code once compiled, so virtual calls stop going through the stub.
     waiting_slots: BTreeMap<u32, Vec<(TypeId, usize)>>,
+    /// Interface dispatch answers: (MethodTable, interface method, code or
+    /// stub, target method), see `helpers::interface_lookup`.
+    pub(crate) iface_cache: Box<[(u64, u64, u64, u32)]>,
     unboxing: BTreeMap<u32, u64>,
     /// Owner type of the method being compiled (for synthesized delegate IL).
     pub(crate) invoke_owner: Option<TypeId>,
@@ -112,6 +115,7 @@ impl Engine {
             stubs: BTreeMap::new(),
             stub_owner: BTreeMap::new(),
             waiting_slots: BTreeMap::new(),
+            iface_cache: alloc::vec![(0, 0, 0, 0); 1 << helpers::IFACE_CACHE_BITS].into_boxed_slice(),
             unboxing: BTreeMap::new(),
             invoke_owner: None,
             compiled: BTreeMap::new(),
