@@ -31,8 +31,7 @@ fn cargo() -> Command {
     c
 }
 
-/// `cargo build` of the kernel (profile `kernel`: release, with the loader and
-/// JIT optimised for size) for x86_64-unknown-none.
+/// `cargo build` of the kernel (release) for x86_64-unknown-none.
 pub fn build_kernel() -> Result<PathBuf, String> {
     let status = cargo()
         .args([
@@ -42,15 +41,14 @@ pub fn build_kernel() -> Result<PathBuf, String> {
             "kernel",
             "--target",
             "x86_64-unknown-none",
-            "--profile",
-            "kernel",
+            "--release",
         ])
         .status()
         .map_err(|e| format!("cargo: {e}"))?;
     if !status.success() {
         return Err("kernel build failed".into());
     }
-    let elf = target_dir().join("x86_64-unknown-none/kernel/kernel");
+    let elf = target_dir().join("x86_64-unknown-none/release/kernel");
     if elf.is_file() {
         Ok(elf)
     } else {
