@@ -153,6 +153,10 @@ pub fn live_instances() -> usize {
 
 // ------------------------------------------------------------------ shims
 
+type ReadFn = unsafe extern "C" fn(*mut core::ffi::c_void, u64, *mut u8, usize) -> u32;
+type WriteFn = unsafe extern "C" fn(*mut core::ffi::c_void, u64, *const u8, usize) -> u32;
+type FlushFn = unsafe extern "C" fn(*mut core::ffi::c_void) -> u32;
+
 fn forwarded() -> Result<&'static DdkAbi, u32> {
     platform().ok_or(DdkError::Failed as u32)
 }
@@ -253,9 +257,9 @@ pub(crate) unsafe extern "C" fn block_register(desc: *const BlockDeviceDesc, out
         // SAFETY: `direct_entry` returns the code of the very method the stub
         // stood for (same signature), or the address unchanged.
         unsafe {
-            d.read = core::mem::transmute::<u64, _>(direct(d.read as usize as u64));
-            d.write = core::mem::transmute::<u64, _>(direct(d.write as usize as u64));
-            d.flush = core::mem::transmute::<u64, _>(direct(d.flush as usize as u64));
+            d.read = core::mem::transmute::<u64, ReadFn>(direct(d.read as usize as u64));
+            d.write = core::mem::transmute::<u64, WriteFn>(direct(d.write as usize as u64));
+            d.flush = core::mem::transmute::<u64, FlushFn>(direct(d.flush as usize as u64));
         }
     }
     let taken = with(id, |h| {

@@ -73,6 +73,9 @@ pub struct Layout {
     pub tables: [TableInfo; TABLE_COUNT],
     /// Heap index widths: strings, guid, blob.
     pub wide_heaps: (bool, bool, bool),
+    /// The whole `#Strings` heap is valid UTF-8 (checked once at parse), so
+    /// every NUL-terminated entry in it is too: entries need no re-check.
+    pub strings_utf8: bool,
 }
 
 /// A parsed assembly that owns its bytes.
@@ -192,7 +195,11 @@ impl Layout {
             tables_version: (0, 0),
             tables: [TableInfo::default(); TABLE_COUNT],
             wide_heaps: (false, false, false),
+            strings_utf8: false,
         };
+        l.strings_utf8 = data
+            .get(l.strings.offset..l.strings.offset.saturating_add(l.strings.size))
+            .is_some_and(|h| core::str::from_utf8(h).is_ok());
         l.parse_tables(data)?;
         Ok(l)
     }
@@ -403,7 +410,17 @@ impl<'a> Metadata<'a> {
             "#Strings entry (no NUL)",
             s.offset + off as usize,
         ))?;
-        core::str::from_utf8(&rest[..end])
+        let bytes = &rest[..end];
+        // A run that starts on a character boundary (a continuation byte,
+        // 0b10xx_xxxx, never starts a character) and ends before a NUL (a
+        // one-byte character) of a heap that is valid UTF-8 as a whole is
+        // itself valid UTF-8.
+        if self.l.strings_utf8 && bytes.first().is_none_or(|&b| b & 0xC0 != 0x80) {
+            // SAFETY: see above; `strings_utf8` was checked on this very heap.
+            let s = unsafe { core::str::from_utf8_unchecked(bytes) };
+            return Ok(s);
+        }
+        core::str::from_utf8(bytes)
             .map_err(|_| Error::malformed("#Strings entry (bad UTF-8)", s.offset + off as usize))
     }
 
