@@ -525,7 +525,7 @@ impl TypeSystem {
         self.asms
             .get(a.0 as usize)
             .map(|x| x.asm.md())
-            .ok_or(Error::Unresolved {
+            .ok_or_else(|| Error::Unresolved {
                 what: "assembly id",
                 name: format!("{}", a.0),
             })
@@ -565,7 +565,7 @@ impl TypeSystem {
         self.types
             .get(t.0 as usize)
             .map(|b| &**b)
-            .ok_or(Error::Unresolved {
+            .ok_or_else(|| Error::Unresolved {
                 what: "type id",
                 name: format!("{}", t.0),
             })
@@ -958,7 +958,7 @@ impl TypeSystem {
         f: impl FnOnce(&mut Self, AsmId, &[TypeId]) -> Result<R>,
     ) -> Result<R> {
         let (a, owner, margs) = {
-            let d = self.methods.get(m.0 as usize).ok_or(Error::Unresolved {
+            let d = self.methods.get(m.0 as usize).ok_or_else(|| Error::Unresolved {
                 what: "method id",
                 name: format!("{}", m.0),
             })?;
@@ -1282,7 +1282,7 @@ impl TypeSystem {
         if depth > MAX_DEPTH {
             return Err(Error::malformed("type reference chain too deep", 0));
         }
-        let ai = self.asms.get(a.0 as usize).ok_or(Error::Unresolved {
+        let ai = self.asms.get(a.0 as usize).ok_or_else(|| Error::Unresolved {
             what: "assembly id",
             name: format!("{}", a.0),
         })?;
@@ -1334,14 +1334,13 @@ impl TypeSystem {
                 md.string(r.name)?.to_string(),
             )
         };
-        let full = if ns.is_empty() {
-            name.clone()
-        } else {
-            format!("{ns}.{name}")
-        };
         let not_found = |asm: &str| Error::Unresolved {
             what: "type",
-            name: format!("{full} in assembly {asm}"),
+            name: if ns.is_empty() {
+                format!("{name} in assembly {asm}")
+            } else {
+                format!("{ns}.{name} in assembly {asm}")
+            },
         };
         match scope.table() {
             Some(TableId::AssemblyRef) => {
@@ -1544,7 +1543,7 @@ impl TypeSystem {
         match tok.table() {
             Some(TableId::MethodDef) => {
                 self.ensure_def_owner(a, tok, true)?;
-                let ai = self.asms.get(a.0 as usize).ok_or(Error::Unresolved {
+                let ai = self.asms.get(a.0 as usize).ok_or_else(|| Error::Unresolved {
                     what: "assembly",
                     name: String::new(),
                 })?;
@@ -1721,7 +1720,7 @@ impl TypeSystem {
                 self.resolve_type_ctx(a, class, ctx, 0)
             }
             Some(TableId::ModuleRef) => {
-                self.lookup_def(a, "", "<Module>").ok_or(Error::Unresolved {
+                self.lookup_def(a, "", "<Module>").ok_or_else(|| Error::Unresolved {
                     what: "global member",
                     name: name.to_string(),
                 })
@@ -1737,7 +1736,7 @@ impl TypeSystem {
         match tok.table() {
             Some(TableId::Field) => {
                 self.ensure_def_owner(a, tok, false)?;
-                let ai = self.asms.get(a.0 as usize).ok_or(Error::Unresolved {
+                let ai = self.asms.get(a.0 as usize).ok_or_else(|| Error::Unresolved {
                     what: "assembly",
                     name: String::new(),
                 })?;
@@ -1889,7 +1888,7 @@ impl TypeSystem {
     }
 
     fn corlib_type(&self, ns: &str, name: &str) -> Result<TypeId> {
-        let c = self.corlib.ok_or(Error::Unresolved {
+        let c = self.corlib.ok_or_else(|| Error::Unresolved {
             what: "corlib",
             name: "mscorlib".into(),
         })?;
@@ -2041,7 +2040,6 @@ impl TypeSystem {
     }
 
     fn stage_layout(&mut self, t: TypeId, depth: u32) -> Result<()> {
-        let name = self.type_name(t);
         let kind = self.info(t).kind;
         match kind {
             TypeKind::Ptr | TypeKind::ByRef | TypeKind::FnPtr | TypeKind::GenericParam { .. } => {
@@ -2054,7 +2052,7 @@ impl TypeSystem {
                 let e = self
                     .info(t)
                     .element
-                    .ok_or_else(|| tl(&name, "array without element type"))?;
+                    .ok_or_else(|| tl(&self.type_name(t), "array without element type"))?;
                 self.ensure_storable(e, depth)?;
                 let el = self.value_layout(e)?;
                 let rank = self.mt(t).rank;
@@ -2090,7 +2088,7 @@ impl TypeSystem {
         let pack = match self.info(t).packing {
             0 => 8,
             p if p.is_power_of_two() && p <= 128 => p as u32,
-            _ => return Err(tl(&name, "ClassLayout packing size is not a power of two")),
+            _ => return Err(tl(&self.type_name(t), "ClassLayout packing size is not a power of two")),
         };
         let class_size = self.info(t).class_size;
         let (start, mut align) = match (is_vt, parent) {
@@ -2125,7 +2123,7 @@ impl TypeSystem {
             }
             self.ensure_storable(ty, depth).map_err(|e| match e {
                 Error::TypeLoad { reason, .. } if reason.starts_with("circular") => tl(
-                    &name,
+                    &self.type_name(t),
                     format!(
                         "field `{}` makes the type contain itself",
                         self.field(f).name
@@ -2139,7 +2137,7 @@ impl TypeSystem {
                 let ai = &self.asms[asm.map(|a| a.0).unwrap_or(0) as usize];
                 let o = *ai.field_layout.get(&tok.row()).ok_or_else(|| {
                     tl(
-                        &name,
+                        &self.type_name(t),
                         format!(
                             "explicit layout without FieldOffset for `{}`",
                             self.field(f).name
@@ -2148,7 +2146,7 @@ impl TypeSystem {
                 })?;
                 if !fl_.gc_refs.is_empty() && (o % 8 != 0) {
                     return Err(tl(
-                        &name,
+                        &self.type_name(t),
                         format!(
                             "object reference field `{}` at misaligned offset {o}",
                             self.field(f).name
@@ -2157,13 +2155,13 @@ impl TypeSystem {
                 }
                 start
                     .checked_add(o)
-                    .ok_or_else(|| tl(&name, "field offset overflow"))?
+                    .ok_or_else(|| tl(&self.type_name(t), "field offset overflow"))?
             } else {
-                align_up(end, falign).ok_or_else(|| tl(&name, "size overflow"))?
+                align_up(end, falign).ok_or_else(|| tl(&self.type_name(t), "size overflow"))?
             };
             let fend = off
                 .checked_add(fl_.size)
-                .ok_or_else(|| tl(&name, "size overflow"))?;
+                .ok_or_else(|| tl(&self.type_name(t), "size overflow"))?;
             end = end.max(fend);
             align = align.max(falign);
             for r in &fl_.gc_refs {
@@ -2178,7 +2176,7 @@ impl TypeSystem {
             size = if end == 0 {
                 1
             } else {
-                align_up(end, align).ok_or_else(|| tl(&name, "size overflow"))?
+                align_up(end, align).ok_or_else(|| tl(&self.type_name(t), "size overflow"))?
             };
             if class_size > 0 {
                 size = size.max(class_size);
@@ -2192,7 +2190,7 @@ impl TypeSystem {
             if class_size > 0 {
                 size = size.max(start + class_size);
             }
-            size = align_up(size, align).ok_or_else(|| tl(&name, "size overflow"))?;
+            size = align_up(size, align).ok_or_else(|| tl(&self.type_name(t), "size overflow"))?;
         }
         if kind == TypeKind::String {
             // The string layout is a runtime contract (heap.rs diagram).
@@ -2214,11 +2212,18 @@ impl TypeSystem {
                     .any(|f| !self.field(*f).is_static())
             {
                 return Err(tl(
-                    &name,
+                    &self.type_name(t),
                     "System.String must declare `int m_length; char m_firstChar;`",
                 ));
             }
         }
+        let base_size = match kind {
+            TypeKind::String => heap::STRING_CHARS_OFFSET as u32 + 2,
+            TypeKind::Interface => 0,
+            _ if is_vt => align_up(heap::OBJ_HEADER_SIZE as u32 + size, 8)
+                .ok_or_else(|| tl(&self.type_name(t), "size overflow"))?,
+            _ => align_up(size, 8).ok_or_else(|| tl(&self.type_name(t), "size overflow"))?,
+        };
         let m = &mut self.types[t.0 as usize];
         m.info.size = size;
         m.info.align = align;
@@ -2226,13 +2231,7 @@ impl TypeSystem {
         if !m.info.gc_refs.is_empty() {
             m.flags |= MT_FLAG_HAS_GC_REFS;
         }
-        m.base_size = match kind {
-            TypeKind::String => heap::STRING_CHARS_OFFSET as u32 + 2,
-            TypeKind::Interface => 0,
-            _ if is_vt => align_up(heap::OBJ_HEADER_SIZE as u32 + size, 8)
-                .ok_or_else(|| tl(&name, "size overflow"))?,
-            _ => align_up(size, 8).ok_or_else(|| tl(&name, "size overflow"))?,
-        };
+        m.base_size = base_size;
         if kind == TypeKind::String {
             m.component_size = 2;
         }
@@ -2240,7 +2239,6 @@ impl TypeSystem {
     }
 
     fn stage_vtable(&mut self, t: TypeId, depth: u32) -> Result<()> {
-        let name = self.type_name(t);
         let i = self.info(t);
         let parent = i.parent;
         let kind = i.kind;
@@ -2307,12 +2305,12 @@ impl TypeSystem {
             }
             seen.push(it);
             if it == t {
-                return Err(tl(&name, "interface inherits itself"));
+                return Err(tl(&self.type_name(t), "interface inherits itself"));
             }
             self.ensure(it, ST_PARENT | ST_MEMBERS | ST_VTABLE, depth + 1)?;
             if self.info(it).kind != TypeKind::Interface {
                 return Err(tl(
-                    &name,
+                    &self.type_name(t),
                     format!(
                         "implements `{}`, which is not an interface",
                         self.type_name(it)
@@ -2352,7 +2350,7 @@ impl TypeSystem {
                 }
                 if found.is_none() && !abstract_ {
                     return Err(tl(
-                        &name,
+                        &self.type_name(t),
                         format!("does not implement `{}::{}`", self.type_name(it), imd.name),
                     ));
                 }
@@ -2414,7 +2412,6 @@ impl TypeSystem {
     }
 
     fn stage_statics(&mut self, t: TypeId, depth: u32) -> Result<()> {
-        let name = self.type_name(t);
         let mut end = 0u32;
         let mut refs = Vec::new();
         let mut inits: Vec<(u32, usize, usize)> = Vec::new();
@@ -2427,10 +2424,10 @@ impl TypeSystem {
             self.ensure_storable(ty, depth)?;
             let l = self.value_layout(ty)?;
             let off =
-                align_up(end, l.align.min(8)).ok_or_else(|| tl(&name, "static size overflow"))?;
+                align_up(end, l.align.min(8)).ok_or_else(|| tl(&self.type_name(t), "static size overflow"))?;
             end = off
                 .checked_add(l.size)
-                .ok_or_else(|| tl(&name, "static size overflow"))?;
+                .ok_or_else(|| tl(&self.type_name(t), "static size overflow"))?;
             refs.extend(l.gc_refs.iter().map(|r| off + r));
             self.fields[f.0 as usize].offset = off;
             if let Some((foff, _)) = rva {
@@ -2447,7 +2444,7 @@ impl TypeSystem {
             let bytes = self.asms[a.0 as usize].asm.bytes();
             for (off, foff, len) in inits {
                 let src = crate::bytes::slice(bytes, foff, len, "FieldRVA data")
-                    .map_err(|_| tl(&name, "FieldRVA data outside the file"))?;
+                    .map_err(|_| tl(&self.type_name(t), "FieldRVA data outside the file"))?;
                 for (k, b) in src.iter().enumerate() {
                     let p = off as usize + k;
                     block[p / 8] |= (*b as u64) << ((p % 8) * 8);

@@ -24,12 +24,30 @@ const CLASSES: [usize; 8] = [16, 32, 48, 64, 96, 128, 192, 256];
 const SLAB: usize = 4096;
 const SMALL_ALIGN: usize = 16;
 
+/// Class index by size in 16-byte steps (`(size + 15) / 16`), so the hot
+/// path is one table load.
+const CLASS_BY_STEP: [u8; 17] = {
+    let mut t = [0u8; 17];
+    let mut step = 0;
+    while step < 17 {
+        let size = step * 16;
+        let mut c = 0;
+        while CLASSES[c] < size {
+            c += 1;
+        }
+        t[step] = c as u8;
+        step += 1;
+    }
+    t
+};
+
 /// The class of a request, if it is small.
+#[inline]
 fn class_of(layout: Layout) -> Option<usize> {
-    if layout.align() > SMALL_ALIGN {
+    if layout.align() > SMALL_ALIGN || layout.size() > CLASSES[CLASSES.len() - 1] {
         return None;
     }
-    CLASSES.iter().position(|&c| layout.size() <= c)
+    Some(CLASS_BY_STEP[layout.size().div_ceil(16)] as usize)
 }
 
 /// Heads of the free lists; a free block's first word links the next.
