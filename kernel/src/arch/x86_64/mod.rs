@@ -5,3 +5,4 @@ pub mod boot;
 pub mod cpu;
 pub mod gdt;
 pub mod idt;
+mod mem;
