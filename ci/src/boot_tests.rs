@@ -289,6 +289,18 @@ pub fn basic_cases() -> Vec<Case> {
                 "kernel: verdict FAIL",
             ]),
         ),
+        // #PF runs on its own IST stack, so running into the boot stack's
+        // guard page is a clean, explained page fault (not a double fault).
+        Case::new(
+            "kernel-stack-overflow",
+            "run=fault-stack",
+            t,
+            Expect::Fail(&[
+                "!!! EXCEPTION 0x0E #PF Page Fault",
+                "boot stack guard page: stack overflow",
+                "kernel: verdict FAIL",
+            ]),
+        ),
         Case::new(
             "invalid-opcode",
             "run=fault-ud",
