@@ -81,6 +81,7 @@ fn boot() -> Result<(), String> {
                 gdb: false,
                 stream: false,
                 interactive: false,
+                input_after: None,
                 input: None,
             })?;
             if !r.passed() {
@@ -138,6 +139,7 @@ fn mount_times(kernel: &std::path::Path, runs: usize) -> Result<(), String> {
                 gdb: false,
                 stream: false,
                 interactive: false,
+                input_after: Some("kernel shell:"),
                 input: Some(b"exit\n".to_vec()),
             })?;
             if !r.passed() {
@@ -230,6 +232,7 @@ fn blk(args: &[String]) -> Result<(), String> {
                 gdb: false,
                 stream: false,
                 interactive: false,
+                input_after: None,
                 input: None,
             })?;
             let _ = std::fs::remove_file(&image);

@@ -538,6 +538,7 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
         gdb: false,
         stream: false,
         interactive: false,
+        input_after: None,
         input: case.input.map(|s| s.as_bytes().to_vec()),
     };
     let r = qemu::run(&boot)?;

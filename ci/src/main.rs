@@ -188,6 +188,7 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
         gdb,
         stream: true,
         interactive,
+        input_after: None,
         input: None,
     };
     let r = qemu::run(&boot)?;

@@ -74,6 +74,10 @@ pub struct Boot {
     pub interactive: bool,
     /// Bytes typed into the serial console at boot (scripted shell tests).
     pub input: Option<Vec<u8>>,
+    /// Hold `input` back until the console shows this text (e.g. the shell's
+    /// banner): typed-ahead input makes the kernel wait at boot to keep it,
+    /// which a boot-time measurement must not include.
+    pub input_after: Option<&'static str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -240,15 +244,26 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
 
     // Scripted input: written from a thread and kept open until QEMU exits,
     // so the console never sees a premature end of input.
+    let serial = Arc::new(Mutex::new(Vec::<u8>::new()));
     let writer = match (boot.input.clone(), child.stdin.take()) {
-        (Some(input), Some(mut stdin)) => Some(std::thread::spawn(move || {
-            let _ = stdin.write_all(&input);
-            let _ = stdin.flush();
-            stdin
-        })),
+        (Some(input), Some(mut stdin)) => {
+            let (serial, after, timeout) = (Arc::clone(&serial), boot.input_after, boot.timeout);
+            Some(std::thread::spawn(move || {
+                if let Some(marker) = after {
+                    let marker = marker.as_bytes();
+                    while start.elapsed() < timeout
+                        && !serial.lock().unwrap().windows(marker.len()).any(|w| w == marker)
+                    {
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                }
+                let _ = stdin.write_all(&input);
+                let _ = stdin.flush();
+                stdin
+            }))
+        }
         _ => None,
     };
-    let serial = Arc::new(Mutex::new(Vec::<u8>::new()));
     let first_byte = Arc::new(Mutex::new(None::<Duration>));
     let mut stdout = child.stdout.take().expect("piped stdout");
     let reader = {
@@ -351,6 +366,7 @@ mod tests {
             gdb: false,
             stream: false,
             interactive: false,
+            input_after: None,
             input: None,
         }
     }
