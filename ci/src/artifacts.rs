@@ -63,7 +63,13 @@ pub const NO_STD_CRATES: &[&str] = &["ddk", "jit", "cil-compat", "virtio-blk", "
 /// `cargo build` of every `no_std` crate for x86_64-unknown-none.
 pub fn build_no_std() -> Result<(), String> {
     let mut c = cargo();
-    c.args(["build", "--quiet", "--release", "--target", "x86_64-unknown-none"]);
+    c.args([
+        "build",
+        "--quiet",
+        "--release",
+        "--target",
+        "x86_64-unknown-none",
+    ]);
     for p in NO_STD_CRATES {
         c.args(["-p", p]);
     }

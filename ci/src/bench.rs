@@ -150,8 +150,16 @@ fn mount_times(kernel: &std::path::Path, runs: usize) -> Result<(), String> {
                 .ok_or_else(|| r.failure_report("no `shell: mounted` line"))?;
             t[i].push(first + mounted * 1e3);
             if *driver == "managed" {
-                if let Some(line) = r.serial.lines().find(|l| l.contains("managed: JIT compiled")) {
-                    if let Some(us) = line.split(" in ").nth(1).and_then(|x| x.split_whitespace().next()) {
+                if let Some(line) = r
+                    .serial
+                    .lines()
+                    .find(|l| l.contains("managed: JIT compiled"))
+                {
+                    if let Some(us) = line
+                        .split(" in ")
+                        .nth(1)
+                        .and_then(|x| x.split_whitespace().next())
+                    {
                         jit.push(us.parse::<f64>().unwrap_or(0.0) / 1e3);
                     }
                 }
@@ -237,7 +245,9 @@ fn blk(args: &[String]) -> Result<(), String> {
             })?;
             let _ = std::fs::remove_file(&image);
             if !r.passed() {
-                return Err(r.failure_report(&format!("bench-blk (driver={driver}): the kernel did not pass")));
+                return Err(r.failure_report(&format!(
+                    "bench-blk (driver={driver}): the kernel did not pass"
+                )));
             }
             let f = parse_bench_lines(&r.serial);
             if f.is_empty() {
@@ -263,14 +273,21 @@ fn blk(args: &[String]) -> Result<(), String> {
         print!(" {d:>12}");
     }
     if drivers.len() == 2 {
-        print!(" {:>9}", format!("{}/{}", &drivers[1][..1], &drivers[0][..1]));
+        print!(
+            " {:>9}",
+            format!("{}/{}", &drivers[1][..1], &drivers[0][..1])
+        );
     }
     println!();
     for (name, unit) in names {
         let meds: Vec<Option<f64>> = figures
             .iter()
             .map(|f| {
-                let v: Vec<f64> = f.iter().filter(|(n, ..)| *n == name).map(|(_, v, _)| *v).collect();
+                let v: Vec<f64> = f
+                    .iter()
+                    .filter(|(n, ..)| *n == name)
+                    .map(|(_, v, _)| *v)
+                    .collect();
                 (!v.is_empty()).then(|| median(v))
             })
             .collect();
@@ -291,7 +308,10 @@ fn blk(args: &[String]) -> Result<(), String> {
             _ => None,
         };
         if let (Some(p), Some(Some(first))) = (peer, meds.first()) {
-            print!("   (Linux 6.1, DESIGN.md figure not measured in this run: {p:.0}; {:.2}x)", first / p);
+            print!(
+                "   (Linux 6.1, DESIGN.md figure not measured in this run: {p:.0}; {:.2}x)",
+                first / p
+            );
         }
         println!();
     }

@@ -252,7 +252,11 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
                 if let Some(marker) = after {
                     let marker = marker.as_bytes();
                     while start.elapsed() < timeout
-                        && !serial.lock().unwrap().windows(marker.len()).any(|w| w == marker)
+                        && !serial
+                            .lock()
+                            .unwrap()
+                            .windows(marker.len())
+                            .any(|w| w == marker)
                     {
                         std::thread::sleep(Duration::from_millis(2));
                     }

@@ -958,10 +958,13 @@ impl TypeSystem {
         f: impl FnOnce(&mut Self, AsmId, &[TypeId]) -> Result<R>,
     ) -> Result<R> {
         let (a, owner, margs) = {
-            let d = self.methods.get(m.0 as usize).ok_or_else(|| Error::Unresolved {
-                what: "method id",
-                name: format!("{}", m.0),
-            })?;
+            let d = self
+                .methods
+                .get(m.0 as usize)
+                .ok_or_else(|| Error::Unresolved {
+                    what: "method id",
+                    name: format!("{}", m.0),
+                })?;
             (d.asm, d.owner, d.method_args.clone())
         };
         let ctx = self.info(owner).type_args.clone();
@@ -1282,10 +1285,13 @@ impl TypeSystem {
         if depth > MAX_DEPTH {
             return Err(Error::malformed("type reference chain too deep", 0));
         }
-        let ai = self.asms.get(a.0 as usize).ok_or_else(|| Error::Unresolved {
-            what: "assembly id",
-            name: format!("{}", a.0),
-        })?;
+        let ai = self
+            .asms
+            .get(a.0 as usize)
+            .ok_or_else(|| Error::Unresolved {
+                what: "assembly id",
+                name: format!("{}", a.0),
+            })?;
         match tok.table() {
             Some(TableId::TypeDef) => ai
                 .typedefs
@@ -1543,10 +1549,13 @@ impl TypeSystem {
         match tok.table() {
             Some(TableId::MethodDef) => {
                 self.ensure_def_owner(a, tok, true)?;
-                let ai = self.asms.get(a.0 as usize).ok_or_else(|| Error::Unresolved {
-                    what: "assembly",
-                    name: String::new(),
-                })?;
+                let ai = self
+                    .asms
+                    .get(a.0 as usize)
+                    .ok_or_else(|| Error::Unresolved {
+                        what: "assembly",
+                        name: String::new(),
+                    })?;
                 let m = ai
                     .methods
                     .get((tok.row() as usize).wrapping_sub(1))
@@ -1720,10 +1729,11 @@ impl TypeSystem {
                 self.resolve_type_ctx(a, class, ctx, 0)
             }
             Some(TableId::ModuleRef) => {
-                self.lookup_def(a, "", "<Module>").ok_or_else(|| Error::Unresolved {
-                    what: "global member",
-                    name: name.to_string(),
-                })
+                self.lookup_def(a, "", "<Module>")
+                    .ok_or_else(|| Error::Unresolved {
+                        what: "global member",
+                        name: name.to_string(),
+                    })
             }
             _ => Err(Error::Unresolved {
                 what: "member reference parent",
@@ -1736,10 +1746,13 @@ impl TypeSystem {
         match tok.table() {
             Some(TableId::Field) => {
                 self.ensure_def_owner(a, tok, false)?;
-                let ai = self.asms.get(a.0 as usize).ok_or_else(|| Error::Unresolved {
-                    what: "assembly",
-                    name: String::new(),
-                })?;
+                let ai = self
+                    .asms
+                    .get(a.0 as usize)
+                    .ok_or_else(|| Error::Unresolved {
+                        what: "assembly",
+                        name: String::new(),
+                    })?;
                 let f = ai
                     .fields
                     .get((tok.row() as usize).wrapping_sub(1))
@@ -2088,7 +2101,12 @@ impl TypeSystem {
         let pack = match self.info(t).packing {
             0 => 8,
             p if p.is_power_of_two() && p <= 128 => p as u32,
-            _ => return Err(tl(&self.type_name(t), "ClassLayout packing size is not a power of two")),
+            _ => {
+                return Err(tl(
+                    &self.type_name(t),
+                    "ClassLayout packing size is not a power of two",
+                ))
+            }
         };
         let class_size = self.info(t).class_size;
         let (start, mut align) = match (is_vt, parent) {
@@ -2423,8 +2441,8 @@ impl TypeSystem {
             let (ty, rva) = (d.ty, d.rva_data);
             self.ensure_storable(ty, depth)?;
             let l = self.value_layout(ty)?;
-            let off =
-                align_up(end, l.align.min(8)).ok_or_else(|| tl(&self.type_name(t), "static size overflow"))?;
+            let off = align_up(end, l.align.min(8))
+                .ok_or_else(|| tl(&self.type_name(t), "static size overflow"))?;
             end = off
                 .checked_add(l.size)
                 .ok_or_else(|| tl(&self.type_name(t), "static size overflow"))?;

@@ -117,7 +117,10 @@ fn an_unknown_runtime_service_or_internal_call_fails_the_load() {
         ),
     );
     let msg = runtime(&files).err().expect("load must fail").to_string();
-    assert!(msg.contains("Ddk.Runtime::Teleport") && msg.contains("no runtime service"), "{msg}");
+    assert!(
+        msg.contains("Ddk.Runtime::Teleport") && msg.contains("no runtime service"),
+        "{msg}"
+    );
     let files = build(
         "BadInternal",
         &format!(
@@ -127,17 +130,33 @@ fn an_unknown_runtime_service_or_internal_call_fails_the_load() {
         ),
     );
     let msg = runtime(&files).err().expect("load must fail").to_string();
-    assert!(msg.contains("X.Y::Z") && msg.contains("does not implement"), "{msg}");
+    assert!(
+        msg.contains("X.Y::Z") && msg.contains("does not implement"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn a_missing_or_malformed_assembly_is_named() {
     let _t = TURN.lock().unwrap_or_else(|p| p.into_inner());
-    let mut files = build("Lonely", &format!("{HEADER}namespace L {{ public static class C {{ public static Ddk.Status S; }} }}"));
+    let mut files = build(
+        "Lonely",
+        &format!(
+            "{HEADER}namespace L {{ public static class C {{ public static Ddk.Status S; }} }}"
+        ),
+    );
     files.remove(1); // Ddk.dll, which Lonely references
     let msg = runtime(&files).err().expect("load must fail").to_string();
-    assert!(msg.contains("Lonely.dll references assembly 'Ddk'"), "{msg}");
-    let mut files = build("Lonely", &format!("{HEADER}namespace L {{ public static class C {{ public static Ddk.Status S; }} }}"));
+    assert!(
+        msg.contains("Lonely.dll references assembly 'Ddk'"),
+        "{msg}"
+    );
+    let mut files = build(
+        "Lonely",
+        &format!(
+            "{HEADER}namespace L {{ public static class C {{ public static Ddk.Status S; }} }}"
+        ),
+    );
     let n = files[2].1.len();
     files[2].1.truncate(n / 3);
     let msg = runtime(&files).err().expect("load must fail").to_string();
@@ -295,8 +314,17 @@ fn a_fault_during_bind_is_contained_and_reported_with_the_managed_method() {
         let f = faults.borrow();
         let last = f.last().expect("a fault record");
         assert_eq!(last.during, "bind");
-        assert!(last.failed.report.what.contains(what), "{kind}: {}", last.failed.report);
-        assert_eq!(matches!(last.failed.trap, Trap::Cpu(_)), cpu, "{}", last.failed.report);
+        assert!(
+            last.failed.report.what.contains(what),
+            "{kind}: {}",
+            last.failed.report
+        );
+        assert_eq!(
+            matches!(last.failed.trap, Trap::Cpu(_)),
+            cpu,
+            "{}",
+            last.failed.report
+        );
         let top = last.failed.report.top().expect("a managed frame");
         assert_eq!(top.method, "Faulty.RamDisk::Fail", "{}", last.failed.report);
         assert!(top.il_offset.is_some());
@@ -307,10 +335,16 @@ fn a_fault_during_bind_is_contained_and_reported_with_the_managed_method() {
             .iter()
             .map(|f| f.method.as_str())
             .collect();
-        assert!(methods.contains(&"Faulty.Driver::ProbeBdf"), "{}", last.failed.report);
+        assert!(
+            methods.contains(&"Faulty.Driver::ProbeBdf"),
+            "{}",
+            last.failed.report
+        );
     }
     // The runtime still works after five contained faults.
-    let mut blk = d.bind(testing::platform(), &device(1, 200)).expect("a healthy bind");
+    let mut blk = d
+        .bind(testing::platform(), &device(1, 200))
+        .expect("a healthy bind");
     let mut buf = vec![0u8; BS];
     blk.read_blocks(Lba::new(3), &mut buf).unwrap();
 }
@@ -330,7 +364,10 @@ fn a_fault_during_a_request_falls_back_and_the_request_is_reissued() {
             managed,
             d.name(),
             Some(Box::new(move || {
-                Ok((Box::new(Ram(fallback_disk.clone())) as Box<dyn BlockDevice>, "ram-native"))
+                Ok((
+                    Box::new(Ram(fallback_disk.clone())) as Box<dyn BlockDevice>,
+                    "ram-native",
+                ))
             })),
         );
         // Requests 1..4 reach the managed RAM disk; request 5 faults and is
@@ -353,10 +390,21 @@ fn a_fault_during_a_request_falls_back_and_the_request_is_reissued() {
         let f = faults.borrow();
         let last = f.last().unwrap();
         assert_eq!(last.during, "write of 1 block(s) at LBA 4", "kind {kind}");
-        assert!(last.failed.report.what.contains(what), "{}", last.failed.report);
-        let methods: Vec<&str> = last.failed.report.frames.iter().map(|f| f.method.as_str()).collect();
         assert!(
-            methods.contains(&"Faulty.RamDisk::Write") && methods.contains(&"Ddk.BlockDevices::NativeWrite"),
+            last.failed.report.what.contains(what),
+            "{}",
+            last.failed.report
+        );
+        let methods: Vec<&str> = last
+            .failed
+            .report
+            .frames
+            .iter()
+            .map(|f| f.method.as_str())
+            .collect();
+        assert!(
+            methods.contains(&"Faulty.RamDisk::Write")
+                && methods.contains(&"Ddk.BlockDevices::NativeWrite"),
             "{}",
             last.failed.report
         );
@@ -371,6 +419,9 @@ fn without_a_fallback_the_device_stays_failed_and_says_so() {
     let mut sup = Supervised::new(String::from("test"), managed, d.name(), None);
     let mut b = vec![0u8; BS];
     sup.read_blocks(Lba::new(0), &mut b).unwrap();
-    assert_eq!(sup.read_blocks(Lba::new(0), &mut b), Err(BlockError::DriverFailed));
+    assert_eq!(
+        sup.read_blocks(Lba::new(0), &mut b),
+        Err(BlockError::DriverFailed)
+    );
     assert_eq!(sup.flush(), Err(BlockError::DriverFailed), "stays failed");
 }

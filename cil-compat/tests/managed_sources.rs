@@ -520,11 +520,11 @@ mod jit_run {
     use cil_compat::exec::cli;
     use cil_compat::hosting::driver::SharedRuntime;
     use cil_compat::hosting::{ManagedDriver, Runtime};
-    use std::cell::RefCell;
-    use std::rc::Rc;
     use ddk::testing::{self, BlkOptions, Fault, VirtioBlkDevice};
     use ddk::virtio::features;
     use ddk::PciAddress;
+    use std::cell::RefCell;
+    use std::rc::Rc;
 
     const ADDR: PciAddress = PciAddress::new_truncate(0, 3, 0);
     const SECTORS: usize = 4096;
@@ -595,10 +595,9 @@ mod jit_run {
             .collect();
         // SAFETY: the fake platform table upholds the ABI contracts; the
         // ENGINE_LOCK turn guarantees no other engine is active.
-        let rt = unsafe {
-            Runtime::new(&named, Box::new(cli::MmapMemory::new()), &testing::FAKE_ABI)
-        }
-        .expect("hosting: load and bind");
+        let rt =
+            unsafe { Runtime::new(&named, Box::new(cli::MmapMemory::new()), &testing::FAKE_ABI) }
+                .expect("hosting: load and bind");
         assert_eq!(rt.bound.abi_imports, ENTRIES.len());
         assert_eq!(rt.bound.runtime_services, RUNTIME_SERVICES.len());
         let rt = Rc::new(RefCell::new(rt));
@@ -909,7 +908,10 @@ mod jit_run {
         };
         assert!(!ddk::driver::Driver::probe(&md, &other), "a virtio-net id");
         let mut blk = ddk::driver::Driver::bind(&md, p, &pci).expect("bind");
-        assert!(testing::take_block_device(id + 1).is_none(), "registration captured by hosting");
+        assert!(
+            testing::take_block_device(id + 1).is_none(),
+            "registration captured by hosting"
+        );
         assert_eq!(
             (blk.block_size(), blk.block_count(), blk.is_read_only()),
             (512, SECTORS as u64, false)
@@ -970,9 +972,17 @@ fn per_request_cost_managed_vs_native() {
     let (corlib, ddk_dll, drv_dll) = build();
     let files: Vec<(String, Vec<u8>)> = [&corlib, &ddk_dll, &drv_dll]
         .iter()
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(p).unwrap(),
+            )
+        })
         .collect();
-    let named: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let named: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
     testing::reset();
     testing::settings(|s| s.echo_logs = false);
     let dev = VirtioBlkDevice::new(vec![7u8; 4096 * 512], BlkOptions::default());
@@ -989,7 +999,9 @@ fn per_request_cost_managed_vs_native() {
     let rt = std::rc::Rc::new(std::cell::RefCell::new(rt));
     let entry = rt.borrow().drivers()[0].clone();
     let md = cil_compat::hosting::ManagedDriver::new(&rt, entry).unwrap();
-    let pci = ddk::pci::PciDevice::probe(&testing::platform(), addr).unwrap().unwrap();
+    let pci = ddk::pci::PciDevice::probe(&testing::platform(), addr)
+        .unwrap()
+        .unwrap();
     let mut managed = ddk::driver::Driver::bind(&md, testing::platform(), &pci).unwrap();
     let managed_ns = time(&mut *managed);
     println!(

@@ -68,7 +68,8 @@ pub fn transport(d: &PciDevice) -> &'static str {
 
 fn platform() -> Result<Platform, String> {
     // SAFETY: `platform::ABI` is the kernel's complete, 'static table.
-    unsafe { Platform::new(&platform::ABI) }.map_err(|e| format!("DDK platform table rejected: {e}"))
+    unsafe { Platform::new(&platform::ABI) }
+        .map_err(|e| format!("DDK platform table rejected: {e}"))
 }
 
 /// Binds `driver` to `dev`, logging the outcome with the bind time.
@@ -96,11 +97,20 @@ fn bind_one(driver: &dyn Driver, dev: &PciDevice) -> Result<Box<dyn BlockDevice>
                 crate::time::now_us() - t0,
                 blk.block_count(),
                 blk.block_size(),
-                if blk.is_read_only() { ", read-only" } else { "" }
+                if blk.is_read_only() {
+                    ", read-only"
+                } else {
+                    ""
+                }
             );
             Ok(blk)
         }
-        Err(e) => Err(format!("{} failed to bind {}: {}", driver.name(), dev.address, e)),
+        Err(e) => Err(format!(
+            "{} failed to bind {}: {}",
+            driver.name(),
+            dev.address,
+            e
+        )),
     }
 }
 
@@ -126,14 +136,18 @@ fn bind_managed(dev: &PciDevice) -> Result<(Box<dyn BlockDevice>, &'static str),
 /// A fallback that binds the native driver to `dev` and notes it.
 fn native_fallback(dev: PciDevice) -> Fallback {
     Box::new(move || {
-        log::warn!("drivers: {}: falling back to the native driver", dev.address);
+        log::warn!(
+            "drivers: {}: falling back to the native driver",
+            dev.address
+        );
         let r = bind_native(&dev);
         let mut b = BINDINGS.lock();
         if let Some(rec) = b.iter_mut().find(|r| r.device.address == dev.address) {
             match &r {
                 Ok((_, name)) => {
                     rec.driver = Some(name);
-                    rec.status = String::from("bound (native fallback after a managed driver fault)");
+                    rec.status =
+                        String::from("bound (native fallback after a managed driver fault)");
                 }
                 Err(e) => rec.status = format!("failed: managed driver faulted, fallback: {e}"),
             }
@@ -161,7 +175,11 @@ pub fn bind_all(plan: DriverPlan<'_>) -> Result<usize, String> {
             DriverChoice::Auto => match bind_managed(dev) {
                 Ok((b, n)) => Ok((b, n, Some(native_fallback(dev.clone())))),
                 Err(why) => {
-                    log::warn!("drivers: {}: auto: {}; binding the native driver", dev.address, why);
+                    log::warn!(
+                        "drivers: {}: auto: {}; binding the native driver",
+                        dev.address,
+                        why
+                    );
                     bind_native(dev).map(|(b, n)| (b, n, None))
                 }
             },
@@ -169,9 +187,14 @@ pub fn bind_all(plan: DriverPlan<'_>) -> Result<usize, String> {
         match result {
             Ok((blk, driver, fallback)) => {
                 let name = format!("vd{}", (b'a' + bound as u8) as char);
-                let sup = Supervised::new(format!("{name} ({})", dev.address), blk, driver, fallback);
+                let sup =
+                    Supervised::new(format!("{name} ({})", dev.address), blk, driver, fallback);
                 let id = platform::add_block_device(name.clone(), Box::new(sup));
-                log::info!("drivers: {} is {} (block device {id}, driver {driver})", dev.address, name);
+                log::info!(
+                    "drivers: {} is {} (block device {id}, driver {driver})",
+                    dev.address,
+                    name
+                );
                 record(dev, choice, Some(driver), Some(id), String::from("bound"));
                 bound += 1;
             }

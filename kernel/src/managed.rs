@@ -104,7 +104,10 @@ fn load() -> Result<Managed, String> {
     for e in entries {
         let d = ManagedDriver::new(&runtime, e.clone())
             .map_err(|err| format!("driver {} ({}): {err}", e.name, e.assembly))?;
-        info!("managed: driver {} from {} ({})", e.name, e.assembly, e.class);
+        info!(
+            "managed: driver {} from {} ({})",
+            e.name, e.assembly, e.class
+        );
         drivers.push(&*Box::leak(Box::new(d)));
     }
     if drivers.is_empty() {
@@ -119,7 +122,12 @@ pub fn log_jit_stats(m: &Managed) {
     let rt = m.runtime.borrow();
     if log::log_enabled!(log::Level::Trace) {
         for (method, addr, len) in rt.engine.code_map() {
-            log::trace!("managed: code 0x{:x} {} {}", addr, len, rt.engine.method_name(method));
+            log::trace!(
+                "managed: code 0x{:x} {} {}",
+                addr,
+                len,
+                rt.engine.method_name(method)
+            );
         }
     }
     let s = rt.stats();
@@ -175,4 +183,3 @@ pub fn recover(f: &mut ExceptionFrame) -> bool {
         None => false,
     }
 }
-

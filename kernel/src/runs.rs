@@ -216,7 +216,10 @@ fn fault_wx_write() -> ! {
     if v != 42 {
         crate::exit::fail(format_args!("JIT code returned {v}, not 42"));
     }
-    info!("run: fault-wx-write: writing a byte to the JIT code at 0x{:x}", addr);
+    info!(
+        "run: fault-wx-write: writing a byte to the JIT code at 0x{:x}",
+        addr
+    );
     // SAFETY: deliberately unsound: the window is mapped read-only, so this
     // write faults (W^X) and the #PF handler ends the run.
     unsafe { core::ptr::write_volatile(addr as *mut u8, 0xcc) };
@@ -230,7 +233,10 @@ fn fault_wx_write() -> ! {
 fn fault_nx_exec() -> ! {
     let buf = alloc::vec::Vec::from(RETURN_42);
     let addr = buf.as_ptr() as u64;
-    info!("run: fault-nx-exec: calling code copied to the heap at 0x{:x}", addr);
+    info!(
+        "run: fault-nx-exec: calling code copied to the heap at 0x{:x}",
+        addr
+    );
     // SAFETY: deliberately unsound: the heap is mapped NX, so the call's
     // instruction fetch faults and the #PF handler ends the run.
     let f: extern "C" fn() -> u32 = unsafe { core::mem::transmute(buf.as_ptr()) };

@@ -115,7 +115,8 @@ impl Engine {
             stubs: BTreeMap::new(),
             stub_owner: BTreeMap::new(),
             waiting_slots: BTreeMap::new(),
-            iface_cache: alloc::vec![(0, 0, 0, 0); 1 << helpers::IFACE_CACHE_BITS].into_boxed_slice(),
+            iface_cache: alloc::vec![(0, 0, 0, 0); 1 << helpers::IFACE_CACHE_BITS]
+                .into_boxed_slice(),
             unboxing: BTreeMap::new(),
             invoke_owner: None,
             compiled: BTreeMap::new(),
@@ -301,7 +302,11 @@ impl Engine {
             jit::compile(&mut host, &input)
         };
         let code = code.map_err(|mut err| {
-            err.method = format!("{} (assembly {})", self.method_name(m), self.ts.assembly_name(asm));
+            err.method = format!(
+                "{} (assembly {})",
+                self.method_name(m),
+                self.ts.assembly_name(asm)
+            );
             err.to_string()
         })?;
         let addr = self.mem.install(&code.code)?;
@@ -311,19 +316,28 @@ impl Engine {
         if let (Some(c), Some(t0)) = (self.clock, t0) {
             let ns = c().saturating_sub(t0);
             self.stats.compile_ns += ns;
-            log::trace!("jit: {} IL bytes -> {} code bytes in {} us", il.len(), code.code.len(), ns / 1000);
+            log::trace!(
+                "jit: {} IL bytes -> {} code bytes in {} us",
+                il.len(),
+                code.code.len(),
+                ns / 1000
+            );
         }
         if let Some(c) = self.cells.get(&m.0) {
             // SAFETY: cells are leaked, 8-byte aligned u64s owned by the engine.
             unsafe { **c = addr };
         }
-        self.ts.method(m).entry.store(addr as usize, Ordering::Release);
+        self.ts
+            .method(m)
+            .entry
+            .store(addr as usize, Ordering::Release);
         if let Some(slots) = self.waiting_slots.remove(&m.0) {
             let stub = self.stubs.get(&m.0).copied().unwrap_or(0) as usize;
             for (t, i) in slots {
                 let slot = &self.ts.info(t).vtable_slots()[i];
                 // Only a slot still holding the stub (nothing else writes them).
-                let _ = slot.compare_exchange(stub, addr as usize, Ordering::AcqRel, Ordering::Relaxed);
+                let _ =
+                    slot.compare_exchange(stub, addr as usize, Ordering::AcqRel, Ordering::Relaxed);
             }
         }
         self.compiled.insert(m.0, Compiled { addr, il, code });

@@ -57,7 +57,11 @@ fn has_static(ts: &TypeSystem, t: TypeId, name: &str, params: &[Prim], ret: Prim
         d.name == name
             && d.is_static()
             && d.sig.params.len() == params.len()
-            && d.sig.params.iter().zip(params).all(|(p, w)| prim(ts, *p) == Some(*w))
+            && d.sig
+                .params
+                .iter()
+                .zip(params)
+                .all(|(p, w)| prim(ts, *p) == Some(*w))
             && prim(ts, d.sig.ret) == Some(ret)
     })
 }
@@ -91,7 +95,13 @@ pub fn discover(ts: &TypeSystem) -> Vec<DriverEntry> {
         for &t in ts.types_of(asm) {
             if ts.info(t).name != "Driver"
                 || !has_static(ts, t, "ProbeBdf", &[Prim::U4], Prim::U4)
-                || !has_static(ts, t, "Matches", &[Prim::U2, Prim::U2, Prim::U2], Prim::Boolean)
+                || !has_static(
+                    ts,
+                    t,
+                    "Matches",
+                    &[Prim::U2, Prim::U2, Prim::U2],
+                    Prim::Boolean,
+                )
             {
                 continue;
             }
@@ -143,9 +153,8 @@ impl ManagedDriver {
         // SAFETY: compiled code of a static method whose parameters and
         // result are the integers of this signature; for such methods the
         // managed convention is SysV (see `jit::isa::x64::abi`).
-        let matches = unsafe {
-            core::mem::transmute::<u64, extern "C" fn(u16, u16, u16) -> u8>(matches)
-        };
+        let matches =
+            unsafe { core::mem::transmute::<u64, extern "C" fn(u16, u16, u16) -> u8>(matches) };
         // SAFETY: as above.
         let probe_bdf = unsafe { core::mem::transmute::<u64, extern "C" fn(u32) -> u32>(probe) };
         Ok(ManagedDriver {
@@ -231,13 +240,23 @@ impl Driver for ManagedDriver {
         match unsafe { guard::run(0, || u64::from(f(v, d, s))) } {
             Ok(r) => r as u8 != 0,
             Err(failed) => {
-                log_fault(self.name, dev.address, "Matches", &failed, &Released::default());
+                log_fault(
+                    self.name,
+                    dev.address,
+                    "Matches",
+                    &failed,
+                    &Released::default(),
+                );
                 false
             }
         }
     }
 
-    fn bind(&self, _platform: Platform, dev: &PciDevice) -> Result<Box<dyn BlockDevice>, BindError> {
+    fn bind(
+        &self,
+        _platform: Platform,
+        dev: &PciDevice,
+    ) -> Result<Box<dyn BlockDevice>, BindError> {
         let instance = resources::new_instance(dev.address);
         let f = self.probe_bdf;
         let bdf = dev.address.to_abi_u32();
@@ -324,7 +343,9 @@ impl ManagedBlockDevice {
         };
         match r {
             Ok(0) => Ok(()),
-            Ok(code) => Err(BlockError::from_u32(code as u32).unwrap_or(BlockError::DeviceMisbehaved)),
+            Ok(code) => {
+                Err(BlockError::from_u32(code as u32).unwrap_or(BlockError::DeviceMisbehaved))
+            }
             Err(failed) => {
                 self.failed = true;
                 let released = resources::release(self.instance);

@@ -251,21 +251,23 @@ pub unsafe fn call(
         return Ok(r as u64);
     }
     // SAFETY: our frame; the failure path stored the failure before resuming.
-    Err(Box::new(unsafe { (*p).failed.take() }.unwrap_or_else(|| {
-        let trap = Trap::Managed {
-            failure: Failure {
-                kind: String::from("unknown"),
-                method: String::new(),
-                il_offset: 0,
-            },
-            rbp: 0,
-            rsp: 0,
-        };
-        Failed {
-            report: super::report::bare(&trap),
-            trap,
-        }
-    })))
+    Err(Box::new(unsafe { (*p).failed.take() }.unwrap_or_else(
+        || {
+            let trap = Trap::Managed {
+                failure: Failure {
+                    kind: String::from("unknown"),
+                    method: String::new(),
+                    il_offset: 0,
+                },
+                rbp: 0,
+                rsp: 0,
+            };
+            Failed {
+                report: super::report::bare(&trap),
+                trap,
+            }
+        },
+    )))
 }
 
 /// Runs the closure `f` under a recovery point for `instance` (see [`call`]).
@@ -280,7 +282,13 @@ pub unsafe fn run<F: FnOnce() -> u64>(instance: u32, f: F) -> Result<u64, Box<Fa
     }
     let mut slot = Some(f);
     // SAFETY: the trampoline has the required signature; forwarded contract.
-    unsafe { call(instance, trampoline::<F>, &mut slot as *mut Option<F> as u64) }
+    unsafe {
+        call(
+            instance,
+            trampoline::<F>,
+            &mut slot as *mut Option<F> as u64,
+        )
+    }
 }
 
 /// Ends the innermost guarded call with `trap`; never returns. Returns
@@ -318,7 +326,9 @@ pub fn trap(t: CpuTrap) -> Option<ResumeAt> {
 pub fn frame_pointer() -> u64 {
     let rbp: u64;
     // SAFETY: reads a register, no memory access.
-    unsafe { core::arch::asm!("mov {}, rbp", out(reg) rbp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, rbp", out(reg) rbp, options(nomem, nostack, preserves_flags))
+    };
     rbp
 }
 
@@ -327,7 +337,9 @@ pub fn frame_pointer() -> u64 {
 pub fn stack_pointer() -> u64 {
     let rsp: u64;
     // SAFETY: reads a register, no memory access.
-    unsafe { core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
+    };
     rsp
 }
 
@@ -356,7 +368,10 @@ mod tests {
     extern "C" fn nested(x: u64) -> u64 {
         // SAFETY: `fails` is a plain extern "C" fn(u64) -> u64.
         let inner = unsafe { call(2, fails, x) };
-        assert!(matches!(inner.map_err(|f| f.trap), Err(Trap::Managed { .. })));
+        assert!(matches!(
+            inner.map_err(|f| f.trap),
+            Err(Trap::Managed { .. })
+        ));
         assert_eq!(current_instance(), Some(1));
         x * 10
     }

@@ -240,11 +240,10 @@ impl Runtime {
             .ts
             .find_type_by_full_name(type_full_name)
             .ok_or_else(|| HostError::Compile(format!("no type {type_full_name}")))?;
-        let m = self
-            .engine
-            .ts
-            .find_method(t, method)
-            .ok_or_else(|| HostError::Compile(format!("no method {type_full_name}::{method}")))?;
+        let m =
+            self.engine.ts.find_method(t, method).ok_or_else(|| {
+                HostError::Compile(format!("no method {type_full_name}::{method}"))
+            })?;
         self.engine.compile(m).map_err(HostError::Compile)
     }
 

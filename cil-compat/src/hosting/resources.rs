@@ -119,8 +119,8 @@ pub fn release(id: u32) -> Released {
         // is a valid local.
         unsafe {
             if (abi.pci_read16)(addr, PCI_COMMAND, &mut cmd) == STATUS_OK {
-                out.bus_master_off = (abi.pci_write16)(addr, PCI_COMMAND, cmd & !COMMAND_BUS_MASTER)
-                    == STATUS_OK;
+                out.bus_master_off =
+                    (abi.pci_write16)(addr, PCI_COMMAND, cmd & !COMMAND_BUS_MASTER) == STATUS_OK;
             }
         }
     }
@@ -231,7 +231,10 @@ pub(crate) unsafe extern "C" fn bar_unmap(handle: u64) -> u32 {
     st
 }
 
-pub(crate) unsafe extern "C" fn block_register(desc: *const BlockDeviceDesc, out_id: *mut u32) -> u32 {
+pub(crate) unsafe extern "C" fn block_register(
+    desc: *const BlockDeviceDesc,
+    out_id: *mut u32,
+) -> u32 {
     let abi = match forwarded() {
         Ok(a) => a,
         Err(e) => return e,

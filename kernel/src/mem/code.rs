@@ -100,11 +100,7 @@ pub fn install(code: &[u8]) -> Result<u64, CodeError> {
         // frame's RW direct-map alias, and bytes at or past the bump cursor
         // were never handed out, so nothing else reads or writes them.
         unsafe {
-            core::ptr::copy_nonoverlapping(
-                code[done..].as_ptr(),
-                phys_to_virt(phys) as *mut u8,
-                n,
-            )
+            core::ptr::copy_nonoverlapping(code[done..].as_ptr(), phys_to_virt(phys) as *mut u8, n)
         };
         done += n;
     }

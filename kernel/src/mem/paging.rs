@@ -154,7 +154,9 @@ pub fn init(regions: &[Region]) -> Result<(), MapError> {
         || sec.text.1 != sec.rodata.0
         || sec.rodata.1 != sec.data.0
         || sec.data.1 != kend
-        || [sec.text.1, sec.rodata.1].iter().any(|a| !a.is_multiple_of(PAGE_4K))
+        || [sec.text.1, sec.rodata.1]
+            .iter()
+            .any(|a| !a.is_multiple_of(PAGE_4K))
     {
         return Err(MapError::BadRange);
     }
