@@ -126,10 +126,13 @@ pub enum FaultKind {
     /// Calls a method whose IL the JIT refuses (an exception handler):
     /// compiled lazily, so the refusal happens at that request.
     JitRejected = 7,
+    /// A store through a raw null pointer (plus a small offset): a page
+    /// fault on the kernel's unmapped page 0, inside JIT code.
+    NullPointer = 8,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 8] = [
         FaultKind::NullDeref,
         FaultKind::IndexOutOfRange,
         FaultKind::DivideByZero,
@@ -137,6 +140,7 @@ impl FaultKind {
         FaultKind::WildPointer,
         FaultKind::StackOverflow,
         FaultKind::JitRejected,
+        FaultKind::NullPointer,
     ];
 
     /// The name in paths and on the command line: `null-deref`, ...
@@ -149,6 +153,7 @@ impl FaultKind {
             FaultKind::WildPointer => "wild-pointer",
             FaultKind::StackOverflow => "stack-overflow",
             FaultKind::JitRejected => "jit-rejected",
+            FaultKind::NullPointer => "null-pointer",
         }
     }
 
@@ -162,6 +167,7 @@ impl FaultKind {
             FaultKind::WildPointer => "WildPointer",
             FaultKind::StackOverflow => "StackOverflow",
             FaultKind::JitRejected => "JitRejected",
+            FaultKind::NullPointer => "NullPointer",
         }
     }
 

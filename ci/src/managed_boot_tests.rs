@@ -250,6 +250,22 @@ pub fn cases() -> Vec<Case> {
                 ),
             ),
         ),
+        with(
+            Module::Faulty(FaultKind::NullPointer, 1800),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "fault-null-pointer-pf-falls-back",
+                    auto,
+                    t,
+                    contained!(
+                        "CPU exception #PF (vector 14, error code 0x2)",
+                        "address 0x10: write to a not-present page (null guard)",
+                        "at VirtioBlk.FaultInjection::BeforeRequest IL_"
+                    ),
+                ),
+            ),
+        ),
         // IL the JIT refuses, met lazily at a request: named (method and
         // assembly) and contained like a fault.
         with(

@@ -32,6 +32,9 @@ namespace VirtioBlk
         /// A call to a method whose IL the JIT refuses (it has an exception
         /// handler); methods compile on first call, so the refusal comes here.
         JitRejected = 7,
+        /// A store through a raw pointer into page 0: the null guard's page
+        /// fault, raised by JIT code (not a JIT null check).
+        NullPointer = 8,
     }
 
     static unsafe class FaultInjection
@@ -90,6 +93,10 @@ namespace VirtioBlk
                     break;
                 case FaultKind.JitRejected:
                     s_sink = Guarded(request);
+                    break;
+                case FaultKind.NullPointer:
+                    // An address mcs cannot fold: 0x10 for every request.
+                    *(uint*)(ulong)(0x10 + request - request) = 0xDEAD;
                     break;
             }
             Log.Error("virtio-blk: FAULT_INJECT: the fault did not fault; carrying on");
