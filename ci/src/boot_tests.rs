@@ -320,6 +320,12 @@ pub fn basic_cases() -> Vec<Case> {
             Expect::Fail(&["unknown key 'drvier'", "kernel: verdict FAIL"]),
         ),
         Case::new(
+            "bad-restart-value",
+            "restart=99",
+            t,
+            Expect::Fail(&["bad value '99' for key 'restart'", "kernel: verdict FAIL"]),
+        ),
+        Case::new(
             "bad-driver-value",
             "driver=fastest",
             t,

@@ -56,6 +56,9 @@ pub fn cases() -> Vec<Case> {
     ]);
     let managed = "driver=managed run=selftest";
     let auto = "driver=auto run=selftest";
+    // Injected faults with restarts off: the first fault hands the device to
+    // the native driver (restarts have their own cases below).
+    let auto_no_restart = "driver=auto run=selftest restart=0";
     vec![
         on(Transport::Modern, Case::new("selftest-managed-modern", managed, t, selftest_managed)),
         on(Transport::Legacy, Case::new("selftest-managed-legacy", managed, t, selftest_managed)),
@@ -176,7 +179,7 @@ pub fn cases() -> Vec<Case> {
                 Transport::Modern,
                 Case::new(
                     "fault-null-deref-falls-back",
-                    auto,
+                    auto_no_restart,
                     t,
                     contained!(
                         "managed runtime error: null-reference",
@@ -192,7 +195,7 @@ pub fn cases() -> Vec<Case> {
                 Transport::Legacy,
                 Case::new(
                     "fault-index-falls-back-legacy",
-                    auto,
+                    auto_no_restart,
                     t,
                     contained!("managed runtime error: index-out-of-range"),
                 ),
@@ -204,7 +207,7 @@ pub fn cases() -> Vec<Case> {
                 Transport::Modern,
                 Case::new(
                     "fault-divide-falls-back",
-                    auto,
+                    auto_no_restart,
                     t,
                     contained!("managed runtime error: divide-by-zero"),
                 ),
@@ -216,7 +219,7 @@ pub fn cases() -> Vec<Case> {
                 Transport::Modern,
                 Case::new(
                     "fault-cast-falls-back",
-                    auto,
+                    auto_no_restart,
                     t,
                     contained!("managed runtime error: invalid-cast"),
                 ),
@@ -228,7 +231,7 @@ pub fn cases() -> Vec<Case> {
                 Transport::Modern,
                 Case::new(
                     "fault-gp-falls-back",
-                    auto,
+                    auto_no_restart,
                     t,
                     contained!("CPU exception #GP (vector 13", "at VirtioBlk.FaultInjection::BeforeRequest IL_"),
                 ),
@@ -240,7 +243,7 @@ pub fn cases() -> Vec<Case> {
                 Transport::Modern,
                 Case::new(
                     "fault-stack-overflow-falls-back",
-                    auto,
+                    auto_no_restart,
                     t,
                     contained!(
                         "CPU exception #PF (vector 14",
@@ -256,7 +259,7 @@ pub fn cases() -> Vec<Case> {
                 Transport::Modern,
                 Case::new(
                     "fault-null-pointer-pf-falls-back",
-                    auto,
+                    auto_no_restart,
                     t,
                     contained!(
                         "CPU exception #PF (vector 14, error code 0x2)",
@@ -274,7 +277,7 @@ pub fn cases() -> Vec<Case> {
                 Transport::Modern,
                 Case::new(
                     "jit-rejected-falls-back",
-                    auto,
+                    auto_no_restart,
                     t,
                     contained!(
                         "managed runtime error: jit-error VirtioBlk.FaultInjection::Guarded (assembly VirtioBlk) at IL_",
@@ -291,12 +294,12 @@ pub fn cases() -> Vec<Case> {
                 Transport::Modern,
                 Case::new(
                     "fault-under-managed-fails-device",
-                    managed,
+                    "driver=managed run=selftest restart=0",
                     t,
                     Expect::Fail(&[
                         "managed: FAULT in virtio-blk-managed on 00:01.0 during",
                         "contained: bus mastering off",
-                        "failed and there is no fallback: the device is failed",
+                        "no replacement for virtio-blk-managed: driver=managed: 0 restart(s) used, no fallback: the device is failed",
                         "the device's driver failed and was stopped",
                         "kernel: verdict FAIL",
                     ]),
@@ -370,6 +373,47 @@ pub fn cases() -> Vec<Case> {
                 ),
             )
         },
+        // Restart before fallback: a fresh instance of the managed driver on
+        // the same device, the failed request re-issued on it.
+        with(
+            Module::Faulty(FaultKind::IndexOutOfRange, 2500),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "fault-restart-keeps-managed",
+                    "driver=managed run=selftest restart=1",
+                    t,
+                    Expect::Pass(&[
+                        "managed runtime error: index-out-of-range",
+                        "restarting the managed driver (attempt 1 of 1, after 1000 us of backoff)",
+                        "managed driver restarted in",
+                        "virtio-blk-managed replaced by virtio-blk-managed; re-issuing the",
+                        "selftest: verify-after-remount ok",
+                        "selftest: PASS",
+                    ]),
+                ),
+            ),
+        ),
+        // The default policy (restart=2): two restarts, each faulting again at
+        // its own 700th request, then the native driver.
+        with(
+            Module::Faulty(FaultKind::NullDeref, 700),
+            on(
+                Transport::Legacy,
+                Case::new(
+                    "fault-restarts-then-native",
+                    auto,
+                    t,
+                    Expect::Pass(&[
+                        "restarting the managed driver (attempt 1 of 2, after 1000 us of backoff)",
+                        "restarting the managed driver (attempt 2 of 2, after 2000 us of backoff)",
+                        "falling back to the native driver",
+                        "virtio-blk-managed replaced by virtio-blk-native; re-issuing the",
+                        "selftest: PASS",
+                    ]),
+                ),
+            ),
+        ),
         // The shell on the managed driver: both drivers listed, the binding shown.
         Case {
             input: Some("cat /hello.txt\nls /\ndrivers\nexit\n"),

@@ -363,7 +363,7 @@ fn a_fault_during_a_request_falls_back_and_the_request_is_reissued() {
             String::from("test"),
             managed,
             d.name(),
-            Some(Box::new(move || {
+            Some(Box::new(move |_| {
                 Ok((
                     Box::new(Ram(fallback_disk.clone())) as Box<dyn BlockDevice>,
                     "ram-native",

@@ -3,7 +3,10 @@
 //! Known keys: `driver=native|managed|auto` (default `auto`), or a comma list
 //! of those assigning drivers to virtio-blk functions in PCI order (the last
 //! entry applies to every further function), `run=<name>` (default `hello`),
-//! `log=error|warn|info|debug|trace` (default `info`).
+//! `log=error|warn|info|debug|trace` (default `info`), `restart=N` (0..=8,
+//! default 2: how many times a faulted managed driver is restarted on its
+//! device before `auto` falls back to the native driver or `managed` gives
+//! the device up).
 //! An unknown key, a token without `=`, a bad value or a repeated key is an
 //! error: a typo must never silently run the wrong configuration.
 
@@ -59,12 +62,19 @@ impl<'a> DriverPlan<'a> {
     }
 }
 
+/// Most restarts `restart=` accepts.
+pub const MAX_RESTARTS: u32 = 8;
+/// Restarts when the command line says nothing.
+pub const DEFAULT_RESTARTS: u32 = 2;
+
 /// The parsed command line.
 #[derive(Clone, Copy, Debug)]
 pub struct Config<'a> {
     pub driver: DriverPlan<'a>,
     pub run: &'a str,
     pub log: log::LevelFilter,
+    /// Restarts of a faulted managed driver before falling back.
+    pub restart: u32,
 }
 
 /// Why a command line was rejected. `Display` gives the exact serial text.
@@ -108,8 +118,9 @@ pub fn parse(line: &str) -> Result<Config<'_>, CmdlineError<'_>> {
         driver: DriverPlan("auto"),
         run: "hello",
         log: log::LevelFilter::Info,
+        restart: DEFAULT_RESTARTS,
     };
-    let mut seen = [false; 3];
+    let mut seen = [false; 4];
     for token in line.split_ascii_whitespace() {
         let Some((key, value)) = token.split_once('=') else {
             return Err(CmdlineError::NotKeyValue(token));
@@ -153,6 +164,19 @@ pub fn parse(line: &str) -> Result<Config<'_>, CmdlineError<'_>> {
                     }
                 };
                 2
+            }
+            "restart" => {
+                cfg.restart = match value.parse::<u32>() {
+                    Ok(n) if n <= MAX_RESTARTS => n,
+                    _ => {
+                        return Err(CmdlineError::BadValue {
+                            key,
+                            value,
+                            expected: "a number of restarts, 0 to 8",
+                        })
+                    }
+                };
+                3
             }
             _ => return Err(CmdlineError::UnknownKey(key)),
         };

@@ -5,10 +5,12 @@
 //! drivers are both `ddk::driver::Driver`s and register the same way.
 //!
 //! `auto` binds the managed driver when the boot module provides one and
-//! falls back to the native driver when it is absent or when loading, JIT,
-//! bind or a later request fails (the failed request is re-issued on the
-//! native driver, see `cil_compat::hosting::supervise`). `managed` never
-//! falls back: a failure leaves the device failed, with the same report.
+//! falls back to the native driver when it is absent or when loading, JIT or
+//! bind fails. A managed driver that faults later is first restarted on its
+//! device (`restart=N` times, with backoff), then under `auto` replaced by the
+//! native driver; the failed request is re-issued each time (see
+//! `cil_compat::hosting::supervise`). `managed` never falls back: once the
+//! restarts are used up the device is failed, with the same report.
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -133,24 +135,82 @@ fn bind_managed(dev: &PciDevice) -> Result<(Box<dyn BlockDevice>, &'static str),
     r
 }
 
-/// A fallback that binds the native driver to `dev` and notes it.
-fn native_fallback(dev: PciDevice) -> Fallback {
-    Box::new(move || {
+/// The recovery policy for a managed-driven `dev`: on each driver failure,
+/// restart the managed driver (a fresh instance on the same function) up to
+/// `restarts` times, waiting 1 ms, 2 ms, 4 ms, ... first; then, under `auto`,
+/// bind the native driver; under `managed`, give the device up.
+fn recovery(dev: PciDevice, choice: DriverChoice, restarts: u32) -> Fallback {
+    Box::new(move |done: u32| {
+        let t0 = crate::time::now_us();
+        let note = |status: String, driver: Option<&'static str>| {
+            let mut b = BINDINGS.lock();
+            if let Some(rec) = b.iter_mut().find(|r| r.device.address == dev.address) {
+                rec.status = status;
+                if driver.is_some() {
+                    rec.driver = driver;
+                }
+            }
+        };
+        if done < restarts {
+            let backoff_us = 1000u64 << done.min(6);
+            let until = crate::time::Deadline::after_us(backoff_us);
+            while !until.expired() {
+                core::hint::spin_loop();
+            }
+            log::warn!(
+                "drivers: {}: restarting the managed driver (attempt {} of {}, after {} us of backoff)",
+                dev.address,
+                done + 1,
+                restarts,
+                backoff_us
+            );
+            match bind_managed(&dev) {
+                Ok((blk, name)) => {
+                    log::warn!(
+                        "drivers: {}: managed driver restarted in {} us",
+                        dev.address,
+                        crate::time::now_us() - t0
+                    );
+                    note(
+                        format!("bound (restarted {} time(s) after faults)", done + 1),
+                        Some(name),
+                    );
+                    return Ok((blk, name));
+                }
+                Err(e) => log::error!("drivers: {}: restart failed: {e}", dev.address),
+            }
+        }
+        if choice != DriverChoice::Auto {
+            note(
+                String::from("failed: the managed driver faulted and restarts are used up"),
+                None,
+            );
+            return Err(format!(
+                "driver=managed: {} restart(s) used, no fallback",
+                restarts.min(done)
+            ));
+        }
         log::warn!(
             "drivers: {}: falling back to the native driver",
             dev.address
         );
         let r = bind_native(&dev);
-        let mut b = BINDINGS.lock();
-        if let Some(rec) = b.iter_mut().find(|r| r.device.address == dev.address) {
-            match &r {
-                Ok((_, name)) => {
-                    rec.driver = Some(name);
-                    rec.status =
-                        String::from("bound (native fallback after a managed driver fault)");
-                }
-                Err(e) => rec.status = format!("failed: managed driver faulted, fallback: {e}"),
+        match &r {
+            Ok((_, name)) => {
+                log::warn!(
+                    "drivers: {}: native driver bound in {} us",
+                    dev.address,
+                    crate::time::now_us() - t0
+                );
+                note(
+                    String::from("bound (native fallback after a managed driver fault)"),
+                    Some(name),
+                )
             }
+            Err(e) => note(
+                format!("failed: managed driver faulted, fallback: {e}"),
+                None,
+            ),
         }
         r
     })
@@ -159,7 +219,7 @@ fn native_fallback(dev: PciDevice) -> Fallback {
 /// Binds every virtio-blk device as `plan` says. Returns the number bound;
 /// an error when a requested driver could not be bound (with `auto`, only
 /// when the native fallback failed too).
-pub fn bind_all(plan: DriverPlan<'_>) -> Result<usize, String> {
+pub fn bind_all(plan: DriverPlan<'_>, restarts: u32) -> Result<usize, String> {
     let mut bound = 0;
     let mut first_error = None;
     let devices: Vec<PciDevice> = crate::pci::devices()
@@ -171,9 +231,10 @@ pub fn bind_all(plan: DriverPlan<'_>) -> Result<usize, String> {
         let choice = plan.choice(index);
         let result = match choice {
             DriverChoice::Native => bind_native(dev).map(|(b, n)| (b, n, None)),
-            DriverChoice::Managed => bind_managed(dev).map(|(b, n)| (b, n, None)),
+            DriverChoice::Managed => bind_managed(dev)
+                .map(|(b, n)| (b, n, Some(recovery(dev.clone(), choice, restarts)))),
             DriverChoice::Auto => match bind_managed(dev) {
-                Ok((b, n)) => Ok((b, n, Some(native_fallback(dev.clone())))),
+                Ok((b, n)) => Ok((b, n, Some(recovery(dev.clone(), choice, restarts)))),
                 Err(why) => {
                     log::warn!(
                         "drivers: {}: auto: {}; binding the native driver",

@@ -42,7 +42,7 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
             bar_writes,
             decode_off
         );
-        match crate::drivers::bind_all(cfg.driver) {
+        match crate::drivers::bind_all(cfg.driver, cfg.restart) {
             Ok(bound) => info!(
                 "drivers: {} virtio-blk device(s) bound (driver={}) at {} us since boot",
                 bound,

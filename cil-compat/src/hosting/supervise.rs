@@ -1,7 +1,10 @@
 //! A block device whose driver may be replaced under it: when the serving
 //! driver fails (`BlockError::DriverFailed`, a contained fault), the
-//! supervisor binds the fallback driver to the same function and re-issues the
-//! request that failed, so the file system above sees no error.
+//! supervisor asks its recovery policy for a replacement (a restarted
+//! instance of the same driver, or another driver) bound to the same
+//! function, and re-issues the request that failed, so the file system above
+//! sees no error. The policy decides how often and with what; the supervisor
+//! bounds the replacements one request may cause.
 //!
 //! Re-issuing is safe because every block request is idempotent: a read
 //! fills the same buffer again; a write the failed driver may have partly
@@ -14,7 +17,12 @@ use alloc::string::String;
 use ddk::{BlockDevice, BlockError, Lba};
 
 /// Binds a replacement driver for the same device; returns it and its name.
-pub type Fallback = Box<dyn FnMut() -> Result<(Box<dyn BlockDevice>, &'static str), String>>;
+/// Called with the number of replacements made so far (0 for the first
+/// failure); `Err` means the policy has nothing left to offer.
+pub type Fallback = Box<dyn FnMut(u32) -> Result<(Box<dyn BlockDevice>, &'static str), String>>;
+
+/// Replacements one request may cause before its failure is returned.
+const MAX_REPLACEMENTS_PER_REQUEST: u32 = 16;
 
 /// See the module documentation.
 pub struct Supervised {
@@ -24,11 +32,14 @@ pub struct Supervised {
     /// What the device was called, for the log.
     label: String,
     replacements: u32,
+    /// The driver failed and nothing replaced it: every request fails
+    /// without reaching it.
+    failed: bool,
 }
 
 impl Supervised {
-    /// `current` served by `driver`; `fallback` (if any) is tried once, on
-    /// the first driver failure.
+    /// `current` served by `driver`; `fallback` (if any) is asked for a
+    /// replacement on every driver failure until it gives up.
     pub fn new(
         label: String,
         current: Box<dyn BlockDevice>,
@@ -41,6 +52,7 @@ impl Supervised {
             fallback,
             label,
             replacements: 0,
+            failed: false,
         }
     }
 
@@ -56,7 +68,7 @@ impl Supervised {
 
     /// Replaces the failed driver; `Err` keeps the failure.
     fn replace(&mut self, what: &str) -> Result<(), BlockError> {
-        let Some(mut fallback) = self.fallback.take() else {
+        let Some(fallback) = self.fallback.as_mut() else {
             log::error!(
                 "supervisor: {}: {} failed and there is no fallback: the device is failed",
                 self.label,
@@ -64,7 +76,7 @@ impl Supervised {
             );
             return Err(BlockError::DriverFailed);
         };
-        match fallback() {
+        match fallback(self.replacements) {
             Ok((dev, name)) => {
                 if dev.block_size() != self.current.block_size()
                     || dev.block_count() != self.current.block_count()
@@ -78,6 +90,7 @@ impl Supervised {
                         self.current.block_count(),
                         self.current.block_size()
                     );
+                    self.fallback = None;
                     return Err(BlockError::DriverFailed);
                 }
                 log::warn!(
@@ -94,11 +107,12 @@ impl Supervised {
             }
             Err(e) => {
                 log::error!(
-                    "supervisor: {}: fallback after {} failed: {}",
+                    "supervisor: {}: no replacement for {}: {}: the device is failed",
                     self.label,
                     self.driver,
                     e
                 );
+                self.fallback = None;
                 Err(BlockError::DriverFailed)
             }
         }
@@ -109,12 +123,21 @@ impl Supervised {
         what: impl Fn() -> String,
         mut op: impl FnMut(&mut dyn BlockDevice) -> Result<(), BlockError>,
     ) -> Result<(), BlockError> {
-        match op(&mut *self.current) {
-            Err(BlockError::DriverFailed) => {
-                self.replace(&what())?;
-                op(&mut *self.current)
+        if self.failed {
+            return Err(BlockError::DriverFailed);
+        }
+        let mut tries = 0;
+        loop {
+            match op(&mut *self.current) {
+                Err(BlockError::DriverFailed) if tries < MAX_REPLACEMENTS_PER_REQUEST => {
+                    tries += 1;
+                    if let Err(e) = self.replace(&what()) {
+                        self.failed = true;
+                        return Err(e);
+                    }
+                }
+                r => return r,
             }
-            r => r,
         }
     }
 }
@@ -144,5 +167,125 @@ impl BlockDevice for Supervised {
     }
     fn flush(&mut self) -> Result<(), BlockError> {
         self.supervise(|| String::from("flush"), |d| d.flush())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::rc::Rc;
+    use alloc::vec;
+    use core::cell::Cell;
+
+    /// A disk that serves `ok` requests, then reports its driver failed.
+    struct Flaky {
+        ok: u32,
+        blocks: u64,
+    }
+
+    impl BlockDevice for Flaky {
+        fn block_size(&self) -> usize {
+            512
+        }
+        fn block_count(&self) -> u64 {
+            self.blocks
+        }
+        fn is_read_only(&self) -> bool {
+            false
+        }
+        fn read_blocks(&mut self, _: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
+            if self.ok == 0 {
+                return Err(BlockError::DriverFailed);
+            }
+            self.ok -= 1;
+            buf.fill(7);
+            Ok(())
+        }
+        fn write_blocks(&mut self, _: Lba, _: &[u8]) -> Result<(), BlockError> {
+            Err(BlockError::Io)
+        }
+        fn flush(&mut self) -> Result<(), BlockError> {
+            Ok(())
+        }
+    }
+
+    fn flaky(ok: u32) -> Box<dyn BlockDevice> {
+        Box::new(Flaky { ok, blocks: 8 })
+    }
+
+    #[test]
+    fn restarts_then_gives_up_and_stays_failed() {
+        let calls = Rc::new(Cell::new(0u32));
+        let c = calls.clone();
+        // Two restarts, each serving one request, then nothing.
+        let policy: Fallback = Box::new(move |done| {
+            c.set(c.get() + 1);
+            if done < 2 {
+                Ok((flaky(1), "restarted"))
+            } else {
+                Err(String::from("restarts used up"))
+            }
+        });
+        let mut s = Supervised::new(String::from("t"), flaky(1), "first", Some(policy));
+        let mut buf = vec![0u8; 512];
+        for _ in 0..3 {
+            assert_eq!(s.read_blocks(Lba::new(0), &mut buf), Ok(()));
+        }
+        assert_eq!(s.replacements(), 2);
+        assert_eq!(s.driver(), "restarted");
+        assert_eq!(
+            s.read_blocks(Lba::new(0), &mut buf),
+            Err(BlockError::DriverFailed)
+        );
+        assert_eq!(
+            s.read_blocks(Lba::new(0), &mut buf),
+            Err(BlockError::DriverFailed)
+        );
+        assert_eq!(
+            calls.get(),
+            3,
+            "the policy is not asked again once it gave up"
+        );
+        // A failed device fails every request without reaching the driver.
+        assert_eq!(
+            s.write_blocks(Lba::new(0), &buf),
+            Err(BlockError::DriverFailed)
+        );
+    }
+
+    #[test]
+    fn a_policy_that_never_helps_is_bounded_per_request() {
+        let policy: Fallback = Box::new(|_| Ok((flaky(0), "useless")));
+        let mut s = Supervised::new(String::from("t"), flaky(0), "first", Some(policy));
+        let mut buf = vec![0u8; 512];
+        assert_eq!(
+            s.read_blocks(Lba::new(0), &mut buf),
+            Err(BlockError::DriverFailed)
+        );
+        assert_eq!(s.replacements(), MAX_REPLACEMENTS_PER_REQUEST);
+    }
+
+    #[test]
+    fn a_replacement_with_another_geometry_is_refused() {
+        let policy: Fallback = Box::new(|_| Ok((Box::new(Flaky { ok: 9, blocks: 9 }), "bigger")));
+        let mut s = Supervised::new(String::from("t"), flaky(0), "first", Some(policy));
+        let mut buf = vec![0u8; 512];
+        assert_eq!(
+            s.read_blocks(Lba::new(0), &mut buf),
+            Err(BlockError::DriverFailed)
+        );
+        assert_eq!(s.driver(), "first");
+        assert_eq!(s.block_count(), 8);
+    }
+
+    #[test]
+    fn other_errors_pass_through_without_replacement() {
+        let policy: Fallback = Box::new(|_| panic!("not a driver failure"));
+        let mut s = Supervised::new(String::from("t"), flaky(5), "first", Some(policy));
+        assert_eq!(
+            s.write_blocks(Lba::new(0), &[0u8; 512]),
+            Err(BlockError::Io)
+        );
+        assert_eq!(s.replacements(), 0);
     }
 }
