@@ -425,3 +425,40 @@ fn without_a_fallback_the_device_stays_failed_and_says_so() {
     );
     assert_eq!(sup.flush(), Err(BlockError::DriverFailed), "stays failed");
 }
+
+#[test]
+fn dropping_a_device_unbinds_it_so_binds_never_run_out_of_slots() {
+    let _t = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let (_rt, d) = faulty_driver();
+    // The managed registry has 16 slots: 40 bind/drop cycles need Unregister.
+    for i in 0..40u8 {
+        let mut blk = d
+            .bind(testing::platform(), &device(1, 200))
+            .unwrap_or_else(|e| panic!("bind {i}: {e}"));
+        let mut buf = vec![0u8; BS];
+        blk.read_blocks(Lba::new(1), &mut buf).unwrap();
+    }
+}
+
+#[test]
+fn two_engines_side_by_side_each_runs_its_own_code() {
+    let _t = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let (_rt1, d1) = faulty_driver();
+    let mut a = d1.bind(testing::platform(), &device(1, 200)).expect("bind on engine 1");
+    // A fresh load of the same assemblies: a second engine, activated last.
+    let (_rt2, d2) = faulty_driver();
+    let mut b = d2.bind(testing::platform(), &device(1, 200)).expect("bind on engine 2");
+    let data = vec![0x5au8; BS];
+    let mut back = vec![0u8; BS];
+    for _ in 0..3 {
+        a.write_blocks(Lba::new(2), &data).unwrap();
+        b.read_blocks(Lba::new(2), &mut back).unwrap();
+        assert_eq!(back, vec![0u8; BS], "separate RAM disks");
+        a.read_blocks(Lba::new(2), &mut back).unwrap();
+        assert_eq!(back, data);
+    }
+    // A fault on engine 1's device is contained while engine 2 stays usable.
+    let mut c = d1.bind(testing::platform(), &device(2, 1)).expect("bind");
+    assert_eq!(c.read_blocks(Lba::new(0), &mut back), Err(BlockError::DriverFailed));
+    b.read_blocks(Lba::new(2), &mut back).unwrap();
+}

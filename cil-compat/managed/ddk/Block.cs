@@ -137,6 +137,22 @@ namespace Ddk
             return (uint)d.Write(lba, buffer, length.ToUInt64());
         }
 
+        /// Unbinds the device behind `context` (what the platform calls before it
+        /// hands the function to another driver): the slot is freed and the
+        /// device disposed if it is IDisposable (a driver resets its device and
+        /// frees its memory there). 0, or a DdkError code.
+        public static uint Unregister(IntPtr context)
+        {
+            long slot = context.ToInt64() - 1;
+            if (slot < 0 || slot >= MaxDevices) return (uint)DdkError.InvalidArgument;
+            IBlockDevice d = s_devices[(int)slot];
+            if (d == null) return (uint)DdkError.BadHandle;
+            s_devices[(int)slot] = null;
+            IDisposable disposable = d as IDisposable;
+            if (disposable != null) disposable.Dispose();
+            return 0;
+        }
+
         static uint NativeFlush(IntPtr context)
         {
             IBlockDevice d = Lookup(context);

@@ -136,6 +136,11 @@ impl Engine {
         ACTIVE.store(&mut **self as *mut Engine, Ordering::SeqCst);
     }
 
+    /// The engine's stable address (it lives in a `Box`), for [`swap_active`].
+    pub fn as_ptr(self: &mut Box<Self>) -> *mut Engine {
+        &mut **self as *mut Engine
+    }
+
     /// Binds an InternalCall/P/Invoke method (`Ns.Type::Method`) to native code
     /// (plain SysV: the DDK ABI entries).
     pub fn bind_native(&mut self, name: &str, addr: u64) {
@@ -543,6 +548,17 @@ fn delegate_invoke_il(n: usize) -> Vec<u8> {
 pub(crate) unsafe fn active<'a>() -> &'a mut Engine {
     // SAFETY: set by `activate` to a boxed engine that outlives the code it runs.
     unsafe { &mut *ACTIVE.load(Ordering::SeqCst) }
+}
+
+/// Makes `e` the engine runtime helpers use and returns the previous one.
+/// Several engines may exist (a driver reloaded from its assemblies runs on a
+/// fresh one); whoever calls into JIT code activates that code's engine
+/// first and restores the previous one after.
+///
+/// # Safety
+/// `e` must be null or point to a live engine that stays alive while active.
+pub unsafe fn swap_active(e: *mut Engine) -> *mut Engine {
+    ACTIVE.swap(e, Ordering::SeqCst)
 }
 
 /// The active engine, if one is active (fault reporting reads it).

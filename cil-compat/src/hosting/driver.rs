@@ -30,6 +30,7 @@ use ddk::{BlockDevice, BlockError, Lba, Platform};
 use super::guard::{self, Failed};
 use super::resources::{self, Released};
 use super::{HostError, Runtime};
+use crate::exec::Engine;
 use crate::metadata::sig::Prim;
 use crate::metadata::{ConstantRow, TableId, Token};
 use crate::types::{TypeId, TypeKind, TypeSystem};
@@ -139,7 +140,30 @@ pub struct ManagedDriver {
     entry: DriverEntry,
     matches: extern "C" fn(u16, u16, u16) -> u8,
     probe_bdf: extern "C" fn(u32) -> u32,
+    /// `Ddk.BlockDevices::Unregister(IntPtr)`, if the DDK has it: a clean unbind.
+    unregister: Option<extern "C" fn(u64) -> u32>,
+    /// The engine this driver's code belongs to (activated around each call).
+    engine: *mut Engine,
     faults: FaultLog,
+}
+
+/// Runs `f` under a recovery point with `engine` as the active engine.
+///
+/// # Safety
+/// As for [`guard::run`]; `engine` must be live.
+unsafe fn run_on<F: FnOnce() -> u64>(
+    engine: *mut Engine,
+    instance: u32,
+    f: F,
+) -> Result<u64, Box<Failed>> {
+    // SAFETY: the caller keeps `engine` alive; the previous engine is put
+    // back whether the call returned or failed (a failure resumes here too).
+    unsafe {
+        let prev = crate::exec::swap_active(engine);
+        let r = guard::run(instance, f);
+        crate::exec::swap_active(prev);
+        r
+    }
 }
 
 impl ManagedDriver {
@@ -148,6 +172,8 @@ impl ManagedDriver {
         let mut r = rt.borrow_mut();
         let matches = r.compile(&entry.class, "Matches")?;
         let probe = r.compile(&entry.class, "ProbeBdf")?;
+        let unregister = r.compile("Ddk.BlockDevices", "Unregister").ok();
+        let engine = r.engine.as_ptr();
         // The driver manager keeps drivers for the life of the platform.
         let name: &'static str = Box::leak(entry.name.clone().into_boxed_str());
         // SAFETY: compiled code of a static method whose parameters and
@@ -157,11 +183,16 @@ impl ManagedDriver {
             unsafe { core::mem::transmute::<u64, extern "C" fn(u16, u16, u16) -> u8>(matches) };
         // SAFETY: as above.
         let probe_bdf = unsafe { core::mem::transmute::<u64, extern "C" fn(u32) -> u32>(probe) };
+        // SAFETY: as above: `static uint Unregister(IntPtr)`.
+        let unregister =
+            unregister.map(|a| unsafe { core::mem::transmute::<u64, extern "C" fn(u64) -> u32>(a) });
         Ok(ManagedDriver {
             name,
             entry,
             matches,
             probe_bdf,
+            unregister,
+            engine,
             faults: Rc::new(RefCell::new(Vec::new())),
         })
     }
@@ -236,8 +267,9 @@ impl Driver for ManagedDriver {
     fn probe(&self, dev: &PciDevice) -> bool {
         let f = self.matches;
         let (v, d, s) = (dev.vendor_id, dev.device_id, dev.subsystem_id);
-        // SAFETY: compiled code of `Matches`; it holds nothing a failure abandons.
-        match unsafe { guard::run(0, || u64::from(f(v, d, s))) } {
+        // SAFETY: compiled code of `Matches`; it holds nothing a failure
+        // abandons; the engine lives as long as the driver.
+        match unsafe { run_on(self.engine, 0, || u64::from(f(v, d, s))) } {
             Ok(r) => r as u8 != 0,
             Err(failed) => {
                 log_fault(
@@ -260,8 +292,9 @@ impl Driver for ManagedDriver {
         let instance = resources::new_instance(dev.address);
         let f = self.probe_bdf;
         let bdf = dev.address.to_abi_u32();
-        // SAFETY: compiled code of `ProbeBdf`; a failure abandons only its frames.
-        let r = unsafe { guard::run(instance, || u64::from(f(bdf))) };
+        // SAFETY: compiled code of `ProbeBdf`; a failure abandons only its
+        // frames; the engine lives as long as the driver.
+        let r = unsafe { run_on(self.engine, instance, || u64::from(f(bdf))) };
         match r {
             Ok(0) => {}
             Ok(code) => {
@@ -293,6 +326,8 @@ impl Driver for ManagedDriver {
             driver: self.name,
             faults: self.faults.clone(),
             failed: false,
+            engine: self.engine,
+            unregister: self.unregister,
         }))
     }
 }
@@ -305,6 +340,45 @@ pub struct ManagedBlockDevice {
     driver: &'static str,
     faults: FaultLog,
     failed: bool,
+    engine: *mut Engine,
+    unregister: Option<extern "C" fn(u64) -> u32>,
+}
+
+/// Dropping a healthy device unbinds its driver cleanly: the driver's own
+/// `Unregister` (it resets the device and frees its memory), then whatever
+/// the instance still holds goes back (bus mastering off, mappings, DMA).
+/// A failed device was released when it failed.
+impl Drop for ManagedBlockDevice {
+    fn drop(&mut self) {
+        if self.failed {
+            return;
+        }
+        if let Some(unregister) = self.unregister {
+            let ctx = self.inner.desc().ctx as u64;
+            // SAFETY: compiled `Unregister` of this device's driver, called
+            // with the context it registered; a failure is contained.
+            match unsafe { run_on(self.engine, self.instance, || u64::from(unregister(ctx))) } {
+                Ok(0) => {}
+                Ok(code) => log::warn!(
+                    "managed: {} on {}: Unregister returned {}",
+                    self.driver,
+                    self.device,
+                    code
+                ),
+                Err(failed) => {
+                    log_fault(self.driver, self.device, "unbind", &failed, &Released::default())
+                }
+            }
+        }
+        let r = resources::release(self.instance);
+        log::info!(
+            "managed: {} unbound from {} ({} DMA block(s) and {} BAR mapping(s) still held were released)",
+            self.driver,
+            self.device,
+            r.dma_blocks,
+            r.bar_mappings
+        );
+    }
 }
 
 impl ManagedBlockDevice {
@@ -332,7 +406,7 @@ impl ManagedBlockDevice {
         // callbacks; a failure abandons only frames of that call (the
         // ForeignBlockDevice holds no lock or owned resource meanwhile).
         let r = unsafe {
-            guard::run(self.instance, || {
+            run_on(self.engine, self.instance, || {
                 // SAFETY: `inner` is our own field, exclusively borrowed by
                 // `&mut self` for the whole call.
                 match op(&mut *inner) {

@@ -52,7 +52,7 @@ namespace VirtioBlk
         public ushort QueueSize;
     }
 
-    public sealed unsafe class VirtioBlkDevice : IBlockDevice
+    public sealed unsafe class VirtioBlkDevice : IBlockDevice, System.IDisposable
     {
         public const uint SectorSize = 512;
         /// Request block: header at 0, status byte at 16.
@@ -568,6 +568,9 @@ namespace VirtioBlk
                 return Write(lba, p, (ulong)count);
             }
         }
+
+        /// Unbinding (`BlockDevices.Unregister`): the same as Shutdown.
+        public void Dispose() { Shutdown(); }
 
         /// Resets the device, then frees the ring and buffers (the native Drop).
         public void Shutdown()
