@@ -414,6 +414,64 @@ pub fn cases() -> Vec<Case> {
                 ),
             ),
         ),
+        // Live replacement under a mounted volume: files written, the driver
+        // swapped (managed: a fresh load and JIT from the boot module), every
+        // file verified after each swap, more written, remounted, verified.
+        on(
+            Transport::Modern,
+            Case::new(
+                "swap-native-managed-native",
+                "driver=native run=swaptest",
+                t,
+                Expect::Pass(&[
+                    "swaptest: swap vda: virtio-blk-native -> virtio-blk-managed in",
+                    "load+JIT",
+                    "swaptest: verify on managed ok",
+                    "swaptest: write on managed ok",
+                    "managed: virtio-blk-managed unbound from 00:01.0",
+                    "swaptest: swap vda: virtio-blk-managed -> virtio-blk-native in",
+                    "swaptest: verify after remount ok",
+                    "swaptest: PASS",
+                ]),
+            ),
+        ),
+        on(
+            Transport::Legacy,
+            Case::new(
+                "swap-managed-native-managed-legacy",
+                "driver=managed run=swaptest",
+                t,
+                Expect::Pass(&[
+                    "swaptest: swap vda: virtio-blk-managed -> virtio-blk-native in",
+                    "swaptest: swap vda: virtio-blk-native -> virtio-blk-managed in",
+                    "swaptest: PASS",
+                ]),
+            ),
+        ),
+        Case {
+            input: Some(
+                "cat /hello.txt\nrebind vda managed\ncat /hello.txt\nwrite /after.txt written after the swap\n\
+                 rebind vda native\ncat /after.txt\nrebind vda floppy\nrebind vdz native\ndrivers\nexit\n",
+            ),
+            ..on(
+                Transport::Modern,
+                Case::new(
+                    "shell-rebind",
+                    "driver=native run=shell",
+                    t,
+                    Expect::Pass(&[
+                        "rebind: vda: virtio-blk-native -> virtio-blk-managed in",
+                        "wrote 23 bytes to /after.txt",
+                        "rebind: vda: virtio-blk-managed -> virtio-blk-native in",
+                        "written after the swap",
+                        "rebind: 'floppy' is not a driver kind (native or managed)",
+                        "rebind: no block device 'vdz' bound by the driver manager",
+                        "virtio-blk-managed (managed, VirtioBlk from the boot module, 0 contained fault(s))",
+                        "bound (rebound from virtio-blk-managed)",
+                    ]),
+                ),
+            )
+        },
         // The shell on the managed driver: both drivers listed, the binding shown.
         Case {
             input: Some("cat /hello.txt\nls /\ndrivers\nexit\n"),

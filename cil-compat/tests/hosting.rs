@@ -444,10 +444,14 @@ fn dropping_a_device_unbinds_it_so_binds_never_run_out_of_slots() {
 fn two_engines_side_by_side_each_runs_its_own_code() {
     let _t = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let (_rt1, d1) = faulty_driver();
-    let mut a = d1.bind(testing::platform(), &device(1, 200)).expect("bind on engine 1");
+    let mut a = d1
+        .bind(testing::platform(), &device(1, 200))
+        .expect("bind on engine 1");
     // A fresh load of the same assemblies: a second engine, activated last.
     let (_rt2, d2) = faulty_driver();
-    let mut b = d2.bind(testing::platform(), &device(1, 200)).expect("bind on engine 2");
+    let mut b = d2
+        .bind(testing::platform(), &device(1, 200))
+        .expect("bind on engine 2");
     let data = vec![0x5au8; BS];
     let mut back = vec![0u8; BS];
     for _ in 0..3 {
@@ -459,6 +463,9 @@ fn two_engines_side_by_side_each_runs_its_own_code() {
     }
     // A fault on engine 1's device is contained while engine 2 stays usable.
     let mut c = d1.bind(testing::platform(), &device(2, 1)).expect("bind");
-    assert_eq!(c.read_blocks(Lba::new(0), &mut back), Err(BlockError::DriverFailed));
+    assert_eq!(
+        c.read_blocks(Lba::new(0), &mut back),
+        Err(BlockError::DriverFailed)
+    );
     b.read_blocks(Lba::new(2), &mut back).unwrap();
 }

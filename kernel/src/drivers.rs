@@ -14,13 +14,16 @@
 
 use alloc::boxed::Box;
 use alloc::format;
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use cil_compat::hosting::supervise::{Fallback, Supervised};
 use ddk::driver::Driver;
 use ddk::pci::PciDevice;
-use ddk::{BlockDevice, Platform};
+use ddk::{BlockDevice, BlockError, Lba, Platform};
 use spin::Mutex;
 
 use crate::cmdline::{DriverChoice, DriverPlan};
@@ -45,6 +48,51 @@ pub struct Binding {
 }
 
 static BINDINGS: Mutex<Vec<Binding>> = Mutex::new(Vec::new());
+
+/// The block device the platform registry holds for a bound function: a
+/// handle on its supervisor, which the driver manager keeps too, so the
+/// driver can be replaced under a mounted volume (`rebind`).
+struct SharedDevice(Rc<RefCell<Supervised>>);
+
+impl BlockDevice for SharedDevice {
+    fn block_size(&self) -> usize {
+        self.0.borrow().block_size()
+    }
+    fn block_count(&self) -> u64 {
+        self.0.borrow().block_count()
+    }
+    fn is_read_only(&self) -> bool {
+        self.0.borrow().is_read_only()
+    }
+    fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
+        self.0.borrow_mut().read_blocks(lba, buf)
+    }
+    fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
+        self.0.borrow_mut().write_blocks(lba, buf)
+    }
+    fn flush(&mut self) -> Result<(), BlockError> {
+        self.0.borrow_mut().flush()
+    }
+}
+
+/// A bound function's supervisor, by block-device name.
+struct Supervisor {
+    name: String,
+    device: PciDevice,
+    sup: Rc<RefCell<Supervised>>,
+}
+
+/// Lets the supervisors live in a `static`.
+struct SingleCpu(Vec<Supervisor>);
+
+// SAFETY: the kernel runs on one CPU with interrupts off and no threads; the
+// Rc/RefCell handles are never touched from two contexts at once.
+unsafe impl Send for SingleCpu {}
+
+static SUPERVISORS: Mutex<SingleCpu> = Mutex::new(SingleCpu(Vec::new()));
+
+/// `restart=` from the command line, for policies made after boot.
+static RESTARTS: AtomicU32 = AtomicU32::new(crate::cmdline::DEFAULT_RESTARTS);
 
 static VIRTIO_BLK: spin::Lazy<virtio_blk::VirtioBlkDriver> =
     spin::Lazy::new(virtio_blk::VirtioBlkDriver::default);
@@ -220,6 +268,7 @@ fn recovery(dev: PciDevice, choice: DriverChoice, restarts: u32) -> Fallback {
 /// an error when a requested driver could not be bound (with `auto`, only
 /// when the native fallback failed too).
 pub fn bind_all(plan: DriverPlan<'_>, restarts: u32) -> Result<usize, String> {
+    RESTARTS.store(restarts, Ordering::Relaxed);
     let mut bound = 0;
     let mut first_error = None;
     let devices: Vec<PciDevice> = crate::pci::devices()
@@ -248,9 +297,18 @@ pub fn bind_all(plan: DriverPlan<'_>, restarts: u32) -> Result<usize, String> {
         match result {
             Ok((blk, driver, fallback)) => {
                 let name = format!("vd{}", (b'a' + bound as u8) as char);
-                let sup =
-                    Supervised::new(format!("{name} ({})", dev.address), blk, driver, fallback);
-                let id = platform::add_block_device(name.clone(), Box::new(sup));
+                let sup = Rc::new(RefCell::new(Supervised::new(
+                    format!("{name} ({})", dev.address),
+                    blk,
+                    driver,
+                    fallback,
+                )));
+                SUPERVISORS.lock().0.push(Supervisor {
+                    name: name.clone(),
+                    device: dev.clone(),
+                    sup: sup.clone(),
+                });
+                let id = platform::add_block_device(name.clone(), Box::new(SharedDevice(sup)));
                 log::info!(
                     "drivers: {} is {} (block device {id}, driver {driver})",
                     dev.address,
@@ -269,6 +327,89 @@ pub fn bind_all(plan: DriverPlan<'_>, restarts: u32) -> Result<usize, String> {
     match first_error {
         Some(e) => Err(e),
         None => Ok(bound),
+    }
+}
+
+/// The driver serving block device `name` now.
+pub fn bound_driver(name: &str) -> Option<&'static str> {
+    let s = SUPERVISORS.lock();
+    s.0.iter()
+        .find(|v| v.name == name)
+        .map(|v| v.sup.borrow().driver())
+}
+
+/// Replaces the driver of block device `name` (`vda`, …) with `to`
+/// (`native` or `managed`; for `managed`, a fresh load and JIT of the
+/// assemblies from the boot module) while its volume stays mounted. Returns a
+/// one-line summary with the time each step took.
+pub fn rebind(name: &str, to: &str) -> Result<String, String> {
+    let (dev, sup) = {
+        let s = SUPERVISORS.lock();
+        let v =
+            s.0.iter()
+                .find(|v| v.name == name)
+                .ok_or_else(|| format!("no block device '{name}' bound by the driver manager"))?;
+        (v.device.clone(), v.sup.clone())
+    };
+    let from = sup.borrow().driver();
+    let mut load_us = 0u64;
+    let r = match to {
+        "native" => sup
+            .borrow_mut()
+            .rebind(crate::time::now_us, || bind_native(&dev), None),
+        "managed" => {
+            let restarts = RESTARTS.load(Ordering::Relaxed);
+            let policy = recovery(dev.clone(), DriverChoice::Auto, restarts);
+            sup.borrow_mut().rebind(
+                crate::time::now_us,
+                || {
+                    let t = crate::time::now_us();
+                    let m = crate::managed::load_fresh()?;
+                    load_us = crate::time::now_us() - t;
+                    let drivers: Vec<&dyn Driver> =
+                        m.drivers.iter().map(|d| *d as &dyn Driver).collect();
+                    let driver = ddk::driver::find_driver(&drivers, &dev)
+                        .ok_or_else(|| format!("no managed driver matches {}", dev.address))?;
+                    let r = bind_one(driver, &dev).map(|b| (b, driver.name()));
+                    crate::managed::log_jit_stats(m);
+                    r
+                },
+                Some(policy),
+            )
+        }
+        other => {
+            return Err(format!(
+                "'{other}' is not a driver kind (native or managed)"
+            ))
+        }
+    };
+    let mut b = BINDINGS.lock();
+    let rec = b.iter_mut().find(|r| r.device.address == dev.address);
+    match r {
+        Ok((flush, unbind, bind)) => {
+            let now = sup.borrow().driver();
+            if let Some(rec) = rec {
+                rec.driver = Some(now);
+                rec.status = format!("bound (rebound from {from})");
+            }
+            Ok(format!(
+                "{name}: {from} -> {now} in {} us (flush {flush} us, unbind {unbind} us, {}bind {} us)",
+                flush + unbind + bind,
+                if to == "managed" {
+                    format!("load+JIT {load_us} us + ")
+                } else {
+                    String::new()
+                },
+                bind.saturating_sub(load_us)
+            ))
+        }
+        Err(e) => {
+            if let Some(rec) = rec {
+                rec.driver = None;
+                rec.status = format!("failed: rebind to {to}: {e}");
+            }
+            Err(format!("{name}: rebind from {from} to {to} failed: {e} (the device has no driver now; rebind it again)"))
+        }
     }
 }
 
@@ -294,19 +435,27 @@ pub fn print_drivers(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
     for d in native_drivers() {
         writeln!(out, "  {} (native)", d.name())?;
     }
-    match crate::managed::loaded() {
-        Some(m) => {
-            for d in &m.drivers {
-                let e = d.entry();
-                let faults = d.faults().borrow().len();
-                writeln!(
-                    out,
-                    "  {} (managed, {} from the boot module, {} contained fault(s))",
-                    e.name, e.assembly, faults
-                )?;
-            }
+    let loads = crate::managed::loads();
+    if loads.is_empty() {
+        writeln!(out, "  (managed drivers: not loaded)")?;
+    }
+    for (i, m) in loads.iter().enumerate() {
+        for d in &m.drivers {
+            let e = d.entry();
+            let faults = d.faults().borrow().len();
+            writeln!(
+                out,
+                "  {} (managed, {} from the boot module{}, {} contained fault(s))",
+                e.name,
+                e.assembly,
+                if i == 0 {
+                    String::new()
+                } else {
+                    format!(", load #{}", i + 1)
+                },
+                faults
+            )?;
         }
-        None => writeln!(out, "  (managed drivers: not loaded)")?,
     }
     writeln!(out, "bindings:")?;
     let b = BINDINGS.lock();

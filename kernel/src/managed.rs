@@ -57,9 +57,33 @@ pub fn get() -> Result<&'static Managed, &'static str> {
     }
 }
 
+/// Runtimes loaded after boot (`load_fresh`), in load order.
+struct Fresh(Vec<&'static Managed>);
+
+// SAFETY: as for `SingleCpu`: one CPU, no threads.
+unsafe impl Send for Fresh {}
+
+static FRESH: spin::Mutex<Fresh> = spin::Mutex::new(Fresh(Vec::new()));
+
 /// The runtime if it was loaded (for listings; never loads it).
 pub fn loaded() -> Option<&'static Managed> {
     MANAGED.get().and_then(|s| s.0.as_ref().ok())
+}
+
+/// Every runtime loaded so far: the boot-time one, then fresh loads.
+pub fn loads() -> Vec<&'static Managed> {
+    let mut v: Vec<&'static Managed> = loaded().into_iter().collect();
+    v.extend(FRESH.lock().0.iter().copied());
+    v
+}
+
+/// A fresh load of the assemblies from the boot module: a new engine with
+/// its own JIT code, for a driver rebound while the machine runs. The first
+/// load's runtime stays for the devices it serves.
+pub fn load_fresh() -> Result<&'static Managed, String> {
+    let m: &'static Managed = Box::leak(Box::new(load()?));
+    FRESH.lock().0.push(m);
+    Ok(m)
 }
 
 fn load() -> Result<Managed, String> {

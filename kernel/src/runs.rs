@@ -15,6 +15,7 @@ pub const RUNS: &[&str] = &[
     "copytree",
     "shell",
     "bench-blk",
+    "swaptest",
     "fault-null",
     "fault-panic",
     "fault-hang",
@@ -61,6 +62,7 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
         "copytree" => crate::storage::copytree(),
         "shell" => crate::storage::shell(),
         "bench-blk" => crate::storage::bench_blk(),
+        "swaptest" => crate::storage::swaptest(),
         "fault-null" => fault_null(),
         "fault-panic" => panic!("deliberate panic"),
         "fault-hang" => {

@@ -184,8 +184,8 @@ impl ManagedDriver {
         // SAFETY: as above.
         let probe_bdf = unsafe { core::mem::transmute::<u64, extern "C" fn(u32) -> u32>(probe) };
         // SAFETY: as above: `static uint Unregister(IntPtr)`.
-        let unregister =
-            unregister.map(|a| unsafe { core::mem::transmute::<u64, extern "C" fn(u64) -> u32>(a) });
+        let unregister = unregister
+            .map(|a| unsafe { core::mem::transmute::<u64, extern "C" fn(u64) -> u32>(a) });
         Ok(ManagedDriver {
             name,
             entry,
@@ -365,9 +365,13 @@ impl Drop for ManagedBlockDevice {
                     self.device,
                     code
                 ),
-                Err(failed) => {
-                    log_fault(self.driver, self.device, "unbind", &failed, &Released::default())
-                }
+                Err(failed) => log_fault(
+                    self.driver,
+                    self.device,
+                    "unbind",
+                    &failed,
+                    &Released::default(),
+                ),
             }
         }
         let r = resources::release(self.instance);

@@ -66,6 +66,54 @@ impl Supervised {
         self.replacements
     }
 
+    /// Replaces the driver on purpose (live replacement): flushes the
+    /// current one (its completed writes made durable; a driver here serves
+    /// one request at a time, so nothing else is in flight), drops it (which
+    /// unbinds it: a native driver resets its device, a managed one runs its
+    /// `Unregister`), then installs what `bind` brings up, with `policy` as
+    /// the new recovery policy. If the flush fails nothing changes; if `bind`
+    /// fails (or brings up another geometry) the device is failed, and the
+    /// caller may rebind again. Returns (flush, unbind, bind) in `clock` units.
+    pub fn rebind(
+        &mut self,
+        clock: fn() -> u64,
+        bind: impl FnOnce() -> Result<(Box<dyn BlockDevice>, &'static str), String>,
+        policy: Option<Fallback>,
+    ) -> Result<(u64, u64, u64), String> {
+        let t0 = clock();
+        if !self.failed {
+            self.current
+                .flush()
+                .map_err(|e| alloc::format!("flush before unbinding {}: {e}", self.driver))?;
+        }
+        let t1 = clock();
+        let (blocks, block_size) = (self.current.block_count(), self.current.block_size());
+        let old = core::mem::replace(&mut self.current, Box::new(Detached { blocks, block_size }));
+        drop(old);
+        self.failed = true;
+        let t2 = clock();
+        let (dev, name) = bind()?;
+        if dev.block_size() != block_size || dev.block_count() != blocks {
+            return Err(alloc::format!(
+                "{name} sees a different geometry ({} x {} B, was {blocks} x {block_size} B)",
+                dev.block_count(),
+                dev.block_size()
+            ));
+        }
+        let t3 = clock();
+        log::info!(
+            "supervisor: {}: {} replaced by {} on request",
+            self.label,
+            self.driver,
+            name
+        );
+        self.current = dev;
+        self.driver = name;
+        self.fallback = policy;
+        self.failed = false;
+        Ok((t1 - t0, t2 - t1, t3 - t2))
+    }
+
     /// Replaces the failed driver; `Err` keeps the failure.
     fn replace(&mut self, what: &str) -> Result<(), BlockError> {
         let Some(fallback) = self.fallback.as_mut() else {
@@ -139,6 +187,33 @@ impl Supervised {
                 r => return r,
             }
         }
+    }
+}
+
+/// Stands in while a device has no driver (between unbind and bind).
+struct Detached {
+    blocks: u64,
+    block_size: usize,
+}
+
+impl BlockDevice for Detached {
+    fn block_size(&self) -> usize {
+        self.block_size
+    }
+    fn block_count(&self) -> u64 {
+        self.blocks
+    }
+    fn is_read_only(&self) -> bool {
+        false
+    }
+    fn read_blocks(&mut self, _: Lba, _: &mut [u8]) -> Result<(), BlockError> {
+        Err(BlockError::DriverFailed)
+    }
+    fn write_blocks(&mut self, _: Lba, _: &[u8]) -> Result<(), BlockError> {
+        Err(BlockError::DriverFailed)
+    }
+    fn flush(&mut self) -> Result<(), BlockError> {
+        Err(BlockError::DriverFailed)
     }
 }
 
@@ -276,6 +351,41 @@ mod tests {
         );
         assert_eq!(s.driver(), "first");
         assert_eq!(s.block_count(), 8);
+    }
+
+    fn no_clock() -> u64 {
+        0
+    }
+
+    #[test]
+    fn rebind_swaps_the_driver_and_a_failed_bind_leaves_the_device_failed() {
+        let mut s = Supervised::new(String::from("t"), flaky(5), "first", None);
+        let mut buf = vec![0u8; 512];
+        s.rebind(no_clock, || Ok((flaky(2), "second")), None)
+            .unwrap();
+        assert_eq!(s.driver(), "second");
+        assert_eq!(s.read_blocks(Lba::new(0), &mut buf), Ok(()));
+        let e = s.rebind(no_clock, || Err(String::from("no such driver")), None);
+        assert_eq!(e, Err(String::from("no such driver")));
+        assert_eq!(
+            s.read_blocks(Lba::new(0), &mut buf),
+            Err(BlockError::DriverFailed)
+        );
+        // A later rebind brings it back (no flush of the failed driver).
+        s.rebind(no_clock, || Ok((flaky(1), "third")), None)
+            .unwrap();
+        assert_eq!(s.read_blocks(Lba::new(0), &mut buf), Ok(()));
+        let e = s.rebind(
+            no_clock,
+            || {
+                Ok((
+                    Box::new(Flaky { ok: 1, blocks: 9 }) as Box<dyn BlockDevice>,
+                    "big",
+                ))
+            },
+            None,
+        );
+        assert!(e.unwrap_err().contains("different geometry"));
     }
 
     #[test]
