@@ -12,6 +12,7 @@ mod disk;
 mod fuzz;
 mod managed;
 mod managed_boot_tests;
+mod matrix;
 mod qemu;
 mod setup;
 
@@ -34,6 +35,10 @@ usage: cargo xtask <command>
   test [--host-only | --qemu-only | --only NAME]
                   host tests of every crate, then QEMU boot tests
                   (--only: just the boot tests whose name contains NAME)
+  matrix [--full | --images A,B] [--modern-only] [--broken-driver]
+                  both drivers on byte-identical copies of golden images,
+                  the same workload: equal transcripts, identical images,
+                  fsck clean (default: the CI subset; --full: every image)
   bench boot      QEMU start -> first serial line, and -> verdict
   bench blk [--driver D[,D...]] [--repeat N] [--legacy]
                   in-kernel virtio-blk figures vs Linux 6.1 under the same QEMU
@@ -79,6 +84,7 @@ fn main() -> ExitCode {
         Some("disk") => disk::main(&args[1..]),
         Some("managed") => managed::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
+        Some("matrix") => matrix::main(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
             Ok(())
@@ -245,6 +251,30 @@ fn cmd_test(args: &[String]) -> Result<(), String> {
         let failed = boot_tests::run_cases(&kernel, &cases);
         if failed > 0 {
             failures.push(format!("{failed} QEMU boot test(s) failed"));
+        }
+        if only.is_none() {
+            println!("== driver matrix (CI subset: {})", matrix::CI_IMAGES.join(", "));
+            match matrix::run(&matrix::Plan {
+                images: matrix::CI_IMAGES.iter().map(|s| s.to_string()).collect(),
+                transports: vec![qemu::Transport::Modern, qemu::Transport::Legacy],
+                extras: true,
+                managed_module: None,
+            }) {
+                Ok(out) => {
+                    print!("{}", out.table());
+                    if !out.passed() {
+                        failures.push(format!(
+                            "the driver matrix differs:\n{}",
+                            out.problems.join("\n")
+                        ));
+                    }
+                }
+                Err(e) => failures.push(format!("driver matrix: {e}")),
+            }
+            match matrix::broken_driver_is_caught() {
+                Ok(report) => println!("matrix: a managed driver that corrupts one written byte is caught:\n{report}"),
+                Err(e) => failures.push(format!("broken-driver check: {e}")),
+            }
         }
     }
     if failures.is_empty() {
