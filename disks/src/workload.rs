@@ -27,18 +27,21 @@
 //!
 //! ```text
 //! workload: phase verify
-//! workload: volume FAT32 "DDKTEST", id 20261127, 130812 clusters of 512 B, 103425 free
-//! workload: file /README.TXT: 96 B, sha256 <64 hex>, modified 2026-01-01 12:00:00
+//! workload: volume FAT32 "DDKTEST", id 20261127, 129046 clusters of 512 B, 62761 free
+//! workload: file /README.TXT: 96 B, sha256 03fc5fc6…dabed4, modified 2026-01-01 12:00:00
 //! workload: dir /Documents, modified 2026-01-01 12:00:00
-//! workload: tree: 14 dirs, 60 files, 12582912 B
+//! workload: tree: 19 dirs, 50 files, 33915076 B
 //! workload: phase create
+//! workload: /WORKLOAD: absent
 //! workload: mkdir /WORKLOAD: ok
-//! workload: write /WORKLOAD/small.txt (214 B): ok
-//! workload:   /WORKLOAD/small.txt: 214 B, sha256 <64 hex>
+//! workload: write /WORKLOAD/large.bin (5247201 B): ok
+//! workload:   /WORKLOAD/large.bin: 5247201 B, sha256 e1381…c7f98
 //! workload: rename /WORKLOAD/small.txt -> /WORKLOAD/log.txt: error: /WORKLOAD/log.txt: already exists
-//! workload:   /WORKLOAD/huge.bin: MISMATCH: 42 B, sha256 <hex>; expected 43 B, sha256 <hex>
-//! ...
-//! workload: summary: 95 operations, 7 errors, 0 mismatches
+//! workload:   /WORKLOAD/log.txt: now 754 B, sha256 18c75…3db0b   <- after an error: what is there
+//! workload:   /X: MISMATCH: 42 B, sha256 …; expected 43 B, sha256 …
+//! workload: remount: ok
+//! workload: checked 37 files and 9 removed paths: 0 mismatches
+//! workload: summary: 77 operations, 7 errors, 0 mismatches
 //! workload: END
 //! ```
 
