@@ -5,7 +5,8 @@
 //! `cil_compat::bundle` archive of the assemblies in load order.
 //!
 //! Fault-injection variants of the driver (`FaultInjection.cs`, compiled only with
-//! `-define:FAULT_INJECT`) are built on demand into
+//! `-define:FAULT_INJECT`; all fault at request N except `corrupt-write`, which
+//! silently corrupts one byte of that write) are built on demand into
 //! `target/managed/faulty-<kind>-<n>/`, each with its own bundle
 //! `target/managed/faulty-<kind>-<n>.cpio` (same corlib and DDK).
 
@@ -129,10 +130,14 @@ pub enum FaultKind {
     /// A store through a raw null pointer (plus a small offset): a page
     /// fault on the kernel's unmapped page 0, inside JIT code.
     NullPointer = 8,
+    /// Not a fault: a write at request N reaches the disk with its first
+    /// byte inverted (the caller's buffer untouched), and completes normally.
+    /// A deliberately broken driver for tests that compare disks.
+    CorruptWrite = 9,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::NullDeref,
         FaultKind::IndexOutOfRange,
         FaultKind::DivideByZero,
@@ -141,6 +146,7 @@ impl FaultKind {
         FaultKind::StackOverflow,
         FaultKind::JitRejected,
         FaultKind::NullPointer,
+        FaultKind::CorruptWrite,
     ];
 
     /// The name in paths and on the command line: `null-deref`, ...
@@ -154,6 +160,7 @@ impl FaultKind {
             FaultKind::StackOverflow => "stack-overflow",
             FaultKind::JitRejected => "jit-rejected",
             FaultKind::NullPointer => "null-pointer",
+            FaultKind::CorruptWrite => "corrupt-write",
         }
     }
 
@@ -168,6 +175,7 @@ impl FaultKind {
             FaultKind::StackOverflow => "StackOverflow",
             FaultKind::JitRejected => "JitRejected",
             FaultKind::NullPointer => "NullPointer",
+            FaultKind::CorruptWrite => "CorruptWrite",
         }
     }
 
@@ -445,7 +453,9 @@ mod tests {
             let mut engine = cil_compat::exec::cli::engine(ts);
             for m in [
                 "VirtioBlk.FaultInjection::BeforeRequest",
+                "VirtioBlk.FaultInjection::Corrupt",
                 "VirtioBlk.VirtioBlkDevice::Flush",
+                "VirtioBlk.VirtioBlkDevice::TransferCorrupted",
             ] {
                 cil_compat::exec::cli::disasm(&mut engine, asm, m)
                     .unwrap_or_else(|e| panic!("{kind:?}: JIT of {m}: {e}"));

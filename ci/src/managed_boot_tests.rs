@@ -490,5 +490,26 @@ pub fn cases() -> Vec<Case> {
                 ),
             )
         },
+        // The matrix workload on the managed driver: every phase runs, the
+        // remount included, and the image it leaves is fsck-clean (every
+        // disk case is fsck'd). `cargo xtask matrix` compares transcripts and
+        // images across drivers; this only checks the run itself.
+        on(
+            Transport::Modern,
+            Case::new(
+                "workload-managed",
+                "driver=managed run=workload",
+                t,
+                Expect::Pass(&[
+                    "bound to virtio-blk-managed",
+                    "workload: phase verify",
+                    "workload: write /WORKLOAD/large.bin (5247201 B): ok",
+                    "workload: remount: ok",
+                    "workload: phase verify-after",
+                    "workload: summary: 77 operations, 7 errors, 0 mismatches",
+                    "workload: END",
+                ]),
+            ),
+        ),
     ]
 }

@@ -1075,6 +1075,53 @@ impl<D: BlockDevice> Volume<D> {
             .map_err(|e| FsError::from_fat(e, &join(&comps)))
     }
 
+    /// Renames the file or directory at `from` to `to`; `to`'s parent must
+    /// exist and `to` must not. A file may move to another directory; a
+    /// directory is only renamed within its parent, because lamfat does not
+    /// rewrite a moved directory's `..` entry (fsck.fat would report it).
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), FsError> {
+        let (src_dir, src) = self.parent_of(from)?;
+        let (dst_dir, dst) = self.parent_of(to)?;
+        let (src_name, dst_name) = (src[src.len() - 1], dst[dst.len() - 1]);
+        let entry = find_in(&src_dir, src_name)
+            .map_err(|e| ctx(e, &src))?
+            .ok_or_else(|| FsError::NotFound(join(&src)))?;
+        let same_parent = name_eq(&join(&src[..src.len() - 1]), &join(&dst[..dst.len() - 1]));
+        if entry.is_dir() && !same_parent {
+            return Err(FsError::InvalidInput(alloc::format!(
+                "{}: a directory can only be renamed within its parent",
+                join(&src)
+            )));
+        }
+        if find_in(&dst_dir, dst_name)
+            .map_err(|e| ctx(e, &dst))?
+            .is_some()
+        {
+            return Err(FsError::AlreadyExists(join(&dst)));
+        }
+        check_new_name(dst_name, &dst)?;
+        src_dir
+            .rename(src_name, &dst_dir, dst_name)
+            .map_err(|e| FsError::from_fat(e, &join(&src)))
+    }
+
+    /// Cuts the file at `path` down to `len` bytes (freeing the clusters past
+    /// it); `len` beyond the file's size is refused, not a hole.
+    pub fn truncate_file(&self, path: &str, len: u64) -> Result<(), FsError> {
+        let size = self.metadata(path)?.size;
+        if len > size {
+            return Err(FsError::InvalidInput(alloc::format!(
+                "{path}: truncating {size} bytes to {len} would extend the file"
+            )));
+        }
+        let mut f = self.open_file(path)?;
+        f.seek(lamfat::SeekFrom::Start(len))
+            .map_err(|e| FsError::from_fat(e, path))?;
+        f.truncate().map_err(|e| FsError::from_fat(e, path))?;
+        f.flush().map_err(|e| FsError::from_fat(e, path))?;
+        Ok(())
+    }
+
     /// Removes `path` and, for a directory, everything below it.
     pub fn remove_all(&self, path: &str) -> Result<(), FsError> {
         let md = self.metadata(path)?;

@@ -9,6 +9,7 @@
 //! - [`selftest`]: verify, mutate, re-mount, verify again.
 //! - [`shell`]: `ls`, `cat`, `write`, `rm`, `mkdir`, `stat`, `df`.
 //! - [`copy`]: copy a directory tree between two volumes and verify the copy.
+//! - [`workload`]: the deterministic workload the driver matrix compares.
 //! - [`mem`]: a `Vec`-backed `BlockDevice`.
 //! - `build` (feature `std`): the deterministic image builder.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
@@ -26,6 +27,7 @@ pub mod manifest;
 pub mod mem;
 pub mod selftest;
 pub mod shell;
+pub mod workload;
 
 pub use fs::{FsError, TimeSource, Timestamp, Volume};
 pub use manifest::{ImageSpec, ManifestError};

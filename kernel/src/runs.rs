@@ -16,6 +16,8 @@ pub const RUNS: &[&str] = &[
     "shell",
     "bench-blk",
     "swaptest",
+    "workload",
+    "workload-swap",
     "fault-null",
     "fault-panic",
     "fault-hang",
@@ -63,6 +65,8 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
         "shell" => crate::storage::shell(),
         "bench-blk" => crate::storage::bench_blk(),
         "swaptest" => crate::storage::swaptest(),
+        "workload" => crate::storage::workload(false),
+        "workload-swap" => crate::storage::workload(true),
         "fault-null" => fault_null(),
         "fault-panic" => panic!("deliberate panic"),
         "fault-hang" => {

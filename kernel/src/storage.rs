@@ -1,5 +1,7 @@
-//! The storage runs: `selftest`, `copytree`, `shell` and `bench-blk`, over the
-//! block devices the driver manager bound, with FAT timestamps from the RTC.
+//! The storage runs: `selftest`, `copytree`, `shell`, `swaptest`, `workload`,
+//! `workload-swap` and `bench-blk`, over the block devices the driver manager
+//! bound, with FAT timestamps from the RTC (the workload runs: from a fixed
+//! time, so every run writes the same bytes).
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -357,6 +359,64 @@ pub fn swaptest() -> ! {
     }
     crate::rawln!("swaptest: PASS");
     crate::exit::pass()
+}
+
+/// `run=workload` (`swap` false) and `run=workload-swap`: the disks crate's
+/// deterministic workload on vda (`cargo xtask matrix` compares its transcript
+/// and the resulting image across drivers and transports). With `swap`, vda's
+/// driver is replaced live under the mounted volume after the `create` phase
+/// (native -> managed when booted native) and back after `rename-delete`; the
+/// swap lines carry no `workload: ` prefix, so the transcript stays the same
+/// as `run=workload`'s. FAIL only when the workload cannot run (mount, unmount,
+/// a failed swap): refusals and mismatches are transcript facts.
+pub fn workload(swap: bool) -> ! {
+    use disks::workload::Phase;
+    let run = if swap { "workload-swap" } else { "workload" };
+    let (id, name, dev) = match first_device() {
+        Ok(d) => d,
+        Err(e) => crate::exit::fail(format_args!("{run}: {e}")),
+    };
+    let first = drivers::bound_driver(&name).unwrap_or("?");
+    let (other, back) = if first.contains("managed") {
+        ("native", "managed")
+    } else {
+        ("managed", "native")
+    };
+    let mut swap_after = |phase: Phase| -> Result<(), String> {
+        let to = match phase {
+            Phase::Create if swap => other,
+            Phase::RenameDelete if swap => back,
+            _ => return Ok(()),
+        };
+        let summary = drivers::rebind(&name, to)?;
+        crate::rawln!("swap: {summary}");
+        Ok(())
+    };
+    let t0 = crate::time::now_us();
+    let out = disks::workload::run(
+        dev,
+        disks::workload::time_source(),
+        &mut Console,
+        &mut swap_after,
+    );
+    let ms = (crate::time::now_us() - t0) / 1000;
+    if let Some(dev) = out.device {
+        platform::return_block_device(id, dev);
+    }
+    match out.result {
+        Ok(s) => {
+            // A log line (timestamped, not a transcript line): timings differ
+            // between drivers, the transcript must not.
+            log::info!(
+                "{run} run: {} operations ({} refused, {} mismatches) on {name} in {ms} ms",
+                s.operations,
+                s.errors,
+                s.mismatches
+            );
+            crate::exit::pass()
+        }
+        Err(e) => crate::exit::fail(format_args!("{run}: {e}")),
+    }
 }
 
 /// `run=bench-blk`: raw-device figures, then a large file through fatfs.

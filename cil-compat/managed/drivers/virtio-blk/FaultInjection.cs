@@ -3,7 +3,9 @@
 //! kernel contains a fault raised by JIT code in the middle of block I/O: the driver
 //! faults on purpose at its N-th block request (read, write and flush counted
 //! together, per device object, 1-based), in the request path, before anything of
-//! that request reaches the device. Normal builds contain none of this file.
+//! that request reaches the device. One kind, `CorruptWrite`, does not fault at
+//! all: it is a quietly broken driver, for tests that compare what drivers leave
+//! on the disk (`cargo xtask matrix`). Normal builds contain none of this file.
 //!
 //! The generated file is, for request N and kind K (a `FaultKind` value):
 //!     static class FaultConfig { public const int AtRequest = N; public const int Kind = K; }
@@ -35,6 +37,10 @@ namespace VirtioBlk
         /// A store through a raw pointer into page 0: the null guard's page
         /// fault, raised by JIT code (not a JIT null check).
         NullPointer = 8,
+        /// No fault: if request N is a write, one byte of the data that reaches
+        /// the disk is inverted (the caller's buffer is left alone) and the
+        /// request completes as if nothing happened.
+        CorruptWrite = 9,
     }
 
     static unsafe class FaultInjection
@@ -52,10 +58,23 @@ namespace VirtioBlk
         public static uint s_sink;
 
         /// Called by Read, Write and Flush with the device's request number.
-        public static void BeforeRequest(uint request)
+        public static void BeforeRequest(uint request, bool isWrite)
         {
             if (request != (uint)FaultConfig.AtRequest) return;
             FaultKind kind = (FaultKind)FaultConfig.Kind;
+            if (kind == FaultKind.CorruptWrite)
+            {
+                // The write itself is corrupted in VirtioBlkDevice.Write (Corrupt).
+                if (!isWrite)
+                {
+                    LogLine skip = new LogLine();
+                    skip.Append("virtio-blk: FAULT_INJECT: request ");
+                    skip.AppendDec(request);
+                    skip.Append(" is not a write; nothing corrupted");
+                    skip.Emit(LogLevel.Warn);
+                }
+                return;
+            }
             LogLine line = new LogLine();
             line.Append("virtio-blk: FAULT_INJECT: faulting at request ");
             line.AppendDec(request);
@@ -100,6 +119,33 @@ namespace VirtioBlk
                     break;
             }
             Log.Error("virtio-blk: FAULT_INJECT: the fault did not fault; carrying on");
+        }
+
+        /// Whether write request `request` is the one CorruptWrite corrupts.
+        public static bool CorruptsWrite(uint request)
+        {
+            return FaultConfig.Kind == (int)FaultKind.CorruptWrite && request == (uint)FaultConfig.AtRequest;
+        }
+
+        /// Inverts the byte at `data` (the first byte of write request `request`,
+        /// on its way to block `lba`) and says so: the log line is the only trace.
+        public static void Corrupt(uint request, ulong lba, uint blockSize, byte* data)
+        {
+            byte was = *data;
+            *data = (byte)(was ^ 0xFF);
+            LogLine line = new LogLine();
+            line.Append("virtio-blk: FAULT_INJECT: corrupting write request ");
+            line.AppendDec(request);
+            line.Append(": byte 0 of block ");
+            line.AppendDec(lba);
+            line.Append(" (disk offset ");
+            line.AppendDec(lba * blockSize);
+            line.Append(") written as ");
+            line.AppendHex(*data, 2);
+            line.Append(" instead of ");
+            line.AppendHex(was, 2);
+            line.Emit(LogLevel.Error);
+            Log.Marker(MarkerFaultInjected | (uint)FaultConfig.Kind);
         }
 
         /// Null for every request number (they start at 1), which mcs cannot know.

@@ -516,7 +516,7 @@ namespace VirtioBlk
         public BlockError Read(ulong lba, byte* buffer, ulong length)
         {
 #if FAULT_INJECT
-            FaultInjection.BeforeRequest(++_requests);
+            FaultInjection.BeforeRequest(++_requests, false);
 #endif
             BlockError e = CheckRange(lba, length);
             if (e != BlockError.None) return e;
@@ -526,20 +526,47 @@ namespace VirtioBlk
         public BlockError Write(ulong lba, byte* buffer, ulong length)
         {
 #if FAULT_INJECT
-            FaultInjection.BeforeRequest(++_requests);
+            FaultInjection.BeforeRequest(++_requests, true);
 #endif
             if (IsReadOnly) return BlockError.ReadOnly;
             BlockError e = CheckRange(lba, length);
             if (e != BlockError.None) return e;
+#if FAULT_INJECT
+            if (FaultInjection.CorruptsWrite(_requests)) return TransferCorrupted(lba, buffer, length);
+#endif
             return Transfer(lba, buffer, length, false);
         }
+
+#if FAULT_INJECT
+        /// CorruptWrite: the write goes through the bounce buffer and its first
+        /// byte is inverted there, so exactly one byte on the disk differs and
+        /// the caller's buffer is never written. (Flipping it in place and back
+        /// would do the same to the disk, but the buffer is a Rust `&[u8]` on the
+        /// other side of the ABI: writing through it at all is undefined there.)
+        BlockError TransferCorrupted(ulong lba, byte* data, ulong total)
+        {
+            ulong startSector = lba << _sectorShift;
+            ulong done = 0;
+            BlockError e;
+            while (done < total)
+            {
+                ulong chunk;
+                if ((e = PlanBounce(total - done, out chunk)) != BlockError.None) return e;
+                if (_bounce.CopyIn(0, data + done, chunk).IsError) return BlockError.NoMemory;
+                if (done == 0) FaultInjection.Corrupt(_requests, lba, _info.BlockSize, _bounce.Pointer);
+                if ((e = Submit(ReqType.Out, startSector + done / SectorSize)) != BlockError.None) return e;
+                done += chunk;
+            }
+            return BlockError.None;
+        }
+#endif
 
         /// With VIRTIO_BLK_F_FLUSH a FLUSH request; without it the device has no
         /// volatile cache (it writes through, §5.2.6.2) and this succeeds at once.
         public BlockError Flush()
         {
 #if FAULT_INJECT
-            FaultInjection.BeforeRequest(++_requests);
+            FaultInjection.BeforeRequest(++_requests, false);
 #endif
             if (!_ready) return BlockError.NotReady;
             if (IsReadOnly) return BlockError.ReadOnly;
