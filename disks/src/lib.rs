@@ -10,6 +10,7 @@
 //! - [`shell`]: `ls`, `cat`, `write`, `rm`, `mkdir`, `stat`, `df`.
 //! - [`copy`]: copy a directory tree between two volumes and verify the copy.
 //! - [`mem`]: a `Vec`-backed `BlockDevice`.
+//! - [`tree`]: the manifest's `tree` generator (thousands of entries from one line).
 //! - `build` (feature `std`): the deterministic image builder.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
@@ -26,6 +27,7 @@ pub mod manifest;
 pub mod mem;
 pub mod selftest;
 pub mod shell;
+pub mod tree;
 
 pub use fs::{FsError, TimeSource, Timestamp, Volume};
 pub use manifest::{ImageSpec, ManifestError};
@@ -35,3 +37,4 @@ pub const DEFAULT_MANIFEST: &str = include_str!("../manifests/default.manifest")
 
 /// Path of the default manifest, relative to the workspace root.
 pub const DEFAULT_MANIFEST_PATH: &str = "disks/manifests/default.manifest";
+
