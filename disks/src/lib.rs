@@ -38,3 +38,21 @@ pub const DEFAULT_MANIFEST: &str = include_str!("../manifests/default.manifest")
 /// Path of the default manifest, relative to the workspace root.
 pub const DEFAULT_MANIFEST_PATH: &str = "disks/manifests/default.manifest";
 
+/// The golden images of the test matrix (`cargo xtask matrix`): name and
+/// manifest text (`disks/manifests/<name>.manifest`).
+pub const GOLDEN_MANIFESTS: &[(&str, &str)] = &[
+    ("small", include_str!("../manifests/small.manifest")),
+    ("large", include_str!("../manifests/large.manifest")),
+    (
+        "fragmented",
+        include_str!("../manifests/fragmented.manifest"),
+    ),
+    (
+        "nearly-full",
+        include_str!("../manifests/nearly-full.manifest"),
+    ),
+    (
+        "clusters-4k",
+        include_str!("../manifests/clusters-4k.manifest"),
+    ),
+];

@@ -1017,6 +1017,14 @@ file /z.bin zero 0
     }
 
     #[test]
+    fn golden_manifests_parse() {
+        for (name, text) in crate::GOLDEN_MANIFESTS {
+            let s = ImageSpec::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(s.image_size >= 33 << 20, "{name}");
+        }
+    }
+
+    #[test]
     fn default_manifest_parses() {
         let s = ImageSpec::parse(crate::DEFAULT_MANIFEST).unwrap();
         assert!(s.files().any(|f| f.content.len() >= 16 << 20));
