@@ -12,6 +12,8 @@
 //! - [`mem`]: a `Vec`-backed `BlockDevice`.
 //! - [`tree`]: the manifest's `tree` generator (thousands of entries from one line).
 //! - `build` (feature `std`): the deterministic image builder.
+//! - `locate` (feature `std`): which region, cluster and file a byte of an
+//!   image belongs to, and where two images first differ.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![forbid(unsafe_code)]
@@ -23,6 +25,8 @@ pub mod build;
 pub mod content;
 pub mod copy;
 pub mod fs;
+#[cfg(feature = "std")]
+pub mod locate;
 pub mod manifest;
 pub mod mem;
 pub mod selftest;
