@@ -289,6 +289,31 @@ fn check_image_files(image: &Path, files: &[(String, Vec<u8>)]) -> Result<(), St
     Ok(())
 }
 
+/// Prints where `a` and `b` differ: up to `limit` ranges (bytes closer than a
+/// sector merged), each located in `b` (the image after the workload), or
+/// "identical". Differences are not an error: the caller decides.
+pub fn diff(a: &Path, b: &Path, limit: usize) -> Result<(), String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let (x, y) = (read(a)?, read(b)?);
+    let ranges = disks::locate::differences(&x, &y, 512, limit);
+    if ranges.is_empty() {
+        println!("{} and {} are identical", a.display(), b.display());
+        return Ok(());
+    }
+    let loc = disks::locate::Locator::new(&y).map_err(|e| format!("{}: {e}", b.display()))?;
+    for r in &ranges {
+        let at = match loc.locate(r.start) {
+            Ok(l) => l.to_string(),
+            Err(e) => e,
+        };
+        println!("{} bytes differ from here: {at}", r.end - r.start);
+    }
+    if ranges.len() == limit {
+        println!("(first {limit} ranges only; --limit N for more)");
+    }
+    Ok(())
+}
+
 pub fn main(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("build") => {
@@ -350,6 +375,35 @@ pub fn main(args: &[String]) -> Result<(), String> {
             );
             Ok(())
         }
+        Some("locate") => {
+            let [image, offsets @ ..] = &args[1..] else {
+                return Err("disk locate needs IMAGE BYTE...".into());
+            };
+            let bytes = std::fs::read(image).map_err(|e| format!("{image}: {e}"))?;
+            let loc = disks::locate::Locator::new(&bytes).map_err(|e| format!("{image}: {e}"))?;
+            for p in loc.problems() {
+                println!("{image}: damage: {p}");
+            }
+            for o in offsets {
+                let byte = disks::manifest::parse_number(o)
+                    .ok_or_else(|| format!("'{o}' is not a byte offset (decimal or 0x hex)"))?;
+                println!("{}", loc.locate(byte)?);
+            }
+            Ok(())
+        }
+        Some("diff") => {
+            let [a, b, rest @ ..] = &args[1..] else {
+                return Err("disk diff needs IMAGE-A IMAGE-B [--limit N]".into());
+            };
+            let limit = match rest {
+                [] => 20,
+                [flag, n] if flag == "--limit" => n
+                    .parse()
+                    .map_err(|_| format!("--limit: '{n}' is not a number"))?,
+                _ => return Err("disk diff: unknown options (only --limit N)".into()),
+            };
+            diff(Path::new(a), Path::new(b), limit)
+        }
         Some("check") => {
             let image = args.get(1).ok_or("disk check needs an image path")?;
             setup::ensure()?;
@@ -359,7 +413,8 @@ pub fn main(args: &[String]) -> Result<(), String> {
         }
         _ => Err(
             "usage: cargo xtask disk build [--manifest PATH] [--out PATH] | \
-             disk empty --out PATH [--size-mib N] | disk foreign [--out PATH] | disk check IMAGE"
+             disk empty --out PATH [--size-mib N] | disk foreign [--out PATH] | disk check IMAGE | \
+             disk locate IMAGE BYTE... | disk diff IMAGE-A IMAGE-B [--limit N]"
                 .into(),
         ),
     }

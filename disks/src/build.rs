@@ -5,8 +5,9 @@
 //! clock, locale or file system, and the image is assembled in memory through
 //! the same `BlockStream` + lamfat stack the kernel mounts with.
 
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::string::String;
+use std::string::{String, ToString};
 use std::sync::Arc;
 use std::vec::Vec;
 
@@ -14,8 +15,9 @@ use ddk::block::stream::BlockStream;
 use sha2::{Digest, Sha256};
 use spin::Mutex;
 
+use crate::content::Content;
 use crate::fs::{FatIo, FsError, TimeSource, Volume};
-use crate::manifest::{format_checksums, ChecksumEntry, Entry, FileSpec, ImageSpec};
+use crate::manifest::{format_checksums, ChecksumEntry, Entry, FileSpec, FillSpec, ImageSpec};
 use crate::mem::MemDisk;
 
 /// Why a build failed.
@@ -143,7 +145,7 @@ pub fn build_image_bytes(spec: &ImageSpec) -> Result<(Vec<u8>, BuildReport), Bui
     let vol =
         Volume::mount_stream(stream, TimeSource::Fixed(spec.timestamp)).map_err(FsError::from)?;
 
-    let mut dirs: Vec<String> = Vec::new();
+    let mut dirs: BTreeSet<String> = BTreeSet::new();
     let mut note_dirs = |path: &str, include_self: bool| {
         let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
         let upto = if include_self {
@@ -152,10 +154,7 @@ pub fn build_image_bytes(spec: &ImageSpec) -> Result<(Vec<u8>, BuildReport), Bui
             comps.len().saturating_sub(1)
         };
         for i in 1..=upto {
-            let d = std::format!("/{}", comps[..i].join("/")).to_lowercase();
-            if !dirs.contains(&d) {
-                dirs.push(d);
-            }
+            dirs.insert(std::format!("/{}", comps[..i].join("/")).to_lowercase());
         }
     };
 
@@ -191,26 +190,20 @@ pub fn build_image_bytes(spec: &ImageSpec) -> Result<(Vec<u8>, BuildReport), Bui
     }
     // Checksums in manifest order, computed from the spec, not read back.
     for f in spec.files() {
-        let mut h = Sha256::new();
-        let mut r = f.content.reader();
-        loop {
-            let n = r.fill(&mut buf);
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        checksums.push(ChecksumEntry {
-            path: f.path.clone(),
-            size: f.content.len(),
-            sha256: h.finalize().into(),
-        });
+        checksums.push(checksum_of(&f.path, &f.content, &mut buf));
     }
     note_dirs(&spec.checksum_path, false);
     if let Some(parent) = spec.checksum_path.rsplit_once('/').map(|(p, _)| p) {
         if !parent.is_empty() {
             vol.create_dir_all(parent)?;
         }
+    }
+    let mut fill_bytes = 0;
+    if let Some(fill) = &spec.fill {
+        note_dirs(&fill.path, false);
+        let f = write_fill(&vol, spec, fill, &checksums, &mut buf)?;
+        fill_bytes = f.content.len();
+        checksums.push(checksum_of(&f.path, &f.content, &mut buf));
     }
     vol.write_file(&spec.checksum_path, format_checksums(&checksums).as_bytes())?;
 
@@ -220,7 +213,7 @@ pub fn build_image_bytes(spec: &ImageSpec) -> Result<(Vec<u8>, BuildReport), Bui
     let report = BuildReport {
         files: checksums.len(),
         dirs: dirs.len(),
-        content_bytes: spec.content_bytes(),
+        content_bytes: spec.content_bytes() + fill_bytes,
         image_size: bytes.len() as u64,
         cluster_size: info.cluster_size,
         total_clusters: info.total_clusters,
@@ -229,6 +222,90 @@ pub fn build_image_bytes(spec: &ImageSpec) -> Result<(Vec<u8>, BuildReport), Bui
         checksums,
     };
     Ok((bytes, report))
+}
+
+fn checksum_of(path: &str, content: &Content, buf: &mut [u8]) -> ChecksumEntry {
+    let mut h = Sha256::new();
+    let mut r = content.reader();
+    loop {
+        let n = r.fill(buf);
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    ChecksumEntry {
+        path: path.to_string(),
+        size: content.len(),
+        sha256: h.finalize().into(),
+    }
+}
+
+/// Writes the `fill` file so that `fill.free` bytes (whole clusters) stay free
+/// once the checksum file is written; returns the file as written.
+///
+/// Every allocation the rest of the build still makes is done or measured
+/// first: the fill file's and the checksum file's directory entries are
+/// created empty (either may need a new directory cluster), then the free
+/// count is read, and the checksum file's final length is computed from its
+/// lines (a digest is always 64 hex digits; only the fill size's digit count
+/// varies, hence the fixpoint loop).
+fn write_fill(
+    vol: &Volume<MemDisk>,
+    spec: &ImageSpec,
+    fill: &FillSpec,
+    checksums: &[ChecksumEntry],
+    buf: &mut [u8],
+) -> Result<FileSpec, BuildError> {
+    drop(vol.create_file(&spec.checksum_path)?);
+    if let Some((parent, _)) = fill.path.rsplit_once('/') {
+        if !parent.is_empty() {
+            vol.create_dir_all(parent)?;
+        }
+    }
+    drop(vol.create_file(&fill.path)?);
+    let info = vol.info()?;
+    let cluster = u64::from(info.cluster_size);
+    let free = u64::from(info.free_clusters);
+    let keep = fill.free.div_ceil(cluster);
+    let checksum_clusters = |fill_size: u64| {
+        let mut lines = checksums.to_vec();
+        lines.push(ChecksumEntry {
+            path: fill.path.clone(),
+            size: fill_size,
+            sha256: [0; 32],
+        });
+        (format_checksums(&lines).len() as u64).div_ceil(cluster)
+    };
+    let available = |fill_size: u64| free.checked_sub(keep + checksum_clusters(fill_size));
+    let mut size = available(0).unwrap_or(0) * cluster;
+    for _ in 0..4 {
+        let next = available(size).unwrap_or(0) * cluster;
+        if next == size {
+            break;
+        }
+        size = next.min(size);
+    }
+    let size = size.min(u64::from(u32::MAX));
+    if available(size).is_none_or(|a| a * cluster < size) {
+        return Err(BuildError::Fs(FsError::InvalidInput(std::format!(
+            "fill {}: only {} bytes are free before it, fewer than free={} leaves room for",
+            fill.path,
+            free * cluster,
+            fill.free
+        ))));
+    }
+    let file = FileSpec {
+        path: fill.path.clone(),
+        content: Content::Random {
+            size,
+            seed: fill.seed,
+        },
+        group: None,
+        chunk: 4096,
+    };
+    write_group(vol, &[&file], buf)?;
+    Ok(file)
 }
 
 /// Writes the files of one group round-robin, `chunk` bytes of each per turn,

@@ -11,7 +11,10 @@
 //! - [`copy`]: copy a directory tree between two volumes and verify the copy.
 //! - [`workload`]: the deterministic workload the driver matrix compares.
 //! - [`mem`]: a `Vec`-backed `BlockDevice`.
+//! - [`tree`]: the manifest's `tree` generator (thousands of entries from one line).
 //! - `build` (feature `std`): the deterministic image builder.
+//! - `locate` (feature `std`): which region, cluster and file a byte of an
+//!   image belongs to, and where two images first differ.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![forbid(unsafe_code)]
@@ -23,10 +26,13 @@ pub mod build;
 pub mod content;
 pub mod copy;
 pub mod fs;
+#[cfg(feature = "std")]
+pub mod locate;
 pub mod manifest;
 pub mod mem;
 pub mod selftest;
 pub mod shell;
+pub mod tree;
 pub mod workload;
 
 pub use fs::{FsError, TimeSource, Timestamp, Volume};
@@ -37,3 +43,22 @@ pub const DEFAULT_MANIFEST: &str = include_str!("../manifests/default.manifest")
 
 /// Path of the default manifest, relative to the workspace root.
 pub const DEFAULT_MANIFEST_PATH: &str = "disks/manifests/default.manifest";
+
+/// The golden images of the test matrix (`cargo xtask matrix`): name and
+/// manifest text (`disks/manifests/<name>.manifest`).
+pub const GOLDEN_MANIFESTS: &[(&str, &str)] = &[
+    ("small", include_str!("../manifests/small.manifest")),
+    ("large", include_str!("../manifests/large.manifest")),
+    (
+        "fragmented",
+        include_str!("../manifests/fragmented.manifest"),
+    ),
+    (
+        "nearly-full",
+        include_str!("../manifests/nearly-full.manifest"),
+    ),
+    (
+        "clusters-4k",
+        include_str!("../manifests/clusters-4k.manifest"),
+    ),
+];

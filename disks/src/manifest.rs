@@ -33,9 +33,38 @@
 //! are written together when the group's first member is reached, round-robin,
 //! `chunk` bytes of each file per turn, so their clusters interleave (fragmented
 //! files). Paths are absolute (`/a/b`), components separated by `/`, any Unicode
-//! except `"*/:<>?\|` and control characters, at most 255 characters each, not
-//! starting with a non-ASCII character (lamfat 0.4.3 cannot create those); two
+//! except `"*/:<>?\|`, control characters and characters outside the Basic
+//! Multilingual Plane, at most 255 bytes of UTF-8 each, not starting with a
+//! non-ASCII character (lamfat 0.4.3 cannot create those three); two
 //! entries may not name the same path (case-insensitively, as FAT does).
+//!
+//! Generated trees (any number, each expanded in place, in file order):
+//!
+//! ```text
+//! tree <dir> files=<n> depth=<d> fanout=<k> size=<min>..<max> seed=<s> [dirs=<m>]
+//! ```
+//!
+//! `<dir>` (declared by the tree: not to be declared again) gets `m`
+//! subdirectories (default `max(d, ⌈n/16⌉)`, none for `depth=0`) at most `d` levels deep and with at
+//! most `k` subdirectories each, one chain of them reaching depth `d`, and `n`
+//! files of pseudo-random content, sizes log-uniform in `min..=max`, spread over
+//! `<dir>` and its subdirectories; names mix 8.3 names, lower-case short names
+//! and long names with non-ASCII letters (never first). The same arguments give
+//! the same entries on every build; [`crate::tree`] documents the expansion.
+//! The generated entries are ordinary `dir` and `file … random` entries: the
+//! uniqueness rules above apply to them too.
+//!
+//! Filling the volume (at most once):
+//!
+//! ```text
+//! fill <path> free=<size> seed=<n>
+//! ```
+//!
+//! A file of pseudo-random content written after every other entry and before
+//! the checksum file, sized at build time so that exactly `free` bytes (rounded
+//! up to whole clusters) stay free once the checksum file is written: a nearly
+//! full volume without computing cluster counts by hand. The file is listed in
+//! the checksum file like any other.
 //!
 //! # Checksum file (`/MANIFEST.SHA`)
 //!
@@ -46,6 +75,7 @@
 //!
 //! One line per file in manifest order (the checksum file itself excluded).
 
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -53,6 +83,7 @@ use core::fmt;
 
 use crate::content::Content;
 use crate::fs::Timestamp;
+use crate::tree::{TreeEntry, TreeSpec};
 
 /// A manifest that does not parse, with its 1-based line number (0: whole file).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,6 +138,17 @@ pub struct FileSpec {
     pub chunk: u64,
 }
 
+/// The `fill` directive: a file that takes all but `free` bytes of the volume.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FillSpec {
+    /// Absolute path.
+    pub path: String,
+    /// Bytes to leave free (rounded up to whole clusters by the builder).
+    pub free: u64,
+    /// Seed of its pseudo-random content.
+    pub seed: u64,
+}
+
 /// A parsed image manifest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageSpec {
@@ -122,8 +164,10 @@ pub struct ImageSpec {
     pub cluster_size: u32,
     /// Absolute path of the checksum file.
     pub checksum_path: String,
-    /// Directories and files, in manifest order.
+    /// Directories and files, in manifest order (trees expanded).
     pub entries: Vec<Entry>,
+    /// The file that fills the volume, written after `entries`.
+    pub fill: Option<FillSpec>,
 }
 
 /// Clusters a FAT32 volume of `image_size` bytes gets with `cluster_size`-byte
@@ -159,7 +203,8 @@ impl ImageSpec {
         let mut cluster_size = None;
         let mut checksum_path = None;
         let mut entries = Vec::new();
-        let mut seen: Vec<(String, usize)> = Vec::new();
+        let mut seen = Seen::default();
+        let mut fill: Option<FillSpec> = None;
 
         for (idx, raw) in text.lines().enumerate() {
             let ln = idx + 1;
@@ -325,6 +370,53 @@ impl ImageSpec {
                         chunk,
                     }));
                 }
+                "tree" => {
+                    let tree = parse_tree(ln, args)?;
+                    add_seen(&mut seen, &tree.base, ln)?;
+                    entries.push(Entry::Dir {
+                        path: tree.base.clone(),
+                    });
+                    for e in tree.expand() {
+                        match e {
+                            TreeEntry::Dir(path) => {
+                                let path = check_path(ln, &path)?;
+                                add_seen(&mut seen, &path, ln)?;
+                                entries.push(Entry::Dir { path });
+                            }
+                            TreeEntry::File(path, content) => {
+                                let path = check_path(ln, &path)?;
+                                add_seen(&mut seen, &path, ln)?;
+                                entries.push(Entry::File(FileSpec {
+                                    path,
+                                    content,
+                                    group: None,
+                                    chunk: 4096,
+                                }));
+                            }
+                        }
+                    }
+                }
+                "fill" => {
+                    once(fill.is_some(), "fill")?;
+                    let usage = "expected `fill <path> free=<size> seed=<n>`";
+                    let [p, a, b] = args else {
+                        return err(ln, usage);
+                    };
+                    let path = check_path(ln, p)?;
+                    add_seen(&mut seen, &path, ln)?;
+                    let (mut free, mut seed) = (None, None);
+                    for o in [a, b] {
+                        if let Some(v) = o.strip_prefix("free=") {
+                            free = Some(parse_size(v).ok_or_else(|| bad(ln, "size", v))?);
+                        } else if let Some(v) = o.strip_prefix("seed=") {
+                            seed = Some(parse_number(v).ok_or_else(|| bad(ln, "seed", v))?);
+                        }
+                    }
+                    let (Some(free), Some(seed)) = (free, seed) else {
+                        return err(ln, usage);
+                    };
+                    fill = Some(FillSpec { path, free, seed });
+                }
                 other => return err(ln, format!("unknown directive `{other}`")),
             }
         }
@@ -356,21 +448,26 @@ impl ImageSpec {
             ));
         }
         let checksum_path = checksum_path.unwrap_or_else(|| "/MANIFEST.SHA".to_string());
-        if let Some((_, l)) = seen.iter().find(|(p, _)| eq_path(p, &checksum_path)) {
+        if let Some((_, l)) = seen.get(&checksum_path.to_lowercase()) {
             return err(
                 *l,
                 format!("{checksum_path} is reserved for the checksum file"),
             );
         }
-        // A file may not be the parent of another entry.
-        for e in &entries {
-            if let Entry::File(f) = e {
-                let prefix = format!("{}/", f.path.to_lowercase());
-                if let Some((p, l)) = seen
-                    .iter()
-                    .find(|(p, _)| p.to_lowercase().starts_with(&prefix))
-                {
-                    return err(*l, format!("{p} is inside the file {}", f.path));
+        // A file may not be the parent of another entry. Paths sort right after
+        // their parent's "<parent>/" prefix, so one range lookup per file does.
+        let file_paths = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::File(f) => Some(&f.path),
+                Entry::Dir { .. } => None,
+            })
+            .chain(fill.as_ref().map(|f| &f.path));
+        for path in file_paths {
+            let prefix = format!("{}/", path.to_lowercase());
+            if let Some((k, (p, l))) = seen.range(prefix.clone()..).next() {
+                if k.starts_with(&prefix) {
+                    return err(*l, format!("{p} is inside the file {path}"));
                 }
             }
         }
@@ -382,6 +479,7 @@ impl ImageSpec {
             cluster_size,
             checksum_path,
             entries,
+            fill,
         })
     }
 
@@ -399,16 +497,79 @@ impl ImageSpec {
     }
 }
 
-fn add_seen(seen: &mut Vec<(String, usize)>, path: &str, ln: usize) -> Result<(), ManifestError> {
-    if let Some((_, l)) = seen.iter().find(|(p, _)| eq_path(p, path)) {
+/// Declared paths: lower-cased path → (path as written, line). A map, not a
+/// list: a `tree` declares thousands of paths, and each must be checked
+/// against all others.
+type Seen = BTreeMap<String, (String, usize)>;
+
+fn add_seen(seen: &mut Seen, path: &str, ln: usize) -> Result<(), ManifestError> {
+    let key = path.to_lowercase();
+    if let Some((_, l)) = seen.get(&key) {
         return err(ln, format!("{path} already declared on line {l}"));
     }
-    seen.push((path.to_string(), ln));
+    seen.insert(key, (path.to_string(), ln));
     Ok(())
 }
 
-fn eq_path(a: &str, b: &str) -> bool {
-    a.to_lowercase() == b.to_lowercase()
+/// `tree <dir> files=<n> depth=<d> fanout=<k> size=<min>..<max> seed=<s> [dirs=<m>]`.
+fn parse_tree(ln: usize, args: &[String]) -> Result<TreeSpec, ManifestError> {
+    let usage =
+        "expected `tree <dir> files=<n> depth=<d> fanout=<k> size=<min>..<max> seed=<s> [dirs=<m>]`";
+    let Some((base, opts)) = args.split_first() else {
+        return err(ln, usage);
+    };
+    let base = check_path(ln, base)?;
+    let (mut files, mut depth, mut fanout, mut size, mut seed, mut dirs) =
+        (None, None, None, None, None, None);
+    for o in opts {
+        let Some((k, v)) = o.split_once('=') else {
+            return err(ln, format!("tree: option `{o}` is not key=value"));
+        };
+        let num = || -> Result<u32, ManifestError> {
+            parse_number(v)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| bad(ln, k, v))
+        };
+        match k {
+            "files" => files = Some(num()?),
+            "depth" => depth = Some(num()?),
+            "fanout" => fanout = Some(num()?),
+            "dirs" => dirs = Some(num()?),
+            "seed" => seed = Some(parse_number(v).ok_or_else(|| bad(ln, "seed", v))?),
+            "size" => {
+                let r = v
+                    .split_once("..")
+                    .and_then(|(a, b)| Some((parse_size(a)?, parse_size(b)?)));
+                size = Some(r.ok_or_else(|| bad(ln, "size range <min>..<max>", v))?);
+            }
+            _ => {
+                return err(
+                    ln,
+                    format!("tree: unknown option `{k}` (files, depth, fanout, size, seed, dirs)"),
+                )
+            }
+        }
+    }
+    let (Some(files), Some(depth), Some(fanout), Some((min_size, max_size)), Some(seed)) =
+        (files, depth, fanout, size, seed)
+    else {
+        return err(ln, usage);
+    };
+    let tree = TreeSpec {
+        base,
+        files,
+        dirs: dirs.unwrap_or_else(|| TreeSpec::default_dirs(files, depth)),
+        depth,
+        fanout,
+        min_size,
+        max_size,
+        seed,
+    };
+    tree.validate().map_err(|m| ManifestError {
+        line: ln,
+        message: format!("tree: {m}"),
+    })?;
+    Ok(tree)
 }
 
 fn bad(ln: usize, what: &str, v: &str) -> ManifestError {
@@ -444,10 +605,18 @@ fn check_path(ln: usize, p: &str) -> Result<String, ManifestError> {
                 format!("path {p:?}: character {c:?} is not allowed in FAT names"),
             );
         }
-        if comp.encode_utf16().count() > 255 {
+        if comp.len() > 255 {
+            // FAT allows 255 UTF-16 units; lamfat 0.4.3 counts UTF-8 bytes.
             return err(
                 ln,
-                format!("path {p:?}: a name is longer than 255 characters"),
+                format!("path {p:?}: a name is longer than 255 bytes of UTF-8"),
+            );
+        }
+        if let Some(c) = comp.chars().find(|c| u32::from(*c) > 0xFFFF) {
+            // lamfat 0.4.3 refuses characters that need a UTF-16 surrogate pair.
+            return err(
+                ln,
+                format!("path {p:?}: character {c:?} is outside the Basic Multilingual Plane"),
             );
         }
         if !comp.starts_with(|c: char| c.is_ascii()) {
@@ -696,6 +865,44 @@ file /z.bin zero 0
             ("image-size 40M\nfile /a random 1K", 2, "seed"),
             ("image-size 40M\nfile a text x", 2, "must start with /"),
             ("image-size 40M\nfile /a? text x", 2, "not allowed"),
+            ("image-size 40M\nfile /a\u{1F600} text x", 2, "Basic Multilingual"),
+            (
+                "image-size 40M\nfile /a-\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9} text x",
+                2,
+                "255 bytes",
+            ),
+            (
+                "image-size 40M\ntree /t files=10 depth=2 fanout=1 size=0..1K seed=1 dirs=3",
+                2,
+                "do not fit",
+            ),
+            ("image-size 40M\ntree /t files=10 depth=2 fanout=2 seed=1", 2, "expected `tree"),
+            (
+                "image-size 40M\ntree /t files=1 depth=1 fanout=1 size=9..1 seed=1",
+                2,
+                "above the maximum",
+            ),
+            (
+                "image-size 40M\ntree /t files=1 depth=1 fanout=1 size=0..1 seed=1 colour=red",
+                2,
+                "unknown option",
+            ),
+            (
+                "image-size 40M\ndir /t\ntree /t files=1 depth=0 fanout=0 size=0..1 seed=1",
+                3,
+                "already declared on line 2",
+            ),
+            ("image-size 40M\nfill /f free=1K", 2, "expected `fill"),
+            (
+                "image-size 40M\nfill /f free=1K seed=1\nfill /g free=1K seed=1",
+                3,
+                "given twice",
+            ),
+            (
+                "image-size 40M\nfill /f free=1K seed=1\nfile /f/x text y",
+                3,
+                "inside the file /f",
+            ),
             (
                 "image-size 40M\nfile /a text x\nfile /A text y",
                 3,
@@ -753,6 +960,68 @@ file /z.bin zero 0
         assert!(text.starts_with(CHECKSUM_HEADER));
         assert_eq!(parse_checksums(&text).unwrap(), entries);
         assert!(parse_checksums("zz 1 /a").is_err());
+    }
+
+    #[test]
+    fn tree_expands_in_place_into_checked_entries() {
+        let text = "image-size 40M\nfile /first text a\n\
+                    tree \"/T r\" files=300 depth=4 fanout=3 size=1..2K seed=5\n\
+                    file /last text z\n";
+        let s = ImageSpec::parse(text).unwrap();
+        assert_eq!(s, ImageSpec::parse(text).unwrap(), "deterministic");
+        assert_eq!(s.files().count(), 302);
+        assert_eq!(s.files().next().unwrap().path, "/first");
+        assert_eq!(s.files().last().unwrap().path, "/last");
+        assert_eq!(
+            s.entries[1],
+            Entry::Dir {
+                path: "/T r".into()
+            }
+        );
+        let dirs = s
+            .entries
+            .iter()
+            .filter(|e| matches!(e, Entry::Dir { .. }))
+            .count();
+        assert_eq!(dirs, 1 + 300usize.div_ceil(16));
+        let deepest = s.files().map(|f| f.path.matches('/').count()).max();
+        assert!(deepest.unwrap() <= 6);
+        assert!(s.files().filter(|f| f.path.starts_with("/T r/")).all(
+            |f| matches!(f.content, Content::Random { size, .. } if (1..=2048).contains(&size))
+        ));
+        // A second tree with the same seed elsewhere has the same shape and
+        // names, which do not collide with the first's.
+        let two = ImageSpec::parse(
+            "image-size 40M\ntree /a files=50 depth=2 fanout=3 size=0..1K seed=1\n\
+             tree /b files=50 depth=2 fanout=3 size=0..1K seed=1\n",
+        )
+        .unwrap();
+        assert_eq!(two.files().count(), 100);
+    }
+
+    #[test]
+    fn fill_is_parsed_apart_from_the_entries() {
+        let s = ImageSpec::parse(
+            "image-size 40M\nfill /fill/f.bin free=300K seed=0x11\nfile /a text b",
+        )
+        .unwrap();
+        assert_eq!(
+            s.fill,
+            Some(FillSpec {
+                path: "/fill/f.bin".into(),
+                free: 300 << 10,
+                seed: 0x11
+            })
+        );
+        assert_eq!(s.files().count(), 1);
+    }
+
+    #[test]
+    fn golden_manifests_parse() {
+        for (name, text) in crate::GOLDEN_MANIFESTS {
+            let s = ImageSpec::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(s.image_size >= 33 << 20, "{name}");
+        }
     }
 
     #[test]
