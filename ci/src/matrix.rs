@@ -62,12 +62,12 @@ impl Outcome {
     pub fn table(&self) -> String {
         let mut s = String::new();
         s.push_str(&format!(
-            "  {:<14} {:<8} {:<16} {:<10} {:>8}\n",
+            "  {:<14} {:<8} {:<22} {:<8} {:>8}\n",
             "image", "transp.", "run", "verdict", "seconds"
         ));
         for c in &self.cells {
             s.push_str(&format!(
-                "  {:<14} {:<8} {:<16} {:<10} {:>8.1}\n",
+                "  {:<14} {:<8} {:<22} {:<8} {:>8.1}\n",
                 c.image, c.transport, c.run, c.verdict, c.seconds
             ));
         }
@@ -241,12 +241,15 @@ pub fn run(plan: &Plan) -> Result<Outcome, String> {
                 });
                 results.push((copy, ran.transcript));
             }
+            let before = out.problems.len();
             if let Some(d) = transcript_difference(&results[0].1, &results[1].1) {
                 out.problems.push(format!("{image}/{tn}: {d}"));
             }
             if let Err(d) = image_difference(&results[0].0, &results[1].0) {
                 out.problems.push(format!("{image}/{tn}: {d}"));
             }
+            // Differing images stay for inspection (`cargo xtask disk diff`).
+            let keep = out.problems.len() > before;
             // The live swap: native -> managed -> native mid-workload, same image.
             if plan.extras && k == 0 && transport == Transport::Modern {
                 let copy = matrix_dir().join(format!("{image}-{tn}-swap.img"));
@@ -281,8 +284,10 @@ pub fn run(plan: &Plan) -> Result<Outcome, String> {
                 });
                 let _ = std::fs::remove_file(&copy);
             }
-            for (copy, _) in &results {
-                let _ = std::fs::remove_file(copy);
+            if !keep {
+                for (copy, _) in &results {
+                    let _ = std::fs::remove_file(copy);
+                }
             }
         }
         // Read-only device: both drivers refuse the same writes the same way,
