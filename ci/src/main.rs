@@ -38,7 +38,8 @@ usage: cargo xtask <command>
   matrix [--full | --images A,B] [--modern-only] [--broken-driver]
                   both drivers on byte-identical copies of golden images,
                   the same workload: equal transcripts, identical images,
-                  fsck clean (default: the CI subset; --full: every image)
+                  fsck clean (default: a quick subset; --full: every image,
+                  as `test` runs it)
   bench boot      QEMU start -> first serial line, and -> verdict
   bench blk [--driver D[,D...]] [--repeat N] [--legacy]
                   in-kernel virtio-blk figures vs Linux 6.1 under the same QEMU
@@ -253,9 +254,9 @@ fn cmd_test(args: &[String]) -> Result<(), String> {
             failures.push(format!("{failed} QEMU boot test(s) failed"));
         }
         if only.is_none() {
-            println!("== driver matrix (CI subset: {})", matrix::CI_IMAGES.join(", "));
+            println!("== driver matrix (every image: {})", matrix::ALL_IMAGES.join(", "));
             match matrix::run(&matrix::Plan {
-                images: matrix::CI_IMAGES.iter().map(|s| s.to_string()).collect(),
+                images: matrix::ALL_IMAGES.iter().map(|s| s.to_string()).collect(),
                 transports: vec![qemu::Transport::Modern, qemu::Transport::Legacy],
                 extras: true,
                 managed_module: None,
