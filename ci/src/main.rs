@@ -254,7 +254,10 @@ fn cmd_test(args: &[String]) -> Result<(), String> {
             failures.push(format!("{failed} QEMU boot test(s) failed"));
         }
         if only.is_none() {
-            println!("== driver matrix (every image: {})", matrix::ALL_IMAGES.join(", "));
+            println!(
+                "== driver matrix (every image: {})",
+                matrix::ALL_IMAGES.join(", ")
+            );
             match matrix::run(&matrix::Plan {
                 images: matrix::ALL_IMAGES.iter().map(|s| s.to_string()).collect(),
                 transports: vec![qemu::Transport::Modern, qemu::Transport::Legacy],
@@ -273,7 +276,9 @@ fn cmd_test(args: &[String]) -> Result<(), String> {
                 Err(e) => failures.push(format!("driver matrix: {e}")),
             }
             match matrix::broken_driver_is_caught() {
-                Ok(report) => println!("matrix: a managed driver that corrupts one written byte is caught:\n{report}"),
+                Ok(report) => println!(
+                    "matrix: a managed driver that corrupts one written byte is caught:\n{report}"
+                ),
                 Err(e) => failures.push(format!("broken-driver check: {e}")),
             }
         }

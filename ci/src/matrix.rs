@@ -45,6 +45,9 @@ pub struct Cell {
     pub run: String,
     pub verdict: String,
     pub seconds: f64,
+    /// The workload's block throughput (MB/s, 10^6 B/s), as the kernel
+    /// measured it, when it reported one.
+    pub mb_per_s: Option<f64>,
     pub ok: bool,
 }
 
@@ -64,20 +67,29 @@ impl Outcome {
     pub fn table(&self) -> String {
         let mut s = String::new();
         s.push_str(&format!(
-            "  {:<14} {:<8} {:<22} {:<8} {:>8}\n",
-            "image", "transp.", "run", "verdict", "seconds"
+            "  {:<14} {:<8} {:<22} {:<8} {:>8} {:>10}\n",
+            "image", "transp.", "run", "verdict", "seconds", "MB/s"
         ));
         for c in &self.cells {
             s.push_str(&format!(
-                "  {:<14} {:<8} {:<22} {:<8} {:>8.1}\n",
-                c.image, c.transport, c.run, c.verdict, c.seconds
+                "  {:<14} {:<8} {:<22} {:<8} {:>8.1} {:>10}\n",
+                c.image,
+                c.transport,
+                c.run,
+                c.verdict,
+                c.seconds,
+                c.mb_per_s.map_or(String::from("-"), |v| format!("{v:.1}"))
             ));
         }
         s.push_str(&format!(
             "  total {:.1} s, {} cell(s), {}\n",
             self.seconds,
             self.cells.len(),
-            if self.passed() { "all equal" } else { "DIFFERENCES" }
+            if self.passed() {
+                "all equal"
+            } else {
+                "DIFFERENCES"
+            }
         ));
         s
     }
@@ -111,6 +123,7 @@ pub fn golden(name: &str) -> Result<PathBuf, String> {
 /// A boot's result: the transcript (the `workload: ` lines), verdict, time.
 struct Ran {
     transcript: Vec<String>,
+    mb_per_s: Option<f64>,
     passed: bool,
     seconds: f64,
     failure: Option<String>,
@@ -149,9 +162,18 @@ fn boot(
         .map(String::from)
         .collect();
     let complete = transcript.last().map(String::as_str) == Some("workload: END");
+    // `... 123 B written, 45.6 MB/s` on the kernel's `workload run:` line.
+    let mb_per_s = r
+        .serial
+        .lines()
+        .find(|l| l.contains(" run: ") && l.contains(" MB/s"))
+        .and_then(|l| l.rsplit(", ").next())
+        .and_then(|t| t.strip_suffix(" MB/s"))
+        .and_then(|v| v.trim().parse().ok());
     let passed = r.passed() && complete;
     Ok(Ran {
         transcript,
+        mb_per_s,
         passed,
         seconds: started.elapsed().as_secs_f64(),
         failure: (!passed).then(|| {
@@ -207,7 +229,10 @@ pub fn run(plan: &Plan) -> Result<Outcome, String> {
     let started = Instant::now();
     let kernel = artifacts::build_kernel()?;
     let bundle = managed::bundle()?;
-    let managed_module = plan.managed_module.clone().unwrap_or_else(|| bundle.clone());
+    let managed_module = plan
+        .managed_module
+        .clone()
+        .unwrap_or_else(|| bundle.clone());
     let mut out = Outcome::default();
     for (k, image) in plan.images.iter().enumerate() {
         let golden = golden(image)?;
@@ -239,6 +264,7 @@ pub fn run(plan: &Plan) -> Result<Outcome, String> {
                     run: driver.to_string(),
                     verdict: if ok { "pass".into() } else { "FAIL".into() },
                     seconds: ran.seconds,
+                    mb_per_s: ran.mb_per_s,
                     ok,
                 });
                 results.push((copy, ran.transcript));
@@ -270,11 +296,13 @@ pub fn run(plan: &Plan) -> Result<Outcome, String> {
                 }
                 if let Some(d) = transcript_difference(&results[0].1, &ran.transcript) {
                     ok = false;
-                    out.problems.push(format!("{image}/{tn}/swap (vs native): {d}"));
+                    out.problems
+                        .push(format!("{image}/{tn}/swap (vs native): {d}"));
                 }
                 if let Err(d) = image_difference(&results[0].0, &copy) {
                     ok = false;
-                    out.problems.push(format!("{image}/{tn}/swap (vs native): {d}"));
+                    out.problems
+                        .push(format!("{image}/{tn}/swap (vs native): {d}"));
                 }
                 out.cells.push(Cell {
                     image: image.clone(),
@@ -282,6 +310,7 @@ pub fn run(plan: &Plan) -> Result<Outcome, String> {
                     run: "native>managed>native".into(),
                     verdict: if ok { "pass".into() } else { "FAIL".into() },
                     seconds: ran.seconds,
+                    mb_per_s: ran.mb_per_s,
                     ok,
                 });
                 let _ = std::fs::remove_file(&copy);
@@ -307,9 +336,14 @@ pub fn run(plan: &Plan) -> Result<Outcome, String> {
                 )?;
                 let mut ok = ran.passed;
                 if let Some(f) = &ran.failure {
-                    out.problems.push(format!("{image}/read-only/{driver}: {f}"));
+                    out.problems
+                        .push(format!("{image}/read-only/{driver}: {f}"));
                 }
-                if !ran.transcript.iter().any(|l| l.contains("device is read-only")) {
+                if !ran
+                    .transcript
+                    .iter()
+                    .any(|l| l.contains("device is read-only"))
+                {
                     ok = false;
                     out.problems.push(format!(
                         "{image}/read-only/{driver}: no write was refused with \"device is read-only\""
@@ -321,6 +355,7 @@ pub fn run(plan: &Plan) -> Result<Outcome, String> {
                     run: format!("{driver} read-only"),
                     verdict: if ok { "pass".into() } else { "FAIL".into() },
                     seconds: ran.seconds,
+                    mb_per_s: ran.mb_per_s,
                     ok,
                 });
                 transcripts.push(ran.transcript);
@@ -336,7 +371,8 @@ pub fn run(plan: &Plan) -> Result<Outcome, String> {
                 .join(format!("{image}.manifest"));
             disk::build(&manifest, &rebuilt)?;
             if let Err(d) = image_difference(&rebuilt, &golden) {
-                out.problems.push(format!("{image}/read-only: the device was written: {d}"));
+                out.problems
+                    .push(format!("{image}/read-only: the device was written: {d}"));
             }
             let _ = std::fs::remove_file(&rebuilt);
         }
@@ -363,8 +399,12 @@ pub fn broken_driver_is_caught() -> Result<String, String> {
             "the matrix passed with a managed driver that corrupts a write",
         ));
     }
-    if !report.contains("images differ (1 byte(s)") || !report.contains("first difference at sector") {
-        return Err(format!("the matrix failed, but its report does not locate the byte:\n{report}"));
+    if !report.contains("images differ (1 byte(s)")
+        || !report.contains("first difference at sector")
+    {
+        return Err(format!(
+            "the matrix failed, but its report does not locate the byte:\n{report}"
+        ));
     }
     Ok(report)
 }

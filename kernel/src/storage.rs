@@ -394,28 +394,78 @@ pub fn workload(swap: bool) -> ! {
     };
     let t0 = crate::time::now_us();
     let out = disks::workload::run(
-        dev,
+        Counting::new(dev),
         disks::workload::time_source(),
         &mut Console,
         &mut swap_after,
     );
-    let ms = (crate::time::now_us() - t0) / 1000;
+    let us = (crate::time::now_us() - t0).max(1);
+    let (mut read, mut written) = (0, 0);
     if let Some(dev) = out.device {
-        platform::return_block_device(id, dev);
+        (read, written) = (dev.read, dev.written);
+        platform::return_block_device(id, dev.inner);
     }
     match out.result {
         Ok(s) => {
             // A log line (timestamped, not a transcript line): timings differ
-            // between drivers, the transcript must not.
+            // between drivers, the transcript must not. MB/s = 10^6 B/s.
             log::info!(
-                "{run} run: {} operations ({} refused, {} mismatches) on {name} in {ms} ms",
+                "{run} run: {} operations ({} refused, {} mismatches) on {name} in {} ms, {read} B read, {written} B written, {:.1} MB/s",
                 s.operations,
                 s.errors,
-                s.mismatches
+                s.mismatches,
+                us / 1000,
+                (read + written) as f64 / us as f64
             );
             crate::exit::pass()
         }
         Err(e) => crate::exit::fail(format_args!("{run}: {e}")),
+    }
+}
+
+/// A block device that counts the bytes moved through it (workload figures).
+struct Counting {
+    inner: Dev,
+    read: u64,
+    written: u64,
+}
+
+impl Counting {
+    fn new(inner: Dev) -> Counting {
+        Counting {
+            inner,
+            read: 0,
+            written: 0,
+        }
+    }
+}
+
+impl ddk::BlockDevice for Counting {
+    fn block_size(&self) -> usize {
+        self.inner.block_size()
+    }
+    fn block_count(&self) -> u64 {
+        self.inner.block_count()
+    }
+    fn is_read_only(&self) -> bool {
+        self.inner.is_read_only()
+    }
+    fn read_blocks(&mut self, lba: ddk::Lba, buf: &mut [u8]) -> Result<(), ddk::BlockError> {
+        let r = self.inner.read_blocks(lba, buf);
+        if r.is_ok() {
+            self.read += buf.len() as u64;
+        }
+        r
+    }
+    fn write_blocks(&mut self, lba: ddk::Lba, buf: &[u8]) -> Result<(), ddk::BlockError> {
+        let r = self.inner.write_blocks(lba, buf);
+        if r.is_ok() {
+            self.written += buf.len() as u64;
+        }
+        r
+    }
+    fn flush(&mut self) -> Result<(), ddk::BlockError> {
+        self.inner.flush()
     }
 }
 
