@@ -12,6 +12,8 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
+use core::borrow::Borrow;
+use core::cmp::Ordering as CmpOrdering;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
@@ -393,6 +395,59 @@ pub enum Resolved {
     Field(FieldId),
 }
 
+/// A `(namespace, name)` key for [`AsmInfo::by_name`] that owned and borrowed
+/// pairs share, so a lookup (hundreds per load, each once two fresh `String`s)
+/// allocates nothing: the map borrows its `(String, String)` keys as `dyn NamePair`.
+trait NamePair {
+    fn ns(&self) -> &str;
+    fn name(&self) -> &str;
+}
+
+impl NamePair for (String, String) {
+    fn ns(&self) -> &str {
+        &self.0
+    }
+    fn name(&self) -> &str {
+        &self.1
+    }
+}
+
+impl NamePair for (&str, &str) {
+    fn ns(&self) -> &str {
+        self.0
+    }
+    fn name(&self) -> &str {
+        self.1
+    }
+}
+
+impl<'a> Borrow<dyn NamePair + 'a> for (String, String) {
+    fn borrow(&self) -> &(dyn NamePair + 'a) {
+        self
+    }
+}
+
+// The same order as the tuple's own `Ord` (namespace, then name), as `Borrow` requires.
+impl Ord for dyn NamePair + '_ {
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        (self.ns(), self.name()).cmp(&(other.ns(), other.name()))
+    }
+}
+
+impl PartialOrd for dyn NamePair + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for dyn NamePair + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == CmpOrdering::Equal
+    }
+}
+
+impl Eq for dyn NamePair + '_ {}
+
 struct AsmInfo {
     name: String,
     asm: Assembly,
@@ -400,6 +455,7 @@ struct AsmInfo {
     methods: Vec<Option<MethodId>>,
     fields: Vec<Option<FieldId>>,
     typerefs: Vec<Option<TypeId>>,
+    /// Top-level TypeDefs by (namespace, name); searched through `dyn NamePair`.
     by_name: BTreeMap<(String, String), u32>,
     nested: BTreeMap<(u32, String), u32>,
     enclosing: BTreeMap<u32, u32>,
@@ -639,9 +695,9 @@ impl TypeSystem {
     }
     /// A type by namespace and name in any loaded assembly (corlib first).
     pub fn find_type(&self, namespace: &str, name: &str) -> Option<TypeId> {
-        let key = (namespace.to_string(), name.to_string());
+        let key: &dyn NamePair = &(namespace, name);
         for a in &self.asms {
-            if let Some(r) = a.by_name.get(&key) {
+            if let Some(r) = a.by_name.get(key) {
                 return a.typedefs.get((*r as usize).wrapping_sub(1)).copied();
             }
         }
@@ -650,7 +706,25 @@ impl TypeSystem {
     /// A type by `Namespace.Name` (nested types as `Outer/Inner`).
     pub fn find_type_by_full_name(&self, full: &str) -> Option<TypeId> {
         self.types()
-            .find(|t| self.info(*t).token.0 != 0 && self.type_name(*t) == full)
+            .find(|t| self.info(*t).token.0 != 0 && self.def_name_is(*t, full))
+    }
+
+    /// `self.type_name(t) == full` for a TypeDef, without building the name: the
+    /// search above visits every loaded type.
+    fn def_name_is(&self, t: TypeId, full: &str) -> bool {
+        let i = self.info(t);
+        match i.enclosing {
+            // `Outer/Inner`: the enclosing chain is a forest (checked at load).
+            Some(e) => full
+                .strip_suffix(i.name.as_str())
+                .and_then(|rest| rest.strip_suffix('/'))
+                .is_some_and(|outer| self.def_name_is(e, outer)),
+            None if i.namespace.is_empty() => full == i.name,
+            None => full
+                .strip_suffix(i.name.as_str())
+                .and_then(|rest| rest.strip_suffix('.'))
+                .is_some_and(|ns| ns == i.namespace),
+        }
     }
     /// A method of `t` (declared) by name.
     pub fn find_method(&self, t: TypeId, name: &str) -> Option<MethodId> {
@@ -1202,7 +1276,7 @@ impl TypeSystem {
 
     fn lookup_def(&self, a: AsmId, ns: &str, name: &str) -> Option<TypeId> {
         let ai = self.asms.get(a.0 as usize)?;
-        let rid = ai.by_name.get(&(ns.to_string(), name.to_string()))?;
+        let rid = ai.by_name.get(&(ns, name) as &dyn NamePair)?;
         ai.typedefs.get((*rid as usize).wrapping_sub(1)).copied()
     }
 
@@ -2520,22 +2594,15 @@ fn new_info(namespace: String, name: String, kind: TypeKind) -> TypeInfo {
 
 /// Reads the tables the type system needs into maps, validating cross references.
 fn index_assembly(asm: Assembly) -> Result<AsmInfo> {
-    let md = asm.md();
-    let name = md.assembly_name()?.unwrap_or("").to_string();
-    let name = if name.is_empty() {
-        let m: ModuleRow = md.row(1)?;
-        md.string(m.name)?.trim_end_matches(".dll").to_string()
-    } else {
-        name
-    };
-    let ntd = md.row_count(TableId::TypeDef);
+    // The assembly moves in first and the tables are read through the field: a
+    // copy of the file for the index to own would cost a memcpy of the whole image.
     let mut info = AsmInfo {
-        name,
-        asm: asm.clone(),
+        name: String::new(),
+        asm,
         typedefs: Vec::new(),
-        methods: vec![None; md.row_count(TableId::MethodDef) as usize],
-        fields: vec![None; md.row_count(TableId::Field) as usize],
-        typerefs: vec![None; md.row_count(TableId::TypeRef) as usize],
+        methods: Vec::new(),
+        fields: Vec::new(),
+        typerefs: Vec::new(),
         by_name: BTreeMap::new(),
         nested: BTreeMap::new(),
         enclosing: BTreeMap::new(),
@@ -2546,9 +2613,28 @@ fn index_assembly(asm: Assembly) -> Result<AsmInfo> {
         interface_impls: BTreeMap::new(),
         generic_counts: BTreeMap::new(),
         impl_map: BTreeMap::new(),
-        method_owner: vec![0; md.row_count(TableId::MethodDef) as usize],
-        field_owner: vec![0; md.row_count(TableId::Field) as usize],
+        method_owner: Vec::new(),
+        field_owner: Vec::new(),
     };
+    index_tables(&mut info)?;
+    Ok(info)
+}
+
+fn index_tables(info: &mut AsmInfo) -> Result<()> {
+    let md = info.asm.md();
+    let name = md.assembly_name()?.unwrap_or("").to_string();
+    info.name = if name.is_empty() {
+        let m: ModuleRow = md.row(1)?;
+        md.string(m.name)?.trim_end_matches(".dll").to_string()
+    } else {
+        name
+    };
+    let ntd = md.row_count(TableId::TypeDef);
+    info.methods = vec![None; md.row_count(TableId::MethodDef) as usize];
+    info.fields = vec![None; md.row_count(TableId::Field) as usize];
+    info.typerefs = vec![None; md.row_count(TableId::TypeRef) as usize];
+    info.method_owner = vec![0; md.row_count(TableId::MethodDef) as usize];
+    info.field_owner = vec![0; md.row_count(TableId::Field) as usize];
     let check_td = |r: u32, t: TableId, row: u32| -> Result<()> {
         if r == 0 || r > ntd {
             Err(Error::in_row(
@@ -2668,5 +2754,5 @@ fn index_assembly(asm: Assembly) -> Result<AsmInfo> {
             );
         }
     }
-    Ok(info)
+    Ok(())
 }
