@@ -458,14 +458,20 @@ struct AsmInfo {
     /// Top-level TypeDefs by (namespace, name); searched through `dyn NamePair`.
     by_name: BTreeMap<(String, String), u32>,
     nested: BTreeMap<(u32, String), u32>,
-    enclosing: BTreeMap<u32, u32>,
-    class_layout: BTreeMap<u32, (u16, u32)>,
-    field_layout: BTreeMap<u32, u32>,
-    field_rva: BTreeMap<u32, u32>,
-    method_impls: BTreeMap<u32, Vec<(Token, Token)>>,
-    interface_impls: BTreeMap<u32, Vec<Token>>,
-    generic_counts: BTreeMap<u32, u32>,
-    impl_map: BTreeMap<u32, (String, String)>,
+    // Side tables indexed by RID - 1 (read with `at`) of the TypeDef table
+    // (enclosing, class_layout, method_impls, interface_impls, generic_counts),
+    // the Field table (field_layout, field_rva) or the MethodDef table
+    // (impl_map). Dense vectors, not maps: each map type was a separate
+    // BTreeMap instantiation, code that TCG translates at every boot.
+    /// Enclosing TypeDef RID of a nested type, 0 for a top-level one.
+    enclosing: Vec<u32>,
+    class_layout: Vec<Option<(u16, u32)>>,
+    field_layout: Vec<Option<u32>>,
+    field_rva: Vec<Option<u32>>,
+    method_impls: Vec<Vec<(Token, Token)>>,
+    interface_impls: Vec<Vec<Token>>,
+    generic_counts: Vec<u32>,
+    impl_map: Vec<Option<(String, String)>>,
     method_owner: Vec<u32>,
     field_owner: Vec<u32>,
 }
@@ -507,6 +513,17 @@ const MAX_DEPTH: u32 = 64;
 const MAX_NESTING: u32 = 48;
 /// Maximum nesting of constructed types (`G<G<G<…>>>`, `T[][]…`).
 const MAX_CONSTRUCTED_NEST: u8 = 24;
+
+/// Row `rid` (1-based) of a per-row side table.
+fn at<V>(rows: &[V], rid: u32) -> Option<&V> {
+    rows.get((rid as usize).wrapping_sub(1))
+}
+
+/// Row `rid` of a per-row side table, mutably; `None` for a RID outside the
+/// table, which no lookup (always by a row of that table) could ever find.
+fn at_mut<V>(rows: &mut [V], rid: u32) -> Option<&mut V> {
+    rows.get_mut((rid as usize).wrapping_sub(1))
+}
 
 fn align_up(n: u32, a: u32) -> Option<u32> {
     let a = a.max(1);
@@ -1187,7 +1204,7 @@ impl TypeSystem {
                     md.string(r.namespace)?.to_string(),
                     md.string(r.name)?.to_string(),
                     r.flags,
-                    a.generic_counts.get(&rid).copied().unwrap_or(0),
+                    at(&a.generic_counts, rid).copied().unwrap_or(0),
                 )
             };
             let mut ti = new_info(ns, name, TypeKind::Class);
@@ -1202,7 +1219,9 @@ impl TypeSystem {
         let enc: Vec<(u32, u32)> = self.asms[id.0 as usize]
             .enclosing
             .iter()
-            .map(|(a, b)| (*a, *b))
+            .zip(1u32..)
+            .filter(|(e, _)| **e != 0)
+            .map(|(e, n)| (n, *e))
             .collect();
         for (n, e) in enc {
             let a = &self.asms[id.0 as usize];
@@ -2012,11 +2031,11 @@ impl TypeSystem {
                 let r: FieldRow = md.row(fr)?;
                 let s = sig::parse_field(md.blob(r.signature)?)
                     .map_err(|e| e.at_row(TableId::Field, fr))?;
-                let rva = match ai.field_rva.get(&fr) {
+                let rva = match at(&ai.field_rva, fr).copied().flatten() {
                     Some(rva) => Some(
                         md.layout()
                             .pe
-                            .rva_to_offset(*rva)
+                            .rva_to_offset(rva)
                             .map_err(|e| e.at_row(TableId::FieldRva, fr))?,
                     ),
                     None => None,
@@ -2058,7 +2077,7 @@ impl TypeSystem {
                     r,
                     md.string(r.name)?.to_string(),
                     s,
-                    ai.impl_map.get(&mr).cloned(),
+                    at(&ai.impl_map, mr).cloned().flatten(),
                 )
             };
             let sig_ = self.method_sig(a, &msig, &ctx, depth + 1)?;
@@ -2098,19 +2117,16 @@ impl TypeSystem {
             methods.push(m);
         }
         let mut ifaces = Vec::new();
-        let itoks = self.asms[a.0 as usize]
-            .interface_impls
-            .get(&drow)
+        let itoks = at(&self.asms[a.0 as usize].interface_impls, drow)
             .cloned()
             .unwrap_or_default();
         for it in itoks {
             let i = self.resolve_type_ctx(a, it, &ctx, depth + 1)?;
             ifaces.push(i);
         }
-        let (pack, csize) = self.asms[a.0 as usize]
-            .class_layout
-            .get(&drow)
+        let (pack, csize) = at(&self.asms[a.0 as usize].class_layout, drow)
             .copied()
+            .flatten()
             .unwrap_or((0, 0));
         let m = &mut self.types[t.0 as usize];
         m.info.fields = fields;
@@ -2227,15 +2243,18 @@ impl TypeSystem {
             let falign = fl_.align.min(pack).max(1);
             let off = if explicit {
                 let ai = &self.asms[asm.map(|a| a.0).unwrap_or(0) as usize];
-                let o = *ai.field_layout.get(&tok.row()).ok_or_else(|| {
-                    tl(
-                        &self.type_name(t),
-                        format!(
-                            "explicit layout without FieldOffset for `{}`",
-                            self.field(f).name
-                        ),
-                    )
-                })?;
+                let o = at(&ai.field_layout, tok.row())
+                    .copied()
+                    .flatten()
+                    .ok_or_else(|| {
+                        tl(
+                            &self.type_name(t),
+                            format!(
+                                "explicit layout without FieldOffset for `{}`",
+                                self.field(f).name
+                            ),
+                        )
+                    })?;
                 if !fl_.gc_refs.is_empty() && (o % 8 != 0) {
                     return Err(tl(
                         &self.type_name(t),
@@ -2478,9 +2497,7 @@ impl TypeSystem {
         let ctx = i.type_args.clone();
         let inst_methods = i.methods.clone();
         let drow = self.info(def).token.row();
-        let rows = self.asms[a.0 as usize]
-            .method_impls
-            .get(&drow)
+        let rows = at(&self.asms[a.0 as usize].method_impls, drow)
             .cloned()
             .unwrap_or_default();
         let mut out = Vec::new();
@@ -2605,14 +2622,14 @@ fn index_assembly(asm: Assembly) -> Result<AsmInfo> {
         typerefs: Vec::new(),
         by_name: BTreeMap::new(),
         nested: BTreeMap::new(),
-        enclosing: BTreeMap::new(),
-        class_layout: BTreeMap::new(),
-        field_layout: BTreeMap::new(),
-        field_rva: BTreeMap::new(),
-        method_impls: BTreeMap::new(),
-        interface_impls: BTreeMap::new(),
-        generic_counts: BTreeMap::new(),
-        impl_map: BTreeMap::new(),
+        enclosing: Vec::new(),
+        class_layout: Vec::new(),
+        field_layout: Vec::new(),
+        field_rva: Vec::new(),
+        method_impls: Vec::new(),
+        interface_impls: Vec::new(),
+        generic_counts: Vec::new(),
+        impl_map: Vec::new(),
         method_owner: Vec::new(),
         field_owner: Vec::new(),
     };
@@ -2635,6 +2652,18 @@ fn index_tables(info: &mut AsmInfo) -> Result<()> {
     info.typerefs = vec![None; md.row_count(TableId::TypeRef) as usize];
     info.method_owner = vec![0; md.row_count(TableId::MethodDef) as usize];
     info.field_owner = vec![0; md.row_count(TableId::Field) as usize];
+    let (nfield, nmethod) = (
+        md.row_count(TableId::Field) as usize,
+        md.row_count(TableId::MethodDef) as usize,
+    );
+    info.enclosing = vec![0; ntd as usize];
+    info.class_layout = vec![None; ntd as usize];
+    info.field_layout = vec![None; nfield];
+    info.field_rva = vec![None; nfield];
+    info.method_impls = vec![Vec::new(); ntd as usize];
+    info.interface_impls = vec![Vec::new(); ntd as usize];
+    info.generic_counts = vec![0; ntd as usize];
+    info.impl_map = vec![None; nmethod];
     let check_td = |r: u32, t: TableId, row: u32| -> Result<()> {
         if r == 0 || r > ntd {
             Err(Error::in_row(
@@ -2659,13 +2688,19 @@ fn index_tables(info: &mut AsmInfo) -> Result<()> {
                 md.row_offset(TableId::NestedClass, r),
             ));
         }
-        info.enclosing.insert(n.nested, n.enclosing);
+        // Both RIDs were checked above.
+        if let Some(e) = at_mut(&mut info.enclosing, n.nested) {
+            *e = n.enclosing;
+        }
     }
     // Nesting must be a forest: follow each chain at most `ntd` steps.
-    for (&n, _) in info.enclosing.iter() {
+    for (n, _) in (1u32..)
+        .zip(info.enclosing.iter())
+        .filter(|(_, e)| **e != 0)
+    {
         let mut cur = n;
         let mut steps = 0u32;
-        while let Some(&e) = info.enclosing.get(&cur) {
+        while let Some(&e) = at(&info.enclosing, cur).filter(|e| **e != 0) {
             steps += 1;
             if steps > ntd {
                 return Err(Error::in_row(
@@ -2691,9 +2726,9 @@ fn index_tables(info: &mut AsmInfo) -> Result<()> {
         }
         let t: TypeDefRow = md.row(r)?;
         let nm = md.string(t.name)?.to_string();
-        match info.enclosing.get(&r) {
+        match at(&info.enclosing, r).copied().filter(|e| *e != 0) {
             Some(e) => {
-                info.nested.insert((*e, nm), r);
+                info.nested.insert((e, nm), r);
             }
             None => {
                 info.by_name
@@ -2704,38 +2739,43 @@ fn index_tables(info: &mut AsmInfo) -> Result<()> {
     for r in 1..=md.row_count(TableId::ClassLayout) {
         let c: ClassLayoutRow = md.row(r)?;
         check_td(c.parent, TableId::ClassLayout, r)?;
-        info.class_layout
-            .insert(c.parent, (c.packing_size as u16, c.class_size));
+        if let Some(l) = at_mut(&mut info.class_layout, c.parent) {
+            *l = Some((c.packing_size as u16, c.class_size));
+        }
     }
     for r in 1..=md.row_count(TableId::FieldLayout) {
         let c: FieldLayoutRow = md.row(r)?;
-        info.field_layout.insert(c.field, c.offset);
+        if let Some(o) = at_mut(&mut info.field_layout, c.field) {
+            *o = Some(c.offset);
+        }
     }
     for r in 1..=md.row_count(TableId::FieldRva) {
         let c: FieldRvaRow = md.row(r)?;
-        info.field_rva.insert(c.field, c.rva);
+        if let Some(o) = at_mut(&mut info.field_rva, c.field) {
+            *o = Some(c.rva);
+        }
     }
     for r in 1..=md.row_count(TableId::MethodImpl) {
         let c: MethodImplRow = md.row(r)?;
         check_td(c.class, TableId::MethodImpl, r)?;
-        info.method_impls
-            .entry(c.class)
-            .or_default()
-            .push((Token(c.body), Token(c.declaration)));
+        if let Some(v) = at_mut(&mut info.method_impls, c.class) {
+            v.push((Token(c.body), Token(c.declaration)));
+        }
     }
     for r in 1..=md.row_count(TableId::InterfaceImpl) {
         let c: InterfaceImplRow = md.row(r)?;
         check_td(c.class, TableId::InterfaceImpl, r)?;
-        info.interface_impls
-            .entry(c.class)
-            .or_default()
-            .push(Token(c.interface));
+        if let Some(v) = at_mut(&mut info.interface_impls, c.class) {
+            v.push(Token(c.interface));
+        }
     }
     for r in 1..=md.row_count(TableId::GenericParam) {
         let g: GenericParamRow = md.row(r)?;
         let owner = Token(g.owner);
         if owner.table() == Some(TableId::TypeDef) {
-            *info.generic_counts.entry(owner.row()).or_default() += 1;
+            if let Some(n) = at_mut(&mut info.generic_counts, owner.row()) {
+                *n += 1;
+            }
         }
     }
     for r in 1..=md.row_count(TableId::ImplMap) {
@@ -2748,10 +2788,10 @@ fn index_tables(info: &mut AsmInfo) -> Result<()> {
                 let mr: ModuleRefRow = md.row(m.import_scope)?;
                 md.string(mr.name)?.to_string()
             };
-            info.impl_map.insert(
-                member.row(),
-                (module, md.string(m.import_name)?.to_string()),
-            );
+            let name = md.string(m.import_name)?.to_string();
+            if let Some(e) = at_mut(&mut info.impl_map, member.row()) {
+                *e = Some((module, name));
+            }
         }
     }
     Ok(())
