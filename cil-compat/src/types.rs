@@ -487,6 +487,15 @@ enum Key {
     Inst(TypeId, Vec<TypeId>),
 }
 
+/// Corlib types the loader asks for by name again and again (filled when the
+/// corlib is identified; `None` = not defined there, or no corlib yet).
+#[derive(Clone, Copy, Default)]
+struct WellKnown {
+    value_type: Option<TypeId>,
+    enum_: Option<TypeId>,
+    array: Option<TypeId>,
+}
+
 /// Assemblies, types, methods, fields and the managed heap, loaded together.
 pub struct TypeSystem {
     asms: Vec<AsmInfo>,
@@ -497,7 +506,12 @@ pub struct TypeSystem {
     methods: Vec<MethodDesc>,
     fields: Vec<FieldDesc>,
     constructed: BTreeMap<Key, TypeId>,
-    prims: BTreeMap<Prim, TypeId>,
+    /// Corlib primitive types, indexed by `Prim as usize` (a lookup per
+    /// primitive in every signature resolved: a table, not a map).
+    prims: [Option<TypeId>; Prim::ALL.len()],
+    /// `System.ValueType`, `System.Enum` and `System.Array` of the corlib,
+    /// looked up once: laying out each type asks for them.
+    well_known: WellKnown,
     corlib: Option<AsmId>,
     heap: Heap,
     literals: BTreeMap<Vec<u16>, usize>,
@@ -560,7 +574,8 @@ impl TypeSystem {
             methods: Vec::new(),
             fields: Vec::new(),
             constructed: BTreeMap::new(),
-            prims: BTreeMap::new(),
+            prims: [None; Prim::ALL.len()],
+            well_known: WellKnown::default(),
             corlib: None,
             heap: Heap::new(),
             literals: BTreeMap::new(),
@@ -669,13 +684,10 @@ impl TypeSystem {
     }
     /// The corlib type of a primitive.
     pub fn prim(&self, p: Prim) -> Result<TypeId> {
-        self.prims
-            .get(&p)
-            .copied()
-            .ok_or_else(|| Error::Unresolved {
-                what: "corlib type (load mscorlib first)",
-                name: format!("System.{}", p.corlib_name()),
-            })
+        self.prims[p as usize].ok_or_else(|| Error::Unresolved {
+            what: "corlib type (load mscorlib first)",
+            name: format!("System.{}", p.corlib_name()),
+        })
     }
     /// `Namespace.Name` (nested: `Namespace.Outer/Inner`) of a type.
     pub fn type_name(&self, t: TypeId) -> String {
@@ -1159,7 +1171,8 @@ impl TypeSystem {
             self.methods.len(),
             self.fields.len(),
             self.corlib,
-            self.prims.clone(),
+            self.prims,
+            self.well_known,
         );
         let r = self.load_inner(asm);
         if r.is_err() {
@@ -1169,6 +1182,7 @@ impl TypeSystem {
             self.fields.truncate(marks.3);
             self.corlib = marks.4;
             self.prims = marks.5;
+            self.well_known = marks.6;
             let n = marks.1 as u32;
             self.constructed.retain(|_, v| v.0 < n);
             self.by_mt_addr.retain(|_, v| v.0 < n);
@@ -1249,9 +1263,14 @@ impl TypeSystem {
                     self.corlib = Some(id);
                     for p in Prim::ALL {
                         if let Some(t) = self.lookup_def(id, "System", p.corlib_name()) {
-                            self.prims.insert(p, t);
+                            self.prims[p as usize] = Some(t);
                         }
                     }
+                    self.well_known = WellKnown {
+                        value_type: self.lookup_def(id, "System", "ValueType"),
+                        enum_: self.lookup_def(id, "System", "Enum"),
+                        array: self.lookup_def(id, "System", "Array"),
+                    };
                     for p in [Prim::Object, Prim::String, Prim::Void, Prim::I4] {
                         self.prim(p)?;
                     }
@@ -1931,10 +1950,6 @@ impl TypeSystem {
             Some(p)
         };
         let corlib = self.corlib == Some(a);
-        let (ns, name) = (
-            self.info(def).namespace.clone(),
-            self.info(def).name.clone(),
-        );
         let value_type = self.corlib_type("System", "ValueType").ok();
         let enum_t = self.corlib_type("System", "Enum").ok();
         let mut kind = if attrs & 0x20 != 0 {
@@ -1946,6 +1961,7 @@ impl TypeSystem {
         } else {
             TypeKind::Class
         };
+        let (ns, name) = (&self.info(def).namespace, &self.info(def).name);
         if corlib && ns == "System" {
             if name == "String" {
                 kind = TypeKind::String;
@@ -1994,6 +2010,15 @@ impl TypeSystem {
     }
 
     fn corlib_type(&self, ns: &str, name: &str) -> Result<TypeId> {
+        let known = match (ns, name) {
+            ("System", "ValueType") => self.well_known.value_type,
+            ("System", "Enum") => self.well_known.enum_,
+            ("System", "Array") => self.well_known.array,
+            _ => None,
+        };
+        if let Some(t) = known {
+            return Ok(t);
+        }
         let c = self.corlib.ok_or_else(|| Error::Unresolved {
             what: "corlib",
             name: "mscorlib".into(),
