@@ -52,7 +52,7 @@ impl EngineHost<'_> {
     }
 
     fn type_info_of(&mut self, t: TypeId) -> Result<TypeInfo, String> {
-        if let Some(ti) = self.e.type_infos.get(&t.0) {
+        if let Some(ti) = self.e.type_infos.get(t.0) {
             return Ok(*ti);
         }
         let ti = self.type_info_uncached(t)?;
