@@ -519,7 +519,10 @@ pub struct TypeSystem {
     nesting: u32,
     mctx: Vec<TypeId>,
     method_insts: BTreeMap<(MethodId, Vec<TypeId>), MethodId>,
-    by_mt_addr: BTreeMap<usize, TypeId>,
+    /// MethodTable address -> type, sorted by address: a vector, not a map,
+    /// since types are added in (mostly) ascending address order and a
+    /// `BTreeMap` instantiation is code TCG must translate at boot.
+    by_mt_addr: Vec<(usize, TypeId)>,
 }
 
 const MAX_DEPTH: u32 = 64;
@@ -583,7 +586,7 @@ impl TypeSystem {
             nesting: 0,
             mctx: Vec::new(),
             method_insts: BTreeMap::new(),
-            by_mt_addr: BTreeMap::new(),
+            by_mt_addr: Vec::new(),
         }
     }
 
@@ -664,7 +667,8 @@ impl TypeSystem {
     }
     /// The type whose MethodTable is at `addr`, if any.
     pub fn type_of_mt(&self, addr: usize) -> Option<TypeId> {
-        self.by_mt_addr.get(&addr).copied()
+        let i = self.by_mt_addr.binary_search_by_key(&addr, |e| e.0).ok()?;
+        Some(self.by_mt_addr[i].1)
     }
     /// Loader view of a type.
     pub fn info(&self, t: TypeId) -> &TypeInfo {
@@ -1185,7 +1189,7 @@ impl TypeSystem {
             self.well_known = marks.6;
             let n = marks.1 as u32;
             self.constructed.retain(|_, v| v.0 < n);
-            self.by_mt_addr.retain(|_, v| v.0 < n);
+            self.by_mt_addr.retain(|(_, v)| v.0 < n);
             let nm = marks.2 as u32;
             self.method_insts.retain(|(g, _), v| g.0 < nm && v.0 < nm);
             self.pending = self.types.len();
@@ -1308,7 +1312,10 @@ impl TypeSystem {
             info,
         }));
         let addr = self.mt_address(id);
-        self.by_mt_addr.insert(addr, id);
+        match self.by_mt_addr.binary_search_by_key(&addr, |e| e.0) {
+            Ok(i) => self.by_mt_addr[i].1 = id,
+            Err(i) => self.by_mt_addr.insert(i, (addr, id)),
+        }
         id
     }
 

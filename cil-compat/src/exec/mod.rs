@@ -85,7 +85,9 @@ pub struct Engine {
     /// Owner type of the method being compiled (for synthesized delegate IL).
     pub(crate) invoke_owner: Option<TypeId>,
     compiled: IdMap<Compiled>,
-    natives: BTreeMap<String, u64>,
+    /// Native entries by `Ns.Type::Method`, sorted by name (a few dozen,
+    /// bound once: a sorted vector, not another `BTreeMap` instantiation).
+    natives: Vec<(String, u64)>,
     /// What the JIT was told about a call token: (assembly, token, virtual).
     /// The answers never change once given (callees are reached through
     /// cells, stubs and vtables), and many call sites share tokens.
@@ -124,7 +126,7 @@ impl Engine {
             unboxing: IdMap::new(),
             invoke_owner: None,
             compiled: IdMap::new(),
-            natives: BTreeMap::new(),
+            natives: Vec::new(),
             call_infos: BTreeMap::new(),
             type_infos: IdMap::new(),
             on_fail: default_fail,
@@ -148,11 +150,18 @@ impl Engine {
     /// Binds an InternalCall/P/Invoke method (`Ns.Type::Method`) to native code
     /// (plain SysV: the DDK ABI entries).
     pub fn bind_native(&mut self, name: &str, addr: u64) {
-        self.natives.insert(name.to_string(), addr);
+        match self.natives.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+            Ok(i) => self.natives[i].1 = addr,
+            Err(i) => self.natives.insert(i, (name.to_string(), addr)),
+        }
     }
 
     pub(crate) fn native(&self, name: &str) -> Option<u64> {
-        self.natives.get(name).copied()
+        let i = self
+            .natives
+            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+            .ok()?;
+        Some(self.natives[i].1)
     }
 
     /// `Ns.Type::Method`.
