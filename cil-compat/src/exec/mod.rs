@@ -91,7 +91,9 @@ pub struct Engine {
     /// What the JIT was told about a call token: (assembly, token, virtual).
     /// The answers never change once given (callees are reached through
     /// cells, stubs and vtables), and many call sites share tokens.
-    pub(crate) call_infos: BTreeMap<(u32, u32, bool), jit::host::CallInfo>,
+    /// Indexed by [`call_info_slot`] (assembly, token table, virtual), then
+    /// by the token's row.
+    pub(crate) call_infos: Vec<IdMap<jit::host::CallInfo>>,
     /// Type facts for the JIT by type id (stable once the type is laid out).
     pub(crate) type_infos: IdMap<jit::host::TypeInfo>,
     /// Called on a runtime error; must not return.
@@ -99,6 +101,24 @@ pub struct Engine {
     pub stats: Stats,
     /// Monotonic nanoseconds, if the host has a clock (times compilation).
     pub clock: Option<fn() -> u64>,
+}
+
+/// Where [`Engine::call_infos`] keeps the answer for a call token of assembly
+/// `asm`: a (slot, row) pair for the three tables a call names a method with
+/// (MethodDef, MemberRef, MethodSpec; ECMA-335 §III.3.19), `None` for any
+/// other token (not cached: answered afresh each time, as the answers never
+/// change). Dense per-row tables rather than a `BTreeMap` keyed by the tuple.
+pub(crate) fn call_info_slot(asm: u32, token: u32, virt: bool) -> Option<(usize, u32)> {
+    let table = match token >> 24 {
+        0x06 => 0,
+        0x0a => 1,
+        0x2b => 2,
+        _ => return None,
+    };
+    Some((
+        (asm as usize * 3 + table) * 2 + virt as usize,
+        token & 0x00ff_ffff,
+    ))
 }
 
 static ACTIVE: AtomicPtr<Engine> = AtomicPtr::new(core::ptr::null_mut());
@@ -127,7 +147,7 @@ impl Engine {
             invoke_owner: None,
             compiled: IdMap::new(),
             natives: Vec::new(),
-            call_infos: BTreeMap::new(),
+            call_infos: Vec::new(),
             type_infos: IdMap::new(),
             on_fail: default_fail,
             stats: Stats::default(),
