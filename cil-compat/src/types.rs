@@ -12,6 +12,8 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
+use core::borrow::Borrow;
+use core::cmp::Ordering as CmpOrdering;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
@@ -393,6 +395,59 @@ pub enum Resolved {
     Field(FieldId),
 }
 
+/// A `(namespace, name)` key for [`AsmInfo::by_name`] that owned and borrowed
+/// pairs share, so a lookup (hundreds per load, each once two fresh `String`s)
+/// allocates nothing: the map borrows its `(String, String)` keys as `dyn NamePair`.
+trait NamePair {
+    fn ns(&self) -> &str;
+    fn name(&self) -> &str;
+}
+
+impl NamePair for (String, String) {
+    fn ns(&self) -> &str {
+        &self.0
+    }
+    fn name(&self) -> &str {
+        &self.1
+    }
+}
+
+impl NamePair for (&str, &str) {
+    fn ns(&self) -> &str {
+        self.0
+    }
+    fn name(&self) -> &str {
+        self.1
+    }
+}
+
+impl<'a> Borrow<dyn NamePair + 'a> for (String, String) {
+    fn borrow(&self) -> &(dyn NamePair + 'a) {
+        self
+    }
+}
+
+// The same order as the tuple's own `Ord` (namespace, then name), as `Borrow` requires.
+impl Ord for dyn NamePair + '_ {
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        (self.ns(), self.name()).cmp(&(other.ns(), other.name()))
+    }
+}
+
+impl PartialOrd for dyn NamePair + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for dyn NamePair + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == CmpOrdering::Equal
+    }
+}
+
+impl Eq for dyn NamePair + '_ {}
+
 struct AsmInfo {
     name: String,
     asm: Assembly,
@@ -400,16 +455,23 @@ struct AsmInfo {
     methods: Vec<Option<MethodId>>,
     fields: Vec<Option<FieldId>>,
     typerefs: Vec<Option<TypeId>>,
+    /// Top-level TypeDefs by (namespace, name); searched through `dyn NamePair`.
     by_name: BTreeMap<(String, String), u32>,
     nested: BTreeMap<(u32, String), u32>,
-    enclosing: BTreeMap<u32, u32>,
-    class_layout: BTreeMap<u32, (u16, u32)>,
-    field_layout: BTreeMap<u32, u32>,
-    field_rva: BTreeMap<u32, u32>,
-    method_impls: BTreeMap<u32, Vec<(Token, Token)>>,
-    interface_impls: BTreeMap<u32, Vec<Token>>,
-    generic_counts: BTreeMap<u32, u32>,
-    impl_map: BTreeMap<u32, (String, String)>,
+    // Side tables indexed by RID - 1 (read with `at`) of the TypeDef table
+    // (enclosing, class_layout, method_impls, interface_impls, generic_counts),
+    // the Field table (field_layout, field_rva) or the MethodDef table
+    // (impl_map). Dense vectors, not maps: each map type was a separate
+    // BTreeMap instantiation, code that TCG translates at every boot.
+    /// Enclosing TypeDef RID of a nested type, 0 for a top-level one.
+    enclosing: Vec<u32>,
+    class_layout: Vec<Option<(u16, u32)>>,
+    field_layout: Vec<Option<u32>>,
+    field_rva: Vec<Option<u32>>,
+    method_impls: Vec<Vec<(Token, Token)>>,
+    interface_impls: Vec<Vec<Token>>,
+    generic_counts: Vec<u32>,
+    impl_map: Vec<Option<(String, String)>>,
     method_owner: Vec<u32>,
     field_owner: Vec<u32>,
 }
@@ -425,6 +487,15 @@ enum Key {
     Inst(TypeId, Vec<TypeId>),
 }
 
+/// Corlib types the loader asks for by name again and again (filled when the
+/// corlib is identified; `None` = not defined there, or no corlib yet).
+#[derive(Clone, Copy, Default)]
+struct WellKnown {
+    value_type: Option<TypeId>,
+    enum_: Option<TypeId>,
+    array: Option<TypeId>,
+}
+
 /// Assemblies, types, methods, fields and the managed heap, loaded together.
 pub struct TypeSystem {
     asms: Vec<AsmInfo>,
@@ -435,7 +506,12 @@ pub struct TypeSystem {
     methods: Vec<MethodDesc>,
     fields: Vec<FieldDesc>,
     constructed: BTreeMap<Key, TypeId>,
-    prims: BTreeMap<Prim, TypeId>,
+    /// Corlib primitive types, indexed by `Prim as usize` (a lookup per
+    /// primitive in every signature resolved: a table, not a map).
+    prims: [Option<TypeId>; Prim::ALL.len()],
+    /// `System.ValueType`, `System.Enum` and `System.Array` of the corlib,
+    /// looked up once: laying out each type asks for them.
+    well_known: WellKnown,
     corlib: Option<AsmId>,
     heap: Heap,
     literals: BTreeMap<Vec<u16>, usize>,
@@ -443,7 +519,10 @@ pub struct TypeSystem {
     nesting: u32,
     mctx: Vec<TypeId>,
     method_insts: BTreeMap<(MethodId, Vec<TypeId>), MethodId>,
-    by_mt_addr: BTreeMap<usize, TypeId>,
+    /// MethodTable address -> type, sorted by address: a vector, not a map,
+    /// since types are added in (mostly) ascending address order and a
+    /// `BTreeMap` instantiation is code TCG must translate at boot.
+    by_mt_addr: Vec<(usize, TypeId)>,
 }
 
 const MAX_DEPTH: u32 = 64;
@@ -451,6 +530,17 @@ const MAX_DEPTH: u32 = 64;
 const MAX_NESTING: u32 = 48;
 /// Maximum nesting of constructed types (`G<G<G<…>>>`, `T[][]…`).
 const MAX_CONSTRUCTED_NEST: u8 = 24;
+
+/// Row `rid` (1-based) of a per-row side table.
+fn at<V>(rows: &[V], rid: u32) -> Option<&V> {
+    rows.get((rid as usize).wrapping_sub(1))
+}
+
+/// Row `rid` of a per-row side table, mutably; `None` for a RID outside the
+/// table, which no lookup (always by a row of that table) could ever find.
+fn at_mut<V>(rows: &mut [V], rid: u32) -> Option<&mut V> {
+    rows.get_mut((rid as usize).wrapping_sub(1))
+}
 
 fn align_up(n: u32, a: u32) -> Option<u32> {
     let a = a.max(1);
@@ -487,7 +577,8 @@ impl TypeSystem {
             methods: Vec::new(),
             fields: Vec::new(),
             constructed: BTreeMap::new(),
-            prims: BTreeMap::new(),
+            prims: [None; Prim::ALL.len()],
+            well_known: WellKnown::default(),
             corlib: None,
             heap: Heap::new(),
             literals: BTreeMap::new(),
@@ -495,7 +586,7 @@ impl TypeSystem {
             nesting: 0,
             mctx: Vec::new(),
             method_insts: BTreeMap::new(),
-            by_mt_addr: BTreeMap::new(),
+            by_mt_addr: Vec::new(),
         }
     }
 
@@ -576,7 +667,8 @@ impl TypeSystem {
     }
     /// The type whose MethodTable is at `addr`, if any.
     pub fn type_of_mt(&self, addr: usize) -> Option<TypeId> {
-        self.by_mt_addr.get(&addr).copied()
+        let i = self.by_mt_addr.binary_search_by_key(&addr, |e| e.0).ok()?;
+        Some(self.by_mt_addr[i].1)
     }
     /// Loader view of a type.
     pub fn info(&self, t: TypeId) -> &TypeInfo {
@@ -596,13 +688,10 @@ impl TypeSystem {
     }
     /// The corlib type of a primitive.
     pub fn prim(&self, p: Prim) -> Result<TypeId> {
-        self.prims
-            .get(&p)
-            .copied()
-            .ok_or_else(|| Error::Unresolved {
-                what: "corlib type (load mscorlib first)",
-                name: format!("System.{}", p.corlib_name()),
-            })
+        self.prims[p as usize].ok_or_else(|| Error::Unresolved {
+            what: "corlib type (load mscorlib first)",
+            name: format!("System.{}", p.corlib_name()),
+        })
     }
     /// `Namespace.Name` (nested: `Namespace.Outer/Inner`) of a type.
     pub fn type_name(&self, t: TypeId) -> String {
@@ -639,9 +728,9 @@ impl TypeSystem {
     }
     /// A type by namespace and name in any loaded assembly (corlib first).
     pub fn find_type(&self, namespace: &str, name: &str) -> Option<TypeId> {
-        let key = (namespace.to_string(), name.to_string());
+        let key: &dyn NamePair = &(namespace, name);
         for a in &self.asms {
-            if let Some(r) = a.by_name.get(&key) {
+            if let Some(r) = a.by_name.get(key) {
                 return a.typedefs.get((*r as usize).wrapping_sub(1)).copied();
             }
         }
@@ -650,7 +739,25 @@ impl TypeSystem {
     /// A type by `Namespace.Name` (nested types as `Outer/Inner`).
     pub fn find_type_by_full_name(&self, full: &str) -> Option<TypeId> {
         self.types()
-            .find(|t| self.info(*t).token.0 != 0 && self.type_name(*t) == full)
+            .find(|t| self.info(*t).token.0 != 0 && self.def_name_is(*t, full))
+    }
+
+    /// `self.type_name(t) == full` for a TypeDef, without building the name: the
+    /// search above visits every loaded type.
+    fn def_name_is(&self, t: TypeId, full: &str) -> bool {
+        let i = self.info(t);
+        match i.enclosing {
+            // `Outer/Inner`: the enclosing chain is a forest (checked at load).
+            Some(e) => full
+                .strip_suffix(i.name.as_str())
+                .and_then(|rest| rest.strip_suffix('/'))
+                .is_some_and(|outer| self.def_name_is(e, outer)),
+            None if i.namespace.is_empty() => full == i.name,
+            None => full
+                .strip_suffix(i.name.as_str())
+                .and_then(|rest| rest.strip_suffix('.'))
+                .is_some_and(|ns| ns == i.namespace),
+        }
     }
     /// A method of `t` (declared) by name.
     pub fn find_method(&self, t: TypeId, name: &str) -> Option<MethodId> {
@@ -1068,7 +1175,8 @@ impl TypeSystem {
             self.methods.len(),
             self.fields.len(),
             self.corlib,
-            self.prims.clone(),
+            self.prims,
+            self.well_known,
         );
         let r = self.load_inner(asm);
         if r.is_err() {
@@ -1078,9 +1186,10 @@ impl TypeSystem {
             self.fields.truncate(marks.3);
             self.corlib = marks.4;
             self.prims = marks.5;
+            self.well_known = marks.6;
             let n = marks.1 as u32;
             self.constructed.retain(|_, v| v.0 < n);
-            self.by_mt_addr.retain(|_, v| v.0 < n);
+            self.by_mt_addr.retain(|(_, v)| v.0 < n);
             let nm = marks.2 as u32;
             self.method_insts.retain(|(g, _), v| g.0 < nm && v.0 < nm);
             self.pending = self.types.len();
@@ -1113,7 +1222,7 @@ impl TypeSystem {
                     md.string(r.namespace)?.to_string(),
                     md.string(r.name)?.to_string(),
                     r.flags,
-                    a.generic_counts.get(&rid).copied().unwrap_or(0),
+                    at(&a.generic_counts, rid).copied().unwrap_or(0),
                 )
             };
             let mut ti = new_info(ns, name, TypeKind::Class);
@@ -1128,7 +1237,9 @@ impl TypeSystem {
         let enc: Vec<(u32, u32)> = self.asms[id.0 as usize]
             .enclosing
             .iter()
-            .map(|(a, b)| (*a, *b))
+            .zip(1u32..)
+            .filter(|(e, _)| **e != 0)
+            .map(|(e, n)| (n, *e))
             .collect();
         for (n, e) in enc {
             let a = &self.asms[id.0 as usize];
@@ -1156,9 +1267,14 @@ impl TypeSystem {
                     self.corlib = Some(id);
                     for p in Prim::ALL {
                         if let Some(t) = self.lookup_def(id, "System", p.corlib_name()) {
-                            self.prims.insert(p, t);
+                            self.prims[p as usize] = Some(t);
                         }
                     }
+                    self.well_known = WellKnown {
+                        value_type: self.lookup_def(id, "System", "ValueType"),
+                        enum_: self.lookup_def(id, "System", "Enum"),
+                        array: self.lookup_def(id, "System", "Array"),
+                    };
                     for p in [Prim::Object, Prim::String, Prim::Void, Prim::I4] {
                         self.prim(p)?;
                     }
@@ -1196,13 +1312,16 @@ impl TypeSystem {
             info,
         }));
         let addr = self.mt_address(id);
-        self.by_mt_addr.insert(addr, id);
+        match self.by_mt_addr.binary_search_by_key(&addr, |e| e.0) {
+            Ok(i) => self.by_mt_addr[i].1 = id,
+            Err(i) => self.by_mt_addr.insert(i, (addr, id)),
+        }
         id
     }
 
     fn lookup_def(&self, a: AsmId, ns: &str, name: &str) -> Option<TypeId> {
         let ai = self.asms.get(a.0 as usize)?;
-        let rid = ai.by_name.get(&(ns.to_string(), name.to_string()))?;
+        let rid = ai.by_name.get(&(ns, name) as &dyn NamePair)?;
         ai.typedefs.get((*rid as usize).wrapping_sub(1)).copied()
     }
 
@@ -1838,10 +1957,6 @@ impl TypeSystem {
             Some(p)
         };
         let corlib = self.corlib == Some(a);
-        let (ns, name) = (
-            self.info(def).namespace.clone(),
-            self.info(def).name.clone(),
-        );
         let value_type = self.corlib_type("System", "ValueType").ok();
         let enum_t = self.corlib_type("System", "Enum").ok();
         let mut kind = if attrs & 0x20 != 0 {
@@ -1853,6 +1968,7 @@ impl TypeSystem {
         } else {
             TypeKind::Class
         };
+        let (ns, name) = (&self.info(def).namespace, &self.info(def).name);
         if corlib && ns == "System" {
             if name == "String" {
                 kind = TypeKind::String;
@@ -1901,6 +2017,15 @@ impl TypeSystem {
     }
 
     fn corlib_type(&self, ns: &str, name: &str) -> Result<TypeId> {
+        let known = match (ns, name) {
+            ("System", "ValueType") => self.well_known.value_type,
+            ("System", "Enum") => self.well_known.enum_,
+            ("System", "Array") => self.well_known.array,
+            _ => None,
+        };
+        if let Some(t) = known {
+            return Ok(t);
+        }
         let c = self.corlib.ok_or_else(|| Error::Unresolved {
             what: "corlib",
             name: "mscorlib".into(),
@@ -1938,11 +2063,11 @@ impl TypeSystem {
                 let r: FieldRow = md.row(fr)?;
                 let s = sig::parse_field(md.blob(r.signature)?)
                     .map_err(|e| e.at_row(TableId::Field, fr))?;
-                let rva = match ai.field_rva.get(&fr) {
+                let rva = match at(&ai.field_rva, fr).copied().flatten() {
                     Some(rva) => Some(
                         md.layout()
                             .pe
-                            .rva_to_offset(*rva)
+                            .rva_to_offset(rva)
                             .map_err(|e| e.at_row(TableId::FieldRva, fr))?,
                     ),
                     None => None,
@@ -1984,7 +2109,7 @@ impl TypeSystem {
                     r,
                     md.string(r.name)?.to_string(),
                     s,
-                    ai.impl_map.get(&mr).cloned(),
+                    at(&ai.impl_map, mr).cloned().flatten(),
                 )
             };
             let sig_ = self.method_sig(a, &msig, &ctx, depth + 1)?;
@@ -2024,19 +2149,16 @@ impl TypeSystem {
             methods.push(m);
         }
         let mut ifaces = Vec::new();
-        let itoks = self.asms[a.0 as usize]
-            .interface_impls
-            .get(&drow)
+        let itoks = at(&self.asms[a.0 as usize].interface_impls, drow)
             .cloned()
             .unwrap_or_default();
         for it in itoks {
             let i = self.resolve_type_ctx(a, it, &ctx, depth + 1)?;
             ifaces.push(i);
         }
-        let (pack, csize) = self.asms[a.0 as usize]
-            .class_layout
-            .get(&drow)
+        let (pack, csize) = at(&self.asms[a.0 as usize].class_layout, drow)
             .copied()
+            .flatten()
             .unwrap_or((0, 0));
         let m = &mut self.types[t.0 as usize];
         m.info.fields = fields;
@@ -2153,15 +2275,18 @@ impl TypeSystem {
             let falign = fl_.align.min(pack).max(1);
             let off = if explicit {
                 let ai = &self.asms[asm.map(|a| a.0).unwrap_or(0) as usize];
-                let o = *ai.field_layout.get(&tok.row()).ok_or_else(|| {
-                    tl(
-                        &self.type_name(t),
-                        format!(
-                            "explicit layout without FieldOffset for `{}`",
-                            self.field(f).name
-                        ),
-                    )
-                })?;
+                let o = at(&ai.field_layout, tok.row())
+                    .copied()
+                    .flatten()
+                    .ok_or_else(|| {
+                        tl(
+                            &self.type_name(t),
+                            format!(
+                                "explicit layout without FieldOffset for `{}`",
+                                self.field(f).name
+                            ),
+                        )
+                    })?;
                 if !fl_.gc_refs.is_empty() && (o % 8 != 0) {
                     return Err(tl(
                         &self.type_name(t),
@@ -2404,9 +2529,7 @@ impl TypeSystem {
         let ctx = i.type_args.clone();
         let inst_methods = i.methods.clone();
         let drow = self.info(def).token.row();
-        let rows = self.asms[a.0 as usize]
-            .method_impls
-            .get(&drow)
+        let rows = at(&self.asms[a.0 as usize].method_impls, drow)
             .cloned()
             .unwrap_or_default();
         let mut out = Vec::new();
@@ -2520,35 +2643,59 @@ fn new_info(namespace: String, name: String, kind: TypeKind) -> TypeInfo {
 
 /// Reads the tables the type system needs into maps, validating cross references.
 fn index_assembly(asm: Assembly) -> Result<AsmInfo> {
-    let md = asm.md();
+    // The assembly moves in first and the tables are read through the field: a
+    // copy of the file for the index to own would cost a memcpy of the whole image.
+    let mut info = AsmInfo {
+        name: String::new(),
+        asm,
+        typedefs: Vec::new(),
+        methods: Vec::new(),
+        fields: Vec::new(),
+        typerefs: Vec::new(),
+        by_name: BTreeMap::new(),
+        nested: BTreeMap::new(),
+        enclosing: Vec::new(),
+        class_layout: Vec::new(),
+        field_layout: Vec::new(),
+        field_rva: Vec::new(),
+        method_impls: Vec::new(),
+        interface_impls: Vec::new(),
+        generic_counts: Vec::new(),
+        impl_map: Vec::new(),
+        method_owner: Vec::new(),
+        field_owner: Vec::new(),
+    };
+    index_tables(&mut info)?;
+    Ok(info)
+}
+
+fn index_tables(info: &mut AsmInfo) -> Result<()> {
+    let md = info.asm.md();
     let name = md.assembly_name()?.unwrap_or("").to_string();
-    let name = if name.is_empty() {
+    info.name = if name.is_empty() {
         let m: ModuleRow = md.row(1)?;
         md.string(m.name)?.trim_end_matches(".dll").to_string()
     } else {
         name
     };
     let ntd = md.row_count(TableId::TypeDef);
-    let mut info = AsmInfo {
-        name,
-        asm: asm.clone(),
-        typedefs: Vec::new(),
-        methods: vec![None; md.row_count(TableId::MethodDef) as usize],
-        fields: vec![None; md.row_count(TableId::Field) as usize],
-        typerefs: vec![None; md.row_count(TableId::TypeRef) as usize],
-        by_name: BTreeMap::new(),
-        nested: BTreeMap::new(),
-        enclosing: BTreeMap::new(),
-        class_layout: BTreeMap::new(),
-        field_layout: BTreeMap::new(),
-        field_rva: BTreeMap::new(),
-        method_impls: BTreeMap::new(),
-        interface_impls: BTreeMap::new(),
-        generic_counts: BTreeMap::new(),
-        impl_map: BTreeMap::new(),
-        method_owner: vec![0; md.row_count(TableId::MethodDef) as usize],
-        field_owner: vec![0; md.row_count(TableId::Field) as usize],
-    };
+    info.methods = vec![None; md.row_count(TableId::MethodDef) as usize];
+    info.fields = vec![None; md.row_count(TableId::Field) as usize];
+    info.typerefs = vec![None; md.row_count(TableId::TypeRef) as usize];
+    info.method_owner = vec![0; md.row_count(TableId::MethodDef) as usize];
+    info.field_owner = vec![0; md.row_count(TableId::Field) as usize];
+    let (nfield, nmethod) = (
+        md.row_count(TableId::Field) as usize,
+        md.row_count(TableId::MethodDef) as usize,
+    );
+    info.enclosing = vec![0; ntd as usize];
+    info.class_layout = vec![None; ntd as usize];
+    info.field_layout = vec![None; nfield];
+    info.field_rva = vec![None; nfield];
+    info.method_impls = vec![Vec::new(); ntd as usize];
+    info.interface_impls = vec![Vec::new(); ntd as usize];
+    info.generic_counts = vec![0; ntd as usize];
+    info.impl_map = vec![None; nmethod];
     let check_td = |r: u32, t: TableId, row: u32| -> Result<()> {
         if r == 0 || r > ntd {
             Err(Error::in_row(
@@ -2573,13 +2720,19 @@ fn index_assembly(asm: Assembly) -> Result<AsmInfo> {
                 md.row_offset(TableId::NestedClass, r),
             ));
         }
-        info.enclosing.insert(n.nested, n.enclosing);
+        // Both RIDs were checked above.
+        if let Some(e) = at_mut(&mut info.enclosing, n.nested) {
+            *e = n.enclosing;
+        }
     }
     // Nesting must be a forest: follow each chain at most `ntd` steps.
-    for (&n, _) in info.enclosing.iter() {
+    for (n, _) in (1u32..)
+        .zip(info.enclosing.iter())
+        .filter(|(_, e)| **e != 0)
+    {
         let mut cur = n;
         let mut steps = 0u32;
-        while let Some(&e) = info.enclosing.get(&cur) {
+        while let Some(&e) = at(&info.enclosing, cur).filter(|e| **e != 0) {
             steps += 1;
             if steps > ntd {
                 return Err(Error::in_row(
@@ -2605,9 +2758,9 @@ fn index_assembly(asm: Assembly) -> Result<AsmInfo> {
         }
         let t: TypeDefRow = md.row(r)?;
         let nm = md.string(t.name)?.to_string();
-        match info.enclosing.get(&r) {
+        match at(&info.enclosing, r).copied().filter(|e| *e != 0) {
             Some(e) => {
-                info.nested.insert((*e, nm), r);
+                info.nested.insert((e, nm), r);
             }
             None => {
                 info.by_name
@@ -2618,38 +2771,43 @@ fn index_assembly(asm: Assembly) -> Result<AsmInfo> {
     for r in 1..=md.row_count(TableId::ClassLayout) {
         let c: ClassLayoutRow = md.row(r)?;
         check_td(c.parent, TableId::ClassLayout, r)?;
-        info.class_layout
-            .insert(c.parent, (c.packing_size as u16, c.class_size));
+        if let Some(l) = at_mut(&mut info.class_layout, c.parent) {
+            *l = Some((c.packing_size as u16, c.class_size));
+        }
     }
     for r in 1..=md.row_count(TableId::FieldLayout) {
         let c: FieldLayoutRow = md.row(r)?;
-        info.field_layout.insert(c.field, c.offset);
+        if let Some(o) = at_mut(&mut info.field_layout, c.field) {
+            *o = Some(c.offset);
+        }
     }
     for r in 1..=md.row_count(TableId::FieldRva) {
         let c: FieldRvaRow = md.row(r)?;
-        info.field_rva.insert(c.field, c.rva);
+        if let Some(o) = at_mut(&mut info.field_rva, c.field) {
+            *o = Some(c.rva);
+        }
     }
     for r in 1..=md.row_count(TableId::MethodImpl) {
         let c: MethodImplRow = md.row(r)?;
         check_td(c.class, TableId::MethodImpl, r)?;
-        info.method_impls
-            .entry(c.class)
-            .or_default()
-            .push((Token(c.body), Token(c.declaration)));
+        if let Some(v) = at_mut(&mut info.method_impls, c.class) {
+            v.push((Token(c.body), Token(c.declaration)));
+        }
     }
     for r in 1..=md.row_count(TableId::InterfaceImpl) {
         let c: InterfaceImplRow = md.row(r)?;
         check_td(c.class, TableId::InterfaceImpl, r)?;
-        info.interface_impls
-            .entry(c.class)
-            .or_default()
-            .push(Token(c.interface));
+        if let Some(v) = at_mut(&mut info.interface_impls, c.class) {
+            v.push(Token(c.interface));
+        }
     }
     for r in 1..=md.row_count(TableId::GenericParam) {
         let g: GenericParamRow = md.row(r)?;
         let owner = Token(g.owner);
         if owner.table() == Some(TableId::TypeDef) {
-            *info.generic_counts.entry(owner.row()).or_default() += 1;
+            if let Some(n) = at_mut(&mut info.generic_counts, owner.row()) {
+                *n += 1;
+            }
         }
     }
     for r in 1..=md.row_count(TableId::ImplMap) {
@@ -2662,11 +2820,11 @@ fn index_assembly(asm: Assembly) -> Result<AsmInfo> {
                 let mr: ModuleRefRow = md.row(m.import_scope)?;
                 md.string(mr.name)?.to_string()
             };
-            info.impl_map.insert(
-                member.row(),
-                (module, md.string(m.import_name)?.to_string()),
-            );
+            let name = md.string(m.import_name)?.to_string();
+            if let Some(e) = at_mut(&mut info.impl_map, member.row()) {
+                *e = Some((module, name));
+            }
         }
     }
-    Ok(info)
+    Ok(())
 }

@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 
 use jit::host::*;
 
+use super::idmap::IdMap;
 use super::{helpers, jit_type, this_type, Engine};
 use crate::metadata::Token;
 use crate::types::{
@@ -52,7 +53,7 @@ impl EngineHost<'_> {
     }
 
     fn type_info_of(&mut self, t: TypeId) -> Result<TypeInfo, String> {
-        if let Some(ti) = self.e.type_infos.get(&t.0) {
+        if let Some(ti) = self.e.type_infos.get(t.0) {
             return Ok(*ti);
         }
         let ti = self.type_info_uncached(t)?;
@@ -180,12 +181,17 @@ impl JitHost for EngineHost<'_> {
     }
 
     fn method(&mut self, token: u32, virt: bool) -> Result<CallInfo, String> {
-        let key = (self.asm.0, token, virt);
-        if let Some(ci) = self.e.call_infos.get(&key) {
+        let Some((slot, row)) = super::call_info_slot(self.asm.0, token, virt) else {
+            return self.method_uncached(token, virt);
+        };
+        if let Some(ci) = self.e.call_infos.get(slot).and_then(|m| m.get(row)) {
             return Ok(ci.clone());
         }
         let ci = self.method_uncached(token, virt)?;
-        self.e.call_infos.insert(key, ci.clone());
+        if self.e.call_infos.len() <= slot {
+            self.e.call_infos.resize_with(slot + 1, IdMap::new);
+        }
+        self.e.call_infos[slot].insert(row, ci.clone());
         Ok(ci)
     }
 

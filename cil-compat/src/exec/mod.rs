@@ -13,6 +13,7 @@
 #[cfg(feature = "std")]
 pub mod cli;
 pub mod helpers;
+mod idmap;
 pub mod jithost;
 
 use alloc::boxed::Box;
@@ -27,6 +28,7 @@ use jit::{CompiledMethod, MethodInput};
 
 use crate::metadata::sig::Prim;
 use crate::types::{MethodId, TypeId, TypeKind, TypeSystem};
+use idmap::IdMap;
 
 /// Where compiled code goes: executable memory supplied by the host (mmap on
 /// Linux, W^X pages in the kernel).
@@ -66,33 +68,57 @@ pub struct Compiled {
 pub struct Engine {
     pub ts: TypeSystem,
     mem: Box<dyn CodeMemory>,
-    cells: BTreeMap<u32, *mut u64>,
-    stubs: BTreeMap<u32, u64>,
+    // Keyed by MethodId number (`IdMap`): cells, stubs, waiting_slots,
+    // unboxing, compiled; type_infos by TypeId number.
+    cells: IdMap<*mut u64>,
+    stubs: IdMap<u64>,
     /// Lazy stub address -> its method (to call a method directly when only
     /// its `ldftn` value, possibly a stub, is known).
     stub_owner: BTreeMap<u64, u32>,
     /// Vtable slots (type, index) holding a method's lazy stub: patched to
     /// its code once compiled, so virtual calls stop going through the stub.
-    waiting_slots: BTreeMap<u32, Vec<(TypeId, usize)>>,
+    waiting_slots: IdMap<Vec<(TypeId, usize)>>,
     /// Interface dispatch answers: (MethodTable, interface method, code or
     /// stub, target method), see `helpers::interface_lookup`.
     pub(crate) iface_cache: Box<[(u64, u64, u64, u32)]>,
-    unboxing: BTreeMap<u32, u64>,
+    unboxing: IdMap<u64>,
     /// Owner type of the method being compiled (for synthesized delegate IL).
     pub(crate) invoke_owner: Option<TypeId>,
-    compiled: BTreeMap<u32, Compiled>,
-    natives: BTreeMap<String, u64>,
+    compiled: IdMap<Compiled>,
+    /// Native entries by `Ns.Type::Method`, sorted by name (a few dozen,
+    /// bound once: a sorted vector, not another `BTreeMap` instantiation).
+    natives: Vec<(String, u64)>,
     /// What the JIT was told about a call token: (assembly, token, virtual).
     /// The answers never change once given (callees are reached through
     /// cells, stubs and vtables), and many call sites share tokens.
-    pub(crate) call_infos: BTreeMap<(u32, u32, bool), jit::host::CallInfo>,
+    /// Indexed by [`call_info_slot`] (assembly, token table, virtual), then
+    /// by the token's row.
+    pub(crate) call_infos: Vec<IdMap<jit::host::CallInfo>>,
     /// Type facts for the JIT by type id (stable once the type is laid out).
-    pub(crate) type_infos: BTreeMap<u32, jit::host::TypeInfo>,
+    pub(crate) type_infos: IdMap<jit::host::TypeInfo>,
     /// Called on a runtime error; must not return.
     pub on_fail: fn(&Failure) -> !,
     pub stats: Stats,
     /// Monotonic nanoseconds, if the host has a clock (times compilation).
     pub clock: Option<fn() -> u64>,
+}
+
+/// Where [`Engine::call_infos`] keeps the answer for a call token of assembly
+/// `asm`: a (slot, row) pair for the three tables a call names a method with
+/// (MethodDef, MemberRef, MethodSpec; ECMA-335 §III.3.19), `None` for any
+/// other token (not cached: answered afresh each time, as the answers never
+/// change). Dense per-row tables rather than a `BTreeMap` keyed by the tuple.
+pub(crate) fn call_info_slot(asm: u32, token: u32, virt: bool) -> Option<(usize, u32)> {
+    let table = match token >> 24 {
+        0x06 => 0,
+        0x0a => 1,
+        0x2b => 2,
+        _ => return None,
+    };
+    Some((
+        (asm as usize * 3 + table) * 2 + virt as usize,
+        token & 0x00ff_ffff,
+    ))
 }
 
 static ACTIVE: AtomicPtr<Engine> = AtomicPtr::new(core::ptr::null_mut());
@@ -111,18 +137,18 @@ impl Engine {
         let mut e = Engine {
             ts,
             mem,
-            cells: BTreeMap::new(),
-            stubs: BTreeMap::new(),
+            cells: IdMap::new(),
+            stubs: IdMap::new(),
             stub_owner: BTreeMap::new(),
-            waiting_slots: BTreeMap::new(),
+            waiting_slots: IdMap::new(),
             iface_cache: alloc::vec![(0, 0, 0, 0); 1 << helpers::IFACE_CACHE_BITS]
                 .into_boxed_slice(),
-            unboxing: BTreeMap::new(),
+            unboxing: IdMap::new(),
             invoke_owner: None,
-            compiled: BTreeMap::new(),
-            natives: BTreeMap::new(),
-            call_infos: BTreeMap::new(),
-            type_infos: BTreeMap::new(),
+            compiled: IdMap::new(),
+            natives: Vec::new(),
+            call_infos: Vec::new(),
+            type_infos: IdMap::new(),
             on_fail: default_fail,
             stats: Stats::default(),
             clock: None,
@@ -144,11 +170,18 @@ impl Engine {
     /// Binds an InternalCall/P/Invoke method (`Ns.Type::Method`) to native code
     /// (plain SysV: the DDK ABI entries).
     pub fn bind_native(&mut self, name: &str, addr: u64) {
-        self.natives.insert(name.to_string(), addr);
+        match self.natives.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+            Ok(i) => self.natives[i].1 = addr,
+            Err(i) => self.natives.insert(i, (name.to_string(), addr)),
+        }
     }
 
     pub(crate) fn native(&self, name: &str) -> Option<u64> {
-        self.natives.get(name).copied()
+        let i = self
+            .natives
+            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+            .ok()?;
+        Some(self.natives[i].1)
     }
 
     /// `Ns.Type::Method`.
@@ -163,7 +196,7 @@ impl Engine {
         if entry != 0 {
             return Ok(entry as u64);
         }
-        if let Some(s) = self.stubs.get(&m.0) {
+        if let Some(s) = self.stubs.get(m.0) {
             return Ok(*s);
         }
         let code =
@@ -182,7 +215,7 @@ impl Engine {
         if !(self.ts.info(t).is_value_type() && owner == t) {
             return self.stub(m);
         }
-        if let Some(s) = self.unboxing.get(&m.0) {
+        if let Some(s) = self.unboxing.get(m.0) {
             return Ok(*s);
         }
         let cell = self.cell(m)?;
@@ -201,7 +234,7 @@ impl Engine {
 
     /// The call cell of `m`: holds its stub, later its code.
     pub fn cell(&mut self, m: MethodId) -> Result<u64, String> {
-        if let Some(c) = self.cells.get(&m.0) {
+        if let Some(c) = self.cells.get(m.0) {
             return Ok(*c as u64);
         }
         let target = self.stub(m)?;
@@ -223,8 +256,10 @@ impl Engine {
                 }
                 let s = self.vtable_entry(t, m)?;
                 self.ts.info(t).vtable_slots()[i].store(s as usize, Ordering::Relaxed);
-                if self.stubs.get(&m.0) == Some(&s) {
-                    self.waiting_slots.entry(m.0).or_default().push((t, i));
+                if self.stubs.get(m.0) == Some(&s) {
+                    self.waiting_slots
+                        .get_or_insert_with(m.0, Vec::new)
+                        .push((t, i));
                 }
             }
         }
@@ -328,7 +363,7 @@ impl Engine {
                 ns / 1000
             );
         }
-        if let Some(c) = self.cells.get(&m.0) {
+        if let Some(c) = self.cells.get(m.0) {
             // SAFETY: cells are leaked, 8-byte aligned u64s owned by the engine.
             unsafe { **c = addr };
         }
@@ -336,8 +371,8 @@ impl Engine {
             .method(m)
             .entry
             .store(addr as usize, Ordering::Release);
-        if let Some(slots) = self.waiting_slots.remove(&m.0) {
-            let stub = self.stubs.get(&m.0).copied().unwrap_or(0) as usize;
+        if let Some(slots) = self.waiting_slots.remove(m.0) {
+            let stub = self.stubs.get(m.0).copied().unwrap_or(0) as usize;
             for (t, i) in slots {
                 let slot = &self.ts.info(t).vtable_slots()[i];
                 // Only a slot still holding the stub (nothing else writes them).
@@ -352,7 +387,7 @@ impl Engine {
     /// The compiled method whose code holds `addr`, the offset of `addr` in
     /// it, and the IL offset of the instruction there (from the JIT's IL map).
     pub fn locate(&self, addr: u64) -> Option<(MethodId, u32, Option<u32>)> {
-        self.compiled.iter().find_map(|(&m, c)| {
+        self.compiled.iter().find_map(|(m, c)| {
             let off = addr.checked_sub(c.addr)?;
             if off >= c.code.code.len() as u64 {
                 return None;
@@ -420,13 +455,13 @@ impl Engine {
     pub fn code_map(&self) -> Vec<(MethodId, u64, usize)> {
         self.compiled
             .iter()
-            .map(|(&m, c)| (MethodId(m), c.addr, c.code.code.len()))
+            .map(|(m, c)| (MethodId(m), c.addr, c.code.code.len()))
             .collect()
     }
 
     /// A compiled method's record (after [`Engine::compile`]).
     pub fn compiled(&self, m: MethodId) -> Option<&Compiled> {
-        self.compiled.get(&m.0)
+        self.compiled.get(m.0)
     }
 
     /// Runs the `.cctor` of `t` once (ECMA-335 §II.10.5.3).

@@ -129,12 +129,15 @@ pub fn bind_all(e: &mut Engine, abi: &'static DdkAbi) -> Result<Bound, HostError
     let mut binds: Vec<(String, u64)> = Vec::new();
     for asm in e.ts.assemblies().collect::<Vec<_>>() {
         for &t in e.ts.types_of(asm) {
-            let owner = e.ts.type_name(t);
+            // Named only for types with imports: most have none, and the name is
+            // built by formatting.
+            let mut owner: Option<String> = None;
             for &m in &e.ts.info(t).methods {
                 let d = e.ts.method(m);
                 if !(d.is_internal_call() || d.pinvoke.is_some()) {
                     continue;
                 }
+                let owner = owner.get_or_insert_with(|| e.ts.type_name(t)).as_str();
                 let full = format!("{owner}::{}", d.name);
                 let import = |problem: String| HostError::Import {
                     assembly: String::from(e.ts.assembly_name(asm)),

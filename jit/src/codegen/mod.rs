@@ -11,7 +11,6 @@ use crate::isa::x64::abi::{self, ArgClass, ArgLoc};
 use crate::isa::x64::regs::*;
 use crate::masm::*;
 use crate::{CallSiteKind, JitErrorKind};
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use context::{frame, CodeGenContext};
 use stack::{Loc, StackTy, Val};
@@ -111,8 +110,12 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     method_handle: u64,
     ret: JitType,
     init_locals: bool,
-    labels: BTreeMap<u32, Label>,
-    states: BTreeMap<u32, Vec<StackTy>>,
+    /// Branch targets (IL offset, label), sorted by offset; `states` runs
+    /// parallel to it (the stack shape first recorded for that target). Sorted
+    /// vectors rather than maps: two maps per method were a dozen allocations
+    /// and their B-tree code, cold and re-translated by TCG at boot.
+    labels: Vec<(u32, Label)>,
+    states: Vec<Option<Vec<StackTy>>>,
     pub reachable: bool,
     ret_label: Label,
     fails: Vec<(Label, FailCode, u32)>,
@@ -168,10 +171,14 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             ctx.regs.reserve(r);
             ctx.used_callee_saved |= 1 << r.0;
         }
-        let mut labels = BTreeMap::new();
-        for t in targets {
-            labels.insert(*t, ctx.masm.new_label());
-        }
+        let mut sorted = targets.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let labels: Vec<(u32, Label)> = sorted
+            .into_iter()
+            .map(|t| (t, ctx.masm.new_label()))
+            .collect();
+        let states = alloc::vec![None; labels.len()];
         let ret_label = ctx.masm.new_label();
         CodeGen {
             ctx,
@@ -181,7 +188,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             ret: input.ret,
             init_locals: input.init_locals,
             labels,
-            states: BTreeMap::new(),
+            states,
             reachable: true,
             ret_label,
             fails: Vec::new(),
@@ -247,12 +254,13 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     pub fn begin_instruction(&mut self, offset: u32) -> R<bool> {
         self.cur = offset;
         self.ctx.stack.end_instruction();
-        if let Some(&label) = self.labels.get(&offset) {
+        if let Some(k) = self.label_index(offset) {
+            let label = self.labels[k].1;
             if self.reachable {
                 self.ctx.spill_all()?;
                 self.record_state(offset)?;
             } else {
-                let tys = self.states.get(&offset).cloned().unwrap_or_default();
+                let tys = self.states[k].clone().unwrap_or_default();
                 let reserved = self.ctx.regs.reserved;
                 self.ctx.regs = RegSet::all();
                 for i in 0..16u8 {
@@ -272,9 +280,17 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         Ok(self.reachable)
     }
 
+    fn label_index(&self, target: u32) -> Option<usize> {
+        self.labels.binary_search_by_key(&target, |&(t, _)| t).ok()
+    }
+
     fn record_state(&mut self, target: u32) -> R {
+        // Every branch target has a label (both come from the same pre-scan).
+        let k = self
+            .label_index(target)
+            .ok_or(JitErrorKind::Internal("missing label".into()))?;
         let tys = self.ctx.stack.types();
-        match self.states.get(&target) {
+        match &self.states[k] {
             Some(prev) => {
                 if prev.len() != tys.len() || prev.iter().zip(&tys).any(|(a, b)| !a.merges_with(b))
                 {
@@ -282,16 +298,15 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 }
             }
             None => {
-                self.states.insert(target, tys);
+                self.states[k] = Some(tys);
             }
         }
         Ok(())
     }
 
     fn label_for(&mut self, target: u32) -> R<Label> {
-        self.labels
-            .get(&target)
-            .copied()
+        self.label_index(target)
+            .map(|k| self.labels[k].1)
             .ok_or(JitErrorKind::Internal("missing label".into()))
     }
 
