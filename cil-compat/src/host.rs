@@ -75,3 +75,29 @@ fn load_rec(ts: &mut TypeSystem, path: &Path, dirs: &[PathBuf], depth: u32) -> R
     }
     ts.load(bytes)
 }
+
+/// Reads assembly files as `(file name, bytes)`: what `hosting::Runtime::new`
+/// takes (through [`as_named`]), the way the kernel has them from its boot
+/// module.
+pub fn read_assemblies(paths: &[&Path]) -> Result<Vec<(String, Vec<u8>)>> {
+    paths
+        .iter()
+        .map(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            std::fs::read(p)
+                .map(|b| (name, b))
+                .map_err(|e| Error::Toolchain(format!("read {}: {e}", p.display())))
+        })
+        .collect()
+}
+
+/// Borrows [`read_assemblies`]' result as `hosting::Runtime::new` wants it.
+pub fn as_named(files: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
+    files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect()
+}

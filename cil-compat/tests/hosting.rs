@@ -42,22 +42,11 @@ fn build(name: &str, source: &str) -> Vec<(String, Vec<u8>)> {
     let dll = toolchain::build_library(name, &[cs], std::slice::from_ref(&ddk))
         .unwrap_or_else(|e| panic!("mcs {name}: {e}"));
     let corlib = toolchain::corlib().unwrap();
-    [corlib, ddk, dll]
-        .iter()
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(p).unwrap(),
-            )
-        })
-        .collect()
+    cil_compat::host::read_assemblies(&[&corlib, &ddk, &dll]).unwrap()
 }
 
 fn runtime(files: &[(String, Vec<u8>)]) -> Result<Runtime, HostError> {
-    let named: Vec<(&str, &[u8])> = files
-        .iter()
-        .map(|(n, b)| (n.as_str(), b.as_slice()))
-        .collect();
+    let named = cil_compat::host::as_named(files);
     testing::reset();
     testing::settings(|s| s.echo_logs = false);
     // SAFETY: the fake table upholds the ABI contracts; TURN is held.

@@ -580,19 +580,8 @@ mod jit_run {
             &[ddk_dll.clone(), drv.clone()],
         )
         .expect("mcs: harness");
-        let files: Vec<(String, Vec<u8>)> = [&corlib, &ddk_dll, &drv, &h]
-            .iter()
-            .map(|p| {
-                (
-                    p.file_name().unwrap().to_string_lossy().into_owned(),
-                    std::fs::read(p).unwrap(),
-                )
-            })
-            .collect();
-        let named: Vec<(&str, &[u8])> = files
-            .iter()
-            .map(|(n, b)| (n.as_str(), b.as_slice()))
-            .collect();
+        let files = cil_compat::host::read_assemblies(&[&corlib, &ddk_dll, &drv, &h]).unwrap();
+        let named = cil_compat::host::as_named(&files);
         // SAFETY: the fake platform table upholds the ABI contracts; the
         // ENGINE_LOCK turn guarantees no other engine is active.
         let rt =
@@ -970,19 +959,8 @@ fn per_request_cost_managed_vs_native() {
     drop(native);
     // Managed, through the hosting layer as the kernel binds it.
     let (corlib, ddk_dll, drv_dll) = build();
-    let files: Vec<(String, Vec<u8>)> = [&corlib, &ddk_dll, &drv_dll]
-        .iter()
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(p).unwrap(),
-            )
-        })
-        .collect();
-    let named: Vec<(&str, &[u8])> = files
-        .iter()
-        .map(|(n, b)| (n.as_str(), b.as_slice()))
-        .collect();
+    let files = cil_compat::host::read_assemblies(&[&corlib, &ddk_dll, &drv_dll]).unwrap();
+    let named = cil_compat::host::as_named(&files);
     testing::reset();
     testing::settings(|s| s.echo_logs = false);
     let dev = VirtioBlkDevice::new(vec![7u8; 4096 * 512], BlkOptions::default());
