@@ -32,6 +32,7 @@ pub mod manifest;
 pub mod mem;
 pub mod selftest;
 pub mod shell;
+pub mod timestamp;
 pub mod tree;
 pub mod workload;
 
