@@ -33,7 +33,7 @@ use super::{HostError, Runtime};
 use crate::exec::Engine;
 use crate::metadata::sig::Prim;
 use crate::metadata::{ConstantRow, TableId, Token};
-use crate::types::{TypeId, TypeKind, TypeSystem};
+use crate::types::{MethodId, TypeId, TypeKind, TypeSystem};
 
 /// A managed driver entry class found in the loaded set.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,8 +140,9 @@ pub struct ManagedDriver {
     entry: DriverEntry,
     matches: extern "C" fn(u16, u16, u16) -> u8,
     probe_bdf: extern "C" fn(u32) -> u32,
-    /// `Ddk.BlockDevices::Unregister(IntPtr)`, if the DDK has it: a clean unbind.
-    unregister: Option<extern "C" fn(u64) -> u32>,
+    /// `Ddk.BlockDevices::Unregister(IntPtr)`, if the DDK has it: a clean
+    /// unbind. Compiled only when a device is unbound, not at boot.
+    unregister: Option<MethodId>,
     /// The engine this driver's code belongs to (activated around each call).
     engine: *mut Engine,
     faults: FaultLog,
@@ -172,7 +173,10 @@ impl ManagedDriver {
         let mut r = rt.borrow_mut();
         let matches = r.compile(&entry.class, "Matches")?;
         let probe = r.compile(&entry.class, "ProbeBdf")?;
-        let unregister = r.compile("Ddk.BlockDevices", "Unregister").ok();
+        let ts = &r.engine.ts;
+        let unregister = ts
+            .find_type_by_full_name("Ddk.BlockDevices")
+            .and_then(|t| ts.find_method(t, "Unregister"));
         let engine = r.engine.as_ptr();
         // The driver manager keeps drivers for the life of the platform.
         let name: &'static str = Box::leak(entry.name.clone().into_boxed_str());
@@ -183,9 +187,6 @@ impl ManagedDriver {
             unsafe { core::mem::transmute::<u64, extern "C" fn(u16, u16, u16) -> u8>(matches) };
         // SAFETY: as above.
         let probe_bdf = unsafe { core::mem::transmute::<u64, extern "C" fn(u32) -> u32>(probe) };
-        // SAFETY: as above: `static uint Unregister(IntPtr)`.
-        let unregister = unregister
-            .map(|a| unsafe { core::mem::transmute::<u64, extern "C" fn(u64) -> u32>(a) });
         Ok(ManagedDriver {
             name,
             entry,
@@ -341,7 +342,7 @@ pub struct ManagedBlockDevice {
     faults: FaultLog,
     failed: bool,
     engine: *mut Engine,
-    unregister: Option<extern "C" fn(u64) -> u32>,
+    unregister: Option<MethodId>,
 }
 
 /// Dropping a healthy device unbinds its driver cleanly: the driver's own
@@ -353,25 +354,38 @@ impl Drop for ManagedBlockDevice {
         if self.failed {
             return;
         }
-        if let Some(unregister) = self.unregister {
-            let ctx = self.inner.desc().ctx as u64;
-            // SAFETY: compiled `Unregister` of this device's driver, called
-            // with the context it registered; a failure is contained.
-            match unsafe { run_on(self.engine, self.instance, || u64::from(unregister(ctx))) } {
-                Ok(0) => {}
-                Ok(code) => log::warn!(
-                    "managed: {} on {}: Unregister returned {}",
-                    self.driver,
-                    self.device,
-                    code
-                ),
-                Err(failed) => log_fault(
-                    self.driver,
-                    self.device,
-                    "unbind",
-                    &failed,
-                    &Released::default(),
-                ),
+        if let Some(m) = self.unregister {
+            // SAFETY: the engine lives as long as its drivers' devices, and
+            // no JIT code of it runs now (we are not inside a guarded call).
+            match unsafe { (*self.engine).compile(m) } {
+                Ok(addr) => {
+                    // SAFETY: compiled `static uint Unregister(IntPtr)`: all
+                    // integers, so the managed convention is SysV.
+                    let unregister =
+                        unsafe { core::mem::transmute::<u64, extern "C" fn(u64) -> u32>(addr) };
+                    let ctx = self.inner.desc().ctx as u64;
+                    // SAFETY: called with the context this device registered;
+                    // a failure is contained.
+                    match unsafe {
+                        run_on(self.engine, self.instance, || u64::from(unregister(ctx)))
+                    } {
+                        Ok(0) => {}
+                        Ok(code) => log::warn!(
+                            "managed: {} on {}: Unregister returned {}",
+                            self.driver,
+                            self.device,
+                            code
+                        ),
+                        Err(failed) => log_fault(
+                            self.driver,
+                            self.device,
+                            "unbind",
+                            &failed,
+                            &Released::default(),
+                        ),
+                    }
+                }
+                Err(e) => log::warn!("managed: {}: Unregister: {e}", self.driver),
             }
         }
         let r = resources::release(self.instance);

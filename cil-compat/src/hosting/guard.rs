@@ -210,12 +210,6 @@ pub fn current_instance() -> Option<u32> {
     chain().last().map(|f| unsafe { (**f).instance })
 }
 
-/// The stack top of the innermost guarded call (stack walks stop there).
-pub fn stack_top() -> Option<u64> {
-    // SAFETY: as in `current_instance`.
-    chain().last().map(|f| unsafe { (**f).stack_top })
-}
-
 /// Runs `f(arg)` under a recovery point for `instance`.
 ///
 /// # Safety

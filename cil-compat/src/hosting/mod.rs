@@ -251,11 +251,6 @@ impl Runtime {
     pub fn drivers(&self) -> Vec<DriverEntry> {
         driver::discover(&self.engine.ts)
     }
-
-    /// A fault report for `trap` (see [`report`]).
-    pub fn report(&self, trap: &Trap, stack_top: u64) -> FaultReport {
-        report::build(&self.engine, trap, stack_top)
-    }
 }
 
 /// The platform clock through the ABI's `time_ns`.

@@ -141,16 +141,6 @@ pub fn release(id: u32) -> Released {
     out
 }
 
-/// Forgets instance `id` without touching the device (a clean shutdown).
-pub fn forget(id: u32) {
-    TABLE.lock().live.remove(&id);
-}
-
-/// Instances alive now.
-pub fn live_instances() -> usize {
-    TABLE.lock().live.len()
-}
-
 // ------------------------------------------------------------------ shims
 
 type ReadFn = unsafe extern "C" fn(*mut core::ffi::c_void, u64, *mut u8, usize) -> u32;
