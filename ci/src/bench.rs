@@ -69,20 +69,12 @@ fn boot() -> Result<(), String> {
         for _ in 0..runs {
             let r = qemu::run(&qemu::Boot {
                 firmware,
-                kernel: kernel.clone(),
-                cmdline: "driver=native run=hello".into(),
-                initrd: None,
                 disks: vec![qemu::Disk {
                     path: image.clone(),
                     transport: qemu::Transport::Modern,
                     read_only: true,
                 }],
-                timeout: Duration::from_secs(30),
-                gdb: false,
-                stream: false,
-                interactive: false,
-                input_after: None,
-                input: None,
+                ..qemu::Boot::new(&kernel, "driver=native run=hello", Duration::from_secs(30))
             })?;
             if !r.passed() {
                 return Err(r.failure_report("boot benchmark: the kernel did not pass"));
@@ -126,21 +118,19 @@ fn mount_times(kernel: &std::path::Path, runs: usize) -> Result<(), String> {
     for _ in 0..runs {
         for (i, driver) in ["native", "managed"].iter().enumerate() {
             let r = qemu::run(&qemu::Boot {
-                firmware: qemu::Firmware::preferred(),
-                kernel: kernel.to_path_buf(),
-                cmdline: format!("driver={driver} run=shell"),
                 initrd: Some(bundle.clone()),
                 disks: vec![qemu::Disk {
                     path: image.clone(),
                     transport: qemu::Transport::Modern,
                     read_only: true,
                 }],
-                timeout: Duration::from_secs(60),
-                gdb: false,
-                stream: false,
-                interactive: false,
                 input_after: Some("kernel shell:"),
                 input: Some(b"exit\n".to_vec()),
+                ..qemu::Boot::new(
+                    kernel,
+                    format!("driver={driver} run=shell"),
+                    Duration::from_secs(60),
+                )
             })?;
             if !r.passed() {
                 return Err(r.failure_report("mount benchmark: the kernel did not pass"));
@@ -223,9 +213,6 @@ fn blk(args: &[String]) -> Result<(), String> {
         for (i, driver) in drivers.iter().enumerate() {
             let image = crate::disk::scratch_copy("bench-blk")?;
             let r = qemu::run(&qemu::Boot {
-                firmware: qemu::Firmware::preferred(),
-                kernel: kernel.clone(),
-                cmdline: format!("driver={driver} run=bench-blk"),
                 initrd: Some(bundle.clone()),
                 disks: vec![qemu::Disk {
                     path: image.clone(),
@@ -236,12 +223,11 @@ fn blk(args: &[String]) -> Result<(), String> {
                     },
                     read_only: false,
                 }],
-                timeout: Duration::from_secs(600),
-                gdb: false,
-                stream: false,
-                interactive: false,
-                input_after: None,
-                input: None,
+                ..qemu::Boot::new(
+                    &kernel,
+                    format!("driver={driver} run=bench-blk"),
+                    Duration::from_secs(600),
+                )
             })?;
             let _ = std::fs::remove_file(&image);
             if !r.passed() {

@@ -139,21 +139,13 @@ fn boot(
 ) -> Result<Ran, String> {
     let started = Instant::now();
     let r = qemu::run(&Boot {
-        firmware: qemu::Firmware::preferred(),
-        kernel: kernel.to_path_buf(),
-        cmdline: cmdline.to_string(),
         initrd: Some(module.to_path_buf()),
         disks: vec![qemu::Disk {
             path: image.to_path_buf(),
             transport,
             read_only,
         }],
-        timeout: Duration::from_secs(600),
-        gdb: false,
-        stream: false,
-        interactive: false,
-        input_after: None,
-        input: None,
+        ..Boot::new(kernel, cmdline, Duration::from_secs(600))
     })?;
     let transcript: Vec<String> = r
         .serial

@@ -80,6 +80,27 @@ pub struct Boot {
     pub input_after: Option<&'static str>,
 }
 
+impl Boot {
+    /// A boot of `kernel` with `cmdline` under the preferred firmware, no boot
+    /// module, no disk, nothing typed, not streamed; callers set the rest
+    /// with struct-update syntax.
+    pub fn new(kernel: &Path, cmdline: impl Into<String>, timeout: Duration) -> Boot {
+        Boot {
+            firmware: Firmware::preferred(),
+            kernel: kernel.to_path_buf(),
+            cmdline: cmdline.into(),
+            initrd: None,
+            disks: Vec::new(),
+            timeout,
+            gdb: false,
+            stream: false,
+            interactive: false,
+            input: None,
+            input_after: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Pass,
