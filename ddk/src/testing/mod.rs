@@ -219,6 +219,11 @@ pub fn config_space<R>(addr: PciAddress, f: impl FnOnce(&mut FakeConfigSpace) ->
 /// Every config write drivers made through the ABI since [`reset`] (or the
 /// last [`clear_config_writes`]), in order. The fake platform's own
 /// enumeration is not in it.
+/// BAR mappings made through `mmio_map` and not yet unmapped.
+pub fn live_bar_mappings() -> usize {
+    with(|c| c.mappings.iter().filter(|m| m.is_some()).count())
+}
+
 pub fn config_writes() -> Vec<ConfigWrite> {
     with(|c| c.config_writes.clone())
 }

@@ -439,8 +439,9 @@ fn many_faults_in_a_row_never_panic_and_data_stays_right() {
 }
 
 #[test]
-fn dropping_the_driver_resets_the_device_and_frees_dma() {
+fn dropping_the_driver_resets_the_device_frees_dma_and_unmaps_its_bars() {
     let (dev, mut blk) = setup(BlkOptions::default());
+    assert!(testing::live_bar_mappings() >= 1);
     testing::memory(|m| m.translate_enabled = false);
     let mut b = vec![0u8; 512];
     blk.read_blocks(Lba::new(0), &mut b).unwrap();
@@ -450,6 +451,7 @@ fn dropping_the_driver_resets_the_device_and_frees_dma() {
     );
     drop(blk);
     assert_eq!(dev.status(), 0);
+    assert_eq!(testing::live_bar_mappings(), 0);
     assert_eq!(testing::memory(|m| m.outstanding()), 0);
     assert_eq!(testing::memory(|m| m.bad_frees()), 0);
 }

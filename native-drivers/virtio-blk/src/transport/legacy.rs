@@ -31,9 +31,18 @@ impl LegacyTransport {
         }
         let io = platform.map_bar(dev.address, 0)?;
         if !io.is_io() || io.len() < legacy::DEVICE_CONFIG as u64 + 24 {
+            let _ = io.unmap();
             return Err(InitError::Device("legacy I/O BAR0 is too small"));
         }
         Ok(LegacyTransport { io })
+    }
+}
+
+impl Drop for LegacyTransport {
+    /// Releases BAR0 once the owner has reset the device (see `VirtioBlk`'s
+    /// `Drop`); a handle the platform no longer knows is already gone.
+    fn drop(&mut self) {
+        let _ = self.io.unmap();
     }
 }
 

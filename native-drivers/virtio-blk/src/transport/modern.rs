@@ -21,6 +21,23 @@ pub struct ModernTransport {
     device: Region,
     /// Byte offset inside `notify` for queue 0, set by `activate_queue`.
     queue0_notify: Option<u64>,
+    /// The whole BARs the windows above lie in, released on drop.
+    _bars: MappedBars,
+}
+
+/// The BARs a transport mapped, unmapped when it goes (after the device was
+/// reset by its owner) or when probing fails halfway, so a driver that is
+/// unbound and bound again does not leave a dead mapping behind per bind.
+#[derive(Debug)]
+struct MappedBars([Option<Region>; 6]);
+
+impl Drop for MappedBars {
+    fn drop(&mut self) {
+        for r in self.0.iter_mut().filter_map(Option::take) {
+            // A handle the platform no longer knows is already gone.
+            let _ = r.unmap();
+        }
+    }
 }
 
 /// One `virtio_pci_cap` as read from config space.
@@ -85,13 +102,13 @@ impl ModernTransport {
         }
         let multiplier = platform.read_u32(a, notify_cap.cap_off as u16 + 16)?;
 
-        let mut bars: [Option<Region>; 6] = [None; 6];
+        let mut bars = MappedBars([None; 6]);
         let mut window = |c: CapInfo| -> Result<Region, InitError> {
-            let region = match bars[c.bar as usize] {
+            let region = match bars.0[c.bar as usize] {
                 Some(r) => r,
                 None => {
                     let r = platform.map_bar(a, c.bar)?;
-                    bars[c.bar as usize] = Some(r);
+                    bars.0[c.bar as usize] = Some(r);
                     r
                 }
             };
@@ -113,6 +130,7 @@ impl ModernTransport {
             isr,
             device,
             queue0_notify: None,
+            _bars: bars,
         }))
     }
 
