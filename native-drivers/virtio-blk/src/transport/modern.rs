@@ -25,17 +25,21 @@ pub struct ModernTransport {
     _bars: MappedBars,
 }
 
-/// The BARs a transport mapped, unmapped when it goes (after the device was
-/// reset by its owner) or when probing fails halfway, so a driver that is
-/// unbound and bound again does not leave a dead mapping behind per bind.
+/// The BARs a transport mapped (their handles, 0 = not mapped), unmapped
+/// when it goes (after the device was reset by its owner) or when probing
+/// fails halfway, so a driver that is unbound and bound again does not leave
+/// a dead mapping behind per bind.
 #[derive(Debug)]
-struct MappedBars([Option<Region>; 6]);
+struct MappedBars {
+    platform: Platform,
+    handles: [u64; 6],
+}
 
 impl Drop for MappedBars {
     fn drop(&mut self) {
-        for r in self.0.iter_mut().filter_map(Option::take) {
+        for h in self.handles.into_iter().filter(|&h| h != 0) {
             // A handle the platform no longer knows is already gone.
-            let _ = r.unmap();
+            let _ = self.platform.bar_unmap(h);
         }
     }
 }
@@ -102,13 +106,18 @@ impl ModernTransport {
         }
         let multiplier = platform.read_u32(a, notify_cap.cap_off as u16 + 16)?;
 
-        let mut bars = MappedBars([None; 6]);
+        let mut bars = MappedBars {
+            platform,
+            handles: [0; 6],
+        };
+        let mut whole: [Option<Region>; 6] = [None; 6];
         let mut window = |c: CapInfo| -> Result<Region, InitError> {
-            let region = match bars.0[c.bar as usize] {
+            let region = match whole[c.bar as usize] {
                 Some(r) => r,
                 None => {
                     let r = platform.map_bar(a, c.bar)?;
-                    bars.0[c.bar as usize] = Some(r);
+                    whole[c.bar as usize] = Some(r);
+                    bars.handles[c.bar as usize] = r.handle();
                     r
                 }
             };
