@@ -1,15 +1,46 @@
-//! `cargo xtask fuzz [--time SECS]`: a bounded cargo-fuzz (libFuzzer) run of
-//! the ECMA-335 reader, seeded with every assembly the build produced.
-//! cargo-fuzz wants nightly for its sanitizer flags; `RUSTC_BOOTSTRAP=1` lets
-//! the pinned stable toolchain accept them.
+//! `cargo xtask fuzz [--time SECS] [--target NAME]`: bounded cargo-fuzz
+//! (libFuzzer) runs, one per target, each for SECS seconds, with the
+//! executions and coverage libFuzzer reports. Targets: the ECMA-335 reader
+//! (`reader`, seeded with every assembly the build produced), the loader on
+//! top of our corlib (`load_with_corlib`), and the FAT layer on damaged images
+//! (`fat_volume`, `disks/fuzz`). cargo-fuzz wants nightly for its sanitizer
+//! flags; `RUSTC_BOOTSTRAP=1` lets the pinned stable toolchain accept them.
 
 use crate::{artifacts, managed, setup};
+use std::path::PathBuf;
 use std::process::Command;
 
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
+/// A fuzz target: its name, the cargo-fuzz crate (relative to the workspace
+/// root) and whether the built assemblies seed it.
+struct Target {
+    name: &'static str,
+    dir: &'static str,
+    assembly_seeds: bool,
+}
+
+const TARGETS: &[Target] = &[
+    Target {
+        name: "reader",
+        dir: "cil-compat/fuzz",
+        assembly_seeds: true,
+    },
+    Target {
+        name: "load_with_corlib",
+        dir: "cil-compat/fuzz",
+        assembly_seeds: true,
+    },
+    Target {
+        name: "fat_volume",
+        dir: "disks/fuzz",
+        assembly_seeds: false,
+    },
+];
+
 pub fn main(args: &[String]) -> Result<(), String> {
-    let mut secs: u64 = 600;
+    let mut secs: u64 = 120;
+    let mut only: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -19,71 +50,138 @@ pub fn main(args: &[String]) -> Result<(), String> {
                     .parse()
                     .map_err(|_| format!("--time: '{v}' is not seconds"))?;
             }
+            "--target" => only = Some(it.next().ok_or("--target needs a name")?.clone()),
             other => return Err(format!("fuzz: unknown option '{other}'")),
         }
     }
+    let targets: Vec<&Target> = match &only {
+        Some(n) => vec![TARGETS.iter().find(|t| t.name == n).ok_or_else(|| {
+            let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
+            format!("fuzz: no target '{n}' (targets: {})", names.join(", "))
+        })?],
+        None => TARGETS.iter().collect(),
+    };
     setup::ensure()?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let have_fuzz = Command::new(&cargo)
+    ensure_cargo_fuzz()?;
+    let mut summary = Vec::new();
+    for t in targets {
+        summary.push(run(t, secs)?);
+    }
+    println!("fuzz summary ({secs} s per target):");
+    for line in &summary {
+        println!("  {line}");
+    }
+    Ok(())
+}
+
+fn cargo() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+fn ensure_cargo_fuzz() -> Result<(), String> {
+    let have_fuzz = Command::new(cargo())
         .args(["fuzz", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !have_fuzz {
-        eprintln!("xtask: installing cargo-fuzz {CARGO_FUZZ_VERSION}");
-        let ok = Command::new(&cargo)
-            .args([
-                "install",
-                "--locked",
-                "cargo-fuzz",
-                "--version",
-                CARGO_FUZZ_VERSION,
-            ])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Err("cargo install cargo-fuzz failed".into());
+    if have_fuzz {
+        return Ok(());
+    }
+    eprintln!("xtask: installing cargo-fuzz {CARGO_FUZZ_VERSION}");
+    let ok = Command::new(cargo())
+        .args([
+            "install",
+            "--locked",
+            "cargo-fuzz",
+            "--version",
+            CARGO_FUZZ_VERSION,
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        Ok(())
+    } else {
+        Err("cargo install cargo-fuzz failed".into())
+    }
+}
+
+/// Seeds for a target: the built assemblies for the CIL targets; none (the
+/// empty input is the undamaged image) for the FAT target.
+fn seeds(t: &Target) -> Result<PathBuf, String> {
+    let dir = artifacts::target_dir().join("fuzz-corpus").join(t.name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if t.assembly_seeds {
+        let mut dlls = managed::build_all()?;
+        if let Ok(d) = std::fs::read_dir(cil_compat::toolchain::managed_dir()) {
+            dlls.extend(
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "dll")),
+            );
+        }
+        for dll in &dlls {
+            if let Some(name) = dll.file_name() {
+                let _ = std::fs::copy(dll, dir.join(name));
+            }
         }
     }
-    // Seeds: the corlib, the managed DDK and driver, and whatever test
-    // assemblies earlier test runs left in target/managed.
-    let seeds = artifacts::target_dir().join("fuzz-corpus/reader");
-    std::fs::create_dir_all(&seeds).map_err(|e| format!("{}: {e}", seeds.display()))?;
-    let mut dlls = managed::build_all()?;
-    if let Ok(dir) = std::fs::read_dir(cil_compat::toolchain::managed_dir()) {
-        dlls.extend(
-            dir.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "dll")),
-        );
-    }
-    for dll in &dlls {
-        if let Some(name) = dll.file_name() {
-            let _ = std::fs::copy(dll, seeds.join(name));
-        }
-    }
-    let fuzz_dir = artifacts::workspace_root().join("cil-compat/fuzz");
-    println!(
-        "fuzzing the CIL reader for {secs} s ({} seed assemblies)",
-        dlls.len()
-    );
-    let status = Command::new(&cargo)
-        .current_dir(&fuzz_dir)
+    Ok(dir)
+}
+
+/// One bounded run; the summary line names the executions and coverage.
+fn run(t: &Target, secs: u64) -> Result<String, String> {
+    let corpus = seeds(t)?;
+    let dir = artifacts::workspace_root().join(t.dir);
+    let log = artifacts::target_dir().join(format!("fuzz-{}.log", t.name));
+    println!("fuzzing {} for {secs} s (log {})", t.name, log.display());
+    let out = Command::new(cargo())
+        .current_dir(&dir)
         .env("RUSTC_BOOTSTRAP", "1")
         .env("CARGO_TARGET_DIR", artifacts::target_dir().join("fuzz"))
-        .args(["fuzz", "run", "reader"])
-        .arg(&seeds)
+        .args(["fuzz", "run", t.name])
+        .arg(&corpus)
         .args([
             "--",
             &format!("-max_total_time={secs}"),
             "-max_len=131072",
+            "-timeout=20",
             "-print_final_stats=1",
         ])
-        .status()
+        .output()
         .map_err(|e| format!("cargo fuzz: {e}"))?;
-    if status.success() {
-        println!("fuzz: no crash in {secs} s");
-        Ok(())
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    let _ = std::fs::write(&log, &text);
+    let stat = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().trim_start_matches(':').trim().to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    let execs = stat("stat::number_of_executed_units");
+    let per_sec = stat("stat::average_exec_per_sec");
+    let cov = text
+        .lines()
+        .rev()
+        .find_map(|l| {
+            l.split_once(" cov: ")
+                .map(|(_, r)| r.split_whitespace().next().unwrap_or("?").to_string())
+        })
+        .unwrap_or_else(|| "?".into());
+    if out.status.success() {
+        Ok(format!(
+            "{:<17} no crash: {execs} executions ({per_sec}/s), coverage {cov} edges",
+            t.name
+        ))
     } else {
-        Err(format!("fuzzing found a crash ({status}); the input is under cil-compat/fuzz/artifacts/reader/"))
+        let tail: Vec<&str> = text.lines().rev().take(30).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        Err(format!(
+            "fuzzing {} found a crash or failed to build ({}); the input is under {}/artifacts/{}/, full log {}:\n{}",
+            t.name,
+            out.status,
+            t.dir,
+            t.name,
+            log.display(),
+            tail.join("\n")
+        ))
     }
 }

@@ -64,8 +64,10 @@ usage: cargo xtask <command>
   bench jit       fib/sieve/CRC32 through our JIT vs native Rust vs mono;
                   compile throughput
   bench load      load corlib + managed DDK + driver: us per assembly, heap
-  fuzz [--time SECS]
-                  bounded libFuzzer run of the CIL reader (default 600 s)
+  fuzz [--time SECS] [--target reader|load_with_corlib|fat_volume]
+                  bounded libFuzzer runs (default: every target, 120 s
+                  each): the CIL reader, the loader over our corlib, the
+                  FAT layer on damaged images; prints executions
   build           build the kernel only
   setup           install missing system packages and the Rust target
 ";

@@ -13,6 +13,8 @@
 //! - [`mem`]: a `Vec`-backed `BlockDevice`.
 //! - [`tree`]: the manifest's `tree` generator (thousands of entries from one line).
 //! - `build` (feature `std`): the deterministic image builder.
+//! - `fuzzing` (feature `std`): the FAT layer on damaged images, the entry
+//!   point of the fuzz target `disks/fuzz` and of `tests/fuzz_smoke.rs`.
 //! - `locate` (feature `std`): which region, cluster and file a byte of an
 //!   image belongs to, and where two images first differ.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
@@ -26,6 +28,8 @@ pub mod build;
 pub mod content;
 pub mod copy;
 pub mod fs;
+#[cfg(feature = "std")]
+pub mod fuzzing;
 #[cfg(feature = "std")]
 pub mod locate;
 pub mod manifest;
