@@ -8,20 +8,16 @@ use std::process::Command;
 
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
-pub fn main(args: &[String]) -> Result<(), String> {
-    let mut secs: u64 = 600;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--time" => {
-                let v = it.next().ok_or("--time needs seconds")?;
-                secs = v
-                    .parse()
-                    .map_err(|_| format!("--time: '{v}' is not seconds"))?;
-            }
-            other => return Err(format!("fuzz: unknown option '{other}'")),
-        }
-    }
+/// `cargo xtask fuzz [--time SECS]`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// How long libFuzzer runs
+    #[arg(long = "time", value_name = "SECS", default_value_t = 600)]
+    secs: u64,
+}
+
+pub fn main(args: Args) -> Result<(), String> {
+    let secs = args.secs;
     setup::ensure()?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let have_fuzz = Command::new(&cargo)
