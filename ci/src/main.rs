@@ -282,7 +282,7 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
     } else {
         Err(format!(
             "kernel run failed: {} (command: {})",
-            r.outcome.describe(),
+            r.describe(),
             r.command_line
         ))
     }
