@@ -205,3 +205,22 @@ fn help_lists_the_kernels_keys_and_runs() {
         assert!(KERNEL_KEYS.contains(level));
     }
 }
+
+/// A run without --disk boots a copy, so writes never reach the default
+/// image; with --disk, the image itself.
+#[test]
+fn runs_write_to_a_scratch_copy_unless_given_a_disk() {
+    let (disks, scratch) = boot_disks(Vec::new()).unwrap();
+    let copy = scratch.expect("a scratch copy");
+    assert_eq!(disks, [copy.clone()]);
+    assert_ne!(copy, disk::default_image());
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        std::fs::read(disk::default_image()).unwrap()
+    );
+    std::fs::remove_file(&copy).unwrap();
+    let mine = PathBuf::from("mine.img");
+    let (disks, scratch) = boot_disks(vec![mine.clone()]).unwrap();
+    assert_eq!(disks, [mine]);
+    assert!(scratch.is_none());
+}

@@ -22,6 +22,17 @@ pub fn default_image() -> PathBuf {
     artifacts::disks_dir().join("default.img")
 }
 
+/// Where `disk build --manifest M` writes without `--out`: the image named
+/// after the manifest, `target/disks/NAME.img` for `NAME.manifest`, so one
+/// manifest never replaces another's image (default.manifest: default.img).
+pub fn image_for(manifest: &Path) -> PathBuf {
+    let stem = manifest
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "image".into());
+    artifacts::disks_dir().join(format!("{stem}.img"))
+}
+
 fn mtime(p: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(p).and_then(|m| m.modified()).ok()
 }
@@ -322,7 +333,7 @@ pub enum Args {
         /// The manifest (default disks/manifests/default.manifest)
         #[arg(long, value_name = "PATH")]
         manifest: Option<PathBuf>,
-        /// The image to write (default target/disks/default.img)
+        /// The image to write (default target/disks/NAME.img for NAME.manifest)
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
     },
@@ -371,7 +382,7 @@ pub fn main(args: Args) -> Result<(), String> {
     match args {
         Args::Build { manifest, out } => {
             let manifest = manifest.unwrap_or_else(default_manifest);
-            let out = out.unwrap_or_else(default_image);
+            let out = out.unwrap_or_else(|| image_for(&manifest));
             setup::ensure()?;
             build(&manifest, &out)?;
             fsck(&out)?;
@@ -430,6 +441,14 @@ mod tests {
 
     /// The shell session the foreign-image boot test types, run on the host
     /// against the same image: what the kernel must print, line for line.
+    #[test]
+    fn each_manifest_builds_to_its_own_image() {
+        assert_eq!(image_for(&default_manifest()), default_image());
+        let small = image_for(Path::new("disks/manifests/small.manifest"));
+        assert_eq!(small, artifacts::disks_dir().join("small.img"));
+        assert_ne!(image_for(Path::new("/tmp/mine.manifest")), default_image());
+    }
+
     #[test]
     fn the_shell_lists_and_reads_the_foreign_image() {
         if !setup::have("mcopy") || !setup::have("mkfs.fat") {

@@ -109,9 +109,10 @@ struct RunArgs {
     /// Default: auto
     #[arg(long, value_enum)]
     driver: Option<Driver>,
-    /// A disk image: each is one virtio-blk device, in PCI order (vda, vdb, ...).
-    /// Without one, target/disks/default.img (built from
-    /// disks/manifests/default.manifest)
+    /// A disk image, used and written as it is: each is one virtio-blk device,
+    /// in PCI order (vda, vdb, ...). Without one, a scratch copy of
+    /// target/disks/default.img (built from disks/manifests/default.manifest),
+    /// deleted after the run
     #[arg(long = "disk", value_name = "PATH")]
     disks: Vec<PathBuf>,
     /// The legacy (virtio 0.9) transport instead of the modern one
@@ -223,7 +224,7 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
         Some(f) => qemu::Firmware::parse(f).expect("clap checked the value"),
         None => qemu::Firmware::preferred(),
     };
-    let mut disk_paths = a.disks;
+    let disk_paths = a.disks;
     setup::ensure()?;
     let kernel = artifacts::build_kernel()?;
     // Every boot carries the managed assemblies unless told otherwise, so
@@ -238,11 +239,10 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
     } else {
         qemu::Transport::Modern
     };
-    if disk_paths.is_empty() {
-        let image = disk::default_image();
-        disk::ensure_image(&disk::default_manifest(), &image)?;
-        disk_paths.push(image);
-    }
+    // Without --disk the boot gets a scratch copy of the default image, so
+    // the default image stays what its manifest says however often runs
+    // write to their disk; --disk means that image itself.
+    let (disk_paths, scratch) = boot_disks(disk_paths)?;
     // One image attached twice would be two devices writing one file behind
     // each other's caches (QEMU's lock refuses it too, less clearly).
     for (i, p) in disk_paths.iter().enumerate() {
@@ -276,7 +276,11 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
         input_after: None,
         input: None,
     };
-    let r = qemu::run(&boot)?;
+    let r = qemu::run(&boot);
+    if let Some(copy) = scratch {
+        let _ = std::fs::remove_file(copy);
+    }
+    let r = r?;
     if r.passed() {
         Ok(())
     } else {
@@ -356,6 +360,17 @@ fn cmd_test(a: TestArgs) -> Result<(), String> {
     } else {
         Err(failures.join("; "))
     }
+}
+
+/// The images a run boots with: the `--disk` images themselves, or (none
+/// given) a fresh scratch copy of the default image, also returned as the
+/// file to delete after the run.
+fn boot_disks(given: Vec<PathBuf>) -> Result<(Vec<PathBuf>, Option<PathBuf>), String> {
+    if !given.is_empty() {
+        return Ok((given, None));
+    }
+    let copy = disk::scratch_copy(&format!("run-{}", std::process::id()))?;
+    Ok((vec![copy.clone()], Some(copy)))
 }
 
 /// Whether two paths name one file (after resolving links and `..`).
