@@ -333,6 +333,10 @@ pub enum Args {
         /// The manifest (default disks/manifests/default.manifest)
         #[arg(long, value_name = "PATH")]
         manifest: Option<PathBuf>,
+        /// Instead of a manifest, a host directory: its files, names,
+        /// nesting and modification times (default out: target/disks/DIR.img)
+        #[arg(long, value_name = "DIR", conflicts_with = "manifest")]
+        from: Option<PathBuf>,
         /// The image to write (default target/disks/NAME.img for NAME.manifest)
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
@@ -380,7 +384,23 @@ pub enum Args {
 
 pub fn main(args: Args) -> Result<(), String> {
     match args {
-        Args::Build { manifest, out } => {
+        Args::Build {
+            from: Some(dir),
+            out,
+            ..
+        } => {
+            let out = out.unwrap_or_else(|| image_for(&dir.with_extension("manifest")));
+            setup::ensure()?;
+            let (files, dirs, bytes) = crate::disk_from::build_from_dir(&dir, &out)?;
+            fsck(&out)?;
+            println!(
+                "{}: {files} files, {dirs} directories, {bytes} bytes from {}, fsck.fat -n clean",
+                out.display(),
+                dir.display()
+            );
+            Ok(())
+        }
+        Args::Build { manifest, out, .. } => {
             let manifest = manifest.unwrap_or_else(default_manifest);
             let out = out.unwrap_or_else(|| image_for(&manifest));
             setup::ensure()?;

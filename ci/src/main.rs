@@ -11,6 +11,7 @@ mod boot_tests;
 #[cfg(test)]
 mod cli_tests;
 mod disk;
+mod disk_from;
 mod fuzz;
 mod managed;
 mod managed_boot_tests;
