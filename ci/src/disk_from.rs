@@ -158,13 +158,11 @@ pub fn build_from_dir(dir: &Path, out: &Path) -> Result<(usize, usize, u64), Str
     for i in &items {
         set_now(i.modified);
         if i.is_dir {
-            vol.create_dir(&i.path)
-                .map_err(|e| format!("{}: {e}", i.path))?;
+            vol.create_dir(&i.path).map_err(|e| e.to_string())?;
             dirs += 1;
         } else {
             let data = std::fs::read(&i.host).map_err(|e| format!("{}: {e}", i.host.display()))?;
-            vol.write_file(&i.path, &data)
-                .map_err(|e| format!("{}: {e}", i.path))?;
+            vol.write_file(&i.path, &data).map_err(|e| e.to_string())?;
             files += 1;
         }
     }
