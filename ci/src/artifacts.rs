@@ -33,27 +33,47 @@ fn cargo() -> Command {
 
 /// `cargo build` of the kernel (release) for x86_64-unknown-none.
 pub fn build_kernel() -> Result<PathBuf, String> {
+    let elf = target_dir().join("x86_64-unknown-none/release/kernel");
+    let args = kernel_build_args(!elf.is_file());
+    if !elf.is_file() {
+        eprintln!("xtask: first build of the kernel (release, fat LTO: a minute or two)");
+    }
     let status = cargo()
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "kernel",
-            "--target",
-            "x86_64-unknown-none",
-            "--release",
-        ])
+        .args(args)
         .status()
         .map_err(|e| format!("cargo: {e}"))?;
     if !status.success() {
         return Err("kernel build failed".into());
     }
-    let elf = target_dir().join("x86_64-unknown-none/release/kernel");
     if elf.is_file() {
         Ok(elf)
     } else {
         Err(format!("kernel built but {} is missing", elf.display()))
     }
+}
+
+/// cargo's arguments for the kernel: quiet when a kernel was built before
+/// (a rebuild is seconds), cargo's own progress on the first build.
+fn kernel_build_args(first: bool) -> Vec<&'static str> {
+    let mut a = vec!["build"];
+    if !first {
+        a.push("--quiet");
+    }
+    a.extend([
+        "-p",
+        "kernel",
+        "--target",
+        "x86_64-unknown-none",
+        "--release",
+    ]);
+    a
+}
+
+#[cfg(test)]
+#[test]
+fn the_first_kernel_build_shows_progress() {
+    assert!(!kernel_build_args(true).contains(&"--quiet"));
+    assert!(kernel_build_args(false).contains(&"--quiet"));
 }
 
 /// The `no_std` crates the kernel links: built for the kernel's target on

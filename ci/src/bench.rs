@@ -10,33 +10,64 @@ const PEER_BOOT_FIRST_LINE_MS: f64 = 60.0;
 /// Linux 6.1: QEMU start -> /dev/vda ready.
 const PEER_LINUX_READY_MS: f64 = 1800.0;
 
-pub fn main(args: &[String]) -> Result<(), String> {
+/// `cargo xtask bench …`.
+#[derive(clap::Subcommand, Debug)]
+pub enum Args {
+    /// QEMU start -> first serial line, and -> verdict; then -> FAT volume
+    /// mounted with the native and the managed driver
+    Boot,
+    /// In-kernel virtio-blk figures for each driver, interleaved boots, medians
+    Blk(BlkArgs),
+    /// fib/sieve/CRC32 through our JIT vs native Rust vs mono; compile throughput
+    Jit,
+    /// Load corlib + managed DDK + driver: us per assembly, heap bytes
+    Load,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BlkArgs {
+    /// Drivers to measure, a comma list
+    #[arg(
+        long = "driver",
+        value_name = "D[,D...]",
+        value_delimiter = ',',
+        default_value = "native,managed",
+        value_enum
+    )]
+    drivers: Vec<crate::Driver>,
+    /// Boots per driver
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
+    /// The legacy (virtio 0.9) transport
+    #[arg(long)]
+    legacy: bool,
+}
+
+pub fn main(args: Args) -> Result<(), String> {
     // Host-side benchmarks measure our own code: never time a debug build.
     // Re-run this runner optimised (`cargo xtask` itself is a dev build).
-    if cfg!(debug_assertions) && matches!(args.first().map(String::as_str), Some("load" | "jit")) {
-        return rerun_release(args);
+    if cfg!(debug_assertions) && matches!(args, Args::Load | Args::Jit) {
+        return rerun_release();
     }
-    match args.first().map(String::as_str) {
-        Some("boot") => boot(),
-        Some("blk") => blk(&args[1..]),
-        Some("load") => load(),
-        Some("jit") => {
+    match args {
+        Args::Boot => boot(),
+        Args::Blk(a) => blk(a),
+        Args::Load => load(),
+        Args::Jit => {
             setup::ensure()?;
             crate::bench_jit::run()
         }
-        Some(other) => Err(format!(
-            "bench: unknown benchmark '{other}' (have: boot, blk, load, jit)"
-        )),
-        None => Err("bench: which one? (boot, blk, load, jit)".into()),
     }
 }
 
-fn rerun_release(args: &[String]) -> Result<(), String> {
+/// Runs this very command line again in a release build of the runner.
+fn rerun_release() -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = std::process::Command::new(cargo)
         .current_dir(artifacts::workspace_root())
-        .args(["run", "--quiet", "--release", "-p", "xtask", "--", "bench"])
-        .args(args)
+        .args(["run", "--quiet", "--release", "-p", "xtask", "--"])
+        .args(std::env::args_os().skip(1))
         .status()
         .map_err(|e| format!("cargo: {e}"))?;
     if status.success() {
@@ -186,22 +217,10 @@ fn parse_bench_lines(serial: &str) -> Vec<(String, f64, String)> {
         .collect()
 }
 
-fn blk(args: &[String]) -> Result<(), String> {
-    let legacy = args.iter().any(|a| a == "--legacy");
-    let drivers: Vec<String> = args
-        .iter()
-        .position(|a| a == "--driver")
-        .and_then(|i| args.get(i + 1))
-        .map_or("native,managed", |s| s.as_str())
-        .split(',')
-        .map(String::from)
-        .collect();
-    let repeat: usize = args
-        .iter()
-        .position(|a| a == "--repeat")
-        .and_then(|i| args.get(i + 1))
-        .map_or(Ok(3), |s| s.parse())
-        .map_err(|_| "bench blk: --repeat needs a number")?;
+fn blk(args: BlkArgs) -> Result<(), String> {
+    let legacy = args.legacy;
+    let drivers: Vec<&str> = args.drivers.iter().map(|d| d.name()).collect();
+    let repeat = args.repeat as usize;
     setup::ensure()?;
     let kernel = artifacts::build_kernel()?;
     let bundle = crate::managed::bundle()?;

@@ -22,6 +22,17 @@ pub fn default_image() -> PathBuf {
     artifacts::disks_dir().join("default.img")
 }
 
+/// Where `disk build --manifest M` writes without `--out`: the image named
+/// after the manifest, `target/disks/NAME.img` for `NAME.manifest`, so one
+/// manifest never replaces another's image (default.manifest: default.img).
+pub fn image_for(manifest: &Path) -> PathBuf {
+    let stem = manifest
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "image".into());
+    artifacts::disks_dir().join(format!("{stem}.img"))
+}
+
 fn mtime(p: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(p).and_then(|m| m.modified()).ok()
 }
@@ -314,59 +325,101 @@ pub fn diff(a: &Path, b: &Path, limit: usize) -> Result<(), String> {
     Ok(())
 }
 
-pub fn main(args: &[String]) -> Result<(), String> {
-    match args.first().map(String::as_str) {
-        Some("build") => {
-            let mut manifest = default_manifest();
-            let mut out = default_image();
-            let mut it = args[1..].iter();
-            while let Some(a) = it.next() {
-                match a.as_str() {
-                    "--manifest" => manifest = it.next().ok_or("--manifest needs a path")?.into(),
-                    "--out" => out = it.next().ok_or("--out needs a path")?.into(),
-                    other => return Err(format!("disk build: unknown option '{other}'")),
-                }
-            }
+/// `cargo xtask disk …`.
+#[derive(clap::Subcommand, Debug)]
+pub enum Args {
+    /// Build a deterministic FAT32 image from a manifest and fsck it
+    Build {
+        /// The manifest (default disks/manifests/default.manifest)
+        #[arg(long, value_name = "PATH")]
+        manifest: Option<PathBuf>,
+        /// Instead of a manifest, a host directory: its files, names,
+        /// nesting and modification times (default out: target/disks/DIR.img)
+        #[arg(long, value_name = "DIR", conflicts_with = "manifest")]
+        from: Option<PathBuf>,
+        /// The image to write (default target/disks/NAME.img for NAME.manifest)
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
+    /// A fresh, empty FAT32 image (mkfs.fat -F 32), fsck-checked
+    Empty {
+        /// The image to write
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        /// Its size in MiB (at least 33)
+        #[arg(long, value_name = "N", default_value_t = 64)]
+        size_mib: u32,
+    },
+    /// A FAT32 image written by dosfstools and mtools (long, nested and
+    /// non-ASCII names, a 3 MiB file), read back through the disks crate
+    Foreign {
+        /// The image to write (default target/disks/foreign.img)
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
+    /// fsck.fat -n an image
+    Check {
+        /// The image
+        image: PathBuf,
+    },
+    /// Locate byte offsets of an image: sector, region, cluster, owning file
+    Locate {
+        /// The image
+        image: PathBuf,
+        /// Byte offsets (decimal or 0x hex)
+        #[arg(required = true, value_name = "BYTE")]
+        offsets: Vec<String>,
+    },
+    /// The byte ranges where two images differ, each located in B
+    Diff {
+        /// The first image
+        a: PathBuf,
+        /// The second image
+        b: PathBuf,
+        /// How many ranges to show
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+pub fn main(args: Args) -> Result<(), String> {
+    match args {
+        Args::Build {
+            from: Some(dir),
+            out,
+            ..
+        } => {
+            let out = out.unwrap_or_else(|| image_for(&dir.with_extension("manifest")));
+            setup::ensure()?;
+            let (files, dirs, bytes) = crate::disk_from::build_from_dir(&dir, &out)?;
+            fsck(&out)?;
+            println!(
+                "{}: {files} files, {dirs} directories, {bytes} bytes from {}, fsck.fat -n clean",
+                out.display(),
+                dir.display()
+            );
+            Ok(())
+        }
+        Args::Build { manifest, out, .. } => {
+            let manifest = manifest.unwrap_or_else(default_manifest);
+            let out = out.unwrap_or_else(|| image_for(&manifest));
             setup::ensure()?;
             build(&manifest, &out)?;
             fsck(&out)?;
             println!("{}: fsck.fat -n clean", out.display());
             Ok(())
         }
-        Some("empty") => {
-            let mut out: Option<PathBuf> = None;
-            let mut mib = 64u32;
-            let mut it = args[1..].iter();
-            while let Some(a) = it.next() {
-                match a.as_str() {
-                    "--out" => out = Some(it.next().ok_or("--out needs a path")?.into()),
-                    "--size-mib" => {
-                        let v = it.next().ok_or("--size-mib needs a number")?;
-                        mib = v
-                            .parse()
-                            .map_err(|_| format!("--size-mib: '{v}' is not a number of MiB"))?;
-                    }
-                    other => return Err(format!("disk empty: unknown option '{other}'")),
-                }
-            }
-            let out = out.ok_or("disk empty needs --out PATH")?;
+        Args::Empty { out, size_mib } => {
             setup::ensure()?;
-            empty_image(&out, mib)?;
+            empty_image(&out, size_mib)?;
             println!(
-                "{}: empty FAT32, {mib} MiB, fsck.fat -n clean",
+                "{}: empty FAT32, {size_mib} MiB, fsck.fat -n clean",
                 out.display()
             );
             Ok(())
         }
-        Some("foreign") => {
-            let mut out = artifacts::disks_dir().join("foreign.img");
-            let mut it = args[1..].iter();
-            while let Some(a) = it.next() {
-                match a.as_str() {
-                    "--out" => out = it.next().ok_or("--out needs a path")?.into(),
-                    other => return Err(format!("disk foreign: unknown option '{other}'")),
-                }
-            }
+        Args::Foreign { out } => {
+            let out = out.unwrap_or_else(|| artifacts::disks_dir().join("foreign.img"));
             setup::ensure()?;
             foreign_image(&out)?;
             println!(
@@ -375,48 +428,27 @@ pub fn main(args: &[String]) -> Result<(), String> {
             );
             Ok(())
         }
-        Some("locate") => {
-            let [image, offsets @ ..] = &args[1..] else {
-                return Err("disk locate needs IMAGE BYTE...".into());
-            };
-            let bytes = std::fs::read(image).map_err(|e| format!("{image}: {e}"))?;
-            let loc = disks::locate::Locator::new(&bytes).map_err(|e| format!("{image}: {e}"))?;
+        Args::Locate { image, offsets } => {
+            let name = image.display();
+            let bytes = std::fs::read(&image).map_err(|e| format!("{name}: {e}"))?;
+            let loc = disks::locate::Locator::new(&bytes).map_err(|e| format!("{name}: {e}"))?;
             for p in loc.problems() {
-                println!("{image}: damage: {p}");
+                println!("{name}: damage: {p}");
             }
             for o in offsets {
-                let byte = disks::manifest::parse_number(o)
+                let byte = disks::manifest::parse_number(&o)
                     .ok_or_else(|| format!("'{o}' is not a byte offset (decimal or 0x hex)"))?;
                 println!("{}", loc.locate(byte)?);
             }
             Ok(())
         }
-        Some("diff") => {
-            let [a, b, rest @ ..] = &args[1..] else {
-                return Err("disk diff needs IMAGE-A IMAGE-B [--limit N]".into());
-            };
-            let limit = match rest {
-                [] => 20,
-                [flag, n] if flag == "--limit" => n
-                    .parse()
-                    .map_err(|_| format!("--limit: '{n}' is not a number"))?,
-                _ => return Err("disk diff: unknown options (only --limit N)".into()),
-            };
-            diff(Path::new(a), Path::new(b), limit)
-        }
-        Some("check") => {
-            let image = args.get(1).ok_or("disk check needs an image path")?;
+        Args::Diff { a, b, limit } => diff(&a, &b, limit),
+        Args::Check { image } => {
             setup::ensure()?;
-            fsck(Path::new(image))?;
-            println!("{image}: fsck.fat -n clean");
+            fsck(&image)?;
+            println!("{}: fsck.fat -n clean", image.display());
             Ok(())
         }
-        _ => Err(
-            "usage: cargo xtask disk build [--manifest PATH] [--out PATH] | \
-             disk empty --out PATH [--size-mib N] | disk foreign [--out PATH] | disk check IMAGE | \
-             disk locate IMAGE BYTE... | disk diff IMAGE-A IMAGE-B [--limit N]"
-                .into(),
-        ),
     }
 }
 
@@ -429,6 +461,14 @@ mod tests {
 
     /// The shell session the foreign-image boot test types, run on the host
     /// against the same image: what the kernel must print, line for line.
+    #[test]
+    fn each_manifest_builds_to_its_own_image() {
+        assert_eq!(image_for(&default_manifest()), default_image());
+        let small = image_for(Path::new("disks/manifests/small.manifest"));
+        assert_eq!(small, artifacts::disks_dir().join("small.img"));
+        assert_ne!(image_for(Path::new("/tmp/mine.manifest")), default_image());
+    }
+
     #[test]
     fn the_shell_lists_and_reads_the_foreign_image() {
         if !setup::have("mcopy") || !setup::have("mkfs.fat") {

@@ -38,27 +38,21 @@ const TARGETS: &[Target] = &[
     },
 ];
 
-pub fn main(args: &[String]) -> Result<(), String> {
-    let mut secs: u64 = 120;
-    let mut only: Option<String> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--time" => {
-                let v = it.next().ok_or("--time needs seconds")?;
-                secs = v
-                    .parse()
-                    .map_err(|_| format!("--time: '{v}' is not seconds"))?;
-            }
-            "--target" => only = Some(it.next().ok_or("--target needs a name")?.clone()),
-            other => return Err(format!("fuzz: unknown option '{other}'")),
-        }
-    }
-    let targets: Vec<&Target> = match &only {
-        Some(n) => vec![TARGETS.iter().find(|t| t.name == n).ok_or_else(|| {
-            let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
-            format!("fuzz: no target '{n}' (targets: {})", names.join(", "))
-        })?],
+/// `cargo xtask fuzz [--time SECS] [--target NAME]`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// How long libFuzzer runs, per target
+    #[arg(long = "time", value_name = "SECS", default_value_t = 120)]
+    secs: u64,
+    /// Only this target (default: every one)
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(TARGETS.iter().map(|t| t.name)))]
+    target: Option<String>,
+}
+
+pub fn main(args: Args) -> Result<(), String> {
+    let secs = args.secs;
+    let targets: Vec<&Target> = match &args.target {
+        Some(n) => TARGETS.iter().filter(|t| t.name == n).collect(),
         None => TARGETS.iter().collect(),
     };
     setup::ensure()?;

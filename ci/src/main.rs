@@ -8,7 +8,10 @@ mod artifacts;
 mod bench;
 mod bench_jit;
 mod boot_tests;
+#[cfg(test)]
+mod cli_tests;
 mod disk;
+mod disk_from;
 mod fuzz;
 mod managed;
 mod managed_boot_tests;
@@ -16,83 +19,155 @@ mod matrix;
 mod qemu;
 mod setup;
 
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "\
-usage: cargo xtask <command>
-
-  run [--driver native|managed|auto] [--disk PATH [--disk PATH]] [--legacy]
-      [--gdb] [--initrd FILE | --no-module] [--firmware qboot|seabios]
-      [--timeout SECS] [-- KERNEL ARGS...]
-                  build the kernel, boot it under QEMU, stream the serial
-                  console; exit status is the kernel's verdict. Each --disk
-                  is a virtio-blk device, in PCI order (vda, vdb, ...);
-                  without one, target/disks/default.img. The boot
-                  module (-initrd) is the managed bundle
-                  target/managed/managed.cpio (built first) unless --initrd
-                  FILE replaces it or --no-module leaves it out
-  test [--host-only | --qemu-only | --only NAME]
-                  host tests of every crate, then QEMU boot tests
-                  (--only: just the boot tests whose name contains NAME)
-  matrix [--full | --images A,B] [--modern-only] [--broken-driver]
-                  both drivers on byte-identical copies of golden images,
-                  the same workload: equal transcripts, identical images,
-                  fsck clean (default: a quick subset; --full: every image,
-                  as `test` runs it)
-  bench boot      QEMU start -> first serial line, and -> verdict
-  bench blk [--driver D[,D...]] [--repeat N] [--legacy]
-                  in-kernel virtio-blk figures vs Linux 6.1 under the same QEMU
-  disk build [--manifest PATH] [--out PATH]
-                  build a deterministic FAT32 image (default manifest
-                  disks/manifests/default.manifest) and fsck it
-  disk empty --out PATH [--size-mib N]
-                  a fresh, empty FAT32 image (mkfs.fat -F 32; default 64 MiB)
-  disk foreign [--out PATH]
-                  a FAT32 image written by dosfstools and mtools (long,
-                  nested and non-ASCII names, a 3 MiB file), default
-                  target/disks/foreign.img
-  disk check IMAGE
-                  fsck.fat -n an image
-  managed [--fault KIND [--at N]]
-                  compile corlib, managed DDK and managed drivers (mcs) and
-                  pack them into the boot module target/managed/managed.cpio;
-                  with --fault, build the driver variant that faults at block
-                  request N (default 1) and print its module's path. KIND:
-                  null-deref, index-out-of-range, divide-by-zero,
-                  invalid-cast, wild-pointer, stack-overflow
-  bench jit       fib/sieve/CRC32 through our JIT vs native Rust vs mono;
-                  compile throughput
-  bench load      load corlib + managed DDK + driver: us per assembly, heap
-  fuzz [--time SECS] [--target reader|load_with_corlib|fat_volume]
-                  bounded libFuzzer runs (default: every target, 120 s
-                  each): the CIL reader, the loader over our corlib, the
-                  FAT layer on damaged images; prints executions
-  build           build the kernel only
-  setup           install missing system packages and the Rust target
+/// The kernel command line's keys and their values, shown by `cargo xtask
+/// --help` (kernel/src/cmdline.rs and kernel/src/runs.rs are the truth; a
+/// test checks every run name there is listed here).
+const KERNEL_KEYS: &str = "\
+Kernel command line (after `--` in `cargo xtask run`): whitespace-separated
+key=value tokens; an unknown key, a bad value or a repeated key stops the boot.
+  driver=native|managed|auto   virtio-blk driver (default auto: the managed
+                               driver from the boot module, else native);
+                               a comma list (driver=managed,native) assigns
+                               drivers to the functions in PCI order
+  run=NAME                     what the kernel does (default hello):
+                               hello, selftest, copytree, shell, bench-blk,
+                               swaptest, workload, workload-swap, fault-null,
+                               fault-panic, fault-hang, fault-ud, fault-stack,
+                               fault-wx-write, fault-nx-exec
+  log=error|warn|info|debug|trace
+                               log level (default info)
+  restart=0..8                 restarts of a faulted managed driver before
+                               giving up or falling back (default 2)
 ";
 
+/// `cargo xtask`: build, boot under QEMU, test, benchmark, build disks.
+#[derive(Parser, Debug)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Host runner: build the kernel, boot it under QEMU, test, benchmark, build disks",
+    after_help = KERNEL_KEYS,
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Build the kernel, boot it under QEMU and stream the serial console;
+    /// the exit status is the kernel's verdict
+    #[command(after_help = KERNEL_KEYS)]
+    Run(RunArgs),
+    /// Host tests of every crate, then the QEMU boot tests and the driver matrix
+    Test(TestArgs),
+    /// Both drivers on byte-identical copies of golden images, the same
+    /// workload: equal transcripts, identical images, fsck clean
+    Matrix(matrix::Args),
+    /// Benchmarks (they print figures, never assert)
+    #[command(subcommand)]
+    Bench(bench::Args),
+    /// Build, check, locate and compare FAT32 disk images
+    #[command(subcommand)]
+    Disk(disk::Args),
+    /// Compile corlib, the managed DDK and drivers (mcs) and pack the boot module
+    Managed(managed::Args),
+    /// Bounded libFuzzer runs: the CIL reader, the loader over our corlib, the FAT layer on damaged images
+    Fuzz(fuzz::Args),
+    /// Build the kernel only and print its path
+    Build,
+    /// Install missing system packages and the Rust target
+    Setup,
+}
+
+/// `driver=` values the `--driver` flag takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Driver {
+    Native,
+    Managed,
+    Auto,
+}
+
+impl Driver {
+    pub fn name(self) -> &'static str {
+        match self {
+            Driver::Native => "native",
+            Driver::Managed => "managed",
+            Driver::Auto => "auto",
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// The virtio-blk driver (the kernel's driver= key; give one or the other).
+    /// Default: auto
+    #[arg(long, value_enum)]
+    driver: Option<Driver>,
+    /// A disk image, used and written as it is: each is one virtio-blk device,
+    /// in PCI order (vda, vdb, ...). Without one, a scratch copy of
+    /// target/disks/default.img (built from disks/manifests/default.manifest),
+    /// deleted after the run
+    #[arg(long = "disk", value_name = "PATH")]
+    disks: Vec<PathBuf>,
+    /// The legacy (virtio 0.9) transport instead of the modern one
+    #[arg(long)]
+    legacy: bool,
+    /// Make QEMU wait for GDB on localhost:1234
+    #[arg(long)]
+    gdb: bool,
+    /// Boot module instead of target/managed/managed.cpio (built first)
+    #[arg(long, value_name = "FILE", conflicts_with = "no_module")]
+    initrd: Option<PathBuf>,
+    /// Boot without a module (no managed assemblies)
+    #[arg(long)]
+    no_module: bool,
+    /// QEMU firmware (default: qboot when installed)
+    #[arg(long, value_parser = ["qboot", "seabios"])]
+    firmware: Option<String>,
+    /// Kill QEMU after SECS (default 120; an hour for run=shell and --gdb)
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
+    /// Kernel command line tokens (key=value; see below)
+    #[arg(last = true, value_name = "KERNEL ARGS")]
+    kernel_args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct TestArgs {
+    /// Only the host tests
+    #[arg(long, conflicts_with_all = ["qemu_only", "only"])]
+    host_only: bool,
+    /// Only the QEMU boot tests and the matrix
+    #[arg(long)]
+    qemu_only: bool,
+    /// Only the boot tests whose name contains NAME
+    #[arg(long, value_name = "NAME")]
+    only: Option<String>,
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("run") => cmd_run(&args[1..]),
-        Some("test") => cmd_test(&args[1..]),
-        Some("bench") => bench::main(&args[1..]),
-        Some("build") => setup::ensure()
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Run(a) => cmd_run(a),
+        Cmd::Test(a) => cmd_test(a),
+        Cmd::Bench(a) => bench::main(a),
+        Cmd::Build => setup::ensure()
             .and_then(|_| artifacts::build_kernel())
             .map(|p| {
                 println!("{}", p.display());
             }),
-        Some("setup") => setup::ensure(),
-        Some("disk") => disk::main(&args[1..]),
-        Some("managed") => managed::main(&args[1..]),
-        Some("fuzz") => fuzz::main(&args[1..]),
-        Some("matrix") => matrix::main(&args[1..]),
-        Some("help") | Some("--help") | Some("-h") | None => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        Some(other) => Err(format!("unknown command '{other}'\n{USAGE}")),
+        Cmd::Setup => setup::ensure(),
+        Cmd::Disk(a) => disk::main(a),
+        Cmd::Managed(a) => managed::main(a),
+        Cmd::Fuzz(a) => fuzz::main(a),
+        Cmd::Matrix(a) => matrix::main(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -103,70 +178,72 @@ fn main() -> ExitCode {
     }
 }
 
-fn cmd_run(args: &[String]) -> Result<(), String> {
-    let mut driver = "auto".to_string();
-    let mut disk_paths: Vec<std::path::PathBuf> = Vec::new();
-    let mut legacy = false;
-    let mut gdb = false;
-    let mut initrd: Option<std::path::PathBuf> = None;
-    let mut no_module = false;
-    let mut firmware = qemu::Firmware::preferred();
-    let mut timeout: Option<u64> = None;
-    let mut kernel_args: Vec<String> = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--driver" => driver = value(&mut it, a)?,
-            "--disk" => disk_paths.push(value(&mut it, a)?.into()),
-            "--legacy" => legacy = true,
-            "--gdb" => gdb = true,
-            "--initrd" => initrd = Some(value(&mut it, a)?.into()),
-            "--no-module" => no_module = true,
-            "--firmware" => {
-                let v = value(&mut it, a)?;
-                firmware = qemu::Firmware::parse(&v)
-                    .ok_or_else(|| format!("--firmware must be qboot or seabios, not '{v}'"))?;
-            }
-            "--timeout" => {
-                let v = value(&mut it, a)?;
-                timeout = Some(
-                    v.parse()
-                        .map_err(|_| format!("--timeout: '{v}' is not seconds"))?,
-                )
-            }
-            "--" => {
-                kernel_args.extend(it.by_ref().cloned());
-            }
-            other => return Err(format!("run: unknown option '{other}'\n{USAGE}")),
+/// Exits with clap's usage-error status (2) and its hint, for a usage error
+/// found after parsing; `path` names the subcommand (`["disk", "build"]`).
+pub fn usage_error(path: &[&str], msg: impl std::fmt::Display) -> ! {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut cur = &mut cmd;
+    for name in path {
+        cur = cur
+            .find_subcommand_mut(name)
+            .expect("usage_error names a real subcommand");
+    }
+    cur.error(clap::error::ErrorKind::ArgumentConflict, msg)
+        .exit()
+}
+
+/// The kernel command line of `run`: the `--driver` flag or the `driver=`
+/// key, one source of truth (the same driver from both is accepted once;
+/// different ones are a usage error). Neither: `driver=auto`.
+fn kernel_cmdline(driver: Option<Driver>, kernel_args: &[String]) -> Result<Vec<String>, String> {
+    let keyed: Vec<&str> = kernel_args
+        .iter()
+        .filter_map(|a| a.strip_prefix("driver="))
+        .collect();
+    let mut cmdline = Vec::new();
+    match (driver, keyed.as_slice()) {
+        (None, []) => cmdline.push("driver=auto".to_string()),
+        (Some(d), []) => cmdline.push(format!("driver={}", d.name())),
+        (None, [_, ..]) => {}
+        (Some(d), [k]) if *k == d.name() => {}
+        (Some(d), [k, ..]) => {
+            return Err(format!(
+                "--driver {} and the kernel key driver={k} disagree: give one of them",
+                d.name()
+            ))
         }
     }
-    if !["native", "managed", "auto"].contains(&driver.as_str()) {
-        return Err(format!(
-            "--driver must be native, managed or auto, not '{driver}'"
-        ));
-    }
-    if no_module && initrd.is_some() {
-        return Err("--initrd and --no-module exclude each other".into());
-    }
+    cmdline.extend(kernel_args.iter().cloned());
+    Ok(cmdline)
+}
+
+fn cmd_run(a: RunArgs) -> Result<(), String> {
+    let cmdline =
+        kernel_cmdline(a.driver, &a.kernel_args).unwrap_or_else(|e| usage_error(&["run"], e));
+    let firmware = match a.firmware.as_deref() {
+        Some(f) => qemu::Firmware::parse(f).expect("clap checked the value"),
+        None => qemu::Firmware::preferred(),
+    };
+    let disk_paths = a.disks;
     setup::ensure()?;
     let kernel = artifacts::build_kernel()?;
     // Every boot carries the managed assemblies unless told otherwise, so
     // `--driver managed` (and `auto`'s preference for it) just works.
-    let initrd = match (initrd, no_module) {
+    let initrd = match (a.initrd, a.no_module) {
         (Some(file), _) => Some(file),
         (None, true) => None,
         (None, false) => Some(managed::bundle()?),
     };
-    let transport = if legacy {
+    let transport = if a.legacy {
         qemu::Transport::Legacy
     } else {
         qemu::Transport::Modern
     };
-    if disk_paths.is_empty() {
-        let image = disk::default_image();
-        disk::ensure_image(&disk::default_manifest(), &image)?;
-        disk_paths.push(image);
-    }
+    // Without --disk the boot gets a scratch copy of the default image, so
+    // the default image stays what its manifest says however often runs
+    // write to their disk; --disk means that image itself.
+    let (disk_paths, scratch) = boot_disks(disk_paths)?;
     // One image attached twice would be two devices writing one file behind
     // each other's caches (QEMU's lock refuses it too, less clearly).
     for (i, p) in disk_paths.iter().enumerate() {
@@ -182,11 +259,11 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
             read_only: false,
         })
         .collect();
-    let mut cmdline = vec![format!("driver={driver}")];
-    cmdline.extend(kernel_args);
     let interactive = cmdline.iter().any(|a| a == "run=shell");
     // Every boot has a timeout; an interactive shell gets an hour.
-    let secs = timeout.unwrap_or(if interactive || gdb { 3600 } else { 120 });
+    let secs = a
+        .timeout
+        .unwrap_or(if interactive || a.gdb { 3600 } else { 120 });
     let boot = qemu::Boot {
         firmware,
         kernel,
@@ -194,39 +271,32 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
         initrd,
         disks,
         timeout: Duration::from_secs(secs),
-        gdb,
+        gdb: a.gdb,
         stream: true,
         interactive,
         input_after: None,
         input: None,
     };
-    let r = qemu::run(&boot)?;
+    let r = qemu::run(&boot);
+    if let Some(copy) = scratch {
+        let _ = std::fs::remove_file(copy);
+    }
+    let r = r?;
     if r.passed() {
         Ok(())
     } else {
         Err(format!(
             "kernel run failed: {} (command: {})",
-            r.outcome.describe(),
+            r.describe(),
             r.command_line
         ))
     }
 }
 
-fn cmd_test(args: &[String]) -> Result<(), String> {
-    let (mut host, mut qemu) = (true, true);
-    let mut only: Option<String> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--host-only" => qemu = false,
-            "--qemu-only" => host = false,
-            "--only" => {
-                only = Some(value(&mut it, a)?);
-                host = false;
-            }
-            other => return Err(format!("test: unknown option '{other}'")),
-        }
-    }
+fn cmd_test(a: TestArgs) -> Result<(), String> {
+    let only = a.only;
+    let host = !a.qemu_only && only.is_none();
+    let qemu = !a.host_only;
     setup::ensure()?;
     let mut failures = Vec::new();
     if host {
@@ -293,16 +363,21 @@ fn cmd_test(args: &[String]) -> Result<(), String> {
     }
 }
 
+/// The images a run boots with: the `--disk` images themselves, or (none
+/// given) a fresh scratch copy of the default image, also returned as the
+/// file to delete after the run.
+fn boot_disks(given: Vec<PathBuf>) -> Result<(Vec<PathBuf>, Option<PathBuf>), String> {
+    if !given.is_empty() {
+        return Ok((given, None));
+    }
+    let copy = disk::scratch_copy(&format!("run-{}", std::process::id()))?;
+    Ok((vec![copy.clone()], Some(copy)))
+}
+
 /// Whether two paths name one file (after resolving links and `..`).
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
-}
-
-fn value(it: &mut std::slice::Iter<'_, String>, flag: &str) -> Result<String, String> {
-    it.next()
-        .cloned()
-        .ok_or_else(|| format!("{flag} needs a value"))
 }

@@ -261,30 +261,26 @@ pub fn faulty_bundle(kind: FaultKind, at_request: u32) -> Result<PathBuf, String
 }
 
 /// `cargo xtask managed [--fault KIND [--at N]]`.
-pub fn main(args: &[String]) -> Result<(), String> {
-    let mut fault: Option<FaultKind> = None;
-    let mut at: Option<u32> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
-        match a.as_str() {
-            "--fault" => {
-                let v = value()?;
-                fault = Some(FaultKind::parse(v).ok_or_else(|| {
-                    let names: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
-                    format!("--fault: '{v}' is not one of {}", names.join(", "))
-                })?);
-            }
-            "--at" => {
-                let v = value()?;
-                at = Some(
-                    v.parse()
-                        .map_err(|_| format!("--at: '{v}' is not a request number"))?,
-                );
-            }
-            other => return Err(format!("managed: unknown option '{other}'")),
-        }
-    }
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Build the driver variant that faults on purpose (or, corrupt-write,
+    /// corrupts one written byte) and print its boot module's path
+    #[arg(long, value_name = "KIND", value_parser = parse_fault)]
+    fault: Option<FaultKind>,
+    /// The block request at which it faults (default 1)
+    #[arg(long, value_name = "N", requires = "fault")]
+    at: Option<u32>,
+}
+
+fn parse_fault(v: &str) -> Result<FaultKind, String> {
+    FaultKind::parse(v).ok_or_else(|| {
+        let names: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
+        format!("'{v}' is not one of {}", names.join(", "))
+    })
+}
+
+pub fn main(args: Args) -> Result<(), String> {
+    let (fault, at) = (args.fault, args.at);
     crate::setup::ensure()?;
     match (fault, at) {
         // Just the path, so `cargo xtask run --initrd "$(cargo xtask managed ...)"` works.

@@ -404,30 +404,41 @@ pub fn broken_driver_is_caught() -> Result<String, String> {
 /// The request at which the broken variant corrupts a write.
 pub const CORRUPT_AT: u32 = 2000;
 
-pub fn main(args: &[String]) -> Result<(), String> {
-    let mut images: Vec<String> = QUICK_IMAGES.iter().map(|s| s.to_string()).collect();
-    let mut transports = vec![Transport::Modern, Transport::Legacy];
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--full" => images = ALL_IMAGES.iter().map(|s| s.to_string()).collect(),
-            "--images" => {
-                images = it
-                    .next()
-                    .ok_or("--images needs a comma list")?
-                    .split(',')
-                    .map(String::from)
-                    .collect()
-            }
-            "--modern-only" => transports = vec![Transport::Modern],
-            "--broken-driver" => {
-                let report = broken_driver_is_caught()?;
-                println!("matrix: the broken managed driver was caught:\n{report}");
-                return Ok(());
-            }
-            other => return Err(format!("matrix: unknown option '{other}'")),
-        }
+/// `cargo xtask matrix …`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Every golden image (as `cargo xtask test` runs it)
+    #[arg(long, conflicts_with = "images")]
+    full: bool,
+    /// These golden images (disks/manifests/NAME.manifest)
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    images: Vec<String>,
+    /// Only the modern transport
+    #[arg(long)]
+    modern_only: bool,
+    /// Run the corrupt-write driver variant and show the report
+    #[arg(long, conflicts_with_all = ["full", "images", "modern_only"])]
+    broken_driver: bool,
+}
+
+pub fn main(args: Args) -> Result<(), String> {
+    if args.broken_driver {
+        let report = broken_driver_is_caught()?;
+        println!("matrix: the broken managed driver was caught:\n{report}");
+        return Ok(());
     }
+    let images: Vec<String> = if args.full {
+        ALL_IMAGES.iter().map(|s| s.to_string()).collect()
+    } else if !args.images.is_empty() {
+        args.images
+    } else {
+        QUICK_IMAGES.iter().map(|s| s.to_string()).collect()
+    };
+    let transports = if args.modern_only {
+        vec![Transport::Modern]
+    } else {
+        vec![Transport::Modern, Transport::Legacy]
+    };
     let out = run(&Plan {
         images,
         transports,

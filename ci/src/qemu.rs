@@ -132,6 +132,8 @@ pub struct RunResult {
     pub elapsed: Duration,
     /// Time from spawning QEMU to the first byte on the serial console.
     pub first_byte: Option<Duration>,
+    /// What QEMU itself wrote to stderr (also appended to `serial`).
+    pub qemu_stderr: String,
 }
 
 impl RunResult {
@@ -147,11 +149,23 @@ impl RunResult {
         lines[from..].join("\n")
     }
 
+    /// The outcome in words; when QEMU itself failed, with its own message
+    /// (a missing file, an image locked by another QEMU, a bad option).
+    pub fn describe(&self) -> String {
+        let msg = self.qemu_stderr.trim();
+        match self.outcome {
+            Outcome::Qemu(_) if !msg.is_empty() => {
+                format!("{}: {msg}", self.outcome.describe())
+            }
+            _ => self.outcome.describe(),
+        }
+    }
+
     /// The report printed when a boot did not go as expected.
     pub fn failure_report(&self, why: &str) -> String {
         format!(
             "{why}\n  outcome: {}\n  command: {}\n  serial tail:\n{}",
-            self.outcome.describe(),
+            self.describe(),
             self.command_line,
             indent(&self.tail(40), "    | ")
         )
@@ -365,14 +379,20 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
         command_line,
         elapsed,
         first_byte,
+        qemu_stderr,
     })
 }
 
 fn check_file(p: &Path) -> Result<(), String> {
-    if p.is_file() {
-        Ok(())
-    } else {
-        Err(format!("{}: no such file", p.display()))
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) if m.is_dir() => Err(format!(
+            "{}: is a directory, not a file (to boot a directory's files, build an \
+             image from it: cargo xtask disk build --from DIR --out IMAGE)",
+            p.display()
+        )),
+        Ok(_) => Err(format!("{}: not a regular file", p.display())),
+        Err(e) => Err(format!("{}: {e}", p.display())),
     }
 }
 
@@ -434,6 +454,60 @@ mod tests {
                 "virtio-blk-pci,drive=d1,disable-legacy=off,disable-modern=on"
             ]
         );
+    }
+
+    #[test]
+    fn a_directory_or_a_missing_file_is_named_as_such() {
+        let dir = std::env::temp_dir();
+        let e = check_file(&dir).unwrap_err();
+        assert!(e.contains("is a directory"), "{e}");
+        let e = check_file(Path::new("/nonexistent/initrd.cpio")).unwrap_err();
+        assert!(e.contains("No such file"), "{e}");
+    }
+
+    /// A second QEMU on an image another QEMU holds fails, and the report
+    /// carries QEMU's own words about the lock, not just an exit status.
+    #[test]
+    fn qemus_own_message_is_reported() {
+        let dir = std::env::temp_dir().join(format!("xtask-lock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let img = dir.join("locked.img");
+        std::fs::write(&img, vec![0u8; 1 << 20]).unwrap();
+        // The holder: paused (-S), no firmware run, the image open read-write.
+        let mut holder = Command::new("qemu-system-x86_64")
+            .args(["-S", "-display", "none", "-nic", "none", "-monitor", "none"])
+            .args(["-serial", "none", "-drive"])
+            .arg(format!("file={},if=none,id=d0,format=raw", img.display()))
+            .args(["-device", "virtio-blk-pci,drive=d0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("qemu-system-x86_64 runs (cargo xtask setup installs it)");
+        // Wait until the holder has the image open (its lock is taken then).
+        let t0 = Instant::now();
+        let locked = || {
+            std::fs::read_dir(format!("/proc/{}/fd", holder.id()))
+                .map(|fds| {
+                    fds.flatten()
+                        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|p| p == img))
+                })
+                .unwrap_or(false)
+        };
+        while !locked() && t0.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut b = boot(vec![disk(img.to_str().unwrap(), Transport::Modern)]);
+        b.kernel = img.clone();
+        b.timeout = Duration::from_secs(30);
+        let r = run(&b);
+        let _ = holder.kill();
+        let _ = holder.wait();
+        let _ = std::fs::remove_dir_all(&dir);
+        let r = r.unwrap();
+        assert!(matches!(r.outcome, Outcome::Qemu(_)), "{:?}", r.outcome);
+        let d = r.describe();
+        assert!(d.contains("lock"), "{d}");
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub enum Error {
     },
     /// The managed toolchain (mcs/ilasm) failed or is missing (host only).
     Toolchain(String),
+    /// A well-formed file that is not a .NET assembly: `why` says what it is
+    /// (not a PE file; a native PE without a CLI header, ECMA-335 II.25.3.3).
+    NotAssembly(&'static str),
 }
 
 impl Error {
@@ -117,6 +120,7 @@ impl fmt::Display for Error {
                 write!(f, "managed heap exhausted ({requested} bytes requested)")
             }
             Error::Toolchain(m) => write!(f, "managed toolchain: {m}"),
+            Error::NotAssembly(why) => write!(f, "not a .NET assembly ({why})"),
         }
     }
 }

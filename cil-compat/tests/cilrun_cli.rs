@@ -102,3 +102,67 @@ fn plain_mcs_program_runs_without_lib() {
     assert_eq!(code, 1, "a line with `!` makes the exit status 1");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `--lib` must name a directory; a PE file without CLI metadata (a native
+/// DLL) or a non-PE file is "not a .NET assembly", not a format error; a
+/// generic class's type parameter is named as in C#.
+#[test]
+fn a_new_users_mistakes_get_plain_answers() {
+    let dep = common::dependent();
+    let (code, _, err) = cilrun(&[dep.to_str().unwrap(), "--lib", "/nonexistent", "--dump"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--lib /nonexistent: no such directory"),
+        "{err}"
+    );
+
+    let tmp = std::env::temp_dir().join(format!("cilrun-native-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    // The same DLL with its CLI header directory (data directory 14) zeroed:
+    // what a native PE looks like to the loader.
+    let mut bytes = std::fs::read(&dep).unwrap();
+    let pe = u32::from_le_bytes(bytes[0x3c..0x40].try_into().unwrap()) as usize;
+    let opt = pe + 24;
+    let dirs = if bytes[opt..opt + 2] == [0x0b, 0x02] {
+        opt + 112
+    } else {
+        opt + 96
+    };
+    bytes[dirs + 14 * 8..dirs + 15 * 8].fill(0);
+    let native = tmp.join("native.dll");
+    std::fs::write(&native, &bytes).unwrap();
+    let (code, _, err) = cilrun(&[native.to_str().unwrap(), "--dump"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("not a .NET assembly (a native PE file"),
+        "{err}"
+    );
+    let text = tmp.join("notes.txt");
+    std::fs::write(&text, "hello").unwrap();
+    let (_, _, err) = cilrun(&[text.to_str().unwrap(), "--dump"]);
+    assert!(err.contains("not a .NET assembly (not a PE file"), "{err}");
+
+    let mcs = cil_compat::toolchain::find_tool("mcs").expect("mcs (mono-mcs)");
+    let src = tmp.join("g.cs");
+    std::fs::write(
+        &src,
+        "namespace Ns { public class Box<TItem> { public TItem V; public TItem Get() { return V; } } }\n",
+    )
+    .unwrap();
+    let dll = tmp.join("g.dll");
+    let st = Command::new(mcs)
+        .arg("-target:library")
+        .arg(format!("-out:{}", dll.display()))
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mcs failed");
+    let (code, _, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "Ns.Box`1::Get"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("type parameter TItem of generic class Ns.Box<TItem>"),
+        "{err}"
+    );
+    assert!(!err.contains("!0"), "{err}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -113,27 +113,35 @@ pub fn build_image(spec: &ImageSpec, out: &Path) -> Result<BuildReport, BuildErr
     Ok(report)
 }
 
-/// Builds the image described by `spec` in memory.
-pub fn build_image_bytes(spec: &ImageSpec) -> Result<(Vec<u8>, BuildReport), BuildError> {
-    let stream = BlockStream::new(MemDisk::zeroed(spec.image_size)).map_err(FsError::Io)?;
+/// A freshly formatted, empty FAT32 volume of `image_size` bytes in memory
+/// (fixed volume id and label), mounted with `time` as its clock. The
+/// manifest builder fills it from a spec; `cargo xtask disk build --from
+/// DIR` from a host directory.
+pub fn format_volume(
+    image_size: u64,
+    cluster_size: u32,
+    label: &str,
+    volume_id: u32,
+    time: TimeSource,
+) -> Result<Volume<MemDisk>, BuildError> {
+    let stream = BlockStream::new(MemDisk::zeroed(image_size)).map_err(FsError::Io)?;
     let shared = Arc::new(Mutex::new(stream));
     {
         let mut io = FatIo {
             stream: shared.clone(),
         };
-        let mut label = [b' '; 11];
-        label[..spec.label.len()].copy_from_slice(spec.label.as_bytes());
+        let mut l = [b' '; 11];
+        let n = label.len().min(11);
+        l[..n].copy_from_slice(&label.as_bytes()[..n]);
         let opts = lamfat::FormatVolumeOptions::new()
             .fat_type(lamfat::FatType::Fat32)
-            .bytes_per_cluster(spec.cluster_size)
-            .total_sectors((spec.image_size / 512) as u32)
-            .volume_id(spec.volume_id)
-            .volume_label(label);
+            .bytes_per_cluster(cluster_size)
+            .total_sectors((image_size / 512) as u32)
+            .volume_id(volume_id)
+            .volume_label(l);
         lamfat::format_volume(&mut io, opts).map_err(|e| match e {
             lamfat::Error::InvalidInput => FsError::InvalidInput(std::format!(
-                "lamfat refused to format {} bytes as FAT32 with {}-byte clusters",
-                spec.image_size,
-                spec.cluster_size
+                "lamfat refused to format {image_size} bytes as FAT32 with {cluster_size}-byte clusters"
             )),
             lamfat::Error::Io(crate::fs::DiskIoError::Stream(s)) => FsError::Io(s),
             _ => FsError::Corrupt("formatting failed".into()),
@@ -142,8 +150,18 @@ pub fn build_image_bytes(spec: &ImageSpec) -> Result<(Vec<u8>, BuildReport), Bui
     let stream = Arc::try_unwrap(shared)
         .map_err(|_| FsError::Corrupt("formatter kept the disk".into()))?
         .into_inner();
-    let vol =
-        Volume::mount_stream(stream, TimeSource::Fixed(spec.timestamp)).map_err(FsError::from)?;
+    Ok(Volume::mount_stream(stream, time).map_err(FsError::from)?)
+}
+
+/// Builds the image described by `spec` in memory.
+pub fn build_image_bytes(spec: &ImageSpec) -> Result<(Vec<u8>, BuildReport), BuildError> {
+    let vol = format_volume(
+        spec.image_size,
+        spec.cluster_size,
+        &spec.label,
+        spec.volume_id,
+        TimeSource::Fixed(spec.timestamp),
+    )?;
 
     let mut dirs: BTreeSet<String> = BTreeSet::new();
     let mut note_dirs = |path: &str, include_self: bool| {

@@ -20,21 +20,22 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::cp437::Cp437;
 use ddk::block::stream::{BlockStream, CacheStats, StreamError};
 use ddk::{BlockDevice, BlockError};
 use embedded_io::{Read as _, Seek as _, Write as _};
-use lamfat::{FileAttributes, LossyOemCpConverter, Read as _, Seek as _, Write as _};
+use lamfat::{FileAttributes, Read as _, Seek as _, Write as _};
 use sha2::{Digest, Sha256};
 use spin::Mutex;
 
 /// lamfat's file system over our stream.
-pub type Fs<D> = lamfat::FileSystem<FatIo<D>, TimeSource, LossyOemCpConverter>;
+pub type Fs<D> = lamfat::FileSystem<FatIo<D>, TimeSource, Cp437>;
 /// A directory of a mounted volume.
-pub type FatDir<'a, D> = lamfat::Dir<'a, FatIo<D>, TimeSource, LossyOemCpConverter>;
+pub type FatDir<'a, D> = lamfat::Dir<'a, FatIo<D>, TimeSource, Cp437>;
 /// An open file of a mounted volume.
-pub type FatFile<'a, D> = lamfat::File<'a, FatIo<D>, TimeSource, LossyOemCpConverter>;
+pub type FatFile<'a, D> = lamfat::File<'a, FatIo<D>, TimeSource, Cp437>;
 /// A directory entry of a mounted volume.
-pub type FatEntry<'a, D> = lamfat::DirEntry<'a, FatIo<D>, TimeSource, LossyOemCpConverter>;
+pub type FatEntry<'a, D> = lamfat::DirEntry<'a, FatIo<D>, TimeSource, Cp437>;
 
 pub use crate::timestamp::{TimeSource, Timestamp};
 
@@ -656,6 +657,7 @@ impl<D: BlockDevice> Volume<D> {
         };
         let opts = lamfat::FsOptions::new()
             .time_provider(time)
+            .oem_cp_converter(Cp437)
             .update_accessed_date(false);
         match lamfat::FileSystem::new(io, opts) {
             Ok(fs) => {

@@ -27,6 +27,7 @@ extern crate alloc;
 pub mod build;
 pub mod content;
 pub mod copy;
+pub mod cp437;
 pub mod fs;
 #[cfg(feature = "std")]
 pub mod fuzzing;

@@ -340,3 +340,33 @@ fn volume_can_live_in_a_kernel_static() {
     fn assert_send<T: Send>() {}
     assert_send::<Volume<MemDisk>>();
 }
+
+/// A short name whose bytes above 0x7f were written in an OEM code page (as
+/// DOS, mtools or Windows write them) lists as code page 437 text, not as
+/// replacement characters.
+#[test]
+fn oem_short_names_read_as_code_page_437() {
+    let spec = ImageSpec::parse(SMALL).unwrap();
+    let (mut img, _) = build_image_bytes(&spec).unwrap();
+    // /hello.txt has a short name entry only ("HELLO   TXT" with the
+    // lower-case flags); make it "HÉLLO.TXT" in CP437 (0x90 = É).
+    let at = img
+        .windows(11)
+        .position(|w| w == b"HELLO   TXT")
+        .expect("the short name entry");
+    img[at + 1] = 0x90;
+    img[at + 12] = 0; // no lower-case flags: shown as stored
+    let vol = Volume::mount(MemDisk::from_vec(img), TimeSource::Clock(clock)).unwrap();
+    let names: Vec<String> = vol
+        .list_dir("/")
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert!(names.iter().any(|n| n == "H\u{c9}LLO.TXT"), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains('\u{fffd}')), "{names:?}");
+    assert_eq!(
+        vol.read_file("/H\u{c9}LLO.TXT").unwrap(),
+        b"Hello, world!\n"
+    );
+}

@@ -166,6 +166,17 @@ fn main() -> ExitCode {
         eprint!("{}", usage());
         return ExitCode::from(2);
     };
+    for d in &lib_dirs {
+        if !d.is_dir() {
+            let what = if d.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
+            };
+            eprintln!("cilrun: --lib {}: {what}", d.display());
+            return ExitCode::from(2);
+        }
+    }
     // Our corlib is the default library: without a --lib that holds an
     // mscorlib.dll, build ours (skipped when up to date) and search it, so
     // `cilrun prog.dll …` works on a program compiled with plain `mcs`.

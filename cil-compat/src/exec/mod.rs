@@ -12,6 +12,7 @@
 
 #[cfg(feature = "std")]
 pub mod cli;
+pub mod csnames;
 pub mod helpers;
 mod idmap;
 pub mod jithost;
@@ -190,6 +191,11 @@ impl Engine {
         format!("{}::{}", self.ts.type_name(d.owner), d.name)
     }
 
+    /// A compile error about `m` with generic parameters named as in C#.
+    fn cs_error(&self, m: MethodId, msg: String) -> String {
+        csnames::in_cs_terms(&self.ts, m, &msg)
+    }
+
     /// The lazy stub of `m` (created on first request).
     pub fn stub(&mut self, m: MethodId) -> Result<u64, String> {
         let entry = self.ts.method(m).entry.load(Ordering::Acquire);
@@ -308,8 +314,9 @@ impl Engine {
         let mut local_types = Vec::with_capacity(locals.len());
         for l in locals {
             local_types.push(
-                jit_type(&self.ts, l)
-                    .map_err(|e| format!("{}: local: {e}", self.method_name(m)))?,
+                jit_type(&self.ts, l).map_err(|e| {
+                    self.cs_error(m, format!("{}: local: {e}", self.method_name(m)))
+                })?,
             );
         }
         let mut args = Vec::with_capacity(params.len() + 1);
@@ -317,13 +324,12 @@ impl Engine {
             args.push(this_type(&self.ts, owner));
         }
         for p in params {
-            args.push(
-                jit_type(&self.ts, p)
-                    .map_err(|e| format!("{}: parameter: {e}", self.method_name(m)))?,
-            );
+            args.push(jit_type(&self.ts, p).map_err(|e| {
+                self.cs_error(m, format!("{}: parameter: {e}", self.method_name(m)))
+            })?);
         }
-        let ret =
-            jit_type(&self.ts, ret).map_err(|e| format!("{}: return: {e}", self.method_name(m)))?;
+        let ret = jit_type(&self.ts, ret)
+            .map_err(|e| self.cs_error(m, format!("{}: return: {e}", self.method_name(m))))?;
         let input = MethodInput {
             // Filled in below if compilation fails.
             name: "",
@@ -347,7 +353,7 @@ impl Engine {
                 self.method_name(m),
                 self.ts.assembly_name(asm)
             );
-            err.to_string()
+            self.cs_error(m, err.to_string())
         })?;
         let addr = self.mem.install(&code.code)?;
         self.stats.methods += 1;

@@ -69,7 +69,7 @@ impl PeImage {
     /// Parses the PE headers and the CLI header of `data`.
     pub fn parse(data: &[u8]) -> Result<PeImage> {
         if slice(data, 0, 2, "DOS header")? != b"MZ" {
-            return Err(Error::malformed("DOS signature (expected MZ)", 0));
+            return Err(Error::NotAssembly("not a PE file: no MZ signature"));
         }
         let pe = u32_at(data, 0x3C, "e_lfanew")? as usize;
         if slice(data, pe, 4, "PE signature")? != b"PE\0\0" {
@@ -91,9 +91,8 @@ impl PeImage {
         let (ndirs_off, dirs_off) = if pe32_plus { (108, 112) } else { (92, 96) };
         let ndirs = u32_at(data, opt + ndirs_off, "NumberOfRvaAndSizes")? as usize;
         if ndirs <= 14 {
-            return Err(Error::malformed(
-                "data directories (no CLI header entry)",
-                opt,
+            return Err(Error::NotAssembly(
+                "a native PE file: no CLI header directory",
             ));
         }
         let cli_dir_off = opt + dirs_off + 14 * 8;
@@ -142,6 +141,9 @@ impl PeImage {
             sections,
             cli: CliHeader::default(),
         };
+        if cli_dir.rva == 0 && cli_dir.size == 0 {
+            return Err(Error::NotAssembly("a native PE file: no CLI header"));
+        }
         if cli_dir.size < 72 {
             return Err(Error::malformed("CLI header size (< 72)", cli_dir_off));
         }
