@@ -2,8 +2,10 @@
 //! (libFuzzer) runs, one per target, each for SECS seconds, with the
 //! executions and coverage libFuzzer reports. Targets: the ECMA-335 reader
 //! (`reader`, seeded with every assembly the build produced), the loader on
-//! top of our corlib (`load_with_corlib`), and the FAT layer on damaged images
-//! (`fat_volume`, `disks/fuzz`). cargo-fuzz wants nightly for its sanitizer
+//! top of our corlib (`load_with_corlib`), the FAT layer on damaged images
+//! (`fat_volume`, `disks/fuzz`), and the native virtio-blk driver against a
+//! device answering arbitrary values (`device_chaos`,
+//! `native-drivers/virtio-blk/fuzz`). cargo-fuzz wants nightly for its sanitizer
 //! flags; `RUSTC_BOOTSTRAP=1` lets the pinned stable toolchain accept them.
 
 use crate::{artifacts, managed, setup};
@@ -34,6 +36,11 @@ const TARGETS: &[Target] = &[
     Target {
         name: "fat_volume",
         dir: "disks/fuzz",
+        assembly_seeds: false,
+    },
+    Target {
+        name: "device_chaos",
+        dir: "native-drivers/virtio-blk/fuzz",
         assembly_seeds: false,
     },
 ];
@@ -98,8 +105,8 @@ fn ensure_cargo_fuzz() -> Result<(), String> {
     }
 }
 
-/// Seeds for a target: the built assemblies for the CIL targets; none (the
-/// empty input is the undamaged image) for the FAT target.
+/// Seeds for a target: the built assemblies for the CIL targets; none for
+/// the others (the empty input is the undamaged image, the honest device).
 fn seeds(t: &Target) -> Result<PathBuf, String> {
     let dir = artifacts::target_dir().join("fuzz-corpus").join(t.name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

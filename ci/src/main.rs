@@ -78,7 +78,7 @@ enum Cmd {
     Disk(disk::Args),
     /// Compile corlib, the managed DDK and drivers (mcs) and pack the boot module
     Managed(managed::Args),
-    /// Bounded libFuzzer runs: the CIL reader, the loader over our corlib, the FAT layer on damaged images
+    /// Bounded libFuzzer runs: the CIL reader, the loader over our corlib, the FAT layer on damaged images, the native driver against a lying device
     Fuzz(fuzz::Args),
     /// Build the kernel only and print its path
     Build,

@@ -157,6 +157,9 @@ struct Model {
     queue: Queue,
     isr: u8,
     faults: VecDeque<Fault>,
+    /// Arbitrary answers (fuzzing): register reads and completions consult
+    /// this byte stream, see [`VirtioBlkDevice::chaos`].
+    chaos: Option<VecDeque<u8>>,
     stats: BlkStats,
     violations: Vec<String>,
 }
@@ -219,6 +222,7 @@ impl VirtioBlkDevice {
             queue: Queue::default(),
             isr: 0,
             faults: VecDeque::new(),
+            chaos: None,
             stats: BlkStats::default(),
             violations: Vec::new(),
         })))
@@ -289,6 +293,17 @@ impl VirtioBlkDevice {
     }
 
     /// Queues a fault for the next request (faults apply in order).
+    /// A device that answers with arbitrary values, as `bytes` decide: each
+    /// register read takes one byte and, for about one in five, answers with
+    /// the next eight bytes instead of the truth (device and queue sizes,
+    /// features, status, config fields, ISR); each completion takes one byte
+    /// and may be dropped, or carry an arbitrary used id, used length,
+    /// status byte or used index. When the bytes run out the device is
+    /// honest again. For fuzzing drivers (`virtio_blk::fuzzing`).
+    pub fn chaos(&self, bytes: &[u8]) {
+        self.0.borrow_mut().chaos = Some(bytes.iter().copied().collect());
+    }
+
     pub fn inject(&self, fault: Fault) {
         self.0.borrow_mut().faults.push_back(fault);
     }
@@ -325,13 +340,14 @@ impl DeviceModel for VirtioBlkDevice {
     fn bar_read(&mut self, bar: u8, offset: u64, width: Width, _mem: &mut FakeMemory) -> u64 {
         let mut m = self.0.borrow_mut();
         let legacy_bar0 = m.opts.legacy || m.opts.transitional;
-        if bar == 0 && legacy_bar0 {
+        let real = if bar == 0 && legacy_bar0 {
             m.legacy_read(offset, width)
         } else if bar == MODERN_BAR && !m.opts.legacy {
             m.modern_read(offset, width)
         } else {
             all_ones(width)
-        }
+        };
+        m.chaos_value(real, width)
     }
 
     fn bar_write(&mut self, bar: u8, offset: u64, width: Width, value: u64, mem: &mut FakeMemory) {
@@ -737,6 +753,22 @@ impl Model {
             Some(Fault::BogusUsedLen) => len = writable.saturating_add(0x1000),
             _ => {}
         }
+        let mut skip = 0u16;
+        if let Some(b) = self.chaos_byte() {
+            let arbitrary =
+                |m: &mut Self| u32::from_le_bytes([0; 4].map(|_| m.chaos_byte().unwrap_or(0xff)));
+            match b % 12 {
+                0 => return, // never completed
+                1 => id = arbitrary(self),
+                2 => len = arbitrary(self),
+                3 => {
+                    let st = arbitrary(self) as u8;
+                    mem.write(saddr + slen as u64 - 1, &[st]);
+                }
+                4 => skip = arbitrary(self) as u16,
+                _ => {}
+            }
+        }
         let slot = self.queue.used_idx % q.size;
         let mut elem = [0u8; 8];
         elem[..4].copy_from_slice(&id.to_le_bytes());
@@ -745,9 +777,26 @@ impl Model {
             self.violations.push("used ring unmapped".into());
             return;
         }
-        self.queue.used_idx = self.queue.used_idx.wrapping_add(1);
+        self.queue.used_idx = self.queue.used_idx.wrapping_add(1).wrapping_add(skip);
         mem.write_u16(q.device + 2, self.queue.used_idx);
         self.isr |= 1;
+    }
+
+    fn chaos_byte(&mut self) -> Option<u8> {
+        self.chaos.as_mut()?.pop_front()
+    }
+
+    /// `real`, or (in chaos mode, about one read in five) arbitrary bits.
+    fn chaos_value(&mut self, real: u64, w: Width) -> u64 {
+        match self.chaos_byte() {
+            Some(b) if b < 52 => {
+                let v = (0..8).fold(0u64, |v, i| {
+                    v | u64::from(self.chaos_byte().unwrap_or(0xff)) << (8 * i)
+                });
+                v & all_ones(w)
+            }
+            _ => real,
+        }
     }
 
     /// Runs one request; `Err` is a driver protocol violation (answered IOERR).

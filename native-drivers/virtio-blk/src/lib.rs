@@ -12,6 +12,8 @@
 extern crate alloc;
 
 pub mod device;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod queue;
 pub mod transport;
 
