@@ -15,6 +15,13 @@ public static unsafe class Harness
     /// does not match, or -(3000 + 100 * InitKind + DdkError) when bring-up fails.
     public static long Up(uint bdf, ulong timeoutNs)
     {
+        return UpWith(bdf, timeoutNs, DriverConfig.Default.ResetSpins);
+    }
+
+    /// As `Up`, with the reset spin budget too (a lying device may never
+    /// finish a reset; the chaos test keeps that short).
+    public static long UpWith(uint bdf, ulong timeoutNs, uint resetSpins)
+    {
         PciAddress a;
         if (!PciAddress.TryFromAbiU32(bdf, out a)) return -1;
         PciDevice dev;
@@ -23,6 +30,7 @@ public static unsafe class Harness
         if (!Driver.Matches(dev.VendorId, dev.DeviceId, dev.SubsystemId)) return -2;
         DriverConfig c = DriverConfig.Default;
         c.TimeoutNs = timeoutNs;
+        c.ResetSpins = resetSpins;
         VirtioBlkDevice blk;
         InitResult r = VirtioBlkDevice.Create(dev, c, out blk);
         if (!r.IsOk) return -3000 - (long)r.Kind * 100 - (long)r.Platform;
@@ -79,6 +87,7 @@ public static unsafe class Harness
     /// Resets the device and frees its memory.
     public static long Down()
     {
+        if (s_blk == null) return 0;
         s_blk.Shutdown();
         s_blk = null;
         return 0;
