@@ -837,18 +837,12 @@ impl<D: BlockDevice> Volume<D> {
 
     /// The whole file at `path`.
     pub fn read_file(&self, path: &str) -> Result<Vec<u8>, FsError> {
-        let mut f = self.open_file(path)?;
         let size = self.metadata(path)?.size as usize;
-        let mut out = vec![0u8; size];
-        let mut done = 0;
-        while done < size {
-            let n = f
-                .read(&mut out[done..])
-                .map_err(|e| FsError::from_fat(e, path))?;
-            if n == 0 {
-                return Err(FsError::UnexpectedEof);
-            }
-            done += n;
+        let mut out = Vec::with_capacity(size);
+        let mut buf = vec![0u8; size.clamp(512, 1 << 20)];
+        self.stream_file(path, &mut buf, &mut |b| out.extend_from_slice(b))?;
+        if out.len() != size {
+            return Err(FsError::UnexpectedEof);
         }
         Ok(out)
     }
@@ -860,8 +854,15 @@ impl<D: BlockDevice> Volume<D> {
         Ok((h.finalize().into(), total))
     }
 
-    /// Reads the file at `path` front to back in `buf`-sized pieces, handing
-    /// each piece to `sink`; returns the byte count. (The fatfs read benchmark.)
+    /// Reads the file at `path` front to back in pieces of up to `buf`'s
+    /// size, handing each to `sink`; returns the byte count (less than the
+    /// file's size when its cluster chain ends early).
+    ///
+    /// lamfat reads one cluster per call; here the file's extents (its
+    /// cluster chain, bounded by its size) are merged into contiguous runs
+    /// and each run is read from the cached stream in `buf`-sized requests,
+    /// so a contiguous file costs one device request per `buf` whatever the
+    /// cluster size (the stream stays coherent with its dirty blocks).
     pub fn stream_file(
         &self,
         path: &str,
@@ -869,15 +870,50 @@ impl<D: BlockDevice> Volume<D> {
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<u64, FsError> {
         let mut f = self.open_file(path)?;
-        let mut total = 0u64;
-        loop {
-            let n = f.read(buf).map_err(|e| FsError::from_fat(e, path))?;
-            if n == 0 {
-                return Ok(total);
-            }
-            sink(&buf[..n]);
-            total += n as u64;
+        if buf.is_empty() {
+            return Ok(0);
         }
+        let mut total = 0u64;
+        let mut run: Option<(u64, u64)> = None;
+        for ext in f.extents() {
+            let ext = ext.map_err(|e| FsError::from_fat(e, path))?;
+            // Past the size every extent is empty (the chain may go on, or
+            // loop): the size bounds the walk.
+            if ext.size == 0 {
+                break;
+            }
+            let size = u64::from(ext.size);
+            run = match run {
+                Some((at, len)) if at + len == ext.offset => Some((at, len + size)),
+                Some((at, len)) => {
+                    total += self.read_run(at, len, buf, sink)?;
+                    Some((ext.offset, size))
+                }
+                None => Some((ext.offset, size)),
+            };
+        }
+        if let Some((at, len)) = run {
+            total += self.read_run(at, len, buf, sink)?;
+        }
+        Ok(total)
+    }
+
+    /// `len` bytes of the volume from byte `at`, in `buf`-sized reads.
+    fn read_run(
+        &self,
+        mut at: u64,
+        len: u64,
+        buf: &mut [u8],
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<u64, FsError> {
+        let end = at + len;
+        while at < end {
+            let n = ((end - at) as usize).min(buf.len());
+            read_exact_at(&mut self.stream.lock(), at, &mut buf[..n])?;
+            sink(&buf[..n]);
+            at += n as u64;
+        }
+        Ok(len)
     }
 
     /// Creates or replaces the file at `path` with `data`.
