@@ -24,7 +24,7 @@ use crate::cp437::Cp437;
 use ddk::block::stream::{BlockStream, CacheStats, StreamError};
 use ddk::{BlockDevice, BlockError};
 use embedded_io::{Read as _, Seek as _, Write as _};
-use lamfat::{FileAttributes, Read as _, Seek as _, Write as _};
+use lamfat::{FileAttributes, Seek as _, Write as _};
 use sha2::{Digest, Sha256};
 use spin::Mutex;
 
