@@ -14,7 +14,12 @@
 //!   bypass read returns, and a bypass write refreshes the cached copies it covers;
 //! - a cache miss that continues the previous access reads ahead
 //!   [`CacheConfig::readahead_blocks`] blocks in one request, so sequential small reads
-//!   (fatfs reads one cluster at a time) cost one device request per read-ahead window.
+//!   (fatfs reads one cluster at a time) cost one device request per read-ahead window;
+//! - bypass writes that continue each other are combined, up to
+//!   [`CacheConfig::write_combine_blocks`], into one device request (fatfs writes one
+//!   cluster at a time): the pending run is written when the next write does not
+//!   continue it, when anything touches its blocks, and on flush. A pending run
+//!   whose write fails stays pending, like a dirty block.
 //!
 //! Dirty blocks reach the device on eviction or on [`BlockStream::flush`] (which also
 //! flushes the device). Dropping a stream with dirty blocks discards them: call
@@ -108,17 +113,22 @@ pub struct CacheConfig {
     pub readahead_blocks: usize,
     /// Runs of at least this many whole aligned blocks bypass the cache.
     pub bypass_blocks: usize,
+    /// Most blocks consecutive bypass writes are combined into before they go to
+    /// the device as one request (0 or 1: every bypass write goes at once).
+    pub write_combine_blocks: usize,
 }
 
 impl Default for CacheConfig {
     /// 512 blocks (256 KiB of 512-byte blocks), 4-way, 64-block read-ahead,
-    /// bypass from 8 blocks (4 KiB) up.
+    /// bypass from 8 blocks (4 KiB) up, bypass writes combined up to 2048
+    /// blocks (1 MiB of 512-byte blocks).
     fn default() -> Self {
         CacheConfig {
             sets: 128,
             ways: 4,
             readahead_blocks: 64,
             bypass_blocks: 8,
+            write_combine_blocks: 2048,
         }
     }
 }
@@ -191,6 +201,9 @@ pub struct BlockStream<D: BlockDevice> {
     scratch: Vec<u8>,
     /// Scratch space for clustered write-back.
     wbuf: Vec<u8>,
+    /// Combined bypass writes not yet on the device: first block and bytes.
+    pending_lba: u64,
+    pending: Vec<u8>,
     clock: u64,
     /// Sequential-stream detector: the block expected next by each of the last
     /// few access streams (file data and FAT reads interleave, so one is not
@@ -239,6 +252,8 @@ impl<D: BlockDevice> BlockStream<D> {
             data: vec![0; n * bs],
             scratch: vec![0; readahead * bs],
             wbuf: Vec::new(),
+            pending_lba: 0,
+            pending: Vec::new(),
             clock: 0,
             streams: [u64::MAX; STREAMS],
             stream_victim: 0,
@@ -276,9 +291,44 @@ impl<D: BlockDevice> BlockStream<D> {
         self.stats
     }
 
-    /// Number of blocks in the cache not yet written to the device.
+    /// Number of blocks accepted but not yet written to the device (dirty
+    /// cached blocks and combined writes still pending).
     pub fn dirty_blocks(&self) -> usize {
-        self.slots.iter().filter(|s| s.valid && s.dirty).count()
+        self.slots.iter().filter(|s| s.valid && s.dirty).count() + self.pending.len() / self.bs
+    }
+
+    /// Writes the pending combined run if it overlaps `count` blocks from
+    /// `lba` (every access to those blocks must see it on the device first).
+    fn settle(&mut self, lba: u64, count: u64) -> Result<(), StreamError> {
+        let n = (self.pending.len() / self.bs) as u64;
+        if n > 0 && lba < self.pending_lba + n && self.pending_lba < lba.saturating_add(count) {
+            self.write_pending()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending combined run to the device. On failure it stays
+    /// pending (and the cached copies of its blocks are dropped: the device
+    /// holds unknown contents there until a retry succeeds).
+    fn write_pending(&mut self) -> Result<(), StreamError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.stats.device_writes += 1;
+        let res = self
+            .dev
+            .write_blocks(Lba::new(self.pending_lba), &self.pending);
+        if let Err(e) = res {
+            let (lba, count) = (self.pending_lba, (self.pending.len() / self.bs) as u64);
+            for s in self.slots.iter_mut() {
+                if s.valid && !s.dirty && s.lba >= lba && s.lba < lba + count {
+                    *s = EMPTY_SLOT;
+                }
+            }
+            return Err(e.into());
+        }
+        self.pending.clear();
+        Ok(())
     }
 
     /// The device, for queries. Writing through it behind the stream's back makes
@@ -455,6 +505,7 @@ impl<D: BlockDevice> BlockStream<D> {
         } else {
             1
         };
+        self.settle(lba, n.max(1) as u64)?;
         if n <= 1 {
             let i = self.victim(lba)?;
             self.stats.device_reads += 1;
@@ -506,6 +557,7 @@ impl<D: BlockDevice> BlockStream<D> {
     }
 
     fn write_back_all(&mut self) -> Result<(), StreamError> {
+        self.write_pending()?;
         let mut order: Vec<usize> = (0..self.slots.len())
             .filter(|&i| self.slots[i].valid && self.slots[i].dirty)
             .collect();
@@ -563,6 +615,7 @@ impl<D: BlockDevice> BlockStream<D> {
                 pos += n as u64;
                 continue;
             }
+            self.settle(lba, 1)?;
             let i = self.get_block(lba)?;
             let take = (self.bs - off).min(rest);
             buf[done..done + take].copy_from_slice(&self.slot_data(i)[off..off + take]);
@@ -574,6 +627,7 @@ impl<D: BlockDevice> BlockStream<D> {
 
     fn read_bypass(&mut self, lba: u64, buf: &mut [u8]) -> Result<(), StreamError> {
         let count = (buf.len() / self.bs) as u64;
+        self.settle(lba, count)?;
         self.stats.device_reads += 1;
         self.stats.bypass_bytes += buf.len() as u64;
         self.dev.read_blocks(Lba::new(lba), buf)?;
@@ -592,6 +646,32 @@ impl<D: BlockDevice> BlockStream<D> {
 
     fn write_bypass(&mut self, lba: u64, buf: &[u8]) -> Result<(), StreamError> {
         let count = (buf.len() / self.bs) as u64;
+        let cap = self.cfg.write_combine_blocks * self.bs;
+        let pending_end = self.pending_lba + (self.pending.len() / self.bs) as u64;
+        if cap > self.bs && buf.len() < cap {
+            let continues = !self.pending.is_empty() && pending_end == lba;
+            if !(continues && self.pending.len() + buf.len() <= cap) {
+                self.write_pending()?;
+                self.pending_lba = lba;
+            }
+            if self.pending.capacity() < cap {
+                self.pending.reserve_exact(cap - self.pending.len());
+            }
+            self.pending.extend_from_slice(buf);
+            self.stats.bypass_bytes += buf.len() as u64;
+            // Cached copies of these blocks now hold what the device will.
+            let bs = self.bs;
+            for i in 0..self.slots.len() {
+                let s = self.slots[i];
+                if s.valid && s.lba >= lba && s.lba < lba + count {
+                    let k = (s.lba - lba) as usize;
+                    self.data[i * bs..(i + 1) * bs].copy_from_slice(&buf[k * bs..(k + 1) * bs]);
+                    self.slots[i].dirty = false;
+                }
+            }
+            return Ok(());
+        }
+        self.settle(lba, count)?;
         self.stats.device_writes += 1;
         self.stats.bypass_bytes += buf.len() as u64;
         let res = self.dev.write_blocks(Lba::new(lba), buf);
@@ -642,6 +722,7 @@ impl<D: BlockDevice> BlockStream<D> {
                 pos += n as u64;
                 continue;
             }
+            self.settle(lba, 1)?;
             let take = (self.bs - off).min(rest);
             let i = if take == self.bs {
                 // A whole block: no need to read the old contents.
@@ -815,6 +896,15 @@ mod tests {
             ways: 2,
             readahead_blocks: 3,
             bypass_blocks: 4,
+            write_combine_blocks: 0,
+        }
+    }
+
+    /// `small_cfg` with bypass writes combined up to 12 blocks.
+    fn combining_cfg() -> CacheConfig {
+        CacheConfig {
+            write_combine_blocks: 12,
+            ..small_cfg()
         }
     }
 
@@ -1047,8 +1137,49 @@ mod tests {
             ways: 1,
             readahead_blocks: 1,
             bypass_blocks: 1,
+            write_combine_blocks: 0,
         };
         random_ops(77, 512, one_slot);
+        for seed in 1..=4u64 {
+            random_ops(seed.wrapping_mul(0xC0FF_EE11), 512, combining_cfg());
+            random_ops(seed.wrapping_mul(0x0BAD_CAFE), 4096, combining_cfg());
+        }
+        random_ops(
+            78,
+            512,
+            CacheConfig {
+                write_combine_blocks: 3,
+                ..one_slot
+            },
+        );
+    }
+
+    /// fatfs writes a file one cluster at a time: with 4 KiB clusters each
+    /// write is a bypass run, and consecutive ones leave as one request per
+    /// `write_combine_blocks`, not one per cluster.
+    #[test]
+    fn consecutive_cluster_writes_are_combined() {
+        let dev = MemDev::new(8192, 512);
+        let mut s = BlockStream::new(dev).unwrap();
+        let data: Vec<u8> = (0..4096u32).map(|i| (i * 7) as u8).collect();
+        for k in 0..512u64 {
+            s.seek(SeekFrom::Start(k * 4096)).unwrap();
+            s.write_all(&data).unwrap();
+        }
+        // The first MiB went out as one request; the second is pending.
+        assert_eq!(s.stats().device_writes, 1);
+        assert_eq!(s.dirty_blocks(), 2048);
+        // A read of a pending block sees it (the run goes out first).
+        let mut back = vec![0u8; 4096];
+        s.seek(SeekFrom::Start(4096 * 300)).unwrap();
+        s.read_exact(&mut back).unwrap();
+        assert_eq!(back, data);
+        s.flush().unwrap();
+        assert_eq!(s.stats().device_writes, 2, "2 MiB in 1 MiB requests");
+        let dev = s.into_inner().unwrap();
+        for k in 0..512usize {
+            assert_eq!(&dev.data[k * 4096..(k + 1) * 4096], &data[..]);
+        }
     }
 
     /// A device that starts failing mid-way: every error surfaces, and whatever
@@ -1056,6 +1187,12 @@ mod tests {
     /// once it recovers and the stream is flushed.
     #[test]
     fn failing_device_surfaces_errors_and_loses_nothing_acknowledged() {
+        for cfg in [small_cfg(), combining_cfg()] {
+            failing_device(cfg);
+        }
+    }
+
+    fn failing_device(cfg: CacheConfig) {
         for seed in 1..=12u64 {
             let blocks = 64;
             let bs = 512;
@@ -1064,14 +1201,24 @@ mod tests {
             let mut model = original.clone();
             // Bytes whose device contents are unknown after a failed write.
             let mut unknown = vec![false; model.len()];
-            let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+            let mut s = BlockStream::with_config(dev, cfg).unwrap();
             let mut rng = Rng(seed.wrapping_mul(0x5851_F42D_4C95_7F2D));
             s.device_mut().fail_after = Some(5 + rng.below(60));
             let mut errors = 0;
+            // With combining, longer writes (bypass runs) and sequential
+            // bursts (runs that continue each other) are what matter.
+            let combining = cfg.write_combine_blocks > 1;
+            let max_len = if combining { 9 * bs } else { 3 * bs };
+            let mut next = 0u64;
             for _ in 0..400 {
-                let pos = rng.below(model.len() as u64 - 1);
-                let len = 1 + rng.below(3 * bs as u64) as usize;
+                let pos = if combining && rng.below(2) == 0 && next < model.len() as u64 - 1 {
+                    next
+                } else {
+                    rng.below(model.len() as u64 - 1)
+                };
+                let len = 1 + rng.below(max_len as u64) as usize;
                 let len = len.min(model.len() - pos as usize);
+                next = pos + len as u64;
                 s.seek(SeekFrom::Start(pos)).unwrap();
                 if rng.below(2) == 0 {
                     let mut buf = vec![0u8; len];
