@@ -1,0 +1,500 @@
+//! Tests of the cached block stream: against a model, with tiny caches,
+//! failing devices, read-ahead, bypass and combined writes.
+use super::*;
+use alloc::vec::Vec;
+
+/// An in-memory device that can be told to fail after a number of requests.
+struct MemDev {
+    data: Vec<u8>,
+    bs: usize,
+    ro: bool,
+    /// Requests (reads+writes) left before every request fails with `Io`.
+    fail_after: Option<u64>,
+    requests: u64,
+    flushes: u64,
+    /// Every request's (is_write, lba, blocks).
+    log: Vec<(bool, u64, usize)>,
+}
+
+impl MemDev {
+    fn new(blocks: usize, bs: usize) -> Self {
+        // A recognisable pattern, so reads of never-written blocks are checked too.
+        let data = (0..blocks * bs).map(|i| (i * 7 + i / 251) as u8).collect();
+        MemDev {
+            data,
+            bs,
+            ro: false,
+            fail_after: None,
+            requests: 0,
+            flushes: 0,
+            log: Vec::new(),
+        }
+    }
+    fn check(&mut self, lba: Lba, len: usize) -> Result<core::ops::Range<usize>, BlockError> {
+        if len == 0 || !len.is_multiple_of(self.bs) {
+            return Err(BlockError::BadBuffer);
+        }
+        let start = (lba.as_u64() as usize) * self.bs;
+        if start + len > self.data.len() {
+            return Err(BlockError::OutOfRange);
+        }
+        self.requests += 1;
+        if let Some(n) = self.fail_after {
+            if self.requests > n {
+                return Err(BlockError::Io);
+            }
+        }
+        Ok(start..start + len)
+    }
+}
+
+impl BlockDevice for MemDev {
+    fn block_size(&self) -> usize {
+        self.bs
+    }
+    fn block_count(&self) -> u64 {
+        (self.data.len() / self.bs) as u64
+    }
+    fn is_read_only(&self) -> bool {
+        self.ro
+    }
+    fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
+        let r = self.check(lba, buf.len())?;
+        self.log.push((false, lba.as_u64(), buf.len() / self.bs));
+        buf.copy_from_slice(&self.data[r]);
+        Ok(())
+    }
+    fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
+        if self.ro {
+            return Err(BlockError::ReadOnly);
+        }
+        let r = self.check(lba, buf.len())?;
+        self.log.push((true, lba.as_u64(), buf.len() / self.bs));
+        self.data[r].copy_from_slice(buf);
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<(), BlockError> {
+        if self.ro {
+            return Err(BlockError::ReadOnly);
+        }
+        self.flushes += 1;
+        Ok(())
+    }
+}
+
+/// xorshift64*: deterministic test randomness without a dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn small_cfg() -> CacheConfig {
+    CacheConfig {
+        sets: 4,
+        ways: 2,
+        readahead_blocks: 3,
+        bypass_blocks: 4,
+        write_combine_blocks: 0,
+    }
+}
+
+/// `small_cfg` with bypass writes combined up to 12 blocks.
+fn combining_cfg() -> CacheConfig {
+    CacheConfig {
+        write_combine_blocks: 12,
+        ..small_cfg()
+    }
+}
+
+#[test]
+fn reads_match_device_and_eof_is_zero() {
+    let dev = MemDev::new(64, 512);
+    let expect = dev.data.clone();
+    let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+    let mut buf = vec![0u8; 1000];
+    s.seek(SeekFrom::Start(300)).unwrap();
+    assert_eq!(s.read(&mut buf).unwrap(), 1000);
+    assert_eq!(&buf[..], &expect[300..1300]);
+    s.seek(SeekFrom::End(-10)).unwrap();
+    assert_eq!(s.read(&mut buf).unwrap(), 10);
+    assert_eq!(&buf[..10], &expect[expect.len() - 10..]);
+    assert_eq!(s.read(&mut buf).unwrap(), 0);
+    assert_eq!(
+        s.seek(SeekFrom::Current(-1)).unwrap(),
+        expect.len() as u64 - 1
+    );
+    assert_eq!(
+        s.seek(SeekFrom::Current(-(1 << 40))),
+        Err(StreamError::InvalidSeek)
+    );
+}
+
+#[test]
+fn partial_write_is_read_modify_write_and_reaches_device_on_flush() {
+    let dev = MemDev::new(16, 512);
+    let mut model = dev.data.clone();
+    let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+    s.seek(SeekFrom::Start(510)).unwrap();
+    s.write_all(b"hello").unwrap();
+    model[510..515].copy_from_slice(b"hello");
+    // Not yet on the device (write-back) ...
+    assert_ne!(&s.device().data[510..515], b"hello");
+    assert_eq!(s.dirty_blocks(), 2);
+    // ... but visible through the stream.
+    let mut back = [0u8; 9];
+    s.seek(SeekFrom::Start(508)).unwrap();
+    s.read_exact(&mut back).unwrap();
+    assert_eq!(&back[..], &model[508..517]);
+    s.flush().unwrap();
+    assert_eq!(s.dirty_blocks(), 0);
+    assert_eq!(s.device().data, model);
+    assert_eq!(s.device().flushes, 1);
+}
+
+#[test]
+fn large_aligned_io_bypasses_cache_in_one_request() {
+    let dev = MemDev::new(64, 512);
+    let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+    let data: Vec<u8> = (0..16 * 512).map(|i| (i % 253) as u8).collect();
+    s.seek(SeekFrom::Start(8 * 512)).unwrap();
+    s.write_all(&data).unwrap();
+    assert_eq!(s.device().log.last(), Some(&(true, 8, 16)));
+    assert_eq!(&s.device().data[8 * 512..24 * 512], &data[..]);
+    let mut back = vec![0u8; 16 * 512];
+    s.seek(SeekFrom::Start(8 * 512)).unwrap();
+    s.read_exact(&mut back).unwrap();
+    assert_eq!(s.device().log.last(), Some(&(false, 8, 16)));
+    assert_eq!(back, data);
+    assert_eq!(s.stats().bypass_bytes, 2 * 16 * 512);
+}
+
+#[test]
+fn bypass_read_sees_dirty_cached_blocks_and_bypass_write_refreshes_cache() {
+    let dev = MemDev::new(64, 512);
+    let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+    // Dirty a block inside the range, through the cache.
+    s.seek(SeekFrom::Start(10 * 512 + 3)).unwrap();
+    s.write_all(b"dirty").unwrap();
+    let mut big = vec![0u8; 8 * 512];
+    s.seek(SeekFrom::Start(8 * 512)).unwrap();
+    s.read_exact(&mut big).unwrap();
+    assert_eq!(&big[2 * 512 + 3..2 * 512 + 8], b"dirty");
+    // Now overwrite the whole range directly; the cached copy must follow.
+    let fresh = vec![0xAB; 8 * 512];
+    s.seek(SeekFrom::Start(8 * 512)).unwrap();
+    s.write_all(&fresh).unwrap();
+    let mut small = [0u8; 5];
+    s.seek(SeekFrom::Start(10 * 512 + 3)).unwrap();
+    s.read_exact(&mut small).unwrap();
+    assert_eq!(small, [0xAB; 5]);
+    // And a flush must not resurrect the stale dirty bytes.
+    s.flush().unwrap();
+    assert_eq!(&s.device().data[8 * 512..16 * 512], &fresh[..]);
+}
+
+#[test]
+fn sequential_misses_read_ahead() {
+    let dev = MemDev::new(64, 512);
+    let expect = dev.data.clone();
+    let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+    let mut buf = [0u8; 512];
+    for b in 0..9u64 {
+        s.seek(SeekFrom::Start(b * 512)).unwrap();
+        s.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf[..], &expect[b as usize * 512..(b as usize + 1) * 512]);
+    }
+    // Block 0 alone, then windows of 3: 0 | 1,2,3 | 4,5,6 | 7,8,9.
+    assert_eq!(s.stats().device_reads, 4);
+}
+
+#[test]
+fn sequential_small_writes_leave_as_large_requests() {
+    let dev = MemDev::new(256, 512);
+    let mut s = BlockStream::new(dev).unwrap();
+    let data: Vec<u8> = (0..200 * 512).map(|i| (i % 241) as u8).collect();
+    // One block at a time, as fatfs writes 512-byte clusters.
+    for chunk in data.chunks(512) {
+        s.write_all(chunk).unwrap();
+    }
+    s.flush().unwrap();
+    assert_eq!(&s.device().data[..data.len()], &data[..]);
+    let writes = s.device().log.iter().filter(|r| r.0).count();
+    assert!(
+        writes <= 8,
+        "{writes} device writes for 200 sequential blocks"
+    );
+}
+
+#[test]
+fn writes_past_end_are_short_then_error() {
+    let dev = MemDev::new(4, 512);
+    let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+    s.seek(SeekFrom::Start(2040)).unwrap();
+    assert_eq!(s.write(&[1u8; 100]).unwrap(), 8);
+    assert_eq!(s.write(&[1u8; 100]), Err(StreamError::EndOfDevice));
+    assert_eq!(
+        embedded_io::Error::kind(&StreamError::EndOfDevice),
+        ErrorKind::WriteZero
+    );
+}
+
+#[test]
+fn read_only_device_refuses_writes_clearly() {
+    let mut dev = MemDev::new(4, 512);
+    dev.ro = true;
+    let mut s = BlockStream::new(dev).unwrap();
+    let e = s.write(b"x").unwrap_err();
+    assert_eq!(e.block_error(), Some(BlockError::ReadOnly));
+    assert_eq!(embedded_io::Error::kind(&e), ErrorKind::PermissionDenied);
+    // Flushing a clean read-only stream is fine.
+    s.flush().unwrap();
+    let mut b = [0u8; 4];
+    s.read_exact(&mut b).unwrap();
+}
+
+#[test]
+fn bad_geometry_is_an_error() {
+    let dev = MemDev::new(4, 512);
+    let cfg = CacheConfig {
+        ways: 0,
+        ..CacheConfig::default()
+    };
+    assert!(matches!(
+        BlockStream::with_config(dev, cfg),
+        Err(StreamError::BadConfig)
+    ));
+    let mut dev = MemDev::new(4, 512);
+    dev.bs = 500;
+    assert!(matches!(
+        BlockStream::new(dev),
+        Err(StreamError::BadBlockSize(500))
+    ));
+}
+
+/// Random reads, writes, seeks and flushes against a plain `Vec<u8>` model.
+fn random_ops(seed: u64, bs: usize, cfg: CacheConfig) {
+    let blocks = 96;
+    let dev = MemDev::new(blocks, bs);
+    let mut model = dev.data.clone();
+    let size = model.len() as u64;
+    let mut s = BlockStream::with_config(dev, cfg).unwrap();
+    let mut rng = Rng(seed);
+    for step in 0..3000 {
+        let pos = match rng.below(4) {
+            0 => rng.below(blocks as u64) * bs as u64,
+            _ => rng.below(size),
+        };
+        let len = match rng.below(5) {
+            0 => rng.below(8) as usize,
+            1 => bs,
+            2 => (1 + rng.below(20) as usize) * bs,
+            _ => rng.below(3 * bs as u64) as usize,
+        };
+        s.seek(SeekFrom::Start(pos)).unwrap();
+        match rng.below(10) {
+            0..=3 => {
+                let mut buf = vec![0u8; len];
+                let n = s.read(&mut buf).unwrap();
+                let end = (pos + len as u64).min(size) as usize;
+                assert_eq!(n, end - pos as usize, "step {step}");
+                assert_eq!(&buf[..n], &model[pos as usize..end], "step {step}");
+                assert_eq!(s.position(), pos + n as u64);
+            }
+            4..=8 => {
+                let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+                let n = s.write(&data).unwrap();
+                let end = (pos + len as u64).min(size) as usize;
+                assert_eq!(n, end - pos as usize, "step {step}");
+                model[pos as usize..end].copy_from_slice(&data[..n]);
+            }
+            _ => {
+                s.flush().unwrap();
+                assert_eq!(s.device().data, model, "after flush, step {step}");
+            }
+        }
+    }
+    let dev = s.into_inner().map_err(|e| e.error).unwrap();
+    assert_eq!(dev.data, model);
+}
+
+#[test]
+fn random_ops_match_model_default_cache() {
+    for seed in 1..=4u64 {
+        random_ops(seed.wrapping_mul(0x9E37_79B9), 512, CacheConfig::default());
+    }
+}
+
+#[test]
+fn random_ops_match_model_tiny_cache_and_4k_blocks() {
+    for seed in 1..=4u64 {
+        random_ops(seed.wrapping_mul(0xDEAD_BEEF), 512, small_cfg());
+        random_ops(seed.wrapping_mul(0x1234_5677), 4096, small_cfg());
+    }
+    let one_slot = CacheConfig {
+        sets: 1,
+        ways: 1,
+        readahead_blocks: 1,
+        bypass_blocks: 1,
+        write_combine_blocks: 0,
+    };
+    random_ops(77, 512, one_slot);
+    for seed in 1..=4u64 {
+        random_ops(seed.wrapping_mul(0xC0FF_EE11), 512, combining_cfg());
+        random_ops(seed.wrapping_mul(0x0BAD_CAFE), 4096, combining_cfg());
+    }
+    random_ops(
+        78,
+        512,
+        CacheConfig {
+            write_combine_blocks: 3,
+            ..one_slot
+        },
+    );
+}
+
+/// fatfs writes a file one cluster at a time: with 4 KiB clusters each
+/// write is a bypass run, and consecutive ones leave as one request per
+/// `write_combine_blocks`, not one per cluster.
+#[test]
+fn consecutive_cluster_writes_are_combined() {
+    let dev = MemDev::new(8192, 512);
+    let mut s = BlockStream::new(dev).unwrap();
+    let data: Vec<u8> = (0..4096u32).map(|i| (i * 7) as u8).collect();
+    for k in 0..512u64 {
+        s.seek(SeekFrom::Start(k * 4096)).unwrap();
+        s.write_all(&data).unwrap();
+    }
+    // The first MiB went out as one request; the second is pending.
+    assert_eq!(s.stats().device_writes, 1);
+    assert_eq!(s.dirty_blocks(), 2048);
+    // A read of a pending block sees it (the run goes out first).
+    let mut back = vec![0u8; 4096];
+    s.seek(SeekFrom::Start(4096 * 300)).unwrap();
+    s.read_exact(&mut back).unwrap();
+    assert_eq!(back, data);
+    s.flush().unwrap();
+    assert_eq!(s.stats().device_writes, 2, "2 MiB in 1 MiB requests");
+    let dev = s.into_inner().unwrap();
+    for k in 0..512usize {
+        assert_eq!(&dev.data[k * 4096..(k + 1) * 4096], &data[..]);
+    }
+}
+
+/// A device that starts failing mid-way: every error surfaces, and whatever
+/// the stream reports as written is exactly what the device ends up holding
+/// once it recovers and the stream is flushed.
+#[test]
+fn failing_device_surfaces_errors_and_loses_nothing_acknowledged() {
+    for cfg in [small_cfg(), combining_cfg()] {
+        failing_device(cfg);
+    }
+}
+
+fn failing_device(cfg: CacheConfig) {
+    for seed in 1..=12u64 {
+        let blocks = 64;
+        let bs = 512;
+        let dev = MemDev::new(blocks, bs);
+        let original = dev.data.clone();
+        let mut model = original.clone();
+        // Bytes whose device contents are unknown after a failed write.
+        let mut unknown = vec![false; model.len()];
+        let mut s = BlockStream::with_config(dev, cfg).unwrap();
+        let mut rng = Rng(seed.wrapping_mul(0x5851_F42D_4C95_7F2D));
+        s.device_mut().fail_after = Some(5 + rng.below(60));
+        let mut errors = 0;
+        // With combining, longer writes (bypass runs) and sequential
+        // bursts (runs that continue each other) are what matter.
+        let combining = cfg.write_combine_blocks > 1;
+        let max_len = if combining { 9 * bs } else { 3 * bs };
+        let mut next = 0u64;
+        for _ in 0..400 {
+            let pos = if combining && rng.below(2) == 0 && next < model.len() as u64 - 1 {
+                next
+            } else {
+                rng.below(model.len() as u64 - 1)
+            };
+            let len = 1 + rng.below(max_len as u64) as usize;
+            let len = len.min(model.len() - pos as usize);
+            next = pos + len as u64;
+            s.seek(SeekFrom::Start(pos)).unwrap();
+            if rng.below(2) == 0 {
+                let mut buf = vec![0u8; len];
+                match s.read(&mut buf) {
+                    Ok(n) => {
+                        for (k, got) in buf[..n].iter().enumerate() {
+                            let p = pos as usize + k;
+                            if !unknown[p] {
+                                assert_eq!(*got, model[p], "silent corruption at {p}");
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        assert_eq!(e, StreamError::Device(BlockError::Io));
+                        errors += 1;
+                    }
+                }
+            } else {
+                let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+                match s.write(&data) {
+                    Ok(n) => {
+                        assert_eq!(n, len);
+                        let p = pos as usize;
+                        model[p..p + n].copy_from_slice(&data[..n]);
+                        unknown[p..p + n].fill(false);
+                    }
+                    Err(e) => {
+                        assert_eq!(e, StreamError::Device(BlockError::Io));
+                        errors += 1;
+                        let p = pos as usize;
+                        unknown[p..p + len].fill(true);
+                    }
+                }
+            }
+            if rng.below(20) == 0 && s.flush().is_err() {
+                errors += 1;
+            }
+        }
+        assert!(errors > 0, "the device never failed (seed {seed})");
+        // The device recovers; everything acknowledged must now reach it.
+        s.device_mut().fail_after = None;
+        s.flush().unwrap();
+        let dev = s.into_inner().map_err(|e| e.error).unwrap();
+        for p in 0..model.len() {
+            if !unknown[p] {
+                assert_eq!(
+                    dev.data[p], model[p],
+                    "lost write at byte {p} (seed {seed})"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn failed_flush_keeps_blocks_dirty_for_a_retry() {
+    let dev = MemDev::new(16, 512);
+    let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+    s.write_all(&[9u8; 700]).unwrap();
+    let requests = s.device().requests;
+    s.device_mut().fail_after = Some(requests);
+    let e = s.flush().unwrap_err();
+    assert_eq!(e.block_error(), Some(BlockError::Io));
+    assert_eq!(s.dirty_blocks(), 2);
+    let (mut s, e) = match s.into_inner() {
+        Err(x) => (x.stream, x.error),
+        Ok(_) => panic!("into_inner must report the failed flush"),
+    };
+    assert_eq!(e, StreamError::Device(BlockError::Io));
+    s.device_mut().fail_after = None;
+    let dev = s.into_inner().map_err(|e| e.error).unwrap();
+    assert_eq!(&dev.data[..700], &[9u8; 700][..]);
+}
