@@ -18,8 +18,11 @@
 //! - bypass writes that continue each other are combined, up to
 //!   [`CacheConfig::write_combine_blocks`], into one device request (fatfs writes one
 //!   cluster at a time): the pending run is written when the next write does not
-//!   continue it, when anything touches its blocks, and on flush. A pending run
-//!   whose write fails stays pending, like a dirty block.
+//!   continue it, when anything touches its blocks, and on flush. If that write
+//!   fails, the run is dropped and the failure is reported to the operation that
+//!   triggered it (as a failed bypass write always was: a device that refuses a
+//!   range must not make every later flush fail); fatfs's `File::flush` flushes
+//!   the stream, so a file's failed data surfaces in that file's own write.
 //!
 //! Dirty blocks reach the device on eviction or on [`BlockStream::flush`] (which also
 //! flushes the device). Dropping a stream with dirty blocks discards them: call
@@ -307,9 +310,9 @@ impl<D: BlockDevice> BlockStream<D> {
         Ok(())
     }
 
-    /// Writes the pending combined run to the device. On failure it stays
-    /// pending (and the cached copies of its blocks are dropped: the device
-    /// holds unknown contents there until a retry succeeds).
+    /// Writes the pending combined run to the device. On failure the run is
+    /// dropped with the cached copies of its blocks (the device holds unknown
+    /// contents there) and the error returned.
     fn write_pending(&mut self) -> Result<(), StreamError> {
         if self.pending.is_empty() {
             return Ok(());
@@ -318,16 +321,16 @@ impl<D: BlockDevice> BlockStream<D> {
         let res = self
             .dev
             .write_blocks(Lba::new(self.pending_lba), &self.pending);
-        if let Err(e) = res {
+        if res.is_err() {
             let (lba, count) = (self.pending_lba, (self.pending.len() / self.bs) as u64);
             for s in self.slots.iter_mut() {
-                if s.valid && !s.dirty && s.lba >= lba && s.lba < lba + count {
+                if s.valid && s.lba >= lba && s.lba < lba + count {
                     *s = EMPTY_SLOT;
                 }
             }
-            return Err(e.into());
         }
         self.pending.clear();
+        res?;
         Ok(())
     }
 

@@ -10,6 +10,8 @@ struct MemDev {
     ro: bool,
     /// Requests (reads+writes) left before every request fails with `Io`.
     fail_after: Option<u64>,
+    /// A block every write touching it fails on (a bad sector).
+    bad_block: Option<u64>,
     requests: u64,
     flushes: u64,
     /// Every request's (is_write, lba, blocks).
@@ -25,10 +27,20 @@ impl MemDev {
             bs,
             ro: false,
             fail_after: None,
+            bad_block: None,
             requests: 0,
             flushes: 0,
             log: Vec::new(),
         }
+    }
+    fn check_write(&mut self, lba: Lba, len: usize) -> Result<core::ops::Range<usize>, BlockError> {
+        if let Some(b) = self.bad_block {
+            let first = lba.as_u64();
+            if b >= first && b < first + (len / self.bs) as u64 {
+                return Err(BlockError::Io);
+            }
+        }
+        self.check(lba, len)
     }
     fn check(&mut self, lba: Lba, len: usize) -> Result<core::ops::Range<usize>, BlockError> {
         if len == 0 || !len.is_multiple_of(self.bs) {
@@ -68,7 +80,7 @@ impl BlockDevice for MemDev {
         if self.ro {
             return Err(BlockError::ReadOnly);
         }
-        let r = self.check(lba, buf.len())?;
+        let r = self.check_write(lba, buf.len())?;
         self.log.push((true, lba.as_u64(), buf.len() / self.bs));
         self.data[r].copy_from_slice(buf);
         Ok(())
@@ -388,9 +400,36 @@ fn consecutive_cluster_writes_are_combined() {
     }
 }
 
+/// A bad sector inside a combined run: the flush that writes the run reports
+/// the error once, the run is dropped, and the stream stays usable (later
+/// writes and flushes succeed, other blocks hold what was written).
+#[test]
+fn a_bad_sector_in_a_combined_run_fails_one_flush_not_every_later_one() {
+    let mut dev = MemDev::new(1024, 512);
+    dev.bad_block = Some(40);
+    let mut s = BlockStream::new(dev).unwrap();
+    let data = vec![0x5Au8; 4096];
+    for k in 0..8u64 {
+        s.seek(SeekFrom::Start(k * 4096)).unwrap();
+        s.write_all(&data).unwrap();
+    }
+    assert_eq!(s.flush(), Err(StreamError::Device(BlockError::Io)));
+    // Elsewhere, the device still takes writes, and flushes succeed again.
+    s.seek(SeekFrom::Start(512 * 512)).unwrap();
+    s.write_all(&data).unwrap();
+    s.flush().unwrap();
+    let mut back = vec![0u8; 4096];
+    s.seek(SeekFrom::Start(512 * 512)).unwrap();
+    s.read_exact(&mut back).unwrap();
+    assert_eq!(back, data);
+}
+
 /// A device that starts failing mid-way: every error surfaces, and whatever
 /// the stream reports as written is exactly what the device ends up holding
-/// once it recovers and the stream is flushed.
+/// once it recovers and the stream is flushed. With combined writes, a write
+/// is confirmed by the next successful flush: an error in between may have
+/// dropped a combined run, so it makes every write since that flush unknown
+/// (the contract of a write-back cache that reports at flush, like fsync).
 #[test]
 fn failing_device_surfaces_errors_and_loses_nothing_acknowledged() {
     for cfg in [small_cfg(), combining_cfg()] {
@@ -416,6 +455,13 @@ fn failing_device(cfg: CacheConfig) {
         let combining = cfg.write_combine_blocks > 1;
         let max_len = if combining { 9 * bs } else { 3 * bs };
         let mut next = 0u64;
+        // Writes not yet confirmed by a successful flush (combining only).
+        let mut unconfirmed: Vec<(usize, usize)> = Vec::new();
+        let on_error = |unknown: &mut Vec<bool>, unconfirmed: &mut Vec<(usize, usize)>| {
+            for (p, n) in unconfirmed.drain(..) {
+                unknown[p..p + n].fill(true);
+            }
+        };
         for _ in 0..400 {
             let pos = if combining && rng.below(2) == 0 && next < model.len() as u64 - 1 {
                 next
@@ -440,6 +486,9 @@ fn failing_device(cfg: CacheConfig) {
                     Err(e) => {
                         assert_eq!(e, StreamError::Device(BlockError::Io));
                         errors += 1;
+                        if combining {
+                            on_error(&mut unknown, &mut unconfirmed);
+                        }
                     }
                 }
             } else {
@@ -450,17 +499,30 @@ fn failing_device(cfg: CacheConfig) {
                         let p = pos as usize;
                         model[p..p + n].copy_from_slice(&data[..n]);
                         unknown[p..p + n].fill(false);
+                        if combining {
+                            unconfirmed.push((p, n));
+                        }
                     }
                     Err(e) => {
                         assert_eq!(e, StreamError::Device(BlockError::Io));
                         errors += 1;
                         let p = pos as usize;
                         unknown[p..p + len].fill(true);
+                        if combining {
+                            on_error(&mut unknown, &mut unconfirmed);
+                        }
                     }
                 }
             }
-            if rng.below(20) == 0 && s.flush().is_err() {
-                errors += 1;
+            if rng.below(20) == 0 {
+                if s.flush().is_err() {
+                    errors += 1;
+                    if combining {
+                        on_error(&mut unknown, &mut unconfirmed);
+                    }
+                } else {
+                    unconfirmed.clear();
+                }
             }
         }
         assert!(errors > 0, "the device never failed (seed {seed})");
