@@ -6,16 +6,20 @@
 
 mod artifacts;
 mod bench;
+mod bench_blk;
+mod bench_boot;
 mod bench_jit;
 mod boot_tests;
 #[cfg(test)]
 mod cli_tests;
+mod chart;
 mod disk;
 mod disk_from;
 mod fuzz;
 mod managed;
 mod managed_boot_tests;
 mod matrix;
+mod peers;
 mod qemu;
 mod setup;
 

@@ -134,12 +134,22 @@ pub struct RunResult {
     pub first_byte: Option<Duration>,
     /// What QEMU itself wrote to stderr (also appended to `serial`).
     pub qemu_stderr: String,
+    /// For each read from the console: the serial length after it and the
+    /// time since QEMU was spawned (see [`RunResult::arrival_of`]).
+    pub arrivals: Vec<(usize, Duration)>,
 }
 
 impl RunResult {
     /// Pass only if QEMU said so *and* the kernel printed its verdict line.
     pub fn passed(&self) -> bool {
         self.outcome == Outcome::Pass && self.serial.contains("kernel: verdict PASS")
+    }
+
+    /// When the first occurrence of `needle` had fully arrived on the console,
+    /// measured from QEMU's spawn (host clock, so the same for any guest).
+    pub fn arrival_of(&self, needle: &str) -> Option<Duration> {
+        let end = self.serial.find(needle)? + needle.len();
+        arrival_at(&self.arrivals, end)
     }
 
     /// The last `n` lines of the serial console.
@@ -172,12 +182,21 @@ impl RunResult {
     }
 }
 
+/// The time of the first read after which the console held `end` bytes.
+fn arrival_at(arrivals: &[(usize, Duration)], end: usize) -> Option<Duration> {
+    arrivals.iter().find(|(len, _)| *len >= end).map(|(_, t)| *t)
+}
+
 fn indent(text: &str, prefix: &str) -> String {
     text.lines()
         .map(|l| format!("{prefix}{l}"))
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// QEMU's `-drive` cache mode and AIO backend for every disk.
+pub const DRIVE_CACHE: &str = "writeback";
+pub const DRIVE_AIO: &str = "threads";
 
 pub fn qemu_args(boot: &Boot) -> Vec<String> {
     let mut a: Vec<String> = [
@@ -219,8 +238,10 @@ pub fn qemu_args(boot: &Boot) -> Vec<String> {
     for (i, d) in boot.disks.iter().enumerate() {
         let ro = if d.read_only { ",readonly=on" } else { "" };
         a.push("-drive".into());
+        // Cache mode and AIO stated, not left to QEMU's defaults: every
+        // peer (our drivers, Linux) is benchmarked on the same drive.
         a.push(format!(
-            "file={},if=none,id=d{i},format=raw{ro}",
+            "file={},if=none,id=d{i},format=raw,cache={DRIVE_CACHE},aio={DRIVE_AIO}{ro}",
             d.path.display()
         ));
         let t = match d.transport {
@@ -304,10 +325,12 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
         _ => None,
     };
     let first_byte = Arc::new(Mutex::new(None::<Duration>));
+    let arrivals = Arc::new(Mutex::new(Vec::<(usize, Duration)>::new()));
     let mut stdout = child.stdout.take().expect("piped stdout");
     let reader = {
         let serial = Arc::clone(&serial);
         let first_byte = Arc::clone(&first_byte);
+        let arrivals = Arc::clone(&arrivals);
         let stream = boot.stream;
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
@@ -320,7 +343,10 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
                             *fb = Some(start.elapsed());
                         }
                         drop(fb);
-                        serial.lock().unwrap().extend_from_slice(&buf[..n]);
+                        let mut serial = serial.lock().unwrap();
+                        serial.extend_from_slice(&buf[..n]);
+                        arrivals.lock().unwrap().push((serial.len(), start.elapsed()));
+                        drop(serial);
                         if stream {
                             let mut out = std::io::stdout().lock();
                             let _ = out.write_all(&buf[..n]);
@@ -373,6 +399,9 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
         },
     };
     let first_byte = *first_byte.lock().unwrap();
+    // Offsets are of the raw bytes; the lossy text differs only where the
+    // console had invalid UTF-8 (it only grows there, so a lookup errs late).
+    let arrivals = std::mem::take(&mut *arrivals.lock().unwrap());
     Ok(RunResult {
         outcome,
         serial,
@@ -380,6 +409,7 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
         elapsed,
         first_byte,
         qemu_stderr,
+        arrivals,
     })
 }
 
@@ -441,8 +471,8 @@ mod tests {
         assert_eq!(
             values(&args, "-drive"),
             [
-                "file=a.img,if=none,id=d0,format=raw",
-                "file=b.img,if=none,id=d1,format=raw"
+                "file=a.img,if=none,id=d0,format=raw,cache=writeback,aio=threads",
+                "file=b.img,if=none,id=d1,format=raw,cache=writeback,aio=threads"
             ]
         );
         // The virtio-blk devices follow the drives in order, so QEMU puts
@@ -508,6 +538,16 @@ mod tests {
         assert!(matches!(r.outcome, Outcome::Qemu(_)), "{:?}", r.outcome);
         let d = r.describe();
         assert!(d.contains("lock"), "{d}");
+    }
+
+    #[test]
+    fn a_line_arrives_with_the_read_that_completed_it() {
+        let ms = Duration::from_millis;
+        let arrivals = [(10, ms(5)), (25, ms(9)), (40, ms(30))];
+        assert_eq!(arrival_at(&arrivals, 10), Some(ms(5)));
+        assert_eq!(arrival_at(&arrivals, 11), Some(ms(9)));
+        assert_eq!(arrival_at(&arrivals, 40), Some(ms(30)));
+        assert_eq!(arrival_at(&arrivals, 41), None);
     }
 
     #[test]

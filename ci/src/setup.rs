@@ -1,5 +1,5 @@
 //! First-run setup: makes sure the system tools the project needs exist (QEMU,
-//! mono/mcs, dosfstools, mtools, cpio, the Rust target), installing them with apt-get
+//! mono/mcs, dosfstools, mtools, cpio, gcc, the Rust target), installing them with apt-get
 //! when running as root, otherwise stopping with the exact command to run.
 
 use std::process::Command;
@@ -53,6 +53,17 @@ const TOOLS: &[Tool] = &[
     Tool {
         command: "cpio",
         package: "cpio",
+    },
+    // Only for the Linux peer of `bench` (ci/src/peers/linux.rs): its
+    // benchmark program is C, linked statically against glibc.
+    Tool {
+        command: "gcc",
+        package: "gcc",
+    },
+    // An absolute path is looked up as it is: the static C library.
+    Tool {
+        command: "/usr/lib/x86_64-linux-gnu/libc.a",
+        package: "libc6-dev",
     },
 ];
 

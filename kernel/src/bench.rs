@@ -1,15 +1,21 @@
 //! `run=bench-blk`: in-kernel block benchmarks over the bound device. Prints
 //! figures, asserts nothing. Lines: `bench: <name> <value> <unit>`.
 //!
+//! MB/s is 10^6 bytes per second. The request counts are fixed, not timed,
+//! and the Linux peer (`ci/peers/blkbench.c`) issues the very same requests:
+//! both print a `bench-config:` line the host compares before it sets their
+//! figures side by side.
+//!
 //! - `blk-seq-read`: 1 MiB reads, sequential, over the first min(64 MiB, disk),
-//!   repeated until at least 0.5 s has been measured; `blk-seq-read-best` and
-//!   `-p50` are the fastest and the median single read of those (MB/s).
+//!   `SEQ_PASSES` passes; `blk-seq-read-best` and `-p50` are the fastest and
+//!   the median single read of those (MB/s).
 //! - `blk-seq-write`: the same 1 MiB chunks written back with the bytes just
 //!   read (the image's content is preserved; the reads are not timed), a
-//!   flush after each pass, repeated until at least 0.5 s has been measured.
-//! - `blk-rand-read-4k-qd1`: 4 KiB reads at random 4 KiB-aligned offsets, one at
-//!   a time, for ~1 s (at least 256 requests); `blk-rand-read-4k-best` and
-//!   `-p50` are the fastest and the median request latency (us).
+//!   flush after each pass, `SEQ_PASSES` passes.
+//! - `blk-rand-read-4k-qd1`: `RAND_OPS` 4 KiB reads at 4 KiB-aligned offsets
+//!   over the whole device drawn from xorshift64 (fixed seed), one at a time;
+//!   `blk-rand-read-4k-best` and `-p50` are the fastest and the median
+//!   request latency (us).
 //! - `fat-file-read`: the largest file of the mounted volume read through
 //!   fatfs and the cached stream, in 64 KiB `read` calls.
 
@@ -19,16 +25,20 @@ use ddk::block::{BlockDevice, Lba};
 
 use crate::time;
 
+// Keep equal to ci/peers/blkbench.c (the host compares the config lines).
 const CHUNK: usize = 1 << 20;
 const SEQ_SPAN: u64 = 64 << 20;
-/// Minimum measured time per sequential figure.
-const MIN_NS: u64 = 500_000_000;
+const SEQ_PASSES: u32 = 16;
+const RAND_SIZE: u64 = 4096;
+const RAND_OPS: u32 = 8192;
+const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 
+/// 10^6 bytes per second.
 fn mb_per_s(bytes: u64, ns: u64) -> f64 {
     if ns == 0 {
         return 0.0;
     }
-    bytes as f64 / (1 << 20) as f64 / (ns as f64 / 1e9)
+    bytes as f64 / 1e6 / (ns as f64 / 1e9)
 }
 
 /// The smallest and the median of `samples` (0 for none).
@@ -56,14 +66,23 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
             size
         ));
     }
+    let slots = size / RAND_SIZE;
+    crate::rawln!(
+        "bench-config: chunk {} seq-span {} seq-passes {} rand-size {} rand-ops {} rand-slots {} seed {:#x}",
+        CHUNK,
+        span,
+        SEQ_PASSES,
+        RAND_SIZE,
+        RAND_OPS,
+        slots,
+        SEED
+    );
     let mut buf = vec![0u8; CHUNK];
 
-    // Passes over the span until at least MIN_NS of measured time, so one
-    // host hiccup does not decide the figure.
     let mut read_ns = 0;
     let mut read_bytes = 0;
     let mut per_read = alloc::vec::Vec::new();
-    while read_ns < MIN_NS {
+    for _ in 0..SEQ_PASSES {
         let t0 = time::now_ns();
         let mut off = 0;
         while off < span {
@@ -88,7 +107,7 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
     } else {
         let mut write_ns = 0;
         let mut write_bytes = 0;
-        while write_ns < MIN_NS {
+        for _ in 0..SEQ_PASSES {
             let mut off = 0;
             while off < span {
                 let lba = Lba::new(off / bs);
@@ -122,18 +141,16 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
         "ns",
     );
 
-    let mut small = vec![0u8; 4096];
-    let slots = size / 4096;
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut small = vec![0u8; RAND_SIZE as usize];
+    let mut x: u64 = SEED;
     let mut ops = 0u64;
     let mut per_op = alloc::vec::Vec::new();
     let t0 = time::now_ns();
-    let deadline = time::Deadline::after_us(1_000_000);
-    while ops < 256 || !deadline.expired() {
+    for _ in 0..RAND_OPS {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let off = (x % slots) * 4096;
+        let off = (x % slots) * RAND_SIZE;
         let t = time::now_ns();
         dev.read_blocks(Lba::new(off / bs), &mut small)
             .map_err(|e| alloc::format!("random read at byte {off}: {e}"))?;
