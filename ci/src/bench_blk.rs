@@ -206,8 +206,12 @@ impl Table {
             (Peer::Managed, Peer::Linux),
         ] {
             if let (Some(i), Some(j)) = (idx(a), idx(b)) {
-                let initial = |p: Peer| p.name()[..1].to_string();
-                r.push((format!("{}/{}", initial(a), initial(b).to_uppercase()), i, j));
+                let short = |p: Peer| match p {
+                    Peer::Native => "n",
+                    Peer::Managed => "m",
+                    Peer::Linux => "L",
+                };
+                r.push((format!("{}/{}", short(a), short(b)), i, j));
             }
         }
         r

@@ -3,6 +3,7 @@
 //! optionally one line chart (the queue-depth curve).
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
 /// The median and the spread of one figure over the repeated runs.
@@ -119,11 +120,12 @@ fn bars<'a>(chart: &Chart, metric: &Metric, area: &Area<'a>) -> DrawResult<'a> {
         .margin(8)
         .x_label_area_size(22)
         .y_label_area_size(52)
-        .build_cartesian_2d((0..n as i32).into_segmented(), 0f64..top)?;
+        // A segmented range has a segment per value, both ends included.
+        .build_cartesian_2d((0..n as i32 - 1).into_segmented(), 0f64..top)?;
     let columns = chart.columns.clone();
     c.configure_mesh()
         .disable_x_mesh()
-        .x_labels(n + 1)
+        .x_labels(n)
         .x_label_formatter(&move |v| match v {
             SegmentValue::CenterOf(i) => columns.get(*i as usize).cloned().unwrap_or_default(),
             _ => String::new(),
@@ -143,18 +145,24 @@ fn bars<'a>(chart: &Chart, metric: &Metric, area: &Area<'a>) -> DrawResult<'a> {
         );
         bar.set_margin(0, 0, 14, 14);
         c.draw_series(std::iter::once(bar))?;
-        c.draw_series(std::iter::once(ErrorBar::new_vertical(
-            SegmentValue::CenterOf(i),
-            s.min,
-            s.median,
-            s.max,
-            BLACK.stroke_width(1),
-            10,
-        )))?;
+        if s.max > s.min {
+            c.draw_series(std::iter::once(ErrorBar::new_vertical(
+                SegmentValue::CenterOf(i),
+                s.min,
+                s.median,
+                s.max,
+                BLACK.stroke_width(1),
+                10,
+            )))?;
+        }
+        let label = ("sans-serif", 11)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Center, VPos::Bottom));
         c.draw_series(std::iter::once(Text::new(
             format_value(s.median),
-            (SegmentValue::CenterOf(i), s.max.max(s.median) + top * 0.02),
-            ("sans-serif", 11).into_font().color(&BLACK),
+            (SegmentValue::CenterOf(i), s.max.max(s.median) + top * 0.01),
+            label,
         )))?;
     }
     Ok(())
