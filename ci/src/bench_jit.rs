@@ -211,6 +211,9 @@ pub fn run() -> Result<(), String> {
         "  {:<12} {:>14} {:>10} {:>10} {:>10} {:>11} {:>11}",
         "kernel", "result", "JIT ms", "Rust ms", "mono ms", "JIT/Rust", "JIT/mono"
     );
+    let mut metrics = Vec::new();
+    // A single value as a chart statistic (no spread shown: the table prints medians).
+    let one = |v: f64| (v.is_finite()).then_some(crate::chart::Stat { median: v, min: v, max: v });
     for (name, result, secs) in &kernels {
         let jit_ms = secs * 1e3;
         let (rust_ms, rust_result) = native
@@ -237,6 +240,11 @@ pub fn run() -> Result<(), String> {
             jit_ms / rust_ms,
             jit_ms / mono_ms
         );
+        metrics.push(crate::chart::Metric {
+            name: name.clone(),
+            unit: "ms".into(),
+            values: vec![one(jit_ms), one(rust_ms), one(mono_ms)],
+        });
     }
     if mono.is_none() {
         println!("  (mono not installed: no mono column)");
@@ -263,5 +271,21 @@ pub fn run() -> Result<(), String> {
         ),
         None => println!("  (mono not installed: no mono compile figure)"),
     }
+    metrics.push(crate::chart::Metric {
+        name: "JIT compile time per method".into(),
+        unit: "us".into(),
+        values: vec![one(fig.us_per_method()), None, mono_compile.and_then(|(us, _)| one(us))],
+    });
+    let path = crate::artifacts::target_dir().join("bench/jit.svg");
+    crate::chart::write_svg(
+        &crate::chart::Chart {
+            title: format!("bench jit: median of {RUNS} runs (lower is better)"),
+            columns: vec!["our JIT".into(), "Rust".into(), "mono".into()],
+            metrics,
+            curve: None,
+        },
+        &path,
+    )?;
+    println!("  chart: {}", path.display());
     Ok(())
 }
