@@ -7,9 +7,9 @@
  * first min(64 MiB, disk), SEQ_PASSES passes; the same chunks read (untimed)
  * and written back (timed) with a flush (fsync) after each pass; RAND_OPS
  * 4 KiB reads at the offsets of the same xorshift64 sequence over the whole
- * device, one at a time. Then, unlike the kernel (which has no queue yet),
- * the same 4 KiB random reads with QD requests in flight through Linux AIO
- * (io_submit/io_getevents, the raw syscalls), for each depth given.
+ * device, one at a time. Then the same 4 KiB random reads QD at a time
+ * through Linux AIO (io_submit/io_getevents, the raw syscalls), each batch
+ * waited for whole like the kernel's `read_many`, for each depth given.
  *
  * Output: the kernel's line format, `bench: <name> <value> <unit>`, with
  * MB/s = 10^6 bytes per second, and one `bench-config:` line the host
@@ -123,47 +123,48 @@ static long aio(long nr, long a, long b, long c, long d)
 	return syscall(nr, a, b, c, d, 0);
 }
 
-/* 4 KiB random reads, `qd` in flight, RAND_OPS in all (same offsets). */
+/* The same 4 KiB random reads, handed to the kernel `qd` at a time (one
+ * io_submit) and each batch waited for whole, as the kernel's `read_many`. */
 static void rand_read_qd(int fd, uint64_t slots, unsigned qd, uint8_t *bufs)
 {
 	aio_context_t ctx = 0;
 	struct iocb cbs[MAX_QD], *ptrs[MAX_QD];
 	struct io_event ev[MAX_QD];
-	unsigned free_slots[MAX_QD], nfree = qd;
-	uint64_t x = SEED, issued = 0, done = 0;
-	for (unsigned i = 0; i < qd; i++)
-		free_slots[i] = i;
+	uint64_t x = SEED, done = 0;
 	if (aio(SYS_io_setup, qd, (long)&ctx, 0, 0) < 0)
 		fail("io_setup", 0);
 	uint64_t t0 = now_ns();
 	while (done < RAND_OPS) {
-		long n = 0;
-		while (nfree > 0 && issued < RAND_OPS) {
-			unsigned i = free_slots[--nfree];
+		long n = RAND_OPS - done < qd ? (long)(RAND_OPS - done) : (long)qd;
+		for (long i = 0; i < n; i++) {
 			memset(&cbs[i], 0, sizeof cbs[i]);
-			cbs[i].aio_data = i;
+			cbs[i].aio_data = (uint64_t)i;
 			cbs[i].aio_fildes = (uint32_t)fd;
 			cbs[i].aio_lio_opcode = IOCB_CMD_PREAD;
 			cbs[i].aio_buf = (uint64_t)(uintptr_t)(bufs + (size_t)i * RAND_SIZE);
 			cbs[i].aio_nbytes = RAND_SIZE;
 			cbs[i].aio_offset = (int64_t)((xorshift(&x) % slots) * RAND_SIZE);
-			ptrs[n++] = &cbs[i];
-			issued++;
+			ptrs[i] = &cbs[i];
 		}
-		if (n && aio(SYS_io_submit, (long)ctx, n, (long)ptrs, 0) != n)
+		if (aio(SYS_io_submit, (long)ctx, n, (long)ptrs, 0) != n)
 			fail("io_submit", 0);
-		long got = aio(SYS_io_getevents, (long)ctx, 1, qd, (long)ev);
-		if (got < 0)
-			fail("io_getevents", 0);
-		for (long e = 0; e < got; e++) {
-			unsigned i = (unsigned)ev[e].data;
-			if (i >= qd || ev[e].res != RAND_SIZE) {
-				errno = ev[e].res < 0 ? (int)-ev[e].res : EIO;
-				fail("random read (aio)", i < qd ? (uint64_t)cbs[i].aio_offset : 0);
+		long got = 0;
+		while (got < n) {
+			long r = aio(SYS_io_getevents, (long)ctx, n - got, n - got, (long)ev);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				fail("io_getevents", 0);
+			for (long e = 0; e < r; e++) {
+				if (ev[e].res != RAND_SIZE) {
+					uint64_t i = ev[e].data;
+					errno = ev[e].res < 0 ? (int)-ev[e].res : EIO;
+					fail("random read (aio)", i < (uint64_t)n ? (uint64_t)cbs[i].aio_offset : 0);
+				}
 			}
-			free_slots[nfree++] = i;
-			done++;
+			got += r;
 		}
+		done += (uint64_t)n;
 	}
 	uint64_t ns = now_ns() - t0;
 	aio(SYS_io_destroy, (long)ctx, 0, 0, 0);
@@ -196,10 +197,23 @@ int main(int argc, char **argv)
 		errno = ENOSPC;
 		fail("device too small for 1 MiB requests", size);
 	}
+	unsigned qds[MAX_QD], nqd = 0;
+	char qd_list[256] = "";
+	for (int i = 3; i < argc && nqd < MAX_QD; i++) {
+		char *end;
+		unsigned long qd = strtoul(argv[i], &end, 10);
+		if (*end || qd < 1 || qd > MAX_QD) {
+			printf("blkbench: queue depth '%s' is not 1..%d\n", argv[i], MAX_QD);
+			qemu_exit(0);
+		}
+		qds[nqd++] = (unsigned)qd;
+		snprintf(qd_list + strlen(qd_list), sizeof qd_list - strlen(qd_list), "%s%lu",
+			 nqd > 1 ? "," : "", qd);
+	}
 	printf("bench-config: chunk %u seq-span %llu seq-passes %d rand-size %u "
-	       "rand-ops %d rand-slots %llu seed %#llx\n",
+	       "rand-ops %d rand-slots %llu seed %#llx qd %s\n",
 	       CHUNK, (unsigned long long)span, SEQ_PASSES, RAND_SIZE, RAND_OPS,
-	       (unsigned long long)slots, SEED);
+	       (unsigned long long)slots, SEED, qd_list);
 
 	uint8_t *buf;
 	if (posix_memalign((void **)&buf, 4096, CHUNK) != 0)
@@ -265,14 +279,8 @@ int main(int argc, char **argv)
 	uint8_t *bufs;
 	if (posix_memalign((void **)&bufs, 4096, (size_t)MAX_QD * RAND_SIZE) != 0)
 		fail("posix_memalign", 0);
-	for (int i = 3; i < argc; i++) {
-		unsigned qd = (unsigned)strtoul(argv[i], NULL, 10);
-		if (qd < 1 || qd > MAX_QD) {
-			printf("blkbench: queue depth '%s' is not 1..%d\n", argv[i], MAX_QD);
-			qemu_exit(0);
-		}
-		rand_read_qd(fd, slots, qd, bufs);
-	}
+	for (unsigned i = 0; i < nqd; i++)
+		rand_read_qd(fd, slots, qds[i], bufs);
 	printf("blkbench: done\n");
 	qemu_exit(1);
 }

@@ -30,7 +30,7 @@ pub mod virtio;
 pub mod testing;
 
 pub use abi::{DdkAbi, DdkError};
-pub use block::{BlockDevice, BlockError, Lba};
+pub use block::{BlockDevice, BlockError, Lba, ReadRequest};
 pub use dma::{Dma, Hal, PhysAddr};
 pub use mmio::{ReadOnly, ReadWrite, Region, WriteOnly};
 pub use pci::{Bar, PciAddress, PciDevice};

@@ -16,12 +16,15 @@
 //!   over the whole device drawn from xorshift64 (fixed seed), one at a time;
 //!   `blk-rand-read-4k-best` and `-p50` are the fastest and the median
 //!   request latency (us).
+//! - `blk-rand-read-4k-qd4`, `-qd16`, `-qd32`: the same reads handed to the
+//!   driver `QUEUE_DEPTHS` at a time (`BlockDevice::read_many`), each batch
+//!   waited for whole (IOPS).
 //! - `fat-file-read`: the largest file of the mounted volume read through
 //!   fatfs and the cached stream, in 64 KiB `read` calls.
 
 use alloc::vec;
 
-use ddk::block::{BlockDevice, Lba};
+use ddk::block::{BlockDevice, Lba, ReadRequest};
 
 use crate::time;
 
@@ -32,6 +35,8 @@ const SEQ_PASSES: u32 = 16;
 const RAND_SIZE: u64 = 4096;
 const RAND_OPS: u32 = 8192;
 const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+/// Queue depths of the batched random reads (after the QD1 loop).
+const QUEUE_DEPTHS: [usize; 3] = [4, 16, 32];
 
 /// 10^6 bytes per second.
 fn mb_per_s(bytes: u64, ns: u64) -> f64 {
@@ -68,14 +73,17 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
     }
     let slots = size / RAND_SIZE;
     crate::rawln!(
-        "bench-config: chunk {} seq-span {} seq-passes {} rand-size {} rand-ops {} rand-slots {} seed {:#x}",
+        "bench-config: chunk {} seq-span {} seq-passes {} rand-size {} rand-ops {} rand-slots {} seed {:#x} qd {},{},{}",
         CHUNK,
         span,
         SEQ_PASSES,
         RAND_SIZE,
         RAND_OPS,
         slots,
-        SEED
+        SEED,
+        QUEUE_DEPTHS[0],
+        QUEUE_DEPTHS[1],
+        QUEUE_DEPTHS[2]
     );
     let mut buf = vec![0u8; CHUNK];
 
@@ -162,6 +170,40 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
     let (best, median) = best_and_median(&mut per_op);
     report("blk-rand-read-4k-best", best as f64 / 1e3, "us");
     report("blk-rand-read-4k-p50", median as f64 / 1e3, "us");
+
+    // The same reads, `qd` at a time through `read_many`: each batch is
+    // handed over whole and waited for whole.
+    for qd in QUEUE_DEPTHS {
+        let mut bufs = vec![0u8; qd * RAND_SIZE as usize];
+        let mut x: u64 = SEED;
+        let mut done = 0usize;
+        let t0 = time::now_ns();
+        while done < RAND_OPS as usize {
+            let n = qd.min(RAND_OPS as usize - done);
+            let mut reqs: alloc::vec::Vec<ReadRequest<'_>> = bufs
+                .chunks_mut(RAND_SIZE as usize)
+                .take(n)
+                .map(|buf| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    ReadRequest {
+                        lba: Lba::new((x % slots) * RAND_SIZE / bs),
+                        buf,
+                    }
+                })
+                .collect();
+            dev.read_many(&mut reqs)
+                .map_err(|e| alloc::format!("random reads at QD{qd}: {e}"))?;
+            done += n;
+        }
+        let ns = (time::now_ns() - t0).max(1);
+        report(
+            &alloc::format!("blk-rand-read-4k-qd{qd}"),
+            RAND_OPS as f64 * 1e9 / ns as f64,
+            "IOPS",
+        );
+    }
     Ok(())
 }
 

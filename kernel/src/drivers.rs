@@ -73,6 +73,9 @@ impl BlockDevice for SharedDevice {
     fn flush(&mut self) -> Result<(), BlockError> {
         self.0.borrow_mut().flush()
     }
+    fn read_many(&mut self, reqs: &mut [ddk::ReadRequest<'_>]) -> Result<(), BlockError> {
+        self.0.borrow_mut().read_many(reqs)
+    }
 }
 
 /// A bound function's supervisor, by block-device name.

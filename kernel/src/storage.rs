@@ -467,6 +467,13 @@ impl ddk::BlockDevice for Counting {
     fn flush(&mut self) -> Result<(), ddk::BlockError> {
         self.inner.flush()
     }
+    fn read_many(&mut self, reqs: &mut [ddk::ReadRequest<'_>]) -> Result<(), ddk::BlockError> {
+        let r = self.inner.read_many(reqs);
+        if r.is_ok() {
+            self.read += reqs.iter().map(|q| q.buf.len() as u64).sum::<u64>();
+        }
+        r
+    }
 }
 
 /// `run=bench-blk`: raw-device figures, then a large file through fatfs.

@@ -243,6 +243,14 @@ impl BlockDevice for Supervised {
     fn flush(&mut self) -> Result<(), BlockError> {
         self.supervise(|| String::from("flush"), |d| d.flush())
     }
+    fn read_many(&mut self, reqs: &mut [ddk::ReadRequest<'_>]) -> Result<(), BlockError> {
+        let n = reqs.len();
+        // Reads are idempotent: a replacement driver re-issues the batch whole.
+        self.supervise(
+            || alloc::format!("batch of {n} reads"),
+            |d| d.read_many(reqs),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -104,6 +104,23 @@ pub trait BlockDevice {
     fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError>;
     /// Makes every completed write durable.
     fn flush(&mut self) -> Result<(), BlockError>;
+    /// Reads every request of `reqs`. A driver that can overrides this to
+    /// keep them all in flight at once (a queue depth of `reqs.len()`); the
+    /// default reads them one after another. On error the first error is
+    /// returned and which buffers were filled is unspecified.
+    fn read_many(&mut self, reqs: &mut [ReadRequest<'_>]) -> Result<(), BlockError> {
+        for r in reqs.iter_mut() {
+            self.read_blocks(r.lba, r.buf)?;
+        }
+        Ok(())
+    }
+}
+
+/// One read of a batch ([`BlockDevice::read_many`]): `buf.len() /
+/// block_size()` blocks from `lba`.
+pub struct ReadRequest<'a> {
+    pub lba: Lba,
+    pub buf: &'a mut [u8],
 }
 
 impl<T: BlockDevice + ?Sized> BlockDevice for alloc::boxed::Box<T> {
@@ -124,6 +141,9 @@ impl<T: BlockDevice + ?Sized> BlockDevice for alloc::boxed::Box<T> {
     }
     fn flush(&mut self) -> Result<(), BlockError> {
         (**self).flush()
+    }
+    fn read_many(&mut self, reqs: &mut [ReadRequest<'_>]) -> Result<(), BlockError> {
+        (**self).read_many(reqs)
     }
 }
 pub mod stream;

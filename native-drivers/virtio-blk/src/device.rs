@@ -720,6 +720,50 @@ impl BlockDevice for VirtioBlk {
         self.check_range(lba, buf.len())?;
         self.transfer(lba, Data::Out(buf))
     }
+    /// Publishes the reads in batches of up to the request block's slots
+    /// (and what the queue holds), one notification per batch, then reaps
+    /// the batch: a queue depth of `reqs.len()` up to that bound. A read the
+    /// platform cannot hand the device as one zero-copy request goes
+    /// through [`VirtioBlk::read_blocks`] on its own.
+    fn read_many(&mut self, reqs: &mut [ddk::ReadRequest<'_>]) -> Result<(), BlockError> {
+        for r in reqs.iter() {
+            self.check_range(r.lba, r.buf.len())?;
+        }
+        let depth = MAX_IN_FLIGHT.min((self.info.queue_size as usize / 3).max(1));
+        let per_block = (self.info.block_size / SECTOR_SIZE) as u64;
+        let mut i = 0;
+        while i < reqs.len() {
+            self.heads.clear();
+            while i < reqs.len() && self.heads.len() < depth {
+                let len = reqs[i].buf.len();
+                let planned = self.plan_direct(&Data::In(&mut *reqs[i].buf), 0, len);
+                let free = self.queue.as_ref().map_or(0, |q| q.num_free() as usize);
+                if planned != len || free < self.segs.len() + 2 {
+                    break;
+                }
+                let sector = reqs[i].lba.as_u64() * per_block;
+                match self.enqueue(self.heads.len(), req_type::IN, sector) {
+                    Ok(head) => self.heads.push(Some(head)),
+                    Err(e) => {
+                        // Never leave with requests in flight.
+                        if !self.heads.is_empty() {
+                            let _ = self.kick_and_reap();
+                        }
+                        return Err(e);
+                    }
+                }
+                i += 1;
+            }
+            if self.heads.is_empty() {
+                let r = &mut reqs[i];
+                self.transfer(r.lba, Data::In(&mut *r.buf))?;
+                i += 1;
+            } else {
+                self.kick_and_reap()?;
+            }
+        }
+        Ok(())
+    }
     /// With VIRTIO_BLK_F_FLUSH: a FLUSH request. Without it the device has
     /// no volatile write cache to flush (it writes through, §5.2.6.2), so
     /// every completed write is already durable and this returns `Ok`
