@@ -663,3 +663,68 @@ fn a_protocol_violation_in_one_piece_fails_the_whole_transfer_and_resets() {
         }
     }
 }
+
+#[test]
+fn read_many_keeps_a_batch_in_flight_and_fills_every_buffer() {
+    for legacy in [false, true] {
+        let (dev, mut blk) = setup(BlkOptions {
+            legacy,
+            ..BlkOptions::default()
+        });
+        let lbas: Vec<u64> = (0..40u64).map(|i| (i * 97 + 5) % (SECTORS as u64 - 8)).collect();
+        let mut bufs = vec![vec![0u8; 4096]; lbas.len()];
+        let before = dev.stats();
+        let mut reqs: Vec<ddk::ReadRequest<'_>> = lbas
+            .iter()
+            .zip(bufs.iter_mut())
+            .map(|(&lba, buf)| ddk::ReadRequest {
+                lba: Lba::new(lba),
+                buf: &mut buf[..],
+            })
+            .collect();
+        blk.read_many(&mut reqs).unwrap();
+        drop(reqs);
+        for (lba, buf) in lbas.iter().zip(&bufs) {
+            let at = *lba as usize * 512;
+            assert_bytes!(buf, image()[at..at + 4096], "read at LBA {lba}");
+        }
+        let s = dev.stats();
+        assert_eq!(s.reads - before.reads, 40, "{s:?}");
+        // Published as batches, not one notification per request.
+        assert!(s.notifies - before.notifies < 40, "{s:?}");
+        assert!(dev.violations().is_empty(), "{:?}", dev.violations());
+
+        // Through the bounce path (one request at a time): the same bytes.
+        testing::memory(|m| m.translate_enabled = false);
+        let mut again = vec![vec![0u8; 4096]; 3];
+        let mut reqs: Vec<ddk::ReadRequest<'_>> = again
+            .iter_mut()
+            .zip(&lbas)
+            .map(|(buf, &lba)| ddk::ReadRequest {
+                lba: Lba::new(lba),
+                buf: &mut buf[..],
+            })
+            .collect();
+        blk.read_many(&mut reqs).unwrap();
+        drop(reqs);
+        assert_eq!(again[..], bufs[..3]);
+        testing::memory(|m| m.translate_enabled = true);
+
+        // A request past the end fails the batch before anything is sent.
+        let before = dev.stats();
+        let mut one = vec![0u8; 4096];
+        let mut past = vec![0u8; 4096];
+        let mut reqs = [
+            ddk::ReadRequest {
+                lba: Lba::new(0),
+                buf: &mut one[..],
+            },
+            ddk::ReadRequest {
+                lba: Lba::new(SECTORS as u64 - 1),
+                buf: &mut past[..],
+            },
+        ];
+        assert_eq!(blk.read_many(&mut reqs), Err(BlockError::OutOfRange));
+        assert_eq!(dev.stats().requests, before.requests);
+    }
+}
