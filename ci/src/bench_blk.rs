@@ -49,8 +49,16 @@ pub fn run(o: &Options) -> Result<(), String> {
         qemu::Transport::Modern
     };
     let ours = o.peers.iter().any(|p| *p != Peer::Linux);
-    let kernel = if ours { Some(artifacts::build_kernel()?) } else { None };
-    let bundle = if ours { Some(crate::managed::bundle()?) } else { None };
+    let kernel = if ours {
+        Some(artifacts::build_kernel()?)
+    } else {
+        None
+    };
+    let bundle = if ours {
+        Some(crate::managed::bundle()?)
+    } else {
+        None
+    };
     let linux = if o.peers.contains(&Peer::Linux) {
         Some(linux::prepare()?)
     } else {
@@ -97,8 +105,9 @@ pub fn run(o: &Options) -> Result<(), String> {
                     )));
                 }
                 let figures = crate::bench::parse_bench_lines(&r.serial);
-                let config = linux::config_line(&r.serial)
-                    .ok_or_else(|| r.failure_report("bench blk: the kernel printed no `bench-config:` line"))?;
+                let config = linux::config_line(&r.serial).ok_or_else(|| {
+                    r.failure_report("bench blk: the kernel printed no `bench-config:` line")
+                })?;
                 Sample { config, figures }
             };
             eprintln!(
@@ -120,7 +129,11 @@ pub fn run(o: &Options) -> Result<(), String> {
          median [min-max]; MB/s = 10^6 B/s; ratios of same-run medians)",
         if o.legacy { "legacy" } else { "modern" },
         o.repeat,
-        o.peers.iter().map(|p| p.name()).collect::<Vec<_>>().join(", "),
+        o.peers
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(", "),
         qemu::DRIVE_CACHE,
         qemu::DRIVE_AIO,
     );
@@ -253,9 +266,8 @@ impl Table {
     }
 
     fn chart(&self, o: &Options) -> Chart {
-        let qd_of = |name: &str| -> Option<f64> {
-            name.strip_prefix("blk-rand-read-4k-qd")?.parse().ok()
-        };
+        let qd_of =
+            |name: &str| -> Option<f64> { name.strip_prefix("blk-rand-read-4k-qd")?.parse().ok() };
         let metrics = self
             .rows
             .iter()
@@ -326,9 +338,27 @@ mod tests {
                 sample("c", &[("blk-rand-read-4k-qd1", 6000.0)]),
             ],
             vec![
-                sample("c", &[("blk-rand-read-4k-qd1", 2000.0), ("blk-rand-read-4k-qd4", 5000.0)]),
-                sample("c", &[("blk-rand-read-4k-qd1", 3000.0), ("blk-rand-read-4k-qd4", 7000.0)]),
-                sample("c", &[("blk-rand-read-4k-qd1", 1000.0), ("blk-rand-read-4k-qd4", 6000.0)]),
+                sample(
+                    "c",
+                    &[
+                        ("blk-rand-read-4k-qd1", 2000.0),
+                        ("blk-rand-read-4k-qd4", 5000.0),
+                    ],
+                ),
+                sample(
+                    "c",
+                    &[
+                        ("blk-rand-read-4k-qd1", 3000.0),
+                        ("blk-rand-read-4k-qd4", 7000.0),
+                    ],
+                ),
+                sample(
+                    "c",
+                    &[
+                        ("blk-rand-read-4k-qd1", 1000.0),
+                        ("blk-rand-read-4k-qd4", 6000.0),
+                    ],
+                ),
             ],
         ];
         check_same_requests(&peers, &samples).unwrap();
@@ -339,7 +369,10 @@ mod tests {
         assert!(text.contains("3.00x"), "{text}");
         // The QD4 row has no native figure: a dash, no ratio.
         let qd4 = text.lines().find(|l| l.contains("qd4")).unwrap();
-        assert!(qd4.contains(" - ") || qd4.trim_end().ends_with('-'), "{qd4}");
+        assert!(
+            qd4.contains(" - ") || qd4.trim_end().ends_with('-'),
+            "{qd4}"
+        );
         let opts = Options {
             peers: peers.to_vec(),
             repeat: 3,

@@ -73,11 +73,18 @@ fn ready_times(kernel: &std::path::Path, image: &std::path::Path) -> Result<(), 
         for (i, name) in PEERS.iter().enumerate() {
             let timeout = Duration::from_secs(120);
             if *name == "linux" {
-                let r = qemu::run(&linux::boot(&peer, linux::Mode::Boot, vec![disk(image)], timeout))?;
+                let r = qemu::run(&linux::boot(
+                    &peer,
+                    linux::Mode::Boot,
+                    vec![disk(image)],
+                    timeout,
+                ))?;
                 let at = r
                     .arrival_of(linux::READY)
                     .filter(|_| r.outcome == qemu::Outcome::Pass)
-                    .ok_or_else(|| r.failure_report("boot benchmark: Linux did not report /dev/vda ready"))?;
+                    .ok_or_else(|| {
+                        r.failure_report("boot benchmark: Linux did not report /dev/vda ready")
+                    })?;
                 t[i].push(at.as_secs_f64() * 1e3);
                 continue;
             }
@@ -109,7 +116,10 @@ fn ready_times(kernel: &std::path::Path, image: &std::path::Path) -> Result<(), 
     );
     println!("    native  driver: {}", ms(&t[0]));
     let jit_ms = Stat::of(&jit).map_or(0.0, |s| s.median);
-    println!("    managed driver: {} (JIT {jit_ms:.1} ms of it)", ms(&t[1]));
+    println!(
+        "    managed driver: {} (JIT {jit_ms:.1} ms of it)",
+        ms(&t[1])
+    );
     println!("    linux         : {}", ms(&t[2]));
     if let [Some(n), Some(m), Some(l)] = stats[..] {
         println!(
@@ -139,7 +149,9 @@ fn ready_times(kernel: &std::path::Path, image: &std::path::Path) -> Result<(), 
 
 /// The JIT time of a managed boot: `managed: JIT compiled ... in N us`.
 fn jit_us(serial: &str) -> Option<f64> {
-    let line = serial.lines().find(|l| l.contains("managed: JIT compiled"))?;
+    let line = serial
+        .lines()
+        .find(|l| l.contains("managed: JIT compiled"))?;
     line.split(" in ")
         .nth(1)?
         .split_whitespace()

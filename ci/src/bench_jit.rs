@@ -109,7 +109,9 @@ fn mono_figures(bench_cs: &Path) -> Result<Option<Vec<(String, f64)>>, String> {
 /// with N = 1 and N = MONO_PASSES, three times each; the difference of the
 /// median wall times over the difference of the `Compiled methods` counts
 /// is the time per method without mono's start-up. `None` without mono.
-fn mono_compile_us_per_method(corpus_src: &[std::path::PathBuf]) -> Result<Option<(f64, u64)>, String> {
+fn mono_compile_us_per_method(
+    corpus_src: &[std::path::PathBuf],
+) -> Result<Option<(f64, u64)>, String> {
     let (Some(mcs), Some(mono)) = (crate::setup::find("mcs"), crate::setup::find("mono")) else {
         return Ok(None);
     };
@@ -117,13 +119,22 @@ fn mono_compile_us_per_method(corpus_src: &[std::path::PathBuf]) -> Result<Optio
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let dll = dir.join("Corpus.dll");
     let out = Command::new(mcs)
-        .args(["-optimize+", "-unsafe", "-target:library", "-nologo", "-nowarn:1718"])
+        .args([
+            "-optimize+",
+            "-unsafe",
+            "-target:library",
+            "-nologo",
+            "-nowarn:1718",
+        ])
         .arg(format!("-out:{}", dll.display()))
         .args(corpus_src)
         .output()
         .map_err(|e| format!("mcs: {e}"))?;
     if !out.status.success() {
-        return Err(format!("mcs (corpus for mono) failed:\n{}", String::from_utf8_lossy(&out.stdout)));
+        return Err(format!(
+            "mcs (corpus for mono) failed:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        ));
     }
     let at = |passes: u32| -> Result<(f64, u64), String> {
         let mut times = Vec::new();
@@ -138,7 +149,10 @@ fn mono_compile_us_per_method(corpus_src: &[std::path::PathBuf]) -> Result<Optio
                 .map_err(|e| format!("mono: {e}"))?;
             times.push(t.elapsed().as_secs_f64());
             if !out.status.success() {
-                return Err(format!("mono --compile-all failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+                return Err(format!(
+                    "mono --compile-all failed:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
             }
             methods = compiled_methods(&String::from_utf8_lossy(&out.stdout))
                 .ok_or("mono --stats printed no `Compiled methods` line")?;
@@ -148,7 +162,9 @@ fn mono_compile_us_per_method(corpus_src: &[std::path::PathBuf]) -> Result<Optio
     let (t1, m1) = at(1)?;
     let (tn, mn) = at(MONO_PASSES)?;
     if mn <= m1 {
-        return Err(format!("mono compiled {mn} methods in {MONO_PASSES} passes, {m1} in one"));
+        return Err(format!(
+            "mono compiled {mn} methods in {MONO_PASSES} passes, {m1} in one"
+        ));
     }
     Ok(Some(((tn - t1) * 1e6 / (mn - m1) as f64, mn - m1)))
 }
@@ -166,7 +182,10 @@ fn compiled_methods(stats: &str) -> Option<u64> {
 }
 
 /// Builds `sources` against our corlib with `mcs -optimize+` (as mono's side).
-fn build_optimized(name: &str, sources: &[std::path::PathBuf]) -> Result<std::path::PathBuf, String> {
+fn build_optimized(
+    name: &str,
+    sources: &[std::path::PathBuf],
+) -> Result<std::path::PathBuf, String> {
     let err = |e: cil_compat::error::Error| e.to_string();
     let corlib = toolchain::corlib().map_err(err)?;
     let out = toolchain::managed_dir().join(format!("{name}.dll"));
@@ -213,7 +232,13 @@ pub fn run() -> Result<(), String> {
     );
     let mut metrics = Vec::new();
     // A single value as a chart statistic (no spread shown: the table prints medians).
-    let one = |v: f64| (v.is_finite()).then_some(crate::chart::Stat { median: v, min: v, max: v });
+    let one = |v: f64| {
+        (v.is_finite()).then_some(crate::chart::Stat {
+            median: v,
+            min: v,
+            max: v,
+        })
+    };
     for (name, result, secs) in &kernels {
         let jit_ms = secs * 1e3;
         let (rust_ms, rust_result) = native
@@ -274,7 +299,11 @@ pub fn run() -> Result<(), String> {
     metrics.push(crate::chart::Metric {
         name: "JIT compile time per method".into(),
         unit: "us".into(),
-        values: vec![one(fig.us_per_method()), None, mono_compile.and_then(|(us, _)| one(us))],
+        values: vec![
+            one(fig.us_per_method()),
+            None,
+            mono_compile.and_then(|(us, _)| one(us)),
+        ],
     });
     let path = crate::artifacts::target_dir().join("bench/jit.svg");
     crate::chart::write_svg(

@@ -104,7 +104,8 @@ pub fn write_svg(chart: &Chart, path: &Path) -> Result<(), String> {
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
-type DrawResult<'a> = Result<(), DrawingAreaErrorKind<<SVGBackend<'a> as DrawingBackend>::ErrorType>>;
+type DrawResult<'a> =
+    Result<(), DrawingAreaErrorKind<<SVGBackend<'a> as DrawingBackend>::ErrorType>>;
 
 fn bars<'a>(chart: &Chart, metric: &Metric, area: &Area<'a>) -> DrawResult<'a> {
     let n = chart.columns.len();
@@ -116,7 +117,10 @@ fn bars<'a>(chart: &Chart, metric: &Metric, area: &Area<'a>) -> DrawResult<'a> {
         .fold(0.0f64, f64::max);
     let top = if top > 0.0 { top * 1.15 } else { 1.0 };
     let mut c = ChartBuilder::on(area)
-        .caption(format!("{} ({})", metric.name, metric.unit), ("sans-serif", 13))
+        .caption(
+            format!("{} ({})", metric.name, metric.unit),
+            ("sans-serif", 13),
+        )
         .margin(8)
         .x_label_area_size(22)
         .y_label_area_size(52)
@@ -191,7 +195,9 @@ fn line<'a>(chart: &Chart, curve: &Curve, area: &Area<'a>) -> DrawResult<'a> {
         let color = PALETTE[i % PALETTE.len()];
         c.draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?
             .label(chart.columns.get(i).cloned().unwrap_or_default())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
         c.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
     }
     c.configure_series_labels()
@@ -227,7 +233,11 @@ mod tests {
         assert_eq!(Stat::of(&[]), None);
         assert_eq!(
             Stat::of(&[3.0, 1.0, 2.0]),
-            Some(Stat { median: 2.0, min: 1.0, max: 3.0 })
+            Some(Stat {
+                median: 2.0,
+                min: 1.0,
+                max: 3.0
+            })
         );
         assert_eq!(Stat::of(&[4.0, 1.0, 2.0, 3.0]).unwrap().median, 2.5);
     }
@@ -255,19 +265,39 @@ mod tests {
                 title: "4 KiB random read vs queue depth".into(),
                 x_label: "queue depth".into(),
                 y_label: "IOPS".into(),
-                points: vec![vec![(1.0, 9000.0)], vec![], vec![(1.0, 2000.0), (4.0, 5000.0)]],
+                points: vec![
+                    vec![(1.0, 9000.0)],
+                    vec![],
+                    vec![(1.0, 2000.0), (4.0, 5000.0)],
+                ],
             }),
         };
         write_svg(&chart, &path).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
         assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
-        for text in ["bench blk test", "blk-seq-read (MB/s)", "fat-file-read (MB/s)", "native", "linux", "queue depth", "2000", "1500"] {
+        for text in [
+            "bench blk test",
+            "blk-seq-read (MB/s)",
+            "fat-file-read (MB/s)",
+            "native",
+            "linux",
+            "queue depth",
+            "2000",
+            "1500",
+        ] {
             assert!(svg.contains(text), "no `{text}` in the chart");
         }
         // Five bars (one value is missing), each in its peer's colour.
-        let bars = |rgb: &str| svg.matches(&format!("opacity=\"0.85\" fill=\"{rgb}\"")).count();
-        assert_eq!(bars("#1F77B4") + bars("#FF7F0E") + bars("#2CA02C"), 5, "{svg}");
+        let bars = |rgb: &str| {
+            svg.matches(&format!("opacity=\"0.85\" fill=\"{rgb}\""))
+                .count()
+        };
+        assert_eq!(
+            bars("#1F77B4") + bars("#FF7F0E") + bars("#2CA02C"),
+            5,
+            "{svg}"
+        );
     }
 
     #[test]

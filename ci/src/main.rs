@@ -10,9 +10,9 @@ mod bench_blk;
 mod bench_boot;
 mod bench_jit;
 mod boot_tests;
+mod chart;
 #[cfg(test)]
 mod cli_tests;
-mod chart;
 mod disk;
 mod disk_from;
 mod fuzz;

@@ -184,7 +184,10 @@ impl RunResult {
 
 /// The time of the first read after which the console held `end` bytes.
 fn arrival_at(arrivals: &[(usize, Duration)], end: usize) -> Option<Duration> {
-    arrivals.iter().find(|(len, _)| *len >= end).map(|(_, t)| *t)
+    arrivals
+        .iter()
+        .find(|(len, _)| *len >= end)
+        .map(|(_, t)| *t)
 }
 
 fn indent(text: &str, prefix: &str) -> String {
@@ -345,7 +348,10 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
                         drop(fb);
                         let mut serial = serial.lock().unwrap();
                         serial.extend_from_slice(&buf[..n]);
-                        arrivals.lock().unwrap().push((serial.len(), start.elapsed()));
+                        arrivals
+                            .lock()
+                            .unwrap()
+                            .push((serial.len(), start.elapsed()));
                         drop(serial);
                         if stream {
                             let mut out = std::io::stdout().lock();

@@ -158,13 +158,20 @@ fn fetch(dir: &Path) -> Result<(), String> {
     let debs = dir.join("debs");
     let _ = std::fs::remove_dir_all(&debs);
     std::fs::create_dir_all(&debs).map_err(|e| format!("{}: {e}", debs.display()))?;
-    eprintln!("xtask: fetching {package} and busybox-static (apt-get download) into {}", debs.display());
-    run_tool(
-        Command::new("apt-get")
-            .current_dir(&debs)
-            .args(["download", "-qq", &package, "busybox-static"]),
-    )?;
-    for (prefix, into) in [(package.as_str(), "linux-root"), ("busybox-static", "busybox-root")] {
+    eprintln!(
+        "xtask: fetching {package} and busybox-static (apt-get download) into {}",
+        debs.display()
+    );
+    run_tool(Command::new("apt-get").current_dir(&debs).args([
+        "download",
+        "-qq",
+        &package,
+        "busybox-static",
+    ]))?;
+    for (prefix, into) in [
+        (package.as_str(), "linux-root"),
+        ("busybox-static", "busybox-root"),
+    ] {
         let deb = std::fs::read_dir(&debs)
             .map_err(|e| format!("{}: {e}", debs.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -173,7 +180,12 @@ fn fetch(dir: &Path) -> Result<(), String> {
                     .and_then(|n| n.to_str())
                     .is_some_and(|n| n.starts_with(&format!("{prefix}_")) && n.ends_with(".deb"))
             })
-            .ok_or_else(|| format!("apt-get download left no {prefix}_*.deb in {}", debs.display()))?;
+            .ok_or_else(|| {
+                format!(
+                    "apt-get download left no {prefix}_*.deb in {}",
+                    debs.display()
+                )
+            })?;
         let to = dir.join(into);
         let _ = std::fs::remove_dir_all(&to);
         run_tool(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&to))?;
@@ -212,7 +224,8 @@ fn pack_initramfs(
         let p = stage.join(d);
         std::fs::create_dir_all(&p).map_err(|e| io(&p, e))?;
     }
-    let copy = |from: &Path, to: &Path| std::fs::copy(from, to).map(|_| ()).map_err(|e| io(from, e));
+    let copy =
+        |from: &Path, to: &Path| std::fs::copy(from, to).map(|_| ()).map_err(|e| io(from, e));
     copy(busybox, &stage.join("bin/busybox"))?;
     copy(blkbench, &stage.join("blkbench"))?;
     let ordered = module_load_order(modules)?;
@@ -377,8 +390,8 @@ pub struct Run {
 pub fn parse_run(serial: &str) -> Result<Run, String> {
     // The console ends lines with CR LF.
     let lines = || serial.lines().map(str::trim);
-    if let Some(err) =
-        lines().find(|l| l.starts_with("blkbench: ") && !l.ends_with(" ready") && *l != "blkbench: done")
+    if let Some(err) = lines()
+        .find(|l| l.starts_with("blkbench: ") && !l.ends_with(" ready") && *l != "blkbench: done")
     {
         return Err(format!("the Linux peer failed: {err}"));
     }
@@ -441,9 +454,14 @@ blkbench: done
         let no_config = GOOD.replace("bench-config:", "bench-cfg:");
         assert!(parse_run(&no_config).unwrap_err().contains("bench-config"));
         let bad_init = format!("init: insmod virtio_blk failed\n{GOOD}");
-        assert!(parse_run(&bad_init).unwrap_err().contains("insmod virtio_blk"));
+        assert!(parse_run(&bad_init)
+            .unwrap_err()
+            .contains("insmod virtio_blk"));
         // The serial console's CR LF line ends change nothing.
-        assert_eq!(parse_run(&GOOD.replace('\n', "\r\n")).unwrap(), parse_run(GOOD).unwrap());
+        assert_eq!(
+            parse_run(&GOOD.replace('\n', "\r\n")).unwrap(),
+            parse_run(GOOD).unwrap()
+        );
     }
 
     #[test]

@@ -671,7 +671,9 @@ fn read_many_keeps_a_batch_in_flight_and_fills_every_buffer() {
             legacy,
             ..BlkOptions::default()
         });
-        let lbas: Vec<u64> = (0..40u64).map(|i| (i * 97 + 5) % (SECTORS as u64 - 8)).collect();
+        let lbas: Vec<u64> = (0..40u64)
+            .map(|i| (i * 97 + 5) % (SECTORS as u64 - 8))
+            .collect();
         let mut bufs = vec![vec![0u8; 4096]; lbas.len()];
         let before = dev.stats();
         let mut reqs: Vec<ddk::ReadRequest<'_>> = lbas
