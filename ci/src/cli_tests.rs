@@ -111,6 +111,13 @@ fn options_parse_as_before() {
     };
     assert!(parse(&["bench", "blk", "--repeat", "0"]).is_err());
     assert!(parse(&["bench", "blk", "--driver", "nope"]).is_err());
+    let Cmd::Bench(bench::Args::Blk(b)) = parse(&["bench", "blk", "--driver", "linux"])
+        .unwrap()
+        .command
+    else {
+        panic!("bench blk --driver linux")
+    };
+    assert_eq!(format!("{b:?}").matches("Linux").count(), 1, "{b:?}");
     assert!(parse(&["disk", "check"]).is_err(), "IMAGE is required");
     assert!(parse(&["disk", "empty"]).is_err(), "--out is required");
     assert!(
