@@ -85,14 +85,15 @@ pub fn write_svg(chart: &Chart, path: &Path) -> Result<(), String> {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
     let panels = chart.metrics.len() + usize::from(chart.curve.is_some());
-    let rows = panels.div_ceil(PER_ROW).max(1);
-    let size = (PER_ROW as u32 * 380, rows as u32 * 290 + 50);
+    let per_row = panels.clamp(1, PER_ROW);
+    let rows = panels.div_ceil(per_row).max(1);
+    let size = (per_row as u32 * 380, rows as u32 * 290 + 50);
     let root = SVGBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(err(path))?;
     let root = root
         .titled(&chart.title, ("sans-serif", 18))
         .map_err(err(path))?;
-    let areas = root.split_evenly((rows, PER_ROW));
+    let areas = root.split_evenly((rows, per_row));
     for (metric, area) in chart.metrics.iter().zip(&areas) {
         bars(chart, metric, area).map_err(err(path))?;
     }
