@@ -397,6 +397,24 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_of_reads_is_reissued_whole_on_the_replacement() {
+        // The first driver fails on the second read of the batch; the
+        // replacement serves the whole batch again.
+        let policy: Fallback = Box::new(|_| Ok((flaky(3), "replacement")));
+        let mut s = Supervised::new(String::from("t"), flaky(1), "first", Some(policy));
+        let mut bufs = [[0u8; 512]; 3];
+        let [a, b, c] = &mut bufs;
+        let mut reqs = [a, b, c].map(|buf| ddk::ReadRequest {
+            lba: Lba::new(1),
+            buf: &mut buf[..],
+        });
+        assert_eq!(s.read_many(&mut reqs), Ok(()));
+        assert_eq!(s.driver(), "replacement");
+        assert_eq!(s.replacements(), 1);
+        assert!(bufs.iter().all(|b| b.iter().all(|&x| x == 7)));
+    }
+
+    #[test]
     fn other_errors_pass_through_without_replacement() {
         let policy: Fallback = Box::new(|_| panic!("not a driver failure"));
         let mut s = Supervised::new(String::from("t"), flaky(5), "first", Some(policy));
