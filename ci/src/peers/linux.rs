@@ -275,24 +275,42 @@ fn pack_initramfs(
 fn module_load_order(tree: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     let mut files = Vec::new();
     walk(tree, Path::new(""), &mut files).map_err(|e| format!("{}: {e}", tree.display()))?;
-    let find = |name: &str| -> Result<PathBuf, String> {
-        files
+    // `modules.builtin` (beside `kernel/`) lists what this build compiled in.
+    let builtin = tree
+        .parent()
+        .map(|p| std::fs::read_to_string(p.join("modules.builtin")).unwrap_or_default())
+        .unwrap_or_default();
+    let module_name = |path: &str| {
+        Path::new(path)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".ko"))
+            .map(|n| n.replace('-', "_"))
+    };
+    // The module's file, or `None` when it is built into the kernel.
+    let find = |name: &str| -> Result<Option<PathBuf>, String> {
+        if let Some(f) = files
             .iter()
-            .find(|f| {
-                Path::new(f.as_str())
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_suffix(".ko"))
-                    .is_some_and(|n| n.replace('-', "_") == name)
-            })
-            .map(|f| tree.join(f))
-            .ok_or_else(|| format!("module {name} not found under {}", tree.display()))
+            .find(|f| module_name(f).as_deref() == Some(name))
+        {
+            return Ok(Some(tree.join(f)));
+        }
+        if builtin
+            .lines()
+            .any(|l| module_name(l.trim()).as_deref() == Some(name))
+        {
+            return Ok(None);
+        }
+        Err(format!(
+            "module {name} is neither under {} nor built in",
+            tree.display()
+        ))
     };
     let mut order: Vec<(String, PathBuf)> = Vec::new();
     // Depth-first, a module after its dependencies; `visiting` stops a cycle.
     fn visit(
         name: &str,
-        find: &dyn Fn(&str) -> Result<PathBuf, String>,
+        find: &dyn Fn(&str) -> Result<Option<PathBuf>, String>,
         order: &mut Vec<(String, PathBuf)>,
         visiting: &mut Vec<String>,
     ) -> Result<(), String> {
@@ -302,8 +320,10 @@ fn module_load_order(tree: &Path) -> Result<Vec<(String, PathBuf)>, String> {
         if visiting.iter().any(|n| n == name) {
             return Err(format!("module dependency cycle through {name}"));
         }
+        let Some(path) = find(name)? else {
+            return Ok(());
+        };
         visiting.push(name.to_string());
-        let path = find(name)?;
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         for dep in depends(&bytes) {
             visit(&dep, find, order, visiting)?;
@@ -473,6 +493,32 @@ blkbench: done
         let s = init_script(&["virtio_ring".into(), "virtio".into()]);
         let ring = s.find("insmod /lib/modules/virtio_ring.ko").unwrap();
         assert!(ring < s.find("insmod /lib/modules/virtio.ko").unwrap());
+    }
+
+    #[test]
+    fn modules_load_after_their_dependencies_and_builtins_are_skipped() {
+        let root = std::env::temp_dir().join(format!("xtask-modules-{}", std::process::id()));
+        let tree = root.join("kernel");
+        let ko = |rel: &str, deps: &str| {
+            let p = tree.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, format!("\x7fELF\0license=GPL\0depends={deps}\0")).unwrap();
+        };
+        ko("drivers/virtio/virtio_pci.ko", "virtio_ring,virtio");
+        ko("drivers/virtio/virtio_ring.ko", "");
+        ko("drivers/block/virtio_blk.ko", "virtio,virtio_ring");
+        std::fs::write(
+            root.join("modules.builtin"),
+            "kernel/drivers/virtio/virtio.ko\n",
+        )
+        .unwrap();
+        let order = module_load_order(&tree);
+        std::fs::remove_file(tree.join("drivers/virtio/virtio_ring.ko")).unwrap();
+        let missing = module_load_order(&tree);
+        let _ = std::fs::remove_dir_all(&root);
+        let names: Vec<String> = order.unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["virtio_ring", "virtio_pci", "virtio_blk"]);
+        assert!(missing.unwrap_err().contains("virtio_ring is neither"));
     }
 
     #[test]
