@@ -144,6 +144,12 @@ pub fn run(o: &Options) -> Result<(), String> {
         );
     }
     println!("  requests: {}", samples[0][0].config);
+    if o.peers.contains(&Peer::Managed) {
+        println!(
+            "  QD>1: batches through BlockDevice::read_many; the native driver keeps a batch in flight, \
+             the managed driver has no batch path yet and serves it one request after another"
+        );
+    }
     print!("{}", table.render());
     let path = chart_path();
     chart::write_svg(&table.chart(o), &path)?;
