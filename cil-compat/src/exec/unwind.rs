@@ -192,7 +192,8 @@ fn exception_type(code: u32) -> &'static str {
         Some(FailCode::NullReference) => "NullReferenceException",
         Some(FailCode::IndexOutOfRange) => "IndexOutOfRangeException",
         Some(FailCode::DivideByZero) => "DivideByZeroException",
-        Some(FailCode::Overflow) => "OverflowException",
+        // ckfinite: mono (and so our corpus) raise OverflowException.
+        Some(FailCode::Overflow) | Some(FailCode::NotFinite) => "OverflowException",
         Some(FailCode::InvalidCast) => "InvalidCastException",
         Some(FailCode::ArrayTypeMismatch) => "ArrayTypeMismatchException",
         _ => "ArithmeticException",
