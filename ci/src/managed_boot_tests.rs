@@ -269,8 +269,9 @@ pub fn cases() -> Vec<Case> {
                 ),
             ),
         ),
-        // Managed exceptions: one caught in the driver (the finally on its
-        // way runs first), then one nothing catches, which escapes the entry
+        // Managed exceptions: a #PF on the null guard caught as a
+        // NullReferenceException, one caught in the driver (the finally on
+        // its way runs first), then one nothing catches, which escapes the entry
         // point and is contained like a CPU fault.
         with(
             Module::Faulty(FaultKind::Throw, 1200),
@@ -281,6 +282,7 @@ pub fn cases() -> Vec<Case> {
                     auto_no_restart,
                     t,
                     contained!(
+                        "virtio-blk: FAULT_INJECT: caught NullReferenceException from a null-page fault",
                         "virtio-blk: FAULT_INJECT: finally ran on the way out",
                         "virtio-blk: FAULT_INJECT: caught; throwing NotSupportedException",
                         "managed runtime error: exception System.NotSupportedException",

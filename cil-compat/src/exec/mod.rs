@@ -17,6 +17,7 @@ pub mod csnames;
 pub mod helpers;
 mod idmap;
 pub mod jithost;
+mod null_fault;
 pub mod unwind;
 
 use alloc::boxed::Box;

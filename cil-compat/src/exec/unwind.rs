@@ -30,10 +30,11 @@ use core::fmt::Write;
 use jit::host::FailCode;
 use jit::{EhKind, EhRegion};
 
+pub use super::null_fault::null_fault_resume;
 use super::{active, helpers, Engine, Failure};
 use crate::heap::OBJ_MT_OFFSET;
 use crate::metadata::sig::Prim;
-use crate::metadata::tables::Token;
+pub(crate) use crate::metadata::tables::Token;
 use crate::types::{MethodId, MethodTable, TypeId};
 
 global_asm!(
@@ -132,6 +133,18 @@ struct Frame {
 }
 
 /// The chain of JIT frames from the throwing one outwards.
+pub(crate) fn walk_from(
+    e: &Engine,
+    method: MethodId,
+    il: u32,
+    rbp: u64,
+) -> Vec<(MethodId, u32, u64)> {
+    walk(e, Frame { method, il, rbp })
+        .into_iter()
+        .map(|f| (f.method, f.il, f.rbp))
+        .collect()
+}
+
 fn walk(e: &Engine, first: Frame) -> Vec<Frame> {
     let mut out = alloc::vec![first];
     let mut rbp = first.rbp;
@@ -160,7 +173,7 @@ fn walk(e: &Engine, first: Frame) -> Vec<Frame> {
     out
 }
 
-fn type_of_obj(obj: u64) -> TypeId {
+pub(crate) fn type_of_obj(obj: u64) -> TypeId {
     // SAFETY: obj is a live, non-null object: its MethodTable pointer is at
     // OBJ_MT_OFFSET, and MethodTables come from the loader.
     unsafe {
@@ -278,17 +291,17 @@ extern "C" fn dispatch(a: u64, method: u64, il: u32, rbp: u64, _ret: u64, kind: 
         },
         _ => a,
     };
-    // SAFETY: as above (re-fetched: the constructor ran managed code).
+    raise(exc, MethodId(method as u32), il, rbp, kind != RETHROW)
+}
+
+/// Dispatches `exc`, thrown by `method` at `il` in the frame at `rbp`.
+/// `fresh`: record the stack trace (not for `rethrow`).
+pub(crate) fn raise(exc: u64, method: MethodId, il: u32, rbp: u64, fresh: bool) -> ! {
+    // SAFETY: called while JIT code of the active engine is stopped in a
+    // helper (re-fetched after anything that ran managed code).
     let e = unsafe { active() };
-    let frames = walk(
-        e,
-        Frame {
-            method: MethodId(method as u32),
-            il,
-            rbp,
-        },
-    );
-    if kind != RETHROW {
+    let frames = walk(e, Frame { method, il, rbp });
+    if fresh {
         set_stack_trace(e, exc, &frames);
     }
     let Some((fi, ci)) = first_pass(exc, &frames) else {
@@ -297,7 +310,7 @@ extern "C" fn dispatch(a: u64, method: u64, il: u32, rbp: u64, _ret: u64, kind: 
         let kind = kind_of(e, exc);
         (e.on_fail)(&Failure {
             kind,
-            method: e.method_name(MethodId(method as u32)),
+            method: e.method_name(method),
             il_offset: il,
             rbp,
         })
@@ -307,7 +320,12 @@ extern "C" fn dispatch(a: u64, method: u64, il: u32, rbp: u64, _ret: u64, kind: 
     let e = unsafe { active() };
     let f = frames[fi];
     let Some((addr, frame_size, r)) = region(e, f.method, ci) else {
-        helpers::die(e, "internal: lost exception region".into(), method, il)
+        helpers::die(
+            e,
+            "internal: lost exception region".into(),
+            method.0 as u64,
+            il,
+        )
     };
     // SAFETY: resumes the catch handler's entry per the JIT's protocol: rbp
     // is the live frame of its method (every frame below it is abandoned,

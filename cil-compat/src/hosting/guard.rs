@@ -301,10 +301,20 @@ pub fn fail(trap: Trap) -> bool {
 }
 
 /// For a CPU fault handler: records `t` on the innermost guarded call and says
-/// where the interrupted context must continue. `None` when no guarded call is
+/// where the interrupted context must continue (or, for a null-page fault a
+/// managed handler may catch, where the NullReferenceException is raised). `None` when no guarded call is
 /// running (the fault is the platform's own).
 pub fn trap(t: CpuTrap) -> Option<ResumeAt> {
     let &top = chain().last()?;
+    // A null-page fault in JIT code that a managed handler may catch is a
+    // NullReferenceException thrown right there (see `exec::null_fault`).
+    if let (14, Some(a)) = (t.vector, t.fault_address) {
+        if let Some((rip, rsp, rdi)) =
+            crate::exec::unwind::null_fault_resume(a, t.rip, t.rsp, t.rbp)
+        {
+            return Some(ResumeAt { rip, rsp, rdi });
+        }
+    }
     // SAFETY: as in `fail`; the handler resumes the record right after.
     unsafe {
         record(top, Trap::Cpu(t));

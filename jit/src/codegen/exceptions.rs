@@ -169,7 +169,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     /// Called first for every instruction of a method with clauses: records
     /// the code position of clause boundaries and enters handler blocks.
     /// Returns true when `offset` starts a handler (then everything
-    /// `begin_instruction` does for a label is done here).
+    /// `begin_instruction` does for a label and the IL mark are done here).
     pub(super) fn eh_begin(&mut self, offset: u32) -> R<bool> {
         let Some(eh) = self.eh.as_deref_mut() else {
             return Ok(false);
@@ -219,6 +219,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         let label = self.label_for(offset)?;
         self.m().bind(label)?;
         self.reachable = true;
+        // The entry code belongs to the handler's first instruction.
+        let mk = self.m().mark()?;
+        self.il_marks.push((offset, mk));
         match entry {
             Entry::Called => self.m().alu_ri(AluOp::Sub, RSP, 8, OperandSize::S64)?,
             Entry::WithException { slot, called } => {

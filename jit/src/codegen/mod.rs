@@ -268,8 +268,6 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         self.cur = offset;
         self.ctx.stack.end_instruction();
         if self.eh.is_some() && self.eh_begin(offset)? {
-            let mk = self.m().mark()?;
-            self.il_marks.push((offset, mk));
             return Ok(true);
         }
         if let Some(k) = self.label_index(offset) {

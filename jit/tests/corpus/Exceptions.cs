@@ -70,6 +70,7 @@ namespace Corpus
         public static object Null(int k) { return k == 0 ? null : new object(); }
         public static int[] Array3(int n) { return new int[n]; }
         public static int Index(int i) { return i; }
+        public static unsafe int Deref(int* p) { return *p; }
         public static int F12(int v) { try { return v; } finally { Trace = 1; } }
         public static void Inner1342(int code)
         {
@@ -279,6 +280,15 @@ namespace Corpus
         }
         [Expect("3")] public static int CatchInsideDeepCallee() { return CatchHere(3); }
         static int CatchHere(int n) { try { return ExHelpers.Depth(n, n); } catch (CodeException e) { return e.Code; } }
+        [Expect("14")] public static unsafe int CatchNullPageFault() { try { return ExHelpers.Deref((int*)0); } catch (NullReferenceException) { return 14; } }
+        [Expect("15")] public static unsafe int NullPageFaultRunsFinally()
+        {
+            int r = 0;
+            try { try { return ExHelpers.Deref((int*)8); } finally { r = 10; } }
+            catch (NullReferenceException) { return r + 5; }
+        }
+        [Expect("16")] public static unsafe int NullPageFaultFilter() { try { return ExHelpers.Deref((int*)0); } catch (Exception e) when (e is NullReferenceException) { return 16; } }
+        [ExpectError("null-reference")] public static unsafe int NullPageFaultUncaught() { try { return ExHelpers.Deref((int*)0); } catch (InvalidCastException) { return 0; } }
         [ExpectError("exception Corpus.CodeException")] public static int UncaughtCustom() { return ExHelpers.Throw(3); }
         [ExpectError("null-reference")] public static int UncaughtNullReference() { return ExHelpers.Null(0).GetHashCode(); }
         [ExpectError("divide-by-zero")] public static int UncaughtAfterFinally() { int r = 0; try { r = 1 / ExHelpers.Zero(0); } finally { r = 2; } return r; }

@@ -179,12 +179,22 @@ namespace VirtioBlk
             }
         }
 
-        /// Throws two frames down; the exception passes a `finally` (run in the
+        /// Catches a page fault on the null guard as a NullReferenceException,
+        /// then throws two frames down; the exception passes a `finally` (run in the
         /// second pass) to the `catch` here, which throws another exception
         /// that nothing in the driver catches (a handler that does not match
         /// is passed over).
         static uint Thrower(uint request)
         {
+            try
+            {
+                // The null guard's page fault, caught as a managed exception.
+                *(uint*)(ulong)(0x10 + request - request) = 0xDEAD;
+            }
+            catch (System.NullReferenceException)
+            {
+                Log.Error("virtio-blk: FAULT_INJECT: caught NullReferenceException from a null-page fault");
+            }
             try
             {
                 try
