@@ -71,6 +71,17 @@ namespace Corpus
         public static int[] Array3(int n) { return new int[n]; }
         public static int Index(int i) { return i; }
         public static unsafe int Deref(int* p) { return *p; }
+        public static bool Boom(int x) { if (x > 0) throw new CodeException(99); return true; }
+        public static bool BoomWithFinally(int x)
+        {
+            try { if (x > 0) throw new CodeException(5); return true; }
+            finally { Trace = 2; }
+        }
+        public static bool CatchesInside(int x)
+        {
+            try { Throw(x); return false; }
+            catch (CodeException) { return true; }
+        }
         public static int F12(int v) { try { return v; } finally { Trace = 1; } }
         public static void Inner1342(int code)
         {
@@ -231,6 +242,43 @@ namespace Corpus
             int want = 3;
             try { ExHelpers.Throw(3); return 0; }
             catch (CodeException e) when (e.Code == want) { return want; }
+        }
+        // An exception escaping a filter replaces the one being dispatched (mono's
+        // behaviour, our oracle; CoreCLR would treat the filter as false).
+        [Expect("3")] public static int FilterThatThrowsPropagates()
+        {
+            try
+            {
+                try { ExHelpers.Throw(1); return 0; }
+                catch (CodeException) when (ExHelpers.Boom(1)) { return 1; }
+            }
+            catch (CodeException e) { return e.Code == 1 ? 2 : 3; }
+        }
+        [Expect("52")] public static int FilterThatThrowsRunsItsFinally()
+        {
+            ExHelpers.Trace = 0;
+            try
+            {
+                try { ExHelpers.Throw(1); return 0; }
+                catch (CodeException) when (ExHelpers.BoomWithFinally(1)) { return 1; }
+            }
+            catch (CodeException e) { return e.Code * 10 + ExHelpers.Trace; }
+        }
+        [Expect("3")] public static int FilterCatchingInsideIsTrue()
+        {
+            try { ExHelpers.Throw(1); return 0; }
+            catch (CodeException) when (ExHelpers.CatchesInside(4)) { return 3; }
+        }
+        [Expect("200")] public static int FilterThrowingThenLaterThrowsWork()
+        {
+            int r = 0;
+            for (int i = 0; i < 2; i++)
+            {
+                try { try { ExHelpers.Throw(1); } catch (CodeException) when (ExHelpers.Boom(1)) { r += 100; } }
+                catch (CodeException e) { r += e.Code; }
+            }
+            try { ExHelpers.Throw(2); } catch (CodeException e) when (e.Code == 2) { r += 2; }
+            return r;
         }
         [Expect("1")] public static int CatchNullReference() { try { return ExHelpers.Null(0).GetHashCode(); } catch (NullReferenceException) { return 1; } }
         [Expect("2")] public static int CatchIndexOutOfRange() { try { return ExHelpers.Array3(3)[ExHelpers.Index(3)]; } catch (IndexOutOfRangeException) { return 2; } }
