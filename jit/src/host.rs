@@ -221,7 +221,8 @@ pub enum FailCode {
     DivideByZero = 3,
     Overflow = 4,
     InvalidCast = 5,
-    /// `throw` executed (no exception handling yet).
+    /// `throw` executed (not raised by JIT code any more: `throw` calls
+    /// `Helper::Throw`; kept so codes stay stable).
     Thrown = 6,
     /// `ckfinite` on NaN or infinity.
     NotFinite = 7,

@@ -2,9 +2,10 @@
 //! `cilrun --invoke-all` (one forked child per method, so a crash or runtime error
 //! in one method cannot lose the others' lines), `--disasm`, and the JIT benchmark.
 //!
-//! Why fork: JIT code has no unwinding and runtime errors must not return into the
-//! faulting method, so the child reports (`Engine::on_fail` prints the `!` line) and
-//! exits; segfaults and timeouts are seen by the parent as a signal.
+//! Why fork: an exception no managed handler takes (a runtime error, a `throw`)
+//! must not return into the faulting method, so the child reports
+//! (`Engine::on_fail` prints the `!` line) and exits; segfaults and timeouts are
+//! seen by the parent as a signal.
 
 use std::io::Write;
 use std::string::{String, ToString};

@@ -1,8 +1,9 @@
 //! Guarded calls into managed code: a recovery point the runtime and the
 //! platform's fault handlers return to when a driver fails.
 //!
-//! JIT code has no unwinding tables, and a driver that faults must not take
-//! its caller down. [`call`] saves the caller's callee-saved registers, stack
+//! Managed exceptions unwind only through JIT frames (`exec::unwind`); one
+//! that reaches the native caller, or a CPU fault no managed handler takes,
+//! must not take that caller down. [`call`] saves the caller's callee-saved registers, stack
 //! pointer and return address (SysV AMD64 ABI §3.2.1: rbx, rbp, r12–r15 and rsp
 //! are all a callee must preserve) in a [`Recovery`] record, then runs the
 //! managed entry point. If the callee returns, so does [`call`]. If it fails,
