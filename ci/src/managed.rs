@@ -124,8 +124,9 @@ pub enum FaultKind {
     WildPointer = 5,
     /// Unbounded recursion.
     StackOverflow = 6,
-    /// Calls a method whose IL the JIT refuses (an exception handler):
-    /// compiled lazily, so the refusal happens at that request.
+    /// Calls a method whose IL the JIT refuses (`stackalloc` in a method
+    /// with an exception handler): compiled lazily, so the refusal happens
+    /// at that request.
     JitRejected = 7,
     /// A store through a raw null pointer (plus a small offset): a page
     /// fault on the kernel's unmapped page 0, inside JIT code.
@@ -134,10 +135,14 @@ pub enum FaultKind {
     /// byte inverted (the caller's buffer untouched), and completes normally.
     /// A deliberately broken driver for tests that compare disks.
     CorruptWrite = 9,
+    /// Throws a managed exception the driver catches (after a `finally`
+    /// ran), then one (`NotSupportedException`) nothing in the driver
+    /// catches: it escapes the driver's entry point.
+    Throw = 10,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 9] = [
+    pub const ALL: [FaultKind; 10] = [
         FaultKind::NullDeref,
         FaultKind::IndexOutOfRange,
         FaultKind::DivideByZero,
@@ -147,6 +152,7 @@ impl FaultKind {
         FaultKind::JitRejected,
         FaultKind::NullPointer,
         FaultKind::CorruptWrite,
+        FaultKind::Throw,
     ];
 
     /// The name in paths and on the command line: `null-deref`, ...
@@ -161,6 +167,7 @@ impl FaultKind {
             FaultKind::JitRejected => "jit-rejected",
             FaultKind::NullPointer => "null-pointer",
             FaultKind::CorruptWrite => "corrupt-write",
+            FaultKind::Throw => "throw",
         }
     }
 
@@ -176,6 +183,7 @@ impl FaultKind {
             FaultKind::JitRejected => "JitRejected",
             FaultKind::NullPointer => "NullPointer",
             FaultKind::CorruptWrite => "CorruptWrite",
+            FaultKind::Throw => "Throw",
         }
     }
 

@@ -269,6 +269,29 @@ pub fn cases() -> Vec<Case> {
                 ),
             ),
         ),
+        // Managed exceptions: a #PF on the null guard caught as a
+        // NullReferenceException, one caught in the driver (the finally on
+        // its way runs first), then one nothing catches, which escapes the entry
+        // point and is contained like a CPU fault.
+        with(
+            Module::Faulty(FaultKind::Throw, 1200),
+            on(
+                Transport::Modern,
+                Case::new(
+                    "fault-throw-falls-back",
+                    auto_no_restart,
+                    t,
+                    contained!(
+                        "virtio-blk: FAULT_INJECT: caught NullReferenceException from a null-page fault",
+                        "virtio-blk: FAULT_INJECT: finally ran on the way out",
+                        "virtio-blk: FAULT_INJECT: caught; throwing NotSupportedException",
+                        "managed runtime error: exception System.NotSupportedException",
+                        "at VirtioBlk.FaultInjection::Thrower IL_",
+                        "at VirtioBlk.FaultInjection::BeforeRequest IL_"
+                    ),
+                ),
+            ),
+        ),
         // IL the JIT refuses, met lazily at a request: named (method and
         // assembly) and contained like a fault.
         with(

@@ -166,3 +166,49 @@ fn a_new_users_mistakes_get_plain_answers() {
     assert!(!err.contains("!0"), "{err}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `--disasm` of a method with handlers ends with its region table: one line
+/// per clause, IL and code ranges, and the exception slot of a catch.
+#[test]
+fn disasm_shows_exception_regions() {
+    let mcs = cil_compat::toolchain::find_tool("mcs").expect("mcs (mono-mcs)");
+    let tmp = std::env::temp_dir().join(format!("cilrun-eh-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let src = tmp.join("e.cs");
+    std::fs::write(
+        &src,
+        "public static class E {\n\
+           static int Zero() { return 0; }\n\
+           public static int test_7_regions() {\n\
+             int r = 0;\n\
+             try { try { r = 1 / Zero(); } finally { r += 3; } }\n\
+             catch (System.DivideByZeroException) { r += 4; }\n\
+             return r;\n\
+           }\n\
+         }\n",
+    )
+    .unwrap();
+    let dll = tmp.join("e.dll");
+    let st = Command::new(mcs)
+        .arg("-target:library")
+        .arg(format!("-out:{}", dll.display()))
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mcs failed");
+    let (code, out, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "E::test_7_regions"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let table = out
+        .split_once("; exception-handling regions")
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| panic!("no region table:\n{out}"));
+    let lines: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(lines.len(), 2, "{table}");
+    assert!(lines[0].starts_with(";   0: finally: try IL_"), "{table}");
+    assert!(lines[1].starts_with(";   1: catch 0x"), "{table}");
+    assert!(lines[1].contains(", exception in [rbp-0x"), "{table}");
+    let (code, out, err) = cilrun(&[dll.to_str().unwrap(), "--invoke-all", "test_*"]);
+    assert!(out.contains("E::test_7_regions = 7"), "{out}{err}");
+    assert_eq!(code, 0);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -165,6 +165,7 @@ namespace Faulty
         int _requests;
         static int[] s_small = new int[2];
         static object s_null;
+        public static int s_caught;
 
         public RamDisk(int kind, int failAt) { _kind = kind; _failAt = failAt; }
         public uint BlockSize { get { return 512; } }
@@ -185,6 +186,16 @@ namespace Faulty
             if (kind == 3) { int z = n - n; s_small[0] = 10 / z; }
             if (kind == 4) { s_small[0] = s_null.GetHashCode(); }
             if (kind == 5) { object o = "x"; s_small[0] = ((int[])o).Length; }
+            if (kind == 6) { throw new System.InvalidOperationException("thrown by the driver"); }
+            if (kind == 7)
+            {
+                // Caught inside the driver: nothing escapes, nothing fails.
+                try { byte* p = (byte*)(ulong)(n - n); *p = 1; }
+                catch (System.NullReferenceException) { s_caught++; }
+                try { int z = n - n; s_small[0] = 10 / z; }
+                catch (System.DivideByZeroException) { s_caught++; }
+                finally { s_caught += 10; }
+            }
         }
 
         public BlockError Read(ulong lba, byte* buffer, ulong length)
@@ -271,12 +282,17 @@ impl BlockDevice for Ram {
     }
 }
 
-const KINDS: [(u8, &str, bool); 5] = [
+const KINDS: [(u8, &str, bool); 6] = [
     (1, "managed runtime error: index-out-of-range", false),
     (2, "CPU exception #PF", true),
     (3, "divide", false),
     (4, "managed runtime error: null-reference", false),
     (5, "managed runtime error: invalid-cast", false),
+    (
+        6,
+        "managed runtime error: exception System.InvalidOperationException",
+        false,
+    ),
 ];
 
 fn faulty_driver() -> (Rc<RefCell<Runtime>>, ManagedDriver) {
@@ -398,6 +414,28 @@ fn a_fault_during_a_request_falls_back_and_the_request_is_reissued() {
             last.failed.report
         );
     }
+}
+
+#[test]
+fn exceptions_the_driver_catches_are_not_faults() {
+    let _t = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let (_rt, d) = faulty_driver();
+    let before = d.faults().borrow().len();
+    // Kind 7 at its 3rd request: a null-page fault and a division by zero,
+    // both caught by the driver itself.
+    let managed = d.bind(testing::platform(), &device(7, 3)).expect("bind");
+    let mut sup = Supervised::new(String::from("test"), managed, d.name(), None);
+    for n in 0..6u8 {
+        sup.write_blocks(Lba::new(u64::from(n)), &vec![n; BS])
+            .unwrap_or_else(|e| panic!("write {n}: {e}"));
+    }
+    for n in 0..6u8 {
+        let mut b = vec![0u8; BS];
+        sup.read_blocks(Lba::new(u64::from(n)), &mut b).unwrap();
+        assert_eq!(b, vec![n; BS], "block {n}");
+    }
+    assert_eq!(sup.replacements(), 0);
+    assert_eq!(d.faults().borrow().len(), before, "no fault recorded");
 }
 
 #[test]

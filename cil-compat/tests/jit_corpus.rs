@@ -749,6 +749,7 @@ jit_families! {
     jit_delegates => "Delegates",
     jit_corlib_use => "CorlibUse",
     jit_seed_bugs => "SeedBugs",
+    jit_exceptions => "Exceptions",
 }
 
 macro_rules! jit_il_files {

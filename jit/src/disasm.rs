@@ -2,7 +2,7 @@
 //! it came from, for `cilrun --disasm` and the golden tests.
 
 use crate::decoder::{decode_all, mnemonic, Operand};
-use crate::CompiledMethod;
+use crate::{CompiledMethod, EhKind};
 use alloc::format;
 use alloc::string::String;
 use core::fmt::Write;
@@ -64,5 +64,49 @@ pub fn listing(il: &[u8], m: &CompiledMethod) -> String {
             li += 1;
         }
     }
+    regions(&mut out, m);
     out
+}
+
+/// The region table (the JIT's unwind information), after the listing.
+fn regions(out: &mut String, m: &CompiledMethod) {
+    if m.eh.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "; exception-handling regions, innermost first (frame: rbp-based, {} bytes below rbp)",
+        m.frame_size
+    );
+    for (k, r) in m.eh.iter().enumerate() {
+        let c = &r.clause;
+        let kind = match c.kind {
+            EhKind::Catch(t) => format!("catch 0x{t:08x}"),
+            EhKind::Filter(f) => {
+                format!("filter IL_{f:04x} (0x{:04x})", r.filter_native.unwrap_or(0))
+            }
+            EhKind::Finally => "finally".into(),
+            EhKind::Fault => "fault".into(),
+        };
+        let _ = write!(
+            out,
+            ";   {k}: {kind}: try IL_{:04x}..IL_{:04x} (0x{:04x}..0x{:04x}), handler IL_{:04x}..IL_{:04x} (0x{:04x}..0x{:04x})",
+            c.try_start,
+            c.try_end,
+            r.try_native.0,
+            r.try_native.1,
+            c.handler_start,
+            c.handler_end,
+            r.handler_native.0,
+            r.handler_native.1
+        );
+        match r.exception_slot {
+            Some(s) => {
+                let _ = writeln!(out, ", exception in [rbp-0x{:x}]", -s);
+            }
+            None => {
+                let _ = writeln!(out);
+            }
+        }
+    }
 }

@@ -204,9 +204,12 @@ pub enum Helper {
     /// `fn(array: *mut u8, value: *mut u8) -> u64`: nonzero if `value` may be
     /// stored in the reference array `array` (covariance check of `stelem.ref`).
     ArrayStoreCheck,
-    /// `fn(exception: *mut u8, method: u64, il_offset: u32) -> !`: `throw`
-    /// (no exception handling yet: the host reports it).
+    /// `fn(exception: *mut u8, method: u64, il_offset: u32) -> !`: `throw`.
+    /// The runtime finds the handler walking the rbp chain from its caller.
     Throw,
+    /// `fn(exception: *mut u8, method: u64, il_offset: u32) -> !`: `rethrow`
+    /// (the exception keeps the stack trace of its first throw).
+    Rethrow,
 }
 
 /// Error codes passed to `Helper::Fail`.
@@ -218,7 +221,8 @@ pub enum FailCode {
     DivideByZero = 3,
     Overflow = 4,
     InvalidCast = 5,
-    /// `throw` executed (no exception handling yet).
+    /// `throw` executed (not raised by JIT code any more: `throw` calls
+    /// `Helper::Throw`; kept so codes stay stable).
     Thrown = 6,
     /// `ckfinite` on NaN or infinity.
     NotFinite = 7,

@@ -51,8 +51,64 @@ pub struct MethodInput<'a> {
     pub ret: JitType,
     /// `localsinit`: also zero `localloc` blocks (locals are always zeroed).
     pub init_locals: bool,
-    /// The body has exception-handling clauses (not supported yet: error).
-    pub has_eh: bool,
+    /// Exception-handling clauses (§II.25.4.6), innermost first as in the
+    /// metadata; empty for most methods.
+    pub eh: Vec<EhClause>,
+}
+
+/// What an exception-handling clause's handler is (§II.25.4.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EhKind {
+    /// `catch` of a class: the metadata token (the runtime resolves it while
+    /// searching for a handler; the JIT never needs the type).
+    Catch(u32),
+    /// A filter block starting at this IL offset (it ends where the handler starts).
+    Filter(u32),
+    Finally,
+    Fault,
+}
+
+/// One exception-handling clause with IL ranges `[start, end)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EhClause {
+    pub kind: EhKind,
+    pub try_start: u32,
+    pub try_end: u32,
+    pub handler_start: u32,
+    pub handler_end: u32,
+}
+
+impl EhClause {
+    /// Whether the protected block holds IL offset `il`.
+    pub fn try_contains(&self, il: u32) -> bool {
+        self.try_start <= il && il < self.try_end
+    }
+    /// Whether the handler (or, for a filter clause, the filter block) holds `il`.
+    pub fn handler_contains(&self, il: u32) -> bool {
+        let start = match self.kind {
+            EhKind::Filter(f) => f.min(self.handler_start),
+            _ => self.handler_start,
+        };
+        start <= il && il < self.handler_end
+    }
+}
+
+/// A clause as compiled: where its parts landed in the machine code, and the
+/// frame slot holding the exception object its catch or filter handler is
+/// working on. This is the JIT's own unwind information: together with
+/// [`CompiledMethod::frame_size`] it tells the runtime how to enter a handler
+/// (see `codegen::exceptions` for the protocol).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EhRegion {
+    pub clause: EhClause,
+    /// Code offsets `[start, end)` of the protected block.
+    pub try_native: (u32, u32),
+    /// Code offsets `[start, end)` of the handler; `start` is its entry.
+    pub handler_native: (u32, u32),
+    /// Entry of the filter block (filter clauses).
+    pub filter_native: Option<u32>,
+    /// rbp-relative slot of the exception object (catch and filter clauses).
+    pub exception_slot: Option<i32>,
 }
 
 /// Why compilation failed.
@@ -139,6 +195,8 @@ pub struct CompiledMethod {
     /// (IL offset, code offset) for every reachable instruction, ascending.
     pub il_map: Vec<(u32, u32)>,
     pub frame_size: u32,
+    /// The exception-handling regions, in clause order (innermost first).
+    pub eh: Vec<EhRegion>,
 }
 
 impl CallSite {
@@ -226,14 +284,18 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
         il_offset,
         kind,
     };
-    if m.has_eh {
-        return Err(wrap(
-            0,
-            JitErrorKind::Unsupported("exception-handling clauses"),
-        ));
-    }
     let instrs =
         decoder::decode_all(m.il).map_err(|e| wrap(e.offset(), JitErrorKind::Decode(e)))?;
+    // A method with handlers gets hidden locals (one exception slot per
+    // clause) and keeps every local in its frame: see `codegen::exceptions`.
+    let with_slots;
+    let m = if m.eh.is_empty() {
+        m
+    } else {
+        codegen::exceptions::validate(m, &instrs).map_err(|(il, k)| wrap(il, k))?;
+        with_slots = codegen::exceptions::with_exception_slots(m);
+        &with_slots
+    };
     // Pre-scan: branch targets and address-taken locals/arguments.
     let mut targets = Vec::new();
     let mut local_taken = alloc::vec![false; m.locals.len()];
@@ -260,9 +322,22 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
             }
         }
     }
+    for c in &m.eh {
+        targets.extend_from_slice(&[c.try_start, c.handler_start]);
+        if let EhKind::Filter(f) = c.kind {
+            targets.push(f);
+        }
+    }
     targets.sort_unstable();
     targets.dedup();
-    let (local_regs, arg_regs) = assign_registers(m, &instrs, &local_taken, &arg_taken);
+    let (local_regs, arg_regs) = if m.eh.is_empty() {
+        assign_registers(m, &instrs, &local_taken, &arg_taken)
+    } else {
+        (
+            alloc::vec![None; m.locals.len()],
+            alloc::vec![None; m.args.len()],
+        )
+    };
     let masm = X64Masm::with_capacity(m.il.len()).map_err(|k| wrap(0, k))?;
     let mut g = CodeGen::new(
         host,
@@ -286,7 +361,8 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
         visitor::visit(&mut g, i).map_err(|k| wrap(i.offset, k))?;
     }
     let end = m.il.len() as u32;
-    let (masm, _frame, frame_size, saved, sites, marks) = g.finish().map_err(|k| wrap(end, k))?;
+    let (masm, _frame, frame_size, saved, sites, marks, eh) =
+        g.finish().map_err(|k| wrap(end, k))?;
     let asm = masm
         .finish(&FrameInfo { frame_size, saved })
         .map_err(|k| wrap(end, k))?;
@@ -302,10 +378,12 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
         .iter()
         .map(|(il, mk)| (*il, asm.mark_offsets[*mk]))
         .collect();
+    let eh = eh.resolve(&asm.mark_offsets);
     Ok(CompiledMethod {
         code: asm.code,
         call_sites,
         il_map,
         frame_size,
+        eh,
     })
 }

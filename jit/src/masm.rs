@@ -183,6 +183,10 @@ pub trait MacroAssembler {
     /// `dst = cond ? 1 : 0` (32-bit result).
     fn setcc(&mut self, cond: Cond, dst: Gpr) -> MResult;
     fn call_reg(&mut self, target: Gpr) -> MResult;
+    /// `call label` (rel32): enters a `finally` compiled in the same body.
+    fn call_label(&mut self, label: Label) -> MResult;
+    /// `ret`.
+    fn ret(&mut self) -> MResult;
     fn call_mem(&mut self, target: Address) -> MResult;
     fn rep_movsb(&mut self) -> MResult;
     fn rep_stosb(&mut self) -> MResult;

@@ -225,9 +225,9 @@ pub fn visit<H: JitHost, M: MacroAssembler>(g: &mut CodeGen<'_, H, M>, i: &Instr
             g.set_constrained(tok(i)?);
             Ok(())
         }
-        op::ENDFINALLY | op::ENDFILTER | op::RETHROW => Err(JitErrorKind::Unsupported(
-            "exception handling (endfinally/endfilter/rethrow)",
-        )),
+        op::ENDFINALLY => g.endfinally(),
+        op::ENDFILTER => g.endfilter(),
+        op::RETHROW => g.rethrow(),
         op::JMP => Err(JitErrorKind::Unsupported("jmp")),
         op::ARGLIST | op::MKREFANY | op::REFANYVAL | op::REFANYTYPE => {
             Err(JitErrorKind::Unsupported("typed references and varargs"))

@@ -64,7 +64,7 @@ fn compile_throughput() {
             locals,
             ret: T::I4,
             init_locals: true,
-            has_eh: false,
+            eh: vec![],
         };
         let n = 2000;
         let t0 = Instant::now();

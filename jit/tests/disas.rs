@@ -117,7 +117,7 @@ fn run_case(path: &Path) -> Result<(), String> {
         locals: types("locals"),
         ret: parse_type(&field("ret")),
         init_locals: true,
-        has_eh: false,
+        eh: vec![],
     };
     let c = compile(&mut GoldenHost, &m).map_err(|e| e.to_string())?;
     let listing = disasm::listing(&il, &c);

@@ -16,7 +16,7 @@ fn try_compile(args: &[T], locals: &[T], ret: T, il: &[u8]) -> Result<(), jit::J
         locals: locals.to_vec(),
         ret,
         init_locals: true,
-        has_eh: false,
+        eh: vec![],
     };
     compile(&mut h, &m).map(|_| ())
 }
@@ -59,7 +59,14 @@ fn specific_rejections() {
             Il::new().tok(op::LDFLD, 0x0400_0009).ret().build(),
             "unknown field token",
         ),
-        (Il::new().op(op::ENDFINALLY).build(), "unsupported"),
+        (
+            Il::new().op(op::ENDFINALLY).build(),
+            "endfinally outside a handler",
+        ),
+        (
+            Il::new().op(op::RETHROW).build(),
+            "rethrow outside a catch handler",
+        ),
         (
             Il::new()
                 .i4(1)
@@ -82,21 +89,36 @@ fn specific_rejections() {
 }
 
 #[test]
-fn eh_clauses_are_reported_not_miscompiled() {
-    let mut h = FakeHost::new();
-    let il = Il::new().i4(0).ret().build();
-    let m = MethodInput {
-        name: "Eh::m",
-        handle: 1,
-        il: &il,
-        args: vec![],
-        locals: vec![],
-        ret: T::I4,
-        init_locals: true,
-        has_eh: true,
+fn bad_eh_clauses_are_errors_not_miscompiled() {
+    // IL_0000 ldc.i4 0; IL_0005 pop; IL_0006 ldc.i4 1; IL_000b ret
+    let il = Il::new().i4(0).op(op::POP).i4(1).ret().build();
+    let clause = |try_start, try_end, handler_start, handler_end| jit::EhClause {
+        kind: jit::EhKind::Finally,
+        try_start,
+        try_end,
+        handler_start,
+        handler_end,
     };
-    let e = compile(&mut h, &m).unwrap_err();
-    assert!(matches!(e.kind, JitErrorKind::Unsupported(_)));
+    for (c, what) in [
+        (clause(0, 3, 3, 4), "not on an instruction boundary"),
+        (clause(0, 0, 1, 2), "empty"),
+        (clause(0, 6, 5, 11), "overlaps"),
+        (clause(0, 5, 5, 99), "not on an instruction boundary"),
+    ] {
+        let mut h = FakeHost::new();
+        let m = MethodInput {
+            name: "Eh::m",
+            handle: 1,
+            il: &il,
+            args: vec![],
+            locals: vec![],
+            ret: T::I4,
+            init_locals: true,
+            eh: vec![c],
+        };
+        let e = compile(&mut h, &m).unwrap_err();
+        assert!(e.to_string().contains(what), "{c:?}: {e}");
+    }
 }
 
 #[test]

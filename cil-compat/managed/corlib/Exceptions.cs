@@ -5,11 +5,14 @@ namespace System
     {
         internal string _message;
         internal Exception _innerException;
+        // Set by the runtime when the exception is thrown (exec/unwind.rs).
+        internal string _stackTrace;
         public Exception() { }
         public Exception(string message) { _message = message; }
         public Exception(string message, Exception innerException) { _message = message; _innerException = innerException; }
         public virtual string Message { get { return _message == null ? "Exception" : _message; } }
         public Exception InnerException { get { return _innerException; } }
+        public virtual string StackTrace { get { return _stackTrace; } }
         public override string ToString() { return Message; }
     }
 

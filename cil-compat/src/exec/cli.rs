@@ -2,9 +2,10 @@
 //! `cilrun --invoke-all` (one forked child per method, so a crash or runtime error
 //! in one method cannot lose the others' lines), `--disasm`, and the JIT benchmark.
 //!
-//! Why fork: JIT code has no unwinding and runtime errors must not return into the
-//! faulting method, so the child reports (`Engine::on_fail` prints the `!` line) and
-//! exits; segfaults and timeouts are seen by the parent as a signal.
+//! Why fork: an exception no managed handler takes (a runtime error, a `throw`)
+//! must not return into the faulting method, so the child reports
+//! (`Engine::on_fail` prints the `!` line) and exits; segfaults and timeouts are
+//! seen by the parent as a signal.
 
 use std::io::Write;
 use std::string::{String, ToString};
@@ -159,9 +160,27 @@ pub fn format_result(ts: &TypeSystem, m: MethodId, r: RetVal) -> Result<String, 
 
 /// SIGSEGV in the child: a fault in the first 64 KiB is a null dereference through
 /// a pointer (the CLI's NullReferenceException, as CoreCLR and mono report it).
-extern "C" fn on_segv(_sig: i32, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+extern "C" fn on_segv(_sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
     let addr = unsafe { (*info).si_addr() } as usize;
+    // SAFETY: a valid ucontext_t for SA_SIGINFO handlers; only this thread's
+    // saved registers are read and rewritten.
+    unsafe {
+        let g = &mut (*(ctx as *mut libc::ucontext_t)).uc_mcontext.gregs;
+        let reg = |r: i32| g[r as usize] as u64;
+        if let Some((rip, rsp, rdi)) = super::unwind::null_fault_resume(
+            addr as u64,
+            reg(libc::REG_RIP),
+            reg(libc::REG_RSP),
+            reg(libc::REG_RBP),
+        ) {
+            // A managed handler may catch it: raise NullReferenceException.
+            g[libc::REG_RIP as usize] = rip as i64;
+            g[libc::REG_RSP as usize] = rsp as i64;
+            g[libc::REG_RDI as usize] = rdi as i64;
+            return;
+        }
+    }
     let msg: &[u8] = if addr < 0x1_0000 {
         b"! null-reference\n"
     } else {

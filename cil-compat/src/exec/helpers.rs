@@ -18,14 +18,15 @@ pub fn address(h: Helper) -> u64 {
     (match h {
         Helper::NewObject => new_object as *const (),
         Helper::NewArray => new_array as *const (),
-        Helper::Fail => fail as *const (),
+        Helper::Fail => return super::unwind::fail_entry(),
         Helper::IsInstance => is_instance as *const (),
         Helper::ClassInit => class_init as *const (),
         Helper::InterfaceLookup => interface_lookup as *const (),
         Helper::FRem => frem as *const (),
-        Helper::Throw => throw as *const (),
+        Helper::Throw => return super::unwind::throw_entry(),
+        Helper::Rethrow => return super::unwind::rethrow_entry(),
         Helper::ArrayStoreCheck => array_store_check as *const (),
-        _ => fail as *const (),
+        _ => return super::unwind::fail_entry(),
     }) as u64
 }
 
@@ -35,7 +36,8 @@ fn type_of_mt(mt: u64) -> TypeId {
     TypeId(unsafe { (*(mt as *const MethodTable)).type_id })
 }
 
-fn die(e: &Engine, kind: String, method: u64, il: u32) -> ! {
+/// Reports a runtime failure that no managed handler takes.
+pub(crate) fn die(e: &Engine, kind: String, method: u64, il: u32) -> ! {
     let name = if method == u64::MAX {
         String::new()
     } else {
@@ -45,6 +47,7 @@ fn die(e: &Engine, kind: String, method: u64, il: u32) -> ! {
         kind,
         method: name,
         il_offset: il,
+        rbp: 0,
     })
 }
 
@@ -90,35 +93,6 @@ extern "C" fn new_array(array_mt: u64, len: i64) -> u64 {
         Ok(o) => o as u64,
         Err(_) => oom(e),
     }
-}
-
-extern "C" fn fail(code: u32, method: u64, il: u32) -> ! {
-    // SAFETY: as above.
-    let e = unsafe { active() };
-    die(e, fail_kind(code).into(), method, il)
-}
-
-extern "C" fn throw(obj: u64, method: u64, il: u32) -> ! {
-    // SAFETY: as above.
-    let e = unsafe { active() };
-    if obj == 0 {
-        die(e, "null-reference".into(), method, il)
-    }
-    // SAFETY: obj is a live object: its MT pointer is at OBJ_MT_OFFSET.
-    let mt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
-    let name = e.ts.type_name(type_of_mt(mt));
-    let kind = match name.as_str() {
-        "System.NullReferenceException" => "null-reference".into(),
-        "System.IndexOutOfRangeException" => "index-out-of-range".into(),
-        "System.DivideByZeroException" => "divide-by-zero".into(),
-        "System.OverflowException" => "overflow".into(),
-        "System.InvalidCastException" => "invalid-cast".into(),
-        "System.ArithmeticException" => "arithmetic".into(),
-        "System.OutOfMemoryException" => "out-of-memory".into(),
-        "System.ArrayTypeMismatchException" => "array-type-mismatch".into(),
-        _ => format!("exception {name}"),
-    };
-    die(e, kind, method, il)
 }
 
 /// Whether an object of type `from` is an instance of `to` (§I.8.7 assignment

@@ -6,8 +6,9 @@
 //! `CallTarget::Indirect` form): the cell first holds the method's lazy stub, then
 //! its compiled code. Vtable slots get stubs when a type's first object is made.
 //!
-//! Runtime errors reach [`Engine::on_fail`]: JIT code never unwinds. The host
-//! decides what a failure does (the `cilrun --invoke-all` child process prints a
+//! Runtime errors and `throw` become managed exceptions dispatched by
+//! [`unwind`]; one that no handler takes reaches [`Engine::on_fail`]. The host
+//! decides what that does (the `cilrun --invoke-all` child process prints a
 //! line and exits; the kernel reports and stops the driver).
 
 #[cfg(feature = "std")]
@@ -16,6 +17,8 @@ pub mod csnames;
 pub mod helpers;
 mod idmap;
 pub mod jithost;
+mod null_fault;
+pub mod unwind;
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -46,6 +49,9 @@ pub struct Failure {
     /// `Ns.Type::Method` where it happened (empty if unknown).
     pub method: String,
     pub il_offset: u32,
+    /// Frame pointer of the failing JIT frame (the start of a stack walk),
+    /// 0 when unknown.
+    pub rbp: u64,
 }
 
 /// Counters of the compiler's work.
@@ -295,10 +301,10 @@ impl Engine {
             .ts
             .method_body(m)
             .map_err(|e| format!("{}: {e}", self.method_name(m)))?;
-        let (il, init_locals, has_eh) = match body {
-            Some(b) => (b.code.to_vec(), b.init_locals, !b.eh.is_empty()),
+        let (il, init_locals, eh) = match body {
+            Some(b) => (b.code.to_vec(), b.init_locals, eh_clauses(&b.eh)),
             None if self.is_delegate(owner) && self.ts.method(m).name == "Invoke" => {
-                (delegate_invoke_il(params.len()), true, false)
+                (delegate_invoke_il(params.len()), true, Vec::new())
             }
             None => {
                 return Err(format!(
@@ -339,7 +345,7 @@ impl Engine {
             locals: local_types,
             ret,
             init_locals,
-            has_eh,
+            eh,
         };
         self.invoke_owner = Some(owner);
         let t0 = self.clock.map(|c| c());
@@ -534,6 +540,25 @@ pub enum RetVal {
     Int(u64),
     F32(f32),
     F64(f64),
+}
+
+/// The JIT's view of a body's clauses (ranges as `[start, end)`).
+fn eh_clauses(eh: &[crate::metadata::body::EhClause]) -> Vec<jit::EhClause> {
+    use crate::metadata::body::EhKind as K;
+    eh.iter()
+        .map(|c| jit::EhClause {
+            kind: match c.kind {
+                K::Catch(t) => jit::EhKind::Catch(t.0),
+                K::Filter(f) => jit::EhKind::Filter(f),
+                K::Finally => jit::EhKind::Finally,
+                K::Fault => jit::EhKind::Fault,
+            },
+            try_start: c.try_offset,
+            try_end: c.try_offset.saturating_add(c.try_length),
+            handler_start: c.handler_offset,
+            handler_end: c.handler_offset.saturating_add(c.handler_length),
+        })
+        .collect()
 }
 
 /// Synthetic tokens used by runtime-generated IL (never valid metadata tokens:

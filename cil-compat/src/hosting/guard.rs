@@ -1,8 +1,9 @@
 //! Guarded calls into managed code: a recovery point the runtime and the
 //! platform's fault handlers return to when a driver fails.
 //!
-//! JIT code has no unwinding tables, and a driver that faults must not take
-//! its caller down. [`call`] saves the caller's callee-saved registers, stack
+//! Managed exceptions unwind only through JIT frames (`exec::unwind`); one
+//! that reaches the native caller, or a CPU fault no managed handler takes,
+//! must not take that caller down. [`call`] saves the caller's callee-saved registers, stack
 //! pointer and return address (SysV AMD64 ABI §3.2.1: rbx, rbp, r12–r15 and rsp
 //! are all a callee must preserve) in a [`Recovery`] record, then runs the
 //! managed entry point. If the callee returns, so does [`call`]. If it fails,
@@ -252,6 +253,7 @@ pub unsafe fn call(
                     kind: String::from("unknown"),
                     method: String::new(),
                     il_offset: 0,
+                    rbp: 0,
                 },
                 rbp: 0,
                 rsp: 0,
@@ -300,10 +302,20 @@ pub fn fail(trap: Trap) -> bool {
 }
 
 /// For a CPU fault handler: records `t` on the innermost guarded call and says
-/// where the interrupted context must continue. `None` when no guarded call is
+/// where the interrupted context must continue (or, for a null-page fault a
+/// managed handler may catch, where the NullReferenceException is raised). `None` when no guarded call is
 /// running (the fault is the platform's own).
 pub fn trap(t: CpuTrap) -> Option<ResumeAt> {
     let &top = chain().last()?;
+    // A null-page fault in JIT code that a managed handler may catch is a
+    // NullReferenceException thrown right there (see `exec::null_fault`).
+    if let (14, Some(a)) = (t.vector, t.fault_address) {
+        if let Some((rip, rsp, rdi)) =
+            crate::exec::unwind::null_fault_resume(a, t.rip, t.rsp, t.rbp)
+        {
+            return Some(ResumeAt { rip, rsp, rdi });
+        }
+    }
     // SAFETY: as in `fail`; the handler resumes the record right after.
     unsafe {
         record(top, Trap::Cpu(t));
@@ -351,6 +363,7 @@ mod tests {
                 kind: String::from("test"),
                 method: String::from("M"),
                 il_offset: x as u32,
+                rbp: 0,
             },
             rbp: 0,
             rsp: 0,

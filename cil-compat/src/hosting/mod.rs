@@ -278,7 +278,12 @@ fn platform_ns() -> u64 {
 
 /// `Engine::on_fail` under hosting: end the guarded call that is running.
 fn on_fail(f: &Failure) -> ! {
-    let (rbp, rsp) = (guard::frame_pointer(), guard::stack_pointer());
+    let rsp = guard::stack_pointer();
+    let rbp = if f.rbp != 0 {
+        f.rbp
+    } else {
+        guard::frame_pointer()
+    };
     guard::fail(Trap::Managed {
         failure: f.clone(),
         rbp,

@@ -4,6 +4,7 @@
 //! all paths agree on where each stack slot lives.
 
 pub mod context;
+pub mod exceptions;
 pub mod stack;
 
 use crate::host::*;
@@ -100,6 +101,7 @@ pub type Finished<M> = (
     Vec<(Gpr, i32)>,
     Vec<(usize, CallSiteKind, u64)>,
     Vec<(u32, usize)>,
+    exceptions::EhMarks,
 );
 
 /// Per-method code generator.
@@ -126,6 +128,8 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     /// The instruction being visited is the last one (a `ret` there falls into
     /// the epilogue without a jump).
     pub at_end: bool,
+    /// Exception-handling state (methods with clauses only).
+    eh: Option<alloc::boxed::Box<exceptions::EhState>>,
 }
 
 fn fits_i32(c: i64) -> bool {
@@ -171,6 +175,14 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             ctx.regs.reserve(r);
             ctx.used_callee_saved |= 1 << r.0;
         }
+        let eh = (!input.eh.is_empty()).then(|| {
+            // Handlers are resumed with whatever deeper frames left in the
+            // callee-saved registers: save them all (see `exceptions`).
+            for r in CALLEE_SAVED {
+                ctx.used_callee_saved |= 1 << r.0;
+            }
+            alloc::boxed::Box::new(exceptions::EhState::new(input))
+        });
         let mut sorted = targets.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
@@ -197,6 +209,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             cur: 0,
             constrained: None,
             at_end: false,
+            eh,
         }
     }
 
@@ -254,6 +267,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     pub fn begin_instruction(&mut self, offset: u32) -> R<bool> {
         self.cur = offset;
         self.ctx.stack.end_instruction();
+        if self.eh.is_some() && self.eh_begin(offset)? {
+            return Ok(true);
+        }
         if let Some(k) = self.label_index(offset) {
             let label = self.labels[k].1;
             if self.reachable {
@@ -319,11 +335,13 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         Ok(())
     }
 
-    /// `leave`: empties the stack and branches (no handlers to run yet).
+    /// `leave`: empties the stack, runs the `finally` handlers it exits and
+    /// branches.
     pub fn leave(&mut self, target: u32) -> R {
         while let Ok(v) = self.ctx.pop() {
             self.ctx.free(&v);
         }
+        self.eh_leave(target)?;
         self.br(target)
     }
 
@@ -454,6 +472,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 saved.push((*r, abi::save_slot(i)));
             }
         }
+        let eh = self.eh_finish()?;
         let l = self.ret_label;
         self.m().bind(l)?;
         self.m().epilogue(&saved)?;
@@ -479,6 +498,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             saved,
             self.call_sites,
             self.il_marks,
+            eh,
         ))
     }
 

@@ -455,7 +455,7 @@ impl FakeHost {
                 locals: d.locals.clone(),
                 ret: d.ret,
                 init_locals: true,
-                has_eh: false,
+                eh: vec![],
             };
             let c = compile(self, &m)?;
             let addr = install(&c.code);

@@ -31,8 +31,9 @@ namespace VirtioBlk
         WildPointer = 5,
         /// Unbounded recursion until the stack guard is hit.
         StackOverflow = 6,
-        /// A call to a method whose IL the JIT refuses (it has an exception
-        /// handler); methods compile on first call, so the refusal comes here.
+        /// A call to a method whose IL the JIT refuses (`stackalloc` in a
+        /// method with an exception handler); methods compile on first call,
+        /// so the refusal comes here.
         JitRejected = 7,
         /// A store through a raw pointer into page 0: the null guard's page
         /// fault, raised by JIT code (not a JIT null check).
@@ -41,6 +42,10 @@ namespace VirtioBlk
         /// the disk is inverted (the caller's buffer is left alone) and the
         /// request completes as if nothing happened.
         CorruptWrite = 9,
+        /// `throw` of a managed exception, caught after a `finally` ran, then
+        /// a second one (NotSupportedException) that nothing in the driver
+        /// catches: it escapes the driver's entry point.
+        Throw = 10,
     }
 
     static unsafe class FaultInjection
@@ -113,6 +118,9 @@ namespace VirtioBlk
                 case FaultKind.JitRejected:
                     s_sink = Guarded(request);
                     break;
+                case FaultKind.Throw:
+                    s_sink = Thrower(request);
+                    break;
                 case FaultKind.NullPointer:
                     // An address mcs cannot fold: 0x10 for every request.
                     *(uint*)(ulong)(0x10 + request - request) = 0xDEAD;
@@ -154,16 +162,66 @@ namespace VirtioBlk
             return request == 0 ? new Victim() : null;
         }
 
-        /// IL with a try/catch region, which the JIT does not compile.
+        /// IL the JIT does not compile: `localloc` in a method with a
+        /// try/catch region (a catch handler resumes at the method's fixed
+        /// frame depth, which would lose the block).
         static uint Guarded(uint request)
         {
             try
             {
-                return 1000 / request;
+                byte* b = stackalloc byte[16];
+                b[0] = (byte)request;
+                return 1000 / (uint)(b[0] + 1);
             }
             catch
             {
                 return 0;
+            }
+        }
+
+        /// Catches a page fault on the null guard as a NullReferenceException,
+        /// then throws two frames down; the exception passes a `finally` (run in the
+        /// second pass) to the `catch` here, which throws another exception
+        /// that nothing in the driver catches (a handler that does not match
+        /// is passed over).
+        static uint Thrower(uint request)
+        {
+            try
+            {
+                // The null guard's page fault, caught as a managed exception.
+                *(uint*)(ulong)(0x10 + request - request) = 0xDEAD;
+            }
+            catch (System.NullReferenceException)
+            {
+                Log.Error("virtio-blk: FAULT_INJECT: caught NullReferenceException from a null-page fault");
+            }
+            try
+            {
+                try
+                {
+                    return Inner(request);
+                }
+                catch (System.InvalidOperationException)
+                {
+                    Log.Error("virtio-blk: FAULT_INJECT: caught; throwing NotSupportedException");
+                    throw new System.NotSupportedException("FAULT_INJECT: thrown on purpose");
+                }
+            }
+            catch (System.ArgumentException)
+            {
+                return 0;
+            }
+        }
+
+        static uint Inner(uint request)
+        {
+            try
+            {
+                throw new System.InvalidOperationException("FAULT_INJECT: first exception");
+            }
+            finally
+            {
+                Log.Error("virtio-blk: FAULT_INJECT: finally ran on the way out");
             }
         }
 

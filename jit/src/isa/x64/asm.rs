@@ -192,6 +192,13 @@ impl Assembler {
         Ok(())
     }
 
+    /// `call label` (rel32).
+    pub fn call_label(&mut self, id: u32) -> Result<(), JitErrorKind> {
+        self.buf.push(0xE8);
+        self.branch(id);
+        Ok(())
+    }
+
     pub fn jcc(&mut self, c: Cond, id: u32) -> Result<(), JitErrorKind> {
         self.buf.extend_from_slice(&[0x0F, 0x80 | enc::cc(c)]);
         self.branch(id);

@@ -240,6 +240,13 @@ impl MacroAssembler for X64Masm {
         enc::op_rr(&mut self.asm.buf, false, &[0xFF], 2, target);
         Ok(())
     }
+    fn call_label(&mut self, label: Label) -> MResult {
+        self.asm.call_label(label.0)
+    }
+    fn ret(&mut self) -> MResult {
+        self.asm.buf.push(0xC3);
+        Ok(())
+    }
     fn call_mem(&mut self, target: Address) -> MResult {
         enc::op_rm(&mut self.asm.buf, false, false, &[0xFF], 2, target)
     }

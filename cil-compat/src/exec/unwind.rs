@@ -1,0 +1,413 @@
+//! Exception dispatch for JIT code (ECMA-335 §I.12.4.2): two passes over the
+//! chain of JIT frames, as CoreCLR does. The first pass walks from the
+//! throwing frame outwards and finds the handler, running filters on the way;
+//! the second runs every `finally` and `fault` handler between the throw and
+//! that handler, innermost first, then resumes in the catch handler with the
+//! stack cut back to its method's fixed frame.
+//!
+//! Unwind information is the JIT's own: every JIT frame is rbp-based
+//! (`[rbp]` = the caller's rbp, `[rbp+8]` = the return address, see
+//! `jit::isa::x64::abi`), the engine's code map turns a return address into
+//! (method, IL offset), and each compiled method carries its region table
+//! (`jit::EhRegion`) and frame size. How handlers are entered is
+//! `jit::codegen::exceptions`'s protocol; the four entry points below are
+//! plain assembly, so this works the same in the kernel (`no_std`) and on the
+//! host: no host unwinder, no landing pads.
+//!
+//! The walk stops at the first return address that is not JIT code (the
+//! native caller that entered managed code, e.g. a guarded call): an
+//! exception that gets that far is unhandled and becomes a runtime failure
+//! (`Engine::on_fail`: a driver fault under hosting), with the throw point
+//! as its location, exactly as runtime errors were reported before managed
+//! code could catch them.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::arch::global_asm;
+use core::fmt::Write;
+
+use jit::host::FailCode;
+use jit::{EhKind, EhRegion};
+
+pub use super::null_fault::null_fault_resume;
+use super::{active, helpers, Engine, Failure};
+use crate::heap::OBJ_MT_OFFSET;
+use crate::metadata::sig::Prim;
+pub(crate) use crate::metadata::tables::Token;
+use crate::types::{MethodId, MethodTable, TypeId};
+
+global_asm!(
+    r#"
+    .text
+    .balign 16
+// JIT code calls these as `fn(a: u64, method: u64, il: u32) -> !` (throw:
+// the exception; rethrow: the exception; fail: a FailCode). rbp is still the
+// calling method's frame and [rsp] its return address: both go to dispatch.
+    .global cil_eh_throw
+cil_eh_throw:
+    xor r9d, r9d
+    jmp 2f
+    .global cil_eh_rethrow
+cil_eh_rethrow:
+    mov r9d, 1
+    jmp 2f
+    .global cil_eh_fail
+cil_eh_fail:
+    mov r9d, 2
+2:
+    mov rcx, rbp
+    mov r8, [rsp]
+    jmp {dispatch}
+
+    .balign 16
+// u64 cil_eh_call(code /*rdi*/, frame rbp /*rsi*/, exception /*rdx*/):
+// runs a filter, finally or fault block of the method whose frame is at
+// rbp, on this stack; returns what the block leaves in rax.
+    .global cil_eh_call
+cil_eh_call:
+    push rbp
+    push rbx
+    push r12
+    push r13
+    push r14
+    push r15
+    // entry rsp = 8 mod 16; six pushes keep it; 8 more make the call aligned.
+    sub rsp, 8
+    mov rax, rdx
+    mov rbp, rsi
+    call rdi
+    add rsp, 8
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    ret
+
+    .balign 16
+// noreturn cil_eh_resume(code /*rdi*/, rbp /*rsi*/, rsp /*rdx*/, exception /*rcx*/)
+    .global cil_eh_resume
+cil_eh_resume:
+    mov rbp, rsi
+    mov rsp, rdx
+    mov rax, rcx
+    cld
+    jmp rdi
+"#,
+    dispatch = sym dispatch
+);
+
+unsafe extern "C" {
+    fn cil_eh_throw();
+    fn cil_eh_rethrow();
+    fn cil_eh_fail();
+    fn cil_eh_call(code: u64, rbp: u64, exception: u64) -> u64;
+    fn cil_eh_resume(code: u64, rbp: u64, rsp: u64, exception: u64) -> !;
+}
+
+/// Entry of the `Throw` helper.
+pub fn throw_entry() -> u64 {
+    cil_eh_throw as *const () as u64
+}
+/// Entry of the `Rethrow` helper.
+pub fn rethrow_entry() -> u64 {
+    cil_eh_rethrow as *const () as u64
+}
+/// Entry of the `Fail` helper.
+pub fn fail_entry() -> u64 {
+    cil_eh_fail as *const () as u64
+}
+
+/// The most frames one dispatch walks (deeper chains are treated as unhandled).
+const MAX_FRAMES: usize = 4096;
+
+/// One JIT frame on the chain.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    method: MethodId,
+    /// IL offset of the instruction that was executing (the throw, or the call).
+    il: u32,
+    rbp: u64,
+}
+
+/// The chain of JIT frames from the throwing one outwards.
+pub(crate) fn walk_from(
+    e: &Engine,
+    method: MethodId,
+    il: u32,
+    rbp: u64,
+) -> Vec<(MethodId, u32, u64)> {
+    walk(e, Frame { method, il, rbp })
+        .into_iter()
+        .map(|f| (f.method, f.il, f.rbp))
+        .collect()
+}
+
+fn walk(e: &Engine, first: Frame) -> Vec<Frame> {
+    let mut out = alloc::vec![first];
+    let mut rbp = first.rbp;
+    while out.len() < MAX_FRAMES {
+        if rbp == 0 || !rbp.is_multiple_of(8) {
+            break;
+        }
+        // SAFETY: rbp is the frame pointer of a live JIT frame (the first
+        // comes from JIT code itself, each next one was checked to be called
+        // from JIT code below), whose first two words are the saved rbp and
+        // the return address.
+        let (next, ret) = unsafe { ((rbp as *const u64).read(), ((rbp + 8) as *const u64).read()) };
+        let Some((m, _, Some(il))) = e.locate(ret.wrapping_sub(1)) else {
+            break;
+        };
+        if next <= rbp {
+            break;
+        }
+        out.push(Frame {
+            method: m,
+            il,
+            rbp: next,
+        });
+        rbp = next;
+    }
+    out
+}
+
+pub(crate) fn type_of_obj(obj: u64) -> TypeId {
+    // SAFETY: obj is a live, non-null object: its MethodTable pointer is at
+    // OBJ_MT_OFFSET, and MethodTables come from the loader.
+    unsafe {
+        let mt = *((obj as usize + OBJ_MT_OFFSET) as *const u64);
+        TypeId((*(mt as *const MethodTable)).type_id)
+    }
+}
+
+/// The failure kind an unhandled exception is reported as (the names runtime
+/// errors had before managed code could catch them).
+fn kind_of(e: &Engine, exc: u64) -> String {
+    let name = e.ts.type_name(type_of_obj(exc));
+    match name.as_str() {
+        "System.NullReferenceException" => "null-reference".into(),
+        "System.IndexOutOfRangeException" => "index-out-of-range".into(),
+        "System.DivideByZeroException" => "divide-by-zero".into(),
+        "System.OverflowException" => "overflow".into(),
+        "System.InvalidCastException" => "invalid-cast".into(),
+        "System.ArithmeticException" => "arithmetic".into(),
+        "System.OutOfMemoryException" => "out-of-memory".into(),
+        "System.ArrayTypeMismatchException" => "array-type-mismatch".into(),
+        _ => format!("exception {name}"),
+    }
+}
+
+/// The corlib exception type a runtime error raises.
+fn exception_type(code: u32) -> &'static str {
+    match FailCode::from_u32(code) {
+        Some(FailCode::NullReference) => "NullReferenceException",
+        Some(FailCode::IndexOutOfRange) => "IndexOutOfRangeException",
+        Some(FailCode::DivideByZero) => "DivideByZeroException",
+        // ckfinite: mono (and so our corpus) raise OverflowException.
+        Some(FailCode::Overflow) | Some(FailCode::NotFinite) => "OverflowException",
+        Some(FailCode::InvalidCast) => "InvalidCastException",
+        Some(FailCode::ArrayTypeMismatch) => "ArrayTypeMismatchException",
+        _ => "ArithmeticException",
+    }
+}
+
+/// A new `System.<name>` made by its parameterless constructor, or `None`
+/// when the corlib lacks it (then the error stays a plain runtime failure).
+pub(crate) fn new_exception(name: &str) -> Option<u64> {
+    // SAFETY: called from a helper JIT code of the active engine called.
+    let e = unsafe { active() };
+    let t = e.ts.find_type("System", name)?;
+    e.ensure_vtable(t).ok()?;
+    let ctor = e.ts.info(t).methods.iter().copied().find(|m| {
+        let d = e.ts.method(*m);
+        d.name == ".ctor" && d.sig.params.is_empty() && d.sig.has_this
+    })?;
+    let obj = e.ts.alloc_object(t).ok()? as u64;
+    let code = e.compile(ctor).ok()?;
+    // SAFETY: compiled code of an instance constructor taking only `this`.
+    let f: extern "C" fn(u64) = unsafe { core::mem::transmute(code as usize) };
+    f(obj);
+    Some(obj)
+}
+
+/// A fresh (not interned) string object.
+fn new_string(e: &mut Engine, s: &str) -> Option<u64> {
+    let chars: Vec<u16> = s.encode_utf16().collect();
+    let st = e.ts.prim(Prim::String).ok()?;
+    e.ensure_vtable(st).ok()?;
+    let mt: *const MethodTable = e.ts.mt(st);
+    // SAFETY: the MethodTable lives in the type system, which outlives this
+    // call; the heap is a different part of it borrowed mutably.
+    e.ts.heap_mut()
+        .alloc_string(unsafe { &*mt }, &chars)
+        .ok()
+        .map(|o| o as u64)
+}
+
+/// Stores the managed stack trace (`Exception._stackTrace`), one
+/// `   at Ns.Type::Method IL_xxxx` line per frame, innermost first.
+fn set_stack_trace(e: &mut Engine, exc: u64, frames: &[Frame]) {
+    let Some(ex) = e.ts.find_type("System", "Exception") else {
+        return;
+    };
+    let Some(f) = e.ts.find_field(ex, "_stackTrace") else {
+        return;
+    };
+    let off = e.ts.field_offset(f).0 as u64;
+    let mut text = String::new();
+    for (k, fr) in frames.iter().enumerate() {
+        if k > 0 {
+            text.push('\n');
+        }
+        let _ = write!(text, "   at {} IL_{:04x}", e.method_name(fr.method), fr.il);
+    }
+    if let Some(s) = new_string(e, &text) {
+        // SAFETY: exc is a live System.Exception (or derived) object and
+        // `off` the offset of its reference field `_stackTrace`.
+        unsafe { *((exc + off) as *mut u64) = s };
+    }
+}
+
+/// Kinds of dispatch entry (r9 in the assembly above; 0 is `throw`).
+const RETHROW: u32 = 1;
+const FAIL: u32 = 2;
+
+/// Where a handler was found: frame index, clause index.
+type Found = (usize, usize);
+
+extern "C" fn dispatch(a: u64, method: u64, il: u32, rbp: u64, _ret: u64, kind: u32) -> ! {
+    // SAFETY: entered from JIT code of the active engine (see the assembly).
+    let e = unsafe { active() };
+    let exc = match kind {
+        FAIL => match new_exception(exception_type(a as u32)) {
+            Some(x) => x,
+            None => helpers::die(e, helpers::fail_kind(a as u32).into(), method, il),
+        },
+        _ if a == 0 => match new_exception("NullReferenceException") {
+            Some(x) => x,
+            None => helpers::die(e, "null-reference".into(), method, il),
+        },
+        _ => a,
+    };
+    raise(exc, MethodId(method as u32), il, rbp, kind != RETHROW)
+}
+
+/// Dispatches `exc`, thrown by `method` at `il` in the frame at `rbp`.
+/// `fresh`: record the stack trace (not for `rethrow`).
+pub(crate) fn raise(exc: u64, method: MethodId, il: u32, rbp: u64, fresh: bool) -> ! {
+    // SAFETY: called while JIT code of the active engine is stopped in a
+    // helper (re-fetched after anything that ran managed code).
+    let e = unsafe { active() };
+    let frames = walk(e, Frame { method, il, rbp });
+    if fresh {
+        set_stack_trace(e, exc, &frames);
+    }
+    let Some((fi, ci)) = first_pass(exc, &frames) else {
+        // SAFETY: as above.
+        let e = unsafe { active() };
+        let kind = kind_of(e, exc);
+        (e.on_fail)(&Failure {
+            kind,
+            method: e.method_name(method),
+            il_offset: il,
+            rbp,
+        })
+    };
+    second_pass(&frames, fi, ci);
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    let f = frames[fi];
+    let Some((addr, frame_size, r)) = region(e, f.method, ci) else {
+        helpers::die(
+            e,
+            "internal: lost exception region".into(),
+            method.0 as u64,
+            il,
+        )
+    };
+    // SAFETY: resumes the catch handler's entry per the JIT's protocol: rbp
+    // is the live frame of its method (every frame below it is abandoned,
+    // their finally handlers having run), rsp its fixed depth.
+    unsafe {
+        cil_eh_resume(
+            addr + r.handler_native.0 as u64,
+            f.rbp,
+            f.rbp - frame_size as u64,
+            exc,
+        )
+    }
+}
+
+/// Code address, frame size and clause `ci` of compiled method `m`.
+fn region(e: &Engine, m: MethodId, ci: usize) -> Option<(u64, u32, EhRegion)> {
+    let c = e.compiled(m)?;
+    Some((c.addr, c.code.frame_size, *c.code.eh.get(ci)?))
+}
+
+fn regions(e: &Engine, m: MethodId) -> (u64, Vec<EhRegion>) {
+    match e.compiled(m) {
+        Some(c) if !c.code.eh.is_empty() => (c.addr, c.code.eh.clone()),
+        _ => (0, Vec::new()),
+    }
+}
+
+/// Pass 1: the first catch clause (by type, §I.12.4.2.5) or filter that
+/// accepts `exc`, frame by frame outwards, clauses in table order.
+fn first_pass(exc: u64, frames: &[Frame]) -> Option<Found> {
+    for (fi, f) in frames.iter().enumerate() {
+        // SAFETY: as in `dispatch` (re-fetched after each filter ran).
+        let e = unsafe { active() };
+        let (addr, eh) = regions(e, f.method);
+        for (ci, r) in eh.iter().enumerate() {
+            if !r.clause.try_contains(f.il) {
+                continue;
+            }
+            match r.clause.kind {
+                EhKind::Catch(tok) => {
+                    // SAFETY: as above.
+                    let e = unsafe { active() };
+                    let Ok(t) = e.ts.resolve_type_in(f.method, Token(tok)) else {
+                        continue;
+                    };
+                    if helpers::is_assignable(e, type_of_obj(exc), t) {
+                        return Some((fi, ci));
+                    }
+                }
+                EhKind::Filter(_) => {
+                    let entry = addr + r.filter_native.unwrap_or(0) as u64;
+                    // SAFETY: a filter block of the live frame at f.rbp, per
+                    // the JIT's protocol (called with the exception in rax).
+                    if unsafe { cil_eh_call(entry, f.rbp, exc) } as u32 != 0 {
+                        return Some((fi, ci));
+                    }
+                }
+                EhKind::Finally | EhKind::Fault => {}
+            }
+        }
+    }
+    None
+}
+
+/// Pass 2: every finally and fault handler between the throw and the catch
+/// (clause `ci` of frame `fi`), innermost first.
+fn second_pass(frames: &[Frame], fi: usize, ci: usize) {
+    for (k, f) in frames.iter().enumerate().take(fi + 1) {
+        // SAFETY: as in `dispatch`.
+        let e = unsafe { active() };
+        let (addr, eh) = regions(e, f.method);
+        for (j, r) in eh.iter().enumerate() {
+            if k == fi && j >= ci {
+                break;
+            }
+            if matches!(r.clause.kind, EhKind::Finally | EhKind::Fault)
+                && r.clause.try_contains(f.il)
+            {
+                // SAFETY: a finally/fault block of the live frame at f.rbp,
+                // per the JIT's protocol.
+                unsafe { cil_eh_call(addr + r.handler_native.0 as u64, f.rbp, 0) };
+            }
+        }
+    }
+}
