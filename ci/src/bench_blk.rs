@@ -69,7 +69,7 @@ pub fn run(o: &Options) -> Result<(), String> {
     // over minutes, and every peer should see the same drift.
     for round in 0..o.repeat {
         for (i, peer) in o.peers.iter().enumerate() {
-            let image = crate::disk::scratch_copy("bench-blk")?;
+            let image = crate::disk::scratch_copy_of(&bench_manifest(), "bench-blk")?;
             let disks = vec![qemu::Disk {
                 path: image.clone(),
                 transport,
@@ -155,6 +155,12 @@ pub fn run(o: &Options) -> Result<(), String> {
     chart::write_svg(&table.chart(o), &path)?;
     println!("  chart: {}", path.display());
     Ok(())
+}
+
+/// The image every peer boots on: 4 KiB clusters and a 64 MiB file for the
+/// figures through fatfs (`disks/manifests/bench.manifest`).
+fn bench_manifest() -> std::path::PathBuf {
+    crate::artifacts::workspace_root().join("disks/manifests/bench.manifest")
 }
 
 /// Every boot must have issued the same requests (its `bench-config:` line).

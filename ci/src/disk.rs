@@ -103,8 +103,13 @@ pub fn fsck(image: &Path) -> Result<(), String> {
 
 /// A private copy of the default image for one boot that writes to it.
 pub fn scratch_copy(name: &str) -> Result<PathBuf, String> {
-    let src = default_image();
-    ensure_image(&default_manifest(), &src)?;
+    scratch_copy_of(&default_manifest(), name)
+}
+
+/// A scratch copy of the image built from `manifest` (built first if stale).
+pub fn scratch_copy_of(manifest: &Path, name: &str) -> Result<PathBuf, String> {
+    let src = image_for(manifest);
+    ensure_image(manifest, &src)?;
     let dst = artifacts::disks_dir().join(format!("scratch-{name}.img"));
     std::fs::copy(&src, &dst)
         .map_err(|e| format!("copying {} to {}: {e}", src.display(), dst.display()))?;

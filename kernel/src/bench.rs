@@ -20,7 +20,10 @@
 //!   driver `QUEUE_DEPTHS` at a time (`BlockDevice::read_many`), each batch
 //!   waited for whole (IOPS).
 //! - `fat-file-read`: the largest file of the mounted volume read through
-//!   fatfs and the cached stream, in 64 KiB `read` calls.
+//!   fatfs (its extents, in 1 MiB pieces through the cached stream).
+//! - `fat-file-write`: a file of the same size written through fatfs in 1 MiB
+//!   `write` calls and flushed, then removed (`cargo xtask bench blk` boots
+//!   on `disks/manifests/bench.manifest`: 4 KiB clusters, a 64 MiB file).
 
 use alloc::vec;
 
@@ -207,9 +210,12 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
     Ok(())
 }
 
-/// Reads the largest file of `vol` through fatfs in 64 KiB `read` calls.
+/// The largest file of `vol` read through fatfs (`Volume::stream_file`: its
+/// extents, in 1 MiB pieces), then a file of the same size written through
+/// fatfs in 1 MiB `write` calls, flushed, timed, and removed again (when the
+/// volume has room for it).
 pub fn fat_file<D: BlockDevice>(vol: &disks::fs::Volume<D>) -> Result<(), alloc::string::String> {
-    use lamfat::Read as _;
+    use lamfat::Write as _;
     let mut best: Option<(alloc::string::String, u64)> = None;
     vol.walk("/", &mut |path, md| {
         if !md.is_dir && best.as_ref().is_none_or(|(_, s)| md.size > *s) {
@@ -222,21 +228,11 @@ pub fn fat_file<D: BlockDevice>(vol: &disks::fs::Volume<D>) -> Result<(), alloc:
         crate::rawln!("bench: fat-file-read skipped (no files)");
         return Ok(());
     };
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; 1 << 20];
     let t0 = time::now_ns();
-    let mut f = vol
-        .open_file(&path)
-        .map_err(|e| alloc::format!("open {path}: {e}"))?;
-    let mut total = 0u64;
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| alloc::format!("read {path}: {e:?}"))?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-    }
+    let total = vol
+        .stream_file(&path, &mut buf, &mut |_| {})
+        .map_err(|e| alloc::format!("read {path}: {e}"))?;
     let ns = time::now_ns() - t0;
     if total != size {
         return Err(alloc::format!(
@@ -245,5 +241,33 @@ pub fn fat_file<D: BlockDevice>(vol: &disks::fs::Volume<D>) -> Result<(), alloc:
     }
     log::info!("bench: fat-file-read used {} ({} bytes)", path, size);
     report("fat-file-read", mb_per_s(total, ns), "MB/s");
+
+    let free = vol.info().map_err(|e| alloc::format!("df: {e}"))?.free_bytes();
+    if free < size + (1 << 20) {
+        crate::rawln!("bench: fat-file-write skipped ({free} bytes free, {size} needed)");
+        return Ok(());
+    }
+    const OUT: &str = "/fat-file-write.bin";
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(31);
+    }
+    let t0 = time::now_ns();
+    let mut f = vol
+        .create_file(OUT)
+        .map_err(|e| alloc::format!("create {OUT}: {e}"))?;
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(buf.len() as u64) as usize;
+        f.write_all(&buf[..n])
+            .map_err(|e| alloc::format!("write {OUT}: {e:?}"))?;
+        left -= n as u64;
+    }
+    f.flush().map_err(|e| alloc::format!("flush {OUT}: {e:?}"))?;
+    drop(f);
+    let ns = time::now_ns() - t0;
+    vol.remove(OUT)
+        .map_err(|e| alloc::format!("rm {OUT}: {e}"))?;
+    vol.flush().map_err(|e| alloc::format!("flush: {e}"))?;
+    report("fat-file-write", mb_per_s(size, ns), "MB/s");
     Ok(())
 }
