@@ -13,6 +13,7 @@ mod cli_tests;
 mod disk;
 mod disk_from;
 mod fuzz;
+mod machine_boot_tests;
 mod managed;
 mod managed_boot_tests;
 mod matrix;
@@ -134,6 +135,13 @@ struct RunArgs {
     /// Kill QEMU after SECS (default 120; an hour for run=shell and --gdb)
     #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
+    /// Guest RAM (QEMU -m): 512M (default), 4G, 8G, ...
+    #[arg(long, value_name = "SIZE", default_value = qemu::DEFAULT_MEMORY)]
+    memory: String,
+    /// Put the disks behind a PCI-to-PCI bridge (QEMU pci-bridge) instead of
+    /// on the root bus
+    #[arg(long)]
+    bridge: bool,
     /// Kernel command line tokens (key=value; see below)
     #[arg(last = true, value_name = "KERNEL ARGS")]
     kernel_args: Vec<String>,
@@ -221,6 +229,9 @@ fn kernel_cmdline(driver: Option<Driver>, kernel_args: &[String]) -> Result<Vec<
 fn cmd_run(a: RunArgs) -> Result<(), String> {
     let cmdline =
         kernel_cmdline(a.driver, &a.kernel_args).unwrap_or_else(|e| usage_error(&["run"], e));
+    if let Err(e) = qemu::check_memory(&a.memory) {
+        usage_error(&["run"], e)
+    }
     let firmware = match a.firmware.as_deref() {
         Some(f) => qemu::Firmware::parse(f).expect("clap checked the value"),
         None => qemu::Firmware::preferred(),
@@ -276,6 +287,9 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
         interactive,
         input_after: None,
         input: None,
+        memory: a.memory,
+        bridge: a.bridge,
+        blkdebug: None,
     };
     let r = qemu::run(&boot);
     if let Some(copy) = scratch {
@@ -315,6 +329,7 @@ fn cmd_test(a: TestArgs) -> Result<(), String> {
         let mut cases = boot_tests::basic_cases();
         cases.extend(boot_tests::disk_cases());
         cases.extend(managed_boot_tests::cases());
+        cases.extend(machine_boot_tests::cases());
         if let Some(p) = &only {
             cases.retain(|c| c.name.contains(p.as_str()));
             if cases.is_empty() {
