@@ -7,6 +7,7 @@
 mod artifacts;
 mod bench;
 mod bench_jit;
+mod blkdebug;
 mod boot_tests;
 #[cfg(test)]
 mod cli_tests;
@@ -330,13 +331,16 @@ fn cmd_test(a: TestArgs) -> Result<(), String> {
         cases.extend(boot_tests::disk_cases());
         cases.extend(managed_boot_tests::cases());
         cases.extend(machine_boot_tests::cases());
+        let mut device_errors = blkdebug::cases();
         if let Some(p) = &only {
             cases.retain(|c| c.name.contains(p.as_str()));
-            if cases.is_empty() {
+            device_errors.retain(|c| c.name().contains(p.as_str()));
+            if cases.is_empty() && device_errors.is_empty() {
                 return Err(format!("test: no boot test name contains '{p}'"));
             }
         }
-        let failed = boot_tests::run_cases(&kernel, &cases);
+        let failed =
+            boot_tests::run_cases(&kernel, &cases) + blkdebug::run_cases(&kernel, &device_errors);
         if failed > 0 {
             failures.push(format!("{failed} QEMU boot test(s) failed"));
         }

@@ -255,7 +255,7 @@ pub fn qemu_args(boot: &Boot) -> Vec<String> {
         a.push("-drive".into());
         match (&boot.blkdebug, i) {
             (Some(rules), 0) => a.push(format!(
-                "driver=blkdebug,config={},image.driver=raw,image.file.filename={},if=none,id=d{i}{ro}",
+                "driver=raw,file.driver=blkdebug,file.config={},file.image.filename={},if=none,id=d{i}{ro}",
                 rules.display(),
                 d.path.display()
             )),
