@@ -327,9 +327,12 @@ pub fn basic_cases() -> Vec<Case> {
         ),
         Case::new(
             "bad-restart-value",
-            "restart=99",
+            "restart=20000",
             t,
-            Expect::Fail(&["bad value '99' for key 'restart'", "kernel: verdict FAIL"]),
+            Expect::Fail(&[
+                "bad value '20000' for key 'restart'",
+                "kernel: verdict FAIL",
+            ]),
         ),
         Case::new(
             "bad-driver-value",

@@ -13,6 +13,7 @@ mod boot_tests;
 mod cli_tests;
 mod disk;
 mod disk_from;
+mod faults;
 mod fuzz;
 mod machine_boot_tests;
 mod managed;
@@ -43,7 +44,7 @@ key=value tokens; an unknown key, a bad value or a repeated key stops the boot.
                                fault-wx-write, fault-nx-exec
   log=error|warn|info|debug|trace
                                log level (default info)
-  restart=0..8                 restarts of a faulted managed driver before
+  restart=0..10000             restarts of a faulted managed driver before
                                giving up or falling back (default 2)
 ";
 
@@ -82,6 +83,9 @@ enum Cmd {
     Managed(managed::Args),
     /// Bounded libFuzzer runs: the CIL reader, the loader over our corlib, the FAT layer on damaged images, the native driver against a lying device
     Fuzz(fuzz::Args),
+    /// Fault-injection campaign: boots of the workload under the managed
+    /// campaign driver, which faults again and again; a table per fault kind
+    Faults(faults::Args),
     /// Build the kernel only and print its path
     Build,
     /// Install missing system packages and the Rust target
@@ -177,6 +181,7 @@ fn main() -> ExitCode {
         Cmd::Managed(a) => managed::main(a),
         Cmd::Fuzz(a) => fuzz::main(a),
         Cmd::Matrix(a) => matrix::main(a),
+        Cmd::Faults(a) => faults::main(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -365,6 +370,16 @@ fn cmd_test(a: TestArgs) -> Result<(), String> {
                     }
                 }
                 Err(e) => failures.push(format!("driver matrix: {e}")),
+            }
+            println!("== fault-injection campaign (bounded: every contained kind, one boot each)");
+            match faults::run(&faults::bounded()) {
+                Ok(rows) => {
+                    print!("{}", faults::table(&rows));
+                    if !faults::passed(&rows) {
+                        failures.push("the fault-injection campaign missed its target".into());
+                    }
+                }
+                Err(e) => failures.push(format!("fault-injection campaign: {e}")),
             }
             match matrix::broken_driver_is_caught() {
                 Ok(report) => println!(
