@@ -344,14 +344,14 @@ fn median_max(v: &[u64]) -> (Option<u64>, Option<u64>) {
 /// The table, one row per kind and a total.
 pub fn table(rows: &[(usize, Row)]) -> String {
     let mut out = String::from(
-        "kind                  boots injected contained restart fallback ops-failed bytes-lost fsck-bad recovery-median recovery-max\n",
+        "kind                  boots injected contained restart fallback ops-failed bytes-differ fsck-bad recovery-median recovery-max\n",
     );
     let mut total = Row::default();
     let ms = |v: Option<u64>| v.map_or("-".to_string(), |u| format!("{:.2} ms", u as f64 / 1000.0));
     for (k, r) in rows {
         let (med, max) = median_max(&r.recovery_us);
         out.push_str(&format!(
-            "{:<21} {:>5} {:>8} {:>9} {:>7} {:>8} {:>10} {:>10} {:>8} {:>15} {:>12}\n",
+            "{:<21} {:>5} {:>8} {:>9} {:>7} {:>8} {:>10} {:>12} {:>8} {:>15} {:>12}\n",
             KINDS[*k],
             r.boots,
             r.injected,
@@ -379,7 +379,7 @@ pub fn table(rows: &[(usize, Row)]) -> String {
     }
     let (med, max) = median_max(&total.recovery_us);
     out.push_str(&format!(
-        "{:<21} {:>5} {:>8} {:>9} {:>7} {:>8} {:>10} {:>10} {:>8} {:>15} {:>12}\n",
+        "{:<21} {:>5} {:>8} {:>9} {:>7} {:>8} {:>10} {:>12} {:>8} {:>15} {:>12}\n",
         "total",
         total.boots,
         total.injected,
