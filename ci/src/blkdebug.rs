@@ -185,6 +185,8 @@ pub fn run(kernel: &Path, case: &Case) -> Result<String, String> {
         }],
         blkdebug: Some(rules_path.clone()),
         input: Some(script.as_bytes().to_vec()),
+        // Typed once the shell is up, not while the kernel boots.
+        input_after: Some("kernel shell:"),
         ..Boot::new(
             kernel,
             format!("driver={} run=shell", case.driver),
