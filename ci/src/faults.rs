@@ -75,7 +75,8 @@ pub struct Row {
     pub ops_failed: u64,
     pub bytes_lost: u64,
     pub fsck_failed: u32,
-    /// Injections the driver survived without faulting.
+    /// Injections that had no effect (the fault did not fault, or the device
+    /// completed a request that was never kicked).
     pub not_faulted: u32,
     /// Containments with no injection before them (a watchdog that fired on
     /// a slow request of a healthy driver: the driver is restarted and the
@@ -407,17 +408,18 @@ pub fn table(rows: &[(usize, Row)]) -> String {
     out
 }
 
-/// Whether the campaign met the target: every fault contained and recovered,
-/// no failed operation, no lost byte, every boot finished, fsck clean.
+/// Whether the campaign met the target: every fault that took effect
+/// contained and recovered (an injection the device shrugged off, a request
+/// it completed without a kick, is counted and shown, not failed), no failed
+/// operation, no lost byte, every boot finished, fsck clean.
 pub fn passed(rows: &[(usize, Row)]) -> bool {
     rows.iter().all(|(_, r)| {
         r.injected > 0
-            && r.contained == r.injected
+            && r.contained + r.not_faulted == r.injected
             && r.restarted + r.fell_back == r.contained + r.unattributed
             && r.ops_failed == 0
             && r.bytes_lost == 0
             && r.fsck_failed == 0
-            && r.not_faulted == 0
             && r.summary_mismatch == 0
             && r.broken_boots == 0
     })

@@ -153,6 +153,7 @@ namespace VirtioBlk
         public static void BeforeRequest()
         {
             s_armed = CampaignKind.None;
+            s_noKick = false;
             s_requests++;
             if (s_next == 0) s_next = (uint)CampaignConfig.Every;
             if (s_requests != s_next) return;
@@ -205,12 +206,27 @@ namespace VirtioBlk
             Log.Error("fault-campaign: the fault did not fault; carrying on");
         }
 
+        /// A kick was withheld or replaced for the request in flight.
+        static bool s_noKick;
+
+        /// Called by Submit when its request completed. A device may still
+        /// pick up a request that was never kicked (QEMU re-checks the ring
+        /// while it finishes earlier work): then the fault had no effect, and
+        /// the log says so (the campaign counts it as not faulted).
+        public static void Completed()
+        {
+            if (!s_noKick) return;
+            s_noKick = false;
+            Log.Error("fault-campaign: the fault did not fault (the device completed the request without a kick); carrying on");
+        }
+
         /// Called by Submit after the chain `head` is published in `q`. Returns
         /// true when it took the place of the notification.
         public static bool AfterAdd(SplitQueue q, VirtioTransport t, ushort head)
         {
             CampaignKind k = s_armed;
             s_armed = CampaignKind.None;
+            s_noKick = k == CampaignKind.WrongRegister || k == CampaignKind.LostRequest;
             switch (k)
             {
                 case CampaignKind.WrongRegister:

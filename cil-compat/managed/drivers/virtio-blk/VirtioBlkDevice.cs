@@ -456,6 +456,9 @@ namespace VirtioBlk
                 Recover(e);
                 return e;
             }
+#if FAULT_CAMPAIGN
+            FaultCampaign.Completed();
+#endif
             byte st = _reqBase[StatusOff];
             switch (st)
             {
