@@ -41,6 +41,10 @@ pub struct Case {
     /// A second disk (a fresh, empty FAT32 image) on this transport; fsck'd
     /// after the boot too.
     pub second_disk: Option<Transport>,
+    /// Guest RAM (`-m`).
+    pub memory: &'static str,
+    /// The disks sit behind a PCI-to-PCI bridge.
+    pub bridge: bool,
 }
 
 /// The content of a case's first disk.
@@ -74,6 +78,8 @@ impl Case {
             disk_mode: DiskMode::Writable,
             image: Image::Default,
             second_disk: None,
+            memory: qemu::DEFAULT_MEMORY,
+            bridge: false,
         }
     }
 }
@@ -321,9 +327,12 @@ pub fn basic_cases() -> Vec<Case> {
         ),
         Case::new(
             "bad-restart-value",
-            "restart=99",
+            "restart=20000",
             t,
-            Expect::Fail(&["bad value '99' for key 'restart'", "kernel: verdict FAIL"]),
+            Expect::Fail(&[
+                "bad value '20000' for key 'restart'",
+                "kernel: verdict FAIL",
+            ]),
         ),
         Case::new(
             "bad-driver-value",
@@ -546,6 +555,9 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
         interactive: false,
         input_after: None,
         input: case.input.map(|s| s.as_bytes().to_vec()),
+        memory: case.memory.to_string(),
+        bridge: case.bridge,
+        blkdebug: None,
     };
     let r = qemu::run(&boot)?;
     check(&case.expect, &r)?;

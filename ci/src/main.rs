@@ -9,13 +9,16 @@ mod bench;
 mod bench_blk;
 mod bench_boot;
 mod bench_jit;
+mod blkdebug;
 mod boot_tests;
 mod chart;
 #[cfg(test)]
 mod cli_tests;
 mod disk;
 mod disk_from;
+mod faults;
 mod fuzz;
+mod machine_boot_tests;
 mod managed;
 mod managed_boot_tests;
 mod matrix;
@@ -45,7 +48,7 @@ key=value tokens; an unknown key, a bad value or a repeated key stops the boot.
                                fault-wx-write, fault-nx-exec
   log=error|warn|info|debug|trace
                                log level (default info)
-  restart=0..8                 restarts of a faulted managed driver before
+  restart=0..10000             restarts of a faulted managed driver before
                                giving up or falling back (default 2)
 ";
 
@@ -84,6 +87,9 @@ enum Cmd {
     Managed(managed::Args),
     /// Bounded libFuzzer runs: the CIL reader, the loader over our corlib, the FAT layer on damaged images, the native driver against a lying device
     Fuzz(fuzz::Args),
+    /// Fault-injection campaign: boots of the workload under the managed
+    /// campaign driver, which faults again and again; a table per fault kind
+    Faults(faults::Args),
     /// Build the kernel only and print its path
     Build,
     /// Install missing system packages and the Rust target
@@ -138,6 +144,13 @@ struct RunArgs {
     /// Kill QEMU after SECS (default 120; an hour for run=shell and --gdb)
     #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
+    /// Guest RAM (QEMU -m): 512M (default), 4G, 8G, ...
+    #[arg(long, value_name = "SIZE", default_value = qemu::DEFAULT_MEMORY)]
+    memory: String,
+    /// Put the disks behind a PCI-to-PCI bridge (QEMU pci-bridge) instead of
+    /// on the root bus
+    #[arg(long)]
+    bridge: bool,
     /// Kernel command line tokens (key=value; see below)
     #[arg(last = true, value_name = "KERNEL ARGS")]
     kernel_args: Vec<String>,
@@ -172,6 +185,7 @@ fn main() -> ExitCode {
         Cmd::Managed(a) => managed::main(a),
         Cmd::Fuzz(a) => fuzz::main(a),
         Cmd::Matrix(a) => matrix::main(a),
+        Cmd::Faults(a) => faults::main(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -225,6 +239,9 @@ fn kernel_cmdline(driver: Option<Driver>, kernel_args: &[String]) -> Result<Vec<
 fn cmd_run(a: RunArgs) -> Result<(), String> {
     let cmdline =
         kernel_cmdline(a.driver, &a.kernel_args).unwrap_or_else(|e| usage_error(&["run"], e));
+    if let Err(e) = qemu::check_memory(&a.memory) {
+        usage_error(&["run"], e)
+    }
     let firmware = match a.firmware.as_deref() {
         Some(f) => qemu::Firmware::parse(f).expect("clap checked the value"),
         None => qemu::Firmware::preferred(),
@@ -280,6 +297,9 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
         interactive,
         input_after: None,
         input: None,
+        memory: a.memory,
+        bridge: a.bridge,
+        blkdebug: None,
     };
     let r = qemu::run(&boot);
     if let Some(copy) = scratch {
@@ -319,13 +339,17 @@ fn cmd_test(a: TestArgs) -> Result<(), String> {
         let mut cases = boot_tests::basic_cases();
         cases.extend(boot_tests::disk_cases());
         cases.extend(managed_boot_tests::cases());
+        cases.extend(machine_boot_tests::cases());
+        let mut device_errors = blkdebug::cases();
         if let Some(p) = &only {
             cases.retain(|c| c.name.contains(p.as_str()));
-            if cases.is_empty() {
+            device_errors.retain(|c| c.name().contains(p.as_str()));
+            if cases.is_empty() && device_errors.is_empty() {
                 return Err(format!("test: no boot test name contains '{p}'"));
             }
         }
-        let failed = boot_tests::run_cases(&kernel, &cases);
+        let failed =
+            boot_tests::run_cases(&kernel, &cases) + blkdebug::run_cases(&kernel, &device_errors);
         if failed > 0 {
             failures.push(format!("{failed} QEMU boot test(s) failed"));
         }
@@ -350,6 +374,16 @@ fn cmd_test(a: TestArgs) -> Result<(), String> {
                     }
                 }
                 Err(e) => failures.push(format!("driver matrix: {e}")),
+            }
+            println!("== fault-injection campaign (bounded: every contained kind, one boot each)");
+            match faults::run(&faults::bounded()) {
+                Ok(rows) => {
+                    print!("{}", faults::table(&rows));
+                    if !faults::passed(&rows) {
+                        failures.push("the fault-injection campaign missed its target".into());
+                    }
+                }
+                Err(e) => failures.push(format!("fault-injection campaign: {e}")),
             }
             match matrix::broken_driver_is_caught() {
                 Ok(report) => println!(

@@ -78,6 +78,33 @@ pub struct Boot {
     /// banner): typed-ahead input makes the kernel wait at boot to keep it,
     /// which a boot-time measurement must not include.
     pub input_after: Option<&'static str>,
+    /// Guest RAM (`-m`), e.g. `512M` or `8G`.
+    pub memory: String,
+    /// Put the disks behind a PCI-to-PCI bridge (`pci-bridge` on the root
+    /// bus, the virtio-blk devices on its secondary bus) instead of on bus 0.
+    pub bridge: bool,
+    /// A QEMU blkdebug rules file for the first disk: its rules inject I/O
+    /// errors (`blkdebug.rs`); the device reports them (`werror=report`,
+    /// `rerror=report`) instead of stopping the VM.
+    pub blkdebug: Option<PathBuf>,
+}
+
+/// Guest RAM when nothing else is asked for.
+pub const DEFAULT_MEMORY: &str = "512M";
+
+/// Accepts what QEMU's `-m` takes in the form we use: a number with an
+/// optional `M`/`G` suffix (`512M`, `4G`, `8192`), at least 64 MiB.
+pub fn check_memory(size: &str) -> Result<(), String> {
+    let (num, unit) = match size.strip_suffix(['G', 'g']) {
+        Some(n) => (n, 1u64 << 30),
+        None => (size.strip_suffix(['M', 'm']).unwrap_or(size), 1 << 20),
+    };
+    match num.parse::<u64>().ok().and_then(|n| n.checked_mul(unit)) {
+        Some(bytes) if bytes >= 64 << 20 => Ok(()),
+        _ => Err(format!(
+            "--memory: '{size}' is not a RAM size of at least 64 MiB (say 512M, 4G)"
+        )),
+    }
 }
 
 impl Boot {
@@ -97,6 +124,9 @@ impl Boot {
             interactive: false,
             input: None,
             input_after: None,
+            memory: DEFAULT_MEMORY.to_string(),
+            bridge: false,
+            blkdebug: None,
         }
     }
 }
@@ -205,8 +235,6 @@ pub fn qemu_args(boot: &Boot) -> Vec<String> {
     let mut a: Vec<String> = [
         "-machine",
         "q35",
-        "-m",
-        "512M",
         "-cpu",
         "max",
         "-display",
@@ -226,6 +254,8 @@ pub fn qemu_args(boot: &Boot) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    a.push("-m".into());
+    a.push(boot.memory.clone());
     if boot.firmware == Firmware::Qboot {
         a.push("-bios".into());
         a.push(QBOOT.into());
@@ -238,21 +268,41 @@ pub fn qemu_args(boot: &Boot) -> Vec<String> {
         a.push("-initrd".into());
         a.push(initrd.display().to_string());
     }
+    if boot.bridge && !boot.disks.is_empty() {
+        a.push("-device".into());
+        a.push("pci-bridge,id=br0,chassis_nr=1".into());
+    }
     for (i, d) in boot.disks.iter().enumerate() {
         let ro = if d.read_only { ",readonly=on" } else { "" };
         a.push("-drive".into());
-        // Cache mode and AIO stated, not left to QEMU's defaults: every
-        // peer (our drivers, Linux) is benchmarked on the same drive.
-        a.push(format!(
-            "file={},if=none,id=d{i},format=raw,cache={DRIVE_CACHE},aio={DRIVE_AIO}{ro}",
-            d.path.display()
-        ));
+        match (&boot.blkdebug, i) {
+            // blkdebug (QEMU's error injection) wraps the image file; the
+            // injected errors do not depend on the cache mode.
+            (Some(rules), 0) => a.push(format!(
+                "driver=raw,file.driver=blkdebug,file.config={},file.image.filename={},if=none,id=d{i}{ro}",
+                rules.display(),
+                d.path.display()
+            )),
+            // Cache mode and AIO stated, not left to QEMU's defaults: every
+            // peer (our drivers, Linux) is benchmarked on the same drive.
+            _ => a.push(format!(
+                "file={},if=none,id=d{i},format=raw,cache={DRIVE_CACHE},aio={DRIVE_AIO}{ro}",
+                d.path.display()
+            )),
+        }
         let t = match d.transport {
             Transport::Modern => "disable-legacy=on,disable-modern=off",
             Transport::Legacy => "disable-legacy=off,disable-modern=on",
         };
+        let mut dev = format!("virtio-blk-pci,drive=d{i},{t}");
+        if boot.blkdebug.is_some() && i == 0 {
+            dev.push_str(",werror=report,rerror=report");
+        }
+        if boot.bridge {
+            dev.push_str(&format!(",bus=br0,addr={}", i + 1));
+        }
         a.push("-device".into());
-        a.push(format!("virtio-blk-pci,drive=d{i},{t}"));
+        a.push(dev);
     }
     if boot.gdb {
         a.extend(["-s".to_string(), "-S".to_string()]);
@@ -449,6 +499,9 @@ mod tests {
             interactive: false,
             input_after: None,
             input: None,
+            memory: DEFAULT_MEMORY.into(),
+            bridge: false,
+            blkdebug: None,
         }
     }
 

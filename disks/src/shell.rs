@@ -182,16 +182,16 @@ pub fn run_command<D: BlockDevice>(
         "cat" => cat(vol, args, out),
         "write" => write(vol, args, out),
         "rm" => one_path(args, "rm path").and_then(|p| {
-            vol.remove(p)?;
-            vol.flush()?;
+            vol.remove(p).map_err(on(p))?;
+            vol.flush().map_err(on(p))?;
             Ok(writeln!(out, "removed {p}"))
         }),
         "mkdir" => one_path(args, "mkdir path").and_then(|p| {
             if vol.metadata(p).is_ok() {
                 return Err(FsError::AlreadyExists(p.into()).into());
             }
-            vol.create_dir_all(p)?;
-            vol.flush()?;
+            vol.create_dir_all(p).map_err(on(p))?;
+            vol.flush().map_err(on(p))?;
             Ok(writeln!(out, "created {p}"))
         }),
         "stat" => stat(vol, args, out),
@@ -210,10 +210,21 @@ pub fn run_command<D: BlockDevice>(
     }
 }
 
-/// A command error: a file-system error or bad usage.
+/// A command error: a file-system error, one on a named file (device
+/// errors carry no path of their own), or bad usage.
 enum CmdError {
     Fs(FsError),
+    On(String, FsError),
     Usage(&'static str),
+}
+
+/// `e` with the file it happened on, when `e` does not name it already
+/// (device errors: `cat: /a.txt: I/O error: ...`).
+fn on(path: &str) -> impl Fn(FsError) -> CmdError + '_ {
+    move |e| match e {
+        FsError::Io(_) | FsError::UnexpectedEof => CmdError::On(path.into(), e),
+        e => CmdError::Fs(e),
+    }
 }
 
 impl From<FsError> for CmdError {
@@ -226,6 +237,7 @@ impl fmt::Display for CmdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CmdError::Fs(e) => write!(f, "{e}"),
+            CmdError::On(path, e) => write!(f, "{path}: {e}"),
             CmdError::Usage(u) => write!(f, "usage: {u}"),
         }
     }
@@ -278,9 +290,9 @@ fn cat<D: BlockDevice>(vol: &Volume<D>, args: &[String], out: &mut dyn fmt::Writ
     let mut done = 0;
     while done < want {
         let n = lamfat::Read::read(&mut f, &mut data[done..])
-            .map_err(|e| FsError::InvalidInput(format!("{path}: {e}")))?;
+            .map_err(|e| on(path)(FsError::from_fat(e, path)))?;
         if n == 0 {
-            return Err(FsError::UnexpectedEof.into());
+            return Err(on(path)(FsError::UnexpectedEof));
         }
         done += n;
     }
@@ -329,8 +341,11 @@ fn write<D: BlockDevice>(vol: &Volume<D>, args: &[String], out: &mut dyn fmt::Wr
     };
     let mut text = words.join(" ");
     text.push('\n');
-    vol.write_file(path, text.as_bytes())?;
-    vol.flush()?;
+    vol.write_file(path, text.as_bytes()).map_err(on(path))?;
+    vol.flush().map_err(|e| match e {
+        FsError::Io(_) => CmdError::On(format!("{path}: flush"), e),
+        e => CmdError::Fs(e),
+    })?;
     Ok(writeln!(out, "wrote {} bytes to {path}", text.len()))
 }
 

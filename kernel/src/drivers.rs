@@ -20,7 +20,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use cil_compat::hosting::supervise::{Fallback, Supervised};
+use cil_compat::hosting::supervise::{Attempt, Fallback, Supervised};
 use ddk::driver::Driver;
 use ddk::pci::PciDevice;
 use ddk::{BlockDevice, BlockError, Lba, Platform};
@@ -96,6 +96,23 @@ static SUPERVISORS: Mutex<SingleCpu> = Mutex::new(SingleCpu(Vec::new()));
 
 /// `restart=` from the command line, for policies made after boot.
 static RESTARTS: AtomicU32 = AtomicU32::new(crate::cmdline::DEFAULT_RESTARTS);
+
+/// Recovery counts since boot: driver failures the recovery policy was
+/// asked to handle, restarts that brought the managed driver back, native
+/// fallbacks bound (the fault-injection campaign reads them from the log).
+static RECOVERIES: AtomicU32 = AtomicU32::new(0);
+static RESTARTED: AtomicU32 = AtomicU32::new(0);
+static FELL_BACK: AtomicU32 = AtomicU32::new(0);
+
+/// Logs the recovery counts since boot.
+pub fn log_recovery_summary() {
+    log::info!(
+        "drivers: recovery summary: {} driver failure(s) handled, {} restart(s), {} native fallback(s)",
+        RECOVERIES.load(Ordering::Relaxed),
+        RESTARTED.load(Ordering::Relaxed),
+        FELL_BACK.load(Ordering::Relaxed)
+    );
+}
 
 static VIRTIO_BLK: spin::Lazy<virtio_blk::VirtioBlkDriver> =
     spin::Lazy::new(virtio_blk::VirtioBlkDriver::default);
@@ -191,7 +208,9 @@ fn bind_managed(dev: &PciDevice) -> Result<(Box<dyn BlockDevice>, &'static str),
 /// `restarts` times, waiting 1 ms, 2 ms, 4 ms, ... first; then, under `auto`,
 /// bind the native driver; under `managed`, give the device up.
 fn recovery(dev: PciDevice, choice: DriverChoice, restarts: u32) -> Fallback {
-    Box::new(move |done: u32| {
+    Box::new(move |attempt: Attempt| {
+        let done = attempt.total;
+        RECOVERIES.fetch_add(1, Ordering::Relaxed);
         let t0 = crate::time::now_us();
         let note = |status: String, driver: Option<&'static str>| {
             let mut b = BINDINGS.lock();
@@ -203,7 +222,9 @@ fn recovery(dev: PciDevice, choice: DriverChoice, restarts: u32) -> Fallback {
             }
         };
         if done < restarts {
-            let backoff_us = 1000u64 << done.min(6);
+            // Backoff grows with failures of the same request (1, 2, 4 ...
+            // 64 ms), not with faults spread over requests that recovered.
+            let backoff_us = 1000u64 << attempt.in_request.min(6);
             let until = crate::time::Deadline::after_us(backoff_us);
             while !until.expired() {
                 core::hint::spin_loop();
@@ -217,6 +238,7 @@ fn recovery(dev: PciDevice, choice: DriverChoice, restarts: u32) -> Fallback {
             );
             match bind_managed(&dev) {
                 Ok((blk, name)) => {
+                    RESTARTED.fetch_add(1, Ordering::Relaxed);
                     log::warn!(
                         "drivers: {}: managed driver restarted in {} us",
                         dev.address,
@@ -248,6 +270,7 @@ fn recovery(dev: PciDevice, choice: DriverChoice, restarts: u32) -> Fallback {
         let r = bind_native(&dev);
         match &r {
             Ok((_, name)) => {
+                FELL_BACK.fetch_add(1, Ordering::Relaxed);
                 log::warn!(
                     "drivers: {}: native driver bound in {} us",
                     dev.address,

@@ -20,6 +20,7 @@ mod lineedit;
 mod managed;
 mod mem;
 mod pci;
+mod pci_assign;
 mod platform;
 mod rtc;
 mod runs;

@@ -19,17 +19,8 @@
 //! list, §6.7) for the DDK's `pci_device_info` entry, and [`bar_size`] for
 //! `bar_map`, so no driver and no mapping sizes a BAR again.
 //!
-//! Resource assignment (PCI 3.0 §6.2.5.1): SeaBIOS assigns every BAR and
-//! enables decoding; minimal firmware (QEMU's qboot) leaves BARs at 0 with
-//! decoding off, as Linux expects to do it itself. So on bus 0 a BAR whose
-//! address is 0 gets a naturally aligned range — memory (32- and 64-bit)
-//! from the 32-bit PCI hole 0xC000_0000–0xFEBF_FFFF (above q35's RAM and
-//! ECAM window, below the IOAPIC), I/O from 0xC000–0xFFFF — avoiding
-//! everything the firmware already assigned; then that function's memory/I/O
-//! decoding is enabled (bus mastering stays the driver's call).
-//! Firmware-assigned BARs are left where they are. Devices behind bridges
-//! would also need the bridge windows programmed; that is not done (q35's
-//! root-complex devices sit on bus 0).
+//! Resource assignment for what firmware left empty (BARs at 0, bridge
+//! windows, bus numbers) is `crate::pci_assign`'s.
 
 use alloc::vec::Vec;
 
@@ -37,7 +28,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use ddk::abi::{DdkError, Width};
 
 use ddk::pci::{
-    check_config_offset, command, reg, Bar, ConfigAccess, PciAddress, PciDevice, PciDeviceInfo,
+    check_config_offset, command, reg, ConfigAccess, PciAddress, PciDevice, PciDeviceInfo,
 };
 use spin::{Mutex, Once};
 
@@ -157,8 +148,8 @@ fn enumeration() -> &'static Enumeration {
     ENUMERATION.call_once(|| {
         let mut found = Vec::new();
         let mut visited = [false; 256];
-        scan_bus(0, &mut found, &mut visited);
-        assign_unassigned(&mut found);
+        let _ = scan_bus(0, &mut found, &mut visited);
+        crate::pci_assign::assign_unassigned(&mut found, crate::bootinfo::get().regions());
         let infos = found
             .iter()
             .map(|d| PciDeviceInfo::collect(&LEGACY, d))
@@ -195,10 +186,15 @@ pub fn bar_size(addr: PciAddress, bar: u8) -> Option<u64> {
         .map(|b| b.size())
 }
 
-fn scan_bus(bus: u8, found: &mut Vec<PciDevice>, visited: &mut [bool; 256]) {
+/// Scans `bus` and the buses behind its bridges; returns the highest bus
+/// number in that subtree. A bridge firmware left unnumbered (secondary bus
+/// 0) gets the next free number, its primary bus, and a subordinate bus
+/// that covers what was found behind it (PCI-PCI Bridge Spec 1.2 §3.2.5.3).
+fn scan_bus(bus: u8, found: &mut Vec<PciDevice>, visited: &mut [bool; 256]) -> u8 {
     if core::mem::replace(&mut visited[bus as usize], true) {
-        return;
+        return bus;
     }
+    let mut highest = bus;
     for dev in 0..32u8 {
         let Some(d0) = probe(PciAddress::new_truncate(bus, dev, 0)) else {
             continue;
@@ -220,12 +216,34 @@ fn scan_bus(bus: u8, found: &mut Vec<PciDevice>, visited: &mut [bool; 256]) {
             } else {
                 None
             };
+            let address = d.address;
             found.push(d);
-            if let Some(sec) = secondary.filter(|&s| s != 0) {
-                scan_bus(sec, found, visited);
+            match secondary {
+                Some(0) => {
+                    let Some(free) = visited
+                        .iter()
+                        .rposition(|&v| v)
+                        .and_then(|b| u8::try_from(b + 1).ok())
+                    else {
+                        log::warn!("pci: bridge {address}: no bus number left; not scanned");
+                        continue;
+                    };
+                    let _ = LEGACY.write_u8(address, 0x18, bus);
+                    let _ = LEGACY.write_u8(address, 0x19, free);
+                    let _ = LEGACY.write_u8(address, 0x1a, 0xff);
+                    let sub = scan_bus(free, found, visited);
+                    let _ = LEGACY.write_u8(address, 0x1a, sub);
+                    log::info!(
+                        "pci: bridge {address} numbered: primary {bus:02x}, secondary {free:02x}, subordinate {sub:02x}"
+                    );
+                    highest = highest.max(sub);
+                }
+                Some(sec) => highest = highest.max(scan_bus(sec, found, visited)),
+                None => {}
             }
         }
     }
+    highest
 }
 
 /// Probes one function with the DDK's code: header fields and every BAR
@@ -236,232 +254,6 @@ fn probe(address: PciAddress) -> Option<PciDevice> {
         Err(e) => {
             log::warn!("pci: {address}: probe failed: {e}");
             None
-        }
-    }
-}
-
-/// Memory window for BARs firmware left at 0: q35's 32-bit PCI hole above
-/// the ECAM window (0xB000_0000–0xBFFF_FFFF), below the IOAPIC at 0xFEC0_0000.
-const MEM_WINDOW: (u64, u64) = (0xc000_0000, 0xfec0_0000);
-/// The same for chipsets whose RAM may reach 0xE000_0000 (i440fx).
-const MEM_WINDOW_I440FX: (u64, u64) = (0xe000_0000, 0xfec0_0000);
-/// I/O window (ports below 0xC000 are the legacy ISA/chipset ones).
-const IO_WINDOW: (u64, u64) = (0xc000, 0x1_0000);
-
-/// q35 host bridge (MCH) id and its PCIEXBAR register (ICH9/3 Series MCH
-/// datasheet §5.1.9): bit 0 enable, bits 2:1 length, bits 35:28 base.
-const Q35_MCH: (u16, u16) = (0x8086, 0x29c0);
-const Q35_PCIEXBAR: u16 = 0x60;
-
-/// A half-open address range `[start, end)` in memory or I/O space.
-#[derive(Clone, Copy)]
-struct Range {
-    start: u64,
-    end: u64,
-}
-
-impl Range {
-    fn overlaps(&self, other: &Range) -> bool {
-        self.start < other.end && other.start < self.end
-    }
-}
-
-/// Gives every bus-0 BAR the firmware left at address 0 a naturally aligned
-/// range that overlaps nothing assigned, programs it and enables the
-/// function's decoding. Functions whose BARs all came assigned are not
-/// touched again.
-fn assign_unassigned(found: &mut [PciDevice]) {
-    let unassigned = |d: &PciDevice| {
-        d.bars
-            .iter()
-            .flatten()
-            .any(|b| b.address() == 0 && d.address.bus() == 0)
-    };
-    if !found.iter().any(unassigned) {
-        return;
-    }
-    let mut used_mem: Vec<Range> = Vec::new();
-    let mut used_io: Vec<Range> = Vec::new();
-    // (device index, BAR index, size, is_io), in scan order.
-    let mut pending: Vec<(usize, usize, u64, bool)> = Vec::new();
-    for (di, d) in found.iter().enumerate() {
-        for (bi, bar) in d.bars.iter().enumerate() {
-            let Some(bar) = bar else { continue };
-            let (addr, size) = (bar.address(), bar.size());
-            if addr != 0 {
-                let r = Range {
-                    start: addr,
-                    end: addr.saturating_add(size),
-                };
-                if bar.is_io() {
-                    used_io.push(r);
-                } else {
-                    used_mem.push(r);
-                }
-            } else if d.address.bus() != 0 {
-                log::warn!(
-                    "pci: {} BAR{} unassigned behind a bridge; left as is",
-                    d.address,
-                    bi
-                );
-            } else {
-                pending.push((di, bi, size, bar.is_io()));
-            }
-        }
-    }
-    if pending.is_empty() {
-        return;
-    }
-    let mut mem_window = MEM_WINDOW;
-    if let Some(host) = found
-        .iter()
-        .find(|d| d.address.bus() == 0 && d.class == 0x06 && d.subclass == 0x00)
-    {
-        if (host.vendor_id, host.device_id) == Q35_MCH {
-            if let Some(ecam) = q35_ecam(host.address) {
-                used_mem.push(ecam);
-            }
-        } else {
-            mem_window = MEM_WINDOW_I440FX;
-        }
-    }
-    // Largest first: with natural alignment this packs without holes.
-    pending.sort_by_key(|p| core::cmp::Reverse(p.2));
-    // Per device: decode bits to enable, and whether some BAR failed.
-    let mut enable: Vec<(usize, u16, u16)> = Vec::new();
-    for &(di, bi, size, is_io) in &pending {
-        let (window, used) = if is_io {
-            (IO_WINDOW, &mut used_io)
-        } else {
-            (mem_window, &mut used_mem)
-        };
-        let bit = if is_io {
-            command::IO_SPACE
-        } else {
-            command::MEMORY_SPACE
-        };
-        let slot = match enable.iter().position(|e| e.0 == di) {
-            Some(i) => i,
-            None => {
-                enable.push((di, 0, 0));
-                enable.len() - 1
-            }
-        };
-        let d = &mut found[di];
-        let Some(start) = place(window, size, used) else {
-            log::warn!(
-                "pci: {} BAR{} ({}) does not fit the free {} window; left unassigned",
-                d.address,
-                bi,
-                Size(size),
-                if is_io { "I/O" } else { "memory" }
-            );
-            enable[slot].2 |= bit;
-            continue;
-        };
-        used.push(Range {
-            start,
-            end: start + size,
-        });
-        let off = 0x10 + 4 * bi as u16;
-        let kind = match d.bars[bi].as_mut() {
-            Some(Bar::Memory32 { address, .. }) => {
-                *address = start as u32;
-                let _ = LEGACY.write_u32(d.address, off, start as u32);
-                "32-bit"
-            }
-            Some(Bar::Memory64 { address, .. }) => {
-                *address = start;
-                let _ = LEGACY.write_u32(d.address, off, start as u32);
-                let _ = LEGACY.write_u32(d.address, off + 4, (start >> 32) as u32);
-                "64-bit"
-            }
-            Some(Bar::Io { port, .. }) => {
-                *port = start as u16;
-                let _ = LEGACY.write_u32(d.address, off, start as u32);
-                "I/O"
-            }
-            None => continue,
-        };
-        log::info!(
-            "pci: {} BAR{} assigned 0x{:x} ({}, {})",
-            d.address,
-            bi,
-            start,
-            Size(size),
-            kind
-        );
-        enable[slot].1 |= bit;
-    }
-    for (di, bits, failed) in enable {
-        let a = found[di].address;
-        let bits = bits & !failed;
-        if bits == 0 {
-            continue;
-        }
-        if let Ok(cmd) = LEGACY.read_u16(a, 0x04) {
-            let _ = LEGACY.write_u16(a, 0x04, cmd | bits);
-        }
-    }
-}
-
-/// Lowest naturally aligned `size`-byte range in `window` overlapping none
-/// of `used`.
-fn place(window: (u64, u64), size: u64, used: &[Range]) -> Option<u64> {
-    if size == 0 || !size.is_power_of_two() {
-        return None;
-    }
-    let align_up = |x: u64| x.checked_add(size - 1).map(|v| v & !(size - 1));
-    let mut start = align_up(window.0)?;
-    loop {
-        let r = Range {
-            start,
-            end: start.checked_add(size)?,
-        };
-        if r.end > window.1 {
-            return None;
-        }
-        match used.iter().filter(|u| u.overlaps(&r)).map(|u| u.end).max() {
-            Some(end) => start = align_up(end)?,
-            None => return Some(start),
-        }
-    }
-}
-
-/// The ECAM window q35's PCIEXBAR enables, if any.
-fn q35_ecam(host: PciAddress) -> Option<Range> {
-    let lo = LEGACY.read_u32(host, Q35_PCIEXBAR).ok()?;
-    let hi = LEGACY.read_u32(host, Q35_PCIEXBAR + 4).ok()?;
-    if lo & 1 == 0 {
-        return None;
-    }
-    let len: u64 = match (lo >> 1) & 3 {
-        0 => 256 << 20,
-        1 => 128 << 20,
-        2 => 64 << 20,
-        _ => return None,
-    };
-    let base = (u64::from(hi & 0xf) << 32 | u64::from(lo)) & !(len - 1);
-    Some(Range {
-        start: base,
-        end: base + len,
-    })
-}
-
-/// A byte count in the largest binary unit that divides it (`16 KiB`).
-struct Size(u64);
-
-impl core::fmt::Display for Size {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let n = self.0;
-        if n >= 1 << 30 && n.is_multiple_of(1 << 30) {
-            write!(f, "{} GiB", n >> 30)
-        } else if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
-            write!(f, "{} MiB", n >> 20)
-        } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
-            write!(f, "{} KiB", n >> 10)
-        } else {
-            write!(f, "{} B", n)
         }
     }
 }

@@ -417,6 +417,7 @@ pub fn workload(swap: bool) -> ! {
                 us / 1000,
                 (read + written) as f64 / us as f64
             );
+            drivers::log_recovery_summary();
             crate::exit::pass()
         }
         Err(e) => crate::exit::fail(format_args!("{run}: {e}")),

@@ -153,6 +153,18 @@ namespace Ddk
             return 0;
         }
 
+        /// Frees the slot of a device whose driver failed and was stopped by
+        /// the platform (which already released its memory and mappings):
+        /// nothing of the device is called. 0, or a DdkError code.
+        public static uint Forget(IntPtr context)
+        {
+            long slot = context.ToInt64() - 1;
+            if (slot < 0 || slot >= MaxDevices) return (uint)DdkError.InvalidArgument;
+            if (s_devices[(int)slot] == null) return (uint)DdkError.BadHandle;
+            s_devices[(int)slot] = null;
+            return 0;
+        }
+
         static uint NativeFlush(IntPtr context)
         {
             IBlockDevice d = Lookup(context);

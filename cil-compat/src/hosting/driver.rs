@@ -143,6 +143,8 @@ pub struct ManagedDriver {
     /// `Ddk.BlockDevices::Unregister(IntPtr)`, if the DDK has it: a clean
     /// unbind. Compiled only when a device is unbound, not at boot.
     unregister: Option<MethodId>,
+    /// `Ddk.BlockDevices::Forget`: frees a failed device's registry slot.
+    forget: Option<MethodId>,
     /// The engine this driver's code belongs to (activated around each call).
     engine: *mut Engine,
     faults: FaultLog,
@@ -177,6 +179,9 @@ impl ManagedDriver {
         let unregister = ts
             .find_type_by_full_name("Ddk.BlockDevices")
             .and_then(|t| ts.find_method(t, "Unregister"));
+        let forget = ts
+            .find_type_by_full_name("Ddk.BlockDevices")
+            .and_then(|t| ts.find_method(t, "Forget"));
         let engine = r.engine.as_ptr();
         // The driver manager keeps drivers for the life of the platform.
         let name: &'static str = Box::leak(entry.name.clone().into_boxed_str());
@@ -193,6 +198,7 @@ impl ManagedDriver {
             matches,
             probe_bdf,
             unregister,
+            forget,
             engine,
             faults: Rc::new(RefCell::new(Vec::new())),
         })
@@ -329,6 +335,7 @@ impl Driver for ManagedDriver {
             failed: false,
             engine: self.engine,
             unregister: self.unregister,
+            forget: self.forget,
         }))
     }
 }
@@ -343,6 +350,8 @@ pub struct ManagedBlockDevice {
     failed: bool,
     engine: *mut Engine,
     unregister: Option<MethodId>,
+    /// `Ddk.BlockDevices::Forget`: frees a failed device's registry slot.
+    forget: Option<MethodId>,
 }
 
 /// Dropping a healthy device unbinds its driver cleanly: the driver's own
@@ -410,6 +419,31 @@ impl ManagedBlockDevice {
         self.failed
     }
 
+    /// After a failure: frees the device's slot in the managed registry
+    /// (`Ddk.BlockDevices::Forget`, which runs no driver code), so restarted
+    /// instances of the driver can register again however often it fails.
+    fn forget_slot(&mut self) {
+        let Some(m) = self.forget else { return };
+        // SAFETY: the engine outlives its drivers' devices; no JIT code of
+        // it is running (the failed call has been abandoned).
+        let addr = match unsafe { (*self.engine).compile(m) } {
+            Ok(a) => a,
+            Err(e) => {
+                log::warn!("managed: {}: Forget: {e}", self.driver);
+                return;
+            }
+        };
+        // SAFETY: compiled `static uint Forget(IntPtr)`: integers only, so
+        // the managed convention is SysV.
+        let forget = unsafe { core::mem::transmute::<u64, extern "C" fn(u64) -> u32>(addr) };
+        let ctx = self.inner.desc().ctx as u64;
+        // SAFETY: called with the context this device registered; a failure
+        // is contained.
+        if let Err(f) = unsafe { run_on(self.engine, self.instance, || u64::from(forget(ctx))) } {
+            log::warn!("managed: {}: Forget failed: {}", self.driver, f.report.what);
+        }
+    }
+
     /// Runs one request under a recovery point.
     fn guarded(
         &mut self,
@@ -435,12 +469,40 @@ impl ManagedBlockDevice {
         };
         match r {
             Ok(0) => Ok(()),
+            // The watchdog: a request the driver did not see completed
+            // within its bound (`BlockError::Timeout`, the driver's bounded
+            // wait on the platform clock) is a driver failure, not an answer:
+            // the driver is stopped like a faulted one (bus mastering off,
+            // its memory freed) so the supervisor restarts or replaces it and
+            // re-issues the request. Whether the driver lost the request or
+            // the device hung, a fresh driver resets the device.
+            Ok(code) if code == BlockError::Timeout as u64 => {
+                self.failed = true;
+                let released = resources::release(self.instance);
+                log::error!(
+                    "managed: WATCHDOG: {} on {}: {} not completed within the driver's bound; treated as a driver fault",
+                    self.driver,
+                    self.device,
+                    during()
+                );
+                self.forget_slot();
+                log::error!(
+                    "managed: {} contained: bus mastering {}, {} DMA block(s) ({} bytes) freed, {} BAR mapping(s) released, driver unbound",
+                    self.device,
+                    if released.bus_master_off { "off" } else { "NOT switched off" },
+                    released.dma_blocks,
+                    released.dma_bytes,
+                    released.bar_mappings
+                );
+                Err(BlockError::DriverFailed)
+            }
             Ok(code) => {
                 Err(BlockError::from_u32(code as u32).unwrap_or(BlockError::DeviceMisbehaved))
             }
             Err(failed) => {
                 self.failed = true;
                 let released = resources::release(self.instance);
+                self.forget_slot();
                 let during = during();
                 log_fault(self.driver, self.device, &during, &failed, &released);
                 self.faults.borrow_mut().push(FaultRecord {

@@ -17,9 +17,20 @@ use alloc::string::String;
 use ddk::{BlockDevice, BlockError, Lba};
 
 /// Binds a replacement driver for the same device; returns it and its name.
-/// Called with the number of replacements made so far (0 for the first
-/// failure); `Err` means the policy has nothing left to offer.
-pub type Fallback = Box<dyn FnMut(u32) -> Result<(Box<dyn BlockDevice>, &'static str), String>>;
+/// Called with the replacements made so far; `Err` means the policy has
+/// nothing left to offer.
+pub type Fallback = Box<dyn FnMut(Attempt) -> Result<(Box<dyn BlockDevice>, &'static str), String>>;
+
+/// Which replacement the policy is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// Replacements made on this device so far (0 for the first failure).
+    pub total: u32,
+    /// Replacements made for the request that failed now (0 the first time
+    /// it failed): a policy backs off on repeated failures of one request,
+    /// not on failures spread over many requests that each recovered.
+    pub in_request: u32,
+}
 
 /// Replacements one request may cause before its failure is returned.
 const MAX_REPLACEMENTS_PER_REQUEST: u32 = 16;
@@ -115,7 +126,7 @@ impl Supervised {
     }
 
     /// Replaces the failed driver; `Err` keeps the failure.
-    fn replace(&mut self, what: &str) -> Result<(), BlockError> {
+    fn replace(&mut self, what: &str, in_request: u32) -> Result<(), BlockError> {
         let Some(fallback) = self.fallback.as_mut() else {
             log::error!(
                 "supervisor: {}: {} failed and there is no fallback: the device is failed",
@@ -124,7 +135,10 @@ impl Supervised {
             );
             return Err(BlockError::DriverFailed);
         };
-        match fallback(self.replacements) {
+        match fallback(Attempt {
+            total: self.replacements,
+            in_request,
+        }) {
             Ok((dev, name)) => {
                 if dev.block_size() != self.current.block_size()
                     || dev.block_count() != self.current.block_count()
@@ -179,7 +193,7 @@ impl Supervised {
             match op(&mut *self.current) {
                 Err(BlockError::DriverFailed) if tries < MAX_REPLACEMENTS_PER_REQUEST => {
                     tries += 1;
-                    if let Err(e) = self.replace(&what()) {
+                    if let Err(e) = self.replace(&what(), tries - 1) {
                         self.failed = true;
                         return Err(e);
                     }
@@ -301,9 +315,9 @@ mod tests {
         let calls = Rc::new(Cell::new(0u32));
         let c = calls.clone();
         // Two restarts, each serving one request, then nothing.
-        let policy: Fallback = Box::new(move |done| {
+        let policy: Fallback = Box::new(move |a: Attempt| {
             c.set(c.get() + 1);
-            if done < 2 {
+            if a.total < 2 {
                 Ok((flaky(1), "restarted"))
             } else {
                 Err(String::from("restarts used up"))

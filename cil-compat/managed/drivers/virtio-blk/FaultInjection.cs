@@ -38,8 +38,8 @@ namespace VirtioBlk
         /// A store through a raw pointer into page 0: the null guard's page
         /// fault, raised by JIT code (not a JIT null check).
         NullPointer = 8,
-        /// No fault: if request N is a write, one byte of the data that reaches
-        /// the disk is inverted (the caller's buffer is left alone) and the
+        /// No fault: in the first write at or after request N, one byte of the
+        /// data that reaches the disk is inverted (the caller's buffer is left alone) and the
         /// request completes as if nothing happened.
         CorruptWrite = 9,
         /// `throw` of a managed exception, caught after a `finally` ran, then
@@ -75,7 +75,7 @@ namespace VirtioBlk
                     LogLine skip = new LogLine();
                     skip.Append("virtio-blk: FAULT_INJECT: request ");
                     skip.AppendDec(request);
-                    skip.Append(" is not a write; nothing corrupted");
+                    skip.Append(" is not a write; the next write is corrupted instead");
                     skip.Emit(LogLevel.Warn);
                 }
                 return;
@@ -129,10 +129,18 @@ namespace VirtioBlk
             Log.Error("virtio-blk: FAULT_INJECT: the fault did not fault; carrying on");
         }
 
-        /// Whether write request `request` is the one CorruptWrite corrupts.
+        /// Set once CorruptWrite has corrupted its write.
+        static bool s_corrupted;
+
+        /// Whether write request `request` is the one CorruptWrite corrupts:
+        /// the first write at or after request N (so the variant still
+        /// corrupts exactly one write when request N happens to be a read).
         public static bool CorruptsWrite(uint request)
         {
-            return FaultConfig.Kind == (int)FaultKind.CorruptWrite && request == (uint)FaultConfig.AtRequest;
+            if (FaultConfig.Kind != (int)FaultKind.CorruptWrite || s_corrupted) return false;
+            if (request < (uint)FaultConfig.AtRequest) return false;
+            s_corrupted = true;
+            return true;
         }
 
         /// Inverts the byte at `data` (the first byte of write request `request`,

@@ -162,6 +162,15 @@ namespace VirtioBlk
             return BlockError.None;
         }
 
+#if FAULT_CAMPAIGN
+        /// Overwrites the buffer address of descriptor `index` in the ring the
+        /// device reads (the shadow keeps the true one): FaultCampaign.cs.
+        public void CorruptDescriptorAddress(ushort index, ulong addr)
+        {
+            _table[index & _mask].Addr = addr;
+        }
+
+#endif
         /// Whether the device wants a notification (§2.7.10, without EVENT_IDX).
         public bool NotifyNeeded()
         {

@@ -87,6 +87,10 @@ namespace VirtioBlk
         /// Tells the device where queue `queue` of `size` entries lives and enables it.
         public abstract InitResult ActivateQueue(ushort queue, ushort size, ulong ringPhys, SplitRingLayout layout);
         public abstract Status Notify(ushort queue);
+#if FAULT_CAMPAIGN
+        /// Writes `value` to the queue-notify register as it is (FaultCampaign.cs).
+        public abstract Status NotifyValue(ushort value);
+#endif
         public abstract Status ConfigRead8(ulong offset, out byte value);
         public abstract Status ConfigRead32(ulong offset, out uint value);
 
@@ -371,6 +375,9 @@ namespace VirtioBlk
             if (queue != 0 || !_queue0NotifySet) return Status.Of(DdkError.InvalidArgument);
             return _notify.Write16(_queue0Notify, queue);
         }
+#if FAULT_CAMPAIGN
+        public override Status NotifyValue(ushort value) { return _notify.Write16(_queue0Notify, value); }
+#endif
 
         public override Status ConfigRead8(ulong offset, out byte value) { return _device.Read8(offset, out value); }
         public override Status ConfigRead32(ulong offset, out uint value) { return _device.Read32(offset, out value); }
@@ -434,6 +441,9 @@ namespace VirtioBlk
         }
 
         public override Status Notify(ushort queue) { return _io.Write16(LegacyRegs.QueueNotify, queue); }
+#if FAULT_CAMPAIGN
+        public override Status NotifyValue(ushort value) { return _io.Write16(LegacyRegs.QueueNotify, value); }
+#endif
         public override Status ConfigRead8(ulong offset, out byte value) { return _io.Read8(LegacyRegs.DeviceConfig + offset, out value); }
         public override Status ConfigRead32(ulong offset, out uint value) { return _io.Read32(LegacyRegs.DeviceConfig + offset, out value); }
     }

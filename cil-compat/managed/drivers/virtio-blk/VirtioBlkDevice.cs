@@ -29,6 +29,9 @@ namespace VirtioBlk
             {
                 DriverConfig c;
                 c.TimeoutNs = 5000000000UL;
+#if FAULT_CAMPAIGN
+                c.TimeoutNs = CampaignConfig.TimeoutNs;
+#endif
                 c.SpinBudget = 200000000UL;
                 c.ResetSpins = 1000000;
                 c.MaxQueueSize = 256;
@@ -435,6 +438,10 @@ namespace VirtioBlk
             ushort head;
             BlockError e = _queue.Add(_chain, n, out head);
             if (e != BlockError.None) return e;
+#if FAULT_CAMPAIGN
+            if (FaultCampaign.AfterAdd(_queue, _transport, head)) { }
+            else
+#endif
             if (_queue.NotifyNeeded())
             {
                 Status ns = _transport.Notify(0);
@@ -449,6 +456,9 @@ namespace VirtioBlk
                 Recover(e);
                 return e;
             }
+#if FAULT_CAMPAIGN
+            FaultCampaign.Completed();
+#endif
             byte st = _reqBase[StatusOff];
             switch (st)
             {
@@ -518,6 +528,9 @@ namespace VirtioBlk
 #if FAULT_INJECT
             FaultInjection.BeforeRequest(++_requests, false);
 #endif
+#if FAULT_CAMPAIGN
+            FaultCampaign.BeforeRequest();
+#endif
             BlockError e = CheckRange(lba, length);
             if (e != BlockError.None) return e;
             return Transfer(lba, buffer, length, true);
@@ -527,6 +540,9 @@ namespace VirtioBlk
         {
 #if FAULT_INJECT
             FaultInjection.BeforeRequest(++_requests, true);
+#endif
+#if FAULT_CAMPAIGN
+            FaultCampaign.BeforeRequest();
 #endif
             if (IsReadOnly) return BlockError.ReadOnly;
             BlockError e = CheckRange(lba, length);
@@ -567,6 +583,9 @@ namespace VirtioBlk
         {
 #if FAULT_INJECT
             FaultInjection.BeforeRequest(++_requests, false);
+#endif
+#if FAULT_CAMPAIGN
+            FaultCampaign.BeforeRequest();
 #endif
             if (!_ready) return BlockError.NotReady;
             if (IsReadOnly) return BlockError.ReadOnly;
