@@ -453,8 +453,9 @@ mod tests {
                 "VirtioBlk.VirtioBlkDevice::Flush",
                 "VirtioBlk.VirtioBlkDevice::TransferCorrupted",
             ] {
-                cil_compat::exec::cli::disasm(&mut engine, asm, m)
+                let (text, failed) = cil_compat::exec::cli::disasm(&mut engine, asm, m)
                     .unwrap_or_else(|e| panic!("{kind:?}: JIT of {m}: {e}"));
+                assert!(failed.is_empty(), "{kind:?}: JIT of {m}:\n{text}");
             }
         }
     }

@@ -157,12 +157,72 @@ fn a_new_users_mistakes_get_plain_answers() {
         .status()
         .unwrap();
     assert!(st.success(), "mcs failed");
-    let (code, _, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "Ns.Box`1::Get"]);
+    let (code, out, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "Ns.Box`1::Get"]);
     assert_eq!(code, 1);
     assert!(
-        err.contains("type parameter TItem of generic class Ns.Box<TItem>"),
-        "{err}"
+        out.contains("type parameter TItem of generic class Ns.Box<TItem>"),
+        "{out}"
     );
-    assert!(!err.contains("!0"), "{err}");
+    assert!(!out.contains("!0") && !err.contains("!0"), "{out}{err}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// `--disasm` takes the globs `--invoke-all` takes, names call targets and
+/// fields, and shows a method it cannot compile as IL with the offset where
+/// compilation stopped (exit status 1).
+#[test]
+fn disasm_takes_globs_names_targets_and_shows_refused_il() {
+    let mcs = cil_compat::toolchain::find_tool("mcs").expect("mcs (mono-mcs)");
+    let tmp = std::env::temp_dir().join(format!("cilrun-disasm-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let src = tmp.join("d.cs");
+    std::fs::write(
+        &src,
+        "namespace Ns {\n\
+           public class Counter { public int N; public virtual int Next() { return ++N; } }\n\
+           public static class T {\n\
+             public static int test_calls() { var c = new Counter(); c.Next(); return c.Next(); }\n\
+             public static int test_plain() { return 7; }\n\
+             public static int uses_fault() { int x = 1; try { x = 2; } finally { x = 3; } return x; }\n\
+           }\n\
+         }\n",
+    )
+    .unwrap();
+    let dll = tmp.join("d.dll");
+    let st = Command::new(mcs)
+        .arg("-target:library")
+        .arg(format!("-out:{}", dll.display()))
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mcs failed");
+    let (code, out, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "test_*"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("; Ns.T::test_calls"), "{out}");
+    assert!(out.contains("; Ns.T::test_plain"), "{out}");
+    assert!(out.contains("callvirt Ns.Counter::Next"), "{out}");
+    assert!(out.contains("newobj Ns.Counter::.ctor"), "{out}");
+    assert!(
+        !out.contains("0x0a0000") && !out.contains("0x060000"),
+        "{out}"
+    );
+    let (code, out, _) = cilrun(&[dll.to_str().unwrap(), "--disasm", "Ns.Counter::*"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("stfld Ns.Counter::N"), "{out}");
+    // A method the JIT refuses (here, today: a try/finally): its IL, the
+    // offset marked, exit status 1 and the method named on stderr.
+    let (code, out, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "uses_*"]);
+    if code == 1 {
+        assert!(out.contains("; Ns.T::uses_fault — not compiled: "), "{out}");
+        assert!(out.contains("<-- compilation stopped here"), "{out}");
+        assert!(out.contains("endfinally"), "{out}");
+        assert!(err.contains("not compiled: Ns.T::uses_fault"), "{err}");
+    } else {
+        // The JIT compiles exception handlers now: a normal listing.
+        assert!(out.contains("endfinally"), "{out}");
+    }
+    let (code, _, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "nothing_*"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no method matches"), "{err}");
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -3,13 +3,13 @@
 //! ```text
 //! cilrun ASSEMBLY [--lib DIR]... --dump
 //! cilrun ASSEMBLY [--lib DIR]... --invoke-all PATTERN
-//! cilrun ASSEMBLY [--lib DIR]... --disasm METHOD
+//! cilrun ASSEMBLY [--lib DIR]... --disasm PATTERN
 //! ```
 //! Without a `--lib` directory holding `mscorlib.dll`, our corlib is built (when
 //! out of date) and used, so programs compiled with plain `mcs` run as they are.
 //! Flags are dispatched through [`COMMANDS`]: each entry names a flag, whether it
 //! takes a value, and the function that runs it on the loaded [`Session`]. The
-//! execution engine adds `--invoke-all PATTERN` and `--disasm METHOD` there.
+//! execution engine adds `--invoke-all PATTERN` and `--disasm PATTERN` there.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,7 +57,9 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         flag: "--disasm",
         takes_value: true,
-        help: "print the IL and generated x86-64 of a method (Ns.Type::Method or name)",
+        help: "print the IL and generated x86-64 of every method matching the glob (as \
+               --invoke-all: on the name, or on Ns.Type::Method with `::`), call targets \
+               named; a method the JIT refuses is shown as IL with the offset where it stopped",
         run: cmd_disasm,
     },
 ];
@@ -90,9 +92,13 @@ fn cmd_invoke_all(s: &mut Session, pattern: Option<&str>) -> Result<u8, String> 
 
 fn cmd_disasm(s: &mut Session, name: Option<&str>) -> Result<u8, String> {
     let name = name.unwrap_or_default();
-    let text = with_engine(s, |e, main| cil_compat::exec::cli::disasm(e, main, name))?;
+    let (text, failed) = with_engine(s, |e, main| cil_compat::exec::cli::disasm(e, main, name))?;
     print!("{text}");
-    Ok(0)
+    if failed.is_empty() {
+        Ok(0)
+    } else {
+        Err(format!("not compiled: {}", failed.join(", ")))
+    }
 }
 
 fn cmd_dump(s: &mut Session, _: Option<&str>) -> Result<u8, String> {
