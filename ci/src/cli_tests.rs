@@ -212,7 +212,7 @@ fn help_lists_the_kernels_keys_and_runs() {
 fn runs_write_to_a_scratch_copy_unless_given_a_disk() {
     let (disks, scratch) = boot_disks(Vec::new()).unwrap();
     let copy = scratch.expect("a scratch copy");
-    assert_eq!(disks, [copy.clone()]);
+    assert_eq!(disks, std::slice::from_ref(&copy));
     assert_ne!(copy, disk::default_image());
     assert_eq!(
         std::fs::read(&copy).unwrap(),
