@@ -224,3 +224,13 @@ fn runs_write_to_a_scratch_copy_unless_given_a_disk() {
     assert_eq!(disks, [mine]);
     assert!(scratch.is_none());
 }
+
+/// `managed --help` names every fault kind the runner can build.
+#[test]
+fn managed_help_lists_every_fault_kind() {
+    let err = parse(&["managed", "--help"]).unwrap_err();
+    let text = err.render().to_string().replace(char::is_whitespace, "");
+    for k in managed::FaultKind::ALL {
+        assert!(text.contains(k.name()), "{} missing:\n{text}", k.name());
+    }
+}

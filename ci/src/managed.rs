@@ -264,7 +264,9 @@ pub fn faulty_bundle(kind: FaultKind, at_request: u32) -> Result<PathBuf, String
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Build the driver variant that faults on purpose (or, corrupt-write,
-    /// corrupts one written byte) and print its boot module's path
+    /// corrupts one written byte) and print its boot module's path. KIND:
+    /// null-deref, index-out-of-range, divide-by-zero, invalid-cast,
+    /// wild-pointer, stack-overflow, jit-rejected, null-pointer, corrupt-write
     #[arg(long, value_name = "KIND", value_parser = parse_fault)]
     fault: Option<FaultKind>,
     /// The block request at which it faults (default 1)
