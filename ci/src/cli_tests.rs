@@ -234,3 +234,17 @@ fn managed_help_lists_every_fault_kind() {
         assert!(text.contains(k.name()), "{} missing:\n{text}", k.name());
     }
 }
+
+/// `cargo xtask` is not run with `--quiet`: a first use compiles the runner
+/// for a minute or more, and cargo's progress must show.
+#[test]
+fn the_alias_shows_the_first_build() {
+    let config = std::fs::read_to_string(artifacts::workspace_root().join(".cargo/config.toml"))
+        .unwrap();
+    let alias = config
+        .lines()
+        .find(|l| l.trim_start().starts_with("xtask ="))
+        .expect("the xtask alias");
+    assert!(alias.contains("--package xtask"), "{alias}");
+    assert!(!alias.contains("--quiet"), "{alias}");
+}
