@@ -239,8 +239,8 @@ fn managed_help_lists_every_fault_kind() {
 /// for a minute or more, and cargo's progress must show.
 #[test]
 fn the_alias_shows_the_first_build() {
-    let config = std::fs::read_to_string(artifacts::workspace_root().join(".cargo/config.toml"))
-        .unwrap();
+    let config =
+        std::fs::read_to_string(artifacts::workspace_root().join(".cargo/config.toml")).unwrap();
     let alias = config
         .lines()
         .find(|l| l.trim_start().starts_with("xtask ="))

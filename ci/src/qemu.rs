@@ -528,18 +528,19 @@ mod tests {
             .stderr(Stdio::null())
             .spawn()
             .expect("qemu-system-x86_64 runs (cargo xtask setup installs it)");
-        // Wait until the holder has the image open (its lock is taken then).
+        // Wait until the holder has locked the image: /proc/locks lists the
+        // lock with the file's inode (`... 08:01:INODE start end`).
+        use std::os::unix::fs::MetadataExt;
+        let inode = format!(":{} ", std::fs::metadata(&img).unwrap().ino());
         let t0 = Instant::now();
-        let locked = || {
-            std::fs::read_dir(format!("/proc/{}/fd", holder.id()))
-                .map(|fds| {
-                    fds.flatten()
-                        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|p| p == img))
-                })
-                .unwrap_or(false)
-        };
-        while !locked() && t0.elapsed() < Duration::from_secs(20) {
+        let locked = || std::fs::read_to_string("/proc/locks").is_ok_and(|l| l.contains(&inode));
+        while !locked() && t0.elapsed() < Duration::from_secs(120) {
             std::thread::sleep(Duration::from_millis(20));
+        }
+        if !locked() {
+            let _ = holder.kill();
+            let _ = holder.wait();
+            panic!("the holder QEMU never locked {}", img.display());
         }
         let mut b = boot(vec![disk(img.to_str().unwrap(), Transport::Modern)]);
         b.kernel = img.clone();
