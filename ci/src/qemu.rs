@@ -284,7 +284,10 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
     // Scripted input: written from a thread and kept open until QEMU exits,
     // so the console never sees a premature end of input.
     let serial = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let writer = match (boot.input.clone(), child.stdin.take()) {
+    let writer = match (
+        boot.input.clone(),
+        boot.input.as_ref().and_then(|_| child.stdin.take()),
+    ) {
         (Some(input), Some(mut stdin)) => {
             let (serial, after, timeout) = (Arc::clone(&serial), boot.input_after, boot.timeout);
             Some(std::thread::spawn(move || {
