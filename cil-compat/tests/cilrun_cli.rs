@@ -226,3 +226,22 @@ fn disasm_takes_globs_names_targets_and_shows_refused_il() {
     assert!(err.contains("no method matches"), "{err}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `cilrun ... --dump | head`: the closed pipe ends cilrun quietly, no panic.
+#[test]
+fn a_closed_stdout_is_no_panic() {
+    let dep = common::dependent();
+    let lib = common::corlib();
+    let libdir = lib.parent().unwrap().to_str().unwrap().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cilrun"))
+        .args([dep.to_str().unwrap(), "--lib", &libdir, "--dump"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before the first line
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}

@@ -85,7 +85,7 @@ fn cmd_invoke_all(s: &mut Session, pattern: Option<&str>) -> Result<u8, String> 
     }
     let failed = lines.iter().any(|l| l.contains(" ! "));
     for l in &lines {
-        println!("{l}");
+        emit(&format!("{l}\n"));
     }
     Ok(failed as u8)
 }
@@ -93,7 +93,7 @@ fn cmd_invoke_all(s: &mut Session, pattern: Option<&str>) -> Result<u8, String> 
 fn cmd_disasm(s: &mut Session, name: Option<&str>) -> Result<u8, String> {
     let name = name.unwrap_or_default();
     let (text, failed) = with_engine(s, |e, main| cil_compat::exec::cli::disasm(e, main, name))?;
-    print!("{text}");
+    emit(&text);
     if failed.is_empty() {
         Ok(0)
     } else {
@@ -107,8 +107,22 @@ fn cmd_dump(s: &mut Session, _: Option<&str>) -> Result<u8, String> {
         cil_compat::dump::dump_assembly(&s.ts, a, &mut out);
     }
     cil_compat::dump::dump_constructed(&s.ts, &mut out);
-    print!("{out}");
+    emit(&out);
     Ok(0)
+}
+
+/// Writes to stdout; a reader that went away (`cilrun ... | head`) ends the
+/// program quietly instead of a panic on the broken pipe.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("cilrun: stdout: {e}");
+        std::process::exit(1);
+    }
 }
 
 fn usage() -> String {
