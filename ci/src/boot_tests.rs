@@ -228,7 +228,22 @@ pub fn basic_cases() -> Vec<Case> {
             "hello",
             "run=hello",
             t,
-            Expect::Pass(&["kernel: booting", "run=hello", "memory map"]),
+            // -m 512M: the RAM reported is 511.x MiB (the VGA hole and
+            // option ROM area are not RAM), not the 12 GiB of reserved space.
+            Expect::Pass(&[
+                "kernel: booting",
+                "run=hello",
+                "memory map",
+                " KiB (511 MiB): usable ",
+            ]),
+        ),
+        // log=debug adds DEBUG lines (every PCI function found); log=trace
+        // (a disk case below) adds TRACE lines too; info has neither.
+        Case::new(
+            "log-debug",
+            "run=hello log=debug",
+            t,
+            Expect::Pass(&["DEBUG pci: 00:00.0 8086:29c0", "kernel: verdict PASS"]),
         ),
         Case {
             seabios: true,
@@ -236,7 +251,7 @@ pub fn basic_cases() -> Vec<Case> {
                 "hello-seabios",
                 "run=hello",
                 t,
-                Expect::Pass(&["kernel: booting", "memory map"]),
+                Expect::Pass(&["kernel: booting", "memory map", " KiB (511 MiB): usable "]),
             )
         },
         // 4-byte magic + 996 bytes: the kernel finds it through PVH
@@ -440,6 +455,51 @@ pub fn disk_cases() -> Vec<Case> {
                         "FAT32 \"DDKTEST\"",
                         "1af4:1042",
                         "virtio-blk-native",
+                    ]),
+                ),
+            )
+        },
+        // log=trace: TRACE lines (every block request) and DEBUG lines.
+        Case {
+            input: Some("cat /hello.txt\nexit\n"),
+            ..on(
+                Transport::Modern,
+                Case::new(
+                    "log-trace",
+                    "driver=native run=shell log=trace",
+                    t,
+                    Expect::Pass(&[
+                        "DEBUG pci: 00:00.0",
+                        "TRACE blk: read lba 0 +",
+                        "Hello, world!",
+                        "kernel: verdict PASS",
+                    ]),
+                ),
+            )
+        },
+        // A script without `exit` whose input just ends (Ctrl-D, what `cargo
+        // xtask run` types when its piped stdin ends; the last line has no
+        // newline): the session ends and passes. cd/pwd and relative paths;
+        // UTF-8 typed at the prompt reaches the command.
+        Case {
+            input: Some(
+                "cd \"/Documents/Projects/Kernel Work\"\npwd\ncat Drivers/README\n\
+                 cd ../../..\npwd\nwrite café.txt typed in UTF-8\ncat /café.txt\ncat hello.txt\r\u{4}",
+            ),
+            ..on(
+                Transport::Modern,
+                Case::new(
+                    "shell-end-of-input",
+                    "driver=native run=shell",
+                    t,
+                    Expect::Pass(&[
+                        "/Documents/Projects/Kernel Work\n",
+                        "drivers go here",
+                        "> pwd\n/\n",
+                        "wrote 15 bytes to /café.txt",
+                        "typed in UTF-8",
+                        "Hello, world!",
+                        "exit (end of input)",
                     ]),
                 ),
             )

@@ -231,3 +231,27 @@ fn runs_write_to_a_scratch_copy_unless_given_a_disk() {
     assert_eq!(disks, [mine]);
     assert!(scratch.is_none());
 }
+
+/// `managed --help` names every fault kind the runner can build.
+#[test]
+fn managed_help_lists_every_fault_kind() {
+    let err = parse(&["managed", "--help"]).unwrap_err();
+    let text = err.render().to_string().replace(char::is_whitespace, "");
+    for k in managed::FaultKind::ALL {
+        assert!(text.contains(k.name()), "{} missing:\n{text}", k.name());
+    }
+}
+
+/// `cargo xtask` is not run with `--quiet`: a first use compiles the runner
+/// for a minute or more, and cargo's progress must show.
+#[test]
+fn the_alias_shows_the_first_build() {
+    let config =
+        std::fs::read_to_string(artifacts::workspace_root().join(".cargo/config.toml")).unwrap();
+    let alias = config
+        .lines()
+        .find(|l| l.trim_start().starts_with("xtask ="))
+        .expect("the xtask alias");
+    assert!(alias.contains("--package xtask"), "{alias}");
+    assert!(!alias.contains("--quiet"), "{alias}");
+}

@@ -247,6 +247,10 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
         None => qemu::Firmware::preferred(),
     };
     let disk_paths = a.disks;
+    // Before the (long) first build: a wrong path is reported at once.
+    for p in disk_paths.iter().chain(&a.initrd) {
+        qemu::check_file(p)?;
+    }
     setup::ensure()?;
     let kernel = artifacts::build_kernel()?;
     // Every boot carries the managed assemblies unless told otherwise, so

@@ -272,7 +272,9 @@ pub fn faulty_bundle(kind: FaultKind, at_request: u32) -> Result<PathBuf, String
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Build the driver variant that faults on purpose (or, corrupt-write,
-    /// corrupts one written byte) and print its boot module's path
+    /// corrupts one written byte) and print its boot module's path. KIND:
+    /// null-deref, index-out-of-range, divide-by-zero, invalid-cast,
+    /// wild-pointer, stack-overflow, jit-rejected, null-pointer, corrupt-write
     #[arg(long, value_name = "KIND", value_parser = parse_fault)]
     fault: Option<FaultKind>,
     /// The block request at which it faults (default 1)
@@ -461,8 +463,9 @@ mod tests {
                 "VirtioBlk.VirtioBlkDevice::Flush",
                 "VirtioBlk.VirtioBlkDevice::TransferCorrupted",
             ] {
-                cil_compat::exec::cli::disasm(&mut engine, asm, m)
+                let (text, failed) = cil_compat::exec::cli::disasm(&mut engine, asm, m)
                     .unwrap_or_else(|e| panic!("{kind:?}: JIT of {m}: {e}"));
+                assert!(failed.is_empty(), "{kind:?}: JIT of {m}:\n{text}");
             }
         }
     }

@@ -6,7 +6,7 @@
 //! `(v << 1) | 1`, i.e. 33 or 35. A triple fault with `-no-reboot` exits 0,
 //! and a hang is killed by the timeout: neither can ever read as success.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -336,10 +336,14 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
     if boot.gdb {
         eprintln!("xtask: QEMU waits for GDB on localhost:1234 (target remote :1234)");
     }
+    // An interactive session fed from a pipe or a file (`... run=shell <
+    // script`): QEMU never tells the guest that its stdin ended, so we copy
+    // it and type Ctrl-D at its end, which ends the shell.
+    let piped_console = boot.interactive && boot.input.is_none() && !std::io::stdin().is_terminal();
     let start = Instant::now();
     let mut child = Command::new("qemu-system-x86_64")
         .args(&args)
-        .stdin(if boot.input.is_some() {
+        .stdin(if boot.input.is_some() || piped_console {
             Stdio::piped()
         } else if boot.interactive {
             Stdio::inherit()
@@ -354,7 +358,10 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
     // Scripted input: written from a thread and kept open until QEMU exits,
     // so the console never sees a premature end of input.
     let serial = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let writer = match (boot.input.clone(), child.stdin.take()) {
+    let writer = match (
+        boot.input.clone(),
+        boot.input.as_ref().and_then(|_| child.stdin.take()),
+    ) {
         (Some(input), Some(mut stdin)) => {
             let (serial, after, timeout) = (Arc::clone(&serial), boot.input_after, boot.timeout);
             Some(std::thread::spawn(move || {
@@ -377,6 +384,16 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
         }
         _ => None,
     };
+    if piped_console {
+        if let Some(mut stdin) = child.stdin.take() {
+            // Detached: it may wait on our stdin after QEMU is gone.
+            std::thread::spawn(move || {
+                let _ = forward_until_eof(&mut std::io::stdin().lock(), &mut stdin);
+                // Keep QEMU's stdin open: its end is no signal to the guest.
+                std::thread::sleep(Duration::MAX);
+            });
+        }
+    }
     let first_byte = Arc::new(Mutex::new(None::<Duration>));
     let arrivals = Arc::new(Mutex::new(Vec::<(usize, Duration)>::new()));
     let mut stdout = child.stdout.take().expect("piped stdout");
@@ -469,7 +486,30 @@ pub fn run(boot: &Boot) -> Result<RunResult, String> {
     })
 }
 
-fn check_file(p: &Path) -> Result<(), String> {
+/// What the console gets when the input stream ends: CR ends a last line
+/// that has no newline, Ctrl-D on the empty line is the shell's end of input.
+pub const END_OF_INPUT: &[u8] = b"\r\x04";
+
+/// Copies `from` to `to` until `from` ends, then sends [`END_OF_INPUT`].
+fn forward_until_eof(from: &mut impl Read, to: &mut impl Write) -> std::io::Result<()> {
+    let mut buf = [0u8; 4096];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                to.write_all(&buf[..n])?;
+                to.flush()?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    to.write_all(END_OF_INPUT)?;
+    to.flush()
+}
+
+/// The file exists and is a regular file; the error says what it is instead.
+pub fn check_file(p: &Path) -> Result<(), String> {
     match std::fs::metadata(p) {
         Ok(m) if m.is_file() => Ok(()),
         Ok(m) if m.is_dir() => Err(format!(
@@ -546,6 +586,13 @@ mod tests {
     }
 
     #[test]
+    fn piped_input_ends_with_ctrl_d() {
+        let mut out = Vec::new();
+        forward_until_eof(&mut &b"ls /\ncat /hello.txt"[..], &mut out).unwrap();
+        assert_eq!(out, b"ls /\ncat /hello.txt\r\x04");
+    }
+
+    #[test]
     fn a_directory_or_a_missing_file_is_named_as_such() {
         let dir = std::env::temp_dir();
         let e = check_file(&dir).unwrap_err();
@@ -573,18 +620,19 @@ mod tests {
             .stderr(Stdio::null())
             .spawn()
             .expect("qemu-system-x86_64 runs (cargo xtask setup installs it)");
-        // Wait until the holder has the image open (its lock is taken then).
+        // Wait until the holder has locked the image: /proc/locks lists the
+        // lock with the file's inode (`... 08:01:INODE start end`).
+        use std::os::unix::fs::MetadataExt;
+        let inode = format!(":{} ", std::fs::metadata(&img).unwrap().ino());
         let t0 = Instant::now();
-        let locked = || {
-            std::fs::read_dir(format!("/proc/{}/fd", holder.id()))
-                .map(|fds| {
-                    fds.flatten()
-                        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|p| p == img))
-                })
-                .unwrap_or(false)
-        };
-        while !locked() && t0.elapsed() < Duration::from_secs(20) {
+        let locked = || std::fs::read_to_string("/proc/locks").is_ok_and(|l| l.contains(&inode));
+        while !locked() && t0.elapsed() < Duration::from_secs(120) {
             std::thread::sleep(Duration::from_millis(20));
+        }
+        if !locked() {
+            let _ = holder.kill();
+            let _ = holder.wait();
+            panic!("the holder QEMU never locked {}", img.display());
         }
         let mut b = boot(vec![disk(img.to_str().unwrap(), Transport::Modern)]);
         b.kernel = img.clone();

@@ -45,3 +45,21 @@ fn usage_errors_exit_2_with_a_hint() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("disagree"), "{err}");
 }
+
+/// A wrong --disk or --initrd is reported at once, before any build, saying
+/// what the path is.
+#[test]
+fn bad_paths_are_named_before_building() {
+    let dir = std::env::temp_dir();
+    let out = xtask(&["run", "--disk", dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is a directory"), "{err}");
+    let out = xtask(&["run", "--initrd", "/nonexistent/managed.cpio"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("/nonexistent/managed.cpio: No such file"),
+        "{err}"
+    );
+}

@@ -157,13 +157,13 @@ fn a_new_users_mistakes_get_plain_answers() {
         .status()
         .unwrap();
     assert!(st.success(), "mcs failed");
-    let (code, _, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "Ns.Box`1::Get"]);
+    let (code, out, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "Ns.Box`1::Get"]);
     assert_eq!(code, 1);
     assert!(
-        err.contains("type parameter TItem of generic class Ns.Box<TItem>"),
-        "{err}"
+        out.contains("type parameter TItem of generic class Ns.Box<TItem>"),
+        "{out}"
     );
-    assert!(!err.contains("!0"), "{err}");
+    assert!(!out.contains("!0") && !err.contains("!0"), "{out}{err}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
@@ -202,7 +202,7 @@ fn disasm_shows_exception_regions() {
         .split_once("; exception-handling regions")
         .map(|(_, t)| t)
         .unwrap_or_else(|| panic!("no region table:\n{out}"));
-    let lines: Vec<&str> = table.lines().skip(1).collect();
+    let lines: Vec<&str> = table.lines().skip(1).filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 2, "{table}");
     assert!(lines[0].starts_with(";   0: finally: try IL_"), "{table}");
     assert!(lines[1].starts_with(";   1: catch 0x"), "{table}");
@@ -211,4 +211,80 @@ fn disasm_shows_exception_regions() {
     assert!(out.contains("E::test_7_regions = 7"), "{out}{err}");
     assert_eq!(code, 0);
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// `--disasm` takes the globs `--invoke-all` takes, names call targets and
+/// fields, and shows a method it cannot compile as IL with the offset where
+/// compilation stopped (exit status 1).
+#[test]
+fn disasm_takes_globs_names_targets_and_shows_refused_il() {
+    let mcs = cil_compat::toolchain::find_tool("mcs").expect("mcs (mono-mcs)");
+    let tmp = std::env::temp_dir().join(format!("cilrun-disasm-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let src = tmp.join("d.cs");
+    std::fs::write(
+        &src,
+        "namespace Ns {\n\
+           public class Counter { public int N; public virtual int Next() { return ++N; } }\n\
+           public static class T {\n\
+             public static int test_calls() { var c = new Counter(); c.Next(); return c.Next(); }\n\
+             public static int test_plain() { return 7; }\n\
+             public static unsafe int uses_refused() { try { byte* b = stackalloc byte[4]; b[0] = 9; return b[0]; } catch { return 0; } }\n\
+           }\n\
+         }\n",
+    )
+    .unwrap();
+    let dll = tmp.join("d.dll");
+    let st = Command::new(mcs)
+        .arg("-target:library")
+        .arg("-unsafe")
+        .arg(format!("-out:{}", dll.display()))
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mcs failed");
+    let (code, out, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "test_*"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("; Ns.T::test_calls"), "{out}");
+    assert!(out.contains("; Ns.T::test_plain"), "{out}");
+    assert!(out.contains("callvirt Ns.Counter::Next"), "{out}");
+    assert!(out.contains("newobj Ns.Counter::.ctor"), "{out}");
+    assert!(
+        !out.contains("0x0a0000") && !out.contains("0x060000"),
+        "{out}"
+    );
+    let (code, out, _) = cilrun(&[dll.to_str().unwrap(), "--disasm", "Ns.Counter::*"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("stfld Ns.Counter::N"), "{out}");
+    // A method the JIT refuses (`localloc` in a method with a catch handler):
+    // its IL, the offset marked, exit status 1 and the method named on stderr.
+    let (code, out, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "uses_*"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("; Ns.T::uses_refused — not compiled: "), "{out}");
+    assert!(out.contains("<-- compilation stopped here"), "{out}");
+    assert!(out.contains("localloc"), "{out}");
+    assert!(err.contains("not compiled: Ns.T::uses_refused"), "{err}");
+    let (code, _, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "nothing_*"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no method matches"), "{err}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// `cilrun ... --dump | head`: the closed pipe ends cilrun quietly, no panic.
+#[test]
+fn a_closed_stdout_is_no_panic() {
+    let dep = common::dependent();
+    let lib = common::corlib();
+    let libdir = lib.parent().unwrap().to_str().unwrap().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cilrun"))
+        .args([dep.to_str().unwrap(), "--lib", &libdir, "--dump"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before the first line
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
 }

@@ -1,5 +1,7 @@
 //! Shell commands over a mounted volume: `ls`, `cat`, `write`, `rm`, `mkdir`,
-//! `stat`, `df`, `help`. The kernel feeds lines and adds its own commands
+//! `stat`, `df`, `cd`, `pwd`, `help`. Paths not starting with `/` are relative
+//! to the working directory (`cd`; `.` and `..` work), kept by the caller
+//! across lines ([`run_command_in`]). The kernel feeds lines and adds its own commands
 //! (`devices`, `drivers`) when [`run_command`] says a line is not ours.
 //!
 //! Words are separated by blanks; `"..."` quotes a word with blanks (`\"` and
@@ -45,7 +47,9 @@ pub enum CommandStatus {
 }
 
 /// Command names [`run_command`] handles.
-pub const COMMANDS: &[&str] = &["ls", "cat", "write", "rm", "mkdir", "stat", "df", "help"];
+pub const COMMANDS: &[&str] = &[
+    "ls", "cat", "write", "rm", "mkdir", "stat", "df", "cd", "pwd", "help",
+];
 
 /// Largest `cat` output.
 pub const CAT_LIMIT: usize = 64 * 1024;
@@ -161,6 +165,41 @@ pub fn run_command<D: BlockDevice>(
     line: &str,
     out: &mut dyn fmt::Write,
 ) -> Result<CommandStatus, fmt::Error> {
+    run_command_in(vol, &mut String::from("/"), line, out)
+}
+
+/// `path` made absolute against the working directory `cwd`, with `.` and
+/// `..` resolved (`..` of the root is the root).
+pub fn resolve(cwd: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    let base = if path.starts_with('/') { "" } else { cwd };
+    for c in base.split('/').chain(path.split('/')) {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut out = String::new();
+    for p in &parts {
+        out.push('/');
+        out.push_str(p);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+/// Runs one line with `cwd` as the working directory (`cd` changes it).
+pub fn run_command_in<D: BlockDevice>(
+    vol: &Volume<D>,
+    cwd: &mut String,
+    line: &str,
+    out: &mut dyn fmt::Write,
+) -> Result<CommandStatus, fmt::Error> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return Ok(CommandStatus::Empty);
@@ -176,8 +215,27 @@ pub fn run_command<D: BlockDevice>(
     if !COMMANDS.contains(&cmd) {
         return Ok(CommandStatus::NotMine);
     }
+    let kind = String::from(cmd);
+    let mut words = words;
+    if !matches!(kind.as_str(), "df" | "help" | "pwd") {
+        match words.get_mut(1) {
+            Some(p) => *p = resolve(cwd, p),
+            None if kind == "ls" => words.push(cwd.clone()),
+            None if kind == "cd" => words.push("/".into()),
+            None => {}
+        }
+    }
+    let cmd = words[0].as_str();
     let args = &words[1..];
     let r = match cmd {
+        "pwd" => Ok(writeln!(out, "{cwd}")),
+        "cd" => one_path(args, "cd [path]").and_then(|p| {
+            if !vol.metadata(p)?.is_dir {
+                return Err(FsError::NotADirectory(p.into()).into());
+            }
+            *cwd = String::from(p);
+            Ok(Ok(()))
+        }),
         "ls" => ls(vol, args, out),
         "cat" => cat(vol, args, out),
         "write" => write(vol, args, out),
@@ -409,7 +467,9 @@ fn help(out: &mut dyn fmt::Write) -> CmdResult {
          rm path             remove a file or empty directory\n\
          mkdir path          create a directory (and parents)\n\
          stat path           show an entry's details\n\
-         df                  show volume space\n",
+         df                  show volume space\n\
+         cd [path]           change the working directory (default /)\n\
+         pwd                 print the working directory\n",
     ))
 }
 

@@ -370,3 +370,47 @@ fn oem_short_names_read_as_code_page_437() {
         b"Hello, world!\n"
     );
 }
+
+/// `cd` and `pwd`; relative paths, `.` and `..` resolve against the working
+/// directory; `cd` to a file or a missing directory fails and keeps it.
+#[test]
+fn cd_and_relative_paths() {
+    use disks::shell::{resolve, run_command_in};
+    assert_eq!(resolve("/", "a/b"), "/a/b");
+    assert_eq!(resolve("/a/b", "../c/./d"), "/a/c/d");
+    assert_eq!(resolve("/a", "/x/../y"), "/y");
+    assert_eq!(resolve("/", "../.."), "/");
+    let vol = small_volume();
+    let mut cwd = String::from("/");
+    let mut sh = |line: &str| {
+        let mut out = String::new();
+        let st = run_command_in(&vol, &mut cwd, line, &mut out).unwrap();
+        (st, out)
+    };
+    assert_eq!(sh("pwd"), (CommandStatus::Ok, "/\n".into()));
+    assert_eq!(sh("cd \"Some Dir\"").0, CommandStatus::Ok);
+    assert_eq!(sh("pwd").1, "/Some Dir\n");
+    assert_eq!(sh("cd Nested").0, CommandStatus::Ok);
+    assert_eq!(
+        sh("cat \"long file name.txt\""),
+        (CommandStatus::Ok, "nested\n".into())
+    );
+    let (st, out) = sh("ls");
+    assert_eq!(st, CommandStatus::Ok);
+    assert!(out.contains("long file name.txt"), "{out}");
+    assert_eq!(sh("cat ../../hello.txt").1, "Hello, world!\n");
+    assert_eq!(
+        sh("write notes.txt relative write").1,
+        "wrote 15 bytes to /Some Dir/Nested/notes.txt\n"
+    );
+    let (st, out) = sh("cd /hello.txt");
+    assert_eq!(st, CommandStatus::Failed);
+    assert!(out.contains("not a directory"), "{out}");
+    let (st, _) = sh("cd nowhere");
+    assert_eq!(st, CommandStatus::Failed);
+    assert_eq!(sh("pwd").1, "/Some Dir/Nested\n");
+    assert_eq!(sh("cd ..").0, CommandStatus::Ok);
+    assert_eq!(sh("pwd").1, "/Some Dir\n");
+    assert_eq!(sh("cd").0, CommandStatus::Ok);
+    assert_eq!(sh("pwd").1, "/\n");
+}

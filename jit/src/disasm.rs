@@ -27,9 +27,56 @@ pub fn x86_lines(code: &[u8]) -> alloc::vec::Vec<(u32, String)> {
     out
 }
 
+/// Names a metadata token for a listing (`Ns.Type::Method` for a call
+/// target), or `None` to show the token in hex.
+pub type TokenNames<'a> = &'a dyn Fn(u32) -> Option<String>;
+
+/// One IL instruction as text: `callvirt Ns.Type::Method`, `ldc.i4 5`.
+fn il_text(i: &crate::decoder::Instr, names: TokenNames<'_>) -> String {
+    let opnd = match &i.operand {
+        Operand::None => String::new(),
+        Operand::Int(v) => format!(" {v}"),
+        Operand::Float(v) => format!(" {v}"),
+        Operand::Token(t) => match names(*t) {
+            Some(n) => format!(" {n}"),
+            None => format!(" 0x{t:08x}"),
+        },
+        Operand::Target(t) => format!(" IL_{t:04x}"),
+        Operand::Switch(ts) => format!(" ({} targets)", ts.len()),
+    };
+    format!("{}{}", mnemonic(i.opcode), opnd)
+}
+
+/// The IL of a method alone (one it could not compile), with `stopped`
+/// marked: the offset where compilation stopped.
+pub fn il_listing(il: &[u8], names: TokenNames<'_>, stopped: Option<u32>) -> String {
+    let mut out = String::new();
+    match decode_all(il) {
+        Ok(instrs) => {
+            for i in &instrs {
+                let mark = if Some(i.offset) == stopped {
+                    "   <-- compilation stopped here"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "IL_{:04x}: {}{mark}", i.offset, il_text(i, names));
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(out, "; IL does not decode: {e:?}");
+        }
+    }
+    out
+}
+
 /// IL and machine code side by side: each IL instruction followed by the
 /// instructions generated for it.
 pub fn listing(il: &[u8], m: &CompiledMethod) -> String {
+    listing_named(il, m, &|_| None)
+}
+
+/// [`listing`] with tokens named by `names`.
+pub fn listing_named(il: &[u8], m: &CompiledMethod, names: TokenNames<'_>) -> String {
     let mut out = String::new();
     let lines = x86_lines(&m.code);
     let instrs = decode_all(il).unwrap_or_default();
@@ -45,17 +92,7 @@ pub fn listing(il: &[u8], m: &CompiledMethod) -> String {
         let text = instrs
             .iter()
             .find(|i| i.offset == *il_off)
-            .map(|i| {
-                let opnd = match &i.operand {
-                    Operand::None => String::new(),
-                    Operand::Int(v) => format!(" {v}"),
-                    Operand::Float(v) => format!(" {v}"),
-                    Operand::Token(t) => format!(" 0x{t:08x}"),
-                    Operand::Target(t) => format!(" IL_{t:04x}"),
-                    Operand::Switch(ts) => format!(" ({} targets)", ts.len()),
-                };
-                format!("{}{}", mnemonic(i.opcode), opnd)
-            })
+            .map(|i| il_text(i, names))
             .unwrap_or_default();
         let _ = writeln!(out, "IL_{il_off:04x}: {text}");
         let _ = code_off;

@@ -76,6 +76,39 @@ impl Region {
     }
 }
 
+/// The memory map in totals (bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemorySummary {
+    /// RAM: usable and ACPI (reclaimable, NVS) regions, and reserved regions
+    /// below 1 MiB (the EBDA and BIOS area, RAM on every PC).
+    pub ram: u64,
+    /// Usable RAM (E820 type 1).
+    pub usable: u64,
+    /// Reserved address space above 1 MiB: MMIO windows (PCIe ECAM, the
+    /// HyperTransport hole QEMU reserves below 1 TiB), firmware ROM. E820
+    /// cannot tell reserved RAM from holes there, so none of it counts as RAM.
+    pub not_ram: u64,
+}
+
+/// Totals of a memory map: the RAM a machine has, not the address space
+/// its reserved entries span (512 MiB of RAM under QEMU q35 comes with a
+/// 12 GiB reserved window).
+pub fn memory_summary(regions: &[Region]) -> MemorySummary {
+    let mut m = MemorySummary::default();
+    for r in regions {
+        match r.kind {
+            REGION_RAM => {
+                m.usable += r.len;
+                m.ram += r.len;
+            }
+            3 | 4 => m.ram += r.len,
+            _ if r.start + r.len <= 1 << 20 => m.ram += r.len,
+            _ => m.not_ram += r.len,
+        }
+    }
+    m
+}
+
 /// What the boot loader told us, copied.
 pub struct BootInfo {
     cmdline: [u8; MAX_CMDLINE],

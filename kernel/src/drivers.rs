@@ -65,13 +65,29 @@ impl BlockDevice for SharedDevice {
         self.0.borrow().is_read_only()
     }
     fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
-        self.0.borrow_mut().read_blocks(lba, buf)
+        let r = self.0.borrow_mut().read_blocks(lba, buf);
+        log::trace!(
+            "blk: read lba {} +{} bytes: {:?}",
+            lba.as_u64(),
+            buf.len(),
+            r
+        );
+        r
     }
     fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
-        self.0.borrow_mut().write_blocks(lba, buf)
+        let r = self.0.borrow_mut().write_blocks(lba, buf);
+        log::trace!(
+            "blk: write lba {} +{} bytes: {:?}",
+            lba.as_u64(),
+            buf.len(),
+            r
+        );
+        r
     }
     fn flush(&mut self) -> Result<(), BlockError> {
-        self.0.borrow_mut().flush()
+        let r = self.0.borrow_mut().flush();
+        log::trace!("blk: flush: {:?}", r);
+        r
     }
     fn read_many(&mut self, reqs: &mut [ddk::ReadRequest<'_>]) -> Result<(), BlockError> {
         self.0.borrow_mut().read_many(reqs)

@@ -217,6 +217,22 @@ fn scan_bus(bus: u8, found: &mut Vec<PciDevice>, visited: &mut [bool; 256]) -> u
                 None
             };
             let address = d.address;
+            log::debug!(
+                "pci: {} {:04x}:{:04x} rev {} class {:02x}.{:02x}.{:02x} header type {}{}",
+                d.address,
+                d.vendor_id,
+                d.device_id,
+                d.revision,
+                d.class,
+                d.subclass,
+                d.prog_if,
+                d.header_type,
+                if d.multifunction {
+                    ", multifunction"
+                } else {
+                    ""
+                }
+            );
             found.push(d);
             match secondary {
                 Some(0) => {

@@ -112,8 +112,6 @@ fn hello(cfg: &Config<'_>) -> ! {
     info!("hello: command line: \"{}\"", boot.cmdline());
     info!("hello: driver={} run={}", cfg.driver.as_str(), cfg.run);
     info!("hello: memory map ({}):", boot.memmap_source);
-    let mut usable = 0;
-    let mut total = 0;
     for r in boot.regions() {
         info!(
             "hello:   0x{:012x}-0x{:012x} {:>10} KiB {}",
@@ -122,16 +120,16 @@ fn hello(cfg: &Config<'_>) -> ! {
             r.len / 1024,
             r.kind_name()
         );
-        total += r.len;
-        if r.kind == bootinfo::REGION_RAM {
-            usable += r.len;
-        }
     }
+    let m = bootinfo::memory_summary(boot.regions());
     info!(
-        "hello: memory total {} KiB, usable {} KiB ({} MiB)",
-        total / 1024,
-        usable / 1024,
-        usable >> 20
+        "hello: memory: RAM {} KiB ({} MiB): usable {} KiB, firmware and ACPI {} KiB; \
+         reserved address space that is not RAM (MMIO windows, holes) {} KiB",
+        m.ram / 1024,
+        m.ram >> 20,
+        m.usable / 1024,
+        (m.ram - m.usable) / 1024,
+        m.not_ram / 1024
     );
     let (managed, allocated) = frames::stats();
     info!(

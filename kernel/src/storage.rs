@@ -195,11 +195,18 @@ pub fn shell() -> ! {
     crate::rawln!("kernel shell: type 'help' for commands, 'exit' to quit");
     let mut ed = Editor::default();
     let mut c = Console;
+    // The working directory `cd` changes; relative paths resolve against it.
+    let mut cwd = String::from("/");
     loop {
         let line = match ed.read_line("> ") {
             Line::Text(t) => t,
             Line::Interrupted => continue,
-            Line::Eof => String::from("exit"),
+            // End of input (Ctrl-D, or `cargo xtask run` saw its piped
+            // stdin end): the session ends as with `exit`.
+            Line::Eof => {
+                crate::rawln!("exit (end of input)");
+                String::from("exit")
+            }
         };
         let word = line.split_whitespace().next().unwrap_or("");
         match word {
@@ -226,9 +233,8 @@ pub fn shell() -> ! {
             _ => {}
         }
         let status = match &vol {
-            Some((_, v)) => {
-                disks::shell::run_command(v, &line, &mut c).unwrap_or(CommandStatus::Failed)
-            }
+            Some((_, v)) => disks::shell::run_command_in(v, &mut cwd, &line, &mut c)
+                .unwrap_or(CommandStatus::Failed),
             None if word.is_empty() => CommandStatus::Empty,
             None if disks::shell::COMMANDS.contains(&word) && word != "help" => {
                 crate::rawln!("{word}: no volume mounted");

@@ -3,13 +3,13 @@
 //! ```text
 //! cilrun ASSEMBLY [--lib DIR]... --dump
 //! cilrun ASSEMBLY [--lib DIR]... --invoke-all PATTERN
-//! cilrun ASSEMBLY [--lib DIR]... --disasm METHOD
+//! cilrun ASSEMBLY [--lib DIR]... --disasm PATTERN
 //! ```
 //! Without a `--lib` directory holding `mscorlib.dll`, our corlib is built (when
 //! out of date) and used, so programs compiled with plain `mcs` run as they are.
 //! Flags are dispatched through [`COMMANDS`]: each entry names a flag, whether it
 //! takes a value, and the function that runs it on the loaded [`Session`]. The
-//! execution engine adds `--invoke-all PATTERN` and `--disasm METHOD` there.
+//! execution engine adds `--invoke-all PATTERN` and `--disasm PATTERN` there.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,7 +57,9 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         flag: "--disasm",
         takes_value: true,
-        help: "print the IL and generated x86-64 of a method (Ns.Type::Method or name)",
+        help: "print the IL and generated x86-64 of every method matching the glob (as \
+               --invoke-all: on the name, or on Ns.Type::Method with `::`), call targets \
+               named; a method the JIT refuses is shown as IL with the offset where it stopped",
         run: cmd_disasm,
     },
 ];
@@ -83,16 +85,20 @@ fn cmd_invoke_all(s: &mut Session, pattern: Option<&str>) -> Result<u8, String> 
     }
     let failed = lines.iter().any(|l| l.contains(" ! "));
     for l in &lines {
-        println!("{l}");
+        emit(&format!("{l}\n"));
     }
     Ok(failed as u8)
 }
 
 fn cmd_disasm(s: &mut Session, name: Option<&str>) -> Result<u8, String> {
     let name = name.unwrap_or_default();
-    let text = with_engine(s, |e, main| cil_compat::exec::cli::disasm(e, main, name))?;
-    print!("{text}");
-    Ok(0)
+    let (text, failed) = with_engine(s, |e, main| cil_compat::exec::cli::disasm(e, main, name))?;
+    emit(&text);
+    if failed.is_empty() {
+        Ok(0)
+    } else {
+        Err(format!("not compiled: {}", failed.join(", ")))
+    }
 }
 
 fn cmd_dump(s: &mut Session, _: Option<&str>) -> Result<u8, String> {
@@ -101,8 +107,22 @@ fn cmd_dump(s: &mut Session, _: Option<&str>) -> Result<u8, String> {
         cil_compat::dump::dump_assembly(&s.ts, a, &mut out);
     }
     cil_compat::dump::dump_constructed(&s.ts, &mut out);
-    print!("{out}");
+    emit(&out);
     Ok(0)
+}
+
+/// Writes to stdout; a reader that went away (`cilrun ... | head`) ends the
+/// program quietly instead of a panic on the broken pipe.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("cilrun: stdout: {e}");
+        std::process::exit(1);
+    }
 }
 
 fn usage() -> String {

@@ -301,20 +301,146 @@ pub fn find_method(ts: &TypeSystem, asm: AsmId, name: &str) -> Option<MethodId> 
     None
 }
 
-/// `--disasm`: the IL and generated x86-64 of one method, side by side.
-pub fn disasm(e: &mut Engine, asm: AsmId, name: &str) -> Result<String, String> {
-    let m = find_method(&e.ts, asm, name).ok_or_else(|| format!("no method {name}"))?;
-    e.compile(m)?;
-    let c = e.compiled(m).ok_or("not compiled (internal call?)")?;
-    let mut s = format!(
-        "; {} — {} IL bytes → {} code bytes, frame {}\n",
-        e.method_name(m),
-        c.il.len(),
-        c.code.code.len(),
-        c.code.frame_size
-    );
-    s.push_str(&jit::disasm::listing(&c.il, &c.code));
-    Ok(s)
+/// Every method of `asm` whose name (or `Ns.Type::Method`, when the
+/// pattern has `::`) matches the glob, as for `--invoke-all` but of any
+/// kind (instance, with parameters), in token order.
+pub fn methods_matching(ts: &TypeSystem, asm: AsmId, pattern: &str) -> Vec<MethodId> {
+    let mut out = Vec::new();
+    for &t in ts.types_of(asm) {
+        for &m in &ts.info(t).methods {
+            let d = ts.method(m);
+            let full = format!("{}::{}", ts.type_name(t), d.name);
+            let hit = if pattern.contains("::") {
+                glob(pattern, &full)
+            } else {
+                glob(pattern, &d.name)
+            };
+            if hit {
+                out.push(m);
+            }
+        }
+    }
+    out.sort_by_key(|m| ts.method(*m).token.0);
+    out
+}
+
+/// The names of the method and field tokens in `m`'s IL: `Ns.Type::Method`,
+/// `Ns.Type::field` (tokens that do not resolve stay hex).
+fn token_names(e: &mut Engine, m: MethodId) -> std::collections::BTreeMap<u32, String> {
+    use crate::metadata::{TableId, Token};
+    let mut names = std::collections::BTreeMap::new();
+    let il = match e.ts.method_body(m) {
+        Ok(Some(b)) => b.code.to_vec(),
+        _ => return names,
+    };
+    let Ok(instrs) = jit::decoder::decode_all(&il) else {
+        return names;
+    };
+    for i in instrs {
+        let jit::decoder::Operand::Token(t) = i.operand else {
+            continue;
+        };
+        let tok = Token(t);
+        let name = match tok.table() {
+            Some(TableId::MethodDef | TableId::MemberRef | TableId::MethodSpec) => {
+                match e.ts.resolve_method_in(m, tok) {
+                    Ok(callee) => {
+                        let d = e.ts.method(callee);
+                        let owner = super::csnames::type_name_in(&e.ts, d.owner, Some(m));
+                        Some(format!("{owner}::{}", d.name))
+                    }
+                    Err(_) if tok.table() == Some(TableId::MemberRef) => {
+                        e.ts.resolve_field_in(m, tok)
+                            .ok()
+                            .map(|f| field_name(&e.ts, f, m))
+                    }
+                    Err(_) => None,
+                }
+            }
+            Some(TableId::Field) => {
+                e.ts.resolve_field_in(m, tok)
+                    .ok()
+                    .map(|f| field_name(&e.ts, f, m))
+            }
+            Some(TableId::TypeDef | TableId::TypeRef | TableId::TypeSpec) => {
+                e.ts.resolve_type_in(m, tok)
+                    .ok()
+                    .map(|ty| super::csnames::type_name_in(&e.ts, ty, Some(m)))
+            }
+            _ => None,
+        };
+        if let Some(n) = name {
+            names.insert(t, n);
+        }
+    }
+    names
+}
+
+fn field_name(ts: &TypeSystem, f: crate::types::FieldId, ctx: MethodId) -> String {
+    let d = ts.field(f);
+    let owner = super::csnames::type_name_in(ts, d.owner, Some(ctx));
+    format!("{owner}::{}", d.name)
+}
+
+/// The IL offset a compile error names (`at IL_002a`), if any.
+fn stopped_at(err: &str) -> Option<u32> {
+    let at = err.find("at IL_")? + "at IL_".len();
+    let hex: String = err[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    u32::from_str_radix(&hex, 16).ok()
+}
+
+/// `--disasm`: for every method matching the glob (as `--invoke-all`
+/// matches, any kind of method), the IL and generated x86-64 side by side,
+/// call targets and fields named; a method the JIT refuses gets its IL with
+/// the offset where compilation stopped. Returns the listing and the names
+/// of the methods that could not be compiled; Err when nothing matches.
+pub fn disasm(e: &mut Engine, asm: AsmId, pattern: &str) -> Result<(String, Vec<String>), String> {
+    let mut ms = methods_matching(&e.ts, asm, pattern);
+    if ms.is_empty() {
+        // The old spelling: a bare name or `Ns.Type::Method`, first match.
+        ms.extend(find_method(&e.ts, asm, pattern));
+    }
+    if ms.is_empty() {
+        return Err(format!("no method matches `{pattern}`"));
+    }
+    let mut s = String::new();
+    let mut failed = Vec::new();
+    for m in ms {
+        let names = token_names(e, m);
+        let name_of = |t: u32| names.get(&t).cloned();
+        let il = match e.ts.method_body(m) {
+            Ok(Some(b)) => b.code.to_vec(),
+            _ => Vec::new(),
+        };
+        match e.compile(m).map(|_| ()).and_then(|_| {
+            e.compiled(m)
+                .ok_or_else(|| "no IL body (internal call or abstract)".to_string())
+                .map(|c| {
+                    format!(
+                        "; {} — {} IL bytes → {} code bytes, frame {}\n{}",
+                        e.method_name(m),
+                        c.il.len(),
+                        c.code.code.len(),
+                        c.code.frame_size,
+                        jit::disasm::listing_named(&c.il, &c.code, &name_of)
+                    )
+                })
+        }) {
+            Ok(text) => s.push_str(&text),
+            Err(err) => {
+                s.push_str(&format!("; {} — not compiled: {err}\n", e.method_name(m)));
+                if !il.is_empty() {
+                    s.push_str(&jit::disasm::il_listing(&il, &name_of, stopped_at(&err)));
+                }
+                failed.push(e.method_name(m));
+            }
+        }
+        s.push('\n');
+    }
+    Ok((s, failed))
 }
 
 /// Compile-throughput figures.

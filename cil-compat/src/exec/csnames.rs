@@ -58,15 +58,36 @@ pub fn type_param_names(ts: &TypeSystem, def: TypeId) -> Vec<String> {
 /// `Ns.Box<T>` for a definition, `Ns.Box<int>` for an instantiation, `int`
 /// for System.Int32, `byte[]`.
 pub fn type_name(ts: &TypeSystem, t: TypeId) -> String {
+    type_name_in(ts, t, None)
+}
+
+/// [`type_name`] inside method `ctx`: a type parameter (`!0`) is named as
+/// `ctx`'s class declares it (`T`).
+pub fn type_name_in(ts: &TypeSystem, t: TypeId, ctx: Option<MethodId>) -> String {
     let i = ts.info(t);
     match (i.kind, i.element) {
-        (TypeKind::SzArray, Some(e)) => return format!("{}[]", type_name(ts, e)),
-        (TypeKind::Ptr, Some(e)) => return format!("{}*", type_name(ts, e)),
-        (TypeKind::ByRef, Some(e)) => return format!("ref {}", type_name(ts, e)),
+        (TypeKind::SzArray, Some(e)) => return format!("{}[]", type_name_in(ts, e, ctx)),
+        (TypeKind::Ptr, Some(e)) => return format!("{}*", type_name_in(ts, e, ctx)),
+        (TypeKind::ByRef, Some(e)) => return format!("ref {}", type_name_in(ts, e, ctx)),
+        (TypeKind::GenericParam { method, index }, _) => {
+            let named = ctx.filter(|_| !method).and_then(|m| {
+                let owner = ts.method(m).owner;
+                let def = ts.info(owner).generic_def.unwrap_or(owner);
+                type_param_names(ts, def).get(index as usize).cloned()
+            });
+            return named
+                .unwrap_or_else(|| format!("{}{index}", if method { "TMethod" } else { "T" }));
+        }
         _ => {}
     }
     let (def, args): (TypeId, Vec<String>) = match i.generic_def {
-        Some(d) => (d, i.type_args.iter().map(|a| type_name(ts, *a)).collect()),
+        Some(d) => (
+            d,
+            i.type_args
+                .iter()
+                .map(|a| type_name_in(ts, *a, ctx))
+                .collect(),
+        ),
         None => (t, type_param_names(ts, t)),
     };
     let d = ts.info(def);
@@ -75,7 +96,7 @@ pub fn type_name(ts: &TypeSystem, t: TypeId) -> String {
         return k.to_string();
     }
     let mut name = match d.enclosing {
-        Some(e) => format!("{}.{}", type_name(ts, e), d.name),
+        Some(e) => format!("{}.{}", type_name_in(ts, e, ctx), d.name),
         None => full,
     };
     if let Some(tick) = name.rfind('`') {
