@@ -33,10 +33,7 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 /// JIT results known to differ today, each with the reason. They are printed but do
 /// not fail the tests (set `JIT_CORPUS_STRICT=1` to make them fail); an entry whose
 /// method starts passing fails the test, so the list only ever shrinks.
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "Corpus.Enums::UnboxEnumAsUnderlying",
-    "unbox.any int32 of a boxed enum with int32 underlying type (ECMA-335 III.4.32 allows it)",
-)];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 fn known_gap(method: &str) -> Option<&'static str> {
     if std::env::var_os("JIT_CORPUS_STRICT").is_some_and(|v| v == "1") {
@@ -749,6 +746,7 @@ jit_families! {
     jit_delegates => "Delegates",
     jit_corlib_use => "CorlibUse",
     jit_seed_bugs => "SeedBugs",
+    jit_everyday => "Everyday",
 }
 
 macro_rules! jit_il_files {

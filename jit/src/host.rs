@@ -273,6 +273,14 @@ pub trait JitHost {
     fn type_info(&mut self, token: u32) -> Result<TypeInfo, String>;
     /// The address of the (immortal) string object for a `#US` token.
     fn string_literal(&mut self, token: u32) -> Result<u64, String>;
+    /// For `unbox` of a type token whose boxed values may also come from other
+    /// types (an enum and its underlying primitive, ECMA-335 §III.4.32): the
+    /// offset of a u32 in the MethodTable and the value it must hold. None: the
+    /// MethodTable must be exactly the type's.
+    fn unbox_key(&mut self, token: u32) -> Result<Option<(i32, u32)>, String> {
+        let _ = token;
+        Ok(None)
+    }
     /// `ldtoken`: the handle value (pushed as an 8-byte value type).
     fn token_handle(&mut self, token: u32) -> Result<u64, String>;
 }

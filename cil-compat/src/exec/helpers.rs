@@ -376,5 +376,13 @@ pub(crate) fn register_natives(e: &mut Engine) {
         "System.Runtime.CompilerServices.RuntimeHelpers::InitializeArray",
         initialize_array as *const () as u64,
     );
+    for (name, addr) in super::natives::natives() {
+        e.bind_native(name, addr);
+    }
     let _ = Ordering::SeqCst;
+}
+
+/// Reports a runtime error of `kind` raised by an internal call.
+pub(crate) fn die_kind(e: &Engine, kind: &str) -> ! {
+    die(e, kind.into(), u64::MAX, 0)
 }

@@ -75,6 +75,9 @@ impl EngineHost<'_> {
     }
 
     fn call_info(&mut self, m: MethodId, virt: bool) -> Result<CallInfo, String> {
+        if let Some(e) = &self.e.ts.method(m).unresolved {
+            return Err(format!("{}: {e}", self.e.method_name(m)));
+        }
         let sig = self.sig_of(m)?;
         let d = self.e.ts.method(m);
         let owner = d.owner;
@@ -328,7 +331,21 @@ impl JitHost for EngineHost<'_> {
         self.type_info_of(t)
     }
 
+    fn unbox_key(&mut self, token: u32) -> Result<Option<(i32, u32)>, String> {
+        let t = self.e.ts.resolve_type(self.asm, Token(token)).map_err(s)?;
+        let key = self.e.ts.mt(t).unbox_key;
+        Ok((key != 0).then_some((crate::types::MT_UNBOX_KEY_OFFSET as i32, key)))
+    }
+
     fn string_literal(&mut self, token: u32) -> Result<u64, String> {
+        // A literal is never allocated through `new_object`, which is where vtables
+        // are filled: without this, `"y".ToString()` calls through an empty slot.
+        let st = self
+            .e
+            .ts
+            .prim(crate::metadata::sig::Prim::String)
+            .map_err(s)?;
+        self.e.ensure_vtable(st)?;
         self.e
             .ts
             .string_literal(self.asm, Token(token))

@@ -16,6 +16,7 @@ pub mod csnames;
 pub mod helpers;
 mod idmap;
 pub mod jithost;
+mod natives;
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -283,6 +284,9 @@ impl Engine {
         // binding, error messages): doing it for every method cost ~5% of
         // compile time.
         let d = self.ts.method(m);
+        if let Some(e) = &d.unresolved {
+            return Err(format!("{}: {e}", self.method_name(m)));
+        }
         let (asm, owner, has_this) = (d.asm, d.owner, d.sig.has_this);
         let (params, ret) = (d.sig.params.clone(), d.sig.ret);
         if d.is_internal_call() || d.pinvoke.is_some() {
