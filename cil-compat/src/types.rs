@@ -22,6 +22,8 @@ use crate::metadata::body::MethodBody;
 use crate::metadata::sig::{self, Prim, TypeSig};
 use crate::metadata::*;
 
+mod forward;
+
 /// An assembly loaded into a [`TypeSystem`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AsmId(pub u32);
@@ -1500,8 +1502,12 @@ impl TypeSystem {
                         })
                     }
                 };
-                self.lookup_def(target, &ns, &name)
-                    .ok_or_else(|| not_found(&aname))
+                match self.lookup_def(target, &ns, &name) {
+                    Some(t) => Ok(t),
+                    None => self
+                        .forwarded_type(target, &ns, &name)?
+                        .ok_or_else(|| not_found(&aname)),
+                }
             }
             Some(TableId::TypeRef) => {
                 let outer = self.resolve_type_ctx(a, scope, &[], depth + 1)?;
