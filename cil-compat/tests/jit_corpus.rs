@@ -747,6 +747,7 @@ jit_families! {
     jit_corlib_use => "CorlibUse",
     jit_seed_bugs => "SeedBugs",
     jit_everyday => "Everyday",
+    jit_generics => "Generics",
 }
 
 macro_rules! jit_il_files {

@@ -348,7 +348,13 @@ impl Engine {
         self.invoke_owner = Some(owner);
         let t0 = self.clock.map(|c| c());
         let code = {
-            let mut host = jithost::EngineHost { e: self, asm };
+            let d = self.ts.method(m);
+            let generic = !d.method_args.is_empty() || !self.ts.info(owner).type_args.is_empty();
+            let mut host = jithost::EngineHost {
+                e: self,
+                asm,
+                generic: generic.then_some(m),
+            };
             jit::compile(&mut host, &input)
         };
         let code = code.map_err(|mut err| {
