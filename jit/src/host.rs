@@ -199,7 +199,9 @@ pub enum Helper {
     ClassInit,
     /// `fn(obj: *mut u8, iface: u64, slot: u32) -> u64`: code address.
     InterfaceLookup,
-    /// `fn(a: f64, b: f64) -> f64`: IEEE remainder as `rem` defines it (fmod).
+    /// `fn(a: u64, b: u64) -> u64`: `rem` (fmod) of two doubles passed and
+    /// returned as their bits in integer registers (so a soft-float host, like a
+    /// kernel built for x86_64-unknown-none, reads them where they are).
     FRem,
     /// `fn(array: *mut u8, value: *mut u8) -> u64`: nonzero if `value` may be
     /// stored in the reference array `array` (covariance check of `stelem.ref`).

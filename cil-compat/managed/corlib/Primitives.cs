@@ -128,7 +128,7 @@ namespace System
         public override string ToString() { return String.FromChar(m_value); }
     }
 
-    public struct Single
+    public unsafe struct Single
     {
         internal float m_value;
         public const float MinValue = -3.40282347E+38f;
@@ -140,9 +140,27 @@ namespace System
 #pragma warning disable 1718
         public static bool IsNaN(float f) { return f != f; }
 #pragma warning restore 1718
+        public static bool IsInfinity(float f) { return f == PositiveInfinity || f == NegativeInfinity; }
+        public static bool IsPositiveInfinity(float f) { return f == PositiveInfinity; }
+        public static bool IsNegativeInfinity(float f) { return f == NegativeInfinity; }
+        public static unsafe bool IsFinite(float f) { int b = *(int*)&f; return (b & 0x7FFFFFFF) < 0x7F800000; }
+        public static unsafe bool IsNegative(float f) { return *(int*)&f < 0; }
+        public static unsafe bool IsNormal(float f) { int b = *(int*)&f & 0x7FFFFFFF; return b < 0x7F800000 && (b & 0x7F800000) != 0; }
+        public static unsafe bool IsSubnormal(float f) { int b = *(int*)&f & 0x7FFFFFFF; return b != 0 && (b & 0x7F800000) == 0; }
+        public override bool Equals(object obj) { return obj is float && Equals((float)obj); }
+        public bool Equals(float obj) { return obj == m_value || (IsNaN(obj) && IsNaN(m_value)); }
+        public unsafe override int GetHashCode() { float f = m_value; if (f == 0) return 0; return *(int*)&f; }
+        public int CompareTo(float value)
+        {
+            if (m_value < value) return -1;
+            if (m_value > value) return 1;
+            if (m_value == value) return 0;
+            if (IsNaN(m_value)) return IsNaN(value) ? 0 : -1;
+            return 1;
+        }
     }
 
-    public struct Double
+    public unsafe struct Double
     {
         internal double m_value;
         public const double MinValue = -1.7976931348623157E+308;
@@ -154,6 +172,24 @@ namespace System
 #pragma warning disable 1718
         public static bool IsNaN(double d) { return d != d; }
 #pragma warning restore 1718
+        public static bool IsInfinity(double d) { return d == PositiveInfinity || d == NegativeInfinity; }
+        public static bool IsPositiveInfinity(double d) { return d == PositiveInfinity; }
+        public static bool IsNegativeInfinity(double d) { return d == NegativeInfinity; }
+        public static unsafe bool IsFinite(double d) { long b = *(long*)&d; return (b & 0x7FFFFFFFFFFFFFFF) < 0x7FF0000000000000; }
+        public static unsafe bool IsNegative(double d) { return *(long*)&d < 0; }
+        public static unsafe bool IsNormal(double d) { long b = *(long*)&d & 0x7FFFFFFFFFFFFFFF; return b < 0x7FF0000000000000 && (b & 0x7FF0000000000000) != 0; }
+        public static unsafe bool IsSubnormal(double d) { long b = *(long*)&d & 0x7FFFFFFFFFFFFFFF; return b != 0 && (b & 0x7FF0000000000000) == 0; }
+        public override bool Equals(object obj) { return obj is double && Equals((double)obj); }
+        public bool Equals(double obj) { return obj == m_value || (IsNaN(obj) && IsNaN(m_value)); }
+        public unsafe override int GetHashCode() { double d = m_value; if (d == 0) return 0; long b = *(long*)&d; return (int)b ^ (int)(b >> 32); }
+        public int CompareTo(double value)
+        {
+            if (m_value < value) return -1;
+            if (m_value > value) return 1;
+            if (m_value == value) return 0;
+            if (IsNaN(m_value)) return IsNaN(value) ? 0 : -1;
+            return 1;
+        }
     }
 
     public struct Decimal

@@ -137,7 +137,7 @@ namespace System
         }
     }
 
-    public static class Math
+    public static partial class Math
     {
         public static int Min(int a, int b) { return a < b ? a : b; }
         public static int Max(int a, int b) { return a > b ? a : b; }

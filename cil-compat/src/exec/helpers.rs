@@ -228,8 +228,8 @@ extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u32) -> u64 {
 /// log2 of the interface-dispatch cache's size.
 pub(crate) const IFACE_CACHE_BITS: u32 = 8;
 
-extern "C" fn frem(a: f64, b: f64) -> f64 {
-    libm_fmod(a, b)
+extern "C" fn frem(a: u64, b: u64) -> u64 {
+    libm_fmod(f64::from_bits(a), f64::from_bits(b)).to_bits()
 }
 
 /// `fmod` without libm: exact remainder by repeated scaled subtraction.
@@ -376,7 +376,10 @@ pub(crate) fn register_natives(e: &mut Engine) {
         "System.Runtime.CompilerServices.RuntimeHelpers::InitializeArray",
         initialize_array as *const () as u64,
     );
-    for (name, addr) in super::natives::natives() {
+    for (name, addr) in super::natives::natives()
+        .into_iter()
+        .chain(super::math::natives())
+    {
         e.bind_native(name, addr);
     }
     let _ = Ordering::SeqCst;

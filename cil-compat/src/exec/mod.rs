@@ -16,6 +16,7 @@ pub mod csnames;
 pub mod helpers;
 mod idmap;
 pub mod jithost;
+mod math;
 mod natives;
 
 use alloc::boxed::Box;

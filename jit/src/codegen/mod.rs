@@ -897,12 +897,14 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             self.ctx.spill_regs()?;
             let b = self.ctx.pop()?;
             let a = self.ctx.pop()?;
-            self.ctx.val_to_xmm(&a, XMM0)?;
-            self.ctx.val_to_xmm(&b, Xmm(1))?;
+            let xa = self.ctx.val_to_xmm(&a, XMM0)?;
+            self.m().movq_rx(RDI, xa)?;
+            let xb = self.ctx.val_to_xmm(&b, Xmm(1))?;
+            self.m().movq_rx(RSI, xb)?;
             let h = self.host.helper(Helper::FRem);
             self.call_abs(h, CallSiteKind::Helper(Helper::FRem))?;
             let x = self.ctx.alloc_xmm()?;
-            self.m().fmov(x, XMM0)?;
+            self.m().movq_xr(x, RAX)?;
             self.ctx.push_xmm_ty(x, ty);
             return Ok(());
         }
