@@ -751,6 +751,7 @@ jit_families! {
     jit_everyday => "Everyday",
     jit_generics => "Generics",
     jit_math_lib => "MathLib",
+    jit_lambdas => "Lambdas",
 }
 
 macro_rules! jit_il_files {

@@ -38,6 +38,11 @@ namespace System.Threading
         public static int CompareExchange(ref int location1, int value, int comparand) { return CompareExchange32(ref location1, value, comparand); }
         public static long CompareExchange(ref long location1, long value, long comparand) { return CompareExchange64(ref location1, value, comparand); }
         public static object CompareExchange(ref object location1, object value, object comparand) { return CompareExchangeObject(ref location1, value, comparand); }
+        // Reference-type locations (mcs's field-like event accessors use it).
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public static extern T CompareExchange<T>(ref T location1, T value, T comparand) where T : class;
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public static extern T Exchange<T>(ref T location1, T value) where T : class;
         public static long Read(ref long location) { return CompareExchange64(ref location, 0, 0); }
         public static void MemoryBarrier() { int x = 0; ExchangeAdd32(ref x, 0); }
     }
@@ -48,6 +53,11 @@ namespace System.Threading
         public static byte Read(ref byte location) { return location; }
         public static short Read(ref short location) { return location; }
         public static int Read(ref int location) { return location; }
+        // Reference-type locations (mcs's field-like event accessors use it).
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public static extern T CompareExchange<T>(ref T location1, T value, T comparand) where T : class;
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public static extern T Exchange<T>(ref T location1, T value) where T : class;
         public static long Read(ref long location) { return location; }
         public static uint Read(ref uint location) { return location; }
         public static ulong Read(ref ulong location) { return location; }

@@ -279,6 +279,9 @@ pub(crate) extern "C" fn delegate_ctor(this: u64, target: u64, method: u64) {
     let Ok((t, m)) = e.delegate_fields() else {
         die(e, "arithmetic".into(), u64::MAX, 0)
     };
+    // One address per method, so delegates to it compare equal (Delegate.Remove,
+    // `==`) whether they were made before or after it was compiled.
+    let method = e.direct_entry(method).unwrap_or(method);
     // SAFETY: `this` is a freshly allocated delegate object containing both fields.
     unsafe {
         *((this as usize + t as usize) as *mut u64) = target;

@@ -182,6 +182,18 @@ impl EngineHost<'_> {
 
 impl EngineHost<'_> {
     fn method_uncached(&mut self, token: u32, virt: bool) -> Result<CallInfo, String> {
+        if token == super::SYN_SELF_INVOKE {
+            let owner = self
+                .e
+                .invoke_owner
+                .ok_or("synthetic call outside a delegate")?;
+            let inv = self
+                .e
+                .ts
+                .find_method(owner, "Invoke")
+                .ok_or("delegate without Invoke")?;
+            return self.call_info(inv, false);
+        }
         let m = self.rmethod(Token(token))?;
         let mut ci = self.call_info(m, virt)?;
         let owner = self.e.ts.method(m).owner;
@@ -295,6 +307,14 @@ impl JitHost for EngineHost<'_> {
     }
 
     fn field(&mut self, token: u32) -> Result<FieldInfo, String> {
+        if token == super::SYN_DELEGATE_PREV {
+            return Ok(FieldInfo {
+                ty: JitType::Obj,
+                offset: self.e.delegate_prev_field()?,
+                static_addr: None,
+                class_init: None,
+            });
+        }
         if token == super::SYN_DELEGATE_TARGET || token == super::SYN_DELEGATE_METHOD {
             let (t, m) = self.e.delegate_fields()?;
             let (ty, offset) = if token == super::SYN_DELEGATE_TARGET {
