@@ -752,6 +752,7 @@ jit_families! {
     jit_generics => "Generics",
     jit_math_lib => "MathLib",
     jit_lambdas => "Lambdas",
+    jit_text_ops => "TextOps",
 }
 
 macro_rules! jit_il_files {

@@ -53,7 +53,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct Int32 : IComparable, IEquatable<Int32>
+    public partial struct Int32 : IComparable, IEquatable<Int32>
     {
         internal int m_value;
         public const int MinValue = -2147483647 - 1;
@@ -66,7 +66,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct UInt32 : IComparable, IEquatable<UInt32>
+    public partial struct UInt32 : IComparable, IEquatable<UInt32>
     {
         internal uint m_value;
         public const uint MinValue = 0;
@@ -79,7 +79,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct Int64 : IComparable, IEquatable<Int64>
+    public partial struct Int64 : IComparable, IEquatable<Int64>
     {
         internal long m_value;
         public const long MinValue = -9223372036854775807L - 1;
@@ -116,7 +116,7 @@ namespace System
         public override string ToString() { return m_value ? "True" : "False"; }
     }
 
-    public struct Char : IEquatable<char>
+    public partial struct Char : IEquatable<char>
     {
         internal char m_value;
         public const char MinValue = '\0';
