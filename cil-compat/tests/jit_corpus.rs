@@ -753,6 +753,7 @@ jit_families! {
     jit_math_lib => "MathLib",
     jit_lambdas => "Lambdas",
     jit_text_ops => "TextOps",
+    jit_collections => "Collections",
 }
 
 macro_rules! jit_il_files {
