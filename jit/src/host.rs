@@ -170,6 +170,19 @@ pub struct TypeInfo {
     pub array_handle: u64,
 }
 
+/// A `Nullable<T>` instantiation (see [`JitHost::nullable`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NullableInfo {
+    /// Byte offset of the `bool hasValue` field.
+    pub has_value_offset: u32,
+    /// Byte offset of the `T value` field.
+    pub value_offset: u32,
+    /// `T`.
+    pub value: TypeInfo,
+    /// `T`'s alternative unbox identity (see [`JitHost::unbox_key`]).
+    pub unbox_key: Option<(i32, u32)>,
+}
+
 /// Object layout facts of the host's managed heap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ObjectLayout {
@@ -275,6 +288,12 @@ pub trait JitHost {
     fn type_info(&mut self, token: u32) -> Result<TypeInfo, String>;
     /// The address of the (immortal) string object for a `#US` token.
     fn string_literal(&mut self, token: u32) -> Result<u64, String>;
+    /// If the type token is `System.Nullable<T>`: where its fields are and what
+    /// `T` is (`box`/`unbox.any` then follow the nullable rules).
+    fn nullable(&mut self, token: u32) -> Result<Option<NullableInfo>, String> {
+        let _ = token;
+        Ok(None)
+    }
     /// For `unbox` of a type token whose boxed values may also come from other
     /// types (an enum and its underlying primitive, ECMA-335 §III.4.32): the
     /// offset of a u32 in the MethodTable and the value it must hold. None: the

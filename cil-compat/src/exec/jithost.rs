@@ -369,6 +369,33 @@ impl JitHost for EngineHost<'_> {
         self.type_info_of(t)
     }
 
+    fn nullable(&mut self, token: u32) -> Result<Option<NullableInfo>, String> {
+        let t = self.rtype(Token(token))?;
+        let info = self.e.ts.info(t);
+        let Some(def) = info.generic_def else {
+            return Ok(None);
+        };
+        let d = self.e.ts.info(def);
+        if d.namespace != "System" || d.name != "Nullable`1" || info.type_args.len() != 1 {
+            return Ok(None);
+        }
+        let vt = info.type_args[0];
+        let (Some(hv), Some(v)) = (
+            self.e.ts.find_field(t, "hasValue"),
+            self.e.ts.find_field(t, "value"),
+        ) else {
+            return Err("System.Nullable`1 without hasValue/value fields".into());
+        };
+        self.e.ensure_vtable(vt)?;
+        let key = self.e.ts.mt(vt).unbox_key;
+        Ok(Some(NullableInfo {
+            has_value_offset: self.e.ts.field_offset(hv).0,
+            value_offset: self.e.ts.field_offset(v).0,
+            value: self.type_info_of(vt)?,
+            unbox_key: (key != 0).then_some((crate::types::MT_UNBOX_KEY_OFFSET as i32, key)),
+        }))
+    }
+
     fn unbox_key(&mut self, token: u32) -> Result<Option<(i32, u32)>, String> {
         let t = self.rtype(Token(token))?;
         let key = self.e.ts.mt(t).unbox_key;

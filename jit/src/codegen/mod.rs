@@ -4,6 +4,7 @@
 //! all paths agree on where each stack slot lives.
 
 pub mod context;
+mod nullable;
 pub mod stack;
 
 use crate::host::*;
@@ -1679,6 +1680,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         if !t.is_value_type {
             return Ok(());
         }
+        if let Some(n) = self.host.nullable(tok).map_err(Self::host_err)? {
+            return self.box_nullable(&n);
+        }
         self.ctx.spill_regs()?;
         let v = self.ctx.pop()?;
         check_store(&t.ty, &v.ty)?;
@@ -1735,6 +1739,10 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let t = self.type_info(tok)?;
         if !t.is_value_type {
             return self.castclass(tok, true);
+        }
+        if let Some(n) = self.host.nullable(tok).map_err(Self::host_err)? {
+            let ty = StackTy::of(&t.ty).ok_or(JitErrorKind::TypeMismatch("unbox.any of void"))?;
+            return self.unbox_nullable(&n, ty);
         }
         self.unbox(tok)?;
         self.ldind(t.ty)

@@ -63,5 +63,15 @@ namespace Corpus
         [Expect("5")] public static int NullableValue() { int? x = 5; return x.HasValue ? x.Value : 0; }
         [Expect("0")] public static bool NullableEmpty() { int? x = null; return x.HasValue; }
         [Expect("7")] public static int NullableGetValueOrDefault() { int? x = 7; return x.GetValueOrDefault(); }
+        static object O(object o) { return o; }
+        [Expect("1")] public static bool BoxEmptyNullableIsNull() { int? x = null; object o = x; return o == null; }
+        [Expect("5")] public static int BoxFullNullableIsT() { int? x = 5; object o = x; return o is int ? (int)o : -1; }
+        [Expect("1")] public static bool BoxedNullableIsNotNullableType() { long? x = 5; object o = x; return o is long; }
+        [Expect("7")] public static int UnboxToNullable() { object o = O(7); int? x = (int?)o; return x.Value; }
+        [Expect("0")] public static bool UnboxNullToNullable() { object o = O(null); int? x = (int?)o; return x.HasValue; }
+        [ExpectError("invalid-cast")] public static int UnboxWrongTypeToNullable() { object o = O(7L); int? x = (int?)o; return x.Value; }
+        [Expect("2.5")] public static double NullableDoubleRoundTrip() { double? d = 2.5; object o = d; double? e = (double?)o; return e.Value; }
+        [Expect("7")] public static int LiftedAdd() { int? a = 3, b = null; int? c = a + b; int? d = a + 4; return (c.HasValue ? 100 : 0) + d.Value; }
+        [Expect("9")] public static int Coalesce() { int? a = null; return a ?? 9; }
     }
 }
