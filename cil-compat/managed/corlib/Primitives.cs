@@ -1,7 +1,7 @@
 // Primitive value types with their constants (generated layout: one m_value field).
 namespace System
 {
-    public struct SByte : IComparable, IEquatable<SByte>
+    public struct SByte : IComparable, IComparable<SByte>, IEquatable<SByte>
     {
         internal sbyte m_value;
         public const sbyte MinValue = -128;
@@ -14,7 +14,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct Byte : IComparable, IEquatable<Byte>
+    public struct Byte : IComparable, IComparable<Byte>, IEquatable<Byte>
     {
         internal byte m_value;
         public const byte MinValue = 0;
@@ -27,7 +27,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct Int16 : IComparable, IEquatable<Int16>
+    public struct Int16 : IComparable, IComparable<Int16>, IEquatable<Int16>
     {
         internal short m_value;
         public const short MinValue = -32768;
@@ -40,7 +40,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct UInt16 : IComparable, IEquatable<UInt16>
+    public struct UInt16 : IComparable, IComparable<UInt16>, IEquatable<UInt16>
     {
         internal ushort m_value;
         public const ushort MinValue = 0;
@@ -53,7 +53,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public partial struct Int32 : IComparable, IEquatable<Int32>
+    public partial struct Int32 : IComparable, IComparable<Int32>, IEquatable<Int32>
     {
         internal int m_value;
         public const int MinValue = -2147483647 - 1;
@@ -66,7 +66,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public partial struct UInt32 : IComparable, IEquatable<UInt32>
+    public partial struct UInt32 : IComparable, IComparable<UInt32>, IEquatable<UInt32>
     {
         internal uint m_value;
         public const uint MinValue = 0;
@@ -79,7 +79,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public partial struct Int64 : IComparable, IEquatable<Int64>
+    public partial struct Int64 : IComparable, IComparable<Int64>, IEquatable<Int64>
     {
         internal long m_value;
         public const long MinValue = -9223372036854775807L - 1;
@@ -92,7 +92,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct UInt64 : IComparable, IEquatable<UInt64>
+    public struct UInt64 : IComparable, IComparable<UInt64>, IEquatable<UInt64>
     {
         internal ulong m_value;
         public const ulong MinValue = 0;
@@ -128,7 +128,7 @@ namespace System
         public override string ToString() { return String.FromChar(m_value); }
     }
 
-    public unsafe struct Single
+    public unsafe struct Single : IComparable<Single>, IEquatable<Single>
     {
         internal float m_value;
         public const float MinValue = -3.40282347E+38f;
@@ -160,7 +160,7 @@ namespace System
         }
     }
 
-    public unsafe struct Double
+    public unsafe struct Double : IComparable<Double>, IEquatable<Double>
     {
         internal double m_value;
         public const double MinValue = -1.7976931348623157E+308;

@@ -41,8 +41,18 @@ namespace Corpus
         public int Count { get { return n; } }
     }
 
+    public class GEchoBase { public virtual T Echo<T>(T x) { return x; } }
+    public class GEchoTwice : GEchoBase { public override T Echo<T>(T x) { return base.Echo(x); } }
+    public interface IArea<T> { T Area(); }
+    public class GSquare : IArea<int> { public int S; public int Area() { return S * S; } }
+
     public static class Generics
     {
+        static T Max<T>(T a, T b) where T : IComparable<T> { return a.CompareTo(b) > 0 ? a : b; }
+        static int AreaOf<S>(S s) where S : IArea<int> { return s.Area(); }
+        [Expect("7")] public static int GenericVirtualMethod() { GEchoBase b = new GEchoTwice(); return b.Echo(5) + b.Echo("ab").Length; }
+        [Expect("11")] public static int ConstrainedCompareTo() { return Max(3, 9) + (int)Max(2.5, 1.5); }
+        [Expect("20")] public static int GenericInterface() { IArea<int> s = new GSquare { S = 4 }; return s.Area() + AreaOf(new GSquare { S = 2 }); }
         static T Id<T>(T x) { return x; }
         static T Def<T>() { return default(T); }
         static int Len<T>(T[] a) { return a.Length; }
