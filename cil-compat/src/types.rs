@@ -22,6 +22,8 @@ use crate::metadata::body::MethodBody;
 use crate::metadata::sig::{self, Prim, TypeSig};
 use crate::metadata::*;
 
+mod forward;
+
 /// An assembly loaded into a [`TypeSystem`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AsmId(pub u32);
@@ -81,6 +83,8 @@ pub const MT_VTABLE_LEN_OFFSET: usize = 40;
 pub const MT_CCTOR_STATE_OFFSET: usize = 48;
 /// Offset of [`MethodTable::statics`].
 pub const MT_STATICS_OFFSET: usize = 56;
+/// Offset of `MethodTable::unbox_key` (u32).
+pub const MT_UNBOX_KEY_OFFSET: usize = 52;
 
 /// `cctor_state`: nothing to run (no `.cctor`, or it has completed).
 pub const CCTOR_DONE: u32 = 0;
@@ -116,8 +120,11 @@ pub struct MethodTable {
     pub rank: u32,
     /// `CCTOR_DONE` / `CCTOR_PENDING` / `CCTOR_RUNNING`.
     pub cctor_state: AtomicU32,
-    /// Padding.
-    pub _reserved: u32,
+    /// What a boxed value of this type unboxes as: `Prim as u32 + 1` of a
+    /// primitive or of an enum's underlying type, else 0. `unbox` accepts a boxed
+    /// enum as its underlying primitive and vice versa (ECMA-335 §III.4.32 and
+    /// §I.8.7; mono compares the element classes the same way).
+    pub unbox_key: u32,
     /// Address of the static field storage block, or 0.
     pub statics: usize,
     /// Loader-side description.
@@ -318,6 +325,11 @@ pub struct MethodDesc {
     pub method_args: Vec<TypeId>,
     /// The generic method definition this instance was made from.
     pub generic_method_def: Option<MethodId>,
+    /// Why the signature could not be resolved (a type missing from a referenced
+    /// assembly, say `System.IAsyncResult` for a delegate's `BeginInvoke`). The
+    /// assembly still loads; `sig` is then a placeholder, and compiling or calling
+    /// the method fails with this error.
+    pub unresolved: Option<Error>,
 }
 
 impl MethodDesc {
@@ -1307,7 +1319,7 @@ impl TypeSystem {
             vtable_len: 0,
             rank: 0,
             cctor_state: AtomicU32::new(CCTOR_DONE),
-            _reserved: 0,
+            unbox_key: 0,
             statics: 0,
             info,
         }));
@@ -1388,6 +1400,10 @@ impl TypeSystem {
             self.types[t.0 as usize].info.busy &= !stage;
             r?;
             self.types[t.0 as usize].info.state |= stage;
+            if stage == ST_LAYOUT {
+                let key = self.underlying_prim(t).map_or(0, |p| p as u32 + 1);
+                self.types[t.0 as usize].unbox_key = key;
+            }
         }
         Ok(())
     }
@@ -1486,8 +1502,12 @@ impl TypeSystem {
                         })
                     }
                 };
-                self.lookup_def(target, &ns, &name)
-                    .ok_or_else(|| not_found(&aname))
+                match self.lookup_def(target, &ns, &name) {
+                    Some(t) => Ok(t),
+                    None => self
+                        .forwarded_type(target, &ns, &name)?
+                        .ok_or_else(|| not_found(&aname)),
+                }
             }
             Some(TableId::TypeRef) => {
                 let outer = self.resolve_type_ctx(a, scope, &[], depth + 1)?;
@@ -1657,6 +1677,18 @@ impl TypeSystem {
         })
     }
 
+    /// The stand-in signature of a method whose types do not resolve: its shape
+    /// (instance, generic arity, convention) with no parameters and a void return.
+    fn placeholder_sig(&self, s: &sig::MethodSig) -> Result<Sig> {
+        Ok(Sig {
+            has_this: s.has_this,
+            ret: self.prim(Prim::Void)?,
+            params: Vec::new(),
+            generic_params: s.generic_params,
+            call_conv: s.call_conv,
+        })
+    }
+
     fn open_ctx(&mut self, def: TypeId) -> Result<Vec<TypeId>> {
         let n = self.info(def).generic_params;
         (0..n)
@@ -1810,6 +1842,7 @@ impl TypeSystem {
             entry: AtomicUsize::new(0),
             method_args: args.clone(),
             generic_method_def: Some(generic),
+            unresolved: None,
         };
         let m = MethodId(self.methods.len() as u32);
         self.methods.push(desc);
@@ -2112,11 +2145,21 @@ impl TypeSystem {
                     at(&ai.impl_map, mr).cloned().flatten(),
                 )
             };
-            let sig_ = self.method_sig(a, &msig, &ctx, depth + 1)?;
-            let open_sig = if inst {
-                self.method_sig(a, &msig, &octx, depth + 1)?
-            } else {
-                sig_.clone()
+            let resolved = self.method_sig(a, &msig, &ctx, depth + 1).and_then(|s| {
+                if inst {
+                    Ok((self.method_sig(a, &msig, &octx, depth + 1)?, s))
+                } else {
+                    Ok((s.clone(), s))
+                }
+            });
+            let (open_sig, sig_, unresolved) = match resolved {
+                Ok((o, s)) => (o, s, None),
+                // A member nobody may ever call must not sink the whole assembly.
+                Err(e @ (Error::Unresolved { .. } | Error::TypeLoad { .. })) => {
+                    let p = self.placeholder_sig(&msig)?;
+                    (p.clone(), p, Some(e))
+                }
+                Err(e) => return Err(e),
             };
             let m = MethodId(self.methods.len() as u32);
             if name == ".cctor" && r.flags & 0x10 != 0 {
@@ -2137,6 +2180,7 @@ impl TypeSystem {
                 entry: AtomicUsize::new(0),
                 method_args: Vec::new(),
                 generic_method_def: None,
+                unresolved,
             });
             if !inst {
                 if let Some(s) = self.asms[a.0 as usize]

@@ -167,6 +167,48 @@ fn a_new_users_mistakes_get_plain_answers() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// A method whose signature names a type our corlib lacks does not sink its
+/// assembly: every other method runs, and that one reports what is missing
+/// (mono's own mscorlib has `System.Runtime.Serialization.SerializationInfo`).
+#[test]
+fn a_member_naming_a_missing_type_fails_alone() {
+    let mcs = cil_compat::toolchain::find_tool("mcs").expect("mcs (mono-mcs)");
+    let tmp = std::env::temp_dir().join(format!("cilrun-missing-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let src = tmp.join("m.cs");
+    std::fs::write(
+        &src,
+        "using System.Runtime.Serialization;\n\
+         public delegate int D(int x);\n\
+         public static class T {\n\
+           static int Twice(int x) { return 2 * x; }\n\
+           static int Uses(SerializationInfo i) { return 1; }\n\
+           public static int test_8_delegate() { D d = Twice; return d(4); }\n\
+           public static int test_1_missing() { return Uses(null); }\n\
+         }\n",
+    )
+    .unwrap();
+    let dll = tmp.join("m.dll");
+    let st = Command::new(mcs)
+        .arg("-target:library")
+        .arg(format!("-out:{}", dll.display()))
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mcs failed");
+    let (_, out, err) = cilrun(&[dll.to_str().unwrap(), "--invoke-all", "test_*"]);
+    assert!(out.contains("T::test_8_delegate = 8"), "{out}{err}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("T::test_1_missing "))
+        .unwrap_or_else(|| panic!("no line for test_1_missing: {out}{err}"));
+    assert!(
+        line.contains(" ! ") && line.contains("SerializationInfo"),
+        "{line}"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 /// `--disasm` of a method with handlers ends with its region table: one line
 /// per clause, IL and code ranges, and the exception slot of a catch.
 #[test]

@@ -23,6 +23,8 @@ use cil_compat::toolchain::{self, CsOptions, Target};
 
 #[path = "../../jit/tests/corpus/bench/native.rs"]
 mod native;
+#[path = "jit_corpus/random_math.rs"]
+mod random_math;
 
 /// `Ns.Type::Method` → `= value` or `! kind`.
 type Outcomes = BTreeMap<String, String>;
@@ -33,10 +35,7 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 /// JIT results known to differ today, each with the reason. They are printed but do
 /// not fail the tests (set `JIT_CORPUS_STRICT=1` to make them fail); an entry whose
 /// method starts passing fails the test, so the list only ever shrinks.
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "Corpus.Enums::UnboxEnumAsUnderlying",
-    "unbox.any int32 of a boxed enum with int32 underlying type (ECMA-335 III.4.32 allows it)",
-)];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 fn known_gap(method: &str) -> Option<&'static str> {
     if std::env::var_os("JIT_CORPUS_STRICT").is_some_and(|v| v == "1") {
@@ -750,6 +749,12 @@ jit_families! {
     jit_corlib_use => "CorlibUse",
     jit_seed_bugs => "SeedBugs",
     jit_exceptions => "Exceptions",
+    jit_everyday => "Everyday",
+    jit_generics => "Generics",
+    jit_math_lib => "MathLib",
+    jit_lambdas => "Lambdas",
+    jit_text_ops => "TextOps",
+    jit_collections => "Collections",
 }
 
 macro_rules! jit_il_files {
@@ -1783,4 +1788,91 @@ fn jit_random_expressions() {
         None,
         &EXPECT_VS_JIT,
     );
+}
+
+/// The generated Math/MathF assembly and its cases.
+fn random_math_suite() -> &'static (Suite, Vec<random_math::Case>) {
+    static R: OnceLock<Result<(Suite, Vec<random_math::Case>), String>> = OnceLock::new();
+    R.get_or_init(|| {
+        let (src, cases) = random_math::generate();
+        let dir = toolchain::managed_dir().join("random");
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let path = dir.join("RandomMaths.cs");
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(src.as_str()) {
+            std::fs::write(&path, &src).map_err(|e| e.to_string())?;
+        }
+        let dll = toolchain::build_library("jit_random_maths", &[path], &[])
+            .map_err(|e| e.to_string())?;
+        let expect = cases
+            .iter()
+            .filter_map(|c| Some((c.method.clone(), c.want.clone()?)))
+            .collect();
+        Ok((Suite { dll, expect }, cases))
+    })
+    .as_ref()
+    .unwrap_or_else(|e| panic!("building the random maths: {e}"))
+}
+
+/// Mono computes the IEEE-exact Math/MathF functions and predicates as
+/// expected, bit for bit.
+#[test]
+fn mono_agrees_with_random_math() {
+    let (s, cases) = random_math_suite();
+    assert_eq!(cases.len(), random_math::METHODS);
+    assert!(s.expect.len() > random_math::METHODS / 3);
+    check_mono("random maths (exact functions)", s);
+}
+
+/// Our JIT on the generated Math/MathF calls (target/managed/random/RandomMaths.cs):
+/// the IEEE-exact ones bit for bit as expected; the transcendental ones compared
+/// with mono, every difference printed with its distance in ulps (no runtime
+/// error allowed, and NaN/infinity must agree).
+#[test]
+fn jit_random_math() {
+    let (s, cases) = random_math_suite();
+    if skip_without_invoke("random maths") {
+        return;
+    }
+    let run = cached("jit", &s.dll);
+    assert_agrees(
+        "JIT, random maths (exact functions)",
+        &s.expect,
+        run,
+        None,
+        &EXPECT_VS_JIT,
+    );
+    if !mono_available() {
+        eprintln!("SKIPPED the transcendental half: mono is not installed");
+        return;
+    }
+    let mono = cached("mono", &s.dll);
+    let (mut same, mut diffs, mut bad) = (0, Vec::new(), Vec::new());
+    for c in cases.iter().filter(|c| c.want.is_none()) {
+        let (Some(j), Some(m)) = (run.results.get(&c.method), mono.results.get(&c.method)) else {
+            bad.push(format!("  {}: no line", c.method));
+            continue;
+        };
+        if j == m {
+            same += 1;
+            continue;
+        }
+        let special = |v: &str| ["= NaN", "= inf", "= -inf"].contains(&v);
+        if j.starts_with("! ") || special(j) != special(m) {
+            bad.push(format!("  {}: mono {m}, jit {j}", c.method));
+            continue;
+        }
+        let d = random_math::ulps(j, m, c.single);
+        diffs.push((
+            d.unwrap_or(u64::MAX),
+            format!("  {}: mono {m}, jit {j} ({d:?} ulp)", c.method),
+        ));
+    }
+    diffs.sort();
+    let one = diffs.iter().filter(|d| d.0 <= 1).count();
+    eprintln!(
+        "random maths, transcendental: {same} identical to mono, {one} one ulp apart, {} further:\n{}",
+        diffs.len() - one,
+        diffs.iter().map(|d| d.1.as_str()).collect::<Vec<_>>().join("\n")
+    );
+    assert!(bad.is_empty(), "\n{}\n{}", bad.join("\n"), run.note);
 }

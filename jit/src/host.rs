@@ -170,6 +170,19 @@ pub struct TypeInfo {
     pub array_handle: u64,
 }
 
+/// A `Nullable<T>` instantiation (see [`JitHost::nullable`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NullableInfo {
+    /// Byte offset of the `bool hasValue` field.
+    pub has_value_offset: u32,
+    /// Byte offset of the `T value` field.
+    pub value_offset: u32,
+    /// `T`.
+    pub value: TypeInfo,
+    /// `T`'s alternative unbox identity (see [`JitHost::unbox_key`]).
+    pub unbox_key: Option<(i32, u32)>,
+}
+
 /// Object layout facts of the host's managed heap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ObjectLayout {
@@ -199,7 +212,9 @@ pub enum Helper {
     ClassInit,
     /// `fn(obj: *mut u8, iface: u64, slot: u32) -> u64`: code address.
     InterfaceLookup,
-    /// `fn(a: f64, b: f64) -> f64`: IEEE remainder as `rem` defines it (fmod).
+    /// `fn(a: u64, b: u64) -> u64`: `rem` (fmod) of two doubles passed and
+    /// returned as their bits in integer registers (so a soft-float host, like a
+    /// kernel built for x86_64-unknown-none, reads them where they are).
     FRem,
     /// `fn(array: *mut u8, value: *mut u8) -> u64`: nonzero if `value` may be
     /// stored in the reference array `array` (covariance check of `stelem.ref`).
@@ -277,6 +292,20 @@ pub trait JitHost {
     fn type_info(&mut self, token: u32) -> Result<TypeInfo, String>;
     /// The address of the (immortal) string object for a `#US` token.
     fn string_literal(&mut self, token: u32) -> Result<u64, String>;
+    /// If the type token is `System.Nullable<T>`: where its fields are and what
+    /// `T` is (`box`/`unbox.any` then follow the nullable rules).
+    fn nullable(&mut self, token: u32) -> Result<Option<NullableInfo>, String> {
+        let _ = token;
+        Ok(None)
+    }
+    /// For `unbox` of a type token whose boxed values may also come from other
+    /// types (an enum and its underlying primitive, ECMA-335 §III.4.32): the
+    /// offset of a u32 in the MethodTable and the value it must hold. None: the
+    /// MethodTable must be exactly the type's.
+    fn unbox_key(&mut self, token: u32) -> Result<Option<(i32, u32)>, String> {
+        let _ = token;
+        Ok(None)
+    }
     /// `ldtoken`: the handle value (pushed as an 8-byte value type).
     fn token_handle(&mut self, token: u32) -> Result<u64, String>;
 }

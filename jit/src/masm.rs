@@ -199,6 +199,8 @@ pub trait MacroAssembler {
     /// `ucomisd a, b`.
     fn fcmp(&mut self, a: Xmm, b: Xmm) -> MResult;
     fn cvt_i2f(&mut self, dst: Xmm, src: Gpr, size: OperandSize) -> MResult;
+    /// Signed integer to float32, rounded once (cvtsi2ss), then widened to float64.
+    fn cvt_i2f_single(&mut self, dst: Xmm, src: Gpr, size: OperandSize) -> MResult;
     /// Truncating conversion.
     fn cvt_f2i(&mut self, dst: Gpr, src: Xmm, size: OperandSize) -> MResult;
     /// Round a double to single precision and back.

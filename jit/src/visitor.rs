@@ -64,7 +64,7 @@ pub fn visit<H: JitHost, M: MacroAssembler>(g: &mut CodeGen<'_, H, M>, i: &Instr
         }
         op::LDC_R4 | op::LDC_R8 => match i.operand {
             Operand::Float(f) => {
-                g.ldc_r(f);
+                g.ldc_r(f, i.opcode == op::LDC_R4);
                 Ok(())
             }
             _ => Err(JitErrorKind::Internal("operand kind".into())),

@@ -9,6 +9,9 @@ namespace System
         public virtual int GetHashCode() { return 0; }
         public virtual string ToString() { return "System.Object"; }
         public static bool ReferenceEquals(object a, object b) { return a == b; }
+        // A shallow copy of the same type (bound by the runtime).
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.InternalCall)]
+        protected extern object MemberwiseClone();
         ~Object() { }
     }
 
@@ -44,10 +47,14 @@ namespace System
         internal IntPtr m_method;
     }
 
-    public abstract class Delegate
+    // Combine/Remove/equality are in Delegates.cs.
+    public abstract partial class Delegate
     {
         internal object m_target;
         internal IntPtr m_method;
+        // The earlier entries of a multicast delegate's invocation list (the
+        // runtime's Invoke calls them first), or null.
+        internal Delegate m_prev;
     }
 
     public abstract class MulticastDelegate : Delegate

@@ -1,7 +1,7 @@
 // Primitive value types with their constants (generated layout: one m_value field).
 namespace System
 {
-    public struct SByte : IComparable, IEquatable<SByte>
+    public struct SByte : IComparable, IComparable<SByte>, IEquatable<SByte>
     {
         internal sbyte m_value;
         public const sbyte MinValue = -128;
@@ -14,7 +14,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct Byte : IComparable, IEquatable<Byte>
+    public struct Byte : IComparable, IComparable<Byte>, IEquatable<Byte>
     {
         internal byte m_value;
         public const byte MinValue = 0;
@@ -27,7 +27,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct Int16 : IComparable, IEquatable<Int16>
+    public struct Int16 : IComparable, IComparable<Int16>, IEquatable<Int16>
     {
         internal short m_value;
         public const short MinValue = -32768;
@@ -40,7 +40,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct UInt16 : IComparable, IEquatable<UInt16>
+    public struct UInt16 : IComparable, IComparable<UInt16>, IEquatable<UInt16>
     {
         internal ushort m_value;
         public const ushort MinValue = 0;
@@ -53,7 +53,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct Int32 : IComparable, IEquatable<Int32>
+    public partial struct Int32 : IComparable, IComparable<Int32>, IEquatable<Int32>
     {
         internal int m_value;
         public const int MinValue = -2147483647 - 1;
@@ -66,7 +66,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct UInt32 : IComparable, IEquatable<UInt32>
+    public partial struct UInt32 : IComparable, IComparable<UInt32>, IEquatable<UInt32>
     {
         internal uint m_value;
         public const uint MinValue = 0;
@@ -79,7 +79,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct Int64 : IComparable, IEquatable<Int64>
+    public partial struct Int64 : IComparable, IComparable<Int64>, IEquatable<Int64>
     {
         internal long m_value;
         public const long MinValue = -9223372036854775807L - 1;
@@ -92,7 +92,7 @@ namespace System
         public override string ToString() { return Number.Format((long)m_value, false); }
     }
 
-    public struct UInt64 : IComparable, IEquatable<UInt64>
+    public struct UInt64 : IComparable, IComparable<UInt64>, IEquatable<UInt64>
     {
         internal ulong m_value;
         public const ulong MinValue = 0;
@@ -116,7 +116,7 @@ namespace System
         public override string ToString() { return m_value ? "True" : "False"; }
     }
 
-    public struct Char : IEquatable<char>
+    public partial struct Char : IEquatable<char>
     {
         internal char m_value;
         public const char MinValue = '\0';
@@ -128,7 +128,7 @@ namespace System
         public override string ToString() { return String.FromChar(m_value); }
     }
 
-    public struct Single
+    public unsafe struct Single : IComparable<Single>, IEquatable<Single>
     {
         internal float m_value;
         public const float MinValue = -3.40282347E+38f;
@@ -140,9 +140,27 @@ namespace System
 #pragma warning disable 1718
         public static bool IsNaN(float f) { return f != f; }
 #pragma warning restore 1718
+        public static bool IsInfinity(float f) { return f == PositiveInfinity || f == NegativeInfinity; }
+        public static bool IsPositiveInfinity(float f) { return f == PositiveInfinity; }
+        public static bool IsNegativeInfinity(float f) { return f == NegativeInfinity; }
+        public static unsafe bool IsFinite(float f) { int b = *(int*)&f; return (b & 0x7FFFFFFF) < 0x7F800000; }
+        public static unsafe bool IsNegative(float f) { return *(int*)&f < 0; }
+        public static unsafe bool IsNormal(float f) { int b = *(int*)&f & 0x7FFFFFFF; return b < 0x7F800000 && (b & 0x7F800000) != 0; }
+        public static unsafe bool IsSubnormal(float f) { int b = *(int*)&f & 0x7FFFFFFF; return b != 0 && (b & 0x7F800000) == 0; }
+        public override bool Equals(object obj) { return obj is float && Equals((float)obj); }
+        public bool Equals(float obj) { return obj == m_value || (IsNaN(obj) && IsNaN(m_value)); }
+        public unsafe override int GetHashCode() { float f = m_value; if (f == 0) return 0; return *(int*)&f; }
+        public int CompareTo(float value)
+        {
+            if (m_value < value) return -1;
+            if (m_value > value) return 1;
+            if (m_value == value) return 0;
+            if (IsNaN(m_value)) return IsNaN(value) ? 0 : -1;
+            return 1;
+        }
     }
 
-    public struct Double
+    public unsafe struct Double : IComparable<Double>, IEquatable<Double>
     {
         internal double m_value;
         public const double MinValue = -1.7976931348623157E+308;
@@ -154,6 +172,24 @@ namespace System
 #pragma warning disable 1718
         public static bool IsNaN(double d) { return d != d; }
 #pragma warning restore 1718
+        public static bool IsInfinity(double d) { return d == PositiveInfinity || d == NegativeInfinity; }
+        public static bool IsPositiveInfinity(double d) { return d == PositiveInfinity; }
+        public static bool IsNegativeInfinity(double d) { return d == NegativeInfinity; }
+        public static unsafe bool IsFinite(double d) { long b = *(long*)&d; return (b & 0x7FFFFFFFFFFFFFFF) < 0x7FF0000000000000; }
+        public static unsafe bool IsNegative(double d) { return *(long*)&d < 0; }
+        public static unsafe bool IsNormal(double d) { long b = *(long*)&d & 0x7FFFFFFFFFFFFFFF; return b < 0x7FF0000000000000 && (b & 0x7FF0000000000000) != 0; }
+        public static unsafe bool IsSubnormal(double d) { long b = *(long*)&d & 0x7FFFFFFFFFFFFFFF; return b != 0 && (b & 0x7FF0000000000000) == 0; }
+        public override bool Equals(object obj) { return obj is double && Equals((double)obj); }
+        public bool Equals(double obj) { return obj == m_value || (IsNaN(obj) && IsNaN(m_value)); }
+        public unsafe override int GetHashCode() { double d = m_value; if (d == 0) return 0; long b = *(long*)&d; return (int)b ^ (int)(b >> 32); }
+        public int CompareTo(double value)
+        {
+            if (m_value < value) return -1;
+            if (m_value > value) return 1;
+            if (m_value == value) return 0;
+            if (IsNaN(m_value)) return IsNaN(value) ? 0 : -1;
+            return 1;
+        }
     }
 
     public struct Decimal

@@ -4,7 +4,7 @@ namespace System
 {
     using System.Runtime.CompilerServices;
 
-    public sealed unsafe class String
+    public sealed unsafe partial class String
     {
         // Field order and types are part of the runtime contract (heap.rs).
         internal int m_length;
@@ -120,7 +120,7 @@ namespace System
         public int Rank { get { return 1; } }
     }
 
-    internal static class Number
+    internal static partial class Number
     {
         internal static string Format(long value, bool unsignedHigh)
         {
@@ -137,7 +137,7 @@ namespace System
         }
     }
 
-    public static class Math
+    public static partial class Math
     {
         public static int Min(int a, int b) { return a < b ? a : b; }
         public static int Max(int a, int b) { return a > b ? a : b; }

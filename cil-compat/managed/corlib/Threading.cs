@@ -1,79 +1,69 @@
-// System.Threading.Monitor for `lock` (C# lowers `lock (o) { … }` to
-// Monitor.Enter(o, ref taken) … finally { if (taken) Monitor.Exit(o); }).
-// The runtime runs one thread on one CPU, so entering always succeeds; what is
-// tracked is ownership and recursion (ECMA-335 §I.12.6.4 / the BCL contract):
-// Exit without a matching Enter throws SynchronizationLockException.
+// System.Threading.Interlocked and Volatile. The read-modify-write operations are
+// runtime internal calls done with the CPU's atomic instructions (lock-prefixed),
+// so they stay correct if managed code ever runs on more than one CPU or is
+// interrupted; Volatile's accesses are plain loads/stores, which x86-64 already
+// orders as acquire/release (the JIT neither caches nor reorders memory accesses).
 namespace System.Threading
 {
-    public class SynchronizationLockException : SystemException
+    using System.Runtime.CompilerServices;
+
+    public static class Interlocked
     {
-        public SynchronizationLockException() { }
-        public SynchronizationLockException(string message) : base(message) { }
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern int ExchangeAdd32(ref int location, int value);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern long ExchangeAdd64(ref long location, long value);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern int Exchange32(ref int location, int value);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern long Exchange64(ref long location, long value);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern int CompareExchange32(ref int location, int value, int comparand);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern long CompareExchange64(ref long location, long value, long comparand);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern object ExchangeObject(ref object location, object value);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern object CompareExchangeObject(ref object location, object value, object comparand);
+
+        public static int Increment(ref int location) { return ExchangeAdd32(ref location, 1) + 1; }
+        public static long Increment(ref long location) { return ExchangeAdd64(ref location, 1) + 1; }
+        public static int Decrement(ref int location) { return ExchangeAdd32(ref location, -1) - 1; }
+        public static long Decrement(ref long location) { return ExchangeAdd64(ref location, -1) - 1; }
+        public static int Add(ref int location1, int value) { return ExchangeAdd32(ref location1, value) + value; }
+        public static long Add(ref long location1, long value) { return ExchangeAdd64(ref location1, value) + value; }
+        public static int Exchange(ref int location1, int value) { return Exchange32(ref location1, value); }
+        public static long Exchange(ref long location1, long value) { return Exchange64(ref location1, value); }
+        public static object Exchange(ref object location1, object value) { return ExchangeObject(ref location1, value); }
+        public static int CompareExchange(ref int location1, int value, int comparand) { return CompareExchange32(ref location1, value, comparand); }
+        public static long CompareExchange(ref long location1, long value, long comparand) { return CompareExchange64(ref location1, value, comparand); }
+        public static object CompareExchange(ref object location1, object value, object comparand) { return CompareExchangeObject(ref location1, value, comparand); }
+        // Reference-type locations (mcs's field-like event accessors use it).
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public static extern T CompareExchange<T>(ref T location1, T value, T comparand) where T : class;
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public static extern T Exchange<T>(ref T location1, T value) where T : class;
+        public static long Read(ref long location) { return CompareExchange64(ref location, 0, 0); }
+        public static void MemoryBarrier() { int x = 0; ExchangeAdd32(ref x, 0); }
     }
 
-    public static class Monitor
+    public static class Volatile
     {
-        sealed class Held
-        {
-            public object Obj;
-            public int Count;
-            public Held Next;
-        }
-
-        // The objects currently entered, most recent first (a handful at most).
-        static Held held;
-
-        static Held Find(object obj)
-        {
-            for (Held h = held; h != null; h = h.Next)
-                if (h.Obj == obj) return h;
-            return null;
-        }
-
-        public static void Enter(object obj)
-        {
-            if (obj == null) throw new ArgumentNullException("obj");
-            Held h = Find(obj);
-            if (h == null)
-            {
-                h = new Held();
-                h.Obj = obj;
-                h.Next = held;
-                held = h;
-            }
-            h.Count++;
-        }
-
-        public static void Enter(object obj, ref bool lockTaken)
-        {
-            if (lockTaken) throw new ArgumentException("Argument must be initialized to false", "lockTaken");
-            Enter(obj);
-            lockTaken = true;
-        }
-
-        public static bool TryEnter(object obj)
-        {
-            Enter(obj);
-            return true;
-        }
-
-        public static void Exit(object obj)
-        {
-            if (obj == null) throw new ArgumentNullException("obj");
-            Held h = Find(obj);
-            if (h == null)
-                throw new SynchronizationLockException("Object synchronization method was called from an unsynchronized block of code.");
-            h.Count--;
-            if (h.Count > 0) return;
-            if (held == h) { held = h.Next; return; }
-            for (Held p = held; p != null; p = p.Next)
-                if (p.Next == h) { p.Next = h.Next; return; }
-        }
-
-        public static bool IsEntered(object obj)
-        {
-            if (obj == null) throw new ArgumentNullException("obj");
-            return Find(obj) != null;
-        }
+        public static bool Read(ref bool location) { return location; }
+        public static byte Read(ref byte location) { return location; }
+        public static short Read(ref short location) { return location; }
+        public static int Read(ref int location) { return location; }
+        public static long Read(ref long location) { return location; }
+        public static uint Read(ref uint location) { return location; }
+        public static ulong Read(ref ulong location) { return location; }
+        public static double Read(ref double location) { return location; }
+        public static void Write(ref bool location, bool value) { location = value; }
+        public static void Write(ref byte location, byte value) { location = value; }
+        public static void Write(ref short location, short value) { location = value; }
+        public static void Write(ref int location, int value) { location = value; }
+        public static void Write(ref long location, long value) { location = value; }
+        public static void Write(ref uint location, uint value) { location = value; }
+        public static void Write(ref ulong location, ulong value) { location = value; }
+        public static void Write(ref double location, double value) { location = value; }
     }
 }

@@ -202,8 +202,8 @@ extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u32) -> u64 {
 /// log2 of the interface-dispatch cache's size.
 pub(crate) const IFACE_CACHE_BITS: u32 = 8;
 
-extern "C" fn frem(a: f64, b: f64) -> f64 {
-    libm_fmod(a, b)
+extern "C" fn frem(a: u64, b: u64) -> u64 {
+    libm_fmod(f64::from_bits(a), f64::from_bits(b)).to_bits()
 }
 
 /// `fmod` without libm: exact remainder by repeated scaled subtraction.
@@ -253,6 +253,9 @@ pub(crate) extern "C" fn delegate_ctor(this: u64, target: u64, method: u64) {
     let Ok((t, m)) = e.delegate_fields() else {
         die(e, "arithmetic".into(), u64::MAX, 0)
     };
+    // One address per method, so delegates to it compare equal (Delegate.Remove,
+    // `==`) whether they were made before or after it was compiled.
+    let method = e.direct_entry(method).unwrap_or(method);
     // SAFETY: `this` is a freshly allocated delegate object containing both fields.
     unsafe {
         *((this as usize + t as usize) as *mut u64) = target;
@@ -350,5 +353,16 @@ pub(crate) fn register_natives(e: &mut Engine) {
         "System.Runtime.CompilerServices.RuntimeHelpers::InitializeArray",
         initialize_array as *const () as u64,
     );
+    for (name, addr) in super::natives::natives()
+        .into_iter()
+        .chain(super::math::natives())
+    {
+        e.bind_native(name, addr);
+    }
     let _ = Ordering::SeqCst;
+}
+
+/// Reports a runtime error of `kind` raised by an internal call.
+pub(crate) fn die_kind(e: &Engine, kind: &str) -> ! {
+    die(e, kind.into(), u64::MAX, 0)
 }

@@ -24,6 +24,10 @@ pub const METHOD_HANDLE_TAG: u64 = 0x2000_0000_0000_0000;
 pub struct EngineHost<'e> {
     pub e: &'e mut Engine,
     pub asm: AsmId,
+    /// The method being compiled when it is generic code (a member of a generic
+    /// type instance, or a generic method instance): its tokens then resolve in
+    /// its type arguments' context, so each instantiation gets its own code.
+    pub generic: Option<MethodId>,
 }
 
 fn s<E: core::fmt::Display>(e: E) -> String {
@@ -31,6 +35,30 @@ fn s<E: core::fmt::Display>(e: E) -> String {
 }
 
 impl EngineHost<'_> {
+    fn rtype(&mut self, tok: Token) -> Result<TypeId, String> {
+        match self.generic {
+            Some(m) => self.e.ts.resolve_type_in(m, tok),
+            None => self.e.ts.resolve_type(self.asm, tok),
+        }
+        .map_err(s)
+    }
+
+    fn rmethod(&mut self, tok: Token) -> Result<MethodId, String> {
+        match self.generic {
+            Some(m) => self.e.ts.resolve_method_in(m, tok),
+            None => self.e.ts.resolve_method(self.asm, tok),
+        }
+        .map_err(s)
+    }
+
+    fn rfield(&mut self, tok: Token) -> Result<FieldId, String> {
+        match self.generic {
+            Some(m) => self.e.ts.resolve_field_in(m, tok),
+            None => self.e.ts.resolve_field(self.asm, tok),
+        }
+        .map_err(s)
+    }
+
     fn sig_of(&self, m: MethodId) -> Result<MethodSig, String> {
         let ts = &self.e.ts;
         let d = ts.method(m);
@@ -75,6 +103,9 @@ impl EngineHost<'_> {
     }
 
     fn call_info(&mut self, m: MethodId, virt: bool) -> Result<CallInfo, String> {
+        if let Some(e) = &self.e.ts.method(m).unresolved {
+            return Err(format!("{}: {e}", self.e.method_name(m)));
+        }
         let sig = self.sig_of(m)?;
         let d = self.e.ts.method(m);
         let owner = d.owner;
@@ -139,7 +170,7 @@ impl EngineHost<'_> {
                 value_type: false, ..
             } => JitType::Obj,
             S::ValueType(tok) => {
-                let id = self.e.ts.resolve_type(self.asm, *tok).map_err(s)?;
+                let id = self.rtype(*tok)?;
                 jit_type(&self.e.ts, id)?
             }
             S::Ptr(_) | S::FnPtr(_) => JitType::Ptr,
@@ -151,11 +182,19 @@ impl EngineHost<'_> {
 
 impl EngineHost<'_> {
     fn method_uncached(&mut self, token: u32, virt: bool) -> Result<CallInfo, String> {
-        let m = self
-            .e
-            .ts
-            .resolve_method(self.asm, Token(token))
-            .map_err(s)?;
+        if token == super::SYN_SELF_INVOKE {
+            let owner = self
+                .e
+                .invoke_owner
+                .ok_or("synthetic call outside a delegate")?;
+            let inv = self
+                .e
+                .ts
+                .find_method(owner, "Invoke")
+                .ok_or("delegate without Invoke")?;
+            return self.call_info(inv, false);
+        }
+        let m = self.rmethod(Token(token))?;
         let mut ci = self.call_info(m, virt)?;
         let owner = self.e.ts.method(m).owner;
         if self.e.ts.method(m).name == ".ctor" {
@@ -181,7 +220,9 @@ impl JitHost for EngineHost<'_> {
     }
 
     fn method(&mut self, token: u32, virt: bool) -> Result<CallInfo, String> {
-        let Some((slot, row)) = super::call_info_slot(self.asm.0, token, virt) else {
+        let Some((slot, row)) =
+            super::call_info_slot(self.asm.0, token, virt).filter(|_| self.generic.is_none())
+        else {
             return self.method_uncached(token, virt);
         };
         if let Some(ci) = self.e.call_infos.get(slot).and_then(|m| m.get(row)) {
@@ -196,16 +237,8 @@ impl JitHost for EngineHost<'_> {
     }
 
     fn constrained(&mut self, type_token: u32, method_token: u32) -> Result<Constrained, String> {
-        let t = self
-            .e
-            .ts
-            .resolve_type(self.asm, Token(type_token))
-            .map_err(s)?;
-        let m = self
-            .e
-            .ts
-            .resolve_method(self.asm, Token(method_token))
-            .map_err(s)?;
+        let t = self.rtype(Token(type_token))?;
+        let m = self.rmethod(Token(method_token))?;
         if !self.e.ts.info(t).is_value_type() {
             return Ok(Constrained::DerefThis);
         }
@@ -274,6 +307,14 @@ impl JitHost for EngineHost<'_> {
     }
 
     fn field(&mut self, token: u32) -> Result<FieldInfo, String> {
+        if token == super::SYN_DELEGATE_PREV {
+            return Ok(FieldInfo {
+                ty: JitType::Obj,
+                offset: self.e.delegate_prev_field()?,
+                static_addr: None,
+                class_init: None,
+            });
+        }
         if token == super::SYN_DELEGATE_TARGET || token == super::SYN_DELEGATE_METHOD {
             let (t, m) = self.e.delegate_fields()?;
             let (ty, offset) = if token == super::SYN_DELEGATE_TARGET {
@@ -288,7 +329,7 @@ impl JitHost for EngineHost<'_> {
                 class_init: None,
             });
         }
-        let f: FieldId = self.e.ts.resolve_field(self.asm, Token(token)).map_err(s)?;
+        let f: FieldId = self.rfield(Token(token))?;
         let (offset, ft) = self.e.ts.field_offset(f);
         let ty = jit_type(&self.e.ts, ft)?;
         let d = self.e.ts.field(f);
@@ -321,14 +362,55 @@ impl JitHost for EngineHost<'_> {
     }
 
     fn type_info(&mut self, token: u32) -> Result<TypeInfo, String> {
-        let t = self.e.ts.resolve_type(self.asm, Token(token)).map_err(s)?;
+        let t = self.rtype(Token(token))?;
         if !self.e.ts.info(t).is_value_type() {
             self.e.ensure_vtable(t)?;
         }
         self.type_info_of(t)
     }
 
+    fn nullable(&mut self, token: u32) -> Result<Option<NullableInfo>, String> {
+        let t = self.rtype(Token(token))?;
+        let info = self.e.ts.info(t);
+        let Some(def) = info.generic_def else {
+            return Ok(None);
+        };
+        let d = self.e.ts.info(def);
+        if d.namespace != "System" || d.name != "Nullable`1" || info.type_args.len() != 1 {
+            return Ok(None);
+        }
+        let vt = info.type_args[0];
+        let (Some(hv), Some(v)) = (
+            self.e.ts.find_field(t, "hasValue"),
+            self.e.ts.find_field(t, "value"),
+        ) else {
+            return Err("System.Nullable`1 without hasValue/value fields".into());
+        };
+        self.e.ensure_vtable(vt)?;
+        let key = self.e.ts.mt(vt).unbox_key;
+        Ok(Some(NullableInfo {
+            has_value_offset: self.e.ts.field_offset(hv).0,
+            value_offset: self.e.ts.field_offset(v).0,
+            value: self.type_info_of(vt)?,
+            unbox_key: (key != 0).then_some((crate::types::MT_UNBOX_KEY_OFFSET as i32, key)),
+        }))
+    }
+
+    fn unbox_key(&mut self, token: u32) -> Result<Option<(i32, u32)>, String> {
+        let t = self.rtype(Token(token))?;
+        let key = self.e.ts.mt(t).unbox_key;
+        Ok((key != 0).then_some((crate::types::MT_UNBOX_KEY_OFFSET as i32, key)))
+    }
+
     fn string_literal(&mut self, token: u32) -> Result<u64, String> {
+        // A literal is never allocated through `new_object`, which is where vtables
+        // are filled: without this, `"y".ToString()` calls through an empty slot.
+        let st = self
+            .e
+            .ts
+            .prim(crate::metadata::sig::Prim::String)
+            .map_err(s)?;
+        self.e.ensure_vtable(st)?;
         self.e
             .ts
             .string_literal(self.asm, Token(token))
@@ -338,7 +420,12 @@ impl JitHost for EngineHost<'_> {
 
     fn token_handle(&mut self, token: u32) -> Result<u64, String> {
         Ok(
-            match self.e.ts.resolve_token(self.asm, Token(token)).map_err(s)? {
+            match match self.generic {
+                Some(m) => self.e.ts.resolve_token_in(m, Token(token)),
+                None => self.e.ts.resolve_token(self.asm, Token(token)),
+            }
+            .map_err(s)?
+            {
                 Resolved::Type(t) => self.e.ts.mt_address(t) as u64,
                 Resolved::Field(f) => FIELD_HANDLE_TAG | f.0 as u64,
                 Resolved::Method(m) => METHOD_HANDLE_TAG | m.0 as u64,

@@ -19,6 +19,8 @@ mod idmap;
 pub mod jithost;
 mod null_fault;
 pub mod unwind;
+mod math;
+mod natives;
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -289,6 +291,9 @@ impl Engine {
         // binding, error messages): doing it for every method cost ~5% of
         // compile time.
         let d = self.ts.method(m);
+        if let Some(e) = &d.unresolved {
+            return Err(format!("{}: {e}", self.method_name(m)));
+        }
         let (asm, owner, has_this) = (d.asm, d.owner, d.sig.has_this);
         let (params, ret) = (d.sig.params.clone(), d.sig.ret);
         if d.is_internal_call() || d.pinvoke.is_some() {
@@ -304,7 +309,8 @@ impl Engine {
         let (il, init_locals, eh) = match body {
             Some(b) => (b.code.to_vec(), b.init_locals, eh_clauses(&b.eh)),
             None if self.is_delegate(owner) && self.ts.method(m).name == "Invoke" => {
-                (delegate_invoke_il(params.len()), true, Vec::new())
+                let returns = Some(ret) != self.ts.prim(crate::metadata::sig::Prim::Void).ok();
+                (delegate_invoke_il(params.len(), returns), true, Vec::new())
             }
             None => {
                 return Err(format!(
@@ -350,7 +356,13 @@ impl Engine {
         self.invoke_owner = Some(owner);
         let t0 = self.clock.map(|c| c());
         let code = {
-            let mut host = jithost::EngineHost { e: self, asm };
+            let d = self.ts.method(m);
+            let generic = !d.method_args.is_empty() || !self.ts.info(owner).type_args.is_empty();
+            let mut host = jithost::EngineHost {
+                e: self,
+                asm,
+                generic: generic.then_some(m),
+            };
             jit::compile(&mut host, &input)
         };
         let code = code.map_err(|mut err| {
@@ -435,6 +447,19 @@ impl Engine {
     }
 
     /// Offsets of `Delegate.m_target` and `Delegate.m_method`.
+    /// Offset of `Delegate.m_prev` (the chain of a multicast delegate).
+    pub fn delegate_prev_field(&self) -> Result<u32, String> {
+        let d = self
+            .ts
+            .find_type("System", "Delegate")
+            .ok_or("corlib has no System.Delegate")?;
+        let p = self
+            .ts
+            .find_field(d, "m_prev")
+            .ok_or("Delegate.m_prev missing")?;
+        Ok(self.ts.field_offset(p).0)
+    }
+
     pub fn delegate_fields(&self) -> Result<(u32, u32), String> {
         let d = self
             .ts
@@ -567,10 +592,14 @@ pub const SYN_DELEGATE_TARGET: u32 = 0x7E00_0001;
 pub const SYN_DELEGATE_METHOD: u32 = 0x7E00_0002;
 pub const SYN_INVOKE_INSTANCE_SIG: u32 = 0x7E00_0003;
 pub const SYN_INVOKE_STATIC_SIG: u32 = 0x7E00_0004;
+/// `Delegate.m_prev`: the rest of a multicast delegate's invocation list.
+pub const SYN_DELEGATE_PREV: u32 = 0x7E00_0005;
+/// The `Invoke` being compiled (a multicast delegate invokes its `m_prev` first).
+pub const SYN_SELF_INVOKE: u32 = 0x7E00_0006;
 
 /// IL of a delegate's `Invoke` with `n` parameters:
 /// `m_target != null ? m_method(m_target, args…) : m_method(args…)` through `calli`.
-fn delegate_invoke_il(n: usize) -> Vec<u8> {
+fn delegate_invoke_il(n: usize, returns: bool) -> Vec<u8> {
     let mut il = Vec::new();
     let tok = |il: &mut Vec<u8>, op: u8, t: u32| {
         il.push(op);
@@ -580,6 +609,26 @@ fn delegate_invoke_il(n: usize) -> Vec<u8> {
         il.extend_from_slice(&[0xFE, 0x09]);
         il.extend_from_slice(&(k as u16).to_le_bytes());
     };
+    // A combined delegate is a chain: `m_prev` holds the earlier entries of its
+    // invocation list. Invoke them first (their result is dropped: a multicast
+    // delegate returns its last target's result, ECMA-335 §II.14.6).
+    ldarg(&mut il, 0);
+    tok(&mut il, 0x7B, SYN_DELEGATE_PREV);
+    il.push(0x39); // brfalse <single>
+    let fix_prev = il.len();
+    il.extend_from_slice(&[0; 4]);
+    let after_prev = il.len();
+    ldarg(&mut il, 0);
+    tok(&mut il, 0x7B, SYN_DELEGATE_PREV);
+    for k in 1..=n {
+        ldarg(&mut il, k);
+    }
+    tok(&mut il, 0x28, SYN_SELF_INVOKE); // call
+    if returns {
+        il.push(0x26); // pop
+    }
+    let single = il.len();
+    il[fix_prev..fix_prev + 4].copy_from_slice(&((single - after_prev) as i32).to_le_bytes());
     ldarg(&mut il, 0);
     tok(&mut il, 0x7B, SYN_DELEGATE_TARGET); // ldfld m_target
     il.push(0x39); // brfalse <static>

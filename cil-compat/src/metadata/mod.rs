@@ -12,10 +12,10 @@ use alloc::vec::Vec;
 
 pub use pe::{CliHeader, PeImage};
 pub use tables::{
-    AssemblyRefRow, AssemblyRow, ClassLayoutRow, ConstantRow, CustomAttributeRow, FieldLayoutRow,
-    FieldRow, FieldRvaRow, GenericParamRow, ImplMapRow, InterfaceImplRow, MemberRefRow,
-    MethodDefRow, MethodImplRow, MethodSemanticsRow, MethodSpecRow, ModuleRefRow, ModuleRow,
-    NestedClassRow, ParamRow, PropertyMapRow, PropertyRow, StandAloneSigRow, TypeDefRow,
+    AssemblyRefRow, AssemblyRow, ClassLayoutRow, ConstantRow, CustomAttributeRow, ExportedTypeRow,
+    FieldLayoutRow, FieldRow, FieldRvaRow, GenericParamRow, ImplMapRow, InterfaceImplRow,
+    MemberRefRow, MethodDefRow, MethodImplRow, MethodSemanticsRow, MethodSpecRow, ModuleRefRow,
+    ModuleRow, NestedClassRow, ParamRow, PropertyMapRow, PropertyRow, StandAloneSigRow, TypeDefRow,
     TypeRefRow, TypeSpecRow,
 };
 pub use tables::{Coded, Col, Row, TableId, Token, TABLE_COUNT, US_TOKEN_KIND};

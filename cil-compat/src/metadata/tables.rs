@@ -341,6 +341,8 @@ rows! {
     GenericParamRow = GenericParam { number, flags, owner, name }
     /// §II.22.29.
     MethodSpecRow = MethodSpec { method, instantiation }
+    /// §II.22.14 (`implementation` is an Implementation token).
+    ExportedTypeRow = ExportedType { flags, type_def_id, name, namespace, implementation }
 }
 
 /// Row decode failure for an unused coded-index tag.

@@ -111,6 +111,11 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         self.stack.push(StackTy::F, Loc::Xmm(x));
     }
 
+    /// Pushes a float in `x` with its stack type (`F` or `F32`).
+    pub fn push_xmm_ty(&mut self, x: Xmm, ty: StackTy) {
+        self.stack.push(ty, Loc::Xmm(x));
+    }
+
     /// Moves stack entry `i` into its home slot.
     pub fn spill_at(&mut self, i: usize) -> R {
         let v = self.stack.vals[i];
@@ -243,7 +248,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
             JitType::R4 | JitType::R8 => {
                 let x = self.alloc_xmm()?;
                 self.masm.fload(x, addr, *ty == JitType::R4)?;
-                self.push_xmm(x);
+                self.push_xmm_ty(x, sty);
             }
             JitType::Struct(s) => {
                 // The address may point into the home of a value popped just
@@ -321,7 +326,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
                 }
                 Ok(())
             }
-            (StackTy::F, _) => {
+            (StackTy::F | StackTy::F32, _) => {
                 let x = self.val_to_xmm(v, XMM_SCRATCH)?;
                 self.masm.fstore(dst, x, false)
             }
@@ -477,7 +482,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
 
     /// The float in an xmm register it owns.
     pub fn into_xmm(&mut self, v: &Val) -> R<Xmm> {
-        if v.ty != StackTy::F {
+        if !v.ty.is_float() {
             return Err(JitErrorKind::TypeMismatch("expected a float"));
         }
         if let Loc::Xmm(x) = v.loc {

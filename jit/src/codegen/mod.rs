@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod exceptions;
+mod nullable;
 pub mod stack;
 
 use crate::host::*;
@@ -275,6 +276,11 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             if self.reachable {
                 self.ctx.spill_all()?;
                 self.record_state(offset)?;
+                if let Some(tys) = &self.states[k] {
+                    for (v, t) in self.ctx.stack.vals.iter_mut().zip(tys) {
+                        v.ty = *t;
+                    }
+                }
             } else {
                 let tys = self.states[k].clone().unwrap_or_default();
                 let reserved = self.ctx.regs.reserved;
@@ -306,11 +312,14 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             .label_index(target)
             .ok_or(JitErrorKind::Internal("missing label".into()))?;
         let tys = self.ctx.stack.types();
-        match &self.states[k] {
+        match &mut self.states[k] {
             Some(prev) => {
                 if prev.len() != tys.len() || prev.iter().zip(&tys).any(|(a, b)| !a.merges_with(b))
                 {
                     return Err(JitErrorKind::StackMismatch(target));
+                }
+                for (p, t) in prev.iter_mut().zip(&tys) {
+                    *p = p.merge(t);
                 }
             }
             None => {
@@ -347,7 +356,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
 
     pub fn brbool(&mut self, target: u32, when_true: bool) -> R {
         let v = self.ctx.pop()?;
-        if v.ty == StackTy::F || matches!(v.ty, StackTy::Value(_)) {
+        if v.ty.is_float() || matches!(v.ty, StackTy::Value(_)) {
             return Err(JitErrorKind::TypeMismatch(
                 "brtrue/brfalse needs an integer or reference",
             ));
@@ -365,7 +374,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     pub fn brcmp(&mut self, target: u32, kind: CmpKind) -> R {
         let b = self.ctx.pop()?;
         let a = self.ctx.pop()?;
-        if a.ty == StackTy::F || b.ty == StackTy::F {
+        if a.ty.is_float() || b.ty.is_float() {
             self.push_fcmp(a, b, kind)?;
             return self.brbool(target, true);
         }
@@ -423,7 +432,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             }
             JitType::R4 | JitType::R8 => {
                 let v = self.ctx.pop()?;
-                if v.ty != StackTy::F {
+                if !v.ty.is_float() {
                     return Err(JitErrorKind::TypeMismatch("returning a non-float"));
                 }
                 let x = self.ctx.val_to_xmm(&v, XMM0)?;
@@ -639,8 +648,10 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     pub fn ldc_i8(&mut self, v: i64) {
         self.ctx.stack.push(StackTy::I64, Loc::Const(v));
     }
-    pub fn ldc_r(&mut self, v: f64) {
-        self.ctx.stack.push(StackTy::F, Loc::ConstF(v));
+    /// `ldc.r8`, or `ldc.r4` when `single` (the value is then a float32).
+    pub fn ldc_r(&mut self, v: f64, single: bool) {
+        let ty = if single { StackTy::F32 } else { StackTy::F };
+        self.ctx.stack.push(ty, Loc::ConstF(v));
     }
     pub fn ldnull(&mut self) {
         self.ctx.stack.push(StackTy::Obj, Loc::Const(0));
@@ -654,12 +665,12 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 let n = self.ctx.stack.push(v.ty, Loc::Home);
                 self.ctx.copy_mem(frame(n.home), src, s.size)?;
             }
-            (StackTy::F, Loc::Xmm(_)) | (StackTy::F, Loc::Home) => {
+            (StackTy::F | StackTy::F32, Loc::Xmm(_) | Loc::Home) => {
                 let x = self.ctx.alloc_xmm()?;
                 let v = *self.ctx.stack.peek(0).ok_or(JitErrorKind::StackUnderflow)?;
                 let got = self.ctx.val_to_xmm(&v, x)?;
                 self.m().fmov(x, got)?;
-                self.ctx.push_xmm(x);
+                self.ctx.push_xmm_ty(x, v.ty);
             }
             (_, Loc::Reg(_)) | (_, Loc::Home) => {
                 let r = self.ctx.alloc_gpr()?;
@@ -707,7 +718,8 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             (I32, I32) => I32,
             (I64, I64) | (I64, I32) | (I32, I64) => I64,
             (NInt, I32) | (I32, NInt) | (NInt, NInt) => NInt,
-            (F, F) if !int_only && !ovf => F,
+            (F32, F32) if !int_only && !ovf => F32,
+            (F | F32, F | F32) if !int_only && !ovf => F,
             (ByRef, I32 | NInt)
                 if matches!(
                     op,
@@ -726,8 +738,8 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let b = self.ctx.pop()?;
         let a = self.ctx.pop()?;
         let ty = Self::binary_type(op, a.ty, b.ty)?;
-        if ty == StackTy::F {
-            return self.float_binop(op, a, b);
+        if ty.is_float() {
+            return self.float_binop(op, a, b, ty);
         }
         // Constant folding keeps `ldc; ldc; op` sequences free.
         if let (Loc::Const(x), Loc::Const(y)) = (a.loc, b.loc) {
@@ -893,7 +905,12 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         Ok(())
     }
 
-    fn float_binop(&mut self, op: BinOp, a: Val, b: Val) -> R {
+    /// Float arithmetic in double precision; a float32 result (`ty` is `F32`) is
+    /// rounded to single. For + - * / of float32 operands that equals the single
+    /// precision operation: double has more than 2·24+2 bits, so double rounding
+    /// is innocuous (Figueroa, "When is double rounding innocuous?", 1995); `%` is
+    /// exact either way.
+    fn float_binop(&mut self, op: BinOp, a: Val, b: Val, ty: StackTy) -> R {
         if matches!(op, BinOp::Rem) {
             self.ctx.stack.push(a.ty, a.loc);
             self.ctx.stack.push(b.ty, b.loc);
@@ -901,13 +918,15 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             self.ctx.spill_regs()?;
             let b = self.ctx.pop()?;
             let a = self.ctx.pop()?;
-            self.ctx.val_to_xmm(&a, XMM0)?;
-            self.ctx.val_to_xmm(&b, Xmm(1))?;
+            let xa = self.ctx.val_to_xmm(&a, XMM0)?;
+            self.m().movq_rx(RDI, xa)?;
+            let xb = self.ctx.val_to_xmm(&b, Xmm(1))?;
+            self.m().movq_rx(RSI, xb)?;
             let h = self.host.helper(Helper::FRem);
             self.call_abs(h, CallSiteKind::Helper(Helper::FRem))?;
             let x = self.ctx.alloc_xmm()?;
-            self.m().fmov(x, XMM0)?;
-            self.ctx.push_xmm(x);
+            self.m().movq_xr(x, RAX)?;
+            self.ctx.push_xmm_ty(x, ty);
             return Ok(());
         }
         let xa = self.ctx.into_xmm(&a)?;
@@ -920,20 +939,23 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             _ => return Err(JitErrorKind::TypeMismatch("float operation")),
         };
         self.m().fop(fop, xa, xb)?;
+        if ty == StackTy::F32 {
+            self.m().fround_single(xa)?;
+        }
         self.ctx.free(&b);
-        self.ctx.push_xmm(xa);
+        self.ctx.push_xmm_ty(xa, ty);
         Ok(())
     }
 
     pub fn neg(&mut self) -> R {
         let v = self.ctx.pop()?;
         match v.ty {
-            StackTy::F => {
+            StackTy::F | StackTy::F32 => {
                 let x = self.ctx.into_xmm(&v)?;
                 self.m().mov_ri(R11, i64::MIN, OperandSize::S64)?;
                 self.m().movq_xr(XMM_SCRATCH, R11)?;
                 self.m().fxor(x, XMM_SCRATCH)?;
-                self.ctx.push_xmm(x);
+                self.ctx.push_xmm_ty(x, v.ty);
             }
             StackTy::I32 | StackTy::I64 | StackTy::NInt => {
                 if let Loc::Const(c) = v.loc {
@@ -1011,7 +1033,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     pub fn cmp(&mut self, kind: CmpKind) -> R {
         let b = self.ctx.pop()?;
         let a = self.ctx.pop()?;
-        if a.ty == StackTy::F || b.ty == StackTy::F {
+        if a.ty.is_float() || b.ty.is_float() {
             return self.push_fcmp(a, b, kind);
         }
         let (ra, rb, size) = self.int_cmp_operands(&a, &b, false)?;
@@ -1029,7 +1051,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     }
 
     fn push_fcmp(&mut self, a: Val, b: Val, kind: CmpKind) -> R {
-        if a.ty != StackTy::F || b.ty != StackTy::F {
+        if !a.ty.is_float() || !b.ty.is_float() {
             return Err(JitErrorKind::TypeMismatch(
                 "comparing a float with a non-float",
             ));
@@ -1073,7 +1095,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     pub fn conv(&mut self, to: ConvTo, ovf: bool, un: bool) -> R {
         let v = self.ctx.pop()?;
         match v.ty {
-            StackTy::F => return self.conv_from_float(v, to, ovf),
+            StackTy::F | StackTy::F32 => return self.conv_from_float(v, to, ovf),
             StackTy::Value(_) => return Err(JitErrorKind::TypeMismatch("conv of a value type")),
             _ => {}
         }
@@ -1185,14 +1207,22 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             self.m().cvt_i2f(x, R11, OperandSize::S64)?;
             self.m().fop(FloatOp::Add, x, x)?;
             self.m().bind(done)?;
+        } else if to == ConvTo::R4 {
+            // One rounding, straight to single (via double would round twice).
+            self.m().cvt_i2f_single(x, r, OperandSize::S64)?;
+            self.ctx.free_gpr(r);
+            self.ctx.push_xmm_ty(x, StackTy::F32);
+            return Ok(());
         } else {
             self.m().cvt_i2f(x, r, OperandSize::S64)?;
         }
         self.ctx.free_gpr(r);
         if to == ConvTo::R4 {
             self.m().fround_single(x)?;
+            self.ctx.push_xmm_ty(x, StackTy::F32);
+        } else {
+            self.ctx.push_xmm(x);
         }
-        self.ctx.push_xmm(x);
         Ok(())
     }
 
@@ -1204,8 +1234,10 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 return Ok(());
             }
             ConvTo::R4 => {
-                self.m().fround_single(x)?;
-                self.ctx.push_xmm(x);
+                if v.ty != StackTy::F32 {
+                    self.m().fround_single(x)?;
+                }
+                self.ctx.push_xmm_ty(x, StackTy::F32);
                 return Ok(());
             }
             ConvTo::RUn => {
@@ -1668,6 +1700,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         if !t.is_value_type {
             return Ok(());
         }
+        if let Some(n) = self.host.nullable(tok).map_err(Self::host_err)? {
+            return self.box_nullable(&n);
+        }
         self.ctx.spill_regs()?;
         let v = self.ctx.pop()?;
         check_store(&t.ty, &v.ty)?;
@@ -1699,7 +1734,21 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         )?;
         self.m().mov_ri(RAX, t.handle as i64, OperandSize::S64)?;
         self.m().alu_rr(AluOp::Cmp, R11, RAX, OperandSize::S64)?;
-        self.fail_if(Cond::Ne, FailCode::InvalidCast)?;
+        match self.host.unbox_key(tok).map_err(Self::host_err)? {
+            Some((off, key)) => {
+                let ok = self.m().new_label();
+                self.m().jcc(Cond::E, ok)?;
+                self.m().alu_mi(
+                    AluOp::Cmp,
+                    Address::offset(R11, off),
+                    key as i32,
+                    OperandSize::S32,
+                )?;
+                self.fail_if(Cond::Ne, FailCode::InvalidCast)?;
+                self.m().bind(ok)?;
+            }
+            None => self.fail_if(Cond::Ne, FailCode::InvalidCast)?,
+        }
         let lo_box_data_offset = self.layout.box_data_offset;
         self.m().lea(r, Address::offset(r, lo_box_data_offset))?;
         self.ctx.push_reg(StackTy::ByRef, r);
@@ -1710,6 +1759,10 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let t = self.type_info(tok)?;
         if !t.is_value_type {
             return self.castclass(tok, true);
+        }
+        if let Some(n) = self.host.nullable(tok).map_err(Self::host_err)? {
+            let ty = StackTy::of(&t.ty).ok_or(JitErrorKind::TypeMismatch("unbox.any of void"))?;
+            return self.unbox_nullable(&n, ty);
         }
         self.unbox(tok)?;
         self.ldind(t.ty)
@@ -2274,12 +2327,15 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 self.ctx.copy_mem(frame(v.home), frame(tmp), s.size)
             }
             JitType::R4 | JitType::R8 => {
-                if *ret == JitType::R4 {
+                let ty = if *ret == JitType::R4 {
                     self.m().widen_from_single(XMM0)?;
-                }
+                    StackTy::F32
+                } else {
+                    StackTy::F
+                };
                 let x = self.ctx.alloc_xmm()?;
                 self.m().fmov(x, XMM0)?;
-                self.ctx.push_xmm(x);
+                self.ctx.push_xmm_ty(x, ty);
                 Ok(())
             }
             t => {
@@ -2318,8 +2374,8 @@ fn check_store(t: &JitType, v: &StackTy) -> R {
     let ok = match (t, v) {
         (JitType::Struct(s), StackTy::Value(l)) => s.size == l.size,
         (JitType::Struct(_), _) | (_, StackTy::Value(_)) => false,
-        (JitType::R4 | JitType::R8, StackTy::F) => true,
-        (JitType::R4 | JitType::R8, _) | (_, StackTy::F) => false,
+        (JitType::R4 | JitType::R8, StackTy::F | StackTy::F32) => true,
+        (JitType::R4 | JitType::R8, _) | (_, StackTy::F | StackTy::F32) => false,
         (JitType::Void, _) => false,
         _ => true,
     };

@@ -16,6 +16,11 @@ pub enum StackTy {
     NInt,
     /// `F` (kept as float64).
     F,
+    /// `F` holding a float32 value (kept as float64, exactly representable in
+    /// single precision). Arithmetic on two of these rounds each result to single
+    /// precision, as mono's float32 mode does (ECMA-335 §III.1.1.1 allows the wider
+    /// internal type; §I.12.1.3 lets an implementation use the narrower one).
+    F32,
     /// Object reference.
     Obj,
     /// Managed pointer.
@@ -39,7 +44,8 @@ impl StackTy {
             | JitType::U4 => StackTy::I32,
             JitType::I8 | JitType::U8 => StackTy::I64,
             JitType::I | JitType::U | JitType::Ptr => StackTy::NInt,
-            JitType::R4 | JitType::R8 => StackTy::F,
+            JitType::R4 => StackTy::F32,
+            JitType::R8 => StackTy::F,
             JitType::Obj => StackTy::Obj,
             JitType::ByRef => StackTy::ByRef,
             JitType::Struct(s) => StackTy::Value(*s),
@@ -54,12 +60,25 @@ impl StackTy {
     }
     /// Integer-like (can live in a GPR).
     pub fn is_gpr(&self) -> bool {
-        !matches!(self, StackTy::F | StackTy::Value(_))
+        !matches!(self, StackTy::F | StackTy::F32 | StackTy::Value(_))
+    }
+    /// The `F` stack type (either precision).
+    pub fn is_float(&self) -> bool {
+        matches!(self, StackTy::F | StackTy::F32)
+    }
+    /// The type at a merge of `self` and `o` (which must merge): float32 only when
+    /// every incoming value is.
+    pub fn merge(&self, o: &StackTy) -> StackTy {
+        match (self, o) {
+            (StackTy::F32, StackTy::F) | (StackTy::F, StackTy::F32) => StackTy::F,
+            _ => *self,
+        }
     }
     /// Same shape at a merge point.
     pub fn merges_with(&self, o: &StackTy) -> bool {
         match (self, o) {
             (StackTy::Value(a), StackTy::Value(b)) => a.size == b.size,
+            (a, b) if a.is_float() || b.is_float() => a.is_float() && b.is_float(),
             // int32/native int and references/pointers mix freely in practice.
             (a, b) => a == b || (a.is_gpr() && b.is_gpr()),
         }

@@ -286,7 +286,11 @@ extern "C" fn h_store_check(_arr: u64, _obj: u64) -> u64 {
     1
 }
 
-extern "C" fn h_frem(a: f64, b: f64) -> f64 {
+extern "C" fn h_frem(a: u64, b: u64) -> u64 {
+    h_frem_f(f64::from_bits(a), f64::from_bits(b)).to_bits()
+}
+
+fn h_frem_f(a: f64, b: f64) -> f64 {
     a % b
 }
 

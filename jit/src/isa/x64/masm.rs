@@ -310,6 +310,13 @@ impl MacroAssembler for X64Masm {
         sse_rr(&mut self.asm.buf, 0xF2, w, 0x2A, dst.0, src.0);
         Ok(())
     }
+    fn cvt_i2f_single(&mut self, dst: Xmm, src: Gpr, size: OperandSize) -> MResult {
+        sse_rr(&mut self.asm.buf, 0x66, false, 0x57, dst.0, dst.0);
+        let w = size == OperandSize::S64;
+        sse_rr(&mut self.asm.buf, 0xF3, w, 0x2A, dst.0, src.0);
+        sse_rr(&mut self.asm.buf, 0xF3, false, 0x5A, dst.0, dst.0);
+        Ok(())
+    }
     fn cvt_f2i(&mut self, dst: Gpr, src: Xmm, size: OperandSize) -> MResult {
         let w = size == OperandSize::S64;
         sse_rr(&mut self.asm.buf, 0xF2, w, 0x2C, dst.0, src.0);
