@@ -302,7 +302,10 @@ fn disasm_takes_globs_names_targets_and_shows_refused_il() {
     // its IL, the offset marked, exit status 1 and the method named on stderr.
     let (code, out, err) = cilrun(&[dll.to_str().unwrap(), "--disasm", "uses_*"]);
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("; Ns.T::uses_refused — not compiled: "), "{out}");
+    assert!(
+        out.contains("; Ns.T::uses_refused — not compiled: "),
+        "{out}"
+    );
     assert!(out.contains("<-- compilation stopped here"), "{out}");
     assert!(out.contains("localloc"), "{out}");
     assert!(err.contains("not compiled: Ns.T::uses_refused"), "{err}");

@@ -242,7 +242,10 @@ pub fn fat_file<D: BlockDevice>(vol: &disks::fs::Volume<D>) -> Result<(), alloc:
     log::info!("bench: fat-file-read used {} ({} bytes)", path, size);
     report("fat-file-read", mb_per_s(total, ns), "MB/s");
 
-    let free = vol.info().map_err(|e| alloc::format!("df: {e}"))?.free_bytes();
+    let free = vol
+        .info()
+        .map_err(|e| alloc::format!("df: {e}"))?
+        .free_bytes();
     if free < size + (1 << 20) {
         crate::rawln!("bench: fat-file-write skipped ({free} bytes free, {size} needed)");
         return Ok(());
@@ -262,7 +265,8 @@ pub fn fat_file<D: BlockDevice>(vol: &disks::fs::Volume<D>) -> Result<(), alloc:
             .map_err(|e| alloc::format!("write {OUT}: {e:?}"))?;
         left -= n as u64;
     }
-    f.flush().map_err(|e| alloc::format!("flush {OUT}: {e:?}"))?;
+    f.flush()
+        .map_err(|e| alloc::format!("flush {OUT}: {e:?}"))?;
     drop(f);
     let ns = time::now_ns() - t0;
     vol.remove(OUT)

@@ -17,10 +17,10 @@ pub mod csnames;
 pub mod helpers;
 mod idmap;
 pub mod jithost;
-mod null_fault;
-pub mod unwind;
 mod math;
 mod natives;
+mod null_fault;
+pub mod unwind;
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
