@@ -274,7 +274,8 @@ pub struct Args {
     /// Build the driver variant that faults on purpose (or, corrupt-write,
     /// corrupts one written byte) and print its boot module's path. KIND:
     /// null-deref, index-out-of-range, divide-by-zero, invalid-cast,
-    /// wild-pointer, stack-overflow, jit-rejected, null-pointer, corrupt-write
+    /// wild-pointer, stack-overflow, jit-rejected, null-pointer, throw,
+    /// corrupt-write
     #[arg(long, value_name = "KIND", value_parser = parse_fault)]
     fault: Option<FaultKind>,
     /// The block request at which it faults (default 1)
