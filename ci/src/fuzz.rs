@@ -2,7 +2,9 @@
 //! (libFuzzer) runs, one per target, each for SECS seconds, with the
 //! executions and coverage libFuzzer reports. Targets: the ECMA-335 reader
 //! (`reader`, seeded with every assembly the build produced), the loader on
-//! top of our corlib (`load_with_corlib`), the FAT layer on damaged images
+//! top of our corlib (`load_with_corlib`), the JIT on method bodies (`jit_body`:
+//! every corlib body as a seed, mutated into invalid IL and wild exception
+//! clauses; `cil_compat::fuzzing::JitBodies`), the FAT layer on damaged images
 //! (`fat_volume`, `disks/fuzz`), and the native virtio-blk driver against a
 //! device answering arbitrary values (`device_chaos`,
 //! `native-drivers/virtio-blk/fuzz`). cargo-fuzz wants nightly for its sanitizer
@@ -15,33 +17,49 @@ use std::process::Command;
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// A fuzz target: its name, the cargo-fuzz crate (relative to the workspace
-/// root) and whether the built assemblies seed it.
+/// root) and what seeds it.
 struct Target {
     name: &'static str,
     dir: &'static str,
-    assembly_seeds: bool,
+    seeds: Seeds,
+}
+
+/// Where a target's first inputs come from.
+#[derive(Clone, Copy, PartialEq)]
+enum Seeds {
+    /// The empty input (the undamaged image, the honest device).
+    Empty,
+    /// Every assembly the build produced.
+    Assemblies,
+    /// Every corlib method body, encoded for `JitBodies`.
+    CorlibBodies,
 }
 
 const TARGETS: &[Target] = &[
     Target {
         name: "reader",
         dir: "cil-compat/fuzz",
-        assembly_seeds: true,
+        seeds: Seeds::Assemblies,
     },
     Target {
         name: "load_with_corlib",
         dir: "cil-compat/fuzz",
-        assembly_seeds: true,
+        seeds: Seeds::Assemblies,
+    },
+    Target {
+        name: "jit_body",
+        dir: "cil-compat/fuzz",
+        seeds: Seeds::CorlibBodies,
     },
     Target {
         name: "fat_volume",
         dir: "disks/fuzz",
-        assembly_seeds: false,
+        seeds: Seeds::Empty,
     },
     Target {
         name: "device_chaos",
         dir: "native-drivers/virtio-blk/fuzz",
-        assembly_seeds: false,
+        seeds: Seeds::Empty,
     },
 ];
 
@@ -105,27 +123,52 @@ fn ensure_cargo_fuzz() -> Result<(), String> {
     }
 }
 
-/// Seeds for a target: the built assemblies for the CIL targets; none for
-/// the others (the empty input is the undamaged image, the honest device).
+/// The seed directory of a target, filled as [`Seeds`] says.
 fn seeds(t: &Target) -> Result<PathBuf, String> {
     let dir = artifacts::target_dir().join("fuzz-corpus").join(t.name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    if t.assembly_seeds {
-        let mut dlls = managed::build_all()?;
-        if let Ok(d) = std::fs::read_dir(cil_compat::toolchain::managed_dir()) {
-            dlls.extend(
-                d.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "dll")),
-            );
+    match t.seeds {
+        Seeds::Empty => {}
+        Seeds::Assemblies => {
+            let mut dlls = managed::build_all()?;
+            if let Ok(d) = std::fs::read_dir(cil_compat::toolchain::managed_dir()) {
+                dlls.extend(
+                    d.flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "dll")),
+                );
+            }
+            for dll in &dlls {
+                if let Some(name) = dll.file_name() {
+                    let _ = std::fs::copy(dll, dir.join(name));
+                }
+            }
         }
-        for dll in &dlls {
-            if let Some(name) = dll.file_name() {
-                let _ = std::fs::copy(dll, dir.join(name));
+        Seeds::CorlibBodies => {
+            let corlib = corlib_bytes()?;
+            let bodies = cil_compat::fuzzing::JitBodies::new(&corlib)
+                .ok_or("our corlib does not load: cannot seed jit_body")?;
+            for (i, seed) in bodies.seeds().iter().enumerate() {
+                let p = dir.join(format!("corlib-body-{i:04}"));
+                std::fs::write(&p, seed).map_err(|e| format!("{}: {e}", p.display()))?;
             }
         }
     }
     Ok(dir)
+}
+
+/// Our corlib, built if needed (the targets that load one read the same file
+/// through `CIL_FUZZ_CORLIB`).
+fn corlib_path() -> Result<PathBuf, String> {
+    managed::build_all()?
+        .into_iter()
+        .next()
+        .ok_or_else(|| "no corlib was built".to_string())
+}
+
+fn corlib_bytes() -> Result<Vec<u8>, String> {
+    let p = corlib_path()?;
+    std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))
 }
 
 /// One bounded run; the summary line names the executions and coverage.
@@ -138,6 +181,7 @@ fn run(t: &Target, secs: u64) -> Result<String, String> {
         .current_dir(&dir)
         .env("RUSTC_BOOTSTRAP", "1")
         .env("CARGO_TARGET_DIR", artifacts::target_dir().join("fuzz"))
+        .env("CIL_FUZZ_CORLIB", corlib_path()?)
         .args(["fuzz", "run", t.name])
         .arg(&corpus)
         .args([

@@ -96,3 +96,53 @@ fn fuzz_target_survives_random_mutations() {
     }
     eprintln!("fuzz smoke: {iters} mutated inputs, no panic");
 }
+
+/// The JIT fuzz body (`cil_compat::fuzzing::JitBodies`, cargo-fuzz target
+/// `jit_body`): every real corlib body, encoded as a seed, compiles through it
+/// (so the target starts from valid IL), and random mutations of the seeds —
+/// invalid IL, clauses with wild ranges, foreign tokens — compile or fail
+/// with an error, never a panic. `CIL_FUZZ_ITERS` runs longer.
+#[test]
+fn jit_body_target_compiles_seeds_and_survives_mutations() {
+    let iters: usize = std::env::var("CIL_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let corlib = std::fs::read(common::corlib()).unwrap();
+    let mut f = cil_compat::fuzzing::JitBodies::new(&corlib).expect("corlib loads");
+    let seeds = f.seeds();
+    for e in f.skipped() {
+        eprintln!("not a seed: {e}");
+    }
+    assert!(
+        seeds.len() > 200,
+        "only {} corlib bodies compile",
+        seeds.len()
+    );
+    for (i, s) in seeds.iter().enumerate() {
+        if let Some(Err(e)) = f.run(s) {
+            panic!("seed {i} (a real corlib body) no longer compiles: {e}");
+        }
+    }
+    let mut rng = Rng(0x0BAD_C0DE_1234_5678 ^ iters as u64);
+    let (mut ok, mut refused) = (0usize, 0usize);
+    for _ in 0..iters {
+        let mut d = seeds[rng.below(seeds.len())].clone();
+        for _ in 0..1 + rng.below(4) {
+            mutate(&mut rng, &mut d);
+        }
+        match f.run(&d) {
+            Some(Ok(_)) => ok += 1,
+            Some(Err(_)) => refused += 1,
+            None => {}
+        }
+    }
+    eprintln!(
+        "jit fuzz smoke: {} seeds compile; {iters} mutated bodies: {ok} compiled, {refused} refused, no panic",
+        seeds.len()
+    );
+    assert!(
+        ok > 0 && refused > 0,
+        "mutations should yield both valid and invalid bodies ({ok} compiled, {refused} refused)"
+    );
+}

@@ -294,8 +294,7 @@ impl Engine {
         if let Some(e) = &d.unresolved {
             return Err(format!("{}: {e}", self.method_name(m)));
         }
-        let (asm, owner, has_this) = (d.asm, d.owner, d.sig.has_this);
-        let (params, ret) = (d.sig.params.clone(), d.sig.ret);
+        let owner = d.owner;
         if d.is_internal_call() || d.pinvoke.is_some() {
             let name = self.method_name(m);
             return self
@@ -309,8 +308,10 @@ impl Engine {
         let (il, init_locals, eh) = match body {
             Some(b) => (b.code.to_vec(), b.init_locals, eh_clauses(&b.eh)),
             None if self.is_delegate(owner) && self.ts.method(m).name == "Invoke" => {
+                let sig = &self.ts.method(m).sig;
+                let (n, ret) = (sig.params.len(), sig.ret);
                 let returns = Some(ret) != self.ts.prim(crate::metadata::sig::Prim::Void).ok();
-                (delegate_invoke_il(params.len(), returns), true, Vec::new())
+                (delegate_invoke_il(n, returns), true, Vec::new())
             }
             None => {
                 return Err(format!(
@@ -319,60 +320,8 @@ impl Engine {
                 ))
             }
         };
-        let locals = self
-            .ts
-            .method_locals(m)
-            .map_err(|e| format!("{}: {e}", self.method_name(m)))?;
-        let mut local_types = Vec::with_capacity(locals.len());
-        for l in locals {
-            local_types.push(
-                jit_type(&self.ts, l).map_err(|e| {
-                    self.cs_error(m, format!("{}: local: {e}", self.method_name(m)))
-                })?,
-            );
-        }
-        let mut args = Vec::with_capacity(params.len() + 1);
-        if has_this {
-            args.push(this_type(&self.ts, owner));
-        }
-        for p in params {
-            args.push(jit_type(&self.ts, p).map_err(|e| {
-                self.cs_error(m, format!("{}: parameter: {e}", self.method_name(m)))
-            })?);
-        }
-        let ret = jit_type(&self.ts, ret)
-            .map_err(|e| self.cs_error(m, format!("{}: return: {e}", self.method_name(m))))?;
-        let input = MethodInput {
-            // Filled in below if compilation fails.
-            name: "",
-            handle: m.0 as u64,
-            il: &il,
-            args,
-            locals: local_types,
-            ret,
-            init_locals,
-            eh,
-        };
-        self.invoke_owner = Some(owner);
         let t0 = self.clock.map(|c| c());
-        let code = {
-            let d = self.ts.method(m);
-            let generic = !d.method_args.is_empty() || !self.ts.info(owner).type_args.is_empty();
-            let mut host = jithost::EngineHost {
-                e: self,
-                asm,
-                generic: generic.then_some(m),
-            };
-            jit::compile(&mut host, &input)
-        };
-        let code = code.map_err(|mut err| {
-            err.method = format!(
-                "{} (assembly {})",
-                self.method_name(m),
-                self.ts.assembly_name(asm)
-            );
-            self.cs_error(m, err.to_string())
-        })?;
+        let code = self.jit_method(m, &il, init_locals, eh)?;
         let addr = self.mem.install(&code.code)?;
         self.stats.methods += 1;
         self.stats.il_bytes += il.len() as u64;
@@ -406,6 +355,91 @@ impl Engine {
         }
         self.compiled.insert(m.0, Compiled { addr, il, code });
         Ok(addr)
+    }
+
+    /// Compiles `il` (with clauses `eh`) as the body of `m` — its signature,
+    /// locals and generic context — the way [`Engine::compile`] would, but
+    /// installs nothing and records nothing: the machine code's length, or the
+    /// error naming `m`. The JIT fuzzer (`fuzzing::JitBodies`) feeds it
+    /// arbitrary bodies; the lazy stubs and cells it creates for callees are
+    /// the ones a real compile would create.
+    pub fn compile_detached(
+        &mut self,
+        m: MethodId,
+        il: &[u8],
+        eh: Vec<jit::EhClause>,
+    ) -> Result<usize, String> {
+        if let Some(e) = &self.ts.method(m).unresolved {
+            return Err(format!("{}: {e}", self.method_name(m)));
+        }
+        self.jit_method(m, il, true, eh).map(|c| c.code.len())
+    }
+
+    /// The JIT step of [`Engine::compile`]: the argument, local and return
+    /// types of `m`, then `jit::compile` with this engine as the host.
+    fn jit_method(
+        &mut self,
+        m: MethodId,
+        il: &[u8],
+        init_locals: bool,
+        eh: Vec<jit::EhClause>,
+    ) -> Result<CompiledMethod, String> {
+        let d = self.ts.method(m);
+        let (asm, owner, has_this) = (d.asm, d.owner, d.sig.has_this);
+        let (params, ret) = (d.sig.params.clone(), d.sig.ret);
+        let locals = self
+            .ts
+            .method_locals(m)
+            .map_err(|e| format!("{}: {e}", self.method_name(m)))?;
+        let mut local_types = Vec::with_capacity(locals.len());
+        for l in locals {
+            local_types.push(
+                jit_type(&self.ts, l).map_err(|e| {
+                    self.cs_error(m, format!("{}: local: {e}", self.method_name(m)))
+                })?,
+            );
+        }
+        let mut args = Vec::with_capacity(params.len() + 1);
+        if has_this {
+            args.push(this_type(&self.ts, owner));
+        }
+        for p in params {
+            args.push(jit_type(&self.ts, p).map_err(|e| {
+                self.cs_error(m, format!("{}: parameter: {e}", self.method_name(m)))
+            })?);
+        }
+        let ret = jit_type(&self.ts, ret)
+            .map_err(|e| self.cs_error(m, format!("{}: return: {e}", self.method_name(m))))?;
+        let input = MethodInput {
+            // Filled in below if compilation fails.
+            name: "",
+            handle: m.0 as u64,
+            il,
+            args,
+            locals: local_types,
+            ret,
+            init_locals,
+            eh,
+        };
+        self.invoke_owner = Some(owner);
+        let code = {
+            let d = self.ts.method(m);
+            let generic = !d.method_args.is_empty() || !self.ts.info(owner).type_args.is_empty();
+            let mut host = jithost::EngineHost {
+                e: self,
+                asm,
+                generic: generic.then_some(m),
+            };
+            jit::compile(&mut host, &input)
+        };
+        code.map_err(|mut err| {
+            err.method = format!(
+                "{} (assembly {})",
+                self.method_name(m),
+                self.ts.assembly_name(asm)
+            );
+            self.cs_error(m, err.to_string())
+        })
     }
 
     /// The compiled method whose code holds `addr`, the offset of `addr` in
@@ -568,7 +602,7 @@ pub enum RetVal {
 }
 
 /// The JIT's view of a body's clauses (ranges as `[start, end)`).
-fn eh_clauses(eh: &[crate::metadata::body::EhClause]) -> Vec<jit::EhClause> {
+pub(crate) fn eh_clauses(eh: &[crate::metadata::body::EhClause]) -> Vec<jit::EhClause> {
     use crate::metadata::body::EhKind as K;
     eh.iter()
         .map(|c| jit::EhClause {
