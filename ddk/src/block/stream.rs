@@ -323,11 +323,7 @@ impl<D: BlockDevice> BlockStream<D> {
             .write_blocks(Lba::new(self.pending_lba), &self.pending);
         if res.is_err() {
             let (lba, count) = (self.pending_lba, (self.pending.len() / self.bs) as u64);
-            for s in self.slots.iter_mut() {
-                if s.valid && s.lba >= lba && s.lba < lba + count {
-                    *s = EMPTY_SLOT;
-                }
-            }
+            self.for_each_cached(lba, count, |st, i, _| st.slots[i] = EMPTY_SLOT);
         }
         self.pending.clear();
         res?;
@@ -404,6 +400,34 @@ impl<D: BlockDevice> BlockStream<D> {
     fn find(&self, lba: u64) -> Option<usize> {
         self.set_range(lba)
             .find(|&i| self.slots[i].valid && self.slots[i].lba == lba)
+    }
+
+    /// Calls `f(stream, slot, k)` for every cached block of the `count` blocks
+    /// from `lba` (block `lba + k` in `slot`): by a look in each block's set
+    /// when the range is short, by one scan of every slot otherwise. fatfs
+    /// writes a file a cluster at a time; scanning all 512 slots for each
+    /// cluster cost more than the data's own copy under TCG.
+    fn for_each_cached(
+        &mut self,
+        lba: u64,
+        count: u64,
+        mut f: impl FnMut(&mut Self, usize, usize),
+    ) {
+        let end = lba.saturating_add(count);
+        if count.saturating_mul(self.cfg.ways as u64) < self.slots.len() as u64 {
+            for b in lba..end {
+                if let Some(i) = self.find(b) {
+                    f(self, i, (b - lba) as usize);
+                }
+            }
+        } else {
+            for i in 0..self.slots.len() {
+                let s = self.slots[i];
+                if s.valid && s.lba >= lba && s.lba < end {
+                    f(self, i, (s.lba - lba) as usize);
+                }
+            }
+        }
     }
 
     fn slot_data(&self, i: usize) -> &[u8] {
@@ -636,13 +660,11 @@ impl<D: BlockDevice> BlockStream<D> {
         self.dev.read_blocks(Lba::new(lba), buf)?;
         // Dirty cached blocks are newer than the device: overlay them.
         let bs = self.bs;
-        for i in 0..self.slots.len() {
-            let s = self.slots[i];
-            if s.valid && s.dirty && s.lba >= lba && s.lba < lba + count {
-                let k = (s.lba - lba) as usize;
-                buf[k * bs..(k + 1) * bs].copy_from_slice(&self.data[i * bs..(i + 1) * bs]);
+        self.for_each_cached(lba, count, |st, i, k| {
+            if st.slots[i].dirty {
+                buf[k * bs..(k + 1) * bs].copy_from_slice(&st.data[i * bs..(i + 1) * bs]);
             }
-        }
+        });
         self.note_access(lba, count);
         Ok(())
     }
@@ -664,14 +686,10 @@ impl<D: BlockDevice> BlockStream<D> {
             self.stats.bypass_bytes += buf.len() as u64;
             // Cached copies of these blocks now hold what the device will.
             let bs = self.bs;
-            for i in 0..self.slots.len() {
-                let s = self.slots[i];
-                if s.valid && s.lba >= lba && s.lba < lba + count {
-                    let k = (s.lba - lba) as usize;
-                    self.data[i * bs..(i + 1) * bs].copy_from_slice(&buf[k * bs..(k + 1) * bs]);
-                    self.slots[i].dirty = false;
-                }
-            }
+            self.for_each_cached(lba, count, |st, i, k| {
+                st.data[i * bs..(i + 1) * bs].copy_from_slice(&buf[k * bs..(k + 1) * bs]);
+                st.slots[i].dirty = false;
+            });
             return Ok(());
         }
         self.settle(lba, count)?;
@@ -679,22 +697,19 @@ impl<D: BlockDevice> BlockStream<D> {
         self.stats.bypass_bytes += buf.len() as u64;
         let res = self.dev.write_blocks(Lba::new(lba), buf);
         let bs = self.bs;
-        for i in 0..self.slots.len() {
-            let s = self.slots[i];
-            if s.valid && s.lba >= lba && s.lba < lba + count {
-                if res.is_ok() {
-                    // The device now holds these bytes: the cached copy is clean.
-                    let k = (s.lba - lba) as usize;
-                    self.data[i * bs..(i + 1) * bs].copy_from_slice(&buf[k * bs..(k + 1) * bs]);
-                    self.slots[i].dirty = false;
-                } else {
-                    // The range's device contents are unknown after a failed
-                    // write; the caller was told, and the old cached data is
-                    // superseded by the write it asked for.
-                    self.slots[i] = EMPTY_SLOT;
-                }
+        let ok = res.is_ok();
+        self.for_each_cached(lba, count, |st, i, k| {
+            if ok {
+                // The device now holds these bytes: the cached copy is clean.
+                st.data[i * bs..(i + 1) * bs].copy_from_slice(&buf[k * bs..(k + 1) * bs]);
+                st.slots[i].dirty = false;
+            } else {
+                // The range's device contents are unknown after a failed
+                // write; the caller was told, and the old cached data is
+                // superseded by the write it asked for.
+                st.slots[i] = EMPTY_SLOT;
             }
-        }
+        });
         res?;
         Ok(())
     }
