@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 use super::helpers::{die_kind, is_assignable};
 use super::{active, Engine};
 use crate::heap::{ARRAY_LENGTH_OFFSET, MDARRAY_LENGTHS_OFFSET, OBJ_HEADER_SIZE, OBJ_MT_OFFSET};
+use crate::metadata::sig::Prim;
 use crate::types::{MethodTable, TypeId, TypeKind, MT_FLAG_ARRAY};
 
 /// What an internal call needs to know about one array object.
@@ -300,7 +301,109 @@ extern "C" fn copy(src: u64, si: i32, dst: u64, di: i32, n: i32) -> i32 {
             }
             0
         }
-        (true, true) => 1,
+        (true, true) => {
+            let (Some(from), Some(to)) = (prim_of(e, s.elem), prim_of(e, d.elem)) else {
+                return 1;
+            };
+            if !widens(from, to) {
+                return 1;
+            }
+            let order: Vec<usize> = if s.obj == d.obj && si < di {
+                (0..n).rev().collect()
+            } else {
+                (0..n).collect()
+            };
+            for k in order {
+                // SAFETY: both elements are in bounds and hold the primitive
+                // types read and written (sizes from the same Prim).
+                unsafe { write_prim(d.at(di + k), to, read_prim(s.at(si + k), from)) };
+            }
+            0
+        }
+    }
+}
+
+/// The primitive type of a primitive element type (enums are not widened).
+fn prim_of(e: &Engine, t: TypeId) -> Option<Prim> {
+    match e.ts.info(t).kind {
+        TypeKind::Primitive(p) => Some(p),
+        _ => None,
+    }
+}
+
+/// Whether `Array.Copy` converts `from` elements to `to` elements: the
+/// widening conversions .NET allows between primitives.
+fn widens(from: Prim, to: Prim) -> bool {
+    use Prim::*;
+    let ok: &[Prim] = match from {
+        U1 => &[Char, U2, I2, U4, I4, U8, I8, R4, R8],
+        I1 => &[I2, I4, I8, R4, R8],
+        U2 | Char => &[U2, Char, U4, I4, U8, I8, R4, R8],
+        I2 => &[I4, I8, R4, R8],
+        U4 => &[U8, I8, R4, R8],
+        I4 => &[I8, R4, R8],
+        U8 | I8 => &[R4, R8],
+        R4 => &[R8],
+        _ => &[],
+    };
+    ok.contains(&to)
+}
+
+/// A primitive value read for widening.
+#[derive(Clone, Copy)]
+enum Num {
+    I(i64),
+    U(u64),
+    F(f64),
+}
+
+/// # Safety
+/// `p` points at a readable value of primitive type `t`.
+unsafe fn read_prim(p: *const u8, t: Prim) -> Num {
+    use Prim::*;
+    // SAFETY: the caller guarantees p holds a `t`; unaligned reads need no
+    // alignment (elements are naturally aligned anyway).
+    unsafe {
+        match t {
+            I1 => Num::I(p.cast::<i8>().read_unaligned() as i64),
+            U1 | Boolean => Num::U(p.read() as u64),
+            I2 => Num::I(p.cast::<i16>().read_unaligned() as i64),
+            U2 | Char => Num::U(p.cast::<u16>().read_unaligned() as u64),
+            I4 => Num::I(p.cast::<i32>().read_unaligned() as i64),
+            U4 => Num::U(p.cast::<u32>().read_unaligned() as u64),
+            I8 | I => Num::I(p.cast::<i64>().read_unaligned()),
+            U8 | U => Num::U(p.cast::<u64>().read_unaligned()),
+            R4 => Num::F(p.cast::<f32>().read_unaligned() as f64),
+            _ => Num::F(p.cast::<f64>().read_unaligned()),
+        }
+    }
+}
+
+/// # Safety
+/// `p` points at a writable location of primitive type `t`.
+unsafe fn write_prim(p: *mut u8, t: Prim, v: Num) {
+    use Prim::*;
+    let (i, f) = match v {
+        Num::I(x) => (x, x as f64),
+        Num::U(x) => (x as i64, x as f64),
+        Num::F(x) => (x as i64, x),
+    };
+    // SAFETY: the caller guarantees p is a `t` slot; truncating `as` casts
+    // only drop bits the widening check proved zero.
+    unsafe {
+        match t {
+            I1 | U1 | Boolean => p.write(i as u8),
+            I2 | U2 | Char => p.cast::<u16>().write_unaligned(i as u16),
+            I4 | U4 => p.cast::<u32>().write_unaligned(i as u32),
+            // Straight to f32 (through f64 would round twice for 64-bit ints).
+            R4 => p.cast::<f32>().write_unaligned(match v {
+                Num::I(x) => x as f32,
+                Num::U(x) => x as f32,
+                Num::F(x) => x as f32,
+            }),
+            R8 => p.cast::<f64>().write_unaligned(f),
+            _ => p.cast::<u64>().write_unaligned(i as u64),
+        }
     }
 }
 
