@@ -137,6 +137,12 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             if v.ty == StackTy::I32 {
                 self.m().extend(R11, R11, Extend::I32)?;
             }
+            // A negative length is an OverflowException (as for newarr); with
+            // (lower bound, length) pairs only every second argument is one.
+            if nargs == a.rank as usize || k % 2 == 1 {
+                self.m().alu_rr(AluOp::Test, R11, R11, OperandSize::S64)?;
+                self.fail_if(Cond::S, FailCode::Overflow)?;
+            }
             self.m()
                 .store(frame(tmp + 8 * k as i32), R11, OperandSize::S64)?;
         }
