@@ -23,6 +23,8 @@ use crate::metadata::sig::{self, Prim, TypeSig};
 use crate::metadata::*;
 
 mod forward;
+mod md_array;
+pub use md_array::ArrayMethodKind;
 
 /// An assembly loaded into a [`TypeSystem`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -1760,6 +1762,9 @@ impl TypeSystem {
                         }
                     }
                     cur = self.info(c).parent;
+                }
+                if let Some(m) = self.array_runtime_method(owner, &name, &want)? {
+                    return Ok(m);
                 }
                 Err(Error::Unresolved {
                     what: "method",

@@ -737,6 +737,7 @@ jit_families! {
     jit_dispatch => "Dispatch",
     jit_objects => "Objects",
     jit_arrays => "Arrays",
+    jit_multi_dim_arrays => "MultiDimArrays",
     jit_strings => "Strings",
     jit_boxing => "Boxing",
     jit_enums => "Enums",

@@ -111,6 +111,42 @@ pub enum CallTarget {
     },
     /// Interface dispatch through `Helper::InterfaceLookup(obj, iface, slot)`.
     Interface { iface: u64, slot: u32 },
+    /// A method the VES provides on a multi-dimensional array type (ECMA-335
+    /// §II.14.2: `.ctor`, `Get`, `Set`, `Address`): the JIT lowers it inline
+    /// (`codegen/md_arrays.rs`); only `call`/`callvirt`/`newobj` may use it.
+    MdArray(MdArrayMethod),
+}
+
+/// Which runtime-provided method of an array type (ECMA-335 §II.14.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MdArrayOp {
+    /// `.ctor(int32 × rank)` (lengths) or `.ctor(int32 × 2·rank)` (lower bound,
+    /// length pairs): `newobj` calls `Helper::NewMdArray`.
+    Ctor,
+    /// `T Get(int32 × rank)`.
+    Get,
+    /// `void Set(int32 × rank, T)`.
+    Set,
+    /// `T& Address(int32 × rank)`.
+    Address,
+}
+
+/// The facts the JIT needs to lower a multi-dimensional array method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MdArrayMethod {
+    pub op: MdArrayOp,
+    /// Array rank (1..=32).
+    pub rank: u32,
+    /// The element type as stored (`Obj` for references: `Set` then checks
+    /// array covariance through `Helper::ArrayStoreCheck`).
+    pub elem: JitType,
+    /// MethodTable of the array type (for `.ctor`).
+    pub handle: u64,
+    /// Byte offset of the per-dimension lengths (u64 each, dimension 0 first);
+    /// the lower bounds (i64 each) follow them.
+    pub lengths_offset: i32,
+    /// Byte offset of element `[lb0, lb1, …]`; elements are stored row-major.
+    pub data_offset: i32,
 }
 
 /// The answer for a `call`, `callvirt`, `newobj`, `ldftn`, `ldvirtftn` token.
@@ -225,6 +261,10 @@ pub enum Helper {
     /// `fn(exception: *mut u8, method: u64, il_offset: u32) -> !`: `rethrow`
     /// (the exception keeps the stack trace of its first throw).
     Rethrow,
+    /// `fn(array_mt: u64, args: *const i64, n: u64) -> *mut u8`: a zeroed
+    /// multi-dimensional array; `args` holds the `.ctor`'s `n` int32 arguments
+    /// sign-extended (rank lengths, or rank (lower bound, length) pairs).
+    NewMdArray,
 }
 
 /// Error codes passed to `Helper::Fail`.

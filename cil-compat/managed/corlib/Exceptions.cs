@@ -60,7 +60,14 @@ namespace System
 
     public class ArrayTypeMismatchException : SystemException
     {
-        public ArrayTypeMismatchException() { }
+        public ArrayTypeMismatchException() : base("Attempted to access an element as a type incompatible with the array.") { }
+        public ArrayTypeMismatchException(string message) : base(message) { }
+    }
+
+    public class RankException : SystemException
+    {
+        public RankException() : base("Attempted to operate on an array with the incorrect number of dimensions.") { }
+        public RankException(string message) : base(message) { }
     }
 
     public class OutOfMemoryException : SystemException

@@ -1,4 +1,5 @@
-// Our corlib: System.Object, ValueType, Enum, Void, Type and handles, delegates,
+// Our corlib: System.Object, ValueType, Enum, Void, Type (GetTypeFromHandle for
+// typeof) and handles, delegates,
 // attributes the compiler needs (mcs -nostdlib requires these to exist).
 namespace System
 {
@@ -29,7 +30,30 @@ namespace System
 
     public abstract class Type
     {
+        // The runtime's type handle (MethodTable address), as ldtoken pushes it.
+        internal IntPtr m_handle;
         protected Type() { }
+        public RuntimeTypeHandle TypeHandle
+        {
+            get { RuntimeTypeHandle h = new RuntimeTypeHandle(); h.m_type = m_handle; return h; }
+        }
+        // typeof(T): one RuntimeType per call (compare types with Equals).
+        public static Type GetTypeFromHandle(RuntimeTypeHandle handle)
+        {
+            if (handle.m_type.ToInt64() == 0) return null;
+            return new RuntimeType(handle.m_type);
+        }
+        public override bool Equals(object o)
+        {
+            Type t = o as Type;
+            return t != null && t.m_handle.ToInt64() == m_handle.ToInt64();
+        }
+        public override int GetHashCode() { return (int)m_handle.ToInt64(); }
+    }
+
+    internal sealed class RuntimeType : Type
+    {
+        internal RuntimeType(IntPtr handle) { m_handle = handle; }
     }
 
     public struct RuntimeTypeHandle

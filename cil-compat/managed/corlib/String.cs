@@ -1,5 +1,6 @@
 // System.String (UTF-16, length-prefixed; layout fixed by the runtime: m_length at
-// object offset 16, chars from offset 20), System.Array and number formatting.
+// object offset 16, chars from offset 20) and number formatting (System.Array
+// is in Array.cs).
 namespace System
 {
     using System.Runtime.CompilerServices;
@@ -107,17 +108,6 @@ namespace System
         public override string ToString() { return this; }
 
         public static bool IsNullOrEmpty(string s) { return s == null || s.m_length == 0; }
-    }
-
-    public abstract class Array
-    {
-        // Reads the element count stored after the MethodTable pointer (bound by the runtime).
-        [MethodImpl(MethodImplOptions.InternalCall)]
-        internal extern int GetLengthInternal();
-
-        public int Length { get { return GetLengthInternal(); } }
-
-        public int Rank { get { return 1; } }
     }
 
     internal static partial class Number

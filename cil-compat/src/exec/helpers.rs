@@ -9,7 +9,7 @@ use jit::host::{FailCode, Helper};
 
 use super::jithost::FIELD_HANDLE_TAG;
 use super::{active, Engine, Failure};
-use crate::heap::{ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, OBJ_MT_OFFSET, STRING_LENGTH_OFFSET};
+use crate::heap::{ARRAY_LENGTH_OFFSET, OBJ_MT_OFFSET, STRING_LENGTH_OFFSET};
 use crate::metadata::sig::Prim;
 use crate::types::{FieldId, MethodId, MethodTable, TypeId, TypeKind};
 
@@ -26,6 +26,7 @@ pub fn address(h: Helper) -> u64 {
         Helper::Throw => return super::unwind::throw_entry(),
         Helper::Rethrow => return super::unwind::rethrow_entry(),
         Helper::ArrayStoreCheck => array_store_check as *const (),
+        Helper::NewMdArray => super::arrays::new_md_array as *const (),
         _ => return super::unwind::fail_entry(),
     }) as u64
 }
@@ -319,19 +320,19 @@ extern "C" fn initialize_array(arr: u64, field_handle: u64) {
             *((arr as usize + OBJ_MT_OFFSET) as *const u64),
         )
     };
-    // SAFETY: mt is the array's MethodTable.
-    let comp = unsafe { (*(mt as *const MethodTable)).component_size } as u64;
+    // SAFETY: mt is the array's MethodTable; elements start at its base_size
+    // (ARRAY_DATA_OFFSET for vectors, after the bounds for T[,…]).
+    let (comp, data_at) = unsafe {
+        let m = &*(mt as *const MethodTable);
+        (m.component_size as u64, m.base_size as usize)
+    };
     let Some(data) = e.ts.field_rva_data(f) else {
         die(e, "arithmetic".into(), u64::MAX, 0)
     };
     let n = (len * comp).min(data.len() as u64) as usize;
     // SAFETY: the array has len*comp bytes of element storage; n is no larger.
     unsafe {
-        core::ptr::copy_nonoverlapping(
-            data.as_ptr(),
-            (arr as usize + ARRAY_DATA_OFFSET) as *mut u8,
-            n,
-        )
+        core::ptr::copy_nonoverlapping(data.as_ptr(), (arr as usize + data_at) as *mut u8, n)
     };
 }
 
@@ -356,6 +357,7 @@ pub(crate) fn register_natives(e: &mut Engine) {
     for (name, addr) in super::natives::natives()
         .into_iter()
         .chain(super::math::natives())
+        .chain(super::arrays::natives())
     {
         e.bind_native(name, addr);
     }

@@ -11,8 +11,8 @@ use super::idmap::IdMap;
 use super::{helpers, jit_type, this_type, Engine};
 use crate::metadata::Token;
 use crate::types::{
-    AsmId, FieldId, MethodId, Resolved, TypeId, TypeKind, CCTOR_DONE, MT_CCTOR_STATE_OFFSET,
-    MT_VTABLE_OFFSET,
+    ArrayMethodKind, AsmId, FieldId, MethodId, Resolved, TypeId, TypeKind, CCTOR_DONE,
+    MT_CCTOR_STATE_OFFSET, MT_VTABLE_OFFSET,
 };
 
 /// Tag of field handles produced by `ldtoken` (for `InitializeArray`).
@@ -107,6 +107,9 @@ impl EngineHost<'_> {
             return Err(format!("{}: {e}", self.e.method_name(m)));
         }
         let sig = self.sig_of(m)?;
+        if let Some((kind, rank, elem)) = self.e.ts.array_method_kind(m) {
+            return self.md_array_call_info(m, sig, kind, rank, elem);
+        }
         let d = self.e.ts.method(m);
         let owner = d.owner;
         let owner_kind = self.e.ts.info(owner).kind;
@@ -157,6 +160,39 @@ impl EngineHost<'_> {
 }
 
 impl EngineHost<'_> {
+    /// A runtime method of a multi-dimensional array type (§II.14.2), which the
+    /// JIT lowers inline.
+    fn md_array_call_info(
+        &mut self,
+        m: MethodId,
+        sig: MethodSig,
+        kind: ArrayMethodKind,
+        rank: u32,
+        elem: TypeId,
+    ) -> Result<CallInfo, String> {
+        let owner = self.e.ts.method(m).owner;
+        let op = match kind {
+            ArrayMethodKind::Ctor => MdArrayOp::Ctor,
+            ArrayMethodKind::Get => MdArrayOp::Get,
+            ArrayMethodKind::Set => MdArrayOp::Set,
+            ArrayMethodKind::Address => MdArrayOp::Address,
+        };
+        let a = MdArrayMethod {
+            op,
+            rank,
+            elem: jit_type(&self.e.ts, elem)?,
+            handle: self.e.ts.mt_address(owner) as u64,
+            lengths_offset: crate::heap::MDARRAY_LENGTHS_OFFSET as i32,
+            data_offset: crate::heap::mdarray_data_offset(rank as usize) as i32,
+        };
+        Ok(CallInfo {
+            sig,
+            target: CallTarget::MdArray(a),
+            callee: m.0 as u64,
+            owner: None,
+        })
+    }
+
     /// The JIT type of a signature element (stand-alone signatures of `calli`).
     fn sig_type(&mut self, t: &crate::metadata::sig::TypeSig) -> Result<JitType, String> {
         use crate::metadata::sig::TypeSig as S;

@@ -11,6 +11,7 @@
 //! decides what that does (the `cilrun --invoke-all` child process prints a
 //! line and exits; the kernel reports and stops the driver).
 
+mod arrays;
 #[cfg(feature = "std")]
 pub mod cli;
 pub mod csnames;

@@ -7,7 +7,9 @@
 use core::sync::atomic::{AtomicI32, AtomicI64, AtomicU64, Ordering::SeqCst};
 
 use super::{active, helpers::die_kind, Engine};
-use crate::heap::{ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, OBJ_HEADER_SIZE, OBJ_MT_OFFSET};
+use crate::heap::{
+    ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, MDARRAY_LENGTHS_OFFSET, OBJ_HEADER_SIZE, OBJ_MT_OFFSET,
+};
 use crate::types::{MethodTable, TypeId, TypeKind};
 
 fn null() -> ! {
@@ -93,6 +95,27 @@ extern "C" fn memberwise_clone(obj: u64) -> u64 {
         let len = unsafe { *((obj as usize + ARRAY_LENGTH_OFFSET) as *const u64) } as usize;
         let r = e.ts.alloc_array(el, len);
         ((ARRAY_DATA_OFFSET, len * comp as usize), r)
+    } else if let (Some(el), TypeKind::Array) = (elem, kind) {
+        // A multi-dimensional array: same lengths, then the bounds and the
+        // elements are copied (everything after the total count).
+        let rank = e.ts.mt(t).rank as usize;
+        // SAFETY: a live T[,…] holds its total count at ARRAY_LENGTH_OFFSET and
+        // rank lengths from MDARRAY_LENGTHS_OFFSET.
+        let (len, lengths) = unsafe {
+            let p = (obj as usize + MDARRAY_LENGTHS_OFFSET) as *const u64;
+            (
+                *((obj as usize + ARRAY_LENGTH_OFFSET) as *const u64) as usize,
+                core::slice::from_raw_parts(p, rank).to_vec(),
+            )
+        };
+        let r = e.ts.alloc_md_array(el, &lengths);
+        (
+            (
+                MDARRAY_LENGTHS_OFFSET,
+                base as usize - MDARRAY_LENGTHS_OFFSET + len * comp as usize,
+            ),
+            r,
+        )
     } else if elem.is_some() || kind == TypeKind::String {
         die_kind(e, "exception System.NotSupportedException")
     } else {

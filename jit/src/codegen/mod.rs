@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod exceptions;
+mod md_arrays;
 mod nullable;
 pub mod stack;
 
@@ -1850,6 +1851,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             return self.constrained_call(ty_tok, tok);
         }
         let ci = self.host.method(tok, virt).map_err(Self::host_err)?;
+        if let CallTarget::MdArray(a) = ci.target {
+            return self.md_array_call(&a);
+        }
         // callvirt on a non-virtual method still null-checks `this` (§III.4.2).
         let check = virt && ci.sig.has_this && ci.sig.this_type == JitType::Obj;
         self.emit_call(&ci, ThisArg::FromStack, check, false)
@@ -1914,6 +1918,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
 
     pub fn newobj(&mut self, tok: u32) -> R {
         let ci = self.host.method(tok, false).map_err(Self::host_err)?;
+        if let CallTarget::MdArray(a) = ci.target {
+            return self.md_array_new(&a, ci.sig.params.len());
+        }
         let owner = ci.owner.ok_or(JitErrorKind::Host(
             "newobj: constructor without owner type".into(),
         ))?;
@@ -2009,6 +2016,11 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
 
     /// The call sequence (see `isa::x64::abi` for the convention).
     fn emit_call(&mut self, ci: &CallInfo, this: ThisArg, null_check_this: bool, calli: bool) -> R {
+        if let CallTarget::MdArray(_) = ci.target {
+            return Err(JitErrorKind::Unsupported(
+                "array method reached other than by call or newobj",
+            ));
+        }
         let sig = &ci.sig;
         let conv = sig.conv;
         let stack_this = sig.has_this && this == ThisArg::FromStack;
@@ -2233,6 +2245,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                     .load(RAX, frame(code_tmp.unwrap_or(0)), OperandSize::S64)?;
                 self.m().call_reg(RAX)?;
             }
+            (None, CallTarget::MdArray(_)) => {
+                return Err(JitErrorKind::Unsupported("array method called indirectly"))
+            }
         }
         if lay.stack_bytes > 0 {
             self.m()
@@ -2370,7 +2385,7 @@ fn int_cond(k: CmpKind) -> Cond {
 }
 
 /// Whether a value of stack type `v` may be stored into a location of type `t`.
-fn check_store(t: &JitType, v: &StackTy) -> R {
+pub(super) fn check_store(t: &JitType, v: &StackTy) -> R {
     let ok = match (t, v) {
         (JitType::Struct(s), StackTy::Value(l)) => s.size == l.size,
         (JitType::Struct(_), _) | (_, StackTy::Value(_)) => false,
