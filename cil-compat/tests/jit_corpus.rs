@@ -755,6 +755,7 @@ jit_families! {
     jit_lambdas => "Lambdas",
     jit_text_ops => "TextOps",
     jit_collections => "Collections",
+    jit_collections_generic => "CollectionsGeneric",
 }
 
 macro_rules! jit_il_files {
