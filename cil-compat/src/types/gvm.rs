@@ -8,7 +8,7 @@ use core::sync::atomic::AtomicUsize;
 
 use alloc::vec::Vec;
 
-use super::{MethodDesc, MethodId, TypeId, TypeKind, TypeSystem, MethodDefRow};
+use super::{MethodDefRow, MethodDesc, MethodId, TypeId, TypeKind, TypeSystem};
 use crate::error::{Error, Result};
 use crate::metadata::sig;
 use crate::metadata::TableId;
@@ -16,7 +16,11 @@ use crate::metadata::TableId;
 impl TypeSystem {
     /// The instance of generic method definition `generic` with method type
     /// arguments `args` (made once, then shared).
-    pub(super) fn instantiate_method(&mut self, generic: MethodId, args: Vec<TypeId>) -> Result<MethodId> {
+    pub(super) fn instantiate_method(
+        &mut self,
+        generic: MethodId,
+        args: Vec<TypeId>,
+    ) -> Result<MethodId> {
         if let Some(m) = self.method_insts.get(&(generic, args.clone())) {
             return Ok(*m);
         }
@@ -58,7 +62,7 @@ impl TypeSystem {
         self.methods.push(desc);
         self.method_insts.insert((generic, args), m);
         Ok(m)
-        }
+    }
 
     /// The method a `callvirt` of generic method instance `m` runs on an object
     /// of type `t`: the override of `m`'s generic definition in `t`'s vtable (or
@@ -81,10 +85,12 @@ impl TypeSystem {
                 name: self.method(def).name.clone(),
             })?
         };
-        let target = self.vtable_method(t, slot).ok_or_else(|| Error::Unresolved {
-            what: "generic virtual method override",
-            name: self.method(def).name.clone(),
-        })?;
+        let target = self
+            .vtable_method(t, slot)
+            .ok_or_else(|| Error::Unresolved {
+                what: "generic virtual method override",
+                name: self.method(def).name.clone(),
+            })?;
         if target == def {
             return Ok(m);
         }
