@@ -23,6 +23,7 @@ use crate::metadata::sig::{self, Prim, TypeSig};
 use crate::metadata::*;
 
 mod forward;
+mod gvm;
 mod md_array;
 pub use md_array::ArrayMethodKind;
 
@@ -1812,47 +1813,7 @@ impl TypeSystem {
                 name: self.method(generic).name.clone(),
             });
         }
-        if let Some(m) = self.method_insts.get(&(generic, args.clone())) {
-            return Ok(*m);
-        }
-        let (dasm, dtok, owner) = {
-            let d = self.method(generic);
-            (d.asm, d.token, d.owner)
-        };
-        let blob = {
-            let md = self.metadata(dasm)?;
-            let r: MethodDefRow = md.row(dtok.row())?;
-            md.blob(r.signature)?.to_vec()
-        };
-        let msig =
-            sig::parse_method(&blob).map_err(|e| e.at_row(TableId::MethodDef, dtok.row()))?;
-        let tctx = self.info(owner).type_args.clone();
-        let saved = core::mem::replace(&mut self.mctx, args.clone());
-        let r = self.method_sig(dasm, &msig, &tctx, 0);
-        self.mctx = saved;
-        let sig_ = r?;
-        let d = self.method(generic);
-        let desc = MethodDesc {
-            owner,
-            asm: dasm,
-            token: dtok,
-            name: d.name.clone(),
-            flags: d.flags,
-            impl_flags: d.impl_flags,
-            rva: d.rva,
-            sig: sig_,
-            open_sig: d.open_sig.clone(),
-            slot: None,
-            pinvoke: d.pinvoke.clone(),
-            entry: AtomicUsize::new(0),
-            method_args: args.clone(),
-            generic_method_def: Some(generic),
-            unresolved: None,
-        };
-        let m = MethodId(self.methods.len() as u32);
-        self.methods.push(desc);
-        self.method_insts.insert((generic, args), m);
-        Ok(m)
+        self.instantiate_method(generic, args)
     }
 
     /// Creates the members of the TypeDef owning a MethodDef/Field row if needed.

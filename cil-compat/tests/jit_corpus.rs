@@ -35,7 +35,20 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 /// JIT results known to differ today, each with the reason. They are printed but do
 /// not fail the tests (set `JIT_CORPUS_STRICT=1` to make them fail); an entry whose
 /// method starts passing fails the test, so the list only ever shrinks.
-const KNOWN_GAPS: &[(&str, &str)] = &[];
+const KNOWN_GAPS: &[(&str, &str)] = &[
+    (
+        "CollectionTests::test_3_list_remove_insert",
+        "T[] is not yet castable to IEnumerable<T> (array generic interfaces: arrays work)",
+    ),
+    (
+        "CollectionTests::test_3_hashset_dedupe",
+        "T[] is not yet castable to IEnumerable<T> (array generic interfaces: arrays work)",
+    ),
+    (
+        "CollectionTests::test_2_hashset_set_ops",
+        "T[] is not yet castable to IEnumerable<T> (array generic interfaces: arrays work)",
+    ),
+];
 
 fn known_gap(method: &str) -> Option<&'static str> {
     if std::env::var_os("JIT_CORPUS_STRICT").is_some_and(|v| v == "1") {
@@ -756,6 +769,7 @@ jit_families! {
     jit_lambdas => "Lambdas",
     jit_text_ops => "TextOps",
     jit_collections => "Collections",
+    jit_collections_generic => "CollectionsGeneric",
 }
 
 macro_rules! jit_il_files {

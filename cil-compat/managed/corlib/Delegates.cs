@@ -135,4 +135,5 @@ namespace System
     public delegate TResult Func<in T1, in T2, in T3, in T4, out TResult>(T1 arg1, T2 arg2, T3 arg3, T4 arg4);
     public delegate bool Predicate<in T>(T obj);
     public delegate int Comparison<in T>(T x, T y);
+    public delegate TOutput Converter<in TInput, out TOutput>(TInput input);
 }

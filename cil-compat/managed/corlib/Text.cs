@@ -5,7 +5,7 @@
 // {n} and {n,width} items, and System.Text.StringBuilder.
 namespace System
 {
-    public sealed unsafe partial class String
+    public sealed unsafe partial class String : IEquatable<String>
     {
         public static string Copy(string str) { return Concat(str, Empty); }
 

@@ -185,11 +185,21 @@ extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u32) -> u64 {
     }
     let t = type_of_mt(omt);
     let m = MethodId(iface_method as u32);
-    let Ok(slot) = e.ts.interface_slot(t, m) else {
-        die(e, "invalid-cast".into(), u64::MAX, 0)
-    };
-    let Some(target) = e.ts.vtable_method(t, slot) else {
-        die(e, "invalid-cast".into(), u64::MAX, 0)
+    let target = if e.ts.method(m).generic_method_def.is_some() {
+        // A generic virtual method (class or interface): the receiver's
+        // override, instantiated with the call's method type arguments.
+        match e.ts.virtual_generic_target(t, m) {
+            Ok(target) => target,
+            Err(_) => die(e, "invalid-cast".into(), u64::MAX, 0),
+        }
+    } else {
+        let Ok(slot) = e.ts.interface_slot(t, m) else {
+            die(e, "invalid-cast".into(), u64::MAX, 0)
+        };
+        let Some(target) = e.ts.vtable_method(t, slot) else {
+            die(e, "invalid-cast".into(), u64::MAX, 0)
+        };
+        target
     };
     match e.vtable_entry(t, target) {
         Ok(a) => {

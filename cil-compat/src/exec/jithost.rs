@@ -137,6 +137,14 @@ impl EngineHost<'_> {
             )
         } else if virt && d.is_virtual() && !self.e.ts.info(owner).is_value_type() {
             match (owner_kind, d.slot) {
+                // A generic virtual method instance has no slot of its own: the
+                // interface-lookup helper finds the receiver's override.
+                _ if d.generic_method_def.is_some() && d.flags & 0x20 == 0 => {
+                    CallTarget::Interface {
+                        iface: m.0 as u64,
+                        slot: 0,
+                    }
+                }
                 (TypeKind::Interface, _) => CallTarget::Interface {
                     iface: m.0 as u64,
                     slot: 0,

@@ -43,6 +43,12 @@ namespace Corpus
 
     public class GEchoBase { public virtual T Echo<T>(T x) { return x; } }
     public class GEchoTwice : GEchoBase { public override T Echo<T>(T x) { return base.Echo(x); } }
+    public abstract class GPicker { public abstract T Pick<T>(T a, T b); }
+    public class GPickFirst : GPicker { public override T Pick<T>(T a, T b) { return a; } }
+    public class GPickSecond : GPicker { public override T Pick<T>(T a, T b) { return b; } }
+    public interface IGWrap { System.Collections.Generic.List<T> Wrap<T>(T x); }
+    public class GWrapTwice : IGWrap { public System.Collections.Generic.List<T> Wrap<T>(T x) { var l = new System.Collections.Generic.List<T>(); l.Add(x); l.Add(x); return l; } }
+    public struct GWrapOnce : IGWrap { public System.Collections.Generic.List<T> Wrap<T>(T x) { var l = new System.Collections.Generic.List<T>(); l.Add(x); return l; } }
     public interface IArea<T> { T Area(); }
     public class GSquare : IArea<int> { public int S; public int Area() { return S * S; } }
 
@@ -51,6 +57,8 @@ namespace Corpus
         static T Max<T>(T a, T b) where T : IComparable<T> { return a.CompareTo(b) > 0 ? a : b; }
         static int AreaOf<S>(S s) where S : IArea<int> { return s.Area(); }
         [Expect("7")] public static int GenericVirtualMethod() { GEchoBase b = new GEchoTwice(); return b.Echo(5) + b.Echo("ab").Length; }
+        [Expect("29")] public static int AbstractGenericVirtualDispatches() { GPicker a = new GPickFirst(), b = new GPickSecond(); return a.Pick(2, 3) * 10 + b.Pick(8, 9) + b.Pick("x", "").Length; }
+        [Expect("21")] public static int InterfaceGenericMethodDispatches() { IGWrap t = new GWrapTwice(); IGWrap o = new GWrapOnce(); return t.Wrap("a").Count * 10 + o.Wrap(7L).Count; }
         [Expect("11")] public static int ConstrainedCompareTo() { return Max(3, 9) + (int)Max(2.5, 1.5); }
         [Expect("20")] public static int GenericInterface() { IArea<int> s = new GSquare { S = 4 }; return s.Area() + AreaOf(new GSquare { S = 2 }); }
         static T Id<T>(T x) { return x; }
