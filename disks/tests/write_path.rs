@@ -64,7 +64,9 @@ fn a_large_file_is_written_in_large_requests() {
     };
     let v = Volume::mount(dev, TimeSource::Clock(clock)).unwrap();
     const SIZE: usize = 64 << 20;
-    let chunk: Vec<u8> = (0..1usize << 20).map(|i| (i as u8).wrapping_mul(31)).collect();
+    let chunk: Vec<u8> = (0..1usize << 20)
+        .map(|i| (i as u8).wrapping_mul(31))
+        .collect();
     let (w0, r0) = v.with_device(|d| (d.writes, d.reads));
     {
         let mut f = v.create_file("/out.bin").unwrap();
