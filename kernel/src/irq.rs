@@ -4,9 +4,16 @@
 //! interrupts off, the local APIC timer bounding each halt). Also counts TSC
 //! time spent halted, for the CPU-busy figure of `bench blk`.
 //!
+//! INTx goes through the IOAPIC (82093AA datasheet §3.2.4), level-triggered
+//! and active-low; the handler masks the pin and the next wait unmasks it,
+//! after the driver acknowledged the device (virtio ISR read). The GSI is
+//! QEMU q35's fixed ICH9 routing for functions on bus 0: INT[A-D] of slot s
+//! to PIRQ[E-H] `(s + pin) % 4 + 4`, PIRQ n to GSI 16 + n (QEMU
+//! `ich9_cc_init`; firmware's interrupt line is an 8259 IRQ, of no use in
+//! APIC mode). Other machines or buses are refused and the driver polls.
+//!
 //! `completion=poll` (the default) refuses `irq_setup` with `Unsupported`, so
-//! drivers poll. INTx (IOAPIC) routing is not implemented: it is refused too
-//! and drivers of legacy functions poll (logged once per setup).
+//! drivers poll.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -29,11 +36,118 @@ static TIMED_OUT: AtomicU64 = AtomicU64::new(0);
 static HALTED_TICKS: AtomicU64 = AtomicU64::new(0);
 
 #[derive(Clone, Copy)]
-struct Slot {
-    addr: PciAddress,
-    cap: u16,
-    /// Virtual address of the programmed MSI-X table entry.
-    entry: u64,
+enum Slot {
+    Msix {
+        addr: PciAddress,
+        cap: u16,
+        /// Virtual address of the programmed MSI-X table entry.
+        entry: u64,
+    },
+    Intx {
+        gsi: u32,
+    },
+}
+
+const IOAPIC_PHYS: u64 = 0xfec0_0000;
+/// Virtual address of the IOAPIC's registers; 0 until first used.
+static IOAPIC: AtomicU64 = AtomicU64::new(0);
+/// GSI of each INTx slot (u32::MAX: none), read by the handler.
+static INTX_GSI: [AtomicU32; SLOTS] = [const { AtomicU32::new(u32::MAX) }; SLOTS];
+
+fn ioapic_write(reg: u32, v: u32) {
+    let b = IOAPIC.load(Ordering::Relaxed);
+    // SAFETY: `b` maps the IOAPIC's index (0x00) and window (0x10) registers
+    // uncached (`ioapic_map`); interrupts are off, so no handler interleaves
+    // an index/data pair with ours.
+    unsafe {
+        (b as *mut u32).write_volatile(reg);
+        ((b + 0x10) as *mut u32).write_volatile(v);
+    }
+}
+
+fn ioapic_read(reg: u32) -> u32 {
+    let b = IOAPIC.load(Ordering::Relaxed);
+    // SAFETY: as in `ioapic_write`.
+    unsafe {
+        (b as *mut u32).write_volatile(reg);
+        ((b + 0x10) as *const u32).read_volatile()
+    }
+}
+
+fn ioapic_map() -> Result<(), DdkError> {
+    if IOAPIC.load(Ordering::Relaxed) == 0 {
+        let v = crate::mem::paging::map_mmio(x86_64::PhysAddr::new(IOAPIC_PHYS), 0x20)
+            .map_err(|_| DdkError::NoMemory)?;
+        IOAPIC.store(v.as_u64(), Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+fn ioapic_mask(gsi: u32, masked: bool) {
+    let reg = 0x10 + 2 * gsi;
+    let low = ioapic_read(reg);
+    ioapic_write(
+        reg,
+        if masked {
+            low | 1 << 16
+        } else {
+            low & !(1 << 16)
+        },
+    );
+}
+
+/// The GSI of `addr`'s INTx pin on QEMU q35, if this is q35 and bus 0.
+fn q35_gsi(addr: PciAddress) -> Option<u32> {
+    let host = crate::pci::device_info(PciAddress::new_truncate(0, 0, 0))?;
+    if (host.vendor_id, host.device_id) != (0x8086, 0x29c0) || addr.bus() != 0 {
+        return None;
+    }
+    let pin = crate::pci::device_info(addr)?.interrupt_pin;
+    if !(1..=4).contains(&pin) {
+        return None;
+    }
+    let pirq = (u32::from(addr.device()) + u32::from(pin) - 1) % 4 + 4;
+    Some(16 + pirq)
+}
+
+fn setup_intx(addr: PciAddress) -> Result<u64, DdkError> {
+    let Some(gsi) = q35_gsi(addr) else {
+        log::info!(
+            "irq: {addr}: INTx routing known only for q35 bus 0 functions; the driver polls"
+        );
+        return Err(DdkError::Unsupported);
+    };
+    ioapic_map()?;
+    let entries = (ioapic_read(1) >> 16 & 0xff) + 1;
+    if gsi >= entries {
+        log::warn!("irq: {addr}: GSI {gsi} beyond the IOAPIC's {entries} pins; the driver polls");
+        return Err(DdkError::Unsupported);
+    }
+    let mut slots = TABLE.lock();
+    if slots
+        .iter()
+        .flatten()
+        .any(|s| matches!(s, Slot::Intx { gsi: g } if *g == gsi))
+    {
+        log::info!("irq: {addr}: GSI {gsi} already taken by another function; the driver polls");
+        return Err(DdkError::Unsupported);
+    }
+    let i = slots
+        .iter()
+        .position(|s| s.is_none())
+        .ok_or(DdkError::NoMemory)?;
+    let vector = u32::from(FIRST_VECTOR) + i as u32;
+    COUNTS[i].store(0, Ordering::Relaxed);
+    INTX_GSI[i].store(gsi, Ordering::Relaxed);
+    // Destination this APIC (physical mode), fixed delivery, level, active low.
+    ioapic_write(0x11 + 2 * gsi, u32::from(apic::id()) << 24);
+    ioapic_write(0x10 + 2 * gsi, vector | 1 << 15 | 1 << 13);
+    let c = cfg();
+    let cmd = c.config_read(addr, 4, Width::U16)?;
+    c.config_write(addr, 4, Width::U16, cmd & !0x400)?;
+    slots[i] = Some(Slot::Intx { gsi });
+    log::info!("irq: {addr} INTx (GSI {gsi}) -> vector 0x{vector:x}");
+    Ok(i as u64 + 1)
 }
 
 static TABLE: spin::Mutex<[Option<Slot>; SLOTS]> = spin::Mutex::new([None; SLOTS]);
@@ -93,6 +207,12 @@ pub fn entry(vector: u8) {
     }
     if let Some(i) = vector.checked_sub(FIRST_VECTOR).map(usize::from) {
         if i < SLOTS {
+            // Level-triggered INTx stays asserted until the driver reads
+            // the device's ISR: mask it until the next wait.
+            let gsi = INTX_GSI[i].load(Ordering::Relaxed);
+            if gsi != u32::MAX {
+                ioapic_mask(gsi, true);
+            }
             COUNTS[i].fetch_add(1, Ordering::Relaxed);
             DELIVERED.fetch_add(1, Ordering::Relaxed);
         }
@@ -118,8 +238,7 @@ pub fn setup(addr: PciAddress, source: u32) -> Result<u64, DdkError> {
         return Err(DdkError::Unsupported);
     }
     if source == IRQ_SOURCE_INTX {
-        log::info!("irq: {addr}: INTx routing (IOAPIC) not implemented; the driver polls");
-        return Err(DdkError::Unsupported);
+        return setup_intx(addr);
     }
     let Some(cap) = find_cap(addr, MSIX_CAP) else {
         log::info!("irq: {addr} has no MSI-X capability; the driver polls");
@@ -175,7 +294,8 @@ pub fn setup(addr: PciAddress, source: u32) -> Result<u64, DdkError> {
     c.config_write(addr, cap + 2, Width::U16, (control | 0x8000) & !0x4000)?;
     let cmd = c.config_read(addr, 4, Width::U16)?;
     c.config_write(addr, 4, Width::U16, cmd | 0x400)?;
-    slots[i] = Some(Slot { addr, cap, entry });
+    INTX_GSI[i].store(u32::MAX, Ordering::Relaxed);
+    slots[i] = Some(Slot::Msix { addr, cap, entry });
     log::info!("irq: {addr} MSI-X entry {source} -> vector 0x{vector:x}");
     Ok(i as u64 + 1)
 }
@@ -195,12 +315,20 @@ pub fn release(handle: u64) -> Result<(), DdkError> {
     let Some(s) = TABLE.lock()[i].take() else {
         return Err(DdkError::BadHandle);
     };
-    // SAFETY: `s.entry` is the live mapping made by `setup`; setting the
-    // vector-control mask bit stops the entry.
-    unsafe { (s.entry as *mut u32).add(3).write_volatile(1) };
-    let c = cfg();
-    if let Ok(control) = c.config_read(s.addr, s.cap + 2, Width::U16) {
-        let _ = c.config_write(s.addr, s.cap + 2, Width::U16, control & !0x8000);
+    match s {
+        Slot::Msix { addr, cap, entry } => {
+            // SAFETY: `entry` is the live mapping made by `setup`; setting
+            // the vector-control mask bit stops the entry.
+            unsafe { (entry as *mut u32).add(3).write_volatile(1) };
+            let c = cfg();
+            if let Ok(control) = c.config_read(addr, cap + 2, Width::U16) {
+                let _ = c.config_write(addr, cap + 2, Width::U16, control & !0x8000);
+            }
+        }
+        Slot::Intx { gsi } => {
+            ioapic_mask(gsi, true);
+            INTX_GSI[i].store(u32::MAX, Ordering::Relaxed);
+        }
     }
     Ok(())
 }
@@ -214,6 +342,11 @@ pub fn wait(handle: u64, timeout_ns: u64) -> Result<bool, DdkError> {
     let hz = crate::time::tsc_hz().max(1);
     let ticks = (u128::from(timeout_ns) * u128::from(hz) / 1_000_000_000) as u64;
     let deadline = cpu::rdtsc().saturating_add(ticks);
+    let gsi = INTX_GSI[i].load(Ordering::Relaxed);
+    if gsi != u32::MAX {
+        // The driver acknowledged the device since the last wait.
+        ioapic_mask(gsi, false);
+    }
     let fired = loop {
         if COUNTS[i].swap(0, Ordering::Relaxed) > 0 {
             break true;

@@ -7,7 +7,7 @@
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use ddk::abi::LogLevel;
+use ddk::abi::{LogLevel, IRQ_SOURCE_INTX};
 use ddk::pci::PciDevice;
 use ddk::virtio::{blk_config, blk_status, features, req_type, SECTOR_SIZE};
 use ddk::{BlockDevice, BlockError, DdkError, Dma, Hal, Lba, PhysAddr, Platform};
@@ -268,11 +268,14 @@ impl VirtioBlk {
         // Interrupts when the platform offers them (`completion=irq`), on
         // the modern transport's MSI-X entry 0; otherwise (or when the
         // device refuses the vector) the used ring is polled.
-        if self.irq.is_none() && !t.is_legacy() {
-            self.irq = self.platform.irq_setup(self.pci.address, 0).ok();
+        // Legacy functions use INTx (MSI-X stays off, so the legacy register
+        // layout keeps the device config at 0x14).
+        if self.irq.is_none() && self.platform.time_ns().is_some() {
+            let source = if t.is_legacy() { IRQ_SOURCE_INTX } else { 0 };
+            self.irq = self.platform.irq_setup(self.pci.address, source).ok();
         }
         if let Some(h) = self.irq {
-            if t.set_queue_vector(0, 0)? {
+            if t.is_legacy() || t.set_queue_vector(0, 0)? {
                 queue.enable_interrupts();
             } else {
                 self.platform.log(
@@ -635,10 +638,18 @@ impl VirtioBlk {
                         self.recover(BlockError::Timeout);
                         return Err(BlockError::Timeout);
                     }
-                    if self.platform.irq_wait(h, d - now).is_err() {
-                        self.platform
-                            .log(LogLevel::Warn, "virtio-blk: irq_wait failed; polling");
-                        self.irq = None;
+                    match self.platform.irq_wait(h, d - now) {
+                        // INTx is level-triggered: acknowledge before the
+                        // next wait re-arms it. MSI-X needs nothing.
+                        Ok(true) => {
+                            let _ = self.transport.ack_interrupt();
+                        }
+                        Ok(false) => {}
+                        Err(_) => {
+                            self.platform
+                                .log(LogLevel::Warn, "virtio-blk: irq_wait failed; polling");
+                            self.irq = None;
+                        }
                     }
                     continue;
                 }

@@ -87,6 +87,11 @@ pub trait Transport {
         let _ = (queue, vector);
         Ok(false)
     }
+    /// Reads (and so clears) the ISR status, deasserting INTx (§4.1.4.5);
+    /// only the legacy transport, which the driver runs on INTx, needs it.
+    fn ack_interrupt(&self) -> Result<u8, DdkError> {
+        Ok(0)
+    }
     /// Device-specific configuration reads.
     fn config_read_u8(&self, offset: usize) -> Result<u8, DdkError>;
     fn config_read_u32(&self, offset: usize) -> Result<u32, DdkError>;
@@ -224,6 +229,9 @@ impl Transport for SomeTransport {
     }
     fn set_queue_vector(&self, q: u16, v: u16) -> Result<bool, DdkError> {
         delegate!(self, t => t.set_queue_vector(q, v))
+    }
+    fn ack_interrupt(&self) -> Result<u8, DdkError> {
+        delegate!(self, t => t.ack_interrupt())
     }
     fn config_read_u8(&self, o: usize) -> Result<u8, DdkError> {
         delegate!(self, t => t.config_read_u8(o))
