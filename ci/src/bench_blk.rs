@@ -244,11 +244,15 @@ impl Table {
             (Peer::Managed, Peer::Native),
             (Peer::Native, Peer::Linux),
             (Peer::Managed, Peer::Linux),
+            (Peer::NativeIrq, Peer::Native),
+            (Peer::ManagedIrq, Peer::Managed),
         ] {
             if let (Some(i), Some(j)) = (idx(a), idx(b)) {
                 let short = |p: Peer| match p {
                     Peer::Native => "n",
                     Peer::Managed => "m",
+                    Peer::NativeIrq => "ni",
+                    Peer::ManagedIrq => "mi",
                     Peer::Linux => "L",
                 };
                 r.push((format!("{}/{}", short(a), short(b)), i, j));
