@@ -21,12 +21,13 @@ pub enum Args {
 
 #[derive(clap::Args, Debug)]
 pub struct BlkArgs {
-    /// Peers to measure, a comma list (linux: Linux 6.1 with our C benchmark)
+    /// Peers to measure, a comma list (linux: Linux 6.1 with our C benchmark;
+    /// native-irq/managed-irq: our drivers with completion=irq, the others poll)
     #[arg(
         long = "driver",
         value_name = "D[,D...]",
         value_delimiter = ',',
-        default_value = "native,managed,linux",
+        default_value = "native,managed,native-irq,managed-irq,linux",
         value_enum
     )]
     drivers: Vec<crate::bench_blk::Peer>,

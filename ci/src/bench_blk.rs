@@ -14,6 +14,10 @@ use std::time::Duration;
 pub enum Peer {
     Native,
     Managed,
+    /// The native driver with `completion=irq`.
+    NativeIrq,
+    /// The managed driver with `completion=irq`.
+    ManagedIrq,
     Linux,
 }
 
@@ -22,7 +26,18 @@ impl Peer {
         match self {
             Peer::Native => "native",
             Peer::Managed => "managed",
+            Peer::NativeIrq => "native-irq",
+            Peer::ManagedIrq => "managed-irq",
             Peer::Linux => "linux",
+        }
+    }
+
+    /// The kernel command line of one of our peers.
+    fn cmdline(self) -> String {
+        match self {
+            Peer::NativeIrq => "driver=native completion=irq run=bench-blk".into(),
+            Peer::ManagedIrq => "driver=managed completion=irq run=bench-blk".into(),
+            p => format!("driver={} completion=poll run=bench-blk", p.name()),
         }
     }
 }
@@ -81,7 +96,7 @@ pub fn run(o: &Options) -> Result<(), String> {
                 (_, Some(k), _) => qemu::Boot {
                     initrd: bundle.clone(),
                     disks,
-                    ..qemu::Boot::new(k, format!("driver={} run=bench-blk", peer.name()), timeout)
+                    ..qemu::Boot::new(k, peer.cmdline(), timeout)
                 },
                 _ => unreachable!("the kernel or the Linux peer was prepared above"),
             };
@@ -229,11 +244,15 @@ impl Table {
             (Peer::Managed, Peer::Native),
             (Peer::Native, Peer::Linux),
             (Peer::Managed, Peer::Linux),
+            (Peer::NativeIrq, Peer::Native),
+            (Peer::ManagedIrq, Peer::Managed),
         ] {
             if let (Some(i), Some(j)) = (idx(a), idx(b)) {
                 let short = |p: Peer| match p {
                     Peer::Native => "n",
                     Peer::Managed => "m",
+                    Peer::NativeIrq => "ni",
+                    Peer::ManagedIrq => "mi",
                     Peer::Linux => "L",
                 };
                 r.push((format!("{}/{}", short(a), short(b)), i, j));

@@ -18,6 +18,7 @@ mod disk;
 mod disk_from;
 mod faults;
 mod fuzz;
+mod irq_boot_tests;
 mod machine_boot_tests;
 mod managed;
 mod managed_boot_tests;
@@ -50,6 +51,10 @@ key=value tokens; an unknown key, a bad value or a repeated key stops the boot.
                                log level (default info)
   restart=0..10000             restarts of a faulted managed driver before
                                giving up or falling back (default 2)
+  completion=poll|irq          how drivers wait for a request (default poll:
+                               spin on the used ring, lowest latency under
+                               TCG; irq: halt until the device's MSI-X or
+                               INTx interrupt, bounded by the same timeout)
 ";
 
 /// `cargo xtask`: build, boot under QEMU, test, benchmark, build disks.
@@ -344,6 +349,7 @@ fn cmd_test(a: TestArgs) -> Result<(), String> {
         cases.extend(boot_tests::disk_cases());
         cases.extend(managed_boot_tests::cases());
         cases.extend(machine_boot_tests::cases());
+        cases.extend(irq_boot_tests::cases());
         let mut device_errors = blkdebug::cases();
         if let Some(p) = &only {
             cases.retain(|c| c.name.contains(p.as_str()));

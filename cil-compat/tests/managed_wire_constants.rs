@@ -62,6 +62,7 @@ fn rust_value(name: &str) -> Option<u64> {
         "CommonCfg.QueueSelect" => return v(common::QUEUE_SELECT.offset()),
         "CommonCfg.QueueSize" => return v(common::QUEUE_SIZE.offset()),
         "CommonCfg.QueueEnable" => return v(common::QUEUE_ENABLE.offset()),
+        "CommonCfg.QueueMsixVector" => return v(common::QUEUE_MSIX_VECTOR.offset()),
         "CommonCfg.QueueNotifyOff" => return v(common::QUEUE_NOTIFY_OFF.offset()),
         "CommonCfg.QueueDescLo" => return v(common::QUEUE_DESC_LO.offset()),
         "CommonCfg.QueueDescHi" => return v(common::QUEUE_DESC_HI.offset()),

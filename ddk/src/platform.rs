@@ -152,6 +152,27 @@ impl Platform {
         Ok(info)
     }
 
+    /// Routes an interrupt of `a` (an MSI-X table entry, or
+    /// [`crate::abi::IRQ_SOURCE_INTX`]); `Err(Unsupported)` means: poll.
+    pub fn irq_setup(&self, a: PciAddress, source: u32) -> Result<u64, DdkError> {
+        let mut h = 0u64;
+        // SAFETY: `h` is a live, writable u64.
+        DdkError::check(unsafe { (self.abi.irq_setup)(a, source, &mut h) })?;
+        Ok(h)
+    }
+    /// Halts until `handle`'s interrupt or `timeout_ns`; `Ok(true)` if it came.
+    pub fn irq_wait(&self, handle: u64, timeout_ns: u64) -> Result<bool, DdkError> {
+        let mut fired = 0u32;
+        // SAFETY: `fired` is a live, writable u32.
+        DdkError::check(unsafe { (self.abi.irq_wait)(handle, timeout_ns, &mut fired) })?;
+        Ok(fired != 0)
+    }
+    /// Tears down an [`Self::irq_setup`].
+    pub fn irq_release(&self, handle: u64) -> Result<(), DdkError> {
+        // SAFETY: no pointers cross.
+        DdkError::check(unsafe { (self.abi.irq_release)(handle) })
+    }
+
     /// The [`PciDevice`] at `a` as the platform enumerated it: what a driver
     /// is handed, built from [`Self::device_info`] with no config access.
     pub fn pci_device(&self, a: PciAddress) -> Result<PciDevice, DdkError> {

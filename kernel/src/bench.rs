@@ -16,6 +16,9 @@
 //!   over the whole device drawn from xorshift64 (fixed seed), one at a time;
 //!   `blk-rand-read-4k-best` and `-p50` are the fastest and the median
 //!   request latency (us).
+//! - `blk-seq-read-cpu-busy`, `blk-rand-read-4k-qd1-cpu-busy`: the share of
+//!   TSC time of those loops the CPU was not halted in an interrupt wait
+//!   (`completion=irq`; 100 % when polling), in percent.
 //! - `blk-rand-read-4k-qd4`, `-qd16`, `-qd32`: the same reads handed to the
 //!   driver `QUEUE_DEPTHS` at a time (`BlockDevice::read_many`), each batch
 //!   waited for whole (IOPS).
@@ -58,6 +61,23 @@ fn best_and_median(samples: &mut [u64]) -> (u64, u64) {
     }
 }
 
+/// The fraction of TSC time from `since` (a `(tsc, halted ticks)` pair from
+/// [`busy_mark`]) to now that the CPU was not halted in an interrupt wait,
+/// in percent (100 when polling: the CPU spins the whole time).
+fn busy_pct(since: (u64, u64)) -> f64 {
+    let (tsc, halted) = busy_mark();
+    let wall = tsc.wrapping_sub(since.0).max(1);
+    let h = halted.wrapping_sub(since.1).min(wall);
+    (wall - h) as f64 * 100.0 / wall as f64
+}
+
+fn busy_mark() -> (u64, u64) {
+    (
+        crate::arch::x86_64::cpu::rdtsc(),
+        crate::irq::halted_ticks(),
+    )
+}
+
 /// Prints one benchmark line.
 pub fn report(name: &str, value: f64, unit: &str) {
     crate::rawln!("bench: {} {:.1} {}", name, value, unit);
@@ -93,6 +113,7 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
     let mut read_ns = 0;
     let mut read_bytes = 0;
     let mut per_read = alloc::vec::Vec::new();
+    let busy0 = busy_mark();
     for _ in 0..SEQ_PASSES {
         let t0 = time::now_ns();
         let mut off = 0;
@@ -107,6 +128,7 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
         read_bytes += span;
     }
     report("blk-seq-read", mb_per_s(read_bytes, read_ns), "MB/s");
+    report("blk-seq-read-cpu-busy", busy_pct(busy0), "%");
     // The fastest and the median single read: what the path costs when the
     // (shared, loaded) host lets it run, less noisy than the mean above.
     let (best, median) = best_and_median(&mut per_read);
@@ -156,6 +178,7 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
     let mut x: u64 = SEED;
     let mut ops = 0u64;
     let mut per_op = alloc::vec::Vec::new();
+    let busy0 = busy_mark();
     let t0 = time::now_ns();
     for _ in 0..RAND_OPS {
         x ^= x << 13;
@@ -170,6 +193,7 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
     }
     let ns = time::now_ns() - t0;
     report("blk-rand-read-4k-qd1", ops as f64 * 1e9 / ns as f64, "IOPS");
+    report("blk-rand-read-4k-qd1-cpu-busy", busy_pct(busy0), "%");
     let (best, median) = best_and_median(&mut per_op);
     report("blk-rand-read-4k-best", best as f64 / 1e3, "us");
     report("blk-rand-read-4k-p50", median as f64 / 1e3, "us");

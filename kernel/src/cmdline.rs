@@ -6,7 +6,8 @@
 //! `log=error|warn|info|debug|trace` (default `info`), `restart=N` (0..=10000,
 //! default 2: how many times a faulted managed driver is restarted on its
 //! device before `auto` falls back to the native driver or `managed` gives
-//! the device up).
+//! the device up), `completion=poll|irq` (default `poll`: how drivers wait
+//! for a request; `irq` halts the CPU until the device's MSI-X interrupt).
 //! An unknown key, a token without `=`, a bad value or a repeated key is an
 //! error: a typo must never silently run the wrong configuration.
 
@@ -76,6 +77,8 @@ pub struct Config<'a> {
     pub log: log::LevelFilter,
     /// Restarts of a faulted managed driver before falling back.
     pub restart: u32,
+    /// `completion=irq`: drivers wait for interrupts instead of polling.
+    pub irq: bool,
 }
 
 /// Why a command line was rejected. `Display` gives the exact serial text.
@@ -120,8 +123,9 @@ pub fn parse(line: &str) -> Result<Config<'_>, CmdlineError<'_>> {
         run: "hello",
         log: log::LevelFilter::Info,
         restart: DEFAULT_RESTARTS,
+        irq: false,
     };
-    let mut seen = [false; 4];
+    let mut seen = [false; 5];
     for token in line.split_ascii_whitespace() {
         let Some((key, value)) = token.split_once('=') else {
             return Err(CmdlineError::NotKeyValue(token));
@@ -178,6 +182,20 @@ pub fn parse(line: &str) -> Result<Config<'_>, CmdlineError<'_>> {
                     }
                 };
                 3
+            }
+            "completion" => {
+                cfg.irq = match value {
+                    "poll" => false,
+                    "irq" => true,
+                    _ => {
+                        return Err(CmdlineError::BadValue {
+                            key,
+                            value,
+                            expected: "poll|irq",
+                        })
+                    }
+                };
+                4
             }
             _ => return Err(CmdlineError::UnknownKey(key)),
         };

@@ -155,6 +155,18 @@ unsafe impl abi::Backend for Kernel {
         Some(crate::time::now_ns())
     }
 
+    fn irq_setup(addr: PciAddress, source: u32) -> Result<u64, DdkError> {
+        crate::irq::setup(addr, source)
+    }
+
+    fn irq_wait(handle: u64, timeout_ns: u64) -> Result<bool, DdkError> {
+        crate::irq::wait(handle, timeout_ns)
+    }
+
+    fn irq_release(handle: u64) -> Result<(), DdkError> {
+        crate::irq::release(handle)
+    }
+
     fn pci_read(addr: PciAddress, offset: u16, width: Width) -> Result<u32, DdkError> {
         crate::pci::config().config_read(addr, offset, width)
     }

@@ -34,6 +34,9 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
         log::error!("run: unknown run '{}' (known: {})", cfg.run, Joined(RUNS));
         crate::exit::fail(format_args!("unknown run '{}'", cfg.run))
     }
+    if cfg.irq {
+        crate::irq::enable();
+    }
     if !cfg.run.starts_with("fault-") {
         let t0 = crate::time::now_us();
         let n = crate::pci::devices().len();

@@ -21,7 +21,7 @@ namespace Ddk
     public static unsafe class Abi
     {
         /// Version of the table these imports were written against (DDK_ABI_VERSION).
-        public const uint Version = 2;
+        public const uint Version = 3;
 
         // log(level: u32, msg: *const u8, len: usize) -> (): UTF-8 bytes, level 1..5.
         [MethodImpl(MethodImplOptions.InternalCall)]
@@ -147,6 +147,20 @@ namespace Ddk
         // enumeration of `addr` (BARs sized once, at enumeration); NoDevice if not enumerated.
         [MethodImpl(MethodImplOptions.InternalCall)]
         public static extern uint pci_device_info(PciAddress addr, out PciDeviceInfo info);
+
+        // irq_setup(addr: PciAddress, source: u32, out_handle: *mut u64) -> u32: `source` an
+        // MSI-X table entry or 0xffffffff (INTx); Unsupported means: poll (ABI v3).
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public static extern uint irq_setup(PciAddress addr, uint source, out ulong handle);
+
+        // irq_wait(handle: u64, timeout_ns: u64, out_fired: *mut u32) -> u32: halts until the
+        // interrupt came (fired = 1) or the timeout passed (fired = 0).
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public static extern uint irq_wait(ulong handle, ulong timeoutNs, out uint fired);
+
+        // irq_release(handle: u64) -> u32
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public static extern uint irq_release(ulong handle);
     }
 
     /// Services the managed runtime itself provides (not DDK ABI entries). Each is

@@ -106,6 +106,8 @@ fn entry_address(abi: &'static DdkAbi, name: &str, offset: usize) -> u64 {
         "dma_free" => resources::dma_free as *const () as u64,
         "bar_map" => resources::bar_map as *const () as u64,
         "bar_unmap" => resources::bar_unmap as *const () as u64,
+        "irq_setup" => resources::irq_setup as *const () as u64,
+        "irq_release" => resources::irq_release as *const () as u64,
         "block_register" => resources::block_register as *const () as u64,
         _ => {
             let table = abi as *const DdkAbi as *const u8;

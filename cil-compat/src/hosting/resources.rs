@@ -1,9 +1,9 @@
 //! What each managed driver instance owns on the platform side (DMA blocks,
-//! BAR mappings, its block-device registration), so a failed instance can be
+//! BAR mappings, interrupts, its block-device registration), so a failed instance can be
 //! stopped and everything it held given back.
 //!
-//! The managed imports of `dma_alloc`, `dma_free`, `bar_map`, `bar_unmap` and
-//! `block_register` are bound to the shims below instead of the platform's
+//! The managed imports of `dma_alloc`, `dma_free`, `bar_map`, `bar_unmap`,
+//! `irq_setup`, `irq_release` and `block_register` are bound to the shims below instead of the platform's
 //! entries. A shim forwards to the platform and records the result against the
 //! instance whose guarded call is running ([`super::guard::current_instance`]).
 //! Calls made outside any guarded call (host tests driving the code directly)
@@ -32,6 +32,8 @@ pub struct Holdings {
     pub dma: Vec<(u64, u64, u64)>,
     /// Live `bar_map` handles.
     pub bars: Vec<u64>,
+    /// Live `irq_setup` handles.
+    pub irqs: Vec<u64>,
     /// The device the instance registered, if it did.
     pub registration: Option<BlockDeviceDesc>,
 }
@@ -42,6 +44,8 @@ pub struct Released {
     pub dma_blocks: usize,
     pub dma_bytes: u64,
     pub bar_mappings: usize,
+    /// Interrupts torn down (MSI-X entry masked / IOAPIC pin masked).
+    pub irqs: usize,
     /// Bus mastering switched off (the device can no longer DMA).
     pub bus_master_off: bool,
 }
@@ -122,6 +126,12 @@ pub fn release(id: u32) -> Released {
                 out.bus_master_off =
                     (abi.pci_write16)(addr, PCI_COMMAND, cmd & !COMMAND_BUS_MASTER) == STATUS_OK;
             }
+        }
+    }
+    for handle in h.irqs {
+        // SAFETY: a handle irq_setup returned and nobody will use again.
+        if unsafe { (abi.irq_release)(handle) } == STATUS_OK {
+            out.irqs += 1;
         }
     }
     for handle in h.bars {
@@ -215,6 +225,38 @@ pub(crate) unsafe extern "C" fn bar_unmap(handle: u64) -> u32 {
         record(|h| {
             if let Some(i) = h.bars.iter().position(|&x| x == handle) {
                 h.bars.swap_remove(i);
+            }
+        });
+    }
+    st
+}
+
+pub(crate) unsafe extern "C" fn irq_setup(addr: PciAddress, source: u32, out: *mut u64) -> u32 {
+    let abi = match forwarded() {
+        Ok(a) => a,
+        Err(e) => return e,
+    };
+    // SAFETY: forwarded unchanged.
+    let st = unsafe { (abi.irq_setup)(addr, source, out) };
+    if st == STATUS_OK {
+        // SAFETY: written by the platform through the caller's pointer.
+        let handle = unsafe { out.read_unaligned() };
+        record(|h| h.irqs.push(handle));
+    }
+    st
+}
+
+pub(crate) unsafe extern "C" fn irq_release(handle: u64) -> u32 {
+    let abi = match forwarded() {
+        Ok(a) => a,
+        Err(e) => return e,
+    };
+    // SAFETY: forwarded unchanged.
+    let st = unsafe { (abi.irq_release)(handle) };
+    if st == STATUS_OK {
+        record(|h| {
+            if let Some(i) = h.irqs.iter().position(|&x| x == handle) {
+                h.irqs.swap_remove(i);
             }
         });
     }

@@ -23,7 +23,7 @@ use crate::block::{BlockDevice, BlockError, Lba};
 use crate::pci::{self, check_config_offset, ConfigAccess, PciAddress, PciDeviceInfo};
 
 /// Version of the table layout; bumped on any incompatible change.
-pub const DDK_ABI_VERSION: u32 = 2;
+pub const DDK_ABI_VERSION: u32 = 3;
 /// `"DDK\0"` little-endian.
 pub const DDK_ABI_MAGIC: u32 = 0x004b_4444;
 /// Status value for success.
@@ -31,6 +31,9 @@ pub const STATUS_OK: u32 = 0;
 /// Bit 63 of a region handle marks an I/O-port BAR (handled by the DDK itself);
 /// memory handles a [`Backend`] returns must leave it clear.
 pub const IO_HANDLE_TAG: u64 = 1 << 63;
+/// `irq_setup` source for the function's legacy INTx pin (PCI 3.0 §6.2.4);
+/// any smaller value names an MSI-X table entry (PCI 3.0 §6.8.2).
+pub const IRQ_SOURCE_INTX: u32 = 0xffff_ffff;
 
 /// Errors that cross the ABI. `0` is success and therefore not a variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,6 +271,18 @@ ddk_abi! {
     /// enumeration, the capability list) into `*out`. `NoDevice` for an
     /// address the platform did not enumerate. Touches no config register.
     pci_device_info: fn(addr: PciAddress, out: *mut PciDeviceInfo) -> u32;
+    /// Routes an interrupt of `addr` to the CPU: `source` is an MSI-X table
+    /// entry (the platform maps the table BAR, programs and unmasks the entry
+    /// and enables MSI-X) or [`IRQ_SOURCE_INTX`]. A handle goes to
+    /// `*out_handle`. `Unsupported` when the platform completes by polling
+    /// (`completion=poll`) or cannot route that source: the driver polls.
+    irq_setup: fn(addr: PciAddress, source: u32, out_handle: *mut u64) -> u32;
+    /// Halts until the interrupt of `handle` arrives or `timeout_ns` pass;
+    /// `*out_fired` is 1 if it arrived (since the previous wait), else 0.
+    /// For INTx the driver acknowledges the device (virtio ISR read) itself.
+    irq_wait: fn(handle: u64, timeout_ns: u64, out_fired: *mut u32) -> u32;
+    /// Tears down an `irq_setup` (masks the entry or pin, frees the vector).
+    irq_release: fn(handle: u64) -> u32;
 }
 
 /// Number of entries in [`DdkAbi`].
@@ -441,6 +456,22 @@ pub unsafe trait Backend: 'static {
         let _ = desc;
         Err(DdkError::Unsupported)
     }
+    /// Routes `source` of `addr` (see the `irq_setup` entry); the default
+    /// platform has no interrupts and drivers poll.
+    fn irq_setup(addr: PciAddress, source: u32) -> Result<u64, DdkError> {
+        let _ = (addr, source);
+        Err(DdkError::Unsupported)
+    }
+    /// Waits for `handle`'s interrupt for at most `timeout_ns`; `Ok(true)`
+    /// if it arrived.
+    fn irq_wait(handle: u64, timeout_ns: u64) -> Result<bool, DdkError> {
+        let _ = (handle, timeout_ns);
+        Err(DdkError::BadHandle)
+    }
+    fn irq_release(handle: u64) -> Result<(), DdkError> {
+        let _ = handle;
+        Err(DdkError::BadHandle)
+    }
 }
 
 /// Builds the table for a backend: `static ABI: DdkAbi = ddk::abi::table::<MyPlatform>();`
@@ -478,6 +509,9 @@ pub const fn table<B: Backend>() -> DdkAbi {
         virt_to_phys: tramp::virt_to_phys::<B>,
         block_register: tramp::block_register::<B>,
         pci_device_info: tramp::pci_device_info::<B>,
+        irq_setup: tramp::irq_setup::<B>,
+        irq_wait: tramp::irq_wait::<B>,
+        irq_release: tramp::irq_release::<B>,
     }
 }
 
@@ -749,10 +783,11 @@ mod tests {
         assert_eq!(e.params, &[AbiKind::PciAddress, AbiKind::Ptr]);
         assert_eq!(e.ret, AbiKind::U32);
         assert_eq!(
-            ENTRIES.last().unwrap().name,
+            ENTRIES[ENTRY_COUNT - 4].name,
             "pci_device_info",
-            "appended last"
+            "appended after the v2 entries"
         );
+        assert_eq!(ENTRIES.last().unwrap().name, "irq_release");
         let mut info = PciDeviceInfo::default();
         // SAFETY: `info` is a live local.
         let st = unsafe { tramp::pci_device_info::<bar_bus::B>(bar_bus::ADDR, &mut info) };

@@ -355,3 +355,21 @@ pub unsafe extern "C" fn pci_device_info<B: Backend>(
     // is fine: managed callers may pass any local).
     unsafe { put(out, r) }
 }
+pub unsafe extern "C" fn irq_setup<B: Backend>(a: PciAddress, source: u32, out: *mut u64) -> u32 {
+    if out.is_null() {
+        return DdkError::InvalidArgument as u32;
+    }
+    let r = addr_ok(a).and_then(|a| B::irq_setup(a, source));
+    // SAFETY: caller passes a writable u64 (checked non-null above).
+    unsafe { put(out, r) }
+}
+pub unsafe extern "C" fn irq_wait<B: Backend>(handle: u64, timeout_ns: u64, out: *mut u32) -> u32 {
+    if out.is_null() {
+        return DdkError::InvalidArgument as u32;
+    }
+    // SAFETY: caller passes a writable u32 (checked non-null above).
+    unsafe { put(out, B::irq_wait(handle, timeout_ns).map(u32::from)) }
+}
+pub unsafe extern "C" fn irq_release<B: Backend>(handle: u64) -> u32 {
+    code(B::irq_release(handle))
+}

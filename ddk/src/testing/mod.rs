@@ -32,6 +32,13 @@ pub trait DeviceModel {
     fn bar_read(&mut self, bar: u8, offset: u64, width: Width, mem: &mut FakeMemory) -> u64;
     /// A write; the device may process DMA synchronously here.
     fn bar_write(&mut self, bar: u8, offset: u64, width: Width, value: u64, mem: &mut FakeMemory);
+    /// Whether the device raised an interrupt since the last call (what a
+    /// platform's `irq_wait` reports as fired); the device may finish work
+    /// in `mem` first. Devices without interrupts: never.
+    fn take_interrupt(&mut self, mem: &mut FakeMemory) -> bool {
+        let _ = mem;
+        false
+    }
 }
 
 struct Function {
@@ -128,6 +135,11 @@ pub struct Settings {
     pub tick_ns: u64,
     /// Also print log lines to stderr (shown for failing tests).
     pub echo_logs: bool,
+    /// `irq_setup` succeeds (as under `completion=irq`); else `Unsupported`.
+    pub interrupts: bool,
+    /// Interrupts never arrive: every `irq_wait` runs into its timeout
+    /// (the virtual clock advances by it).
+    pub lose_interrupts: bool,
 }
 
 impl Default for Settings {
@@ -136,6 +148,8 @@ impl Default for Settings {
             clock: true,
             tick_ns: 100_000,
             echo_logs: true,
+            interrupts: false,
+            lose_interrupts: false,
         }
     }
 }
@@ -151,6 +165,10 @@ struct Context {
     markers: Vec<u32>,
     config_writes: Vec<ConfigWrite>,
     block_devices: Vec<(String, Option<ForeignBlockDevice>)>,
+    /// `irq_setup` handles (index + 1): the function index, `None` once released.
+    irqs: Vec<Option<usize>>,
+    irq_waits: u64,
+    irq_fired: u64,
 }
 
 thread_local! {
@@ -159,6 +177,11 @@ thread_local! {
 
 fn with<R>(f: impl FnOnce(&mut Context) -> R) -> R {
     CTX.with(|c| f(&mut c.borrow_mut()))
+}
+
+/// `(live irq_setup handles, irq_wait calls, waits that saw the interrupt)`.
+pub fn irq_stats() -> (usize, u64, u64) {
+    with(|c| (c.irqs.iter().flatten().count(), c.irq_waits, c.irq_fired))
 }
 
 /// Starts a fresh fake platform for this thread (drops devices, memory, logs).
@@ -280,6 +303,48 @@ unsafe impl Backend for FakeBackend {
             }
             c.clock += c.settings.tick_ns;
             Some(c.clock)
+        })
+    }
+    fn irq_setup(addr: PciAddress, source: u32) -> Result<u64, DdkError> {
+        with(|c| {
+            if !c.settings.interrupts {
+                return Err(DdkError::Unsupported);
+            }
+            let f = function_index(c, addr).ok_or(DdkError::NoDevice)?;
+            if source != abi::IRQ_SOURCE_INTX && source >= 2 {
+                return Err(DdkError::InvalidArgument);
+            }
+            c.irqs.push(Some(f));
+            Ok(c.irqs.len() as u64)
+        })
+    }
+    fn irq_wait(handle: u64, timeout_ns: u64) -> Result<bool, DdkError> {
+        with(|c| {
+            let f = handle
+                .checked_sub(1)
+                .and_then(|i| c.irqs.get(i as usize).copied().flatten())
+                .ok_or(DdkError::BadHandle)?;
+            c.irq_waits += 1;
+            let raised = c.functions[f].model.take_interrupt(&mut c.memory);
+            let fired = raised && !c.settings.lose_interrupts;
+            if fired {
+                c.irq_fired += 1;
+            } else {
+                // Halted until the timeout.
+                c.clock = c.clock.saturating_add(timeout_ns);
+            }
+            Ok(fired)
+        })
+    }
+    fn irq_release(handle: u64) -> Result<(), DdkError> {
+        with(|c| {
+            let slot = handle
+                .checked_sub(1)
+                .and_then(|i| c.irqs.get_mut(i as usize))
+                .filter(|s| s.is_some())
+                .ok_or(DdkError::BadHandle)?;
+            *slot = None;
+            Ok(())
         })
     }
     fn pci_read(addr: PciAddress, offset: u16, width: Width) -> Result<u32, DdkError> {

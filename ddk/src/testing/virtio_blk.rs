@@ -156,6 +156,16 @@ struct Model {
     queue_select: u16,
     queue: Queue,
     isr: u8,
+    /// MSI-X entry queue 0 interrupts through (NO_VECTOR: none).
+    queue_vector: u16,
+    /// The device raised an interrupt (a completion) not yet taken by the
+    /// platform's `irq_wait` ([`DeviceModel::take_interrupt`]).
+    irq_raised: bool,
+    /// Notifications are processed only when the platform waits for the
+    /// interrupt (a device that takes its time); see [`VirtioBlkDevice::defer_completions`].
+    deferred: bool,
+    /// A notification arrived while `deferred`.
+    kicked: bool,
     faults: VecDeque<Fault>,
     /// Arbitrary answers (fuzzing): register reads and completions consult
     /// this byte stream, see [`VirtioBlkDevice::chaos`].
@@ -221,6 +231,10 @@ impl VirtioBlkDevice {
             queue_select: 0,
             queue: Queue::default(),
             isr: 0,
+            queue_vector: 0xffff,
+            irq_raised: false,
+            deferred: false,
+            kicked: false,
             faults: VecDeque::new(),
             chaos: None,
             stats: BlkStats::default(),
@@ -304,6 +318,13 @@ impl VirtioBlkDevice {
         self.0.borrow_mut().chaos = Some(bytes.iter().copied().collect());
     }
 
+    /// Completes requests only when the platform waits for the interrupt
+    /// (`irq_wait`), as a real device finishes later than the kick: a
+    /// driver that polls without waiting never sees them.
+    pub fn defer_completions(&self) {
+        self.0.borrow_mut().deferred = true;
+    }
+
     pub fn inject(&self, fault: Fault) {
         self.0.borrow_mut().faults.push_back(fault);
     }
@@ -337,6 +358,14 @@ impl VirtioBlkDevice {
 }
 
 impl DeviceModel for VirtioBlkDevice {
+    fn take_interrupt(&mut self, mem: &mut FakeMemory) -> bool {
+        let mut m = self.0.borrow_mut();
+        if core::mem::take(&mut m.kicked) {
+            m.process_now(mem);
+        }
+        core::mem::take(&mut m.irq_raised)
+    }
+
     fn bar_read(&mut self, bar: u8, offset: u64, width: Width, _mem: &mut FakeMemory) -> u64 {
         let mut m = self.0.borrow_mut();
         let legacy_bar0 = m.opts.legacy || m.opts.transitional;
@@ -391,6 +420,8 @@ impl Model {
         self.queue = Queue::default();
         self.queue_select = 0;
         self.isr = 0;
+        self.queue_vector = 0xffff;
+        self.irq_raised = false;
         self.stats.resets += 1;
     }
 
@@ -452,7 +483,7 @@ impl Model {
                 } else {
                     0
                 }),
-                queue_msix_vector: U16::new(0xffff),
+                queue_msix_vector: U16::new(if sel0 { self.queue_vector } else { 0xffff }),
                 queue_enable: U16::new((sel0 && q.enabled) as u16),
                 queue_notify_off: U16::new(if sel0 { QUEUE0_NOTIFY_OFF } else { 0 }),
                 queue_desc: U64::new(if sel0 { q.desc } else { 0 }),
@@ -557,8 +588,13 @@ impl Model {
                     set_half(field, hi, v32);
                 }
             }
-            o if o == offset_of!(C, config_msix_vector)
-                || o == offset_of!(C, queue_msix_vector) => {}
+            o if o == offset_of!(C, queue_msix_vector) => {
+                // One MSI-X entry per queue at most (the capability has 2).
+                if self.queue_select == 0 {
+                    self.queue_vector = if value < 2 { value as u16 } else { 0xffff };
+                }
+            }
+            o if o == offset_of!(C, config_msix_vector) => {}
             _ => self
                 .violations
                 .push(format!("write {value:#x} to common cfg offset {off:#x}")),
@@ -632,8 +668,18 @@ impl Model {
         }
     }
 
-    /// Processes every new avail entry of queue 0 (§2.7.13 device side).
+    /// A notification: processed at once, or (deferred) when the platform
+    /// next waits for the interrupt.
     fn process(&mut self, mem: &mut FakeMemory) {
+        if self.deferred {
+            self.kicked = true;
+        } else {
+            self.process_now(mem);
+        }
+    }
+
+    /// Processes every new avail entry of queue 0 (§2.7.13 device side).
+    fn process_now(&mut self, mem: &mut FakeMemory) {
         if self.status & status::DRIVER_OK == 0 {
             self.violations.push("notify before DRIVER_OK".into());
             return;
@@ -780,6 +826,11 @@ impl Model {
         self.queue.used_idx = self.queue.used_idx.wrapping_add(1).wrapping_add(skip);
         mem.write_u16(q.device + 2, self.queue.used_idx);
         self.isr |= 1;
+        // The interrupt callback: INTx on a legacy device, the queue's MSI-X
+        // vector on a modern one (none when it has no vector).
+        if self.opts.legacy || self.queue_vector != 0xffff {
+            self.irq_raised = true;
+        }
     }
 
     fn chaos_byte(&mut self) -> Option<u8> {

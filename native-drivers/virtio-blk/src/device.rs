@@ -7,7 +7,7 @@
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use ddk::abi::LogLevel;
+use ddk::abi::{LogLevel, IRQ_SOURCE_INTX};
 use ddk::pci::PciDevice;
 use ddk::virtio::{blk_config, blk_status, features, req_type, SECTOR_SIZE};
 use ddk::{BlockDevice, BlockError, DdkError, Dma, Hal, Lba, PhysAddr, Platform};
@@ -105,6 +105,9 @@ pub struct VirtioBlk {
     unnotified: bool,
     ready: bool,
     recoveries: u32,
+    /// Interrupt handle from `irq_setup` (MSI-X entry 0 for queue 0), when
+    /// the platform completes by interrupt; `None`: poll the used ring.
+    irq: Option<u64>,
 }
 
 enum Data<'a> {
@@ -166,6 +169,7 @@ impl VirtioBlk {
             unnotified: false,
             ready: false,
             recoveries: 0,
+            irq: None,
         };
         blk.init()?;
         let mut line = line_buf();
@@ -261,6 +265,27 @@ impl VirtioBlk {
         self.queue = None;
         self.unnotified = false;
         let queue = SplitQueue::new(self.platform, size)?;
+        // Interrupts when the platform offers them (`completion=irq`), on
+        // the modern transport's MSI-X entry 0; otherwise (or when the
+        // device refuses the vector) the used ring is polled.
+        // Legacy functions use INTx (MSI-X stays off, so the legacy register
+        // layout keeps the device config at 0x14).
+        if self.irq.is_none() && self.platform.time_ns().is_some() {
+            let source = if t.is_legacy() { IRQ_SOURCE_INTX } else { 0 };
+            self.irq = self.platform.irq_setup(self.pci.address, source).ok();
+        }
+        if let Some(h) = self.irq {
+            if t.is_legacy() || t.set_queue_vector(0, 0)? {
+                queue.enable_interrupts();
+            } else {
+                self.platform.log(
+                    LogLevel::Warn,
+                    "virtio-blk: device refused MSI-X vector 0 for queue 0; polling",
+                );
+                let _ = self.platform.irq_release(h);
+                self.irq = None;
+            }
+        }
         t.activate_queue(0, size, queue.phys(), queue.layout())?;
         self.queue = Some(queue);
         let max_segments = seg_max.min(size as u32 - 2) as u16;
@@ -604,6 +629,30 @@ impl VirtioBlk {
                 }
             };
             let Some(used) = used else {
+                if let Some(h) = self.irq {
+                    let now = self.platform.time_ns().unwrap_or(0);
+                    let d = *deadline
+                        .get_or_insert(Some(now.saturating_add(self.config.timeout_ns)))
+                        .get_or_insert(0);
+                    if now >= d {
+                        self.recover(BlockError::Timeout);
+                        return Err(BlockError::Timeout);
+                    }
+                    match self.platform.irq_wait(h, d - now) {
+                        // INTx is level-triggered: acknowledge before the
+                        // next wait re-arms it. MSI-X needs nothing.
+                        Ok(true) => {
+                            let _ = self.transport.ack_interrupt();
+                        }
+                        Ok(false) => {}
+                        Err(_) => {
+                            self.platform
+                                .log(LogLevel::Warn, "virtio-blk: irq_wait failed; polling");
+                            self.irq = None;
+                        }
+                    }
+                    continue;
+                }
                 spins += 1;
                 if spins.is_multiple_of(64) {
                     let d = *deadline.get_or_insert_with(|| {
@@ -791,6 +840,9 @@ impl Drop for VirtioBlk {
             if let Some(q) = self.queue.take() {
                 core::mem::forget(q);
             }
+        }
+        if let Some(h) = self.irq.take() {
+            let _ = self.platform.irq_release(h);
         }
     }
 }

@@ -96,6 +96,11 @@ impl<H: Hal> SplitQueue<H> {
     pub fn size(&self) -> u16 {
         self.layout.size
     }
+    /// Asks the device to interrupt on used buffers again (clears
+    /// VIRTQ_AVAIL_F_NO_INTERRUPT, §2.7.7): the driver waits for interrupts.
+    pub fn enable_interrupts(&self) {
+        self.write_u16(self.layout.avail_offset, 0);
+    }
     pub fn layout(&self) -> &SplitRingLayout {
         &self.layout
     }

@@ -99,6 +99,13 @@ namespace VirtioBlk
             return Status.Ok;
         }
 
+        /// Asks the device to interrupt on used buffers again (clears
+        /// VIRTQ_AVAIL_F_NO_INTERRUPT, §2.7.7): the driver waits for interrupts.
+        public void EnableInterrupts()
+        {
+            WriteU16(_layout.AvailOffset, 0);
+        }
+
         public ushort Size { get { return _layout.Size; } }
         public SplitRingLayout Layout { get { return _layout; } }
         /// Physical address of the ring block (descriptor table first).

@@ -87,6 +87,19 @@ namespace VirtioBlk
         /// Tells the device where queue `queue` of `size` entries lives and enables it.
         public abstract InitResult ActivateQueue(ushort queue, ushort size, ulong ringPhys, SplitRingLayout layout);
         public abstract Status Notify(ushort queue);
+        /// Points `queue`'s interrupt at MSI-X entry `vector` before the queue is
+        /// enabled (§4.1.4.3); `taken` is false when the device read back NO_VECTOR.
+        /// Legacy (INTx): never taken.
+        public virtual Status SetQueueVector(ushort queue, ushort vector, out bool taken)
+        {
+            taken = false;
+            return Status.Ok;
+        }
+        /// Reads (clearing) the ISR status, deasserting INTx (§4.1.4.5); legacy only.
+        public virtual Status AckInterrupt()
+        {
+            return Status.Ok;
+        }
 #if FAULT_CAMPAIGN
         /// Writes `value` to the queue-notify register as it is (FaultCampaign.cs).
         public abstract Status NotifyValue(ushort value);
@@ -330,6 +343,18 @@ namespace VirtioBlk
         public override Status ReadStatus(out byte status) { return _common.Read8(CommonCfg.DeviceStatus, out status); }
         public override Status WriteStatus(byte status) { return _common.Write8(CommonCfg.DeviceStatus, status); }
 
+        public override Status SetQueueVector(ushort queue, ushort vector, out bool taken)
+        {
+            taken = false;
+            Status s = _common.Write16(CommonCfg.QueueSelect, queue);
+            if (s.IsError) return s;
+            if ((s = _common.Write16(CommonCfg.QueueMsixVector, vector)).IsError) return s;
+            ushort back;
+            if ((s = _common.Read16(CommonCfg.QueueMsixVector, out back)).IsError) return s;
+            taken = back == vector;
+            return Status.Ok;
+        }
+
         public override Status MaxQueueSize(ushort queue, out ushort size)
         {
             size = 0;
@@ -441,6 +466,12 @@ namespace VirtioBlk
         }
 
         public override Status Notify(ushort queue) { return _io.Write16(LegacyRegs.QueueNotify, queue); }
+
+        public override Status AckInterrupt()
+        {
+            byte isr;
+            return _io.Read8(LegacyRegs.IsrStatus, out isr);
+        }
 #if FAULT_CAMPAIGN
         public override Status NotifyValue(ushort value) { return _io.Write16(LegacyRegs.QueueNotify, value); }
 #endif

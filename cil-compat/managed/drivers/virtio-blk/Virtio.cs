@@ -60,6 +60,7 @@ namespace VirtioBlk
         public const ulong ConfigGeneration = 0x15;
         public const ulong QueueSelect = 0x16;
         public const ulong QueueSize = 0x18;
+        public const ulong QueueMsixVector = 0x1a;
         public const ulong QueueEnable = 0x1c;
         public const ulong QueueNotifyOff = 0x1e;
         public const ulong QueueDescLo = 0x20;

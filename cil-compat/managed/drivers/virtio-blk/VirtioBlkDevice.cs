@@ -68,6 +68,10 @@ namespace VirtioBlk
         const uint SegCap = 1u << 22;
 
         PciDevice _pci;
+        /// Interrupt handle from `irq_setup` (MSI-X entry 0 modern, INTx legacy)
+        /// when the platform completes by interrupt (`completion=irq`).
+        ulong _irq;
+        bool _hasIrq;
         VirtioTransport _transport;
         DriverConfig _config;
         DeviceInfo _info;
@@ -228,6 +232,7 @@ namespace VirtioBlk
             }
             SplitQueue queue;
             if ((s = SplitQueue.Create(size, out queue)).IsError) return InitResult.From(s);
+            SetUpInterrupt(t, queue);
             if (!(r = t.ActivateQueue(0, size, queue.PhysicalAddress, queue.Layout)).IsOk)
             {
                 queue.Release();
@@ -253,6 +258,40 @@ namespace VirtioBlk
             if (!(r = t.FinishInit()).IsOk) return r;
             _ready = true;
             return InitResult.Ok;
+        }
+
+        /// Interrupts when the platform offers them; otherwise (Unsupported:
+        /// `completion=poll`, or a source it cannot route) the used ring is polled.
+        void SetUpInterrupt(VirtioTransport t, SplitQueue queue)
+        {
+            ulong now;
+            if (!_hasIrq && Clock.TryNowNs(out now))
+            {
+                ulong h;
+                uint source = t.IsLegacy ? 0xffffffffu : 0u;
+                if (Abi.irq_setup(_pci.Address, source, out h) == 0)
+                {
+                    _irq = h;
+                    _hasIrq = true;
+                }
+            }
+            if (!_hasIrq) return;
+            bool taken = t.IsLegacy;
+            if (!t.IsLegacy && t.SetQueueVector(0, 0, out taken).IsError) taken = false;
+            if (taken)
+            {
+                queue.EnableInterrupts();
+                return;
+            }
+            Log.Warn("virtio-blk: device refused MSI-X vector 0 for queue 0; polling");
+            ReleaseInterrupt();
+        }
+
+        void ReleaseInterrupt()
+        {
+            if (!_hasIrq) return;
+            Abi.irq_release(_irq);
+            _hasIrq = false;
         }
 
         static int Log2(uint v)
@@ -493,6 +532,29 @@ namespace VirtioBlk
                     // chain in flight: it must be ours.
                     if (found) return used.Head == head ? BlockError.None : BlockError.DeviceMisbehaved;
                 }
+                if (_hasIrq)
+                {
+                    ulong now;
+                    if (!Clock.TryNowNs(out now)) return BlockError.Timeout;
+                    if (deadline == 0)
+                    {
+                        deadline = now + _config.TimeoutNs;
+                        if (deadline < now) deadline = ulong.MaxValue;
+                    }
+                    if (now >= deadline) return BlockError.Timeout;
+                    uint fired;
+                    if (Abi.irq_wait(_irq, deadline - now, out fired) != 0)
+                    {
+                        Log.Warn("virtio-blk: irq_wait failed; polling");
+                        _hasIrq = false;
+                    }
+                    else if (fired != 0)
+                    {
+                        // INTx is level-triggered: acknowledge before the next wait re-arms it.
+                        _transport.AckInterrupt();
+                    }
+                    continue;
+                }
                 spins++;
                 if ((spins & 63) == 0)
                 {
@@ -626,8 +688,10 @@ namespace VirtioBlk
             {
                 if (_queue != null) _queue.Leak();
                 _queue = null;
+                ReleaseInterrupt();
                 return;
             }
+            ReleaseInterrupt();
             ReleaseMemory();
         }
 

@@ -282,6 +282,18 @@ pub fn cli() {
     unsafe { asm!("cli", options(nomem, nostack)) }
 }
 
+/// Halts until an interrupt with interrupts enabled for exactly that window:
+/// `sti` delays recognition by one instruction, so an interrupt already
+/// pending (or arriving after the caller's check, made with interrupts off)
+/// wakes the `hlt` instead of being lost (SDM vol. 2B "STI"). Interrupts
+/// are off again on return.
+#[inline]
+pub fn sti_hlt_cli() {
+    // SAFETY: the interrupt handlers (`apic.rs`) save what they clobber and
+    // touch only atomics; interrupts are off again before returning.
+    unsafe { asm!("sti", "hlt", "cli", options(nomem, nostack)) }
+}
+
 /// Stops the CPU for good: interrupts off, `hlt` forever.
 pub fn halt_forever() -> ! {
     loop {

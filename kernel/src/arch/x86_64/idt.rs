@@ -4,7 +4,8 @@
 //! then the vector number, then all general registers, and calls
 //! [`exception_entry`] with a pointer to the saved [`ExceptionFrame`], which
 //! either stops the kernel or rewrites the frame so `iretq` resumes a
-//! contained driver failure's recovery point.
+//! contained driver failure's recovery point. Vectors 32..=255 go to the
+//! interrupt stubs in `apic.rs`.
 
 use core::arch::global_asm;
 use core::mem::size_of;
@@ -177,6 +178,10 @@ pub fn init() {
             // SAFETY: `exc_stub_table` is immutable data emitted by the asm above.
             let stub = unsafe { exc_stub_table[v] };
             *gate = Gate::interrupt_gate(stub, cs, ist);
+        }
+        // Device, timer and spurious vectors (see `apic.rs`, `crate::irq`).
+        for v in 32..=255u8 {
+            idt.0[usize::from(v)] = Gate::interrupt_gate(super::apic::stub(v), cs, 0);
         }
         idt
     });

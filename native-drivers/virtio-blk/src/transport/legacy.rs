@@ -92,6 +92,9 @@ impl Transport for LegacyTransport {
     fn notify(&self, q: u16) -> Result<(), DdkError> {
         legacy::QUEUE_NOTIFY.write(&self.io, q)
     }
+    fn ack_interrupt(&self) -> Result<u8, DdkError> {
+        legacy::ISR_STATUS.read(&self.io)
+    }
     fn config_read_u8(&self, o: usize) -> Result<u8, DdkError> {
         self.io.read_u8(legacy::DEVICE_CONFIG + o)
     }

@@ -80,6 +80,18 @@ pub trait Transport {
     ) -> Result<(), InitError>;
     /// Notifies the device that queue `queue` has new buffers.
     fn notify(&self, queue: u16) -> Result<(), DdkError>;
+    /// Points `queue`'s interrupt at MSI-X table entry `vector` (modern
+    /// §4.1.4.3: before the queue is enabled); `Ok(true)` if the device took
+    /// it (it reads back NO_VECTOR when it could not). Legacy: no.
+    fn set_queue_vector(&self, queue: u16, vector: u16) -> Result<bool, DdkError> {
+        let _ = (queue, vector);
+        Ok(false)
+    }
+    /// Reads (and so clears) the ISR status, deasserting INTx (§4.1.4.5);
+    /// only the legacy transport, which the driver runs on INTx, needs it.
+    fn ack_interrupt(&self) -> Result<u8, DdkError> {
+        Ok(0)
+    }
     /// Device-specific configuration reads.
     fn config_read_u8(&self, offset: usize) -> Result<u8, DdkError>;
     fn config_read_u32(&self, offset: usize) -> Result<u32, DdkError>;
@@ -214,6 +226,12 @@ impl Transport for SomeTransport {
     }
     fn notify(&self, q: u16) -> Result<(), DdkError> {
         delegate!(self, t => t.notify(q))
+    }
+    fn set_queue_vector(&self, q: u16, v: u16) -> Result<bool, DdkError> {
+        delegate!(self, t => t.set_queue_vector(q, v))
+    }
+    fn ack_interrupt(&self) -> Result<u8, DdkError> {
+        delegate!(self, t => t.ack_interrupt())
     }
     fn config_read_u8(&self, o: usize) -> Result<u8, DdkError> {
         delegate!(self, t => t.config_read_u8(o))

@@ -216,6 +216,11 @@ impl Transport for ModernTransport {
         common::QUEUE_ENABLE.write(c, 1)?;
         Ok(())
     }
+    fn set_queue_vector(&self, q: u16, v: u16) -> Result<bool, DdkError> {
+        common::QUEUE_SELECT.write(&self.common, q)?;
+        common::QUEUE_MSIX_VECTOR.write(&self.common, v)?;
+        Ok(common::QUEUE_MSIX_VECTOR.read(&self.common)? == v)
+    }
     fn notify(&self, q: u16) -> Result<(), DdkError> {
         if q != 0 {
             return Err(DdkError::InvalidArgument);
