@@ -47,7 +47,7 @@ pub fn cases() -> Vec<Case> {
         "managed: loaded mscorlib (mscorlib.dll,",
         "managed: loaded Ddk (Ddk.dll,",
         "managed: loaded VirtioBlk (VirtioBlk.dll,",
-        "managed: bound 31 DDK ABI imports and 2 runtime services",
+        "managed: bound 34 DDK ABI imports and 2 runtime services",
         "bound to virtio-blk-managed",
         "managed: JIT compiled",
         "selftest: verify-manifest ok",
