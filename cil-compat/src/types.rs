@@ -25,6 +25,7 @@ use crate::metadata::*;
 mod forward;
 mod gvm;
 mod md_array;
+mod vector_ifaces;
 pub use md_array::ArrayMethodKind;
 
 /// An assembly loaded into a [`TypeSystem`].
@@ -864,7 +865,8 @@ impl TypeSystem {
 
     /// True if a value of type `from` may be stored where `to` is expected (the
     /// `castclass`/`isinst` test, §III.4.3): same type, a base class, an implemented
-    /// interface, or an array whose reference elements are assignable (covariance).
+    /// interface, an array whose reference elements are assignable (covariance), or
+    /// a generic collection interface of a vector (`types/vector_ifaces.rs`).
     pub fn is_assignable(&self, from: TypeId, to: TypeId) -> bool {
         if from == to {
             return true;
@@ -901,7 +903,7 @@ impl TypeSystem {
                 break;
             }
         }
-        false
+        ti.kind == TypeKind::Interface && self.vector_implements(from, to)
     }
 
     /// Offset and type of a field (instance: see [`FieldDesc::offset`]).
