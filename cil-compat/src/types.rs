@@ -1010,6 +1010,18 @@ impl TypeSystem {
         Ok(t)
     }
 
+    /// The instance `def<args…>` of generic type definition `def`, created on
+    /// first use.
+    pub fn generic_instance(&mut self, def: TypeId, args: Vec<TypeId>) -> Result<TypeId> {
+        let d = self.info(def);
+        if d.generic_params as usize != args.len() || !d.type_args.is_empty() {
+            return Err(tl(&self.type_name(def), "generic argument count mismatch"));
+        }
+        let t = self.constructed_type(Key::Inst(def, args))?;
+        self.finish_pending()?;
+        Ok(t)
+    }
+
     /// The multi-dimensional array type `elem[,…]` of `rank` (1..=32).
     pub fn md_array_of(&mut self, elem: TypeId, rank: u32) -> Result<TypeId> {
         if rank == 0 || rank > 32 {

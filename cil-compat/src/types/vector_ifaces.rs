@@ -19,7 +19,7 @@
 use alloc::format;
 use alloc::vec;
 
-use super::{Key, TypeId, TypeKind, TypeSystem};
+use super::{TypeId, TypeKind, TypeSystem};
 use crate::error::{Error, Result};
 use crate::types::MethodId;
 
@@ -90,8 +90,7 @@ impl TypeSystem {
             return Err(not_found(self));
         }
         let def = self.corlib_type("System", IMPLEMENTATION)?;
-        let inst = self.constructed_type(Key::Inst(def, vec![u]))?;
-        self.finish_pending()?;
+        let inst = self.generic_instance(def, vec![u])?;
         self.info(inst)
             .methods
             .iter()

@@ -448,6 +448,54 @@ namespace Corpus
             return s == "xy" ? 1 : 0;
         }
 
+        static int SumConstrained<T>(T xs) where T : IEnumerable<int>
+        {
+            int s = 0;
+            foreach (int x in xs) s += x;
+            return s;
+        }
+
+        [Expect("6")]
+        public static int ConstrainedCallOnArrayTypeArgument()
+        {
+            return SumConstrained(new int[] { 1, 2, 3 });
+        }
+
+        [Expect("11")]
+        public static int DelegateToInterfaceMethodOfArray()
+        {
+            ICollection<int> c = new int[] { 1, 2, 3 };
+            Func<int, bool> has = c.Contains;
+            Func<int, int> at = ((IList<int>)new int[] { 5, 10 }).IndexOf;
+            return (has(2) ? 1 : 0) + (has(4) ? 100 : 0) + at(10) * 10;
+        }
+
+        [Expect("21")]
+        public static int OneCallSiteManyReceivers()
+        {
+            IList<int>[] ls = { new int[] { 1, 2 }, new List<int>(new int[] { 3, 4, 5 }), new int[] { 6 }, new int[0] };
+            int n = 0;
+            for (int k = 0; k < ls.Length; k++)
+                for (int i = 0; i < ls[k].Count; i++) n += ls[k][i];
+            return n;
+        }
+
+        [Expect("18")]
+        public static int OneCallSiteManyElementTypes()
+        {
+            object[] arrays = { new string[] { "ab" }, new AiShape[] { new AiSquare() }, new object[] { 1, 2 }, new int[3] };
+            int n = 0;
+            for (int k = 0; k < arrays.Length; k++)
+            {
+                IEnumerable<object> e = arrays[k] as IEnumerable<object>;
+                if (e == null) { n += 10; continue; }
+                foreach (object o in e) n += 1;
+                ICollection<object> c = (ICollection<object>)arrays[k];
+                n += c.Count;
+            }
+            return n;
+        }
+
         // ---- collections built from arrays ----------------------------------------
 
         [Expect("312")]
