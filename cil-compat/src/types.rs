@@ -510,6 +510,8 @@ struct WellKnown {
     value_type: Option<TypeId>,
     enum_: Option<TypeId>,
     array: Option<TypeId>,
+    /// The generic interfaces of vectors (`types/vector_ifaces.rs`).
+    vector_ifaces: [Option<TypeId>; vector_ifaces::VECTOR_INTERFACES.len()],
 }
 
 /// Assemblies, types, methods, fields and the managed heap, loaded together.
@@ -1303,6 +1305,8 @@ impl TypeSystem {
                         value_type: self.lookup_def(id, "System", "ValueType"),
                         enum_: self.lookup_def(id, "System", "Enum"),
                         array: self.lookup_def(id, "System", "Array"),
+                        vector_ifaces: vector_ifaces::VECTOR_INTERFACES
+                            .map(|n| self.lookup_def(id, "System.Collections.Generic", n)),
                     };
                     for p in [Prim::Object, Prim::String, Prim::Void, Prim::I4] {
                         self.prim(p)?;

@@ -23,8 +23,9 @@ use super::{TypeId, TypeKind, TypeSystem};
 use crate::error::{Error, Result};
 use crate::types::MethodId;
 
-/// The generic interfaces of `T[]`, all in `System.Collections.Generic`.
-const VECTOR_INTERFACES: [&str; 5] = [
+/// The generic interfaces of `T[]`, all in `System.Collections.Generic` (looked
+/// up once, into `WellKnown::vector_ifaces`, when the corlib loads).
+pub(super) const VECTOR_INTERFACES: [&str; 5] = [
     "IList`1",
     "ICollection`1",
     "IEnumerable`1",
@@ -46,11 +47,10 @@ impl TypeSystem {
         }
         let elem = a.info.element?;
         let i = &self.types.get(iface.0 as usize)?.info;
-        let def = &self.info(i.generic_def?);
-        let known = def.namespace == "System.Collections.Generic"
-            && def.asm.is_some()
-            && def.asm == self.corlib
-            && VECTOR_INTERFACES.contains(&def.name.as_str());
+        let known = self
+            .well_known
+            .vector_ifaces
+            .contains(&Some(i.generic_def?));
         match (known, i.type_args.as_slice()) {
             (true, [u]) => Some((elem, *u)),
             _ => None,
