@@ -164,6 +164,28 @@ namespace Corpus
             return (o is IList<int> ? 1 : 0) + (o is IEnumerable ? 10 : 0);
         }
 
+        [Expect("31")]
+        public static int ArraysStoredInInterfaceArrays()
+        {
+            IEnumerable<int>[] es = new IEnumerable<int>[2];
+            es[0] = new int[] { 1, 2 };
+            es[1] = new List<int>(new int[] { 3 });
+            object[] os = new IList<string>[1];
+            int r = Sum(es[0]) * 10 + Sum(es[1]) - 3;
+            try { os[0] = new int[1]; } catch (ArrayTypeMismatchException) { r += 1; }
+            os[0] = new string[0];
+            return r;
+        }
+
+        [Expect("2")]
+        public static int ArrayCopyIntoInterfaceArray()
+        {
+            int[][] src = { new int[] { 1 }, new int[] { 2, 3 } };
+            IList<int>[] dst = new IList<int>[2];
+            Array.Copy(src, dst, 2);
+            return dst[1].Count;
+        }
+
         // ---- calls through the interfaces ---------------------------------------
 
         [Expect("356")]
