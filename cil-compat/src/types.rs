@@ -25,6 +25,7 @@ use crate::metadata::*;
 mod forward;
 mod gvm;
 mod md_array;
+mod vector_ifaces;
 pub use md_array::ArrayMethodKind;
 
 /// An assembly loaded into a [`TypeSystem`].
@@ -509,6 +510,8 @@ struct WellKnown {
     value_type: Option<TypeId>,
     enum_: Option<TypeId>,
     array: Option<TypeId>,
+    /// The generic interfaces of vectors (`types/vector_ifaces.rs`).
+    vector_ifaces: [Option<TypeId>; vector_ifaces::VECTOR_INTERFACES.len()],
 }
 
 /// Assemblies, types, methods, fields and the managed heap, loaded together.
@@ -864,7 +867,8 @@ impl TypeSystem {
 
     /// True if a value of type `from` may be stored where `to` is expected (the
     /// `castclass`/`isinst` test, §III.4.3): same type, a base class, an implemented
-    /// interface, or an array whose reference elements are assignable (covariance).
+    /// interface, an array whose reference elements are assignable (covariance), or
+    /// a generic collection interface of a vector (`types/vector_ifaces.rs`).
     pub fn is_assignable(&self, from: TypeId, to: TypeId) -> bool {
         if from == to {
             return true;
@@ -901,7 +905,7 @@ impl TypeSystem {
                 break;
             }
         }
-        false
+        ti.kind == TypeKind::Interface && self.vector_implements(from, to)
     }
 
     /// Offset and type of a field (instance: see [`FieldDesc::offset`]).
@@ -1004,6 +1008,18 @@ impl TypeSystem {
     /// The SZ array type `elem[]`, created on first use.
     pub fn array_of(&mut self, elem: TypeId) -> Result<TypeId> {
         let t = self.constructed_type(Key::SzArray(elem))?;
+        self.finish_pending()?;
+        Ok(t)
+    }
+
+    /// The instance `def<args…>` of generic type definition `def`, created on
+    /// first use.
+    pub fn generic_instance(&mut self, def: TypeId, args: Vec<TypeId>) -> Result<TypeId> {
+        let d = self.info(def);
+        if d.generic_params as usize != args.len() || !d.type_args.is_empty() {
+            return Err(tl(&self.type_name(def), "generic argument count mismatch"));
+        }
+        let t = self.constructed_type(Key::Inst(def, args))?;
         self.finish_pending()?;
         Ok(t)
     }
@@ -1289,6 +1305,8 @@ impl TypeSystem {
                         value_type: self.lookup_def(id, "System", "ValueType"),
                         enum_: self.lookup_def(id, "System", "Enum"),
                         array: self.lookup_def(id, "System", "Array"),
+                        vector_ifaces: vector_ifaces::VECTOR_INTERFACES
+                            .map(|n| self.lookup_def(id, "System.Collections.Generic", n)),
                     };
                     for p in [Prim::Object, Prim::String, Prim::Void, Prim::I4] {
                         self.prim(p)?;

@@ -35,20 +35,7 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 /// JIT results known to differ today, each with the reason. They are printed but do
 /// not fail the tests (set `JIT_CORPUS_STRICT=1` to make them fail); an entry whose
 /// method starts passing fails the test, so the list only ever shrinks.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "CollectionTests::test_3_list_remove_insert",
-        "T[] is not yet castable to IEnumerable<T> (array generic interfaces: arrays work)",
-    ),
-    (
-        "CollectionTests::test_3_hashset_dedupe",
-        "T[] is not yet castable to IEnumerable<T> (array generic interfaces: arrays work)",
-    ),
-    (
-        "CollectionTests::test_2_hashset_set_ops",
-        "T[] is not yet castable to IEnumerable<T> (array generic interfaces: arrays work)",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 fn known_gap(method: &str) -> Option<&'static str> {
     if std::env::var_os("JIT_CORPUS_STRICT").is_some_and(|v| v == "1") {
@@ -770,6 +757,7 @@ jit_families! {
     jit_text_ops => "TextOps",
     jit_collections => "Collections",
     jit_collections_generic => "CollectionsGeneric",
+    jit_array_interfaces => "ArrayInterfaces",
 }
 
 macro_rules! jit_il_files {

@@ -777,6 +777,59 @@ fn casting_and_enum_underlying_types() {
     assert_eq!(ts.underlying_prim(square), None);
 }
 
+/// ECMA-335 §I.8.9.1: `T[]` is IList<T> & co., and with reference covariance
+/// IList<U> for every reference type U that T is assignable to.
+#[test]
+fn vectors_are_their_generic_collection_interfaces() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let i4 = ts.prim(Prim::I4).unwrap();
+    let i8 = ts.prim(Prim::I8).unwrap();
+    let (dog, animal, obj) = (
+        ty(ts, "LoaderTests.Dog"),
+        ty(ts, "LoaderTests.Animal"),
+        ty(ts, "System.Object"),
+    );
+    let ilist = ty(ts, "System.Collections.Generic.IList`1");
+    let ienum = ty(ts, "System.Collections.Generic.IEnumerable`1");
+    let rocoll = ty(ts, "System.Collections.Generic.IReadOnlyCollection`1");
+    let iset = ty(ts, "System.Collections.Generic.ISet`1");
+    let mut inst = |d, a| ts.generic_instance(d, vec![a]).unwrap();
+    let (ilist_i4, ienum_i8, ro_i4, iset_i4) = (
+        inst(ilist, i4),
+        inst(ienum, i8),
+        inst(rocoll, i4),
+        inst(iset, i4),
+    );
+    let (ienum_animal, ilist_obj, ilist_dog) =
+        (inst(ienum, animal), inst(ilist, obj), inst(ilist, dog));
+    let (ai4, dogs, animals) = (
+        ts.array_of(i4).unwrap(),
+        ts.array_of(dog).unwrap(),
+        ts.array_of(animal).unwrap(),
+    );
+    let md = ts.md_array_of(i4, 2).unwrap();
+    assert!(ts.is_assignable(ai4, ilist_i4) && ts.is_assignable(ai4, ro_i4));
+    assert!(
+        !ts.is_assignable(ai4, ienum_i8),
+        "int[] is not IEnumerable<long>"
+    );
+    assert!(
+        !ts.is_assignable(ai4, ilist_obj),
+        "no covariance of value elements"
+    );
+    assert!(
+        !ts.is_assignable(ai4, iset_i4),
+        "ISet<T> is not an array interface"
+    );
+    assert!(!ts.is_assignable(md, ilist_i4), "only vectors");
+    assert!(ts.is_assignable(dogs, ienum_animal) && ts.is_assignable(dogs, ilist_obj));
+    assert!(!ts.is_assignable(animals, ilist_dog));
+    let ienum_nongeneric = ty(ts, "System.Collections.IEnumerable");
+    assert!(ts.is_assignable(md, ienum_nongeneric) && ts.is_assignable(ai4, ienum_nongeneric));
+    assert!(ts.generic_instance(ilist, vec![i4, i4]).is_err());
+}
+
 #[test]
 fn multi_dimensional_arrays_of_structs() {
     let mut l = load_all();

@@ -16,7 +16,7 @@ namespace System
         object Clone();
     }
 
-    public abstract class Array : ICloneable
+    public abstract class Array : ICloneable, System.Collections.IEnumerable
     {
         // Reads the element count stored after the MethodTable pointer (bound by the runtime).
         [MethodImpl(MethodImplOptions.InternalCall)]
@@ -31,7 +31,7 @@ namespace System
 
         // The element at a flat index, boxed (value types) or as is.
         [MethodImpl(MethodImplOptions.InternalCall)]
-        extern object GetValueFlat(int index);
+        internal extern object GetValueFlat(int index);
 
         // 0, or 1 when value's type does not fit the element type.
         [MethodImpl(MethodImplOptions.InternalCall)]
@@ -138,6 +138,9 @@ namespace System
         }
 
         public object Clone() { return MemberwiseClone(); }
+
+        // The generic interfaces of T[] are in ArrayInterfaces.cs.
+        public System.Collections.IEnumerator GetEnumerator() { return new ArrayBoxEnumerator(this); }
 
         // ---- creation ---------------------------------------------------------
 

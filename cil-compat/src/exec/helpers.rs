@@ -118,6 +118,16 @@ pub fn is_assignable(e: &Engine, from: TypeId, to: TypeId) -> bool {
             return fe == te || (ts.info(fe).is_reference() && is_assignable(e, fe, te));
         }
     }
+    // `T[]` as IList<U> & co. (types/vector_ifaces.rs), U = T or, for references,
+    // anything T is assignable to.
+    if ti.kind == TypeKind::Interface {
+        if let Some((fe, u)) = ts.vector_interface_arg(from, to) {
+            return fe == u
+                || (ts.info(fe).is_reference()
+                    && ts.info(u).is_reference()
+                    && is_assignable(e, fe, u));
+        }
+    }
     false
 }
 
@@ -193,13 +203,21 @@ extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u32) -> u64 {
             Err(_) => die(e, "invalid-cast".into(), u64::MAX, 0),
         }
     } else {
-        let Ok(slot) = e.ts.interface_slot(t, m) else {
-            die(e, "invalid-cast".into(), u64::MAX, 0)
-        };
-        let Some(target) = e.ts.vtable_method(t, slot) else {
-            die(e, "invalid-cast".into(), u64::MAX, 0)
-        };
-        target
+        match e.ts.interface_slot(t, m) {
+            Ok(slot) => match e.ts.vtable_method(t, slot) {
+                Some(target) => target,
+                None => die(e, "invalid-cast".into(), u64::MAX, 0),
+            },
+            // A vector's generic collection interfaces have no slots: the
+            // corlib's SZArrayMethods<U> implements them (types/vector_ifaces.rs).
+            Err(_) if e.ts.info(t).kind == TypeKind::SzArray => {
+                match e.ts.vector_interface_target(t, m) {
+                    Ok(target) => target,
+                    Err(_) => die(e, "invalid-cast".into(), u64::MAX, 0),
+                }
+            }
+            Err(_) => die(e, "invalid-cast".into(), u64::MAX, 0),
+        }
     };
     match e.vtable_entry(t, target) {
         Ok(a) => {

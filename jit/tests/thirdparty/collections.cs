@@ -150,7 +150,7 @@ class CollectionTests
     }
     public static int test_1_stack_empty_pop() { Stack<string> st = new Stack<string>(); try { st.Pop(); } catch (InvalidOperationException) { return 1; } return 0; }
     public static int test_3_hashset_dedupe() { HashSet<int> h = new HashSet<int>(new int[] { 1, 2, 2, 3, 3, 3 }); return h.Count; }
-    public static int test_2_hashset_set_ops() { HashSet<int> a = new HashSet<int>(new int[] { 1, 2, 3, 4 }); a.IntersectWith(new int[] { 2, 3, 5 }); a.UnionWith(new int[] { 9 }); a.ExceptWith(new int[] { 9, 3 }); return a.Count + (a.Contains(2) ? 0 : 100); }
+    public static int test_1_hashset_set_ops() { HashSet<int> a = new HashSet<int>(new int[] { 1, 2, 3, 4 }); a.IntersectWith(new int[] { 2, 3, 5 }); a.UnionWith(new int[] { 9 }); a.ExceptWith(new int[] { 9, 3 }); return a.Count + (a.Contains(2) ? 0 : 100); }
     public static int test_30_iterator_evens() { return Total(Evens(10)); }
     public static int test_9_iterator_chain() { return Total(Map(Where(Evens(6), x => x > 0), x => x / 2)) + 3; }
     public static int test_5_iterator_strings() { int n = 0; foreach (string s in Map(Evens(4), x => x.ToString())) n += s.Length; return n + 2; }

@@ -1,0 +1,104 @@
+//! The generic collection interfaces of vectors (ECMA-335 Partition I §8.9.1,
+//! Partition II §14.1): a zero-based single-dimensional array `T[]` implements
+//! `IList<T>`, `ICollection<T>`, `IEnumerable<T>`, `IReadOnlyList<T>` and
+//! `IReadOnlyCollection<T>`; with array covariance (§I.8.7.1) a `T[]` whose
+//! elements are references is also each of them over any reference type `U` that
+//! `T` is assignable to (`string[]` is an `IEnumerable<object>`).
+//!
+//! No array MethodTable lists these interfaces: there would be one set per
+//! element type and per covariant view, most never used. Instead the casting
+//! helpers ask [`TypeSystem::vector_interface_arg`] when their ordinary answer is
+//! no, and interface dispatch asks [`TypeSystem::vector_interface_target`] when
+//! the receiver's interface maps have no slot. Both happen only on those slow
+//! paths, at run time (dispatch answers are cached by the caller), so nothing
+//! changes for other types or in the JIT. The implementation is the corlib's
+//! `System.SZArrayMethods<U>` (`managed/corlib/ArrayInterfaces.cs`): static
+//! methods named like the interface methods whose first parameter, `U[]`, sits
+//! where an instance call passes `this`.
+
+use alloc::format;
+use alloc::vec;
+
+use super::{TypeId, TypeKind, TypeSystem};
+use crate::error::{Error, Result};
+use crate::types::MethodId;
+
+/// The generic interfaces of `T[]`, all in `System.Collections.Generic` (looked
+/// up once, into `WellKnown::vector_ifaces`, when the corlib loads).
+pub(super) const VECTOR_INTERFACES: [&str; 5] = [
+    "IList`1",
+    "ICollection`1",
+    "IEnumerable`1",
+    "IReadOnlyList`1",
+    "IReadOnlyCollection`1",
+];
+
+/// The corlib class implementing them (namespace `System`).
+const IMPLEMENTATION: &str = "SZArrayMethods`1";
+
+impl TypeSystem {
+    /// If `arr` is a vector and `iface` one of its generic interfaces over some
+    /// type `U` (`IList<U>`, …): its element type and `U`. Whether the element
+    /// converts to `U` is the caller's test (its own assignability recursion).
+    pub fn vector_interface_arg(&self, arr: TypeId, iface: TypeId) -> Option<(TypeId, TypeId)> {
+        let a = self.types.get(arr.0 as usize)?;
+        if a.info.kind != TypeKind::SzArray {
+            return None;
+        }
+        let elem = a.info.element?;
+        let i = &self.types.get(iface.0 as usize)?.info;
+        let known = self
+            .well_known
+            .vector_ifaces
+            .contains(&Some(i.generic_def?));
+        match (known, i.type_args.as_slice()) {
+            (true, [u]) => Some((elem, *u)),
+            _ => None,
+        }
+    }
+
+    /// Whether vector `arr` is an instance of `iface` through its generic
+    /// interfaces: the element type is the interface's argument, or both are
+    /// references and the element is assignable to it (covariance).
+    pub fn vector_implements(&self, arr: TypeId, iface: TypeId) -> bool {
+        match self.vector_interface_arg(arr, iface) {
+            Some((e, u)) => {
+                e == u
+                    || (self.info(e).is_reference()
+                        && self.info(u).is_reference()
+                        && self.is_assignable(e, u))
+            }
+            None => false,
+        }
+    }
+
+    /// The method interface method `m` runs on vector `arr`: the method of the
+    /// same name in `SZArrayMethods<U>`, `U` being the argument of `m`'s interface.
+    pub fn vector_interface_target(&mut self, arr: TypeId, m: MethodId) -> Result<MethodId> {
+        let (owner, name, params) = {
+            let d = self.method(m);
+            (d.owner, d.name.clone(), d.sig.params.len())
+        };
+        let not_found = |s: &Self| Error::Unresolved {
+            what: "interface implementation",
+            name: format!("{}::{} in {}", s.type_name(owner), name, s.type_name(arr)),
+        };
+        let Some((_, u)) = self.vector_interface_arg(arr, owner) else {
+            return Err(not_found(self));
+        };
+        if !self.vector_implements(arr, owner) {
+            return Err(not_found(self));
+        }
+        let def = self.corlib_type("System", IMPLEMENTATION)?;
+        let inst = self.generic_instance(def, vec![u])?;
+        self.info(inst)
+            .methods
+            .iter()
+            .copied()
+            .find(|c| {
+                let c = self.method(*c);
+                c.is_static() && c.name == name && c.sig.params.len() == params + 1
+            })
+            .ok_or_else(|| not_found(self))
+    }
+}
