@@ -27,6 +27,7 @@ use ddk::driver::{BindError, Driver, PciMatch};
 use ddk::pci::{PciAddress, PciDevice};
 use ddk::{BlockDevice, BlockError, Lba, Platform};
 
+use super::dma_guard;
 use super::guard::{self, Failed};
 use super::resources::{self, Released};
 use super::{HostError, Runtime};
@@ -530,17 +531,23 @@ impl BlockDevice for ManagedBlockDevice {
     }
     fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
         let (n, bs) = (buf.len(), self.inner.block_size().max(1));
-        self.guarded(
+        dma_guard::lend(self.instance, &[(buf.as_ptr() as u64, n as u64)]);
+        let r = self.guarded(
             || alloc::format!("read of {} block(s) at LBA {}", n / bs, lba.as_u64()),
             |d| d.read_blocks(lba, buf),
-        )
+        );
+        dma_guard::lend(self.instance, &[]);
+        r
     }
     fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
         let (n, bs) = (buf.len(), self.inner.block_size().max(1));
-        self.guarded(
+        dma_guard::lend(self.instance, &[(buf.as_ptr() as u64, n as u64)]);
+        let r = self.guarded(
             || alloc::format!("write of {} block(s) at LBA {}", n / bs, lba.as_u64()),
             |d| d.write_blocks(lba, buf),
-        )
+        );
+        dma_guard::lend(self.instance, &[]);
+        r
     }
     fn flush(&mut self) -> Result<(), BlockError> {
         self.guarded(|| String::from("flush"), |d| d.flush())

@@ -108,6 +108,15 @@ pub enum Trap {
     },
     /// A CPU exception while the managed code (or a platform call it made) ran.
     Cpu(CpuTrap),
+    /// The hosting layer refused what the driver asked of the platform (the
+    /// DMA guard, [`super::dma_guard`]).
+    Refused {
+        what: String,
+        /// Frame pointer and stack pointer of the refusing shim (the stack
+        /// walk starts there and reaches the managed caller).
+        rbp: u64,
+        rsp: u64,
+    },
 }
 
 /// What a fault handler knows about a CPU exception.

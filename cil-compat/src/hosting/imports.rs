@@ -14,7 +14,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use ddk::abi::{AbiKind, DdkAbi, ENTRIES};
 
-use super::{resources, HostError};
+use super::{dma_guard, resources, HostError};
 use crate::exec::Engine;
 use crate::metadata::sig::Prim;
 use crate::types::{TypeId, TypeKind, TypeSystem};
@@ -109,6 +109,11 @@ fn entry_address(abi: &'static DdkAbi, name: &str, offset: usize) -> u64 {
         "irq_setup" => resources::irq_setup as *const () as u64,
         "irq_release" => resources::irq_release as *const () as u64,
         "block_register" => resources::block_register as *const () as u64,
+        "virt_to_phys" => dma_guard::virt_to_phys as *const () as u64,
+        "mmio_write8" => dma_guard::mmio_write8 as *const () as u64,
+        "mmio_write16" => dma_guard::mmio_write16 as *const () as u64,
+        "mmio_write32" => dma_guard::mmio_write32 as *const () as u64,
+        "mmio_write64" => dma_guard::mmio_write64 as *const () as u64,
         _ => {
             let table = abi as *const DdkAbi as *const u8;
             // SAFETY: `offset` comes from ENTRIES, generated from the struct:

@@ -12,6 +12,7 @@
 //! ([`crate::exec::CodeMemory`], W^X pages in the kernel), and — for CPU
 //! exceptions — a fault handler that calls [`guard::trap`].
 
+pub mod dma_guard;
 pub mod driver;
 pub mod guard;
 #[cfg(feature = "std")]

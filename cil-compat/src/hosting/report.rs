@@ -108,6 +108,11 @@ pub fn bare(trap: &Trap) -> FaultReport {
             frames: Vec::new(),
             cpu: true,
         },
+        Trap::Refused { what, .. } => FaultReport {
+            what: what.clone(),
+            frames: Vec::new(),
+            cpu: false,
+        },
     }
 }
 
@@ -164,5 +169,10 @@ pub fn build(e: &Engine, trap: &Trap, stack_top: u64) -> FaultReport {
                 cpu: true,
             }
         }
+        Trap::Refused { what, rbp, rsp } => FaultReport {
+            what: what.clone(),
+            frames: walk(e, *rbp, *rsp, stack_top),
+            cpu: false,
+        },
     }
 }

@@ -21,12 +21,12 @@
 //!   descriptor's buffer address corrupted. After the first two the driver
 //!   waits for a completion that never comes, until its bound
 //!   (`CampaignConfig.TimeoutNs`): the kernel's watchdog takes over. The
-//!   third is NOT contained: QEMU completes such a request with status OK
-//!   without carrying out what was submitted (the header it reads is not the
-//!   driver's), so writes are silently lost and reads return wrong data; no
-//!   layer below the driver checks descriptor addresses (no IOMMU). The
-//!   campaign's table shows the damage; `cargo xtask test` leaves this kind
-//!   out of its bounded run.
+//!   third would make QEMU complete the request with status OK without
+//!   carrying out what was submitted (the header it reads is not the
+//!   driver's), silently losing writes; the kernel's DMA guard
+//!   (`cil-compat/src/hosting/dma_guard.rs`) refuses the notification
+//!   instead, so the device never sees the chain and the fault is contained
+//!   like the others.
 //!
 //! Each injection logs `fault-campaign: inject <kind> #<n> at request <r>`
 //! first; the kernel's containment and recovery lines follow, which is how

@@ -1,0 +1,790 @@
+//! The DMA guard: before a managed virtio driver's queue notification reaches
+//! the device, the hosting layer checks every descriptor chain the driver made
+//! available since the last one, and refuses the notification (a driver
+//! fault) when a descriptor, an indirect table or the ring itself lies outside
+//! the DMA memory that driver instance allocated.
+//!
+//! There is no IOMMU under the kernel, so without this check a driver bug
+//! that writes a wrong buffer address makes the device read or write memory
+//! the driver does not own (QEMU's virtio-blk then completes the request with
+//! status OK, and the damage is silent). The guard follows the queue set-up
+//! the driver writes (virtio 1.2 §4.1.4.3 common configuration: queue_select,
+//! queue_size, queue_desc/driver/device, queue_enable; §4.1.4.8 legacy
+//! QUEUE_ADDRESS, QUEUE_SELECT, QUEUE_NOTIFY) and reads the split ring
+//! (§2.7.5 descriptors, §2.7.5.3 indirect tables, §2.7.6 available ring) from
+//! the driver's own DMA blocks.
+//!
+//! Scope: the guard protects against a faulty driver, not a malicious one. A
+//! driver could rewrite a descriptor after the check, and a device still
+//! working on an earlier notification may pick up an entry published after
+//! it; a hardware IOMMU closes both gaps. Devices that are not virtio, and
+//! virtio functions whose capabilities cannot be read, are not checked.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use ddk::abi::{DdkAbi, DdkError, IO_HANDLE_TAG, STATUS_OK};
+use ddk::pci::PciAddress;
+use ddk::virtio::{self, cfg_type, desc_flags, legacy};
+
+use super::guard::{self, Trap};
+use super::resources;
+
+/// What the guard knows about one driver instance's device.
+#[derive(Debug, Default)]
+pub struct VirtioWatch {
+    /// `(handle, bar)` of every live BAR mapping of the instance.
+    bars: Vec<(u64, u8)>,
+    transport: Transport,
+    /// Queues by index, as the driver configured them.
+    queues: Vec<(u16, Queue)>,
+    /// The queue the next queue_* register write applies to.
+    selected: u16,
+    /// `(virt, len)` the platform lent the running call (a request's buffer).
+    lent_virt: Vec<(u64, u64)>,
+    /// `(phys, len)` the driver translated inside `lent_virt` during the call.
+    lent_phys: Vec<(u64, u64)>,
+    /// Notifications refused.
+    pub refused: u64,
+    /// Descriptors checked (all notifications).
+    pub checked: u64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+enum Transport {
+    /// Not looked at yet.
+    #[default]
+    Unknown,
+    /// Not a virtio function, or its capabilities could not be read: no checks.
+    Unchecked,
+    /// A virtio function: where its modern registers are (if it has them).
+    Virtio { modern: Option<Modern> },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Modern {
+    common_bar: u8,
+    common: (u64, u64),
+    notify_bar: u8,
+    notify: (u64, u64),
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Queue {
+    size: u16,
+    desc: u64,
+    avail: u64,
+    used: u64,
+    enabled: bool,
+    /// avail.idx up to which every entry was checked.
+    checked_to: u16,
+}
+
+/// Records the BAR behind a `bar_map` handle.
+pub(crate) fn note_bar(w: &mut VirtioWatch, handle: u64, bar: u32) {
+    w.bars.retain(|&(h, _)| h != handle);
+    w.bars.push((handle, bar as u8));
+}
+
+/// Forgets a `bar_unmap`ped handle.
+pub(crate) fn forget_bar(w: &mut VirtioWatch, handle: u64) {
+    w.bars.retain(|&(h, _)| h != handle);
+}
+
+/// PCI configuration reads for the capability walk (PCI 3.0 §6.7).
+fn read_caps(abi: &DdkAbi, addr: PciAddress) -> Transport {
+    let r8 = |off: u16| {
+        let mut v = 0u8;
+        // SAFETY: a platform table entry with a valid out-pointer.
+        (unsafe { (abi.pci_read8)(addr, off, &mut v) } == STATUS_OK).then_some(v)
+    };
+    let r16 = |off: u16| {
+        let mut v = 0u16;
+        // SAFETY: as above.
+        (unsafe { (abi.pci_read16)(addr, off, &mut v) } == STATUS_OK).then_some(v)
+    };
+    let r32 = |off: u16| {
+        let mut v = 0u32;
+        // SAFETY: as above.
+        (unsafe { (abi.pci_read32)(addr, off, &mut v) } == STATUS_OK).then_some(v)
+    };
+    if r16(0x00) != Some(virtio::VIRTIO_VENDOR_ID) {
+        return Transport::Unchecked;
+    }
+    let (mut common, mut notify) = (None, None);
+    // Status bit 4: a capability list (PCI 3.0 §6.2.3).
+    if r16(0x06).is_some_and(|s| s & (1 << 4) != 0) {
+        let mut p = r8(0x34).unwrap_or(0) & 0xfc;
+        // At most 48 capabilities fit in the 192 bytes after the header.
+        for _ in 0..48 {
+            if p < 0x40 {
+                break;
+            }
+            let (Some(id), Some(next)) = (r8(p as u16), r8(p as u16 + 1)) else {
+                return Transport::Unchecked;
+            };
+            if id == 0x09 {
+                let p16 = p as u16;
+                let kind = r8(p16 + 3);
+                let bar = r8(p16 + 4);
+                let off = r32(p16 + 8);
+                let len = r32(p16 + 12);
+                if let (Some(kind), Some(bar), Some(off), Some(len)) = (kind, bar, off, len) {
+                    let region = (bar, (off as u64, len as u64));
+                    if kind == cfg_type::COMMON && common.is_none() {
+                        common = Some(region);
+                    } else if kind == cfg_type::NOTIFY && notify.is_none() {
+                        notify = Some(region);
+                    }
+                }
+            }
+            p = next & 0xfc;
+        }
+    }
+    let modern = match (common, notify) {
+        (Some((cb, c)), Some((nb, n))) => Some(Modern {
+            common_bar: cb,
+            common: c,
+            notify_bar: nb,
+            notify: n,
+        }),
+        _ => None,
+    };
+    Transport::Virtio { modern }
+}
+
+/// What a register write means to the guard.
+enum Write {
+    Other,
+    Reset,
+    Select(u16),
+    Size(u16),
+    /// Which address (0 desc, 1 avail, 2 used), which half (None: all 64
+    /// bits), value.
+    Addr(u8, Option<bool>, u64),
+    /// queue_enable, and the offset of queue_size in the same mapping.
+    Enable(bool, u64),
+    /// A legacy QUEUE_ADDRESS (page frame number; 0 disables).
+    LegacyPfn(u32),
+    Notify,
+}
+
+fn classify(w: &VirtioWatch, handle: u64, off: u64, value: u64, wide: bool) -> Write {
+    let Transport::Virtio { modern } = w.transport else {
+        return Write::Other;
+    };
+    let Some(&(_, bar)) = w.bars.iter().find(|&&(h, _)| h == handle) else {
+        return Write::Other;
+    };
+    if handle & IO_HANDLE_TAG != 0 && bar == 0 {
+        // A transitional function's legacy registers (§4.1.4.8).
+        return match off as usize {
+            o if o == legacy::QUEUE_ADDRESS.offset() => Write::LegacyPfn(value as u32),
+            o if o == legacy::QUEUE_SELECT.offset() => Write::Select(value as u16),
+            o if o == legacy::QUEUE_NOTIFY.offset() => Write::Notify,
+            o if o == legacy::DEVICE_STATUS.offset() && value as u8 == 0 => Write::Reset,
+            _ => Write::Other,
+        };
+    }
+    let Some(m) = modern else {
+        return Write::Other;
+    };
+    let within = |(start, len): (u64, u64)| off >= start && off - start < len;
+    if bar == m.notify_bar && within(m.notify) {
+        return Write::Notify;
+    }
+    if bar != m.common_bar || !within(m.common) {
+        return Write::Other;
+    }
+    use virtio::common as c;
+    let rel = (off - m.common.0) as usize;
+    // A 64-bit write at the low half sets the whole address.
+    let lo = if wide { None } else { Some(false) };
+    match rel {
+        r if r == c::DEVICE_STATUS.offset() && value as u8 == 0 => Write::Reset,
+        r if r == c::QUEUE_SELECT.offset() => Write::Select(value as u16),
+        r if r == c::QUEUE_SIZE.offset() => Write::Size(value as u16),
+        r if r == c::QUEUE_ENABLE.offset() => Write::Enable(
+            value as u16 == 1,
+            m.common.0 + c::QUEUE_SIZE.offset() as u64,
+        ),
+        r if r == c::QUEUE_DESC_LO.offset() => Write::Addr(0, lo, value),
+        r if r == c::QUEUE_DESC_HI.offset() => Write::Addr(0, Some(true), value),
+        r if r == c::QUEUE_DRIVER_LO.offset() => Write::Addr(1, lo, value),
+        r if r == c::QUEUE_DRIVER_HI.offset() => Write::Addr(1, Some(true), value),
+        r if r == c::QUEUE_DEVICE_LO.offset() => Write::Addr(2, lo, value),
+        r if r == c::QUEUE_DEVICE_HI.offset() => Write::Addr(2, Some(true), value),
+        _ => Write::Other,
+    }
+}
+
+fn queue_mut(w: &mut VirtioWatch, q: u16) -> &mut Queue {
+    if let Some(i) = w.queues.iter().position(|(n, _)| *n == q) {
+        return &mut w.queues[i].1;
+    }
+    w.queues.push((q, Queue::default()));
+    &mut w.queues.last_mut().expect("just pushed").1
+}
+
+/// The queue size register of the selected queue, read from the device.
+fn device_queue_size(abi: &DdkAbi, handle: u64, off: u64) -> u16 {
+    let mut v = 0u16;
+    // SAFETY: a platform entry on a handle the instance mapped; valid out-pointer.
+    if unsafe { (abi.mmio_read16)(handle, off, &mut v) } == STATUS_OK {
+        v
+    } else {
+        0
+    }
+}
+
+/// A check that failed: what to report.
+type Refusal = String;
+
+/// The memory of the instance's DMA blocks, `(virt, phys, size)`, and the
+/// physical ranges of the buffers lent to the running call.
+struct Dma<'a>(&'a [(u64, u64, u64)], &'a [(u64, u64)]);
+
+impl Dma<'_> {
+    /// Whether the device may touch `[phys, phys + len)`: inside one DMA block
+    /// or one lent range.
+    fn allowed(&self, phys: u64, len: u64) -> bool {
+        let Some(end) = phys.checked_add(len) else {
+            return false;
+        };
+        self.virt(phys, len).is_some() || self.1.iter().any(|&(p, n)| phys >= p && end <= p + n)
+    }
+    /// The virtual address of `[phys, phys + len)` when one block holds it all.
+    fn virt(&self, phys: u64, len: u64) -> Option<u64> {
+        let end = phys.checked_add(len)?;
+        self.0
+            .iter()
+            .find(|&&(_, p, s)| phys >= p && end <= p + s)
+            .map(|&(v, p, _)| v + (phys - p))
+    }
+    fn read_u16(&self, phys: u64) -> Option<u16> {
+        let v = self.virt(phys, 2)?;
+        // SAFETY: inside a live DMA block of this instance (mapped, owned by
+        // the platform allocator until released); volatile because the
+        // device and the driver share it.
+        phys.is_multiple_of(2).then(|| unsafe { core::ptr::read_volatile(v as *const u16) })
+    }
+    fn desc(&self, table: u64, i: u16) -> Option<(u64, u32, u16, u16)> {
+        let phys = table + 16 * i as u64;
+        let v = self.virt(phys, 16)?;
+        // SAFETY: as in `read_u16`; descriptor tables are 16-byte aligned
+        // (§2.7.5), checked by the caller for the table base.
+        unsafe {
+            Some((
+                core::ptr::read_volatile(v as *const u64),
+                core::ptr::read_volatile((v + 8) as *const u32),
+                core::ptr::read_volatile((v + 12) as *const u16),
+                core::ptr::read_volatile((v + 14) as *const u16),
+            ))
+        }
+    }
+}
+
+/// Checks one chain from `head` of a table of `n` descriptors at `table`.
+fn check_chain(dma: &Dma, table: u64, n: u16, head: u16, nested: bool) -> Result<u64, Refusal> {
+    let mut i = head;
+    let mut count = 0u64;
+    loop {
+        if i >= n {
+            return Err(format!("descriptor index {i} outside a table of {n}"));
+        }
+        count += 1;
+        if count > n as u64 {
+            return Err(format!("the chain from descriptor {head} loops"));
+        }
+        let Some((addr, len, flags, next)) = dma.desc(table, i) else {
+            return Err(format!(
+                "descriptor table at 0x{table:x} is not the driver's DMA memory"
+            ));
+        };
+        if flags & desc_flags::INDIRECT != 0 {
+            if nested {
+                return Err(format!(
+                    "descriptor {i}: an indirect table inside an indirect table"
+                ));
+            }
+            if len == 0 || len % 16 != 0 || addr % 16 != 0 || len / 16 > u16::MAX as u32 {
+                return Err(format!(
+                    "descriptor {i}: indirect table 0x{addr:x}+{len} is malformed"
+                ));
+            }
+            if dma.virt(addr, len as u64).is_none() {
+                return Err(format!(
+                    "descriptor {i}: indirect table 0x{addr:x}+{len} is outside the driver's DMA memory"
+                ));
+            }
+            count += check_chain(dma, addr, (len / 16) as u16, 0, true)?;
+        } else if !dma.allowed(addr, len as u64) {
+            return Err(format!(
+                "descriptor {i}: buffer 0x{addr:x}+{len} is outside the driver's DMA memory and the request's buffers"
+            ));
+        }
+        if flags & desc_flags::NEXT == 0 {
+            return Ok(count);
+        }
+        i = next;
+    }
+}
+
+/// Checks every entry made available on `q` since the last check.
+fn check_queue(dma: &Dma, qi: u16, q: &mut Queue) -> Result<u64, Refusal> {
+    let n = q.size;
+    if n == 0 {
+        return Ok(0);
+    }
+    if !q.desc.is_multiple_of(16) || !q.avail.is_multiple_of(2) || !q.used.is_multiple_of(4) {
+        return Err(format!("queue {qi}: ring addresses are misaligned"));
+    }
+    if dma.virt(q.desc, 16 * n as u64).is_none() {
+        return Err(format!(
+            "queue {qi}: descriptor table 0x{:x} is not the driver's DMA memory",
+            q.desc
+        ));
+    }
+    if dma.virt(q.avail, 4 + 2 * n as u64).is_none() {
+        return Err(format!(
+            "queue {qi}: available ring 0x{:x} is not the driver's DMA memory",
+            q.avail
+        ));
+    }
+    if dma.virt(q.used, 4 + 8 * n as u64).is_none() {
+        return Err(format!(
+            "queue {qi}: used ring 0x{:x} is not the driver's DMA memory",
+            q.used
+        ));
+    }
+    let Some(idx) = dma.read_u16(q.avail + 2) else {
+        return Err(format!("queue {qi}: available ring unreadable"));
+    };
+    let fresh = idx.wrapping_sub(q.checked_to);
+    if fresh > n {
+        return Err(format!(
+            "queue {qi}: available index moved by {fresh}, more than the queue's {n} entries"
+        ));
+    }
+    let mut checked = 0;
+    for k in 0..fresh {
+        let slot = q.checked_to.wrapping_add(k) % n;
+        let Some(head) = dma.read_u16(q.avail + 4 + 2 * slot as u64) else {
+            return Err(format!("queue {qi}: available ring unreadable"));
+        };
+        checked += check_chain(dma, q.desc, n, head, false)
+            .map_err(|e| format!("queue {qi}, chain {head}: {e}"))?;
+    }
+    q.checked_to = idx;
+    Ok(checked)
+}
+
+/// What the shim does with a write: forward it, or refuse it with a reason.
+fn inspect(
+    abi: &DdkAbi,
+    id: u32,
+    handle: u64,
+    off: u64,
+    value: u64,
+    wide: bool,
+) -> Result<(), Refusal> {
+    // Find out what the device is, once (configuration reads outside the lock).
+    let (device, unknown) = resources::with(id, |h| {
+        (h.device, matches!(h.virtio.transport, Transport::Unknown))
+    })
+    .unwrap_or((None, false));
+    if unknown {
+        let t = device.map_or(Transport::Unchecked, |d| read_caps(abi, d));
+        resources::with(id, |h| h.virtio.transport = t);
+    }
+    let (kind, selected) = resources::with(id, |h| {
+        (
+            classify(&h.virtio, handle, off, value, wide),
+            h.virtio.selected,
+        )
+    })
+    .unwrap_or((Write::Other, 0));
+    // Reads of device registers happen before taking the lock again.
+    let size_now = match kind {
+        Write::Enable(true, size_off) => Some(device_queue_size(abi, handle, size_off)),
+        Write::LegacyPfn(pfn) if pfn != 0 => Some(device_queue_size(
+            abi,
+            handle,
+            legacy::QUEUE_SIZE.offset() as u64,
+        )),
+        _ => None,
+    };
+    resources::with(id, |h| {
+        let w = &mut h.virtio;
+        match kind {
+            Write::Other => Ok(()),
+            Write::Reset => {
+                w.queues.clear();
+                w.selected = 0;
+                Ok(())
+            }
+            Write::Select(q) => {
+                w.selected = q;
+                Ok(())
+            }
+            Write::Size(n) => {
+                queue_mut(w, selected).size = n;
+                Ok(())
+            }
+            Write::Addr(which, half, v) => {
+                let q = queue_mut(w, selected);
+                let slot = match which {
+                    0 => &mut q.desc,
+                    1 => &mut q.avail,
+                    _ => &mut q.used,
+                };
+                *slot = match half {
+                    None => v,
+                    Some(false) => (*slot & !0xffff_ffff) | (v & 0xffff_ffff),
+                    Some(true) => (*slot & 0xffff_ffff) | (v << 32),
+                };
+                Ok(())
+            }
+            Write::Enable(on, _) => {
+                let q = queue_mut(w, selected);
+                q.enabled = on;
+                if let Some(n) = size_now.filter(|&n| n != 0) {
+                    q.size = n;
+                }
+                // The device starts from avail.idx 0 (§2.7.13).
+                q.checked_to = 0;
+                Ok(())
+            }
+            Write::LegacyPfn(pfn) => {
+                let q = queue_mut(w, selected);
+                q.enabled = pfn != 0;
+                q.size = size_now.unwrap_or(0);
+                let base = (pfn as u64) << legacy::PAGE_SHIFT;
+                let layout = virtio::SplitRingLayout::new(q.size);
+                q.desc = base;
+                q.avail = base + layout.avail_offset as u64;
+                q.used = base + layout.used_offset as u64;
+                q.checked_to = 0;
+                Ok(())
+            }
+            Write::Notify => {
+                let dma = Dma(&h.dma, &w.lent_phys);
+                let mut result = Ok(());
+                for (qi, q) in w.queues.iter_mut().filter(|(_, q)| q.enabled) {
+                    match check_queue(&dma, *qi, q) {
+                        Ok(n) => w.checked += n,
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+                if result.is_err() {
+                    w.refused += 1;
+                }
+                result
+            }
+        }
+    })
+    .unwrap_or(Ok(()))
+}
+
+/// Lends `(virt, len)` ranges (a request's buffers) to instance `id` for the
+/// call about to run; an empty slice withdraws them (the call returned).
+pub fn lend(id: u32, ranges: &[(u64, u64)]) {
+    resources::with(id, |h| {
+        h.virtio.lent_virt.clear();
+        h.virtio.lent_virt.extend_from_slice(ranges);
+        h.virtio.lent_phys.clear();
+    });
+}
+
+/// `virt_to_phys` for managed drivers: forwarded; a translation inside a lent
+/// buffer makes its physical range one the device may be pointed at.
+pub(crate) unsafe extern "C" fn virt_to_phys(
+    virt: *const u8,
+    len: usize,
+    out_phys: *mut u64,
+    out_contiguous: *mut usize,
+) -> u32 {
+    let Some(abi) = resources::platform() else {
+        return DdkError::Failed as u32;
+    };
+    // SAFETY: forwarded unchanged; the platform checks the out-pointers.
+    let st = unsafe { (abi.virt_to_phys)(virt, len, out_phys, out_contiguous) };
+    if st != STATUS_OK || out_phys.is_null() || out_contiguous.is_null() {
+        return st;
+    }
+    let Some(id) = guard::current_instance() else {
+        return st;
+    };
+    // SAFETY: the platform just wrote both through the caller's pointers.
+    let (phys, n) = unsafe { (*out_phys, *out_contiguous as u64) };
+    let v = virt as u64;
+    resources::with(id, |h| {
+        let w = &mut h.virtio;
+        let inside = v
+            .checked_add(n)
+            .is_some_and(|end| w.lent_virt.iter().any(|&(s, l)| v >= s && end <= s + l));
+        if inside {
+            w.lent_phys.push((phys, n));
+        }
+    });
+    st
+}
+
+/// The shared body of the write shims.
+fn write(
+    handle: u64,
+    off: u64,
+    value: u64,
+    wide: bool,
+    forward: impl FnOnce(&DdkAbi) -> u32,
+) -> u32 {
+    let Some(abi) = resources::platform() else {
+        return DdkError::Failed as u32;
+    };
+    let Some(id) = guard::current_instance() else {
+        return forward(abi);
+    };
+    match inspect(abi, id, handle, off, value, wide) {
+        Ok(()) => forward(abi),
+        Err(why) => {
+            let what = format!("DMA guard refused a queue notification: {why}");
+            // Ends the guarded call (a driver fault); nothing owned is live
+            // in this frame but `what`, which moves into the trap.
+            guard::fail(Trap::Refused {
+                what,
+                rbp: guard::frame_pointer(),
+                rsp: guard::stack_pointer(),
+            });
+            DdkError::InvalidArgument as u32
+        }
+    }
+}
+
+pub(crate) unsafe extern "C" fn mmio_write8(h: u64, off: u64, v: u8) -> u32 {
+    // SAFETY: forwarded unchanged to the platform's entry.
+    write(h, off, v as u64, false, |abi| unsafe {
+        (abi.mmio_write8)(h, off, v)
+    })
+}
+pub(crate) unsafe extern "C" fn mmio_write16(h: u64, off: u64, v: u16) -> u32 {
+    // SAFETY: forwarded unchanged to the platform's entry.
+    write(h, off, v as u64, false, |abi| unsafe {
+        (abi.mmio_write16)(h, off, v)
+    })
+}
+pub(crate) unsafe extern "C" fn mmio_write32(h: u64, off: u64, v: u32) -> u32 {
+    // SAFETY: forwarded unchanged to the platform's entry.
+    write(h, off, v as u64, false, |abi| unsafe {
+        (abi.mmio_write32)(h, off, v)
+    })
+}
+pub(crate) unsafe extern "C" fn mmio_write64(h: u64, off: u64, v: u64) -> u32 {
+    // SAFETY: forwarded unchanged to the platform's entry.
+    write(h, off, v, true, |abi| unsafe {
+        (abi.mmio_write64)(h, off, v)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PHYS: u64 = 0x10_0000;
+    const N: u16 = 8;
+    const DESC: u64 = PHYS;
+    const AVAIL: u64 = PHYS + 0x100;
+    const USED: u64 = PHYS + 0x200;
+    const BUF: u64 = PHYS + 0x1000;
+
+    /// 64 KiB of 16-byte-aligned "DMA memory" at physical [`PHYS`].
+    struct Mem(Vec<u128>);
+
+    impl Mem {
+        fn new() -> Mem {
+            Mem(vec![0u128; 4096])
+        }
+        fn virt(&self) -> u64 {
+            self.0.as_ptr() as u64
+        }
+        fn bytes(&mut self, phys: u64) -> *mut u8 {
+            let off = (phys - PHYS) as usize;
+            assert!(off < 65536);
+            // SAFETY: inside the vector (checked above).
+            unsafe { (self.0.as_mut_ptr() as *mut u8).add(off) }
+        }
+        fn desc(&mut self, i: u16, addr: u64, len: u32, flags: u16, next: u16) {
+            self.desc_in(DESC, i, addr, len, flags, next);
+        }
+        fn desc_in(&mut self, table: u64, i: u16, addr: u64, len: u32, flags: u16, next: u16) {
+            let p = self.bytes(table + 16 * i as u64);
+            // SAFETY: 16 bytes inside the vector, 16-byte aligned.
+            unsafe {
+                (p as *mut u64).write(addr);
+                (p.add(8) as *mut u32).write(len);
+                (p.add(12) as *mut u16).write(flags);
+                (p.add(14) as *mut u16).write(next);
+            }
+        }
+        /// Makes `heads` available after the ones already there.
+        fn publish(&mut self, heads: &[u16]) {
+            let idx_p = self.bytes(AVAIL + 2) as *mut u16;
+            // SAFETY: aligned u16s inside the vector.
+            unsafe {
+                let mut idx = idx_p.read();
+                for &h in heads {
+                    let slot = self.bytes(AVAIL + 4 + 2 * (idx % N) as u64) as *mut u16;
+                    slot.write(h);
+                    idx = idx.wrapping_add(1);
+                }
+                idx_p.write(idx);
+            }
+        }
+    }
+
+    fn queue() -> Queue {
+        Queue {
+            size: N,
+            desc: DESC,
+            avail: AVAIL,
+            used: USED,
+            enabled: true,
+            checked_to: 0,
+        }
+    }
+
+    /// A virtio-blk request: header, data, status (§5.2.6).
+    fn request(m: &mut Mem, head: u16, data: u64) {
+        m.desc(head, BUF, 16, desc_flags::NEXT, head + 1);
+        m.desc(
+            head + 1,
+            data,
+            512,
+            desc_flags::NEXT | desc_flags::WRITE,
+            head + 2,
+        );
+        m.desc(head + 2, BUF + 16, 1, desc_flags::WRITE, 0);
+    }
+
+    #[test]
+    fn chains_inside_dma_memory_pass_and_advance() {
+        let mut m = Mem::new();
+        let blocks = [(m.virt(), PHYS, 65536)];
+        request(&mut m, 0, BUF + 512);
+        request(&mut m, 3, BUF + 1024);
+        m.publish(&[0, 3]);
+        let mut q = queue();
+        assert_eq!(check_queue(&Dma(&blocks, &[]), 0, &mut q), Ok(6));
+        assert_eq!(q.checked_to, 2);
+        // Nothing new: nothing checked.
+        assert_eq!(check_queue(&Dma(&blocks, &[]), 0, &mut q), Ok(0));
+    }
+
+    #[test]
+    fn a_buffer_outside_is_refused_until_the_queue_is_reset() {
+        let mut m = Mem::new();
+        let blocks = [(m.virt(), PHYS, 65536)];
+        request(&mut m, 0, 0x0000_ffff_ffff_f000);
+        m.publish(&[0]);
+        let mut q = queue();
+        let e = check_queue(&Dma(&blocks, &[]), 0, &mut q).unwrap_err();
+        assert!(
+            e.contains("descriptor 1: buffer 0xfffffffff000+512 is outside"),
+            "{e}"
+        );
+        assert_eq!(q.checked_to, 0, "the bad entry stays unchecked");
+        // A later, valid request does not get past it.
+        request(&mut m, 3, BUF + 512);
+        m.publish(&[3]);
+        assert!(check_queue(&Dma(&blocks, &[]), 0, &mut q).is_err());
+        // A buffer straddling the block's end is refused too.
+        let mut m = Mem::new();
+        let blocks = [(m.virt(), PHYS, 65536)];
+        request(&mut m, 0, PHYS + 65536 - 256);
+        m.publish(&[0]);
+        assert!(check_queue(&Dma(&blocks, &[]), 0, &mut queue()).is_err());
+    }
+
+    #[test]
+    fn lent_buffers_are_allowed_and_only_those() {
+        let mut m = Mem::new();
+        let blocks = [(m.virt(), PHYS, 65536)];
+        let lent = [(0x4000_0000u64, 4096u64)];
+        request(&mut m, 0, 0x4000_0200);
+        m.publish(&[0]);
+        assert_eq!(check_queue(&Dma(&blocks, &lent), 0, &mut queue()), Ok(3));
+        let mut m = Mem::new();
+        let blocks = [(m.virt(), PHYS, 65536)];
+        request(&mut m, 0, 0x4000_0f00);
+        m.publish(&[0]);
+        assert!(check_queue(&Dma(&blocks, &lent), 0, &mut queue()).is_err());
+    }
+
+    #[test]
+    fn loops_bad_indices_and_runaway_indices_are_refused() {
+        let mut m = Mem::new();
+        let blocks = [(m.virt(), PHYS, 65536)];
+        m.desc(0, BUF, 16, desc_flags::NEXT, 1);
+        m.desc(1, BUF, 16, desc_flags::NEXT, 0);
+        m.publish(&[0]);
+        let e = check_queue(&Dma(&blocks, &[]), 0, &mut queue()).unwrap_err();
+        assert!(e.contains("loops"), "{e}");
+
+        let mut m = Mem::new();
+        m.desc(0, BUF, 16, desc_flags::NEXT, 9);
+        m.publish(&[0]);
+        let blocks = [(m.virt(), PHYS, 65536)];
+        let e = check_queue(&Dma(&blocks, &[]), 0, &mut queue()).unwrap_err();
+        assert!(e.contains("index 9 outside a table of 8"), "{e}");
+
+        let mut m = Mem::new();
+        let blocks = [(m.virt(), PHYS, 65536)];
+        m.publish(&[0; 9]);
+        let e = check_queue(&Dma(&blocks, &[]), 0, &mut queue()).unwrap_err();
+        assert!(e.contains("moved by 9"), "{e}");
+    }
+
+    #[test]
+    fn rings_outside_dma_memory_are_refused() {
+        let m = Mem::new();
+        let blocks = [(m.virt(), PHYS, 65536)];
+        for (field, what) in [
+            (0, "descriptor table"),
+            (1, "available ring"),
+            (2, "used ring"),
+        ] {
+            let mut q = queue();
+            match field {
+                0 => q.desc = 0x2000_0000,
+                1 => q.avail = 0x2000_0000,
+                _ => q.used = 0x2000_0000,
+            }
+            let e = check_queue(&Dma(&blocks, &[]), 0, &mut q).unwrap_err();
+            assert!(e.contains(what), "{e}");
+        }
+    }
+
+    #[test]
+    fn indirect_tables_are_walked_once_deep() {
+        let mut m = Mem::new();
+        let blocks = [(m.virt(), PHYS, 65536)];
+        let table = PHYS + 0x3000;
+        m.desc(0, table, 3 * 16, desc_flags::INDIRECT, 0);
+        m.desc_in(table, 0, BUF, 16, desc_flags::NEXT, 1);
+        m.desc_in(table, 1, BUF + 512, 512, desc_flags::NEXT, 2);
+        m.desc_in(table, 2, BUF + 16, 1, 0, 0);
+        m.publish(&[0]);
+        assert_eq!(check_queue(&Dma(&blocks, &[]), 0, &mut queue()), Ok(4));
+
+        m.desc_in(table, 1, 0x7000_0000, 512, desc_flags::NEXT, 2);
+        let e = check_queue(&Dma(&blocks, &[]), 0, &mut queue()).unwrap_err();
+        assert!(e.contains("0x70000000+512"), "{e}");
+
+        m.desc_in(table, 1, table, 16, desc_flags::INDIRECT, 0);
+        let e = check_queue(&Dma(&blocks, &[]), 0, &mut queue()).unwrap_err();
+        assert!(e.contains("inside an indirect table"), "{e}");
+    }
+}
