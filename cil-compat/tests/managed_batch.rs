@@ -239,8 +239,8 @@ fn mixed_sizes_and_batches_larger_than_the_queue() {
     let before = dev.stats();
     let (r, st) = b.run(&h);
     assert_eq!(r, 0, "{st:?}");
-    for i in 0..spans.len() {
-        assert!(b.holds(i, &img), "request {i} {:?}", spans[i]);
+    for (i, span) in spans.iter().enumerate() {
+        assert!(b.holds(i, &img), "request {i} {span:?}");
     }
     let notifies = dev.stats().notifies - before.notifies;
     assert!(
