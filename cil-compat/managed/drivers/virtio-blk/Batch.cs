@@ -30,6 +30,9 @@ namespace VirtioBlk
         ushort[] _batchHead;
         uint[] _batchIndex;
         bool[] _batchDone;
+        /// Head -> slot of the batch in flight (a completion is matched in one
+        /// step; the slot's own head is checked, so stale entries are harmless).
+        byte[] _slotOfHead;
 
         /// A failure that stops a batch: the device was reset or is unusable.
         static bool StopsBatch(BlockError e)
@@ -47,6 +50,8 @@ namespace VirtioBlk
                 _batchIndex = new uint[MaxBatch];
                 _batchDone = new bool[MaxBatch];
             }
+            if (_queue != null && (_slotOfHead == null || _slotOfHead.Length < _queue.Size))
+                _slotOfHead = new byte[_queue.Size];
             for (uint j = 0; j < count; j++) requests[j].Status = (uint)BlockError.NotReady;
             BlockError stop = BlockError.None;
             uint i = 0;
@@ -88,6 +93,9 @@ namespace VirtioBlk
                     if (FaultCampaign.AfterAdd(_queue, _transport, head)) withheld = true;
 #endif
                     _batchHead[n] = head;
+                    // Heads are below the queue size, which _slotOfHead covers
+                    // (sized above; the ring is re-created only when a batch stops).
+                    _slotOfHead[head] = (byte)n;
                     _batchIndex[n] = i;
                     _batchDone[n] = false;
                     n++;
@@ -169,9 +177,9 @@ namespace VirtioBlk
                     Recover(e);
                     return e;
                 }
-                int k = 0;
-                while (k < n && (_batchDone[k] || _batchHead[k] != head)) k++;
-                if (k == n)
+                // PollUsed checked head < queue size <= _slotOfHead.Length.
+                int k = _slotOfHead[head];
+                if (k >= n || _batchDone[k] || _batchHead[k] != head)
                 {
                     Recover(BlockError.DeviceMisbehaved);
                     return BlockError.DeviceMisbehaved;
