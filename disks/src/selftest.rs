@@ -9,10 +9,12 @@
 //! ```text
 //! selftest: <step> ok (<details>)
 //! selftest: <step> FAILED: <error>
-//! selftest: PASS (14/14 steps ok)        <- or: selftest: FAIL (2 of 14 steps failed)
+//! selftest: PASS (15/15 steps ok)        <- or: selftest: FAIL (2 of 15 steps failed)
 //! ```
 //!
-//! Steps, in order: `mount`, `walk`, `verify-manifest`, `prepare`, `mkdir`,
+//! Steps, in order: `batch-read` (scattered 4 KiB reads through
+//! `BlockDevice::read_many`, the drivers' queue-depth path, must equal the
+//! same reads one at a time), `mount`, `walk`, `verify-manifest`, `prepare`, `mkdir`,
 //! `create`, `write-large`, `overwrite`, `append`, `delete`, `flush`, `remount`,
 //! `verify-after-remount`, `unmount`. If `mount` or `remount` fails the later
 //! steps cannot run and are reported as `skipped`.
@@ -27,7 +29,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
-use ddk::BlockDevice;
+use ddk::{BlockDevice, Lba, ReadRequest};
 use lamfat::{Seek as _, Write as _};
 use sha2::{Digest, Sha256};
 
@@ -160,6 +162,47 @@ impl Run<'_> {
     }
 }
 
+/// `batch-read`: 16 scattered 4 KiB reads in one `read_many` (a driver with
+/// a batch path keeps them in flight together) against the same reads one
+/// at a time.
+fn batch_read<D: BlockDevice>(dev: &mut D) -> Result<String, String> {
+    const N: u64 = 16;
+    const SPAN: usize = 4096;
+    let bs = dev.block_size();
+    if bs == 0 || SPAN % bs != 0 {
+        return Ok(format!("not run: block size {bs}"));
+    }
+    let per = (SPAN / bs) as u64;
+    let slots = dev.block_count() / per;
+    if slots < N {
+        return Ok(String::from("not run: device under 64 KiB"));
+    }
+    let lbas: Vec<Lba> = (0..N)
+        .map(|i| Lba::new((i * 7919 + 3) % slots * per))
+        .collect();
+    let mut batch = vec![0u8; N as usize * SPAN];
+    let mut reqs: Vec<ReadRequest<'_>> = batch
+        .chunks_mut(SPAN)
+        .zip(&lbas)
+        .map(|(buf, &lba)| ReadRequest { lba, buf })
+        .collect();
+    dev.read_many(&mut reqs)
+        .map_err(|e| format!("read_many: {e}"))?;
+    drop(reqs);
+    let mut one = vec![0u8; SPAN];
+    for (i, &lba) in lbas.iter().enumerate() {
+        dev.read_blocks(lba, &mut one)
+            .map_err(|e| format!("read at LBA {}: {e}", lba.as_u64()))?;
+        if one[..] != batch[i * SPAN..(i + 1) * SPAN] {
+            return Err(format!(
+                "batch read {i} (LBA {}) differs from the same read alone",
+                lba.as_u64()
+            ));
+        }
+    }
+    Ok(format!("{N} x 4 KiB in one batch = single reads"))
+}
+
 /// Formats a byte count as `41.2 MiB`, `3.0 KiB`, `17 B`.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -203,6 +246,9 @@ pub fn run_with<D: BlockDevice>(
         "verify-after-remount",
         "unmount",
     ];
+
+    let mut dev = dev;
+    run.report("batch-read", batch_read(&mut dev));
 
     let (vol, device) = match Volume::mount(dev, time) {
         Ok(v) => {
