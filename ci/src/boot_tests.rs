@@ -385,9 +385,9 @@ pub fn disk_cases() -> Vec<Case> {
     let t = Duration::from_secs(180);
     let native = "driver=native run=selftest";
     let selftest = Expect::Pass(&[
-        "selftest: batch-read ok",
         "selftest: verify-manifest ok",
         "selftest: verify-after-remount ok",
+        "selftest: batch-read ok",
         "selftest: PASS",
     ]);
     let on = |transport, case: Case| Case {

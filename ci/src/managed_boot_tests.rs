@@ -50,9 +50,9 @@ pub fn cases() -> Vec<Case> {
         "managed: bound 34 DDK ABI imports and 2 runtime services",
         "bound to virtio-blk-managed",
         "managed: JIT compiled",
-        "selftest: batch-read ok",
         "selftest: verify-manifest ok",
         "selftest: verify-after-remount ok",
+        "selftest: batch-read ok",
         "selftest: PASS",
     ]);
     let managed = "driver=managed run=selftest";

@@ -12,12 +12,13 @@
 //! selftest: PASS (15/15 steps ok)        <- or: selftest: FAIL (2 of 15 steps failed)
 //! ```
 //!
-//! Steps, in order: `batch-read` (scattered 4 KiB reads through
-//! `BlockDevice::read_many`, the drivers' queue-depth path, must equal the
-//! same reads one at a time), `mount`, `walk`, `verify-manifest`, `prepare`, `mkdir`,
+//! Steps, in order: `mount`, `walk`, `verify-manifest`, `prepare`, `mkdir`,
 //! `create`, `write-large`, `overwrite`, `append`, `delete`, `flush`, `remount`,
-//! `verify-after-remount`, `unmount`. If `mount` or `remount` fails the later
-//! steps cannot run and are reported as `skipped`.
+//! `verify-after-remount`, `unmount`, `batch-read` (scattered 4 KiB reads
+//! through `BlockDevice::read_many`, the drivers' queue-depth path, must equal
+//! the same reads one at a time; last, so the block requests before it are
+//! numbered as they always were). If `mount`, `remount` or `unmount` fails
+//! the later steps cannot run and are reported as `skipped`.
 //!
 //! Everything the test writes lives under [`WORK_DIR`]; a previous run's work
 //! directory is removed first (`prepare`), so the test can run again on the same
@@ -186,13 +187,15 @@ fn batch_read<D: BlockDevice>(dev: &mut D) -> Result<String, String> {
         .zip(&lbas)
         .map(|(buf, &lba)| ReadRequest { lba, buf })
         .collect();
+    // Device errors read as every other step's do.
+    let io = |e: ddk::BlockError| FsError::Io(ddk::block::stream::StreamError::Device(e));
     dev.read_many(&mut reqs)
-        .map_err(|e| format!("read_many: {e}"))?;
+        .map_err(|e| format!("{} (read_many)", io(e)))?;
     drop(reqs);
     let mut one = vec![0u8; SPAN];
     for (i, &lba) in lbas.iter().enumerate() {
         dev.read_blocks(lba, &mut one)
-            .map_err(|e| format!("read at LBA {}: {e}", lba.as_u64()))?;
+            .map_err(|e| format!("{} (read at LBA {})", io(e), lba.as_u64()))?;
         if one[..] != batch[i * SPAN..(i + 1) * SPAN] {
             return Err(format!(
                 "batch read {i} (LBA {}) differs from the same read alone",
@@ -245,10 +248,8 @@ pub fn run_with<D: BlockDevice>(
         "remount",
         "verify-after-remount",
         "unmount",
+        "batch-read",
     ];
-
-    let mut dev = dev;
-    run.report("batch-read", batch_read(&mut dev));
 
     let (vol, device) = match Volume::mount(dev, time) {
         Ok(v) => {
@@ -489,7 +490,10 @@ pub fn run_with<D: BlockDevice>(
     let vol = match vol.unmount() {
         Err(e) => {
             run.report("remount", Err(format!("unmount: {e}")));
-            run.skip(&["verify-after-remount", "unmount"], "remount failed");
+            run.skip(
+                &["verify-after-remount", "unmount", "batch-read"],
+                "remount failed",
+            );
             return finish(run, None);
         }
         Ok(dev) => match Volume::mount(dev, time) {
@@ -499,7 +503,10 @@ pub fn run_with<D: BlockDevice>(
             }
             Err(e) => {
                 run.report("remount", Err(e.error.to_string()));
-                run.skip(&["verify-after-remount", "unmount"], "remount failed");
+                run.skip(
+                    &["verify-after-remount", "unmount", "batch-read"],
+                    "remount failed",
+                );
                 return finish(run, e.device);
             }
         },
@@ -530,12 +537,14 @@ pub fn run_with<D: BlockDevice>(
     run.report("verify-after-remount", r);
 
     match vol.unmount() {
-        Ok(dev) => {
+        Ok(mut dev) => {
             run.report("unmount", Ok(String::new()));
+            run.report("batch-read", batch_read(&mut dev));
             finish(run, Some(dev))
         }
         Err(e) => {
             run.report("unmount", Err(e.to_string()));
+            run.skip(&["batch-read"], "unmount failed");
             finish(run, None)
         }
     }
