@@ -170,7 +170,7 @@ fn batch_read<D: BlockDevice>(dev: &mut D) -> Result<String, String> {
     const N: u64 = 16;
     const SPAN: usize = 4096;
     let bs = dev.block_size();
-    if bs == 0 || SPAN % bs != 0 {
+    if bs == 0 || !SPAN.is_multiple_of(bs) {
         return Ok(format!("not run: block size {bs}"));
     }
     let per = (SPAN / bs) as u64;
