@@ -161,8 +161,8 @@ pub fn run(o: &Options) -> Result<(), String> {
     println!("  requests: {}", samples[0][0].config);
     if o.peers.contains(&Peer::Managed) {
         println!(
-            "  QD>1: batches through BlockDevice::read_many; the native driver keeps a batch in flight, \
-             the managed driver has no batch path yet and serves it one request after another"
+            "  QD>1: batches through BlockDevice::read_many; both drivers keep a batch in flight \
+             (the managed one through Ddk.BlockDevices.ReadMany and Batch.cs)"
         );
     }
     print!("{}", table.render());

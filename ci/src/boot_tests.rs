@@ -387,6 +387,7 @@ pub fn disk_cases() -> Vec<Case> {
     let selftest = Expect::Pass(&[
         "selftest: verify-manifest ok",
         "selftest: verify-after-remount ok",
+        "selftest: batch-read ok",
         "selftest: PASS",
     ]);
     let on = |transport, case: Case| Case {

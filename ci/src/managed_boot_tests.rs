@@ -52,6 +52,7 @@ pub fn cases() -> Vec<Case> {
         "managed: JIT compiled",
         "selftest: verify-manifest ok",
         "selftest: verify-after-remount ok",
+        "selftest: batch-read ok",
         "selftest: PASS",
     ]);
     let managed = "driver=managed run=selftest";

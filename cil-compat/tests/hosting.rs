@@ -416,6 +416,93 @@ fn a_fault_during_a_request_falls_back_and_the_request_is_reissued() {
     }
 }
 
+/// A driver without `IBlockBatch` serves batches through
+/// `Ddk.BlockDevices.ReadMany`'s one-at-a-time default; a fault in the middle
+/// of a batch is contained like one in a single read, and the supervisor
+/// re-issues the batch whole on the replacement.
+#[test]
+fn a_fault_mid_batch_is_contained_and_the_batch_reissued() {
+    let _t = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let (_rt, d) = faulty_driver();
+    // Kind 1 (index out of range) at its 8th request: 4 writes, a batch of
+    // two reads, then the second read of a batch of three.
+    let managed = d.bind(testing::platform(), &device(1, 8)).expect("bind");
+    let disk = Rc::new(RefCell::new(vec![0u8; BS * BLOCKS as usize]));
+    for n in 0..4u8 {
+        disk.borrow_mut()[n as usize * BS..(n as usize + 1) * BS].fill(n + 1);
+    }
+    let fallback_disk = disk.clone();
+    let mut sup = Supervised::new(
+        String::from("test"),
+        managed,
+        d.name(),
+        Some(Box::new(move |_| {
+            Ok((
+                Box::new(Ram(fallback_disk.clone())) as Box<dyn BlockDevice>,
+                "ram-native",
+            ))
+        })),
+    );
+    for n in 0..4u8 {
+        sup.write_blocks(Lba::new(u64::from(n)), &vec![n + 1; BS])
+            .unwrap_or_else(|e| panic!("write {n}: {e}"));
+    }
+    // Two reads in one batch before any fault: the default path works.
+    let mut a = vec![0u8; BS];
+    let mut b = vec![0u8; 2 * BS];
+    let mut reqs = [
+        ddk::ReadRequest {
+            lba: Lba::new(3),
+            buf: &mut a,
+        },
+        ddk::ReadRequest {
+            lba: Lba::new(1),
+            buf: &mut b,
+        },
+    ];
+    sup.read_many(&mut reqs).unwrap();
+    assert_eq!((a[0], b[0], b[BS]), (4, 2, 3));
+    assert_eq!(sup.driver(), "faulty-ramdisk");
+    // Request 8, the second read of this batch, faults; the batch is
+    // re-issued whole on the fallback.
+    let mut bufs = vec![vec![0u8; BS]; 3];
+    let mut reqs: Vec<ddk::ReadRequest<'_>> = bufs
+        .iter_mut()
+        .enumerate()
+        .map(|(i, buf)| ddk::ReadRequest {
+            lba: Lba::new(i as u64),
+            buf,
+        })
+        .collect();
+    sup.read_many(&mut reqs).unwrap();
+    drop(reqs);
+    for (i, buf) in bufs.iter().enumerate() {
+        assert_eq!(buf, &vec![i as u8 + 1; BS], "block {i}");
+    }
+    assert_eq!(sup.driver(), "ram-native");
+    assert_eq!(sup.replacements(), 1);
+    let faults = d.faults();
+    let f = faults.borrow();
+    let last = f.last().unwrap();
+    assert_eq!(
+        last.during,
+        "batch of 3 read(s), 3 block(s), the first at LBA 0"
+    );
+    let methods: Vec<&str> = last
+        .failed
+        .report
+        .frames
+        .iter()
+        .map(|f| f.method.as_str())
+        .collect();
+    assert!(
+        methods.contains(&"Faulty.RamDisk::Read")
+            && methods.contains(&"Ddk.BlockDevices::ReadMany"),
+        "{}",
+        last.failed.report
+    );
+}
+
 #[test]
 fn exceptions_the_driver_catches_are_not_faults() {
     let _t = TURN.lock().unwrap_or_else(|p| p.into_inner());

@@ -14,6 +14,7 @@ use std::rc::Rc;
 use cil_compat::exec::cli::MmapMemory;
 use cil_compat::hosting::{guard, host_signals, Runtime};
 use cil_compat::toolchain;
+use ddk::abi::BlockReadRequest;
 use ddk::testing::{self, BlkOptions, VirtioBlkDevice};
 use ddk::PciAddress;
 
@@ -57,6 +58,7 @@ fn options(b: u8) -> BlkOptions {
 type Up = extern "C" fn(u32, u64, u32) -> i64;
 type Io = extern "C" fn(u64, *mut u8, u64) -> i64;
 type F0 = extern "C" fn() -> i64;
+type Many = extern "C" fn(*mut BlockReadRequest, u32) -> i64;
 
 #[test]
 fn a_lying_device_gets_errors_from_the_managed_driver_never_a_crash_or_bad_data() {
@@ -90,13 +92,14 @@ fn a_lying_device_gets_errors_from_the_managed_driver_never_a_crash_or_bad_data(
             .compile("Harness", name)
             .unwrap_or_else(|e| panic!("JIT Harness::{name}: {e}"))
     };
-    // SAFETY (all five): JIT code of static methods with exactly these
+    // SAFETY (all six): JIT code of static methods with exactly these
     // integer/pointer signatures; the managed convention for them is SysV.
     let up: Up = unsafe { std::mem::transmute::<u64, Up>(code("UpWith")) };
     let read_into: Io = unsafe { std::mem::transmute::<u64, Io>(code("ReadInto")) };
     let write_from: Io = unsafe { std::mem::transmute::<u64, Io>(code("WriteFrom")) };
     let flush: F0 = unsafe { std::mem::transmute::<u64, F0>(code("Flush")) };
     let down: F0 = unsafe { std::mem::transmute::<u64, F0>(code("Down")) };
+    let read_many: Many = unsafe { std::mem::transmute::<u64, Many>(code("ReadMany")) };
 
     let iters: usize = std::env::var("MANAGED_CHAOS_ITERS")
         .ok()
@@ -142,6 +145,39 @@ fn a_lying_device_gets_errors_from_the_managed_driver_never_a_crash_or_bad_data(
                     dev.image()[at..at + n * 512] == b[..],
                     "input {i}: read of {n} blocks at {lba} returned Ok with bytes that are not the image's"
                 );
+            }
+        }
+        // A batch (Batch.cs): every request the driver calls Ok holds the
+        // image's bytes, whatever the device said about the others.
+        let spans = [
+            (8u64, 8usize),
+            (900, 1),
+            (40, 8),
+            (SECTORS as u64 - 8, 8),
+            (64, 3),
+        ];
+        let mut bufs: Vec<Vec<u8>> = spans.iter().map(|&(_, n)| vec![0xEE; n * 512]).collect();
+        let mut reqs: Vec<BlockReadRequest> = spans
+            .iter()
+            .zip(bufs.iter_mut())
+            .map(|(&(lba, _), b)| BlockReadRequest {
+                lba,
+                buf: b.as_mut_ptr(),
+                len: b.len() as u64,
+                status: 0xdead,
+                reserved: 0,
+            })
+            .collect();
+        let (p, n) = (reqs.as_mut_ptr(), reqs.len() as u32);
+        if guarded("batch", &mut || read_many(p, n)).is_some() {
+            for (k, r) in reqs.iter().enumerate() {
+                if r.status == 0 {
+                    let at = spans[k].0 as usize * 512;
+                    assert!(
+                        dev.image()[at..at + bufs[k].len()] == bufs[k][..],
+                        "input {i}: batch read {k} Ok with bytes that are not the image's"
+                    );
+                }
             }
         }
         let mut data: Vec<u8> = (0..8 * 512).map(|k| (k * 31 + i) as u8).collect();

@@ -300,6 +300,22 @@ fn device_visible_structs_have_the_rust_layouts() {
             "BlockDeviceDesc.{cs}"
         );
     }
+    // BlockRequest crosses by pointer too (`BlockDevices.ReadMany`).
+    use ddk::abi::BlockReadRequest as R;
+    assert_eq!(size(ts, "Ddk.BlockRequest") as usize, size_of::<R>());
+    for (cs, rust) in [
+        ("Lba", offset_of!(R, lba)),
+        ("Buffer", offset_of!(R, buf)),
+        ("Length", offset_of!(R, len)),
+        ("Status", offset_of!(R, status)),
+        ("Reserved", offset_of!(R, reserved)),
+    ] {
+        assert_eq!(
+            offset(ts, "Ddk.BlockRequest", cs),
+            rust,
+            "BlockRequest.{cs}"
+        );
+    }
 
     // PciDeviceInfo crosses the ABI by pointer (`pci_device_info`): every field
     // where Rust has it, the BARs as six 24-byte PciBarInfo, the caps as bytes.

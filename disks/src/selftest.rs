@@ -9,13 +9,16 @@
 //! ```text
 //! selftest: <step> ok (<details>)
 //! selftest: <step> FAILED: <error>
-//! selftest: PASS (14/14 steps ok)        <- or: selftest: FAIL (2 of 14 steps failed)
+//! selftest: PASS (15/15 steps ok)        <- or: selftest: FAIL (2 of 15 steps failed)
 //! ```
 //!
 //! Steps, in order: `mount`, `walk`, `verify-manifest`, `prepare`, `mkdir`,
 //! `create`, `write-large`, `overwrite`, `append`, `delete`, `flush`, `remount`,
-//! `verify-after-remount`, `unmount`. If `mount` or `remount` fails the later
-//! steps cannot run and are reported as `skipped`.
+//! `verify-after-remount`, `unmount`, `batch-read` (scattered 4 KiB reads
+//! through `BlockDevice::read_many`, the drivers' queue-depth path, must equal
+//! the same reads one at a time; last, so the block requests before it are
+//! numbered as they always were). If `mount`, `remount` or `unmount` fails
+//! the later steps cannot run and are reported as `skipped`.
 //!
 //! Everything the test writes lives under [`WORK_DIR`]; a previous run's work
 //! directory is removed first (`prepare`), so the test can run again on the same
@@ -27,7 +30,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
-use ddk::BlockDevice;
+use ddk::{BlockDevice, Lba, ReadRequest};
 use lamfat::{Seek as _, Write as _};
 use sha2::{Digest, Sha256};
 
@@ -160,6 +163,49 @@ impl Run<'_> {
     }
 }
 
+/// `batch-read`: 16 scattered 4 KiB reads in one `read_many` (a driver with
+/// a batch path keeps them in flight together) against the same reads one
+/// at a time.
+fn batch_read<D: BlockDevice>(dev: &mut D) -> Result<String, String> {
+    const N: u64 = 16;
+    const SPAN: usize = 4096;
+    let bs = dev.block_size();
+    if bs == 0 || !SPAN.is_multiple_of(bs) {
+        return Ok(format!("not run: block size {bs}"));
+    }
+    let per = (SPAN / bs) as u64;
+    let slots = dev.block_count() / per;
+    if slots < N {
+        return Ok(String::from("not run: device under 64 KiB"));
+    }
+    let lbas: Vec<Lba> = (0..N)
+        .map(|i| Lba::new((i * 7919 + 3) % slots * per))
+        .collect();
+    let mut batch = vec![0u8; N as usize * SPAN];
+    let mut reqs: Vec<ReadRequest<'_>> = batch
+        .chunks_mut(SPAN)
+        .zip(&lbas)
+        .map(|(buf, &lba)| ReadRequest { lba, buf })
+        .collect();
+    // Device errors read as every other step's do.
+    let io = |e: ddk::BlockError| FsError::Io(ddk::block::stream::StreamError::Device(e));
+    dev.read_many(&mut reqs)
+        .map_err(|e| format!("{} (read_many)", io(e)))?;
+    drop(reqs);
+    let mut one = vec![0u8; SPAN];
+    for (i, &lba) in lbas.iter().enumerate() {
+        dev.read_blocks(lba, &mut one)
+            .map_err(|e| format!("{} (read at LBA {})", io(e), lba.as_u64()))?;
+        if one[..] != batch[i * SPAN..(i + 1) * SPAN] {
+            return Err(format!(
+                "batch read {i} (LBA {}) differs from the same read alone",
+                lba.as_u64()
+            ));
+        }
+    }
+    Ok(format!("{N} x 4 KiB in one batch = single reads"))
+}
+
 /// Formats a byte count as `41.2 MiB`, `3.0 KiB`, `17 B`.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -202,6 +248,7 @@ pub fn run_with<D: BlockDevice>(
         "remount",
         "verify-after-remount",
         "unmount",
+        "batch-read",
     ];
 
     let (vol, device) = match Volume::mount(dev, time) {
@@ -443,7 +490,10 @@ pub fn run_with<D: BlockDevice>(
     let vol = match vol.unmount() {
         Err(e) => {
             run.report("remount", Err(format!("unmount: {e}")));
-            run.skip(&["verify-after-remount", "unmount"], "remount failed");
+            run.skip(
+                &["verify-after-remount", "unmount", "batch-read"],
+                "remount failed",
+            );
             return finish(run, None);
         }
         Ok(dev) => match Volume::mount(dev, time) {
@@ -453,7 +503,10 @@ pub fn run_with<D: BlockDevice>(
             }
             Err(e) => {
                 run.report("remount", Err(e.error.to_string()));
-                run.skip(&["verify-after-remount", "unmount"], "remount failed");
+                run.skip(
+                    &["verify-after-remount", "unmount", "batch-read"],
+                    "remount failed",
+                );
                 return finish(run, e.device);
             }
         },
@@ -484,12 +537,14 @@ pub fn run_with<D: BlockDevice>(
     run.report("verify-after-remount", r);
 
     match vol.unmount() {
-        Ok(dev) => {
+        Ok(mut dev) => {
             run.report("unmount", Ok(String::new()));
+            run.report("batch-read", batch_read(&mut dev));
             finish(run, Some(dev))
         }
         Err(e) => {
             run.report("unmount", Err(e.to_string()));
+            run.skip(&["batch-read"], "unmount failed");
             finish(run, None)
         }
     }

@@ -3,6 +3,10 @@
 //! `BlockDeviceDesc`): the descriptor's callbacks are static methods of this class
 //! exported as native function pointers, and its context is a registry slot number,
 //! never an object address (objects may move; a slot does not).
+//! Batches (`BlockDevice::read_many`) enter through `BlockDevices.ReadMany`,
+//! which the hosting layer finds by name and calls directly; a driver that
+//! implements `IBlockBatch` keeps the batch in flight, any other device is
+//! read one request at a time.
 using System;
 using System.Runtime.InteropServices;
 
@@ -21,6 +25,29 @@ namespace Ddk
         BlockError Write(ulong lba, byte* buffer, ulong length);
         /// Makes every completed write durable.
         BlockError Flush();
+    }
+
+    /// One read of a batch: ddk::abi::BlockReadRequest, 32 bytes, field for field.
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct BlockRequest
+    {
+        public ulong Lba;
+        public byte* Buffer;
+        /// Bytes, whole blocks.
+        public ulong Length;
+        /// Written by the driver: 0 or the BlockError of this request alone.
+        public uint Status;
+        public uint Reserved;
+    }
+
+    /// Optional for block devices: several reads in flight at once.
+    public unsafe interface IBlockBatch
+    {
+        /// Reads `requests[0..count)`, setting every request's Status. Returns
+        /// an error that stopped the batch (the device timed out or broke the
+        /// protocol: every request not completed carries it too), else the
+        /// first request's error in order, else None.
+        BlockError ReadMany(BlockRequest* requests, uint count);
     }
 
     /// ddk::abi::BlockDeviceDesc, 72 bytes, field for field.
@@ -127,6 +154,28 @@ namespace Ddk
             if (d == null) return (uint)BlockError.NotReady;
             if (buffer == null) return (uint)BlockError.BadBuffer;
             return (uint)d.Read(lba, buffer, length.ToUInt64());
+        }
+
+        /// The batch entry the hosting layer calls (`ManagedBlockDevice::read_many`):
+        /// through IBlockBatch when the device has it, else one Read per request.
+        /// 0, or the error as IBlockBatch.ReadMany returns it.
+        public static uint ReadMany(IntPtr context, BlockRequest* requests, uint count)
+        {
+            IBlockDevice d = Lookup(context);
+            if (d == null) return (uint)BlockError.NotReady;
+            if (count == 0) return 0;
+            if (requests == null) return (uint)BlockError.BadBuffer;
+            IBlockBatch batch = d as IBlockBatch;
+            if (batch != null) return (uint)batch.ReadMany(requests, count);
+            BlockError first = BlockError.None;
+            for (uint i = 0; i < count; i++)
+            {
+                BlockRequest* r = requests + i;
+                BlockError e = r->Buffer == null ? BlockError.BadBuffer : d.Read(r->Lba, r->Buffer, r->Length);
+                r->Status = (uint)e;
+                if (e != BlockError.None && first == BlockError.None) first = e;
+            }
+            return (uint)first;
         }
 
         static uint NativeWrite(IntPtr context, ulong lba, byte* buffer, UIntPtr length)

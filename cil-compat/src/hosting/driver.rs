@@ -15,6 +15,12 @@
 //! whose every request is again a guarded call. A failure at any point is
 //! contained: reported, the device quiesced and its resources released, and
 //! the error returned (`BindError::DriverFault`, `BlockError::DriverFailed`).
+//!
+//! Batches (`BlockDevice::read_many`) go to `Ddk.BlockDevices::ReadMany(ctx,
+//! requests, count)`, found by name and compiled on the first batch: one
+//! guarded call for the whole batch, the requests as
+//! [`ddk::abi::BlockReadRequest`]s. A DDK assembly without it leaves the
+//! trait's one-at-a-time default.
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
@@ -22,7 +28,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use ddk::abi::{DdkError, ForeignBlockDevice};
+use ddk::abi::{BlockReadRequest, DdkError, ForeignBlockDevice};
 use ddk::driver::{BindError, Driver, PciMatch};
 use ddk::pci::{PciAddress, PciDevice};
 use ddk::{BlockDevice, BlockError, Lba, Platform};
@@ -146,6 +152,8 @@ pub struct ManagedDriver {
     unregister: Option<MethodId>,
     /// `Ddk.BlockDevices::Forget`: frees a failed device's registry slot.
     forget: Option<MethodId>,
+    /// `Ddk.BlockDevices::ReadMany`: batches, compiled on the first one.
+    read_many: Option<MethodId>,
     /// The engine this driver's code belongs to (activated around each call).
     engine: *mut Engine,
     faults: FaultLog,
@@ -183,6 +191,9 @@ impl ManagedDriver {
         let forget = ts
             .find_type_by_full_name("Ddk.BlockDevices")
             .and_then(|t| ts.find_method(t, "Forget"));
+        let read_many = ts
+            .find_type_by_full_name("Ddk.BlockDevices")
+            .and_then(|t| ts.find_method(t, "ReadMany"));
         let engine = r.engine.as_ptr();
         // The driver manager keeps drivers for the life of the platform.
         let name: &'static str = Box::leak(entry.name.clone().into_boxed_str());
@@ -200,6 +211,7 @@ impl ManagedDriver {
             probe_bdf,
             unregister,
             forget,
+            read_many,
             engine,
             faults: Rc::new(RefCell::new(Vec::new())),
         })
@@ -337,6 +349,7 @@ impl Driver for ManagedDriver {
             engine: self.engine,
             unregister: self.unregister,
             forget: self.forget,
+            read_many: self.read_many.map(ReadMany::Method),
         }))
     }
 }
@@ -353,6 +366,17 @@ pub struct ManagedBlockDevice {
     unregister: Option<MethodId>,
     /// `Ddk.BlockDevices::Forget`: frees a failed device's registry slot.
     forget: Option<MethodId>,
+    read_many: Option<ReadMany>,
+}
+
+/// `static uint ReadMany(IntPtr ctx, BlockRequest* requests, uint count)`.
+type ReadManyFn = extern "C" fn(u64, *mut BlockReadRequest, u32) -> u32;
+
+/// The batch entry: not compiled yet, or its code.
+#[derive(Clone, Copy)]
+enum ReadMany {
+    Method(MethodId),
+    Compiled(ReadManyFn),
 }
 
 /// Dropping a healthy device unbinds its driver cleanly: the driver's own
@@ -442,6 +466,35 @@ impl ManagedBlockDevice {
         // is contained.
         if let Err(f) = unsafe { run_on(self.engine, self.instance, || u64::from(forget(ctx))) } {
             log::warn!("managed: {}: Forget failed: {}", self.driver, f.report.what);
+        }
+    }
+
+    /// The compiled batch entry, compiled on first use; `None` when the DDK
+    /// has none or it does not compile (batches then go one read at a time).
+    fn read_many_entry(&mut self) -> Option<ReadManyFn> {
+        let m = match self.read_many? {
+            ReadMany::Compiled(f) => return Some(f),
+            ReadMany::Method(m) => m,
+        };
+        // SAFETY: the engine outlives its drivers' devices; no JIT code of
+        // it is running (we are not inside a guarded call).
+        match unsafe { (*self.engine).compile(m) } {
+            Ok(addr) => {
+                // SAFETY: compiled `static uint ReadMany(IntPtr,
+                // BlockRequest*, uint)`: integers and a pointer only, so the
+                // managed convention is SysV.
+                let f = unsafe { core::mem::transmute::<u64, ReadManyFn>(addr) };
+                self.read_many = Some(ReadMany::Compiled(f));
+                Some(f)
+            }
+            Err(e) => {
+                log::warn!(
+                    "managed: {}: ReadMany: {e}; batches go one read at a time",
+                    self.driver
+                );
+                self.read_many = None;
+                None
+            }
         }
     }
 
@@ -551,5 +604,59 @@ impl BlockDevice for ManagedBlockDevice {
     }
     fn flush(&mut self) -> Result<(), BlockError> {
         self.guarded(|| String::from("flush"), |d| d.flush())
+    }
+    /// The whole batch is one guarded call of `Ddk.BlockDevices::ReadMany`:
+    /// a fault or a timeout anywhere in it stops the driver like one in a
+    /// single read (the supervisor re-issues the batch whole). The first
+    /// error in request order is returned unless one stopped the batch.
+    fn read_many(&mut self, reqs: &mut [ddk::ReadRequest<'_>]) -> Result<(), BlockError> {
+        if reqs.is_empty() {
+            return Ok(());
+        }
+        if self.failed {
+            return Err(BlockError::DriverFailed);
+        }
+        let Some(f) = self.read_many_entry() else {
+            for r in reqs.iter_mut() {
+                self.read_blocks(r.lba, r.buf)?;
+            }
+            return Ok(());
+        };
+        let count = u32::try_from(reqs.len()).map_err(|_| BlockError::BadBuffer)?;
+        let bs = self.inner.block_size().max(1);
+        let blocks: usize = reqs.iter().map(|r| r.buf.len() / bs).sum();
+        let first = reqs[0].lba.as_u64();
+        let mut descs: Vec<BlockReadRequest> = reqs
+            .iter_mut()
+            .map(|r| BlockReadRequest {
+                lba: r.lba.as_u64(),
+                buf: r.buf.as_mut_ptr(),
+                len: r.buf.len() as u64,
+                status: BlockReadRequest::NOT_SERVED,
+                reserved: 0,
+            })
+            .collect();
+        self.guarded(
+            || {
+                alloc::format!(
+                    "batch of {count} read(s), {blocks} block(s), the first at LBA {first}"
+                )
+            },
+            |d| {
+                let ctx = d.desc().ctx as u64;
+                // The buffers are exclusive borrows held by `reqs` for the
+                // whole call; the driver writes only within each `len`.
+                match f(ctx, descs.as_mut_ptr(), count) {
+                    0 => {}
+                    code => {
+                        return Err(
+                            BlockError::from_u32(code).unwrap_or(BlockError::DeviceMisbehaved)
+                        )
+                    }
+                }
+                // The driver answered Ok: every request must say so too.
+                descs.iter().try_for_each(BlockReadRequest::result)
+            },
+        )
     }
 }

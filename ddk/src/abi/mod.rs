@@ -322,6 +322,35 @@ pub struct BlockDeviceDesc {
 
 const _: () = assert!(core::mem::size_of::<BlockDeviceDesc>() == 72);
 
+/// One read of a batch as it crosses into a managed driver
+/// (`Ddk.BlockRequest`, `Ddk.BlockDevices.ReadMany(ctx, requests, count)`,
+/// what [`BlockDevice::read_many`] becomes in the hosting layer): `len`
+/// bytes (whole blocks) from `lba` into `buf`. The driver writes `status`:
+/// `0` or the [`BlockError`] code of that request alone.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub struct BlockReadRequest {
+    pub lba: u64,
+    pub buf: *mut u8,
+    pub len: u64,
+    pub status: u32,
+    pub reserved: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<BlockReadRequest>() == 32);
+
+impl BlockReadRequest {
+    /// What `status` holds before the driver has answered: a request the
+    /// driver left untouched reads as "not served".
+    pub const NOT_SERVED: u32 = BlockError::NotReady as u32;
+
+    /// The request's answer: `Ok`, or its error (an unknown code is the
+    /// driver breaking the contract: `DeviceMisbehaved`).
+    pub fn result(&self) -> Result<(), BlockError> {
+        ForeignBlockDevice::status(self.status)
+    }
+}
+
 /// A [`BlockDevice`] implemented by callbacks from a [`BlockDeviceDesc`]
 /// (what a platform's `block_register` wraps a registration into).
 #[derive(Debug)]

@@ -110,6 +110,12 @@ pub enum Fault {
     BadStatusByte,
     /// The request is taken from the avail ring and never completed.
     NeverComplete,
+    /// Nothing: the request is served normally (to aim a later fault at a
+    /// later request).
+    Pass,
+    /// The request completes with the id of the completion before it (a
+    /// used id repeated; its own head, if it is the first completion).
+    RepeatUsedId,
 }
 
 /// What the device saw.
@@ -167,6 +173,8 @@ struct Model {
     /// A notification arrived while `deferred`.
     kicked: bool,
     faults: VecDeque<Fault>,
+    /// The id of the last used element written ([`Fault::RepeatUsedId`]).
+    last_used_id: Option<u32>,
     /// Arbitrary answers (fuzzing): register reads and completions consult
     /// this byte stream, see [`VirtioBlkDevice::chaos`].
     chaos: Option<VecDeque<u8>>,
@@ -236,6 +244,7 @@ impl VirtioBlkDevice {
             deferred: false,
             kicked: false,
             faults: VecDeque::new(),
+            last_used_id: None,
             chaos: None,
             stats: BlkStats::default(),
             violations: Vec::new(),
@@ -422,6 +431,7 @@ impl Model {
         self.isr = 0;
         self.queue_vector = 0xffff;
         self.irq_raised = false;
+        self.last_used_id = None;
         self.stats.resets += 1;
     }
 
@@ -797,6 +807,7 @@ impl Model {
             Some(Fault::BogusUsedId) => id = q.size as u32 + 7,
             Some(Fault::StaleUsedId) => id = (head as u32 + 1) % q.size as u32,
             Some(Fault::BogusUsedLen) => len = writable.saturating_add(0x1000),
+            Some(Fault::RepeatUsedId) => id = self.last_used_id.unwrap_or(id),
             _ => {}
         }
         let mut skip = 0u16;
@@ -823,6 +834,7 @@ impl Model {
             self.violations.push("used ring unmapped".into());
             return;
         }
+        self.last_used_id = Some(id);
         self.queue.used_idx = self.queue.used_idx.wrapping_add(1).wrapping_add(skip);
         mem.write_u16(q.device + 2, self.queue.used_idx);
         self.isr |= 1;

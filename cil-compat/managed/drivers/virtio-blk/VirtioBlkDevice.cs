@@ -3,7 +3,8 @@
 //! negotiation, requests (§5.2.6) honouring seg_max/size_max, zero-copy DMA into
 //! caller buffers with a bounce fallback, a bounded wait via `time_ns` (or a spin
 //! budget without a clock), IOERR/UNSUPP mapping, read-only refusal, and recovery
-//! (reset + re-init) after a timeout or protocol violation.
+//! (reset + re-init) after a timeout or protocol violation. Batches of reads
+//! in flight together (`IBlockBatch`) are in Batch.cs.
 using System;
 using Ddk;
 
@@ -55,12 +56,15 @@ namespace VirtioBlk
         public ushort QueueSize;
     }
 
-    public sealed unsafe class VirtioBlkDevice : IBlockDevice, System.IDisposable
+    public sealed unsafe partial class VirtioBlkDevice : IBlockDevice, System.IDisposable
     {
         public const uint SectorSize = 512;
-        /// Request block: header at 0, status byte at 16.
+        /// Request block: one page of `SlotSize`-byte slots, each a header at
+        /// HdrOff and the status byte at StatusOff; single requests use slot 0,
+        /// a batch one slot per request in flight.
         const uint HdrOff = 0;
         const uint StatusOff = 16;
+        const uint SlotSize = 32;
         /// Written before submission: a device that "completes" without writing a
         /// status leaves it and is caught.
         const byte StatusSentinel = 0xff;
@@ -102,6 +106,8 @@ namespace VirtioBlk
         public bool IsReady { get { return _ready; } }
         /// How many times the driver reset and re-initialised after a fault.
         public uint Recoveries { get { return _recoveries; } }
+        /// Chains handed to the device and not yet returned (0 between requests).
+        public int InFlight { get { return _queue == null ? 0 : _queue.InFlightCount; } }
         /// Whether FLUSH was negotiated (without it the device writes through).
         public bool HasFlush { get { return (_info.Features & Features.BlkFlush) != 0; } }
 
@@ -452,18 +458,22 @@ namespace VirtioBlk
             return BlockError.None;
         }
 
-        /// Sends one request (`_segs` as its data) and waits for it.
-        BlockError Submit(uint type, ulong sector)
+        /// Publishes one request in request-block slot `slot` (header, `_segs` as
+        /// its data, status byte) without notifying; its head goes to `head`.
+        BlockError Publish(uint slot, uint type, ulong sector, out ushort head)
         {
+            head = 0;
             if (_queue == null) return BlockError.NotReady;
             VirtioBlkReqHeader hdr;
             hdr.Type = type;
             hdr.Reserved = 0;
             hdr.Sector = sector;
-            // `_req` is one page; both offsets lie inside it (constants).
-            *(VirtioBlkReqHeader*)(_reqBase + HdrOff) = hdr;
-            _reqBase[StatusOff] = StatusSentinel;
-            ulong reqPhys = _reqPhys;
+            // `_req` is one page of 4096 / SlotSize slots and callers pass a slot
+            // below that, so both offsets lie inside it.
+            uint off = slot * SlotSize;
+            *(VirtioBlkReqHeader*)(_reqBase + off + HdrOff) = hdr;
+            _reqBase[off + StatusOff] = StatusSentinel;
+            ulong reqPhys = _reqPhys + off;
             bool dataWrites = type == ReqType.In;
             int n = 0;
             _chain[n++] = new Segment(reqPhys + HdrOff, 16, false);
@@ -474,8 +484,14 @@ namespace VirtioBlk
                 _chain[n++] = s;
             }
             _chain[n++] = new Segment(reqPhys + StatusOff, 1, true);
+            return _queue.Add(_chain, n, out head);
+        }
+
+        /// Sends one request (`_segs` as its data) and waits for it.
+        BlockError Submit(uint type, ulong sector)
+        {
             ushort head;
-            BlockError e = _queue.Add(_chain, n, out head);
+            BlockError e = Publish(0, type, sector, out head);
             if (e != BlockError.None) return e;
 #if FAULT_CAMPAIGN
             if (FaultCampaign.AfterAdd(_queue, _transport, head)) { }
@@ -514,6 +530,20 @@ namespace VirtioBlk
         /// (TimeoutNs) or, without one, by SpinBudget polls.
         BlockError Wait(ushort head)
         {
+            ushort done;
+            BlockError e = NextUsed(out done);
+            if (e != BlockError.None) return e;
+            // Only one chain is ever in flight and PollUsed checked the id names a
+            // chain in flight: it must be ours.
+            return done == head ? BlockError.None : BlockError.DeviceMisbehaved;
+        }
+
+        /// Waits for the next completion (validated by PollUsed) and gives its
+        /// head, bounded as `Wait` says; with interrupts it waits on the
+        /// interrupt between polls.
+        BlockError NextUsed(out ushort head)
+        {
+            head = 0;
             SplitQueue q = _queue;
             ulong deadline = 0;
             bool hasClock = false;
@@ -528,9 +558,11 @@ namespace VirtioBlk
                     UsedChain used;
                     BlockError e = q.PollUsed(out found, out used);
                     if (e != BlockError.None) return e;
-                    // Only one chain is ever in flight and PollUsed checked the id names a
-                    // chain in flight: it must be ours.
-                    if (found) return used.Head == head ? BlockError.None : BlockError.DeviceMisbehaved;
+                    if (found)
+                    {
+                        head = used.Head;
+                        return BlockError.None;
+                    }
                 }
                 if (_hasIrq)
                 {

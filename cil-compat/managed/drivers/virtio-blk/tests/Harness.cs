@@ -73,6 +73,20 @@ public static unsafe class Harness
 
     public static long Flush() { return -(long)s_blk.Flush(); }
 
+    /// A batch through IBlockBatch (what `BlockDevices.ReadMany` calls): each
+    /// request's Status is left in `requests`.
+    public static long ReadMany(BlockRequest* requests, uint count)
+    {
+        IBlockBatch b = s_blk;
+        return -(long)b.ReadMany(requests, count);
+    }
+
+    /// Queue size << 16 | chains in flight (none once any call returned).
+    public static long QueueState()
+    {
+        return (long)s_blk.Info.QueueSize << 16 | (long)s_blk.InFlight;
+    }
+
     /// legacy << 40 | queue size << 16 | max segments.
     public static long Info()
     {
