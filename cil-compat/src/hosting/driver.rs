@@ -636,7 +636,9 @@ impl BlockDevice for ManagedBlockDevice {
                 reserved: 0,
             })
             .collect();
-        self.guarded(
+        let lent: Vec<(u64, u64)> = descs.iter().map(|d| (d.buf as u64, d.len)).collect();
+        dma_guard::lend(self.instance, &lent);
+        let r = self.guarded(
             || {
                 alloc::format!(
                     "batch of {count} read(s), {blocks} block(s), the first at LBA {first}"
@@ -657,6 +659,8 @@ impl BlockDevice for ManagedBlockDevice {
                 // The driver answered Ok: every request must say so too.
                 descs.iter().try_for_each(BlockReadRequest::result)
             },
-        )
+        );
+        dma_guard::lend(self.instance, &[]);
+        r
     }
 }
