@@ -770,6 +770,7 @@ jit_families! {
     jit_text_ops => "TextOps",
     jit_collections => "Collections",
     jit_collections_generic => "CollectionsGeneric",
+    jit_gc => "Gc",
 }
 
 macro_rules! jit_il_files {

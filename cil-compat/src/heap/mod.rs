@@ -20,8 +20,20 @@
 //! Header word: bit 0 = mark ([`HEADER_MARK`]), bit 1 = pinned/immortal
 //! ([`HEADER_PINNED`]); bits 2..63 reserved (hash code, lock). Value types have no
 //! header: their fields start at offset 0 and a boxed value's fields start at +16.
+//!
+//! Memory management: objects live in chunks (`chunk.rs`, each with an
+//! object-start bitmap) and are carved from size-segregated free lists
+//! (`free.rs`); the collector (`crate::gc`) marks, then [`Heap::sweep`]
+//! (`sweep.rs`) frees unmarked objects, rebuilds the free lists and returns
+//! empty chunks. Objects never move, so addresses handed to native code and DMA
+//! stay valid for as long as the object is reachable or pinned by a handle.
+//! The heap grows in chunks up to a *budget* (collect before growing past it)
+//! and never past its *limit*; see [`Heap::with_limit`].
 
-use alloc::alloc::{alloc_zeroed, dealloc, Layout};
+mod chunk;
+mod free;
+mod sweep;
+
 use alloc::vec::Vec;
 use core::ptr::NonNull;
 
@@ -30,6 +42,9 @@ use crate::types::{
     MethodTable, MT_FLAG_ABSTRACT, MT_FLAG_ARRAY, MT_FLAG_GENERIC_DEF, MT_FLAG_INTERFACE,
     MT_FLAG_STRING,
 };
+use chunk::Chunk;
+use free::{FreeLists, MIN_BLOCK};
+pub use sweep::SweepResult;
 
 /// Offset of the header word.
 pub const OBJ_HEADER_OFFSET: usize = 0;
@@ -61,21 +76,54 @@ pub const HEADER_PINNED: u64 = 2;
 /// Alignment of every object.
 pub const OBJ_ALIGN: usize = 8;
 
-const CHUNK_SIZE: usize = 256 * 1024;
+/// Size of an ordinary chunk; larger objects get a chunk of their own.
+pub const CHUNK_SIZE: usize = 256 * 1024;
+/// Default growth budget before the first collection.
+pub const DEFAULT_INITIAL_BUDGET: usize = 4 * 1024 * 1024;
+/// Default hard limit of a heap made by [`Heap::new`].
+pub const DEFAULT_LIMIT: usize = 1 << 30;
 
-struct Chunk {
-    mem: NonNull<u8>,
-    size: usize,
-    used: usize,
+/// A strong, pinning handle to an object, held by native code (the host,
+/// the kernel, a DMA descriptor): a GC root until [`Heap::free_handle`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handle(pub u32);
+
+/// Figures about the heap and its collections.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeapStats {
+    /// Completed collections.
+    pub collections: u64,
+    /// Sum of collection pauses (ns, 0 without a clock).
+    pub total_pause_ns: u64,
+    /// Longest pause (ns).
+    pub max_pause_ns: u64,
+    /// Last pause (ns).
+    pub last_pause_ns: u64,
+    /// Bytes of objects that survived the last collection.
+    pub live_after_last: usize,
+    /// Bytes of objects allocated since the heap was made (cumulative).
+    pub total_allocated: u64,
+    /// Bytes freed by all collections.
+    pub total_freed: u64,
+    /// Most bytes ever reserved from the system at once.
+    pub peak_reserved: usize,
+    /// Chunks given back to the system by sweeps.
+    pub chunks_released: u64,
 }
 
-/// The managed heap. Owns its chunks; objects live until the heap is dropped (no
-/// collector yet — [`Heap::for_each_object`] is the walk a collector would use).
+/// The managed heap. Owns its chunks; see the module docs for the policy.
 pub struct Heap {
+    /// Sorted by address.
     chunks: Vec<Chunk>,
+    free: FreeLists,
     bytes_allocated: usize,
     objects: usize,
     limit: usize,
+    budget: usize,
+    initial_budget: usize,
+    handles: Vec<usize>,
+    free_handles: Vec<u32>,
+    stats: HeapStats,
 }
 
 // SAFETY: the heap exclusively owns its chunk memory; no aliasing references escape
@@ -92,25 +140,65 @@ fn round_up(n: usize, a: usize) -> Option<usize> {
     n.checked_add(a - 1).map(|x| x & !(a - 1))
 }
 
+fn oom(size: usize) -> Error {
+    Error::OutOfMemory {
+        requested: size as u64,
+    }
+}
+
 impl Heap {
-    /// An empty heap without a size limit.
+    /// An empty heap with the default limit ([`DEFAULT_LIMIT`]).
     pub fn new() -> Heap {
+        Heap::with_limit(DEFAULT_LIMIT)
+    }
+
+    /// An empty heap that never reserves more than `limit` bytes of chunks.
+    /// It grows to a budget (initially [`DEFAULT_INITIAL_BUDGET`] or `limit`,
+    /// whichever is smaller) and then asks for a collection; after each
+    /// collection the budget becomes twice the live data (at least the initial
+    /// budget, at most the limit). An allocation that fails at the budget fails
+    /// with [`Error::OutOfMemory`]: the owner collects and retries, then
+    /// raises the budget to the limit ([`Heap::grow_to_limit`]) and retries.
+    pub fn with_limit(limit: usize) -> Heap {
+        let initial = DEFAULT_INITIAL_BUDGET.min(limit);
         Heap {
             chunks: Vec::new(),
+            free: FreeLists::new(),
             bytes_allocated: 0,
             objects: 0,
-            limit: usize::MAX,
+            limit,
+            budget: initial,
+            initial_budget: initial,
+            handles: Vec::new(),
+            free_handles: Vec::new(),
+            stats: HeapStats::default(),
         }
     }
 
-    /// An empty heap that refuses to grow beyond `limit` bytes of objects.
-    pub fn with_limit(limit: usize) -> Heap {
-        let mut h = Heap::new();
-        h.limit = limit;
-        h
+    /// Sets the budget the heap grows to before it asks for a collection.
+    pub fn set_initial_budget(&mut self, bytes: usize) {
+        self.initial_budget = bytes.min(self.limit);
+        self.budget = self.budget.max(self.initial_budget).min(self.limit);
     }
 
-    /// Bytes handed out to objects (including headers and padding).
+    /// The hard limit on reserved bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The current growth budget.
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
+    /// Lets the heap grow to its hard limit (when a collection did not free
+    /// enough, or none can run).
+    pub fn grow_to_limit(&mut self) {
+        self.budget = self.limit;
+    }
+
+    /// Bytes held by allocated objects (live, or dead but not yet swept),
+    /// including headers and padding.
     pub fn bytes_allocated(&self) -> usize {
         self.bytes_allocated
     }
@@ -120,54 +208,117 @@ impl Heap {
         self.chunks.iter().map(|c| c.size).sum()
     }
 
-    /// Number of objects allocated.
+    /// Bytes on the free lists.
+    pub fn bytes_free(&self) -> usize {
+        self.free.bytes
+    }
+
+    /// Number of allocated objects.
     pub fn object_count(&self) -> usize {
         self.objects
     }
 
-    /// Allocates `size` zeroed bytes, 8-byte aligned.
+    /// Figures about allocation and collections.
+    pub fn stats(&self) -> HeapStats {
+        self.stats
+    }
+
+    /// Records a finished collection's pause (called by the collector).
+    pub fn record_pause(&mut self, ns: u64) {
+        self.stats.collections += 1;
+        self.stats.total_pause_ns += ns;
+        self.stats.max_pause_ns = self.stats.max_pause_ns.max(ns);
+        self.stats.last_pause_ns = ns;
+    }
+
+    // ------------------------------------------------------------- handles
+
+    /// Pins `obj` (which must be an object of this heap) with a strong handle.
+    pub fn alloc_handle(&mut self, obj: usize) -> Result<Handle> {
+        if !self.is_object(obj) {
+            return Err(Error::malformed("handle to a non-object", obj));
+        }
+        if let Some(i) = self.free_handles.pop() {
+            self.handles[i as usize] = obj;
+            return Ok(Handle(i));
+        }
+        self.handles.push(obj);
+        Ok(Handle(self.handles.len() as u32 - 1))
+    }
+
+    /// Releases a handle; the object is collectable again once unreachable.
+    pub fn free_handle(&mut self, h: Handle) {
+        if let Some(slot) = self.handles.get_mut(h.0 as usize) {
+            if *slot != 0 {
+                *slot = 0;
+                self.free_handles.push(h.0);
+            }
+        }
+    }
+
+    /// The object a handle pins (0 for a freed handle).
+    pub fn handle_target(&self, h: Handle) -> usize {
+        self.handles.get(h.0 as usize).copied().unwrap_or(0)
+    }
+
+    /// Objects pinned by handles (GC roots).
+    pub fn handle_targets(&self) -> impl Iterator<Item = usize> + '_ {
+        self.handles.iter().copied().filter(|&o| o != 0)
+    }
+
+    // ---------------------------------------------------------- allocation
+
+    fn chunk_index(&self, addr: usize) -> Option<usize> {
+        let i = self.chunks.partition_point(|c| c.start() <= addr);
+        let i = i.checked_sub(1)?;
+        self.chunks[i].contains(addr).then_some(i)
+    }
+
+    /// Reserves a new chunk able to hold `size` bytes, within the budget.
+    fn grow(&mut self, size: usize) -> Result<()> {
+        let csize = if size > CHUNK_SIZE / 2 {
+            round_up(size, 4096).ok_or_else(|| oom(size))?
+        } else {
+            CHUNK_SIZE
+        };
+        let reserved = self.bytes_reserved();
+        if reserved.saturating_add(csize) > self.budget {
+            return Err(oom(size));
+        }
+        let c = Chunk::new(csize).ok_or_else(|| oom(csize))?;
+        let (start, size) = (c.start(), c.size);
+        let i = self.chunks.partition_point(|x| x.start() < start);
+        self.chunks.insert(i, c);
+        self.stats.peak_reserved = self.stats.peak_reserved.max(reserved + csize);
+        // SAFETY: a fresh chunk: unused, 16-aligned, at least CHUNK_SIZE bytes.
+        unsafe { self.free.push(start, size) };
+        Ok(())
+    }
+
+    /// Allocates `size` zeroed bytes, 8-byte aligned, as an object start.
     fn alloc_raw(&mut self, size: usize) -> Result<NonNull<u8>> {
-        let size = round_up(size.max(OBJ_HEADER_SIZE), OBJ_ALIGN).ok_or(Error::OutOfMemory {
-            requested: size as u64,
-        })?;
-        if self.bytes_allocated.saturating_add(size) > self.limit {
-            return Err(Error::OutOfMemory {
-                requested: size as u64,
-            });
+        let size = round_up(size.max(MIN_BLOCK), OBJ_ALIGN).ok_or_else(|| oom(size))?;
+        let (addr, bsize) = match self.free.take(size) {
+            Some(b) => b,
+            None => {
+                self.grow(size)?;
+                self.free.take(size).ok_or_else(|| oom(size))?
+            }
+        };
+        if bsize - size >= MIN_BLOCK {
+            // SAFETY: the tail of a free block we own, 8-aligned, >= 16 bytes.
+            unsafe { self.free.push(addr + size, bsize - size) };
         }
-        let fits = self
-            .chunks
-            .last()
-            .map(|c| c.size - c.used >= size)
-            .unwrap_or(false);
-        if !fits {
-            let csize = size.max(CHUNK_SIZE);
-            let layout = Layout::from_size_align(csize, 16).map_err(|_| Error::OutOfMemory {
-                requested: size as u64,
-            })?;
-            // SAFETY: layout has non-zero size (>= OBJ_HEADER_SIZE).
-            let p = unsafe { alloc_zeroed(layout) };
-            let mem = NonNull::new(p).ok_or(Error::OutOfMemory {
-                requested: csize as u64,
-            })?;
-            self.chunks.push(Chunk {
-                mem,
-                size: csize,
-                used: 0,
-            });
-        }
-        let c = self.chunks.last_mut().ok_or(Error::OutOfMemory {
-            requested: size as u64,
-        })?;
-        // SAFETY: used + size <= c.size, so the result stays inside the chunk.
-        let p = unsafe { c.mem.as_ptr().add(c.used) };
-        c.used += size;
+        // A tail of 8 bytes stays unused until the next sweep reclaims the gap.
+        // SAFETY: [addr, addr + size) is a free block of one of our chunks.
+        unsafe { core::ptr::write_bytes(addr as *mut u8, 0, size) };
+        let ci = self.chunk_index(addr).ok_or_else(|| oom(size))?;
+        self.chunks[ci].set_start(addr);
+        self.chunks[ci].used_bytes += size;
         self.bytes_allocated += size;
         self.objects += 1;
-        // The chunk pointer is non-null and offset within the allocation.
-        NonNull::new(p).ok_or(Error::OutOfMemory {
-            requested: size as u64,
-        })
+        self.stats.total_allocated += size as u64;
+        NonNull::new(addr as *mut u8).ok_or_else(|| oom(size))
     }
 
     fn init(p: NonNull<u8>, mt: &MethodTable) {
@@ -294,11 +445,13 @@ impl Heap {
         Ok(())
     }
 
-    /// Errors unless `[addr, addr + len)` lies within the used part of one chunk.
+    /// Errors unless `[addr, addr + len)` lies within one allocated object.
     fn check(&self, addr: usize, len: usize) -> Result<()> {
-        for c in &self.chunks {
-            let start = c.mem.as_ptr() as usize;
-            if addr >= start && addr.checked_add(len).is_some_and(|e| e <= start + c.used) {
+        if let Some(o) = self.containing_object(addr) {
+            if addr
+                .checked_add(len)
+                .is_some_and(|e| e <= o + object_size(o))
+            {
                 return Ok(());
             }
         }
@@ -306,6 +459,26 @@ impl Heap {
             "object address outside the managed heap",
             addr,
         ))
+    }
+
+    /// Whether `addr` is the start of an allocated object of this heap.
+    pub fn is_object(&self, addr: usize) -> bool {
+        self.chunk_index(addr)
+            .is_some_and(|i| self.chunks[i].is_start(addr))
+    }
+
+    /// Whether `addr` lies inside one of the heap's chunks (cheap pre-filter
+    /// for conservative roots).
+    pub fn in_heap(&self, addr: usize) -> bool {
+        self.chunk_index(addr).is_some()
+    }
+
+    /// The allocated object whose storage contains `addr` (an object
+    /// reference or an interior pointer), if any.
+    pub fn containing_object(&self, addr: usize) -> Option<usize> {
+        let c = &self.chunks[self.chunk_index(addr)?];
+        let o = c.start_at_or_before(addr)?;
+        (addr < o + object_size(o)).then_some(o)
     }
 
     /// Copies `len` bytes at `obj + off` out of the heap (bounds-checked against the
@@ -356,52 +529,38 @@ impl Heap {
             .collect())
     }
 
-    /// Calls `f(object address, MethodTable address)` for every object, in allocation
-    /// order — the heap walk a sweeping collector needs. Object sizes come from the
-    /// MethodTables, which must still be alive (they are owned by the type system).
+    /// Calls `f(object address, MethodTable address)` for every allocated
+    /// object, in address order within each chunk.
     pub fn for_each_object(&self, mut f: impl FnMut(usize, usize)) {
         for c in &self.chunks {
-            let start = c.mem.as_ptr() as usize;
-            let mut off = 0usize;
-            while off + OBJ_HEADER_SIZE <= c.used {
-                let obj = start + off;
-                // SAFETY: obj..obj+16 lies in the used part of the chunk; every object
-                // starts with a header word and an MT pointer written at allocation.
+            for obj in c.objects() {
+                // SAFETY: every start bit marks an object whose MT word was
+                // written at allocation.
                 let mt = unsafe { *((obj + OBJ_MT_OFFSET) as *const usize) };
-                if mt == 0 {
-                    break;
-                }
-                // SAFETY: MT pointers written by this heap point at live MethodTables.
-                let m = unsafe { &*(mt as *const MethodTable) };
-                let size = if m.flags & MT_FLAG_STRING != 0 {
-                    // SAFETY: string objects hold their i32 length at +16.
-                    let len = unsafe { *((obj + STRING_LENGTH_OFFSET) as *const i32) } as usize;
-                    STRING_CHARS_OFFSET + 2 * len + 2
-                } else if m.flags & MT_FLAG_ARRAY != 0 && m.rank > 1 {
-                    // SAFETY: multi-dimensional arrays hold their total count at +16.
-                    let len = unsafe { *((obj + ARRAY_LENGTH_OFFSET) as *const u64) } as usize;
-                    m.base_size as usize + len * m.component_size as usize
-                } else if m.flags & MT_FLAG_ARRAY != 0 {
-                    // SAFETY: array objects hold their u64 length at +16.
-                    let len = unsafe { *((obj + ARRAY_LENGTH_OFFSET) as *const u64) } as usize;
-                    m.base_size as usize + len * m.component_size as usize
-                } else {
-                    m.base_size as usize
-                };
                 f(obj, mt);
-                off += round_up(size.max(OBJ_HEADER_SIZE), OBJ_ALIGN).unwrap_or(c.used);
             }
         }
     }
 }
 
-impl Drop for Heap {
-    fn drop(&mut self) {
-        for c in &self.chunks {
-            if let Ok(layout) = Layout::from_size_align(c.size, 16) {
-                // SAFETY: allocated in alloc_raw with exactly this layout.
-                unsafe { dealloc(c.mem.as_ptr(), layout) };
-            }
+/// The allocation size of the object at `obj` (rounded as allocated).
+pub(crate) fn object_size(obj: usize) -> usize {
+    // SAFETY: `obj` is an allocated object (callers check the start bitmap):
+    // its MT word points at a live MethodTable (owned by the type system,
+    // which outlives the heap's objects), and its length fields were written
+    // at allocation.
+    let size = unsafe {
+        let mt = *((obj + OBJ_MT_OFFSET) as *const usize);
+        let m = &*(mt as *const MethodTable);
+        if m.flags & MT_FLAG_STRING != 0 {
+            let len = *((obj + STRING_LENGTH_OFFSET) as *const i32) as usize;
+            STRING_CHARS_OFFSET + 2 * len + 2
+        } else if m.flags & MT_FLAG_ARRAY != 0 {
+            let len = *((obj + ARRAY_LENGTH_OFFSET) as *const u64) as usize;
+            m.base_size as usize + len * m.component_size as usize
+        } else {
+            m.base_size as usize
         }
-    }
+    };
+    round_up(size.max(MIN_BLOCK), OBJ_ALIGN).unwrap_or(usize::MAX)
 }
