@@ -1164,7 +1164,7 @@ impl TypeSystem {
         let o = match self.heap.alloc_string(mt, &chars) {
             Ok(o) => o,
             Err(Error::OutOfMemory { .. }) => {
-                self.heap.grow_to_limit();
+                self.heap.allow_overdraft();
                 self.heap.alloc_string(mt, &chars)?
             }
             Err(e) => return Err(e),

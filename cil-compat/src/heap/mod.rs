@@ -121,6 +121,7 @@ pub struct Heap {
     limit: usize,
     budget: usize,
     initial_budget: usize,
+    overdraft: bool,
     handles: Vec<usize>,
     free_handles: Vec<u32>,
     stats: HeapStats,
@@ -158,7 +159,7 @@ impl Heap {
     /// collection the budget becomes twice the live data (at least the initial
     /// budget, at most the limit). An allocation that fails at the budget fails
     /// with [`Error::OutOfMemory`]: the owner collects and retries, then
-    /// raises the budget to the limit ([`Heap::grow_to_limit`]) and retries.
+    /// allows one chunk past the budget ([`Heap::allow_overdraft`]) and retries.
     pub fn with_limit(limit: usize) -> Heap {
         let initial = DEFAULT_INITIAL_BUDGET.min(limit);
         Heap {
@@ -169,6 +170,7 @@ impl Heap {
             limit,
             budget: initial,
             initial_budget: initial,
+            overdraft: false,
             handles: Vec::new(),
             free_handles: Vec::new(),
             stats: HeapStats::default(),
@@ -181,6 +183,13 @@ impl Heap {
         self.budget = self.budget.max(self.initial_budget).min(self.limit);
     }
 
+    /// Changes the hard limit on reserved bytes (chunks already reserved stay).
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+        self.initial_budget = self.initial_budget.min(limit);
+        self.budget = self.budget.min(limit);
+    }
+
     /// The hard limit on reserved bytes.
     pub fn limit(&self) -> usize {
         self.limit
@@ -191,10 +200,12 @@ impl Heap {
         self.budget
     }
 
-    /// Lets the heap grow to its hard limit (when a collection did not free
-    /// enough, or none can run).
-    pub fn grow_to_limit(&mut self) {
-        self.budget = self.limit;
+    /// Lets the next chunk be reserved past the budget (never past the
+    /// limit): for an allocation a collection could not make room for, or
+    /// made where no collection can run. The budget then includes that
+    /// chunk, so collections resume as the heap fills further.
+    pub fn allow_overdraft(&mut self) {
+        self.overdraft = true;
     }
 
     /// Bytes held by allocated objects (live, or dead but not yet swept),
@@ -282,9 +293,12 @@ impl Heap {
             CHUNK_SIZE
         };
         let reserved = self.bytes_reserved();
-        if reserved.saturating_add(csize) > self.budget {
+        let want = reserved.saturating_add(csize);
+        if want > self.limit || (want > self.budget && !self.overdraft) {
             return Err(oom(size));
         }
+        self.overdraft = false;
+        self.budget = self.budget.max(want);
         let c = Chunk::new(csize).ok_or_else(|| oom(csize))?;
         let (start, size) = (c.start(), c.size);
         let i = self.chunks.partition_point(|x| x.start() < start);
