@@ -67,7 +67,11 @@ fn workload_of_50x_the_limit_stays_under_the_limit() {
         "the workload allocated only {} bytes",
         s.total_allocated
     );
-    assert!(s.peak_reserved <= LIMIT, "heap peaked at {} bytes", s.peak_reserved);
+    assert!(
+        s.peak_reserved <= LIMIT,
+        "heap peaked at {} bytes",
+        s.peak_reserved
+    );
     assert!(e.ts.heap().bytes_reserved() <= LIMIT);
     assert!(s.collections >= 50, "only {} collections", s.collections);
 
@@ -84,7 +88,10 @@ fn workload_of_50x_the_limit_stays_under_the_limit() {
         cycle.sweep.freed_objects
     );
     assert!(cycle.sweep.freed_objects > 10_000);
-    assert!(after * 4 <= before, "heap did not shrink: {before} -> {after}");
+    assert!(
+        after * 4 <= before,
+        "heap did not shrink: {before} -> {after}"
+    );
 }
 
 #[test]
@@ -96,7 +103,10 @@ fn an_object_held_by_a_host_handle_survives_collections() {
     let v_off = e.ts.field_offset(e.ts.find_field(node, "V").unwrap()).0 as usize;
     let l_off = e.ts.field_offset(e.ts.find_field(node, "L").unwrap()).0 as usize;
     let read = |e: &Engine, o: usize, off: usize| -> u64 {
-        let b = e.ts.heap().read_bytes(o, off, 8).expect("object still allocated");
+        let b =
+            e.ts.heap()
+                .read_bytes(o, off, 8)
+                .expect("object still allocated");
         u64::from_le_bytes(b.try_into().unwrap())
     };
     let h = e.ts.heap_mut().alloc_handle(obj).unwrap();

@@ -873,12 +873,23 @@ mod jit_run {
             dev.install(ADDR);
             dev.defer_completions();
             assert_eq!((h.up)(ADDR.to_abi_u32(), TIMEOUT_NS), SECTORS as i64);
-            assert_eq!(testing::irq_stats().0, 1, "legacy={legacy}: one interrupt set up");
+            assert_eq!(
+                testing::irq_stats().0,
+                1,
+                "legacy={legacy}: one interrupt set up"
+            );
             round_trip(&h, &dev);
             let (_, waits, fired) = testing::irq_stats();
-            assert!(fired >= 5 && waits >= fired, "legacy={legacy}: {waits} waits, {fired} fired");
+            assert!(
+                fired >= 5 && waits >= fired,
+                "legacy={legacy}: {waits} waits, {fired} fired"
+            );
             assert_eq!((h.down)(), 0);
-            assert_eq!(testing::irq_stats().0, 0, "legacy={legacy}: released by Shutdown");
+            assert_eq!(
+                testing::irq_stats().0,
+                0,
+                "legacy={legacy}: released by Shutdown"
+            );
         }
     }
 

@@ -149,10 +149,13 @@ impl Engine {
         let top = self.gc.stack_top;
         // Every frame that called into the runtime is above this one.
         let stack = (top > lo).then_some((lo, top));
-        let cycle = gc::collect(&mut self.ts, ExtraRoots {
-            stack,
-            objects: &[],
-        });
+        let cycle = gc::collect(
+            &mut self.ts,
+            ExtraRoots {
+                stack,
+                objects: &[],
+            },
+        );
         let t1 = self.clock.map(|c| c()).unwrap_or(0);
         self.ts.heap_mut().record_pause(t1.saturating_sub(t0));
         self.gc.last = cycle;
