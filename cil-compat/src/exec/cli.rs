@@ -104,6 +104,9 @@ pub fn monotonic_ns() -> u64 {
         .as_nanos() as u64
 }
 
+/// Print collector figures after each `--invoke-all` method (`--gc-stats`).
+pub static GC_STATS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// One line of collector figures (`cilrun --gc-stats`, the stress test).
 pub fn gc_stats_line(e: &Engine) -> String {
     let h = e.ts.heap();
@@ -283,7 +286,9 @@ fn run_forked(e: &mut Engine, m: MethodId, timeout_s: u32) -> String {
                 },
                 Err(msg) => format!("! jit-error {msg}"),
             };
-            if std::env::var_os("CILRUN_GC_STATS").is_some() {
+            if GC_STATS.load(std::sync::atomic::Ordering::Relaxed)
+                || std::env::var_os("CILRUN_GC_STATS").is_some()
+            {
                 eprintln!("{}: {}", e.method_name(m), gc_stats_line(e));
             }
             let mut o = std::io::stdout().lock();
