@@ -1,5 +1,5 @@
 // GcStress.cs: the managed workload of tests/gc_stress.rs. A ring of small
-// trees is the live set (about 2 MB); every round verifies the tree it is about
+// trees is the live set (about 1.2 MB); every round verifies the tree it is about
 // to replace, builds a new one and throws away a burst of short-lived arrays
 // and strings, so the program allocates far more than the heap limit while its
 // live data stays bounded. Every check is exact: a tree that lost or mixed up a
@@ -51,7 +51,7 @@ namespace GcStress
         public static long Run(int rounds)
         {
             const int Depth = 5;
-            ring = new Node[400];
+            ring = new Node[200];
             int[] seeds = new int[ring.Length];
             long verified = 0;
             for (int round = 1; round <= rounds; round++)
@@ -83,7 +83,7 @@ namespace GcStress
             return verified;
         }
 
-        public static long RunDefault() { return Run(60000); }
+        public static long RunDefault() { return Run(30000); }
 
         // Drops the live set, so a host-side collection can shrink the heap.
         public static int Release() { ring = null; held = null; return 0; }
@@ -100,7 +100,7 @@ namespace GcStress
         // Allocates until the heap limit is reached while keeping everything.
         public static int Hoard()
         {
-            object[] keep = new object[1 << 20];
+            object[] keep = new object[1 << 17];
             held = keep;
             for (int i = 0; i < keep.Length; i++) keep[i] = new int[256];
             return keep.Length;
