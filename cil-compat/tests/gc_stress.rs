@@ -139,3 +139,49 @@ fn keeping_everything_ends_in_a_clean_out_of_memory_error() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Corpus families whose methods allocate little, each run twice through
+/// `cilrun`: normally, and with a collection before every allocation
+/// (`CILRUN_GC_STRESS=1`). A root the collector misses shows up as a
+/// different result or a crash in the second run.
+#[test]
+fn corpus_families_agree_with_a_collection_before_every_allocation() {
+    const FAMILIES: &[&str] = &[
+        "Exceptions",
+        "Delegates",
+        "Lambdas",
+        "Strings",
+        "CollectionsGeneric",
+        "Generics",
+        "Boxing",
+        "Arrays",
+        "Everyday",
+        "Structs",
+    ];
+    let dir = toolchain::workspace_root()
+        .join("jit")
+        .join("tests")
+        .join("corpus");
+    let sources = toolchain::cs_files(&dir).unwrap();
+    let dll = toolchain::build_library("jit_corpus", &sources, &[]).unwrap();
+    let run = |pattern: &str, stress: bool| -> String {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cilrun"));
+        c.arg(&dll).args(["--invoke-all", pattern]);
+        if stress {
+            c.env("CILRUN_GC_STRESS", "1");
+        }
+        String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned()
+    };
+    let mut compared = 0;
+    for f in FAMILIES {
+        let pattern = format!("Corpus.{f}::*");
+        let (normal, stressed) = (run(&pattern, false), run(&pattern, true));
+        assert!(normal.lines().count() > 5, "{f}: {normal}");
+        for (a, b) in normal.lines().zip(stressed.lines()) {
+            assert_eq!(a, b, "family {f}: result changed under GC stress");
+        }
+        assert_eq!(normal.lines().count(), stressed.lines().count());
+        compared += normal.lines().count();
+    }
+    println!("{compared} corpus methods agree under GC stress");
+}
