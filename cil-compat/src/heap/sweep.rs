@@ -1,12 +1,14 @@
 //! The sweep phase: frees every allocated object the mark phase (`crate::gc`)
 //! left unmarked, clears the marks of the survivors, rebuilds the free lists
 //! from the gaps between survivors (so neighbouring free blocks coalesce) and
-//! returns chunks with no survivor to the system allocator.
+//! returns chunks with no survivor to the system allocator (keeping a few as
+//! spares while the live data would justify them).
 
 use alloc::vec::Vec;
 
+use super::chunk::Chunk;
 use super::free::MIN_BLOCK;
-use super::{object_size, Heap, HEADER_MARK, HEADER_PINNED, OBJ_ALIGN};
+use super::{object_size, Heap, CHUNK_SIZE, HEADER_MARK, HEADER_PINNED, OBJ_ALIGN};
 
 /// What one sweep did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -33,12 +35,12 @@ impl Heap {
     pub fn sweep(&mut self) -> SweepResult {
         let mut r = SweepResult::default();
         self.free.clear();
-        let mut gaps: Vec<(usize, usize)> = Vec::new();
-        let mut keep = Vec::with_capacity(self.chunks.len());
+        // Per chunk: the chunk, its surviving bytes, its gaps (start, len).
+        let mut swept: Vec<(Chunk, usize, Vec<(usize, usize)>)> = Vec::new();
         for mut c in core::mem::take(&mut self.chunks) {
             let mut cursor = c.start();
             let mut live = 0usize;
-            let first_gap = gaps.len();
+            let mut gaps = Vec::new();
             let objs: Vec<usize> = c.objects().collect();
             for obj in objs {
                 let size = object_size(obj);
@@ -58,31 +60,46 @@ impl Heap {
                     r.freed_bytes += size;
                 }
             }
-            if live == 0 {
-                // Nothing survived: give the chunk back (its Drop frees it).
-                gaps.truncate(first_gap);
-                r.chunks_released += 1;
-                continue;
-            }
             if c.end() > cursor {
                 gaps.push((cursor, c.end() - cursor));
             }
             c.used_bytes = live;
             r.live_bytes += live;
-            keep.push(c);
+            swept.push((c, live, gaps));
         }
-        self.chunks = keep;
-        for (addr, size) in gaps {
-            debug_assert!(addr.is_multiple_of(OBJ_ALIGN));
-            #[cfg(debug_assertions)]
-            // SAFETY: a gap between survivors of a kept chunk: unused memory.
-            unsafe {
-                core::ptr::write_bytes(addr as *mut u8, POISON, size)
-            };
-            if size >= MIN_BLOCK {
-                // SAFETY: as above; gaps are disjoint and 8-aligned.
-                unsafe { self.free.push(addr, size) };
+        // Keep some empty ordinary chunks (the heap may reserve up to twice
+        // the live data, at least one chunk) so the next cycle does not go
+        // back to the system allocator at once; give the others back: the
+        // heap shrinks.
+        let target = (2 * r.live_bytes).max(CHUNK_SIZE);
+        let occupied: usize = swept
+            .iter()
+            .filter(|(_, live, _)| *live > 0)
+            .map(|(c, _, _)| c.size)
+            .sum();
+        let mut spare = target.saturating_sub(occupied);
+        for (c, live, gaps) in swept {
+            if live == 0 {
+                if c.size != CHUNK_SIZE || spare < CHUNK_SIZE {
+                    // Its Drop frees it.
+                    r.chunks_released += 1;
+                    continue;
+                }
+                spare -= CHUNK_SIZE;
             }
+            for (addr, size) in gaps {
+                debug_assert!(addr.is_multiple_of(OBJ_ALIGN));
+                #[cfg(debug_assertions)]
+                // SAFETY: a gap between survivors of a kept chunk: unused memory.
+                unsafe {
+                    core::ptr::write_bytes(addr as *mut u8, POISON, size)
+                };
+                if size >= MIN_BLOCK {
+                    // SAFETY: as above; gaps are disjoint and 8-aligned.
+                    unsafe { self.free.push(addr, size) };
+                }
+            }
+            self.chunks.push(c);
         }
         self.bytes_allocated = r.live_bytes;
         self.objects -= r.freed_objects;
