@@ -75,10 +75,10 @@ impl Engine {
         }
     }
 
-    /// Whether a collection may run now (the stack can be scanned, or no
-    /// managed code is running at all).
-    fn can_collect(&self, in_managed: bool) -> bool {
-        !in_managed || self.gc.stack_top != 0
+    /// Whether managed code may collect now: only when the stack it runs
+    /// on can be scanned.
+    fn can_collect_from_managed(&self) -> bool {
+        self.gc.stack_top != 0
     }
 
     /// Runs `alloc`; when the heap is at its budget, collects and retries,
@@ -110,18 +110,18 @@ impl Engine {
         alloc(&mut self.ts)
     }
 
-    /// Collects garbage now. Called by the host with no managed code running
-    /// (roots: statics, literals, handles), or from managed code through
-    /// `GC.Collect()`. Returns `None` when the managed stack cannot be
-    /// scanned (see the module docs).
-    pub fn collect(&mut self) -> Option<Cycle> {
-        // The host calls this between managed calls: stack_top is then 0 and
-        // no managed frame exists. An internal call passes through
-        // `collect_from_managed`, which requires an anchor.
-        if !self.can_collect(false) {
-            return None;
-        }
-        Some(self.collect_now())
+    /// Collects garbage now, from the host (roots: statics, literals,
+    /// handles, and the stack below [`Engine::call_static0`] if one is
+    /// running).
+    ///
+    /// # Safety
+    /// No frame of managed code entered other than through
+    /// [`Engine::call_static0`] (e.g. through the hosting layer) may be on the
+    /// stack: its references would not be seen, and what they refer to would
+    /// be freed. Objects the host keeps across the call must be held by
+    /// handles ([`crate::heap::Heap::alloc_handle`]).
+    pub unsafe fn collect(&mut self) -> Cycle {
+        self.collect_now()
     }
 
     /// Marks from every root and sweeps, timing the pause.
@@ -167,7 +167,7 @@ impl Engine {
 extern "C" fn gc_collect() {
     // SAFETY: internal calls run on the engine's thread, from its JIT code.
     let e = unsafe { active() };
-    if e.can_collect(true) {
+    if e.can_collect_from_managed() {
         e.collect_now();
     }
 }
@@ -177,7 +177,7 @@ extern "C" fn gc_collect() {
 extern "C" fn gc_total_memory(force: u8) -> i64 {
     // SAFETY: as above.
     let e = unsafe { active() };
-    if force != 0 && e.can_collect(true) {
+    if force != 0 && e.can_collect_from_managed() {
         e.collect_now();
     }
     e.ts.heap().bytes_allocated() as i64

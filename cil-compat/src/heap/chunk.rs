@@ -4,7 +4,6 @@
 //! this address" for conservative stack words and interior pointers.
 
 use alloc::alloc::{alloc_zeroed, dealloc, Layout};
-use alloc::vec;
 use alloc::vec::Vec;
 use core::ptr::NonNull;
 
@@ -30,14 +29,19 @@ impl Chunk {
         if size == 0 {
             return None;
         }
+        // Fallible all the way: in the kernel an allocation failure must be
+        // an out-of-memory error, not an abort.
+        let words = (size / OBJ_ALIGN).div_ceil(64);
+        let mut starts = Vec::new();
+        starts.try_reserve_exact(words).ok()?;
+        starts.resize(words, 0u64);
         // SAFETY: the layout has a non-zero size (checked above).
         let p = unsafe { alloc_zeroed(layout) };
         let mem = NonNull::new(p)?;
-        let granules = size / OBJ_ALIGN;
         Some(Chunk {
             mem,
             size,
-            starts: vec![0u64; granules.div_ceil(64)],
+            starts,
             used_bytes: 0,
         })
     }

@@ -71,7 +71,9 @@ pub const fn mdarray_data_offset(rank: usize) -> usize {
 
 /// Header bit: marked by the collector.
 pub const HEADER_MARK: u64 = 1;
-/// Header bit: never collected (string literals, statics roots).
+/// Header bit: never freed (interned string literals). A pinned object's
+/// referents are kept only if it is also a root (literals have none; objects
+/// the host keeps hold a [`Handle`], which is a root).
 pub const HEADER_PINNED: u64 = 2;
 /// Alignment of every object.
 pub const OBJ_ALIGN: usize = 8;

@@ -23,6 +23,15 @@ pub struct SweepResult {
     pub chunks_released: usize,
 }
 
+/// One chunk after the sweep's first pass.
+struct Swept {
+    chunk: Chunk,
+    /// Bytes of surviving objects.
+    live: usize,
+    /// Free gaps between survivors: (start, length).
+    gaps: Vec<(usize, usize)>,
+}
+
 /// Byte written over freed memory in debug builds, so a dangling reference
 /// reads an obviously bad MethodTable instead of stale data.
 #[cfg(debug_assertions)]
@@ -35,8 +44,7 @@ impl Heap {
     pub fn sweep(&mut self) -> SweepResult {
         let mut r = SweepResult::default();
         self.free.clear();
-        // Per chunk: the chunk, its surviving bytes, its gaps (start, len).
-        let mut swept: Vec<(Chunk, usize, Vec<(usize, usize)>)> = Vec::new();
+        let mut swept: Vec<Swept> = Vec::new();
         for mut c in core::mem::take(&mut self.chunks) {
             let mut cursor = c.start();
             let mut live = 0usize;
@@ -65,7 +73,11 @@ impl Heap {
             }
             c.used_bytes = live;
             r.live_bytes += live;
-            swept.push((c, live, gaps));
+            swept.push(Swept {
+                chunk: c,
+                live,
+                gaps,
+            });
         }
         // Keep some empty ordinary chunks (the heap may reserve up to twice
         // the live data, at least one chunk) so the next cycle does not go
@@ -74,11 +86,16 @@ impl Heap {
         let target = (2 * r.live_bytes).max(CHUNK_SIZE);
         let occupied: usize = swept
             .iter()
-            .filter(|(_, live, _)| *live > 0)
-            .map(|(c, _, _)| c.size)
+            .filter(|s| s.live > 0)
+            .map(|s| s.chunk.size)
             .sum();
         let mut spare = target.saturating_sub(occupied);
-        for (c, live, gaps) in swept {
+        for Swept {
+            chunk: c,
+            live,
+            gaps,
+        } in swept
+        {
             if live == 0 {
                 if c.size != CHUNK_SIZE || spare < CHUNK_SIZE {
                     // Its Drop frees it.
