@@ -23,18 +23,26 @@
 //! `GC.Collect()` is a no-op, since the stack could not be scanned.
 
 use core::arch::asm;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{active, Engine};
 use crate::error::Result;
 use crate::gc::{self, Cycle, ExtraRoots};
 use crate::types::TypeSystem;
 
+/// Address just above the frames of the outermost managed entry (0: none
+/// recorded, so the stack cannot be scanned). One machine stack runs managed
+/// code (single-threaded runtime, one active engine at a time), so this is a
+/// plain global, like the active engine itself.
+static STACK_TOP: AtomicUsize = AtomicUsize::new(0);
+
+fn stack_top() -> usize {
+    STACK_TOP.load(Ordering::Relaxed)
+}
+
 /// Collector state kept by the engine.
 #[derive(Debug, Default)]
 pub struct GcState {
-    /// Address just above the frames of the outermost managed entry (0: none
-    /// recorded, so the stack cannot be scanned).
-    pub(crate) stack_top: usize,
     /// Automatic collections when the heap reaches its budget (default on).
     pub disabled: bool,
     /// The last collection's figures.
@@ -49,36 +57,30 @@ pub struct GcState {
 /// Restores the previous stack anchor when a managed entry returns (or a
 /// runtime failure unwinds through it on the host).
 pub(crate) struct EntryGuard {
-    state: *mut GcState,
     saved: usize,
 }
 
 impl Drop for EntryGuard {
     fn drop(&mut self) {
-        // SAFETY: `state` points into the boxed engine that made the guard,
-        // which outlives the managed call the guard spans.
-        unsafe { (*self.state).stack_top = self.saved };
+        STACK_TOP.store(self.saved, Ordering::Relaxed);
     }
 }
 
-impl Engine {
-    /// Records `anchor` (the address of a local of the entering function) as
-    /// the top of the managed stack unless an outer entry already did.
-    pub(crate) fn enter_managed(&mut self, anchor: usize) -> EntryGuard {
-        let saved = self.gc.stack_top;
-        if saved == 0 {
-            self.gc.stack_top = anchor;
-        }
-        EntryGuard {
-            state: &mut self.gc,
-            saved,
-        }
+/// Records `anchor` (the address of a local of the entering function) as
+/// the top of the managed stack unless an outer entry already did.
+pub(crate) fn enter_managed(anchor: usize) -> EntryGuard {
+    let saved = stack_top();
+    if saved == 0 {
+        STACK_TOP.store(anchor, Ordering::Relaxed);
     }
+    EntryGuard { saved }
+}
 
+impl Engine {
     /// Whether managed code may collect now: only when the stack it runs
     /// on can be scanned.
     fn can_collect_from_managed(&self) -> bool {
-        self.gc.stack_top != 0
+        stack_top() != 0
     }
 
     /// Runs `alloc`; when the heap is at its budget, collects and retries,
@@ -88,7 +90,7 @@ impl Engine {
         &mut self,
         mut alloc: impl FnMut(&mut TypeSystem) -> Result<usize>,
     ) -> Result<usize> {
-        if self.gc.stress != 0 && self.gc.stack_top != 0 {
+        if self.gc.stress != 0 && stack_top() != 0 {
             self.gc.stress_count += 1;
             if self.gc.stress_count >= self.gc.stress {
                 self.gc.stress_count = 0;
@@ -100,7 +102,7 @@ impl Engine {
             Err(crate::Error::OutOfMemory { .. }) => {}
             Err(e) => return Err(e),
         }
-        if !self.gc.disabled && self.gc.stack_top != 0 {
+        if !self.gc.disabled && stack_top() != 0 {
             self.collect_now();
             if let Ok(o) = alloc(&mut self.ts) {
                 return Ok(o);
@@ -146,7 +148,7 @@ impl Engine {
         };
         let regs = core::hint::black_box(&regs);
         let lo = regs.as_ptr() as usize;
-        let top = self.gc.stack_top;
+        let top = stack_top();
         // Every frame that called into the runtime is above this one.
         let stack = (top > lo).then_some((lo, top));
         let cycle = gc::collect(

@@ -569,7 +569,7 @@ impl Engine {
         // Managed frames (the cctor's, the method's) live below this local:
         // the collector scans the stack up to here.
         let anchor = 0u64;
-        let _entry = self.enter_managed(core::hint::black_box(&anchor) as *const u64 as usize);
+        let _entry = gc::enter_managed(core::hint::black_box(&anchor) as *const u64 as usize);
         self.run_cctor(owner)?;
         let addr = self.compile(m)? as usize;
         // SAFETY (all arms): addr is compiled SysV code taking no arguments and
