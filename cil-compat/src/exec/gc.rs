@@ -45,6 +45,11 @@ fn stack_top() -> usize {
 pub struct GcState {
     /// Automatic collections when the heap reaches its budget (default on).
     pub disabled: bool,
+    /// Collect during calls the hosting layer makes into managed drivers
+    /// (`hosting::driver`); off by default: the kernel's managed drivers do
+    /// not collect yet (their heap grows as before). Host tests turn it on
+    /// to run the managed virtio-blk driver under collections.
+    pub hosted: bool,
     /// The last collection's figures.
     pub last: Cycle,
     /// Stress mode: also collect before every `stress`-th allocation made
@@ -74,6 +79,19 @@ pub(crate) fn enter_managed(anchor: usize) -> EntryGuard {
         STACK_TOP.store(anchor, Ordering::Relaxed);
     }
     EntryGuard { saved }
+}
+
+/// Runs `f`, which calls JIT code of the active engine directly (through a
+/// function pointer, not [`Engine::call_static0`]), with collections able to
+/// run inside it: the managed frames `f` creates are below this function's.
+///
+/// # Safety
+/// Objects the caller keeps across `f` must be held by handles or reachable
+/// from statics: only the stack below this call is scanned.
+pub unsafe fn with_managed_stack<R>(f: impl FnOnce() -> R) -> R {
+    let anchor = 0u64;
+    let _entry = enter_managed(core::hint::black_box(&anchor) as *const u64 as usize);
+    f()
 }
 
 impl Engine {
