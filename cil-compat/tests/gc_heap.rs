@@ -179,3 +179,31 @@ fn marking_traces_from_handles_literals_and_stack_words() {
     assert_eq!(c.sweep.freed_objects, 3);
     assert!(ts.heap().is_object(ints) && ts.heap().is_object(literal));
 }
+
+#[test]
+fn handles_hold_null_retarget_and_free_once() {
+    let mut ts = corlib_ts();
+    let i4 = int32(&ts);
+    let a = ts.alloc_array(i4, 1).unwrap();
+    let b = ts.alloc_array(i4, 1).unwrap();
+    let h = ts.heap_mut().alloc_handle(0).unwrap();
+    assert_eq!(ts.heap().handle_target(h), Some(0));
+    ts.heap_mut().set_handle_target(h, a).unwrap();
+    assert!(
+        ts.heap_mut().alloc_handle(a + 8).is_err(),
+        "not an object start"
+    );
+    gc::collect(&mut ts, ExtraRoots::default());
+    assert!(ts.heap().is_object(a) && !ts.heap().is_object(b));
+    ts.heap_mut().free_handle(h);
+    ts.heap_mut().free_handle(h);
+    assert_eq!(ts.heap().handle_target(h), None);
+    assert!(ts.heap_mut().set_handle_target(h, 0).is_err());
+    // The slot is reused, once.
+    let h2 = ts.heap_mut().alloc_handle(0).unwrap();
+    let h3 = ts.heap_mut().alloc_handle(0).unwrap();
+    assert_eq!(h2, h);
+    assert_ne!(h3, h);
+    gc::collect(&mut ts, ExtraRoots::default());
+    assert!(!ts.heap().is_object(a));
+}

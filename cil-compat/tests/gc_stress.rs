@@ -111,6 +111,7 @@ fn an_object_held_by_a_host_handle_survives_collections() {
         u64::from_le_bytes(b.try_into().unwrap())
     };
     let h = e.ts.heap_mut().alloc_handle(obj).unwrap();
+    assert_eq!(e.ts.heap().handle_target(h), Some(obj));
     let left = read(&e, obj, l_off) as usize;
     assert_eq!(call(&mut e, asm, "GcStress.Work::RunSmall"), 3000 - 200);
     // SAFETY: no managed code is running; the host's object has a handle.

@@ -34,3 +34,66 @@ namespace System
         public static void WaitForPendingFinalizers() { }
     }
 }
+
+namespace System.Runtime.InteropServices
+{
+    using System.Runtime.CompilerServices;
+
+    public enum GCHandleType { Weak = 0, WeakTrackResurrection = 1, Normal = 2, Pinned = 3 }
+
+    // A handle the runtime's heap keeps as a GC root until Free (bound in
+    // cil-compat/src/exec/gc.rs). Objects never move, so every handle pins;
+    // weak handles are strong here.
+    public struct GCHandle
+    {
+        IntPtr handle;
+
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern IntPtr InternalAlloc(object value, int type);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern object InternalGet(IntPtr handle);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern void InternalSet(IntPtr handle, object value);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern void InternalFree(IntPtr handle);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        static extern IntPtr InternalAddrOfPinnedObject(IntPtr handle);
+
+        public static GCHandle Alloc(object value) { return Alloc(value, GCHandleType.Normal); }
+
+        public static GCHandle Alloc(object value, GCHandleType type)
+        {
+            GCHandle h;
+            h.handle = InternalAlloc(value, (int)type);
+            return h;
+        }
+
+        public bool IsAllocated { get { return handle != IntPtr.Zero; } }
+
+        public object Target
+        {
+            get { return InternalGet(handle); }
+            set { InternalSet(handle, value); }
+        }
+
+        public IntPtr AddrOfPinnedObject() { return InternalAddrOfPinnedObject(handle); }
+
+        public void Free()
+        {
+            InternalFree(handle);
+            handle = IntPtr.Zero;
+        }
+
+        public static IntPtr ToIntPtr(GCHandle value) { return value.handle; }
+
+        public static GCHandle FromIntPtr(IntPtr value)
+        {
+            GCHandle h;
+            h.handle = value;
+            return h;
+        }
+
+        public static explicit operator IntPtr(GCHandle value) { return value.handle; }
+        public static explicit operator GCHandle(IntPtr value) { return FromIntPtr(value); }
+    }
+}

@@ -28,7 +28,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use super::{active, Engine};
 use crate::error::Result;
 use crate::gc::{self, Cycle, ExtraRoots};
-use crate::types::TypeSystem;
+use crate::types::{MethodTable, TypeSystem, MT_FLAG_ARRAY, MT_FLAG_STRING};
 
 /// Address just above the frames of the outermost managed entry (0: none
 /// recorded, so the stack cannot be scanned). One machine stack runs managed
@@ -217,9 +217,101 @@ extern "C" fn gc_heap_reserved() -> i64 {
     e.ts.heap().bytes_reserved() as i64
 }
 
-/// The internal calls of `System.GC`.
-pub(crate) fn natives() -> [(&'static str, u64); 4] {
+// `System.Runtime.InteropServices.GCHandle`: the managed face of the heap's
+// handles. The managed value is the handle index + 1 (0 = not allocated).
+// Objects never move, so every handle pins; weak handles are strong here.
+
+fn handle_of(e: &Engine, h: u64) -> crate::heap::Handle {
+    if h == 0 || h > u32::MAX as u64 {
+        super::helpers::die_kind(e, "exception System.InvalidOperationException")
+    }
+    crate::heap::Handle((h - 1) as u32)
+}
+
+extern "C" fn gchandle_alloc(obj: u64, _kind: i32) -> u64 {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    match e.ts.heap_mut().alloc_handle(obj as usize) {
+        Ok(h) => h.0 as u64 + 1,
+        Err(_) => super::helpers::die_kind(e, "exception System.ArgumentException"),
+    }
+}
+
+extern "C" fn gchandle_get(h: u64) -> u64 {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    let h = handle_of(e, h);
+    match e.ts.heap().handle_target(h) {
+        Some(o) => o as u64,
+        None => super::helpers::die_kind(e, "exception System.InvalidOperationException"),
+    }
+}
+
+extern "C" fn gchandle_set(h: u64, obj: u64) {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    let h = handle_of(e, h);
+    if e.ts.heap_mut().set_handle_target(h, obj as usize).is_err() {
+        super::helpers::die_kind(e, "exception System.InvalidOperationException")
+    }
+}
+
+extern "C" fn gchandle_free(h: u64) {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    let h = handle_of(e, h);
+    e.ts.heap_mut().free_handle(h);
+}
+
+/// Address of a pinned object's data: an array's first element, a string's
+/// first character, a boxed value's or class instance's first field.
+extern "C" fn gchandle_addr(h: u64) -> u64 {
+    // SAFETY: as above.
+    let e = unsafe { active() };
+    let h = handle_of(e, h);
+    let Some(obj) = e.ts.heap().handle_target(h) else {
+        super::helpers::die_kind(e, "exception System.InvalidOperationException")
+    };
+    if obj == 0 {
+        return 0;
+    }
+    // SAFETY: `obj` is a live object (handles hold objects of this heap):
+    // its MT word points at a MethodTable of the type system.
+    let mt =
+        unsafe { &*(*((obj + crate::heap::OBJ_MT_OFFSET) as *const usize) as *const MethodTable) };
+    let off = if mt.flags & MT_FLAG_STRING != 0 {
+        crate::heap::STRING_CHARS_OFFSET
+    } else if mt.flags & MT_FLAG_ARRAY != 0 {
+        mt.base_size as usize
+    } else {
+        crate::heap::OBJ_HEADER_SIZE
+    };
+    (obj + off) as u64
+}
+
+/// The internal calls of `System.GC` and `GCHandle`.
+pub(crate) fn natives() -> [(&'static str, u64); 9] {
     [
+        (
+            "System.Runtime.InteropServices.GCHandle::InternalAlloc",
+            gchandle_alloc as *const () as u64,
+        ),
+        (
+            "System.Runtime.InteropServices.GCHandle::InternalGet",
+            gchandle_get as *const () as u64,
+        ),
+        (
+            "System.Runtime.InteropServices.GCHandle::InternalSet",
+            gchandle_set as *const () as u64,
+        ),
+        (
+            "System.Runtime.InteropServices.GCHandle::InternalFree",
+            gchandle_free as *const () as u64,
+        ),
+        (
+            "System.Runtime.InteropServices.GCHandle::InternalAddrOfPinnedObject",
+            gchandle_addr as *const () as u64,
+        ),
         ("System.GC::Collect", gc_collect as *const () as u64),
         (
             "System.GC::GetTotalMemory",

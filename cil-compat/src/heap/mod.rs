@@ -124,7 +124,8 @@ pub struct Heap {
     budget: usize,
     initial_budget: usize,
     overdraft: bool,
-    handles: Vec<usize>,
+    /// Handle slots: `Some(target)` (0 for null) while allocated.
+    handles: Vec<Option<usize>>,
     free_handles: Vec<u32>,
     stats: HeapStats,
 }
@@ -246,37 +247,52 @@ impl Heap {
 
     // ------------------------------------------------------------- handles
 
-    /// Pins `obj` (which must be an object of this heap) with a strong handle.
+    /// Pins `obj` (an object of this heap, or 0) with a strong handle.
     pub fn alloc_handle(&mut self, obj: usize) -> Result<Handle> {
-        if !self.is_object(obj) {
+        if obj != 0 && !self.is_object(obj) {
             return Err(Error::malformed("handle to a non-object", obj));
         }
         if let Some(i) = self.free_handles.pop() {
-            self.handles[i as usize] = obj;
+            self.handles[i as usize] = Some(obj);
             return Ok(Handle(i));
         }
-        self.handles.push(obj);
-        Ok(Handle(self.handles.len() as u32 - 1))
+        let i = u32::try_from(self.handles.len()).map_err(|_| oom(0))?;
+        self.handles.push(Some(obj));
+        Ok(Handle(i))
+    }
+
+    /// Points an allocated handle at another object (or 0).
+    pub fn set_handle_target(&mut self, h: Handle, obj: usize) -> Result<()> {
+        if obj != 0 && !self.is_object(obj) {
+            return Err(Error::malformed("handle to a non-object", obj));
+        }
+        match self.handles.get_mut(h.0 as usize) {
+            Some(slot @ Some(_)) => {
+                *slot = Some(obj);
+                Ok(())
+            }
+            _ => Err(Error::malformed("freed or unknown handle", h.0 as usize)),
+        }
     }
 
     /// Releases a handle; the object is collectable again once unreachable.
+    /// Freeing a freed handle does nothing.
     pub fn free_handle(&mut self, h: Handle) {
         if let Some(slot) = self.handles.get_mut(h.0 as usize) {
-            if *slot != 0 {
-                *slot = 0;
+            if slot.take().is_some() {
                 self.free_handles.push(h.0);
             }
         }
     }
 
-    /// The object a handle pins (0 for a freed handle).
-    pub fn handle_target(&self, h: Handle) -> usize {
-        self.handles.get(h.0 as usize).copied().unwrap_or(0)
+    /// The object a handle pins (`None` for a freed or unknown handle).
+    pub fn handle_target(&self, h: Handle) -> Option<usize> {
+        self.handles.get(h.0 as usize).copied().flatten()
     }
 
     /// Objects pinned by handles (GC roots).
     pub fn handle_targets(&self) -> impl Iterator<Item = usize> + '_ {
-        self.handles.iter().copied().filter(|&o| o != 0)
+        self.handles.iter().filter_map(|o| o.filter(|&o| o != 0))
     }
 
     // ---------------------------------------------------------- allocation

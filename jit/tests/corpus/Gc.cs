@@ -5,9 +5,11 @@
 // allocate, only by locals of deep recursion, only inside exception handlers,
 // only through a managed pointer (ref to an array element or field); linked
 // structures, arrays of references, arrays of structs holding references,
-// boxed values, strings, delegates and collections.
+// boxed values, strings, delegates and collections; objects held only by a
+// GCHandle, and a pinned array written through its address.
 using System;
 using System.Collections.Generic;
+using System.Runtime.InteropServices;
 
 namespace Corpus
 {
@@ -356,6 +358,35 @@ namespace Corpus
             for (GcNode p = head; p != null; p = p.Next) if (p.Value % 20 == 0) n++;
             return n;
         }
+
+        [Expect("1000")]
+        public static int HeldOnlyByGCHandle()
+        {
+            GCHandle h = HandleToList(1000);
+            GcHelpers.Churn(300000);
+            GC.Collect();
+            int c = 0;
+            for (GcNode n = (GcNode)h.Target; n != null; n = n.Next) c++;
+            h.Free();
+            return c;
+        }
+
+        static GCHandle HandleToList(int n) { return GCHandle.Alloc(GcHelpers.BuildList(n)); }
+
+        [Expect("42")]
+        public static unsafe int PinnedArrayWrittenThroughItsAddress()
+        {
+            GCHandle h = PinnedArray(16);
+            IntPtr p = h.AddrOfPinnedObject();
+            GcHelpers.Churn(300000);
+            GC.Collect();
+            ((int*)p)[3] = 42;
+            int[] back = (int[])h.Target;
+            h.Free();
+            return back[3] + back.Length - 16;
+        }
+
+        static GCHandle PinnedArray(int n) { return GCHandle.Alloc(new int[n], GCHandleType.Pinned); }
 
         [Expect("1000")]
         public static int LargeArraysComeAndGo()
