@@ -21,6 +21,19 @@
 //! entry is recorded (managed code entered by other means), automatic
 //! collections do not run: the heap grows past its budget instead (up to its limit), and
 //! `GC.Collect()` is a no-op, since the stack could not be scanned.
+//!
+//! Why not precise stack maps from the JIT (yet): a map per call site would
+//! have to list every live reference, including operands a lowering has
+//! already popped from its value stack but still uses after the call (`box`
+//! keeps the popped struct in its home across the `NewObject` helper, and
+//! its fields may be references), struct temporaries holding references, and
+//! the callee-saved registers of every frame up the chain; and the Rust
+//! frames between JIT code and the collector (a helper holding a fresh
+//! exception object) need scanning anyway. Conservative scanning of a
+//! non-moving heap covers all of these by construction, at the price of
+//! occasionally retaining an object a stale stack word points to. The
+//! corpus run with a collection before every allocation (`CILRUN_GC_STRESS=1`,
+//! `tests/gc_stress.rs`) is the check that nothing is missed.
 
 use core::arch::asm;
 use core::sync::atomic::{AtomicUsize, Ordering};
