@@ -11,16 +11,18 @@
 //! call the JIT has spilled every value held in a caller-saved register to
 //! its frame (`CodeGenContext::spill_regs`); values in callee-saved registers
 //! (register-allocated locals, long-lived stack entries) are either still in
-//! those registers, captured by [`Engine::collect`] before it scans, or were
+//! those registers, captured by the collector before it scans, or were
 //! saved by a callee's prologue on the stack, which is scanned.
 //!
 //! Stack roots are found conservatively (see `crate::gc`): the words from
 //! the collector's own frame up to the anchor of the outermost managed entry
-//! ([`Engine::call_static0`] records it). Rust frames in between (a helper
-//! holding a freshly made exception object, say) are covered too. When no
-//! entry is recorded (managed code entered by other means), automatic
-//! collections do not run: the heap grows past its budget instead (up to its limit), and
-//! `GC.Collect()` is a no-op, since the stack could not be scanned.
+//! ([`Engine::call_static0`] and [`with_managed_stack`] record it; hosted
+//! driver calls use the latter when [`GcState::hosted`] is set). Rust frames
+//! in between (a helper holding a freshly made exception object, say) are
+//! covered too. When no entry is recorded (managed code entered by other
+//! means), automatic collections do not run: the heap grows past its budget
+//! instead (up to its limit), and `GC.Collect()` is a no-op, since the stack
+//! could not be scanned.
 //!
 //! Why not precise stack maps from the JIT (yet): a map per call site would
 //! have to list every live reference, including operands a lowering has
