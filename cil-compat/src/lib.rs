@@ -21,6 +21,7 @@ pub mod dump;
 pub mod error;
 pub mod exec;
 pub mod fuzzing;
+pub mod gc;
 pub mod heap;
 pub mod hosting;
 pub mod metadata;

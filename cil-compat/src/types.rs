@@ -1175,10 +1175,31 @@ impl TypeSystem {
         }
         let st = self.prim(Prim::String)?;
         let mt: &MethodTable = &self.types[st.0 as usize];
-        let o = self.heap.alloc_string(mt, &chars)?;
+        // Literals are made while compiling, where no collection can run: past
+        // the budget, grow (the next sweep sets the budget again).
+        let o = match self.heap.alloc_string(mt, &chars) {
+            Ok(o) => o,
+            Err(Error::OutOfMemory { .. }) => {
+                self.heap.allow_overdraft();
+                self.heap.alloc_string(mt, &chars)?
+            }
+            Err(e) => return Err(e),
+        };
         self.heap.set_header_bits(o, heap::HEADER_PINNED)?;
         self.literals.insert(chars, o);
         Ok(o)
+    }
+
+    /// The interned string objects (`ldstr` literals): GC roots.
+    pub fn literal_objects(&self) -> impl Iterator<Item = usize> + '_ {
+        self.literals.values().copied()
+    }
+
+    /// Allocates a fresh (not interned) string with these UTF-16 contents.
+    pub fn alloc_string(&mut self, chars: &[u16]) -> Result<usize> {
+        let st = self.prim(Prim::String)?;
+        let mt: &MethodTable = &self.types[st.0 as usize];
+        self.heap.alloc_string(mt, chars)
     }
 
     /// Allocates an instance of class `t` (or a boxed value of value type `t`).

@@ -758,6 +758,7 @@ jit_families! {
     jit_collections => "Collections",
     jit_collections_generic => "CollectionsGeneric",
     jit_array_interfaces => "ArrayInterfaces",
+    jit_gc => "Gc",
 }
 
 macro_rules! jit_il_files {

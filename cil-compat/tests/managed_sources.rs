@@ -909,6 +909,87 @@ mod jit_run {
         }
     }
 
+    /// The managed driver with a garbage collection before every allocation
+    /// (on both transports, interrupts and polling): whatever the driver keeps
+    /// (queues, request state, DMA bookkeeping) must be reachable from its
+    /// statics or frames, or data and device state would go wrong here.
+    #[test]
+    fn managed_driver_runs_with_a_collection_before_every_allocation() {
+        let h = harness();
+        h.rt.borrow_mut().engine.gc.stress = 1;
+        for (legacy, interrupts) in [(false, false), (true, true)] {
+            // SAFETY: the harness keeps no object references across these
+            // calls: it passes and gets back integers and native buffers.
+            unsafe {
+                cil_compat::exec::gc::with_managed_stack(|| {
+                    testing::reset();
+                    testing::settings(|s| {
+                        s.echo_logs = false;
+                        s.interrupts = interrupts;
+                    });
+                    let dev = VirtioBlkDevice::new(
+                        image(),
+                        BlkOptions {
+                            legacy,
+                            ..BlkOptions::default()
+                        },
+                    );
+                    dev.install(ADDR);
+                    assert_eq!((h.up)(ADDR.to_abi_u32(), TIMEOUT_NS), SECTORS as i64);
+                    for _ in 0..3 {
+                        round_trip(&h, &dev);
+                    }
+                    assert_eq!((h.down)(), 0);
+                })
+            };
+        }
+        let stats = h.rt.borrow().engine.ts.heap().stats();
+        println!("{}", cli::gc_stats_line(&h.rt.borrow().engine));
+        assert!(stats.collections >= 20, "{stats:?}");
+    }
+
+    /// The same driver bound and served through the hosting layer, as the
+    /// kernel does, with collections enabled in hosted calls (`GcState::hosted`,
+    /// off by default) and one before every allocation.
+    #[test]
+    fn hosted_driver_serves_requests_with_collections_in_hosted_calls() {
+        use ddk::{BlockDevice, Lba};
+        let h = harness();
+        {
+            let mut rt = h.rt.borrow_mut();
+            rt.engine.gc.hosted = true;
+            rt.engine.gc.stress = 1;
+        }
+        testing::reset();
+        testing::settings(|s| s.echo_logs = false);
+        let dev = VirtioBlkDevice::new(image(), BlkOptions::default());
+        dev.install(ADDR);
+        let drivers = h.rt.borrow().drivers();
+        let md = ManagedDriver::new(&h.rt, drivers[0].clone()).expect("entry points");
+        let p = testing::platform();
+        let pci = ddk::pci::PciDevice::probe(&p, ADDR).unwrap().unwrap();
+        let mut blk = ddk::driver::Driver::bind(&md, p, &pci).expect("bind");
+        let after_bind = h.rt.borrow().engine.ts.heap().stats().collections;
+        let img = image();
+        let mut buf = vec![0u8; 16 * 512];
+        for round in 0..4u64 {
+            blk.read_blocks(Lba::new(100 + round), &mut buf).unwrap();
+            assert_eq!(&buf[..], &img[(100 + round as usize) * 512..][..16 * 512]);
+            let data = pattern(4 * 512, round as usize);
+            blk.write_blocks(Lba::new(50 + 8 * round), &data).unwrap();
+            assert_eq!(
+                &dev.image()[(50 + 8 * round as usize) * 512..][..4 * 512],
+                &data[..]
+            );
+        }
+        blk.flush().unwrap();
+        assert!(dev.violations().is_empty(), "{:?}", dev.violations());
+        let stats = h.rt.borrow().engine.ts.heap().stats();
+        println!("{}", cli::gc_stats_line(&h.rt.borrow().engine));
+        assert!(after_bind > 0, "collections ran during bind");
+        assert!(stats.collections >= after_bind, "{stats:?}");
+    }
+
     #[test]
     fn managed_driver_registers_through_block_register_and_serves_the_platform() {
         use ddk::{BlockDevice, BlockError, Lba};

@@ -4,6 +4,7 @@
 //! cilrun ASSEMBLY [--lib DIR]... --dump
 //! cilrun ASSEMBLY [--lib DIR]... --invoke-all PATTERN
 //! cilrun ASSEMBLY [--lib DIR]... --disasm PATTERN
+//! cilrun ASSEMBLY [--lib DIR]... --gc-stats PATTERN
 //! ```
 //! Without a `--lib` directory holding `mscorlib.dll`, our corlib is built (when
 //! out of date) and used, so programs compiled with plain `mcs` run as they are.
@@ -55,6 +56,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         run: cmd_invoke_all,
     },
     CommandSpec {
+        flag: "--gc-stats",
+        takes_value: true,
+        help: "as --invoke-all, and print each method's garbage-collector figures \
+               (collections, pause total/max, bytes allocated, live, heap reserved) \
+               to stderr; CILRUN_GC_STRESS=N collects before every N-th allocation, \
+               CILRUN_HEAP_LIMIT=BYTES bounds the heap",
+        run: cmd_gc_stats,
+    },
+    CommandSpec {
         flag: "--disasm",
         takes_value: true,
         help: "print the IL and generated x86-64 of every method matching the glob (as \
@@ -88,6 +98,11 @@ fn cmd_invoke_all(s: &mut Session, pattern: Option<&str>) -> Result<u8, String> 
         emit(&format!("{l}\n"));
     }
     Ok(failed as u8)
+}
+
+fn cmd_gc_stats(s: &mut Session, pattern: Option<&str>) -> Result<u8, String> {
+    cil_compat::exec::cli::GC_STATS.store(true, std::sync::atomic::Ordering::Relaxed);
+    cmd_invoke_all(s, pattern)
 }
 
 fn cmd_disasm(s: &mut Session, name: Option<&str>) -> Result<u8, String> {

@@ -133,7 +133,7 @@ fn alloc_md(e: &mut Engine, t: TypeId, elem: TypeId, lengths: &[u64], lower: &[i
     if e.ensure_vtable(t).is_err() {
         die_kind(e, "out-of-memory")
     }
-    let Ok(obj) = e.ts.alloc_md_array(elem, lengths) else {
+    let Ok(obj) = e.alloc_with(|ts| ts.alloc_md_array(elem, lengths)) else {
         die_kind(e, "out-of-memory")
     };
     let rank = lengths.len();
@@ -179,7 +179,8 @@ fn read_boxed(e: &mut Engine, v: &View, i: usize) -> u64 {
         return unsafe { *(v.at(i) as *const u64) };
     }
     let _ = e.ensure_vtable(v.elem);
-    let Ok(b) = e.ts.alloc_object(v.elem) else {
+    let elem = v.elem;
+    let Ok(b) = e.alloc_with(|ts| ts.alloc_object(elem)) else {
         die_kind(e, "out-of-memory")
     };
     // SAFETY: the box of elem holds comp bytes of value at OBJ_HEADER_SIZE; the
@@ -500,7 +501,7 @@ extern "C" fn create_instance(elem_mt: u64, lengths: u64, lower: u64) -> u64 {
             die_kind(e, "exception System.NotSupportedException")
         };
         let _ = e.ensure_vtable(at);
-        return match e.ts.alloc_array(elem, lens[0] as usize) {
+        return match e.alloc_with(|ts| ts.alloc_array(elem, lens[0] as usize)) {
             Ok(o) => o as u64,
             Err(_) => die_kind(e, "out-of-memory"),
         };

@@ -73,10 +73,57 @@ impl CodeMemory for MmapMemory {
 }
 
 /// A new active engine with mmap'd code memory.
+///
+/// `CILRUN_GC_STRESS=N` collects before every N-th allocation (see
+/// [`super::gc::GcState::stress`]); `CILRUN_HEAP_LIMIT=BYTES` bounds the heap.
 pub fn engine(ts: TypeSystem) -> Box<Engine> {
     let mut e = Box::new(Engine::new(ts, Box::new(MmapMemory::new())));
+    e.clock = Some(monotonic_ns);
+    if let Some(n) = std::env::var("CILRUN_GC_STRESS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        e.gc.stress = n;
+    }
+    if let Some(n) = std::env::var("CILRUN_HEAP_LIMIT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        e.ts.heap_mut().set_limit(n);
+    }
     e.activate();
     e
+}
+
+/// Nanoseconds since the first call (the engine's clock on the host).
+pub fn monotonic_ns() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_nanos() as u64
+}
+
+/// Print collector figures after each `--invoke-all` method (`--gc-stats`).
+pub static GC_STATS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// One line of collector figures (`cilrun --gc-stats`, the stress test).
+pub fn gc_stats_line(e: &Engine) -> String {
+    let h = e.ts.heap();
+    let s = h.stats();
+    format!(
+        "gc: {} collections, pause total {:.3} ms max {:.3} ms; allocated {} KiB total, \
+         live {} KiB after last, heap {} KiB now (peak {} KiB, limit {} KiB), {} chunks released",
+        s.collections,
+        s.total_pause_ns as f64 / 1e6,
+        s.max_pause_ns as f64 / 1e6,
+        s.total_allocated / 1024,
+        s.live_after_last / 1024,
+        h.bytes_reserved() / 1024,
+        s.peak_reserved / 1024,
+        h.limit() / 1024,
+        s.chunks_released,
+    )
 }
 
 /// `*`/`?` glob match.
@@ -239,6 +286,11 @@ fn run_forked(e: &mut Engine, m: MethodId, timeout_s: u32) -> String {
                 },
                 Err(msg) => format!("! jit-error {msg}"),
             };
+            if GC_STATS.load(std::sync::atomic::Ordering::Relaxed)
+                || std::env::var_os("CILRUN_GC_STATS").is_some()
+            {
+                eprintln!("{}: {}", e.method_name(m), gc_stats_line(e));
+            }
             let mut o = std::io::stdout().lock();
             let _ = writeln!(o, "{line}");
             let _ = o.flush();

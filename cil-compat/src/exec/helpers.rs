@@ -76,7 +76,7 @@ extern "C" fn new_object(mt: u64) -> u64 {
     if e.ensure_vtable(t).is_err() {
         oom(e)
     }
-    match e.ts.alloc_object(t) {
+    match e.alloc_with(|ts| ts.alloc_object(t)) {
         Ok(o) => o as u64,
         Err(_) => oom(e),
     }
@@ -90,7 +90,7 @@ extern "C" fn new_array(array_mt: u64, len: i64) -> u64 {
         oom(e)
     };
     let _ = e.ensure_vtable(t);
-    match e.ts.alloc_array(elem, len as usize) {
+    match e.alloc_with(|ts| ts.alloc_array(elem, len as usize)) {
         Ok(o) => o as u64,
         Err(_) => oom(e),
     }
@@ -303,13 +303,8 @@ extern "C" fn fast_allocate_string(len: i32) -> u64 {
         oom(e)
     };
     let _ = e.ensure_vtable(st);
-    // Intern would share; a fresh string is needed, so allocate via a unique
-    // literal path: the heap's string allocator.
-    let mt: &MethodTable = e.ts.mt(st);
-    let mt_ptr = mt as *const MethodTable;
-    // SAFETY: mt_ptr points into the type system, which outlives this call; the
-    // heap is a different field borrowed mutably.
-    match e.ts.heap_mut().alloc_string(unsafe { &*mt_ptr }, &chars) {
+    // A fresh string (interning would share it).
+    match e.alloc_with(|ts| ts.alloc_string(&chars)) {
         Ok(o) => o as u64,
         Err(_) => oom(e),
     }
@@ -386,6 +381,7 @@ pub(crate) fn register_natives(e: &mut Engine) {
         .into_iter()
         .chain(super::math::natives())
         .chain(super::arrays::natives())
+        .chain(super::gc::natives())
     {
         e.bind_native(name, addr);
     }

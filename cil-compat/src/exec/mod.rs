@@ -15,6 +15,7 @@ mod arrays;
 #[cfg(feature = "std")]
 pub mod cli;
 pub mod csnames;
+pub mod gc;
 pub mod helpers;
 mod idmap;
 pub mod jithost;
@@ -111,6 +112,8 @@ pub struct Engine {
     pub stats: Stats,
     /// Monotonic nanoseconds, if the host has a clock (times compilation).
     pub clock: Option<fn() -> u64>,
+    /// Garbage collector state (see [`gc`]).
+    pub gc: gc::GcState,
 }
 
 /// Where [`Engine::call_infos`] keeps the answer for a call token of assembly
@@ -162,6 +165,7 @@ impl Engine {
             on_fail: default_fail,
             stats: Stats::default(),
             clock: None,
+            gc: gc::GcState::default(),
         };
         helpers::register_natives(&mut e);
         e
@@ -562,6 +566,10 @@ impl Engine {
         let d = self.ts.method(m);
         let (owner, ret) = (d.owner, d.sig.ret);
         let ret = jit_type(&self.ts, ret)?;
+        // Managed frames (the cctor's, the method's) live below this local:
+        // the collector scans the stack up to here.
+        let anchor = 0u64;
+        let _entry = gc::enter_managed(core::hint::black_box(&anchor) as *const u64 as usize);
         self.run_cctor(owner)?;
         let addr = self.compile(m)? as usize;
         // SAFETY (all arms): addr is compiled SysV code taking no arguments and

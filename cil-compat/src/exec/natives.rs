@@ -93,7 +93,7 @@ extern "C" fn memberwise_clone(obj: u64) -> u64 {
     let (copy, r) = if let (Some(el), TypeKind::SzArray) = (elem, kind) {
         // SAFETY: a live array holds its length at ARRAY_LENGTH_OFFSET.
         let len = unsafe { *((obj as usize + ARRAY_LENGTH_OFFSET) as *const u64) } as usize;
-        let r = e.ts.alloc_array(el, len);
+        let r = e.alloc_with(|ts| ts.alloc_array(el, len));
         ((ARRAY_DATA_OFFSET, len * comp as usize), r)
     } else if let (Some(el), TypeKind::Array) = (elem, kind) {
         // A multi-dimensional array: same lengths, then the bounds and the
@@ -108,7 +108,7 @@ extern "C" fn memberwise_clone(obj: u64) -> u64 {
                 core::slice::from_raw_parts(p, rank).to_vec(),
             )
         };
-        let r = e.ts.alloc_md_array(el, &lengths);
+        let r = e.alloc_with(|ts| ts.alloc_md_array(el, &lengths));
         (
             (
                 MDARRAY_LENGTHS_OFFSET,
@@ -120,7 +120,7 @@ extern "C" fn memberwise_clone(obj: u64) -> u64 {
         die_kind(e, "exception System.NotSupportedException")
     } else {
         let _ = e.ensure_vtable(t);
-        let r = e.ts.alloc_object(t);
+        let r = e.alloc_with(|ts| ts.alloc_object(t));
         (
             (
                 OBJ_HEADER_SIZE,

@@ -224,7 +224,7 @@ pub(crate) fn new_exception(name: &str) -> Option<u64> {
         let d = e.ts.method(*m);
         d.name == ".ctor" && d.sig.params.is_empty() && d.sig.has_this
     })?;
-    let obj = e.ts.alloc_object(t).ok()? as u64;
+    let obj = e.alloc_with(|ts| ts.alloc_object(t)).ok()? as u64;
     let code = e.compile(ctor).ok()?;
     // SAFETY: compiled code of an instance constructor taking only `this`.
     let f: extern "C" fn(u64) = unsafe { core::mem::transmute(code as usize) };
@@ -237,11 +237,7 @@ fn new_string(e: &mut Engine, s: &str) -> Option<u64> {
     let chars: Vec<u16> = s.encode_utf16().collect();
     let st = e.ts.prim(Prim::String).ok()?;
     e.ensure_vtable(st).ok()?;
-    let mt: *const MethodTable = e.ts.mt(st);
-    // SAFETY: the MethodTable lives in the type system, which outlives this
-    // call; the heap is a different part of it borrowed mutably.
-    e.ts.heap_mut()
-        .alloc_string(unsafe { &*mt }, &chars)
+    e.alloc_with(|ts| ts.alloc_string(&chars))
         .ok()
         .map(|o| o as u64)
 }

@@ -172,7 +172,14 @@ unsafe fn run_on<F: FnOnce() -> u64>(
     // back whether the call returned or failed (a failure resumes here too).
     unsafe {
         let prev = crate::exec::swap_active(engine);
-        let r = guard::run(instance, f);
+        // Collections inside the call only when the engine opted in (see
+        // `GcState::hosted`): the hosting layer keeps no object references
+        // of its own (registrations are slot numbers, buffers are native).
+        let r = if (*engine).gc.hosted {
+            crate::exec::gc::with_managed_stack(|| guard::run(instance, f))
+        } else {
+            guard::run(instance, f)
+        };
         crate::exec::swap_active(prev);
         r
     }
