@@ -99,6 +99,8 @@ pub enum Module {
     Faulty(FaultKind, u32),
     /// The default bundle, damaged.
     Corrupt(Corruption),
+    /// `target/managed/gc-stress.cpio`: corlib and the GcStress program.
+    GcStress,
 }
 
 /// Deterministic damage to the default bundle: the kernel must refuse each with
@@ -130,6 +132,7 @@ impl Module {
             Module::Default => managed::bundle().map(Some),
             Module::Bytes(bytes) => write(bytes),
             Module::Faulty(kind, at) => managed::faulty_bundle(kind, at).map(Some),
+            Module::GcStress => managed::gc_stress_bundle().map(Some),
             Module::Corrupt(c) => {
                 let path = managed::bundle()?;
                 let bundle =

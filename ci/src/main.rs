@@ -44,9 +44,9 @@ key=value tokens; an unknown key, a bad value or a repeated key stops the boot.
                                drivers to the functions in PCI order
   run=NAME                     what the kernel does (default hello):
                                hello, selftest, copytree, shell, bench-blk,
-                               swaptest, workload, workload-swap, fault-null,
-                               fault-panic, fault-hang, fault-ud, fault-stack,
-                               fault-wx-write, fault-nx-exec
+                               swaptest, workload, workload-swap, gc-stress,
+                               fault-null, fault-panic, fault-hang, fault-ud,
+                               fault-stack, fault-wx-write, fault-nx-exec
   log=error|warn|info|debug|trace
                                log level (default info)
   restart=0..10000             restarts of a faulted managed driver before

@@ -65,6 +65,23 @@ pub fn bundle() -> Result<PathBuf, String> {
     Ok(out)
 }
 
+/// The boot module of `run=gc-stress`, `target/managed/gc-stress.cpio`:
+/// corlib and `GcStress.dll`, the collector's stress program
+/// (`cil-compat/tests/cs/GcStress.cs`, the host test's workload), built when
+/// out of date.
+pub fn gc_stress_bundle() -> Result<PathBuf, String> {
+    let corlib = toolchain::corlib().map_err(err)?;
+    let managed = toolchain::managed_src_dir();
+    let src = managed
+        .parent()
+        .unwrap_or(&managed)
+        .join("tests/cs/GcStress.cs");
+    let dll = toolchain::build_library("GcStress", &[src], &[]).map_err(err)?;
+    let out = toolchain::managed_dir().join("gc-stress.cpio");
+    write_bundle(&[corlib, dll], &out)?;
+    Ok(out)
+}
+
 /// Writes `dlls` (named by their file names, in this order) as a bundle to
 /// `out`, unless `out` is newer than all of them. Written beside `out` and
 /// renamed, so a reader never sees a half-written module.
@@ -281,6 +298,10 @@ pub struct Args {
     /// The block request at which it faults (default 1)
     #[arg(long, value_name = "N", requires = "fault")]
     at: Option<u32>,
+    /// Build the boot module of `run=gc-stress` (corlib and the GcStress
+    /// program) and print its path
+    #[arg(long, conflicts_with = "fault")]
+    gc_stress: bool,
 }
 
 fn parse_fault(v: &str) -> Result<FaultKind, String> {
@@ -293,6 +314,10 @@ fn parse_fault(v: &str) -> Result<FaultKind, String> {
 pub fn main(args: Args) -> Result<(), String> {
     let (fault, at) = (args.fault, args.at);
     crate::setup::ensure()?;
+    if args.gc_stress {
+        println!("{}", gc_stress_bundle()?.display());
+        return Ok(());
+    }
     match (fault, at) {
         // Just the path, so `cargo xtask run --initrd "$(cargo xtask managed ...)"` works.
         (Some(kind), at) => println!("{}", faulty_bundle(kind, at.unwrap_or(1))?.display()),

@@ -72,6 +72,31 @@ pub fn cases() -> Vec<Case> {
                 Expect::Pass(&["bound to virtio-blk-managed", "selftest: PASS"]),
             ),
         ),
+        // The collector at boot: the GcStress program under a 4 MiB heap
+        // limit allocates more than 50x that, its live trees intact.
+        with(
+            Module::GcStress,
+            Case::new(
+                "gc-stress-at-boot",
+                "driver=native run=gc-stress",
+                t,
+                Expect::Pass(&[
+                    "gc-stress: 29800 trees verified",
+                    "x the 4096 KiB limit",
+                    "collections, pause mean",
+                ]),
+            ),
+        ),
+        // A GcStress boot without its module says how to get one.
+        with(
+            Module::None,
+            Case::new(
+                "gc-stress-without-module-fails",
+                "driver=native run=gc-stress",
+                t,
+                Expect::Fail(&["gc-stress: no boot module (boot with --initrd"]),
+            ),
+        ),
         // No boot module: auto falls back (saying why); managed refuses.
         with(
             Module::None,

@@ -23,6 +23,7 @@ fn leave(code: u32) -> ! {
 /// Prints `kernel: verdict PASS` and exits QEMU with the success code.
 pub fn pass() -> ! {
     crate::irq::log_summary();
+    crate::managed::log_heap_summary();
     if !VERDICT_GIVEN.swap(true, Ordering::SeqCst) {
         crate::rawln!("kernel: verdict PASS");
     }
@@ -32,6 +33,7 @@ pub fn pass() -> ! {
 /// Prints `kernel: verdict FAIL: <reason>` and exits with the failure code.
 pub fn fail(reason: fmt::Arguments<'_>) -> ! {
     crate::irq::log_summary();
+    crate::managed::log_heap_summary();
     if !VERDICT_GIVEN.swap(true, Ordering::SeqCst) {
         crate::rawln!("kernel: verdict FAIL: {}", reason);
     }

@@ -16,6 +16,7 @@ mod cmdline;
 mod drivers;
 mod exit;
 mod fault;
+mod gc_stress;
 mod irq;
 mod lineedit;
 mod managed;

@@ -24,7 +24,7 @@ use crate::arch::x86_64::idt::ExceptionFrame;
 use crate::arch::x86_64::{boot, cpu};
 
 /// JIT output goes to the W^X code region.
-struct KernelCode;
+pub(crate) struct KernelCode;
 
 impl CodeMemory for KernelCode {
     fn install(&mut self, code: &[u8]) -> Result<u64, String> {
@@ -112,6 +112,10 @@ fn load() -> Result<Managed, String> {
     // only engine the kernel ever creates.
     let rt = unsafe { Runtime::new(&assemblies, Box::new(KernelCode), &crate::platform::ABI) }
         .map_err(|e| e.to_string())?;
+    // Collections during driver calls too: the collector scans the stack up
+    // to each hosted call's entry (`cil_compat::exec::gc`).
+    let mut rt = rt;
+    rt.engine.gc.hosted = true;
     for a in &rt.loaded {
         info!(
             "managed: loaded {} ({}, {} bytes) in {} us",
@@ -138,6 +142,29 @@ fn load() -> Result<Managed, String> {
         return Err(cil_compat::hosting::HostError::NoDriver.to_string());
     }
     Ok(Managed { runtime, drivers })
+}
+
+/// Logs each loaded runtime's managed heap: collections, pauses, bytes (at
+/// the verdict; skipped for a runtime in use, as when a fault ends the run).
+pub fn log_heap_summary() {
+    for (i, m) in loads().into_iter().enumerate() {
+        let Ok(rt) = m.runtime.try_borrow() else {
+            continue;
+        };
+        let h = rt.engine.ts.heap();
+        let s = h.stats();
+        info!(
+            "managed: heap of runtime {}: {} collections (pause total {} us, max {} us), {} KiB allocated, {} KiB live after the last, {} KiB held (peak {} KiB)",
+            i,
+            s.collections,
+            s.total_pause_ns / 1000,
+            s.max_pause_ns / 1000,
+            s.total_allocated / 1024,
+            s.live_after_last / 1024,
+            h.bytes_reserved() / 1024,
+            s.peak_reserved / 1024
+        );
+    }
 }
 
 /// Logs the JIT's work so far (after binding), and at `log=trace` the code

@@ -18,6 +18,7 @@ pub const RUNS: &[&str] = &[
     "swaptest",
     "workload",
     "workload-swap",
+    "gc-stress",
     "fault-null",
     "fault-panic",
     "fault-hang",
@@ -28,7 +29,8 @@ pub const RUNS: &[&str] = &[
 ];
 
 /// Executes the selected run. Unknown names fail with a clear message.
-/// Every run but the `fault-*` ones first enumerates PCI and binds drivers.
+/// Every run but the `fault-*` ones and `gc-stress` (which must own the only
+/// managed engine) first enumerates PCI and binds drivers.
 pub fn dispatch(cfg: &Config<'_>) -> ! {
     if !RUNS.contains(&cfg.run) {
         log::error!("run: unknown run '{}' (known: {})", cfg.run, Joined(RUNS));
@@ -37,7 +39,7 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
     if cfg.irq {
         crate::irq::enable();
     }
-    if !cfg.run.starts_with("fault-") {
+    if !cfg.run.starts_with("fault-") && cfg.run != "gc-stress" {
         let t0 = crate::time::now_us();
         let n = crate::pci::devices().len();
         let (bar_writes, decode_off) = crate::pci::sizing_writes();
@@ -70,6 +72,7 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
         "swaptest" => crate::storage::swaptest(),
         "workload" => crate::storage::workload(false),
         "workload-swap" => crate::storage::workload(true),
+        "gc-stress" => crate::gc_stress::run(),
         "fault-null" => fault_null(),
         "fault-panic" => panic!("deliberate panic"),
         "fault-hang" => {

@@ -61,9 +61,9 @@ pub struct GcState {
     /// Automatic collections when the heap reaches its budget (default on).
     pub disabled: bool,
     /// Collect during calls the hosting layer makes into managed drivers
-    /// (`hosting::driver`); off by default: the kernel's managed drivers do
-    /// not collect yet (their heap grows as before). Host tests turn it on
-    /// to run the managed virtio-blk driver under collections.
+    /// (`hosting::driver`); off by default. The kernel turns it on for its
+    /// managed drivers; host tests run the managed virtio-blk driver both
+    /// ways.
     pub hosted: bool,
     /// The last collection's figures.
     pub last: Cycle,

@@ -267,7 +267,8 @@ impl Dma<'_> {
         // SAFETY: inside a live DMA block of this instance (mapped, owned by
         // the platform allocator until released); volatile because the
         // device and the driver share it.
-        phys.is_multiple_of(2).then(|| unsafe { core::ptr::read_volatile(v as *const u16) })
+        phys.is_multiple_of(2)
+            .then(|| unsafe { core::ptr::read_volatile(v as *const u16) })
     }
     fn desc(&self, table: u64, i: u16) -> Option<(u64, u32, u16, u16)> {
         let phys = table + 16 * i as u64;
