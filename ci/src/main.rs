@@ -385,7 +385,7 @@ fn cmd_test(a: TestArgs) -> Result<(), String> {
                 }
                 Err(e) => failures.push(format!("driver matrix: {e}")),
             }
-            println!("== fault-injection campaign (bounded: every contained kind, one boot each)");
+            println!("== fault-injection campaign (bounded: every kind, one boot each, alternating transports)");
             match faults::run(&faults::bounded()) {
                 Ok(rows) => {
                     print!("{}", faults::table(&rows));
