@@ -349,6 +349,14 @@ pub fn chart_path() -> PathBuf {
 mod tests {
     use super::*;
 
+    /// Every peer `--driver` accepts fits in one chart (five peers once
+    /// outgrew a four-colour palette and the default run wrote no chart).
+    #[test]
+    fn every_peer_gets_a_colour_in_the_chart() {
+        use clap::ValueEnum;
+        assert!(Peer::value_variants().len() <= crate::chart::MAX_COLUMNS);
+    }
+
     fn sample(config: &str, figures: &[(&str, f64)]) -> Sample {
         Sample {
             config: config.into(),

@@ -59,12 +59,18 @@ pub struct Chart {
     pub curve: Option<Curve>,
 }
 
-const PALETTE: [RGBColor; 4] = [
+const PALETTE: [RGBColor; MAX_COLUMNS] = [
     RGBColor(0x1f, 0x77, 0xb4),
     RGBColor(0xff, 0x7f, 0x0e),
     RGBColor(0x2c, 0xa0, 0x2c),
     RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xe3, 0x77, 0xc2),
+    RGBColor(0x7f, 0x7f, 0x7f),
 ];
+/// Most columns (peers) a chart can tell apart by colour.
+pub const MAX_COLUMNS: usize = 8;
 const PER_ROW: usize = 3;
 
 fn err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> String + '_ {
@@ -305,11 +311,11 @@ mod tests {
     fn too_many_columns_is_an_error_not_a_panic() {
         let chart = Chart {
             title: "x".into(),
-            columns: (0..5).map(|i| i.to_string()).collect(),
+            columns: (0..=MAX_COLUMNS).map(|i| i.to_string()).collect(),
             metrics: vec![],
             curve: None,
         };
         let e = write_svg(&chart, &std::env::temp_dir().join("xtask-never.svg")).unwrap_err();
-        assert!(e.contains("5 columns"), "{e}");
+        assert!(e.contains(&format!("{} columns", MAX_COLUMNS + 1)), "{e}");
     }
 }
