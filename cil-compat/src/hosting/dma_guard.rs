@@ -39,6 +39,8 @@ pub struct VirtioWatch {
     transport: Transport,
     /// Queues by index, as the driver configured them.
     queues: Vec<(u16, Queue)>,
+    /// Where set-up writes for queues past [`MAX_QUEUES`] land.
+    overflow: Queue,
     /// The queue the next queue_* register write applies to.
     selected: u16,
     /// `(virt, len)` the platform lent the running call (a request's buffer).
@@ -219,9 +221,20 @@ fn classify(w: &VirtioWatch, handle: u64, off: u64, value: u64, wide: bool) -> W
     }
 }
 
+/// Queues followed per instance at most: a driver selecting ever new queue
+/// numbers cannot grow the table without bound (virtio-blk uses one queue
+/// per CPU, here one).
+const MAX_QUEUES: usize = 64;
+
+/// The state of queue `q`; past [`MAX_QUEUES`], a scratch entry: once one
+/// of those is enabled, every notification is refused (it cannot be checked).
 fn queue_mut(w: &mut VirtioWatch, q: u16) -> &mut Queue {
     if let Some(i) = w.queues.iter().position(|(n, _)| *n == q) {
         return &mut w.queues[i].1;
+    }
+    if w.queues.len() >= MAX_QUEUES {
+        w.overflow = Queue::default();
+        return &mut w.overflow;
     }
     w.queues.push((q, Queue::default()));
     &mut w.queues.last_mut().expect("just pushed").1
@@ -422,6 +435,7 @@ fn inspect(
             Write::Other => Ok(()),
             Write::Reset => {
                 w.queues.clear();
+                w.overflow = Queue::default();
                 w.selected = 0;
                 Ok(())
             }
@@ -471,13 +485,21 @@ fn inspect(
             }
             Write::Notify => {
                 let dma = Dma(&h.dma, &w.lent_phys);
-                let mut result = Ok(());
-                for (qi, q) in w.queues.iter_mut().filter(|(_, q)| q.enabled) {
-                    match check_queue(&dma, *qi, q) {
-                        Ok(n) => w.checked += n,
-                        Err(e) => {
-                            result = Err(e);
-                            break;
+                let mut result = if w.overflow.enabled {
+                    Err(format!(
+                        "a queue past the {MAX_QUEUES} the guard follows was enabled"
+                    ))
+                } else {
+                    Ok(())
+                };
+                if result.is_ok() {
+                    for (qi, q) in w.queues.iter_mut().filter(|(_, q)| q.enabled) {
+                        match check_queue(&dma, *qi, q) {
+                            Ok(n) => w.checked += n,
+                            Err(e) => {
+                                result = Err(e);
+                                break;
+                            }
                         }
                     }
                 }
