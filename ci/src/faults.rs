@@ -443,7 +443,9 @@ pub fn bounded() -> Plan {
 /// kinds alternate between modern and legacy within a round, and the next
 /// round swaps them, so every kind meets both transports.
 fn transport_of(i: usize, kinds: usize) -> Transport {
-    if (i + i / kinds.max(1)).is_multiple_of(2) {
+    let kinds = kinds.max(1);
+    // The kind's slot plus the round: one kind alone alternates too.
+    if (i % kinds + i / kinds).is_multiple_of(2) {
         Transport::Modern
     } else {
         Transport::Legacy
@@ -514,6 +516,22 @@ pub fn main(a: Args) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_meets_both_transports_within_two_rounds() {
+        for kinds in 1..=10 {
+            for slot in 0..kinds {
+                let seen: Vec<Transport> = [slot, slot + kinds]
+                    .iter()
+                    .map(|&i| transport_of(i, kinds))
+                    .collect();
+                assert!(
+                    seen.contains(&Transport::Modern) && seen.contains(&Transport::Legacy),
+                    "{kinds} kinds, slot {slot}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn kinds_mirror_the_csharp_enum() {
