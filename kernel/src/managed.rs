@@ -147,7 +147,13 @@ fn load() -> Result<Managed, String> {
 /// Logs each loaded runtime's managed heap: collections, pauses, bytes (at
 /// the verdict; skipped for a runtime in use, as when a fault ends the run).
 pub fn log_heap_summary() {
-    for (i, m) in loads().into_iter().enumerate() {
+    // `try_lock`: this runs on the way out, maybe from a fault taken while
+    // a fresh load held the list.
+    let mut all: Vec<&'static Managed> = loaded().into_iter().collect();
+    if let Some(fresh) = FRESH.try_lock() {
+        all.extend(fresh.0.iter().copied());
+    }
+    for (i, m) in all.into_iter().enumerate() {
         let Ok(rt) = m.runtime.try_borrow() else {
             continue;
         };
