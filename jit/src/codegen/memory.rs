@@ -1,0 +1,511 @@
+//! `CodeGen`, memory: indirect loads and stores, fields and statics, arrays
+//! (element access, `newarr`, `ldlen`), and objects (`box`/`unbox`,
+//! `castclass`/`isinst`, `ldstr`, `ldtoken`, `localloc`, block copies).
+
+use super::*;
+
+impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
+    // ---- indirect access, fields, statics -------------------------------------------
+
+    pub(super) fn pop_pointer(&mut self, allow_obj: bool) -> R<(Gpr, StackTy)> {
+        self.pop_pointer_as(allow_obj, false)
+    }
+
+    /// `owned`: the caller writes the register (else a register local may be used in place).
+    pub(super) fn pop_pointer_as(&mut self, allow_obj: bool, owned: bool) -> R<(Gpr, StackTy)> {
+        let v = self.ctx.pop()?;
+        match v.ty {
+            StackTy::ByRef | StackTy::NInt => {}
+            StackTy::Obj if allow_obj => {}
+            StackTy::I32 => {
+                // Unverifiable but legal: an int32 address, zero-extended.
+                let r = self.ctx.into_gpr(&v)?;
+                self.m().extend(r, r, Extend::U32)?;
+                return Ok((r, StackTy::NInt));
+            }
+            _ => return Err(JitErrorKind::TypeMismatch("expected an address")),
+        }
+        let r = if owned {
+            self.ctx.into_gpr(&v)?
+        } else {
+            self.ctx.read_gpr(&v)?
+        };
+        if v.ty == StackTy::Obj {
+            self.null_check(r)?;
+        }
+        Ok((r, v.ty))
+    }
+
+    pub fn ldind(&mut self, ty: JitType) -> R {
+        let (r, _) = self.pop_pointer(false)?;
+        self.ctx.free_gpr(r);
+        self.ctx.push_from_mem(Address::offset(r, 0), &ty)
+    }
+
+    pub fn stind(&mut self, ty: JitType) -> R {
+        let v = self.ctx.pop()?;
+        check_store(&ty, &v.ty)?;
+        let (r, _) = self.pop_pointer(false)?;
+        self.ctx.store_val(Address::offset(r, 0), &ty, &v)?;
+        self.ctx.free_gpr(r);
+        self.ctx.free(&v);
+        Ok(())
+    }
+
+    pub(super) fn type_info(&mut self, tok: u32) -> R<TypeInfo> {
+        self.host.type_info(tok).map_err(Self::host_err)
+    }
+
+    pub fn ldobj(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        self.ldind(t.ty)
+    }
+    pub fn stobj(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        self.stind(t.ty)
+    }
+    pub fn cpobj(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        let (rs, _) = self.pop_pointer(false)?;
+        let (rd, _) = self.pop_pointer(false)?;
+        self.ctx
+            .copy_mem(Address::offset(rd, 0), Address::offset(rs, 0), t.ty.size())?;
+        self.ctx.free_gpr(rs);
+        self.ctx.free_gpr(rd);
+        Ok(())
+    }
+    pub fn initobj(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        let (r, _) = self.pop_pointer(false)?;
+        self.ctx.zero_mem(Address::offset(r, 0), t.ty.size())?;
+        self.ctx.free_gpr(r);
+        Ok(())
+    }
+    pub fn sizeof(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        self.ldc_i4(t.ty.size() as i32);
+        Ok(())
+    }
+
+    pub(super) fn field(&mut self, tok: u32) -> R<FieldInfo> {
+        self.host.field(tok).map_err(Self::host_err)
+    }
+
+    pub fn ldfld(&mut self, tok: u32) -> R {
+        let f = self.field(tok)?;
+        if f.static_addr.is_some() {
+            let v = self.ctx.pop()?;
+            self.ctx.free(&v);
+            return self.ldsfld(tok);
+        }
+        let off = f.offset as i32;
+        let v = *self.ctx.stack.peek(0).ok_or(JitErrorKind::StackUnderflow)?;
+        if let StackTy::Value(s) = v.ty {
+            // Seed bug 5: a struct *value* on the stack — read the field out of the
+            // value itself, never treat its bytes as an address.
+            if off as u32 + f.ty.size() > s.size {
+                return Err(JitErrorKind::TypeMismatch("field outside the value type"));
+            }
+            // Reserve the value's extent so the copy's temp cannot overlap it.
+            self.ctx.stack.temp(v.ty.slot_size());
+            self.ctx.pop()?;
+            let a = self.ctx.struct_addr(&v, RDX)?;
+            return self.ctx.push_from_mem(a.plus(off), &f.ty);
+        }
+        let (r, _) = self.pop_pointer(true)?;
+        self.ctx.free_gpr(r);
+        self.ctx.push_from_mem(Address::offset(r, off), &f.ty)
+    }
+
+    pub fn ldflda(&mut self, tok: u32) -> R {
+        let f = self.field(tok)?;
+        if f.static_addr.is_some() {
+            let v = self.ctx.pop()?;
+            self.ctx.free(&v);
+            return self.ldsflda(tok);
+        }
+        let (r, _) = self.pop_pointer_as(true, true)?;
+        self.m().lea(r, Address::offset(r, f.offset as i32))?;
+        self.ctx.push_reg(StackTy::ByRef, r);
+        Ok(())
+    }
+
+    pub fn stfld(&mut self, tok: u32) -> R {
+        let f = self.field(tok)?;
+        let v = self.ctx.pop()?;
+        check_store(&f.ty, &v.ty)?;
+        if f.static_addr.is_some() {
+            let o = self.ctx.pop()?;
+            self.ctx.free(&o);
+            self.ctx.stack.push(v.ty, v.loc);
+            return self.stsfld(tok);
+        }
+        let (r, _) = self.pop_pointer(true)?;
+        self.ctx
+            .store_val(Address::offset(r, f.offset as i32), &f.ty, &v)?;
+        self.ctx.free_gpr(r);
+        self.ctx.free(&v);
+        Ok(())
+    }
+
+    /// Address of a static in rdx, after the class-init check.
+    pub(super) fn static_addr(&mut self, f: &FieldInfo) -> R<Address> {
+        let addr = f
+            .static_addr
+            .ok_or(JitErrorKind::TypeMismatch("not a static field"))?;
+        if let Some(ci) = f.class_init {
+            self.ctx.spill_regs()?;
+            let done = self.m().new_label();
+            self.m()
+                .mov_ri(R11, ci.flag_addr as i64, OperandSize::S64)?;
+            self.m()
+                .alu_mi(AluOp::Cmp, Address::offset(R11, 0), 0, OperandSize::S8)?;
+            self.m().jcc(Cond::E, done)?;
+            self.m().mov_ri(RDI, ci.handle as i64, OperandSize::S64)?;
+            let h = self.host.helper(Helper::ClassInit);
+            self.call_abs(h, CallSiteKind::Helper(Helper::ClassInit))?;
+            self.m().bind(done)?;
+        }
+        self.m().mov_ri(RDX, addr as i64, OperandSize::S64)?;
+        Ok(Address::offset(RDX, 0))
+    }
+
+    pub fn ldsfld(&mut self, tok: u32) -> R {
+        let f = self.field(tok)?;
+        let a = self.static_addr(&f)?;
+        self.ctx.push_from_mem(a, &f.ty)
+    }
+
+    pub fn ldsflda(&mut self, tok: u32) -> R {
+        let f = self.field(tok)?;
+        let a = self.static_addr(&f)?;
+        let r = self.ctx.alloc_gpr()?;
+        self.m().lea(r, a)?;
+        self.ctx.push_reg(StackTy::ByRef, r);
+        Ok(())
+    }
+
+    pub fn stsfld(&mut self, tok: u32) -> R {
+        let f = self.field(tok)?;
+        if f.class_init.is_some() {
+            self.ctx.spill_regs()?;
+        }
+        let v = self.ctx.pop()?;
+        check_store(&f.ty, &v.ty)?;
+        let a = self.static_addr(&f)?;
+        self.ctx.store_val(a, &f.ty, &v)?;
+        self.ctx.free(&v);
+        Ok(())
+    }
+
+    // ---- arrays -------------------------------------------------------------------
+
+    /// Pops index and array; returns the element address (bounds and null checked).
+    pub(super) fn elem_addr(&mut self, elem_size: u32) -> R<(Address, Gpr, Option<Gpr>)> {
+        self.elem_addr_as(elem_size, false)
+    }
+
+    pub(super) fn elem_addr_as(
+        &mut self,
+        elem_size: u32,
+        owned_base: bool,
+    ) -> R<(Address, Gpr, Option<Gpr>)> {
+        let idx = self.ctx.pop()?;
+        let arr = self.ctx.pop()?;
+        if arr.ty != StackTy::Obj || !matches!(idx.ty, StackTy::I32 | StackTy::NInt) {
+            return Err(JitErrorKind::TypeMismatch("array element access operands"));
+        }
+        let ra = if owned_base {
+            self.ctx.into_gpr(&arr)?
+        } else {
+            self.ctx.read_gpr(&arr)?
+        };
+        self.null_check(ra)?;
+        let len = Address::offset(ra, self.layout.array_length_offset);
+        let data = self.layout.array_data_offset;
+        if let Loc::Const(c) = idx.loc {
+            let off = c
+                .checked_mul(elem_size as i64)
+                .and_then(|o| o.checked_add(data as i64));
+            if let Some(off) = off.filter(|o| c >= 0 && fits_i32(*o) && c <= i32::MAX as i64) {
+                self.m()
+                    .alu_mi(AluOp::Cmp, len, c as i32, OperandSize::S32)?;
+                self.fail_if(Cond::Be, FailCode::IndexOutOfRange)?;
+                return Ok((Address::offset(ra, off as i32), ra, None));
+            }
+        }
+        let ri = self.ctx.into_gpr64(&idx, false)?;
+        self.m().load(R11, len, OperandSize::S32)?;
+        self.m().alu_rr(AluOp::Cmp, ri, R11, OperandSize::S64)?;
+        self.fail_if(Cond::Ae, FailCode::IndexOutOfRange)?;
+        let addr = match elem_size {
+            1 | 2 | 4 | 8 => Address::indexed(ra, ri, elem_size as u8, data),
+            n => {
+                self.m().imul_rri(ri, ri, n as i32, OperandSize::S64)?;
+                Address::indexed(ra, ri, 1, data)
+            }
+        };
+        Ok((addr, ra, Some(ri)))
+    }
+
+    pub(super) fn free_elem(&mut self, ra: Gpr, ri: Option<Gpr>) {
+        self.ctx.free_gpr(ra);
+        if let Some(ri) = ri {
+            self.ctx.free_gpr(ri);
+        }
+    }
+
+    pub fn ldelem(&mut self, ty: JitType) -> R {
+        let (addr, ra, ri) = self.elem_addr(ty.size())?;
+        self.free_elem(ra, ri);
+        self.ctx.push_from_mem(addr, &ty)
+    }
+
+    pub fn ldelem_tok(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        self.ldelem(t.ty)
+    }
+
+    pub fn stelem(&mut self, ty: JitType) -> R {
+        if ty == JitType::Obj
+            && !matches!(self.ctx.stack.peek(0).map(|v| v.loc), Some(Loc::Const(0)))
+        {
+            // Array covariance (§III.4.26): the stored object must fit the array's
+            // element type. The helper call needs every live value in its home.
+            self.ctx.spill_regs()?;
+            let n = self.ctx.stack.len();
+            if n < 3 {
+                return Err(JitErrorKind::StackUnderflow);
+            }
+            let (arr, val) = (self.ctx.stack.vals[n - 3], self.ctx.stack.vals[n - 1]);
+            self.ctx.load_to_gpr(&arr, RDI)?;
+            self.ctx.load_to_gpr(&val, RSI)?;
+            let h = self.host.helper(Helper::ArrayStoreCheck);
+            self.call_abs(h, CallSiteKind::Helper(Helper::ArrayStoreCheck))?;
+            self.m().alu_rr(AluOp::Test, RAX, RAX, OperandSize::S64)?;
+            self.fail_if(Cond::E, FailCode::ArrayTypeMismatch)?;
+        }
+        let v = self.ctx.pop()?;
+        check_store(&ty, &v.ty)?;
+        let (addr, ra, ri) = self.elem_addr(ty.size())?;
+        self.ctx.store_val(addr, &ty, &v)?;
+        self.free_elem(ra, ri);
+        self.ctx.free(&v);
+        Ok(())
+    }
+
+    pub fn stelem_tok(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        self.stelem(t.ty)
+    }
+
+    pub fn ldelema(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        let (addr, ra, ri) = self.elem_addr_as(t.ty.size(), true)?;
+        self.m().lea(ra, addr)?;
+        if let Some(ri) = ri {
+            self.ctx.free_gpr(ri);
+        }
+        self.ctx.push_reg(StackTy::ByRef, ra);
+        Ok(())
+    }
+
+    pub fn ldlen(&mut self) -> R {
+        let v = self.ctx.pop()?;
+        if v.ty != StackTy::Obj {
+            return Err(JitErrorKind::TypeMismatch("ldlen needs an array"));
+        }
+        let r = self.ctx.into_gpr(&v)?;
+        self.null_check(r)?;
+        let off = self.layout.array_length_offset;
+        self.m()
+            .load(r, Address::offset(r, off), OperandSize::S32)?;
+        self.ctx.push_reg(StackTy::NInt, r);
+        Ok(())
+    }
+
+    pub fn newarr(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        self.ctx.spill_regs()?;
+        let len = self.ctx.pop()?;
+        if !matches!(len.ty, StackTy::I32 | StackTy::NInt) {
+            return Err(JitErrorKind::TypeMismatch("newarr length"));
+        }
+        self.ctx.load_to_gpr(&len, RSI)?;
+        if len.ty == StackTy::I32 {
+            self.m().extend(RSI, RSI, Extend::I32)?;
+        }
+        self.m().alu_rr(AluOp::Test, RSI, RSI, OperandSize::S64)?;
+        self.fail_if(Cond::S, FailCode::Overflow)?;
+        self.m()
+            .mov_ri(RDI, t.array_handle as i64, OperandSize::S64)?;
+        let h = self.host.helper(Helper::NewArray);
+        self.call_abs(h, CallSiteKind::Helper(Helper::NewArray))?;
+        self.push_rax(StackTy::Obj)
+    }
+
+    pub(super) fn push_rax(&mut self, ty: StackTy) -> R {
+        let r = self.ctx.alloc_gpr_long_lived()?;
+        self.m().mov_rr(r, RAX, OperandSize::S64)?;
+        self.ctx.push_reg(ty, r);
+        Ok(())
+    }
+
+    // ---- objects ------------------------------------------------------------------------
+
+    pub fn ldstr(&mut self, tok: u32) -> R {
+        let a = self.host.string_literal(tok).map_err(Self::host_err)?;
+        self.ctx.stack.push(StackTy::Obj, Loc::Const(a as i64));
+        Ok(())
+    }
+
+    pub fn ldtoken(&mut self, tok: u32) -> R {
+        let h = self.host.token_handle(tok).map_err(Self::host_err)?;
+        let ty = StackTy::Value(StructLayout {
+            size: 8,
+            align: 8,
+            handle: 0,
+        });
+        let v = self.ctx.stack.push(ty, Loc::Home);
+        self.m().mov_ri(R11, h as i64, OperandSize::S64)?;
+        self.m().store(frame(v.home), R11, OperandSize::S64)
+    }
+
+    pub fn box_(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        if !t.is_value_type {
+            return Ok(());
+        }
+        if let Some(n) = self.host.nullable(tok).map_err(Self::host_err)? {
+            return self.box_nullable(&n);
+        }
+        self.ctx.spill_regs()?;
+        let v = self.ctx.pop()?;
+        check_store(&t.ty, &v.ty)?;
+        self.m().mov_ri(RDI, t.handle as i64, OperandSize::S64)?;
+        let h = self.host.helper(Helper::NewObject);
+        self.call_abs(h, CallSiteKind::Helper(Helper::NewObject))?;
+        self.m().mov_rr(RDX, RAX, OperandSize::S64)?;
+        let off = self.layout.box_data_offset;
+        self.ctx.store_val(Address::offset(RDX, off), &t.ty, &v)?;
+        let r = self.ctx.alloc_gpr()?;
+        self.m().mov_rr(r, RDX, OperandSize::S64)?;
+        self.ctx.push_reg(StackTy::Obj, r);
+        Ok(())
+    }
+
+    pub fn unbox(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        let v = self.ctx.pop()?;
+        if v.ty != StackTy::Obj {
+            return Err(JitErrorKind::TypeMismatch("unbox needs an object"));
+        }
+        let r = self.ctx.into_gpr(&v)?;
+        self.null_check(r)?;
+        let lo_method_table_offset = self.layout.method_table_offset;
+        self.m().load(
+            R11,
+            Address::offset(r, lo_method_table_offset),
+            OperandSize::S64,
+        )?;
+        self.m().mov_ri(RAX, t.handle as i64, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Cmp, R11, RAX, OperandSize::S64)?;
+        match self.host.unbox_key(tok).map_err(Self::host_err)? {
+            Some((off, key)) => {
+                let ok = self.m().new_label();
+                self.m().jcc(Cond::E, ok)?;
+                self.m().alu_mi(
+                    AluOp::Cmp,
+                    Address::offset(R11, off),
+                    key as i32,
+                    OperandSize::S32,
+                )?;
+                self.fail_if(Cond::Ne, FailCode::InvalidCast)?;
+                self.m().bind(ok)?;
+            }
+            None => self.fail_if(Cond::Ne, FailCode::InvalidCast)?,
+        }
+        let lo_box_data_offset = self.layout.box_data_offset;
+        self.m().lea(r, Address::offset(r, lo_box_data_offset))?;
+        self.ctx.push_reg(StackTy::ByRef, r);
+        Ok(())
+    }
+
+    pub fn unbox_any(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        if !t.is_value_type {
+            return self.castclass(tok, true);
+        }
+        if let Some(n) = self.host.nullable(tok).map_err(Self::host_err)? {
+            let ty = StackTy::of(&t.ty).ok_or(JitErrorKind::TypeMismatch("unbox.any of void"))?;
+            return self.unbox_nullable(&n, ty);
+        }
+        self.unbox(tok)?;
+        self.ldind(t.ty)
+    }
+
+    pub fn castclass(&mut self, tok: u32, throw: bool) -> R {
+        let t = self.type_info(tok)?;
+        self.ctx.spill_regs()?;
+        let v = self.ctx.pop()?;
+        if v.ty != StackTy::Obj {
+            return Err(JitErrorKind::TypeMismatch(
+                "isinst/castclass needs an object",
+            ));
+        }
+        self.ctx.load_to_gpr(&v, RDI)?;
+        self.m().mov_ri(RSI, t.handle as i64, OperandSize::S64)?;
+        let h = self.host.helper(Helper::IsInstance);
+        self.call_abs(h, CallSiteKind::Helper(Helper::IsInstance))?;
+        if throw {
+            let ok = self.m().new_label();
+            self.m().alu_rr(AluOp::Test, RAX, RAX, OperandSize::S64)?;
+            self.m().jcc(Cond::Ne, ok)?;
+            self.ctx.load_to_gpr(&v, R11)?;
+            self.m().alu_rr(AluOp::Test, R11, R11, OperandSize::S64)?;
+            self.fail_if(Cond::Ne, FailCode::InvalidCast)?;
+            self.m().bind(ok)?;
+        }
+        self.push_rax(StackTy::Obj)
+    }
+
+    pub fn localloc(&mut self) -> R {
+        self.ctx.spill_regs()?;
+        let v = self.ctx.pop()?;
+        let r = self.ctx.into_gpr64(&v, true)?;
+        self.m().alu_ri(AluOp::Add, r, 15, OperandSize::S64)?;
+        self.m().alu_ri(AluOp::And, r, -16, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Sub, RSP, r, OperandSize::S64)?;
+        if self.init_locals {
+            self.m().mov_rr(RCX, r, OperandSize::S64)?;
+            self.m().mov_rr(RDI, RSP, OperandSize::S64)?;
+            self.m().mov_ri(RAX, 0, OperandSize::S32)?;
+            self.m().rep_stosb()?;
+        }
+        self.ctx.free_gpr(r);
+        let d = self.ctx.alloc_gpr()?;
+        self.m().mov_rr(d, RSP, OperandSize::S64)?;
+        self.ctx.push_reg(StackTy::NInt, d);
+        Ok(())
+    }
+
+    pub fn cpblk(&mut self, init: bool) -> R {
+        self.ctx.spill_regs()?;
+        let size = self.ctx.pop()?;
+        let src = self.ctx.pop()?;
+        let dst = self.ctx.pop()?;
+        self.ctx.load_to_gpr(&dst, RDI)?;
+        if init {
+            self.ctx.load_to_gpr(&src, RAX)?;
+        } else {
+            self.ctx.load_to_gpr(&src, RSI)?;
+        }
+        self.ctx.load_to_gpr(&size, RCX)?;
+        self.m().extend(RCX, RCX, Extend::U32)?;
+        if init {
+            self.m().rep_stosb()
+        } else {
+            self.m().rep_movsb()
+        }
+    }
+}
