@@ -25,8 +25,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use ddk::abi::{DdkAbi, DdkError, IO_HANDLE_TAG, STATUS_OK};
-use ddk::pci::PciAddress;
+use ddk::pci::{cap_id, ConfigAccess, PciAddress};
 use ddk::virtio::{self, cfg_type, desc_flags, legacy};
+use ddk::Platform;
 
 use super::guard::{self, Trap};
 use super::resources;
@@ -94,54 +95,41 @@ pub(crate) fn forget_bar(w: &mut VirtioWatch, handle: u64) {
     w.bars.retain(|&(h, _)| h != handle);
 }
 
-/// PCI configuration reads for the capability walk (PCI 3.0 §6.7).
-fn read_caps(abi: &DdkAbi, addr: PciAddress) -> Transport {
-    let r8 = |off: u16| {
-        let mut v = 0u8;
-        // SAFETY: a platform table entry with a valid out-pointer.
-        (unsafe { (abi.pci_read8)(addr, off, &mut v) } == STATUS_OK).then_some(v)
+/// Where a function's virtio registers are: the platform's enumeration of it
+/// and the DDK's capability walk (virtio 1.2 §4.1.4), as the native driver
+/// reads them.
+fn read_caps(abi: &'static DdkAbi, addr: PciAddress) -> Transport {
+    // SAFETY: the table the hosting layer was given, already checked by
+    // `Runtime::new` (the same call).
+    let Ok(platform) = (unsafe { Platform::new(abi) }) else {
+        return Transport::Unchecked;
     };
-    let r16 = |off: u16| {
-        let mut v = 0u16;
-        // SAFETY: as above.
-        (unsafe { (abi.pci_read16)(addr, off, &mut v) } == STATUS_OK).then_some(v)
+    let Ok(dev) = platform.pci_device(addr) else {
+        return Transport::Unchecked;
     };
-    let r32 = |off: u16| {
-        let mut v = 0u32;
-        // SAFETY: as above.
-        (unsafe { (abi.pci_read32)(addr, off, &mut v) } == STATUS_OK).then_some(v)
-    };
-    if r16(0x00) != Some(virtio::VIRTIO_VENDOR_ID) {
+    if dev.vendor_id != virtio::VIRTIO_VENDOR_ID {
         return Transport::Unchecked;
     }
     let (mut common, mut notify) = (None, None);
-    // Status bit 4: a capability list (PCI 3.0 §6.2.3).
-    if r16(0x06).is_some_and(|s| s & (1 << 4) != 0) {
-        let mut p = r8(0x34).unwrap_or(0) & 0xfc;
-        // At most 48 capabilities fit in the 192 bytes after the header.
-        for _ in 0..48 {
-            if p < 0x40 {
-                break;
-            }
-            let (Some(id), Some(next)) = (r8(p as u16), r8(p as u16 + 1)) else {
-                return Transport::Unchecked;
-            };
-            if id == 0x09 {
-                let p16 = p as u16;
-                let kind = r8(p16 + 3);
-                let bar = r8(p16 + 4);
-                let off = r32(p16 + 8);
-                let len = r32(p16 + 12);
-                if let (Some(kind), Some(bar), Some(off), Some(len)) = (kind, bar, off, len) {
-                    let region = (bar, (off as u64, len as u64));
-                    if kind == cfg_type::COMMON && common.is_none() {
-                        common = Some(region);
-                    } else if kind == cfg_type::NOTIFY && notify.is_none() {
-                        notify = Some(region);
-                    }
-                }
-            }
-            p = next & 0xfc;
+    for cap in dev.capabilities(&platform) {
+        if cap.id != cap_id::VENDOR_SPECIFIC {
+            continue;
+        }
+        let p = cap.offset as u16;
+        let field = |off: u16| platform.read_u32(addr, p + off).ok();
+        let (Ok(kind), Ok(bar), Some(off), Some(len)) = (
+            platform.read_u8(addr, p + 3),
+            platform.read_u8(addr, p + 4),
+            field(8),
+            field(12),
+        ) else {
+            return Transport::Unchecked;
+        };
+        let region = (bar, (off as u64, len as u64));
+        if kind == cfg_type::COMMON && common.is_none() {
+            common = Some(region);
+        } else if kind == cfg_type::NOTIFY && notify.is_none() {
+            notify = Some(region);
         }
     }
     let modern = match (common, notify) {
@@ -396,7 +384,7 @@ fn check_queue(dma: &Dma, qi: u16, q: &mut Queue) -> Result<u64, Refusal> {
 
 /// What the shim does with a write: forward it, or refuse it with a reason.
 fn inspect(
-    abi: &DdkAbi,
+    abi: &'static DdkAbi,
     id: u32,
     handle: u64,
     off: u64,
