@@ -7,7 +7,6 @@
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
-use alloc::vec::Vec;
 
 use cil_compat::exec::RetVal;
 use cil_compat::hosting::{guard, Runtime};
@@ -36,13 +35,7 @@ fn stress() -> Result<String, String> {
     let module = crate::bootinfo::module().ok_or_else(|| {
         String::from("no boot module (boot with --initrd \"$(cargo xtask managed --gc-stress)\")")
     })?;
-    let entries =
-        cil_compat::bundle::parse(module).map_err(|e| alloc::format!("boot module: {e}"))?;
-    let assemblies: Vec<(&str, &[u8])> = entries
-        .iter()
-        .filter(|e| e.name.ends_with(".dll"))
-        .map(|e| (e.name, e.data))
-        .collect();
+    let assemblies = crate::managed::assemblies(module)?;
     // SAFETY: `platform::ABI` is the kernel's complete table; this run binds
     // no drivers (runs.rs skips the driver manager for it), so this is the
     // only engine.

@@ -93,15 +93,7 @@ fn load() -> Result<Managed, String> {
         ));
     };
     let t0 = crate::time::now_us();
-    let entries = cil_compat::bundle::parse(module).map_err(|e| format!("boot module: {e}"))?;
-    let assemblies: Vec<(&str, &[u8])> = entries
-        .iter()
-        .filter(|e| e.name.ends_with(".dll"))
-        .map(|e| (e.name, e.data))
-        .collect();
-    if assemblies.is_empty() {
-        return Err(String::from("boot module: no .dll entries"));
-    }
+    let assemblies = assemblies(module)?;
     info!(
         "managed: boot module {} bytes, {} assemblies, archive checked in {} us",
         module.len(),
@@ -142,6 +134,23 @@ fn load() -> Result<Managed, String> {
         return Err(cil_compat::hosting::HostError::NoDriver.to_string());
     }
     Ok(Managed { runtime, drivers })
+}
+
+/// The `.dll` entries of the boot module `module` (checked archive), in
+/// archive order; an error when it holds none.
+pub(crate) fn assemblies(
+    module: &'static [u8],
+) -> Result<Vec<(&'static str, &'static [u8])>, String> {
+    let entries = cil_compat::bundle::parse(module).map_err(|e| format!("boot module: {e}"))?;
+    let dlls: Vec<(&str, &[u8])> = entries
+        .iter()
+        .filter(|e| e.name.ends_with(".dll"))
+        .map(|e| (e.name, e.data))
+        .collect();
+    if dlls.is_empty() {
+        return Err(String::from("boot module: no .dll entries"));
+    }
+    Ok(dlls)
 }
 
 /// Logs each loaded runtime's managed heap: collections, pauses, bytes (at
