@@ -390,13 +390,7 @@ impl Heap {
                 reason: "alloc_array on a non-array type".into(),
             });
         }
-        let size = len
-            .checked_mul(mt.component_size as usize)
-            .and_then(|b| b.checked_add(mt.base_size as usize))
-            .ok_or(Error::OutOfMemory {
-                requested: u64::MAX,
-            })?;
-        let p = self.alloc_raw(size)?;
+        let p = self.alloc_raw(array_size(mt, len)?)?;
         Self::init(p, mt);
         // SAFETY: the allocation is at least ARRAY_DATA_OFFSET bytes (base_size).
         unsafe { (p.as_ptr().add(ARRAY_LENGTH_OFFSET) as *mut u64).write(len as u64) };
@@ -419,13 +413,7 @@ impl Heap {
             .ok_or(Error::OutOfMemory {
                 requested: u64::MAX,
             })?;
-        let size = total
-            .checked_mul(mt.component_size as usize)
-            .and_then(|b| b.checked_add(mt.base_size as usize))
-            .ok_or(Error::OutOfMemory {
-                requested: u64::MAX,
-            })?;
-        let p = self.alloc_raw(size)?;
+        let p = self.alloc_raw(array_size(mt, total)?)?;
         Self::init(p, mt);
         // SAFETY: base_size = mdarray_data_offset(rank) (types.rs), so the count and
         // the rank lengths lie inside the allocation; all offsets are 8-aligned.
@@ -595,4 +583,15 @@ pub(crate) fn object_size(obj: usize) -> usize {
         }
     };
     round_up(size.max(MIN_BLOCK), OBJ_ALIGN).unwrap_or(usize::MAX)
+}
+
+/// Bytes of an array of type `mt` holding `count` elements (header, bounds
+/// and elements); out of memory when that overflows.
+fn array_size(mt: &MethodTable, count: usize) -> Result<usize> {
+    count
+        .checked_mul(mt.component_size as usize)
+        .and_then(|b| b.checked_add(mt.base_size as usize))
+        .ok_or(Error::OutOfMemory {
+            requested: u64::MAX,
+        })
 }
