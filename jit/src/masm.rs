@@ -185,6 +185,9 @@ pub trait MacroAssembler {
     fn call_reg(&mut self, target: Gpr) -> MResult;
     /// `call label` (rel32): enters a `finally` compiled in the same body.
     fn call_label(&mut self, label: Label) -> MResult;
+    /// `call` to the start of the method being assembled (its prologue, which
+    /// `finish` prepends): a direct self-recursive call, resolved in `finish`.
+    fn call_entry(&mut self) -> MResult;
     /// `ret`.
     fn ret(&mut self) -> MResult;
     fn call_mem(&mut self, target: Address) -> MResult;

@@ -383,6 +383,11 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 self.m().call_reg(RAX)?;
             }
             (None, CallTarget::Direct(a)) => self.call_abs(a, CallSiteKind::Method(ci.callee))?,
+            // A method calling itself (recursion) calls its own entry
+            // directly: no cell load, a rel32 the CPU predicts.
+            (None, CallTarget::Indirect(_)) if ci.callee == self.method_handle => {
+                self.m().call_entry()?
+            }
             (None, CallTarget::Indirect(cell)) => {
                 let mk = self.m().mov_ri64_patchable(RAX, cell)?;
                 self.call_sites

@@ -11,12 +11,15 @@ use alloc::vec::Vec;
 /// The x86-64 macro assembler.
 pub struct X64Masm {
     pub(crate) asm: Assembler,
+    /// Marks just after each `call_entry`'s rel32 (patched in `finish`).
+    entry_calls: Vec<usize>,
 }
 
 impl X64Masm {
     pub fn new() -> MResult<Self> {
         Ok(X64Masm {
             asm: Assembler::new()?,
+            entry_calls: Vec::new(),
         })
     }
 
@@ -24,6 +27,7 @@ impl X64Masm {
     pub fn with_capacity(il_len: usize) -> MResult<Self> {
         Ok(X64Masm {
             asm: Assembler::with_capacity(il_len)?,
+            entry_calls: Vec::new(),
         })
     }
 }
@@ -243,6 +247,14 @@ impl MacroAssembler for X64Masm {
     fn call_label(&mut self, label: Label) -> MResult {
         self.asm.call_label(label.0)
     }
+    fn call_entry(&mut self) -> MResult {
+        // E8 rel32, the displacement filled in by `finish` once the prologue's
+        // length (hence the body's distance from the entry) is known.
+        self.asm.buf.extend_from_slice(&[0xE8, 0, 0, 0, 0]);
+        let m = self.asm.mark();
+        self.entry_calls.push(m);
+        Ok(())
+    }
     fn ret(&mut self) -> MResult {
         self.asm.buf.push(0xC3);
         Ok(())
@@ -374,6 +386,16 @@ impl MacroAssembler for X64Masm {
         }
         let base = code.len() as u32;
         code.extend_from_slice(&body);
+        for &m in &self.entry_calls {
+            // The mark is the return address; the entry is offset 0.
+            let end = body_marks
+                .get(m)
+                .map(|e| (e + base) as usize)
+                .filter(|e| *e >= 5 && *e <= code.len() && code[*e - 5] == 0xE8)
+                .ok_or_else(|| crate::JitErrorKind::Internal("self call mark lost".into()))?;
+            let rel = -(end as i64) as i32;
+            code[end - 4..end].copy_from_slice(&rel.to_le_bytes());
+        }
         let mark_offsets: Vec<u32> = body_marks.iter().map(|m| m + base).collect();
         Ok(Assembled { code, mark_offsets })
     }
@@ -709,6 +731,25 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_call_to_the_entry_lands_on_the_prologue_whatever_its_length() {
+        for (frame_size, saved) in [(0u32, vec![]), (4096, vec![(RBX, -8), (R12, -16)])] {
+            let mut m = X64Masm::new().unwrap();
+            m.mov_rr(RAX, RBX, OperandSize::S64).unwrap();
+            m.call_entry().unwrap();
+            m.ret().unwrap();
+            m.call_entry().unwrap();
+            let code = m.finish(&FrameInfo { frame_size, saved }).unwrap().code;
+            // Both calls end on E8 rel32 whose target is offset 0.
+            // The second call ends the code; the first ends before `ret`.
+            for end in [code.len() - 6, code.len()] {
+                assert_eq!(code[end - 5], 0xE8, "{code:02x?}");
+                let rel = i32::from_le_bytes(code[end - 4..end].try_into().unwrap());
+                assert_eq!(end as i64 + rel as i64, 0, "{code:02x?}");
             }
         }
     }
