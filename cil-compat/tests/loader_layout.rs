@@ -759,8 +759,22 @@ fn casting_and_enum_underlying_types() {
     );
     let i4 = ts.prim(Prim::I4).unwrap();
     let u4 = ts.prim(Prim::U4).unwrap();
-    let (ai4, au4) = (ts.array_of(i4).unwrap(), ts.array_of(u4).unwrap());
-    assert!(!ts.is_assignable(ai4, au4));
+    let i8 = ts.prim(Prim::I8).unwrap();
+    let (ai4, au4, ai8) = (
+        ts.array_of(i4).unwrap(),
+        ts.array_of(u4).unwrap(),
+        ts.array_of(i8).unwrap(),
+    );
+    // Array-element compatibility (§I.8.7.1): one reduced type per width.
+    assert!(ts.is_assignable(ai4, au4) && ts.is_assignable(au4, ai4));
+    assert!(!ts.is_assignable(ai4, ai8));
+    let color = ty(ts, "LoaderTests.Color");
+    let u1 = ts.prim(Prim::U1).unwrap();
+    let (acolor, au1) = (ts.array_of(color).unwrap(), ts.array_of(u1).unwrap());
+    assert!(
+        ts.is_assignable(acolor, au1),
+        "an enum array is its underlying type's"
+    );
     assert!(ts.is_assignable(ai4, ty(ts, "System.Array")));
     assert_eq!(
         ts.underlying_prim(ty(ts, "LoaderTests.Color")),

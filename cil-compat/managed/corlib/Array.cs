@@ -16,7 +16,7 @@ namespace System
         object Clone();
     }
 
-    public abstract class Array : ICloneable, System.Collections.IEnumerable
+    public abstract class Array : ICloneable, System.Collections.IList
     {
         // Reads the element count stored after the MethodTable pointer (bound by the runtime).
         [MethodImpl(MethodImplOptions.InternalCall)]
@@ -141,6 +141,33 @@ namespace System
 
         // The generic interfaces of T[] are in ArrayInterfaces.cs.
         public System.Collections.IEnumerator GetEnumerator() { return new ArrayBoxEnumerator(this); }
+
+        // ---- System.Collections.IList and ICollection (fixed size) --------------
+
+        int System.Collections.ICollection.Count { get { return Length; } }
+        public bool IsSynchronized { get { return false; } }
+        public object SyncRoot { get { return this; } }
+
+        public void CopyTo(Array array, int index)
+        {
+            if (array == null) throw new ArgumentNullException("array");
+            if (GetRankInternal() != 1) throw new RankException("Only single dimension arrays are supported here.");
+            Copy(this, GetDimInternal(0, true), array, index, Length);
+        }
+
+        object System.Collections.IList.this[int index]
+        {
+            get { return GetValue(index); }
+            set { SetValue(value, index); }
+        }
+
+        int System.Collections.IList.Add(object value) { throw new NotSupportedException("Collection was of a fixed size."); }
+        void System.Collections.IList.Clear() { Clear(this, GetDimInternal(0, true), Length); }
+        bool System.Collections.IList.Contains(object value) { return IndexOf(this, value) >= GetDimInternal(0, true); }
+        int System.Collections.IList.IndexOf(object value) { return IndexOf(this, value); }
+        void System.Collections.IList.Insert(int index, object value) { throw new NotSupportedException("Collection was of a fixed size."); }
+        void System.Collections.IList.Remove(object value) { throw new NotSupportedException("Collection was of a fixed size."); }
+        void System.Collections.IList.RemoveAt(int index) { throw new NotSupportedException("Collection was of a fixed size."); }
 
         // ---- creation ---------------------------------------------------------
 

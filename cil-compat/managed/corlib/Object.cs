@@ -128,4 +128,27 @@ namespace System.Collections
         object Current { get; }
         void Reset();
     }
+
+    // The non-generic collection interfaces; System.Array implements both.
+    public interface ICollection : IEnumerable
+    {
+        int Count { get; }
+        bool IsSynchronized { get; }
+        object SyncRoot { get; }
+        void CopyTo(System.Array array, int index);
+    }
+
+    public interface IList : ICollection
+    {
+        object this[int index] { get; set; }
+        bool IsFixedSize { get; }
+        bool IsReadOnly { get; }
+        int Add(object value);
+        void Clear();
+        bool Contains(object value);
+        int IndexOf(object value);
+        void Insert(int index, object value);
+        void Remove(object value);
+        void RemoveAt(int index);
+    }
 }

@@ -96,39 +96,10 @@ extern "C" fn new_array(array_mt: u64, len: i64) -> u64 {
     }
 }
 
-/// Whether an object of type `from` is an instance of `to` (§I.8.7 assignment
-/// compatibility, for classes, interfaces and arrays of references).
+/// Whether an object of type `from` is an instance of `to` (§I.8.7
+/// assignment compatibility: [`crate::types::TypeSystem::is_assignable`]).
 pub fn is_assignable(e: &Engine, from: TypeId, to: TypeId) -> bool {
-    let ts = &e.ts;
-    let mut cur = Some(from);
-    let mut depth = 0;
-    while let Some(c) = cur {
-        if c == to || ts.info(c).interfaces.iter().any(|im| im.iface == to) {
-            return true;
-        }
-        depth += 1;
-        if depth > 64 {
-            return false;
-        }
-        cur = ts.info(c).parent;
-    }
-    let (fi, ti) = (ts.info(from), ts.info(to));
-    if fi.kind == TypeKind::SzArray && ti.kind == TypeKind::SzArray {
-        if let (Some(fe), Some(te)) = (fi.element, ti.element) {
-            return fe == te || (ts.info(fe).is_reference() && is_assignable(e, fe, te));
-        }
-    }
-    // `T[]` as IList<U> & co. (types/vector_ifaces.rs), U = T or, for references,
-    // anything T is assignable to.
-    if ti.kind == TypeKind::Interface {
-        if let Some((fe, u)) = ts.vector_interface_arg(from, to) {
-            return fe == u
-                || (ts.info(fe).is_reference()
-                    && ts.info(u).is_reference()
-                    && is_assignable(e, fe, u));
-        }
-    }
-    false
+    e.ts.is_assignable(from, to)
 }
 
 extern "C" fn is_instance(obj: u64, mt: u64) -> u64 {

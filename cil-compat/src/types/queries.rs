@@ -83,8 +83,7 @@ impl TypeSystem {
         let (fi, ti) = (&fm.info, &tm.info);
         if matches!(fi.kind, TypeKind::SzArray | TypeKind::Array) && fi.kind == ti.kind {
             if let (Some(fe), Some(te)) = (fi.element, ti.element) {
-                let reference = self.info(fe).is_reference() && self.info(te).is_reference();
-                if fm.rank == tm.rank && (fe == te || (reference && self.is_assignable(fe, te))) {
+                if fm.rank == tm.rank && self.array_element_compatible(fe, te) {
                     return true;
                 }
             }
@@ -107,6 +106,35 @@ impl TypeSystem {
             }
         }
         ti.kind == TypeKind::Interface && self.vector_implements(from, to)
+    }
+
+    /// Whether arrays of `t` may be used as arrays of `u` (ECMA-335 §I.8.7.1,
+    /// array-element-compatible-with): the same type; both references with
+    /// `t` assignable to `u` (array covariance); or the same reduced type,
+    /// where an enum reduces to its underlying type and signed and unsigned
+    /// integers of one width to one (`int[]` is a `uint[]`, an enum array an
+    /// array of its underlying type). `bool` and `char` reduce only to
+    /// themselves.
+    pub fn array_element_compatible(&self, t: TypeId, u: TypeId) -> bool {
+        if t == u {
+            return true;
+        }
+        let (Some(ti), Some(ui)) = (
+            self.types.get(t.0 as usize).map(|m| &m.info),
+            self.types.get(u.0 as usize).map(|m| &m.info),
+        ) else {
+            return false;
+        };
+        if ti.is_reference() && ui.is_reference() {
+            return self.is_assignable(t, u);
+        }
+        if ti.is_reference() || ui.is_reference() {
+            return false;
+        }
+        match (self.underlying_prim(t), self.underlying_prim(u)) {
+            (Some(a), Some(b)) => reduced(a).is_some() && reduced(a) == reduced(b),
+            _ => false,
+        }
     }
 
     /// Offset and type of a field (instance: see [`FieldDesc::offset`]).
@@ -414,5 +442,19 @@ impl TypeSystem {
         let at = self.array_of(elem)?;
         let mt: &MethodTable = &self.types[at.0 as usize];
         self.heap.alloc_array(mt, len)
+    }
+}
+
+/// The reduced type of an integer primitive (ECMA-335 §I.8.7): signed and
+/// unsigned of one width are one. `None` for the others, which array-element
+/// compatibility matches only by identity.
+fn reduced(p: Prim) -> Option<u8> {
+    match p {
+        Prim::I1 | Prim::U1 => Some(1),
+        Prim::I2 | Prim::U2 => Some(2),
+        Prim::I4 | Prim::U4 => Some(4),
+        Prim::I8 | Prim::U8 => Some(8),
+        Prim::I | Prim::U => Some(0),
+        _ => None,
     }
 }

@@ -185,6 +185,52 @@ impl TypeSystem {
         }
     }
 
+    /// `t` with the type generic parameters (`!n`) replaced by `ctx`; method
+    /// generic parameters (`!!n`) stay open. For a type resolved from a
+    /// signature with the open parameters, this is the type the same
+    /// signature resolves to with `ctx` (`resolve_sig`): the same keys, hence
+    /// the same constructed types.
+    pub(super) fn subst(&mut self, t: TypeId, ctx: &[TypeId], depth: u32) -> Result<TypeId> {
+        if self.mt(t).flags & MT_FLAG_GENERIC_DEF == 0 {
+            return Ok(t);
+        }
+        if depth > MAX_DEPTH {
+            return Err(Error::malformed("type signature too deep", 0));
+        }
+        let i = self.info(t);
+        let (kind, elem, def) = (i.kind, i.element, i.generic_def);
+        let key = match (kind, elem, def) {
+            (
+                TypeKind::GenericParam {
+                    method: false,
+                    index,
+                },
+                _,
+                _,
+            ) => {
+                return Ok(ctx.get(index as usize).copied().unwrap_or(t));
+            }
+            (TypeKind::SzArray, Some(e), _) => Key::SzArray(self.subst(e, ctx, depth + 1)?),
+            (TypeKind::Array, Some(e), _) => {
+                let rank = self.mt(t).rank;
+                Key::Array(self.subst(e, ctx, depth + 1)?, rank)
+            }
+            (TypeKind::Ptr, Some(e), _) => Key::Ptr(self.subst(e, ctx, depth + 1)?),
+            (TypeKind::ByRef, Some(e), _) => Key::ByRef(self.subst(e, ctx, depth + 1)?),
+            (_, _, Some(d)) => {
+                let args = self.info(t).type_args.clone();
+                let mut targs = Vec::with_capacity(args.len());
+                for x in args {
+                    targs.push(self.subst(x, ctx, depth + 1)?);
+                }
+                Key::Inst(d, targs)
+            }
+            // Method parameters, generic definitions named bare.
+            _ => return Ok(t),
+        };
+        self.constructed_type(key)
+    }
+
     pub(super) fn constructed_type(&mut self, key: Key) -> Result<TypeId> {
         if let Some(t) = self.constructed.get(&key) {
             return Ok(*t);

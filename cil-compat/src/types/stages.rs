@@ -130,6 +130,15 @@ impl TypeSystem {
     }
 
     pub(super) fn stage_members(&mut self, t: TypeId, depth: u32) -> Result<()> {
+        // A type's member signatures never take the method type arguments of
+        // whatever method is being compiled when the type is first needed.
+        let saved = core::mem::take(&mut self.mctx);
+        let r = self.stage_members_in(t, depth);
+        self.mctx = saved;
+        r
+    }
+
+    fn stage_members_in(&mut self, t: TypeId, depth: u32) -> Result<()> {
         let i = self.info(t);
         let Some(a) = i.asm else { return Ok(()) };
         if i.element.is_some() {
@@ -139,7 +148,6 @@ impl TypeSystem {
         let ctx = i.type_args.clone();
         let inst = i.generic_def.is_some();
         let drow = self.info(def).token.row();
-        let octx = self.open_ctx(def)?;
         let (field_rows, method_rows) = {
             let md = self.metadata(a)?;
             (
@@ -147,6 +155,18 @@ impl TypeSystem {
                 md.list(TableId::TypeDef, drow, 5, TableId::MethodDef)?,
             )
         };
+        // An instance of a definition whose members are staged: its members
+        // are the definition's with the type arguments substituted, no
+        // signature parsed or resolved again.
+        let def_info = self.info(def);
+        if inst
+            && def_info.state & ST_MEMBERS != 0
+            && def_info.fields.len() == field_rows.len()
+            && def_info.methods.len() == method_rows.len()
+        {
+            return self.stage_members_of_instance(t, def, &ctx, depth);
+        }
+        let octx = self.open_ctx(def)?;
         let mut fields = Vec::new();
         for fr in field_rows {
             let (flags, name, fsig, rva) = {
@@ -259,6 +279,22 @@ impl TypeSystem {
             let i = self.resolve_type_ctx(a, it, &ctx, depth + 1)?;
             ifaces.push(i);
         }
+        self.set_members(t, fields, methods, cctor, ifaces, drow, a);
+        Ok(())
+    }
+
+    /// Stores what `stage_members` found in `t`'s record.
+    #[allow(clippy::too_many_arguments)]
+    fn set_members(
+        &mut self,
+        t: TypeId,
+        fields: Vec<FieldId>,
+        methods: Vec<MethodId>,
+        cctor: Option<MethodId>,
+        ifaces: Vec<TypeId>,
+        drow: u32,
+        a: AsmId,
+    ) {
         let (pack, csize) = at(&self.asms[a.0 as usize].class_layout, drow)
             .copied()
             .flatten()
@@ -274,6 +310,124 @@ impl TypeSystem {
             m.flags |= MT_FLAG_HAS_CCTOR;
             m.cctor_state.store(CCTOR_PENDING, Ordering::Relaxed);
         }
+    }
+
+    /// `s` with the type generic parameters replaced by `ctx`.
+    fn subst_sig(&mut self, s: &Sig, ctx: &[TypeId], depth: u32) -> Result<Sig> {
+        let ret = self.subst(s.ret, ctx, depth)?;
+        let mut params = Vec::with_capacity(s.params.len());
+        for &p in &s.params {
+            params.push(self.subst(p, ctx, depth)?);
+        }
+        Ok(Sig {
+            has_this: s.has_this,
+            ret,
+            params,
+            generic_params: s.generic_params,
+            call_conv: s.call_conv,
+        })
+    }
+
+    /// `stage_members` for an instance `t` of `def` (members staged) with
+    /// type arguments `ctx`: each field and method copied from the
+    /// definition's, types substituted ([`TypeSystem::subst`]); the same
+    /// records the signature path gives.
+    fn stage_members_of_instance(
+        &mut self,
+        t: TypeId,
+        def: TypeId,
+        ctx: &[TypeId],
+        depth: u32,
+    ) -> Result<()> {
+        let a = self
+            .info(def)
+            .asm
+            .ok_or_else(|| tl(&self.type_name(def), "no assembly"))?;
+        let drow = self.info(def).token.row();
+        let def_fields = self.info(def).fields.clone();
+        let mut fields = Vec::with_capacity(def_fields.len());
+        for df in def_fields {
+            let d = &self.fields[df.0 as usize];
+            let (token, name, flags, open_ty, rva) =
+                (d.token, d.name.clone(), d.flags, d.ty, d.rva_data);
+            let ty = self.subst(open_ty, ctx, depth + 1)?;
+            let f = FieldId(self.fields.len() as u32);
+            self.fields.push(FieldDesc {
+                owner: t,
+                asm: a,
+                token,
+                name,
+                flags,
+                ty,
+                offset: 0,
+                rva_data: rva.map(|(o, _)| (o, 0)),
+            });
+            fields.push(f);
+        }
+        let def_methods = self.info(def).methods.clone();
+        let mut methods = Vec::with_capacity(def_methods.len());
+        let mut cctor = None;
+        for dm in def_methods {
+            let d = &self.methods[dm.0 as usize];
+            let (token, name, flags, impl_flags, rva, pinvoke, unresolved) = (
+                d.token,
+                d.name.clone(),
+                d.flags,
+                d.impl_flags,
+                d.rva,
+                d.pinvoke.clone(),
+                d.unresolved.clone(),
+            );
+            let open_sig = d.open_sig.clone();
+            let (open_sig, sig_, unresolved) = if unresolved.is_some() {
+                // The definition's placeholder: nothing to substitute.
+                (open_sig.clone(), open_sig, unresolved)
+            } else {
+                match self.subst_sig(&open_sig, ctx, depth + 1) {
+                    Ok(s) => (open_sig, s, None),
+                    // As on the signature path: a member nobody may ever
+                    // call must not sink the type; both signatures become
+                    // the placeholder.
+                    Err(e @ (Error::Unresolved { .. } | Error::TypeLoad { .. })) => {
+                        let p = Sig {
+                            params: Vec::new(),
+                            ret: self.prim(Prim::Void)?,
+                            ..open_sig
+                        };
+                        (p.clone(), p, Some(e))
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+            let m = MethodId(self.methods.len() as u32);
+            if name == ".cctor" && flags & 0x10 != 0 {
+                cctor = Some(m);
+            }
+            self.methods.push(MethodDesc {
+                owner: t,
+                asm: a,
+                token,
+                name,
+                flags,
+                impl_flags,
+                rva,
+                sig: sig_,
+                open_sig,
+                slot: None,
+                pinvoke,
+                entry: AtomicUsize::new(0),
+                method_args: Vec::new(),
+                generic_method_def: None,
+                unresolved,
+            });
+            methods.push(m);
+        }
+        let def_ifaces = self.info(def).declared_interfaces.clone();
+        let mut ifaces = Vec::with_capacity(def_ifaces.len());
+        for it in def_ifaces {
+            ifaces.push(self.subst(it, ctx, depth + 1)?);
+        }
+        self.set_members(t, fields, methods, cctor, ifaces, drow, a);
         Ok(())
     }
 

@@ -1,9 +1,11 @@
 //! The generic collection interfaces of vectors (ECMA-335 Partition I §8.9.1,
 //! Partition II §14.1): a zero-based single-dimensional array `T[]` implements
 //! `IList<T>`, `ICollection<T>`, `IEnumerable<T>`, `IReadOnlyList<T>` and
-//! `IReadOnlyCollection<T>`; with array covariance (§I.8.7.1) a `T[]` whose
-//! elements are references is also each of them over any reference type `U` that
-//! `T` is assignable to (`string[]` is an `IEnumerable<object>`).
+//! `IReadOnlyCollection<T>`; with array-element compatibility (§I.8.7.1) it is
+//! also each of them over any `U` that `T` is compatible with: a reference type
+//! `T` is assignable to (`string[]` is an `IEnumerable<object>`), or the same
+//! reduced integer type (`int[]` is an `IList<uint>`, `E[]` an `IList<int>` for
+//! an enum `E` over `int`).
 //!
 //! No array MethodTable lists these interfaces: there would be one set per
 //! element type and per covariant view, most never used. Instead the casting
@@ -58,16 +60,12 @@ impl TypeSystem {
     }
 
     /// Whether vector `arr` is an instance of `iface` through its generic
-    /// interfaces: the element type is the interface's argument, or both are
-    /// references and the element is assignable to it (covariance).
+    /// interfaces: the element type is array-element-compatible with the
+    /// interface's argument (§I.8.7.1: the same, a reference assignable to it,
+    /// or the same reduced integer type: `int[]` is an `IList<uint>`).
     pub fn vector_implements(&self, arr: TypeId, iface: TypeId) -> bool {
         match self.vector_interface_arg(arr, iface) {
-            Some((e, u)) => {
-                e == u
-                    || (self.info(e).is_reference()
-                        && self.info(u).is_reference()
-                        && self.is_assignable(e, u))
-            }
+            Some((e, u)) => self.array_element_compatible(e, u),
             None => false,
         }
     }

@@ -7,7 +7,9 @@
 // CopyTo, the enumerator, Add/Remove/Insert/RemoveAt/Clear throwing
 // NotSupportedException), foreach over an IEnumerable<T> that is an array, and
 // collections built from arrays (List<T>, HashSet<T>: JIT-only, mono keeps it in
-// System.Core.dll). Also System.Array's non-generic IEnumerable.
+// System.Core.dll). Also System.Array's non-generic IEnumerable, IList and
+// ICollection, and array-element compatibility (§I.8.7.1: int[] is a uint[] and an
+// IList<uint>, an enum array an array of its underlying type).
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -120,6 +122,70 @@ namespace Corpus
         public static int AsWrongElementIsNull()
         {
             return O(new string[1]) as IList<int> == null ? 1 : 0;
+        }
+
+        // Array-element compatibility (§I.8.7.1): signed and unsigned integers
+        // of one width, and an enum and its underlying type, are one element type.
+        [Expect("1111")]
+        public static int SameWidthIntegerArraysAreCompatible()
+        {
+            object o = O(new int[] { -1, 2 });
+            return (o is uint[] ? 1 : 0) + (o is IList<uint> ? 10 : 0)
+                + (O(new byte[1]) is sbyte[] ? 100 : 0) + (O(new ulong[1]) is long[] ? 1000 : 0);
+        }
+
+        [Expect("-1")]
+        public static int UintViewOfAnIntArray()
+        {
+            uint[] u = (uint[])O(new int[] { 7, -1 });
+            return (int)u[1];
+        }
+
+        [Expect("1111")]
+        public static int EnumArraysAreArraysOfTheUnderlyingType()
+        {
+            object c = O(new AiColour[] { AiColour.Blue });
+            int[] i = (int[])c;
+            return (c is int[] ? 1 : 0) + (c is IList<uint> ? 10 : 0)
+                + (O(new int[1]) is AiColour[] ? 100 : 0) + (i[0] == 2 ? 1000 : 0);
+        }
+
+        [Expect("0")]
+        public static int OtherElementTypesStayDistinct()
+        {
+            return (O(new char[1]) is ushort[] ? 1 : 0) + (O(new bool[1]) is byte[] ? 10 : 0)
+                + (O(new int[1]) is float[] ? 100 : 0) + (O(new int[1]) is long[] ? 1000 : 0)
+                + (O(new uint[1]) is IList<short> ? 10000 : 0);
+        }
+
+        // System.Array's non-generic IList and ICollection (fixed size).
+        [Expect("5211")]
+        public static int ArrayAsNonGenericIList()
+        {
+            IList l = (IList)O(new int[] { 1, 5 });
+            ICollection c = l;
+            return (int)l[1] * 1000 + c.Count * 100 + (l.Contains(5) ? 10 : 0) + l.IndexOf(5);
+        }
+
+        [Expect("9311")]
+        public static int NonGenericIListWritesAndCopies()
+        {
+            string[] s = new string[] { "a", "b" };
+            IList l = s;
+            l[0] = "xyz";
+            object[] dst = new object[3];
+            ((ICollection)l).CopyTo(dst, 1);
+            int fixedSize = 0;
+            try { l.Add("c"); } catch (NotSupportedException) { fixedSize = 1; }
+            return (s[0] == "xyz" ? 9000 : 0) + ((string)dst[1]).Length * 100 + (dst[0] == null ? 10 : 0)
+                + (fixedSize == 1 && l.IsFixedSize ? 1 : 0);
+        }
+
+        [Expect("1")]
+        public static int NonGenericIListSetterChecksTheElementType()
+        {
+            IList l = new int[2];
+            try { l[0] = "no"; return 0; } catch (InvalidCastException) { return 1; }
         }
 
         [Expect("111")]
