@@ -25,10 +25,6 @@ const CRATES: &[(&str, &str)] = &[
 /// a strongly connected component of one parent module's children; the
 /// comment says what ties it.
 const KNOWN: &[(&str, &[&str])] = &[
-    // `pci` takes `DdkError`/`Width` from `abi`, which uses `pci`'s types.
-    ("ddk", &["abi", "pci"]),
-    // `Region` holds a `Platform`; `Platform::map_bar` returns a `Region`.
-    ("ddk", &["mmio", "platform"]),
     // `arch` reaches up (the IDT calls `fault` and `managed`, the APIC
     // `irq`, `mem` and `time`), `bootinfo`/`mem`, `pci`/`pci_assign` and
     // `exit`/`managed`/`fault` use each other.

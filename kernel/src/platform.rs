@@ -187,7 +187,7 @@ unsafe impl abi::Backend for Kernel {
         crate::pci::bar_size(addr, bar)
     }
 
-    fn mmio_map(addr: PciAddress, bar: u8, phys: u64, len: u64) -> Result<u64, DdkError> {
+    fn map_bar(addr: PciAddress, bar: u8, phys: u64, len: u64) -> Result<u64, DdkError> {
         if len == 0 {
             return Err(DdkError::NoDevice);
         }
@@ -229,7 +229,7 @@ unsafe impl abi::Backend for Kernel {
         Ok(idx as u64 + 1)
     }
 
-    fn mmio_unmap(handle: u64) -> Result<(), DdkError> {
+    fn unmap_bar(handle: u64) -> Result<(), DdkError> {
         let mut regions = REGIONS.lock();
         let r = handle
             .checked_sub(1)
