@@ -25,26 +25,12 @@ const CRATES: &[(&str, &str)] = &[
 /// a strongly connected component of one parent module's children; the
 /// comment says what ties it.
 const KNOWN: &[(&str, &[&str])] = &[
-    // `arch` reaches up (the IDT calls `fault` and `managed`, the APIC
-    // `irq`, `mem` and `time`), `bootinfo`/`mem`, `pci`/`pci_assign` and
-    // `exit`/`managed`/`fault` use each other.
-    (
-        "kernel",
-        &[
-            "arch",
-            "bootinfo",
-            "exit",
-            "fault",
-            "irq",
-            "managed",
-            "mem",
-            "pci",
-            "pci_assign",
-            "platform",
-            "serial",
-            "time",
-        ],
-    ),
+    // `bootinfo` reads the start info through `mem::paging::phys_to_virt`;
+    // `mem::init` consumes the `BootInfo` and its memory map.
+    ("kernel", &["bootinfo", "mem"]),
+    // Enumeration (`pci`) calls `pci_assign`, which programs BARs through
+    // `pci::config`.
+    ("kernel", &["pci", "pci_assign"]),
     // `frames` converts with `paging::phys_to_virt`; `paging` takes frames.
     ("kernel", &["mem::frames", "mem::paging"]),
     // The ISA-neutral `masm` names x64's `Address` and registers.

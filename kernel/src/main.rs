@@ -14,6 +14,7 @@ mod bench;
 mod bootinfo;
 mod cmdline;
 mod drivers;
+mod exceptions;
 mod exit;
 mod fault;
 mod gc_stress;
@@ -43,7 +44,7 @@ extern "C" fn kernel_entry(start_info: u32) -> ! {
     cpu::enable_sse();
     cpu::mask_legacy_pics();
     gdt::init();
-    idt::init();
+    idt::init(on_exception);
     // Before `mem::init` builds tables with bit 63 (NX) set; the boot
     // identity map sets none, so NXE can go on while it is live. WP makes
     // read-only mappings bind ring 0 (W^X, see mem/paging.rs).
@@ -78,6 +79,17 @@ extern "C" fn kernel_entry(start_info: u32) -> ! {
         heap >> 20
     );
     runs::dispatch(&cfg)
+}
+
+/// The CPU exception policy: a fault inside a managed driver's guarded call
+/// resumes the guard's recovery point (`managed::recover`); anything else is
+/// reported and stops the kernel. Kept here, at the root, so that `arch`
+/// (which calls it) needs neither `fault` nor `managed`.
+fn on_exception(frame: &mut idt::ExceptionFrame) {
+    if managed::recover(frame) {
+        return;
+    }
+    fault::report_exception(frame)
 }
 
 #[panic_handler]
