@@ -11,6 +11,7 @@ extern crate alloc;
 
 mod arch;
 mod bench;
+mod block_registry;
 mod bootinfo;
 mod cmdline;
 mod drivers;
