@@ -1,5 +1,5 @@
 //! The kernel binary: PVH entry → console → CPU tables → boot info → command
-//! line → memory → the selected run (see `runs.rs`). Boot contract with the
+//! line → memory → the selected run (see `runs/`). Boot contract with the
 //! xtask runner: the first serial line is `kernel: booting`, the last is
 //! `kernel: verdict PASS` or `kernel: verdict FAIL: <reason>`, and QEMU exits
 //! with 33 (pass) or 35 (fail) through isa-debug-exit.
@@ -10,7 +10,6 @@
 extern crate alloc;
 
 mod arch;
-mod bench;
 mod block_registry;
 mod bootinfo;
 mod cmdline;
@@ -18,7 +17,6 @@ mod drivers;
 mod exceptions;
 mod exit;
 mod fault;
-mod gc_stress;
 mod irq;
 mod lineedit;
 mod managed;
@@ -29,7 +27,6 @@ mod platform;
 mod rtc;
 mod runs;
 mod serial;
-mod storage;
 mod time;
 
 use arch::x86_64::{cpu, gdt, idt};

@@ -11,9 +11,10 @@ use core::fmt;
 use disks::fs::{TimeSource, Timestamp, Volume};
 use disks::shell::CommandStatus;
 
+use super::bench;
 use crate::block_registry::{self, Taken};
 use crate::lineedit::{Editor, Line};
-use crate::{bench, drivers, rtc, serial};
+use crate::{drivers, rtc, serial};
 
 /// `core::fmt::Write` to the serial console, no prefix.
 pub struct Console;
