@@ -28,9 +28,6 @@ const KNOWN: &[(&str, &[&str])] = &[
     // `bootinfo` reads the start info through `mem::paging::phys_to_virt`;
     // `mem::init` consumes the `BootInfo` and its memory map.
     ("kernel", &["bootinfo", "mem"]),
-    // Enumeration (`pci`) calls `pci_assign`, which programs BARs through
-    // `pci::config`.
-    ("kernel", &["pci", "pci_assign"]),
     // `frames` converts with `paging::phys_to_virt`; `paging` takes frames.
     ("kernel", &["mem::frames", "mem::paging"]),
     // The ISA-neutral `masm` names x64's `Address` and registers.
