@@ -25,9 +25,6 @@ const CRATES: &[(&str, &str)] = &[
 /// a strongly connected component of one parent module's children; the
 /// comment says what ties it.
 const KNOWN: &[(&str, &[&str])] = &[
-    // `bootinfo` reads the start info through `mem::paging::phys_to_virt`;
-    // `mem::init` consumes the `BootInfo` and its memory map.
-    ("kernel", &["bootinfo", "mem"]),
     // `frames` converts with `paging::phys_to_virt`; `paging` takes frames.
     ("kernel", &["mem::frames", "mem::paging"]),
     // The ISA-neutral `masm` names x64's `Address` and registers.

@@ -51,7 +51,7 @@ extern "C" fn kernel_entry(start_info: u32) -> ! {
     serial::init_logger(log::LevelFilter::Info);
     let hz = time::calibrate();
 
-    let boot = match bootinfo::parse(u64::from(start_info)) {
+    let boot = match bootinfo::parse(u64::from(start_info), mem::paging::phys_to_virt) {
         Ok(b) => b,
         Err(e) => exit::fail(format_args!("boot: {e}")),
     };
