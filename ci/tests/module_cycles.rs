@@ -25,8 +25,6 @@ const CRATES: &[(&str, &str)] = &[
 /// a strongly connected component of one parent module's children; the
 /// comment says what ties it.
 const KNOWN: &[(&str, &[&str])] = &[
-    // `frames` converts with `paging::phys_to_virt`; `paging` takes frames.
-    ("kernel", &["mem::frames", "mem::paging"]),
     // The ISA-neutral `masm` names x64's `Address` and registers.
     ("jit", &["isa", "masm"]),
     // The metadata reader's `bytes` and `error` (which names `TableId`).
