@@ -48,10 +48,6 @@ const KNOWN: &[(&str, &[&str])] = &[
     ("cil-compat", &["hosting::guard", "hosting::report"]),
     // The DMA guard checks against the instance's resources, which own it.
     ("cil-compat", &["hosting::dma_guard", "hosting::resources"]),
-    // `disk check` of a built directory image and the builder's fsck.
-    ("xtask", &["disk", "disk_from"]),
-    // The bench commands and the Linux peer share the bench-line parser.
-    ("xtask", &["bench", "bench_blk", "bench_boot", "peers"]),
 ];
 
 fn workspace() -> PathBuf {
