@@ -77,20 +77,6 @@ fn rerun_release() -> Result<(), String> {
     }
 }
 
-/// One `bench: <name> <value> <unit>` line from the kernel.
-pub fn parse_bench_lines(serial: &str) -> Vec<(String, f64, String)> {
-    serial
-        .lines()
-        .filter_map(|l| {
-            let mut w = l.trim().strip_prefix("bench: ")?.split_whitespace();
-            let name = w.next()?.to_string();
-            let value = w.next()?.parse().ok()?;
-            let unit = w.next()?.to_string();
-            Some((name, value, unit))
-        })
-        .collect()
-}
-
 /// Loading the corlib, the managed DDK and the managed driver into a fresh
 /// type system (host, release-independent: the loader is the same code the
 /// kernel runs).

@@ -119,7 +119,7 @@ pub fn run(o: &Options) -> Result<(), String> {
                         peer.name()
                     )));
                 }
-                let figures = crate::bench::parse_bench_lines(&r.serial);
+                let figures = crate::bench_lines::parse_bench_lines(&r.serial);
                 let config = linux::config_line(&r.serial).ok_or_else(|| {
                     r.failure_report("bench blk: the kernel printed no `bench-config:` line")
                 })?;

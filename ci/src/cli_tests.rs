@@ -188,7 +188,7 @@ fn help_lists_the_kernels_keys_and_runs() {
     {
         assert!(KERNEL_KEYS.contains(&format!("{k}=")), "help lacks {k}=");
     }
-    let runs = read("kernel/src/runs.rs");
+    let runs = read("kernel/src/runs/mod.rs");
     let list = runs
         .split("pub const RUNS: &[&str] = &[")
         .nth(1)

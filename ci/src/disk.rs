@@ -10,6 +10,9 @@
 //!   and short-name generation, directory layout and cluster allocation are
 //!   theirs, not lamfat's.
 
+// `fsck` lives in the leaf module `fsck.rs` (the image builder in
+// `disk_from` checks its output with it too); callers keep `disk::fsck`.
+pub use crate::fsck::fsck;
 use crate::{artifacts, setup};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,27 +81,6 @@ pub fn build(manifest: &Path, out: &Path) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// `fsck.fat -n` on an image; the error carries fsck's output.
-pub fn fsck(image: &Path) -> Result<(), String> {
-    let fsck = setup::find("fsck.fat").ok_or("fsck.fat not found (package dosfstools)")?;
-    let out = Command::new(fsck)
-        .arg("-n")
-        .arg(image)
-        .output()
-        .map_err(|e| format!("fsck.fat: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "fsck.fat -n {} reports problems ({}):\n{}{}",
-            image.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
 }
 
 /// A private copy of the default image for one boot that writes to it.

@@ -216,7 +216,7 @@ mod tests {
         let out = root.join("out.img");
         let (files, dirs, bytes) = build_from_dir(&src, &out).unwrap();
         assert_eq!((files, dirs, bytes), (3, 3, 6 + 8 + 300_000));
-        crate::disk::fsck(&out).unwrap();
+        crate::fsck::fsck(&out).unwrap();
         let vol = Volume::mount(
             MemDisk::from_vec(std::fs::read(&out).unwrap()),
             TimeSource::Fixed(Timestamp::new(2000, 1, 1, 0, 0, 0)),

@@ -9,6 +9,7 @@ mod bench;
 mod bench_blk;
 mod bench_boot;
 mod bench_jit;
+mod bench_lines;
 mod blkdebug;
 mod boot_tests;
 mod chart;
@@ -17,6 +18,7 @@ mod cli_tests;
 mod disk;
 mod disk_from;
 mod faults;
+mod fsck;
 mod fuzz;
 mod irq_boot_tests;
 mod machine_boot_tests;
@@ -33,7 +35,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// The kernel command line's keys and their values, shown by `cargo xtask
-/// --help` (kernel/src/cmdline.rs and kernel/src/runs.rs are the truth; a
+/// --help` (kernel/src/cmdline.rs and kernel/src/runs/mod.rs are the truth; a
 /// test checks every run name there is listed here).
 const KERNEL_KEYS: &str = "\
 Kernel command line (after `--` in `cargo xtask run`): whitespace-separated

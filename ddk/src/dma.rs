@@ -6,7 +6,7 @@
 use core::fmt;
 use core::ptr::NonNull;
 
-use crate::abi::DdkError;
+use crate::wire::DdkError;
 
 /// A physical (bus) address as a device sees it.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -40,7 +40,7 @@ impl fmt::Debug for PhysAddr {
 /// # Implementation safety
 /// - `dma_alloc` returns memory that is zeroed, physically contiguous over
 ///   `size` bytes, aligned to `align` (virtually and physically), exclusively
-///   owned by the caller until `dma_dealloc`, and that the device reaches at
+///   owned by the caller until `dma_free`, and that the device reaches at
 ///   the returned physical address (coherently: x86 needs no cache flushes).
 /// - `virt_to_phys` returns the device address of `virt` and a contiguous
 ///   length no larger than is really contiguous (and ≤ `len`).
@@ -51,7 +51,7 @@ pub unsafe trait Hal: Clone {
     /// `(phys, virt, size)` is exactly what one earlier `dma_alloc` of this
     /// HAL returned, it has not been freed, and neither the CPU nor the device
     /// will touch it again.
-    unsafe fn dma_dealloc(
+    unsafe fn dma_free(
         &self,
         phys: PhysAddr,
         virt: NonNull<u8>,
@@ -149,7 +149,7 @@ impl<H: Hal> Drop for Dma<H> {
     fn drop(&mut self) {
         // SAFETY: the triple came from `dma_alloc` in `new` and is freed once,
         // here; owners of a `Dma` stop the device before dropping it.
-        let _ = unsafe { self.hal.dma_dealloc(self.phys, self.virt, self.size) };
+        let _ = unsafe { self.hal.dma_free(self.phys, self.virt, self.size) };
     }
 }
 

@@ -5,10 +5,10 @@
 use alloc::boxed::Box;
 use core::fmt;
 
-use crate::abi::DdkError;
 use crate::block::{BlockDevice, BlockError};
 use crate::pci::PciDevice;
 use crate::platform::Platform;
+use crate::wire::DdkError;
 
 /// One id-table row. `None` fields match anything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

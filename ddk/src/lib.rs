@@ -3,6 +3,8 @@
 //! kernel dependency; host-testable.
 //!
 //! Layers, bottom up:
+//! - [`wire`]: the status codes ([`DdkError`]) and access widths every layer
+//!   and the ABI share; a leaf.
 //! - [`abi`]: the versioned `#[repr(C)]` table of `extern "C"` entries
 //!   ([`abi::DdkAbi`]) — the one contract between a platform (the kernel, or the
 //!   host fakes in [`testing`]) and every driver. Managed drivers bind to its
@@ -25,6 +27,7 @@ pub mod mmio;
 pub mod pci;
 pub mod platform;
 pub mod virtio;
+pub mod wire;
 
 #[cfg(feature = "testing")]
 pub mod testing;

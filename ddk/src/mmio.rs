@@ -5,11 +5,16 @@
 //! Every access is checked twice: here against the window the driver holds,
 //! and by the platform against the whole mapping (managed drivers reach the
 //! ABI without this layer).
+//!
+//! [`Platform::map_bar`] and [`Platform::unmap_bar`] are defined here, beside
+//! the [`Region`] they hand out: `platform` stays below `mmio` and never
+//! names it.
 
 use core::marker::PhantomData;
 
-use crate::abi::{DdkError, Width};
+use crate::pci::PciAddress;
 use crate::platform::Platform;
+use crate::wire::{DdkError, Width};
 
 /// A window of a mapped BAR. Cheap to copy; sub-windows share the mapping.
 /// The mapping lives until [`Region::unmap`] (drivers keep theirs for life).
@@ -63,7 +68,7 @@ impl Region {
     }
     /// Whether accesses are port I/O (an I/O BAR).
     pub fn is_io(&self) -> bool {
-        self.handle & crate::abi::IO_HANDLE_TAG != 0
+        self.handle & crate::wire::IO_HANDLE_TAG != 0
     }
     /// A sub-window `[offset, offset + len)`; `OutOfBounds` if it does not fit.
     pub fn subregion(&self, offset: u64, len: u64) -> Result<Region, DdkError> {
@@ -124,7 +129,63 @@ impl Region {
     }
     /// Releases the whole mapping (all windows of it become invalid).
     pub fn unmap(self) -> Result<(), DdkError> {
-        self.platform.bar_unmap(self.handle)
+        self.platform.unmap_bar(self.handle)
+    }
+}
+
+impl Platform {
+    /// Maps BAR `bar` of `a` (enabling its decoding) as a [`Region`].
+    pub fn map_bar(&self, a: PciAddress, bar: u8) -> Result<Region, DdkError> {
+        let (mut h, mut len) = (0u64, 0u64);
+        // SAFETY: both out-parameters are live and writable.
+        DdkError::check(unsafe { (self.abi().bar_map)(a, bar as u32, &mut h, &mut len) })?;
+        Ok(Region::from_handle(*self, h, len))
+    }
+    /// Releases a mapping made by [`Self::map_bar`] (every [`Region`] window
+    /// of it becomes invalid).
+    pub fn unmap_bar(&self, handle: u64) -> Result<(), DdkError> {
+        // SAFETY: no pointers cross; the platform validates the handle.
+        DdkError::check(unsafe { (self.abi().bar_unmap)(handle) })
+    }
+
+    fn region_read(&self, h: u64, off: u64, w: Width) -> Result<u64, DdkError> {
+        // SAFETY (all four arms): the out-parameter is a live local.
+        match w {
+            Width::U8 => {
+                let mut v = 0u8;
+                // SAFETY: see above.
+                DdkError::check(unsafe { (self.abi().mmio_read8)(h, off, &mut v) })
+                    .map(|()| v as u64)
+            }
+            Width::U16 => {
+                let mut v = 0u16;
+                // SAFETY: see above.
+                DdkError::check(unsafe { (self.abi().mmio_read16)(h, off, &mut v) })
+                    .map(|()| v as u64)
+            }
+            Width::U32 => {
+                let mut v = 0u32;
+                // SAFETY: see above.
+                DdkError::check(unsafe { (self.abi().mmio_read32)(h, off, &mut v) })
+                    .map(|()| v as u64)
+            }
+            Width::U64 => {
+                let mut v = 0u64;
+                // SAFETY: see above.
+                DdkError::check(unsafe { (self.abi().mmio_read64)(h, off, &mut v) }).map(|()| v)
+            }
+        }
+    }
+    fn region_write(&self, h: u64, off: u64, w: Width, v: u64) -> Result<(), DdkError> {
+        // SAFETY: no pointers cross; the platform bounds-checks the handle/offset.
+        DdkError::check(unsafe {
+            match w {
+                Width::U8 => (self.abi().mmio_write8)(h, off, v as u8),
+                Width::U16 => (self.abi().mmio_write16)(h, off, v as u16),
+                Width::U32 => (self.abi().mmio_write32)(h, off, v as u32),
+                Width::U64 => (self.abi().mmio_write64)(h, off, v),
+            }
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 
-use crate::abi::{DdkError, Width};
+use crate::wire::{DdkError, Width};
 
 /// Bus/Device/Function of a PCI function, segment 0.
 ///

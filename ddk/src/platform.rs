@@ -21,11 +21,11 @@
 //!   aligned offset < 256 (CF8/CFC: use the byte/word data ports, do not
 //!   read-modify-write the dword, or RW1C status bits get cleared).
 //!   [`crate::pci::RegionAccess`] adapts an existing `pci_types` accessor.
-//! - **BAR mapping** — `mmio_map(addr, bar, phys, len)`: map the physical
+//! - **BAR mapping** — `map_bar(addr, bar, phys, len)`: map the physical
 //!   range uncached (PCD|PWT, NX) into the page tables, remember
 //!   `(virt, len)` under a handle (< 2^63), and in `mmio_read`/`mmio_write`
 //!   bounds-check `offset + width <= len` and do one volatile access of
-//!   exactly that width (`read_volatile`/`write_volatile`). `mmio_unmap`
+//!   exactly that width (`read_volatile`/`write_volatile`). `unmap_bar`
 //!   forgets the handle.
 //! - **Enumeration** — `device_info(addr)`: what the platform's PCI scan
 //!   found at `addr` ([`crate::pci::PciDeviceInfo`]: header fields, BARs
@@ -58,7 +58,6 @@ use crate::abi::{
 };
 use crate::block::{BlockDevice, BlockError, Lba};
 use crate::dma::{Hal, PhysAddr};
-use crate::mmio::Region;
 use crate::pci::{ConfigAccess, PciAddress, PciDevice, PciDeviceInfo};
 
 /// The DDK as native drivers see it: a checked reference to the ABI table.
@@ -184,58 +183,8 @@ impl Platform {
         DdkError::check(unsafe { (self.abi.pci_enable_bus_master)(a) })
     }
 
-    /// Maps BAR `bar` of `a` (enabling its decoding) as a [`Region`].
-    pub fn map_bar(&self, a: PciAddress, bar: u8) -> Result<Region, DdkError> {
-        let (mut h, mut len) = (0u64, 0u64);
-        // SAFETY: both out-parameters are live and writable.
-        DdkError::check(unsafe { (self.abi.bar_map)(a, bar as u32, &mut h, &mut len) })?;
-        Ok(Region::from_handle(*self, h, len))
-    }
-    pub fn bar_unmap(&self, handle: u64) -> Result<(), DdkError> {
-        // SAFETY: no pointers cross; the platform validates the handle.
-        DdkError::check(unsafe { (self.abi.bar_unmap)(handle) })
-    }
-
-    pub(crate) fn region_read(&self, h: u64, off: u64, w: Width) -> Result<u64, DdkError> {
-        // SAFETY (all four arms): the out-parameter is a live local.
-        match w {
-            Width::U8 => {
-                let mut v = 0u8;
-                // SAFETY: see above.
-                DdkError::check(unsafe { (self.abi.mmio_read8)(h, off, &mut v) }).map(|()| v as u64)
-            }
-            Width::U16 => {
-                let mut v = 0u16;
-                // SAFETY: see above.
-                DdkError::check(unsafe { (self.abi.mmio_read16)(h, off, &mut v) })
-                    .map(|()| v as u64)
-            }
-            Width::U32 => {
-                let mut v = 0u32;
-                // SAFETY: see above.
-                DdkError::check(unsafe { (self.abi.mmio_read32)(h, off, &mut v) })
-                    .map(|()| v as u64)
-            }
-            Width::U64 => {
-                let mut v = 0u64;
-                // SAFETY: see above.
-                DdkError::check(unsafe { (self.abi.mmio_read64)(h, off, &mut v) }).map(|()| v)
-            }
-        }
-    }
-    pub(crate) fn region_write(&self, h: u64, off: u64, w: Width, v: u64) -> Result<(), DdkError> {
-        // SAFETY: no pointers cross; the platform bounds-checks the handle/offset.
-        DdkError::check(unsafe {
-            match w {
-                Width::U8 => (self.abi.mmio_write8)(h, off, v as u8),
-                Width::U16 => (self.abi.mmio_write16)(h, off, v as u16),
-                Width::U32 => (self.abi.mmio_write32)(h, off, v as u32),
-                Width::U64 => (self.abi.mmio_write64)(h, off, v),
-            }
-        })
-    }
-
-    /// Raw port read (1, 2 or 4 bytes). Drivers normally use an I/O [`Region`].
+    /// Raw port read (1, 2 or 4 bytes). Drivers normally use an I/O
+    /// [`crate::mmio::Region`].
     pub fn port_read(&self, port: u16, w: Width) -> Result<u32, DdkError> {
         match w {
             Width::U8 => {
@@ -394,13 +343,13 @@ unsafe impl Hal for Platform {
         let virt = NonNull::new(virt).ok_or(DdkError::Failed)?;
         Ok((PhysAddr::new(phys), virt))
     }
-    unsafe fn dma_dealloc(
+    unsafe fn dma_free(
         &self,
         phys: PhysAddr,
         virt: NonNull<u8>,
         size: usize,
     ) -> Result<(), DdkError> {
-        // SAFETY: forwarded contract of `Hal::dma_dealloc`.
+        // SAFETY: forwarded contract of `Hal::dma_free`.
         DdkError::check(unsafe { (self.abi.dma_free)(virt.as_ptr(), phys.as_u64(), size as u64) })
     }
     // The pointer is only translated by the platform, never dereferenced.

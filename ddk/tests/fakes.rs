@@ -300,11 +300,11 @@ fn dma_is_zeroed_aligned_and_freed_once() {
     let (phys, virt) = p.dma_alloc(4096, 4096).unwrap();
     // SAFETY: a wrong size must be refused without touching memory.
     assert_eq!(
-        unsafe { p.dma_dealloc(phys, virt, 8192) },
+        unsafe { p.dma_free(phys, virt, 8192) },
         Err(DdkError::InvalidArgument)
     );
     // SAFETY: the exact triple just allocated; nothing else uses it.
-    unsafe { p.dma_dealloc(phys, virt, 4096) }.unwrap();
+    unsafe { p.dma_free(phys, virt, 4096) }.unwrap();
     testing::memory(|m| m.fail_allocs = 1);
     assert_eq!(Dma::new(p, 4096, 4096).err(), Some(DdkError::NoMemory));
 }

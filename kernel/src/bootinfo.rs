@@ -12,7 +12,6 @@
 use spin::Once;
 
 use crate::arch::x86_64::cpu::{inb, outb};
-use crate::mem::paging::phys_to_virt;
 
 const START_INFO_MAGIC: u32 = 0x336e_c578;
 const MAX_REGIONS: usize = 128;
@@ -122,6 +121,8 @@ pub struct BootInfo {
     /// Where the memory map came from.
     pub memmap_source: &'static str,
     pub rsdp: u64,
+    /// The translation [`parse`] was given, kept for [`module`].
+    phys_to_virt: fn(u64) -> u64,
 }
 
 impl BootInfo {
@@ -143,8 +144,11 @@ impl BootInfo {
 
 static BOOT: Once<BootInfo> = Once::new();
 
-/// Reads `hvm_start_info` at `phys` (identity-mapped at this point).
-pub fn parse(phys: u64) -> Result<&'static BootInfo, &'static str> {
+/// Reads `hvm_start_info` at `phys`, reaching physical memory through
+/// `phys_to_virt` (the kernel's `mem::paging::phys_to_virt`: the identity
+/// map at this point, the direct map once `mem::init` ran). Taking it as an
+/// argument keeps `bootinfo` below `mem`, which consumes the memory map.
+pub fn parse(phys: u64, phys_to_virt: fn(u64) -> u64) -> Result<&'static BootInfo, &'static str> {
     if phys == 0 {
         return Err("no hvm_start_info (ebx = 0): not booted through PVH?");
     }
@@ -164,6 +168,7 @@ pub fn parse(phys: u64) -> Result<&'static BootInfo, &'static str> {
         module_count: si.nr_modules,
         memmap_source: "hvm_start_info",
         rsdp: si.rsdp_paddr,
+        phys_to_virt,
     };
     if si.cmdline_paddr != 0 {
         let base = phys_to_virt(si.cmdline_paddr) as *const u8;
@@ -267,8 +272,11 @@ pub fn get() -> &'static BootInfo {
 
 /// The boot module (QEMU `-initrd`) as bytes, if one was passed.
 pub fn module() -> Option<&'static [u8]> {
-    let (paddr, size) = BOOT.get()?.module?;
+    let boot = BOOT.get()?;
+    let (paddr, size) = boot.module?;
     // SAFETY: the module range is reserved in the frame allocator and covered
     // by the direct map; nothing writes to it.
-    Some(unsafe { core::slice::from_raw_parts(phys_to_virt(paddr) as *const u8, size as usize) })
+    Some(unsafe {
+        core::slice::from_raw_parts((boot.phys_to_virt)(paddr) as *const u8, size as usize)
+    })
 }

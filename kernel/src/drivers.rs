@@ -27,7 +27,7 @@ use ddk::{BlockDevice, BlockError, Lba, Platform};
 use spin::Mutex;
 
 use crate::cmdline::{DriverChoice, DriverPlan};
-use crate::platform;
+use crate::{block_registry, platform};
 
 /// Vendor/device ids of virtio-blk functions.
 pub const VIRTIO_VENDOR: u16 = 0x1af4;
@@ -350,7 +350,7 @@ pub fn bind_all(plan: DriverPlan<'_>, restarts: u32) -> Result<usize, String> {
                     device: dev.clone(),
                     sup: sup.clone(),
                 });
-                let id = platform::add_block_device(name.clone(), Box::new(SharedDevice(sup)));
+                let id = block_registry::add(name.clone(), Box::new(SharedDevice(sup)));
                 log::info!(
                     "drivers: {} is {} (block device {id}, driver {driver})",
                     dev.address,
@@ -521,18 +521,21 @@ pub fn print_drivers(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
         )?;
     }
     writeln!(out, "MMIO mappings (uncached):")?;
-    for (phys, virt, len) in platform::mmio_regions() {
+    for platform::MmioMapping { phys, virt, len } in platform::mmio_mappings() {
         writeln!(out, "  phys 0x{phys:x} -> virt 0x{virt:x}, 0x{len:x} bytes")?;
     }
     writeln!(out, "block devices:")?;
-    for (id, name, blocks, bs, ro, busy) in platform::block_devices() {
+    for d in block_registry::list() {
         writeln!(
             out,
-            "  {id}: {name} {} blocks x {bs} B = {} MiB{}{}",
-            blocks,
-            (blocks * bs as u64) >> 20,
-            if ro { " read-only" } else { "" },
-            if busy { " (mounted)" } else { "" }
+            "  {}: {} {} blocks x {} B = {} MiB{}{}",
+            d.id,
+            d.name,
+            d.blocks,
+            d.block_size,
+            (d.blocks * d.block_size as u64) >> 20,
+            if d.read_only { " read-only" } else { "" },
+            if d.in_use { " (mounted)" } else { "" }
         )?;
     }
     Ok(())

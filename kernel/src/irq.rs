@@ -155,7 +155,12 @@ static TABLE: spin::Mutex<[Option<Slot>; SLOTS]> = spin::Mutex::new([None; SLOTS
 /// Switches interrupt completion on (`completion=irq`): brings up the local
 /// APIC. On failure logs why and leaves drivers polling.
 pub fn enable() {
-    match apic::init() {
+    let map_page = |phys| {
+        crate::mem::paging::map_mmio(x86_64::PhysAddr::new(phys), 0x1000)
+            .map(|v| v.as_u64())
+            .map_err(|_| "cannot map the local APIC page")
+    };
+    match apic::init(map_page, crate::time::tsc_hz(), entry) {
         Ok(()) => {
             ENABLED.store(true, Ordering::Relaxed);
             log::info!(

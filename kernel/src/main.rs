@@ -1,5 +1,5 @@
 //! The kernel binary: PVH entry → console → CPU tables → boot info → command
-//! line → memory → the selected run (see `runs.rs`). Boot contract with the
+//! line → memory → the selected run (see `runs/`). Boot contract with the
 //! xtask runner: the first serial line is `kernel: booting`, the last is
 //! `kernel: verdict PASS` or `kernel: verdict FAIL: <reason>`, and QEMU exits
 //! with 33 (pass) or 35 (fail) through isa-debug-exit.
@@ -10,13 +10,13 @@
 extern crate alloc;
 
 mod arch;
-mod bench;
+mod block_registry;
 mod bootinfo;
 mod cmdline;
 mod drivers;
+mod exceptions;
 mod exit;
 mod fault;
-mod gc_stress;
 mod irq;
 mod lineedit;
 mod managed;
@@ -27,7 +27,6 @@ mod platform;
 mod rtc;
 mod runs;
 mod serial;
-mod storage;
 mod time;
 
 use arch::x86_64::{cpu, gdt, idt};
@@ -43,7 +42,7 @@ extern "C" fn kernel_entry(start_info: u32) -> ! {
     cpu::enable_sse();
     cpu::mask_legacy_pics();
     gdt::init();
-    idt::init();
+    idt::init(on_exception);
     // Before `mem::init` builds tables with bit 63 (NX) set; the boot
     // identity map sets none, so NXE can go on while it is live. WP makes
     // read-only mappings bind ring 0 (W^X, see mem/paging.rs).
@@ -52,7 +51,7 @@ extern "C" fn kernel_entry(start_info: u32) -> ! {
     serial::init_logger(log::LevelFilter::Info);
     let hz = time::calibrate();
 
-    let boot = match bootinfo::parse(u64::from(start_info)) {
+    let boot = match bootinfo::parse(u64::from(start_info), mem::paging::phys_to_virt) {
         Ok(b) => b,
         Err(e) => exit::fail(format_args!("boot: {e}")),
     };
@@ -78,6 +77,17 @@ extern "C" fn kernel_entry(start_info: u32) -> ! {
         heap >> 20
     );
     runs::dispatch(&cfg)
+}
+
+/// The CPU exception policy: a fault inside a managed driver's guarded call
+/// resumes the guard's recovery point (`managed::recover`); anything else is
+/// reported and stops the kernel. Kept here, at the root, so that `arch`
+/// (which calls it) needs neither `fault` nor `managed`.
+fn on_exception(frame: &mut idt::ExceptionFrame) {
+    if managed::recover(frame) {
+        return;
+    }
+    fault::report_exception(frame)
 }
 
 #[panic_handler]

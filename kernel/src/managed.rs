@@ -226,12 +226,12 @@ pub fn recover(f: &mut ExceptionFrame) -> bool {
         Some(a) if a & !0xfff == boot::stack_guard_page() => {
             String::from("stack exhausted (the guard page below the kernel stack)")
         }
-        Some(a) => String::from(crate::fault::page_fault_cause(f.error_code, a)),
+        Some(a) => String::from(crate::exceptions::page_fault_cause(f.error_code, a)),
         None => String::new(),
     };
     let trap = CpuTrap {
         vector: f.vector as u8,
-        mnemonic: crate::fault::mnemonic(f.vector),
+        mnemonic: crate::exceptions::mnemonic(f.vector),
         error_code: f.error_code,
         rip: f.rip,
         rsp: f.rsp,

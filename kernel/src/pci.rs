@@ -149,7 +149,7 @@ fn enumeration() -> &'static Enumeration {
         let mut found = Vec::new();
         let mut visited = [false; 256];
         let _ = scan_bus(0, &mut found, &mut visited);
-        crate::pci_assign::assign_unassigned(&mut found, crate::bootinfo::get().regions());
+        crate::pci_assign::assign_unassigned(&LEGACY, &mut found, crate::bootinfo::get().regions());
         let infos = found
             .iter()
             .map(|d| PciDeviceInfo::collect(&LEGACY, d))

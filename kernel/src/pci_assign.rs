@@ -31,7 +31,6 @@ use alloc::vec::Vec;
 use ddk::pci::{command, Bar, ConfigAccess, PciAddress, PciDevice};
 
 use crate::bootinfo::{Region, REGION_RAM};
-use crate::pci::config;
 
 /// The IOAPIC's page: the 32-bit hole ends below it on every PC chipset.
 const MEM_WINDOW_END: u64 = 0xfec0_0000;
@@ -130,8 +129,10 @@ pub fn mem_window(regions: &[Region]) -> (Range, Vec<Range>) {
     )
 }
 
-/// Assigns what firmware left empty; see the module documentation.
-pub fn assign_unassigned(found: &mut [PciDevice], regions: &[Region]) {
+/// Assigns what firmware left empty, reading and programming the functions
+/// through `config` (the enumeration's accessor); see the module
+/// documentation.
+pub fn assign_unassigned(config: &dyn ConfigAccess, found: &mut [PciDevice], regions: &[Region]) {
     let unassigned = |d: &PciDevice| d.bars.iter().flatten().any(|b| b.address() == 0);
     if !found.iter().any(unassigned) {
         return;
@@ -156,7 +157,7 @@ pub fn assign_unassigned(found: &mut [PciDevice], regions: &[Region]) {
         .find(|d| d.address.bus() == 0 && d.class == 0x06 && d.subclass == 0x00)
     {
         if (host.vendor_id, host.device_id) == Q35_MCH {
-            if let Some(ecam) = q35_ecam(host.address) {
+            if let Some(ecam) = q35_ecam(config, host.address) {
                 used_mem.push(ecam);
             }
         }
@@ -167,7 +168,7 @@ pub fn assign_unassigned(found: &mut [PciDevice], regions: &[Region]) {
         window.end,
         used_mem.len()
     );
-    let mut bridges = bridges(found);
+    let mut bridges = bridges(config, found);
     // Deepest bridges first: a window's size needs its children's windows.
     for i in (0..bridges.len()).rev() {
         if bridges[i].ours {
@@ -177,6 +178,7 @@ pub fn assign_unassigned(found: &mut [PciDevice], regions: &[Region]) {
         }
     }
     let mut a = Assigner {
+        config,
         found,
         bridges: &bridges,
     };
@@ -185,15 +187,13 @@ pub fn assign_unassigned(found: &mut [PciDevice], regions: &[Region]) {
 
 /// Every bridge found, in scan order (parents before children), with its
 /// secondary bus and whether its subtree is ours to program.
-fn bridges(found: &[PciDevice]) -> Vec<Bridge> {
+fn bridges(config: &dyn ConfigAccess, found: &[PciDevice]) -> Vec<Bridge> {
     let mut out: Vec<Bridge> = found
         .iter()
         .enumerate()
         .filter(|(_, d)| is_bridge(d))
         .filter_map(|(dev, d)| {
-            let secondary = config()
-                .read_u8(d.address, bridge_reg::SECONDARY_BUS)
-                .ok()?;
+            let secondary = config.read_u8(d.address, bridge_reg::SECONDARY_BUS).ok()?;
             (secondary != 0).then_some(Bridge {
                 dev,
                 secondary,
@@ -302,6 +302,7 @@ fn pack(needs: &[Need], io: bool, granule: u64) -> (u64, u64) {
 }
 
 struct Assigner<'a> {
+    config: &'a dyn ConfigAccess,
     found: &'a mut [PciDevice],
     bridges: &'a [Bridge],
 }
@@ -377,8 +378,8 @@ impl Assigner<'_> {
         }
         for (dev, bits) in enable {
             let a = self.found[dev].address;
-            if let Ok(cmd) = config().read_u16(a, 0x04) {
-                let _ = config().write_u16(a, 0x04, cmd | bits);
+            if let Ok(cmd) = self.config.read_u16(a, 0x04) {
+                let _ = self.config.write_u16(a, 0x04, cmd | bits);
             }
         }
         for (bridge, m, i) in windows {
@@ -398,7 +399,7 @@ impl Assigner<'_> {
     fn program_bar(&mut self, dev: usize, bar: usize, start: u64, size: u64) {
         let d = &mut self.found[dev];
         let off = 0x10 + 4 * bar as u16;
-        let c = config();
+        let c = self.config;
         let kind = match d.bars[bar].as_mut() {
             Some(Bar::Memory32 { address, .. }) => {
                 *address = start as u32;
@@ -432,7 +433,7 @@ impl Assigner<'_> {
     /// limit), closes its prefetchable window, and enables forwarding.
     fn program_bridge(&mut self, bridge: usize, mem: Option<Range>, io: Option<Range>) {
         let a = self.found[self.bridges[bridge].dev].address;
-        let c = config();
+        let c = self.config;
         use bridge_reg::*;
         let (mb, ml) = match mem {
             Some(r) => (
@@ -506,9 +507,9 @@ fn place(window: (u64, u64), size: u64, align: u64, used: &[Range]) -> Option<u6
 }
 
 /// The ECAM window q35's PCIEXBAR enables, if any.
-fn q35_ecam(host: PciAddress) -> Option<Range> {
-    let lo = config().read_u32(host, Q35_PCIEXBAR).ok()?;
-    let hi = config().read_u32(host, Q35_PCIEXBAR + 4).ok()?;
+fn q35_ecam(config: &dyn ConfigAccess, host: PciAddress) -> Option<Range> {
+    let lo = config.read_u32(host, Q35_PCIEXBAR).ok()?;
+    let hi = config.read_u32(host, Q35_PCIEXBAR + 4).ok()?;
     if lo & 1 == 0 {
         return None;
     }

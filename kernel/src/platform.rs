@@ -3,7 +3,8 @@
 //! (`pci_device_info`, BAR sizes for `bar_map`), BARs mapped uncached through
 //! `mem::paging::map_mmio`, port I/O, DMA memory from the frame allocator
 //! (physically contiguous, zeroed, reached through the direct map), address
-//! translation with the live page tables, and block-device registration.
+//! translation with the live page tables, and block-device registration
+//! (into `block_registry`).
 //!
 //! [`ABI`] is the one table both native drivers (through `ddk::Platform`) and
 //! managed drivers (through the JIT's import binder) call.
@@ -37,80 +38,24 @@ struct MmioRegion {
 /// Mapped regions; handle = index + 1 (0 is never a valid handle).
 static REGIONS: Mutex<Vec<MmioRegion>> = Mutex::new(Vec::new());
 
-/// A registered block device: its name, geometry, and the device itself
-/// unless a run has taken it.
-pub struct Registered {
-    pub name: String,
-    pub blocks: u64,
-    pub block_size: usize,
-    pub read_only: bool,
-    pub device: Option<Box<dyn ddk::BlockDevice>>,
+/// One live BAR mapping: `len` bytes at `phys`, mapped uncached at `virt`.
+pub struct MmioMapping {
+    pub phys: u64,
+    pub virt: u64,
+    pub len: u64,
 }
 
-/// Lets the registry live in a `static`.
-struct SingleCpu(Vec<Registered>);
-
-// SAFETY: the kernel runs on one CPU with interrupts off and no threads, so a
-// device (and any driver context pointer inside it) is never touched from two
-// contexts at once; the Mutex only orders accesses within that one context.
-unsafe impl Send for SingleCpu {}
-
-static BLOCK_DEVICES: Mutex<SingleCpu> = Mutex::new(SingleCpu(Vec::new()));
-
-/// Adds a block device to the kernel registry; returns its id.
-pub fn add_block_device(name: String, device: Box<dyn ddk::BlockDevice>) -> u32 {
-    let mut devs = BLOCK_DEVICES.lock();
-    devs.0.push(Registered {
-        name,
-        blocks: device.block_count(),
-        block_size: device.block_size(),
-        read_only: device.is_read_only(),
-        device: Some(device),
-    });
-    (devs.0.len() - 1) as u32
-}
-
-/// Takes device `id` out of the registry for exclusive use by a run.
-pub fn take_block_device(id: u32) -> Option<(String, Box<dyn ddk::BlockDevice>)> {
-    let mut devs = BLOCK_DEVICES.lock();
-    let r = devs.0.get_mut(id as usize)?;
-    Some((r.name.clone(), r.device.take()?))
-}
-
-/// Puts a device taken with [`take_block_device`] back.
-pub fn return_block_device(id: u32, device: Box<dyn ddk::BlockDevice>) {
-    if let Some(r) = BLOCK_DEVICES.lock().0.get_mut(id as usize) {
-        r.device = Some(device);
-    }
-}
-
-/// `(id, name, blocks, block size, read-only, in use)` of every registered device.
-pub fn block_devices() -> Vec<(u32, String, u64, usize, bool, bool)> {
-    BLOCK_DEVICES
-        .lock()
-        .0
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            (
-                i as u32,
-                r.name.clone(),
-                r.blocks,
-                r.block_size,
-                r.read_only,
-                r.device.is_none(),
-            )
-        })
-        .collect()
-}
-
-/// Number of live MMIO handles, for `drivers`.
-pub fn mmio_regions() -> Vec<(u64, u64, u64)> {
+/// The live MMIO mappings, for `drivers`.
+pub fn mmio_mappings() -> Vec<MmioMapping> {
     REGIONS
         .lock()
         .iter()
         .filter(|r| r.live)
-        .map(|r| (r.phys, r.virt, r.len))
+        .map(|r| MmioMapping {
+            phys: r.phys,
+            virt: r.virt,
+            len: r.len,
+        })
         .collect()
 }
 
@@ -187,7 +132,7 @@ unsafe impl abi::Backend for Kernel {
         crate::pci::bar_size(addr, bar)
     }
 
-    fn mmio_map(addr: PciAddress, bar: u8, phys: u64, len: u64) -> Result<u64, DdkError> {
+    fn map_bar(addr: PciAddress, bar: u8, phys: u64, len: u64) -> Result<u64, DdkError> {
         if len == 0 {
             return Err(DdkError::NoDevice);
         }
@@ -229,7 +174,7 @@ unsafe impl abi::Backend for Kernel {
         Ok(idx as u64 + 1)
     }
 
-    fn mmio_unmap(handle: u64) -> Result<(), DdkError> {
+    fn unmap_bar(handle: u64) -> Result<(), DdkError> {
         let mut regions = REGIONS.lock();
         let r = handle
             .checked_sub(1)
@@ -334,7 +279,7 @@ unsafe impl abi::Backend for Kernel {
         };
         // SAFETY: forwarded contract of `Backend::block_register`.
         let dev = unsafe { ForeignBlockDevice::new(*desc)? };
-        Ok(add_block_device(name, Box::new(dev)))
+        Ok(crate::block_registry::add(name, Box::new(dev)))
     }
 }
 

@@ -422,7 +422,7 @@ pub fn parse_run(serial: &str) -> Result<Run, String> {
         return Err("the Linux peer did not finish (no `blkbench: done`)".into());
     }
     let config = config_line(serial).ok_or("the Linux peer printed no `bench-config:` line")?;
-    let figures = crate::bench::parse_bench_lines(serial);
+    let figures = crate::bench_lines::parse_bench_lines(serial);
     if figures.is_empty() {
         return Err("the Linux peer printed no `bench:` lines".into());
     }

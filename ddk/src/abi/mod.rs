@@ -26,92 +26,13 @@ use crate::pci::{self, check_config_offset, ConfigAccess, PciAddress, PciDeviceI
 pub const DDK_ABI_VERSION: u32 = 3;
 /// `"DDK\0"` little-endian.
 pub const DDK_ABI_MAGIC: u32 = 0x004b_4444;
-/// Status value for success.
-pub const STATUS_OK: u32 = 0;
-/// Bit 63 of a region handle marks an I/O-port BAR (handled by the DDK itself);
-/// memory handles a [`Backend`] returns must leave it clear.
-pub const IO_HANDLE_TAG: u64 = 1 << 63;
 /// `irq_setup` source for the function's legacy INTx pin (PCI 3.0 §6.2.4);
 /// any smaller value names an MSI-X table entry (PCI 3.0 §6.8.2).
 pub const IRQ_SOURCE_INTX: u32 = 0xffff_ffff;
 
-/// Errors that cross the ABI. `0` is success and therefore not a variant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
-#[non_exhaustive]
-pub enum DdkError {
-    /// A null pointer, an out-of-range index, a malformed `PciAddress`.
-    InvalidArgument = 1,
-    /// An access past the end of a region or config space.
-    OutOfBounds = 2,
-    /// An offset not naturally aligned for the access width.
-    Misaligned = 3,
-    /// No function at that address, or an unimplemented BAR.
-    NoDevice = 4,
-    /// Out of memory (DMA pages, mapping slots).
-    NoMemory = 5,
-    /// The platform does not offer this service (e.g. `virt_to_phys`).
-    Unsupported = 6,
-    /// An unknown or already-released handle.
-    BadHandle = 7,
-    /// The platform failed for another reason (logged by the platform).
-    Failed = 8,
-}
-
-impl DdkError {
-    pub const fn from_u32(code: u32) -> Option<DdkError> {
-        Some(match code {
-            1 => Self::InvalidArgument,
-            2 => Self::OutOfBounds,
-            3 => Self::Misaligned,
-            4 => Self::NoDevice,
-            5 => Self::NoMemory,
-            6 => Self::Unsupported,
-            7 => Self::BadHandle,
-            8 => Self::Failed,
-            _ => return None,
-        })
-    }
-    /// A status from the wire; unknown non-zero codes become `Failed`.
-    pub fn check(status: u32) -> Result<(), DdkError> {
-        if status == STATUS_OK {
-            Ok(())
-        } else {
-            Err(Self::from_u32(status).unwrap_or(DdkError::Failed))
-        }
-    }
-}
-
-impl core::fmt::Display for DdkError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Self::InvalidArgument => "invalid argument",
-            Self::OutOfBounds => "access out of bounds",
-            Self::Misaligned => "misaligned access",
-            Self::NoDevice => "no such device or BAR",
-            Self::NoMemory => "out of memory",
-            Self::Unsupported => "not supported by this platform",
-            Self::BadHandle => "unknown handle",
-            Self::Failed => "platform failure",
-        })
-    }
-}
-
-/// Access width in bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
-pub enum Width {
-    U8 = 1,
-    U16 = 2,
-    U32 = 4,
-    U64 = 8,
-}
-
-impl Width {
-    pub const fn bytes(self) -> usize {
-        self as usize
-    }
-}
+// The status codes and access widths sit in the leaf module `wire`, below
+// `pci` and `mmio`, which use them too; the ABI keeps its public names.
+pub use crate::wire::{DdkError, Width, IO_HANDLE_TAG, STATUS_OK};
 
 /// Log levels on the wire (same order as the `log` crate).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -440,8 +361,8 @@ pub unsafe trait Backend: 'static {
     fn pci_read(addr: PciAddress, offset: u16, width: Width) -> Result<u32, DdkError>;
     fn pci_write(addr: PciAddress, offset: u16, width: Width, value: u32) -> Result<(), DdkError>;
     /// Maps `len` bytes of MMIO at `phys` (BAR `bar` of `addr`) uncached.
-    fn mmio_map(addr: PciAddress, bar: u8, phys: u64, len: u64) -> Result<u64, DdkError>;
-    fn mmio_unmap(handle: u64) -> Result<(), DdkError>;
+    fn map_bar(addr: PciAddress, bar: u8, phys: u64, len: u64) -> Result<u64, DdkError>;
+    fn unmap_bar(handle: u64) -> Result<(), DdkError>;
     fn mmio_read(handle: u64, offset: u64, width: Width) -> Result<u64, DdkError>;
     fn mmio_write(handle: u64, offset: u64, width: Width, value: u64) -> Result<(), DdkError>;
     fn port_read(port: u16, width: Width) -> Result<u32, DdkError>;
@@ -728,11 +649,11 @@ mod tests {
                 };
                 Ok(info)
             }
-            fn mmio_map(_: PciAddress, _: u8, phys: u64, len: u64) -> Result<u64, DdkError> {
+            fn map_bar(_: PciAddress, _: u8, phys: u64, len: u64) -> Result<u64, DdkError> {
                 BUS.with(|b| b.borrow_mut().mapped = Some((phys, len)));
                 Ok(1)
             }
-            fn mmio_unmap(_: u64) -> Result<(), DdkError> {
+            fn unmap_bar(_: u64) -> Result<(), DdkError> {
                 Ok(())
             }
             fn mmio_read(_: u64, _: u64, _: Width) -> Result<u64, DdkError> {
@@ -870,10 +791,10 @@ mod tests {
             fn device_info(a: PciAddress) -> Result<PciDeviceInfo, DdkError> {
                 bar_bus::B::device_info(a)
             }
-            fn mmio_map(_: PciAddress, _: u8, _: u64, _: u64) -> Result<u64, DdkError> {
+            fn map_bar(_: PciAddress, _: u8, _: u64, _: u64) -> Result<u64, DdkError> {
                 Err(DdkError::Unsupported)
             }
-            fn mmio_unmap(_: u64) -> Result<(), DdkError> {
+            fn unmap_bar(_: u64) -> Result<(), DdkError> {
                 Err(DdkError::Unsupported)
             }
             fn mmio_read(_: u64, _: u64, _: Width) -> Result<u64, DdkError> {

@@ -142,7 +142,7 @@ fn map<B: Backend>(a: PciAddress, bar: u32) -> Result<(u64, u64), DdkError> {
         }
         mem => {
             enable(pci::command::MEMORY_SPACE)?;
-            let h = B::mmio_map(a, bar as u8, mem.address(), mem.size())?;
+            let h = B::map_bar(a, bar as u8, mem.address(), mem.size())?;
             if h & IO_HANDLE_TAG != 0 {
                 return Err(DdkError::Failed);
             }
@@ -176,7 +176,7 @@ pub unsafe extern "C" fn bar_unmap<B: Backend>(handle: u64) -> u32 {
     if handle & IO_HANDLE_TAG != 0 {
         return STATUS_OK;
     }
-    code(B::mmio_unmap(handle))
+    code(B::unmap_bar(handle))
 }
 
 /// An I/O handle's (port, size).

@@ -18,7 +18,7 @@
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::ptr::NonNull;
 
-use crate::abi::DdkError;
+use crate::wire::DdkError;
 
 /// First fake physical address handed out by `dma_alloc`.
 pub const DMA_PHYS_BASE: u64 = 0x1000_0000;

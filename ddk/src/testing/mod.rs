@@ -242,7 +242,7 @@ pub fn config_space<R>(addr: PciAddress, f: impl FnOnce(&mut FakeConfigSpace) ->
 /// Every config write drivers made through the ABI since [`reset`] (or the
 /// last [`clear_config_writes`]), in order. The fake platform's own
 /// enumeration is not in it.
-/// BAR mappings made through `mmio_map` and not yet unmapped.
+/// BAR mappings made through `map_bar` and not yet unmapped.
 pub fn live_bar_mappings() -> usize {
     with(|c| c.mappings.iter().filter(|m| m.is_some()).count())
 }
@@ -381,14 +381,14 @@ unsafe impl Backend for FakeBackend {
             Ok(info)
         })
     }
-    fn mmio_map(addr: PciAddress, bar: u8, _phys: u64, len: u64) -> Result<u64, DdkError> {
+    fn map_bar(addr: PciAddress, bar: u8, _phys: u64, len: u64) -> Result<u64, DdkError> {
         with(|c| {
             let func = function_index(c, addr).ok_or(DdkError::NoDevice)?;
             c.mappings.push(Some(Mapping { func, bar, len }));
             Ok(c.mappings.len() as u64)
         })
     }
-    fn mmio_unmap(handle: u64) -> Result<(), DdkError> {
+    fn unmap_bar(handle: u64) -> Result<(), DdkError> {
         with(|c| {
             let slot = c
                 .mappings

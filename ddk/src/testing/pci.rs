@@ -3,8 +3,8 @@
 //! back the size mask), read-only ids stay read-only, and capability lists
 //! can be built — or deliberately broken — byte by byte.
 
-use crate::abi::Width;
 use crate::pci::{command, reg, STATUS_CAP_LIST};
+use crate::wire::Width;
 
 /// Kind of a fake BAR.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

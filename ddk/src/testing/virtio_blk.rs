@@ -28,11 +28,11 @@ use zerocopy::IntoBytes;
 use super::memory::{FakeMemory, MemKind};
 use super::pci::{FakeBarKind, FakeConfigSpace};
 use super::DeviceModel;
-use crate::abi::Width;
 use crate::pci::{cap_id, PciAddress};
 use crate::virtio::{
     self, blk_status, cfg_type, desc_flags, features as f, req_type, status, VirtioBlkConfig,
 };
+use crate::wire::Width;
 
 const MODERN_BAR: u8 = 4;
 const MODERN_BAR_ADDR: u64 = 0xfe00_0000;

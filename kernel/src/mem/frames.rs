@@ -7,7 +7,7 @@
 
 use spin::Mutex;
 
-use super::paging::phys_to_virt;
+use super::direct_map::phys_to_virt;
 use crate::bootinfo::{Region, REGION_RAM};
 
 pub const FRAME_SIZE: u64 = 4096;

@@ -3,6 +3,7 @@
 //! code region.
 
 pub mod code;
+mod direct_map;
 pub mod frames;
 pub mod heap;
 pub mod paging;

@@ -31,8 +31,7 @@ use crate::arch::x86_64::boot;
 use crate::arch::x86_64::cpu::{self, cr3, invlpg, write_cr3};
 use crate::bootinfo::Region;
 
-/// Base of the direct map of physical memory.
-pub const PHYS_OFFSET: u64 = 0xffff_8000_0000_0000;
+pub use super::direct_map::{phys_to_virt, PHYS_OFFSET};
 /// Base of the uncached MMIO window.
 pub const MMIO_BASE: u64 = 0xffff_c000_0000_0000;
 const MMIO_WINDOW: u64 = 64 << 30;
@@ -52,9 +51,6 @@ const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 const PAGE_4K: u64 = 4096;
 const PAGE_2M: u64 = 2 << 20;
 
-/// Offset added to a physical address to reach it: 0 under the boot identity
-/// map, [`PHYS_OFFSET`] once the kernel tables are live.
-static OFFSET: AtomicU64 = AtomicU64::new(0);
 static MMIO_NEXT: Mutex<u64> = Mutex::new(MMIO_BASE);
 /// [`XD`] when EFER.NXE is on, else 0: with NXE off bit 63 is reserved and
 /// setting it would make every access through the entry fault (RSVD).
@@ -62,12 +58,6 @@ static NX: AtomicU64 = AtomicU64::new(0);
 
 fn nx() -> u64 {
     NX.load(Ordering::Relaxed)
-}
-
-/// Virtual address through which physical address `phys` is reachable.
-#[inline]
-pub fn phys_to_virt(phys: u64) -> u64 {
-    phys + OFFSET.load(Ordering::Relaxed)
 }
 
 /// Why a mapping request failed.
@@ -185,9 +175,9 @@ pub fn init(regions: &[Region]) -> Result<(), MapError> {
     }
     // SAFETY: the new tables map the kernel image (code, data, the boot stack
     // we run on) at the same addresses, and the direct map covers all RAM that
-    // `phys_to_virt` will be asked about once OFFSET changes right below.
+    // `phys_to_virt` will be asked about once it switches right below.
     unsafe { write_cr3(pml4) };
-    OFFSET.store(PHYS_OFFSET, Ordering::Relaxed);
+    super::direct_map::switch_on();
     Ok(())
 }
 

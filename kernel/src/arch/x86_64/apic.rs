@@ -1,7 +1,9 @@
 //! Local APIC in xAPIC (MMIO) mode (SDM vol. 3A §10.4): software enable with
 //! a spurious vector, EOI, and the one-shot timer the interrupt wait uses to
 //! bound a `hlt` (§10.5.4), calibrated against the TSC. Stub entry points
-//! for vectors 32..=255 live here too; they call [`crate::irq::entry`].
+//! for vectors 32..=255 live here too; they call the handler given to
+//! [`init`] (the kernel's `irq::entry`). The caller maps the register page
+//! and knows the TSC rate: `arch` reaches no module above it.
 //! (QEMU 7.2's TCG has no x2APIC, hence MMIO.)
 
 use core::arch::global_asm;
@@ -43,9 +45,18 @@ fn write(reg: u64, v: u32) {
     unsafe { ((b + reg) as *mut u32).write_volatile(v) }
 }
 
+/// The handler of vectors 32..=255, set by [`init`].
+static HANDLER: spin::Once<fn(u8)> = spin::Once::new();
+
 /// Maps and software-enables the local APIC, masks its timer and calibrates
-/// it. Needs the MMIO window (`mem::init`) and a calibrated TSC.
-pub fn init() -> Result<(), &'static str> {
+/// it against the TSC (`tsc_hz` ticks per second). `map_page` maps the
+/// register page's physical address uncached and returns its virtual
+/// address; `handler` runs for every interrupt vector 32..=255.
+pub fn init(
+    map_page: impl FnOnce(u64) -> Result<u64, &'static str>,
+    tsc_hz: u64,
+    handler: fn(u8),
+) -> Result<(), &'static str> {
     if cpuid(1).3 & (1 << 9) == 0 {
         return Err("CPU has no local APIC");
     }
@@ -55,15 +66,15 @@ pub fn init() -> Result<(), &'static str> {
         return Err("local APIC disabled in IA32_APIC_BASE");
     }
     let phys = msr & 0x000f_ffff_f000;
-    let virt = crate::mem::paging::map_mmio(x86_64::PhysAddr::new(phys), 0x1000)
-        .map_err(|_| "cannot map the local APIC page")?;
-    BASE.store(virt.as_u64(), Ordering::Relaxed);
+    let virt = map_page(phys)?;
+    HANDLER.call_once(|| handler);
+    BASE.store(virt, Ordering::Relaxed);
     write(REG_TPR, 0);
     write(REG_SVR, 0x100 | u32::from(SPURIOUS_VECTOR));
     write(REG_LVT_TIMER, LVT_MASKED | u32::from(TIMER_VECTOR));
     write(REG_TIMER_DIV, 0b0011); // divide by 16
                                   // Count down from the top for ~2 ms of TSC time.
-    let hz = crate::time::tsc_hz().max(1);
+    let hz = tsc_hz.max(1);
     write(REG_TIMER_INIT, u32::MAX);
     let t0 = rdtsc();
     while rdtsc().wrapping_sub(t0) < hz / 500 {}
@@ -172,5 +183,9 @@ pub fn stub(v: u8) -> u64 {
 
 #[unsafe(no_mangle)]
 extern "C" fn irq_entry(vector: u64) {
-    crate::irq::entry(vector as u8);
+    // No handler yet means no vector can have been raised: interrupts come
+    // only from sources routed after `init`.
+    if let Some(handler) = HANDLER.get() {
+        handler(vector as u8);
+    }
 }

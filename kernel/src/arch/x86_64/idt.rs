@@ -3,9 +3,11 @@
 //! small asm stub that pushes a dummy error code where the CPU pushes none,
 //! then the vector number, then all general registers, and calls
 //! [`exception_entry`] with a pointer to the saved [`ExceptionFrame`], which
-//! either stops the kernel or rewrites the frame so `iretq` resumes a
-//! contained driver failure's recovery point. Vectors 32..=255 go to the
-//! interrupt stubs in `apic.rs`.
+//! hands it to the [`ExceptionHandler`] given to [`init`]: the handler either
+//! stops the kernel or rewrites the frame so `iretq` resumes a contained
+//! driver failure's recovery point. The policy is the caller's (`main.rs`):
+//! `arch` never reaches up into the kernel's fault reporting or the managed
+//! runtime. Vectors 32..=255 go to the interrupt stubs in `apic.rs`.
 
 use core::arch::global_asm;
 use core::mem::size_of;
@@ -68,7 +70,7 @@ exc_common:
     cld
     call exception_entry
     // exception_entry returned: the fault was contained and the frame
-    // rewritten to resume elsewhere (see `crate::managed::recover`).
+    // rewritten to resume elsewhere (see `ExceptionHandler`).
     pop r15
     pop r14
     pop r13
@@ -161,8 +163,17 @@ struct Idt([Gate; 256]);
 
 static IDT: spin::Once<Idt> = spin::Once::new();
 
-/// Fills vectors 0..=31 and loads the IDT. Must run after [`super::gdt::init`].
-pub fn init() {
+/// What runs on every CPU exception, with the saved registers. Returns only
+/// when the fault was contained and the frame now resumes elsewhere; to stop
+/// the kernel it must not return.
+pub type ExceptionHandler = fn(&mut ExceptionFrame);
+
+static HANDLER: spin::Once<ExceptionHandler> = spin::Once::new();
+
+/// Fills vectors 0..=31, sets `handler` as the exception handler and loads
+/// the IDT. Must run after [`super::gdt::init`].
+pub fn init(handler: ExceptionHandler) {
+    HANDLER.call_once(|| handler);
     let cs = CS::get_reg().0;
     let idt = IDT.call_once(|| {
         let mut idt = Idt([Gate::MISSING; 256]);
@@ -195,12 +206,13 @@ pub fn init() {
 }
 
 /// Called by `exc_common` with the saved registers. Returns only when the
-/// fault was contained (a driver's guarded call failed) and `frame` now
-/// resumes its recovery point; otherwise reports and stops the kernel.
+/// handler contained the fault (a driver's guarded call failed) and `frame`
+/// now resumes its recovery point.
 #[unsafe(no_mangle)]
 extern "C" fn exception_entry(frame: &mut ExceptionFrame) {
-    if crate::managed::recover(frame) {
-        return;
+    match HANDLER.get() {
+        Some(handler) => handler(frame),
+        // Unreachable: `init` sets the handler before loading the IDT.
+        None => super::cpu::halt_forever(),
     }
-    crate::fault::report_exception(frame)
 }

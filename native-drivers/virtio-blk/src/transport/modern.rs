@@ -39,7 +39,7 @@ impl Drop for MappedBars {
     fn drop(&mut self) {
         for h in self.handles.into_iter().filter(|&h| h != 0) {
             // A handle the platform no longer knows is already gone.
-            let _ = self.platform.bar_unmap(h);
+            let _ = self.platform.unmap_bar(h);
         }
     }
 }

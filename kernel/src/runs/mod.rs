@@ -1,5 +1,12 @@
 //! The runs selectable with `run=<name>` on the command line. Each ends the
-//! kernel with a verdict (or, for `fault-hang`, never ends).
+//! kernel with a verdict (or, for `fault-hang`, never ends). [`dispatch`] is
+//! the one entry; the storage runs are in `storage.rs`, the block benchmarks
+//! `bench-blk` uses in `bench.rs`, the managed collector at boot in
+//! `gc_stress.rs`; `hello` and the `fault-*` runs are here.
+
+mod bench;
+mod gc_stress;
+mod storage;
 
 use log::info;
 
@@ -65,14 +72,14 @@ pub fn dispatch(cfg: &Config<'_>) -> ! {
     }
     match cfg.run {
         "hello" => hello(cfg),
-        "selftest" => crate::storage::selftest(),
-        "copytree" => crate::storage::copytree(),
-        "shell" => crate::storage::shell(),
-        "bench-blk" => crate::storage::bench_blk(),
-        "swaptest" => crate::storage::swaptest(),
-        "workload" => crate::storage::workload(false),
-        "workload-swap" => crate::storage::workload(true),
-        "gc-stress" => crate::gc_stress::run(),
+        "selftest" => storage::selftest(),
+        "copytree" => storage::copytree(),
+        "shell" => storage::shell(),
+        "bench-blk" => storage::bench_blk(),
+        "swaptest" => storage::swaptest(),
+        "workload" => storage::workload(false),
+        "workload-swap" => storage::workload(true),
+        "gc-stress" => gc_stress::run(),
         "fault-null" => fault_null(),
         "fault-panic" => panic!("deliberate panic"),
         "fault-hang" => {

@@ -11,8 +11,10 @@ use core::fmt;
 use disks::fs::{TimeSource, Timestamp, Volume};
 use disks::shell::CommandStatus;
 
+use super::bench;
+use crate::block_registry::{self, Taken};
 use crate::lineedit::{Editor, Line};
-use crate::{bench, drivers, platform, rtc, serial};
+use crate::{drivers, rtc, serial};
 
 /// `core::fmt::Write` to the serial console, no prefix.
 pub struct Console;
@@ -48,29 +50,32 @@ pub fn time_source() -> TimeSource {
 
 type Dev = Box<dyn ddk::BlockDevice>;
 
-fn first_device() -> Result<(u32, String, Dev), String> {
-    let devs = platform::block_devices();
-    let Some(&(id, ..)) = devs.first() else {
+fn first_device() -> Result<Taken, String> {
+    let devs = block_registry::list();
+    let Some(first) = devs.first() else {
         return Err(String::from(
             "no block device bound (attach a virtio-blk disk)",
         ));
     };
-    let (name, dev) =
-        platform::take_block_device(id).ok_or_else(|| String::from("block device busy"))?;
-    Ok((id, name, dev))
+    block_registry::take(first.id).ok_or_else(|| String::from("block device busy"))
 }
 
 /// `run=selftest`: the disks crate's self-test on every bound device.
 pub fn selftest() -> ! {
-    let devs = platform::block_devices();
+    let devs = block_registry::list();
     if devs.is_empty() {
         crate::exit::fail(format_args!(
             "selftest: no block device bound (attach a virtio-blk disk)"
         ));
     }
     let mut failed = 0;
-    for (id, ..) in devs {
-        let Some((name, dev)) = platform::take_block_device(id) else {
+    for d in devs {
+        let Some(Taken {
+            id,
+            name,
+            device: dev,
+        }) = block_registry::take(d.id)
+        else {
             continue;
         };
         log::info!(
@@ -84,7 +89,7 @@ pub fn selftest() -> ! {
             failed += 1;
         }
         if let Some(dev) = out.device {
-            platform::return_block_device(id, dev);
+            block_registry::give_back(id, dev);
         }
     }
     if failed == 0 {
@@ -111,17 +116,26 @@ pub fn copytree() -> ! {
 }
 
 fn copy_first_to_second() -> Result<(), String> {
-    let devs = platform::block_devices();
-    let [(a, ..), (b, ..), ..] = devs[..] else {
+    let devs = block_registry::list();
+    let [a, b, ..] = &devs[..] else {
         return Err(format!(
             "needs two block devices (source vda, destination vdb), found {} \
              (boot with two disks: cargo xtask run --disk A --disk B)",
             devs.len()
         ));
     };
-    let take = |id| platform::take_block_device(id).ok_or(format!("block device {id} busy"));
-    let (src_name, src_dev) = take(a)?;
-    let (dst_name, dst_dev) = take(b)?;
+    let take = |id| block_registry::take(id).ok_or(format!("block device {id} busy"));
+    let (a, b) = (a.id, b.id);
+    let Taken {
+        name: src_name,
+        device: src_dev,
+        ..
+    } = take(a)?;
+    let Taken {
+        name: dst_name,
+        device: dst_dev,
+        ..
+    } = take(b)?;
     let mount = |name: &str, dev| {
         Volume::mount(dev, time_source()).map_err(|e| format!("mounting {name}: {}", e.error))
     };
@@ -168,7 +182,7 @@ fn copy_first_to_second() -> Result<(), String> {
         let dev = vol
             .unmount()
             .map_err(|e| format!("unmounting {name}: {e}"))?;
-        platform::return_block_device(id, dev);
+        block_registry::give_back(id, dev);
     }
     Ok(())
 }
@@ -178,7 +192,11 @@ fn copy_first_to_second() -> Result<(), String> {
 pub fn shell() -> ! {
     let mut vol: Option<(u32, Volume<Dev>)> = None;
     match first_device() {
-        Ok((id, name, dev)) => match Volume::mount(dev, time_source()) {
+        Ok(Taken {
+            id,
+            name,
+            device: dev,
+        }) => match Volume::mount(dev, time_source()) {
             Ok(v) => {
                 log::info!("shell: mounted {} (block device {})", name, id);
                 vol = Some((id, v));
@@ -186,7 +204,7 @@ pub fn shell() -> ! {
             Err(e) => {
                 log::error!("shell: {}: {}", name, e.error);
                 if let Some(d) = e.device {
-                    platform::return_block_device(id, d);
+                    block_registry::give_back(id, d);
                 }
             }
         },
@@ -254,7 +272,7 @@ pub fn shell() -> ! {
     }
     if let Some((id, v)) = vol {
         match v.unmount() {
-            Ok(d) => platform::return_block_device(id, d),
+            Ok(d) => block_registry::give_back(id, d),
             Err(e) => crate::exit::fail(format_args!("shell: unmount failed: {e}")),
         }
     }
@@ -267,7 +285,11 @@ pub fn shell() -> ! {
 /// writing more in between through the file handles' volume, then remounts
 /// and verifies everything once more. Prints each swap's time.
 pub fn swaptest() -> ! {
-    let (id, name, dev) = match first_device() {
+    let Taken {
+        id,
+        name,
+        device: dev,
+    } = match first_device() {
         Ok(d) => d,
         Err(e) => crate::exit::fail(format_args!("swaptest: {e}")),
     };
@@ -360,7 +382,7 @@ pub fn swaptest() -> ! {
     step("verify after remount", verify(&vol, &files));
     crate::rawln!("swaptest: {} files verified across 2 swaps", files.len());
     match vol.unmount() {
-        Ok(d) => platform::return_block_device(id, d),
+        Ok(d) => block_registry::give_back(id, d),
         Err(e) => crate::exit::fail(format_args!("swaptest: unmount FAILED: {e}")),
     }
     crate::rawln!("swaptest: PASS");
@@ -378,7 +400,11 @@ pub fn swaptest() -> ! {
 pub fn workload(swap: bool) -> ! {
     use disks::workload::Phase;
     let run = if swap { "workload-swap" } else { "workload" };
-    let (id, name, dev) = match first_device() {
+    let Taken {
+        id,
+        name,
+        device: dev,
+    } = match first_device() {
         Ok(d) => d,
         Err(e) => crate::exit::fail(format_args!("{run}: {e}")),
     };
@@ -409,7 +435,7 @@ pub fn workload(swap: bool) -> ! {
     let (mut read, mut written) = (0, 0);
     if let Some(dev) = out.device {
         (read, written) = (dev.read, dev.written);
-        platform::return_block_device(id, dev.inner);
+        block_registry::give_back(id, dev.inner);
     }
     match out.result {
         Ok(s) => {
@@ -485,7 +511,11 @@ impl ddk::BlockDevice for Counting {
 
 /// `run=bench-blk`: raw-device figures, then a large file through fatfs.
 pub fn bench_blk() -> ! {
-    let (id, name, mut dev) = match first_device() {
+    let Taken {
+        id,
+        name,
+        device: mut dev,
+    } = match first_device() {
         Ok(d) => d,
         Err(e) => crate::exit::fail(format_args!("bench-blk: {e}")),
     };
@@ -506,7 +536,7 @@ pub fn bench_blk() -> ! {
         crate::exit::fail(format_args!("bench-blk: {e}"));
     }
     match vol.unmount() {
-        Ok(d) => platform::return_block_device(id, d),
+        Ok(d) => block_registry::give_back(id, d),
         Err(e) => crate::exit::fail(format_args!("bench-blk: unmount: {e}")),
     }
     crate::exit::pass()

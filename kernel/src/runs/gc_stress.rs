@@ -37,7 +37,7 @@ fn stress() -> Result<String, String> {
     })?;
     let assemblies = crate::managed::assemblies(module)?;
     // SAFETY: `platform::ABI` is the kernel's complete table; this run binds
-    // no drivers (runs.rs skips the driver manager for it), so this is the
+    // no drivers (`runs::dispatch` skips the driver manager for it), so this is the
     // only engine.
     let mut rt = unsafe {
         Runtime::new(
