@@ -462,6 +462,16 @@ impl JitHost for EngineHost<'_> {
             .map_err(s)
     }
 
+    fn gc_ref_offsets(&self, handle: u64) -> Option<Vec<u32>> {
+        if handle == 0 {
+            return None;
+        }
+        // SAFETY: struct handles given to the JIT are MethodTable addresses
+        // of laid-out value types (`StructLayout::handle`, from this host).
+        let mt = unsafe { &*(handle as *const crate::types::MethodTable) };
+        Some(mt.info.gc_refs.clone())
+    }
+
     fn token_handle(&mut self, token: u32) -> Result<u64, String> {
         Ok(
             match match self.generic {
