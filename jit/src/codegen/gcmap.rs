@@ -148,9 +148,16 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         let mut nonref_regs = 0u8;
         for v in &self.ctx.stack.vals {
             match v.loc {
+                // Native ints merge with references at control-flow joins
+                // (`StackTy::merges_with`), and unmanaged pointers may be
+                // derived from managed ones: possibly references.
+                Loc::Home if v.ty == StackTy::NInt => out.push(GcSlot {
+                    offset: v.home,
+                    kind: GcKind::Maybe,
+                }),
                 Loc::Home => push_typed(&*self.host, &mut out, v.home, &v.ty),
                 Loc::Reg(r) if CALLEE_SAVED.contains(&r) => {
-                    if matches!(v.ty, StackTy::Obj | StackTy::ByRef) {
+                    if matches!(v.ty, StackTy::Obj | StackTy::ByRef | StackTy::NInt) {
                         regs |= reg_bit(r);
                     } else {
                         nonref_regs |= reg_bit(r);
