@@ -87,7 +87,8 @@ pub fn engine(ts: TypeSystem) -> Box<Engine> {
     {
         e.gc.stress = n;
     }
-    e.gc.conservative_stack = std::env::var_os("CILRUN_GC_CONSERVATIVE").is_some();
+    e.gc.conservative_stack =
+        std::env::var("CILRUN_GC_CONSERVATIVE").is_ok_and(|v| !v.is_empty() && v != "0");
     if let Some(n) = std::env::var("CILRUN_HEAP_LIMIT")
         .ok()
         .and_then(|v| v.parse().ok())
