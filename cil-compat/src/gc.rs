@@ -59,6 +59,9 @@ pub struct Cycle {
     /// JIT frames without a map at their return address (a JIT bug; scanned
     /// conservatively).
     pub unmapped_frames: usize,
+    /// Stack-map reference slots holding a heap address that is not an
+    /// object (a JIT typing bug; the word was still treated as interior).
+    pub bad_ref_slots: usize,
     /// The sweep's result.
     pub sweep: SweepResult,
 }

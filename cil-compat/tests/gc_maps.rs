@@ -52,6 +52,7 @@ fn survives(name: &str) {
     assert!(t.jit_frames > 0, "{name}: no JIT frame was walked by map");
     assert!(t.precise_roots > 0, "{name}: no root came from a stack map");
     assert_eq!(t.unmapped_frames, 0);
+    assert_eq!(t.bad_ref_slots, 0);
 }
 
 #[test]

@@ -96,6 +96,8 @@ pub struct StackTotals {
     pub conservative_bytes: u64,
     /// JIT frames without a map (scanned conservatively; a JIT bug).
     pub unmapped_frames: u64,
+    /// Map slots typed as references holding non-objects (a JIT bug).
+    pub bad_ref_slots: u64,
 }
 
 /// Restores the previous stack anchor when a managed entry returns (or a
@@ -235,6 +237,7 @@ impl Engine {
         let cycle = Cycle {
             jit_frames: walk.jit_frames,
             unmapped_frames: walk.unmapped,
+            bad_ref_slots: walk.bad_refs,
             ..cycle
         };
         let t1 = self.clock.map(|c| c()).unwrap_or(0);
@@ -245,6 +248,7 @@ impl Engine {
         t.precise_roots += cycle.precise_roots as u64;
         t.conservative_bytes += cycle.conservative_bytes as u64;
         t.unmapped_frames += cycle.unmapped_frames as u64;
+        t.bad_ref_slots += cycle.bad_ref_slots as u64;
         cycle
     }
 }

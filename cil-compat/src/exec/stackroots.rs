@@ -39,14 +39,16 @@
 //! a runtime call without a trampoline; a record or frame pointer out of
 //! order) is scanned conservatively, which is always safe with a non-moving
 //! heap. A JIT return address without a stack map is a JIT bug: debug builds
-//! panic; release builds scan that frame conservatively.
+//! panic; release builds scan that frame conservatively. So is a slot the map
+//! calls a reference that holds a heap address other than an object's start
+//! (debug builds panic; release builds treat it as an interior pointer).
 
 use alloc::vec::Vec;
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::Engine;
-use jit::gcmap::StackMaps;
+use jit::gcmap::{GcKind, StackMaps};
 
 /// Head of the chain of transition records (0: none). One machine stack runs
 /// managed code, as for the managed-entry anchor in `exec::gc`.
@@ -185,6 +187,8 @@ pub(crate) struct StackRoots {
     pub jit_frames: usize,
     /// JIT frames whose return address had no map (scanned conservatively).
     pub unmapped: usize,
+    /// Reference slots holding a heap address that is not an object start.
+    pub bad_refs: usize,
 }
 
 fn read(a: usize) -> usize {
@@ -229,6 +233,7 @@ impl<'a> CodeIndex<'a> {
 /// Walks the stack `[lo, top)` as the module docs describe.
 pub(crate) fn walk(e: &Engine, lo: usize, top: usize) -> StackRoots {
     let code = CodeIndex::new(e);
+    let heap = e.ts.heap();
     let mut out = StackRoots::default();
     let mut cur = lo;
     let mut rec = transition_head();
@@ -259,8 +264,21 @@ pub(crate) fn walk(e: &Engine, lo: usize, top: usize) -> StackRoots {
                 Some(site) => {
                     out.jit_frames += 1;
                     for s in maps.frame.iter().chain(maps.site_slots(site)) {
-                        out.words
-                            .push(read(rbp.wrapping_add_signed(s.offset as isize)));
+                        let w = read(rbp.wrapping_add_signed(s.offset as isize));
+                        if s.kind == GcKind::Ref && w != 0 && heap.in_heap(w) && !heap.is_object(w)
+                        {
+                            // A map that calls an interior or stale word a
+                            // reference has its types wrong somewhere.
+                            out.bad_refs += 1;
+                            if cfg!(debug_assertions) {
+                                panic!(
+                                    "gc: stack map slot [rbp{:+#x}] at {pc:#x} is a reference \
+                                     but holds {w:#x}, not an object",
+                                    s.offset
+                                );
+                            }
+                        }
+                        out.words.push(w);
                     }
                     for (i, l) in loc.iter().enumerate() {
                         if site.regs & (1 << i) != 0 {
