@@ -43,8 +43,13 @@ fn call(e: &mut Engine, asm: AsmId, name: &str) -> i64 {
 /// Runs a scenario with precise roots; it must see its object intact, and
 /// the collections must have walked JIT frames with their maps.
 fn survives(name: &str) {
+    survives_with(name, 0)
+}
+
+fn survives_with(name: &str, stress: u32) {
     let _one = ONE_ENGINE.lock().unwrap_or_else(|p| p.into_inner());
     let (mut e, asm) = engine(false);
+    e.gc.stress = stress;
     let r = call(&mut e, asm, &format!("GcMaps.Scenarios::{name}")) as i32;
     println!("{name}: {}", cli::gc_stats_line(&e));
     assert_eq!(r, 1, "{name}: the object was freed or overwritten");
@@ -78,6 +83,11 @@ fn an_object_only_in_a_struct_locals_field_survives() {
 #[test]
 fn an_object_only_in_a_callee_saved_register_up_the_chain_survives() {
     survives("Register");
+}
+
+#[test]
+fn objects_survive_internal_calls_that_allocate_under_stress() {
+    survives_with("Natives", 1);
 }
 
 #[test]

@@ -3,10 +3,16 @@
 //! frames from inside the runtime.
 //!
 //! Transitions. JIT code reaches a collection only through a runtime call.
-//! The calls that may collect (allocation helpers, `ClassInit`, the `System.GC`
-//! internal calls, string allocation) are entered through a small assembly
-//! trampoline ([`transition`]) that links a record into a chain headed by
-//! [`TRANSITION`] and hands the runtime clean callee-saved registers:
+//! The calls that may collect (allocation helpers, `ClassInit`, the
+//! `System.GC` internal calls, and the internal calls that allocate: string
+//! allocation, `MemberwiseClone`, `Array` boxing reads, copies and
+//! `CreateInstance`) are entered through a small assembly trampoline
+//! ([`transition`]) that links a record into a chain headed by
+//! [`TRANSITION`] and hands the runtime clean callee-saved registers. Other
+//! runtime calls have no record (exception dispatch, which makes exception
+//! objects; imports bound by the hosting layer, whose arguments may travel
+//! on the stack): a collection inside one scans everything below the
+//! nearest record conservatively, the JIT frames that called it included.
 //!
 //! ```text
 //!   [t + 8]   return address into JIT code   (A)
@@ -139,6 +145,10 @@ transition!(
     cil_gc_fast_allocate_string,
     super::helpers::fast_allocate_string
 );
+transition!(cil_gc_memberwise_clone, super::natives::memberwise_clone);
+transition!(cil_gc_get_flat, super::arrays::get_flat);
+transition!(cil_gc_array_copy, super::arrays::copy);
+transition!(cil_gc_create_instance, super::arrays::create_instance);
 transition!(cil_gc_collect, super::gc::gc_collect, scrub!());
 transition!(cil_gc_total_memory, super::gc::gc_total_memory, scrub!());
 
@@ -158,6 +168,18 @@ pub(crate) mod entries {
     }
     pub fn fast_allocate_string() -> u64 {
         super::cil_gc_fast_allocate_string as *const () as u64
+    }
+    pub fn memberwise_clone() -> u64 {
+        super::cil_gc_memberwise_clone as *const () as u64
+    }
+    pub fn get_flat() -> u64 {
+        super::cil_gc_get_flat as *const () as u64
+    }
+    pub fn array_copy() -> u64 {
+        super::cil_gc_array_copy as *const () as u64
+    }
+    pub fn create_instance() -> u64 {
+        super::cil_gc_create_instance as *const () as u64
     }
     pub fn gc_collect() -> u64 {
         super::cil_gc_collect as *const () as u64

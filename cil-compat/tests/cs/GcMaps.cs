@@ -13,6 +13,11 @@ namespace GcMaps
         public int V;
         public Node Next;
         public string Tag;
+
+        public Node Copy()
+        {
+            return (Node)MemberwiseClone();
+        }
     }
 
     public struct Holder
@@ -127,6 +132,21 @@ namespace GcMaps
             Node m = n;
             int k = Middle(5);
             return Intact(n, 14) && m == n ? k : -1;
+        }
+
+        // Internal calls that allocate (MemberwiseClone, Array.GetValue's box,
+        // Array.Copy boxing into object[]) while references wait in the frame;
+        // the test runs it with a collection before every allocation.
+        public static int Natives()
+        {
+            Node n = Make(15);
+            Node c = n.Copy();
+            int[] xs = new int[] { 1, 2, 3 };
+            object o = ((Array)xs).GetValue(1);
+            object[] objs = new object[3];
+            Array.Copy(xs, objs, 3);
+            int k = Churn();
+            return Intact(n, 15) && Intact(c, 15) && c != n && (int)o == 2 && (int)objs[2] == 3 ? k : -1;
         }
 
         static int Use(byte[] a, byte[] b, byte[] c, byte[] d, byte[] e, byte[] f, byte[] g, int k)
