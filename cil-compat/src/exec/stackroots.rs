@@ -58,9 +58,7 @@ use jit::gcmap::{GcKind, StackMaps};
 
 /// Head of the chain of transition records (0: none). One machine stack runs
 /// managed code, as for the managed-entry anchor in `exec::gc`.
-#[no_mangle]
-static CIL_GC_TRANSITION: AtomicUsize = AtomicUsize::new(0);
-use CIL_GC_TRANSITION as TRANSITION;
+static TRANSITION: AtomicUsize = AtomicUsize::new(0);
 
 pub(crate) fn transition_head() -> usize {
     TRANSITION.load(Ordering::Relaxed)
@@ -128,7 +126,7 @@ macro_rules! transition {
             "mov qword ptr [rip + {head}], r10",
             "leave",
             "ret",
-            head = sym CIL_GC_TRANSITION,
+            head = sym TRANSITION,
             target = sym $target,
         );
         unsafe extern "C" {
