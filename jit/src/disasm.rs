@@ -153,7 +153,6 @@ fn listing_with(il: &[u8], m: &CompiledMethod, names: TokenNames<'_>, gc: bool) 
             li += 1;
         }
     }
-    regions(&mut out, m);
     if gc && !m.stack_maps.sites.is_empty() {
         let _ = writeln!(
             out,
@@ -162,6 +161,7 @@ fn listing_with(il: &[u8], m: &CompiledMethod, names: TokenNames<'_>, gc: bool) 
             m.stack_maps.size_bytes()
         );
     }
+    regions(&mut out, m);
     out
 }
 
