@@ -88,7 +88,7 @@ fn gc_note(m: &CompiledMethod, end: u32) -> String {
     match maps.at(end) {
         Some(site) => {
             let own = site.regs & !frame_regs(m);
-            let rest = crate::gcmap::StackMaps::describe(maps.site_slots(site), own);
+            let rest = crate::gcmap::StackMaps::describe(site.slots, own);
             if rest.is_empty() {
                 "  ; gc: frame".into()
             } else {
@@ -153,11 +153,11 @@ fn listing_with(il: &[u8], m: &CompiledMethod, names: TokenNames<'_>, gc: bool) 
             li += 1;
         }
     }
-    if gc && !m.stack_maps.sites.is_empty() {
+    if gc && m.stack_maps.call_sites() > 0 {
         let _ = writeln!(
             out,
             "; stack maps: {} call sites, {} bytes",
-            m.stack_maps.sites.len(),
+            m.stack_maps.call_sites(),
             m.stack_maps.size_bytes()
         );
     }

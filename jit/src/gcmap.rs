@@ -65,13 +65,24 @@ pub struct StackMaps {
     /// Registers holding reference locals and arguments (part of every
     /// site's `regs`).
     pub frame_regs: u8,
-    /// Call sites, ascending by `ret_offset`.
+    /// Call sites with a site part, ascending by `ret_offset`.
     pub sites: Vec<Safepoint>,
+    /// Return offsets of the call sites where only the frame part applies
+    /// (three in four calls: no slots, no registers of their own), ascending.
+    pub frame_only: Vec<u32>,
     /// The site slots, concatenated.
     pub slots: Vec<GcSlot>,
     /// Callee-saved registers the prologue saves (bit i = `CALLEE_SAVED[i]`,
     /// saved at `[rbp - 8*(i+1)]`): where the caller's values of them are.
     pub saved_regs: u8,
+}
+
+/// The map at one call site: its own slots (the frame part applies too) and
+/// every register holding a reference there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Site<'a> {
+    pub slots: &'a [GcSlot],
+    pub regs: u8,
 }
 
 /// Bit of a callee-saved register in [`Safepoint::regs`].
@@ -92,12 +103,26 @@ pub fn reg_name(i: usize) -> &'static str {
 }
 
 impl StackMaps {
-    /// The safepoint whose return address is at `ret_offset`.
-    pub fn at(&self, ret_offset: u32) -> Option<&Safepoint> {
-        self.sites
+    /// The map of the call whose return address is at `ret_offset` (None:
+    /// no call returns there).
+    pub fn at(&self, ret_offset: u32) -> Option<Site<'_>> {
+        if let Ok(i) = self
+            .sites
             .binary_search_by_key(&ret_offset, |s| s.ret_offset)
+        {
+            let s = &self.sites[i];
+            return Some(Site {
+                slots: self.site_slots(s),
+                regs: s.regs,
+            });
+        }
+        self.frame_only
+            .binary_search(&ret_offset)
             .ok()
-            .map(|i| &self.sites[i])
+            .map(|_| Site {
+                slots: &[],
+                regs: self.frame_regs,
+            })
     }
 
     /// The slots of `site` (not including the frame part).
@@ -106,10 +131,16 @@ impl StackMaps {
         self.slots.get(a..a + site.count as usize).unwrap_or(&[])
     }
 
+    /// Number of call sites.
+    pub fn call_sites(&self) -> usize {
+        self.sites.len() + self.frame_only.len()
+    }
+
     /// Bytes the maps take (a figure for `--disasm` and the docs).
     pub fn size_bytes(&self) -> usize {
         (self.frame.len() + self.slots.len()) * core::mem::size_of::<GcSlot>()
             + self.sites.len() * core::mem::size_of::<Safepoint>()
+            + self.frame_only.len() * 4
     }
 
     /// `[rbp-0x18], [rbp-0x20]&, [rbp-0x28]?, rbx`: `&` an interior pointer,

@@ -61,7 +61,9 @@ fn frame_part_lists_reference_args_and_locals_by_kind() {
     );
     assert_eq!(kinds.iter().filter(|k| **k == GcKind::Interior).count(), 1);
     assert_eq!(kinds.iter().filter(|k| **k == GcKind::Maybe).count(), 3);
-    assert!(!maps.sites.is_empty());
+    assert!(maps.call_sites() > 0);
+    // The overflow failure stub's call has nothing of its own.
+    assert!(!maps.frame_only.is_empty(), "{maps:?}");
     let text = StackMaps::describe(&maps.frame, maps.frame_regs);
     assert!(text.contains("[rbp-0x"), "{text}");
 }

@@ -283,7 +283,7 @@ pub(crate) fn walk(e: &Engine, lo: usize, top: usize) -> StackRoots {
             match maps.at(off) {
                 Some(site) => {
                     out.jit_frames += 1;
-                    for s in maps.frame.iter().chain(maps.site_slots(site)) {
+                    for s in maps.frame.iter().chain(site.slots) {
                         let w = read(rbp.wrapping_add_signed(s.offset as isize));
                         if s.kind == GcKind::Ref && w != 0 && heap.in_heap(w) && !heap.is_object(w)
                         {

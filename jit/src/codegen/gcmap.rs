@@ -26,21 +26,28 @@ pub struct GcMapBuilder {
 impl GcMapBuilder {
     /// The finished maps, return addresses resolved from marks.
     pub fn resolve(self, mark_offsets: &[u32], saved_regs: u8) -> StackMaps {
-        let mut sites: Vec<Safepoint> = self
-            .sites
-            .iter()
-            .map(|&(mk, first, count, regs)| Safepoint {
-                ret_offset: mark_offsets[mk],
-                first,
-                count,
-                regs,
-            })
-            .collect();
+        let mut sites = Vec::new();
+        let mut frame_only = Vec::new();
+        for &(mk, first, count, regs) in &self.sites {
+            let ret_offset = mark_offsets[mk];
+            if count == 0 && regs == self.frame_regs {
+                frame_only.push(ret_offset);
+            } else {
+                sites.push(Safepoint {
+                    ret_offset,
+                    first,
+                    count,
+                    regs,
+                });
+            }
+        }
         sites.sort_by_key(|s| s.ret_offset);
+        frame_only.sort_unstable();
         StackMaps {
             frame: self.frame,
             frame_regs: self.frame_regs,
             sites,
+            frame_only,
             slots: self.slots,
             saved_regs,
         }
