@@ -15,6 +15,11 @@
 //! as the fresh object `newobj` keeps across its constructor call) and every
 //! allocated callee-saved register no live entry explains.
 //!
+//! Storage: the frame part once per method; calls whose map is just the
+//! frame part (three in four) as a sorted list of return offsets; the rest
+//! as [`Safepoint`]s indexing a shared slot array (about 10 bytes per call
+//! site over the JIT corpus).
+//!
 //! Every kind is *validated* by the collector (the word must point into an
 //! allocated object, which it then marks): so over-reporting is safe, and the
 //! kinds say what the JIT knows rather than how the collector must trust it.
