@@ -5,12 +5,16 @@
 //! element of a reference array, the `gc_refs` of each element of an array of
 //! structs), and for the roots the runtime keeps (reference fields of every
 //! type's statics, including those inside static structs; interned string
-//! literals; handles). The machine stack is scanned conservatively, as Mono's
-//! SGen does: any word that points into an allocated object (its start, or an
-//! interior pointer such as a managed pointer to a field or element) keeps it
-//! alive. Objects never move, so a conservative root is always safe: it can
-//! only retain garbage, never invalidate a reference. See `exec::gc` for where
-//! the stack range comes from and why calls are the only safepoints.
+//! literals; handles). Stack roots come in two forms (`exec::stackroots`
+//! finds them): the words the JIT's stack maps point at in JIT frames, and
+//! ranges of the machine stack that are not JIT frames (runtime frames
+//! between managed code and the collector), scanned conservatively as Mono's
+//! SGen does. Either way a word keeps an object alive only if it points into
+//! an allocated object (its start, or an interior pointer such as a managed
+//! pointer to a field or element): stack maps may over-report ("maybe"
+//! slots), never under-report. Objects never move, so a conservative root is
+//! always safe: it can only retain garbage, never invalidate a reference. See
+//! `exec::gc` for why calls are the only safepoints.
 //!
 //! Marking uses an explicit stack (no recursion), so deep linked structures
 //! cannot overflow the native stack.
@@ -30,6 +34,11 @@ pub struct ExtraRoots<'a> {
     /// A range of machine words `[lo, hi)` scanned conservatively (the part
     /// of the stack where managed frames may be, plus saved registers).
     pub stack: Option<(usize, usize)>,
+    /// More ranges scanned conservatively (the non-JIT parts of the stack).
+    pub stack_ranges: &'a [(usize, usize)],
+    /// Words read from stack-map slots: each keeps the object it points into
+    /// alive, if any.
+    pub stack_words: &'a [usize],
     /// Exact object references the caller holds.
     pub objects: &'a [usize],
 }
@@ -41,6 +50,18 @@ pub struct Cycle {
     pub marked: usize,
     /// Stack words that pointed into the heap and kept an object alive.
     pub stack_roots: usize,
+    /// Of those, words found through stack maps.
+    pub precise_roots: usize,
+    /// Bytes of stack scanned conservatively.
+    pub conservative_bytes: usize,
+    /// JIT frames walked with their stack maps (filled in by the engine).
+    pub jit_frames: usize,
+    /// JIT frames without a map at their return address (a JIT bug; scanned
+    /// conservatively).
+    pub unmapped_frames: usize,
+    /// Stack-map reference slots holding a heap address that is not an
+    /// object (a JIT typing bug; the word was still treated as interior).
+    pub bad_ref_slots: usize,
     /// The sweep's result.
     pub sweep: SweepResult,
 }
@@ -58,6 +79,19 @@ impl Marker<'_> {
         if obj != 0 && self.heap.is_object(obj) {
             self.mark(obj);
         }
+    }
+
+    /// Marks (and traces) the object `w` points into, if any.
+    fn mark_interior(&mut self, w: usize) -> bool {
+        if !self.heap.in_heap(w) {
+            return false;
+        }
+        let Some(o) = self.heap.containing_object(w) else {
+            return false;
+        };
+        self.mark(o);
+        self.drain();
+        true
     }
 
     fn mark(&mut self, obj: usize) {
@@ -162,20 +196,23 @@ pub fn collect(ts: &mut TypeSystem, roots: ExtraRoots<'_>) -> Cycle {
             m.mark_exact(o);
         }
         m.drain();
-        if let Some((lo, hi)) = roots.stack {
+        for (lo, hi) in roots.stack.iter().chain(roots.stack_ranges) {
             let mut a = (lo + 7) & !7;
-            while a + 8 <= hi {
+            while a + 8 <= *hi {
                 // SAFETY: [lo, hi) is live stack memory of this thread, given
                 // by the caller; reads are aligned.
                 let w = unsafe { (a as *const usize).read_volatile() };
-                if m.heap.in_heap(w) {
-                    if let Some(o) = m.heap.containing_object(w) {
-                        cycle.stack_roots += 1;
-                        m.mark(o);
-                        m.drain();
-                    }
+                if m.mark_interior(w) {
+                    cycle.stack_roots += 1;
                 }
                 a += 8;
+            }
+            cycle.conservative_bytes += hi.saturating_sub(*lo);
+        }
+        for &w in roots.stack_words {
+            if m.mark_interior(w) {
+                cycle.stack_roots += 1;
+                cycle.precise_roots += 1;
             }
         }
         cycle.marked = m.marked;

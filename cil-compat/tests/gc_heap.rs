@@ -160,7 +160,7 @@ fn marking_traces_from_handles_literals_and_stack_words() {
         &mut ts,
         ExtraRoots {
             stack: Some(range),
-            objects: &[],
+            ..ExtraRoots::default()
         },
     );
     std::hint::black_box(&stack);

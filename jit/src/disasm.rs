@@ -72,13 +72,53 @@ pub fn il_listing(il: &[u8], names: TokenNames<'_>, stopped: Option<u32>) -> Str
 /// IL and machine code side by side: each IL instruction followed by the
 /// instructions generated for it.
 pub fn listing(il: &[u8], m: &CompiledMethod) -> String {
-    listing_named(il, m, &|_| None)
+    listing_with(il, m, &|_| None, false)
 }
 
-/// [`listing`] with tokens named by `names`.
+/// [`listing`] with tokens named by `names` and the stack maps: the frame
+/// part after the prologue, each call's site part after the call
+/// (`; gc: frame, [rbp-0x30]?, rbx`; see `crate::gcmap::StackMaps::describe`).
 pub fn listing_named(il: &[u8], m: &CompiledMethod, names: TokenNames<'_>) -> String {
+    listing_with(il, m, names, true)
+}
+
+/// The `; gc:` comment for the instruction that ends at `end`, if it is a call.
+fn gc_note(m: &CompiledMethod, end: u32) -> String {
+    let maps = &m.stack_maps;
+    match maps.at(end) {
+        Some(site) => {
+            let own = site.regs & !frame_regs(m);
+            let rest = crate::gcmap::StackMaps::describe(site.slots, own);
+            if rest.is_empty() {
+                "  ; gc: frame".into()
+            } else {
+                format!("  ; gc: frame, {rest}")
+            }
+        }
+        None => String::new(),
+    }
+}
+
+fn frame_regs(m: &CompiledMethod) -> u8 {
+    m.stack_maps.frame_regs
+}
+
+fn listing_with(il: &[u8], m: &CompiledMethod, names: TokenNames<'_>, gc: bool) -> String {
     let mut out = String::new();
     let lines = x86_lines(&m.code);
+    let end_of = |li: usize| -> u32 {
+        lines
+            .get(li + 1)
+            .map(|l| l.0)
+            .unwrap_or(m.code.len() as u32)
+    };
+    let note = |li: usize| -> String {
+        if gc {
+            gc_note(m, end_of(li))
+        } else {
+            String::new()
+        }
+    };
     let instrs = decode_all(il).unwrap_or_default();
     let mut li = 0;
     let first = m.il_map.first().map(|x| x.1).unwrap_or(m.code.len() as u32);
@@ -86,6 +126,18 @@ pub fn listing_named(il: &[u8], m: &CompiledMethod, names: TokenNames<'_>) -> St
     while li < lines.len() && lines[li].0 < first {
         let _ = writeln!(out, "    {:04x}  {}", lines[li].0, lines[li].1);
         li += 1;
+    }
+    if gc {
+        let maps = &m.stack_maps;
+        let fr = maps.frame_regs;
+        let _ = writeln!(
+            out,
+            "; gc frame (live at every call): {}",
+            match crate::gcmap::StackMaps::describe(&maps.frame, fr) {
+                d if d.is_empty() => "-".into(),
+                d => d,
+            }
+        );
     }
     for (k, (il_off, code_off)) in m.il_map.iter().enumerate() {
         let end = m.il_map.get(k + 1).map(|x| x.1).unwrap_or(u32::MAX);
@@ -97,9 +149,17 @@ pub fn listing_named(il: &[u8], m: &CompiledMethod, names: TokenNames<'_>) -> St
         let _ = writeln!(out, "IL_{il_off:04x}: {text}");
         let _ = code_off;
         while li < lines.len() && lines[li].0 < end {
-            let _ = writeln!(out, "    {:04x}  {}", lines[li].0, lines[li].1);
+            let _ = writeln!(out, "    {:04x}  {}{}", lines[li].0, lines[li].1, note(li));
             li += 1;
         }
+    }
+    if gc && m.stack_maps.call_sites() > 0 {
+        let _ = writeln!(
+            out,
+            "; stack maps: {} call sites, {} bytes",
+            m.stack_maps.call_sites(),
+            m.stack_maps.size_bytes()
+        );
     }
     regions(&mut out, m);
     out

@@ -348,4 +348,12 @@ pub trait JitHost {
     }
     /// `ldtoken`: the handle value (pushed as an 8-byte value type).
     fn token_handle(&mut self, token: u32) -> Result<u64, String>;
+    /// Byte offsets of the object references (and managed pointers) inside
+    /// the value type whose `StructLayout::handle` is `handle`, for stack
+    /// maps; `None` when unknown (every word of the value is then reported
+    /// as a maybe-reference).
+    fn gc_ref_offsets(&self, handle: u64) -> Option<Vec<u32>> {
+        let _ = handle;
+        None
+    }
 }

@@ -22,6 +22,7 @@ extern crate alloc;
 pub mod codegen;
 pub mod decoder;
 pub mod disasm;
+pub mod gcmap;
 pub mod host;
 pub mod isa;
 pub mod masm;
@@ -197,6 +198,8 @@ pub struct CompiledMethod {
     pub frame_size: u32,
     /// The exception-handling regions, in clause order (innermost first).
     pub eh: Vec<EhRegion>,
+    /// Where object references are at each call (`gcmap`).
+    pub stack_maps: gcmap::StackMaps,
 }
 
 impl CallSite {
@@ -361,8 +364,9 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
         visitor::visit(&mut g, i).map_err(|k| wrap(i.offset, k))?;
     }
     let end = m.il.len() as u32;
-    let (masm, _frame, frame_size, saved, sites, marks, eh) =
+    let (masm, _frame, frame_size, saved, sites, marks, eh, gc) =
         g.finish().map_err(|k| wrap(end, k))?;
+    let saved_regs = codegen::gcmap::saved_mask(&saved);
     let asm = masm
         .finish(&FrameInfo { frame_size, saved })
         .map_err(|k| wrap(end, k))?;
@@ -379,11 +383,13 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
         .map(|(il, mk)| (*il, asm.mark_offsets[*mk]))
         .collect();
     let eh = eh.resolve(&asm.mark_offsets);
+    let stack_maps = gc.resolve(&asm.mark_offsets, saved_regs);
     Ok(CompiledMethod {
         code: asm.code,
         call_sites,
         il_map,
         frame_size,
         eh,
+        stack_maps,
     })
 }

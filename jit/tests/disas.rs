@@ -120,6 +120,7 @@ fn run_case(path: &Path) -> Result<(), String> {
         eh: vec![],
     };
     let c = compile(&mut GoldenHost, &m).map_err(|e| e.to_string())?;
+    every_call_has_a_stack_map(&c)?;
     let listing = disasm::listing(&il, &c);
     if std::env::var_os("JIT_BLESS").is_some() {
         std::fs::write(path, format!("{head}; ---\n{listing}")).map_err(|e| e.to_string())?;
@@ -127,6 +128,21 @@ fn run_case(path: &Path) -> Result<(), String> {
     }
     if listing != expected {
         return Err(format!("listing differs; got:\n{listing}"));
+    }
+    Ok(())
+}
+
+/// Every call through a register or memory (helpers, methods; not the
+/// relative calls of `leave` into a `finally`) has a stack map at its return
+/// address: the collector treats a JIT return address without one as a bug.
+fn every_call_has_a_stack_map(c: &jit::CompiledMethod) -> Result<(), String> {
+    let lines = disasm::x86_lines(&c.code);
+    for (k, (off, text)) in lines.iter().enumerate() {
+        let indirect = text.starts_with("call ") && !text.starts_with("call 0x");
+        let end = lines.get(k + 1).map(|l| l.0).unwrap_or(c.code.len() as u32);
+        if indirect && c.stack_maps.at(end).is_none() {
+            return Err(format!("no stack map after `{text}` at {off:#x}"));
+        }
     }
     Ok(())
 }

@@ -224,7 +224,7 @@ fn write_boxed(e: &Engine, v: &View, i: usize, val: u64) -> i32 {
 }
 
 /// `Array.GetValueFlat(i)`.
-extern "C" fn get_flat(arr: u64, i: i32) -> u64 {
+pub(super) extern "C" fn get_flat(arr: u64, i: i32) -> u64 {
     let e = engine();
     let v = view(e, arr);
     let (i, _) = check_range(e, &v, i, 1);
@@ -243,7 +243,7 @@ extern "C" fn set_flat(arr: u64, val: u64, i: i32) -> i32 {
 /// incompatible (ArrayTypeMismatchException); 2 an element could not be cast to
 /// the destination's element type (InvalidCastException; the elements before it
 /// were copied, as in .NET).
-extern "C" fn copy(src: u64, si: i32, dst: u64, di: i32, n: i32) -> i32 {
+pub(super) extern "C" fn copy(src: u64, si: i32, dst: u64, di: i32, n: i32) -> i32 {
     let e = engine();
     let (s, d) = (view(e, src), view(e, dst));
     let (si, n) = check_range(e, &s, si, n);
@@ -464,7 +464,7 @@ extern "C" fn block_copy(src: u64, so: i32, dst: u64, d_off: i32, n: i32) {
 /// `Array.CreateInstanceInternal(elementTypeHandle, lengths, lowerBounds)`: a
 /// vector for rank 1 without lower bounds, else a multi-dimensional array.
 /// Lengths are non-negative and the arrays the same size (checked in C#).
-extern "C" fn create_instance(elem_mt: u64, lengths: u64, lower: u64) -> u64 {
+pub(super) extern "C" fn create_instance(elem_mt: u64, lengths: u64, lower: u64) -> u64 {
     let e = engine();
     if elem_mt == 0 {
         die_kind(e, "exception System.ArgumentNullException")
@@ -525,14 +525,21 @@ pub(crate) fn natives() -> [(&'static str, u64); 11] {
     [
         ("System.Array::GetRankInternal", rank as *const () as u64),
         ("System.Array::GetDimInternal", dim as *const () as u64),
-        ("System.Array::GetValueFlat", get_flat as *const () as u64),
+        // Calls that may allocate go through a transition (`stackroots`).
+        (
+            "System.Array::GetValueFlat",
+            super::stackroots::entries::get_flat(),
+        ),
         ("System.Array::SetValueFlat", set_flat as *const () as u64),
-        ("System.Array::CopyInternal", copy as *const () as u64),
+        (
+            "System.Array::CopyInternal",
+            super::stackroots::entries::array_copy(),
+        ),
         ("System.Array::ClearInternal", clear as *const () as u64),
         ("System.Array::ReverseInternal", reverse as *const () as u64),
         (
             "System.Array::CreateInstanceInternal",
-            create_instance as *const () as u64,
+            super::stackroots::entries::create_instance(),
         ),
         (
             "System.Array::ElementTypeHandle",

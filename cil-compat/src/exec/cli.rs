@@ -75,7 +75,9 @@ impl CodeMemory for MmapMemory {
 /// A new active engine with mmap'd code memory.
 ///
 /// `CILRUN_GC_STRESS=N` collects before every N-th allocation (see
-/// [`super::gc::GcState::stress`]); `CILRUN_HEAP_LIMIT=BYTES` bounds the heap.
+/// [`super::gc::GcState::stress`]); `CILRUN_HEAP_LIMIT=BYTES` bounds the heap;
+/// `CILRUN_GC_CONSERVATIVE=1` scans JIT frames conservatively instead of with
+/// their stack maps.
 pub fn engine(ts: TypeSystem) -> Box<Engine> {
     let mut e = Box::new(Engine::new(ts, Box::new(MmapMemory::new())));
     e.clock = Some(monotonic_ns);
@@ -85,6 +87,8 @@ pub fn engine(ts: TypeSystem) -> Box<Engine> {
     {
         e.gc.stress = n;
     }
+    e.gc.conservative_stack =
+        std::env::var("CILRUN_GC_CONSERVATIVE").is_ok_and(|v| !v.is_empty() && v != "0");
     if let Some(n) = std::env::var("CILRUN_HEAP_LIMIT")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -113,7 +117,8 @@ pub fn gc_stats_line(e: &Engine) -> String {
     let s = h.stats();
     format!(
         "gc: {} collections, pause total {:.3} ms max {:.3} ms; allocated {} KiB total, \
-         live {} KiB after last, heap {} KiB now (peak {} KiB, limit {} KiB), {} chunks released",
+         live {} KiB after last, heap {} KiB now (peak {} KiB, limit {} KiB), {} chunks released; \
+         stack: {} JIT frames by stack map, {} precise roots, {} KiB scanned conservatively",
         s.collections,
         s.total_pause_ns as f64 / 1e6,
         s.max_pause_ns as f64 / 1e6,
@@ -123,6 +128,9 @@ pub fn gc_stats_line(e: &Engine) -> String {
         s.peak_reserved / 1024,
         h.limit() / 1024,
         s.chunks_released,
+        e.gc.totals.jit_frames,
+        e.gc.totals.precise_roots,
+        e.gc.totals.conservative_bytes / 1024,
     )
 }
 

@@ -14,28 +14,33 @@
 //! those registers, captured by the collector before it scans, or were
 //! saved by a callee's prologue on the stack, which is scanned.
 //!
-//! Stack roots are found conservatively (see `crate::gc`): the words from
-//! the collector's own frame up to the anchor of the outermost managed entry
-//! ([`Engine::call_static0`] and [`with_managed_stack`] record it; hosted
-//! driver calls use the latter when [`GcState::hosted`] is set). Rust frames
-//! in between (a helper holding a freshly made exception object, say) are
-//! covered too. When no entry is recorded (managed code entered by other
-//! means), automatic collections do not run: the heap grows past its budget
-//! instead (up to its limit), and `GC.Collect()` is a no-op, since the stack
-//! could not be scanned.
+//! Stack roots are found from the JIT's stack maps (`jit::gcmap`,
+//! walked by [`super::stackroots`]): between the collector's own frame and
+//! the anchor of the outermost managed entry ([`Engine::call_static0`] and
+//! [`with_managed_stack`] record it; hosted driver calls use the latter when
+//! [`GcState::hosted`] is set), every JIT frame is reached through the
+//! transition record of the runtime call that may collect and the rbp chain,
+//! and only the slots and callee-saved registers its map lists at that
+//! return address are roots. Everything else on that stretch of stack (the
+//! runtime's Rust frames, such as a helper holding a fresh exception object,
+//! outgoing-argument areas, and any part the walk cannot vouch for) is still
+//! scanned conservatively, which a non-moving heap makes safe. When no entry
+//! is recorded (managed code entered by other means), automatic collections
+//! do not run: the heap grows past its budget instead (up to its limit), and
+//! `GC.Collect()` is a no-op, since the stack could not be scanned.
 //!
-//! Why not precise stack maps from the JIT (yet): a map per call site would
-//! have to list every live reference, including operands a lowering has
-//! already popped from its value stack but still uses after the call (`box`
-//! keeps the popped struct in its home across the `NewObject` helper, and
-//! its fields may be references), struct temporaries holding references, and
-//! the callee-saved registers of every frame up the chain; and the Rust
-//! frames between JIT code and the collector (a helper holding a fresh
-//! exception object) need scanning anyway. Conservative scanning of a
-//! non-moving heap covers all of these by construction, at the price of
-//! occasionally retaining an object a stale stack word points to. The
-//! corpus run with a collection before every allocation (`CILRUN_GC_STRESS=1`,
-//! `tests/gc_stress.rs`) is the check that nothing is missed.
+//! What the maps must cover, and how: operands a lowering has already popped
+//! from its value stack but still uses after the call (`box` keeps the popped
+//! struct in its home across the `NewObject` helper) and per-instruction
+//! temporaries are reported as maybe-slots; struct temporaries and locals by
+//! their type's reference offsets; callee-saved registers through the saves
+//! of the frames (and the transition record) below. A maybe-slot that holds
+//! no reference costs nothing: every reported word is validated against the
+//! heap as conservative words are. [`GcState::conservative_stack`] (cilrun:
+//! `CILRUN_GC_CONSERVATIVE=1`) scans the whole stack conservatively instead,
+//! as before stack maps. The corpus run with a collection before every
+//! allocation (`CILRUN_GC_STRESS=1`, `tests/gc_stress.rs`) and
+//! `tests/gc_maps.rs` are the checks that nothing is missed.
 
 use core::arch::asm;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -72,19 +77,44 @@ pub struct GcState {
     /// collector cannot see is freed (and poisoned in debug builds) at once.
     pub stress: u32,
     stress_count: u32,
+    /// Scan the whole managed stack conservatively instead of walking JIT
+    /// frames with their stack maps (the collector before stack maps; kept
+    /// to compare against and as a fallback switch).
+    pub conservative_stack: bool,
+    /// Stack-scan figures summed over every collection.
+    pub totals: StackTotals,
+}
+
+/// Stack-scan figures summed over collections.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StackTotals {
+    /// JIT frames covered by their stack maps.
+    pub jit_frames: u64,
+    /// Words from stack maps that kept an object alive.
+    pub precise_roots: u64,
+    /// Bytes of stack scanned conservatively.
+    pub conservative_bytes: u64,
+    /// JIT frames without a map (scanned conservatively; a JIT bug).
+    pub unmapped_frames: u64,
+    /// Map slots typed as references holding non-objects (a JIT bug).
+    pub bad_ref_slots: u64,
 }
 
 /// Restores the previous stack anchor when a managed entry returns (or a
 /// runtime failure unwinds through it on the host).
 pub(crate) struct EntryGuard {
     saved: usize,
+    transitions: usize,
 }
 
 impl Drop for EntryGuard {
     fn drop(&mut self) {
         STACK_TOP.store(self.saved, Ordering::Relaxed);
+        set_transition_head(self.transitions);
     }
 }
+
+pub(crate) use super::stackroots::{set_transition_head, transition_head};
 
 /// Records `anchor` (the address of a local of the entering function) as
 /// the top of the managed stack unless an outer entry already did.
@@ -93,7 +123,10 @@ pub(crate) fn enter_managed(anchor: usize) -> EntryGuard {
     if saved == 0 {
         STACK_TOP.store(anchor, Ordering::Relaxed);
     }
-    EntryGuard { saved }
+    EntryGuard {
+        saved,
+        transitions: transition_head(),
+    }
 }
 
 /// Runs `f`, which calls JIT code of the active engine directly (through a
@@ -182,24 +215,46 @@ impl Engine {
         let regs = core::hint::black_box(&regs);
         let lo = regs.as_ptr() as usize;
         let top = stack_top();
-        // Every frame that called into the runtime is above this one.
-        let stack = (top > lo).then_some((lo, top));
+        // Every frame that called into the runtime is above this one: JIT
+        // frames through their stack maps, the rest conservatively.
+        let walk = if top > lo && !self.gc.conservative_stack {
+            super::stackroots::walk(self, lo, top)
+        } else {
+            super::stackroots::StackRoots {
+                ranges: (top > lo).then_some((lo, top)).into_iter().collect(),
+                ..Default::default()
+            }
+        };
         let cycle = gc::collect(
             &mut self.ts,
             ExtraRoots {
-                stack,
+                stack: None,
+                stack_ranges: &walk.ranges,
+                stack_words: &walk.words,
                 objects: &[],
             },
         );
+        let cycle = Cycle {
+            jit_frames: walk.jit_frames,
+            unmapped_frames: walk.unmapped,
+            bad_ref_slots: walk.bad_refs,
+            ..cycle
+        };
         let t1 = self.clock.map(|c| c()).unwrap_or(0);
         self.ts.heap_mut().record_pause(t1.saturating_sub(t0));
         self.gc.last = cycle;
+        let t = &mut self.gc.totals;
+        t.jit_frames += cycle.jit_frames as u64;
+        t.precise_roots += cycle.precise_roots as u64;
+        t.conservative_bytes += cycle.conservative_bytes as u64;
+        t.unmapped_frames += cycle.unmapped_frames as u64;
+        t.bad_ref_slots += cycle.bad_ref_slots as u64;
         cycle
     }
 }
 
 /// `System.GC::Collect()`.
-extern "C" fn gc_collect() {
+pub(super) extern "C" fn gc_collect() {
     // SAFETY: internal calls run on the engine's thread, from its JIT code.
     let e = unsafe { active() };
     if e.can_collect_from_managed() {
@@ -209,7 +264,7 @@ extern "C" fn gc_collect() {
 
 /// `System.GC::GetTotalMemory(bool forceFullCollection)`: bytes held by
 /// allocated objects.
-extern "C" fn gc_total_memory(force: u8) -> i64 {
+pub(super) extern "C" fn gc_total_memory(force: u8) -> i64 {
     // SAFETY: as above.
     let e = unsafe { active() };
     if force != 0 && e.can_collect_from_managed() {
@@ -327,10 +382,14 @@ pub(crate) fn natives() -> [(&'static str, u64); 9] {
             "System.Runtime.InteropServices.GCHandle::InternalAddrOfPinnedObject",
             gchandle_addr as *const () as u64,
         ),
-        ("System.GC::Collect", gc_collect as *const () as u64),
+        // Through transitions: these collect (`stackroots`).
+        (
+            "System.GC::Collect",
+            super::stackroots::entries::gc_collect(),
+        ),
         (
             "System.GC::GetTotalMemory",
-            gc_total_memory as *const () as u64,
+            super::stackroots::entries::gc_total_memory(),
         ),
         (
             "System.GC::CollectionCount",

@@ -16,17 +16,18 @@ use crate::types::{FieldId, MethodId, MethodTable, TypeId, TypeKind};
 /// Address of a helper.
 pub fn address(h: Helper) -> u64 {
     (match h {
-        Helper::NewObject => new_object as *const (),
-        Helper::NewArray => new_array as *const (),
+        // Calls that may collect go through a transition (`stackroots`).
+        Helper::NewObject => return super::stackroots::entries::new_object(),
+        Helper::NewArray => return super::stackroots::entries::new_array(),
         Helper::Fail => return super::unwind::fail_entry(),
         Helper::IsInstance => is_instance as *const (),
-        Helper::ClassInit => class_init as *const (),
+        Helper::ClassInit => return super::stackroots::entries::class_init(),
         Helper::InterfaceLookup => interface_lookup as *const (),
         Helper::FRem => frem as *const (),
         Helper::Throw => return super::unwind::throw_entry(),
         Helper::Rethrow => return super::unwind::rethrow_entry(),
         Helper::ArrayStoreCheck => array_store_check as *const (),
-        Helper::NewMdArray => super::arrays::new_md_array as *const (),
+        Helper::NewMdArray => return super::stackroots::entries::new_md_array(),
         _ => return super::unwind::fail_entry(),
     }) as u64
 }
@@ -69,7 +70,7 @@ pub fn fail_kind(code: u32) -> &'static str {
     }
 }
 
-extern "C" fn new_object(mt: u64) -> u64 {
+pub(crate) extern "C" fn new_object(mt: u64) -> u64 {
     // SAFETY: called from JIT code of the active engine.
     let e = unsafe { active() };
     let t = type_of_mt(mt);
@@ -82,7 +83,7 @@ extern "C" fn new_object(mt: u64) -> u64 {
     }
 }
 
-extern "C" fn new_array(array_mt: u64, len: i64) -> u64 {
+pub(crate) extern "C" fn new_array(array_mt: u64, len: i64) -> u64 {
     // SAFETY: as above.
     let e = unsafe { active() };
     let t = type_of_mt(array_mt);
@@ -136,7 +137,7 @@ extern "C" fn array_store_check(arr: u64, obj: u64) -> u64 {
     is_assignable(e, type_of_mt(omt), elem) as u64
 }
 
-extern "C" fn class_init(handle: u64) {
+pub(crate) extern "C" fn class_init(handle: u64) {
     // SAFETY: as above.
     let e = unsafe { active() };
     if let Err(m) = e.run_cctor(TypeId(handle as u32)) {
@@ -263,7 +264,7 @@ pub(crate) extern "C" fn delegate_ctor(this: u64, target: u64, method: u64) {
     }
 }
 
-extern "C" fn fast_allocate_string(len: i32) -> u64 {
+pub(crate) extern "C" fn fast_allocate_string(len: i32) -> u64 {
     // SAFETY: as above.
     let e = unsafe { active() };
     if len < 0 {
@@ -334,7 +335,7 @@ extern "C" fn initialize_array(arr: u64, field_handle: u64) {
 pub(crate) fn register_natives(e: &mut Engine) {
     e.bind_native(
         "System.String::FastAllocateString",
-        fast_allocate_string as *const () as u64,
+        super::stackroots::entries::fast_allocate_string(),
     );
     e.bind_native(
         "System.String::GetLengthInternal",

@@ -462,6 +462,21 @@ impl JitHost for EngineHost<'_> {
             .map_err(s)
     }
 
+    fn gc_ref_offsets(&self, handle: u64) -> Option<Vec<u32>> {
+        if handle == 0 {
+            return None;
+        }
+        // SAFETY: struct handles given to the JIT are MethodTable addresses
+        // of laid-out value types (`StructLayout::handle`, from this host).
+        let mt = unsafe { &*(handle as *const crate::types::MethodTable) };
+        // `gc_refs` lists object references only: a value holding a managed
+        // pointer (a `ref` field) is reported word by word instead.
+        if has_byref_field(&self.e.ts, crate::types::TypeId(mt.type_id), 0) {
+            return None;
+        }
+        Some(mt.info.gc_refs.clone())
+    }
+
     fn token_handle(&mut self, token: u32) -> Result<u64, String> {
         Ok(
             match match self.generic {
@@ -476,4 +491,21 @@ impl JitHost for EngineHost<'_> {
             },
         )
     }
+}
+
+/// Whether value type `t` holds a managed pointer in an instance field, its
+/// own or a nested value's (unknown depth counts as yes).
+fn has_byref_field(ts: &crate::types::TypeSystem, t: crate::types::TypeId, depth: u32) -> bool {
+    if depth > 16 {
+        return true;
+    }
+    ts.info(t).fields.iter().any(|f| {
+        let d = ts.field(*f);
+        if d.flags & 0x10 != 0 {
+            return false; // static
+        }
+        let fi = ts.info(d.ty);
+        fi.kind == TypeKind::ByRef
+            || (fi.is_value_type() && d.ty != t && has_byref_field(ts, d.ty, depth + 1))
+    })
 }

@@ -22,6 +22,7 @@ pub mod jithost;
 mod math;
 mod natives;
 mod null_fault;
+mod stackroots;
 pub mod unwind;
 
 use alloc::boxed::Box;
@@ -533,6 +534,11 @@ impl Engine {
             .iter()
             .map(|(m, c)| (MethodId(m), c.addr, c.code.code.len()))
             .collect()
+    }
+
+    /// Every compiled method's record.
+    pub(crate) fn compiled_iter(&self) -> impl Iterator<Item = &Compiled> {
+        self.compiled.iter().map(|(_, c)| c)
     }
 
     /// A compiled method's record (after [`Engine::compile`]).

@@ -77,7 +77,7 @@ extern "C" fn compare_exchange_object(p: *mut u64, v: u64, cmp: u64) -> u64 {
 
 /// `Object.MemberwiseClone`: a new object of the same type with the same field
 /// values (a shallow copy; arrays copy their elements).
-extern "C" fn memberwise_clone(obj: u64) -> u64 {
+pub(super) extern "C" fn memberwise_clone(obj: u64) -> u64 {
     // SAFETY: internal calls run on the engine's thread, from JIT code it runs.
     let e: &mut Engine = unsafe { active() };
     if obj == 0 {
@@ -149,7 +149,7 @@ pub(crate) fn natives() -> [(&'static str, u64); 11] {
     [
         (
             "System.Object::MemberwiseClone",
-            memberwise_clone as *const () as u64,
+            super::stackroots::entries::memberwise_clone(),
         ),
         (
             "System.Threading.Interlocked::CompareExchange",

@@ -241,9 +241,13 @@ pub unsafe fn call(
     frame.stack_top = &frame as *const Frame as u64;
     let p: *mut Frame = &mut frame;
     chain().push(p);
+    // A failure abandons frames without unwinding: restore the collector's
+    // record of runtime transitions as it was (`exec::gc`).
+    let transitions = crate::exec::gc::transition_head();
     // SAFETY: `p` points to our own live frame; `f` is callable (contract).
     // A resume restores exactly the registers the SysV ABI says survive a call.
     let r = unsafe { cil_guard_enter(&raw mut (*p).rec, f, arg) };
+    crate::exec::gc::set_transition_head(transitions);
     // Pop our frame (and anything a failure abandoned above it).
     let c = chain();
     while let Some(top) = c.pop() {

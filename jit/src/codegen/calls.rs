@@ -10,7 +10,8 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     pub(super) fn call_abs(&mut self, addr: u64, kind: CallSiteKind) -> R {
         let mk = self.m().mov_ri64_patchable(RAX, addr)?;
         self.call_sites.push((mk, kind, addr));
-        self.m().call_reg(RAX)
+        self.m().call_reg(RAX)?;
+        self.safepoint()
     }
 
     pub fn set_constrained(&mut self, tok: u32) {
@@ -381,6 +382,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             (Some(f), _) => {
                 self.ctx.load_to_gpr(&f, RAX)?;
                 self.m().call_reg(RAX)?;
+                self.safepoint()?;
             }
             (None, CallTarget::Direct(a)) => self.call_abs(a, CallSiteKind::Method(ci.callee))?,
             // A method calling itself (recursion) calls its own entry
@@ -393,6 +395,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 self.call_sites
                     .push((mk, CallSiteKind::Cell(ci.callee), cell));
                 self.m().call_mem(Address::offset(RAX, 0))?;
+                self.safepoint()?;
             }
             (None, CallTarget::Virtual { slot_offset }) => {
                 let r = this_reg.ok_or(JitErrorKind::TypeMismatch("virtual call without this"))?;
@@ -403,6 +406,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                     OperandSize::S64,
                 )?;
                 self.m().call_mem(Address::offset(RAX, slot_offset))?;
+                self.safepoint()?;
             }
             (
                 None,
@@ -421,11 +425,13 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                     OperandSize::S64,
                 )?;
                 self.m().call_mem(Address::offset(RAX, slot_offset))?;
+                self.safepoint()?;
             }
             (None, CallTarget::Interface { .. }) => {
                 self.m()
                     .load(RAX, frame(code_tmp.unwrap_or(0)), OperandSize::S64)?;
                 self.m().call_reg(RAX)?;
+                self.safepoint()?;
             }
             (None, CallTarget::MdArray(_)) => {
                 return Err(JitErrorKind::Unsupported("array method called indirectly"))

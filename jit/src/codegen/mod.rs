@@ -13,6 +13,7 @@ mod arith;
 mod calls;
 pub mod context;
 pub mod exceptions;
+pub mod gcmap;
 mod md_arrays;
 mod memory;
 mod nullable;
@@ -113,6 +114,7 @@ pub type Finished<M> = (
     Vec<(usize, CallSiteKind, u64)>,
     Vec<(u32, usize)>,
     exceptions::EhMarks,
+    gcmap::GcMapBuilder,
 );
 
 /// Per-method code generator.
@@ -141,6 +143,8 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     pub at_end: bool,
     /// Exception-handling state (methods with clauses only).
     eh: Option<alloc::boxed::Box<exceptions::EhState>>,
+    /// Stack maps recorded at every call.
+    pub gc: gcmap::GcMapBuilder,
 }
 
 fn fits_i32(c: i64) -> bool {
@@ -221,6 +225,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             constrained: None,
             at_end: false,
             eh,
+            gc: gcmap::GcMapBuilder::default(),
         }
     }
 
@@ -235,6 +240,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     /// Prologue part that depends only on the signature: home register args,
     /// zero the locals.
     pub fn emit_entry(&mut self) -> R {
+        self.gc_frame_slots();
         let f = self.ctx.frame.clone();
         let mut gi = 0;
         if let Some(rb) = f.retbuf {
@@ -507,6 +513,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             self.call_sites
                 .push((mk, CallSiteKind::Helper(Helper::Fail), fail));
             self.m().call_reg(RAX)?;
+            self.safepoint_noreturn()?;
         }
         let used = (-self.ctx.frame.eval_base) as u32 + self.ctx.stack.max_bytes();
         let frame_size = (used + 15) & !15;
@@ -518,6 +525,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             self.call_sites,
             self.il_marks,
             eh,
+            self.gc,
         ))
     }
 

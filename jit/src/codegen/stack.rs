@@ -119,6 +119,8 @@ pub struct ValueStack {
     depth: u32,
     temps: u32,
     max: u32,
+    /// Deepest extent (depth + temps) reached by the current instruction.
+    inst_max: u32,
 }
 
 impl ValueStack {
@@ -129,6 +131,7 @@ impl ValueStack {
             depth: 0,
             temps: 0,
             max: 0,
+            inst_max: 0,
         }
     }
     pub fn len(&self) -> usize {
@@ -141,6 +144,7 @@ impl ValueStack {
     pub fn push(&mut self, ty: StackTy, loc: Loc) -> Val {
         self.depth += ty.slot_size();
         self.max = self.max.max(self.depth + self.temps);
+        self.inst_max = self.inst_max.max(self.depth + self.temps);
         let v = Val {
             ty,
             loc,
@@ -162,10 +166,19 @@ impl ValueStack {
     pub fn temp(&mut self, size: u32) -> i32 {
         self.temps += (size.max(1) + 7) & !7;
         self.max = self.max.max(self.depth + self.temps);
+        self.inst_max = self.inst_max.max(self.depth + self.temps);
         self.base - (self.depth + self.temps) as i32
     }
     pub fn end_instruction(&mut self) {
         self.temps = 0;
+        self.inst_max = self.depth;
+    }
+    /// rbp-relative `[lo, hi)` below the live entries' homes that the current
+    /// instruction used: homes of the operands it popped and its temporaries
+    /// (a lowering may still read them after a call it makes).
+    pub fn scratch_range(&self) -> (i32, i32) {
+        let used = self.inst_max.max(self.depth);
+        (self.base - used as i32, self.base - self.depth as i32)
     }
     /// Deepest extent used, in bytes below `base`.
     pub fn max_bytes(&self) -> u32 {
@@ -178,6 +191,7 @@ impl ValueStack {
         for t in tys {
             self.push(*t, Loc::Home);
         }
+        self.inst_max = self.depth;
     }
     pub fn types(&self) -> Vec<StackTy> {
         self.vals.iter().map(|v| v.ty).collect()
