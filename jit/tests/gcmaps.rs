@@ -122,3 +122,48 @@ fn box_keeps_the_popped_struct_as_maybe_slots_across_new_object() {
     let lowest = slots.iter().map(|s| s.offset).min().unwrap();
     assert_eq!(kind_at(slots, lowest), Some(GcKind::Maybe));
 }
+
+#[test]
+fn a_self_recursive_call_is_direct_and_has_a_stack_map() {
+    // M(obj) { M(arg0); } with M's own handle as the callee: the JIT calls
+    // its entry directly (E8 rel32 to offset 0), and that return address is
+    // a safepoint like any other call's.
+    let mut h = FakeHost::default();
+    let handle = 0x5000_0000;
+    let cell = Box::leak(Box::new(0u64)) as *const u64 as u64;
+    h.methods.insert(
+        0x0600_0001,
+        jit::host::CallInfo {
+            sig: jit::host::MethodSig {
+                has_this: false,
+                this_type: T::Obj,
+                params: vec![T::Obj],
+                ret: T::Void,
+                conv: jit::host::CallConv::Managed,
+            },
+            target: jit::host::CallTarget::Indirect(cell),
+            callee: handle,
+            owner: None,
+        },
+    );
+    let il = Il::new()
+        .op(op::LDARG_0)
+        .tok(op::CALL, 0x0600_0001)
+        .ret()
+        .build();
+    let c = build(&mut h, &il, vec![T::Obj], vec![], T::Void);
+    let e8 = (0..c.code.len().saturating_sub(4))
+        .find(|&i| {
+            c.code[i] == 0xE8
+                && (i as i64
+                    + 5
+                    + i32::from_le_bytes(c.code[i + 1..i + 5].try_into().unwrap()) as i64)
+                    == 0
+        })
+        .unwrap_or_else(|| panic!("no call to the entry in {:02x?}", c.code));
+    let ret = (e8 + 5) as u32;
+    assert!(
+        c.stack_maps.at(ret).is_some(),
+        "no stack map at the self call's return {ret:#x}"
+    );
+}

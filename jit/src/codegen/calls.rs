@@ -388,7 +388,8 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             // A method calling itself (recursion) calls its own entry
             // directly: no cell load, a rel32 the CPU predicts.
             (None, CallTarget::Indirect(_)) if ci.callee == self.method_handle => {
-                self.m().call_entry()?
+                self.m().call_entry()?;
+                self.safepoint()?;
             }
             (None, CallTarget::Indirect(cell)) => {
                 let mk = self.m().mov_ri64_patchable(RAX, cell)?;
