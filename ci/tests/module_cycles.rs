@@ -41,6 +41,7 @@ const KNOWN: &[(&str, &[&str])] = &[
             "exec::jithost",
             "exec::natives",
             "exec::null_fault",
+            "exec::stackroots",
             "exec::unwind",
         ],
     ),
