@@ -23,6 +23,9 @@
 //!   triggered it (as a failed bypass write always was: a device that refuses a
 //!   range must not make every later flush fail); fatfs's `File::flush` flushes
 //!   the stream, so a file's failed data surfaces in that file's own write.
+//! - between [`BlockStream::begin_borrowed`] and [`BlockStream::end_borrowed`],
+//!   such writes whose bytes lie in the caller's buffer are recorded, not
+//!   copied, and written from that buffer when the write ends (`borrowed.rs`).
 //!
 //! Dirty blocks reach the device on eviction or on [`BlockStream::flush`] (which also
 //! flushes the device). Dropping a stream with dirty blocks discards them: call
@@ -54,6 +57,10 @@ pub enum StreamError {
     BadBlockSize(usize),
     /// The cache configuration has a zero field.
     BadConfig,
+    /// An access to blocks an open borrowed write has recorded (their bytes
+    /// are only in the caller's buffer), a second borrowed write, or the end
+    /// of one with a different buffer.
+    BorrowedBlocks,
 }
 
 impl StreamError {
@@ -80,6 +87,9 @@ impl fmt::Display for StreamError {
             StreamError::EndOfDevice => f.write_str("write beyond the end of the device"),
             StreamError::BadBlockSize(n) => write!(f, "unsupported device block size {n}"),
             StreamError::BadConfig => f.write_str("cache configuration has a zero field"),
+            StreamError::BorrowedBlocks => {
+                f.write_str("access to blocks of an open borrowed write")
+            }
         }
     }
 }
@@ -101,6 +111,7 @@ impl embedded_io::Error for StreamError {
                 ErrorKind::InvalidInput
             }
             StreamError::EndOfDevice => ErrorKind::WriteZero,
+            StreamError::BorrowedBlocks => ErrorKind::InvalidInput,
         }
     }
 }
@@ -214,6 +225,8 @@ pub struct BlockStream<D: BlockDevice> {
     streams: [u64; STREAMS],
     stream_victim: usize,
     stats: CacheStats,
+    /// The open borrowed write, if any (`borrowed.rs`).
+    borrowed: Option<borrowed::Borrowed>,
 }
 
 impl<D: BlockDevice> BlockStream<D> {
@@ -261,6 +274,7 @@ impl<D: BlockDevice> BlockStream<D> {
             streams: [u64::MAX; STREAMS],
             stream_victim: 0,
             stats: CacheStats::default(),
+            borrowed: None,
         })
     }
 
@@ -295,14 +309,19 @@ impl<D: BlockDevice> BlockStream<D> {
     }
 
     /// Number of blocks accepted but not yet written to the device (dirty
-    /// cached blocks and combined writes still pending).
+    /// cached blocks, combined writes still pending, blocks an open borrowed
+    /// write recorded).
     pub fn dirty_blocks(&self) -> usize {
-        self.slots.iter().filter(|s| s.valid && s.dirty).count() + self.pending.len() / self.bs
+        self.slots.iter().filter(|s| s.valid && s.dirty).count()
+            + self.pending.len() / self.bs
+            + self.borrowed_blocks()
     }
 
     /// Writes the pending combined run if it overlaps `count` blocks from
     /// `lba` (every access to those blocks must see it on the device first).
+    /// Blocks an open borrowed write recorded cannot be accessed at all.
     fn settle(&mut self, lba: u64, count: u64) -> Result<(), StreamError> {
+        self.check_borrowed(lba, count)?;
         let n = (self.pending.len() / self.bs) as u64;
         if n > 0 && lba < self.pending_lba + n && self.pending_lba < lba.saturating_add(count) {
             self.write_pending()?;
@@ -527,11 +546,15 @@ impl<D: BlockDevice> BlockStream<D> {
         self.stats.misses += 1;
         let blocks_left = self.dev.block_count().saturating_sub(lba);
         let sequential = self.note_access(lba, 1);
-        let n = if sequential {
+        let mut n = if sequential {
             (self.cfg.readahead_blocks as u64).min(blocks_left) as usize
         } else {
             1
         };
+        if n > 1 && self.check_borrowed(lba, n as u64).is_err() {
+            // Read-ahead would cache device contents a borrowed write supersedes.
+            n = 1;
+        }
         self.settle(lba, n.max(1) as u64)?;
         if n <= 1 {
             let i = self.victim(lba)?;
@@ -671,6 +694,7 @@ impl<D: BlockDevice> BlockStream<D> {
 
     fn write_bypass(&mut self, lba: u64, buf: &[u8]) -> Result<(), StreamError> {
         let count = (buf.len() / self.bs) as u64;
+        self.check_borrowed(lba, count)?;
         let cap = self.cfg.write_combine_blocks * self.bs;
         let pending_end = self.pending_lba + (self.pending.len() / self.bs) as u64;
         if cap > self.bs && buf.len() < cap {
@@ -735,7 +759,10 @@ impl<D: BlockDevice> BlockStream<D> {
             let whole = if off == 0 { rest / self.bs } else { 0 };
             if whole >= self.cfg.bypass_blocks {
                 let n = whole * self.bs;
-                self.write_bypass(lba, &buf[done..done + n])?;
+                let piece = &buf[done..done + n];
+                if self.borrowed.is_none() || !self.record_borrowed(lba, piece)? {
+                    self.write_bypass(lba, piece)?;
+                }
                 done += n;
                 pos += n as u64;
                 continue;
@@ -809,6 +836,8 @@ impl<D: BlockDevice> Seek for BlockStream<D> {
         Ok(new)
     }
 }
+
+mod borrowed;
 
 #[cfg(test)]
 mod tests;
