@@ -28,6 +28,8 @@ use lamfat::{FileAttributes, Seek as _, Write as _};
 use sha2::{Digest, Sha256};
 use spin::Mutex;
 
+mod write;
+
 /// lamfat's file system over our stream.
 pub type Fs<D> = lamfat::FileSystem<FatIo<D>, TimeSource, Cp437>;
 /// A directory of a mounted volume.
@@ -919,7 +921,7 @@ impl<D: BlockDevice> Volume<D> {
     /// Creates or replaces the file at `path` with `data`.
     pub fn write_file(&self, path: &str, data: &[u8]) -> Result<(), FsError> {
         let mut f = self.create_file(path)?;
-        f.write_all(data).map_err(|e| FsError::from_fat(e, path))?;
+        self.write_to_file(&mut f, data, path)?;
         f.flush().map_err(|e| FsError::from_fat(e, path))?;
         Ok(())
     }
@@ -933,7 +935,7 @@ impl<D: BlockDevice> Volume<D> {
         };
         f.seek(lamfat::SeekFrom::End(0))
             .map_err(|e| FsError::from_fat(e, path))?;
-        f.write_all(data).map_err(|e| FsError::from_fat(e, path))?;
+        self.write_to_file(&mut f, data, path)?;
         f.flush().map_err(|e| FsError::from_fat(e, path))?;
         Ok(())
     }
