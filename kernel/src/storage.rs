@@ -12,7 +12,7 @@ use disks::fs::{TimeSource, Timestamp, Volume};
 use disks::shell::CommandStatus;
 
 use crate::lineedit::{Editor, Line};
-use crate::{bench, drivers, platform, rtc, serial};
+use crate::{bench, drivers, platform, rtc, serial, time};
 
 /// `core::fmt::Write` to the serial console, no prefix.
 pub struct Console;
@@ -27,7 +27,39 @@ impl fmt::Write for Console {
 /// Fallback when the RTC reads as garbage.
 const EPOCH: Timestamp = Timestamp::new(2000, 1, 1, 0, 0, 0);
 
+/// How long one RTC reading serves as the time of file operations.
+///
+/// lamfat asks for the time on every `File::write` call, and it writes one
+/// cluster per call: a 64 MiB file is 16,384 calls. Reading the RTC is ~17
+/// port reads (each a VM exit, or an emulated I/O access under TCG); doing
+/// that per cluster cost more than the data's own copy. FAT keeps modification
+/// times to 2 s, so a reading up to 100 ms old changes no stored timestamp
+/// but the rare one at a 2 s boundary, and never makes time go backwards.
+const RTC_REUSE_NS: u64 = 100_000_000;
+
+/// The last RTC reading and when (`time::now_ns`) it was taken.
+static RTC_CACHE: spin::Mutex<Option<(u64, Timestamp)>> = spin::Mutex::new(None);
+
+/// The RTC's time, read again when the last reading is older than
+/// [`RTC_REUSE_NS`] (or the TSC is not calibrated yet).
 fn rtc_timestamp() -> Timestamp {
+    let now = time::now_ns();
+    let Some(mut cache) = RTC_CACHE.try_lock() else {
+        // Only reentrancy could hold it (an interrupt handler writing a file):
+        // read the clock directly rather than wait.
+        return rtc_read();
+    };
+    if let Some((at, ts)) = *cache {
+        if now != 0 && now >= at && now - at < RTC_REUSE_NS {
+            return ts;
+        }
+    }
+    let ts = rtc_read();
+    *cache = Some((now, ts));
+    ts
+}
+
+fn rtc_read() -> Timestamp {
     match rtc::now() {
         Some(t) => {
             let ts = Timestamp::new(t.year, t.month, t.day, t.hour, t.minute, t.second);
