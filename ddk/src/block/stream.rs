@@ -205,6 +205,12 @@ pub struct BlockStream<D: BlockDevice> {
     dev: D,
     cfg: CacheConfig,
     bs: usize,
+    /// log2 of `bs`. Block arithmetic uses shifts and masks: a 64-bit `div`
+    /// is a helper call under QEMU/TCG, and fatfs's 4-byte FAT accesses made
+    /// them a visible share of a file write.
+    shift: u32,
+    /// `sets - 1` when `sets` is a power of two (the set is `lba & mask`).
+    set_mask: Option<u64>,
     /// Device size in bytes.
     size: u64,
     pos: u64,
@@ -262,6 +268,8 @@ impl<D: BlockDevice> BlockStream<D> {
             dev,
             cfg,
             bs,
+            shift: bs.trailing_zeros(),
+            set_mask: cfg.sets.is_power_of_two().then_some(cfg.sets as u64 - 1),
             size,
             pos: 0,
             slots: vec![EMPTY_SLOT; n],
@@ -313,7 +321,7 @@ impl<D: BlockDevice> BlockStream<D> {
     /// write recorded).
     pub fn dirty_blocks(&self) -> usize {
         self.slots.iter().filter(|s| s.valid && s.dirty).count()
-            + self.pending.len() / self.bs
+            + (self.pending.len() >> self.shift)
             + self.borrowed_blocks()
     }
 
@@ -322,7 +330,7 @@ impl<D: BlockDevice> BlockStream<D> {
     /// Blocks an open borrowed write recorded cannot be accessed at all.
     fn settle(&mut self, lba: u64, count: u64) -> Result<(), StreamError> {
         self.check_borrowed(lba, count)?;
-        let n = (self.pending.len() / self.bs) as u64;
+        let n = (self.pending.len() >> self.shift) as u64;
         if n > 0 && lba < self.pending_lba + n && self.pending_lba < lba.saturating_add(count) {
             self.write_pending()?;
         }
@@ -341,7 +349,7 @@ impl<D: BlockDevice> BlockStream<D> {
             .dev
             .write_blocks(Lba::new(self.pending_lba), &self.pending);
         if res.is_err() {
-            let (lba, count) = (self.pending_lba, (self.pending.len() / self.bs) as u64);
+            let (lba, count) = (self.pending_lba, (self.pending.len() >> self.shift) as u64);
             self.for_each_cached(lba, count, |st, i, _| st.slots[i] = EMPTY_SLOT);
         }
         self.pending.clear();
@@ -412,7 +420,10 @@ impl<D: BlockDevice> BlockStream<D> {
     }
 
     fn set_range(&self, lba: u64) -> core::ops::Range<usize> {
-        let set = (lba % self.cfg.sets as u64) as usize;
+        let set = match self.set_mask {
+            Some(m) => (lba & m) as usize,
+            None => (lba % self.cfg.sets as u64) as usize,
+        };
         set * self.cfg.ways..(set + 1) * self.cfg.ways
     }
 
@@ -654,10 +665,10 @@ impl<D: BlockDevice> BlockStream<D> {
         let bs = self.bs as u64;
         let mut done = 0;
         while done < len {
-            let lba = pos / bs;
-            let off = (pos % bs) as usize;
+            let lba = pos >> self.shift;
+            let off = (pos & (bs - 1)) as usize;
             let rest = len - done;
-            let whole = if off == 0 { rest / self.bs } else { 0 };
+            let whole = if off == 0 { rest >> self.shift } else { 0 };
             if whole >= self.cfg.bypass_blocks {
                 let n = whole * self.bs;
                 self.read_bypass(lba, &mut buf[done..done + n])?;
@@ -676,7 +687,7 @@ impl<D: BlockDevice> BlockStream<D> {
     }
 
     fn read_bypass(&mut self, lba: u64, buf: &mut [u8]) -> Result<(), StreamError> {
-        let count = (buf.len() / self.bs) as u64;
+        let count = (buf.len() >> self.shift) as u64;
         self.settle(lba, count)?;
         self.stats.device_reads += 1;
         self.stats.bypass_bytes += buf.len() as u64;
@@ -693,10 +704,10 @@ impl<D: BlockDevice> BlockStream<D> {
     }
 
     fn write_bypass(&mut self, lba: u64, buf: &[u8]) -> Result<(), StreamError> {
-        let count = (buf.len() / self.bs) as u64;
+        let count = (buf.len() >> self.shift) as u64;
         self.check_borrowed(lba, count)?;
         let cap = self.cfg.write_combine_blocks * self.bs;
-        let pending_end = self.pending_lba + (self.pending.len() / self.bs) as u64;
+        let pending_end = self.pending_lba + (self.pending.len() >> self.shift) as u64;
         if cap > self.bs && buf.len() < cap {
             let continues = !self.pending.is_empty() && pending_end == lba;
             if !(continues && self.pending.len() + buf.len() <= cap) {
@@ -753,10 +764,10 @@ impl<D: BlockDevice> BlockStream<D> {
         let bs = self.bs as u64;
         let mut done = 0;
         while done < len {
-            let lba = pos / bs;
-            let off = (pos % bs) as usize;
+            let lba = pos >> self.shift;
+            let off = (pos & (bs - 1)) as usize;
             let rest = len - done;
-            let whole = if off == 0 { rest / self.bs } else { 0 };
+            let whole = if off == 0 { rest >> self.shift } else { 0 };
             if whole >= self.cfg.bypass_blocks {
                 let n = whole * self.bs;
                 let piece = &buf[done..done + n];

@@ -53,13 +53,13 @@ struct Run {
 
 impl Borrowed {
     /// Whether `count` blocks from `lba` overlap a recorded run.
-    pub(super) fn overlaps(&self, lba: u64, count: u64, bs: usize) -> bool {
+    pub(super) fn overlaps(&self, lba: u64, count: u64, shift: u32) -> bool {
         let end = lba.saturating_add(count);
         if end <= self.lo || lba >= self.hi {
             return false;
         }
         self.runs.iter().any(|r| {
-            let r_end = r.lba + (r.len / bs) as u64;
+            let r_end = r.lba + (r.len >> shift) as u64;
             lba < r_end && r.lba < end
         })
     }
@@ -121,10 +121,10 @@ impl<D: BlockDevice> BlockStream<D> {
             Some(b) if addr >= b.base && addr + buf.len() <= b.base + b.len => addr - b.base,
             _ => return Ok(false),
         };
-        let bs = self.bs;
-        let count = (buf.len() / bs) as u64;
+        let (bs, shift) = (self.bs, self.shift);
+        let count = (buf.len() >> self.shift) as u64;
         // A pending combined run over these blocks is older: it goes first.
-        let n = (self.pending.len() / bs) as u64;
+        let n = (self.pending.len() >> self.shift) as u64;
         if n > 0 && lba < self.pending_lba + n && self.pending_lba < lba + count {
             self.write_pending()?;
         }
@@ -139,7 +139,7 @@ impl<D: BlockDevice> BlockStream<D> {
         b.hi = b.hi.max(lba + count);
         match b.runs.last_mut() {
             Some(last)
-                if last.lba + (last.len / bs) as u64 == lba
+                if last.lba + (last.len >> shift) as u64 == lba
                     && last.off + last.len == off
                     && last.len + buf.len() <= cap =>
             {
@@ -158,7 +158,7 @@ impl<D: BlockDevice> BlockStream<D> {
     /// a recorded run of the open borrowed write.
     pub(super) fn check_borrowed(&self, lba: u64, count: u64) -> Result<(), StreamError> {
         match &self.borrowed {
-            Some(b) if b.overlaps(lba, count, self.bs) => Err(StreamError::BorrowedBlocks),
+            Some(b) if b.overlaps(lba, count, self.shift) => Err(StreamError::BorrowedBlocks),
             _ => Ok(()),
         }
     }
@@ -167,6 +167,6 @@ impl<D: BlockDevice> BlockStream<D> {
     pub(super) fn borrowed_blocks(&self) -> usize {
         self.borrowed
             .as_ref()
-            .map_or(0, |b| b.runs.iter().map(|r| r.len / self.bs).sum())
+            .map_or(0, |b| b.runs.iter().map(|r| r.len >> self.shift).sum())
     }
 }
