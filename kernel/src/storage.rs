@@ -11,6 +11,7 @@ use core::fmt;
 use disks::fs::{TimeSource, Timestamp, Volume};
 use disks::shell::CommandStatus;
 
+use crate::arch::x86_64::cpu::rdtsc;
 use crate::lineedit::{Editor, Line};
 use crate::{bench, drivers, platform, rtc, serial, time};
 
@@ -35,22 +36,24 @@ const EPOCH: Timestamp = Timestamp::new(2000, 1, 1, 0, 0, 0);
 /// that per cluster cost more than the data's own copy. FAT keeps modification
 /// times to 2 s, so a reading up to 100 ms old changes no stored timestamp
 /// but the rare one at a 2 s boundary, and never makes time go backwards.
-const RTC_REUSE_NS: u64 = 100_000_000;
+const RTC_REUSE_MS: u64 = 100;
 
-/// The last RTC reading and when (`time::now_ns`) it was taken.
+/// The last RTC reading and the TSC value when it was taken. The age is
+/// compared in TSC ticks: `time::now_ns` divides in 128 bits, per cluster.
 static RTC_CACHE: spin::Mutex<Option<(u64, Timestamp)>> = spin::Mutex::new(None);
 
 /// The RTC's time, read again when the last reading is older than
-/// [`RTC_REUSE_NS`] (or the TSC is not calibrated yet).
+/// [`RTC_REUSE_MS`] (or the TSC is not calibrated yet).
 fn rtc_timestamp() -> Timestamp {
-    let now = time::now_ns();
+    let now = rdtsc();
+    let reuse = time::tsc_hz() / 1000 * RTC_REUSE_MS;
     let Some(mut cache) = RTC_CACHE.try_lock() else {
         // Only reentrancy could hold it (an interrupt handler writing a file):
         // read the clock directly rather than wait.
         return rtc_read();
     };
     if let Some((at, ts)) = *cache {
-        if now != 0 && now >= at && now - at < RTC_REUSE_NS {
+        if now >= at && now - at < reuse {
             return ts;
         }
     }
