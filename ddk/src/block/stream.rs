@@ -233,6 +233,11 @@ pub struct BlockStream<D: BlockDevice> {
     stats: CacheStats,
     /// The open borrowed write, if any (`borrowed.rs`).
     borrowed: Option<borrowed::Borrowed>,
+    /// Every valid slot's block lies in `cached_lo..cached_hi` (widened on
+    /// install, reset when the cache is emptied): ranges outside need no
+    /// look-up, as a file's new clusters usually are.
+    cached_lo: u64,
+    cached_hi: u64,
 }
 
 impl<D: BlockDevice> BlockStream<D> {
@@ -283,6 +288,8 @@ impl<D: BlockDevice> BlockStream<D> {
             stream_victim: 0,
             stats: CacheStats::default(),
             borrowed: None,
+            cached_lo: u64::MAX,
+            cached_hi: 0,
         })
     }
 
@@ -372,6 +379,7 @@ impl<D: BlockDevice> BlockStream<D> {
     pub fn invalidate(&mut self) -> Result<(), StreamError> {
         self.write_back_all()?;
         self.slots.fill(EMPTY_SLOT);
+        (self.cached_lo, self.cached_hi) = (u64::MAX, 0);
         self.streams = [u64::MAX; STREAMS];
         Ok(())
     }
@@ -428,8 +436,12 @@ impl<D: BlockDevice> BlockStream<D> {
     }
 
     fn find(&self, lba: u64) -> Option<usize> {
-        self.set_range(lba)
-            .find(|&i| self.slots[i].valid && self.slots[i].lba == lba)
+        let r = self.set_range(lba);
+        let start = r.start;
+        self.slots[r]
+            .iter()
+            .position(|s| s.valid && s.lba == lba)
+            .map(|k| start + k)
     }
 
     /// Calls `f(stream, slot, k)` for every cached block of the `count` blocks
@@ -444,6 +456,9 @@ impl<D: BlockDevice> BlockStream<D> {
         mut f: impl FnMut(&mut Self, usize, usize),
     ) {
         let end = lba.saturating_add(count);
+        if end <= self.cached_lo || lba >= self.cached_hi {
+            return;
+        }
         if count.saturating_mul(self.cfg.ways as u64) < self.slots.len() as u64 {
             for b in lba..end {
                 if let Some(i) = self.find(b) {
@@ -537,6 +552,8 @@ impl<D: BlockDevice> BlockStream<D> {
     }
 
     fn install(&mut self, i: usize, lba: u64, dirty: bool) {
+        self.cached_lo = self.cached_lo.min(lba);
+        self.cached_hi = self.cached_hi.max(lba + 1);
         let used = self.tick();
         self.slots[i] = Slot {
             lba,
