@@ -571,9 +571,7 @@ impl<D: BlockDevice> Volume<D> {
             return Err(Self::give_back(Arc::new(Mutex::new(stream)), error));
         }
         let shared = Arc::new(Mutex::new(stream));
-        let io = FatIo {
-            stream: shared.clone(),
-        };
+        let io = FatIo::new(shared.clone());
         let opts = lamfat::FsOptions::new()
             .time_provider(time)
             .oem_cp_converter(Cp437)

@@ -675,8 +675,9 @@ impl<D: BlockDevice> BlockStream<D> {
         Ok(())
     }
 
-    /// Reads at `pos` into `buf`, as far as the device end allows.
-    fn read_at(&mut self, mut pos: u64, buf: &mut [u8]) -> Result<usize, StreamError> {
+    /// Reads at `pos` into `buf`, as far as the device end allows (0 bytes
+    /// at or past it); the stream's position is neither used nor moved.
+    pub fn read_at(&mut self, mut pos: u64, buf: &mut [u8]) -> Result<usize, StreamError> {
         let avail = self.size.saturating_sub(pos);
         let len = (buf.len() as u64).min(avail) as usize;
         let bs = self.bs as u64;
@@ -766,8 +767,10 @@ impl<D: BlockDevice> BlockStream<D> {
         Ok(())
     }
 
-    /// Writes `buf` at `pos`, as far as the device end allows.
-    fn write_at(&mut self, mut pos: u64, buf: &[u8]) -> Result<usize, StreamError> {
+    /// Writes `buf` at `pos`, as far as the device end allows (a write that
+    /// starts at or past it is [`StreamError::EndOfDevice`]); the stream's
+    /// position is neither used nor moved.
+    pub fn write_at(&mut self, mut pos: u64, buf: &[u8]) -> Result<usize, StreamError> {
         if buf.is_empty() {
             return Ok(0);
         }

@@ -7,7 +7,7 @@ use core::fmt;
 
 use ddk::block::stream::{BlockStream, StreamError};
 use ddk::BlockDevice;
-use embedded_io::{Read as _, Seek as _, Write as _};
+use embedded_io::Write as _;
 use spin::Mutex;
 
 /// The I/O error lamfat sees: a stream error, or one of the two conditions its
@@ -44,9 +44,30 @@ impl fmt::Display for DiskIoError {
     }
 }
 
-/// lamfat's storage: the shared cached stream.
+/// lamfat's storage: the shared cached stream, and lamfat's position in it.
+///
+/// The position is kept here, not in the stream: lamfat seeks before nearly
+/// every access (a cluster written costs it about ten seeks and eight 4-byte
+/// FAT accesses), and a seek that only sets a number needs no lock. Each read
+/// or write takes the lock once and goes to the stream's positional
+/// `read_at`/`write_at`.
 pub struct FatIo<D: BlockDevice> {
-    pub(crate) stream: Arc<Mutex<BlockStream<D>>>,
+    stream: Arc<Mutex<BlockStream<D>>>,
+    pos: u64,
+    /// The stream's length (the device's size), for `SeekFrom::End`.
+    len: u64,
+}
+
+impl<D: BlockDevice> FatIo<D> {
+    /// lamfat's storage over `stream`, at position 0.
+    pub(crate) fn new(stream: Arc<Mutex<BlockStream<D>>>) -> Self {
+        let len = stream.lock().len();
+        FatIo {
+            stream,
+            pos: 0,
+            len,
+        }
+    }
 }
 
 impl<D: BlockDevice> lamfat::IoBase for FatIo<D> {
@@ -55,14 +76,23 @@ impl<D: BlockDevice> lamfat::IoBase for FatIo<D> {
 
 impl<D: BlockDevice> lamfat::Read for FatIo<D> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, DiskIoError> {
-        self.stream.lock().read(buf).map_err(DiskIoError::Stream)
+        let n = self
+            .stream
+            .lock()
+            .read_at(self.pos, buf)
+            .map_err(DiskIoError::Stream)?;
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 
 impl<D: BlockDevice> lamfat::Write for FatIo<D> {
     fn write(&mut self, buf: &[u8]) -> Result<usize, DiskIoError> {
-        match self.stream.lock().write(buf) {
-            Ok(n) => Ok(n),
+        match self.stream.lock().write_at(self.pos, buf) {
+            Ok(n) => {
+                self.pos += n as u64;
+                Ok(n)
+            }
             Err(StreamError::EndOfDevice) => Err(DiskIoError::WriteZero),
             Err(e) => Err(DiskIoError::Stream(e)),
         }
@@ -75,13 +105,15 @@ impl<D: BlockDevice> lamfat::Write for FatIo<D> {
 }
 
 impl<D: BlockDevice> lamfat::Seek for FatIo<D> {
+    /// As the stream's own seek: any position from 0 up.
     fn seek(&mut self, pos: lamfat::SeekFrom) -> Result<u64, DiskIoError> {
-        let pos = match pos {
-            lamfat::SeekFrom::Start(n) => embedded_io::SeekFrom::Start(n),
-            lamfat::SeekFrom::End(n) => embedded_io::SeekFrom::End(n),
-            lamfat::SeekFrom::Current(n) => embedded_io::SeekFrom::Current(n),
+        let new = match pos {
+            lamfat::SeekFrom::Start(n) => Some(n),
+            lamfat::SeekFrom::End(d) => self.len.checked_add_signed(d),
+            lamfat::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
-        self.stream.lock().seek(pos).map_err(DiskIoError::Stream)
+        self.pos = new.ok_or(DiskIoError::Stream(StreamError::InvalidSeek))?;
+        Ok(self.pos)
     }
 }
 
