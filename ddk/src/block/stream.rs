@@ -21,8 +21,9 @@
 //!   continue it, when anything touches its blocks, and on flush. If that write
 //!   fails, the run is dropped and the failure is reported to the operation that
 //!   triggered it (as a failed bypass write always was: a device that refuses a
-//!   range must not make every later flush fail); fatfs's `File::flush` flushes
-//!   the stream, so a file's failed data surfaces in that file's own write.
+//!   range must not make every later flush fail). (disks' glue does not flush
+//!   the stream on fatfs's `File::flush`; a file written with
+//!   `Volume::write_to_file` gets its data's failure from that call, below.)
 //! - between [`BlockStream::begin_borrowed`] and [`BlockStream::end_borrowed`],
 //!   such writes whose bytes lie in the caller's buffer are recorded, not
 //!   copied, and written from that buffer when the write ends (`borrowed.rs`).
