@@ -28,6 +28,11 @@ use lamfat::{FileAttributes, Seek as _, Write as _};
 use sha2::{Digest, Sha256};
 use spin::Mutex;
 
+mod io;
+mod write;
+
+pub use io::{DiskIoError, FatIo};
+
 /// lamfat's file system over our stream.
 pub type Fs<D> = lamfat::FileSystem<FatIo<D>, TimeSource, Cp437>;
 /// A directory of a mounted volume.
@@ -38,92 +43,6 @@ pub type FatFile<'a, D> = lamfat::File<'a, FatIo<D>, TimeSource, Cp437>;
 pub type FatEntry<'a, D> = lamfat::DirEntry<'a, FatIo<D>, TimeSource, Cp437>;
 
 pub use crate::timestamp::{TimeSource, Timestamp};
-
-/// The I/O error lamfat sees: a stream error, or one of the two conditions its
-/// `IoError` trait must be able to create.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DiskIoError {
-    /// The stream (and so the device) failed.
-    Stream(StreamError),
-    /// A read hit the end of the device.
-    UnexpectedEof,
-    /// A write could not place any byte.
-    WriteZero,
-}
-
-impl lamfat::IoError for DiskIoError {
-    fn is_interrupted(&self) -> bool {
-        false
-    }
-    fn new_unexpected_eof_error() -> Self {
-        DiskIoError::UnexpectedEof
-    }
-    fn new_write_zero_error() -> Self {
-        DiskIoError::WriteZero
-    }
-}
-
-impl fmt::Display for DiskIoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DiskIoError::Stream(e) => write!(f, "{e}"),
-            DiskIoError::UnexpectedEof => f.write_str("read past the end of the device"),
-            DiskIoError::WriteZero => f.write_str("write past the end of the device"),
-        }
-    }
-}
-
-/// lamfat's storage: the shared cached stream.
-pub struct FatIo<D: BlockDevice> {
-    pub(crate) stream: Arc<Mutex<BlockStream<D>>>,
-}
-
-impl<D: BlockDevice> lamfat::IoBase for FatIo<D> {
-    type Error = DiskIoError;
-}
-
-impl<D: BlockDevice> lamfat::Read for FatIo<D> {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, DiskIoError> {
-        self.stream.lock().read(buf).map_err(DiskIoError::Stream)
-    }
-}
-
-impl<D: BlockDevice> lamfat::Write for FatIo<D> {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, DiskIoError> {
-        match self.stream.lock().write(buf) {
-            Ok(n) => Ok(n),
-            Err(StreamError::EndOfDevice) => Err(DiskIoError::WriteZero),
-            Err(e) => Err(DiskIoError::Stream(e)),
-        }
-    }
-    fn flush(&mut self) -> Result<(), DiskIoError> {
-        // lamfat flushes on every file drop; writing the cache back that often
-        // would defeat it. The volume flushes explicitly (Volume::flush/unmount).
-        Ok(())
-    }
-}
-
-impl<D: BlockDevice> lamfat::Seek for FatIo<D> {
-    fn seek(&mut self, pos: lamfat::SeekFrom) -> Result<u64, DiskIoError> {
-        let pos = match pos {
-            lamfat::SeekFrom::Start(n) => embedded_io::SeekFrom::Start(n),
-            lamfat::SeekFrom::End(n) => embedded_io::SeekFrom::End(n),
-            lamfat::SeekFrom::Current(n) => embedded_io::SeekFrom::Current(n),
-        };
-        self.stream.lock().seek(pos).map_err(DiskIoError::Stream)
-    }
-}
-
-impl<D: BlockDevice> Drop for FatIo<D> {
-    /// lamfat drops its storage right after writing its final FSInfo on unmount;
-    /// push that (and anything else cached) to the device, best effort. Errors
-    /// surface through [`Volume::unmount`], which flushes again and reports.
-    fn drop(&mut self) {
-        if let Err(e) = self.stream.lock().flush() {
-            log::warn!("disks: flush on unmount failed: {e}");
-        }
-    }
-}
 
 /// Everything that can go wrong on a volume, with a message a user can act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -652,9 +571,7 @@ impl<D: BlockDevice> Volume<D> {
             return Err(Self::give_back(Arc::new(Mutex::new(stream)), error));
         }
         let shared = Arc::new(Mutex::new(stream));
-        let io = FatIo {
-            stream: shared.clone(),
-        };
+        let io = FatIo::new(shared.clone());
         let opts = lamfat::FsOptions::new()
             .time_provider(time)
             .oem_cp_converter(Cp437)
@@ -919,7 +836,7 @@ impl<D: BlockDevice> Volume<D> {
     /// Creates or replaces the file at `path` with `data`.
     pub fn write_file(&self, path: &str, data: &[u8]) -> Result<(), FsError> {
         let mut f = self.create_file(path)?;
-        f.write_all(data).map_err(|e| FsError::from_fat(e, path))?;
+        self.write_to_file(&mut f, data, path)?;
         f.flush().map_err(|e| FsError::from_fat(e, path))?;
         Ok(())
     }
@@ -933,7 +850,7 @@ impl<D: BlockDevice> Volume<D> {
         };
         f.seek(lamfat::SeekFrom::End(0))
             .map_err(|e| FsError::from_fat(e, path))?;
-        f.write_all(data).map_err(|e| FsError::from_fat(e, path))?;
+        self.write_to_file(&mut f, data, path)?;
         f.flush().map_err(|e| FsError::from_fat(e, path))?;
         Ok(())
     }

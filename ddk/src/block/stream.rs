@@ -21,8 +21,12 @@
 //!   continue it, when anything touches its blocks, and on flush. If that write
 //!   fails, the run is dropped and the failure is reported to the operation that
 //!   triggered it (as a failed bypass write always was: a device that refuses a
-//!   range must not make every later flush fail); fatfs's `File::flush` flushes
-//!   the stream, so a file's failed data surfaces in that file's own write.
+//!   range must not make every later flush fail). (disks' glue does not flush
+//!   the stream on fatfs's `File::flush`; a file written with
+//!   `Volume::write_to_file` gets its data's failure from that call, below.)
+//! - between [`BlockStream::begin_borrowed`] and [`BlockStream::end_borrowed`],
+//!   such writes whose bytes lie in the caller's buffer are recorded, not
+//!   copied, and written from that buffer when the write ends (`borrowed.rs`).
 //!
 //! Dirty blocks reach the device on eviction or on [`BlockStream::flush`] (which also
 //! flushes the device). Dropping a stream with dirty blocks discards them: call
@@ -54,6 +58,10 @@ pub enum StreamError {
     BadBlockSize(usize),
     /// The cache configuration has a zero field.
     BadConfig,
+    /// An access to blocks an open borrowed write has recorded (their bytes
+    /// are only in the caller's buffer), a second borrowed write, or the end
+    /// of one with a different buffer.
+    BorrowedBlocks,
 }
 
 impl StreamError {
@@ -80,6 +88,9 @@ impl fmt::Display for StreamError {
             StreamError::EndOfDevice => f.write_str("write beyond the end of the device"),
             StreamError::BadBlockSize(n) => write!(f, "unsupported device block size {n}"),
             StreamError::BadConfig => f.write_str("cache configuration has a zero field"),
+            StreamError::BorrowedBlocks => {
+                f.write_str("access to blocks of an open borrowed write")
+            }
         }
     }
 }
@@ -101,6 +112,7 @@ impl embedded_io::Error for StreamError {
                 ErrorKind::InvalidInput
             }
             StreamError::EndOfDevice => ErrorKind::WriteZero,
+            StreamError::BorrowedBlocks => ErrorKind::InvalidInput,
         }
     }
 }
@@ -194,6 +206,12 @@ pub struct BlockStream<D: BlockDevice> {
     dev: D,
     cfg: CacheConfig,
     bs: usize,
+    /// log2 of `bs`. Block arithmetic uses shifts and masks: a 64-bit `div`
+    /// is a helper call under QEMU/TCG, and fatfs's 4-byte FAT accesses made
+    /// them a visible share of a file write.
+    shift: u32,
+    /// `sets - 1` when `sets` is a power of two (the set is `lba & mask`).
+    set_mask: Option<u64>,
     /// Device size in bytes.
     size: u64,
     pos: u64,
@@ -214,6 +232,13 @@ pub struct BlockStream<D: BlockDevice> {
     streams: [u64; STREAMS],
     stream_victim: usize,
     stats: CacheStats,
+    /// The open borrowed write, if any (`borrowed.rs`).
+    borrowed: Option<borrowed::Borrowed>,
+    /// Every valid slot's block lies in `cached_lo..cached_hi` (widened on
+    /// install, reset when the cache is emptied): ranges outside need no
+    /// look-up, as a file's new clusters usually are.
+    cached_lo: u64,
+    cached_hi: u64,
 }
 
 impl<D: BlockDevice> BlockStream<D> {
@@ -249,6 +274,8 @@ impl<D: BlockDevice> BlockStream<D> {
             dev,
             cfg,
             bs,
+            shift: bs.trailing_zeros(),
+            set_mask: cfg.sets.is_power_of_two().then_some(cfg.sets as u64 - 1),
             size,
             pos: 0,
             slots: vec![EMPTY_SLOT; n],
@@ -261,6 +288,9 @@ impl<D: BlockDevice> BlockStream<D> {
             streams: [u64::MAX; STREAMS],
             stream_victim: 0,
             stats: CacheStats::default(),
+            borrowed: None,
+            cached_lo: u64::MAX,
+            cached_hi: 0,
         })
     }
 
@@ -295,15 +325,20 @@ impl<D: BlockDevice> BlockStream<D> {
     }
 
     /// Number of blocks accepted but not yet written to the device (dirty
-    /// cached blocks and combined writes still pending).
+    /// cached blocks, combined writes still pending, blocks an open borrowed
+    /// write recorded).
     pub fn dirty_blocks(&self) -> usize {
-        self.slots.iter().filter(|s| s.valid && s.dirty).count() + self.pending.len() / self.bs
+        self.slots.iter().filter(|s| s.valid && s.dirty).count()
+            + (self.pending.len() >> self.shift)
+            + self.borrowed_blocks()
     }
 
     /// Writes the pending combined run if it overlaps `count` blocks from
     /// `lba` (every access to those blocks must see it on the device first).
+    /// Blocks an open borrowed write recorded cannot be accessed at all.
     fn settle(&mut self, lba: u64, count: u64) -> Result<(), StreamError> {
-        let n = (self.pending.len() / self.bs) as u64;
+        self.check_borrowed(lba, count)?;
+        let n = (self.pending.len() >> self.shift) as u64;
         if n > 0 && lba < self.pending_lba + n && self.pending_lba < lba.saturating_add(count) {
             self.write_pending()?;
         }
@@ -322,7 +357,7 @@ impl<D: BlockDevice> BlockStream<D> {
             .dev
             .write_blocks(Lba::new(self.pending_lba), &self.pending);
         if res.is_err() {
-            let (lba, count) = (self.pending_lba, (self.pending.len() / self.bs) as u64);
+            let (lba, count) = (self.pending_lba, (self.pending.len() >> self.shift) as u64);
             self.for_each_cached(lba, count, |st, i, _| st.slots[i] = EMPTY_SLOT);
         }
         self.pending.clear();
@@ -345,6 +380,7 @@ impl<D: BlockDevice> BlockStream<D> {
     pub fn invalidate(&mut self) -> Result<(), StreamError> {
         self.write_back_all()?;
         self.slots.fill(EMPTY_SLOT);
+        (self.cached_lo, self.cached_hi) = (u64::MAX, 0);
         self.streams = [u64::MAX; STREAMS];
         Ok(())
     }
@@ -393,13 +429,20 @@ impl<D: BlockDevice> BlockStream<D> {
     }
 
     fn set_range(&self, lba: u64) -> core::ops::Range<usize> {
-        let set = (lba % self.cfg.sets as u64) as usize;
+        let set = match self.set_mask {
+            Some(m) => (lba & m) as usize,
+            None => (lba % self.cfg.sets as u64) as usize,
+        };
         set * self.cfg.ways..(set + 1) * self.cfg.ways
     }
 
     fn find(&self, lba: u64) -> Option<usize> {
-        self.set_range(lba)
-            .find(|&i| self.slots[i].valid && self.slots[i].lba == lba)
+        let r = self.set_range(lba);
+        let start = r.start;
+        self.slots[r]
+            .iter()
+            .position(|s| s.valid && s.lba == lba)
+            .map(|k| start + k)
     }
 
     /// Calls `f(stream, slot, k)` for every cached block of the `count` blocks
@@ -414,6 +457,9 @@ impl<D: BlockDevice> BlockStream<D> {
         mut f: impl FnMut(&mut Self, usize, usize),
     ) {
         let end = lba.saturating_add(count);
+        if end <= self.cached_lo || lba >= self.cached_hi {
+            return;
+        }
         if count.saturating_mul(self.cfg.ways as u64) < self.slots.len() as u64 {
             for b in lba..end {
                 if let Some(i) = self.find(b) {
@@ -507,6 +553,8 @@ impl<D: BlockDevice> BlockStream<D> {
     }
 
     fn install(&mut self, i: usize, lba: u64, dirty: bool) {
+        self.cached_lo = self.cached_lo.min(lba);
+        self.cached_hi = self.cached_hi.max(lba + 1);
         let used = self.tick();
         self.slots[i] = Slot {
             lba,
@@ -527,11 +575,15 @@ impl<D: BlockDevice> BlockStream<D> {
         self.stats.misses += 1;
         let blocks_left = self.dev.block_count().saturating_sub(lba);
         let sequential = self.note_access(lba, 1);
-        let n = if sequential {
+        let mut n = if sequential {
             (self.cfg.readahead_blocks as u64).min(blocks_left) as usize
         } else {
             1
         };
+        if n > 1 && self.check_borrowed(lba, n as u64).is_err() {
+            // Read-ahead would cache device contents a borrowed write supersedes.
+            n = 1;
+        }
         self.settle(lba, n.max(1) as u64)?;
         if n <= 1 {
             let i = self.victim(lba)?;
@@ -624,17 +676,18 @@ impl<D: BlockDevice> BlockStream<D> {
         Ok(())
     }
 
-    /// Reads at `pos` into `buf`, as far as the device end allows.
-    fn read_at(&mut self, mut pos: u64, buf: &mut [u8]) -> Result<usize, StreamError> {
+    /// Reads at `pos` into `buf`, as far as the device end allows (0 bytes
+    /// at or past it); the stream's position is neither used nor moved.
+    pub fn read_at(&mut self, mut pos: u64, buf: &mut [u8]) -> Result<usize, StreamError> {
         let avail = self.size.saturating_sub(pos);
         let len = (buf.len() as u64).min(avail) as usize;
         let bs = self.bs as u64;
         let mut done = 0;
         while done < len {
-            let lba = pos / bs;
-            let off = (pos % bs) as usize;
+            let lba = pos >> self.shift;
+            let off = (pos & (bs - 1)) as usize;
             let rest = len - done;
-            let whole = if off == 0 { rest / self.bs } else { 0 };
+            let whole = if off == 0 { rest >> self.shift } else { 0 };
             if whole >= self.cfg.bypass_blocks {
                 let n = whole * self.bs;
                 self.read_bypass(lba, &mut buf[done..done + n])?;
@@ -653,7 +706,7 @@ impl<D: BlockDevice> BlockStream<D> {
     }
 
     fn read_bypass(&mut self, lba: u64, buf: &mut [u8]) -> Result<(), StreamError> {
-        let count = (buf.len() / self.bs) as u64;
+        let count = (buf.len() >> self.shift) as u64;
         self.settle(lba, count)?;
         self.stats.device_reads += 1;
         self.stats.bypass_bytes += buf.len() as u64;
@@ -670,9 +723,10 @@ impl<D: BlockDevice> BlockStream<D> {
     }
 
     fn write_bypass(&mut self, lba: u64, buf: &[u8]) -> Result<(), StreamError> {
-        let count = (buf.len() / self.bs) as u64;
+        let count = (buf.len() >> self.shift) as u64;
+        self.check_borrowed(lba, count)?;
         let cap = self.cfg.write_combine_blocks * self.bs;
-        let pending_end = self.pending_lba + (self.pending.len() / self.bs) as u64;
+        let pending_end = self.pending_lba + (self.pending.len() >> self.shift) as u64;
         if cap > self.bs && buf.len() < cap {
             let continues = !self.pending.is_empty() && pending_end == lba;
             if !(continues && self.pending.len() + buf.len() <= cap) {
@@ -714,8 +768,10 @@ impl<D: BlockDevice> BlockStream<D> {
         Ok(())
     }
 
-    /// Writes `buf` at `pos`, as far as the device end allows.
-    fn write_at(&mut self, mut pos: u64, buf: &[u8]) -> Result<usize, StreamError> {
+    /// Writes `buf` at `pos`, as far as the device end allows (a write that
+    /// starts at or past it is [`StreamError::EndOfDevice`]); the stream's
+    /// position is neither used nor moved.
+    pub fn write_at(&mut self, mut pos: u64, buf: &[u8]) -> Result<usize, StreamError> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -729,13 +785,16 @@ impl<D: BlockDevice> BlockStream<D> {
         let bs = self.bs as u64;
         let mut done = 0;
         while done < len {
-            let lba = pos / bs;
-            let off = (pos % bs) as usize;
+            let lba = pos >> self.shift;
+            let off = (pos & (bs - 1)) as usize;
             let rest = len - done;
-            let whole = if off == 0 { rest / self.bs } else { 0 };
+            let whole = if off == 0 { rest >> self.shift } else { 0 };
             if whole >= self.cfg.bypass_blocks {
                 let n = whole * self.bs;
-                self.write_bypass(lba, &buf[done..done + n])?;
+                let piece = &buf[done..done + n];
+                if self.borrowed.is_none() || !self.record_borrowed(lba, piece)? {
+                    self.write_bypass(lba, piece)?;
+                }
                 done += n;
                 pos += n as u64;
                 continue;
@@ -809,6 +868,8 @@ impl<D: BlockDevice> Seek for BlockStream<D> {
         Ok(new)
     }
 }
+
+mod borrowed;
 
 #[cfg(test)]
 mod tests;

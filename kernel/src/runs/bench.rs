@@ -25,8 +25,11 @@
 //! - `fat-file-read`: the largest file of the mounted volume read through
 //!   fatfs (its extents, in 1 MiB pieces through the cached stream).
 //! - `fat-file-write`: a file of the same size written through fatfs in 1 MiB
-//!   `write` calls and flushed, then removed (`cargo xtask bench blk` boots
-//!   on `disks/manifests/bench.manifest`: 4 KiB clusters, a 64 MiB file).
+//!   calls (`Volume::write_to_file`: lamfat allocates, the data goes to the
+//!   device from the caller's buffer), the volume flushed (FAT, directory
+//!   entry, device flush: timed, as blk-seq-write's flushes are), then removed
+//!   (`cargo xtask bench blk` boots on `disks/manifests/bench.manifest`: 4 KiB
+//!   clusters, a 64 MiB file).
 
 use alloc::vec;
 
@@ -236,8 +239,8 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
 
 /// The largest file of `vol` read through fatfs (`Volume::stream_file`: its
 /// extents, in 1 MiB pieces), then a file of the same size written through
-/// fatfs in 1 MiB `write` calls, flushed, timed, and removed again (when the
-/// volume has room for it).
+/// fatfs in 1 MiB calls (`Volume::write_to_file`), the volume flushed, timed,
+/// and removed again (when the volume has room for it).
 pub fn fat_file<D: BlockDevice>(vol: &disks::fs::Volume<D>) -> Result<(), alloc::string::String> {
     use lamfat::Write as _;
     let mut best: Option<(alloc::string::String, u64)> = None;
@@ -285,13 +288,16 @@ pub fn fat_file<D: BlockDevice>(vol: &disks::fs::Volume<D>) -> Result<(), alloc:
     let mut left = size;
     while left > 0 {
         let n = left.min(buf.len() as u64) as usize;
-        f.write_all(&buf[..n])
-            .map_err(|e| alloc::format!("write {OUT}: {e:?}"))?;
+        vol.write_to_file(&mut f, &buf[..n], OUT)
+            .map_err(|e| alloc::format!("write {OUT}: {e}"))?;
         left -= n as u64;
     }
     f.flush()
         .map_err(|e| alloc::format!("flush {OUT}: {e:?}"))?;
     drop(f);
+    // The FAT and directory entry to the device and a device flush, as
+    // blk-seq-write flushes after each pass.
+    vol.flush().map_err(|e| alloc::format!("flush: {e}"))?;
     let ns = time::now_ns() - t0;
     vol.remove(OUT)
         .map_err(|e| alloc::format!("rm {OUT}: {e}"))?;

@@ -12,9 +12,10 @@ use disks::fs::{TimeSource, Timestamp, Volume};
 use disks::shell::CommandStatus;
 
 use super::bench;
+use crate::arch::x86_64::cpu::rdtsc;
 use crate::block_registry::{self, Taken};
 use crate::lineedit::{Editor, Line};
-use crate::{drivers, rtc, serial};
+use crate::{drivers, rtc, serial, time};
 
 /// `core::fmt::Write` to the serial console, no prefix.
 pub struct Console;
@@ -29,7 +30,41 @@ impl fmt::Write for Console {
 /// Fallback when the RTC reads as garbage.
 const EPOCH: Timestamp = Timestamp::new(2000, 1, 1, 0, 0, 0);
 
+/// How long one RTC reading serves as the time of file operations.
+///
+/// lamfat asks for the time on every `File::write` call, and it writes one
+/// cluster per call: a 64 MiB file is 16,384 calls. Reading the RTC is ~17
+/// port reads (each a VM exit, or an emulated I/O access under TCG); doing
+/// that per cluster cost more than the data's own copy. FAT keeps modification
+/// times to 2 s, so a reading up to 100 ms old changes no stored timestamp
+/// but the rare one at a 2 s boundary, and never makes time go backwards.
+const RTC_REUSE_MS: u64 = 100;
+
+/// The last RTC reading and the TSC value when it was taken. The age is
+/// compared in TSC ticks: `time::now_ns` divides in 128 bits, per cluster.
+static RTC_CACHE: spin::Mutex<Option<(u64, Timestamp)>> = spin::Mutex::new(None);
+
+/// The RTC's time, read again when the last reading is older than
+/// [`RTC_REUSE_MS`] (or the TSC is not calibrated yet).
 fn rtc_timestamp() -> Timestamp {
+    let now = rdtsc();
+    let reuse = time::tsc_hz() / 1000 * RTC_REUSE_MS;
+    let Some(mut cache) = RTC_CACHE.try_lock() else {
+        // Only reentrancy could hold it (an interrupt handler writing a file):
+        // read the clock directly rather than wait.
+        return rtc_read();
+    };
+    if let Some((at, ts)) = *cache {
+        if now >= at && now - at < reuse {
+            return ts;
+        }
+    }
+    let ts = rtc_read();
+    *cache = Some((now, ts));
+    ts
+}
+
+fn rtc_read() -> Timestamp {
     match rtc::now() {
         Some(t) => {
             let ts = Timestamp::new(t.year, t.month, t.day, t.hour, t.minute, t.second);

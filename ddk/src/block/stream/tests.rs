@@ -560,3 +560,150 @@ fn failed_flush_keeps_blocks_dirty_for_a_retry() {
     let dev = s.into_inner().map_err(|e| e.error).unwrap();
     assert_eq!(&dev.data[..700], &[9u8; 700][..]);
 }
+
+/// Writes `src` at `pos` the way fatfs does inside a borrowed write: one
+/// `write_all` per `piece` bytes, each a slice of `src`.
+fn write_in_pieces(s: &mut BlockStream<MemDev>, pos: u64, src: &[u8], piece: usize) {
+    s.seek(SeekFrom::Start(pos)).unwrap();
+    for p in src.chunks(piece) {
+        s.write_all(p).unwrap();
+    }
+}
+
+#[test]
+fn borrowed_write_sends_runs_from_the_buffer_and_supersedes_the_cache() {
+    let dev = MemDev::new(128, 512);
+    let mut model = dev.data.clone();
+    let mut s = BlockStream::with_config(dev, combining_cfg()).unwrap();
+    // A clean cached block and a dirty one inside the range to be written.
+    let mut one = [0u8; 512];
+    s.seek(SeekFrom::Start(20 * 512)).unwrap();
+    s.read_exact(&mut one).unwrap();
+    s.seek(SeekFrom::Start(30 * 512 + 7)).unwrap();
+    s.write_all(b"stale").unwrap();
+    // 100 bytes of unaligned head, 24 whole blocks, 300 bytes of tail.
+    let src: Vec<u8> = (0..100 + 24 * 512 + 300).map(|i| (i % 251) as u8).collect();
+    let pos = 16 * 512 - 100;
+    s.begin_borrowed(&src).unwrap();
+    let before = s.device().log.len();
+    // The head and tail go through the cache; 4-block pieces are recorded.
+    s.seek(SeekFrom::Start(pos)).unwrap();
+    s.write_all(&src[..100]).unwrap();
+    write_in_pieces(&mut s, 16 * 512, &src[100..100 + 24 * 512], 4 * 512);
+    s.write_all(&src[100 + 24 * 512..]).unwrap();
+    assert_eq!(
+        s.dirty_blocks(),
+        2 + 24,
+        "head, tail, recorded; the stale block is gone"
+    );
+    // Nothing of the recorded blocks reached the device yet.
+    assert!(s.device().log[before..]
+        .iter()
+        .all(|r| !(r.0 && r.1 >= 16 && r.1 < 40)));
+    s.end_borrowed(&src).unwrap();
+    // Contiguous in the buffer and on the device: runs of up to 12 blocks.
+    let runs: Vec<_> = s.device().log[before..]
+        .iter()
+        .filter(|r| r.0)
+        .copied()
+        .collect();
+    assert_eq!(runs, vec![(true, 16, 12), (true, 28, 12)]);
+    model[pos as usize..pos as usize + src.len()].copy_from_slice(&src);
+    // The cached copies were superseded: reads see the new bytes.
+    let mut back = vec![0u8; src.len()];
+    s.seek(SeekFrom::Start(pos)).unwrap();
+    s.read_exact(&mut back).unwrap();
+    assert_eq!(back, src);
+    s.seek(SeekFrom::Start(20 * 512)).unwrap();
+    s.read_exact(&mut one).unwrap();
+    assert_eq!(&one[..], &src[100 + 4 * 512..100 + 5 * 512]);
+    s.flush().unwrap();
+    assert_eq!(s.dirty_blocks(), 0);
+    assert_eq!(
+        s.device().data,
+        model,
+        "the stale dirty block must not come back"
+    );
+}
+
+#[test]
+fn recorded_blocks_cannot_be_reached_while_the_borrowed_write_is_open() {
+    let dev = MemDev::new(128, 512);
+    let mut s = BlockStream::with_config(dev, small_cfg()).unwrap();
+    let src = vec![0x5A; 8 * 512];
+    s.begin_borrowed(&src).unwrap();
+    assert_eq!(s.begin_borrowed(&src), Err(StreamError::BorrowedBlocks));
+    write_in_pieces(&mut s, 40 * 512, &src, 4 * 512);
+    let mut b = [0u8; 16];
+    s.seek(SeekFrom::Start(42 * 512)).unwrap();
+    assert_eq!(s.read(&mut b), Err(StreamError::BorrowedBlocks));
+    s.seek(SeekFrom::Start(47 * 512 + 500)).unwrap();
+    assert_eq!(s.write(b"x"), Err(StreamError::BorrowedBlocks));
+    // A write of the same blocks from another buffer is not recorded: refused.
+    let other = vec![1u8; 4 * 512];
+    s.seek(SeekFrom::Start(44 * 512)).unwrap();
+    assert_eq!(s.write(&other), Err(StreamError::BorrowedBlocks));
+    // Sequential reads up to the recorded range: the read-ahead window of
+    // block 39 (39..42) is cut to block 39.
+    for blk in 35..40u64 {
+        s.seek(SeekFrom::Start(blk * 512)).unwrap();
+        s.read_exact(&mut b).unwrap();
+    }
+    let reads: Vec<_> = s.device().log.iter().filter(|r| !r.0).copied().collect();
+    assert_eq!(reads, vec![(false, 35, 1), (false, 36, 3), (false, 39, 1)]);
+    // Blocks outside stay usable.
+    s.seek(SeekFrom::Start(48 * 512)).unwrap();
+    s.write_all(b"after").unwrap();
+    // Ending with another buffer is refused.
+    assert_eq!(s.end_borrowed(&other), Err(StreamError::BorrowedBlocks));
+    assert_eq!(s.end_borrowed(&other), Ok(()), "nothing open any more");
+    // Now with the right buffer from the start.
+    s.begin_borrowed(&src).unwrap();
+    write_in_pieces(&mut s, 40 * 512, &src, 4 * 512);
+    s.end_borrowed(&src).unwrap();
+    let mut back = vec![0u8; 8 * 512];
+    s.seek(SeekFrom::Start(40 * 512)).unwrap();
+    s.read_exact(&mut back).unwrap();
+    assert_eq!(back, src);
+    s.flush().unwrap();
+    assert_eq!(&s.device().data[40 * 512..48 * 512], &src[..]);
+    assert_eq!(&s.device().data[48 * 512..48 * 512 + 5], b"after");
+}
+
+#[test]
+fn a_device_error_in_one_run_fails_the_end_and_the_other_runs_still_land() {
+    let mut dev = MemDev::new(128, 512);
+    dev.bad_block = Some(45);
+    let mut s = BlockStream::with_config(dev, combining_cfg()).unwrap();
+    // Two runs: 40..48 and, not contiguous in the buffer's order, 60..68.
+    let src: Vec<u8> = (0..16 * 512).map(|i| (i % 249) as u8).collect();
+    s.begin_borrowed(&src).unwrap();
+    write_in_pieces(&mut s, 40 * 512, &src[..8 * 512], 4 * 512);
+    write_in_pieces(&mut s, 60 * 512, &src[8 * 512..], 4 * 512);
+    assert_eq!(
+        s.end_borrowed(&src),
+        Err(StreamError::Device(BlockError::Io))
+    );
+    assert_eq!(&s.device().data[60 * 512..68 * 512], &src[8 * 512..]);
+    // The failure is reported once: later flushes are not poisoned by it.
+    s.flush().unwrap();
+    assert_eq!(s.dirty_blocks(), 0);
+}
+
+#[test]
+fn a_pending_combined_run_goes_before_a_borrowed_run_over_it() {
+    let dev = MemDev::new(128, 512);
+    let mut s = BlockStream::with_config(dev, combining_cfg()).unwrap();
+    let old = vec![0x11; 4 * 512];
+    s.seek(SeekFrom::Start(40 * 512)).unwrap();
+    s.write_all(&old).unwrap();
+    assert_eq!(s.dirty_blocks(), 4, "combined, still pending");
+    let src = vec![0x22; 8 * 512];
+    s.begin_borrowed(&src).unwrap();
+    write_in_pieces(&mut s, 38 * 512, &src, 4 * 512);
+    s.end_borrowed(&src).unwrap();
+    s.flush().unwrap();
+    assert_eq!(&s.device().data[38 * 512..46 * 512], &src[..]);
+    let log: Vec<_> = s.device().log.iter().filter(|r| r.0).copied().collect();
+    assert_eq!(log, vec![(true, 40, 4), (true, 38, 8)]);
+}
