@@ -314,8 +314,9 @@ fn copy_file<S: BlockDevice, D: BlockDevice>(
         if n == 0 {
             return Err(src_err(src_path)(FsError::UnexpectedEof));
         }
-        to.write_all(&buf[..n])
-            .map_err(|e| dst_err(dst_path)(fat_err(e, dst_path)))?;
+        // Whole clusters go to the device straight from `buf`.
+        dst.write_to_file(&mut to, &buf[..n], dst_path)
+            .map_err(dst_err(dst_path))?;
         total += n as u64;
     }
     // After the data: lamfat stamps "modified = now" on every write.
