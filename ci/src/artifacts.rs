@@ -78,7 +78,14 @@ fn the_first_kernel_build_shows_progress() {
 
 /// The `no_std` crates the kernel links: built for the kernel's target on
 /// their own (without the kernel) so a std dependency cannot creep in.
-pub const NO_STD_CRATES: &[&str] = &["ddk", "jit", "cil-compat", "virtio-blk", "disks"];
+pub const NO_STD_CRATES: &[&str] = &[
+    "ddk",
+    "jit",
+    "cil-compat",
+    "virtio-blk",
+    "disks",
+    "kernel-logic",
+];
 
 /// `cargo build` of every `no_std` crate for x86_64-unknown-none.
 pub fn build_no_std() -> Result<(), String> {

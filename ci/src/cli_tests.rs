@@ -167,7 +167,7 @@ fn the_driver_comes_from_the_flag_or_the_key() {
 fn help_lists_the_kernels_keys_and_runs() {
     let root = artifacts::workspace_root();
     let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
-    let cmdline = read("kernel/src/cmdline.rs");
+    let cmdline = read("kernel/logic/src/cmdline.rs");
     let parse_fn = &cmdline[cmdline.find("pub fn parse").unwrap()..];
     let keys: Vec<&str> = parse_fn
         .lines()

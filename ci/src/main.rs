@@ -35,7 +35,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// The kernel command line's keys and their values, shown by `cargo xtask
-/// --help` (kernel/src/cmdline.rs and kernel/src/runs/mod.rs are the truth; a
+/// --help` (kernel/logic/src/cmdline.rs and kernel/src/runs/mod.rs are the truth; a
 /// test checks every run name there is listed here).
 const KERNEL_KEYS: &str = "\
 Kernel command line (after `--` in `cargo xtask run`): whitespace-separated

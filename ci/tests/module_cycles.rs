@@ -14,6 +14,7 @@ use module_graph::CrateGraph;
 const CRATES: &[(&str, &str)] = &[
     ("ddk", "ddk/src/lib.rs"),
     ("kernel", "kernel/src/main.rs"),
+    ("kernel-logic", "kernel/logic/src/lib.rs"),
     ("jit", "jit/src/lib.rs"),
     ("cil-compat", "cil-compat/src/lib.rs"),
     ("disks", "disks/src/lib.rs"),

@@ -26,8 +26,8 @@ use ddk::pci::PciDevice;
 use ddk::{BlockDevice, BlockError, Lba, Platform};
 use spin::Mutex;
 
-use crate::cmdline::{DriverChoice, DriverPlan};
 use crate::{block_registry, platform};
+use kernel_logic::cmdline::{DriverChoice, DriverPlan};
 
 /// Vendor/device ids of virtio-blk functions.
 pub const VIRTIO_VENDOR: u16 = 0x1af4;
@@ -111,7 +111,7 @@ unsafe impl Send for SingleCpu {}
 static SUPERVISORS: Mutex<SingleCpu> = Mutex::new(SingleCpu(Vec::new()));
 
 /// `restart=` from the command line, for policies made after boot.
-static RESTARTS: AtomicU32 = AtomicU32::new(crate::cmdline::DEFAULT_RESTARTS);
+static RESTARTS: AtomicU32 = AtomicU32::new(kernel_logic::cmdline::DEFAULT_RESTARTS);
 
 /// Recovery counts since boot: driver failures the recovery policy was
 /// asked to handle, restarts that brought the managed driver back, native

@@ -20,7 +20,7 @@
 //! `bar_map`, so no driver and no mapping sizes a BAR again.
 //!
 //! Resource assignment for what firmware left empty (BARs at 0, bridge
-//! windows, bus numbers) is `crate::pci_assign`'s.
+//! windows, bus numbers) is `kernel_logic::pci_assign`'s.
 
 use alloc::vec::Vec;
 
@@ -149,7 +149,11 @@ fn enumeration() -> &'static Enumeration {
         let mut found = Vec::new();
         let mut visited = [false; 256];
         let _ = scan_bus(0, &mut found, &mut visited);
-        crate::pci_assign::assign_unassigned(&LEGACY, &mut found, crate::bootinfo::get().regions());
+        kernel_logic::pci_assign::assign_unassigned(
+            &LEGACY,
+            &mut found,
+            crate::bootinfo::get().regions(),
+        );
         let infos = found
             .iter()
             .map(|d| PciDeviceInfo::collect(&LEGACY, d))

@@ -12,8 +12,8 @@ use log::info;
 
 use crate::arch::x86_64::cpu;
 use crate::bootinfo;
-use crate::cmdline::Config;
 use crate::mem::{frames, heap, paging};
+use kernel_logic::cmdline::Config;
 
 /// Every run name the kernel knows, for error messages and `help`.
 pub const RUNS: &[&str] = &[

@@ -30,7 +30,7 @@ use alloc::vec::Vec;
 
 use ddk::pci::{command, Bar, ConfigAccess, PciAddress, PciDevice};
 
-use crate::bootinfo::{Region, REGION_RAM};
+use crate::memmap::{Region, REGION_RAM};
 
 /// The IOAPIC's page: the 32-bit hole ends below it on every PC chipset.
 const MEM_WINDOW_END: u64 = 0xfec0_0000;
