@@ -40,16 +40,9 @@ pub const CODE_BASE: u64 = 0xffff_a000_0000_0000;
 /// Size of the JIT code window.
 pub const CODE_WINDOW: u64 = 64 << 20;
 
-const PRESENT: u64 = 1 << 0;
-const WRITABLE: u64 = 1 << 1;
-const PWT: u64 = 1 << 3;
-const PCD: u64 = 1 << 4;
-const HUGE: u64 = 1 << 7;
-/// Execute-disable (SDM vol. 3A §4.5); only meaningful with EFER.NXE.
-const XD: u64 = 1 << 63;
-const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
-const PAGE_4K: u64 = 4096;
-const PAGE_2M: u64 = 2 << 20;
+use kernel_logic::paging::{
+    indices, walk, Mapping, ADDR_MASK, HUGE, PAGE_2M, PAGE_4K, PCD, PRESENT, PWT, WRITABLE, XD,
+};
 
 static MMIO_NEXT: Mutex<u64> = Mutex::new(MMIO_BASE);
 /// [`XD`] when EFER.NXE is on, else 0: with NXE off bit 63 is reserved and
@@ -94,15 +87,6 @@ fn next_table(table_phys: u64, index: usize) -> Result<u64, MapError> {
     // SAFETY: as above; the new table is zeroed, so it maps nothing yet.
     unsafe { slot.write_volatile(new | PRESENT | WRITABLE) };
     Ok(new)
-}
-
-fn indices(virt: u64) -> [usize; 4] {
-    [
-        ((virt >> 39) & 511) as usize,
-        ((virt >> 30) & 511) as usize,
-        ((virt >> 21) & 511) as usize,
-        ((virt >> 12) & 511) as usize,
-    ]
 }
 
 fn map_4k(pml4: u64, virt: u64, phys: u64, flags: u64) -> Result<(), MapError> {
@@ -222,45 +206,24 @@ pub fn map_mmio(phys: PhysAddr, len: u64) -> Result<VirtAddr, MapError> {
     Ok(VirtAddr::new(base + (phys - first)))
 }
 
-/// Translates a virtual address with the active tables; `None` if unmapped.
+/// The active tables' mapping of `virt` (`kernel_logic::paging::walk`).
+fn lookup(virt: u64) -> Option<Mapping> {
+    walk(cr3(), virt, nx() != 0, |t, idx| {
+        // SAFETY: the walk reads only CR3's table and tables named by present
+        // entries of the active hierarchy, all reachable through the direct
+        // map; `idx` < 512 stays inside the 4 KiB table.
+        unsafe { table(t).add(idx).read_volatile() }
+    })
+}
+
+/// The physical address `virt` maps to, `None` if unmapped or not canonical.
 pub fn translate(virt: u64) -> Option<u64> {
-    // Non-canonical addresses fault before any table is consulted.
-    let top = virt >> 47;
-    if top != 0 && top != 0x1ffff {
-        return None;
-    }
-    let [i4, i3, i2, i1] = indices(virt);
-    let mut t = cr3();
-    for (level, idx) in [i4, i3, i2, i1].into_iter().enumerate() {
-        // SAFETY: `t` is a present table of the active hierarchy.
-        let e = unsafe { table(t).add(idx).read_volatile() };
-        if e & PRESENT == 0 {
-            return None;
-        }
-        if e & HUGE != 0 && (level == 1 || level == 2) {
-            let size = if level == 1 { 1u64 << 30 } else { PAGE_2M };
-            return Some((e & ADDR_MASK & !(size - 1)) + (virt & (size - 1)));
-        }
-        t = e & ADDR_MASK;
-    }
-    Some(t + (virt & (PAGE_4K - 1)))
+    lookup(virt).map(|m| m.phys)
 }
 
 /// True if `virt` is mapped with caching disabled (PCD and PWT set).
 pub fn is_uncached(virt: u64) -> bool {
-    let mut t = cr3();
-    for (level, idx) in indices(virt).into_iter().enumerate() {
-        // SAFETY: `t` is a present table of the active hierarchy.
-        let e = unsafe { table(t).add(idx).read_volatile() };
-        if e & PRESENT == 0 {
-            return false;
-        }
-        if level == 3 || e & HUGE != 0 {
-            return e & (PCD | PWT) == PCD | PWT;
-        }
-        t = e & ADDR_MASK;
-    }
-    false
+    lookup(virt).is_some_and(|m| m.uncached)
 }
 
 /// Effective rights of a mapped address: the intersection over the walk
@@ -274,28 +237,8 @@ pub struct Access {
 /// The rights the active tables give `virt`, `None` if unmapped. Used to
 /// check the W^X layout at boot and to explain page faults.
 pub fn access(virt: u64) -> Option<Access> {
-    let top = virt >> 47;
-    if top != 0 && top != 0x1ffff {
-        return None;
-    }
-    let mut t = cr3();
-    let mut acc = Access {
-        writable: true,
-        executable: true,
-    };
-    for (level, idx) in indices(virt).into_iter().enumerate() {
-        // SAFETY: `t` is a present table of the active hierarchy.
-        let e = unsafe { table(t).add(idx).read_volatile() };
-        if e & PRESENT == 0 {
-            return None;
-        }
-        acc.writable &= e & WRITABLE != 0;
-        // Bit 63 only means XD with NXE on; otherwise everything executes.
-        acc.executable &= nx() == 0 || e & XD == 0;
-        if level == 3 || e & HUGE != 0 {
-            return Some(acc);
-        }
-        t = e & ADDR_MASK;
-    }
-    Some(acc)
+    lookup(virt).map(|m| Access {
+        writable: m.writable,
+        executable: m.executable,
+    })
 }

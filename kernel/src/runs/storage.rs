@@ -14,7 +14,7 @@ use disks::shell::CommandStatus;
 use super::bench;
 use crate::arch::x86_64::cpu::rdtsc;
 use crate::block_registry::{self, Taken};
-use crate::lineedit::{Editor, Line};
+use crate::lineedit::{self, Editor, Line};
 use crate::{drivers, rtc, serial, time};
 
 /// `core::fmt::Write` to the serial console, no prefix.
@@ -251,7 +251,7 @@ pub fn shell() -> ! {
     // The working directory `cd` changes; relative paths resolve against it.
     let mut cwd = String::from("/");
     loop {
-        let line = match ed.read_line("> ") {
+        let line = match lineedit::read_line(&mut ed, "> ") {
             Line::Text(t) => t,
             Line::Interrupted => continue,
             // End of input (Ctrl-D, or `cargo xtask run` saw its piped
