@@ -12,7 +12,8 @@
 //! - [`platform`]: [`Platform`], the typed Rust face of that table, and the
 //!   [`abi::Backend`] trait a platform implements to *produce* a table.
 //! - [`pci`], [`mmio`], [`dma`]: typed PCI, register and DMA access on top.
-//! - [`block`], [`driver`], [`virtio`]: the block contract, driver matching and
+//! - [`block`], [`driver`], [`virtio`]: the block contract (the cache over it
+//!   lives with storage, in `disks`), driver matching and
 //!   the virtio 1.2 wire structures.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]

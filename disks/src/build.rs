@@ -11,7 +11,7 @@ use std::string::{String, ToString};
 use std::sync::Arc;
 use std::vec::Vec;
 
-use ddk::block::stream::BlockStream;
+use crate::stream::BlockStream;
 use sha2::{Digest, Sha256};
 use spin::Mutex;
 

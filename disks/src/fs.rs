@@ -21,7 +21,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::cp437::Cp437;
-use ddk::block::stream::{BlockStream, CacheStats, StreamError};
+use crate::stream::{BlockStream, CacheStats, StreamError};
 use ddk::{BlockDevice, BlockError};
 use embedded_io::{Read as _, Seek as _, Write as _};
 use lamfat::{FileAttributes, Seek as _, Write as _};

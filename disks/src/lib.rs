@@ -37,6 +37,7 @@ pub mod manifest;
 pub mod mem;
 pub mod selftest;
 pub mod shell;
+pub mod stream;
 pub mod timestamp;
 pub mod tree;
 pub mod workload;

@@ -188,7 +188,7 @@ fn batch_read<D: BlockDevice>(dev: &mut D) -> Result<String, String> {
         .map(|(buf, &lba)| ReadRequest { lba, buf })
         .collect();
     // Device errors read as every other step's do.
-    let io = |e: ddk::BlockError| FsError::Io(ddk::block::stream::StreamError::Device(e));
+    let io = |e: ddk::BlockError| FsError::Io(crate::stream::StreamError::Device(e));
     dev.read_many(&mut reqs)
         .map_err(|e| format!("{} (read_many)", io(e)))?;
     drop(reqs);

@@ -146,4 +146,3 @@ impl<T: BlockDevice + ?Sized> BlockDevice for alloc::boxed::Box<T> {
         (**self).read_many(reqs)
     }
 }
-pub mod stream;

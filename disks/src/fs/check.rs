@@ -8,7 +8,7 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
-use ddk::block::stream::BlockStream;
+use crate::stream::BlockStream;
 use ddk::BlockDevice;
 use embedded_io::{Read as _, Seek as _};
 

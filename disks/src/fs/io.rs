@@ -5,7 +5,7 @@
 use alloc::sync::Arc;
 use core::fmt;
 
-use ddk::block::stream::{BlockStream, StreamError};
+use crate::stream::{BlockStream, StreamError};
 use ddk::BlockDevice;
 use embedded_io::Write as _;
 use spin::Mutex;

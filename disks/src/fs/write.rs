@@ -1,6 +1,6 @@
 //! Writing a file's data through fatfs without copying it into the cache:
 //! [`Volume::write_to_file`] opens a borrowed write on the block stream
-//! (`ddk::block::stream`, `borrowed.rs`) around lamfat's `write_all`.
+//! (`crate::stream`, `borrowed.rs`) around lamfat's `write_all`.
 //!
 //! lamfat writes one cluster per call and does the allocation (FAT entries,
 //! chain, FSInfo counters, directory entry) as always; the stream records

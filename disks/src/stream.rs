@@ -42,7 +42,7 @@ use core::fmt;
 
 use embedded_io::{ErrorKind, ErrorType, Read, Seek, SeekFrom, Write};
 
-use super::{BlockDevice, BlockError, Lba};
+use ddk::{BlockDevice, BlockError, Lba};
 
 /// Errors of the stream. Device failures keep the device's [`BlockError`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
