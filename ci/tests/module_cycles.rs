@@ -45,8 +45,6 @@ const KNOWN: &[(&str, &[&str])] = &[
             "exec::unwind",
         ],
     ),
-    // A fault report names the guard's `Trap`; the guard builds reports.
-    ("cil-compat", &["hosting::guard", "hosting::report"]),
     // The DMA guard checks against the instance's resources, which own it.
     ("cil-compat", &["hosting::dma_guard", "hosting::resources"]),
 ];
