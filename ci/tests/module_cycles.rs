@@ -45,8 +45,6 @@ const KNOWN: &[(&str, &[&str])] = &[
             "exec::unwind",
         ],
     ),
-    // The DMA guard checks against the instance's resources, which own it.
-    ("cil-compat", &["hosting::dma_guard", "hosting::resources"]),
 ];
 
 fn workspace() -> PathBuf {

@@ -22,6 +22,7 @@ pub mod report;
 pub mod resources;
 pub mod supervise;
 pub mod trap;
+pub mod virtio_watch;
 
 use alloc::boxed::Box;
 use alloc::format;
