@@ -25,6 +25,7 @@ pub mod gc;
 pub mod heap;
 pub mod hosting;
 pub mod metadata;
+pub mod table_id;
 pub mod types;
 
 #[cfg(feature = "std")]
