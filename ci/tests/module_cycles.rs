@@ -27,8 +27,6 @@ const CRATES: &[(&str, &str)] = &[
 const KNOWN: &[(&str, &[&str])] = &[
     // The ISA-neutral `masm` names x64's `Address` and registers.
     ("jit", &["isa", "masm"]),
-    // The heap reads method tables; the type system allocates on the heap.
-    ("cil-compat", &["heap", "types"]),
     // `helpers` is the hub of the execution engine and its helpers call back.
     (
         "cil-compat",

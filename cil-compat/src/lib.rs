@@ -24,6 +24,7 @@ pub mod fuzzing;
 pub mod gc;
 pub mod heap;
 pub mod hosting;
+pub mod layout;
 pub mod metadata;
 pub mod table_id;
 pub mod types;
