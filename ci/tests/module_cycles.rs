@@ -34,7 +34,6 @@ const KNOWN: &[(&str, &[&str])] = &[
             "exec::arrays",
             "exec::gc",
             "exec::helpers",
-            "exec::jithost",
             "exec::natives",
             "exec::null_fault",
             "exec::stackroots",

@@ -7,11 +7,13 @@ use core::sync::atomic::Ordering;
 
 use jit::host::{FailCode, Helper};
 
-use super::jithost::FIELD_HANDLE_TAG;
 use super::{active, Engine, Failure};
 use crate::heap::{ARRAY_LENGTH_OFFSET, OBJ_MT_OFFSET, STRING_LENGTH_OFFSET};
 use crate::metadata::sig::Prim;
 use crate::types::{FieldId, MethodId, MethodTable, TypeId, TypeKind};
+
+/// Tag of field handles produced by `ldtoken` (for `InitializeArray`).
+pub const FIELD_HANDLE_TAG: u64 = 0x4000_0000_0000_0000;
 
 /// Address of a helper.
 pub fn address(h: Helper) -> u64 {

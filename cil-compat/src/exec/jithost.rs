@@ -15,8 +15,9 @@ use crate::types::{
     MT_CCTOR_STATE_OFFSET, MT_VTABLE_OFFSET,
 };
 
-/// Tag of field handles produced by `ldtoken` (for `InitializeArray`).
-pub const FIELD_HANDLE_TAG: u64 = 0x4000_0000_0000_0000;
+/// Tag of field handles produced by `ldtoken`; `InitializeArray` (in
+/// `helpers`, which owns the tag) decodes them.
+pub use super::helpers::FIELD_HANDLE_TAG;
 /// Tag of method handles produced by `ldtoken`.
 pub const METHOD_HANDLE_TAG: u64 = 0x2000_0000_0000_0000;
 
