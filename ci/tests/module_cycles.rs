@@ -35,7 +35,6 @@ const KNOWN: &[(&str, &[&str])] = &[
             "exec::gc",
             "exec::helpers",
             "exec::natives",
-            "exec::null_fault",
             "exec::stackroots",
             "exec::unwind",
         ],

@@ -39,6 +39,10 @@ use crate::metadata::sig::Prim;
 use crate::types::{MethodId, TypeId, TypeKind, TypeSystem};
 use idmap::IdMap;
 
+/// Where the platform asks whether a null-page fault is a `NullReferenceException`
+/// a managed handler takes (see `null_fault`).
+pub use null_fault::null_fault_resume;
+
 /// Where compiled code goes: executable memory supplied by the host (mmap on
 /// Linux, W^X pages in the kernel).
 pub trait CodeMemory {

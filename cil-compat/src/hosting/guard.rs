@@ -285,9 +285,7 @@ pub fn trap(t: CpuTrap) -> Option<ResumeAt> {
     // A null-page fault in JIT code that a managed handler may catch is a
     // NullReferenceException thrown right there (see `exec::null_fault`).
     if let (14, Some(a)) = (t.vector, t.fault_address) {
-        if let Some((rip, rsp, rdi)) =
-            crate::exec::unwind::null_fault_resume(a, t.rip, t.rsp, t.rbp)
-        {
+        if let Some((rip, rsp, rdi)) = crate::exec::null_fault_resume(a, t.rip, t.rsp, t.rbp) {
             return Some(ResumeAt { rip, rsp, rdi });
         }
     }
