@@ -36,7 +36,6 @@ const KNOWN: &[(&str, &[&str])] = &[
             "exec::helpers",
             "exec::natives",
             "exec::stackroots",
-            "exec::unwind",
         ],
     ),
 ];

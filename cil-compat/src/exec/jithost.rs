@@ -261,7 +261,7 @@ impl JitHost for EngineHost<'_> {
     }
 
     fn helper(&self, h: Helper) -> u64 {
-        helpers::address(h)
+        super::helper_table::address(h)
     }
 
     fn method(&mut self, token: u32, virt: bool) -> Result<CallInfo, String> {

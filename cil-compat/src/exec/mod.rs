@@ -16,6 +16,7 @@ mod arrays;
 pub mod cli;
 pub mod csnames;
 pub mod gc;
+pub mod helper_table;
 pub mod helpers;
 mod idmap;
 pub mod jithost;

@@ -1,0 +1,28 @@
+//! The helper address table: where JIT code calls for each `jit::host::Helper`.
+//! Helpers that may collect or unwind are reached through their entry
+//! trampolines (`stackroots`, `unwind`), the rest directly (`helpers`). Kept
+//! apart from `helpers` so the helpers need not know the trampolines that
+//! wrap them.
+
+use jit::host::Helper;
+
+use super::{helpers, stackroots, unwind};
+
+/// Address of a helper.
+pub fn address(h: Helper) -> u64 {
+    (match h {
+        // Calls that may collect go through a transition (`stackroots`).
+        Helper::NewObject => return stackroots::entries::new_object(),
+        Helper::NewArray => return stackroots::entries::new_array(),
+        Helper::Fail => return unwind::fail_entry(),
+        Helper::IsInstance => helpers::is_instance as *const (),
+        Helper::ClassInit => return stackroots::entries::class_init(),
+        Helper::InterfaceLookup => helpers::interface_lookup as *const (),
+        Helper::FRem => helpers::frem as *const (),
+        Helper::Throw => return unwind::throw_entry(),
+        Helper::Rethrow => return unwind::rethrow_entry(),
+        Helper::ArrayStoreCheck => helpers::array_store_check as *const (),
+        Helper::NewMdArray => return stackroots::entries::new_md_array(),
+        _ => return unwind::fail_entry(),
+    }) as u64
+}
