@@ -27,13 +27,14 @@ const CRATES: &[(&str, &str)] = &[
 const KNOWN: &[(&str, &[&str])] = &[
     // The ISA-neutral `masm` names x64's `Address` and registers.
     ("jit", &["isa", "masm"]),
-    // `helpers` is the hub of the execution engine and its helpers call back.
+    // The transition trampolines (`stackroots`) wrap internal calls of
+    // `arrays`, `gc` and `natives`, whose binding lists name the trampolines;
+    // `gc` walks the stack roots.
     (
         "cil-compat",
         &[
             "exec::arrays",
             "exec::gc",
-            "exec::helpers",
             "exec::natives",
             "exec::stackroots",
         ],

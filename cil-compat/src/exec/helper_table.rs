@@ -1,12 +1,13 @@
-//! The helper address table: where JIT code calls for each `jit::host::Helper`.
-//! Helpers that may collect or unwind are reached through their entry
-//! trampolines (`stackroots`, `unwind`), the rest directly (`helpers`). Kept
-//! apart from `helpers` so the helpers need not know the trampolines that
-//! wrap them.
+//! The helper address table: where JIT code calls for each `jit::host::Helper`,
+//! and the binding of the corlib's internal calls. Calls that may collect or
+//! unwind are reached through their entry trampolines (`stackroots`,
+//! `unwind`), the rest directly (`helpers`, `natives`, `math`, `arrays`,
+//! `gc`). Kept apart from those modules so they need not know the
+//! trampolines that wrap them.
 
 use jit::host::Helper;
 
-use super::{helpers, stackroots, unwind};
+use super::{arrays, gc, helpers, math, natives, stackroots, unwind, Engine};
 
 /// Address of a helper.
 pub fn address(h: Helper) -> u64 {
@@ -25,4 +26,21 @@ pub fn address(h: Helper) -> u64 {
         Helper::NewMdArray => return stackroots::entries::new_md_array(),
         _ => return unwind::fail_entry(),
     }) as u64
+}
+
+/// Binds the corlib's internal calls.
+pub(crate) fn register_natives(e: &mut Engine) {
+    e.bind_native(
+        "System.String::FastAllocateString",
+        stackroots::entries::fast_allocate_string(),
+    );
+    for (name, addr) in helpers::natives()
+        .into_iter()
+        .chain(natives::natives())
+        .chain(math::natives())
+        .chain(arrays::natives())
+        .chain(gc::natives())
+    {
+        e.bind_native(name, addr);
+    }
 }

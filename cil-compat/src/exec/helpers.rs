@@ -314,33 +314,22 @@ extern "C" fn initialize_array(arr: u64, field_handle: u64) {
     };
 }
 
-/// Binds the corlib's internal calls.
-pub(crate) fn register_natives(e: &mut Engine) {
-    e.bind_native(
-        "System.String::FastAllocateString",
-        super::stackroots::entries::fast_allocate_string(),
-    );
-    e.bind_native(
-        "System.String::GetLengthInternal",
-        string_length as *const () as u64,
-    );
-    e.bind_native(
-        "System.Array::GetLengthInternal",
-        array_length as *const () as u64,
-    );
-    e.bind_native(
-        "System.Runtime.CompilerServices.RuntimeHelpers::InitializeArray",
-        initialize_array as *const () as u64,
-    );
-    for (name, addr) in super::natives::natives()
-        .into_iter()
-        .chain(super::math::natives())
-        .chain(super::arrays::natives())
-        .chain(super::gc::natives())
-    {
-        e.bind_native(name, addr);
-    }
-    let _ = Ordering::SeqCst;
+/// `(name, address)` of the internal calls in this file that do not collect.
+pub(super) fn natives() -> [(&'static str, u64); 3] {
+    [
+        (
+            "System.String::GetLengthInternal",
+            string_length as *const () as u64,
+        ),
+        (
+            "System.Array::GetLengthInternal",
+            array_length as *const () as u64,
+        ),
+        (
+            "System.Runtime.CompilerServices.RuntimeHelpers::InitializeArray",
+            initialize_array as *const () as u64,
+        ),
+    ]
 }
 
 /// Reports a runtime error of `kind` raised by an internal call.

@@ -173,7 +173,7 @@ impl Engine {
             clock: None,
             gc: gc::GcState::default(),
         };
-        helpers::register_natives(&mut e);
+        helper_table::register_natives(&mut e);
         e
     }
 
