@@ -27,18 +27,6 @@ const CRATES: &[(&str, &str)] = &[
 const KNOWN: &[(&str, &[&str])] = &[
     // The ISA-neutral `masm` names x64's `Address` and registers.
     ("jit", &["isa", "masm"]),
-    // The transition trampolines (`stackroots`) wrap internal calls of
-    // `arrays`, `gc` and `natives`, whose binding lists name the trampolines;
-    // `gc` walks the stack roots.
-    (
-        "cil-compat",
-        &[
-            "exec::arrays",
-            "exec::gc",
-            "exec::natives",
-            "exec::stackroots",
-        ],
-    ),
 ];
 
 fn workspace() -> PathBuf {

@@ -24,6 +24,7 @@ mod math;
 mod natives;
 mod null_fault;
 mod stackroots;
+mod transitions;
 pub mod unwind;
 
 use alloc::boxed::Box;
