@@ -28,28 +28,6 @@ const CRATES: &[(&str, &str)] = &[
 const KNOWN: &[(&str, &[&str])] = &[
     // The ISA-neutral `masm` names x64's `Address` and registers.
     ("jit", &["isa", "masm"]),
-    // The metadata reader's `bytes` and `error` (which names `TableId`).
-    ("cil-compat", &["bytes", "error", "metadata"]),
-    // The heap reads method tables; the type system allocates on the heap.
-    ("cil-compat", &["heap", "types"]),
-    // `helpers` is the hub of the execution engine and its helpers call back.
-    (
-        "cil-compat",
-        &[
-            "exec::arrays",
-            "exec::gc",
-            "exec::helpers",
-            "exec::jithost",
-            "exec::natives",
-            "exec::null_fault",
-            "exec::stackroots",
-            "exec::unwind",
-        ],
-    ),
-    // A fault report names the guard's `Trap`; the guard builds reports.
-    ("cil-compat", &["hosting::guard", "hosting::report"]),
-    // The DMA guard checks against the instance's resources, which own it.
-    ("cil-compat", &["hosting::dma_guard", "hosting::resources"]),
 ];
 
 fn workspace() -> PathBuf {

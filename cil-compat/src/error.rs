@@ -4,7 +4,7 @@
 use alloc::string::String;
 use core::fmt;
 
-use crate::metadata::TableId;
+use crate::table_id::TableId;
 
 /// Result alias used throughout the crate.
 pub type Result<T> = core::result::Result<T, Error>;

@@ -24,7 +24,9 @@ pub mod fuzzing;
 pub mod gc;
 pub mod heap;
 pub mod hosting;
+pub mod layout;
 pub mod metadata;
+pub mod table_id;
 pub mod types;
 
 #[cfg(feature = "std")]

@@ -23,6 +23,7 @@ use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
 use crate::heap::{self, Heap};
+use crate::layout::MethodTableHead;
 use crate::metadata::body::MethodBody;
 use crate::metadata::sig::{self, Prim, TypeSig};
 use crate::metadata::*;
@@ -50,54 +51,13 @@ pub struct MethodId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FieldId(pub u32);
 
-/// MethodTable flag: instances are value types (size = `TypeInfo::size`).
-pub const MT_FLAG_VALUE_TYPE: u32 = 1 << 0;
-/// MethodTable flag: interface.
-pub const MT_FLAG_INTERFACE: u32 = 1 << 1;
-/// MethodTable flag: array type (`component_size` valid, length at +16).
-pub const MT_FLAG_ARRAY: u32 = 1 << 2;
-/// MethodTable flag: System.String.
-pub const MT_FLAG_STRING: u32 = 1 << 3;
-/// MethodTable flag: instances (or elements) contain object references.
-pub const MT_FLAG_HAS_GC_REFS: u32 = 1 << 4;
-/// MethodTable flag: enum.
-pub const MT_FLAG_ENUM: u32 = 1 << 5;
-/// MethodTable flag: primitive (System.Int32 etc.).
-pub const MT_FLAG_PRIMITIVE: u32 = 1 << 6;
-/// MethodTable flag: abstract class.
-pub const MT_FLAG_ABSTRACT: u32 = 1 << 7;
-/// MethodTable flag: open generic type — a definition, or a type built over generic
-/// parameters (`G<!0>`, `!0[]`); it has no layout and cannot be instantiated.
-pub const MT_FLAG_GENERIC_DEF: u32 = 1 << 8;
-/// MethodTable flag: the type has a `.cctor`.
-pub const MT_FLAG_HAS_CCTOR: u32 = 1 << 9;
-/// MethodTable flag: `beforefieldinit`.
-pub const MT_FLAG_BEFOREFIELDINIT: u32 = 1 << 10;
-/// MethodTable flag: array elements are object references.
-pub const MT_FLAG_ELEM_IS_REF: u32 = 1 << 11;
-
-/// Offset of [`MethodTable::flags`].
-pub const MT_FLAGS_OFFSET: usize = 0;
-/// Offset of [`MethodTable::base_size`].
-pub const MT_BASE_SIZE_OFFSET: usize = 4;
-/// Offset of [`MethodTable::component_size`].
-pub const MT_COMPONENT_SIZE_OFFSET: usize = 8;
-/// Offset of [`MethodTable::type_id`].
-pub const MT_TYPE_ID_OFFSET: usize = 12;
-/// Offset of [`MethodTable::parent`].
-pub const MT_PARENT_OFFSET: usize = 16;
-/// Offset of [`MethodTable::element`].
-pub const MT_ELEMENT_OFFSET: usize = 24;
-/// Offset of [`MethodTable::vtable`] (address of slot 0; slot i at `vtable + 8*i`).
-pub const MT_VTABLE_OFFSET: usize = 32;
-/// Offset of [`MethodTable::vtable_len`].
-pub const MT_VTABLE_LEN_OFFSET: usize = 40;
-/// Offset of [`MethodTable::cctor_state`].
-pub const MT_CCTOR_STATE_OFFSET: usize = 48;
-/// Offset of [`MethodTable::statics`].
-pub const MT_STATICS_OFFSET: usize = 56;
-/// Offset of `MethodTable::unbox_key` (u32).
-pub const MT_UNBOX_KEY_OFFSET: usize = 52;
+pub use crate::layout::{
+    MT_BASE_SIZE_OFFSET, MT_CCTOR_STATE_OFFSET, MT_COMPONENT_SIZE_OFFSET, MT_ELEMENT_OFFSET,
+    MT_FLAGS_OFFSET, MT_FLAG_ABSTRACT, MT_FLAG_ARRAY, MT_FLAG_BEFOREFIELDINIT, MT_FLAG_ELEM_IS_REF,
+    MT_FLAG_ENUM, MT_FLAG_GENERIC_DEF, MT_FLAG_HAS_CCTOR, MT_FLAG_HAS_GC_REFS, MT_FLAG_INTERFACE,
+    MT_FLAG_PRIMITIVE, MT_FLAG_STRING, MT_FLAG_VALUE_TYPE, MT_PARENT_OFFSET, MT_STATICS_OFFSET,
+    MT_TYPE_ID_OFFSET, MT_UNBOX_KEY_OFFSET, MT_VTABLE_LEN_OFFSET, MT_VTABLE_OFFSET,
+};
 
 /// `cctor_state`: nothing to run (no `.cctor`, or it has completed).
 pub const CCTOR_DONE: u32 = 0;
@@ -143,6 +103,35 @@ pub struct MethodTable {
     /// Loader-side description.
     pub info: TypeInfo,
 }
+
+// SAFETY: `MethodTable` is `#[repr(C)]`; the assertions below pin `flags`,
+// `base_size` and `component_size` (all `u32`) at the offsets the heap reads,
+// and method tables live in the type system, which owns the heap and so
+// outlives every object.
+unsafe impl MethodTableHead for MethodTable {
+    fn flags(&self) -> u32 {
+        self.flags
+    }
+    fn base_size(&self) -> u32 {
+        self.base_size
+    }
+    fn component_size(&self) -> u32 {
+        self.component_size
+    }
+    fn rank(&self) -> u32 {
+        self.rank
+    }
+    fn type_name(&self) -> String {
+        self.info.full_name()
+    }
+}
+
+const _: () = {
+    use core::mem::offset_of;
+    assert!(offset_of!(MethodTable, flags) == MT_FLAGS_OFFSET);
+    assert!(offset_of!(MethodTable, base_size) == MT_BASE_SIZE_OFFSET);
+    assert!(offset_of!(MethodTable, component_size) == MT_COMPONENT_SIZE_OFFSET);
+};
 
 /// What kind of type a MethodTable describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

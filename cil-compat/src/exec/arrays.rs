@@ -520,27 +520,15 @@ extern "C" fn element_handle(arr: u64) -> u64 {
     e.ts.mt_address(v.elem) as u64
 }
 
-/// `(name, address)` of every internal call in this file.
-pub(crate) fn natives() -> [(&'static str, u64); 11] {
+/// `(name, address)` of every internal call in this file, except those that
+/// may collect: they are bound to their trampolines (`transitions::natives`).
+pub(crate) fn natives() -> [(&'static str, u64); 8] {
     [
         ("System.Array::GetRankInternal", rank as *const () as u64),
         ("System.Array::GetDimInternal", dim as *const () as u64),
-        // Calls that may allocate go through a transition (`stackroots`).
-        (
-            "System.Array::GetValueFlat",
-            super::stackroots::entries::get_flat(),
-        ),
         ("System.Array::SetValueFlat", set_flat as *const () as u64),
-        (
-            "System.Array::CopyInternal",
-            super::stackroots::entries::array_copy(),
-        ),
         ("System.Array::ClearInternal", clear as *const () as u64),
         ("System.Array::ReverseInternal", reverse as *const () as u64),
-        (
-            "System.Array::CreateInstanceInternal",
-            super::stackroots::entries::create_instance(),
-        ),
         (
             "System.Array::ElementTypeHandle",
             element_handle as *const () as u64,

@@ -223,7 +223,7 @@ extern "C" fn on_segv(_sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_v
     unsafe {
         let g = &mut (*(ctx as *mut libc::ucontext_t)).uc_mcontext.gregs;
         let reg = |r: i32| g[r as usize] as u64;
-        if let Some((rip, rsp, rdi)) = super::unwind::null_fault_resume(
+        if let Some((rip, rsp, rdi)) = super::null_fault::null_fault_resume(
             addr as u64,
             reg(libc::REG_RIP),
             reg(libc::REG_RSP),

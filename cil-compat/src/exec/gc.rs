@@ -359,8 +359,9 @@ extern "C" fn gchandle_addr(h: u64) -> u64 {
     (obj + off) as u64
 }
 
-/// The internal calls of `System.GC` and `GCHandle`.
-pub(crate) fn natives() -> [(&'static str, u64); 9] {
+/// The internal calls of `System.GC` and `GCHandle`, except `Collect` and
+/// `GetTotalMemory`, bound to their trampolines (`transitions::natives`).
+pub(crate) fn natives() -> [(&'static str, u64); 7] {
     [
         (
             "System.Runtime.InteropServices.GCHandle::InternalAlloc",
@@ -381,15 +382,6 @@ pub(crate) fn natives() -> [(&'static str, u64); 9] {
         (
             "System.Runtime.InteropServices.GCHandle::InternalAddrOfPinnedObject",
             gchandle_addr as *const () as u64,
-        ),
-        // Through transitions: these collect (`stackroots`).
-        (
-            "System.GC::Collect",
-            super::stackroots::entries::gc_collect(),
-        ),
-        (
-            "System.GC::GetTotalMemory",
-            super::stackroots::entries::gc_total_memory(),
         ),
         (
             "System.GC::CollectionCount",

@@ -5,32 +5,15 @@ use alloc::format;
 use alloc::string::String;
 use core::sync::atomic::Ordering;
 
-use jit::host::{FailCode, Helper};
+use jit::host::FailCode;
 
-use super::jithost::FIELD_HANDLE_TAG;
 use super::{active, Engine, Failure};
 use crate::heap::{ARRAY_LENGTH_OFFSET, OBJ_MT_OFFSET, STRING_LENGTH_OFFSET};
 use crate::metadata::sig::Prim;
 use crate::types::{FieldId, MethodId, MethodTable, TypeId, TypeKind};
 
-/// Address of a helper.
-pub fn address(h: Helper) -> u64 {
-    (match h {
-        // Calls that may collect go through a transition (`stackroots`).
-        Helper::NewObject => return super::stackroots::entries::new_object(),
-        Helper::NewArray => return super::stackroots::entries::new_array(),
-        Helper::Fail => return super::unwind::fail_entry(),
-        Helper::IsInstance => is_instance as *const (),
-        Helper::ClassInit => return super::stackroots::entries::class_init(),
-        Helper::InterfaceLookup => interface_lookup as *const (),
-        Helper::FRem => frem as *const (),
-        Helper::Throw => return super::unwind::throw_entry(),
-        Helper::Rethrow => return super::unwind::rethrow_entry(),
-        Helper::ArrayStoreCheck => array_store_check as *const (),
-        Helper::NewMdArray => return super::stackroots::entries::new_md_array(),
-        _ => return super::unwind::fail_entry(),
-    }) as u64
-}
+/// Tag of field handles produced by `ldtoken` (for `InitializeArray`).
+pub const FIELD_HANDLE_TAG: u64 = 0x4000_0000_0000_0000;
 
 fn type_of_mt(mt: u64) -> TypeId {
     // SAFETY: mt is a MethodTable address produced by the loader (JIT code only
@@ -103,7 +86,7 @@ pub fn is_assignable(e: &Engine, from: TypeId, to: TypeId) -> bool {
     e.ts.is_assignable(from, to)
 }
 
-extern "C" fn is_instance(obj: u64, mt: u64) -> u64 {
+pub(super) extern "C" fn is_instance(obj: u64, mt: u64) -> u64 {
     if obj == 0 {
         return 0;
     }
@@ -118,7 +101,7 @@ extern "C" fn is_instance(obj: u64, mt: u64) -> u64 {
     }
 }
 
-extern "C" fn array_store_check(arr: u64, obj: u64) -> u64 {
+pub(super) extern "C" fn array_store_check(arr: u64, obj: u64) -> u64 {
     if arr == 0 || obj == 0 {
         return 1;
     }
@@ -145,7 +128,7 @@ pub(crate) extern "C" fn class_init(handle: u64) {
     }
 }
 
-extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u32) -> u64 {
+pub(super) extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u32) -> u64 {
     // SAFETY: as above.
     let e = unsafe { active() };
     // SAFETY: obj is a live, non-null object (the JIT null-checked it).
@@ -203,7 +186,7 @@ extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u32) -> u64 {
 /// log2 of the interface-dispatch cache's size.
 pub(crate) const IFACE_CACHE_BITS: u32 = 8;
 
-extern "C" fn frem(a: u64, b: u64) -> u64 {
+pub(super) extern "C" fn frem(a: u64, b: u64) -> u64 {
     libm_fmod(f64::from_bits(a), f64::from_bits(b)).to_bits()
 }
 
@@ -331,33 +314,22 @@ extern "C" fn initialize_array(arr: u64, field_handle: u64) {
     };
 }
 
-/// Binds the corlib's internal calls.
-pub(crate) fn register_natives(e: &mut Engine) {
-    e.bind_native(
-        "System.String::FastAllocateString",
-        super::stackroots::entries::fast_allocate_string(),
-    );
-    e.bind_native(
-        "System.String::GetLengthInternal",
-        string_length as *const () as u64,
-    );
-    e.bind_native(
-        "System.Array::GetLengthInternal",
-        array_length as *const () as u64,
-    );
-    e.bind_native(
-        "System.Runtime.CompilerServices.RuntimeHelpers::InitializeArray",
-        initialize_array as *const () as u64,
-    );
-    for (name, addr) in super::natives::natives()
-        .into_iter()
-        .chain(super::math::natives())
-        .chain(super::arrays::natives())
-        .chain(super::gc::natives())
-    {
-        e.bind_native(name, addr);
-    }
-    let _ = Ordering::SeqCst;
+/// `(name, address)` of the internal calls in this file that do not collect.
+pub(super) fn natives() -> [(&'static str, u64); 3] {
+    [
+        (
+            "System.String::GetLengthInternal",
+            string_length as *const () as u64,
+        ),
+        (
+            "System.Array::GetLengthInternal",
+            array_length as *const () as u64,
+        ),
+        (
+            "System.Runtime.CompilerServices.RuntimeHelpers::InitializeArray",
+            initialize_array as *const () as u64,
+        ),
+    ]
 }
 
 /// Reports a runtime error of `kind` raised by an internal call.

@@ -15,8 +15,9 @@ use crate::types::{
     MT_CCTOR_STATE_OFFSET, MT_VTABLE_OFFSET,
 };
 
-/// Tag of field handles produced by `ldtoken` (for `InitializeArray`).
-pub const FIELD_HANDLE_TAG: u64 = 0x4000_0000_0000_0000;
+/// Tag of field handles produced by `ldtoken`; `InitializeArray` (in
+/// `helpers`, which owns the tag) decodes them.
+pub use super::helpers::FIELD_HANDLE_TAG;
 /// Tag of method handles produced by `ldtoken`.
 pub const METHOD_HANDLE_TAG: u64 = 0x2000_0000_0000_0000;
 
@@ -260,7 +261,7 @@ impl JitHost for EngineHost<'_> {
     }
 
     fn helper(&self, h: Helper) -> u64 {
-        helpers::address(h)
+        super::helper_table::address(h)
     }
 
     fn method(&mut self, token: u32, virt: bool) -> Result<CallInfo, String> {

@@ -16,6 +16,7 @@ mod arrays;
 pub mod cli;
 pub mod csnames;
 pub mod gc;
+pub mod helper_table;
 pub mod helpers;
 mod idmap;
 pub mod jithost;
@@ -23,6 +24,7 @@ mod math;
 mod natives;
 mod null_fault;
 mod stackroots;
+mod transitions;
 pub mod unwind;
 
 use alloc::boxed::Box;
@@ -38,6 +40,10 @@ use jit::{CompiledMethod, MethodInput};
 use crate::metadata::sig::Prim;
 use crate::types::{MethodId, TypeId, TypeKind, TypeSystem};
 use idmap::IdMap;
+
+/// Where the platform asks whether a null-page fault is a `NullReferenceException`
+/// a managed handler takes (see `null_fault`).
+pub use null_fault::null_fault_resume;
 
 /// Where compiled code goes: executable memory supplied by the host (mmap on
 /// Linux, W^X pages in the kernel).
@@ -168,7 +174,7 @@ impl Engine {
             clock: None,
             gc: gc::GcState::default(),
         };
-        helpers::register_natives(&mut e);
+        helper_table::register_natives(&mut e);
         e
     }
 

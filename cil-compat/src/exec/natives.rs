@@ -144,13 +144,10 @@ pub(super) extern "C" fn memberwise_clone(obj: u64) -> u64 {
     new as u64
 }
 
-/// `(name, address)` of every internal call in this file.
-pub(crate) fn natives() -> [(&'static str, u64); 11] {
+/// `(name, address)` of every internal call in this file, except those that
+/// may collect: they are bound to their trampolines (`transitions::natives`).
+pub(crate) fn natives() -> [(&'static str, u64); 10] {
     [
-        (
-            "System.Object::MemberwiseClone",
-            super::stackroots::entries::memberwise_clone(),
-        ),
         (
             "System.Threading.Interlocked::CompareExchange",
             compare_exchange_object as *const () as u64,

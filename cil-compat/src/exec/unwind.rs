@@ -30,7 +30,6 @@ use core::fmt::Write;
 use jit::host::FailCode;
 use jit::{EhKind, EhRegion};
 
-pub use super::null_fault::null_fault_resume;
 use super::{active, helpers, Engine, Failure};
 use crate::heap::OBJ_MT_OFFSET;
 use crate::metadata::sig::Prim;

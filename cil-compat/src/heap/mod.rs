@@ -38,9 +38,9 @@ use alloc::vec::Vec;
 use core::ptr::NonNull;
 
 use crate::error::{Error, Result};
-use crate::types::{
-    MethodTable, MT_FLAG_ABSTRACT, MT_FLAG_ARRAY, MT_FLAG_GENERIC_DEF, MT_FLAG_INTERFACE,
-    MT_FLAG_STRING,
+use crate::layout::{
+    MethodTableHead, MT_BASE_SIZE_OFFSET, MT_COMPONENT_SIZE_OFFSET, MT_FLAGS_OFFSET,
+    MT_FLAG_ABSTRACT, MT_FLAG_ARRAY, MT_FLAG_GENERIC_DEF, MT_FLAG_INTERFACE, MT_FLAG_STRING,
 };
 use chunk::Chunk;
 use free::{FreeLists, MIN_BLOCK};
@@ -353,40 +353,38 @@ impl Heap {
         NonNull::new(addr as *mut u8).ok_or_else(|| oom(size))
     }
 
-    fn init(p: NonNull<u8>, mt: &MethodTable) {
+    fn init<M: MethodTableHead>(p: NonNull<u8>, mt: &M) {
         // SAFETY: `p` points to at least OBJ_HEADER_SIZE zeroed, 8-aligned bytes owned
         // by this heap; we write the MT pointer word at +8.
-        unsafe {
-            (p.as_ptr().add(OBJ_MT_OFFSET) as *mut usize).write(mt as *const MethodTable as usize)
-        };
+        unsafe { (p.as_ptr().add(OBJ_MT_OFFSET) as *mut usize).write(mt as *const M as usize) };
     }
 
     /// Allocates an instance of a class (or a boxed value type) described by `mt`.
     /// Returns the object address (see the layout diagram).
-    pub fn alloc_object(&mut self, mt: &MethodTable) -> Result<usize> {
-        if mt.flags & (MT_FLAG_ARRAY | MT_FLAG_STRING) != 0 {
+    pub fn alloc_object<M: MethodTableHead>(&mut self, mt: &M) -> Result<usize> {
+        if mt.flags() & (MT_FLAG_ARRAY | MT_FLAG_STRING) != 0 {
             return Err(Error::TypeLoad {
-                ty: mt.info.full_name(),
+                ty: mt.type_name(),
                 reason: "alloc_object on an array or string type".into(),
             });
         }
-        if mt.flags & (MT_FLAG_INTERFACE | MT_FLAG_ABSTRACT | MT_FLAG_GENERIC_DEF) != 0 {
+        if mt.flags() & (MT_FLAG_INTERFACE | MT_FLAG_ABSTRACT | MT_FLAG_GENERIC_DEF) != 0 {
             return Err(Error::TypeLoad {
-                ty: mt.info.full_name(),
+                ty: mt.type_name(),
                 reason: "cannot instantiate an interface, abstract class or open generic type"
                     .into(),
             });
         }
-        let p = self.alloc_raw(mt.base_size as usize)?;
+        let p = self.alloc_raw(mt.base_size() as usize)?;
         Self::init(p, mt);
         Ok(p.as_ptr() as usize)
     }
 
     /// Allocates an SZ array of `len` elements of the array type `mt`.
-    pub fn alloc_array(&mut self, mt: &MethodTable, len: usize) -> Result<usize> {
-        if mt.flags & MT_FLAG_ARRAY == 0 {
+    pub fn alloc_array<M: MethodTableHead>(&mut self, mt: &M, len: usize) -> Result<usize> {
+        if mt.flags() & MT_FLAG_ARRAY == 0 {
             return Err(Error::TypeLoad {
-                ty: mt.info.full_name(),
+                ty: mt.type_name(),
                 reason: "alloc_array on a non-array type".into(),
             });
         }
@@ -398,11 +396,13 @@ impl Heap {
     }
 
     /// Allocates a multi-dimensional array (rank = `lengths.len()`, zero lower bounds).
-    pub fn alloc_md_array(&mut self, mt: &MethodTable, lengths: &[u64]) -> Result<usize> {
-        if mt.flags & MT_FLAG_ARRAY == 0 || mt.rank as usize != lengths.len() || lengths.is_empty()
+    pub fn alloc_md_array<M: MethodTableHead>(&mut self, mt: &M, lengths: &[u64]) -> Result<usize> {
+        if mt.flags() & MT_FLAG_ARRAY == 0
+            || mt.rank() as usize != lengths.len()
+            || lengths.is_empty()
         {
             return Err(Error::TypeLoad {
-                ty: mt.info.full_name(),
+                ty: mt.type_name(),
                 reason: "alloc_md_array: not an array type of this rank".into(),
             });
         }
@@ -428,10 +428,10 @@ impl Heap {
     }
 
     /// Allocates a string with the given UTF-16 contents; `mt` is System.String's.
-    pub fn alloc_string(&mut self, mt: &MethodTable, chars: &[u16]) -> Result<usize> {
-        if mt.flags & MT_FLAG_STRING == 0 {
+    pub fn alloc_string<M: MethodTableHead>(&mut self, mt: &M, chars: &[u16]) -> Result<usize> {
+        if mt.flags() & MT_FLAG_STRING == 0 {
             return Err(Error::TypeLoad {
-                ty: mt.info.full_name(),
+                ty: mt.type_name(),
                 reason: "alloc_string with a non-string MethodTable".into(),
             });
         }
@@ -566,20 +566,23 @@ impl Heap {
 /// The allocation size of the object at `obj` (rounded as allocated).
 pub(crate) fn object_size(obj: usize) -> usize {
     // SAFETY: `obj` is an allocated object (callers check the start bitmap):
-    // its MT word points at a live MethodTable (owned by the type system,
-    // which outlives the heap's objects), and its length fields were written
-    // at allocation.
+    // its MT word points at a live method table (owned by the type system,
+    // which outlives the heap's objects) whose head holds the `u32` fields at
+    // the `MT_*_OFFSET`s (the `MethodTableHead` contract), and its length
+    // fields were written at allocation.
     let size = unsafe {
         let mt = *((obj + OBJ_MT_OFFSET) as *const usize);
-        let m = &*(mt as *const MethodTable);
-        if m.flags & MT_FLAG_STRING != 0 {
+        let flags = *((mt + MT_FLAGS_OFFSET) as *const u32);
+        let base_size = *((mt + MT_BASE_SIZE_OFFSET) as *const u32) as usize;
+        if flags & MT_FLAG_STRING != 0 {
             let len = *((obj + STRING_LENGTH_OFFSET) as *const i32) as usize;
             STRING_CHARS_OFFSET + 2 * len + 2
-        } else if m.flags & MT_FLAG_ARRAY != 0 {
+        } else if flags & MT_FLAG_ARRAY != 0 {
             let len = *((obj + ARRAY_LENGTH_OFFSET) as *const u64) as usize;
-            m.base_size as usize + len * m.component_size as usize
+            let component_size = *((mt + MT_COMPONENT_SIZE_OFFSET) as *const u32) as usize;
+            base_size + len * component_size
         } else {
-            m.base_size as usize
+            base_size
         }
     };
     round_up(size.max(MIN_BLOCK), OBJ_ALIGN).unwrap_or(usize::MAX)
@@ -587,10 +590,10 @@ pub(crate) fn object_size(obj: usize) -> usize {
 
 /// Bytes of an array of type `mt` holding `count` elements (header, bounds
 /// and elements); out of memory when that overflows.
-fn array_size(mt: &MethodTable, count: usize) -> Result<usize> {
+fn array_size<M: MethodTableHead>(mt: &M, count: usize) -> Result<usize> {
     count
-        .checked_mul(mt.component_size as usize)
-        .and_then(|b| b.checked_add(mt.base_size as usize))
+        .checked_mul(mt.component_size() as usize)
+        .and_then(|b| b.checked_add(mt.base_size() as usize))
         .ok_or(Error::OutOfMemory {
             requested: u64::MAX,
         })

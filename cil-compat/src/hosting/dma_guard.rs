@@ -22,7 +22,6 @@
 
 use alloc::format;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use ddk::abi::{DdkAbi, DdkError, IO_HANDLE_TAG, STATUS_OK};
 use ddk::pci::{cap_id, ConfigAccess, PciAddress};
@@ -31,69 +30,7 @@ use ddk::Platform;
 
 use super::guard::{self, Trap};
 use super::resources;
-
-/// What the guard knows about one driver instance's device.
-#[derive(Debug, Default)]
-pub struct VirtioWatch {
-    /// `(handle, bar)` of every live BAR mapping of the instance.
-    bars: Vec<(u64, u8)>,
-    transport: Transport,
-    /// Queues by index, as the driver configured them.
-    queues: Vec<(u16, Queue)>,
-    /// Where set-up writes for queues past [`MAX_QUEUES`] land.
-    overflow: Queue,
-    /// The queue the next queue_* register write applies to.
-    selected: u16,
-    /// `(virt, len)` the platform lent the running call (a request's buffer).
-    lent_virt: Vec<(u64, u64)>,
-    /// `(phys, len)` the driver translated inside `lent_virt` during the call.
-    lent_phys: Vec<(u64, u64)>,
-    /// Notifications refused.
-    pub refused: u64,
-    /// Descriptors checked (all notifications).
-    pub checked: u64,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-enum Transport {
-    /// Not looked at yet.
-    #[default]
-    Unknown,
-    /// Not a virtio function, or its capabilities could not be read: no checks.
-    Unchecked,
-    /// A virtio function: where its modern registers are (if it has them).
-    Virtio { modern: Option<Modern> },
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Modern {
-    common_bar: u8,
-    common: (u64, u64),
-    notify_bar: u8,
-    notify: (u64, u64),
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-struct Queue {
-    size: u16,
-    desc: u64,
-    avail: u64,
-    used: u64,
-    enabled: bool,
-    /// avail.idx up to which every entry was checked.
-    checked_to: u16,
-}
-
-/// Records the BAR behind a `bar_map` handle.
-pub(crate) fn note_bar(w: &mut VirtioWatch, handle: u64, bar: u32) {
-    w.bars.retain(|&(h, _)| h != handle);
-    w.bars.push((handle, bar as u8));
-}
-
-/// Forgets a `bar_unmap`ped handle.
-pub(crate) fn forget_bar(w: &mut VirtioWatch, handle: u64) {
-    w.bars.retain(|&(h, _)| h != handle);
-}
+use super::virtio_watch::{Modern, Queue, Transport, VirtioWatch};
 
 /// Where a function's virtio registers are: the platform's enumeration of it
 /// and the DDK's capability walk (virtio 1.2 §4.1.4), as the native driver
@@ -602,6 +539,8 @@ pub(crate) unsafe extern "C" fn mmio_write64(h: u64, off: u64, v: u64) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    use alloc::vec::Vec;
+
     use super::*;
 
     const PHYS: u64 = 0x10_0000;

@@ -29,6 +29,7 @@ use core::arch::global_asm;
 use core::cell::UnsafeCell;
 
 use super::report::FaultReport;
+pub use super::trap::{CpuTrap, Trap};
 use crate::exec::Failure;
 
 /// Saved caller context; field order is fixed by the assembly below.
@@ -94,45 +95,6 @@ cil_guard_resume:
 unsafe extern "C" {
     fn cil_guard_enter(rec: *mut Recovery, f: extern "C" fn(u64) -> u64, arg: u64) -> u128;
     fn cil_guard_resume(rec: *const Recovery) -> !;
-}
-
-/// How a guarded call failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Trap {
-    /// A managed runtime error (null reference, index out of range, …).
-    Managed {
-        failure: Failure,
-        /// Frame pointer where the runtime noticed it (start of the stack walk).
-        rbp: u64,
-        rsp: u64,
-    },
-    /// A CPU exception while the managed code (or a platform call it made) ran.
-    Cpu(CpuTrap),
-    /// The hosting layer refused what the driver asked of the platform (the
-    /// DMA guard, [`super::dma_guard`]).
-    Refused {
-        what: String,
-        /// Frame pointer and stack pointer of the refusing shim (the stack
-        /// walk starts there and reaches the managed caller).
-        rbp: u64,
-        rsp: u64,
-    },
-}
-
-/// What a fault handler knows about a CPU exception.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CpuTrap {
-    pub vector: u8,
-    /// `#PF`, `#GP`, … (the platform's name for the vector).
-    pub mnemonic: &'static str,
-    pub error_code: u64,
-    pub rip: u64,
-    pub rsp: u64,
-    pub rbp: u64,
-    /// CR2 for page faults.
-    pub fault_address: Option<u64>,
-    /// The platform's reading of the fault (e.g. "write to a read-only page").
-    pub cause: String,
 }
 
 /// Where a rewritten context continues: set `rip`, `rsp` and `rdi` (first
@@ -323,9 +285,7 @@ pub fn trap(t: CpuTrap) -> Option<ResumeAt> {
     // A null-page fault in JIT code that a managed handler may catch is a
     // NullReferenceException thrown right there (see `exec::null_fault`).
     if let (14, Some(a)) = (t.vector, t.fault_address) {
-        if let Some((rip, rsp, rdi)) =
-            crate::exec::unwind::null_fault_resume(a, t.rip, t.rsp, t.rbp)
-        {
+        if let Some((rip, rsp, rdi)) = crate::exec::null_fault_resume(a, t.rip, t.rsp, t.rbp) {
             return Some(ResumeAt { rip, rsp, rdi });
         }
     }

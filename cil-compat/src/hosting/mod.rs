@@ -21,6 +21,8 @@ pub mod imports;
 pub mod report;
 pub mod resources;
 pub mod supervise;
+pub mod trap;
+pub mod virtio_watch;
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -35,8 +37,9 @@ use crate::metadata::{Assembly, AssemblyRefRow, AssemblyRow, TableId};
 use crate::types::TypeSystem;
 
 pub use driver::{DriverEntry, ManagedBlockDevice, ManagedDriver};
-pub use guard::{CpuTrap, ResumeAt, Trap};
+pub use guard::ResumeAt;
 pub use report::FaultReport;
+pub use trap::{CpuTrap, Trap};
 
 /// Why a managed runtime could not be set up or a driver not started.
 #[derive(Clone, Debug, PartialEq, Eq)]

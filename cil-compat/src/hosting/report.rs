@@ -8,7 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::guard::Trap;
+use super::trap::Trap;
 use crate::exec::Engine;
 
 /// One managed frame.

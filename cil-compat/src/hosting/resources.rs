@@ -17,7 +17,7 @@ use ddk::abi::{BlockDeviceDesc, DdkAbi, DdkError, STATUS_OK};
 use ddk::pci::PciAddress;
 use spin::Mutex;
 
-use super::{dma_guard, guard};
+use super::{guard, virtio_watch};
 
 /// PCI command register and its bus-master bit (PCI 3.0 §6.2.2).
 const PCI_COMMAND: u16 = 0x04;
@@ -37,7 +37,7 @@ pub struct Holdings {
     /// The device the instance registered, if it did.
     pub registration: Option<BlockDeviceDesc>,
     /// What the DMA guard follows of the device's queues.
-    pub virtio: dma_guard::VirtioWatch,
+    pub virtio: virtio_watch::VirtioWatch,
 }
 
 /// What [`release`] gave back.
@@ -213,7 +213,7 @@ pub(crate) unsafe extern "C" fn bar_map(
         let handle = unsafe { *out_handle };
         record(|h| {
             h.bars.push(handle);
-            dma_guard::note_bar(&mut h.virtio, handle, bar);
+            virtio_watch::note_bar(&mut h.virtio, handle, bar);
         });
     }
     st
@@ -231,7 +231,7 @@ pub(crate) unsafe extern "C" fn bar_unmap(handle: u64) -> u32 {
             if let Some(i) = h.bars.iter().position(|&x| x == handle) {
                 h.bars.swap_remove(i);
             }
-            dma_guard::forget_bar(&mut h.virtio, handle);
+            virtio_watch::forget_bar(&mut h.virtio, handle);
         });
     }
     st

@@ -1,0 +1,69 @@
+//! What the DMA guard ([`super::dma_guard`]) follows of one driver
+//! instance's device: its BAR mappings, transport and queue set-up. A leaf
+//! below both the guard, which reads and updates it, and
+//! [`super::resources`], whose per-instance holdings own it.
+
+use alloc::vec::Vec;
+
+/// What the guard knows about one driver instance's device.
+#[derive(Debug, Default)]
+pub struct VirtioWatch {
+    /// `(handle, bar)` of every live BAR mapping of the instance.
+    pub(super) bars: Vec<(u64, u8)>,
+    pub(super) transport: Transport,
+    /// Queues by index, as the driver configured them.
+    pub(super) queues: Vec<(u16, Queue)>,
+    /// Where set-up writes for queues past the guard's `MAX_QUEUES` land.
+    pub(super) overflow: Queue,
+    /// The queue the next queue_* register write applies to.
+    pub(super) selected: u16,
+    /// `(virt, len)` the platform lent the running call (a request's buffer).
+    pub(super) lent_virt: Vec<(u64, u64)>,
+    /// `(phys, len)` the driver translated inside `lent_virt` during the call.
+    pub(super) lent_phys: Vec<(u64, u64)>,
+    /// Notifications refused.
+    pub refused: u64,
+    /// Descriptors checked (all notifications).
+    pub checked: u64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) enum Transport {
+    /// Not looked at yet.
+    #[default]
+    Unknown,
+    /// Not a virtio function, or its capabilities could not be read: no checks.
+    Unchecked,
+    /// A virtio function: where its modern registers are (if it has them).
+    Virtio { modern: Option<Modern> },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Modern {
+    pub(super) common_bar: u8,
+    pub(super) common: (u64, u64),
+    pub(super) notify_bar: u8,
+    pub(super) notify: (u64, u64),
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Queue {
+    pub(super) size: u16,
+    pub(super) desc: u64,
+    pub(super) avail: u64,
+    pub(super) used: u64,
+    pub(super) enabled: bool,
+    /// avail.idx up to which every entry was checked.
+    pub(super) checked_to: u16,
+}
+
+/// Records the BAR behind a `bar_map` handle.
+pub(super) fn note_bar(w: &mut VirtioWatch, handle: u64, bar: u32) {
+    w.bars.retain(|&(h, _)| h != handle);
+    w.bars.push((handle, bar as u8));
+}
+
+/// Forgets a `bar_unmap`ped handle.
+pub(super) fn forget_bar(w: &mut VirtioWatch, handle: u64) {
+    w.bars.retain(|&(h, _)| h != handle);
+}
