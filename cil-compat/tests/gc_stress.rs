@@ -2,7 +2,8 @@
 //! than 50 times the heap limit finishes with its data intact and the heap
 //! under the limit; the heap shrinks once the live set is dropped; an object
 //! held only through a host handle survives; a program that keeps everything
-//! it allocates stops with a clean out-of-memory error, not a crash.
+//! it allocates stops with a clean out-of-memory error, not a crash, and one
+//! that catches `OutOfMemoryException` carries on once it lets go.
 #![cfg(feature = "std")]
 
 use std::process::Command;
@@ -142,6 +143,28 @@ fn keeping_everything_ends_in_a_clean_out_of_memory_error() {
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+#[test]
+fn running_out_is_a_catchable_out_of_memory_exception() {
+    let dll = stress_dll();
+    for (method, want) in [
+        ("GcStress.Work::HoardThenRecover", "= 1"),
+        ("GcStress.Work::TooLargeIsCaught", "= 2"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_cilrun"))
+            .arg(&dll)
+            .args(["--invoke-all", method])
+            .env("CILRUN_HEAP_LIMIT", LIMIT.to_string())
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains(&format!("{method} {want}")),
+            "{out}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }
 
 /// Corpus families whose methods allocate little, each run twice through

@@ -40,6 +40,15 @@ fn oom(e: &Engine) -> ! {
     die(e, "out-of-memory".into(), u64::MAX, 0)
 }
 
+/// An allocation of `new_object`/`new_array` (entered through their
+/// transitions, `exec::transitions`) failed after a collection: a catchable
+/// `System.OutOfMemoryException` when one can still be made (a failed large
+/// request usually leaves room for it), else a runtime failure.
+fn alloc_failed(e: &Engine) -> ! {
+    (e.raise_oom)(e);
+    oom(e)
+}
+
 /// The CLI error kind for a `FailCode`.
 pub fn fail_kind(code: u32) -> &'static str {
     match FailCode::from_u32(code) {
@@ -62,7 +71,7 @@ pub(crate) extern "C" fn new_object(mt: u64) -> u64 {
     }
     match e.alloc_with(|ts| ts.alloc_object(t)) {
         Ok(o) => o as u64,
-        Err(_) => oom(e),
+        Err(_) => alloc_failed(e),
     }
 }
 
@@ -76,7 +85,7 @@ pub(crate) extern "C" fn new_array(array_mt: u64, len: i64) -> u64 {
     let _ = e.ensure_vtable(t);
     match e.alloc_with(|ts| ts.alloc_array(elem, len as usize)) {
         Ok(o) => o as u64,
-        Err(_) => oom(e),
+        Err(_) => alloc_failed(e),
     }
 }
 

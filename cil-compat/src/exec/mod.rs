@@ -116,6 +116,11 @@ pub struct Engine {
     pub(crate) type_infos: IdMap<jit::host::TypeInfo>,
     /// Called on a runtime error; must not return.
     pub on_fail: fn(&Failure) -> !,
+    /// Throws `System.OutOfMemoryException` into the JIT code whose
+    /// allocation failed (`unwind::raise_out_of_memory`, passed in so the
+    /// allocation helpers need not reach up to the unwinder); returns when
+    /// it cannot, and the helper then fails as a runtime error.
+    pub(crate) raise_oom: fn(&Engine),
     pub stats: Stats,
     /// Monotonic nanoseconds, if the host has a clock (times compilation).
     pub clock: Option<fn() -> u64>,
@@ -170,6 +175,7 @@ impl Engine {
             call_infos: Vec::new(),
             type_infos: IdMap::new(),
             on_fail: default_fail,
+            raise_oom: unwind::raise_out_of_memory,
             stats: Stats::default(),
             clock: None,
             gc: gc::GcState::default(),

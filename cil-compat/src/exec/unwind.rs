@@ -231,6 +231,41 @@ pub(crate) fn new_exception(name: &str) -> Option<u64> {
     Some(obj)
 }
 
+/// Throws `System.OutOfMemoryException` at the JIT code that called the
+/// allocation helper running now, if the exception can be allocated (after a
+/// failed large request there is usually room); returns if it cannot. The
+/// helper was entered through a transition (`exec::transitions`), whose
+/// record gives the JIT frame and return address; the record is unlinked
+/// first, since dispatch abandons the helper's frames.
+pub(crate) fn raise_out_of_memory(e: &Engine) {
+    let t = super::gc::transition_head();
+    if t == 0 {
+        return;
+    }
+    // SAFETY: `t` is the innermost live transition record, the one of the
+    // trampoline that entered the running allocation helper (only
+    // `helpers::new_object`/`new_array`, both entered through one, call
+    // this): [t] the JIT frame's rbp, [t + 8] the return address into JIT
+    // code, [t - 8] the previous record (`exec::stackroots`).
+    let (rbp, ret, prev) = unsafe {
+        (
+            *(t as *const u64),
+            *((t + 8) as *const u64),
+            *((t - 8) as *const usize),
+        )
+    };
+    // The call instruction itself (a return address may already be the
+    // next IL instruction's first byte).
+    let Some((method, _, il)) = e.locate(ret.wrapping_sub(1)) else {
+        return;
+    };
+    let Some(exc) = new_exception("OutOfMemoryException") else {
+        return;
+    };
+    super::gc::set_transition_head(prev);
+    raise(exc, method, il.unwrap_or(0), rbp, true)
+}
+
 /// A fresh (not interned) string object.
 fn new_string(e: &mut Engine, s: &str) -> Option<u64> {
     let chars: Vec<u16> = s.encode_utf16().collect();

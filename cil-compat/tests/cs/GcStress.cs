@@ -105,5 +105,35 @@ namespace GcStress
             for (int i = 0; i < keep.Length; i++) keep[i] = new int[256];
             return keep.Length;
         }
+
+        // Hoards until the heap is full and catches the OutOfMemoryException;
+        // once the hoard is dropped, allocation works again. 1 when both hold.
+        public static int HoardThenRecover()
+        {
+            object[] keep = new object[1 << 17];
+            int n = 0;
+            try
+            {
+                for (; n < keep.Length; n++) keep[n] = new int[256];
+                return -1;
+            }
+            catch (OutOfMemoryException e)
+            {
+                if (n == 0 || e.StackTrace == null) return -2;
+            }
+            keep = null;
+            held = null;
+            GC.Collect();
+            int[] again = new int[256];
+            again[255] = 7;
+            return again[255] == 7 ? 1 : -3;
+        }
+
+        // One request larger than the whole heap, caught; 2.
+        public static int TooLargeIsCaught()
+        {
+            try { long[] a = new long[1 << 28]; return a.Length; }
+            catch (OutOfMemoryException) { return 2; }
+        }
     }
 }
