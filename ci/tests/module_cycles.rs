@@ -25,8 +25,6 @@ const CRATES: &[(&str, &str)] = &[
 /// a strongly connected component of one parent module's children; the
 /// comment says what ties it.
 const KNOWN: &[(&str, &[&str])] = &[
-    // The ISA-neutral `masm` names x64's `Address` and registers.
-    ("jit", &["isa", "masm"]),
     // The metadata reader's `bytes` and `error` (which names `TableId`).
     ("cil-compat", &["bytes", "error", "metadata"]),
     // The heap reads method tables; the type system allocates on the heap.

@@ -1,11 +1,55 @@
 //! The `MacroAssembler` trait: the ISA-neutral instruction vocabulary `CodeGen`
 //! speaks (Winch's `masm.rs` shape). Methods are "three-operand" in spirit
 //! (`dst = dst op src`, the x86 two-address form), sized by `OperandSize`.
+//! It owns the vocabulary's types (register handles, `Address`, sizes,
+//! conditions) and names no ISA module: a backend (`isa::x64`) implements the
+//! trait and gives the handles their registers.
 
-pub use crate::isa::x64::address::Address;
-pub use crate::isa::x64::regs::{Gpr, Xmm};
 use crate::JitErrorKind;
 use alloc::vec::Vec;
+
+/// A general-purpose register, by its hardware number in the ISA's encoding
+/// (x86-64: the ModRM number, 0 = rax … 15 = r15; named in `isa::x64::regs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Gpr(pub u8);
+
+/// A floating-point/vector register, by its hardware number (x86-64: xmm0–xmm15).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Xmm(pub u8);
+
+/// A memory operand: `[base + index*scale + disp]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Address {
+    pub base: Gpr,
+    pub index: Option<(Gpr, u8)>,
+    pub disp: i32,
+}
+
+impl Address {
+    /// `[base + disp]`
+    pub fn offset(base: Gpr, disp: i32) -> Self {
+        Address {
+            base,
+            index: None,
+            disp,
+        }
+    }
+    /// `[base + index*scale + disp]`
+    pub fn indexed(base: Gpr, index: Gpr, scale: u8, disp: i32) -> Self {
+        Address {
+            base,
+            index: Some((index, scale)),
+            disp,
+        }
+    }
+    /// The same address `delta` bytes further.
+    pub fn plus(self, delta: i32) -> Self {
+        Address {
+            disp: self.disp.wrapping_add(delta),
+            ..self
+        }
+    }
+}
 
 /// Width of an integer operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

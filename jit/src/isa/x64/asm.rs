@@ -7,7 +7,7 @@
 //! behind the `disassembly` feature).
 //! Methods are named by operand form (`mov_rr`, `mov_rm`, `add_ri`, ...).
 
-use super::address::Address;
+use crate::masm::Address;
 use super::enc;
 use super::regs::Gpr;
 #[cfg(test)]

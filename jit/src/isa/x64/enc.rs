@@ -3,7 +3,7 @@
 //! instruction to a byte buffer, choosing exactly the encoding iced-x86's
 //! `CodeAssembler` chooses for the same instruction (tests below compare).
 
-use super::address::Address;
+use crate::masm::Address;
 use super::regs::Gpr;
 use crate::masm::Cond;
 use crate::JitErrorKind;

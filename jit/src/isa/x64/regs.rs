@@ -1,13 +1,7 @@
 //! x86-64 register file as the JIT sees it: numbering, the allocatable pools and
 //! the scratch registers codegen may clobber between values (SysV AMD64 ABI §3.2.1).
 
-/// A general-purpose register, numbered as in the ModRM encoding (0 = rax … 15 = r15).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Gpr(pub u8);
-
-/// An SSE register xmm0–xmm15.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Xmm(pub u8);
+pub use crate::masm::{Gpr, Xmm};
 
 pub const RAX: Gpr = Gpr(0);
 pub const RCX: Gpr = Gpr(1);
