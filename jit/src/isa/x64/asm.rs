@@ -7,11 +7,11 @@
 //! behind the `disassembly` feature).
 //! Methods are named by operand form (`mov_rr`, `mov_rm`, `add_ri`, ...).
 
-use crate::masm::Address;
 use super::enc;
 use super::regs::Gpr;
 #[cfg(test)]
 use super::regs::Xmm;
+use crate::masm::Address;
 use crate::masm::{Cond, OperandSize};
 use crate::JitErrorKind;
 use alloc::format;

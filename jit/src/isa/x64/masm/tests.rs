@@ -67,24 +67,24 @@ fn moves_match_iced() {
             i64::MIN,
         ] {
             for size in [OperandSize::S32, OperandSize::S64] {
-                let reference =
-                    if size != OperandSize::S64 || (0..=u32::MAX as i64).contains(&imm) {
-                        if imm == 0 {
-                            iced(|a| a.xor(r32(d), r32(d)))
-                        } else {
-                            iced(|a| a.mov(r32(d), imm as u32))
-                        }
-                    } else if imm as i32 as i64 == imm {
-                        iced(|a| {
-                            a.add_instruction(iced_x86::Instruction::with2(
-                                iced_x86::Code::Mov_rm64_imm32,
-                                iced_x86::Register::from(r64(d)),
-                                imm as i32,
-                            )?)
-                        })
+                let reference = if size != OperandSize::S64 || (0..=u32::MAX as i64).contains(&imm)
+                {
+                    if imm == 0 {
+                        iced(|a| a.xor(r32(d), r32(d)))
                     } else {
-                        iced(|a| a.mov(r64(d), imm))
-                    };
+                        iced(|a| a.mov(r32(d), imm as u32))
+                    }
+                } else if imm as i32 as i64 == imm {
+                    iced(|a| {
+                        a.add_instruction(iced_x86::Instruction::with2(
+                            iced_x86::Code::Mov_rm64_imm32,
+                            iced_x86::Register::from(r64(d)),
+                            imm as i32,
+                        )?)
+                    })
+                } else {
+                    iced(|a| a.mov(r64(d), imm))
+                };
                 assert_eq!(
                     ours(|m| m.mov_ri(d, imm, size).unwrap()),
                     reference,
