@@ -4,7 +4,6 @@
 
 use super::stack::{Loc, StackTy, Val, ValueStack};
 use crate::host::JitType;
-use crate::isa::x64::abi::{ArgHome, Frame};
 use crate::isa::x64::regs::*;
 use crate::masm::*;
 use crate::JitErrorKind;
@@ -50,7 +49,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
     pub fn alloc_gpr(&mut self) -> R<Gpr> {
         loop {
             if let Some(r) = self.regs.take_gpr() {
-                if CALLEE_SAVED.contains(&r) {
+                if M::Abi::CALLEE_SAVED.contains(&r) {
                     self.used_callee_saved |= 1 << r.0;
                 }
                 return Ok(r);
@@ -134,7 +133,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         for i in 0..self.stack.len() {
             match self.stack.vals[i].loc {
                 // Callee-saved registers survive calls: values stay there.
-                Loc::Reg(r) if CALLEE_SAVED.contains(&r) => {}
+                Loc::Reg(r) if M::Abi::CALLEE_SAVED.contains(&r) => {}
                 Loc::Reg(_) | Loc::Xmm(_) => self.spill_at(i)?,
                 _ => {}
             }
@@ -145,7 +144,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
     /// A free callee-saved pool register if there is one (for values produced by
     /// calls, which are likely to live across the next call), else any.
     pub fn alloc_gpr_long_lived(&mut self) -> R<Gpr> {
-        for r in CALLEE_SAVED {
+        for &r in M::Abi::CALLEE_SAVED {
             if self.regs.gpr_free & (1 << r.0) != 0 && self.regs.reserved & (1 << r.0) == 0 {
                 self.regs.gpr_free &= !(1 << r.0);
                 self.used_callee_saved |= 1 << r.0;

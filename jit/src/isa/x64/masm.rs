@@ -55,6 +55,8 @@ fn sse_rm(b: &mut Vec<u8>, prefix: u8, w: bool, op: u8, reg: u8, m: Address) -> 
 }
 
 impl MacroAssembler for X64Masm {
+    type Abi = super::abi::X64Abi;
+
     fn new_label(&mut self) -> Label {
         Label(self.asm.create_label())
     }
