@@ -258,6 +258,10 @@ pub trait Abi {
     const ARG_GPRS: &'static [Gpr];
     /// Callee-saved registers the JIT may allocate, in save-slot order.
     const CALLEE_SAVED: &'static [Gpr];
+    /// Registers values may live in, in allocation order.
+    const GPR_POOL: &'static [Gpr];
+    /// Float registers values may live in, in allocation order.
+    const XMM_POOL: &'static [Xmm];
     /// Classification of a parameter type under a convention.
     fn classify(ty: &JitType, conv: CallConv) -> ArgClass;
     /// Assigns argument locations in order.

@@ -549,3 +549,67 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         Ok(())
     }
 }
+
+/// A free-set of registers as a bit mask, over the pools the ISA's ABI
+/// allocates from (`Abi::GPR_POOL`, `Abi::XMM_POOL`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RegSet {
+    pub gpr_free: u16,
+    pub xmm_free: u16,
+    /// Registers holding locals/arguments for the whole method: never allocated.
+    pub reserved: u16,
+    pool: &'static [Gpr],
+    xmm_pool: &'static [Xmm],
+}
+
+impl RegSet {
+    /// Every pool register of `A` free.
+    pub fn all<A: Abi>() -> Self {
+        let mut s = RegSet {
+            pool: A::GPR_POOL,
+            xmm_pool: A::XMM_POOL,
+            ..RegSet::default()
+        };
+        for r in s.pool {
+            s.gpr_free |= 1 << r.0;
+        }
+        for x in s.xmm_pool {
+            s.xmm_free |= 1 << x.0;
+        }
+        s
+    }
+    /// Takes the first free pool register.
+    pub fn take_gpr(&mut self) -> Option<Gpr> {
+        let r = self
+            .pool
+            .iter()
+            .copied()
+            .find(|r| self.gpr_free & (1 << r.0) != 0)?;
+        self.gpr_free &= !(1 << r.0);
+        Some(r)
+    }
+    pub fn take_xmm(&mut self) -> Option<Xmm> {
+        let r = self
+            .xmm_pool
+            .iter()
+            .copied()
+            .find(|r| self.xmm_free & (1 << r.0) != 0)?;
+        self.xmm_free &= !(1 << r.0);
+        Some(r)
+    }
+    /// Removes `r` from allocation for the whole method.
+    pub fn reserve(&mut self, r: Gpr) {
+        self.reserved |= 1 << r.0;
+        self.gpr_free &= !(1 << r.0);
+    }
+    pub fn free_gpr(&mut self, r: Gpr) {
+        if self.pool.contains(&r) && self.reserved & (1 << r.0) == 0 {
+            self.gpr_free |= 1 << r.0;
+        }
+    }
+    pub fn free_xmm(&mut self, r: Xmm) {
+        if self.xmm_pool.contains(&r) {
+            self.xmm_free |= 1 << r.0;
+        }
+    }
+}

@@ -24,7 +24,7 @@ use crate::isa::x64::regs::*;
 use crate::masm::*;
 use crate::{CallSiteKind, JitErrorKind};
 use alloc::vec::Vec;
-use context::{frame, CodeGenContext};
+use context::{frame, CodeGenContext, RegSet};
 use stack::{Loc, StackTy, Val};
 
 type R<T = ()> = Result<T, JitErrorKind>;
@@ -168,7 +168,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let mut ctx = CodeGenContext {
             masm,
             stack: stack::ValueStack::new(frame.eval_base),
-            regs: RegSet::all(),
+            regs: RegSet::all::<M::Abi>(),
             frame,
             arg_types: input.args.clone(),
             local_types: input.locals.clone(),
@@ -300,7 +300,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             } else {
                 let tys = self.states[k].clone().unwrap_or_default();
                 let reserved = self.ctx.regs.reserved;
-                self.ctx.regs = RegSet::all();
+                self.ctx.regs = RegSet::all::<M::Abi>();
                 for i in 0..16u8 {
                     if reserved & (1 << i) != 0 {
                         self.ctx.regs.reserve(Gpr(i));

@@ -50,6 +50,8 @@ pub struct X64Abi;
 impl Abi for X64Abi {
     const ARG_GPRS: &'static [Gpr] = &ARG_GPRS;
     const CALLEE_SAVED: &'static [Gpr] = &CALLEE_SAVED;
+    const GPR_POOL: &'static [Gpr] = &POOL;
+    const XMM_POOL: &'static [Xmm] = &XMM_POOL;
     fn classify(ty: &JitType, conv: CallConv) -> ArgClass {
         classify(ty, conv)
     }
