@@ -1,14 +1,18 @@
 //! Listings: x86-64 disassembly (iced-x86 Intel syntax) interleaved with the IL
-//! it came from, for `cilrun --disasm` and the golden tests.
+//! it came from, for `cilrun --disasm` and the golden tests. The x86-64 side
+//! needs the `disassembly` feature (iced-x86); without it, which the kernel
+//! builds, machine code is listed as raw bytes.
 
 use crate::decoder::{decode_all, mnemonic, Operand};
 use crate::{CompiledMethod, EhKind};
 use alloc::format;
 use alloc::string::String;
 use core::fmt::Write;
+#[cfg(feature = "disassembly")]
 use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
 
 /// Disassembles `code` as if loaded at address 0.
+#[cfg(feature = "disassembly")]
 pub fn x86_lines(code: &[u8]) -> alloc::vec::Vec<(u32, String)> {
     let mut d = Decoder::with_ip(64, code, 0, DecoderOptions::NONE);
     let mut f = IntelFormatter::new();
@@ -25,6 +29,21 @@ pub fn x86_lines(code: &[u8]) -> alloc::vec::Vec<(u32, String)> {
         out.push((ip, s));
     }
     out
+}
+
+/// `code` as raw bytes, 16 to a line (the `disassembly` feature is off).
+#[cfg(not(feature = "disassembly"))]
+pub fn x86_lines(code: &[u8]) -> alloc::vec::Vec<(u32, String)> {
+    code.chunks(16)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut s = String::from("db");
+            for (j, b) in chunk.iter().enumerate() {
+                let _ = write!(s, "{} 0x{b:02x}", if j == 0 { "" } else { "," });
+            }
+            ((i * 16) as u32, s)
+        })
+        .collect()
 }
 
 /// Names a metadata token for a listing (`Ns.Type::Method` for a call

@@ -366,7 +366,7 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
     let end = m.il.len() as u32;
     let (masm, _frame, frame_size, saved, sites, marks, eh, gc) =
         g.finish().map_err(|k| wrap(end, k))?;
-    let saved_regs = codegen::gcmap::saved_mask(&saved);
+    let saved_regs = codegen::gcmap::saved_mask::<isa::x64::abi::X64Abi>(&saved);
     let asm = masm
         .finish(&FrameInfo { frame_size, saved })
         .map_err(|k| wrap(end, k))?;

@@ -1,11 +1,56 @@
 //! The `MacroAssembler` trait: the ISA-neutral instruction vocabulary `CodeGen`
 //! speaks (Winch's `masm.rs` shape). Methods are "three-operand" in spirit
 //! (`dst = dst op src`, the x86 two-address form), sized by `OperandSize`.
+//! It owns the vocabulary's types (register handles, `Address`, sizes,
+//! conditions) and names no ISA module: a backend (`isa::x64`) implements the
+//! trait and gives the handles their registers.
 
-pub use crate::isa::x64::address::Address;
-pub use crate::isa::x64::regs::{Gpr, Xmm};
+use crate::host::{CallConv, JitType};
 use crate::JitErrorKind;
 use alloc::vec::Vec;
+
+/// A general-purpose register, by its hardware number in the ISA's encoding
+/// (x86-64: the ModRM number, 0 = rax … 15 = r15; named in `isa::x64::regs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Gpr(pub u8);
+
+/// A floating-point/vector register, by its hardware number (x86-64: xmm0–xmm15).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Xmm(pub u8);
+
+/// A memory operand: `[base + index*scale + disp]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Address {
+    pub base: Gpr,
+    pub index: Option<(Gpr, u8)>,
+    pub disp: i32,
+}
+
+impl Address {
+    /// `[base + disp]`
+    pub fn offset(base: Gpr, disp: i32) -> Self {
+        Address {
+            base,
+            index: None,
+            disp,
+        }
+    }
+    /// `[base + index*scale + disp]`
+    pub fn indexed(base: Gpr, index: Gpr, scale: u8, disp: i32) -> Self {
+        Address {
+            base,
+            index: Some((index, scale)),
+            disp,
+        }
+    }
+    /// The same address `delta` bytes further.
+    pub fn plus(self, delta: i32) -> Self {
+        Address {
+            disp: self.disp.wrapping_add(delta),
+            ..self
+        }
+    }
+}
 
 /// Width of an integer operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,8 +190,92 @@ pub struct Assembled {
     pub mark_offsets: Vec<u32>,
 }
 
+// ---------------------------------------------------------------------------
+// The ABI facts code generation needs, provided by the ISA (`MacroAssembler::Abi`)
+// ---------------------------------------------------------------------------
+
+/// Where one argument travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgLoc {
+    Gpr(Gpr),
+    /// A native-convention struct of 9–16 bytes.
+    Gpr2(Gpr, Gpr),
+    Xmm(Xmm),
+    /// Byte offset in the outgoing area (from the stack pointer at the call;
+    /// the callee finds it above its return address).
+    Stack(u32),
+    /// 16-byte native struct in memory.
+    Stack2(u32),
+}
+
+/// How an argument is classified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgClass {
+    Int,
+    Float,
+    /// Native struct in two integer registers.
+    IntPair,
+}
+
+/// The locations of all arguments of a call and the outgoing stack size.
+#[derive(Clone, Debug)]
+pub struct CallLayout {
+    pub args: Vec<ArgLoc>,
+    /// Outgoing stack bytes, rounded up to 16.
+    pub stack_bytes: u32,
+}
+
+/// Where a method finds one of its own arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgHome {
+    /// The value is at this frame-pointer-relative offset.
+    Direct(i32),
+    /// A pointer to the (struct) value is at this frame-pointer-relative offset.
+    Indirect(i32),
+}
+
+/// The fixed part of a method's frame (offsets relative to the frame pointer).
+#[derive(Clone, Debug)]
+pub struct Frame {
+    pub args: Vec<ArgHome>,
+    /// Incoming location of each argument (for homing in the prologue).
+    pub arg_locs: Vec<ArgLoc>,
+    /// Home slot of the hidden return-buffer pointer.
+    pub retbuf: Option<i32>,
+    /// Home slot of each local.
+    pub locals: Vec<i32>,
+    /// [locals_lo, locals_hi) is zeroed in the prologue.
+    pub locals_lo: i32,
+    pub locals_hi: i32,
+    /// The evaluation stack starts below this offset.
+    pub eval_base: i32,
+}
+
+/// The calling convention and frame layout of an ISA, as code generation
+/// sees them (Winch's `ABI` trait); `isa::x64::abi` has the x86-64 one.
+pub trait Abi {
+    /// Integer argument registers, in order.
+    const ARG_GPRS: &'static [Gpr];
+    /// Callee-saved registers the JIT may allocate, in save-slot order.
+    const CALLEE_SAVED: &'static [Gpr];
+    /// Registers values may live in, in allocation order.
+    const GPR_POOL: &'static [Gpr];
+    /// Float registers values may live in, in allocation order.
+    const XMM_POOL: &'static [Xmm];
+    /// Classification of a parameter type under a convention.
+    fn classify(ty: &JitType, conv: CallConv) -> ArgClass;
+    /// Assigns argument locations in order.
+    fn layout(classes: &[ArgClass]) -> CallLayout;
+    /// Lays out the frame of a managed-convention method.
+    fn frame(args: &[JitType], locals: &[JitType], ret: &JitType) -> Frame;
+    /// Frame-pointer-relative slot where `CALLEE_SAVED[i]` is saved.
+    fn save_slot(i: usize) -> i32;
+}
+
 /// The instruction vocabulary the code generator emits.
 pub trait MacroAssembler {
+    /// The ISA's calling convention and frame layout.
+    type Abi: Abi;
     fn new_label(&mut self) -> Label;
     fn bind(&mut self, label: Label) -> MResult;
     fn jmp(&mut self, label: Label) -> MResult;

@@ -223,7 +223,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         for i in 0..len {
             let is_arg = i >= first && i < first + n;
             match self.ctx.stack.vals[i].loc {
-                Loc::Reg(r) if CALLEE_SAVED.contains(&r) => {}
+                Loc::Reg(r) if M::Abi::CALLEE_SAVED.contains(&r) => {}
                 Loc::Reg(_) if is_arg && keep => {}
                 Loc::Reg(_) | Loc::Xmm(_) => self.ctx.spill_at(i)?,
                 _ => {}
@@ -289,9 +289,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
 
         let classes: Vec<ArgClass> = entries
             .iter()
-            .map(|(t, _)| abi::classify(t, conv))
+            .map(|(t, _)| M::Abi::classify(t, conv))
             .collect();
-        let lay = abi::layout(&classes);
+        let lay = M::Abi::layout(&classes);
         if conv == CallConv::Native && entries.iter().any(|(t, _)| t.size() > 16 && t.is_struct()) {
             return Err(JitErrorKind::Unsupported(
                 "native call with a struct larger than 16 bytes",

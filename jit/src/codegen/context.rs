@@ -4,7 +4,6 @@
 
 use super::stack::{Loc, StackTy, Val, ValueStack};
 use crate::host::JitType;
-use crate::isa::x64::abi::{ArgHome, Frame};
 use crate::isa::x64::regs::*;
 use crate::masm::*;
 use crate::JitErrorKind;
@@ -50,7 +49,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
     pub fn alloc_gpr(&mut self) -> R<Gpr> {
         loop {
             if let Some(r) = self.regs.take_gpr() {
-                if CALLEE_SAVED.contains(&r) {
+                if M::Abi::CALLEE_SAVED.contains(&r) {
                     self.used_callee_saved |= 1 << r.0;
                 }
                 return Ok(r);
@@ -134,7 +133,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         for i in 0..self.stack.len() {
             match self.stack.vals[i].loc {
                 // Callee-saved registers survive calls: values stay there.
-                Loc::Reg(r) if CALLEE_SAVED.contains(&r) => {}
+                Loc::Reg(r) if M::Abi::CALLEE_SAVED.contains(&r) => {}
                 Loc::Reg(_) | Loc::Xmm(_) => self.spill_at(i)?,
                 _ => {}
             }
@@ -145,7 +144,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
     /// A free callee-saved pool register if there is one (for values produced by
     /// calls, which are likely to live across the next call), else any.
     pub fn alloc_gpr_long_lived(&mut self) -> R<Gpr> {
-        for r in CALLEE_SAVED {
+        for &r in M::Abi::CALLEE_SAVED {
             if self.regs.gpr_free & (1 << r.0) != 0 && self.regs.reserved & (1 << r.0) == 0 {
                 self.regs.gpr_free &= !(1 << r.0);
                 self.used_callee_saved |= 1 << r.0;
@@ -548,5 +547,69 @@ impl<M: MacroAssembler> CodeGenContext<M> {
             o += step;
         }
         Ok(())
+    }
+}
+
+/// A free-set of registers as a bit mask, over the pools the ISA's ABI
+/// allocates from (`Abi::GPR_POOL`, `Abi::XMM_POOL`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RegSet {
+    pub gpr_free: u16,
+    pub xmm_free: u16,
+    /// Registers holding locals/arguments for the whole method: never allocated.
+    pub reserved: u16,
+    pool: &'static [Gpr],
+    xmm_pool: &'static [Xmm],
+}
+
+impl RegSet {
+    /// Every pool register of `A` free.
+    pub fn all<A: Abi>() -> Self {
+        let mut s = RegSet {
+            pool: A::GPR_POOL,
+            xmm_pool: A::XMM_POOL,
+            ..RegSet::default()
+        };
+        for r in s.pool {
+            s.gpr_free |= 1 << r.0;
+        }
+        for x in s.xmm_pool {
+            s.xmm_free |= 1 << x.0;
+        }
+        s
+    }
+    /// Takes the first free pool register.
+    pub fn take_gpr(&mut self) -> Option<Gpr> {
+        let r = self
+            .pool
+            .iter()
+            .copied()
+            .find(|r| self.gpr_free & (1 << r.0) != 0)?;
+        self.gpr_free &= !(1 << r.0);
+        Some(r)
+    }
+    pub fn take_xmm(&mut self) -> Option<Xmm> {
+        let r = self
+            .xmm_pool
+            .iter()
+            .copied()
+            .find(|r| self.xmm_free & (1 << r.0) != 0)?;
+        self.xmm_free &= !(1 << r.0);
+        Some(r)
+    }
+    /// Removes `r` from allocation for the whole method.
+    pub fn reserve(&mut self, r: Gpr) {
+        self.reserved |= 1 << r.0;
+        self.gpr_free &= !(1 << r.0);
+    }
+    pub fn free_gpr(&mut self, r: Gpr) {
+        if self.pool.contains(&r) && self.reserved & (1 << r.0) == 0 {
+            self.gpr_free |= 1 << r.0;
+        }
+    }
+    pub fn free_xmm(&mut self, r: Xmm) {
+        if self.xmm_pool.contains(&r) {
+            self.xmm_free |= 1 << r.0;
+        }
     }
 }

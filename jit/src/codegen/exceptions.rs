@@ -26,7 +26,7 @@
 //! exception in its clause's hidden local (the exception slot `rethrow`
 //! reads) and starts with it as its only stack entry.
 
-use super::context::frame;
+use super::context::{frame, RegSet};
 use super::stack::StackTy;
 use super::{CodeGen, R};
 use crate::host::{Helper, JitHost, JitType};
@@ -209,7 +209,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
         // A fresh block: nothing in registers, only what the runtime passes.
         let reserved = self.ctx.regs.reserved;
-        self.ctx.regs = RegSet::all();
+        self.ctx.regs = RegSet::all::<M::Abi>();
         for i in 0..16u8 {
             if reserved & (1 << i) != 0 {
                 self.ctx.regs.reserve(Gpr(i));

@@ -7,8 +7,6 @@ use super::stack::{Loc, StackTy};
 use super::{CodeGen, R};
 use crate::gcmap::{reg_bit, GcKind, GcSlot, Safepoint, StackMaps};
 use crate::host::{JitHost, JitType};
-use crate::isa::x64::abi::{self, ArgHome};
-use crate::isa::x64::regs::*;
 use crate::masm::*;
 use alloc::vec::Vec;
 
@@ -163,7 +161,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                     kind: GcKind::Maybe,
                 }),
                 Loc::Home => push_typed(&*self.host, &mut out, v.home, &v.ty),
-                Loc::Reg(r) if CALLEE_SAVED.contains(&r) => {
+                Loc::Reg(r) if M::Abi::CALLEE_SAVED.contains(&r) => {
                     if matches!(v.ty, StackTy::Obj | StackTy::ByRef | StackTy::NInt) {
                         regs |= reg_bit(r);
                     } else {
@@ -180,7 +178,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         // Allocated callee-saved registers no live entry or local explains
         // hold such operands too.
         let set = &self.ctx.regs;
-        for r in CALLEE_SAVED {
+        for &r in M::Abi::CALLEE_SAVED {
             let bit = 1u16 << r.0;
             if set.gpr_free & bit == 0 && set.reserved & bit == 0 && nonref_regs & reg_bit(r) == 0 {
                 regs |= reg_bit(r);
@@ -202,13 +200,16 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 }
 
-/// Bit mask (by `CALLEE_SAVED` index) of the registers in `saved`.
-pub fn saved_mask(saved: &[(Gpr, i32)]) -> u8 {
+/// Bit mask (by `Abi::CALLEE_SAVED` index) of the registers in `saved`.
+pub fn saved_mask<A: Abi>(saved: &[(Gpr, i32)]) -> u8 {
     let mut m = 0;
     for (r, off) in saved {
         debug_assert_eq!(
             Some(*off),
-            CALLEE_SAVED.iter().position(|c| c == r).map(abi::save_slot)
+            A::CALLEE_SAVED
+                .iter()
+                .position(|c| c == r)
+                .map(A::save_slot)
         );
         m |= reg_bit(*r);
     }

@@ -15,8 +15,8 @@ use super::context::frame;
 use super::stack::{Loc, StackTy};
 use super::{CodeGen, R};
 use crate::host::{FailCode, Helper, JitHost, JitType, MdArrayMethod, MdArrayOp};
-use crate::isa::x64::address::Address;
 use crate::isa::x64::regs::*;
+use crate::masm::Address;
 use crate::masm::*;
 use crate::{CallSiteKind, JitErrorKind};
 

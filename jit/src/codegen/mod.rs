@@ -20,12 +20,11 @@ mod nullable;
 pub mod stack;
 
 use crate::host::*;
-use crate::isa::x64::abi::{self, ArgClass, ArgLoc};
 use crate::isa::x64::regs::*;
 use crate::masm::*;
 use crate::{CallSiteKind, JitErrorKind};
 use alloc::vec::Vec;
-use context::{frame, CodeGenContext};
+use context::{frame, CodeGenContext, RegSet};
 use stack::{Loc, StackTy, Val};
 
 type R<T = ()> = Result<T, JitErrorKind>;
@@ -108,7 +107,7 @@ enum Src {
 /// registers, call sites (mark, kind, target) and IL marks (IL offset, mark).
 pub type Finished<M> = (
     M,
-    abi::Frame,
+    Frame,
     u32,
     Vec<(Gpr, i32)>,
     Vec<(usize, CallSiteKind, u64)>,
@@ -164,12 +163,12 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         local_regs: Vec<Option<Gpr>>,
         arg_regs: Vec<Option<Gpr>>,
     ) -> Self {
-        let frame = abi::Frame::new(&input.args, &input.locals, &input.ret);
+        let frame = M::Abi::frame(&input.args, &input.locals, &input.ret);
         let layout = host.object_layout();
         let mut ctx = CodeGenContext {
             masm,
             stack: stack::ValueStack::new(frame.eval_base),
-            regs: RegSet::all(),
+            regs: RegSet::all::<M::Abi>(),
             frame,
             arg_types: input.args.clone(),
             local_types: input.locals.clone(),
@@ -193,7 +192,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let eh = (!input.eh.is_empty()).then(|| {
             // Handlers are resumed with whatever deeper frames left in the
             // callee-saved registers: save them all (see `exceptions`).
-            for r in CALLEE_SAVED {
+            for &r in M::Abi::CALLEE_SAVED {
                 ctx.used_callee_saved |= 1 << r.0;
             }
             alloc::boxed::Box::new(exceptions::EhState::new(input))
@@ -244,13 +243,14 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let f = self.ctx.frame.clone();
         let mut gi = 0;
         if let Some(rb) = f.retbuf {
-            self.m().store(frame(rb), ARG_GPRS[0], OperandSize::S64)?;
+            self.m()
+                .store(frame(rb), M::Abi::ARG_GPRS[0], OperandSize::S64)?;
             gi = 1;
         }
         let _ = gi;
         for (i, loc) in f.arg_locs.iter().enumerate() {
             let home = match f.args[i] {
-                abi::ArgHome::Direct(o) | abi::ArgHome::Indirect(o) => o,
+                ArgHome::Direct(o) | ArgHome::Indirect(o) => o,
             };
             if let Some(reg) = self.ctx.arg_regs.get(i).copied().flatten() {
                 match *loc {
@@ -300,7 +300,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             } else {
                 let tys = self.states[k].clone().unwrap_or_default();
                 let reserved = self.ctx.regs.reserved;
-                self.ctx.regs = RegSet::all();
+                self.ctx.regs = RegSet::all::<M::Abi>();
                 for i in 0..16u8 {
                     if reserved & (1 << i) != 0 {
                         self.ctx.regs.reserve(Gpr(i));
@@ -492,9 +492,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             return Err(JitErrorKind::FallsOffEnd);
         }
         let mut saved = Vec::new();
-        for (i, r) in CALLEE_SAVED.iter().enumerate() {
+        for (i, r) in M::Abi::CALLEE_SAVED.iter().enumerate() {
             if self.ctx.used_callee_saved & (1 << r.0) != 0 {
-                saved.push((*r, abi::save_slot(i)));
+                saved.push((*r, M::Abi::save_slot(i)));
             }
         }
         let eh = self.eh_finish()?;

@@ -6,8 +6,8 @@ use super::context::frame;
 use super::stack::StackTy;
 use super::{CodeGen, R};
 use crate::host::{FailCode, Helper, JitHost, NullableInfo};
-use crate::isa::x64::address::Address;
 use crate::isa::x64::regs::*;
+use crate::masm::Address;
 use crate::masm::*;
 use crate::{CallSiteKind, JitErrorKind};
 

@@ -4,7 +4,7 @@
 //! also owns a deterministic frame "home", so stacks agree at control-flow merges.
 
 use crate::host::{JitType, StructLayout};
-use crate::isa::x64::regs::{Gpr, Xmm};
+use crate::masm::{Gpr, Xmm};
 use alloc::vec::Vec;
 
 /// ECMA-335 evaluation stack types.

@@ -40,7 +40,31 @@
 
 use super::regs::*;
 use crate::host::{CallConv, JitType};
+use crate::masm::Abi;
+pub use crate::masm::{ArgClass, ArgHome, ArgLoc, CallLayout, Frame};
 use alloc::vec::Vec;
+
+/// The x86-64 ABI as code generation sees it (`masm::Abi`).
+pub struct X64Abi;
+
+impl Abi for X64Abi {
+    const ARG_GPRS: &'static [Gpr] = &ARG_GPRS;
+    const CALLEE_SAVED: &'static [Gpr] = &CALLEE_SAVED;
+    const GPR_POOL: &'static [Gpr] = &POOL;
+    const XMM_POOL: &'static [Xmm] = &XMM_POOL;
+    fn classify(ty: &JitType, conv: CallConv) -> ArgClass {
+        classify(ty, conv)
+    }
+    fn layout(classes: &[ArgClass]) -> CallLayout {
+        layout(classes)
+    }
+    fn frame(args: &[JitType], locals: &[JitType], ret: &JitType) -> Frame {
+        frame(args, locals, ret)
+    }
+    fn save_slot(i: usize) -> i32 {
+        save_slot(i)
+    }
+}
 
 /// rbp-relative slot where the i-th callee-saved register is saved.
 pub fn save_slot(i: usize) -> i32 {
@@ -49,28 +73,6 @@ pub fn save_slot(i: usize) -> i32 {
 /// Bytes of the save area.
 pub const SAVE_AREA: i32 = 40;
 
-/// Where one argument travels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ArgLoc {
-    Gpr(Gpr),
-    /// A native-convention struct of 9–16 bytes.
-    Gpr2(Gpr, Gpr),
-    Xmm(Xmm),
-    /// Byte offset in the outgoing area (`[rsp]` at the call, `[rbp+16]` in the callee).
-    Stack(u32),
-    /// 16-byte native struct in memory.
-    Stack2(u32),
-}
-
-/// How an argument is classified.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ArgClass {
-    Int,
-    Float,
-    /// Native struct in two integer registers.
-    IntPair,
-}
-
 /// Classification of a parameter type under a convention.
 pub fn classify(ty: &JitType, conv: CallConv) -> ArgClass {
     match ty {
@@ -78,14 +80,6 @@ pub fn classify(ty: &JitType, conv: CallConv) -> ArgClass {
         JitType::Struct(s) if conv == CallConv::Native && s.size > 8 => ArgClass::IntPair,
         _ => ArgClass::Int,
     }
-}
-
-/// The locations of all arguments of a call and the outgoing stack size.
-#[derive(Clone, Debug)]
-pub struct CallLayout {
-    pub args: Vec<ArgLoc>,
-    /// Outgoing stack bytes, rounded up to 16.
-    pub stack_bytes: u32,
 }
 
 /// Assigns argument locations in order.
@@ -123,87 +117,59 @@ pub fn layout(classes: &[ArgClass]) -> CallLayout {
     }
 }
 
-/// Where a method finds one of its own arguments.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ArgHome {
-    /// The value is at this rbp-relative offset.
-    Direct(i32),
-    /// A pointer to the (struct) value is at this rbp-relative offset.
-    Indirect(i32),
-}
-
-/// The fixed part of a method's frame.
-#[derive(Clone, Debug)]
-pub struct Frame {
-    pub args: Vec<ArgHome>,
-    /// Incoming location of each argument (for homing in the prologue).
-    pub arg_locs: Vec<ArgLoc>,
-    /// Home slot of the hidden return-buffer pointer.
-    pub retbuf: Option<i32>,
-    /// Incoming location of the return-buffer pointer.
-    pub locals: Vec<i32>,
-    /// [locals_lo, locals_hi) is zeroed in the prologue.
-    pub locals_lo: i32,
-    pub locals_hi: i32,
-    /// The evaluation stack starts below this rbp-relative offset.
-    pub eval_base: i32,
-}
-
 fn round8(n: u32) -> i32 {
     ((n + 7) & !7) as i32
 }
 
-impl Frame {
-    /// Lays out the frame of a managed-convention method.
-    pub fn new(args: &[JitType], locals: &[JitType], ret: &JitType) -> Frame {
-        let struct_ret = ret.is_struct();
-        let mut classes = Vec::new();
-        if struct_ret {
-            classes.push(ArgClass::Int);
-        }
-        classes.extend(args.iter().map(|t| classify(t, CallConv::Managed)));
-        let lay = layout(&classes);
-        let mut off = -SAVE_AREA;
-        let mut locs = lay.args.into_iter();
-        let retbuf = if struct_ret {
-            locs.next();
-            off -= 8;
-            Some(off)
-        } else {
-            None
+/// Lays out the frame of a managed-convention method.
+pub fn frame(args: &[JitType], locals: &[JitType], ret: &JitType) -> Frame {
+    let struct_ret = ret.is_struct();
+    let mut classes = Vec::new();
+    if struct_ret {
+        classes.push(ArgClass::Int);
+    }
+    classes.extend(args.iter().map(|t| classify(t, CallConv::Managed)));
+    let lay = layout(&classes);
+    let mut off = -SAVE_AREA;
+    let mut locs = lay.args.into_iter();
+    let retbuf = if struct_ret {
+        locs.next();
+        off -= 8;
+        Some(off)
+    } else {
+        None
+    };
+    let mut homes = Vec::with_capacity(args.len());
+    let mut arg_locs = Vec::with_capacity(args.len());
+    for t in args {
+        let loc = locs.next().unwrap_or(ArgLoc::Stack(0));
+        let slot = match loc {
+            ArgLoc::Stack(s) | ArgLoc::Stack2(s) => 16 + s as i32,
+            _ => {
+                off -= 8;
+                off
+            }
         };
-        let mut homes = Vec::with_capacity(args.len());
-        let mut arg_locs = Vec::with_capacity(args.len());
-        for t in args {
-            let loc = locs.next().unwrap_or(ArgLoc::Stack(0));
-            let slot = match loc {
-                ArgLoc::Stack(s) | ArgLoc::Stack2(s) => 16 + s as i32,
-                _ => {
-                    off -= 8;
-                    off
-                }
-            };
-            arg_locs.push(loc);
-            homes.push(if t.is_struct() {
-                ArgHome::Indirect(slot)
-            } else {
-                ArgHome::Direct(slot)
-            });
-        }
-        let locals_hi = off;
-        let mut lofs = Vec::with_capacity(locals.len());
-        for t in locals {
-            off -= round8(t.size().max(1));
-            lofs.push(off);
-        }
-        Frame {
-            args: homes,
-            arg_locs,
-            retbuf,
-            locals: lofs,
-            locals_lo: off,
-            locals_hi,
-            eval_base: off,
-        }
+        arg_locs.push(loc);
+        homes.push(if t.is_struct() {
+            ArgHome::Indirect(slot)
+        } else {
+            ArgHome::Direct(slot)
+        });
+    }
+    let locals_hi = off;
+    let mut lofs = Vec::with_capacity(locals.len());
+    for t in locals {
+        off -= round8(t.size().max(1));
+        lofs.push(off);
+    }
+    Frame {
+        args: homes,
+        arg_locs,
+        retbuf,
+        locals: lofs,
+        locals_lo: off,
+        locals_hi,
+        eval_base: off,
     }
 }

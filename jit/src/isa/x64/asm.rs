@@ -1,21 +1,24 @@
 //! x86-64 code buffer (Intel SDM Vol. 2, ch. 2–4): every form the macro
 //! assembler uses is encoded directly into the buffer by `enc.rs`, byte for
-//! byte what iced-x86 produces for it (unit tests in `masm.rs` compare); iced's
-//! `CodeAssembler` remains available through `iced()` for forms not covered
-//! (none today; the tests use it as the reference), one instruction at a
-//! time, encoded after the direct bytes.
+//! byte what iced-x86 produces for it (unit tests in `masm.rs` compare). In
+//! unit tests iced's `CodeAssembler` is available through `iced()` as the
+//! reference, one instruction at a time, encoded after the direct bytes; the
+//! JIT itself never needs iced-x86 (it is a dev-dependency and, for listings,
+//! behind the `disassembly` feature).
 //! Methods are named by operand form (`mov_rr`, `mov_rm`, `add_ri`, ...).
 
-use super::address::Address;
 use super::enc;
 use super::regs::Gpr;
 #[cfg(test)]
 use super::regs::Xmm;
+use crate::masm::Address;
 use crate::masm::{Cond, OperandSize};
 use crate::JitErrorKind;
 use alloc::format;
 use alloc::vec::Vec;
+#[cfg(test)]
 use iced_x86::code_asm::*;
+#[cfg(test)]
 use iced_x86::Encoder;
 
 #[cfg(test)]
@@ -77,6 +80,7 @@ pub(crate) fn sized(a: Address, size: OperandSize) -> AsmMemoryOperand {
     }
 }
 
+#[cfg(test)]
 pub(crate) fn err(e: IcedError) -> JitErrorKind {
     JitErrorKind::Internal(format!("assembler: {e}"))
 }
@@ -84,9 +88,10 @@ pub(crate) fn err(e: IcedError) -> JitErrorKind {
 /// A code buffer with label and mark bookkeeping. Instructions are encoded as
 /// they are emitted; label branches are rel32 and patched by `assemble`.
 pub struct Assembler {
-    /// Scratch iced assembler and encoder for the forms `enc.rs` does not
-    /// cover (created on first use: most methods never need them); whatever
+    /// Scratch iced assembler and encoder (tests only: the reference the
+    /// direct encodings are compared with; created on first use); whatever
     /// the assembler holds is encoded into `buf` by `emitted`.
+    #[cfg(test)]
     iced: Option<alloc::boxed::Box<(CodeAssembler, Encoder)>>,
     pub(crate) buf: Vec<u8>,
     /// Byte offset of each label (`u32::MAX` while unbound).
@@ -106,6 +111,7 @@ impl Assembler {
     /// buffers instruction by instruction was a visible share of compile time).
     pub fn with_capacity(il_len: usize) -> Result<Self, JitErrorKind> {
         Ok(Assembler {
+            #[cfg(test)]
             iced: None,
             buf: Vec::with_capacity(il_len * 8 + 64),
             labels: Vec::with_capacity(il_len / 8 + 4),
@@ -114,8 +120,9 @@ impl Assembler {
         })
     }
 
-    /// The scratch iced assembler for forms `enc.rs` does not cover (emit
-    /// through it, then call `emitted`). Nothing in the JIT needs it today.
+    /// The scratch iced assembler, the tests' reference (emit through it,
+    /// then call `emitted`).
+    #[cfg(test)]
     pub fn iced(&mut self) -> Result<&mut CodeAssembler, JitErrorKind> {
         if self.iced.is_none() {
             let a = CodeAssembler::new(64).map_err(err)?;
@@ -130,7 +137,7 @@ impl Assembler {
 
     /// Called after every instruction emitted through `iced()`: encodes it at
     /// the end of the buffer.
-    #[inline]
+    #[cfg(test)]
     pub fn emitted(&mut self, r: Result<(), IcedError>) -> Result<(), JitErrorKind> {
         r.map_err(err)?;
         let Some((a, enc)) = self.iced.as_deref_mut() else {
@@ -286,6 +293,7 @@ impl Assembler {
 
     /// Resolves the label branches and returns the code and the mark offsets.
     pub fn assemble(&mut self) -> Result<(Vec<u8>, Vec<u32>), JitErrorKind> {
+        #[cfg(test)]
         self.emitted(Ok(()))?;
         for &(pos, id) in &self.fixups {
             let t = *self

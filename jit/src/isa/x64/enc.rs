@@ -3,8 +3,8 @@
 //! instruction to a byte buffer, choosing exactly the encoding iced-x86's
 //! `CodeAssembler` chooses for the same instruction (tests below compare).
 
-use super::address::Address;
 use super::regs::Gpr;
+use crate::masm::Address;
 use crate::masm::Cond;
 use crate::JitErrorKind;
 use alloc::vec::Vec;

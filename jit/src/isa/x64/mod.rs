@@ -1,6 +1,6 @@
-//! x86-64 backend: registers, addresses, encoding, the macro assembler and the ABI.
+//! x86-64 backend: the register names, encoding, the macro assembler (the
+//! `masm::MacroAssembler` implementation) and the ABI.
 pub mod abi;
-pub mod address;
 pub mod asm;
 pub(crate) mod enc;
 pub mod masm;

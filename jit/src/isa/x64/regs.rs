@@ -1,13 +1,7 @@
 //! x86-64 register file as the JIT sees it: numbering, the allocatable pools and
 //! the scratch registers codegen may clobber between values (SysV AMD64 ABI §3.2.1).
 
-/// A general-purpose register, numbered as in the ModRM encoding (0 = rax … 15 = r15).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Gpr(pub u8);
-
-/// An SSE register xmm0–xmm15.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Xmm(pub u8);
+pub use crate::masm::{Gpr, Xmm};
 
 pub const RAX: Gpr = Gpr(0);
 pub const RCX: Gpr = Gpr(1);
@@ -53,58 +47,3 @@ pub const XMM_POOL: [Xmm; 14] = [
 ];
 pub const XMM0: Xmm = Xmm(0);
 pub const XMM_SCRATCH: Xmm = Xmm(15);
-
-/// A free-set of registers as a bit mask.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RegSet {
-    pub gpr_free: u16,
-    pub xmm_free: u16,
-    /// Registers holding locals/arguments for the whole method: never allocated.
-    pub reserved: u16,
-}
-
-impl RegSet {
-    /// Every pool register free.
-    pub fn all() -> Self {
-        let mut s = RegSet::default();
-        for r in POOL {
-            s.gpr_free |= 1 << r.0;
-        }
-        for x in XMM_POOL {
-            s.xmm_free |= 1 << x.0;
-        }
-        s
-    }
-    /// Takes the first free pool register.
-    pub fn take_gpr(&mut self) -> Option<Gpr> {
-        let r = POOL
-            .iter()
-            .copied()
-            .find(|r| self.gpr_free & (1 << r.0) != 0)?;
-        self.gpr_free &= !(1 << r.0);
-        Some(r)
-    }
-    pub fn take_xmm(&mut self) -> Option<Xmm> {
-        let r = XMM_POOL
-            .iter()
-            .copied()
-            .find(|r| self.xmm_free & (1 << r.0) != 0)?;
-        self.xmm_free &= !(1 << r.0);
-        Some(r)
-    }
-    /// Removes `r` from allocation for the whole method.
-    pub fn reserve(&mut self, r: Gpr) {
-        self.reserved |= 1 << r.0;
-        self.gpr_free &= !(1 << r.0);
-    }
-    pub fn free_gpr(&mut self, r: Gpr) {
-        if POOL.contains(&r) && self.reserved & (1 << r.0) == 0 {
-            self.gpr_free |= 1 << r.0;
-        }
-    }
-    pub fn free_xmm(&mut self, r: Xmm) {
-        if XMM_POOL.contains(&r) {
-            self.xmm_free |= 1 << r.0;
-        }
-    }
-}
