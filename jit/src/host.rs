@@ -315,26 +315,93 @@ impl FailCode {
     }
 }
 
-/// The runtime side of the JIT-EE interface. Errors are plain messages; the JIT
-/// wraps them with the method and IL offset.
+/// Why the runtime could not answer a [`JitHost`] query. The JIT reports it
+/// as [`crate::JitErrorKind::Host`] at the IL offset of the instruction that
+/// asked; `Display` is the runtime's message alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HostError {
+    /// The token names nothing the runtime can find: a type, method or
+    /// field missing from the assemblies loaded, a row out of range.
+    Unresolved(String),
+    /// It names something that could not be loaded (its type is malformed,
+    /// recursive, or depends on one that failed).
+    TypeLoad(String),
+    /// A form the runtime does not support.
+    Unsupported(String),
+    /// The IL asks for something the token cannot be (a field where a method
+    /// is needed, a constructor without its type, an arity that does not fit).
+    Invalid(String),
+    /// Any other failure, as the runtime words it.
+    Other(String),
+}
+
+impl HostError {
+    /// The runtime's message.
+    pub fn message(&self) -> &str {
+        match self {
+            HostError::Unresolved(m)
+            | HostError::TypeLoad(m)
+            | HostError::Unsupported(m)
+            | HostError::Invalid(m)
+            | HostError::Other(m) => m,
+        }
+    }
+}
+
+impl HostError {
+    /// The same kind of error with another message (context added).
+    pub fn with_message(&self, m: String) -> HostError {
+        match self {
+            HostError::Unresolved(_) => HostError::Unresolved(m),
+            HostError::TypeLoad(_) => HostError::TypeLoad(m),
+            HostError::Unsupported(_) => HostError::Unsupported(m),
+            HostError::Invalid(_) => HostError::Invalid(m),
+            HostError::Other(_) => HostError::Other(m),
+        }
+    }
+}
+
+impl core::fmt::Display for HostError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// A message without a finer kind.
+impl From<String> for HostError {
+    fn from(m: String) -> Self {
+        HostError::Other(m)
+    }
+}
+
+impl From<&str> for HostError {
+    fn from(m: &str) -> Self {
+        HostError::Other(m.into())
+    }
+}
+
+/// The runtime side of the JIT-EE interface. Errors are [`HostError`]s; the
+/// JIT wraps them with the method and IL offset.
 pub trait JitHost {
     fn object_layout(&self) -> ObjectLayout;
     /// Address of a runtime helper.
     fn helper(&self, helper: Helper) -> u64;
     /// Resolve a method token for `call`/`callvirt`/`newobj`/`ldftn`/`ldvirtftn`.
     /// `virtual_call` is true for `callvirt`/`ldvirtftn`.
-    fn method(&mut self, token: u32, virtual_call: bool) -> Result<CallInfo, String>;
+    fn method(&mut self, token: u32, virtual_call: bool) -> Result<CallInfo, HostError>;
     /// Resolve `constrained. type_token` + `callvirt method_token`.
-    fn constrained(&mut self, type_token: u32, method_token: u32) -> Result<Constrained, String>;
+    fn constrained(&mut self, type_token: u32, method_token: u32)
+        -> Result<Constrained, HostError>;
     /// A stand-alone signature for `calli`.
-    fn signature(&mut self, token: u32) -> Result<MethodSig, String>;
-    fn field(&mut self, token: u32) -> Result<FieldInfo, String>;
-    fn type_info(&mut self, token: u32) -> Result<TypeInfo, String>;
+    fn signature(&mut self, token: u32) -> Result<MethodSig, HostError>;
+    fn field(&mut self, token: u32) -> Result<FieldInfo, HostError>;
+    fn type_info(&mut self, token: u32) -> Result<TypeInfo, HostError>;
     /// The address of the (immortal) string object for a `#US` token.
-    fn string_literal(&mut self, token: u32) -> Result<u64, String>;
+    fn string_literal(&mut self, token: u32) -> Result<u64, HostError>;
     /// If the type token is `System.Nullable<T>`: where its fields are and what
     /// `T` is (`box`/`unbox.any` then follow the nullable rules).
-    fn nullable(&mut self, token: u32) -> Result<Option<NullableInfo>, String> {
+    fn nullable(&mut self, token: u32) -> Result<Option<NullableInfo>, HostError> {
         let _ = token;
         Ok(None)
     }
@@ -342,12 +409,12 @@ pub trait JitHost {
     /// types (an enum and its underlying primitive, ECMA-335 §III.4.32): the
     /// offset of a u32 in the MethodTable and the value it must hold. None: the
     /// MethodTable must be exactly the type's.
-    fn unbox_key(&mut self, token: u32) -> Result<Option<(i32, u32)>, String> {
+    fn unbox_key(&mut self, token: u32) -> Result<Option<(i32, u32)>, HostError> {
         let _ = token;
         Ok(None)
     }
     /// `ldtoken`: the handle value (pushed as an 8-byte value type).
-    fn token_handle(&mut self, token: u32) -> Result<u64, String>;
+    fn token_handle(&mut self, token: u32) -> Result<u64, HostError>;
     /// Byte offsets of the object references (and managed pointers) inside
     /// the value type whose `StructLayout::handle` is `handle`, for stack
     /// maps; `None` when unknown (every word of the value is then reported

@@ -127,7 +127,7 @@ pub enum JitErrorKind {
     FallsOffEnd,
     Unsupported(&'static str),
     /// The host could not resolve a token.
-    Host(String),
+    Host(crate::host::HostError),
     Internal(String),
 }
 

@@ -19,7 +19,7 @@ impl JitHost for GoldenHost {
     fn helper(&self, h: Helper) -> u64 {
         0x3000_0000 + h as u64 * 0x10
     }
-    fn method(&mut self, token: u32, _v: bool) -> Result<CallInfo, String> {
+    fn method(&mut self, token: u32, _v: bool) -> Result<CallInfo, HostError> {
         // 0x0A00_00nn: static int32 method with nn int32 parameters.
         let n = (token & 0xFF) as usize;
         let sig = MethodSig {
@@ -36,13 +36,13 @@ impl JitHost for GoldenHost {
             owner: None,
         })
     }
-    fn constrained(&mut self, _t: u32, _m: u32) -> Result<Constrained, String> {
+    fn constrained(&mut self, _t: u32, _m: u32) -> Result<Constrained, HostError> {
         Err("none".into())
     }
-    fn signature(&mut self, _t: u32) -> Result<MethodSig, String> {
+    fn signature(&mut self, _t: u32) -> Result<MethodSig, HostError> {
         Err("none".into())
     }
-    fn field(&mut self, token: u32) -> Result<FieldInfo, String> {
+    fn field(&mut self, token: u32) -> Result<FieldInfo, HostError> {
         // 0x0400_00nn: byte field at offset nn of a 3-byte struct (PciAddress-like).
         Ok(FieldInfo {
             ty: JitType::U1,
@@ -51,7 +51,7 @@ impl JitHost for GoldenHost {
             class_init: None,
         })
     }
-    fn type_info(&mut self, token: u32) -> Result<TypeInfo, String> {
+    fn type_info(&mut self, token: u32) -> Result<TypeInfo, HostError> {
         let s = StructLayout {
             size: 3,
             align: 1,
@@ -64,10 +64,10 @@ impl JitHost for GoldenHost {
             array_handle: s.handle + 8,
         })
     }
-    fn string_literal(&mut self, t: u32) -> Result<u64, String> {
+    fn string_literal(&mut self, t: u32) -> Result<u64, HostError> {
         Ok(0x4000_0000 + t as u64)
     }
-    fn token_handle(&mut self, t: u32) -> Result<u64, String> {
+    fn token_handle(&mut self, t: u32) -> Result<u64, HostError> {
         Ok(t as u64)
     }
 }

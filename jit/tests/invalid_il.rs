@@ -38,6 +38,34 @@ fn errors_name_method_and_offset() {
 }
 
 #[test]
+fn a_token_the_host_cannot_resolve_is_a_typed_host_error_at_its_offset() {
+    // nop; call <unknown>: the host's Unresolved reaches the caller as is,
+    // with the message in the error text.
+    let e = try_compile(
+        &[],
+        &[],
+        T::Void,
+        &Il::new()
+            .op(op::NOP)
+            .tok(op::CALL, 0x0a00_0042)
+            .ret()
+            .build(),
+    )
+    .unwrap_err();
+    assert_eq!(e.il_offset, 1);
+    match &e.kind {
+        JitErrorKind::Host(jit::host::HostError::Unresolved(m)) => {
+            assert!(m.contains("0x0a000042"), "{m}")
+        }
+        k => panic!("expected an unresolved token, got {k:?}"),
+    }
+    assert!(
+        e.to_string().contains("unknown method token 0x0a000042"),
+        "{e}"
+    );
+}
+
+#[test]
 fn specific_rejections() {
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (vec![0xA6], "unknown opcode 0xa6"),         // unassigned opcode

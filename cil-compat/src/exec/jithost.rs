@@ -2,7 +2,7 @@
 //! assembly become layouts, signatures, addresses and helper entry points.
 
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use jit::host::*;
@@ -31,12 +31,26 @@ pub struct EngineHost<'e> {
     pub generic: Option<MethodId>,
 }
 
-fn s<E: core::fmt::Display>(e: E) -> String {
-    e.to_string()
+/// The loader's error as the JIT's: its kind kept, its message as is.
+fn s(e: crate::Error) -> HostError {
+    let m = e.to_string();
+    match e {
+        crate::Error::Unresolved { .. } => HostError::Unresolved(m),
+        crate::Error::TypeLoad { .. } => HostError::TypeLoad(m),
+        crate::Error::Unsupported { .. } => HostError::Unsupported(m),
+        crate::Error::Malformed { .. } => HostError::Invalid(m),
+        _ => HostError::Other(m),
+    }
+}
+
+impl From<crate::Error> for HostError {
+    fn from(e: crate::Error) -> Self {
+        s(e)
+    }
 }
 
 impl EngineHost<'_> {
-    fn rtype(&mut self, tok: Token) -> Result<TypeId, String> {
+    fn rtype(&mut self, tok: Token) -> Result<TypeId, HostError> {
         match self.generic {
             Some(m) => self.e.ts.resolve_type_in(m, tok),
             None => self.e.ts.resolve_type(self.asm, tok),
@@ -44,7 +58,7 @@ impl EngineHost<'_> {
         .map_err(s)
     }
 
-    fn rmethod(&mut self, tok: Token) -> Result<MethodId, String> {
+    fn rmethod(&mut self, tok: Token) -> Result<MethodId, HostError> {
         match self.generic {
             Some(m) => self.e.ts.resolve_method_in(m, tok),
             None => self.e.ts.resolve_method(self.asm, tok),
@@ -52,7 +66,7 @@ impl EngineHost<'_> {
         .map_err(s)
     }
 
-    fn rfield(&mut self, tok: Token) -> Result<FieldId, String> {
+    fn rfield(&mut self, tok: Token) -> Result<FieldId, HostError> {
         match self.generic {
             Some(m) => self.e.ts.resolve_field_in(m, tok),
             None => self.e.ts.resolve_field(self.asm, tok),
@@ -60,7 +74,7 @@ impl EngineHost<'_> {
         .map_err(s)
     }
 
-    fn sig_of(&self, m: MethodId) -> Result<MethodSig, String> {
+    fn sig_of(&self, m: MethodId) -> Result<MethodSig, HostError> {
         let ts = &self.e.ts;
         let d = ts.method(m);
         let mut params = Vec::with_capacity(d.sig.params.len());
@@ -81,7 +95,7 @@ impl EngineHost<'_> {
         })
     }
 
-    fn type_info_of(&mut self, t: TypeId) -> Result<TypeInfo, String> {
+    fn type_info_of(&mut self, t: TypeId) -> Result<TypeInfo, HostError> {
         if let Some(ti) = self.e.type_infos.get(t.0) {
             return Ok(*ti);
         }
@@ -90,7 +104,7 @@ impl EngineHost<'_> {
         Ok(ti)
     }
 
-    fn type_info_uncached(&mut self, t: TypeId) -> Result<TypeInfo, String> {
+    fn type_info_uncached(&mut self, t: TypeId) -> Result<TypeInfo, HostError> {
         let ty = jit_type(&self.e.ts, t)?;
         let is_value_type = self.e.ts.info(t).is_value_type();
         let handle = self.e.ts.mt_address(t) as u64;
@@ -103,9 +117,9 @@ impl EngineHost<'_> {
         })
     }
 
-    fn call_info(&mut self, m: MethodId, virt: bool) -> Result<CallInfo, String> {
+    fn call_info(&mut self, m: MethodId, virt: bool) -> Result<CallInfo, HostError> {
         if let Some(e) = &self.e.ts.method(m).unresolved {
-            return Err(format!("{}: {e}", self.e.method_name(m)));
+            return Err(s(e.clone()).with_message(format!("{}: {e}", self.e.method_name(m))));
         }
         let sig = self.sig_of(m)?;
         if let Some((kind, rank, elem)) = self.e.ts.array_method_kind(m) {
@@ -178,7 +192,7 @@ impl EngineHost<'_> {
         kind: ArrayMethodKind,
         rank: u32,
         elem: TypeId,
-    ) -> Result<CallInfo, String> {
+    ) -> Result<CallInfo, HostError> {
         let owner = self.e.ts.method(m).owner;
         let op = match kind {
             ArrayMethodKind::Ctor => MdArrayOp::Ctor,
@@ -203,7 +217,7 @@ impl EngineHost<'_> {
     }
 
     /// The JIT type of a signature element (stand-alone signatures of `calli`).
-    fn sig_type(&mut self, t: &crate::metadata::sig::TypeSig) -> Result<JitType, String> {
+    fn sig_type(&mut self, t: &crate::metadata::sig::TypeSig) -> Result<JitType, HostError> {
         use crate::metadata::sig::TypeSig as S;
         Ok(match t {
             S::Prim(p) => {
@@ -226,7 +240,7 @@ impl EngineHost<'_> {
 }
 
 impl EngineHost<'_> {
-    fn method_uncached(&mut self, token: u32, virt: bool) -> Result<CallInfo, String> {
+    fn method_uncached(&mut self, token: u32, virt: bool) -> Result<CallInfo, HostError> {
         if token == super::SYN_SELF_INVOKE {
             let owner = self
                 .e
@@ -264,7 +278,7 @@ impl JitHost for EngineHost<'_> {
         super::helper_table::address(h)
     }
 
-    fn method(&mut self, token: u32, virt: bool) -> Result<CallInfo, String> {
+    fn method(&mut self, token: u32, virt: bool) -> Result<CallInfo, HostError> {
         let Some((slot, row)) =
             super::call_info_slot(self.asm.0, token, virt).filter(|_| self.generic.is_none())
         else {
@@ -281,7 +295,11 @@ impl JitHost for EngineHost<'_> {
         Ok(ci)
     }
 
-    fn constrained(&mut self, type_token: u32, method_token: u32) -> Result<Constrained, String> {
+    fn constrained(
+        &mut self,
+        type_token: u32,
+        method_token: u32,
+    ) -> Result<Constrained, HostError> {
         let t = self.rtype(Token(type_token))?;
         let m = self.rmethod(Token(method_token))?;
         if !self.e.ts.info(t).is_value_type() {
@@ -310,7 +328,7 @@ impl JitHost for EngineHost<'_> {
         }
     }
 
-    fn signature(&mut self, token: u32) -> Result<MethodSig, String> {
+    fn signature(&mut self, token: u32) -> Result<MethodSig, HostError> {
         if token == super::SYN_INVOKE_INSTANCE_SIG || token == super::SYN_INVOKE_STATIC_SIG {
             let owner = self
                 .e
@@ -351,7 +369,7 @@ impl JitHost for EngineHost<'_> {
         })
     }
 
-    fn field(&mut self, token: u32) -> Result<FieldInfo, String> {
+    fn field(&mut self, token: u32) -> Result<FieldInfo, HostError> {
         if token == super::SYN_DELEGATE_PREV {
             return Ok(FieldInfo {
                 ty: JitType::Obj,
@@ -406,7 +424,7 @@ impl JitHost for EngineHost<'_> {
         })
     }
 
-    fn type_info(&mut self, token: u32) -> Result<TypeInfo, String> {
+    fn type_info(&mut self, token: u32) -> Result<TypeInfo, HostError> {
         let t = self.rtype(Token(token))?;
         if !self.e.ts.info(t).is_value_type() {
             self.e.ensure_vtable(t)?;
@@ -414,7 +432,7 @@ impl JitHost for EngineHost<'_> {
         self.type_info_of(t)
     }
 
-    fn nullable(&mut self, token: u32) -> Result<Option<NullableInfo>, String> {
+    fn nullable(&mut self, token: u32) -> Result<Option<NullableInfo>, HostError> {
         let t = self.rtype(Token(token))?;
         let info = self.e.ts.info(t);
         let Some(def) = info.generic_def else {
@@ -441,13 +459,13 @@ impl JitHost for EngineHost<'_> {
         }))
     }
 
-    fn unbox_key(&mut self, token: u32) -> Result<Option<(i32, u32)>, String> {
+    fn unbox_key(&mut self, token: u32) -> Result<Option<(i32, u32)>, HostError> {
         let t = self.rtype(Token(token))?;
         let key = self.e.ts.mt(t).unbox_key;
         Ok((key != 0).then_some((crate::types::MT_UNBOX_KEY_OFFSET as i32, key)))
     }
 
-    fn string_literal(&mut self, token: u32) -> Result<u64, String> {
+    fn string_literal(&mut self, token: u32) -> Result<u64, HostError> {
         // A literal is never allocated through `new_object`, which is where vtables
         // are filled: without this, `"y".ToString()` calls through an empty slot.
         let st = self
@@ -478,7 +496,7 @@ impl JitHost for EngineHost<'_> {
         Some(mt.info.gc_refs.clone())
     }
 
-    fn token_handle(&mut self, token: u32) -> Result<u64, String> {
+    fn token_handle(&mut self, token: u32) -> Result<u64, HostError> {
         Ok(
             match match self.generic {
                 Some(m) => self.e.ts.resolve_token_in(m, Token(token)),

@@ -93,9 +93,11 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if let CallTarget::MdArray(a) = ci.target {
             return self.md_array_new(&a, ci.sig.params.len());
         }
-        let owner = ci.owner.ok_or(JitErrorKind::Host(
-            "newobj: constructor without owner type".into(),
-        ))?;
+        let owner = ci
+            .owner
+            .ok_or(JitErrorKind::Host(crate::host::HostError::Invalid(
+                "newobj: constructor without owner type".into(),
+            )))?;
         self.ctx.spill_regs()?;
         if owner.is_value_type {
             let size = owner.ty.size();

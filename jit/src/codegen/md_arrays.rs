@@ -24,7 +24,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     /// `call`/`callvirt` of `Get`, `Set` or `Address` on a multi-dimensional array.
     pub(super) fn md_array_call(&mut self, a: &MdArrayMethod) -> R {
         if a.rank == 0 || a.rank > 32 {
-            return Err(JitErrorKind::Host("array rank must be 1..=32".into()));
+            return Err(JitErrorKind::Host(crate::host::HostError::Invalid(
+                "array rank must be 1..=32".into(),
+            )));
         }
         let rank = a.rank as usize;
         let extra = (a.op == MdArrayOp::Set) as usize;

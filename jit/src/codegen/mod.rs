@@ -232,7 +232,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         &mut self.ctx.masm
     }
 
-    fn host_err(e: alloc::string::String) -> JitErrorKind {
+    fn host_err(e: crate::host::HostError) -> JitErrorKind {
         JitErrorKind::Host(e)
     }
 

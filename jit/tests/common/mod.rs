@@ -335,43 +335,43 @@ impl JitHost for FakeHost {
             _ => 0,
         }
     }
-    fn method(&mut self, token: u32, _virt: bool) -> Result<CallInfo, String> {
+    fn method(&mut self, token: u32, _virt: bool) -> Result<CallInfo, HostError> {
         self.methods
             .get(&token)
             .cloned()
-            .ok_or_else(|| format!("unknown method token 0x{token:08x}"))
+            .ok_or_else(|| HostError::Unresolved(format!("unknown method token 0x{token:08x}")))
     }
-    fn constrained(&mut self, t: u32, m: u32) -> Result<Constrained, String> {
+    fn constrained(&mut self, t: u32, m: u32) -> Result<Constrained, HostError> {
         self.constrained
             .get(&(t, m))
             .cloned()
             .ok_or_else(|| "no constrained entry".into())
     }
-    fn signature(&mut self, token: u32) -> Result<MethodSig, String> {
+    fn signature(&mut self, token: u32) -> Result<MethodSig, HostError> {
         self.sigs
             .get(&token)
             .cloned()
             .ok_or_else(|| "unknown sig".into())
     }
-    fn field(&mut self, token: u32) -> Result<FieldInfo, String> {
+    fn field(&mut self, token: u32) -> Result<FieldInfo, HostError> {
         self.fields
             .get(&token)
             .copied()
-            .ok_or_else(|| format!("unknown field token 0x{token:08x}"))
+            .ok_or_else(|| HostError::Unresolved(format!("unknown field token 0x{token:08x}")))
     }
-    fn type_info(&mut self, token: u32) -> Result<TypeInfo, String> {
+    fn type_info(&mut self, token: u32) -> Result<TypeInfo, HostError> {
         self.types
             .get(&token)
             .copied()
-            .ok_or_else(|| format!("unknown type token 0x{token:08x}"))
+            .ok_or_else(|| HostError::Unresolved(format!("unknown type token 0x{token:08x}")))
     }
-    fn string_literal(&mut self, token: u32) -> Result<u64, String> {
+    fn string_literal(&mut self, token: u32) -> Result<u64, HostError> {
         self.strings
             .get(&token)
             .copied()
             .ok_or_else(|| "unknown string".into())
     }
-    fn token_handle(&mut self, token: u32) -> Result<u64, String> {
+    fn token_handle(&mut self, token: u32) -> Result<u64, HostError> {
         Ok(token as u64 * 16)
     }
 }
