@@ -13,7 +13,7 @@
 
 use alloc::vec::Vec;
 
-use super::helpers::{die_kind, is_assignable};
+use super::helpers::die_kind;
 use super::{active, Engine};
 use crate::heap::{ARRAY_LENGTH_OFFSET, MDARRAY_LENGTHS_OFFSET, OBJ_HEADER_SIZE, OBJ_MT_OFFSET};
 use crate::metadata::sig::Prim;
@@ -193,7 +193,7 @@ fn read_boxed(e: &mut Engine, v: &View, i: usize) -> u64 {
 /// fit the element type (InvalidCastException).
 fn write_boxed(e: &Engine, v: &View, i: usize, val: u64) -> i32 {
     if !v.elem_is_value(e) {
-        if val != 0 && !is_assignable(e, type_of_obj(val as usize), v.elem) {
+        if val != 0 && !e.ts.is_assignable(type_of_obj(val as usize), v.elem) {
             return 1;
         }
         // SAFETY: i < len; reference elements are 8-byte slots.
@@ -254,7 +254,7 @@ pub(super) extern "C" fn copy(src: u64, si: i32, dst: u64, di: i32, n: i32) -> i
             let (a, b) = (e.ts.mt(s.elem).unbox_key, e.ts.mt(d.elem).unbox_key);
             a != 0 && a == b
         });
-    if same || (!sv && !dv && is_assignable(e, s.elem, d.elem)) {
+    if same || (!sv && !dv && e.ts.is_assignable(s.elem, d.elem)) {
         // SAFETY: both ranges are in bounds (check_range) and elements have the
         // same size; `copy` is a memmove, so a copy within one array is fine.
         unsafe { core::ptr::copy(s.at(si), d.at(di), n * s.comp) };
@@ -280,7 +280,7 @@ pub(super) extern "C" fn copy(src: u64, si: i32, dst: u64, di: i32, n: i32) -> i
         }
         (true, false) => {
             // Boxing copy (int[] into object[]): the element type must fit.
-            if !is_assignable(e, s.elem, d.elem) {
+            if !e.ts.is_assignable(s.elem, d.elem) {
                 return 1;
             }
             for k in 0..n {

@@ -89,12 +89,6 @@ pub(crate) extern "C" fn new_array(array_mt: u64, len: i64) -> u64 {
     }
 }
 
-/// Whether an object of type `from` is an instance of `to` (§I.8.7
-/// assignment compatibility: [`crate::types::TypeSystem::is_assignable`]).
-pub fn is_assignable(e: &Engine, from: TypeId, to: TypeId) -> bool {
-    e.ts.is_assignable(from, to)
-}
-
 pub(super) extern "C" fn is_instance(obj: u64, mt: u64) -> u64 {
     if obj == 0 {
         return 0;
@@ -103,7 +97,7 @@ pub(super) extern "C" fn is_instance(obj: u64, mt: u64) -> u64 {
     let e = unsafe { active() };
     // SAFETY: obj is a live object.
     let omt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
-    if omt == mt || is_assignable(e, type_of_mt(omt), type_of_mt(mt)) {
+    if omt == mt || e.ts.is_assignable(type_of_mt(omt), type_of_mt(mt)) {
         obj
     } else {
         0
@@ -126,7 +120,7 @@ pub(super) extern "C" fn array_store_check(arr: u64, obj: u64) -> u64 {
     let Some(elem) = e.ts.info(type_of_mt(amt)).element else {
         return 1;
     };
-    is_assignable(e, type_of_mt(omt), elem) as u64
+    e.ts.is_assignable(type_of_mt(omt), elem) as u64
 }
 
 pub(crate) extern "C" fn class_init(handle: u64) {

@@ -91,7 +91,7 @@ fn may_catch_null_reference(m: MethodId, il: u32, rbp: u64) -> bool {
                 EhKind::Filter(_) => return true,
                 EhKind::Catch(tok) => {
                     if let Ok(t) = e.ts.resolve_type_in(method, Token(tok)) {
-                        if helpers::is_assignable(e, nre, t) {
+                        if e.ts.is_assignable(nre, t) {
                             return true;
                         }
                     }

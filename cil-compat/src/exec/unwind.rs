@@ -401,7 +401,7 @@ fn first_pass(exc: u64, frames: &[Frame]) -> Option<Found> {
                     let Ok(t) = e.ts.resolve_type_in(f.method, Token(tok)) else {
                         continue;
                     };
-                    if helpers::is_assignable(e, type_of_obj(exc), t) {
+                    if e.ts.is_assignable(type_of_obj(exc), t) {
                         return Some((fi, ci));
                     }
                 }

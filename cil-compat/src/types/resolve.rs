@@ -231,6 +231,22 @@ impl TypeSystem {
         self.constructed_type(key)
     }
 
+    /// `s` with the type generic parameters replaced by `ctx` ([`Self::subst`]).
+    pub(super) fn subst_sig(&mut self, s: &Sig, ctx: &[TypeId], depth: u32) -> Result<Sig> {
+        let ret = self.subst(s.ret, ctx, depth)?;
+        let mut params = Vec::with_capacity(s.params.len());
+        for &p in &s.params {
+            params.push(self.subst(p, ctx, depth)?);
+        }
+        Ok(Sig {
+            has_this: s.has_this,
+            ret,
+            params,
+            generic_params: s.generic_params,
+            call_conv: s.call_conv,
+        })
+    }
+
     pub(super) fn constructed_type(&mut self, key: Key) -> Result<TypeId> {
         if let Some(t) = self.constructed.get(&key) {
             return Ok(*t);
@@ -329,13 +345,18 @@ impl TypeSystem {
 
     /// The stand-in signature of a method whose types do not resolve: its shape
     /// (instance, generic arity, convention) with no parameters and a void return.
-    pub(super) fn placeholder_sig(&self, s: &sig::MethodSig) -> Result<Sig> {
+    pub(super) fn placeholder_sig(
+        &self,
+        has_this: bool,
+        generic_params: u32,
+        call_conv: u8,
+    ) -> Result<Sig> {
         Ok(Sig {
-            has_this: s.has_this,
+            has_this,
             ret: self.prim(Prim::Void)?,
             params: Vec::new(),
-            generic_params: s.generic_params,
-            call_conv: s.call_conv,
+            generic_params,
+            call_conv,
         })
     }
 

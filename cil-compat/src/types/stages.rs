@@ -235,7 +235,8 @@ impl TypeSystem {
                 Ok((o, s)) => (o, s, None),
                 // A member nobody may ever call must not sink the whole assembly.
                 Err(e @ (Error::Unresolved { .. } | Error::TypeLoad { .. })) => {
-                    let p = self.placeholder_sig(&msig)?;
+                    let p =
+                        self.placeholder_sig(msig.has_this, msig.generic_params, msig.call_conv)?;
                     (p.clone(), p, Some(e))
                 }
                 Err(e) => return Err(e),
@@ -312,22 +313,6 @@ impl TypeSystem {
         }
     }
 
-    /// `s` with the type generic parameters replaced by `ctx`.
-    fn subst_sig(&mut self, s: &Sig, ctx: &[TypeId], depth: u32) -> Result<Sig> {
-        let ret = self.subst(s.ret, ctx, depth)?;
-        let mut params = Vec::with_capacity(s.params.len());
-        for &p in &s.params {
-            params.push(self.subst(p, ctx, depth)?);
-        }
-        Ok(Sig {
-            has_this: s.has_this,
-            ret,
-            params,
-            generic_params: s.generic_params,
-            call_conv: s.call_conv,
-        })
-    }
-
     /// `stage_members` for an instance `t` of `def` (members staged) with
     /// type arguments `ctx`: each field and method copied from the
     /// definition's, types substituted ([`TypeSystem::subst`]); the same
@@ -389,11 +374,11 @@ impl TypeSystem {
                     // call must not sink the type; both signatures become
                     // the placeholder.
                     Err(e @ (Error::Unresolved { .. } | Error::TypeLoad { .. })) => {
-                        let p = Sig {
-                            params: Vec::new(),
-                            ret: self.prim(Prim::Void)?,
-                            ..open_sig
-                        };
+                        let p = self.placeholder_sig(
+                            open_sig.has_this,
+                            open_sig.generic_params,
+                            open_sig.call_conv,
+                        )?;
                         (p.clone(), p, Some(e))
                     }
                     Err(e) => return Err(e),
