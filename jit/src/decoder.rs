@@ -274,15 +274,29 @@ pub fn decode_one(il: &[u8], pos: usize) -> Result<Instr, DecodeError> {
 
 /// Decodes a whole method body; every branch target must start an instruction.
 pub fn decode_all(il: &[u8]) -> Result<Vec<Instr>, DecodeError> {
-    let mut out = Vec::with_capacity(il.len() / 2 + 1);
+    let mut out = Vec::new();
+    decode_into(il, &mut out, &mut Vec::new())?;
+    Ok(out)
+}
+
+/// `decode_all` into `out`, with `starts` as scratch (both reused buffers;
+/// emptied first).
+pub fn decode_into(
+    il: &[u8],
+    out: &mut Vec<Instr>,
+    starts: &mut Vec<u32>,
+) -> Result<(), DecodeError> {
+    out.clear();
+    out.reserve(il.len() / 2 + 1);
     let mut pos = 0;
     while pos < il.len() {
         let ins = decode_one(il, pos)?;
         pos = ins.next as usize;
         out.push(ins);
     }
-    let starts: Vec<u32> = out.iter().map(|i| i.offset).collect();
-    for ins in &out {
+    starts.clear();
+    starts.extend(out.iter().map(|i| i.offset));
+    for ins in out.iter() {
         let check = |t: u32| {
             if starts.binary_search(&t).is_ok() {
                 Ok(())
@@ -299,7 +313,7 @@ pub fn decode_all(il: &[u8]) -> Result<Vec<Instr>, DecodeError> {
             _ => {}
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Mnemonic of an opcode (for disassembly listings).

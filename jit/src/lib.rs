@@ -26,17 +26,22 @@ pub mod gcmap;
 pub mod host;
 pub mod isa;
 pub mod masm;
+pub mod scratch;
 pub mod visitor;
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
+use codegen::Recycled;
 use core::fmt;
+pub use scratch::Scratch;
+use smallvec::SmallVec;
 
 use codegen::CodeGen;
 use decoder::{op, Operand};
 use host::{Helper, JitHost, JitType};
 use isa::x64::masm::X64Masm;
-use masm::{FrameInfo, MacroAssembler};
+use masm::FrameInfo;
 
 /// What the JIT needs to know about the method being compiled.
 #[derive(Clone, Debug)]
@@ -128,7 +133,9 @@ pub enum JitErrorKind {
     Unsupported(&'static str),
     /// The host could not resolve a token.
     Host(crate::host::HostError),
-    Internal(String),
+    /// A broken invariant inside the JIT; a literal where possible (it is
+    /// built on hot paths' error branches, which must not allocate).
+    Internal(Cow<'static, str>),
 }
 
 impl fmt::Display for JitErrorKind {
@@ -212,19 +219,19 @@ impl CallSite {
     }
 }
 
-type RegAssignment = (Vec<Option<masm::Gpr>>, Vec<Option<masm::Gpr>>);
-
 /// Keeps the most used scalar locals and arguments (4/8-byte integers, references,
 /// pointers; never address-taken) in callee-saved registers for the whole method,
 /// so loops do not carry their variables through memory.
+/// `taken` are the address-taken flags (locals, arguments); the choices go
+/// into `regs` (locals, arguments), which start all `None`.
 fn assign_registers(
     m: &MethodInput<'_>,
     instrs: &[decoder::Instr],
-    local_taken: &[bool],
-    arg_taken: &[bool],
-) -> RegAssignment {
-    let mut lc = alloc::vec![0u32; m.locals.len()];
-    let mut ac = alloc::vec![0u32; m.args.len()];
+    (local_taken, arg_taken): (&[bool], &[bool]),
+    (lr, ar): (&mut [Option<masm::Gpr>], &mut [Option<masm::Gpr>]),
+) {
+    let mut lc: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; m.locals.len()];
+    let mut ac: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; m.args.len()];
     for i in instrs {
         let n = match i.operand {
             Operand::Int(n) => n as usize,
@@ -256,7 +263,7 @@ fn assign_registers(
                 | JitType::Ptr
         )
     };
-    let mut cands: Vec<(u32, bool, usize)> = Vec::new();
+    let mut cands: SmallVec<[(u32, bool, usize); 16]> = SmallVec::new();
     for (k, c) in lc.iter().enumerate() {
         if *c >= 2 && !local_taken[k] && eligible(&m.locals[k]) {
             cands.push((*c, true, k));
@@ -268,8 +275,6 @@ fn assign_registers(
         }
     }
     cands.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)));
-    let mut lr = alloc::vec![None; m.locals.len()];
-    let mut ar = alloc::vec![None; m.args.len()];
     for ((_, is_local, k), reg) in cands.into_iter().zip(isa::x64::regs::CALLEE_SAVED) {
         if is_local {
             lr[k] = Some(reg);
@@ -277,33 +282,57 @@ fn assign_registers(
             ar[k] = Some(reg);
         }
     }
-    (lr, ar)
 }
 
 /// Compiles one method.
 pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<CompiledMethod, JitError> {
+    compile_with(&mut Scratch::default(), host, m)
+}
+
+/// `compile` on buffers kept in `scratch` from earlier compiles (a runtime
+/// keeps one and passes it to every compile: see `scratch`).
+pub fn compile_with<H: JitHost>(
+    scratch: &mut Scratch,
+    host: &mut H,
+    m: &MethodInput<'_>,
+) -> Result<CompiledMethod, JitError> {
     let wrap = |il_offset: u32, kind: JitErrorKind| JitError {
         method: m.name.into(),
         il_offset,
         kind,
     };
-    let instrs =
-        decoder::decode_all(m.il).map_err(|e| wrap(e.offset(), JitErrorKind::Decode(e)))?;
+    let mut instrs = core::mem::take(&mut scratch.instrs);
+    decoder::decode_into(m.il, &mut instrs, &mut scratch.starts)
+        .map_err(|e| wrap(e.offset(), JitErrorKind::Decode(e)))?;
+    let out = compile_decoded(scratch, host, m, &instrs, &wrap);
+    scratch.instrs = instrs;
+    out
+}
+
+fn compile_decoded<H: JitHost>(
+    scratch: &mut Scratch,
+    host: &mut H,
+    m: &MethodInput<'_>,
+    instrs: &[decoder::Instr],
+    wrap: &dyn Fn(u32, JitErrorKind) -> JitError,
+) -> Result<CompiledMethod, JitError> {
     // A method with handlers gets hidden locals (one exception slot per
     // clause) and keeps every local in its frame: see `codegen::exceptions`.
     let with_slots;
     let m = if m.eh.is_empty() {
         m
     } else {
-        codegen::exceptions::validate(m, &instrs).map_err(|(il, k)| wrap(il, k))?;
+        codegen::exceptions::validate(m, instrs).map_err(|(il, k)| wrap(il, k))?;
         with_slots = codegen::exceptions::with_exception_slots(m);
         &with_slots
     };
     // Pre-scan: branch targets and address-taken locals/arguments.
-    let mut targets = Vec::new();
-    let mut local_taken = alloc::vec![false; m.locals.len()];
-    let mut arg_taken = alloc::vec![false; m.args.len()];
-    for i in &instrs {
+    let mut targets = core::mem::take(&mut scratch.targets);
+    targets.clear();
+    let bufs = &mut scratch.codegen;
+    let mut local_taken = Recycled::filled(&mut bufs.local_taken, m.locals.len(), false);
+    let mut arg_taken = Recycled::filled(&mut bufs.arg_taken, m.args.len(), false);
+    for i in instrs {
         match &i.operand {
             Operand::Target(t) => targets.push(*t),
             Operand::Switch(ts) => targets.extend_from_slice(ts),
@@ -333,18 +362,22 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
     }
     targets.sort_unstable();
     targets.dedup();
-    let (local_regs, arg_regs) = if m.eh.is_empty() {
-        assign_registers(m, &instrs, &local_taken, &arg_taken)
-    } else {
-        (
-            alloc::vec![None; m.locals.len()],
-            alloc::vec![None; m.args.len()],
-        )
-    };
-    let masm = X64Masm::with_capacity(m.il.len()).map_err(|k| wrap(0, k))?;
+    let bufs = &mut scratch.codegen;
+    let mut local_regs = Recycled::filled(&mut bufs.local_regs, m.locals.len(), None);
+    let mut arg_regs = Recycled::filled(&mut bufs.arg_regs, m.args.len(), None);
+    if m.eh.is_empty() {
+        assign_registers(
+            m,
+            instrs,
+            (&local_taken, &arg_taken),
+            (&mut local_regs, &mut arg_regs),
+        );
+    }
+    let masm = X64Masm::with_buffers(&mut scratch.code, m.il.len());
     let mut g = CodeGen::new(
         host,
         masm,
+        &mut scratch.codegen,
         m,
         &targets,
         local_taken,
@@ -352,8 +385,9 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
         local_regs,
         arg_regs,
     );
+    scratch.targets = targets;
     g.emit_entry().map_err(|k| wrap(0, k))?;
-    for i in &instrs {
+    for i in instrs {
         let live = g
             .begin_instruction(i.offset)
             .map_err(|k| wrap(i.offset, k))?;
@@ -365,10 +399,10 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
     }
     let end = m.il.len() as u32;
     let (masm, _frame, frame_size, saved, sites, marks, eh, gc) =
-        g.finish().map_err(|k| wrap(end, k))?;
+        g.finish(&mut scratch.codegen).map_err(|k| wrap(end, k))?;
     let saved_regs = codegen::gcmap::saved_mask::<isa::x64::abi::X64Abi>(&saved);
     let asm = masm
-        .finish(&FrameInfo { frame_size, saved })
+        .finish_recycling(&FrameInfo { frame_size, saved }, &mut scratch.code)
         .map_err(|k| wrap(end, k))?;
     let call_sites = sites
         .iter()
@@ -383,7 +417,14 @@ pub fn compile<H: JitHost>(host: &mut H, m: &MethodInput<'_>) -> Result<Compiled
         .map(|(il, mk)| (*il, asm.mark_offsets[*mk]))
         .collect();
     let eh = eh.resolve(&asm.mark_offsets);
-    let stack_maps = gc.resolve(&asm.mark_offsets, saved_regs);
+    let stack_maps = gc.resolve(&asm.mark_offsets, saved_regs, &mut scratch.codegen.gc_sites);
+    let mut sites = sites;
+    sites.clear();
+    scratch.codegen.call_sites = sites;
+    let mut marks = marks;
+    marks.clear();
+    scratch.codegen.il_marks = marks;
+    scratch.code.mark_offsets = asm.mark_offsets;
     Ok(CompiledMethod {
         code: asm.code,
         call_sites,

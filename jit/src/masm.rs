@@ -182,6 +182,17 @@ pub struct FrameInfo {
     pub saved: Vec<(Gpr, i32)>,
 }
 
+/// An assembler's buffers, kept between compiles (see `crate::scratch`): code
+/// bytes, label offsets, rel32 fixups, marks and the finished mark offsets.
+#[derive(Default)]
+pub struct CodeBuffers {
+    pub buf: Vec<u8>,
+    pub labels: Vec<u32>,
+    pub fixups: Vec<(u32, u32)>,
+    pub marks: Vec<u32>,
+    pub mark_offsets: Vec<u32>,
+}
+
 /// Machine code of a method with positions of interest.
 #[derive(Clone, Debug)]
 pub struct Assembled {
@@ -220,7 +231,8 @@ pub enum ArgClass {
 /// The locations of all arguments of a call and the outgoing stack size.
 #[derive(Clone, Debug)]
 pub struct CallLayout {
-    pub args: Vec<ArgLoc>,
+    /// Inline up to eight: a call's layout is built on every call site.
+    pub args: smallvec::SmallVec<[ArgLoc; 8]>,
     /// Outgoing stack bytes, rounded up to 16.
     pub stack_bytes: u32,
 }
@@ -237,13 +249,14 @@ pub enum ArgHome {
 /// The fixed part of a method's frame (offsets relative to the frame pointer).
 #[derive(Clone, Debug)]
 pub struct Frame {
-    pub args: Vec<ArgHome>,
+    /// (Inline vectors here and below: a frame is built for every method.)
+    pub args: smallvec::SmallVec<[ArgHome; 8]>,
     /// Incoming location of each argument (for homing in the prologue).
-    pub arg_locs: Vec<ArgLoc>,
+    pub arg_locs: smallvec::SmallVec<[ArgLoc; 8]>,
     /// Home slot of the hidden return-buffer pointer.
     pub retbuf: Option<i32>,
     /// Home slot of each local.
-    pub locals: Vec<i32>,
+    pub locals: smallvec::SmallVec<[i32; 16]>,
     /// [locals_lo, locals_hi) is zeroed in the prologue.
     pub locals_lo: i32,
     pub locals_hi: i32,

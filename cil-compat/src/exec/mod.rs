@@ -112,6 +112,11 @@ pub struct Engine {
     /// Indexed by [`call_info_slot`] (assembly, token table, virtual), then
     /// by the token's row.
     pub(crate) call_infos: Vec<IdMap<jit::host::CallInfo>>,
+    /// The JIT's buffers, reused from one compile to the next.
+    jit_scratch: jit::Scratch,
+    /// The compiled method's argument and local types (reused buffers).
+    jit_args: Vec<jit::host::JitType>,
+    jit_locals: Vec<jit::host::JitType>,
     /// Type facts for the JIT by type id (stable once the type is laid out).
     pub(crate) type_infos: IdMap<jit::host::TypeInfo>,
     /// Called on a runtime error; must not return.
@@ -173,6 +178,9 @@ impl Engine {
             compiled: IdMap::new(),
             natives: Vec::new(),
             call_infos: Vec::new(),
+            jit_scratch: jit::Scratch::default(),
+            jit_args: Vec::new(),
+            jit_locals: Vec::new(),
             type_infos: IdMap::new(),
             on_fail: default_fail,
             raise_oom: unwind::raise_out_of_memory,
@@ -409,7 +417,8 @@ impl Engine {
             .ts
             .method_locals(m)
             .map_err(|e| format!("{}: {e}", self.method_name(m)))?;
-        let mut local_types = Vec::with_capacity(locals.len());
+        let mut local_types = core::mem::take(&mut self.jit_locals);
+        local_types.clear();
         for l in locals {
             local_types.push(
                 jit_type(&self.ts, l).map_err(|e| {
@@ -417,7 +426,8 @@ impl Engine {
                 })?,
             );
         }
-        let mut args = Vec::with_capacity(params.len() + 1);
+        let mut args = core::mem::take(&mut self.jit_args);
+        args.clear();
         if has_this {
             args.push(this_type(&self.ts, owner));
         }
@@ -448,8 +458,15 @@ impl Engine {
                 asm,
                 generic: generic.then_some(m),
             };
-            jit::compile(&mut host, &input)
+            // Taken out for the compile (the host borrows the engine); a
+            // compile nested inside this one starts with a fresh scratch.
+            let mut scratch = core::mem::take(&mut host.e.jit_scratch);
+            let out = jit::compile_with(&mut scratch, &mut host, &input);
+            host.e.jit_scratch = scratch;
+            out
         };
+        self.jit_args = input.args;
+        self.jit_locals = input.locals;
         code.map_err(|mut err| {
             err.method = format!(
                 "{} (assembly {})",

@@ -3,6 +3,7 @@
 //! shared by all of them.
 
 use super::*;
+use smallvec::SmallVec;
 
 impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     // ---- calls ------------------------------------------------------------------------------
@@ -231,14 +232,14 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 _ => {}
             }
         }
-        let vals: Vec<Val> = self.ctx.stack.vals[first..first + n].to_vec();
+        let vals: SmallVec<[Val; 8]> = SmallVec::from_slice(&self.ctx.stack.vals[first..first + n]);
         let ftn = if calli {
             Some(self.ctx.stack.vals[len - 1])
         } else {
             None
         };
 
-        let mut entries: Vec<(JitType, Src)> = Vec::with_capacity(n + 1);
+        let mut entries: SmallVec<[(JitType, Src); 8]> = SmallVec::with_capacity(n + 1);
         let struct_ret = sig.ret.is_struct();
         let ret_tmp = if struct_ret {
             Some(self.ctx.stack.temp(sig.ret.size().max(16)))
@@ -289,7 +290,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             None
         };
 
-        let classes: Vec<ArgClass> = entries
+        let classes: SmallVec<[ArgClass; 8]> = entries
             .iter()
             .map(|(t, _)| M::Abi::classify(t, conv))
             .collect();
@@ -331,8 +332,8 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
         let mut this_reg = None;
         // Register-to-register argument moves first, as one parallel move.
-        let mut moves: Vec<(Gpr, Gpr)> = Vec::new();
-        let mut moved = alloc::vec![false; entries.len()];
+        let mut moves: SmallVec<[(Gpr, Gpr); 8]> = SmallVec::new();
+        let mut moved: SmallVec<[bool; 8]> = smallvec::smallvec![false; entries.len()];
         for (i, (t, src)) in entries.iter().enumerate() {
             if let (ArgLoc::Gpr(dst), Src::Val(v)) = (lay.args[i], src) {
                 if let (Loc::Reg(r), false) = (v.loc, t.is_struct()) {
@@ -452,7 +453,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     /// Emits register moves `dst <- src` that may overlap (cycles go through r11).
-    pub(super) fn parallel_move(&mut self, mut moves: Vec<(Gpr, Gpr)>) -> R {
+    pub(super) fn parallel_move(&mut self, mut moves: SmallVec<[(Gpr, Gpr); 8]>) -> R {
         moves.retain(|(d, s)| d != s);
         while !moves.is_empty() {
             let free = moves

@@ -23,9 +23,15 @@ pub struct GcMapBuilder {
 
 impl GcMapBuilder {
     /// The finished maps, return addresses resolved from marks.
-    pub fn resolve(self, mark_offsets: &[u32], saved_regs: u8) -> StackMaps {
-        let mut sites = Vec::new();
-        let mut frame_only = Vec::new();
+    /// The builder's site list goes back to `keep` for the next method.
+    pub fn resolve(
+        self,
+        mark_offsets: &[u32],
+        saved_regs: u8,
+        keep: &mut Vec<(usize, u32, u32, u8)>,
+    ) -> StackMaps {
+        let mut sites = Vec::with_capacity(self.sites.len());
+        let mut frame_only = Vec::with_capacity(self.sites.len());
         for &(mk, first, count, regs) in &self.sites {
             let ret_offset = mark_offsets[mk];
             if count == 0 && regs == self.frame_regs {
@@ -41,6 +47,7 @@ impl GcMapBuilder {
         }
         sites.sort_by_key(|s| s.ret_offset);
         frame_only.sort_unstable();
+        *keep = self.sites;
         StackMaps {
             frame: self.frame,
             frame_regs: self.frame_regs,

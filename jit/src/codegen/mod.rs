@@ -116,6 +116,40 @@ pub type Finished<M> = (
     gcmap::GcMapBuilder,
 );
 
+/// The code generator's buffers, handed back after each method so the next
+/// one reuses them (see `crate::scratch`).
+#[derive(Default)]
+pub struct Recycled {
+    pub(crate) vals: Vec<Val>,
+    pub(crate) labels: Vec<(u32, Label)>,
+    pub(crate) fails: Vec<(Label, FailCode, u32)>,
+    pub(crate) call_sites: Vec<(usize, CallSiteKind, u64)>,
+    pub(crate) il_marks: Vec<(u32, usize)>,
+    pub(crate) gc_sites: Vec<(usize, u32, u32, u8)>,
+    pub(crate) arg_types: Vec<JitType>,
+    pub(crate) local_types: Vec<JitType>,
+    pub(crate) local_taken: Vec<bool>,
+    pub(crate) arg_taken: Vec<bool>,
+    pub(crate) local_regs: Vec<Option<Gpr>>,
+    pub(crate) arg_regs: Vec<Option<Gpr>>,
+}
+
+impl Recycled {
+    /// A buffer of `n` copies of `v`, reusing `slot`'s allocation.
+    pub(crate) fn filled<T: Copy>(slot: &mut Vec<T>, n: usize, v: T) -> Vec<T> {
+        let mut out = reuse(slot);
+        out.resize(n, v);
+        out
+    }
+}
+
+/// Takes a buffer out of `v`, empty, capacity kept.
+fn reuse<T>(v: &mut Vec<T>) -> Vec<T> {
+    let mut out = core::mem::take(v);
+    out.clear();
+    out
+}
+
 /// Per-method code generator.
 pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     pub ctx: CodeGenContext<M>,
@@ -151,11 +185,13 @@ fn fits_i32(c: i64) -> bool {
 }
 
 impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
-    /// Sets up the frame; `targets` are all branch targets found by the decoder.
+    /// Sets up the frame; `targets` are all branch targets found by the
+    /// decoder, sorted and without duplicates; buffers come from `bufs`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         host: &'h mut H,
         masm: M,
+        bufs: &mut Recycled,
         input: &crate::MethodInput,
         targets: &[u32],
         local_addr_taken: Vec<bool>,
@@ -167,27 +203,34 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let layout = host.object_layout();
         let mut ctx = CodeGenContext {
             masm,
-            stack: stack::ValueStack::new(frame.eval_base),
+            stack: stack::ValueStack::with_vec(frame.eval_base, reuse(&mut bufs.vals)),
             regs: RegSet::all::<M::Abi>(),
             frame,
-            arg_types: input.args.clone(),
-            local_types: input.locals.clone(),
+            arg_types: {
+                let mut v = reuse(&mut bufs.arg_types);
+                v.extend_from_slice(&input.args);
+                v
+            },
+            local_types: {
+                let mut v = reuse(&mut bufs.local_types);
+                v.extend_from_slice(&input.locals);
+                v
+            },
             local_addr_taken,
             arg_addr_taken,
             used_callee_saved: 0,
             local_regs,
             arg_regs,
         };
-        for r in ctx
-            .local_regs
-            .iter()
-            .chain(ctx.arg_regs.iter())
-            .flatten()
-            .copied()
-            .collect::<Vec<_>>()
-        {
-            ctx.regs.reserve(r);
-            ctx.used_callee_saved |= 1 << r.0;
+        for k in 0..ctx.local_regs.len() + ctx.arg_regs.len() {
+            let r = match k.checked_sub(ctx.local_regs.len()) {
+                None => ctx.local_regs[k],
+                Some(a) => ctx.arg_regs[a],
+            };
+            if let Some(r) = r {
+                ctx.regs.reserve(r);
+                ctx.used_callee_saved |= 1 << r.0;
+            }
         }
         let eh = (!input.eh.is_empty()).then(|| {
             // Handlers are resumed with whatever deeper frames left in the
@@ -197,13 +240,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             }
             alloc::boxed::Box::new(exceptions::EhState::new(input))
         });
-        let mut sorted = targets.to_vec();
-        sorted.sort_unstable();
-        sorted.dedup();
-        let labels: Vec<(u32, Label)> = sorted
-            .into_iter()
-            .map(|t| (t, ctx.masm.new_label()))
-            .collect();
+        debug_assert!(targets.windows(2).all(|w| w[0] < w[1]));
+        let mut labels = reuse(&mut bufs.labels);
+        labels.extend(targets.iter().map(|&t| (t, ctx.masm.new_label())));
         let states = alloc::vec![None; labels.len()];
         let ret_label = ctx.masm.new_label();
         CodeGen {
@@ -217,14 +256,21 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             states,
             reachable: true,
             ret_label,
-            fails: Vec::new(),
-            call_sites: Vec::new(),
-            il_marks: Vec::with_capacity(input.il.len() / 2 + 1),
+            fails: reuse(&mut bufs.fails),
+            call_sites: reuse(&mut bufs.call_sites),
+            il_marks: {
+                let mut v = reuse(&mut bufs.il_marks);
+                v.reserve(input.il.len() / 2 + 1);
+                v
+            },
             cur: 0,
             constrained: None,
             at_end: false,
             eh,
-            gc: gcmap::GcMapBuilder::default(),
+            gc: gcmap::GcMapBuilder {
+                sites: reuse(&mut bufs.gc_sites),
+                ..Default::default()
+            },
         }
     }
 
@@ -240,26 +286,23 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     /// zero the locals.
     pub fn emit_entry(&mut self) -> R {
         self.gc_frame_slots();
-        let f = self.ctx.frame.clone();
-        let mut gi = 0;
-        if let Some(rb) = f.retbuf {
+        if let Some(rb) = self.ctx.frame.retbuf {
             self.m()
                 .store(frame(rb), M::Abi::ARG_GPRS[0], OperandSize::S64)?;
-            gi = 1;
         }
-        let _ = gi;
-        for (i, loc) in f.arg_locs.iter().enumerate() {
-            let home = match f.args[i] {
+        for i in 0..self.ctx.frame.arg_locs.len() {
+            let loc = self.ctx.frame.arg_locs[i];
+            let home = match self.ctx.frame.args[i] {
                 ArgHome::Direct(o) | ArgHome::Indirect(o) => o,
             };
             if let Some(reg) = self.ctx.arg_regs.get(i).copied().flatten() {
-                match *loc {
+                match loc {
                     ArgLoc::Gpr(r) => self.m().mov_rr(reg, r, OperandSize::S64)?,
                     _ => self.m().load(reg, frame(home), OperandSize::S64)?,
                 }
                 continue;
             }
-            match *loc {
+            match loc {
                 ArgLoc::Gpr(r) => self.m().store(frame(home), r, OperandSize::S64)?,
                 ArgLoc::Xmm(x) => {
                     let single = self.ctx.arg_types[i] == JitType::R4;
@@ -268,12 +311,14 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 _ => {}
             }
         }
-        if f.locals_hi > f.locals_lo {
-            self.ctx
-                .zero_mem(frame(f.locals_lo), (f.locals_hi - f.locals_lo) as u32)?;
+        let (lo, hi) = (self.ctx.frame.locals_lo, self.ctx.frame.locals_hi);
+        if hi > lo {
+            self.ctx.zero_mem(frame(lo), (hi - lo) as u32)?;
         }
-        for r in self.ctx.local_regs.clone().into_iter().flatten() {
-            self.m().mov_ri(r, 0, OperandSize::S32)?;
+        for k in 0..self.ctx.local_regs.len() {
+            if let Some(r) = self.ctx.local_regs[k] {
+                self.m().mov_ri(r, 0, OperandSize::S32)?;
+            }
         }
         Ok(())
     }
@@ -327,19 +372,20 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let k = self
             .label_index(target)
             .ok_or(JitErrorKind::Internal("missing label".into()))?;
-        let tys = self.ctx.stack.types();
+        let vals = &self.ctx.stack.vals;
         match &mut self.states[k] {
             Some(prev) => {
-                if prev.len() != tys.len() || prev.iter().zip(&tys).any(|(a, b)| !a.merges_with(b))
+                if prev.len() != vals.len()
+                    || prev.iter().zip(vals).any(|(a, b)| !a.merges_with(&b.ty))
                 {
                     return Err(JitErrorKind::StackMismatch(target));
                 }
-                for (p, t) in prev.iter_mut().zip(&tys) {
-                    *p = p.merge(t);
+                for (p, v) in prev.iter_mut().zip(vals) {
+                    *p = p.merge(&v.ty);
                 }
             }
             None => {
-                self.states[k] = Some(tys);
+                self.states[k] = Some(self.ctx.stack.types());
             }
         }
         Ok(())
@@ -485,8 +531,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         Ok(())
     }
 
-    /// Emits the epilogue and the out-of-line failure calls.
-    pub fn finish(mut self) -> R<Finished<M>> {
+    /// Emits the epilogue and the out-of-line failure calls; the buffers the
+    /// caller does not receive go back to `bufs`.
+    pub fn finish(mut self, bufs: &mut Recycled) -> R<Finished<M>> {
         if self.reachable {
             // Falling off the end is invalid IL (§III.1.7.5).
             return Err(JitErrorKind::FallsOffEnd);
@@ -503,7 +550,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         self.m().epilogue(&saved)?;
         let fail = self.host.helper(Helper::Fail);
         let fails = core::mem::take(&mut self.fails);
-        for (label, code, il) in fails {
+        for &(label, code, il) in &fails {
             self.m().bind(label)?;
             self.m().mov_ri(RDI, code as u32 as i64, OperandSize::S32)?;
             let h = self.method_handle as i64;
@@ -517,6 +564,15 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         }
         let used = (-self.ctx.frame.eval_base) as u32 + self.ctx.stack.max_bytes();
         let frame_size = (used + 15) & !15;
+        bufs.fails = fails;
+        bufs.vals = self.ctx.stack.vals;
+        bufs.labels = self.labels;
+        bufs.arg_types = self.ctx.arg_types;
+        bufs.local_types = self.ctx.local_types;
+        bufs.local_taken = self.ctx.local_addr_taken;
+        bufs.arg_taken = self.ctx.arg_addr_taken;
+        bufs.local_regs = self.ctx.local_regs;
+        bufs.arg_regs = self.ctx.arg_regs;
         Ok((
             self.ctx.masm,
             self.ctx.frame,

@@ -125,8 +125,13 @@ pub struct ValueStack {
 
 impl ValueStack {
     pub fn new(base: i32) -> Self {
+        Self::with_vec(base, Vec::new())
+    }
+    /// An empty stack whose entries live in `vals` (emptied; a reused buffer).
+    pub fn with_vec(base: i32, mut vals: Vec<Val>) -> Self {
+        vals.clear();
         ValueStack {
-            vals: Vec::new(),
+            vals,
             base,
             depth: 0,
             temps: 0,

@@ -42,7 +42,6 @@ use super::regs::*;
 use crate::host::{CallConv, JitType};
 use crate::masm::Abi;
 pub use crate::masm::{ArgClass, ArgHome, ArgLoc, CallLayout, Frame};
-use alloc::vec::Vec;
 
 /// The x86-64 ABI as code generation sees it (`masm::Abi`).
 pub struct X64Abi;
@@ -85,7 +84,7 @@ pub fn classify(ty: &JitType, conv: CallConv) -> ArgClass {
 /// Assigns argument locations in order.
 pub fn layout(classes: &[ArgClass]) -> CallLayout {
     let (mut gi, mut xi, mut st) = (0usize, 0usize, 0u32);
-    let mut args = Vec::with_capacity(classes.len());
+    let mut args = smallvec::SmallVec::with_capacity(classes.len());
     for c in classes {
         let loc = match c {
             ArgClass::Int if gi < 6 => {
@@ -124,7 +123,7 @@ fn round8(n: u32) -> i32 {
 /// Lays out the frame of a managed-convention method.
 pub fn frame(args: &[JitType], locals: &[JitType], ret: &JitType) -> Frame {
     let struct_ret = ret.is_struct();
-    let mut classes = Vec::new();
+    let mut classes: smallvec::SmallVec<[ArgClass; 8]> = smallvec::SmallVec::new();
     if struct_ret {
         classes.push(ArgClass::Int);
     }
@@ -139,8 +138,8 @@ pub fn frame(args: &[JitType], locals: &[JitType], ret: &JitType) -> Frame {
     } else {
         None
     };
-    let mut homes = Vec::with_capacity(args.len());
-    let mut arg_locs = Vec::with_capacity(args.len());
+    let mut homes = smallvec::SmallVec::with_capacity(args.len());
+    let mut arg_locs = smallvec::SmallVec::with_capacity(args.len());
     for t in args {
         let loc = locs.next().unwrap_or(ArgLoc::Stack(0));
         let slot = match loc {
@@ -158,7 +157,7 @@ pub fn frame(args: &[JitType], locals: &[JitType], ret: &JitType) -> Frame {
         });
     }
     let locals_hi = off;
-    let mut lofs = Vec::with_capacity(locals.len());
+    let mut lofs = smallvec::SmallVec::with_capacity(locals.len());
     for t in locals {
         off -= round8(t.size().max(1));
         lofs.push(off);

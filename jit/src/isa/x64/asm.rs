@@ -12,6 +12,7 @@ use super::regs::Gpr;
 #[cfg(test)]
 use super::regs::Xmm;
 use crate::masm::Address;
+use crate::masm::CodeBuffers;
 use crate::masm::{Cond, OperandSize};
 use crate::JitErrorKind;
 use alloc::format;
@@ -82,7 +83,7 @@ pub(crate) fn sized(a: Address, size: OperandSize) -> AsmMemoryOperand {
 
 #[cfg(test)]
 pub(crate) fn err(e: IcedError) -> JitErrorKind {
-    JitErrorKind::Internal(format!("assembler: {e}"))
+    JitErrorKind::Internal(format!("assembler: {e}").into())
 }
 
 /// A code buffer with label and mark bookkeeping. Instructions are encoded as
@@ -118,6 +119,31 @@ impl Assembler {
             fixups: Vec::with_capacity(il_len / 8 + 4),
             marks: Vec::with_capacity(il_len / 2 + 8),
         })
+    }
+
+    /// An assembler for a method of `il_len` IL bytes built on reused
+    /// buffers (emptied here; grown to at least what `with_capacity` gives).
+    pub fn with_buffers(b: &mut CodeBuffers, il_len: usize) -> Self {
+        fn reuse<T>(v: &mut Vec<T>, want: usize) -> Vec<T> {
+            let mut v = core::mem::take(v);
+            v.clear();
+            v.reserve(want);
+            v
+        }
+        Assembler {
+            #[cfg(test)]
+            iced: None,
+            buf: reuse(&mut b.buf, il_len * 8 + 64),
+            labels: reuse(&mut b.labels, il_len / 8 + 4),
+            fixups: reuse(&mut b.fixups, il_len / 8 + 4),
+            marks: reuse(&mut b.marks, il_len / 2 + 8),
+        }
+    }
+
+    /// Hands the label and fixup tables back for the next method.
+    pub fn recycle(self, b: &mut CodeBuffers) {
+        b.labels = self.labels;
+        b.fixups = self.fixups;
     }
 
     /// The scratch iced assembler, the tests' reference (emit through it,
@@ -173,9 +199,11 @@ impl Assembler {
         let l = self
             .labels
             .get_mut(id as usize)
-            .ok_or_else(|| JitErrorKind::Internal(format!("unknown label {id}")))?;
+            .ok_or_else(|| JitErrorKind::Internal(format!("unknown label {id}").into()))?;
         if *l != u32::MAX {
-            return Err(JitErrorKind::Internal(format!("label {id} bound twice")));
+            return Err(JitErrorKind::Internal(
+                format!("label {id} bound twice").into(),
+            ));
         }
         *l = pos;
         Ok(())
@@ -300,7 +328,7 @@ impl Assembler {
                 .labels
                 .get(id as usize)
                 .filter(|t| **t != u32::MAX)
-                .ok_or_else(|| JitErrorKind::Internal(format!("label {id} never bound")))?;
+                .ok_or_else(|| JitErrorKind::Internal(format!("label {id} never bound").into()))?;
             let rel = t as i64 - (pos as i64 + 4);
             let p = pos as usize;
             self.buf[p..p + 4].copy_from_slice(&(rel as i32).to_le_bytes());

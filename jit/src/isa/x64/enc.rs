@@ -96,7 +96,11 @@ pub fn op_rm(
                 2 => 1,
                 4 => 2,
                 8 => 3,
-                _ => return Err(JitErrorKind::Internal(alloc::format!("scale {scale}"))),
+                _ => {
+                    return Err(JitErrorKind::Internal(
+                        alloc::format!("scale {scale}").into(),
+                    ))
+                }
             };
             b.push(md << 6 | r | 4);
             b.push(ss << 6 | (index & 7) << 3 | (base & 7));
@@ -172,9 +176,9 @@ pub fn alu_ri(b: &mut Vec<u8>, op: crate::masm::AluOp, w: bool, d: Gpr, imm: i32
 #[inline]
 pub fn imm8(b: &mut Vec<u8>, imm: i32) -> Result<(), JitErrorKind> {
     if !(-128..=255).contains(&imm) {
-        return Err(JitErrorKind::Internal(alloc::format!(
-            "imm8 out of range: {imm}"
-        )));
+        return Err(JitErrorKind::Internal(
+            alloc::format!("imm8 out of range: {imm}").into(),
+        ));
     }
     b.push(imm as u8);
     Ok(())
@@ -184,9 +188,9 @@ pub fn imm8(b: &mut Vec<u8>, imm: i32) -> Result<(), JitErrorKind> {
 #[inline]
 pub fn imm16(b: &mut Vec<u8>, imm: i32) -> Result<(), JitErrorKind> {
     if !(-32768..=65535).contains(&imm) {
-        return Err(JitErrorKind::Internal(alloc::format!(
-            "imm16 out of range: {imm}"
-        )));
+        return Err(JitErrorKind::Internal(
+            alloc::format!("imm16 out of range: {imm}").into(),
+        ));
     }
     b.extend_from_slice(&(imm as u16).to_le_bytes());
     Ok(())

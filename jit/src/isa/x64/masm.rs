@@ -23,6 +23,61 @@ impl X64Masm {
         })
     }
 
+    /// A macro assembler for `il_len` bytes of IL on reused buffers.
+    pub fn with_buffers(b: &mut CodeBuffers, il_len: usize) -> Self {
+        X64Masm {
+            asm: Assembler::with_buffers(b, il_len),
+            entry_calls: Vec::new(),
+        }
+    }
+
+    /// `MacroAssembler::finish`, handing the buffers back to `keep` for the
+    /// next method (the returned code and mark offsets are the caller's).
+    pub fn finish_recycling(
+        mut self,
+        frame: &FrameInfo,
+        keep: &mut CodeBuffers,
+    ) -> MResult<Assembled> {
+        let (body, body_marks) = self.asm.assemble()?;
+        // The body is position independent (relative branches, absolute calls
+        // through registers), so the prologue is simply prepended:
+        // push rbp; mov rbp, rsp; sub rsp, frame; mov [rbp+off], saved.
+        let mut code = Vec::with_capacity(body.len() + 16 + 8 * frame.saved.len());
+        code.extend_from_slice(&[0x55, 0x48, 0x89, 0xE5]);
+        if frame.frame_size > 0 {
+            enc::alu_ri(&mut code, AluOp::Sub, true, RSP, frame.frame_size as i32);
+        }
+        for &(reg, off) in &frame.saved {
+            enc::op_rm(
+                &mut code,
+                true,
+                false,
+                &[0x89],
+                reg.0,
+                Address::offset(RBP, off),
+            )?;
+        }
+        let base = code.len() as u32;
+        code.extend_from_slice(&body);
+        for &m in &self.entry_calls {
+            // The mark is the return address; the entry is offset 0.
+            let end = body_marks
+                .get(m)
+                .map(|e| (e + base) as usize)
+                .filter(|e| *e >= 5 && *e <= code.len() && code[*e - 5] == 0xE8)
+                .ok_or_else(|| crate::JitErrorKind::Internal("self call mark lost".into()))?;
+            let rel = -(end as i64) as i32;
+            code[end - 4..end].copy_from_slice(&rel.to_le_bytes());
+        }
+        let mut mark_offsets = core::mem::take(&mut keep.mark_offsets);
+        mark_offsets.clear();
+        mark_offsets.extend(body_marks.iter().map(|m| m + base));
+        keep.buf = body;
+        keep.marks = body_marks;
+        self.asm.recycle(keep);
+        Ok(Assembled { code, mark_offsets })
+    }
+
     /// A macro assembler with buffers sized for `il_len` bytes of IL.
     pub fn with_capacity(il_len: usize) -> MResult<Self> {
         Ok(X64Masm {
@@ -366,40 +421,8 @@ impl MacroAssembler for X64Masm {
         sse_rm(&mut self.asm.buf, prefix, false, 0x11, src.0, dst)
     }
 
-    fn finish(mut self, frame: &FrameInfo) -> MResult<Assembled> {
-        let (body, body_marks) = self.asm.assemble()?;
-        // The body is position independent (relative branches, absolute calls
-        // through registers), so the prologue is simply prepended:
-        // push rbp; mov rbp, rsp; sub rsp, frame; mov [rbp+off], saved.
-        let mut code = Vec::with_capacity(body.len() + 16 + 8 * frame.saved.len());
-        code.extend_from_slice(&[0x55, 0x48, 0x89, 0xE5]);
-        if frame.frame_size > 0 {
-            enc::alu_ri(&mut code, AluOp::Sub, true, RSP, frame.frame_size as i32);
-        }
-        for &(reg, off) in &frame.saved {
-            enc::op_rm(
-                &mut code,
-                true,
-                false,
-                &[0x89],
-                reg.0,
-                Address::offset(RBP, off),
-            )?;
-        }
-        let base = code.len() as u32;
-        code.extend_from_slice(&body);
-        for &m in &self.entry_calls {
-            // The mark is the return address; the entry is offset 0.
-            let end = body_marks
-                .get(m)
-                .map(|e| (e + base) as usize)
-                .filter(|e| *e >= 5 && *e <= code.len() && code[*e - 5] == 0xE8)
-                .ok_or_else(|| crate::JitErrorKind::Internal("self call mark lost".into()))?;
-            let rel = -(end as i64) as i32;
-            code[end - 4..end].copy_from_slice(&rel.to_le_bytes());
-        }
-        let mark_offsets: Vec<u32> = body_marks.iter().map(|m| m + base).collect();
-        Ok(Assembled { code, mark_offsets })
+    fn finish(self, frame: &FrameInfo) -> MResult<Assembled> {
+        self.finish_recycling(frame, &mut CodeBuffers::default())
     }
 }
 
