@@ -79,6 +79,10 @@ pub enum CallConv {
     Native,
 }
 
+/// A signature's parameter types, inline up to four (a call's `CallInfo` is
+/// cloned from the runtime's cache at every call site).
+pub type Params = smallvec::SmallVec<[JitType; 4]>;
+
 /// A method signature with `this` made explicit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MethodSig {
@@ -86,7 +90,7 @@ pub struct MethodSig {
     pub has_this: bool,
     /// `Obj` for classes, `ByRef` for value types.
     pub this_type: JitType,
-    pub params: Vec<JitType>,
+    pub params: Params,
     pub ret: JitType,
     pub conv: CallConv,
 }

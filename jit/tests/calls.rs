@@ -184,7 +184,7 @@ fn classes(h: &mut FakeHost) -> (u64, u64) {
     let vsig = MethodSig {
         has_this: true,
         this_type: T::Obj,
-        params: vec![],
+        params: vec![].into(),
         ret: T::I4,
         conv: CallConv::Managed,
     };
@@ -202,7 +202,7 @@ fn classes(h: &mut FakeHost) -> (u64, u64) {
     let isig = MethodSig {
         has_this: true,
         this_type: T::Obj,
-        params: vec![T::I4],
+        params: vec![T::I4].into(),
         ret: T::I4,
         conv: CallConv::Managed,
     };
@@ -376,7 +376,7 @@ fn native(h: &mut FakeHost, tok: u32, addr: u64, params: Vec<T>, ret: T) {
     let sig = MethodSig {
         has_this: false,
         this_type: T::Obj,
-        params,
+        params: params.into(),
         ret,
         conv: CallConv::Native,
     };
@@ -541,7 +541,7 @@ fn calli_and_ldftn() {
         jit::host::MethodSig {
             has_this: false,
             this_type: T::Obj,
-            params: vec![T::I4],
+            params: vec![T::I4].into(),
             ret: T::I4,
             conv: CallConv::Managed,
         },

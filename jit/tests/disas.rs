@@ -25,7 +25,7 @@ impl JitHost for GoldenHost {
         let sig = MethodSig {
             has_this: false,
             this_type: JitType::Obj,
-            params: vec![JitType::I4; n],
+            params: vec![JitType::I4; n].into(),
             ret: JitType::I4,
             conv: CallConv::Managed,
         };

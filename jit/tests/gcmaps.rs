@@ -137,7 +137,7 @@ fn a_self_recursive_call_is_direct_and_has_a_stack_map() {
             sig: jit::host::MethodSig {
                 has_this: false,
                 this_type: T::Obj,
-                params: vec![T::Obj],
+                params: vec![T::Obj].into(),
                 ret: T::Void,
                 conv: jit::host::CallConv::Managed,
             },

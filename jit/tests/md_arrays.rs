@@ -48,7 +48,7 @@ fn method(h: &mut FakeHost, tok: u32, op: MdArrayOp, elem: T) {
             sig: MethodSig {
                 has_this: true,
                 this_type: T::Obj,
-                params,
+                params: params.into(),
                 ret,
                 conv: CallConv::Managed,
             },

@@ -82,7 +82,7 @@ fn protonos_bool_return_after_callvirt() {
     let sig = MethodSig {
         has_this: true,
         this_type: T::Obj,
-        params: vec![T::I4],
+        params: vec![T::I4].into(),
         ret: T::Bool,
         conv: CallConv::Managed,
     };

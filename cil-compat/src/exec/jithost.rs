@@ -1,6 +1,7 @@
 //! The JIT-EE interface over the loader's type system: tokens of the method's
 //! assembly become layouts, signatures, addresses and helper entry points.
 
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::ToString;
 use alloc::vec::Vec;
@@ -77,7 +78,7 @@ impl EngineHost<'_> {
     fn sig_of(&self, m: MethodId) -> Result<MethodSig, HostError> {
         let ts = &self.e.ts;
         let d = ts.method(m);
-        let mut params = Vec::with_capacity(d.sig.params.len());
+        let mut params = jit::host::Params::with_capacity(d.sig.params.len());
         for p in &d.sig.params {
             params.push(jit_type(ts, *p)?);
         }
@@ -285,13 +286,13 @@ impl JitHost for EngineHost<'_> {
             return self.method_uncached(token, virt);
         };
         if let Some(ci) = self.e.call_infos.get(slot).and_then(|m| m.get(row)) {
-            return Ok(ci.clone());
+            return Ok((**ci).clone());
         }
         let ci = self.method_uncached(token, virt)?;
         if self.e.call_infos.len() <= slot {
             self.e.call_infos.resize_with(slot + 1, IdMap::new);
         }
-        self.e.call_infos[slot].insert(row, ci.clone());
+        self.e.call_infos[slot].insert(row, Box::new(ci.clone()));
         Ok(ci)
     }
 
@@ -349,7 +350,7 @@ impl JitHost for EngineHost<'_> {
             let row: crate::metadata::StandAloneSigRow = md.row(Token(token).row()).map_err(s)?;
             crate::metadata::sig::parse_method(md.blob(row.signature).map_err(s)?).map_err(s)?
         };
-        let mut params = Vec::with_capacity(parsed.params.len());
+        let mut params = jit::host::Params::with_capacity(parsed.params.len());
         for p in &parsed.params {
             params.push(self.sig_type(p)?);
         }

@@ -111,7 +111,9 @@ pub struct Engine {
     /// cells, stubs and vtables), and many call sites share tokens.
     /// Indexed by [`call_info_slot`] (assembly, token table, virtual), then
     /// by the token's row.
-    pub(crate) call_infos: Vec<IdMap<jit::host::CallInfo>>,
+    /// Boxed: the maps are indexed by token row, so they grow, and a
+    /// `CallInfo` is large to move.
+    pub(crate) call_infos: Vec<IdMap<Box<jit::host::CallInfo>>>,
     /// The JIT's buffers, reused from one compile to the next.
     jit_scratch: jit::Scratch,
     /// The compiled method's argument and local types (reused buffers).

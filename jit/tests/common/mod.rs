@@ -380,7 +380,7 @@ pub fn sig(args: &[JitType], ret: JitType) -> MethodSig {
     MethodSig {
         has_this: false,
         this_type: JitType::Obj,
-        params: args.to_vec(),
+        params: args.to_vec().into(),
         ret,
         conv: CallConv::Managed,
     }
@@ -429,7 +429,7 @@ impl FakeHost {
         let s = MethodSig {
             has_this: def.has_this,
             this_type: def.this_type,
-            params: def.args[def.has_this as usize..].to_vec(),
+            params: def.args[def.has_this as usize..].to_vec().into(),
             ret: def.ret,
             conv: CallConv::Managed,
         };
