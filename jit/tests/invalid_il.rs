@@ -177,3 +177,82 @@ fn random_bytes_never_panic() {
     }
     assert!(compiled < 20_000);
 }
+
+/// A compile on a reused `Scratch` (what the runtime does) gives exactly what
+/// a fresh compile gives: the same code and tables, or the same error. The
+/// sweep builds stack-balanced methods (arithmetic on locals, forward
+/// branches) and spoils some with a stray byte, so failures, which leave the
+/// scratch half-taken, fall between successes.
+#[test]
+fn a_reused_scratch_compiles_like_a_fresh_one() {
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    // One stack-neutral unit: `x = y op k` on the int locals 0 and 2 and
+    // argument 0, or `x = (int)arg1`.
+    let unit = |next: &mut dyn FnMut() -> u64| -> Vec<u8> {
+        let r = next();
+        if r % 5 == 0 {
+            return vec![0x03, 0x69, [0x0A, 0x0C][(r >> 8) as usize % 2]];
+        }
+        vec![
+            [0x06, 0x08, 0x02][(r >> 8) as usize % 3],
+            0x1F,
+            (r >> 16) as u8,
+            [0x58, 0x59, 0x5A, 0x5F, 0x60, 0x61][(r >> 24) as usize % 6],
+            [0x0A, 0x0C][(r >> 32) as usize % 2],
+        ]
+    };
+    let mut scratch = jit::Scratch::default();
+    let (mut ok, mut failed) = (0, 0);
+    for _ in 0..3_000 {
+        let mut il = Vec::new();
+        for _ in 0..(next() % 12) + 1 {
+            let r = next();
+            if r % 4 == 0 {
+                // if (loc0 < k) skip the next unit
+                let skipped = unit(&mut next);
+                il.extend_from_slice(&[0x06, 0x1F, (r >> 8) as u8, 0x32, skipped.len() as u8]);
+                il.extend_from_slice(&skipped);
+            } else {
+                il.extend(unit(&mut next));
+            }
+            if r % 23 == 0 {
+                il.push((r >> 40) as u8); // a stray byte: usually invalid
+            }
+        }
+        il.extend_from_slice(&[0x06, 0x2A]); // return loc0
+        let m = MethodInput {
+            name: "Sweep::m",
+            handle: 1,
+            il: &il,
+            args: vec![T::I4, T::I8, T::R8],
+            locals: vec![T::I4, T::Obj, T::I4],
+            ret: T::I4,
+            init_locals: true,
+            eh: vec![],
+        };
+        let fresh = compile(&mut FakeHost::new(), &m);
+        let reused = jit::compile_with(&mut scratch, &mut FakeHost::new(), &m);
+        match (&fresh, &reused) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a.code, b.code, "code differs for IL {il:02x?}");
+                assert_eq!(a.call_sites, b.call_sites);
+                assert_eq!(a.il_map, b.il_map);
+                assert_eq!(a.frame_size, b.frame_size);
+                assert_eq!(a.stack_maps, b.stack_maps);
+                ok += 1;
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a, b);
+                failed += 1;
+            }
+            _ => panic!("fresh {fresh:?} and reused {reused:?} disagree for IL {il:02x?}"),
+        }
+    }
+    assert!(ok > 500 && failed > 100, "{ok} compiled, {failed} failed");
+}
