@@ -635,16 +635,13 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     pub fn ckfinite(&mut self) -> R {
         let v = self.ctx.pop()?;
         let x = self.ctx.into_xmm(&v)?;
-        self.m().movq_rx(M::Abi::SCRATCH, x)?;
-        self.m().mov_ri(
-            M::Abi::RET,
-            0x7FF0_0000_0000_0000u64 as i64,
-            OperandSize::S64,
-        )?;
+        // NaN and the infinities have every exponent bit set.
+        let (bits, exp) = (M::Abi::SCRATCH, M::Abi::RET);
+        self.m().movq_rx(bits, x)?;
         self.m()
-            .alu_rr(AluOp::And, M::Abi::SCRATCH, M::Abi::RET, OperandSize::S64)?;
-        self.m()
-            .alu_rr(AluOp::Cmp, M::Abi::SCRATCH, M::Abi::RET, OperandSize::S64)?;
+            .mov_ri(exp, 0x7FF0_0000_0000_0000u64 as i64, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::And, bits, exp, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Cmp, bits, exp, OperandSize::S64)?;
         self.fail_if(Cond::E, FailCode::NotFinite)?;
         self.ctx.push_xmm(x);
         Ok(())

@@ -193,7 +193,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
     }
 
-    /// The call sequence (see `isa::x64::abi` for the convention).
+    /// The call sequence (the convention is the ISA's `MacroAssembler::Abi`).
     pub(super) fn emit_call(
         &mut self,
         ci: &CallInfo,

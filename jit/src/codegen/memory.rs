@@ -339,20 +339,17 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if !matches!(len.ty, StackTy::I32 | StackTy::NInt) {
             return Err(JitErrorKind::TypeMismatch("newarr length"));
         }
-        self.ctx.load_to_gpr(&len, M::Abi::ARG_GPRS[1])?;
+        // NewArray(array type handle, length).
+        let [handle_arg, len_arg] = [M::Abi::ARG_GPRS[0], M::Abi::ARG_GPRS[1]];
+        self.ctx.load_to_gpr(&len, len_arg)?;
         if len.ty == StackTy::I32 {
-            self.m()
-                .extend(M::Abi::ARG_GPRS[1], M::Abi::ARG_GPRS[1], Extend::I32)?;
+            self.m().extend(len_arg, len_arg, Extend::I32)?;
         }
-        self.m().alu_rr(
-            AluOp::Test,
-            M::Abi::ARG_GPRS[1],
-            M::Abi::ARG_GPRS[1],
-            OperandSize::S64,
-        )?;
+        self.m()
+            .alu_rr(AluOp::Test, len_arg, len_arg, OperandSize::S64)?;
         self.fail_if(Cond::S, FailCode::Overflow)?;
         self.m()
-            .mov_ri(M::Abi::ARG_GPRS[0], t.array_handle as i64, OperandSize::S64)?;
+            .mov_ri(handle_arg, t.array_handle as i64, OperandSize::S64)?;
         let h = self.host.helper(Helper::NewArray);
         self.call_abs(h, CallSiteKind::Helper(Helper::NewArray))?;
         self.push_rax(StackTy::Obj)
@@ -404,13 +401,14 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             .mov_ri(M::Abi::ARG_GPRS[0], t.handle as i64, OperandSize::S64)?;
         let h = self.host.helper(Helper::NewObject);
         self.call_abs(h, CallSiteKind::Helper(Helper::NewObject))?;
-        self.m()
-            .mov_rr(M::Abi::RET2, M::Abi::RET, OperandSize::S64)?;
+        // The new box moves out of the result register, which storing the
+        // value may use as address scratch.
+        let obj = M::Abi::RET2;
+        self.m().mov_rr(obj, M::Abi::RET, OperandSize::S64)?;
         let off = self.layout.box_data_offset;
-        self.ctx
-            .store_val(Address::offset(M::Abi::RET2, off), &t.ty, &v)?;
+        self.ctx.store_val(Address::offset(obj, off), &t.ty, &v)?;
         let r = self.ctx.alloc_gpr()?;
-        self.m().mov_rr(r, M::Abi::RET2, OperandSize::S64)?;
+        self.m().mov_rr(r, obj, OperandSize::S64)?;
         self.ctx.push_reg(StackTy::Obj, r);
         Ok(())
     }
@@ -424,22 +422,21 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         let r = self.ctx.into_gpr(&v)?;
         self.null_check(r)?;
         let lo_method_table_offset = self.layout.method_table_offset;
+        let (mt, want) = (M::Abi::SCRATCH, M::Abi::RET);
         self.m().load(
-            M::Abi::SCRATCH,
+            mt,
             Address::offset(r, lo_method_table_offset),
             OperandSize::S64,
         )?;
-        self.m()
-            .mov_ri(M::Abi::RET, t.handle as i64, OperandSize::S64)?;
-        self.m()
-            .alu_rr(AluOp::Cmp, M::Abi::SCRATCH, M::Abi::RET, OperandSize::S64)?;
+        self.m().mov_ri(want, t.handle as i64, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Cmp, mt, want, OperandSize::S64)?;
         match self.host.unbox_key(tok).map_err(Self::host_err)? {
             Some((off, key)) => {
                 let ok = self.m().new_label();
                 self.m().jcc(Cond::E, ok)?;
                 self.m().alu_mi(
                     AluOp::Cmp,
-                    Address::offset(M::Abi::SCRATCH, off),
+                    Address::offset(mt, off),
                     key as i32,
                     OperandSize::S32,
                 )?;

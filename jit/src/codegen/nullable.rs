@@ -29,36 +29,28 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         let tmp = self.ctx.stack.temp(8);
         let v = self.ctx.pop()?;
         let done = self.m().new_label();
-        self.m().mov_ri(M::Abi::RET, 0, OperandSize::S64)?;
+        let (ret, scratch) = (M::Abi::RET, M::Abi::SCRATCH);
+        let result = Self::frame_slot(tmp);
+        self.m().mov_ri(ret, 0, OperandSize::S64)?;
+        self.m().store(result, ret, OperandSize::S64)?;
+        let has_value = Self::frame_slot(v.home + n.has_value_offset as i32);
+        self.m().load_ext(scratch, has_value, Extend::U8)?;
         self.m()
-            .store(Self::frame_slot(tmp), M::Abi::RET, OperandSize::S64)?;
-        self.m().load_ext(
-            M::Abi::SCRATCH,
-            Self::frame_slot(v.home + n.has_value_offset as i32),
-            Extend::U8,
-        )?;
-        self.m().alu_rr(
-            AluOp::Test,
-            M::Abi::SCRATCH,
-            M::Abi::SCRATCH,
-            OperandSize::S32,
-        )?;
+            .alu_rr(AluOp::Test, scratch, scratch, OperandSize::S32)?;
         self.m().jcc(Cond::E, done)?;
         self.m()
             .mov_ri(M::Abi::ARG_GPRS[0], n.value.handle as i64, OperandSize::S64)?;
         let h = self.host.helper(Helper::NewObject);
         self.call_abs(h, CallSiteKind::Helper(Helper::NewObject))?;
-        self.m()
-            .store(Self::frame_slot(tmp), M::Abi::RET, OperandSize::S64)?;
+        self.m().store(result, ret, OperandSize::S64)?;
         let off = self.layout.box_data_offset;
         self.ctx.copy_mem(
-            Address::offset(M::Abi::RET, off),
+            Address::offset(ret, off),
             Self::frame_slot(v.home + n.value_offset as i32),
             n.value.ty.size(),
         )?;
         self.m().bind(done)?;
-        self.m()
-            .load(M::Abi::RET, Self::frame_slot(tmp), OperandSize::S64)?;
+        self.m().load(ret, result, OperandSize::S64)?;
         self.push_rax(StackTy::Obj)
     }
 
@@ -73,31 +65,28 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if v.ty != StackTy::Obj {
             return Err(JitErrorKind::TypeMismatch("unbox needs an object"));
         }
-        self.ctx.load_to_gpr(&v, M::Abi::RET2)?;
+        // The object in the second result register (copying uses the scratch).
+        let (obj, mt, want) = (M::Abi::RET2, M::Abi::SCRATCH, M::Abi::RET);
+        self.ctx.load_to_gpr(&v, obj)?;
         self.ctx.free(&v);
         let tmp = self.ctx.stack.temp(layout.size);
         self.ctx.zero_mem(Self::frame_slot(tmp), layout.size)?;
         let done = self.m().new_label();
-        self.m()
-            .alu_rr(AluOp::Test, M::Abi::RET2, M::Abi::RET2, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Test, obj, obj, OperandSize::S64)?;
         self.m().jcc(Cond::E, done)?;
         let mt_off = self.layout.method_table_offset;
-        self.m().load(
-            M::Abi::SCRATCH,
-            Address::offset(M::Abi::RET2, mt_off),
-            OperandSize::S64,
-        )?;
         self.m()
-            .mov_ri(M::Abi::RET, n.value.handle as i64, OperandSize::S64)?;
+            .load(mt, Address::offset(obj, mt_off), OperandSize::S64)?;
         self.m()
-            .alu_rr(AluOp::Cmp, M::Abi::SCRATCH, M::Abi::RET, OperandSize::S64)?;
+            .mov_ri(want, n.value.handle as i64, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Cmp, mt, want, OperandSize::S64)?;
         match n.unbox_key {
             Some((off, key)) => {
                 let ok = self.m().new_label();
                 self.m().jcc(Cond::E, ok)?;
                 self.m().alu_mi(
                     AluOp::Cmp,
-                    Address::offset(M::Abi::SCRATCH, off),
+                    Address::offset(mt, off),
                     key as i32,
                     OperandSize::S32,
                 )?;
@@ -106,16 +95,14 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             }
             None => self.fail_if(Cond::Ne, FailCode::InvalidCast)?,
         }
-        self.m().mov_ri(M::Abi::SCRATCH, 1, OperandSize::S64)?;
-        self.m().store(
-            Self::frame_slot(tmp + n.has_value_offset as i32),
-            M::Abi::SCRATCH,
-            OperandSize::S8,
-        )?;
+        let one = M::Abi::SCRATCH;
+        self.m().mov_ri(one, 1, OperandSize::S64)?;
+        let has_value = Self::frame_slot(tmp + n.has_value_offset as i32);
+        self.m().store(has_value, one, OperandSize::S8)?;
         let off = self.layout.box_data_offset;
         self.ctx.copy_mem(
             Self::frame_slot(tmp + n.value_offset as i32),
-            Address::offset(M::Abi::RET2, off),
+            Address::offset(obj, off),
             n.value.ty.size(),
         )?;
         self.m().bind(done)?;
