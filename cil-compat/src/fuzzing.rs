@@ -5,10 +5,10 @@
 //! `tests/fuzz_smoke.rs`. Any panic here is a bug.
 
 use alloc::boxed::Box;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::exec::{CodeMemory, Engine};
+use crate::exec::{CodeMemory, Engine, EngineError};
 use crate::metadata::sig::{self, SigReader};
 use crate::metadata::{
     Assembly, Col, FieldRow, MemberRefRow, MethodDefRow, MethodSpecRow, PropertyRow,
@@ -177,11 +177,11 @@ struct Discard {
 }
 
 impl CodeMemory for Discard {
-    fn install(&mut self, code: &[u8]) -> Result<u64, String> {
+    fn install(&mut self, code: &[u8]) -> Result<u64, EngineError> {
         let at = self.next;
         self.next = at
             .checked_add((code.len() as u64).next_multiple_of(16).max(16))
-            .ok_or("discard memory exhausted")?;
+            .ok_or(EngineError::CodeSpace("discard memory exhausted".into()))?;
         Ok(at)
     }
 }
@@ -210,7 +210,7 @@ impl JitBodies {
         for (m, il, eh) in candidates {
             match engine.compile_detached(m, &il, eh.clone()) {
                 Ok(_) => methods.push((m, il, eh)),
-                Err(e) => skipped.push(e),
+                Err(e) => skipped.push(e.to_string()),
             }
         }
         Some(JitBodies {
@@ -258,7 +258,11 @@ impl JitBodies {
             eh.push(decode_clause(c));
             rest = tail;
         }
-        Some(self.engine.compile_detached(m, rest, eh))
+        Some(
+            self.engine
+                .compile_detached(m, rest, eh)
+                .map_err(|e| e.to_string()),
+        )
     }
 }
 

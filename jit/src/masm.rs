@@ -104,15 +104,39 @@ pub enum ShiftKind {
     Shr,
 }
 
-/// Operations on `rdx:rax` with one explicit operand.
+/// Integer division and remainder ([`MacroAssembler::div`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MulDivKind {
-    /// Signed divide (`idiv`).
+pub enum DivKind {
+    /// Signed quotient.
     SDiv,
-    /// Unsigned divide (`div`).
+    /// Unsigned quotient.
     UDiv,
-    /// Unsigned widening multiply (`mul`), sets CF/OF on overflow.
-    UMul,
+    /// Signed remainder.
+    SRem,
+    /// Unsigned remainder.
+    URem,
+}
+
+impl DivKind {
+    /// Signed division (`MIN / -1` can overflow).
+    pub fn signed(self) -> bool {
+        matches!(self, DivKind::SDiv | DivKind::SRem)
+    }
+}
+
+/// The registers the block operations ([`MacroAssembler::copy_bytes`],
+/// [`MacroAssembler::fill_bytes`]) take their operands in: fixed by the ISA's
+/// instructions, so codegen loads operands straight into them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockRegs {
+    /// Destination address.
+    pub dst: Gpr,
+    /// Source address (copy).
+    pub src: Gpr,
+    /// Byte count (a 64-bit value).
+    pub len: Gpr,
+    /// Fill byte, in the low 8 bits (fill).
+    pub fill: Gpr,
 }
 
 /// Scalar double-precision operations.
@@ -266,9 +290,31 @@ pub struct Frame {
 
 /// The calling convention and frame layout of an ISA, as code generation
 /// sees them (Winch's `ABI` trait); `isa::x64::abi` has the x86-64 one.
+///
+/// Code generation names no register of its own: every fixed register it
+/// uses is one of these roles (or a [`MacroAssembler`] operand register).
+/// `RET`, `RET2` and `SCRATCH` are in no allocatable pool and `RET` carries
+/// no argument, so codegen also uses them as temporaries between values (and
+/// `RET` for a call's target); the argument registers are free temporaries
+/// once the value stack is spilled.
 pub trait Abi {
     /// Integer argument registers, in order.
     const ARG_GPRS: &'static [Gpr];
+    /// Integer (and reference) result register.
+    const RET: Gpr;
+    /// Second integer result register (the high half of a 9–16 byte struct).
+    const RET2: Gpr;
+    /// Float result register, also the first float argument.
+    const FLOAT_RET: Xmm;
+    /// Stack pointer.
+    const SP: Gpr;
+    /// Frame pointer: the base of every frame slot (`Frame` offsets).
+    const FP: Gpr;
+    /// Integer scratch register: never allocated, clobbered freely between
+    /// values (constants, copies, compares).
+    const SCRATCH: Gpr;
+    /// Float scratch register: never allocated.
+    const FLOAT_SCRATCH: Xmm;
     /// Callee-saved registers the JIT may allocate, in save-slot order.
     const CALLEE_SAVED: &'static [Gpr];
     /// Registers values may live in, in allocation order.
@@ -313,11 +359,29 @@ pub trait MacroAssembler {
     fn alu_mi(&mut self, op: AluOp, dst: Address, imm: i32, size: OperandSize) -> MResult;
     fn imul_rr(&mut self, dst: Gpr, src: Gpr, size: OperandSize) -> MResult;
     fn imul_rri(&mut self, dst: Gpr, src: Gpr, imm: i32, size: OperandSize) -> MResult;
-    /// `rdx:rax` operations (`idiv`/`div`/`mul`) with `src` as the other operand.
-    fn muldiv(&mut self, kind: MulDivKind, src: Gpr, size: OperandSize) -> MResult;
-    /// `cdq`/`cqo`.
-    fn sign_extend_rax(&mut self, size: OperandSize) -> MResult;
-    fn shift_cl(&mut self, kind: ShiftKind, dst: Gpr, size: OperandSize) -> MResult;
+    /// `dst = dst / divisor` (or `dst % divisor`), the 64-bit `dst` divided at
+    /// `size`; the divisor is non-zero (the caller checked). A signed
+    /// division jumps to `overflow` for `MIN / -1` (the CLI raises
+    /// OverflowException where the hardware may fault). Clobbers the ISA's
+    /// fixed division registers, which are never allocated (x86-64: rax, rdx;
+    /// `dst` and `divisor` are neither).
+    fn div(
+        &mut self,
+        kind: DivKind,
+        dst: Gpr,
+        divisor: Gpr,
+        size: OperandSize,
+        overflow: Option<Label>,
+    ) -> MResult;
+    /// `dst = dst * src` unsigned at `size`, jumping to `overflow` when the
+    /// product does not fit. Clobbers what [`MacroAssembler::div`] does.
+    fn umul_checked(&mut self, dst: Gpr, src: Gpr, size: OperandSize, overflow: Label) -> MResult;
+    /// Where [`MacroAssembler::shift`] wants its count (x86-64: rcx); a count
+    /// loaded there needs no move.
+    const SHIFT_COUNT: Gpr;
+    /// `dst = dst <kind> count` (the count masked to the width by the
+    /// hardware, as ECMA-335 leaves it unspecified beyond the width).
+    fn shift(&mut self, kind: ShiftKind, dst: Gpr, count: Gpr, size: OperandSize) -> MResult;
     fn shift_ri(&mut self, kind: ShiftKind, dst: Gpr, amount: u8, size: OperandSize) -> MResult;
     fn neg(&mut self, dst: Gpr, size: OperandSize) -> MResult;
     fn not(&mut self, dst: Gpr, size: OperandSize) -> MResult;
@@ -333,8 +397,22 @@ pub trait MacroAssembler {
     /// `ret`.
     fn ret(&mut self) -> MResult;
     fn call_mem(&mut self, target: Address) -> MResult;
-    fn rep_movsb(&mut self) -> MResult;
-    fn rep_stosb(&mut self) -> MResult;
+    /// Calls the absolute address `target` through a patchable immediate
+    /// (loaded into `Abi::RET`, which carries no argument); returns the mark
+    /// of the immediate's instruction (the immediate is at byte +2) so the
+    /// host may repoint the call.
+    fn call_patchable(&mut self, target: u64) -> MResult<usize>;
+    /// Calls through the code pointer stored at `cell` (a patchable
+    /// immediate, as for [`MacroAssembler::call_patchable`]); returns its mark.
+    fn call_cell_patchable(&mut self, cell: u64) -> MResult<usize>;
+    /// Where the block operations take their operands.
+    const BLOCK: BlockRegs;
+    /// Copies `BLOCK.len` bytes from `[BLOCK.src]` to `[BLOCK.dst]`
+    /// (clobbers all three).
+    fn copy_bytes(&mut self) -> MResult;
+    /// Fills `BLOCK.len` bytes at `[BLOCK.dst]` with the low byte of
+    /// `BLOCK.fill` (clobbers `dst` and `len`).
+    fn fill_bytes(&mut self) -> MResult;
     fn epilogue(&mut self, saved: &[(Gpr, i32)]) -> MResult;
 
     fn fload(&mut self, dst: Xmm, src: Address, single: bool) -> MResult;

@@ -15,7 +15,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use cil_compat::exec::CodeMemory;
+use cil_compat::exec::{CodeMemory, EngineError};
 use cil_compat::hosting::driver::SharedRuntime;
 use cil_compat::hosting::{guard, CpuTrap, ManagedDriver, Runtime};
 use log::info;
@@ -27,8 +27,8 @@ use crate::arch::x86_64::{boot, cpu};
 pub(crate) struct KernelCode;
 
 impl CodeMemory for KernelCode {
-    fn install(&mut self, code: &[u8]) -> Result<u64, String> {
-        crate::mem::code::install(code).map_err(|e| e.to_string())
+    fn install(&mut self, code: &[u8]) -> Result<u64, EngineError> {
+        crate::mem::code::install(code).map_err(|e| EngineError::CodeSpace(e.to_string()))
     }
 }
 

@@ -12,7 +12,7 @@ use std::string::{String, ToString};
 use std::time::Instant;
 use std::vec::Vec;
 
-use super::{jit_type, CodeMemory, Engine, Failure, RetVal};
+use super::{jit_type, CodeMemory, Engine, EngineError, Failure, RetVal};
 use crate::metadata::sig::Prim;
 use crate::types::{AsmId, MethodId, TypeKind, TypeSystem};
 
@@ -40,7 +40,7 @@ impl Default for MmapMemory {
 }
 
 impl CodeMemory for MmapMemory {
-    fn install(&mut self, code: &[u8]) -> Result<u64, String> {
+    fn install(&mut self, code: &[u8]) -> Result<u64, EngineError> {
         let at = (self.used + 15) & !15;
         if self.chunk == 0 || at + code.len() > self.size {
             let size = (code.len() + 15).max(4 << 20);
@@ -56,7 +56,9 @@ impl CodeMemory for MmapMemory {
                 )
             };
             if p == libc::MAP_FAILED {
-                return Err("mmap of executable memory failed".into());
+                return Err(EngineError::CodeSpace(
+                    "mmap of executable memory failed".into(),
+                ));
             }
             self.chunk = p as usize;
             self.used = 0;
@@ -475,7 +477,7 @@ pub fn disasm(e: &mut Engine, asm: AsmId, pattern: &str) -> Result<(String, Vec<
             Ok(Some(b)) => b.code.to_vec(),
             _ => Vec::new(),
         };
-        match e.compile(m).map(|_| ()).and_then(|_| {
+        match e.compile(m).map_err(|e| e.to_string()).and_then(|_| {
             e.compiled(m)
                 .ok_or_else(|| "no IL body (internal call or abstract)".to_string())
                 .map(|c| {
@@ -562,11 +564,11 @@ pub fn compile_all(e: &mut Engine, asms: &[AsmId]) -> CompileFigures {
 /// Times one static parameterless method (compiled first, so only execution is
 /// measured); returns (raw result, seconds).
 pub fn time_method(e: &mut Engine, m: MethodId) -> Result<(RetVal, f64), String> {
-    e.compile(m)?;
+    e.compile(m).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     // SAFETY: the engine is active and `m` is static and parameterless (callers
     // find it with `matching_methods`).
-    let r = unsafe { e.call_static0(m)? };
+    let r = unsafe { e.call_static0(m) }.map_err(|e| e.to_string())?;
     Ok((r, t0.elapsed().as_secs_f64()))
 }
 

@@ -15,6 +15,7 @@ mod arrays;
 #[cfg(feature = "std")]
 pub mod cli;
 pub mod csnames;
+pub mod error;
 pub mod gc;
 pub mod helper_table;
 pub mod helpers;
@@ -41,6 +42,8 @@ use crate::metadata::sig::Prim;
 use crate::types::{MethodId, TypeId, TypeKind, TypeSystem};
 use idmap::IdMap;
 
+pub use error::EngineError;
+
 /// Where the platform asks whether a null-page fault is a `NullReferenceException`
 /// a managed handler takes (see `null_fault`).
 pub use null_fault::null_fault_resume;
@@ -48,8 +51,9 @@ pub use null_fault::null_fault_resume;
 /// Where compiled code goes: executable memory supplied by the host (mmap on
 /// Linux, W^X pages in the kernel).
 pub trait CodeMemory {
-    /// Copies `code` into executable memory and returns its address (16-aligned).
-    fn install(&mut self, code: &[u8]) -> Result<u64, String>;
+    /// Copies `code` into executable memory and returns its address
+    /// (16-aligned); [`EngineError::CodeSpace`] when there is no room.
+    fn install(&mut self, code: &[u8]) -> Result<u64, EngineError>;
 }
 
 /// A runtime error as JIT code reports it.
@@ -228,12 +232,12 @@ impl Engine {
     }
 
     /// A compile error about `m` with generic parameters named as in C#.
-    fn cs_error(&self, m: MethodId, msg: String) -> String {
-        csnames::in_cs_terms(&self.ts, m, &msg)
+    fn cs_error(&self, m: MethodId, e: EngineError) -> EngineError {
+        e.in_cs_terms(&|msg| csnames::in_cs_terms(&self.ts, m, msg))
     }
 
     /// The lazy stub of `m` (created on first request).
-    pub fn stub(&mut self, m: MethodId) -> Result<u64, String> {
+    pub fn stub(&mut self, m: MethodId) -> Result<u64, EngineError> {
         let entry = self.ts.method(m).entry.load(Ordering::Acquire);
         if entry != 0 {
             return Ok(entry as u64);
@@ -243,7 +247,7 @@ impl Engine {
         }
         let code =
             jit::isa::x64::stubs::lazy_stub(m.0 as u64, helpers::compile_entry as *const () as u64)
-                .map_err(|e| e.to_string())?;
+                .map_err(EngineError::Stub)?;
         let a = self.mem.install(&code)?;
         self.stubs.insert(m.0, a);
         self.stub_owner.insert(a, m.0);
@@ -252,7 +256,7 @@ impl Engine {
 
     /// What a vtable slot of (boxed) type `t` holds for `m`: its stub, or for a
     /// value type's own method an unboxing stub (`this` = the box + header size).
-    pub fn vtable_entry(&mut self, t: TypeId, m: MethodId) -> Result<u64, String> {
+    pub fn vtable_entry(&mut self, t: TypeId, m: MethodId) -> Result<u64, EngineError> {
         let owner = self.ts.method(m).owner;
         if !(self.ts.info(t).is_value_type() && owner == t) {
             return self.stub(m);
@@ -268,14 +272,14 @@ impl Engine {
             struct_ret,
             cell,
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(EngineError::Stub)?;
         let a = self.mem.install(&code)?;
         self.unboxing.insert(m.0, a);
         Ok(a)
     }
 
     /// The call cell of `m`: holds its stub, later its code.
-    pub fn cell(&mut self, m: MethodId) -> Result<u64, String> {
+    pub fn cell(&mut self, m: MethodId) -> Result<u64, EngineError> {
         if let Some(c) = self.cells.get(m.0) {
             return Ok(*c as u64);
         }
@@ -286,7 +290,7 @@ impl Engine {
     }
 
     /// Fills empty vtable slots of `t` with stubs of the methods they run.
-    pub fn ensure_vtable(&mut self, t: TypeId) -> Result<(), String> {
+    pub fn ensure_vtable(&mut self, t: TypeId) -> Result<(), EngineError> {
         let n = self.ts.info(t).vtable_slots().len();
         for i in 0..n {
             if self.ts.info(t).vtable_slots()[i].load(Ordering::Relaxed) != 0 {
@@ -309,7 +313,7 @@ impl Engine {
     }
 
     /// The code address of `m`, compiling it if needed.
-    pub fn compile(&mut self, m: MethodId) -> Result<u64, String> {
+    pub fn compile(&mut self, m: MethodId) -> Result<u64, EngineError> {
         // O(1): every call through a lazy stub or an interface lookup asks.
         let entry = self.ts.method(m).entry.load(Ordering::Acquire);
         if entry != 0 {
@@ -320,19 +324,20 @@ impl Engine {
         // compile time.
         let d = self.ts.method(m);
         if let Some(e) = &d.unresolved {
-            return Err(format!("{}: {e}", self.method_name(m)));
+            return Err(EngineError::Load {
+                method: Some(self.method_name(m)),
+                error: e.clone(),
+            });
         }
         let owner = d.owner;
         if d.is_internal_call() || d.pinvoke.is_some() {
             let name = self.method_name(m);
-            return self
-                .native(&name)
-                .ok_or_else(|| format!("{name}: internal call not bound"));
+            return self.native(&name).ok_or(EngineError::NotBound(name));
         }
-        let body = self
-            .ts
-            .method_body(m)
-            .map_err(|e| format!("{}: {e}", self.method_name(m)))?;
+        let body = self.ts.method_body(m).map_err(|error| EngineError::Load {
+            method: Some(self.method_name(m)),
+            error,
+        })?;
         let (il, init_locals, eh) = match body {
             Some(b) => (b.code.to_vec(), b.init_locals, eh_clauses(&b.eh)),
             None if self.is_delegate(owner) && self.ts.method(m).name == "Invoke" => {
@@ -341,12 +346,7 @@ impl Engine {
                 let returns = Some(ret) != self.ts.prim(crate::metadata::sig::Prim::Void).ok();
                 (delegate_invoke_il(n, returns), true, Vec::new())
             }
-            None => {
-                return Err(format!(
-                    "{}: no IL body (abstract or runtime-implemented)",
-                    self.method_name(m)
-                ))
-            }
+            None => return Err(EngineError::NoBody(self.method_name(m))),
         };
         let t0 = self.clock.map(|c| c());
         let code = self.jit_method(m, &il, init_locals, eh)?;
@@ -396,9 +396,12 @@ impl Engine {
         m: MethodId,
         il: &[u8],
         eh: Vec<jit::EhClause>,
-    ) -> Result<usize, String> {
+    ) -> Result<usize, EngineError> {
         if let Some(e) = &self.ts.method(m).unresolved {
-            return Err(format!("{}: {e}", self.method_name(m)));
+            return Err(EngineError::Load {
+                method: Some(self.method_name(m)),
+                error: e.clone(),
+            });
         }
         self.jit_method(m, il, true, eh).map(|c| c.code.len())
     }
@@ -411,35 +414,41 @@ impl Engine {
         il: &[u8],
         init_locals: bool,
         eh: Vec<jit::EhClause>,
-    ) -> Result<CompiledMethod, String> {
+    ) -> Result<CompiledMethod, EngineError> {
         let d = self.ts.method(m);
         let (asm, owner, has_this) = (d.asm, d.owner, d.sig.has_this);
         let (params, ret) = (d.sig.params.clone(), d.sig.ret);
         let locals = self
             .ts
             .method_locals(m)
-            .map_err(|e| format!("{}: {e}", self.method_name(m)))?;
+            .map_err(|error| EngineError::Load {
+                method: Some(self.method_name(m)),
+                error,
+            })?;
         let mut local_types = core::mem::take(&mut self.jit_locals);
         local_types.clear();
-        for l in locals {
-            local_types.push(
-                jit_type(&self.ts, l).map_err(|e| {
-                    self.cs_error(m, format!("{}: local: {e}", self.method_name(m)))
-                })?,
-            );
-        }
         let mut args = core::mem::take(&mut self.jit_args);
         args.clear();
+        let sig_error = |what: &'static str, e: EngineError| {
+            self.cs_error(
+                m,
+                EngineError::Signature {
+                    method: self.method_name(m),
+                    what,
+                    error: Box::new(e),
+                },
+            )
+        };
+        for l in locals {
+            local_types.push(jit_type(&self.ts, l).map_err(|e| sig_error("local", e))?);
+        }
         if has_this {
             args.push(this_type(&self.ts, owner));
         }
         for p in params {
-            args.push(jit_type(&self.ts, p).map_err(|e| {
-                self.cs_error(m, format!("{}: parameter: {e}", self.method_name(m)))
-            })?);
+            args.push(jit_type(&self.ts, p).map_err(|e| sig_error("parameter", e))?);
         }
-        let ret = jit_type(&self.ts, ret)
-            .map_err(|e| self.cs_error(m, format!("{}: return: {e}", self.method_name(m))))?;
+        let ret = jit_type(&self.ts, ret).map_err(|e| sig_error("return", e))?;
         let input = MethodInput {
             // Filled in below if compilation fails.
             name: "",
@@ -475,7 +484,7 @@ impl Engine {
                 self.method_name(m),
                 self.ts.assembly_name(asm)
             );
-            self.cs_error(m, err.to_string())
+            self.cs_error(m, EngineError::Jit(err))
         })
     }
 
@@ -519,31 +528,31 @@ impl Engine {
 
     /// Offsets of `Delegate.m_target` and `Delegate.m_method`.
     /// Offset of `Delegate.m_prev` (the chain of a multicast delegate).
-    pub fn delegate_prev_field(&self) -> Result<u32, String> {
+    pub fn delegate_prev_field(&self) -> Result<u32, EngineError> {
         let d = self
             .ts
             .find_type("System", "Delegate")
-            .ok_or("corlib has no System.Delegate")?;
+            .ok_or(EngineError::Corlib("corlib has no System.Delegate"))?;
         let p = self
             .ts
             .find_field(d, "m_prev")
-            .ok_or("Delegate.m_prev missing")?;
+            .ok_or(EngineError::Corlib("Delegate.m_prev missing"))?;
         Ok(self.ts.field_offset(p).0)
     }
 
-    pub fn delegate_fields(&self) -> Result<(u32, u32), String> {
+    pub fn delegate_fields(&self) -> Result<(u32, u32), EngineError> {
         let d = self
             .ts
             .find_type("System", "Delegate")
-            .ok_or("corlib has no System.Delegate")?;
+            .ok_or(EngineError::Corlib("corlib has no System.Delegate"))?;
         let t = self
             .ts
             .find_field(d, "m_target")
-            .ok_or("Delegate.m_target missing")?;
+            .ok_or(EngineError::Corlib("Delegate.m_target missing"))?;
         let m = self
             .ts
             .find_field(d, "m_method")
-            .ok_or("Delegate.m_method missing")?;
+            .ok_or(EngineError::Corlib("Delegate.m_method missing"))?;
         Ok((self.ts.field_offset(t).0, self.ts.field_offset(m).0))
     }
 
@@ -551,7 +560,7 @@ impl Engine {
     /// a lazy stub's method is compiled and its code returned, anything else
     /// comes back as it is. Saves every call from native code (block-device
     /// callbacks) a trip through the stub and the resolver.
-    pub fn direct_entry(&mut self, addr: u64) -> Result<u64, String> {
+    pub fn direct_entry(&mut self, addr: u64) -> Result<u64, EngineError> {
         match self.stub_owner.get(&addr) {
             Some(&m) => self.compile(MethodId(m)),
             None => Ok(addr),
@@ -578,7 +587,7 @@ impl Engine {
     }
 
     /// Runs the `.cctor` of `t` once (ECMA-335 §II.10.5.3).
-    pub fn run_cctor(&mut self, t: TypeId) -> Result<(), String> {
+    pub fn run_cctor(&mut self, t: TypeId) -> Result<(), EngineError> {
         use crate::types::{CCTOR_DONE, CCTOR_PENDING, CCTOR_RUNNING};
         let st = self.ts.mt(t).cctor_state.load(Ordering::SeqCst);
         if st != CCTOR_PENDING {
@@ -599,7 +608,7 @@ impl Engine {
     ///
     /// # Safety
     /// The engine must be active, and `m` must be static with no parameters.
-    pub unsafe fn call_static0(&mut self, m: MethodId) -> Result<RetVal, String> {
+    pub unsafe fn call_static0(&mut self, m: MethodId) -> Result<RetVal, EngineError> {
         let d = self.ts.method(m);
         let (owner, ret) = (d.owner, d.sig.ret);
         let ret = jit_type(&self.ts, ret)?;
@@ -779,7 +788,7 @@ pub unsafe fn try_active_mut<'a>() -> Option<&'a mut Engine> {
 }
 
 /// The JIT type of a location holding a `t`.
-pub fn jit_type(ts: &TypeSystem, t: TypeId) -> Result<JitType, String> {
+pub fn jit_type(ts: &TypeSystem, t: TypeId) -> Result<JitType, EngineError> {
     let info = ts.info(t);
     if ts.prim(Prim::Void).ok() == Some(t) {
         return Ok(JitType::Void);
@@ -792,11 +801,14 @@ pub fn jit_type(ts: &TypeSystem, t: TypeId) -> Result<JitType, String> {
                 .iter()
                 .copied()
                 .find(|f| !ts.field(*f).is_static())
-                .ok_or_else(|| format!("enum {} has no value__", ts.type_name(t)))?;
+                .ok_or_else(|| EngineError::EnumWithoutValue(ts.type_name(t)))?;
             jit_type(ts, ts.field(f).ty)?
         }
         TypeKind::ValueType => {
-            let l = ts.value_layout(t).map_err(|e| e.to_string())?;
+            let l = ts.value_layout(t).map_err(|error| EngineError::Load {
+                method: None,
+                error,
+            })?;
             JitType::Struct(StructLayout {
                 size: l.size,
                 align: l.align,
@@ -811,7 +823,10 @@ pub fn jit_type(ts: &TypeSystem, t: TypeId) -> Result<JitType, String> {
         TypeKind::Ptr | TypeKind::FnPtr => JitType::Ptr,
         TypeKind::ByRef => JitType::ByRef,
         TypeKind::GenericParam { .. } => {
-            return Err(format!("open generic type {}", ts.type_name(t)))
+            return Err(EngineError::OpenGeneric {
+                name: ts.type_name(t),
+                in_cs: None,
+            })
         }
     })
 }

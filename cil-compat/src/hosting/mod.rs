@@ -248,7 +248,9 @@ impl Runtime {
             self.engine.ts.find_method(t, method).ok_or_else(|| {
                 HostError::Compile(format!("no method {type_full_name}::{method}"))
             })?;
-        self.engine.compile(m).map_err(HostError::Compile)
+        self.engine
+            .compile(m)
+            .map_err(|e| HostError::Compile(e.to_string()))
     }
 
     /// Every managed driver entry class in the loaded set.

@@ -80,10 +80,8 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             BinOp::MulOvfUn => {
                 let ra = self.widen(&a, wide, true)?;
                 let rb = self.widen_b(&b, wide, true)?;
-                self.m().mov_rr(RAX, ra, OperandSize::S64)?;
-                self.m().muldiv(MulDivKind::UMul, rb, size)?;
-                self.fail_if(Cond::O, FailCode::Overflow)?;
-                self.m().mov_rr(ra, RAX, OperandSize::S64)?;
+                let overflow = self.fail_label(FailCode::Overflow)?;
+                self.m().umul_checked(ra, rb, size, overflow)?;
                 self.free_b(&b, rb);
                 self.ctx.push_reg(ty, ra);
                 return Ok(());
@@ -135,7 +133,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
     }
 
-    /// Right operand: constants go to r11 (never allocated), others to a register.
+    /// Right operand: constants go to the scratch register (never allocated), others to a register.
     pub(super) fn widen_b(&mut self, v: &Val, wide: bool, unsigned: bool) -> R<Gpr> {
         if let Loc::Const(c) = v.loc {
             let c = if v.ty == StackTy::I32 && unsigned && wide {
@@ -144,7 +142,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 c
             };
             self.m().mov_ri(
-                R11,
+                M::Abi::SCRATCH,
                 c,
                 if wide {
                     OperandSize::S64
@@ -152,7 +150,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                     OperandSize::S32
                 },
             )?;
-            return Ok(R11);
+            return Ok(M::Abi::SCRATCH);
         }
         if !(wide && v.ty == StackTy::I32) {
             return self.ctx.read_gpr(v);
@@ -178,29 +176,19 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         let rb = self.widen_b(&b, wide, unsigned)?;
         self.m().alu_rr(AluOp::Test, rb, rb, size)?;
         self.fail_if(Cond::E, FailCode::DivideByZero)?;
-        self.m().mov_rr(RAX, ra, OperandSize::S64)?;
-        if unsigned {
-            self.m().mov_ri(RDX, 0, OperandSize::S32)?;
-            self.m().muldiv(MulDivKind::UDiv, rb, size)?;
-        } else {
-            // MIN / -1 overflows (the CLI raises OverflowException; x86 would fault).
-            let ok = self.m().new_label();
-            self.m().alu_ri(AluOp::Cmp, rb, -1, size)?;
-            self.m().jcc(Cond::Ne, ok)?;
-            let min = if wide { i64::MIN } else { i32::MIN as i64 };
-            self.m().mov_ri(RDX, min, size)?;
-            self.m().alu_rr(AluOp::Cmp, RAX, RDX, size)?;
-            self.fail_if(Cond::E, FailCode::Overflow)?;
-            self.m().bind(ok)?;
-            self.m().sign_extend_rax(size)?;
-            self.m().muldiv(MulDivKind::SDiv, rb, size)?;
-        }
-        let res = if matches!(op, BinOp::Div | BinOp::DivUn) {
-            RAX
-        } else {
-            RDX
+        let kind = match op {
+            BinOp::Div => DivKind::SDiv,
+            BinOp::DivUn => DivKind::UDiv,
+            BinOp::Rem => DivKind::SRem,
+            _ => DivKind::URem,
         };
-        self.m().mov_rr(ra, res, OperandSize::S64)?;
+        // MIN / -1 overflows (the CLI raises OverflowException).
+        let overflow = if unsigned {
+            None
+        } else {
+            Some(self.fail_label(FailCode::Overflow)?)
+        };
+        self.m().div(kind, ra, rb, size, overflow)?;
         self.free_b(&b, rb);
         self.ctx.push_reg(ty, ra);
         Ok(())
@@ -218,9 +206,10 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             let mask = if size == OperandSize::S64 { 63 } else { 31 };
             self.m().shift_ri(kind, ra, (c & mask) as u8, size)?;
         } else {
-            self.ctx.load_to_gpr(&b, RCX)?;
+            let count = M::SHIFT_COUNT;
+            self.ctx.load_to_gpr(&b, count)?;
             self.ctx.free(&b);
-            self.m().shift_cl(kind, ra, size)?;
+            self.m().shift(kind, ra, count, size)?;
         }
         self.ctx.push_reg(a.ty, ra);
         Ok(())
@@ -239,19 +228,20 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             self.ctx.spill_regs()?;
             let b = self.ctx.pop()?;
             let a = self.ctx.pop()?;
-            let xa = self.ctx.val_to_xmm(&a, XMM0)?;
-            self.m().movq_rx(RDI, xa)?;
-            let xb = self.ctx.val_to_xmm(&b, Xmm(1))?;
-            self.m().movq_rx(RSI, xb)?;
+            // Every value is spilled: the float registers are free.
+            let xa = self.ctx.val_to_xmm(&a, M::Abi::FLOAT_RET)?;
+            self.m().movq_rx(M::Abi::ARG_GPRS[0], xa)?;
+            let xb = self.ctx.val_to_xmm(&b, M::Abi::XMM_POOL[0])?;
+            self.m().movq_rx(M::Abi::ARG_GPRS[1], xb)?;
             let h = self.host.helper(Helper::FRem);
             self.call_abs(h, CallSiteKind::Helper(Helper::FRem))?;
             let x = self.ctx.alloc_xmm()?;
-            self.m().movq_xr(x, RAX)?;
+            self.m().movq_xr(x, M::Abi::RET)?;
             self.ctx.push_xmm_ty(x, ty);
             return Ok(());
         }
         let xa = self.ctx.into_xmm(&a)?;
-        let xb = self.ctx.val_to_xmm(&b, XMM_SCRATCH)?;
+        let xb = self.ctx.val_to_xmm(&b, M::Abi::FLOAT_SCRATCH)?;
         let fop = match op {
             BinOp::Add => FloatOp::Add,
             BinOp::Sub => FloatOp::Sub,
@@ -273,9 +263,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         match v.ty {
             StackTy::F | StackTy::F32 => {
                 let x = self.ctx.into_xmm(&v)?;
-                self.m().mov_ri(R11, i64::MIN, OperandSize::S64)?;
-                self.m().movq_xr(XMM_SCRATCH, R11)?;
-                self.m().fxor(x, XMM_SCRATCH)?;
+                // Flip the sign bit (the bits of -0.0).
+                let sign = self.float_scratch_const(-0.0)?;
+                self.m().fxor(x, sign)?;
                 self.ctx.push_xmm_ty(x, v.ty);
             }
             StackTy::I32 | StackTy::I64 | StackTy::NInt => {
@@ -378,7 +368,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             ));
         }
         let xa = self.ctx.into_xmm(&a)?;
-        let xb = self.ctx.val_to_xmm(&b, XMM_SCRATCH)?;
+        let xb = self.ctx.val_to_xmm(&b, M::Abi::FLOAT_SCRATCH)?;
         let r = self.ctx.alloc_gpr()?;
         let (swap, cond) = match kind {
             CmpKind::Gt => (false, Cond::A),
@@ -398,8 +388,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
         self.m().setcc(cond, r)?;
         if matches!(kind, CmpKind::Eq | CmpKind::NeUn) {
-            self.m().setcc(Cond::Np, R11)?;
-            self.m().alu_rr(AluOp::And, r, R11, OperandSize::S32)?;
+            self.m().setcc(Cond::Np, M::Abi::SCRATCH)?;
+            self.m()
+                .alu_rr(AluOp::And, r, M::Abi::SCRATCH, OperandSize::S32)?;
             if kind == CmpKind::NeUn {
                 self.m().alu_ri(AluOp::Xor, r, 1, OperandSize::S32)?;
             }
@@ -480,16 +471,19 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 self.m().alu_ri(AluOp::Cmp, r, max, OperandSize::S64)?;
                 self.fail_if(Cond::A, FailCode::Overflow)?;
             } else {
-                self.m().extend(R11, r, ext)?;
+                self.m().extend(M::Abi::SCRATCH, r, ext)?;
                 if ext != Extend::I32 {
-                    self.m().extend(R11, R11, Extend::I32)?;
+                    self.m()
+                        .extend(M::Abi::SCRATCH, M::Abi::SCRATCH, Extend::I32)?;
                 }
-                self.m().alu_rr(AluOp::Cmp, R11, r, OperandSize::S64)?;
+                self.m()
+                    .alu_rr(AluOp::Cmp, M::Abi::SCRATCH, r, OperandSize::S64)?;
                 self.fail_if(Cond::Ne, FailCode::Overflow)?;
             }
         } else if let Some(ext) = unsigned_narrow {
-            self.m().extend(R11, r, ext)?;
-            self.m().alu_rr(AluOp::Cmp, R11, r, OperandSize::S64)?;
+            self.m().extend(M::Abi::SCRATCH, r, ext)?;
+            self.m()
+                .alu_rr(AluOp::Cmp, M::Abi::SCRATCH, r, OperandSize::S64)?;
             self.fail_if(Cond::Ne, FailCode::Overflow)?;
         } else {
             let signed_target = matches!(to, ConvTo::I8 | ConvTo::I);
@@ -520,12 +514,13 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             self.m().cvt_i2f(x, r, OperandSize::S64)?;
             self.m().jmp(done)?;
             self.m().bind(big)?;
-            self.m().mov_rr(R11, r, OperandSize::S64)?;
+            self.m().mov_rr(M::Abi::SCRATCH, r, OperandSize::S64)?;
             self.m()
-                .shift_ri(ShiftKind::Shr, R11, 1, OperandSize::S64)?;
+                .shift_ri(ShiftKind::Shr, M::Abi::SCRATCH, 1, OperandSize::S64)?;
             self.m().alu_ri(AluOp::And, r, 1, OperandSize::S64)?;
-            self.m().alu_rr(AluOp::Or, R11, r, OperandSize::S64)?;
-            self.m().cvt_i2f(x, R11, OperandSize::S64)?;
+            self.m()
+                .alu_rr(AluOp::Or, M::Abi::SCRATCH, r, OperandSize::S64)?;
+            self.m().cvt_i2f(x, M::Abi::SCRATCH, OperandSize::S64)?;
             self.m().fop(FloatOp::Add, x, x)?;
             self.m().bind(done)?;
         } else if to == ConvTo::R4 {
@@ -576,36 +571,26 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if matches!(to, ConvTo::U8 | ConvTo::U) {
             if ovf {
                 // x <= -1.0 or NaN, or x >= 2^64: overflow.
-                self.m()
-                    .mov_ri(R11, (-1.0f64).to_bits() as i64, OperandSize::S64)?;
-                self.m().movq_xr(XMM_SCRATCH, R11)?;
-                self.m().fcmp(x, XMM_SCRATCH)?;
+                let c = self.float_scratch_const(-1.0)?;
+                self.m().fcmp(x, c)?;
                 self.fail_if(Cond::Be, FailCode::Overflow)?;
-                self.m().mov_ri(
-                    R11,
-                    18446744073709551616.0f64.to_bits() as i64,
-                    OperandSize::S64,
-                )?;
-                self.m().movq_xr(XMM_SCRATCH, R11)?;
-                self.m().fcmp(x, XMM_SCRATCH)?;
+                let c = self.float_scratch_const(18446744073709551616.0f64)?;
+                self.m().fcmp(x, c)?;
                 self.fail_if(Cond::Ae, FailCode::Overflow)?;
             }
             let (big, done) = (self.m().new_label(), self.m().new_label());
-            self.m().mov_ri(
-                R11,
-                9223372036854775808.0f64.to_bits() as i64,
-                OperandSize::S64,
-            )?;
-            self.m().movq_xr(XMM_SCRATCH, R11)?;
-            self.m().fcmp(x, XMM_SCRATCH)?;
+            let c = self.float_scratch_const(9223372036854775808.0f64)?;
+            self.m().fcmp(x, c)?;
             self.m().jcc(Cond::Ae, big)?;
             self.m().cvt_f2i(r, x, OperandSize::S64)?;
             self.m().jmp(done)?;
             self.m().bind(big)?;
-            self.m().fop(FloatOp::Sub, x, XMM_SCRATCH)?;
+            self.m().fop(FloatOp::Sub, x, c)?;
             self.m().cvt_f2i(r, x, OperandSize::S64)?;
-            self.m().mov_ri(R11, i64::MIN, OperandSize::S64)?;
-            self.m().alu_rr(AluOp::Xor, r, R11, OperandSize::S64)?;
+            self.m()
+                .mov_ri(M::Abi::SCRATCH, i64::MIN, OperandSize::S64)?;
+            self.m()
+                .alu_rr(AluOp::Xor, r, M::Abi::SCRATCH, OperandSize::S64)?;
             self.m().bind(done)?;
         } else {
             self.m().cvt_f2i(r, x, OperandSize::S64)?;
@@ -613,16 +598,13 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 // cvttsd2si yields 0x8000_0000_0000_0000 for NaN and out of range;
                 // that value is only legitimate for exactly -2^63.
                 let ok = self.m().new_label();
-                self.m().mov_ri(R11, i64::MIN, OperandSize::S64)?;
-                self.m().alu_rr(AluOp::Cmp, r, R11, OperandSize::S64)?;
+                self.m()
+                    .mov_ri(M::Abi::SCRATCH, i64::MIN, OperandSize::S64)?;
+                self.m()
+                    .alu_rr(AluOp::Cmp, r, M::Abi::SCRATCH, OperandSize::S64)?;
                 self.m().jcc(Cond::Ne, ok)?;
-                self.m().mov_ri(
-                    R11,
-                    (-9223372036854775808.0f64).to_bits() as i64,
-                    OperandSize::S64,
-                )?;
-                self.m().movq_xr(XMM_SCRATCH, R11)?;
-                self.m().fcmp(x, XMM_SCRATCH)?;
+                let c = self.float_scratch_const(-9223372036854775808.0)?;
+                self.m().fcmp(x, c)?;
                 self.fail_if(Cond::Ne, FailCode::Overflow)?;
                 self.fail_if(Cond::P, FailCode::Overflow)?;
                 self.m().bind(ok)?;
@@ -641,14 +623,25 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         Ok(())
     }
 
+    /// Loads the double `f` into the float scratch register (through the
+    /// integer one) and returns that register.
+    fn float_scratch_const(&mut self, f: f64) -> R<Xmm> {
+        let (t, x) = (M::Abi::SCRATCH, M::Abi::FLOAT_SCRATCH);
+        self.m().mov_ri(t, f.to_bits() as i64, OperandSize::S64)?;
+        self.m().movq_xr(x, t)?;
+        Ok(x)
+    }
+
     pub fn ckfinite(&mut self) -> R {
         let v = self.ctx.pop()?;
         let x = self.ctx.into_xmm(&v)?;
-        self.m().movq_rx(R11, x)?;
+        // NaN and the infinities have every exponent bit set.
+        let (bits, exp) = (M::Abi::SCRATCH, M::Abi::RET);
+        self.m().movq_rx(bits, x)?;
         self.m()
-            .mov_ri(RAX, 0x7FF0_0000_0000_0000u64 as i64, OperandSize::S64)?;
-        self.m().alu_rr(AluOp::And, R11, RAX, OperandSize::S64)?;
-        self.m().alu_rr(AluOp::Cmp, R11, RAX, OperandSize::S64)?;
+            .mov_ri(exp, 0x7FF0_0000_0000_0000u64 as i64, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::And, bits, exp, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Cmp, bits, exp, OperandSize::S64)?;
         self.fail_if(Cond::E, FailCode::NotFinite)?;
         self.ctx.push_xmm(x);
         Ok(())

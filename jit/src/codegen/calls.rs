@@ -9,9 +9,8 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     // ---- calls ------------------------------------------------------------------------------
 
     pub(super) fn call_abs(&mut self, addr: u64, kind: CallSiteKind) -> R {
-        let mk = self.m().mov_ri64_patchable(RAX, addr)?;
+        let mk = self.m().call_patchable(addr)?;
         self.call_sites.push((mk, kind, addr));
-        self.m().call_reg(RAX)?;
         self.safepoint()
     }
 
@@ -58,17 +57,19 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             Constrained::BoxThis(t) => {
                 self.ctx.spill_regs()?;
                 let v = self.ctx.stack.vals[this_idx];
-                self.m().mov_ri(RDI, t.handle as i64, OperandSize::S64)?;
+                self.m()
+                    .mov_ri(M::Abi::ARG_GPRS[0], t.handle as i64, OperandSize::S64)?;
                 let h = self.host.helper(Helper::NewObject);
                 self.call_abs(h, CallSiteKind::Helper(Helper::NewObject))?;
-                self.ctx.load_to_gpr(&v, RDX)?;
+                self.ctx.load_to_gpr(&v, M::Abi::RET2)?;
                 let off = self.layout.box_data_offset;
                 self.ctx.copy_mem(
-                    Address::offset(RAX, off),
-                    Address::offset(RDX, 0),
+                    Address::offset(M::Abi::RET, off),
+                    Address::offset(M::Abi::RET2, 0),
                     t.ty.size(),
                 )?;
-                self.m().store(frame(v.home), RAX, OperandSize::S64)?;
+                self.m()
+                    .store(Self::frame_slot(v.home), M::Abi::RET, OperandSize::S64)?;
                 self.ctx.free(&v);
                 self.ctx.stack.vals[this_idx].loc = Loc::Home;
                 self.ctx.stack.vals[this_idx].ty = StackTy::Obj;
@@ -103,25 +104,27 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if owner.is_value_type {
             let size = owner.ty.size();
             let tmp = self.ctx.stack.temp(size);
-            self.ctx.zero_mem(frame(tmp), size)?;
+            self.ctx.zero_mem(Self::frame_slot(tmp), size)?;
             self.emit_call(&ci, ThisArg::Addr(tmp), false, false)?;
             let sty = StackTy::of(&owner.ty).ok_or(JitErrorKind::TypeMismatch("newobj of void"))?;
             if let StackTy::Value(_) = sty {
                 let v = self.ctx.stack.push(sty, Loc::Home);
-                self.ctx.copy_mem(frame(v.home), frame(tmp), size)?;
+                self.ctx
+                    .copy_mem(Self::frame_slot(v.home), Self::frame_slot(tmp), size)?;
             } else {
-                return self.ctx.push_from_mem(frame(tmp), &owner.ty);
+                return self.ctx.push_from_mem(Self::frame_slot(tmp), &owner.ty);
             }
         } else {
             self.m()
-                .mov_ri(RDI, owner.handle as i64, OperandSize::S64)?;
+                .mov_ri(M::Abi::ARG_GPRS[0], owner.handle as i64, OperandSize::S64)?;
             let h = self.host.helper(Helper::NewObject);
             self.call_abs(h, CallSiteKind::Helper(Helper::NewObject))?;
             let tmp = self.ctx.stack.temp(8);
-            self.m().store(frame(tmp), RAX, OperandSize::S64)?;
+            self.m()
+                .store(Self::frame_slot(tmp), M::Abi::RET, OperandSize::S64)?;
             self.emit_call(&ci, ThisArg::Slot(tmp), false, false)?;
             let r = self.ctx.alloc_gpr()?;
-            self.m().load(r, frame(tmp), OperandSize::S64)?;
+            self.m().load(r, Self::frame_slot(tmp), OperandSize::S64)?;
             self.ctx.push_reg(StackTy::Obj, r);
         }
         Ok(())
@@ -132,10 +135,12 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if let (true, CallTarget::Interface { iface, slot }) = (virt, ci.target) {
             self.ctx.spill_regs()?;
             let v = self.ctx.pop()?;
-            self.ctx.load_to_gpr(&v, RDI)?;
-            self.null_check(RDI)?;
-            self.m().mov_ri(RSI, iface as i64, OperandSize::S64)?;
-            self.m().mov_ri(RDX, slot as i64, OperandSize::S32)?;
+            self.ctx.load_to_gpr(&v, M::Abi::ARG_GPRS[0])?;
+            self.null_check(M::Abi::ARG_GPRS[0])?;
+            self.m()
+                .mov_ri(M::Abi::ARG_GPRS[1], iface as i64, OperandSize::S64)?;
+            self.m()
+                .mov_ri(M::Abi::ARG_GPRS[2], slot as i64, OperandSize::S32)?;
             let h = self.host.helper(Helper::InterfaceLookup);
             self.call_abs(h, CallSiteKind::Helper(Helper::InterfaceLookup))?;
             return self.push_rax(StackTy::NInt);
@@ -189,7 +194,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
     }
 
-    /// The call sequence (see `isa::x64::abi` for the convention).
+    /// The call sequence (the convention is the ISA's `MacroAssembler::Abi`).
     pub(super) fn emit_call(
         &mut self,
         ci: &CallInfo,
@@ -277,14 +282,17 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 .get(this_entry)
                 .copied()
                 .ok_or(JitErrorKind::TypeMismatch("interface call without this"))?;
-            self.load_src(&JitType::Obj, &src, RDI, conv)?;
-            self.null_check(RDI)?;
-            self.m().mov_ri(RSI, iface as i64, OperandSize::S64)?;
-            self.m().mov_ri(RDX, slot as i64, OperandSize::S32)?;
+            self.load_src(&JitType::Obj, &src, M::Abi::ARG_GPRS[0], conv)?;
+            self.null_check(M::Abi::ARG_GPRS[0])?;
+            self.m()
+                .mov_ri(M::Abi::ARG_GPRS[1], iface as i64, OperandSize::S64)?;
+            self.m()
+                .mov_ri(M::Abi::ARG_GPRS[2], slot as i64, OperandSize::S32)?;
             let h = self.host.helper(Helper::InterfaceLookup);
             self.call_abs(h, CallSiteKind::Helper(Helper::InterfaceLookup))?;
             let t = self.ctx.stack.temp(8);
-            self.m().store(frame(t), RAX, OperandSize::S64)?;
+            self.m()
+                .store(Self::frame_slot(t), M::Abi::RET, OperandSize::S64)?;
             Some(t)
         } else {
             None
@@ -301,8 +309,12 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             ));
         }
         if lay.stack_bytes > 0 {
-            self.m()
-                .alu_ri(AluOp::Sub, RSP, lay.stack_bytes as i32, OperandSize::S64)?;
+            self.m().alu_ri(
+                AluOp::Sub,
+                M::Abi::SP,
+                lay.stack_bytes as i32,
+                OperandSize::S64,
+            )?;
         }
         for (i, (t, src)) in entries.iter().enumerate() {
             match lay.args[i] {
@@ -311,21 +323,30 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                         let Src::Val(v) = src else {
                             return Err(JitErrorKind::Internal("float src".into()));
                         };
-                        let x = self.ctx.val_to_xmm(v, XMM_SCRATCH)?;
-                        self.m()
-                            .fstore(Address::offset(RSP, o as i32), x, *t == JitType::R4)?;
+                        let x = self.ctx.val_to_xmm(v, M::Abi::FLOAT_SCRATCH)?;
+                        self.m().fstore(
+                            Address::offset(M::Abi::SP, o as i32),
+                            x,
+                            *t == JitType::R4,
+                        )?;
                     } else {
-                        self.load_src(t, src, R11, conv)?;
-                        self.m()
-                            .store(Address::offset(RSP, o as i32), R11, OperandSize::S64)?;
+                        self.load_src(t, src, M::Abi::SCRATCH, conv)?;
+                        self.m().store(
+                            Address::offset(M::Abi::SP, o as i32),
+                            M::Abi::SCRATCH,
+                            OperandSize::S64,
+                        )?;
                     }
                 }
                 ArgLoc::Stack2(o) => {
                     let Src::Val(v) = src else {
                         return Err(JitErrorKind::Internal("pair src".into()));
                     };
-                    self.ctx
-                        .copy_mem(Address::offset(RSP, o as i32), frame(v.home), 16)?;
+                    self.ctx.copy_mem(
+                        Address::offset(M::Abi::SP, o as i32),
+                        Self::frame_slot(v.home),
+                        16,
+                    )?;
                 }
                 _ => {}
             }
@@ -361,8 +382,10 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                     let Src::Val(v) = src else {
                         return Err(JitErrorKind::Internal("pair src".into()));
                     };
-                    self.m().load(r1, frame(v.home), OperandSize::S64)?;
-                    self.m().load(r2, frame(v.home + 8), OperandSize::S64)?;
+                    self.m()
+                        .load(r1, Self::frame_slot(v.home), OperandSize::S64)?;
+                    self.m()
+                        .load(r2, Self::frame_slot(v.home + 8), OperandSize::S64)?;
                 }
                 ArgLoc::Xmm(x) => {
                     let Src::Val(v) = src else {
@@ -383,8 +406,8 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
         match (ftn, ci.target) {
             (Some(f), _) => {
-                self.ctx.load_to_gpr(&f, RAX)?;
-                self.m().call_reg(RAX)?;
+                self.ctx.load_to_gpr(&f, M::Abi::RET)?;
+                self.m().call_reg(M::Abi::RET)?;
                 self.safepoint()?;
             }
             (None, CallTarget::Direct(a)) => self.call_abs(a, CallSiteKind::Method(ci.callee))?,
@@ -395,21 +418,21 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 self.safepoint()?;
             }
             (None, CallTarget::Indirect(cell)) => {
-                let mk = self.m().mov_ri64_patchable(RAX, cell)?;
+                let mk = self.m().call_cell_patchable(cell)?;
                 self.call_sites
                     .push((mk, CallSiteKind::Cell(ci.callee), cell));
-                self.m().call_mem(Address::offset(RAX, 0))?;
                 self.safepoint()?;
             }
             (None, CallTarget::Virtual { slot_offset }) => {
                 let r = this_reg.ok_or(JitErrorKind::TypeMismatch("virtual call without this"))?;
                 let lo_method_table_offset = self.layout.method_table_offset;
                 self.m().load(
-                    RAX,
+                    M::Abi::RET,
                     Address::offset(r, lo_method_table_offset),
                     OperandSize::S64,
                 )?;
-                self.m().call_mem(Address::offset(RAX, slot_offset))?;
+                self.m()
+                    .call_mem(Address::offset(M::Abi::RET, slot_offset))?;
                 self.safepoint()?;
             }
             (
@@ -422,19 +445,23 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 let r = this_reg.ok_or(JitErrorKind::TypeMismatch("virtual call without this"))?;
                 let lo_mt = self.layout.method_table_offset;
                 self.m()
-                    .load(RAX, Address::offset(r, lo_mt), OperandSize::S64)?;
+                    .load(M::Abi::RET, Address::offset(r, lo_mt), OperandSize::S64)?;
                 self.m().load(
-                    RAX,
-                    Address::offset(RAX, vtable_ptr_offset),
+                    M::Abi::RET,
+                    Address::offset(M::Abi::RET, vtable_ptr_offset),
                     OperandSize::S64,
                 )?;
-                self.m().call_mem(Address::offset(RAX, slot_offset))?;
+                self.m()
+                    .call_mem(Address::offset(M::Abi::RET, slot_offset))?;
                 self.safepoint()?;
             }
             (None, CallTarget::Interface { .. }) => {
-                self.m()
-                    .load(RAX, frame(code_tmp.unwrap_or(0)), OperandSize::S64)?;
-                self.m().call_reg(RAX)?;
+                self.m().load(
+                    M::Abi::RET,
+                    Self::frame_slot(code_tmp.unwrap_or(0)),
+                    OperandSize::S64,
+                )?;
+                self.m().call_reg(M::Abi::RET)?;
                 self.safepoint()?;
             }
             (None, CallTarget::MdArray(_)) => {
@@ -442,8 +469,12 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             }
         }
         if lay.stack_bytes > 0 {
-            self.m()
-                .alu_ri(AluOp::Add, RSP, lay.stack_bytes as i32, OperandSize::S64)?;
+            self.m().alu_ri(
+                AluOp::Add,
+                M::Abi::SP,
+                lay.stack_bytes as i32,
+                OperandSize::S64,
+            )?;
         }
         for _ in 0..n + extra {
             let v = self.ctx.pop()?;
@@ -452,7 +483,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         self.push_result(&sig.ret, conv, ret_tmp)
     }
 
-    /// Emits register moves `dst <- src` that may overlap (cycles go through r11).
+    /// Emits register moves `dst <- src` that may overlap (cycles go through the scratch register).
     pub(super) fn parallel_move(&mut self, mut moves: SmallVec<[(Gpr, Gpr); 8]>) -> R {
         moves.retain(|(d, s)| d != s);
         while !moves.is_empty() {
@@ -465,12 +496,12 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                     self.m().mov_rr(d, s, OperandSize::S64)?;
                 }
                 None => {
-                    // A cycle: park one destination's current value in r11.
+                    // A cycle: park one destination's current value in the scratch register.
                     let d = moves[0].0;
-                    self.m().mov_rr(R11, d, OperandSize::S64)?;
+                    self.m().mov_rr(M::Abi::SCRATCH, d, OperandSize::S64)?;
                     for m in moves.iter_mut() {
                         if m.1 == d {
-                            m.1 = R11;
+                            m.1 = M::Abi::SCRATCH;
                         }
                     }
                 }
@@ -495,14 +526,15 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
 
     pub(super) fn load_src(&mut self, t: &JitType, src: &Src, dst: Gpr, conv: CallConv) -> R {
         match src {
-            Src::Slot(o) => self.m().load(dst, frame(*o), OperandSize::S64),
-            Src::Addr(o) => self.m().lea(dst, frame(*o)),
+            Src::Slot(o) => self.m().load(dst, Self::frame_slot(*o), OperandSize::S64),
+            Src::Addr(o) => self.m().lea(dst, Self::frame_slot(*o)),
             Src::Val(v) => {
                 if t.is_struct() {
                     if conv == CallConv::Managed {
-                        self.m().lea(dst, frame(v.home))
+                        self.m().lea(dst, Self::frame_slot(v.home))
                     } else {
-                        self.m().load(dst, frame(v.home), OperandSize::S64)
+                        self.m()
+                            .load(dst, Self::frame_slot(v.home), OperandSize::S64)
                     }
                 } else {
                     self.ctx.load_to_gpr(v, dst)?;
@@ -527,31 +559,38 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             JitType::Struct(s) => {
                 let tmp = ret_tmp.unwrap_or(0);
                 if conv == CallConv::Native {
-                    self.m().store(frame(tmp), RAX, OperandSize::S64)?;
-                    self.m().store(frame(tmp + 8), RDX, OperandSize::S64)?;
+                    self.m()
+                        .store(Self::frame_slot(tmp), M::Abi::RET, OperandSize::S64)?;
+                    self.m()
+                        .store(Self::frame_slot(tmp + 8), M::Abi::RET2, OperandSize::S64)?;
                 }
                 let v = self.ctx.stack.push(StackTy::Value(*s), Loc::Home);
-                self.ctx.copy_mem(frame(v.home), frame(tmp), s.size)
+                self.ctx
+                    .copy_mem(Self::frame_slot(v.home), Self::frame_slot(tmp), s.size)
             }
             JitType::R4 | JitType::R8 => {
                 let ty = if *ret == JitType::R4 {
-                    self.m().widen_from_single(XMM0)?;
+                    self.m().widen_from_single(M::Abi::FLOAT_RET)?;
                     StackTy::F32
                 } else {
                     StackTy::F
                 };
                 let x = self.ctx.alloc_xmm()?;
-                self.m().fmov(x, XMM0)?;
+                self.m().fmov(x, M::Abi::FLOAT_RET)?;
                 self.ctx.push_xmm_ty(x, ty);
                 Ok(())
             }
             t => {
                 // SysV leaves bits above a narrow return value undefined: re-extend.
                 match t {
-                    JitType::Bool | JitType::U1 => self.m().extend(RAX, RAX, Extend::U8)?,
-                    JitType::I1 => self.m().extend(RAX, RAX, Extend::I8)?,
-                    JitType::I2 => self.m().extend(RAX, RAX, Extend::I16)?,
-                    JitType::U2 | JitType::Char => self.m().extend(RAX, RAX, Extend::U16)?,
+                    JitType::Bool | JitType::U1 => {
+                        self.m().extend(M::Abi::RET, M::Abi::RET, Extend::U8)?
+                    }
+                    JitType::I1 => self.m().extend(M::Abi::RET, M::Abi::RET, Extend::I8)?,
+                    JitType::I2 => self.m().extend(M::Abi::RET, M::Abi::RET, Extend::I16)?,
+                    JitType::U2 | JitType::Char => {
+                        self.m().extend(M::Abi::RET, M::Abi::RET, Extend::U16)?
+                    }
                     _ => {}
                 }
                 let sty = StackTy::of(t).ok_or(JitErrorKind::Internal("void".into()))?;

@@ -4,7 +4,6 @@
 
 use super::stack::{Loc, StackTy, Val, ValueStack};
 use crate::host::JitType;
-use crate::isa::x64::regs::*;
 use crate::masm::*;
 use crate::JitErrorKind;
 use alloc::vec::Vec;
@@ -36,13 +35,14 @@ pub fn home_size(ty: StackTy) -> OperandSize {
     }
 }
 
-pub(crate) fn frame(off: i32) -> Address {
-    Address::offset(RBP, off)
-}
-
 type R<T = ()> = Result<T, JitErrorKind>;
 
 impl<M: MacroAssembler> CodeGenContext<M> {
+    /// The frame slot at `off` from the frame pointer (`Frame` offsets).
+    pub(crate) fn frame_slot(off: i32) -> Address {
+        Address::offset(M::Abi::FP, off)
+    }
+
     // ---- registers -------------------------------------------------------
 
     /// A free pool register, spilling the oldest register value if none is free.
@@ -121,7 +121,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         if v.loc == Loc::Home {
             return Ok(());
         }
-        self.materialize_into(&v, frame(v.home))?;
+        self.materialize_into(&v, Self::frame_slot(v.home))?;
         self.free(&v);
         self.stack.vals[i].loc = Loc::Home;
         Ok(())
@@ -195,17 +195,18 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         self.frame
             .locals
             .get(n as usize)
-            .map(|o| frame(*o))
+            .map(|o| Self::frame_slot(*o))
             .ok_or(JitErrorKind::BadLocal(n as u32))
     }
     /// Address of argument `n`'s value; for struct args, loads the pointer into
-    /// `scratch` (which must not be r11).
+    /// `scratch` (which must not be the scratch register).
     pub fn arg_addr(&mut self, n: u16, scratch: Gpr) -> R<Address> {
         match self.frame.args.get(n as usize) {
-            Some(ArgHome::Direct(o)) => Ok(frame(*o)),
+            Some(ArgHome::Direct(o)) => Ok(Self::frame_slot(*o)),
             Some(ArgHome::Indirect(o)) => {
                 let o = *o;
-                self.masm.load(scratch, frame(o), OperandSize::S64)?;
+                self.masm
+                    .load(scratch, Self::frame_slot(o), OperandSize::S64)?;
                 Ok(Address::offset(scratch, 0))
             }
             None => Err(JitErrorKind::BadArg(n as u32)),
@@ -217,7 +218,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         match v.loc {
             Loc::Local(n) => self.local_addr(n),
             Loc::Arg(n) => self.arg_addr(n, scratch),
-            Loc::Home => Ok(frame(v.home)),
+            Loc::Home => Ok(Self::frame_slot(v.home)),
             _ => Err(JitErrorKind::Internal("struct value in a register".into())),
         }
     }
@@ -240,7 +241,8 @@ impl<M: MacroAssembler> CodeGenContext<M> {
     }
 
     /// Pushes the value of type `ty` stored at `addr`. `addr` may be based on
-    /// rax or rdx (used as address scratch), never r11.
+    /// the result register or the second one (used as address scratch), never
+    /// the scratch register.
     pub fn push_from_mem(&mut self, addr: Address, ty: &JitType) -> R<()> {
         let sty = StackTy::of(ty).ok_or(JitErrorKind::TypeMismatch("load of void"))?;
         match ty {
@@ -254,9 +256,9 @@ impl<M: MacroAssembler> CodeGenContext<M> {
                 // before; go through a temp so the copy never overlaps.
                 let size = s.size;
                 let tmp = self.stack.temp(size);
-                self.copy_mem(frame(tmp), addr, size)?;
+                self.copy_mem(Self::frame_slot(tmp), addr, size)?;
                 let v = self.stack.push(sty, Loc::Home);
-                self.copy_mem(frame(v.home), frame(tmp), size)?;
+                self.copy_mem(Self::frame_slot(v.home), Self::frame_slot(tmp), size)?;
             }
             _ => {
                 let r = self.alloc_gpr()?;
@@ -268,7 +270,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
     }
 
     /// Stores value `v` (already popped) to `addr` as type `ty`. `addr` must
-    /// not be based on r11 or rax (both used here).
+    /// not be based on the scratch or the result register (both used here).
     pub fn store_val(&mut self, addr: Address, ty: &JitType, v: &Val) -> R {
         match ty {
             JitType::Struct(s) => {
@@ -277,11 +279,11 @@ impl<M: MacroAssembler> CodeGenContext<M> {
                         "storing a non-struct into a struct",
                     ));
                 }
-                let src = self.struct_addr(v, RAX)?;
+                let src = self.struct_addr(v, M::Abi::RET)?;
                 self.copy_mem(addr, src, s.size)?;
             }
             JitType::R4 | JitType::R8 => {
-                let x = self.val_to_xmm(v, XMM_SCRATCH)?;
+                let x = self.val_to_xmm(v, M::Abi::FLOAT_SCRATCH)?;
                 self.masm.fstore(addr, x, *ty == JitType::R4)?;
             }
             _ => {
@@ -299,14 +301,14 @@ impl<M: MacroAssembler> CodeGenContext<M> {
                 let r = match v.loc {
                     Loc::Reg(r) => r,
                     _ => {
-                        self.load_to_gpr(v, R11)?;
-                        R11
+                        self.load_to_gpr(v, M::Abi::SCRATCH)?;
+                        M::Abi::SCRATCH
                     }
                 };
                 // int32 stored into a 64-bit slot: sign-extend first.
                 if size == OperandSize::S64 && v.ty == StackTy::I32 {
-                    self.masm.extend(R11, r, Extend::I32)?;
-                    return self.masm.store(addr, R11, size);
+                    self.masm.extend(M::Abi::SCRATCH, r, Extend::I32)?;
+                    return self.masm.store(addr, M::Abi::SCRATCH, size);
                 }
                 self.masm.store(addr, r, size)?;
             }
@@ -319,14 +321,14 @@ impl<M: MacroAssembler> CodeGenContext<M> {
     fn materialize_into(&mut self, v: &Val, dst: Address) -> R {
         match (v.ty, v.loc) {
             (StackTy::Value(s), _) => {
-                let src = self.struct_addr(v, RAX)?;
+                let src = self.struct_addr(v, M::Abi::RET)?;
                 if src != dst {
                     self.copy_mem(dst, src, s.size)?;
                 }
                 Ok(())
             }
             (StackTy::F | StackTy::F32, _) => {
-                let x = self.val_to_xmm(v, XMM_SCRATCH)?;
+                let x = self.val_to_xmm(v, M::Abi::FLOAT_SCRATCH)?;
                 self.masm.fstore(dst, x, false)
             }
             (ty, Loc::Const(c)) if c >= i32::MIN as i64 && c <= i32::MAX as i64 => {
@@ -334,8 +336,8 @@ impl<M: MacroAssembler> CodeGenContext<M> {
             }
             (ty, Loc::Reg(r)) => self.masm.store(dst, r, home_size(ty)),
             (ty, _) => {
-                self.load_to_gpr(v, R11)?;
-                self.masm.store(dst, R11, home_size(ty))
+                self.load_to_gpr(v, M::Abi::SCRATCH)?;
+                self.masm.store(dst, M::Abi::SCRATCH, home_size(ty))
             }
         }
     }
@@ -406,7 +408,9 @@ impl<M: MacroAssembler> CodeGenContext<M> {
                 self.masm.mov_ri(dst, c, size)
             }
             Loc::Reg(r) => self.masm.mov_rr(dst, r, OperandSize::S64),
-            Loc::Home => self.masm.load(dst, frame(v.home), home_size(v.ty)),
+            Loc::Home => self
+                .masm
+                .load(dst, Self::frame_slot(v.home), home_size(v.ty)),
             Loc::Local(n) => {
                 let t = self.local_type(n)?;
                 let a = self.local_addr(n)?;
@@ -414,7 +418,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
             }
             Loc::Arg(n) => {
                 let t = self.arg_type(n)?;
-                let a = self.arg_addr(n, RAX)?;
+                let a = self.arg_addr(n, M::Abi::RET)?;
                 self.load_int(dst, a, &t)
             }
             Loc::ConstF(_) | Loc::Xmm(_) => {
@@ -455,12 +459,12 @@ impl<M: MacroAssembler> CodeGenContext<M> {
             Loc::Xmm(x) => Ok(x),
             Loc::ConstF(f) => {
                 self.masm
-                    .mov_ri(R11, f.to_bits() as i64, OperandSize::S64)?;
-                self.masm.movq_xr(dst, R11)?;
+                    .mov_ri(M::Abi::SCRATCH, f.to_bits() as i64, OperandSize::S64)?;
+                self.masm.movq_xr(dst, M::Abi::SCRATCH)?;
                 Ok(dst)
             }
             Loc::Home => {
-                self.masm.fload(dst, frame(v.home), false)?;
+                self.masm.fload(dst, Self::frame_slot(v.home), false)?;
                 Ok(dst)
             }
             Loc::Local(n) => {
@@ -471,7 +475,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
             }
             Loc::Arg(n) => {
                 let t = self.arg_type(n)?;
-                let a = self.arg_addr(n, RAX)?;
+                let a = self.arg_addr(n, M::Abi::RET)?;
                 self.masm.fload(dst, a, t == JitType::R4)?;
                 Ok(dst)
             }
@@ -494,7 +498,8 @@ impl<M: MacroAssembler> CodeGenContext<M> {
 
     // ---- block memory ------------------------------------------------------
 
-    /// Copies `size` bytes through r11 (addresses must not use r11). Overlapping
+    /// Copies `size` bytes through the scratch register (addresses must not
+    /// use it). Overlapping
     /// frame ranges are handled like `memmove`.
     pub fn copy_mem(&mut self, dst: Address, src: Address, size: u32) -> R {
         if size > 64 * 1024 {
@@ -522,18 +527,18 @@ impl<M: MacroAssembler> CodeGenContext<M> {
             chunks.reverse();
         }
         for (o, sz) in chunks {
-            self.masm.load(R11, src.plus(o), sz)?;
-            self.masm.store(dst.plus(o), R11, sz)?;
+            self.masm.load(M::Abi::SCRATCH, src.plus(o), sz)?;
+            self.masm.store(dst.plus(o), M::Abi::SCRATCH, sz)?;
         }
         Ok(())
     }
 
-    /// Zeroes `size` bytes (address must not use r11).
+    /// Zeroes `size` bytes (address must not use the scratch register).
     pub fn zero_mem(&mut self, dst: Address, size: u32) -> R {
         if size > 64 * 1024 {
             return Err(JitErrorKind::Unsupported("value type larger than 64 KiB"));
         }
-        self.masm.mov_ri(R11, 0, OperandSize::S32)?;
+        self.masm.mov_ri(M::Abi::SCRATCH, 0, OperandSize::S32)?;
         let mut o = 0i32;
         let n = size as i32;
         while o < n {
@@ -543,7 +548,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
                 r if r >= 2 => (OperandSize::S16, 2),
                 _ => (OperandSize::S8, 1),
             };
-            self.masm.store(dst.plus(o), R11, sz)?;
+            self.masm.store(dst.plus(o), M::Abi::SCRATCH, sz)?;
             o += step;
         }
         Ok(())

@@ -2,35 +2,36 @@
 //! III `throw`, `rethrow`, `leave`, `endfinally`, `endfilter`).
 //!
 //! Handlers are compiled inline, in IL order, inside their method's body and
-//! share its rbp frame, so they see its locals and arguments. A method with
+//! share its frame (its frame pointer), so they see its locals and arguments.
+//! A method with
 //! clauses keeps every local and argument in its frame (no register
 //! assignment) and saves all five callee-saved registers in its prologue:
 //! when the runtime resumes a catch handler, whatever deeper frames left in
 //! those registers is dead, and the epilogue still restores the caller's.
 //!
-//! The protocol the runtime (`cil-compat`'s `exec::unwind`) follows:
+//! The protocol the runtime (`cil-compat`'s `exec::unwind`) follows, in the
+//! ABI's roles (`masm::Abi`: FP, SP, RET; on x86-64 rbp, rsp, rax):
 //! ```text
 //!   catch handler / filter's handler   jump to handler entry with
-//!                                      rbp = the method's frame,
-//!                                      rsp = rbp - frame_size, rax = exception
-//!   filter block                       call filter entry with rbp = frame,
-//!                                      rax = exception, rsp 16-aligned at the
-//!                                      call; eax = the filter's verdict
-//!   finally / fault handler            call handler entry with rbp = frame,
-//!                                      rsp 16-aligned at the call
+//!                                      FP = the method's frame,
+//!                                      SP = FP - frame_size, RET = exception
+//!   filter block                       call filter entry with FP = frame,
+//!                                      RET = exception, SP 16-aligned at the
+//!                                      call; RET (32 bits) = the filter's verdict
+//!   finally / fault handler            call handler entry with FP = frame,
+//!                                      SP 16-aligned at the call
 //! ```
 //! `leave` calls the entry of each `finally` it exits, innermost first, then
-//! jumps to its target. Called blocks (finally, fault, filter) start with
-//! `sub rsp, 8` so calls inside them see rsp 16-aligned, and `endfinally`
+//! jumps to its target. Called blocks (finally, fault, filter) start by
+//! moving SP down 8 bytes so calls inside them see it 16-aligned, and `endfinally`
 //! / `endfilter` undo it and `ret`. A catch or filter block stores the
 //! exception in its clause's hidden local (the exception slot `rethrow`
 //! reads) and starts with it as its only stack entry.
 
-use super::context::{frame, RegSet};
+use super::context::RegSet;
 use super::stack::StackTy;
 use super::{CodeGen, R};
 use crate::host::{Helper, JitHost, JitType};
-use crate::isa::x64::regs::*;
 use crate::masm::*;
 use crate::{CallSiteKind, EhClause, EhKind, EhRegion, JitErrorKind, MethodInput};
 use alloc::vec::Vec;
@@ -223,16 +224,20 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         let mk = self.m().mark()?;
         self.il_marks.push((offset, mk));
         match entry {
-            Entry::Called => self.m().alu_ri(AluOp::Sub, RSP, 8, OperandSize::S64)?,
+            Entry::Called => self
+                .m()
+                .alu_ri(AluOp::Sub, M::Abi::SP, 8, OperandSize::S64)?,
             Entry::WithException { slot, called } => {
                 if called {
-                    self.m().alu_ri(AluOp::Sub, RSP, 8, OperandSize::S64)?;
+                    self.m()
+                        .alu_ri(AluOp::Sub, M::Abi::SP, 8, OperandSize::S64)?;
                 }
                 let a = self.ctx.local_addr(slot)?;
-                self.m().store(a, RAX, OperandSize::S64)?;
+                self.m().store(a, M::Abi::RET, OperandSize::S64)?;
                 self.ctx.stack.reset_to(&[StackTy::Obj]);
                 let home = self.ctx.stack.vals[0].home;
-                self.m().store(frame(home), RAX, OperandSize::S64)?;
+                self.m()
+                    .store(Self::frame_slot(home), M::Abi::RET, OperandSize::S64)?;
             }
         }
         Ok(true)
@@ -265,7 +270,8 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         while let Ok(v) = self.ctx.pop() {
             self.ctx.free(&v);
         }
-        self.m().alu_ri(AluOp::Add, RSP, 8, OperandSize::S64)?;
+        self.m()
+            .alu_ri(AluOp::Add, M::Abi::SP, 8, OperandSize::S64)?;
         self.m().ret()?;
         self.reachable = false;
         Ok(())
@@ -279,9 +285,10 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if !v.ty.is_gpr() || !self.ctx.stack.is_empty() {
             return Err(JitErrorKind::TypeMismatch("endfilter needs one int32"));
         }
-        self.ctx.load_to_gpr(&v, RAX)?;
+        self.ctx.load_to_gpr(&v, M::Abi::RET)?;
         self.ctx.free(&v);
-        self.m().alu_ri(AluOp::Add, RSP, 8, OperandSize::S64)?;
+        self.m()
+            .alu_ri(AluOp::Add, M::Abi::SP, 8, OperandSize::S64)?;
         self.m().ret()?;
         self.reachable = false;
         Ok(())
@@ -307,10 +314,11 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         ))?;
         self.ctx.spill_regs()?;
         let a = self.ctx.local_addr(slot)?;
-        self.m().load(RDI, a, OperandSize::S64)?;
+        self.m().load(M::Abi::ARG_GPRS[0], a, OperandSize::S64)?;
         let h = self.method_handle as i64;
-        self.m().mov_ri(RSI, h, OperandSize::S64)?;
-        self.m().mov_ri(RDX, cur as i64, OperandSize::S32)?;
+        self.m().mov_ri(M::Abi::ARG_GPRS[1], h, OperandSize::S64)?;
+        self.m()
+            .mov_ri(M::Abi::ARG_GPRS[2], cur as i64, OperandSize::S32)?;
         let t = self.host.helper(Helper::Rethrow);
         self.call_abs(t, CallSiteKind::Helper(Helper::Rethrow))?;
         while let Ok(v) = self.ctx.pop() {

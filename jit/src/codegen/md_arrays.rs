@@ -7,15 +7,15 @@
 //!   dimension (`IndexOutOfRangeException`), then load, store (with the array
 //!   covariance check for references) or push the address.
 //!
-//! Register use: every live value is spilled first, so rdi (array), rsi (flat
-//! index), rcx (current index), r11 (length or bound) and rdx (element address)
-//! are free; rax is the scratch of argument loads and is never relied on.
+//! Register use: every live value is spilled first, so the ABI's argument
+//! registers are free: the first holds the array (it is also the store check's
+//! first argument), the second the flat index, the fourth the current index,
+//! the third the element address; the scratch register a length or bound.
+//! The result register is the scratch of argument loads and never relied on.
 
-use super::context::frame;
 use super::stack::{Loc, StackTy};
 use super::{CodeGen, R};
 use crate::host::{FailCode, Helper, JitHost, JitType, MdArrayMethod, MdArrayOp};
-use crate::isa::x64::regs::*;
 use crate::masm::Address;
 use crate::masm::*;
 use crate::{CallSiteKind, JitErrorKind};
@@ -46,56 +46,63 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             super::check_store(&a.elem, &self.ctx.stack.vals[n - 1].ty)?;
         }
         self.ctx.spill_regs()?;
+        // See the module comment: everything is spilled, these are free.
+        let [arr_reg, flat, elem_reg, idx_reg] = [0, 1, 2, 3].map(|i| M::Abi::ARG_GPRS[i]);
+        let scratch = M::Abi::SCRATCH;
         let arr = self.ctx.stack.vals[base];
-        self.ctx.load_to_gpr(&arr, RDI)?;
-        self.null_check(RDI)?;
+        self.ctx.load_to_gpr(&arr, arr_reg)?;
+        self.null_check(arr_reg)?;
         if a.op == MdArrayOp::Set
             && a.elem == JitType::Obj
             && !matches!(self.ctx.stack.vals[n - 1].loc, Loc::Const(0))
         {
             // Array covariance (§III.4.26), as for `stelem.ref`.
             let val = self.ctx.stack.vals[n - 1];
-            self.ctx.load_to_gpr(&val, RSI)?;
+            self.ctx.load_to_gpr(&val, M::Abi::ARG_GPRS[1])?;
             let h = self.host.helper(Helper::ArrayStoreCheck);
             self.call_abs(h, CallSiteKind::Helper(Helper::ArrayStoreCheck))?;
-            self.m().alu_rr(AluOp::Test, RAX, RAX, OperandSize::S64)?;
+            let ret = M::Abi::RET;
+            self.m().alu_rr(AluOp::Test, ret, ret, OperandSize::S64)?;
             self.fail_if(Cond::E, FailCode::ArrayTypeMismatch)?;
-            self.ctx.load_to_gpr(&arr, RDI)?;
+            self.ctx.load_to_gpr(&arr, arr_reg)?;
         }
-        // rsi = Σ (index_k - lower_k) · Π lengths after k, each index checked.
-        self.m().mov_ri(RSI, 0, OperandSize::S64)?;
+        // flat = Σ (index_k - lower_k) · Π lengths after k, each index checked.
+        self.m().mov_ri(flat, 0, OperandSize::S64)?;
         for k in 0..rank {
             let idx = self.ctx.stack.vals[base + 1 + k];
-            self.ctx.load_to_gpr(&idx, RCX)?;
+            self.ctx.load_to_gpr(&idx, idx_reg)?;
             if idx.ty == StackTy::I32 {
-                self.m().extend(RCX, RCX, Extend::I32)?;
+                self.m().extend(idx_reg, idx_reg, Extend::I32)?;
             }
             let len_at = a.lengths_offset + 8 * k as i32;
             let lb_at = a.lengths_offset + 8 * (rank + k) as i32;
             self.m()
-                .load(R11, Address::offset(RDI, lb_at), OperandSize::S64)?;
-            self.m().alu_rr(AluOp::Sub, RCX, R11, OperandSize::S64)?;
+                .load(scratch, Address::offset(arr_reg, lb_at), OperandSize::S64)?;
             self.m()
-                .load(R11, Address::offset(RDI, len_at), OperandSize::S64)?;
-            self.m().alu_rr(AluOp::Cmp, RCX, R11, OperandSize::S64)?;
+                .alu_rr(AluOp::Sub, idx_reg, scratch, OperandSize::S64)?;
+            self.m()
+                .load(scratch, Address::offset(arr_reg, len_at), OperandSize::S64)?;
+            self.m()
+                .alu_rr(AluOp::Cmp, idx_reg, scratch, OperandSize::S64)?;
             self.fail_if(Cond::Ae, FailCode::IndexOutOfRange)?;
             if k > 0 {
-                self.m().imul_rr(RSI, R11, OperandSize::S64)?;
+                self.m().imul_rr(flat, scratch, OperandSize::S64)?;
             }
-            self.m().alu_rr(AluOp::Add, RSI, RCX, OperandSize::S64)?;
+            self.m()
+                .alu_rr(AluOp::Add, flat, idx_reg, OperandSize::S64)?;
         }
         let size = a.elem.size();
         let addr = match size {
-            1 | 2 | 4 | 8 => Address::indexed(RDI, RSI, size as u8, a.data_offset),
+            1 | 2 | 4 | 8 => Address::indexed(arr_reg, flat, size as u8, a.data_offset),
             _ => {
                 let s = i32::try_from(size)
                     .map_err(|_| JitErrorKind::Unsupported("array element too large"))?;
-                self.m().imul_rri(RSI, RSI, s, OperandSize::S64)?;
-                Address::indexed(RDI, RSI, 1, a.data_offset)
+                self.m().imul_rri(flat, flat, s, OperandSize::S64)?;
+                Address::indexed(arr_reg, flat, 1, a.data_offset)
             }
         };
-        self.m().lea(RDX, addr)?;
-        let elem_at = Address::offset(RDX, 0);
+        self.m().lea(elem_reg, addr)?;
+        let elem_at = Address::offset(elem_reg, 0);
         match a.op {
             MdArrayOp::Get => {
                 self.pop_n(rank + 1)?;
@@ -110,7 +117,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             MdArrayOp::Address => {
                 self.pop_n(rank + 1)?;
                 let r = self.ctx.alloc_gpr()?;
-                self.m().mov_rr(r, RDX, OperandSize::S64)?;
+                self.m().mov_rr(r, elem_reg, OperandSize::S64)?;
                 self.ctx.push_reg(StackTy::ByRef, r);
                 Ok(())
             }
@@ -135,23 +142,30 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             if !matches!(v.ty, StackTy::I32 | StackTy::NInt) {
                 return Err(JitErrorKind::TypeMismatch("array length must be int32"));
             }
-            self.ctx.load_to_gpr(&v, R11)?;
+            let scratch = M::Abi::SCRATCH;
+            self.ctx.load_to_gpr(&v, scratch)?;
             if v.ty == StackTy::I32 {
-                self.m().extend(R11, R11, Extend::I32)?;
+                self.m().extend(scratch, scratch, Extend::I32)?;
             }
             // A negative length is an OverflowException (as for newarr); with
             // (lower bound, length) pairs only every second argument is one.
             if nargs == a.rank as usize || k % 2 == 1 {
-                self.m().alu_rr(AluOp::Test, R11, R11, OperandSize::S64)?;
+                self.m()
+                    .alu_rr(AluOp::Test, scratch, scratch, OperandSize::S64)?;
                 self.fail_if(Cond::S, FailCode::Overflow)?;
             }
-            self.m()
-                .store(frame(tmp + 8 * k as i32), R11, OperandSize::S64)?;
+            self.m().store(
+                Self::frame_slot(tmp + 8 * k as i32),
+                scratch,
+                OperandSize::S64,
+            )?;
         }
         self.pop_n(nargs)?;
-        self.m().mov_ri(RDI, a.handle as i64, OperandSize::S64)?;
-        self.m().lea(RSI, frame(tmp))?;
-        self.m().mov_ri(RDX, nargs as i64, OperandSize::S64)?;
+        let args = M::Abi::ARG_GPRS;
+        self.m()
+            .mov_ri(args[0], a.handle as i64, OperandSize::S64)?;
+        self.m().lea(args[1], Self::frame_slot(tmp))?;
+        self.m().mov_ri(args[2], nargs as i64, OperandSize::S64)?;
         let h = self.host.helper(Helper::NewMdArray);
         self.call_abs(h, CallSiteKind::Helper(Helper::NewMdArray))?;
         self.push_rax(StackTy::Obj)

@@ -109,7 +109,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             // Reserve the value's extent so the copy's temp cannot overlap it.
             self.ctx.stack.temp(v.ty.slot_size());
             self.ctx.pop()?;
-            let a = self.ctx.struct_addr(&v, RDX)?;
+            let a = self.ctx.struct_addr(&v, M::Abi::RET2)?;
             return self.ctx.push_from_mem(a.plus(off), &f.ty);
         }
         let (r, _) = self.pop_pointer(true)?;
@@ -148,7 +148,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         Ok(())
     }
 
-    /// Address of a static in rdx, after the class-init check.
+    /// Address of a static in `Abi::RET2`, after the class-init check.
     pub(super) fn static_addr(&mut self, f: &FieldInfo) -> R<Address> {
         let addr = f
             .static_addr
@@ -157,17 +157,23 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             self.ctx.spill_regs()?;
             let done = self.m().new_label();
             self.m()
-                .mov_ri(R11, ci.flag_addr as i64, OperandSize::S64)?;
-            self.m()
-                .alu_mi(AluOp::Cmp, Address::offset(R11, 0), 0, OperandSize::S8)?;
+                .mov_ri(M::Abi::SCRATCH, ci.flag_addr as i64, OperandSize::S64)?;
+            self.m().alu_mi(
+                AluOp::Cmp,
+                Address::offset(M::Abi::SCRATCH, 0),
+                0,
+                OperandSize::S8,
+            )?;
             self.m().jcc(Cond::E, done)?;
-            self.m().mov_ri(RDI, ci.handle as i64, OperandSize::S64)?;
+            self.m()
+                .mov_ri(M::Abi::ARG_GPRS[0], ci.handle as i64, OperandSize::S64)?;
             let h = self.host.helper(Helper::ClassInit);
             self.call_abs(h, CallSiteKind::Helper(Helper::ClassInit))?;
             self.m().bind(done)?;
         }
-        self.m().mov_ri(RDX, addr as i64, OperandSize::S64)?;
-        Ok(Address::offset(RDX, 0))
+        self.m()
+            .mov_ri(M::Abi::RET2, addr as i64, OperandSize::S64)?;
+        Ok(Address::offset(M::Abi::RET2, 0))
     }
 
     pub fn ldsfld(&mut self, tok: u32) -> R {
@@ -235,8 +241,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             }
         }
         let ri = self.ctx.into_gpr64(&idx, false)?;
-        self.m().load(R11, len, OperandSize::S32)?;
-        self.m().alu_rr(AluOp::Cmp, ri, R11, OperandSize::S64)?;
+        self.m().load(M::Abi::SCRATCH, len, OperandSize::S32)?;
+        self.m()
+            .alu_rr(AluOp::Cmp, ri, M::Abi::SCRATCH, OperandSize::S64)?;
         self.fail_if(Cond::Ae, FailCode::IndexOutOfRange)?;
         let addr = match elem_size {
             1 | 2 | 4 | 8 => Address::indexed(ra, ri, elem_size as u8, data),
@@ -278,11 +285,12 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 return Err(JitErrorKind::StackUnderflow);
             }
             let (arr, val) = (self.ctx.stack.vals[n - 3], self.ctx.stack.vals[n - 1]);
-            self.ctx.load_to_gpr(&arr, RDI)?;
-            self.ctx.load_to_gpr(&val, RSI)?;
+            self.ctx.load_to_gpr(&arr, M::Abi::ARG_GPRS[0])?;
+            self.ctx.load_to_gpr(&val, M::Abi::ARG_GPRS[1])?;
             let h = self.host.helper(Helper::ArrayStoreCheck);
             self.call_abs(h, CallSiteKind::Helper(Helper::ArrayStoreCheck))?;
-            self.m().alu_rr(AluOp::Test, RAX, RAX, OperandSize::S64)?;
+            self.m()
+                .alu_rr(AluOp::Test, M::Abi::RET, M::Abi::RET, OperandSize::S64)?;
             self.fail_if(Cond::E, FailCode::ArrayTypeMismatch)?;
         }
         let v = self.ctx.pop()?;
@@ -331,22 +339,27 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if !matches!(len.ty, StackTy::I32 | StackTy::NInt) {
             return Err(JitErrorKind::TypeMismatch("newarr length"));
         }
-        self.ctx.load_to_gpr(&len, RSI)?;
+        // NewArray(array type handle, length).
+        let [handle_arg, len_arg] = [M::Abi::ARG_GPRS[0], M::Abi::ARG_GPRS[1]];
+        self.ctx.load_to_gpr(&len, len_arg)?;
         if len.ty == StackTy::I32 {
-            self.m().extend(RSI, RSI, Extend::I32)?;
+            self.m().extend(len_arg, len_arg, Extend::I32)?;
         }
-        self.m().alu_rr(AluOp::Test, RSI, RSI, OperandSize::S64)?;
+        self.m()
+            .alu_rr(AluOp::Test, len_arg, len_arg, OperandSize::S64)?;
         self.fail_if(Cond::S, FailCode::Overflow)?;
         self.m()
-            .mov_ri(RDI, t.array_handle as i64, OperandSize::S64)?;
+            .mov_ri(handle_arg, t.array_handle as i64, OperandSize::S64)?;
         let h = self.host.helper(Helper::NewArray);
         self.call_abs(h, CallSiteKind::Helper(Helper::NewArray))?;
         self.push_rax(StackTy::Obj)
     }
 
+    /// Pushes a helper's result, found in the ABI's result register
+    /// (`Abi::RET`; the name is kept for the helper-call code in flight).
     pub(super) fn push_rax(&mut self, ty: StackTy) -> R {
         let r = self.ctx.alloc_gpr_long_lived()?;
-        self.m().mov_rr(r, RAX, OperandSize::S64)?;
+        self.m().mov_rr(r, M::Abi::RET, OperandSize::S64)?;
         self.ctx.push_reg(ty, r);
         Ok(())
     }
@@ -367,8 +380,10 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             handle: 0,
         });
         let v = self.ctx.stack.push(ty, Loc::Home);
-        self.m().mov_ri(R11, h as i64, OperandSize::S64)?;
-        self.m().store(frame(v.home), R11, OperandSize::S64)
+        self.m()
+            .mov_ri(M::Abi::SCRATCH, h as i64, OperandSize::S64)?;
+        self.m()
+            .store(Self::frame_slot(v.home), M::Abi::SCRATCH, OperandSize::S64)
     }
 
     pub fn box_(&mut self, tok: u32) -> R {
@@ -382,14 +397,18 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         self.ctx.spill_regs()?;
         let v = self.ctx.pop()?;
         check_store(&t.ty, &v.ty)?;
-        self.m().mov_ri(RDI, t.handle as i64, OperandSize::S64)?;
+        self.m()
+            .mov_ri(M::Abi::ARG_GPRS[0], t.handle as i64, OperandSize::S64)?;
         let h = self.host.helper(Helper::NewObject);
         self.call_abs(h, CallSiteKind::Helper(Helper::NewObject))?;
-        self.m().mov_rr(RDX, RAX, OperandSize::S64)?;
+        // The new box moves out of the result register, which storing the
+        // value may use as address scratch.
+        let obj = M::Abi::RET2;
+        self.m().mov_rr(obj, M::Abi::RET, OperandSize::S64)?;
         let off = self.layout.box_data_offset;
-        self.ctx.store_val(Address::offset(RDX, off), &t.ty, &v)?;
+        self.ctx.store_val(Address::offset(obj, off), &t.ty, &v)?;
         let r = self.ctx.alloc_gpr()?;
-        self.m().mov_rr(r, RDX, OperandSize::S64)?;
+        self.m().mov_rr(r, obj, OperandSize::S64)?;
         self.ctx.push_reg(StackTy::Obj, r);
         Ok(())
     }
@@ -403,20 +422,21 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         let r = self.ctx.into_gpr(&v)?;
         self.null_check(r)?;
         let lo_method_table_offset = self.layout.method_table_offset;
+        let (mt, want) = (M::Abi::SCRATCH, M::Abi::RET);
         self.m().load(
-            R11,
+            mt,
             Address::offset(r, lo_method_table_offset),
             OperandSize::S64,
         )?;
-        self.m().mov_ri(RAX, t.handle as i64, OperandSize::S64)?;
-        self.m().alu_rr(AluOp::Cmp, R11, RAX, OperandSize::S64)?;
+        self.m().mov_ri(want, t.handle as i64, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Cmp, mt, want, OperandSize::S64)?;
         match self.host.unbox_key(tok).map_err(Self::host_err)? {
             Some((off, key)) => {
                 let ok = self.m().new_label();
                 self.m().jcc(Cond::E, ok)?;
                 self.m().alu_mi(
                     AluOp::Cmp,
-                    Address::offset(R11, off),
+                    Address::offset(mt, off),
                     key as i32,
                     OperandSize::S32,
                 )?;
@@ -453,16 +473,23 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 "isinst/castclass needs an object",
             ));
         }
-        self.ctx.load_to_gpr(&v, RDI)?;
-        self.m().mov_ri(RSI, t.handle as i64, OperandSize::S64)?;
+        self.ctx.load_to_gpr(&v, M::Abi::ARG_GPRS[0])?;
+        self.m()
+            .mov_ri(M::Abi::ARG_GPRS[1], t.handle as i64, OperandSize::S64)?;
         let h = self.host.helper(Helper::IsInstance);
         self.call_abs(h, CallSiteKind::Helper(Helper::IsInstance))?;
         if throw {
             let ok = self.m().new_label();
-            self.m().alu_rr(AluOp::Test, RAX, RAX, OperandSize::S64)?;
+            self.m()
+                .alu_rr(AluOp::Test, M::Abi::RET, M::Abi::RET, OperandSize::S64)?;
             self.m().jcc(Cond::Ne, ok)?;
-            self.ctx.load_to_gpr(&v, R11)?;
-            self.m().alu_rr(AluOp::Test, R11, R11, OperandSize::S64)?;
+            self.ctx.load_to_gpr(&v, M::Abi::SCRATCH)?;
+            self.m().alu_rr(
+                AluOp::Test,
+                M::Abi::SCRATCH,
+                M::Abi::SCRATCH,
+                OperandSize::S64,
+            )?;
             self.fail_if(Cond::Ne, FailCode::InvalidCast)?;
             self.m().bind(ok)?;
         }
@@ -475,16 +502,18 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         let r = self.ctx.into_gpr64(&v, true)?;
         self.m().alu_ri(AluOp::Add, r, 15, OperandSize::S64)?;
         self.m().alu_ri(AluOp::And, r, -16, OperandSize::S64)?;
-        self.m().alu_rr(AluOp::Sub, RSP, r, OperandSize::S64)?;
+        let sp = M::Abi::SP;
+        self.m().alu_rr(AluOp::Sub, sp, r, OperandSize::S64)?;
         if self.init_locals {
-            self.m().mov_rr(RCX, r, OperandSize::S64)?;
-            self.m().mov_rr(RDI, RSP, OperandSize::S64)?;
-            self.m().mov_ri(RAX, 0, OperandSize::S32)?;
-            self.m().rep_stosb()?;
+            let block = M::BLOCK;
+            self.m().mov_rr(block.len, r, OperandSize::S64)?;
+            self.m().mov_rr(block.dst, sp, OperandSize::S64)?;
+            self.m().mov_ri(block.fill, 0, OperandSize::S32)?;
+            self.m().fill_bytes()?;
         }
         self.ctx.free_gpr(r);
         let d = self.ctx.alloc_gpr()?;
-        self.m().mov_rr(d, RSP, OperandSize::S64)?;
+        self.m().mov_rr(d, M::Abi::SP, OperandSize::S64)?;
         self.ctx.push_reg(StackTy::NInt, d);
         Ok(())
     }
@@ -494,18 +523,19 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         let size = self.ctx.pop()?;
         let src = self.ctx.pop()?;
         let dst = self.ctx.pop()?;
-        self.ctx.load_to_gpr(&dst, RDI)?;
+        let block = M::BLOCK;
+        self.ctx.load_to_gpr(&dst, block.dst)?;
         if init {
-            self.ctx.load_to_gpr(&src, RAX)?;
+            self.ctx.load_to_gpr(&src, block.fill)?;
         } else {
-            self.ctx.load_to_gpr(&src, RSI)?;
+            self.ctx.load_to_gpr(&src, block.src)?;
         }
-        self.ctx.load_to_gpr(&size, RCX)?;
-        self.m().extend(RCX, RCX, Extend::U32)?;
+        self.ctx.load_to_gpr(&size, block.len)?;
+        self.m().extend(block.len, block.len, Extend::U32)?;
         if init {
-            self.m().rep_stosb()
+            self.m().fill_bytes()
         } else {
-            self.m().rep_movsb()
+            self.m().copy_bytes()
         }
     }
 }

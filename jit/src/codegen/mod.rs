@@ -20,11 +20,10 @@ mod nullable;
 pub mod stack;
 
 use crate::host::*;
-use crate::isa::x64::regs::*;
 use crate::masm::*;
 use crate::{CallSiteKind, JitErrorKind};
 use alloc::vec::Vec;
-use context::{frame, CodeGenContext, RegSet};
+use context::{CodeGenContext, RegSet};
 use stack::{Loc, StackTy, Val};
 
 type R<T = ()> = Result<T, JitErrorKind>;
@@ -278,6 +277,11 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         &mut self.ctx.masm
     }
 
+    /// The frame slot at `off` from the frame pointer.
+    pub(crate) fn frame_slot(off: i32) -> Address {
+        CodeGenContext::<M>::frame_slot(off)
+    }
+
     fn host_err(e: crate::host::HostError) -> JitErrorKind {
         JitErrorKind::Host(e)
     }
@@ -288,7 +292,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         self.gc_frame_slots();
         if let Some(rb) = self.ctx.frame.retbuf {
             self.m()
-                .store(frame(rb), M::Abi::ARG_GPRS[0], OperandSize::S64)?;
+                .store(Self::frame_slot(rb), M::Abi::ARG_GPRS[0], OperandSize::S64)?;
         }
         for i in 0..self.ctx.frame.arg_locs.len() {
             let loc = self.ctx.frame.arg_locs[i];
@@ -298,22 +302,26 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             if let Some(reg) = self.ctx.arg_regs.get(i).copied().flatten() {
                 match loc {
                     ArgLoc::Gpr(r) => self.m().mov_rr(reg, r, OperandSize::S64)?,
-                    _ => self.m().load(reg, frame(home), OperandSize::S64)?,
+                    _ => self
+                        .m()
+                        .load(reg, Self::frame_slot(home), OperandSize::S64)?,
                 }
                 continue;
             }
             match loc {
-                ArgLoc::Gpr(r) => self.m().store(frame(home), r, OperandSize::S64)?,
+                ArgLoc::Gpr(r) => self
+                    .m()
+                    .store(Self::frame_slot(home), r, OperandSize::S64)?,
                 ArgLoc::Xmm(x) => {
                     let single = self.ctx.arg_types[i] == JitType::R4;
-                    self.m().fstore_raw(frame(home), x, single)?
+                    self.m().fstore_raw(Self::frame_slot(home), x, single)?
                 }
                 _ => {}
             }
         }
         let (lo, hi) = (self.ctx.frame.locals_lo, self.ctx.frame.locals_hi);
         if hi > lo {
-            self.ctx.zero_mem(frame(lo), (hi - lo) as u32)?;
+            self.ctx.zero_mem(Self::frame_slot(lo), (hi - lo) as u32)?;
         }
         for k in 0..self.ctx.local_regs.len() {
             if let Some(r) = self.ctx.local_regs[k] {
@@ -486,10 +494,13 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                     .frame
                     .retbuf
                     .ok_or(JitErrorKind::Internal("no retbuf".into()))?;
-                self.m().load(RDX, frame(rb), OperandSize::S64)?;
-                let src = self.ctx.struct_addr(&v, RAX)?;
-                self.ctx.copy_mem(Address::offset(RDX, 0), src, s.size)?;
-                self.m().mov_rr(RAX, RDX, OperandSize::S64)?;
+                self.m()
+                    .load(M::Abi::RET2, Self::frame_slot(rb), OperandSize::S64)?;
+                let src = self.ctx.struct_addr(&v, M::Abi::RET)?;
+                self.ctx
+                    .copy_mem(Address::offset(M::Abi::RET2, 0), src, s.size)?;
+                self.m()
+                    .mov_rr(M::Abi::RET, M::Abi::RET2, OperandSize::S64)?;
                 self.ctx.free(&v);
             }
             JitType::R4 | JitType::R8 => {
@@ -497,10 +508,10 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 if !v.ty.is_float() {
                     return Err(JitErrorKind::TypeMismatch("returning a non-float"));
                 }
-                let x = self.ctx.val_to_xmm(&v, XMM0)?;
-                self.m().fmov(XMM0, x)?;
+                let x = self.ctx.val_to_xmm(&v, M::Abi::FLOAT_RET)?;
+                self.m().fmov(M::Abi::FLOAT_RET, x)?;
                 if self.ret == JitType::R4 {
-                    self.m().narrow_to_single(XMM0)?;
+                    self.m().narrow_to_single(M::Abi::FLOAT_RET)?;
                 }
                 self.ctx.free(&v);
             }
@@ -509,11 +520,11 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 if !v.ty.is_gpr() {
                     return Err(JitErrorKind::TypeMismatch("returning a non-integer"));
                 }
-                self.ctx.load_to_gpr(&v, RAX)?;
+                self.ctx.load_to_gpr(&v, M::Abi::RET)?;
                 if v.ty == StackTy::I32
                     && matches!(self.ret, JitType::I8 | JitType::U8 | JitType::I)
                 {
-                    self.m().extend(RAX, RAX, Extend::I32)?;
+                    self.m().extend(M::Abi::RET, M::Abi::RET, Extend::I32)?;
                 }
                 self.ctx.free(&v);
             }
@@ -552,14 +563,15 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let fails = core::mem::take(&mut self.fails);
         for &(label, code, il) in &fails {
             self.m().bind(label)?;
-            self.m().mov_ri(RDI, code as u32 as i64, OperandSize::S32)?;
+            self.m()
+                .mov_ri(M::Abi::ARG_GPRS[0], code as u32 as i64, OperandSize::S32)?;
             let h = self.method_handle as i64;
-            self.m().mov_ri(RSI, h, OperandSize::S64)?;
-            self.m().mov_ri(RDX, il as i64, OperandSize::S32)?;
-            let mk = self.m().mov_ri64_patchable(RAX, fail)?;
+            self.m().mov_ri(M::Abi::ARG_GPRS[1], h, OperandSize::S64)?;
+            self.m()
+                .mov_ri(M::Abi::ARG_GPRS[2], il as i64, OperandSize::S32)?;
+            let mk = self.m().call_patchable(fail)?;
             self.call_sites
                 .push((mk, CallSiteKind::Helper(Helper::Fail), fail));
-            self.m().call_reg(RAX)?;
             self.safepoint_noreturn()?;
         }
         let used = (-self.ctx.frame.eval_base) as u32 + self.ctx.stack.max_bytes();
@@ -615,11 +627,12 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         if v.ty != StackTy::Obj {
             return Err(JitErrorKind::TypeMismatch("throw needs an object"));
         }
-        self.ctx.load_to_gpr(&v, RDI)?;
+        self.ctx.load_to_gpr(&v, M::Abi::ARG_GPRS[0])?;
         let h = self.method_handle as i64;
-        self.m().mov_ri(RSI, h, OperandSize::S64)?;
+        self.m().mov_ri(M::Abi::ARG_GPRS[1], h, OperandSize::S64)?;
         let cur = self.cur as i64;
-        self.m().mov_ri(RDX, cur, OperandSize::S32)?;
+        self.m()
+            .mov_ri(M::Abi::ARG_GPRS[2], cur, OperandSize::S32)?;
         let t = self.host.helper(Helper::Throw);
         self.call_abs(t, CallSiteKind::Helper(Helper::Throw))?;
         self.reachable = false;
@@ -638,7 +651,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             .copied()
             .unwrap_or(false)
         {
-            let a = self.ctx.arg_addr(n, RDX)?;
+            let a = self.ctx.arg_addr(n, M::Abi::RET2)?;
             return self.ctx.push_from_mem(a, &t);
         }
         self.ctx.stack.push(sty, Loc::Arg(n));
@@ -694,7 +707,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             self.ctx.free(&v);
             return Ok(());
         }
-        let a = self.ctx.arg_addr(n, RDX)?;
+        let a = self.ctx.arg_addr(n, M::Abi::RET2)?;
         self.ctx.store_val(a, &t, &v)?;
         self.ctx.free(&v);
         Ok(())
@@ -735,9 +748,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let v = *self.ctx.stack.peek(0).ok_or(JitErrorKind::StackUnderflow)?;
         match (v.ty, v.loc) {
             (StackTy::Value(s), _) => {
-                let src = self.ctx.struct_addr(&v, RAX)?;
+                let src = self.ctx.struct_addr(&v, M::Abi::RET)?;
                 let n = self.ctx.stack.push(v.ty, Loc::Home);
-                self.ctx.copy_mem(frame(n.home), src, s.size)?;
+                self.ctx.copy_mem(Self::frame_slot(n.home), src, s.size)?;
             }
             (StackTy::F | StackTy::F32, Loc::Xmm(_) | Loc::Home) => {
                 let x = self.ctx.alloc_xmm()?;

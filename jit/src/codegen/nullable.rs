@@ -2,11 +2,9 @@
 //! §III.4.33): a nullable without a value boxes to null and one with a value to
 //! a boxed `T`; unboxing null gives an empty nullable and a boxed `T` a full one.
 
-use super::context::frame;
 use super::stack::StackTy;
 use super::{CodeGen, R};
 use crate::host::{FailCode, Helper, JitHost, NullableInfo};
-use crate::isa::x64::regs::*;
 use crate::masm::Address;
 use crate::masm::*;
 use crate::{CallSiteKind, JitErrorKind};
@@ -31,25 +29,28 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         let tmp = self.ctx.stack.temp(8);
         let v = self.ctx.pop()?;
         let done = self.m().new_label();
-        self.m().mov_ri(RAX, 0, OperandSize::S64)?;
-        self.m().store(frame(tmp), RAX, OperandSize::S64)?;
+        let (ret, scratch) = (M::Abi::RET, M::Abi::SCRATCH);
+        let result = Self::frame_slot(tmp);
+        self.m().mov_ri(ret, 0, OperandSize::S64)?;
+        self.m().store(result, ret, OperandSize::S64)?;
+        let has_value = Self::frame_slot(v.home + n.has_value_offset as i32);
+        self.m().load_ext(scratch, has_value, Extend::U8)?;
         self.m()
-            .load_ext(R11, frame(v.home + n.has_value_offset as i32), Extend::U8)?;
-        self.m().alu_rr(AluOp::Test, R11, R11, OperandSize::S32)?;
+            .alu_rr(AluOp::Test, scratch, scratch, OperandSize::S32)?;
         self.m().jcc(Cond::E, done)?;
         self.m()
-            .mov_ri(RDI, n.value.handle as i64, OperandSize::S64)?;
+            .mov_ri(M::Abi::ARG_GPRS[0], n.value.handle as i64, OperandSize::S64)?;
         let h = self.host.helper(Helper::NewObject);
         self.call_abs(h, CallSiteKind::Helper(Helper::NewObject))?;
-        self.m().store(frame(tmp), RAX, OperandSize::S64)?;
+        self.m().store(result, ret, OperandSize::S64)?;
         let off = self.layout.box_data_offset;
         self.ctx.copy_mem(
-            Address::offset(RAX, off),
-            frame(v.home + n.value_offset as i32),
+            Address::offset(ret, off),
+            Self::frame_slot(v.home + n.value_offset as i32),
             n.value.ty.size(),
         )?;
         self.m().bind(done)?;
-        self.m().load(RAX, frame(tmp), OperandSize::S64)?;
+        self.m().load(ret, result, OperandSize::S64)?;
         self.push_rax(StackTy::Obj)
     }
 
@@ -64,26 +65,28 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if v.ty != StackTy::Obj {
             return Err(JitErrorKind::TypeMismatch("unbox needs an object"));
         }
-        self.ctx.load_to_gpr(&v, RDX)?;
+        // The object in the second result register (copying uses the scratch).
+        let (obj, mt, want) = (M::Abi::RET2, M::Abi::SCRATCH, M::Abi::RET);
+        self.ctx.load_to_gpr(&v, obj)?;
         self.ctx.free(&v);
         let tmp = self.ctx.stack.temp(layout.size);
-        self.ctx.zero_mem(frame(tmp), layout.size)?;
+        self.ctx.zero_mem(Self::frame_slot(tmp), layout.size)?;
         let done = self.m().new_label();
-        self.m().alu_rr(AluOp::Test, RDX, RDX, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Test, obj, obj, OperandSize::S64)?;
         self.m().jcc(Cond::E, done)?;
         let mt_off = self.layout.method_table_offset;
         self.m()
-            .load(R11, Address::offset(RDX, mt_off), OperandSize::S64)?;
+            .load(mt, Address::offset(obj, mt_off), OperandSize::S64)?;
         self.m()
-            .mov_ri(RAX, n.value.handle as i64, OperandSize::S64)?;
-        self.m().alu_rr(AluOp::Cmp, R11, RAX, OperandSize::S64)?;
+            .mov_ri(want, n.value.handle as i64, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Cmp, mt, want, OperandSize::S64)?;
         match n.unbox_key {
             Some((off, key)) => {
                 let ok = self.m().new_label();
                 self.m().jcc(Cond::E, ok)?;
                 self.m().alu_mi(
                     AluOp::Cmp,
-                    Address::offset(R11, off),
+                    Address::offset(mt, off),
                     key as i32,
                     OperandSize::S32,
                 )?;
@@ -92,17 +95,22 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             }
             None => self.fail_if(Cond::Ne, FailCode::InvalidCast)?,
         }
-        self.m().mov_ri(R11, 1, OperandSize::S64)?;
-        self.m()
-            .store(frame(tmp + n.has_value_offset as i32), R11, OperandSize::S8)?;
+        let one = M::Abi::SCRATCH;
+        self.m().mov_ri(one, 1, OperandSize::S64)?;
+        let has_value = Self::frame_slot(tmp + n.has_value_offset as i32);
+        self.m().store(has_value, one, OperandSize::S8)?;
         let off = self.layout.box_data_offset;
         self.ctx.copy_mem(
-            frame(tmp + n.value_offset as i32),
-            Address::offset(RDX, off),
+            Self::frame_slot(tmp + n.value_offset as i32),
+            Address::offset(obj, off),
             n.value.ty.size(),
         )?;
         self.m().bind(done)?;
         let nv = self.ctx.stack.push(layout_ty, super::stack::Loc::Home);
-        self.ctx.copy_mem(frame(nv.home), frame(tmp), layout.size)
+        self.ctx.copy_mem(
+            Self::frame_slot(nv.home),
+            Self::frame_slot(tmp),
+            layout.size,
+        )
     }
 }

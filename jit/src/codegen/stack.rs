@@ -107,7 +107,7 @@ pub enum Loc {
 pub struct Val {
     pub ty: StackTy,
     pub loc: Loc,
-    /// rbp-relative offset of this depth's home slot.
+    /// Frame-pointer-relative offset of this depth's home slot.
     pub home: i32,
 }
 
@@ -178,7 +178,7 @@ impl ValueStack {
         self.temps = 0;
         self.inst_max = self.depth;
     }
-    /// rbp-relative `[lo, hi)` below the live entries' homes that the current
+    /// Frame-pointer-relative `[lo, hi)` below the live entries' homes that the current
     /// instruction used: homes of the operands it popped and its temporaries
     /// (a lowering may still read them after a call it makes).
     pub fn scratch_range(&self) -> (i32, i32) {

@@ -68,7 +68,7 @@ fn stress() -> Result<String, String> {
                 0
             }
             Err(x) => {
-                err = Some(x);
+                err = Some(alloc::string::ToString::to_string(&x));
                 0
             }
         })

@@ -48,6 +48,13 @@ pub struct X64Abi;
 
 impl Abi for X64Abi {
     const ARG_GPRS: &'static [Gpr] = &ARG_GPRS;
+    const RET: Gpr = RAX;
+    const RET2: Gpr = RDX;
+    const FLOAT_RET: Xmm = XMM0;
+    const SP: Gpr = RSP;
+    const FP: Gpr = RBP;
+    const SCRATCH: Gpr = R11;
+    const FLOAT_SCRATCH: Xmm = XMM_SCRATCH;
     const CALLEE_SAVED: &'static [Gpr] = &CALLEE_SAVED;
     const GPR_POOL: &'static [Gpr] = &POOL;
     const XMM_POOL: &'static [Xmm] = &XMM_POOL;

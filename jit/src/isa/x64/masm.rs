@@ -6,6 +6,7 @@ use super::asm::Assembler;
 use super::enc;
 use super::regs::*;
 use crate::masm::*;
+use crate::JitErrorKind;
 use alloc::vec::Vec;
 
 /// The x86-64 macro assembler.
@@ -84,6 +85,56 @@ impl X64Masm {
             asm: Assembler::with_capacity(il_len)?,
             entry_calls: Vec::new(),
         })
+    }
+}
+
+/// Operations on `rdx:rax` with one explicit operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MulDivKind {
+    /// Signed divide (`idiv`).
+    SDiv,
+    /// Unsigned divide (`div`).
+    UDiv,
+    /// Unsigned widening multiply (`mul`), sets CF/OF on overflow.
+    UMul,
+}
+
+/// The instructions with fixed registers that the trait's ops are built from.
+impl X64Masm {
+    pub(crate) fn muldiv(&mut self, kind: MulDivKind, src: Gpr, size: OperandSize) -> MResult {
+        let ext = match kind {
+            MulDivKind::SDiv => 7,
+            MulDivKind::UDiv => 6,
+            MulDivKind::UMul => 4,
+        };
+        enc::op_rr(
+            &mut self.asm.buf,
+            size == OperandSize::S64,
+            &[0xF7],
+            ext,
+            src,
+        );
+        Ok(())
+    }
+    pub(crate) fn sign_extend_rax(&mut self, size: OperandSize) -> MResult {
+        match size {
+            OperandSize::S64 => self.asm.buf.extend_from_slice(&[0x48, 0x99]),
+            _ => self.asm.buf.push(0x99),
+        }
+        Ok(())
+    }
+    pub(crate) fn shift_cl(&mut self, kind: ShiftKind, dst: Gpr, size: OperandSize) -> MResult {
+        let w = size == OperandSize::S64;
+        enc::op_rr(&mut self.asm.buf, w, &[0xD3], shift_ext(kind), dst);
+        Ok(())
+    }
+    pub(crate) fn rep_movsb(&mut self) -> MResult {
+        self.asm.buf.extend_from_slice(&[0xF3, 0xA4]);
+        Ok(())
+    }
+    pub(crate) fn rep_stosb(&mut self) -> MResult {
+        self.asm.buf.extend_from_slice(&[0xF3, 0xAA]);
+        Ok(())
     }
 }
 
@@ -232,32 +283,56 @@ impl MacroAssembler for X64Masm {
         }
         Ok(())
     }
-    fn muldiv(&mut self, kind: MulDivKind, src: Gpr, size: OperandSize) -> MResult {
-        let ext = match kind {
-            MulDivKind::SDiv => 7,
-            MulDivKind::UDiv => 6,
-            MulDivKind::UMul => 4,
-        };
-        enc::op_rr(
-            &mut self.asm.buf,
-            size == OperandSize::S64,
-            &[0xF7],
-            ext,
-            src,
-        );
-        Ok(())
-    }
-    fn sign_extend_rax(&mut self, size: OperandSize) -> MResult {
-        match size {
-            OperandSize::S64 => self.asm.buf.extend_from_slice(&[0x48, 0x99]),
-            _ => self.asm.buf.push(0x99),
+    fn div(
+        &mut self,
+        kind: DivKind,
+        dst: Gpr,
+        divisor: Gpr,
+        size: OperandSize,
+        overflow: Option<Label>,
+    ) -> MResult {
+        // rdx:rax / divisor: quotient in rax, remainder in rdx.
+        self.mov_rr(RAX, dst, OperandSize::S64)?;
+        if kind.signed() {
+            let overflow = overflow.ok_or_else(|| {
+                JitErrorKind::Internal("signed division without an overflow label".into())
+            })?;
+            let ok = self.new_label();
+            self.alu_ri(AluOp::Cmp, divisor, -1, size)?;
+            self.jcc(Cond::Ne, ok)?;
+            let min = if size == OperandSize::S64 {
+                i64::MIN
+            } else {
+                i32::MIN as i64
+            };
+            self.mov_ri(RDX, min, size)?;
+            self.alu_rr(AluOp::Cmp, RAX, RDX, size)?;
+            self.jcc(Cond::E, overflow)?;
+            self.bind(ok)?;
+            self.sign_extend_rax(size)?;
+            self.muldiv(MulDivKind::SDiv, divisor, size)?;
+        } else {
+            self.mov_ri(RDX, 0, OperandSize::S32)?;
+            self.muldiv(MulDivKind::UDiv, divisor, size)?;
         }
-        Ok(())
+        let res = match kind {
+            DivKind::SDiv | DivKind::UDiv => RAX,
+            DivKind::SRem | DivKind::URem => RDX,
+        };
+        self.mov_rr(dst, res, OperandSize::S64)
     }
-    fn shift_cl(&mut self, kind: ShiftKind, dst: Gpr, size: OperandSize) -> MResult {
-        let w = size == OperandSize::S64;
-        enc::op_rr(&mut self.asm.buf, w, &[0xD3], shift_ext(kind), dst);
-        Ok(())
+    fn umul_checked(&mut self, dst: Gpr, src: Gpr, size: OperandSize, overflow: Label) -> MResult {
+        self.mov_rr(RAX, dst, OperandSize::S64)?;
+        self.muldiv(MulDivKind::UMul, src, size)?;
+        self.jcc(Cond::O, overflow)?;
+        self.mov_rr(dst, RAX, OperandSize::S64)
+    }
+    const SHIFT_COUNT: Gpr = RCX;
+    fn shift(&mut self, kind: ShiftKind, dst: Gpr, count: Gpr, size: OperandSize) -> MResult {
+        if count != RCX {
+            self.mov_rr(RCX, count, OperandSize::S64)?;
+        }
+        self.shift_cl(kind, dst, size)
     }
     fn shift_ri(&mut self, kind: ShiftKind, dst: Gpr, amount: u8, size: OperandSize) -> MResult {
         let w = size == OperandSize::S64;
@@ -319,13 +394,27 @@ impl MacroAssembler for X64Masm {
     fn call_mem(&mut self, target: Address) -> MResult {
         enc::op_rm(&mut self.asm.buf, false, false, &[0xFF], 2, target)
     }
-    fn rep_movsb(&mut self) -> MResult {
-        self.asm.buf.extend_from_slice(&[0xF3, 0xA4]);
-        Ok(())
+    fn call_patchable(&mut self, target: u64) -> MResult<usize> {
+        let mk = self.mov_ri64_patchable(RAX, target)?;
+        self.call_reg(RAX)?;
+        Ok(mk)
     }
-    fn rep_stosb(&mut self) -> MResult {
-        self.asm.buf.extend_from_slice(&[0xF3, 0xAA]);
-        Ok(())
+    fn call_cell_patchable(&mut self, cell: u64) -> MResult<usize> {
+        let mk = self.mov_ri64_patchable(RAX, cell)?;
+        self.call_mem(Address::offset(RAX, 0))?;
+        Ok(mk)
+    }
+    const BLOCK: BlockRegs = BlockRegs {
+        dst: RDI,
+        src: RSI,
+        len: RCX,
+        fill: RAX,
+    };
+    fn copy_bytes(&mut self) -> MResult {
+        self.rep_movsb()
+    }
+    fn fill_bytes(&mut self) -> MResult {
+        self.rep_stosb()
     }
     fn epilogue(&mut self, saved: &[(Gpr, i32)]) -> MResult {
         for &(reg, off) in saved {

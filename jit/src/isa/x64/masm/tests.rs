@@ -633,3 +633,86 @@ fn sse_forms_match_iced() {
         }
     }
 }
+
+#[test]
+fn fixed_register_ops_pin_their_registers_inside() {
+    for d in [RSI, R8, RBX] {
+        for s in [RDI, R9, R11] {
+            for size in [OperandSize::S32, OperandSize::S64] {
+                let q = size == OperandSize::S64;
+                // Unsigned: the dividend to rax, rdx cleared, the result back
+                // from rax (quotient) or rdx (remainder).
+                for (kind, res) in [(DivKind::UDiv, rax), (DivKind::URem, rdx)] {
+                    let want = iced(|a| {
+                        a.mov(rax, r64(d))?;
+                        a.xor(edx, edx)?;
+                        if q {
+                            a.div(r64(s))?
+                        } else {
+                            a.div(r32(s))?
+                        }
+                        a.mov(r64(d), res)
+                    });
+                    assert_eq!(ours(|m| m.div(kind, d, s, size, None).unwrap()), want);
+                }
+                let want = iced(|a| {
+                    a.mov(rax, r64(d))?;
+                    if q {
+                        a.mul(r64(s))?
+                    } else {
+                        a.mul(r32(s))?
+                    }
+                    a.jo(0x1_0000)?;
+                    a.mov(r64(d), rax)
+                });
+                let got = ours(|m| {
+                    let l = m.new_label();
+                    m.umul_checked(d, s, size, l).unwrap();
+                    m.bind(l).unwrap();
+                });
+                // Same instructions around the overflow branch.
+                let (g, w) = (got.len(), want.len());
+                assert_eq!(g, w);
+                assert_eq!(got[..g - 9], want[..w - 9]);
+                assert_eq!(got[g - 3..], want[w - 3..]);
+            }
+        }
+    }
+    // A signed division needs somewhere to send MIN / -1.
+    assert!(X64Masm::new()
+        .unwrap()
+        .div(DivKind::SDiv, RSI, RDI, OperandSize::S64, None)
+        .is_err());
+    // The shift count: no move when it is already where the ISA wants it.
+    assert_eq!(X64Masm::SHIFT_COUNT, RCX);
+    assert_eq!(
+        ours(|m| m.shift(ShiftKind::Shl, RSI, RCX, OperandSize::S64).unwrap()),
+        iced(|a| a.shl(rsi, cl))
+    );
+    assert_eq!(
+        ours(|m| m.shift(ShiftKind::Sar, RSI, RDI, OperandSize::S32).unwrap()),
+        iced(|a| {
+            a.mov(rcx, rdi)?;
+            a.sar(esi, cl)
+        })
+    );
+    let target = 0x1122_3344_5566_7788u64;
+    assert_eq!(
+        ours(|m| assert_eq!(m.call_patchable(target).unwrap(), 0)),
+        iced(|a| {
+            a.mov(rax, target)?;
+            a.call(rax)
+        })
+    );
+    assert_eq!(
+        ours(|m| assert_eq!(m.call_cell_patchable(target).unwrap(), 0)),
+        iced(|a| {
+            a.mov(rax, target)?;
+            a.call(qword_ptr(rax))
+        })
+    );
+    let b = X64Masm::BLOCK;
+    assert_eq!((b.dst, b.src, b.len, b.fill), (RDI, RSI, RCX, RAX));
+    assert_eq!(ours(|m| m.copy_bytes().unwrap()), iced(|a| a.rep().movsb()));
+    assert_eq!(ours(|m| m.fill_bytes().unwrap()), iced(|a| a.rep().stosb()));
+}
