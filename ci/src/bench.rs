@@ -17,6 +17,10 @@ pub enum Args {
     Jit,
     /// Load corlib + managed DDK + driver: us per assembly, heap bytes
     Load,
+    /// Guest code QEMU's TCG translates in a native and a managed boot, per
+    /// crate and function (deterministic; translation dominates the managed
+    /// boot under TCG)
+    Translation,
 }
 
 #[derive(clap::Args, Debug)]
@@ -54,6 +58,7 @@ pub fn main(args: Args) -> Result<(), String> {
             legacy: a.legacy,
         }),
         Args::Load => load(),
+        Args::Translation => crate::bench_tcg::run(),
         Args::Jit => {
             setup::ensure()?;
             crate::bench_jit::run()

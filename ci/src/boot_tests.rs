@@ -622,6 +622,7 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
         memory: case.memory.to_string(),
         bridge: case.bridge,
         blkdebug: None,
+        translation_log: None,
     };
     let r = qemu::run(&boot)?;
     check(&case.expect, &r)?;

@@ -10,6 +10,7 @@ mod bench_blk;
 mod bench_boot;
 mod bench_jit;
 mod bench_lines;
+mod bench_tcg;
 mod blkdebug;
 mod boot_tests;
 mod chart;
@@ -311,6 +312,7 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
         memory: a.memory,
         bridge: a.bridge,
         blkdebug: None,
+        translation_log: None,
     };
     let r = qemu::run(&boot);
     if let Some(copy) = scratch {

@@ -87,6 +87,9 @@ pub struct Boot {
     /// errors (`blkdebug.rs`); the device reports them (`werror=report`,
     /// `rerror=report`) instead of stopping the VM.
     pub blkdebug: Option<PathBuf>,
+    /// Log every block of guest code TCG translates to this file (`-d in_asm`;
+    /// `bench translation` reads it).
+    pub translation_log: Option<PathBuf>,
 }
 
 /// Guest RAM when nothing else is asked for.
@@ -127,6 +130,7 @@ impl Boot {
             memory: DEFAULT_MEMORY.to_string(),
             bridge: false,
             blkdebug: None,
+            translation_log: None,
         }
     }
 }
@@ -306,6 +310,14 @@ pub fn qemu_args(boot: &Boot) -> Vec<String> {
     }
     if boot.gdb {
         a.extend(["-s".to_string(), "-S".to_string()]);
+    }
+    if let Some(log) = &boot.translation_log {
+        a.extend([
+            "-d".into(),
+            "in_asm".into(),
+            "-D".into(),
+            log.display().to_string(),
+        ]);
     }
     a
 }
@@ -542,6 +554,7 @@ mod tests {
             memory: DEFAULT_MEMORY.into(),
             bridge: false,
             blkdebug: None,
+            translation_log: None,
         }
     }
 

@@ -171,7 +171,7 @@ pub enum Constrained {
     DerefThis,
     /// T is a value type implementing M itself: pass the managed pointer directly to
     /// this (non-virtual) call.
-    Direct(CallInfo),
+    Direct(alloc::boxed::Box<CallInfo>),
     /// T is a value type not implementing M: box `*this` as T and call virtually.
     BoxThis(TypeInfo),
 }

@@ -685,8 +685,10 @@ fn constrained_callvirt_all_three_forms() {
     h.def(22, get);
     let s_info = struct_info(s);
     h.types.insert(50, s_info);
-    h.constrained
-        .insert((50, 22), Constrained::Direct(h.methods[&22].clone()));
+    h.constrained.insert(
+        (50, 22),
+        Constrained::Direct(Box::new(h.methods[&22].clone())),
+    );
     // Reference type T: `this` is a managed pointer to the reference.
     h.constrained.insert((41, 20), Constrained::DerefThis);
     // S does not implement V: box it and dispatch virtually (slot 0 of S's box MT).

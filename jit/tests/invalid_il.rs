@@ -196,7 +196,7 @@ fn a_reused_scratch_compiles_like_a_fresh_one() {
     // argument 0, or `x = (int)arg1`.
     let unit = |next: &mut dyn FnMut() -> u64| -> Vec<u8> {
         let r = next();
-        if r % 5 == 0 {
+        if r.is_multiple_of(5) {
             return vec![0x03, 0x69, [0x0A, 0x0C][(r >> 8) as usize % 2]];
         }
         vec![
@@ -213,7 +213,7 @@ fn a_reused_scratch_compiles_like_a_fresh_one() {
         let mut il = Vec::new();
         for _ in 0..(next() % 12) + 1 {
             let r = next();
-            if r % 4 == 0 {
+            if r.is_multiple_of(4) {
                 // if (loc0 < k) skip the next unit
                 let skipped = unit(&mut next);
                 il.extend_from_slice(&[0x06, 0x1F, (r >> 8) as u8, 0x32, skipped.len() as u8]);
@@ -221,7 +221,7 @@ fn a_reused_scratch_compiles_like_a_fresh_one() {
             } else {
                 il.extend(unit(&mut next));
             }
-            if r % 23 == 0 {
+            if r.is_multiple_of(23) {
                 il.push((r >> 40) as u8); // a stray byte: usually invalid
             }
         }

@@ -320,7 +320,7 @@ impl JitHost for EngineHost<'_> {
         };
         match implementing {
             Some(im) if self.e.ts.method(im).owner == t => {
-                Ok(Constrained::Direct(self.call_info(im, false)?))
+                Ok(Constrained::Direct(Box::new(self.call_info(im, false)?)))
             }
             _ => {
                 self.e.ensure_vtable(t)?;
