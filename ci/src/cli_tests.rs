@@ -37,9 +37,10 @@ fn the_definition_is_consistent() {
 #[test]
 fn every_subcommand_has_help_that_does_nothing_else() {
     let paths = all_paths();
-    // run, test, matrix, bench (boot, blk, jit, load), disk (build, empty,
-    // foreign, check, locate, diff), managed, fuzz, faults, build, setup.
-    assert_eq!(paths.len(), 20, "{paths:?}");
+    // run, test, matrix, bench (boot, blk, jit, load, translation), disk
+    // (build, empty, foreign, check, locate, diff), managed, fuzz, faults,
+    // build, setup.
+    assert_eq!(paths.len(), 21, "{paths:?}");
     for p in paths {
         let mut args: Vec<&str> = p.iter().map(String::as_str).collect();
         args.push("--help");
