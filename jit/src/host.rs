@@ -397,6 +397,15 @@ pub trait JitHost {
     fn signature(&mut self, token: u32) -> Result<MethodSig, HostError>;
     fn field(&mut self, token: u32) -> Result<FieldInfo, HostError>;
     fn type_info(&mut self, token: u32) -> Result<TypeInfo, HostError>;
+    /// A type token where only the type's storage shape is needed (`ty`,
+    /// `is_value_type`: `ldobj`, `stobj`, `cpobj`, `initobj`, `sizeof`,
+    /// `ldelem`, `stelem`, `ldelema`, and `box` until it knows the type is a
+    /// value type). The handles in the answer may be those of a canonical
+    /// stand-in when the method is shared generic code, so the JIT must not
+    /// embed them; anything that needs the exact type asks [`Self::type_info`].
+    fn type_shape(&mut self, token: u32) -> Result<TypeInfo, HostError> {
+        self.type_info(token)
+    }
     /// The address of the (immortal) string object for a `#US` token.
     fn string_literal(&mut self, token: u32) -> Result<u64, HostError>;
     /// If the type token is `System.Nullable<T>`: where its fields are and what

@@ -56,16 +56,22 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         self.host.type_info(tok).map_err(Self::host_err)
     }
 
+    /// A type token whose handles this instruction does not use (see
+    /// `JitHost::type_shape`).
+    pub(super) fn type_shape(&mut self, tok: u32) -> R<TypeInfo> {
+        self.host.type_shape(tok).map_err(Self::host_err)
+    }
+
     pub fn ldobj(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         self.ldind(t.ty)
     }
     pub fn stobj(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         self.stind(t.ty)
     }
     pub fn cpobj(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         let (rs, _) = self.pop_pointer(false)?;
         let (rd, _) = self.pop_pointer(false)?;
         self.ctx
@@ -75,14 +81,14 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         Ok(())
     }
     pub fn initobj(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         let (r, _) = self.pop_pointer(false)?;
         self.ctx.zero_mem(Address::offset(r, 0), t.ty.size())?;
         self.ctx.free_gpr(r);
         Ok(())
     }
     pub fn sizeof(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         self.ldc_i4(t.ty.size() as i32);
         Ok(())
     }
@@ -262,7 +268,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn ldelem_tok(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         self.ldelem(t.ty)
     }
 
@@ -295,12 +301,12 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn stelem_tok(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         self.stelem(t.ty)
     }
 
     pub fn ldelema(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         let (addr, ra, ri) = self.elem_addr_as(t.ty.size(), true)?;
         self.m().lea(ra, addr)?;
         if let Some(ri) = ri {
@@ -372,10 +378,10 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn box_(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
-        if !t.is_value_type {
+        if !self.type_shape(tok)?.is_value_type {
             return Ok(());
         }
+        let t = self.type_info(tok)?;
         if let Some(n) = self.host.nullable(tok).map_err(Self::host_err)? {
             return self.box_nullable(&n);
         }
