@@ -29,6 +29,10 @@ pub struct EngineHost<'e> {
     /// type instance, or a generic method instance): its tokens then resolve in
     /// its type arguments' context, so each instantiation gets its own code.
     pub generic: Option<MethodId>,
+    /// The method is a shared body (`shared.rs`): answers that would differ
+    /// between the instantiations sharing it are refused, so the engine falls
+    /// back to code per instantiation.
+    pub shared: bool,
 }
 
 /// The loader's error as the JIT's: its kind kept, its message as is.
@@ -50,6 +54,20 @@ impl From<crate::Error> for HostError {
 }
 
 impl EngineHost<'_> {
+    /// Whether shared code is asking about `t`, a type that stands for a
+    /// different exact type in each instantiation running the code.
+    fn varies(&self, t: TypeId) -> bool {
+        self.shared && self.e.ts.mentions_canon(t)
+    }
+
+    /// The refusal of an answer shared code cannot use.
+    fn not_shareable(&self, what: &str, t: TypeId) -> HostError {
+        HostError::Unsupported(format!(
+            "shared generic code: {what} of {} needs the exact instantiation",
+            self.e.ts.type_name(t)
+        ))
+    }
+
     fn rtype(&mut self, tok: Token) -> Result<TypeId, HostError> {
         match self.generic {
             Some(m) => self.e.ts.resolve_type_in(m, tok),
@@ -256,7 +274,22 @@ impl EngineHost<'_> {
         let m = self.rmethod(Token(token))?;
         let mut ci = self.call_info(m, virt)?;
         let owner = self.e.ts.method(m).owner;
-        if self.e.ts.method(m).name == ".ctor" {
+        let varies = self.shared && self.e.ts.method_mentions_canon(m);
+        if varies {
+            match ci.target {
+                // The receiver's own vtable holds its exact method.
+                CallTarget::VirtualIndirect { .. } => {}
+                CallTarget::Indirect(_) => self
+                    .e
+                    .shared_callee(m)
+                    .map_err(|e| self.not_shareable(&format!("call ({e})"), owner))?,
+                _ => return Err(self.not_shareable("call", owner)),
+            }
+        }
+        // A constructor of a varying type keeps no owner: `newobj` (which
+        // would allocate the canonical type) then fails and the caller gets
+        // its own code; a base-constructor `call` is an ordinary call.
+        if self.e.ts.method(m).name == ".ctor" && !varies {
             self.e.ensure_vtable(owner)?;
             ci.owner = Some(self.type_info_of(owner)?);
         }
@@ -304,6 +337,9 @@ impl JitHost for EngineHost<'_> {
         let m = self.rmethod(Token(method_token))?;
         if !self.e.ts.info(t).is_value_type() {
             return Ok(Constrained::DerefThis);
+        }
+        if self.varies(t) {
+            return Err(self.not_shareable("constrained call", t));
         }
         let d = self.e.ts.method(m);
         let implementing = if !d.is_virtual() {
@@ -405,6 +441,9 @@ impl JitHost for EngineHost<'_> {
             });
         }
         let owner = d.owner;
+        if self.varies(owner) {
+            return Err(self.not_shareable("static field", owner));
+        }
         let addr = self.e.ts.static_field_address(f).map_err(s)? as u64;
         let mt = self.e.ts.mt(owner);
         let class_init = if mt.cctor_state.load(core::sync::atomic::Ordering::SeqCst) != CCTOR_DONE
@@ -426,14 +465,31 @@ impl JitHost for EngineHost<'_> {
 
     fn type_info(&mut self, token: u32) -> Result<TypeInfo, HostError> {
         let t = self.rtype(Token(token))?;
+        if self.varies(t) {
+            return Err(self.not_shareable("type handle", t));
+        }
         if !self.e.ts.info(t).is_value_type() {
             self.e.ensure_vtable(t)?;
         }
         self.type_info_of(t)
     }
 
+    fn type_shape(&mut self, token: u32) -> Result<TypeInfo, HostError> {
+        let t = self.rtype(Token(token))?;
+        if !self.varies(t) {
+            return self.type_info(token);
+        }
+        // Same size, alignment and reference map in every instantiation;
+        // the handles are the canonical type's, which the JIT does not use
+        // for these instructions.
+        self.type_info_of(t)
+    }
+
     fn nullable(&mut self, token: u32) -> Result<Option<NullableInfo>, HostError> {
         let t = self.rtype(Token(token))?;
+        if self.varies(t) {
+            return Err(self.not_shareable("Nullable", t));
+        }
         let info = self.e.ts.info(t);
         let Some(def) = info.generic_def else {
             return Ok(None);
@@ -461,6 +517,9 @@ impl JitHost for EngineHost<'_> {
 
     fn unbox_key(&mut self, token: u32) -> Result<Option<(i32, u32)>, HostError> {
         let t = self.rtype(Token(token))?;
+        if self.varies(t) {
+            return Err(self.not_shareable("unbox", t));
+        }
         let key = self.e.ts.mt(t).unbox_key;
         Ok((key != 0).then_some((crate::types::MT_UNBOX_KEY_OFFSET as i32, key)))
     }
@@ -504,6 +563,13 @@ impl JitHost for EngineHost<'_> {
             }
             .map_err(s)?
             {
+                Resolved::Type(t) if self.varies(t) => return Err(self.not_shareable("ldtoken", t)),
+                Resolved::Field(f) if self.varies(self.e.ts.field(f).owner) => {
+                    return Err(self.not_shareable("ldtoken", self.e.ts.field(f).owner))
+                }
+                Resolved::Method(m) if self.shared && self.e.ts.method_mentions_canon(m) => {
+                    return Err(self.not_shareable("ldtoken", self.e.ts.method(m).owner))
+                }
                 Resolved::Type(t) => self.e.ts.mt_address(t) as u64,
                 Resolved::Field(f) => FIELD_HANDLE_TAG | f.0 as u64,
                 Resolved::Method(m) => METHOD_HANDLE_TAG | m.0 as u64,
