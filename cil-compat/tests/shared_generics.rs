@@ -1,0 +1,188 @@
+//! Shared generic code (`exec/shared.rs`, `types/canon.rs`), proved shared:
+//! the corpus family `SharedGenerics.cs` runs in-process twice, with sharing
+//! on and off. With it on, `SGCell<string>.Get` and `SGCell<object>.Get` run
+//! one compiled body (`SGCell<__Canon>.Get`), value-type instantiations keep
+//! code of their own, methods needing the exact type (`newarr T`, a static of
+//! `SGCell<T>`) fall back to code per instantiation, fewer methods and code
+//! bytes are compiled, and every result is the same as without sharing. The
+//! results themselves are checked against mono by `jit_corpus`.
+#![cfg(feature = "std")]
+
+use std::sync::Mutex;
+
+use cil_compat::exec::{cli, Engine, RetVal};
+use cil_compat::metadata::sig::Prim;
+use cil_compat::toolchain;
+use cil_compat::types::{AsmId, MethodId, TypeId, TypeSystem};
+
+/// Engines share the process-wide active-engine slot: one test at a time.
+static ONE_ENGINE: Mutex<()> = Mutex::new(());
+
+/// Methods of the family that stop with a runtime error (run by `jit_corpus`
+/// in a child process, not here).
+const FAILING: &[&str] = &["CastToTFails"];
+
+fn engine(sharing: bool) -> (Box<Engine>, AsmId) {
+    let dir = toolchain::workspace_root()
+        .join("jit")
+        .join("tests")
+        .join("corpus");
+    let dll = toolchain::build_library(
+        "SharedGenericsOnly",
+        &[dir.join("SharedGenerics.cs"), dir.join("Expect.cs")],
+        &[],
+    )
+    .expect("build SharedGenerics.cs");
+    let corlib = toolchain::corlib().expect("corlib");
+    let mut ts = TypeSystem::new();
+    ts.load(std::fs::read(corlib).unwrap()).unwrap();
+    let asm = ts.load(std::fs::read(dll).unwrap()).unwrap();
+    let mut e = cli::engine(ts);
+    e.set_shared_generics(sharing);
+    (e, asm)
+}
+
+/// Runs every test method of the family; (name, integer result or None for
+/// a string, whose address differs from run to run).
+fn run_family(e: &mut Engine, asm: AsmId) -> Vec<(String, Option<u64>)> {
+    let mut out = Vec::new();
+    for m in cli::methods_matching(&e.ts, asm, "Corpus.SharedGenerics::*") {
+        let d = e.ts.method(m);
+        if !d.is_static() || !d.sig.params.is_empty() || FAILING.contains(&d.name.as_str()) {
+            continue;
+        }
+        let name = e.method_name(m);
+        let string = e.ts.prim(Prim::String).ok() == Some(d.sig.ret);
+        // SAFETY: the engine is active and `m` is static and parameterless.
+        let r = unsafe { e.call_static0(m) }.unwrap_or_else(|err| panic!("{name}: {err}"));
+        let v = match r {
+            RetVal::Int(v) => v,
+            other => panic!("{name} returned {other:?}"),
+        };
+        out.push((name, (!string).then_some(v)));
+    }
+    assert!(out.len() >= 30, "only {} methods ran", out.len());
+    out
+}
+
+fn instance(e: &mut Engine, def: &str, args: &[TypeId]) -> TypeId {
+    let d =
+        e.ts.find_type("Corpus", def)
+            .unwrap_or_else(|| panic!("no Corpus.{def}"));
+    e.ts.generic_instance(d, args.to_vec()).unwrap()
+}
+
+fn method_of(e: &Engine, t: TypeId, name: &str) -> MethodId {
+    e.ts.find_method(t, name)
+        .unwrap_or_else(|| panic!("no {}::{name}", e.ts.type_name(t)))
+}
+
+#[test]
+fn reference_instantiations_share_one_body_and_value_ones_do_not() {
+    let _one = ONE_ENGINE.lock().unwrap_or_else(|p| p.into_inner());
+    let (mut off, asm) = engine(false);
+    let plain = run_family(&mut off, asm);
+    let before = off.stats;
+    drop(off);
+
+    let (mut e, asm) = engine(true);
+    let shared = run_family(&mut e, asm);
+    let after = e.stats;
+    assert_eq!(plain, shared, "results differ with shared generics");
+    println!(
+        "SharedGenerics family: {} methods / {} code bytes compiled without sharing, \
+         {} methods / {} code bytes with it ({} methods ran shared code)",
+        before.methods, before.code_bytes, after.methods, after.code_bytes, after.shared_methods
+    );
+    assert_eq!(before.shared_methods, 0);
+    assert!(after.shared_methods >= 10, "{after:?}");
+    assert!(after.methods < before.methods, "{before:?} vs {after:?}");
+    assert!(
+        after.code_bytes < before.code_bytes,
+        "{before:?} vs {after:?}"
+    );
+
+    let string = e.ts.prim(Prim::String).unwrap();
+    let object = e.ts.prim(Prim::Object).unwrap();
+    let int = e.ts.prim(Prim::I4).unwrap();
+    let cs = instance(&mut e, "SGCell`1", &[string]);
+    let co = instance(&mut e, "SGCell`1", &[object]);
+    let ci = instance(&mut e, "SGCell`1", &[int]);
+
+    // One body for both reference instantiations, compiled as the canonical
+    // method; the exact methods have no code of their own.
+    let (gs, go, gi) = (
+        method_of(&e, cs, "Get"),
+        method_of(&e, co, "Get"),
+        method_of(&e, ci, "Get"),
+    );
+    let canon = e
+        .shared_with(gs)
+        .expect("SGCell<string>.Get runs shared code");
+    assert_eq!(e.shared_with(go), Some(canon));
+    assert!(e
+        .ts
+        .type_name(e.ts.method(canon).owner)
+        .contains("System.__Canon"));
+    assert!(e.is_shared_body(canon));
+    assert!(e.compiled(gs).is_none() && e.compiled(go).is_none());
+    let (a, b, c) = (
+        e.compile(gs).unwrap(),
+        e.compile(go).unwrap(),
+        e.compile(canon).unwrap(),
+    );
+    assert!(a == b && b == c, "{a:#x} {b:#x} {c:#x}");
+
+    // A value-type instantiation keeps its own, specialised code.
+    assert_eq!(e.shared_with(gi), None);
+    assert!(e.compiled(gi).is_some());
+    assert_ne!(e.compile(gi).unwrap(), a);
+
+    // Shared when only `this`'s fields and own shared methods are used.
+    for name in ["Swap", "IsNull", "Describe", "AsObject"] {
+        let m = method_of(&e, cs, name);
+        e.compile(m).unwrap();
+        let c = e.ts.shared_form(m).unwrap().expect("a shared form");
+        assert!(
+            e.shared_with(m) == Some(c),
+            "SGCell<string>.{name} not shared: {:?}",
+            e.shared_refusal(c)
+        );
+    }
+    // `newarr T`, `castclass T`, `isinst T`, a static of `SGCell<T>`,
+    // `newobj SGCell<T>` and mutual recursion need the exact instantiation:
+    // each reference instantiation has code of its own.
+    for name in ["Many", "Cast", "Is", "MadeSoFar", "Clone", "EvenDepth"] {
+        let (ms, mo) = (method_of(&e, cs, name), method_of(&e, co, name));
+        assert_eq!(e.shared_with(ms), None, "SGCell<string>.{name} shared");
+        let (xs, xo) = (e.compile(ms).unwrap(), e.compile(mo).unwrap());
+        assert_ne!(xs, xo, "SGCell.{name}: one body for two instantiations");
+    }
+    // Mixed instantiations share over their reference positions only.
+    let pair_si = instance(&mut e, "SGPair`2", &[string, int]);
+    let pair_oi = instance(&mut e, "SGPair`2", &[object, int]);
+    let pair_is = instance(&mut e, "SGPair`2", &[int, string]);
+    let k1 = method_of(&e, pair_si, "GetKey");
+    let k2 = method_of(&e, pair_oi, "GetKey");
+    let k3 = method_of(&e, pair_is, "GetKey");
+    assert_eq!(e.compile(k1).unwrap(), e.compile(k2).unwrap());
+    assert_ne!(e.compile(k1).unwrap(), e.compile(k3).unwrap());
+    assert!(
+        e.shared_with(k3).is_some(),
+        "SGPair<int,string>.GetKey not shared"
+    );
+}
+
+#[test]
+fn compiled_code_names_the_shared_body() {
+    let _one = ONE_ENGINE.lock().unwrap_or_else(|p| p.into_inner());
+    let (mut e, asm) = engine(true);
+    run_family(&mut e, asm);
+    let string = e.ts.prim(Prim::String).unwrap();
+    let cs = instance(&mut e, "SGCell`1", &[string]);
+    let get = method_of(&e, cs, "Get");
+    let (record, canon) = e.compiled_code(get).expect("compiled");
+    let canon = canon.expect("shared");
+    assert!(record.code.code.len() > 0);
+    assert!(e.method_name(canon).contains("__Canon"));
+}
