@@ -9,7 +9,8 @@
 //! This file holds the identities, descriptors and accessors; the phases add
 //! to `impl TypeSystem` in `types/`: `load` (assemblies in, table indexes),
 //! `resolve` (tokens and signatures to types and methods), `stages` (a type
-//! brought up to its MethodTable) and `queries` (what the JIT asks).
+//! brought up to its MethodTable), `queries` (what the JIT asks) and `canon`
+//! (the canonical forms shared generic code is compiled as).
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
