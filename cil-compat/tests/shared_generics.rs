@@ -183,6 +183,6 @@ fn compiled_code_names_the_shared_body() {
     let get = method_of(&e, cs, "Get");
     let (record, canon) = e.compiled_code(get).expect("compiled");
     let canon = canon.expect("shared");
-    assert!(record.code.code.len() > 0);
+    assert!(!record.code.code.is_empty());
     assert!(e.method_name(canon).contains("__Canon"));
 }
