@@ -265,6 +265,24 @@ pub enum Helper {
     /// multi-dimensional array; `args` holds the `.ctor`'s `n` int32 arguments
     /// sign-extended (rank lengths, or rank (lower bound, length) pairs).
     NewMdArray,
+    /// `fn(this: *mut u8, method: u64, key: u32) -> u64`: in shared generic
+    /// code, the handle numbered `key` by [`JitHost::shared_lookup`] for the
+    /// exact instantiation `this` belongs to (`method` is the shared body's
+    /// handle). Never collects.
+    GenericLookup,
+}
+
+/// What a shared generic body needs of the exact instantiation running it
+/// (see [`JitHost::shared_lookup`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupKind {
+    /// The MethodTable of a type token (`castclass`, `isinst`, `unbox.any`
+    /// of a reference type).
+    TypeHandle,
+    /// The MethodTable of the array of a type token (`newarr`).
+    ArrayHandle,
+    /// The MethodTable of the class a constructor token belongs to (`newobj`).
+    NewObjOwner,
 }
 
 /// Error codes passed to `Helper::Fail`.
@@ -405,6 +423,15 @@ pub trait JitHost {
     /// embed them; anything that needs the exact type asks [`Self::type_info`].
     fn type_shape(&mut self, token: u32) -> Result<TypeInfo, HostError> {
         self.type_info(token)
+    }
+    /// In shared generic code (one body run by several instantiations), a
+    /// token whose handle differs per instantiation: the key the JIT passes
+    /// to `Helper::GenericLookup` with the method's `this` to get the exact
+    /// handle at run time. `None`: the handle is the same for every caller
+    /// (or the code is not shared) and is asked for as usual.
+    fn shared_lookup(&mut self, token: u32, kind: LookupKind) -> Result<Option<u32>, HostError> {
+        let _ = (token, kind);
+        Ok(None)
     }
     /// The address of the (immortal) string object for a `#US` token.
     fn string_literal(&mut self, token: u32) -> Result<u64, HostError>;

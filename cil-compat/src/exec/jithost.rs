@@ -485,6 +485,27 @@ impl JitHost for EngineHost<'_> {
         self.type_info_of(t)
     }
 
+    fn shared_lookup(&mut self, token: u32, kind: LookupKind) -> Result<Option<u32>, HostError> {
+        let (true, Some(c)) = (self.shared, self.generic) else {
+            return Ok(None);
+        };
+        let varies = match kind {
+            LookupKind::TypeHandle | LookupKind::ArrayHandle => {
+                let t = self.rtype(Token(token))?;
+                self.e.ts.mentions_canon(t)
+            }
+            LookupKind::NewObjOwner => {
+                let m = self.rmethod(Token(token))?;
+                let owner = self.e.ts.method(m).owner;
+                self.e.ts.method(m).name == ".ctor"
+                    && !self.e.ts.info(owner).is_value_type()
+                    && !self.e.is_delegate(owner)
+                    && self.e.ts.mentions_canon(owner)
+            }
+        };
+        Ok(varies.then(|| self.e.lookup_key(c, kind, token)))
+    }
+
     fn nullable(&mut self, token: u32) -> Result<Option<NullableInfo>, HostError> {
         let t = self.rtype(Token(token))?;
         if self.varies(t) {

@@ -24,16 +24,20 @@
 //! caller. Mutual recursion between canonical methods is refused
 //! conservatively; a method calling itself is fine.
 
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
+use jit::host::LookupKind;
+
 use super::idmap::IdMap;
 use super::{Compiled, Engine};
+use crate::heap::OBJ_MT_OFFSET;
 use crate::metadata::body::EhKind;
 use crate::metadata::Token;
-use crate::types::MethodId;
+use crate::types::{MethodId, TypeId};
 
 /// Nesting of shared compiles started from a shared compile (callees first).
 const MAX_NESTED: usize = 16;
@@ -49,6 +53,12 @@ pub(super) struct Sharing {
     shared_with: IdMap<u32>,
     /// Every instantiation gets its own code (for comparisons and tests).
     off: bool,
+    /// Per canonical method, what its run-time lookups name: the key the
+    /// JIT passes to `Helper::GenericLookup` indexes this (kind, token).
+    layouts: IdMap<Vec<(LookupKind, u32)>>,
+    /// The dictionaries: per (canonical method, exact owner type), the
+    /// handles looked up so far by key (0: not yet), filled lazily.
+    dicts: BTreeMap<(u32, u32), Vec<u64>>,
 }
 
 impl Default for Sharing {
@@ -58,6 +68,8 @@ impl Default for Sharing {
             refused: IdMap::new(),
             shared_with: IdMap::new(),
             off: false,
+            layouts: IdMap::new(),
+            dicts: BTreeMap::new(),
         }
     }
 }
@@ -126,7 +138,10 @@ impl Engine {
                 self.method_name(c)
             ));
         }
-        if let Err(why) = self.shared_catch_types(c) {
+        if let Err(why) = self
+            .shared_catch_types(c)
+            .and_then(|_| self.shared_this_kept(c))
+        {
             self.sharing.refused.insert(c.0, why.clone());
             return Err(why);
         }
@@ -173,6 +188,130 @@ impl Engine {
         Ok(())
     }
 
+    /// Refuses a shared body that stores to `this` or takes its address:
+    /// its run-time lookups read the instantiation from argument 0.
+    fn shared_this_kept(&mut self, c: MethodId) -> Result<(), String> {
+        let il = match self.ts.method_body(c) {
+            Ok(Some(b)) => b.code.to_vec(),
+            _ => return Ok(()),
+        };
+        let instrs = jit::decoder::decode_all(&il).map_err(|e| format!("{e:?}"))?;
+        const LDARGA_S: u16 = 0x0F;
+        const STARG_S: u16 = 0x10;
+        const LDARGA: u16 = 0xFE0A;
+        const STARG: u16 = 0xFE0B;
+        let writes_this = instrs.iter().any(|i| {
+            matches!(i.opcode, LDARGA_S | STARG_S | LDARGA | STARG)
+                && i.operand == jit::decoder::Operand::Int(0)
+        });
+        if writes_this {
+            return Err(format!(
+                "{}: stores to `this` or takes its address",
+                self.method_name(c)
+            ));
+        }
+        Ok(())
+    }
+
+    /// The key of a run-time lookup of `token` (of `kind`) in shared body
+    /// `c` (see `generic_lookup`).
+    pub(super) fn lookup_key(&mut self, c: MethodId, kind: LookupKind, token: u32) -> u32 {
+        let l = self.sharing.layouts.get_or_insert_with(c.0, Vec::new);
+        match l.iter().position(|e| *e == (kind, token)) {
+            Some(i) => i as u32,
+            None => {
+                l.push((kind, token));
+                (l.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The handle `key` of shared body `c` for the instantiation that
+    /// object `this` belongs to: from the dictionary, or resolved in the
+    /// exact method and remembered there.
+    fn lookup_handle(&mut self, this: u64, c: MethodId, key: u32) -> Result<u64, String> {
+        // SAFETY: `this` is a live, non-null object (the JIT null-checked
+        // it): its MethodTable pointer is at `OBJ_MT_OFFSET`.
+        let omt = unsafe { *((this as usize + OBJ_MT_OFFSET) as *const usize) };
+        let t = self.ts.type_of_mt(omt).ok_or("`this` is not an object")?;
+        let owner = self.ts.method(c).owner;
+        let def = self.ts.info(owner).generic_def.ok_or("not generic code")?;
+        let exact = self
+            .instance_of(t, def)
+            .ok_or("`this` is not of the shared type")?;
+        if let Some(&h) = self
+            .sharing
+            .dicts
+            .get(&(c.0, exact.0))
+            .and_then(|d| d.get(key as usize))
+        {
+            if h != 0 {
+                return Ok(h);
+            }
+        }
+        let (kind, token) = *self
+            .sharing
+            .layouts
+            .get(c.0)
+            .and_then(|l| l.get(key as usize))
+            .ok_or("no such generic lookup")?;
+        let index = self
+            .ts
+            .info(owner)
+            .methods
+            .iter()
+            .position(|x| *x == c)
+            .ok_or("shared body without a place in its type")?;
+        let m = *self
+            .ts
+            .info(exact)
+            .methods
+            .get(index)
+            .ok_or("exact type without the method")?;
+        let e = |e: crate::Error| e.to_string();
+        let h = match kind {
+            LookupKind::TypeHandle | LookupKind::ArrayHandle => {
+                let t = self.ts.resolve_type_in(m, Token(token)).map_err(e)?;
+                // As `jithost::type_info` does for the handles it gives out.
+                if !self.ts.info(t).is_value_type() {
+                    self.ensure_vtable(t)?;
+                }
+                if kind == LookupKind::ArrayHandle {
+                    let a = self.ts.array_of(t).map_err(e)?;
+                    self.ts.mt_address(a) as u64
+                } else {
+                    self.ts.mt_address(t) as u64
+                }
+            }
+            LookupKind::NewObjOwner => {
+                let ctor = self.ts.resolve_method_in(m, Token(token)).map_err(e)?;
+                let o = self.ts.method(ctor).owner;
+                self.ensure_vtable(o)?;
+                self.ts.mt_address(o) as u64
+            }
+        };
+        let n = self.sharing.layouts.get(c.0).map_or(0, |l| l.len());
+        let d = self.sharing.dicts.entry((c.0, exact.0)).or_default();
+        if d.len() < n {
+            d.resize(n, 0);
+        }
+        d[key as usize] = h;
+        Ok(h)
+    }
+
+    /// `t` or the nearest base type of it that is an instance of `def`.
+    fn instance_of(&self, t: TypeId, def: TypeId) -> Option<TypeId> {
+        let mut cur = Some(t);
+        for _ in 0..64 {
+            let x = cur?;
+            if self.ts.info(x).generic_def == Some(def) {
+                return Some(x);
+            }
+            cur = self.ts.info(x).parent;
+        }
+        None
+    }
+
     /// Lets shared code call `m` (a method of a type mentioning `__Canon`)
     /// through `m`'s call cell: Ok once `m` runs shared code, Err (the caller
     /// is then refused) when it cannot.
@@ -217,5 +356,17 @@ impl Engine {
             Some(c) => self.compiled(c).map(|r| (r, Some(c))),
             None => self.compiled(m).map(|r| (r, None)),
         }
+    }
+}
+
+/// `Helper::GenericLookup(this, method, key)`: the handle `key` of shared
+/// body `method` for the instantiation `this` belongs to.
+pub(super) extern "C" fn generic_lookup(this: u64, method: u64, key: u32) -> u64 {
+    // SAFETY: JIT code started by the active engine is running (helpers are
+    // only called from it).
+    let e = unsafe { super::active() };
+    match e.lookup_handle(this, MethodId(method as u32), key) {
+        Ok(h) => h,
+        Err(msg) => super::helpers::die(e, format!("jit-error {msg}"), method, 0),
     }
 }

@@ -93,6 +93,11 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if let CallTarget::MdArray(a) = ci.target {
             return self.md_array_new(&a, ci.sig.params.len());
         }
+        if ci.owner.is_none() {
+            if let Some(key) = self.shared_lookup(tok, LookupKind::NewObjOwner)? {
+                return self.newobj_shared(&ci, key);
+            }
+        }
         let owner = ci
             .owner
             .ok_or(JitErrorKind::Host(crate::host::HostError::Invalid(

@@ -331,6 +331,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn newarr(&mut self, tok: u32) -> R {
+        if let Some(key) = self.shared_lookup(tok, LookupKind::ArrayHandle)? {
+            return self.newarr_shared(key);
+        }
         let t = self.type_info(tok)?;
         self.ctx.spill_regs()?;
         let len = self.ctx.pop()?;
@@ -438,10 +441,10 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn unbox_any(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
-        if !t.is_value_type {
+        if !self.type_shape(tok)?.is_value_type {
             return self.castclass(tok, true);
         }
+        let t = self.type_info(tok)?;
         if let Some(n) = self.host.nullable(tok).map_err(Self::host_err)? {
             let ty = StackTy::of(&t.ty).ok_or(JitErrorKind::TypeMismatch("unbox.any of void"))?;
             return self.unbox_nullable(&n, ty);
@@ -451,6 +454,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn castclass(&mut self, tok: u32, throw: bool) -> R {
+        if let Some(key) = self.shared_lookup(tok, LookupKind::TypeHandle)? {
+            return self.castclass_shared(key, throw);
+        }
         let t = self.type_info(tok)?;
         self.ctx.spill_regs()?;
         let v = self.ctx.pop()?;

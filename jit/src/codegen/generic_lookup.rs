@@ -1,0 +1,135 @@
+//! `CodeGen`, shared generic code: the instructions of a body that several
+//! instantiations run (ECMA-335 leaves sharing to the implementation; the
+//! shape is CoreCLR's "shared generics over `__Canon`") and that need the
+//! exact type of the running instantiation — `newarr T`, `castclass T`,
+//! `isinst T`, `unbox.any T` of a reference `T`, `newobj G<T>` — get its
+//! handle at run time from `Helper::GenericLookup(this, method, key)`; the
+//! host numbers the handles (`JitHost::shared_lookup`) and finds the
+//! instantiation from `this`'s MethodTable. The generic context is `this`
+//! itself, so shared frames carry nothing hidden: stack maps and unwinding
+//! see an ordinary instance method. Each lowering here is its instruction's
+//! usual one with the immediate handle replaced by the looked-up one.
+
+use super::*;
+
+impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
+    /// The key of a run-time lookup for `tok`, when the method is shared code
+    /// and the handle differs per instantiation.
+    pub(super) fn shared_lookup(&mut self, tok: u32, kind: LookupKind) -> R<Option<u32>> {
+        self.host.shared_lookup(tok, kind).map_err(Self::host_err)
+    }
+
+    /// Pushes (as a native int) the handle `key` of the instantiation `this`
+    /// belongs to.
+    fn push_generic_handle(&mut self, key: u32) -> R {
+        self.ctx.spill_regs()?;
+        let args = <M::Abi as Abi>::ARG_GPRS;
+        // `this` wherever the method keeps it (its home, or a register).
+        self.ldarg(0)?;
+        let this = self.ctx.pop()?;
+        if this.ty != StackTy::Obj {
+            return Err(JitErrorKind::TypeMismatch("shared code without `this`"));
+        }
+        self.ctx.load_to_gpr(&this, args[0])?;
+        self.ctx.free(&this);
+        self.null_check(args[0])?;
+        let method = self.method_handle as i64;
+        self.m().mov_ri(args[1], method, OperandSize::S64)?;
+        self.m().mov_ri(args[2], key as i64, OperandSize::S32)?;
+        let h = self.host.helper(Helper::GenericLookup);
+        self.call_abs(h, CallSiteKind::Helper(Helper::GenericLookup))?;
+        self.push_rax(StackTy::NInt)
+    }
+
+    /// `newarr` of a type that differs per instantiation.
+    pub(super) fn newarr_shared(&mut self, key: u32) -> R {
+        self.push_generic_handle(key)?;
+        self.ctx.spill_regs()?;
+        let handle = self.ctx.pop()?;
+        let len = self.ctx.pop()?;
+        if !matches!(len.ty, StackTy::I32 | StackTy::NInt) {
+            return Err(JitErrorKind::TypeMismatch("newarr length"));
+        }
+        let args = <M::Abi as Abi>::ARG_GPRS;
+        self.ctx.load_to_gpr(&len, args[1])?;
+        if len.ty == StackTy::I32 {
+            self.m().extend(args[1], args[1], Extend::I32)?;
+        }
+        self.m()
+            .alu_rr(AluOp::Test, args[1], args[1], OperandSize::S64)?;
+        self.fail_if(Cond::S, FailCode::Overflow)?;
+        self.ctx.load_to_gpr(&handle, args[0])?;
+        self.ctx.free(&len);
+        self.ctx.free(&handle);
+        let h = self.host.helper(Helper::NewArray);
+        self.call_abs(h, CallSiteKind::Helper(Helper::NewArray))?;
+        self.push_rax(StackTy::Obj)
+    }
+
+    /// `castclass` (`throw`) or `isinst` of a type that differs per
+    /// instantiation.
+    pub(super) fn castclass_shared(&mut self, key: u32, throw: bool) -> R {
+        if self.ctx.stack.peek(0).map(|v| v.ty) != Some(StackTy::Obj) {
+            return Err(JitErrorKind::TypeMismatch(
+                "isinst/castclass needs an object",
+            ));
+        }
+        self.push_generic_handle(key)?;
+        self.ctx.spill_regs()?;
+        let handle = self.ctx.pop()?;
+        let v = self.ctx.pop()?;
+        let args = <M::Abi as Abi>::ARG_GPRS;
+        self.ctx.load_to_gpr(&v, args[0])?;
+        self.ctx.load_to_gpr(&handle, args[1])?;
+        self.ctx.free(&handle);
+        let h = self.host.helper(Helper::IsInstance);
+        self.call_abs(h, CallSiteKind::Helper(Helper::IsInstance))?;
+        self.push_rax(StackTy::Obj)?;
+        if throw {
+            // Null passes; anything else the helper answered null for fails.
+            let Some(Loc::Reg(r)) = self.ctx.stack.peek(0).map(|t| t.loc) else {
+                return Err(JitErrorKind::TypeMismatch("castclass result"));
+            };
+            let ok = self.m().new_label();
+            self.m().alu_rr(AluOp::Test, r, r, OperandSize::S64)?;
+            self.m().jcc(Cond::Ne, ok)?;
+            // The popped operand's home stays intact for this instruction.
+            let t = self.ctx.alloc_gpr()?;
+            self.ctx.load_to_gpr(&v, t)?;
+            self.m().alu_rr(AluOp::Test, t, t, OperandSize::S64)?;
+            self.ctx.free_gpr(t);
+            self.fail_if(Cond::Ne, FailCode::InvalidCast)?;
+            self.m().bind(ok)?;
+        }
+        // Held until here: the cast's failure test reads it after the call.
+        self.ctx.free(&v);
+        Ok(())
+    }
+
+    /// `newobj` of a class that differs per instantiation: the object is
+    /// allocated with the looked-up handle, then `ci`'s constructor (itself
+    /// shared code) runs as for any `newobj`.
+    pub(super) fn newobj_shared(&mut self, ci: &CallInfo, key: u32) -> R {
+        self.push_generic_handle(key)?;
+        self.ctx.spill_regs()?;
+        let handle = self.ctx.pop()?;
+        let args = <M::Abi as Abi>::ARG_GPRS;
+        self.ctx.load_to_gpr(&handle, args[0])?;
+        self.ctx.free(&handle);
+        let h = self.host.helper(Helper::NewObject);
+        self.call_abs(h, CallSiteKind::Helper(Helper::NewObject))?;
+        let tmp = self.ctx.stack.temp(8);
+        self.push_rax(StackTy::Obj)?;
+        let obj = self.ctx.pop()?;
+        let Loc::Reg(r) = obj.loc else {
+            return Err(JitErrorKind::TypeMismatch("newobj result"));
+        };
+        self.m().store(frame(tmp), r, OperandSize::S64)?;
+        self.ctx.free(&obj);
+        self.emit_call(ci, ThisArg::Slot(tmp), false, false)?;
+        let r = self.ctx.alloc_gpr()?;
+        self.m().load(r, frame(tmp), OperandSize::S64)?;
+        self.ctx.push_reg(StackTy::Obj, r);
+        Ok(())
+    }
+}
