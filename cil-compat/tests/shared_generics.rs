@@ -138,8 +138,12 @@ fn reference_instantiations_share_one_body_and_value_ones_do_not() {
     assert!(e.compiled(gi).is_some());
     assert_ne!(e.compile(gi).unwrap(), a);
 
-    // Shared when only `this`'s fields and own shared methods are used.
-    for name in ["Swap", "IsNull", "Describe", "AsObject"] {
+    // Shared: `this`'s fields, its own shared methods, and the exact types
+    // looked up at run time through `this` (`newarr T`, `castclass T`,
+    // `isinst T`).
+    for name in [
+        "Swap", "IsNull", "Describe", "AsObject", "Many", "Cast", "Is",
+    ] {
         let m = method_of(&e, cs, name);
         e.compile(m).unwrap();
         let c = e.ts.shared_form(m).unwrap().expect("a shared form");
@@ -149,10 +153,10 @@ fn reference_instantiations_share_one_body_and_value_ones_do_not() {
             e.shared_refusal(c)
         );
     }
-    // `newarr T`, `castclass T`, `isinst T`, a static of `SGCell<T>`,
-    // `newobj SGCell<T>` and mutual recursion need the exact instantiation:
-    // each reference instantiation has code of its own.
-    for name in ["Many", "Cast", "Is", "MadeSoFar", "Clone", "EvenDepth"] {
+    // A static of `SGCell<T>` (also in its constructor, so `Clone`'s
+    // `newobj` too) and mutual recursion are not shared yet: each reference
+    // instantiation has code of its own.
+    for name in ["MadeSoFar", "Clone", "EvenDepth"] {
         let (ms, mo) = (method_of(&e, cs, name), method_of(&e, co, name));
         assert_eq!(e.shared_with(ms), None, "SGCell<string>.{name} shared");
         let (xs, xo) = (e.compile(ms).unwrap(), e.compile(mo).unwrap());
@@ -185,4 +189,84 @@ fn compiled_code_names_the_shared_body() {
     let canon = canon.expect("shared");
     assert!(!record.code.code.is_empty());
     assert!(e.method_name(canon).contains("__Canon"));
+}
+
+/// Corpus families that use generics, run in-process with sharing off and on:
+/// the same results (integers and floats; strings are addresses), and the
+/// compiled methods and code bytes each way (`--nocapture` prints them).
+#[test]
+fn corpus_generic_families_agree_and_compile_less_with_sharing() {
+    const FAMILIES: &[&str] = &[
+        "Generics",
+        "SharedGenerics",
+        "Collections",
+        "CollectionsGeneric",
+        "ArrayInterfaces",
+        "Lambdas",
+    ];
+    let _one = ONE_ENGINE.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = toolchain::workspace_root()
+        .join("jit")
+        .join("tests")
+        .join("corpus");
+    let sources = toolchain::cs_files(&dir).unwrap();
+    let dll = toolchain::build_library("jit_corpus", &sources, &[]).unwrap();
+    // Methods expected to return, with the attribute on their own line.
+    let mut names = Vec::new();
+    for f in FAMILIES {
+        let src = std::fs::read_to_string(dir.join(format!("{f}.cs"))).unwrap();
+        for line in src.lines().filter(|l| l.contains("[Expect(\"")) {
+            let Some(at) = line.find("static ") else {
+                continue;
+            };
+            let head = &line[at + 7..];
+            let Some(name) = head[..head.find('(').unwrap_or(0)]
+                .split_whitespace()
+                .last()
+            else {
+                continue;
+            };
+            names.push(format!("Corpus.{f}::{name}"));
+        }
+    }
+    assert!(names.len() > 150, "{} methods", names.len());
+    let run = |sharing: bool| {
+        let corlib = toolchain::corlib().expect("corlib");
+        let mut ts = TypeSystem::new();
+        ts.load(std::fs::read(&corlib).unwrap()).unwrap();
+        let asm = ts.load(std::fs::read(&dll).unwrap()).unwrap();
+        let mut e = cli::engine(ts);
+        e.set_shared_generics(sharing);
+        let mut out = Vec::new();
+        for n in &names {
+            let m = cli::find_method(&e.ts, asm, n).unwrap_or_else(|| panic!("no {n}"));
+            let string = e.ts.prim(Prim::String).ok() == Some(e.ts.method(m).sig.ret);
+            // SAFETY: the engine is active; corpus test methods are static
+            // and parameterless.
+            let r = unsafe { e.call_static0(m) }.unwrap_or_else(|err| panic!("{n}: {err}"));
+            let v = match r {
+                RetVal::Void => Some(0),
+                RetVal::Int(v) => (!string).then_some(v),
+                RetVal::F32(f) => Some(f.to_bits() as u64),
+                RetVal::F64(f) => Some(f.to_bits()),
+            };
+            out.push((n.clone(), v));
+        }
+        (out, e.stats)
+    };
+    let (plain, before) = run(false);
+    let (shared, after) = run(true);
+    assert_eq!(plain, shared, "results differ with shared generics");
+    println!(
+        "{} methods of {FAMILIES:?}: without sharing {} methods compiled, {} code bytes; \
+         with sharing {} methods, {} code bytes ({} methods ran shared code)",
+        names.len(),
+        before.methods,
+        before.code_bytes,
+        after.methods,
+        after.code_bytes,
+        after.shared_methods
+    );
+    assert!(after.methods < before.methods);
+    assert!(after.code_bytes < before.code_bytes);
 }
