@@ -283,6 +283,18 @@ pub enum LookupKind {
     ArrayHandle,
     /// The MethodTable of the class a constructor token belongs to (`newobj`).
     NewObjOwner,
+    /// A `callvirt` of an interface method, or of a generic virtual method,
+    /// whose exact method differs per instantiation: the key yields the
+    /// exact method's handle, which the JIT passes to
+    /// `Helper::InterfaceLookup` with the receiver, then calls the code
+    /// address it answers. Asked before [`JitHost::method`] for the same
+    /// token, which then answers the call's signature.
+    InterfaceCall,
+    /// A `call` (`virt` false) or `callvirt` whose exact callee differs per
+    /// instantiation and is not dispatched through the receiver: the key
+    /// yields the exact callee's code address (or lazy stub), which the JIT
+    /// calls like `calli`. Asked before [`JitHost::method`] for the token.
+    Call { virt: bool },
 }
 
 /// Error codes passed to `Helper::Fail`.

@@ -33,6 +33,10 @@ pub struct EngineHost<'e> {
     /// between the instantiations sharing it are refused, so the engine falls
     /// back to code per instantiation.
     pub shared: bool,
+    /// A call token shared code will reach through a run-time lookup
+    /// (`shared_lookup` said so): the next `method` answer for it gives the
+    /// signature and is not refused.
+    pub lookup_call: Option<u32>,
 }
 
 /// The loader's error as the JIT's: its kind kept, its message as is.
@@ -61,6 +65,37 @@ impl EngineHost<'_> {
     }
 
     /// The refusal of an answer shared code cannot use.
+    /// Whether shared code must reach method `m` (of a call of `kind`)
+    /// through a run-time lookup: it differs per instantiation, and it is
+    /// neither dispatched through the receiver's vtable nor shared code
+    /// itself (then it is called directly, `shared_callee`).
+    fn call_lookup_needed(&mut self, m: MethodId, kind: LookupKind) -> bool {
+        if !self.e.ts.method_mentions_canon(m) {
+            return false;
+        }
+        let d = self.e.ts.method(m);
+        let owner = d.owner;
+        let owner_kind = self.e.ts.info(owner).kind;
+        let value_owner = self.e.ts.info(owner).is_value_type();
+        let gvm = d.generic_method_def.is_some() && d.flags & 0x20 == 0;
+        // What `call_info` answers with an interface dispatch.
+        let dispatched =
+            d.is_virtual() && !value_owner && (gvm || owner_kind == TypeKind::Interface);
+        let managed = d.rva != 0 && !d.is_internal_call() && d.pinvoke.is_none();
+        match kind {
+            LookupKind::InterfaceCall => dispatched && d.unresolved.is_none(),
+            LookupKind::Call { virt } => {
+                if virt && d.is_virtual() && !value_owner {
+                    // Vtable dispatch needs nothing; interface dispatch was
+                    // asked for as `InterfaceCall`.
+                    return false;
+                }
+                managed && d.unresolved.is_none() && self.e.shared_callee(m).is_err()
+            }
+            _ => false,
+        }
+    }
+
     fn not_shareable(&self, what: &str, t: TypeId) -> HostError {
         HostError::Unsupported(format!(
             "shared generic code: {what} of {} needs the exact instantiation",
@@ -258,7 +293,12 @@ impl EngineHost<'_> {
 }
 
 impl EngineHost<'_> {
-    fn method_uncached(&mut self, token: u32, virt: bool) -> Result<CallInfo, HostError> {
+    fn method_uncached(
+        &mut self,
+        token: u32,
+        virt: bool,
+        looked_up: bool,
+    ) -> Result<CallInfo, HostError> {
         if token == super::SYN_SELF_INVOKE {
             let owner = self
                 .e
@@ -275,7 +315,7 @@ impl EngineHost<'_> {
         let mut ci = self.call_info(m, virt)?;
         let owner = self.e.ts.method(m).owner;
         let varies = self.shared && self.e.ts.method_mentions_canon(m);
-        if varies {
+        if varies && !looked_up {
             match ci.target {
                 // The receiver's own vtable holds its exact method.
                 CallTarget::VirtualIndirect { .. } => {}
@@ -315,12 +355,13 @@ impl JitHost for EngineHost<'_> {
         let Some((slot, row)) =
             super::call_info_slot(self.asm.0, token, virt).filter(|_| self.generic.is_none())
         else {
-            return self.method_uncached(token, virt);
+            let looked_up = self.lookup_call.take() == Some(token);
+            return self.method_uncached(token, virt, looked_up);
         };
         if let Some(ci) = self.e.call_infos.get(slot).and_then(|m| m.get(row)) {
             return Ok(ci.clone());
         }
-        let ci = self.method_uncached(token, virt)?;
+        let ci = self.method_uncached(token, virt, false)?;
         if self.e.call_infos.len() <= slot {
             self.e.call_infos.resize_with(slot + 1, IdMap::new);
         }
@@ -501,6 +542,14 @@ impl JitHost for EngineHost<'_> {
                     && !self.e.ts.info(owner).is_value_type()
                     && !self.e.is_delegate(owner)
                     && self.e.ts.mentions_canon(owner)
+            }
+            LookupKind::InterfaceCall | LookupKind::Call { .. } => {
+                let m = self.rmethod(Token(token))?;
+                let call = self.call_lookup_needed(m, kind);
+                if call {
+                    self.lookup_call = Some(token);
+                }
+                call
             }
         };
         Ok(varies.then(|| self.e.lookup_key(c, kind, token)))

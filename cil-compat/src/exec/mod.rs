@@ -471,6 +471,7 @@ impl Engine {
                 asm,
                 generic: generic.then_some(m),
                 shared,
+                lookup_call: None,
             };
             jit::compile(&mut host, &input)
         };

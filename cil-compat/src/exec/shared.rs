@@ -2,27 +2,45 @@
 //! types run one compiled body, that of the canonical method
 //! (`types/canon.rs`: `List<string>.Add` and `List<object>.Add` both run
 //! `List<__Canon>.Add`). ECMA-335 does not prescribe it; the shape is
-//! CoreCLR's, without its runtime lookups so far.
+//! CoreCLR's shared generics, for instance methods of classes only.
 //!
-//! A shared body is compiled with the canonical method's tokens, and the JIT
-//! host (`jithost.rs`, in shared mode) refuses every answer that would differ
-//! between the instantiations sharing it: a type handle of a type mentioning
-//! `__Canon` (`newobj`, `newarr`, `castclass`, `isinst`, `unbox`, `ldtoken`),
-//! a static field of such a type, an interface or generic-method call on one.
-//! Layouts never differ (a reference is a reference), so field offsets,
-//! element sizes and virtual slots are answered. A refusal makes the
-//! canonical method "not shareable" and each instantiation then gets its own
-//! specialised code, as before: sharing only ever saves code, it never
-//! changes what runs. Shared code therefore needs no generic context today
-//! (no hidden argument, no dictionary): its frames, stack maps and exception
-//! tables are those of any method, and unwinding names the canonical method.
+//! A shared body is compiled with the canonical method's tokens. Layouts do
+//! not differ between the instantiations sharing it (a reference is a
+//! reference), so field offsets, element sizes and virtual slots are
+//! answered as usual. What does differ is found at run time from the one
+//! generic context such a method always has, `this` (no hidden argument):
+//! the JIT asks `JitHost::shared_lookup` (answered in `jithost.rs`), which
+//! numbers the token in the body's *dictionary layout* (`Sharing::layouts`:
+//! key → (kind, token)), and emits `Helper::GenericLookup(this, body, key)`
+//! (`jit/src/codegen/generic_lookup.rs`). The helper (`generic_lookup`
+//! below) finds the exact instance of the body's generic type among `this`'s
+//! type and its bases, and answers from that instance's *dictionary*
+//! (`Sharing::dicts`: one array of handles per body and exact type, filled
+//! lazily by resolving the token in the exact method). Lookup kinds: the
+//! MethodTable of a type (`castclass`, `isinst`, `unbox.any` of a reference
+//! `T`), of its array (`newarr`), of a constructor's class (`newobj`), the
+//! exact interface or generic virtual method of a `callvirt` (then called
+//! through `Helper::InterfaceLookup`), and the code of an exact callee (a
+//! static method, a generic method instance, a method of another generic
+//! type that is not shared itself). The handles are MethodTable pointers,
+//! method numbers and code addresses, none a GC reference; the frames,
+//! stack maps and exception tables are those of any method, and unwinding
+//! names the canonical method.
+//!
+//! What the host still refuses in shared mode — a static field of a type
+//! mentioning `__Canon` (and so its `.cctor` trigger), `ldtoken` of one,
+//! `box`/`unbox` of a value type mentioning it, `newobj` of such a value
+//! type or delegate, `ldftn` of such a method, a catch clause naming such a
+//! type, a body that stores to `this` or takes its address — makes the
+//! canonical method "not shareable": each instantiation then gets its own
+//! specialised code, as before, so sharing never changes what runs.
 //!
 //! A non-virtual call from shared code to a method of a type mentioning
 //! `__Canon` (`this.Grow()` in `List<__Canon>.Add`) calls that method's
-//! canonical form directly, which is only right if that too is shared: the
-//! callee is compiled first (`shared_callee`), and a refusal there refuses the
-//! caller. Mutual recursion between canonical methods is refused
-//! conservatively; a method calling itself is fine.
+//! canonical form directly when it is itself shared: the callee is compiled
+//! first (`shared_callee`); when it cannot be (not shareable, or mutually
+//! recursive with a body being compiled), the call goes through a lookup of
+//! the exact callee instead.
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -288,6 +306,14 @@ impl Engine {
                 let o = self.ts.method(ctor).owner;
                 self.ensure_vtable(o)?;
                 self.ts.mt_address(o) as u64
+            }
+            // `Helper::InterfaceLookup` takes the method's number.
+            LookupKind::InterfaceCall => {
+                self.ts.resolve_method_in(m, Token(token)).map_err(e)?.0 as u64
+            }
+            LookupKind::Call { .. } => {
+                let callee = self.ts.resolve_method_in(m, Token(token)).map_err(e)?;
+                self.stub(callee)?
             }
         };
         let n = self.sharing.layouts.get(c.0).map_or(0, |l| l.len());

@@ -106,6 +106,49 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         Ok(())
     }
 
+    /// A call whose exact target differs per instantiation: the looked-up
+    /// handle is the callee's code address, or (`dispatch`) the exact
+    /// interface or generic virtual method, whose code `Helper::
+    /// InterfaceLookup` finds for the receiver; either way the call then
+    /// goes through that address, as `calli` does.
+    pub(super) fn call_shared(
+        &mut self,
+        ci: &CallInfo,
+        key: u32,
+        dispatch: bool,
+        check_this: bool,
+    ) -> R {
+        let n = ci.sig.params.len() + ci.sig.has_this as usize;
+        if self.ctx.stack.len() < n {
+            return Err(JitErrorKind::StackUnderflow);
+        }
+        self.push_generic_handle(key)?;
+        if dispatch {
+            if !ci.sig.has_this {
+                return Err(JitErrorKind::TypeMismatch("interface call without this"));
+            }
+            self.ctx.spill_regs()?;
+            let method = self.ctx.pop()?;
+            let receiver = self.ctx.stack.vals[self.ctx.stack.len() - n];
+            let args = <M::Abi as Abi>::ARG_GPRS;
+            self.ctx.load_to_gpr(&receiver, args[0])?;
+            self.null_check(args[0])?;
+            self.ctx.load_to_gpr(&method, args[1])?;
+            self.ctx.free(&method);
+            self.m().mov_ri(args[2], 0, OperandSize::S32)?;
+            let h = self.host.helper(Helper::InterfaceLookup);
+            self.call_abs(h, CallSiteKind::Helper(Helper::InterfaceLookup))?;
+            self.push_rax(StackTy::NInt)?;
+        }
+        let through = CallInfo {
+            sig: ci.sig.clone(),
+            target: CallTarget::Direct(0),
+            callee: 0,
+            owner: None,
+        };
+        self.emit_call(&through, ThisArg::FromStack, check_this && !dispatch, true)
+    }
+
     /// `newobj` of a class that differs per instantiation: the object is
     /// allocated with the looked-up handle, then `ci`'s constructor (itself
     /// shared code) runs as for any `newobj`.
