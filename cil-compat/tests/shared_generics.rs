@@ -142,7 +142,10 @@ fn reference_instantiations_share_one_body_and_value_ones_do_not() {
     // looked up at run time through `this` (`newarr T`, `castclass T`,
     // `isinst T`), and calls whose exact callee is looked up the same way
     // (`EvenDepth` and `OddDepth` call each other: neither can be compiled
-    // first, so each calls the other's exact method through a lookup).
+    // first, so each calls the other's exact method through a lookup;
+    // `Clone`'s `newobj SGCell<T>` looks up the class and, since the
+    // constructor counts in a static and so is not shared, the exact
+    // constructor).
     for name in [
         "Swap",
         "IsNull",
@@ -152,6 +155,7 @@ fn reference_instantiations_share_one_body_and_value_ones_do_not() {
         "Cast",
         "Is",
         "EvenDepth",
+        "Clone",
     ] {
         let m = method_of(&e, cs, name);
         e.compile(m).unwrap();
@@ -162,10 +166,9 @@ fn reference_instantiations_share_one_body_and_value_ones_do_not() {
             e.shared_refusal(c)
         );
     }
-    // A static of `SGCell<T>` (also in its constructor, so `Clone`'s
-    // `newobj` too) is not shared yet: each reference instantiation has
-    // code of its own.
-    for name in ["MadeSoFar", "Clone"] {
+    // A static of `SGCell<T>` is not shared yet: each reference
+    // instantiation has code of its own (its constructor too).
+    for name in ["MadeSoFar", ".ctor"] {
         let (ms, mo) = (method_of(&e, cs, name), method_of(&e, co, name));
         assert_eq!(e.shared_with(ms), None, "SGCell<string>.{name} shared");
         let (xs, xo) = (e.compile(ms).unwrap(), e.compile(mo).unwrap());
@@ -189,6 +192,25 @@ fn reference_instantiations_share_one_body_and_value_ones_do_not() {
     let f1 = method_of(&e, pair_si, "Flip");
     let f2 = method_of(&e, pair_oi, "Flip");
     assert_eq!(e.compile(f1).unwrap(), e.compile(f2).unwrap());
+    // Calls looked up as exact code: a static method of `SGCell<T>`, a
+    // generic method instance over `T`, `EqualityComparer<T>.Default`; a
+    // constrained interface call on `T`; a generic virtual call over `T`.
+    for (ty, args, name) in [
+        ("SGCell`1", vec![string], "EchoViaStatic"),
+        ("SGCell`1", vec![string], "ViaGenericMethod"),
+        ("SGCell`1", vec![string], "SameAs"),
+        ("SGPicker`1", vec![string], "Choose"),
+    ] {
+        let t = instance(&mut e, ty, &args);
+        let m = method_of(&e, t, name);
+        e.compile(m).unwrap();
+        let c = e.ts.shared_form(m).unwrap().expect("a shared form");
+        assert!(
+            e.shared_with(m) == Some(c),
+            "{ty}.{name} not shared: {:?}",
+            e.shared_refusal(c)
+        );
+    }
     // An interface call over `T`: the exact interface method is looked up.
     let holder = instance(&mut e, "SGHolder`1", &[string]);
     let pull = method_of(&e, holder, "Pull");

@@ -326,12 +326,18 @@ impl EngineHost<'_> {
                 _ => return Err(self.not_shareable("call", owner)),
             }
         }
-        // A constructor of a varying type keeps no owner: `newobj` (which
-        // would allocate the canonical type) then fails and the caller gets
-        // its own code; a base-constructor `call` is an ordinary call.
-        if self.e.ts.method(m).name == ".ctor" && !varies {
-            self.e.ensure_vtable(owner)?;
-            ci.owner = Some(self.type_info_of(owner)?);
+        // A constructor of a varying class keeps no owner: `newobj` then
+        // looks the class up (`NewObjOwner`), or fails and the caller gets
+        // its own code; a base-constructor `call` is an ordinary call. A
+        // varying value type's `newobj` needs only its layout, the same in
+        // every instantiation, when its constructor is looked up.
+        if self.e.ts.method(m).name == ".ctor" {
+            if !varies {
+                self.e.ensure_vtable(owner)?;
+                ci.owner = Some(self.type_info_of(owner)?);
+            } else if looked_up && self.e.ts.info(owner).is_value_type() {
+                ci.owner = Some(self.type_info_of(owner)?);
+            }
         }
         Ok(ci)
     }
@@ -533,7 +539,13 @@ impl JitHost for EngineHost<'_> {
         let varies = match kind {
             LookupKind::TypeHandle | LookupKind::ArrayHandle => {
                 let t = self.rtype(Token(token))?;
-                self.e.ts.mentions_canon(t)
+                // A `Nullable<T>` boxes and unboxes by its own rules, which
+                // need `T` at compile time.
+                let nullable = self.e.ts.info(t).generic_def.is_some_and(|d| {
+                    let d = self.e.ts.info(d);
+                    d.namespace == "System" && d.name == "Nullable`1"
+                });
+                self.e.ts.mentions_canon(t) && !nullable
             }
             LookupKind::NewObjOwner => {
                 let m = self.rmethod(Token(token))?;

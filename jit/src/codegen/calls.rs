@@ -111,14 +111,21 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn newobj(&mut self, tok: u32) -> R {
+        let ctor_key = self.shared_lookup(tok, LookupKind::Call { virt: false })?;
         let ci = self.host.method(tok, false).map_err(Self::host_err)?;
         if let CallTarget::MdArray(a) = ci.target {
             return self.md_array_new(&a, ci.sig.params.len());
         }
-        if ci.owner.is_none() {
-            if let Some(key) = self.shared_lookup(tok, LookupKind::NewObjOwner)? {
-                return self.newobj_shared(&ci, key);
+        match (ci.owner, ctor_key) {
+            (Some(owner), Some(key)) if owner.is_value_type => {
+                return self.newobj_value_shared(&ci, &owner, key)
             }
+            (None, _) => {
+                if let Some(key) = self.shared_lookup(tok, LookupKind::NewObjOwner)? {
+                    return self.newobj_shared(&ci, key, ctor_key);
+                }
+            }
+            _ => {}
         }
         let owner = ci
             .owner

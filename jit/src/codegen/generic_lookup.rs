@@ -140,19 +140,68 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             self.call_abs(h, CallSiteKind::Helper(Helper::InterfaceLookup))?;
             self.push_rax(StackTy::NInt)?;
         }
-        let through = CallInfo {
-            sig: ci.sig.clone(),
-            target: CallTarget::Direct(0),
-            callee: 0,
-            owner: None,
+        self.emit_call(
+            &through(ci),
+            ThisArg::FromStack,
+            check_this && !dispatch,
+            true,
+        )
+    }
+
+    /// `newobj` of a value type that differs per instantiation: laid out as
+    /// any (its layout is the same in every instantiation), its exact
+    /// constructor looked up and called on the frame temporary.
+    pub(super) fn newobj_value_shared(&mut self, ci: &CallInfo, owner: &TypeInfo, key: u32) -> R {
+        self.ctx.spill_regs()?;
+        // Pushed before the temporary, which must lie below it.
+        self.push_generic_handle(key)?;
+        let size = owner.ty.size();
+        let tmp = self.ctx.stack.temp(size);
+        self.ctx.zero_mem(frame(tmp), size)?;
+        self.emit_call(&through(ci), ThisArg::Addr(tmp), false, true)?;
+        let sty = StackTy::of(&owner.ty).ok_or(JitErrorKind::TypeMismatch("newobj of void"))?;
+        if let StackTy::Value(_) = sty {
+            let v = self.ctx.stack.push(sty, Loc::Home);
+            self.ctx.copy_mem(frame(v.home), frame(tmp), size)
+        } else {
+            self.ctx.push_from_mem(frame(tmp), &owner.ty)
+        }
+    }
+
+    /// `box` of a value type that differs per instantiation (its layout does
+    /// not; never a `Nullable<T>`, which the host does not look up).
+    pub(super) fn box_shared(&mut self, ty: JitType, key: u32) -> R {
+        self.push_generic_handle(key)?;
+        self.ctx.spill_regs()?;
+        let handle = self.ctx.pop()?;
+        let v = self.ctx.pop()?;
+        check_store(&ty, &v.ty)?;
+        let args = <M::Abi as Abi>::ARG_GPRS;
+        self.ctx.load_to_gpr(&handle, args[0])?;
+        self.ctx.free(&handle);
+        let h = self.host.helper(Helper::NewObject);
+        self.call_abs(h, CallSiteKind::Helper(Helper::NewObject))?;
+        self.push_rax(StackTy::Obj)?;
+        let Some(Loc::Reg(r)) = self.ctx.stack.peek(0).map(|t| t.loc) else {
+            return Err(JitErrorKind::TypeMismatch("box result"));
         };
-        self.emit_call(&through, ThisArg::FromStack, check_this && !dispatch, true)
+        let off = self.layout.box_data_offset;
+        // The popped value's home stays intact for this instruction.
+        self.ctx.store_val(Address::offset(r, off), &ty, &v)?;
+        self.ctx.free(&v);
+        Ok(())
     }
 
     /// `newobj` of a class that differs per instantiation: the object is
-    /// allocated with the looked-up handle, then `ci`'s constructor (itself
-    /// shared code) runs as for any `newobj`.
-    pub(super) fn newobj_shared(&mut self, ci: &CallInfo, key: u32) -> R {
+    /// allocated with the looked-up handle, then `ci`'s constructor runs as
+    /// for any `newobj` — itself shared code, or (`ctor_key`) the exact
+    /// constructor looked up too.
+    pub(super) fn newobj_shared(&mut self, ci: &CallInfo, key: u32, ctor_key: Option<u32>) -> R {
+        // The constructor's address goes on the stack first: the object's
+        // frame temporary must lie below every entry pushed.
+        if let Some(k) = ctor_key {
+            self.push_generic_handle(k)?;
+        }
         self.push_generic_handle(key)?;
         self.ctx.spill_regs()?;
         let handle = self.ctx.pop()?;
@@ -169,10 +218,23 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         };
         self.m().store(frame(tmp), r, OperandSize::S64)?;
         self.ctx.free(&obj);
-        self.emit_call(ci, ThisArg::Slot(tmp), false, false)?;
+        match ctor_key {
+            Some(_) => self.emit_call(&through(ci), ThisArg::Slot(tmp), false, true)?,
+            None => self.emit_call(ci, ThisArg::Slot(tmp), false, false)?,
+        }
         let r = self.ctx.alloc_gpr()?;
         self.m().load(r, frame(tmp), OperandSize::S64)?;
         self.ctx.push_reg(StackTy::Obj, r);
         Ok(())
+    }
+}
+
+/// `ci` called through the code address on top of the stack, as `calli`.
+fn through(ci: &CallInfo) -> CallInfo {
+    CallInfo {
+        sig: ci.sig.clone(),
+        target: CallTarget::Direct(0),
+        callee: 0,
+        owner: None,
     }
 }

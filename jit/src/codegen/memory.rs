@@ -381,8 +381,12 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn box_(&mut self, tok: u32) -> R {
-        if !self.type_shape(tok)?.is_value_type {
+        let shape = self.type_shape(tok)?;
+        if !shape.is_value_type {
             return Ok(());
+        }
+        if let Some(key) = self.shared_lookup(tok, LookupKind::TypeHandle)? {
+            return self.box_shared(shape.ty, key);
         }
         let t = self.type_info(tok)?;
         if let Some(n) = self.host.nullable(tok).map_err(Self::host_err)? {

@@ -29,6 +29,10 @@ namespace Corpus
         public T[] Many(int n) { T[] a = new T[n]; for (int i = 0; i < n; i++) a[i] = v; return a; }
         public int MadeSoFar() { return Made; }
         public SGCell<T> Clone() { return new SGCell<T>(v); }
+        public static T Echo(T x) { return x; }
+        public T EchoViaStatic() { return Echo(v); }
+        public T ViaGenericMethod() { return SGUtil.Id<T>(v); }
+        public bool SameAs(T other) { return EqualityComparer<T>.Default.Equals(v, other); }
         public bool EvenDepth(int n) { return n == 0 ? true : OddDepth(n - 1); }
         public bool OddDepth(int n) { return n == 0 ? false : EvenDepth(n - 1); }
     }
@@ -83,6 +87,18 @@ namespace Corpus
         public T Last() { SGNode<T> n = this; while (n.Next != null) n = n.Next; return n.Val; }
     }
 
+    public static class SGUtil { public static U Id<U>(U x) { return x; } }
+    public class SGKey : IComparable<SGKey> { public int K; public SGKey(int k) { K = k; } public int CompareTo(SGKey o) { return K - o.K; } }
+    public class SGSorted<T> where T : IComparable<T>
+    {
+        T v;
+        public SGSorted(T v) { this.v = v; }
+        public int Cmp(T o) { return v.CompareTo(o); }
+    }
+    public class SGPicker<T>
+    {
+        public T Choose(SGGvm g, T a, T b) { return g.Pick<T>(a, b); }
+    }
     public class SGGvm { public virtual T Pick<T>(T a, T b) { return a; } }
     public class SGGvm2 : SGGvm { public override T Pick<T>(T a, T b) { return b; } }
 
@@ -134,6 +150,11 @@ namespace Corpus
         [Expect("6")] public static int NestedLists() { var outer = new List<List<string>>(); var a = new List<string>(); a.Add("x"); a.Add("yz"); var b = new List<string>(); b.Add("abc"); outer.Add(a); outer.Add(b); int n = 0; for (int i = 0; i < outer.Count; i++) for (int j = 0; j < outer[i].Count; j++) n += outer[i][j].Length; return n; }
         [Expect("1")] public static bool NestedListExactType() { var outer = new List<List<string>>(); outer.Add(new List<string>()); object inner = outer[0]; return inner is List<string> && !(inner is List<object>); }
         [Expect("5")] public static int BagOverRefAndValue() { var s = new SGBag<string>(); s.Add("ab"); s.Add("c"); var v = new SGBag<int>(); v.Add(3); return s.Count + s.First().Length + v.Count; }
+        [Expect("1")] public static bool StaticOfGenericTypeFromShared() { return new SGCell<string>("e").EchoViaStatic() == "e" && new SGCell<object>(null).EchoViaStatic() == null; }
+        [Expect("1")] public static bool GenericMethodFromShared() { return new SGCell<string>("g").ViaGenericMethod() == "g"; }
+        [Expect("1")] public static bool EqualityComparerFromShared() { var c = new SGCell<string>("x"); return c.SameAs("x") && !c.SameAs("y") && new SGCell<int>(3).SameAs(3); }
+        [Expect("-2")] public static int ConstrainedInterfaceCallFromShared() { return new SGSorted<SGKey>(new SGKey(3)).Cmp(new SGKey(5)); }
+        [Expect("1")] public static bool GenericVirtualCallFromShared() { var p = new SGPicker<string>(); return p.Choose(new SGGvm2(), "a", "b") == "b" && p.Choose(new SGGvm(), "a", "b") == "a"; }
         [Expect("3")] public static int BagOfBags() { var b = new SGBag<SGBag<string>>(); var inner = new SGBag<string>(); inner.Add("xyz"); b.Add(inner); return b.First().First().Length; }
     }
 }
