@@ -296,6 +296,7 @@ fn corpus_generic_families_agree_and_compile_less_with_sharing() {
             };
             out.push((n.clone(), v));
         }
+        // `SHOW_REFUSALS=1`: why each body that could not be shared was not.
         if std::env::var_os("SHOW_REFUSALS").is_some() {
             for i in 0..e.ts.method_count() {
                 if let Some(r) = e.shared_refusal(MethodId(i as u32)) {
@@ -307,10 +308,6 @@ fn corpus_generic_families_agree_and_compile_less_with_sharing() {
     };
     let (plain, before) = run(false);
     let (shared, after) = run(true);
-    if std::env::var_os("SHOW_REFUSALS").is_some() {
-        let mut ts = TypeSystem::new();
-        let _ = &mut ts;
-    }
     assert_eq!(plain, shared, "results differ with shared generics");
     println!(
         "{} methods of {FAMILIES:?}: without sharing {} methods compiled, {} code bytes; \
