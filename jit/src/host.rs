@@ -295,6 +295,15 @@ pub enum LookupKind {
     /// yields the exact callee's code address (or lazy stub), which the JIT
     /// calls like `calli`. Asked before [`JitHost::method`] for the token.
     Call { virt: bool },
+    /// A static field of a type that differs per instantiation: the key
+    /// yields the exact field's address. Asked before [`JitHost::field`] for
+    /// the token, which then answers its type (and no address).
+    StaticField,
+    /// The class whose static field `StaticField` looks up, when it has a
+    /// class constructor: the key yields the handle `Helper::ClassInit`
+    /// takes, which the JIT calls before every access (it returns at once
+    /// once the constructor has run).
+    StaticClass,
 }
 
 /// Error codes passed to `Helper::Fail`.

@@ -37,6 +37,8 @@ pub struct EngineHost<'e> {
     /// (`shared_lookup` said so): the next `method` answer for it gives the
     /// signature and is not refused.
     pub lookup_call: Option<u32>,
+    /// The same for a static field token (`LookupKind::StaticField`).
+    pub lookup_field: Option<u32>,
 }
 
 /// The loader's error as the JIT's: its kind kept, its message as is.
@@ -489,6 +491,15 @@ impl JitHost for EngineHost<'_> {
         }
         let owner = d.owner;
         if self.varies(owner) {
+            if self.lookup_field.take() == Some(token) {
+                // Its address is looked up at run time.
+                return Ok(FieldInfo {
+                    ty,
+                    offset: 0,
+                    static_addr: None,
+                    class_init: None,
+                });
+            }
             return Err(self.not_shareable("static field", owner));
         }
         let addr = self.e.ts.static_field_address(f).map_err(s)? as u64;
@@ -554,6 +565,20 @@ impl JitHost for EngineHost<'_> {
                     && !self.e.ts.info(owner).is_value_type()
                     && !self.e.is_delegate(owner)
                     && self.e.ts.mentions_canon(owner)
+            }
+            LookupKind::StaticField | LookupKind::StaticClass => {
+                let f = self.rfield(Token(token))?;
+                let d = self.e.ts.field(f);
+                let owner = d.owner;
+                let varying = d.is_static() && !d.is_literal() && self.e.ts.mentions_canon(owner);
+                if kind == LookupKind::StaticField {
+                    if varying {
+                        self.lookup_field = Some(token);
+                    }
+                    varying
+                } else {
+                    varying && self.e.ts.info(owner).cctor.is_some()
+                }
             }
             LookupKind::InterfaceCall | LookupKind::Call { .. } => {
                 let m = self.rmethod(Token(token))?;

@@ -472,6 +472,7 @@ impl Engine {
                 generic: generic.then_some(m),
                 shared,
                 lookup_call: None,
+                lookup_field: None,
             };
             jit::compile(&mut host, &input)
         };

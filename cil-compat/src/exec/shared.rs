@@ -18,19 +18,24 @@
 //! (`Sharing::dicts`: one array of handles per body and exact type, filled
 //! lazily by resolving the token in the exact method). Lookup kinds: the
 //! MethodTable of a type (`castclass`, `isinst`, `unbox.any` of a reference
-//! `T`), of its array (`newarr`), of a constructor's class (`newobj`), the
+//! `T`; `box` of a value type mentioning `__Canon`), of its array
+//! (`newarr`), of a constructor's class (`newobj`), the
 //! exact interface or generic virtual method of a `callvirt` (then called
 //! through `Helper::InterfaceLookup`), and the code of an exact callee (a
 //! static method, a generic method instance, a method of another generic
 //! type that is not shared itself). The handles are MethodTable pointers,
-//! method numbers and code addresses, none a GC reference; the frames,
+//! type and method numbers, code and static-field addresses;
+//! none is a GC reference. The frames,
 //! stack maps and exception tables are those of any method, and unwinding
 //! names the canonical method.
 //!
-//! What the host still refuses in shared mode — a static field of a type
-//! mentioning `__Canon` (and so its `.cctor` trigger), `ldtoken` of one,
-//! `box`/`unbox` of a value type mentioning it, `newobj` of such a value
-//! type or delegate, `ldftn` of such a method, a catch clause naming such a
+//! Static fields of such a type are looked up too (their exact address,
+//! and the exact class for `Helper::ClassInit`, called before each access).
+//!
+//! What the host still refuses in shared mode — `ldtoken` of a type
+//! mentioning `__Canon`, `unbox` of a value type mentioning it (and any
+//! `Nullable<T>` of one), `newobj` of a delegate type mentioning it,
+//! `ldftn` of a method that cannot be shared, a catch clause naming such a
 //! type, a body that stores to `this` or takes its address — makes the
 //! canonical method "not shareable": each instantiation then gets its own
 //! specialised code, as before, so sharing never changes what runs.
@@ -306,6 +311,15 @@ impl Engine {
                 let o = self.ts.method(ctor).owner;
                 self.ensure_vtable(o)?;
                 self.ts.mt_address(o) as u64
+            }
+            LookupKind::StaticField => {
+                let f = self.ts.resolve_field_in(m, Token(token)).map_err(e)?;
+                self.ts.static_field_address(f).map_err(e)? as u64
+            }
+            // `Helper::ClassInit` takes the type's number.
+            LookupKind::StaticClass => {
+                let f = self.ts.resolve_field_in(m, Token(token)).map_err(e)?;
+                self.ts.field(f).owner.0 as u64
             }
             // `Helper::InterfaceLookup` takes the method's number.
             LookupKind::InterfaceCall => {

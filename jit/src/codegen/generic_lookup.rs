@@ -168,6 +168,56 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
     }
 
+    /// The address of static field `tok` (lookup `key`) of the running
+    /// instantiation, in a register, its class constructor run first (the
+    /// helper returns at once when it has run): the field's facts and the
+    /// address as a popped stack entry.
+    fn shared_static_addr(&mut self, tok: u32, key: u32) -> R<(FieldInfo, Gpr)> {
+        let init = self.shared_lookup(tok, LookupKind::StaticClass)?;
+        let f = self.field(tok)?;
+        let args = <M::Abi as Abi>::ARG_GPRS;
+        if let Some(k) = init {
+            self.push_generic_handle(k)?;
+            self.ctx.spill_regs()?;
+            let class = self.ctx.pop()?;
+            self.ctx.load_to_gpr(&class, args[0])?;
+            self.ctx.free(&class);
+            let h = self.host.helper(Helper::ClassInit);
+            self.call_abs(h, CallSiteKind::Helper(Helper::ClassInit))?;
+        }
+        self.push_generic_handle(key)?;
+        let addr = self.ctx.pop()?;
+        let Loc::Reg(r) = addr.loc else {
+            return Err(JitErrorKind::TypeMismatch("static field address"));
+        };
+        Ok((f, r))
+    }
+
+    /// `ldsfld` (`address`: `ldsflda`) of a static field that differs per
+    /// instantiation.
+    pub(super) fn ldsfld_shared(&mut self, tok: u32, key: u32, address: bool) -> R {
+        let (f, r) = self.shared_static_addr(tok, key)?;
+        if address {
+            self.ctx.push_reg(StackTy::ByRef, r);
+            return Ok(());
+        }
+        self.ctx.push_from_mem(Address::offset(r, 0), &f.ty)?;
+        self.ctx.free_gpr(r);
+        Ok(())
+    }
+
+    /// `stsfld` of a static field that differs per instantiation: the value
+    /// stays on the stack (and in the stack maps) across the lookups.
+    pub(super) fn stsfld_shared(&mut self, tok: u32, key: u32) -> R {
+        let (f, r) = self.shared_static_addr(tok, key)?;
+        let v = self.ctx.pop()?;
+        check_store(&f.ty, &v.ty)?;
+        self.ctx.store_val(Address::offset(r, 0), &f.ty, &v)?;
+        self.ctx.free(&v);
+        self.ctx.free_gpr(r);
+        Ok(())
+    }
+
     /// `box` of a value type that differs per instantiation (its layout does
     /// not; never a `Nullable<T>`, which the host does not look up).
     pub(super) fn box_shared(&mut self, ty: JitType, key: u32) -> R {

@@ -177,12 +177,18 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn ldsfld(&mut self, tok: u32) -> R {
+        if let Some(key) = self.shared_lookup(tok, LookupKind::StaticField)? {
+            return self.ldsfld_shared(tok, key, false);
+        }
         let f = self.field(tok)?;
         let a = self.static_addr(&f)?;
         self.ctx.push_from_mem(a, &f.ty)
     }
 
     pub fn ldsflda(&mut self, tok: u32) -> R {
+        if let Some(key) = self.shared_lookup(tok, LookupKind::StaticField)? {
+            return self.ldsfld_shared(tok, key, true);
+        }
         let f = self.field(tok)?;
         let a = self.static_addr(&f)?;
         let r = self.ctx.alloc_gpr()?;
@@ -192,6 +198,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn stsfld(&mut self, tok: u32) -> R {
+        if let Some(key) = self.shared_lookup(tok, LookupKind::StaticField)? {
+            return self.stsfld_shared(tok, key);
+        }
         let f = self.field(tok)?;
         if f.class_init.is_some() {
             self.ctx.spill_regs()?;

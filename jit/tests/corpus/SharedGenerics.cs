@@ -33,9 +33,13 @@ namespace Corpus
         public T EchoViaStatic() { return Echo(v); }
         public T ViaGenericMethod() { return SGUtil.Id<T>(v); }
         public bool SameAs(T other) { return EqualityComparer<T>.Default.Equals(v, other); }
+        public int CatchOwn(bool fail) { try { if (fail) throw new SGErr<T>(); return 1; } catch (SGErr<T>) { return 2; } }
+        public int CatchGiven(Exception e) { try { throw e; } catch (SGErr<T>) { return 1; } catch (Exception) { return 2; } }
         public bool EvenDepth(int n) { return n == 0 ? true : OddDepth(n - 1); }
         public bool OddDepth(int n) { return n == 0 ? false : EvenDepth(n - 1); }
     }
+
+    public class SGErr<T> : Exception { }
 
     public class SGDerived<T> : SGCell<T>
     {
@@ -155,6 +159,9 @@ namespace Corpus
         [Expect("1")] public static bool EqualityComparerFromShared() { var c = new SGCell<string>("x"); return c.SameAs("x") && !c.SameAs("y") && new SGCell<int>(3).SameAs(3); }
         [Expect("-2")] public static int ConstrainedInterfaceCallFromShared() { return new SGSorted<SGKey>(new SGKey(3)).Cmp(new SGKey(5)); }
         [Expect("1")] public static bool GenericVirtualCallFromShared() { var p = new SGPicker<string>(); return p.Choose(new SGGvm2(), "a", "b") == "b" && p.Choose(new SGGvm(), "a", "b") == "a"; }
+        [Expect("21")] public static int CatchClauseOverT() { var c = new SGCell<string>("a"); return c.CatchOwn(true) * 10 + c.CatchOwn(false); }
+        [Expect("21")] public static int CatchClauseIsExact() { var c = new SGCell<string>("a"); return c.CatchGiven(new SGErr<object>()) * 10 + c.CatchGiven(new SGErr<string>()); }
+        [Expect("12")] public static int StaticsInSharedCode() { SGCell<SGKey>.Made = 5; SGCell<SGGvm>.Made = 1; var a = new SGCell<SGKey>(null); new SGCell<SGGvm>(null); return a.MadeSoFar() + new SGCell<SGGvm>(null).MadeSoFar() * 2; }
         [Expect("3")] public static int BagOfBags() { var b = new SGBag<SGBag<string>>(); var inner = new SGBag<string>(); inner.Add("xyz"); b.Add(inner); return b.First().First().Length; }
     }
 }
