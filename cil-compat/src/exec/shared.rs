@@ -325,9 +325,11 @@ impl Engine {
             LookupKind::InterfaceCall => {
                 self.ts.resolve_method_in(m, Token(token)).map_err(e)?.0 as u64
             }
+            // Compiled now (it is about to be called), so the dictionary
+            // holds its code rather than a stub every call would go through.
             LookupKind::Call { .. } => {
                 let callee = self.ts.resolve_method_in(m, Token(token)).map_err(e)?;
-                self.stub(callee)?
+                self.compile(callee)?
             }
         };
         let n = self.sharing.layouts.get(c.0).map_or(0, |l| l.len());
