@@ -47,6 +47,7 @@
 //! recursive with a body being compiled), the call goes through a lookup of
 //! the exact callee instead.
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -65,6 +66,9 @@ use crate::types::{MethodId, TypeId};
 /// Nesting of shared compiles started from a shared compile (callees first).
 const MAX_NESTED: usize = 16;
 
+/// log2 of the entries of the lookup cache (`Sharing::recent`).
+const RECENT_BITS: u32 = 8;
+
 /// The engine's shared-code state.
 pub(super) struct Sharing {
     /// Canonical methods being compiled as shared code, innermost last.
@@ -82,6 +86,10 @@ pub(super) struct Sharing {
     /// The dictionaries: per (canonical method, exact owner type), the
     /// handles looked up so far by key (0: not yet), filled lazily.
     dicts: BTreeMap<(u32, u32), Vec<u64>>,
+    /// A direct-mapped cache in front of the dictionaries: (`this`'s
+    /// MethodTable, body, key, handle). Answers never change, and a loop in
+    /// shared code asks the same few again and again.
+    recent: Box<[(usize, u32, u32, u64)]>,
 }
 
 impl Default for Sharing {
@@ -93,6 +101,7 @@ impl Default for Sharing {
             off: false,
             layouts: IdMap::new(),
             dicts: BTreeMap::new(),
+            recent: alloc::vec![(0, 0, 0, 0); 1 << RECENT_BITS].into_boxed_slice(),
         }
     }
 }
@@ -256,6 +265,21 @@ impl Engine {
         // SAFETY: `this` is a live, non-null object (the JIT null-checked
         // it): its MethodTable pointer is at `OBJ_MT_OFFSET`.
         let omt = unsafe { *((this as usize + OBJ_MT_OFFSET) as *const usize) };
+        let hash =
+            (omt as u64 ^ ((c.0 as u64) << 20) ^ key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let slot = (hash >> (64 - RECENT_BITS)) as usize;
+        let hit = self.sharing.recent[slot];
+        if hit.0 == omt && hit.1 == c.0 && hit.2 == key && hit.3 != 0 {
+            return Ok(hit.3);
+        }
+        let h = self.lookup_slow(omt, c, key)?;
+        self.sharing.recent[slot] = (omt, c.0, key, h);
+        Ok(h)
+    }
+
+    /// [`Self::lookup_handle`] past its cache: for an object whose
+    /// MethodTable is `omt`.
+    fn lookup_slow(&mut self, omt: usize, c: MethodId, key: u32) -> Result<u64, String> {
         let t = self.ts.type_of_mt(omt).ok_or("`this` is not an object")?;
         let owner = self.ts.method(c).owner;
         let def = self.ts.info(owner).generic_def.ok_or("not generic code")?;
