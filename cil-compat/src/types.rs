@@ -9,7 +9,8 @@
 //! This file holds the identities, descriptors and accessors; the phases add
 //! to `impl TypeSystem` in `types/`: `load` (assemblies in, table indexes),
 //! `resolve` (tokens and signatures to types and methods), `stages` (a type
-//! brought up to its MethodTable) and `queries` (what the JIT asks).
+//! brought up to its MethodTable), `queries` (what the JIT asks) and `canon`
+//! (the canonical forms shared generic code is compiled as).
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -28,6 +29,7 @@ use crate::metadata::body::MethodBody;
 use crate::metadata::sig::{self, Prim, TypeSig};
 use crate::metadata::*;
 
+mod canon;
 mod forward;
 mod gvm;
 mod load;
@@ -534,6 +536,9 @@ pub struct TypeSystem {
     pending: usize,
     nesting: u32,
     mctx: Vec<TypeId>,
+    /// `System.__Canon`, the placeholder of shared generic code (`canon.rs`),
+    /// made on first use.
+    canon: Option<TypeId>,
     method_insts: BTreeMap<(MethodId, Vec<TypeId>), MethodId>,
     /// MethodTable address -> type, sorted by address: a vector, not a map,
     /// since types are added in (mostly) ascending address order and a
@@ -601,6 +606,7 @@ impl TypeSystem {
             pending: 0,
             nesting: 0,
             mctx: Vec::new(),
+            canon: None,
             method_insts: BTreeMap::new(),
             by_mt_addr: Vec::new(),
         }

@@ -180,6 +180,7 @@ fn corpus_families_agree_with_a_collection_before_every_allocation() {
         "Strings",
         "CollectionsGeneric",
         "Generics",
+        "SharedGenerics",
         "Boxing",
         "Arrays",
         "Everyday",

@@ -427,6 +427,7 @@ jit_families! {
     jit_exceptions => "Exceptions",
     jit_everyday => "Everyday",
     jit_generics => "Generics",
+    jit_shared_generics => "SharedGenerics",
     jit_math_lib => "MathLib",
     jit_lambdas => "Lambdas",
     jit_text_ops => "TextOps",

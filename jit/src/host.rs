@@ -269,6 +269,45 @@ pub enum Helper {
     /// multi-dimensional array; `args` holds the `.ctor`'s `n` int32 arguments
     /// sign-extended (rank lengths, or rank (lower bound, length) pairs).
     NewMdArray,
+    /// `fn(this: *mut u8, method: u64, key: u32) -> u64`: in shared generic
+    /// code, the handle numbered `key` by [`JitHost::shared_lookup`] for the
+    /// exact instantiation `this` belongs to (`method` is the shared body's
+    /// handle). Never collects.
+    GenericLookup,
+}
+
+/// What a shared generic body needs of the exact instantiation running it
+/// (see [`JitHost::shared_lookup`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupKind {
+    /// The MethodTable of a type token (`castclass`, `isinst`, `unbox.any`
+    /// of a reference type).
+    TypeHandle,
+    /// The MethodTable of the array of a type token (`newarr`).
+    ArrayHandle,
+    /// The MethodTable of the class a constructor token belongs to (`newobj`).
+    NewObjOwner,
+    /// A `callvirt` of an interface method, or of a generic virtual method,
+    /// whose exact method differs per instantiation: the key yields the
+    /// exact method's handle, which the JIT passes to
+    /// `Helper::InterfaceLookup` with the receiver, then calls the code
+    /// address it answers. Asked before [`JitHost::method`] for the same
+    /// token, which then answers the call's signature.
+    InterfaceCall,
+    /// A `call` (`virt` false) or `callvirt` whose exact callee differs per
+    /// instantiation and is not dispatched through the receiver: the key
+    /// yields the exact callee's code address (or lazy stub), which the JIT
+    /// calls like `calli`. Asked before [`JitHost::method`] for the token.
+    Call { virt: bool },
+    /// A static field of a type that differs per instantiation: the key
+    /// yields the exact field's address. Asked before [`JitHost::field`] for
+    /// the token, which then answers its type (and no address).
+    StaticField,
+    /// The class whose static field `StaticField` looks up, when it has a
+    /// class constructor: the key yields the handle `Helper::ClassInit`
+    /// takes, which the JIT calls before every access (it returns at once
+    /// once the constructor has run).
+    StaticClass,
 }
 
 /// Error codes passed to `Helper::Fail`.
@@ -401,6 +440,24 @@ pub trait JitHost {
     fn signature(&mut self, token: u32) -> Result<MethodSig, HostError>;
     fn field(&mut self, token: u32) -> Result<FieldInfo, HostError>;
     fn type_info(&mut self, token: u32) -> Result<TypeInfo, HostError>;
+    /// A type token where only the type's storage shape is needed (`ty`,
+    /// `is_value_type`: `ldobj`, `stobj`, `cpobj`, `initobj`, `sizeof`,
+    /// `ldelem`, `stelem`, `ldelema`, and `box` until it knows the type is a
+    /// value type). The handles in the answer may be those of a canonical
+    /// stand-in when the method is shared generic code, so the JIT must not
+    /// embed them; anything that needs the exact type asks [`Self::type_info`].
+    fn type_shape(&mut self, token: u32) -> Result<TypeInfo, HostError> {
+        self.type_info(token)
+    }
+    /// In shared generic code (one body run by several instantiations), a
+    /// token whose handle differs per instantiation: the key the JIT passes
+    /// to `Helper::GenericLookup` with the method's `this` to get the exact
+    /// handle at run time. `None`: the handle is the same for every caller
+    /// (or the code is not shared) and is asked for as usual.
+    fn shared_lookup(&mut self, token: u32, kind: LookupKind) -> Result<Option<u32>, HostError> {
+        let _ = (token, kind);
+        Ok(None)
+    }
     /// The address of the (immortal) string object for a `#US` token.
     fn string_literal(&mut self, token: u32) -> Result<u64, HostError>;
     /// If the type token is `System.Nullable<T>`: where its fields are and what

@@ -478,11 +478,17 @@ pub fn disasm(e: &mut Engine, asm: AsmId, pattern: &str) -> Result<(String, Vec<
             _ => Vec::new(),
         };
         match e.compile(m).map_err(|e| e.to_string()).and_then(|_| {
-            e.compiled(m)
+            e.compiled_code(m)
                 .ok_or_else(|| "no IL body (internal call or abstract)".to_string())
-                .map(|c| {
+                .map(|(c, shared)| {
+                    // Shared generic code (`exec/shared.rs`) says whose body it is.
+                    let sharing = match shared {
+                        Some(canon) => format!(" (shared code of {})", e.method_name(canon)),
+                        None if e.is_shared_body(m) => " (shared code)".to_string(),
+                        None => String::new(),
+                    };
                     format!(
-                        "; {} — {} IL bytes → {} code bytes, frame {}\n{}",
+                        "; {}{sharing} — {} IL bytes → {} code bytes, frame {}\n{}",
                         e.method_name(m),
                         c.il.len(),
                         c.code.code.len(),

@@ -49,6 +49,10 @@ pub enum EngineError {
     CodeSpace(String),
     /// A runtime service is missing from the corlib.
     Corlib(&'static str),
+    /// Shared generic code (`exec/shared.rs`): a canonical method that has
+    /// no code but the shared body, and that body could not be made. The
+    /// text names the method and why.
+    Shared(String),
 }
 
 impl EngineError {
@@ -119,6 +123,7 @@ impl fmt::Display for EngineError {
             EngineError::Stub(k) => write!(f, "{k}"),
             EngineError::CodeSpace(m) => f.write_str(m),
             EngineError::Corlib(m) => f.write_str(m),
+            EngineError::Shared(m) => f.write_str(m),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The helper address table: where JIT code calls for each `jit::host::Helper`,
 //! and the binding of the corlib's internal calls. Calls that may collect or
 //! unwind are reached through their entry trampolines (`transitions`,
-//! `unwind`), the rest directly (`helpers`, `natives`, `math`, `arrays`,
+//! `unwind`), the rest directly (`helpers`, `natives`, `math`, `arrays`, `shared`,
 //! `gc`). Kept apart from those modules so they need not know the
 //! trampolines that wrap them.
 
@@ -24,6 +24,7 @@ pub fn address(h: Helper) -> u64 {
         Helper::Rethrow => return unwind::rethrow_entry(),
         Helper::ArrayStoreCheck => helpers::array_store_check as *const (),
         Helper::NewMdArray => return transitions::entries::new_md_array(),
+        Helper::GenericLookup => super::shared::generic_lookup as *const (),
         _ => return unwind::fail_entry(),
     }) as u64
 }

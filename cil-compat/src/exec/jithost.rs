@@ -30,6 +30,16 @@ pub struct EngineHost<'e> {
     /// type instance, or a generic method instance): its tokens then resolve in
     /// its type arguments' context, so each instantiation gets its own code.
     pub generic: Option<MethodId>,
+    /// The method is a shared body (`shared.rs`): answers that would differ
+    /// between the instantiations sharing it are refused, so the engine falls
+    /// back to code per instantiation.
+    pub shared: bool,
+    /// A call token shared code will reach through a run-time lookup
+    /// (`shared_lookup` said so): the next `method` answer for it gives the
+    /// signature and is not refused.
+    pub lookup_call: Option<u32>,
+    /// The same for a static field token (`LookupKind::StaticField`).
+    pub lookup_field: Option<u32>,
 }
 
 /// The loader's error as the JIT's: its kind kept, its message as is.
@@ -51,6 +61,51 @@ impl From<crate::Error> for HostError {
 }
 
 impl EngineHost<'_> {
+    /// Whether shared code is asking about `t`, a type that stands for a
+    /// different exact type in each instantiation running the code.
+    fn varies(&self, t: TypeId) -> bool {
+        self.shared && self.e.ts.mentions_canon(t)
+    }
+
+    /// The refusal of an answer shared code cannot use.
+    /// Whether shared code must reach method `m` (of a call of `kind`)
+    /// through a run-time lookup: it differs per instantiation, and it is
+    /// neither dispatched through the receiver's vtable nor shared code
+    /// itself (then it is called directly, `shared_callee`).
+    fn call_lookup_needed(&mut self, m: MethodId, kind: LookupKind) -> bool {
+        if !self.e.ts.method_mentions_canon(m) {
+            return false;
+        }
+        let d = self.e.ts.method(m);
+        let owner = d.owner;
+        let owner_kind = self.e.ts.info(owner).kind;
+        let value_owner = self.e.ts.info(owner).is_value_type();
+        let gvm = d.generic_method_def.is_some() && d.flags & 0x20 == 0;
+        // What `call_info` answers with an interface dispatch.
+        let dispatched =
+            d.is_virtual() && !value_owner && (gvm || owner_kind == TypeKind::Interface);
+        let managed = d.rva != 0 && !d.is_internal_call() && d.pinvoke.is_none();
+        match kind {
+            LookupKind::InterfaceCall => dispatched && d.unresolved.is_none(),
+            LookupKind::Call { virt } => {
+                if virt && d.is_virtual() && !value_owner {
+                    // Vtable dispatch needs nothing; interface dispatch was
+                    // asked for as `InterfaceCall`.
+                    return false;
+                }
+                managed && d.unresolved.is_none() && self.e.shared_callee(m).is_err()
+            }
+            _ => false,
+        }
+    }
+
+    fn not_shareable(&self, what: &str, t: TypeId) -> HostError {
+        HostError::Unsupported(format!(
+            "shared generic code: {what} of {} needs the exact instantiation",
+            self.e.ts.type_name(t)
+        ))
+    }
+
     fn rtype(&mut self, tok: Token) -> Result<TypeId, HostError> {
         match self.generic {
             Some(m) => self.e.ts.resolve_type_in(m, tok),
@@ -241,7 +296,12 @@ impl EngineHost<'_> {
 }
 
 impl EngineHost<'_> {
-    fn method_uncached(&mut self, token: u32, virt: bool) -> Result<CallInfo, HostError> {
+    fn method_uncached(
+        &mut self,
+        token: u32,
+        virt: bool,
+        looked_up: bool,
+    ) -> Result<CallInfo, HostError> {
         if token == super::SYN_SELF_INVOKE {
             let owner = self
                 .e
@@ -257,9 +317,30 @@ impl EngineHost<'_> {
         let m = self.rmethod(Token(token))?;
         let mut ci = self.call_info(m, virt)?;
         let owner = self.e.ts.method(m).owner;
+        let varies = self.shared && self.e.ts.method_mentions_canon(m);
+        if varies && !looked_up {
+            match ci.target {
+                // The receiver's own vtable holds its exact method.
+                CallTarget::VirtualIndirect { .. } => {}
+                CallTarget::Indirect(_) => self
+                    .e
+                    .shared_callee(m)
+                    .map_err(|e| self.not_shareable(&format!("call ({e})"), owner))?,
+                _ => return Err(self.not_shareable("call", owner)),
+            }
+        }
+        // A constructor of a varying class keeps no owner: `newobj` then
+        // looks the class up (`NewObjOwner`), or fails and the caller gets
+        // its own code; a base-constructor `call` is an ordinary call. A
+        // varying value type's `newobj` needs only its layout, the same in
+        // every instantiation, when its constructor is looked up.
         if self.e.ts.method(m).name == ".ctor" {
-            self.e.ensure_vtable(owner)?;
-            ci.owner = Some(self.type_info_of(owner)?);
+            if !varies {
+                self.e.ensure_vtable(owner)?;
+                ci.owner = Some(self.type_info_of(owner)?);
+            } else if looked_up && self.e.ts.info(owner).is_value_type() {
+                ci.owner = Some(self.type_info_of(owner)?);
+            }
         }
         Ok(ci)
     }
@@ -283,12 +364,13 @@ impl JitHost for EngineHost<'_> {
         let Some((slot, row)) =
             super::call_info_slot(self.asm.0, token, virt).filter(|_| self.generic.is_none())
         else {
-            return self.method_uncached(token, virt);
+            let looked_up = self.lookup_call.take() == Some(token);
+            return self.method_uncached(token, virt, looked_up);
         };
         if let Some(ci) = self.e.call_infos.get(slot).and_then(|m| m.get(row)) {
             return Ok((**ci).clone());
         }
-        let ci = self.method_uncached(token, virt)?;
+        let ci = self.method_uncached(token, virt, false)?;
         if self.e.call_infos.len() <= slot {
             self.e.call_infos.resize_with(slot + 1, IdMap::new);
         }
@@ -305,6 +387,9 @@ impl JitHost for EngineHost<'_> {
         let m = self.rmethod(Token(method_token))?;
         if !self.e.ts.info(t).is_value_type() {
             return Ok(Constrained::DerefThis);
+        }
+        if self.varies(t) {
+            return Err(self.not_shareable("constrained call", t));
         }
         let d = self.e.ts.method(m);
         let implementing = if !d.is_virtual() {
@@ -406,6 +491,18 @@ impl JitHost for EngineHost<'_> {
             });
         }
         let owner = d.owner;
+        if self.varies(owner) {
+            if self.lookup_field.take() == Some(token) {
+                // Its address is looked up at run time.
+                return Ok(FieldInfo {
+                    ty,
+                    offset: 0,
+                    static_addr: None,
+                    class_init: None,
+                });
+            }
+            return Err(self.not_shareable("static field", owner));
+        }
         let addr = self.e.ts.static_field_address(f).map_err(s)? as u64;
         let mt = self.e.ts.mt(owner);
         let class_init = if mt.cctor_state.load(core::sync::atomic::Ordering::SeqCst) != CCTOR_DONE
@@ -427,14 +524,80 @@ impl JitHost for EngineHost<'_> {
 
     fn type_info(&mut self, token: u32) -> Result<TypeInfo, HostError> {
         let t = self.rtype(Token(token))?;
+        if self.varies(t) {
+            return Err(self.not_shareable("type handle", t));
+        }
         if !self.e.ts.info(t).is_value_type() {
             self.e.ensure_vtable(t)?;
         }
         self.type_info_of(t)
     }
 
+    fn type_shape(&mut self, token: u32) -> Result<TypeInfo, HostError> {
+        let t = self.rtype(Token(token))?;
+        if !self.varies(t) {
+            return self.type_info(token);
+        }
+        // Same size, alignment and reference map in every instantiation;
+        // the handles are the canonical type's, which the JIT does not use
+        // for these instructions.
+        self.type_info_of(t)
+    }
+
+    fn shared_lookup(&mut self, token: u32, kind: LookupKind) -> Result<Option<u32>, HostError> {
+        let (true, Some(c)) = (self.shared, self.generic) else {
+            return Ok(None);
+        };
+        let varies = match kind {
+            LookupKind::TypeHandle | LookupKind::ArrayHandle => {
+                let t = self.rtype(Token(token))?;
+                // A `Nullable<T>` boxes and unboxes by its own rules, which
+                // need `T` at compile time.
+                let nullable = self.e.ts.info(t).generic_def.is_some_and(|d| {
+                    let d = self.e.ts.info(d);
+                    d.namespace == "System" && d.name == "Nullable`1"
+                });
+                self.e.ts.mentions_canon(t) && !nullable
+            }
+            LookupKind::NewObjOwner => {
+                let m = self.rmethod(Token(token))?;
+                let owner = self.e.ts.method(m).owner;
+                self.e.ts.method(m).name == ".ctor"
+                    && !self.e.ts.info(owner).is_value_type()
+                    && !self.e.is_delegate(owner)
+                    && self.e.ts.mentions_canon(owner)
+            }
+            LookupKind::StaticField | LookupKind::StaticClass => {
+                let f = self.rfield(Token(token))?;
+                let d = self.e.ts.field(f);
+                let owner = d.owner;
+                let varying = d.is_static() && !d.is_literal() && self.e.ts.mentions_canon(owner);
+                if kind == LookupKind::StaticField {
+                    if varying {
+                        self.lookup_field = Some(token);
+                    }
+                    varying
+                } else {
+                    varying && self.e.ts.info(owner).cctor.is_some()
+                }
+            }
+            LookupKind::InterfaceCall | LookupKind::Call { .. } => {
+                let m = self.rmethod(Token(token))?;
+                let call = self.call_lookup_needed(m, kind);
+                if call {
+                    self.lookup_call = Some(token);
+                }
+                call
+            }
+        };
+        Ok(varies.then(|| self.e.lookup_key(c, kind, token)))
+    }
+
     fn nullable(&mut self, token: u32) -> Result<Option<NullableInfo>, HostError> {
         let t = self.rtype(Token(token))?;
+        if self.varies(t) {
+            return Err(self.not_shareable("Nullable", t));
+        }
         let info = self.e.ts.info(t);
         let Some(def) = info.generic_def else {
             return Ok(None);
@@ -462,6 +625,9 @@ impl JitHost for EngineHost<'_> {
 
     fn unbox_key(&mut self, token: u32) -> Result<Option<(i32, u32)>, HostError> {
         let t = self.rtype(Token(token))?;
+        if self.varies(t) {
+            return Err(self.not_shareable("unbox", t));
+        }
         let key = self.e.ts.mt(t).unbox_key;
         Ok((key != 0).then_some((crate::types::MT_UNBOX_KEY_OFFSET as i32, key)))
     }
@@ -505,6 +671,13 @@ impl JitHost for EngineHost<'_> {
             }
             .map_err(s)?
             {
+                Resolved::Type(t) if self.varies(t) => return Err(self.not_shareable("ldtoken", t)),
+                Resolved::Field(f) if self.varies(self.e.ts.field(f).owner) => {
+                    return Err(self.not_shareable("ldtoken", self.e.ts.field(f).owner))
+                }
+                Resolved::Method(m) if self.shared && self.e.ts.method_mentions_canon(m) => {
+                    return Err(self.not_shareable("ldtoken", self.e.ts.method(m).owner))
+                }
                 Resolved::Type(t) => self.e.ts.mt_address(t) as u64,
                 Resolved::Field(f) => FIELD_HANDLE_TAG | f.0 as u64,
                 Resolved::Method(m) => METHOD_HANDLE_TAG | m.0 as u64,

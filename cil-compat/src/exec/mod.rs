@@ -24,6 +24,7 @@ pub mod jithost;
 mod math;
 mod natives;
 mod null_fault;
+mod shared;
 mod stackroots;
 mod transitions;
 pub mod unwind;
@@ -77,6 +78,9 @@ pub struct Stats {
     pub code_bytes: u64,
     /// Time spent compiling (JIT and install), when the engine has a clock.
     pub compile_ns: u64,
+    /// Methods that run another method's shared body instead of code of
+    /// their own (`shared.rs`); not counted in `methods`.
+    pub shared_methods: u64,
 }
 
 /// A compiled method with what `--disasm` needs.
@@ -137,6 +141,8 @@ pub struct Engine {
     pub clock: Option<fn() -> u64>,
     /// Garbage collector state (see [`gc`]).
     pub gc: gc::GcState,
+    /// Shared generic code (see [`shared`]).
+    sharing: shared::Sharing,
 }
 
 /// Where [`Engine::call_infos`] keeps the answer for a call token of assembly
@@ -193,6 +199,7 @@ impl Engine {
             stats: Stats::default(),
             clock: None,
             gc: gc::GcState::default(),
+            sharing: shared::Sharing::default(),
         };
         helper_table::register_natives(&mut e);
         e
@@ -319,6 +326,15 @@ impl Engine {
         if entry != 0 {
             return Ok(entry as u64);
         }
+        if let Some(addr) = self.compile_shared(m)? {
+            return Ok(addr);
+        }
+        self.compile_own(m)
+    }
+
+    /// Compiles `m`'s own body (specialised for its exact instantiation, or
+    /// the shared body when `m` is canonical) and publishes it.
+    fn compile_own(&mut self, m: MethodId) -> Result<u64, EngineError> {
         // The display name is only formatted when something needs it (native
         // binding, error messages): doing it for every method cost ~5% of
         // compile time.
@@ -364,6 +380,14 @@ impl Engine {
                 ns / 1000
             );
         }
+        self.publish(m, addr);
+        self.compiled.insert(m.0, Compiled { addr, il, code });
+        Ok(addr)
+    }
+
+    /// Makes `addr` the code of `m`: its call cell, its entry, and the vtable
+    /// slots still holding its stub.
+    fn publish(&mut self, m: MethodId, addr: u64) {
         if let Some(c) = self.cells.get(m.0) {
             // SAFETY: cells are leaked, 8-byte aligned u64s owned by the engine.
             unsafe { **c = addr };
@@ -381,8 +405,6 @@ impl Engine {
                     slot.compare_exchange(stub, addr as usize, Ordering::AcqRel, Ordering::Relaxed);
             }
         }
-        self.compiled.insert(m.0, Compiled { addr, il, code });
-        Ok(addr)
     }
 
     /// Compiles `il` (with clauses `eh`) as the body of `m` — its signature,
@@ -464,10 +486,14 @@ impl Engine {
         let code = {
             let d = self.ts.method(m);
             let generic = !d.method_args.is_empty() || !self.ts.info(owner).type_args.is_empty();
+            let shared = self.sharing.compiling(m);
             let mut host = jithost::EngineHost {
                 e: self,
                 asm,
                 generic: generic.then_some(m),
+                shared,
+                lookup_call: None,
+                lookup_field: None,
             };
             // Taken out for the compile (the host borrows the engine); a
             // compile nested inside this one starts with a fresh scratch.

@@ -22,12 +22,27 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if let Some(ty_tok) = self.constrained.take() {
             return self.constrained_call(ty_tok, tok);
         }
+        let lookup = match virt {
+            true => self
+                .shared_lookup(tok, LookupKind::InterfaceCall)?
+                .map(|k| (k, true)),
+            false => None,
+        };
+        let lookup = match lookup {
+            Some(l) => Some(l),
+            None => self
+                .shared_lookup(tok, LookupKind::Call { virt })?
+                .map(|k| (k, false)),
+        };
         let ci = self.host.method(tok, virt).map_err(Self::host_err)?;
         if let CallTarget::MdArray(a) = ci.target {
             return self.md_array_call(&a);
         }
         // callvirt on a non-virtual method still null-checks `this` (§III.4.2).
         let check = virt && ci.sig.has_this && ci.sig.this_type == JitType::Obj;
+        if let Some((key, dispatch)) = lookup {
+            return self.call_shared(&ci, key, dispatch, check);
+        }
         self.emit_call(&ci, ThisArg::FromStack, check, false)
     }
 
@@ -36,6 +51,10 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             .host
             .constrained(ty_tok, m_tok)
             .map_err(Self::host_err)?;
+        let lookup = match c {
+            Constrained::DerefThis => self.shared_lookup(m_tok, LookupKind::InterfaceCall)?,
+            _ => None,
+        };
         let ci = self.host.method(m_tok, true).map_err(Self::host_err)?;
         let this_idx = self
             .ctx
@@ -76,6 +95,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             }
         }
         let check = ci.sig.has_this;
+        if let Some(key) = lookup {
+            return self.call_shared(&ci, key, true, check);
+        }
         self.emit_call(&ci, ThisArg::FromStack, check, false)
     }
 
@@ -91,9 +113,21 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn newobj(&mut self, tok: u32) -> R {
+        let ctor_key = self.shared_lookup(tok, LookupKind::Call { virt: false })?;
         let ci = self.host.method(tok, false).map_err(Self::host_err)?;
         if let CallTarget::MdArray(a) = ci.target {
             return self.md_array_new(&a, ci.sig.params.len());
+        }
+        match (ci.owner, ctor_key) {
+            (Some(owner), Some(key)) if owner.is_value_type => {
+                return self.newobj_value_shared(&ci, &owner, key)
+            }
+            (None, _) => {
+                if let Some(key) = self.shared_lookup(tok, LookupKind::NewObjOwner)? {
+                    return self.newobj_shared(&ci, key, ctor_key);
+                }
+            }
+            _ => {}
         }
         let owner = ci
             .owner

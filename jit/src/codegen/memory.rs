@@ -56,16 +56,22 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         self.host.type_info(tok).map_err(Self::host_err)
     }
 
+    /// A type token whose handles this instruction does not use (see
+    /// `JitHost::type_shape`).
+    pub(super) fn type_shape(&mut self, tok: u32) -> R<TypeInfo> {
+        self.host.type_shape(tok).map_err(Self::host_err)
+    }
+
     pub fn ldobj(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         self.ldind(t.ty)
     }
     pub fn stobj(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         self.stind(t.ty)
     }
     pub fn cpobj(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         let (rs, _) = self.pop_pointer(false)?;
         let (rd, _) = self.pop_pointer(false)?;
         self.ctx
@@ -75,14 +81,14 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         Ok(())
     }
     pub fn initobj(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         let (r, _) = self.pop_pointer(false)?;
         self.ctx.zero_mem(Address::offset(r, 0), t.ty.size())?;
         self.ctx.free_gpr(r);
         Ok(())
     }
     pub fn sizeof(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         self.ldc_i4(t.ty.size() as i32);
         Ok(())
     }
@@ -177,12 +183,18 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn ldsfld(&mut self, tok: u32) -> R {
+        if let Some(key) = self.shared_lookup(tok, LookupKind::StaticField)? {
+            return self.ldsfld_shared(tok, key, false);
+        }
         let f = self.field(tok)?;
         let a = self.static_addr(&f)?;
         self.ctx.push_from_mem(a, &f.ty)
     }
 
     pub fn ldsflda(&mut self, tok: u32) -> R {
+        if let Some(key) = self.shared_lookup(tok, LookupKind::StaticField)? {
+            return self.ldsfld_shared(tok, key, true);
+        }
         let f = self.field(tok)?;
         let a = self.static_addr(&f)?;
         let r = self.ctx.alloc_gpr()?;
@@ -192,6 +204,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn stsfld(&mut self, tok: u32) -> R {
+        if let Some(key) = self.shared_lookup(tok, LookupKind::StaticField)? {
+            return self.stsfld_shared(tok, key);
+        }
         let f = self.field(tok)?;
         if f.class_init.is_some() {
             self.ctx.spill_regs()?;
@@ -269,7 +284,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn ldelem_tok(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         self.ldelem(t.ty)
     }
 
@@ -303,12 +318,12 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn stelem_tok(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         self.stelem(t.ty)
     }
 
     pub fn ldelema(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
+        let t = self.type_shape(tok)?;
         let (addr, ra, ri) = self.elem_addr_as(t.ty.size(), true)?;
         self.m().lea(ra, addr)?;
         if let Some(ri) = ri {
@@ -333,6 +348,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn newarr(&mut self, tok: u32) -> R {
+        if let Some(key) = self.shared_lookup(tok, LookupKind::ArrayHandle)? {
+            return self.newarr_shared(key);
+        }
         let t = self.type_info(tok)?;
         self.ctx.spill_regs()?;
         let len = self.ctx.pop()?;
@@ -387,10 +405,14 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn box_(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
-        if !t.is_value_type {
+        let shape = self.type_shape(tok)?;
+        if !shape.is_value_type {
             return Ok(());
         }
+        if let Some(key) = self.shared_lookup(tok, LookupKind::TypeHandle)? {
+            return self.box_shared(shape.ty, key);
+        }
+        let t = self.type_info(tok)?;
         if let Some(n) = self.host.nullable(tok).map_err(Self::host_err)? {
             return self.box_nullable(&n);
         }
@@ -452,10 +474,10 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn unbox_any(&mut self, tok: u32) -> R {
-        let t = self.type_info(tok)?;
-        if !t.is_value_type {
+        if !self.type_shape(tok)?.is_value_type {
             return self.castclass(tok, true);
         }
+        let t = self.type_info(tok)?;
         if let Some(n) = self.host.nullable(tok).map_err(Self::host_err)? {
             let ty = StackTy::of(&t.ty).ok_or(JitErrorKind::TypeMismatch("unbox.any of void"))?;
             return self.unbox_nullable(&n, ty);
@@ -465,6 +487,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     pub fn castclass(&mut self, tok: u32, throw: bool) -> R {
+        if let Some(key) = self.shared_lookup(tok, LookupKind::TypeHandle)? {
+            return self.castclass_shared(key, throw);
+        }
         let t = self.type_info(tok)?;
         self.ctx.spill_regs()?;
         let v = self.ctx.pop()?;

@@ -14,6 +14,7 @@ mod calls;
 pub mod context;
 pub mod exceptions;
 pub mod gcmap;
+mod generic_lookup;
 mod md_arrays;
 mod memory;
 mod nullable;
