@@ -42,7 +42,9 @@ fn mib() -> usize {
 fn timed_read(v: &Volume<MemDisk>, buf: &mut [u8]) -> (u64, u64) {
     let mut sum = 0u64;
     let n = v
-        .stream_file("/big.bin", buf, &mut |b| sum = sum.wrapping_add(b[0] as u64))
+        .stream_file("/big.bin", buf, &mut |b| {
+            sum = sum.wrapping_add(b[0] as u64)
+        })
         .unwrap();
     (n, sum)
 }
