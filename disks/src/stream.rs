@@ -231,6 +231,9 @@ pub struct BlockStream<D: BlockDevice> {
     /// enough), and which entry to replace next.
     streams: [u64; STREAMS],
     stream_victim: usize,
+    /// Slots of the last two small-access hits, looked at before the set:
+    /// fatfs alternates between an entry of FAT 1 and the same one of FAT 2.
+    recent: [usize; 2],
     stats: CacheStats,
     /// The open borrowed write, if any (`borrowed.rs`).
     borrowed: Option<borrowed::Borrowed>,
@@ -287,6 +290,7 @@ impl<D: BlockDevice> BlockStream<D> {
             clock: 0,
             streams: [u64::MAX; STREAMS],
             stream_victim: 0,
+            recent: [0; 2],
             stats: CacheStats::default(),
             borrowed: None,
             cached_lo: u64::MAX,
@@ -497,7 +501,17 @@ impl<D: BlockDevice> BlockStream<D> {
         if n > 0 && lba >= self.pending_lba && lba < self.pending_lba + n {
             return None;
         }
-        let i = self.find(lba)?;
+        let is = |s: &Self, j: usize| s.slots[j].valid && s.slots[j].lba == lba;
+        let i = if is(self, self.recent[0]) {
+            self.recent[0]
+        } else if is(self, self.recent[1]) {
+            self.recent.swap(0, 1);
+            self.recent[0]
+        } else {
+            let i = self.find(lba)?;
+            self.recent = [i, self.recent[0]];
+            i
+        };
         debug_assert!(self.check_borrowed(lba, 1).is_ok());
         self.stats.hits += 1;
         self.slots[i].used = self.tick();
@@ -708,7 +722,7 @@ impl<D: BlockDevice> BlockStream<D> {
     /// at or past it); the stream's position is neither used nor moved.
     pub fn read_at(&mut self, mut pos: u64, buf: &mut [u8]) -> Result<usize, StreamError> {
         if let Some((i, off)) = self.small_hit(pos, buf.len()) {
-            buf.copy_from_slice(&self.data[i * self.bs + off..][..buf.len()]);
+            copy_small(buf, &self.data[i * self.bs + off..][..buf.len()]);
             self.note_access(pos >> self.shift, 1);
             return Ok(buf.len());
         }
@@ -812,7 +826,7 @@ impl<D: BlockDevice> BlockStream<D> {
             return Err(StreamError::Device(BlockError::ReadOnly));
         }
         if let Some((i, off)) = self.small_hit(pos, buf.len()) {
-            self.data[i * self.bs + off..][..buf.len()].copy_from_slice(buf);
+            copy_small(&mut self.data[i * self.bs + off..][..buf.len()], buf);
             self.slots[i].dirty = true;
             self.note_access(pos >> self.shift, 1);
             return Ok(buf.len());
@@ -905,6 +919,19 @@ impl<D: BlockDevice> Seek for BlockStream<D> {
         let new = new.ok_or(StreamError::InvalidSeek)?;
         self.pos = new;
         Ok(new)
+    }
+}
+
+/// `dst.copy_from_slice(src)`, with fatfs's 4-byte FAT entries copied
+/// inline rather than through a `memcpy` call.
+#[inline(always)]
+fn copy_small(dst: &mut [u8], src: &[u8]) {
+    match (
+        <&mut [u8; 4]>::try_from(&mut *dst),
+        <&[u8; 4]>::try_from(src),
+    ) {
+        (Ok(d), Ok(s)) => *d = *s,
+        _ => dst.copy_from_slice(src),
     }
 }
 
