@@ -323,15 +323,15 @@ impl<D: BlockDevice> Volume<D> {
             check_fat(&mut stream, &bpb)?;
             scan_fat(&mut stream, &bpb)?;
             scan_dirs(&mut stream, &bpb)?;
-            Ok(bpb.chains())
+            Ok((bpb.chains(), bpb.fat_range()))
         });
         let pos = stream.seek(embedded_io::SeekFrom::Start(0));
-        let chains = match checked.and_then(|c| pos.map(|_| c).map_err(FsError::Io)) {
+        let (chains, fat) = match checked.and_then(|c| pos.map(|_| c).map_err(FsError::Io)) {
             Ok(c) => c,
             Err(error) => return Err(Self::give_back(Arc::new(Mutex::new(stream)), error)),
         };
         let shared = Arc::new(Mutex::new(stream));
-        let io = FatIo::new(shared.clone());
+        let io = FatIo::new(shared.clone(), fat);
         let opts = lamfat::FsOptions::new()
             .time_provider(time)
             .oem_cp_converter(Cp437)

@@ -31,6 +31,11 @@ pub(super) struct Bpb {
 }
 
 impl Bpb {
+    /// The byte range of the FATs (all copies).
+    pub(super) fn fat_range(&self) -> core::ops::Range<u64> {
+        self.fat_offset..self.data_offset
+    }
+
     /// Where chains and data lie, for reading chains without lamfat
     /// (`chain.rs`); `None` when lamfat's FAT is not one of the volume's.
     pub(super) fn chains(&self) -> Option<super::chain::Chains> {
