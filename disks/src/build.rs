@@ -127,7 +127,7 @@ pub fn format_volume(
     let stream = BlockStream::new(MemDisk::zeroed(image_size)).map_err(FsError::Io)?;
     let shared = Arc::new(Mutex::new(stream));
     {
-        let mut io = FatIo::new(shared.clone());
+        let mut io = FatIo::new(shared.clone(), 0..0);
         let mut l = [b' '; 11];
         let n = label.len().min(11);
         l[..n].copy_from_slice(&label.as_bytes()[..n]);

@@ -28,6 +28,7 @@ use lamfat::{FileAttributes, Seek as _, Write as _};
 use sha2::{Digest, Sha256};
 use spin::Mutex;
 
+mod chain;
 mod check;
 mod io;
 mod write;
@@ -290,6 +291,8 @@ fn read_exact_at<D: BlockDevice>(
 pub struct Volume<D: BlockDevice> {
     fs: Fs<D>,
     stream: Arc<Mutex<BlockStream<D>>>,
+    /// Where chains and data lie, for [`Volume::stream_file`] (`fs/chain.rs`).
+    chains: Option<chain::Chains>,
 }
 
 impl<D: BlockDevice> Volume<D> {
@@ -319,14 +322,16 @@ impl<D: BlockDevice> Volume<D> {
         let checked = check_boot_sector(&mut stream).and_then(|bpb| {
             check_fat(&mut stream, &bpb)?;
             scan_fat(&mut stream, &bpb)?;
-            scan_dirs(&mut stream, &bpb)
+            scan_dirs(&mut stream, &bpb)?;
+            Ok((bpb.chains(), bpb.fat_range()))
         });
         let pos = stream.seek(embedded_io::SeekFrom::Start(0));
-        if let Err(error) = checked.and(pos.map(|_| ()).map_err(FsError::Io)) {
-            return Err(Self::give_back(Arc::new(Mutex::new(stream)), error));
-        }
+        let (chains, fat) = match checked.and_then(|c| pos.map(|_| c).map_err(FsError::Io)) {
+            Ok(c) => c,
+            Err(error) => return Err(Self::give_back(Arc::new(Mutex::new(stream)), error)),
+        };
         let shared = Arc::new(Mutex::new(stream));
-        let io = FatIo::new(shared.clone());
+        let io = FatIo::new(shared.clone(), fat);
         let opts = lamfat::FsOptions::new()
             .time_provider(time)
             .oem_cp_converter(Cp437)
@@ -340,7 +345,11 @@ impl<D: BlockDevice> Volume<D> {
                         corrupt("not a FAT32 volume (FAT12/FAT16 are not supported)"),
                     ));
                 }
-                Ok(Volume { fs, stream: shared })
+                Ok(Volume {
+                    fs,
+                    stream: shared,
+                    chains,
+                })
             }
             Err(e) => Err(Self::give_back(shared, FsError::from_fat(e, "/"))),
         }
@@ -402,7 +411,7 @@ impl<D: BlockDevice> Volume<D> {
 
     /// Unmounts (FSInfo, clean flag), flushes, and returns the device.
     pub fn unmount(self) -> Result<D, FsError> {
-        let Volume { fs, stream } = self;
+        let Volume { fs, stream, .. } = self;
         fs.unmount().map_err(|e| FsError::from_fat(e, "/"))?;
         let m =
             Arc::try_unwrap(stream).map_err(|_| corrupt("stream still shared after unmount"))?;
@@ -480,11 +489,16 @@ impl<D: BlockDevice> Volume<D> {
 
     /// Opens the file at `path` for reading and writing, positioned at 0.
     pub fn open_file(&self, path: &str) -> Result<FatFile<'_, D>, FsError> {
+        Ok(self.file_entry(path)?.to_file())
+    }
+
+    /// The directory entry of the file at `path`.
+    fn file_entry(&self, path: &str) -> Result<FatEntry<'_, D>, FsError> {
         let (parent, comps) = self.parent_of(path)?;
         let name = comps[comps.len() - 1];
         match find_in(&parent, name).map_err(|e| ctx(e, &comps))? {
             Some(e) if e.is_dir() => Err(FsError::IsADirectory(join(&comps))),
-            Some(e) => Ok(e.to_file()),
+            Some(e) => Ok(e),
             None => Err(FsError::NotFound(join(&comps))),
         }
     }
@@ -534,17 +548,43 @@ impl<D: BlockDevice> Volume<D> {
     /// cluster chain, bounded by its size) are merged into contiguous runs
     /// and each run is read from the cached stream in `buf`-sized requests,
     /// so a contiguous file costs one device request per `buf` whatever the
-    /// cluster size (the stream stays coherent with its dirty blocks).
+    /// cluster size (the stream stays coherent with its dirty blocks). The
+    /// chain is read from the FAT directly (`fs/chain.rs`: the same runs as
+    /// lamfat's `File::extents`, without a locked 4-byte read per cluster).
     pub fn stream_file(
         &self,
         path: &str,
         buf: &mut [u8],
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<u64, FsError> {
-        let mut f = self.open_file(path)?;
+        let entry = self.file_entry(path)?;
+        let mut f = entry.to_file();
         if buf.is_empty() {
             return Ok(0);
         }
+        let Some(chains) = self.chains else {
+            return self.stream_extents(&mut f, path, buf, sink);
+        };
+        // lamfat's first extent is the first cluster's (no FAT read).
+        let Some(first) = f.extents().next() else {
+            return Ok(0);
+        };
+        let first = first.map_err(|e| FsError::from_fat(e, path))?;
+        let first = chains.cluster_at(first.offset)?;
+        chains.runs(&self.stream, first, entry.len(), path, &mut |at, len| {
+            self.read_run(at, len, buf, sink).map(|_| ())
+        })
+    }
+
+    /// [`Volume::stream_file`] through lamfat's `File::extents`: for a
+    /// volume whose FAT lamfat reads is not one `fs/chain.rs` can name.
+    fn stream_extents(
+        &self,
+        f: &mut FatFile<'_, D>,
+        path: &str,
+        buf: &mut [u8],
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<u64, FsError> {
         let mut total = 0u64;
         let mut run: Option<(u64, u64)> = None;
         for ext in f.extents() {

@@ -231,6 +231,9 @@ pub struct BlockStream<D: BlockDevice> {
     /// enough), and which entry to replace next.
     streams: [u64; STREAMS],
     stream_victim: usize,
+    /// Slots of the last two small-access hits, looked at before the set:
+    /// fatfs alternates between an entry of FAT 1 and the same one of FAT 2.
+    recent: [usize; 2],
     stats: CacheStats,
     /// The open borrowed write, if any (`borrowed.rs`).
     borrowed: Option<borrowed::Borrowed>,
@@ -287,6 +290,7 @@ impl<D: BlockDevice> BlockStream<D> {
             clock: 0,
             streams: [u64::MAX; STREAMS],
             stream_victim: 0,
+            recent: [0; 2],
             stats: CacheStats::default(),
             borrowed: None,
             cached_lo: u64::MAX,
@@ -474,6 +478,44 @@ impl<D: BlockDevice> BlockStream<D> {
                 }
             }
         }
+    }
+
+    /// The fast path of small accesses (fatfs's 4-byte FAT entries, 32-byte
+    /// directory entries): when `len` bytes at `pos` are part of one cached
+    /// block (less than all of it) and no pending combined run covers that
+    /// block, its slot and the offset in it, with the hit counted and the
+    /// slot's LRU stamp renewed as the general path's `get_block` does (the
+    /// caller notes the access, as it does too). The general path would find
+    /// nothing to settle: the pending run is excluded here, and a cached block
+    /// is never one an open borrowed write recorded (recording drops the
+    /// cached copy, and nothing installs it again while the write is open).
+    /// `None` sends the access the general way.
+    #[inline]
+    fn small_hit(&mut self, pos: u64, len: usize) -> Option<(usize, usize)> {
+        let off = (pos & (self.bs as u64 - 1)) as usize;
+        if len == 0 || len >= self.bs || len > self.bs - off {
+            return None;
+        }
+        let lba = pos >> self.shift;
+        let n = (self.pending.len() >> self.shift) as u64;
+        if n > 0 && lba >= self.pending_lba && lba < self.pending_lba + n {
+            return None;
+        }
+        let is = |s: &Self, j: usize| s.slots[j].valid && s.slots[j].lba == lba;
+        let i = if is(self, self.recent[0]) {
+            self.recent[0]
+        } else if is(self, self.recent[1]) {
+            self.recent.swap(0, 1);
+            self.recent[0]
+        } else {
+            let i = self.find(lba)?;
+            self.recent = [i, self.recent[0]];
+            i
+        };
+        debug_assert!(self.check_borrowed(lba, 1).is_ok());
+        self.stats.hits += 1;
+        self.slots[i].used = self.tick();
+        Some((i, off))
     }
 
     fn slot_data(&self, i: usize) -> &[u8] {
@@ -679,6 +721,11 @@ impl<D: BlockDevice> BlockStream<D> {
     /// Reads at `pos` into `buf`, as far as the device end allows (0 bytes
     /// at or past it); the stream's position is neither used nor moved.
     pub fn read_at(&mut self, mut pos: u64, buf: &mut [u8]) -> Result<usize, StreamError> {
+        if let Some((i, off)) = self.small_hit(pos, buf.len()) {
+            copy_small(buf, &self.data[i * self.bs + off..][..buf.len()]);
+            self.note_access(pos >> self.shift, 1);
+            return Ok(buf.len());
+        }
         let avail = self.size.saturating_sub(pos);
         let len = (buf.len() as u64).min(avail) as usize;
         let bs = self.bs as u64;
@@ -778,6 +825,12 @@ impl<D: BlockDevice> BlockStream<D> {
         if self.dev.is_read_only() {
             return Err(StreamError::Device(BlockError::ReadOnly));
         }
+        if let Some((i, off)) = self.small_hit(pos, buf.len()) {
+            copy_small(&mut self.data[i * self.bs + off..][..buf.len()], buf);
+            self.slots[i].dirty = true;
+            self.note_access(pos >> self.shift, 1);
+            return Ok(buf.len());
+        }
         if pos >= self.size {
             return Err(StreamError::EndOfDevice);
         }
@@ -866,6 +919,19 @@ impl<D: BlockDevice> Seek for BlockStream<D> {
         let new = new.ok_or(StreamError::InvalidSeek)?;
         self.pos = new;
         Ok(new)
+    }
+}
+
+/// `dst.copy_from_slice(src)`, with fatfs's 4-byte FAT entries copied
+/// inline rather than through a `memcpy` call.
+#[inline(always)]
+fn copy_small(dst: &mut [u8], src: &[u8]) {
+    match (
+        <&mut [u8; 4]>::try_from(&mut *dst),
+        <&[u8; 4]>::try_from(src),
+    ) {
+        (Ok(d), Ok(s)) => *d = *s,
+        _ => dst.copy_from_slice(src),
     }
 }
 

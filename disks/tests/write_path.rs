@@ -159,3 +159,46 @@ fn write_to_file_writes_the_same_image_in_large_requests() {
     let _ = std::fs::remove_file(&path);
     assert!(clean, "fsck.fat -n:\n{out}");
 }
+
+/// Clusters freed and allocated again while lamfat's FAT reads come from
+/// `FatIo`'s copy of the last FAT block: every file reads back, a fresh
+/// mount (no copy) reads the same, and fsck.fat finds the FAT, FSInfo and
+/// directories clean.
+#[test]
+fn freed_and_reused_clusters_leave_a_clean_fat() {
+    let (img, _) = build_image_bytes(&ImageSpec::parse(MANIFEST).unwrap()).unwrap();
+    let v = Volume::mount(MemDisk::from_vec(img), TimeSource::Clock(clock)).unwrap();
+    let body = |k: usize, n: usize| -> Vec<u8> { (0..n).map(|i| (i * 7 + k) as u8).collect() };
+    let mut want = std::collections::BTreeMap::new();
+    for round in 0..6usize {
+        for k in 0..12usize {
+            let path = format!("/f{k}.bin");
+            let n = 3000 + 4096 * ((k * 5 + round * 3) % 9);
+            if (k + round) % 3 == 0 {
+                v.remove(&path).ok();
+                want.remove(&path);
+            } else {
+                v.append_file(&path, &body(k + round, n)).unwrap();
+                want.entry(path)
+                    .or_insert_with(Vec::new)
+                    .extend(body(k + round, n));
+            }
+        }
+    }
+    for (path, data) in &want {
+        assert!(&v.read_file(path).unwrap() == data, "{path}");
+    }
+    let img = v.unmount().unwrap().into_vec();
+    let again = Volume::mount(MemDisk::from_vec(img.clone()), TimeSource::Clock(clock)).unwrap();
+    for (path, data) in &want {
+        assert!(
+            &again.read_file(path).unwrap() == data,
+            "{path} after a remount"
+        );
+    }
+    let path = common::temp_path("reused-clusters.img");
+    std::fs::write(&path, &img).unwrap();
+    let (clean, out) = common::fsck(&path);
+    let _ = std::fs::remove_file(&path);
+    assert!(clean, "fsck.fat -n:\n{out}");
+}

@@ -24,6 +24,28 @@ pub(super) struct Bpb {
     media: u8,
     root_cluster: u32,
     clusters: u64,
+    /// Byte offset of the FAT lamfat reads: the active one when mirroring
+    /// is off (extended flags bit 7), else the first; `None` when the
+    /// active FAT named is not one of the volume's.
+    read_fat_offset: Option<u64>,
+}
+
+impl Bpb {
+    /// The byte range of the FATs (all copies).
+    pub(super) fn fat_range(&self) -> core::ops::Range<u64> {
+        self.fat_offset..self.data_offset
+    }
+
+    /// Where chains and data lie, for reading chains without lamfat
+    /// (`chain.rs`); `None` when lamfat's FAT is not one of the volume's.
+    pub(super) fn chains(&self) -> Option<super::chain::Chains> {
+        Some(super::chain::Chains {
+            fat_offset: self.read_fat_offset?,
+            data_offset: self.data_offset,
+            cluster_bytes: self.cluster_bytes,
+            clusters: self.clusters,
+        })
+    }
 }
 
 fn le16(b: &[u8], o: usize) -> u16 {
@@ -61,6 +83,7 @@ pub(super) fn check_boot_sector<D: BlockDevice>(s: &mut BlockStream<D>) -> Resul
     let fat16_size = le16(&b, 22);
     let total32 = le32(&b, 32);
     let fat32_size = le32(&b, 36);
+    let ext_flags = le16(&b, 40);
     let root_cluster = le32(&b, 44);
     if !matches!(bps, 512 | 1024 | 2048 | 4096) {
         return Err(corrupt(alloc::format!(
@@ -112,7 +135,15 @@ pub(super) fn check_boot_sector<D: BlockDevice>(s: &mut BlockStream<D>) -> Resul
             "root directory cluster {root_cluster} out of range"
         )));
     }
+    let active = if ext_flags & 0x80 == 0 {
+        0
+    } else {
+        ext_flags & 0x0F
+    };
+    let read_fat_offset = (u8::try_from(active).is_ok_and(|a| a < fats))
+        .then(|| (u64::from(reserved) + u64::from(active) * u64::from(fat32_size)) * bps64);
     Ok(Bpb {
+        read_fat_offset,
         fat_offset: u64::from(reserved) * bps64,
         data_offset: meta * bps64,
         cluster_bytes: u64::from(spc) * bps64,

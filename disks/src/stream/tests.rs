@@ -707,3 +707,53 @@ fn a_pending_combined_run_goes_before_a_borrowed_run_over_it() {
     let log: Vec<_> = s.device().log.iter().filter(|r| r.0).copied().collect();
     assert_eq!(log, vec![(true, 40, 4), (true, 38, 8)]);
 }
+
+/// Small accesses to a cached block take the fast path (`small_hit`): they
+/// count as hits, read no device, and a small write leaves the block dirty
+/// until a flush.
+#[test]
+fn small_accesses_to_a_cached_block_stay_in_the_cache() {
+    let mut s = BlockStream::with_config(MemDev::new(64, 512), small_cfg()).unwrap();
+    let mut e = [0u8; 4];
+    s.read_at(8 * 512 + 12, &mut e).unwrap();
+    let (hits, requests) = (s.stats().hits, s.device().requests);
+    for k in 0..64u64 {
+        s.write_at(8 * 512 + k * 4, &(k as u32).to_le_bytes())
+            .unwrap();
+        s.read_at(8 * 512 + k * 4, &mut e).unwrap();
+        assert_eq!(u32::from_le_bytes(e), k as u32);
+    }
+    assert_eq!(s.stats().hits, hits + 128);
+    assert_eq!(s.device().requests, requests, "no device request");
+    assert_eq!(s.dirty_blocks(), 1);
+    s.flush().unwrap();
+    let dev = s.into_inner().unwrap();
+    assert_eq!(
+        &dev.data[8 * 512 + 252..8 * 512 + 256],
+        &63u32.to_le_bytes()
+    );
+}
+
+/// A small write to a cached block that a pending combined run also holds
+/// must not take the fast path: the run goes to the device first, so the
+/// small write, even when its block is evicted before the flush, is not
+/// overwritten by the run's older copy of the block.
+#[test]
+fn a_small_write_over_a_pending_run_is_not_undone_by_it() {
+    let mut s = BlockStream::with_config(MemDev::new(64, 512), combining_cfg()).unwrap();
+    let mut b = [0u8; 4];
+    s.read_at(8 * 512, &mut b).unwrap(); // block 8 cached
+    let run = vec![0xAAu8; 4 * 512];
+    s.write_at(8 * 512, &run).unwrap(); // blocks 8..12 pending, cache refreshed
+    assert!(s.dirty_blocks() >= 4);
+    s.write_at(8 * 512 + 100, &[1, 2, 3, 4]).unwrap();
+    // Evict block 8 (set 0 of 4, 2 ways): read blocks 16, 24 and 32.
+    for lba in [16u64, 24, 32] {
+        s.read_at(lba * 512, &mut b).unwrap();
+    }
+    s.flush().unwrap();
+    let dev = s.into_inner().unwrap();
+    assert_eq!(&dev.data[8 * 512 + 100..8 * 512 + 104], &[1, 2, 3, 4]);
+    assert_eq!(dev.data[8 * 512 + 104], 0xAA);
+    assert_eq!(dev.data[11 * 512 + 511], 0xAA);
+}
