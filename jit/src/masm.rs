@@ -203,8 +203,12 @@ pub struct FrameInfo {
     /// Bytes to reserve below the saved rbp (multiple of 16).
     pub frame_size: u32,
     /// Callee-saved registers used, with the rbp-relative slot each is saved in.
-    pub saved: Vec<(Gpr, i32)>,
+    pub saved: SavedRegs,
 }
+
+/// The callee-saved registers a method uses with their save slots (inline:
+/// at most the ABI's callee-saved set).
+pub type SavedRegs = smallvec::SmallVec<[(Gpr, i32); 6]>;
 
 /// An assembler's buffers, kept between compiles (see `crate::scratch`): code
 /// bytes, label offsets, rel32 fixups, marks and the finished mark offsets.

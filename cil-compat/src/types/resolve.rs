@@ -429,11 +429,12 @@ impl TypeSystem {
                 let mut cur = Some(owner);
                 while let Some(c) = cur {
                     self.ensure(c, ST_MEMBERS, 0)?;
-                    for m in self.info(c).methods.clone() {
+                    let found = self.info(c).methods.iter().copied().find(|&m| {
                         let d = self.method(m);
-                        if d.name == name && d.open_sig == want {
-                            return Ok(m);
-                        }
+                        d.name == name && d.open_sig == want
+                    });
+                    if let Some(m) = found {
+                        return Ok(m);
                     }
                     cur = self.info(c).parent;
                 }

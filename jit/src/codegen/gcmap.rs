@@ -30,8 +30,14 @@ impl GcMapBuilder {
         saved_regs: u8,
         keep: &mut Vec<(usize, u32, u32, u8)>,
     ) -> StackMaps {
-        let mut sites = Vec::with_capacity(self.sites.len());
-        let mut frame_only = Vec::with_capacity(self.sites.len());
+        // Exact sizes: both are kept for the method's lifetime.
+        let plain = self
+            .sites
+            .iter()
+            .filter(|s| s.2 == 0 && s.3 == self.frame_regs)
+            .count();
+        let mut sites = Vec::with_capacity(self.sites.len() - plain);
+        let mut frame_only = Vec::with_capacity(plain);
         for &(mk, first, count, regs) in &self.sites {
             let ret_offset = mark_offsets[mk];
             if count == 0 && regs == self.frame_regs {

@@ -109,7 +109,7 @@ pub type Finished<M> = (
     M,
     Frame,
     u32,
-    Vec<(Gpr, i32)>,
+    SavedRegs,
     Vec<(usize, CallSiteKind, u64)>,
     Vec<(u32, usize)>,
     exceptions::EhMarks,
@@ -550,7 +550,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             // Falling off the end is invalid IL (§III.1.7.5).
             return Err(JitErrorKind::FallsOffEnd);
         }
-        let mut saved = Vec::new();
+        let mut saved = SavedRegs::new();
         for (i, r) in M::Abi::CALLEE_SAVED.iter().enumerate() {
             if self.ctx.used_callee_saved & (1 << r.0) != 0 {
                 saved.push((*r, M::Abi::save_slot(i)));

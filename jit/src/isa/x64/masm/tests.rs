@@ -338,7 +338,13 @@ fn a_call_to_the_entry_lands_on_the_prologue_whatever_its_length() {
         m.call_entry().unwrap();
         m.ret().unwrap();
         m.call_entry().unwrap();
-        let code = m.finish(&FrameInfo { frame_size, saved }).unwrap().code;
+        let code = m
+            .finish(&FrameInfo {
+                frame_size,
+                saved: saved.into(),
+            })
+            .unwrap()
+            .code;
         // Both calls end on E8 rel32 whose target is offset 0.
         // The second call ends the code; the first ends before `ret`.
         for end in [code.len() - 6, code.len()] {
@@ -355,7 +361,7 @@ fn prologue_and_epilogue_match_iced() {
     for frame_size in [0u32, 16, 112, 128, 4096] {
         let frame = FrameInfo {
             frame_size,
-            saved: saved.to_vec(),
+            saved: saved.iter().copied().collect(),
         };
         let mut m = X64Masm::new().unwrap();
         m.epilogue(&saved).unwrap();
