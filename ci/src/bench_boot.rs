@@ -45,7 +45,8 @@ pub fn run() -> Result<(), String> {
     ready_times(&kernel, &image)
 }
 
-fn disk(image: &std::path::Path) -> qemu::Disk {
+/// The benchmark disk: `image` on the modern transport, read-only.
+pub(crate) fn disk(image: &std::path::Path) -> qemu::Disk {
     qemu::Disk {
         path: image.to_path_buf(),
         transport: qemu::Transport::Modern,

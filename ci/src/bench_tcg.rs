@@ -34,11 +34,7 @@ pub fn run() -> Result<(), String> {
         let _ = std::fs::remove_file(&log);
         let r = qemu::run(&qemu::Boot {
             initrd: Some(bundle.clone()),
-            disks: vec![qemu::Disk {
-                path: image.clone(),
-                transport: qemu::Transport::Modern,
-                read_only: true,
-            }],
+            disks: vec![crate::bench_boot::disk(&image)],
             translation_log: Some(log.clone()),
             ..qemu::Boot::new(
                 &kernel,

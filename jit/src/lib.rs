@@ -301,7 +301,7 @@ pub fn compile_with<H: JitHost>(
         il_offset,
         kind,
     };
-    let mut instrs = core::mem::take(&mut scratch.instrs);
+    let mut instrs = core::mem::take(&mut scratch.instrs); // decode_into empties it
     decoder::decode_into(m.il, &mut instrs, &mut scratch.starts)
         .map_err(|e| wrap(e.offset(), JitErrorKind::Decode(e)))?;
     let out = compile_decoded(scratch, host, m, &instrs, &wrap);
@@ -327,8 +327,7 @@ fn compile_decoded<H: JitHost>(
         &with_slots
     };
     // Pre-scan: branch targets and address-taken locals/arguments.
-    let mut targets = core::mem::take(&mut scratch.targets);
-    targets.clear();
+    let mut targets = masm::reuse(&mut scratch.targets, 0);
     let bufs = &mut scratch.codegen;
     let mut local_taken = Recycled::filled(&mut bufs.local_taken, m.locals.len(), false);
     let mut arg_taken = Recycled::filled(&mut bufs.arg_taken, m.args.len(), false);
@@ -418,11 +417,8 @@ fn compile_decoded<H: JitHost>(
         .collect();
     let eh = eh.resolve(&asm.mark_offsets);
     let stack_maps = gc.resolve(&asm.mark_offsets, saved_regs, &mut scratch.codegen.gc_sites);
-    let mut sites = sites;
-    sites.clear();
+    // Handed back as they are: the next compile empties what it takes.
     scratch.codegen.call_sites = sites;
-    let mut marks = marks;
-    marks.clear();
     scratch.codegen.il_marks = marks;
     scratch.code.mark_offsets = asm.mark_offsets;
     Ok(CompiledMethod {

@@ -221,6 +221,15 @@ pub struct CodeBuffers {
     pub mark_offsets: Vec<u32>,
 }
 
+/// Takes a reused buffer out of `slot`: emptied, capacity kept, and room for
+/// at least `want` items (see `crate::scratch`).
+pub fn reuse<T>(slot: &mut Vec<T>, want: usize) -> Vec<T> {
+    let mut v = core::mem::take(slot);
+    v.clear();
+    v.reserve(want);
+    v
+}
+
 /// Machine code of a method with positions of interest.
 #[derive(Clone, Debug)]
 pub struct Assembled {

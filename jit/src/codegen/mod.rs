@@ -137,17 +137,10 @@ pub struct Recycled {
 impl Recycled {
     /// A buffer of `n` copies of `v`, reusing `slot`'s allocation.
     pub(crate) fn filled<T: Copy>(slot: &mut Vec<T>, n: usize, v: T) -> Vec<T> {
-        let mut out = reuse(slot);
+        let mut out = reuse(slot, n);
         out.resize(n, v);
         out
     }
-}
-
-/// Takes a buffer out of `v`, empty, capacity kept.
-fn reuse<T>(v: &mut Vec<T>) -> Vec<T> {
-    let mut out = core::mem::take(v);
-    out.clear();
-    out
 }
 
 /// Per-method code generator.
@@ -203,16 +196,16 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let layout = host.object_layout();
         let mut ctx = CodeGenContext {
             masm,
-            stack: stack::ValueStack::with_vec(frame.eval_base, reuse(&mut bufs.vals)),
+            stack: stack::ValueStack::with_vec(frame.eval_base, reuse(&mut bufs.vals, 0)),
             regs: RegSet::all::<M::Abi>(),
             frame,
             arg_types: {
-                let mut v = reuse(&mut bufs.arg_types);
+                let mut v = reuse(&mut bufs.arg_types, input.args.len());
                 v.extend_from_slice(&input.args);
                 v
             },
             local_types: {
-                let mut v = reuse(&mut bufs.local_types);
+                let mut v = reuse(&mut bufs.local_types, input.locals.len());
                 v.extend_from_slice(&input.locals);
                 v
             },
@@ -241,7 +234,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             alloc::boxed::Box::new(exceptions::EhState::new(input))
         });
         debug_assert!(targets.windows(2).all(|w| w[0] < w[1]));
-        let mut labels = reuse(&mut bufs.labels);
+        let mut labels = reuse(&mut bufs.labels, targets.len());
         labels.extend(targets.iter().map(|&t| (t, ctx.masm.new_label())));
         let states = alloc::vec![None; labels.len()];
         let ret_label = ctx.masm.new_label();
@@ -256,19 +249,15 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             states,
             reachable: true,
             ret_label,
-            fails: reuse(&mut bufs.fails),
-            call_sites: reuse(&mut bufs.call_sites),
-            il_marks: {
-                let mut v = reuse(&mut bufs.il_marks);
-                v.reserve(input.il.len() / 2 + 1);
-                v
-            },
+            fails: reuse(&mut bufs.fails, 0),
+            call_sites: reuse(&mut bufs.call_sites, 0),
+            il_marks: reuse(&mut bufs.il_marks, input.il.len() / 2 + 1),
             cur: 0,
             constrained: None,
             at_end: false,
             eh,
             gc: gcmap::GcMapBuilder {
-                sites: reuse(&mut bufs.gc_sites),
+                sites: reuse(&mut bufs.gc_sites, 0),
                 ..Default::default()
             },
         }

@@ -12,7 +12,7 @@ use super::regs::Gpr;
 #[cfg(test)]
 use super::regs::Xmm;
 use crate::masm::Address;
-use crate::masm::CodeBuffers;
+use crate::masm::{reuse, CodeBuffers};
 use crate::masm::{Cond, OperandSize};
 use crate::JitErrorKind;
 use alloc::format;
@@ -124,12 +124,6 @@ impl Assembler {
     /// An assembler for a method of `il_len` IL bytes built on reused
     /// buffers (emptied here; grown to at least what `with_capacity` gives).
     pub fn with_buffers(b: &mut CodeBuffers, il_len: usize) -> Self {
-        fn reuse<T>(v: &mut Vec<T>, want: usize) -> Vec<T> {
-            let mut v = core::mem::take(v);
-            v.clear();
-            v.reserve(want);
-            v
-        }
         Assembler {
             #[cfg(test)]
             iced: None,

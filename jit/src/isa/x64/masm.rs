@@ -70,8 +70,7 @@ impl X64Masm {
             let rel = -(end as i64) as i32;
             code[end - 4..end].copy_from_slice(&rel.to_le_bytes());
         }
-        let mut mark_offsets = core::mem::take(&mut keep.mark_offsets);
-        mark_offsets.clear();
+        let mut mark_offsets = reuse(&mut keep.mark_offsets, body_marks.len());
         mark_offsets.extend(body_marks.iter().map(|m| m + base));
         keep.buf = body;
         keep.marks = body_marks;
