@@ -322,7 +322,7 @@ pub struct MethodDesc {
     /// interface).
     pub slot: Option<u32>,
     /// P/Invoke import `(module, entry)` from ImplMap.
-    pub pinvoke: Option<(String, String)>,
+    pub pinvoke: Option<Box<(String, String)>>,
     /// Code address once compiled (0 = not yet); maintained by the execution engine.
     pub entry: AtomicUsize,
     /// Method type arguments of a generic method instance (MethodSpec), else empty.
@@ -333,7 +333,7 @@ pub struct MethodDesc {
     /// assembly, say `System.IAsyncResult` for a delegate's `BeginInvoke`). The
     /// assembly still loads; `sig` is then a placeholder, and compiling or calling
     /// the method fails with this error.
-    pub unresolved: Option<Error>,
+    pub unresolved: Option<Box<Error>>,
 }
 
 impl MethodDesc {

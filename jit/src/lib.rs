@@ -403,14 +403,12 @@ fn compile_decoded<H: JitHost>(
     let asm = masm
         .finish_recycling(&FrameInfo { frame_size, saved }, &mut scratch.code)
         .map_err(|k| wrap(end, k))?;
-    let call_sites = sites
-        .iter()
-        .map(|(mk, kind, target)| CallSite {
-            offset: asm.mark_offsets[*mk] + 2,
-            kind: *kind,
-            target: *target,
-        })
-        .collect();
+    let mut call_sites = masm::reuse(&mut scratch.call_sites, sites.len());
+    call_sites.extend(sites.iter().map(|(mk, kind, target)| CallSite {
+        offset: asm.mark_offsets[*mk] + 2,
+        kind: *kind,
+        target: *target,
+    }));
     let il_map = marks
         .iter()
         .map(|(il, mk)| (*il, asm.mark_offsets[*mk]))

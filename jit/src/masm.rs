@@ -215,6 +215,9 @@ pub type SavedRegs = smallvec::SmallVec<[(Gpr, i32); 6]>;
 #[derive(Default)]
 pub struct CodeBuffers {
     pub buf: Vec<u8>,
+    /// The finished method's code (prologue + body), handed back by the host
+    /// once installed ([`crate::Scratch::reclaim`]).
+    pub out: Vec<u8>,
     pub labels: Vec<u32>,
     pub fixups: Vec<(u32, u32)>,
     pub marks: Vec<u32>,

@@ -12,6 +12,7 @@
 use crate::codegen::Recycled;
 use crate::decoder::Instr;
 use crate::masm::CodeBuffers;
+use crate::CallSite;
 use alloc::vec::Vec;
 
 /// Reusable per-compile buffers (see the module docs).
@@ -22,4 +23,22 @@ pub struct Scratch {
     pub(crate) targets: Vec<u32>,
     pub(crate) code: CodeBuffers,
     pub(crate) codegen: Recycled,
+    /// `CompiledMethod::call_sites` of the next compile ([`Scratch::reclaim`]).
+    pub(crate) call_sites: Vec<CallSite>,
+}
+
+impl Scratch {
+    /// Takes back the outputs of a compile that the host has finished with —
+    /// the machine code once copied into executable memory, the call sites
+    /// once patched (or never needed) — so the next compile writes into them
+    /// instead of allocating. Only the larger of a kept and a returned buffer
+    /// stays.
+    pub fn reclaim(&mut self, code: Vec<u8>, call_sites: Vec<CallSite>) {
+        if code.capacity() > self.code.out.capacity() {
+            self.code.out = code;
+        }
+        if call_sites.capacity() > self.call_sites.capacity() {
+            self.call_sites = call_sites;
+        }
+    }
 }

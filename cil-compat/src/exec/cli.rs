@@ -487,13 +487,22 @@ pub fn disasm(e: &mut Engine, asm: AsmId, pattern: &str) -> Result<(String, Vec<
                         None if e.is_shared_body(m) => " (shared code)".to_string(),
                         None => String::new(),
                     };
+                    let body_il = e.compiled_il(shared.unwrap_or(m));
+                    let listed = jit::CompiledMethod {
+                        code: e.code_bytes(c).to_vec(),
+                        call_sites: Vec::new(),
+                        il_map: c.il_map.clone(),
+                        frame_size: c.frame_size,
+                        eh: c.eh.clone(),
+                        stack_maps: c.stack_maps.clone(),
+                    };
                     format!(
                         "; {}{sharing} — {} IL bytes → {} code bytes, frame {}\n{}",
                         e.method_name(m),
-                        c.il.len(),
-                        c.code.code.len(),
-                        c.code.frame_size,
-                        jit::disasm::listing_named(&c.il, &c.code, &name_of)
+                        body_il.len(),
+                        c.len,
+                        c.frame_size,
+                        jit::disasm::listing_named(&body_il, &listed, &name_of)
                     )
                 })
         }) {

@@ -175,7 +175,7 @@ impl EngineHost<'_> {
 
     fn call_info(&mut self, m: MethodId, virt: bool) -> Result<CallInfo, HostError> {
         if let Some(e) = &self.e.ts.method(m).unresolved {
-            return Err(s(e.clone()).with_message(format!("{}: {e}", self.e.method_name(m))));
+            return Err(s((**e).clone()).with_message(format!("{}: {e}", self.e.method_name(m))));
         }
         let sig = self.sig_of(m)?;
         if let Some((kind, rank, elem)) = self.e.ts.array_method_kind(m) {

@@ -84,10 +84,21 @@ pub struct Stats {
 }
 
 /// A compiled method with what `--disasm` needs.
+///
+/// What a running method needs is kept: where its code is, its frame, its IL
+/// map (fault reports), exception regions and stack maps. The machine code
+/// itself lives only in code memory ([`Engine::code_bytes`]), and its IL in
+/// the assembly: a second copy of each per method made the compile of a
+/// large assembly touch a fresh page every few methods.
 pub struct Compiled {
     pub addr: u64,
-    pub il: Vec<u8>,
-    pub code: CompiledMethod,
+    /// Bytes of machine code at `addr`.
+    pub len: u32,
+    pub frame_size: u32,
+    /// (IL offset, code offset) for every reachable instruction, ascending.
+    pub il_map: Vec<(u32, u32)>,
+    pub eh: Vec<jit::EhRegion>,
+    pub stack_maps: jit::gcmap::StackMaps,
 }
 
 /// The engine. Only one may be active at a time (helpers find it through a global).
@@ -110,7 +121,11 @@ pub struct Engine {
     unboxing: IdMap<u64>,
     /// Owner type of the method being compiled (for synthesized delegate IL).
     pub(crate) invoke_owner: Option<TypeId>,
-    compiled: IdMap<Compiled>,
+    /// Compiled records, dense; `compiled_at` numbers them by MethodId.
+    compiled: Vec<Compiled>,
+    compiled_at: IdMap<u32>,
+    /// The IL of the method being compiled (a reused buffer).
+    jit_il: Vec<u8>,
     /// Native entries by `Ns.Type::Method`, sorted by name (a few dozen,
     /// bound once: a sorted vector, not another `BTreeMap` instantiation).
     natives: Vec<(String, u64)>,
@@ -187,7 +202,9 @@ impl Engine {
                 .into_boxed_slice(),
             unboxing: IdMap::new(),
             invoke_owner: None,
-            compiled: IdMap::new(),
+            compiled: Vec::new(),
+            compiled_at: IdMap::new(),
+            jit_il: Vec::new(),
             natives: Vec::new(),
             call_infos: Vec::new(),
             jit_scratch: jit::Scratch::default(),
@@ -342,10 +359,9 @@ impl Engine {
         if let Some(e) = &d.unresolved {
             return Err(EngineError::Load {
                 method: Some(self.method_name(m)),
-                error: e.clone(),
+                error: (**e).clone(),
             });
         }
-        let owner = d.owner;
         if d.is_internal_call() || d.pinvoke.is_some() {
             let name = self.method_name(m);
             return self.native(&name).ok_or(EngineError::NotBound(name));
@@ -354,35 +370,91 @@ impl Engine {
             method: Some(self.method_name(m)),
             error,
         })?;
-        let (il, init_locals, eh) = match body {
-            Some(b) => (b.code.to_vec(), b.init_locals, eh_clauses(&b.eh)),
-            None if self.is_delegate(owner) && self.ts.method(m).name == "Invoke" => {
-                let sig = &self.ts.method(m).sig;
-                let (n, ret) = (sig.params.len(), sig.ret);
-                let returns = Some(ret) != self.ts.prim(crate::metadata::sig::Prim::Void).ok();
-                (delegate_invoke_il(n, returns), true, Vec::new())
+        let mut il = core::mem::take(&mut self.jit_il);
+        il.clear();
+        let (init_locals, eh) = match body {
+            Some(b) => {
+                il.extend_from_slice(b.code);
+                (b.init_locals, eh_clauses(&b.eh))
             }
-            None => return Err(EngineError::NoBody(self.method_name(m))),
+            None => match self.synthesized_il(m) {
+                Some(code) => {
+                    il.extend_from_slice(&code);
+                    (true, Vec::new())
+                }
+                None => return Err(EngineError::NoBody(self.method_name(m))),
+            },
         };
         let t0 = self.clock.map(|c| c());
-        let code = self.jit_method(m, &il, init_locals, eh)?;
+        let compiled = self.jit_method(m, &il, init_locals, eh);
+        let il_len = il.len();
+        self.jit_il = il;
+        let code = compiled?;
         let addr = self.mem.install(&code.code)?;
         self.stats.methods += 1;
-        self.stats.il_bytes += il.len() as u64;
+        self.stats.il_bytes += il_len as u64;
         self.stats.code_bytes += code.code.len() as u64;
         if let (Some(c), Some(t0)) = (self.clock, t0) {
             let ns = c().saturating_sub(t0);
             self.stats.compile_ns += ns;
             log::trace!(
                 "jit: {} IL bytes -> {} code bytes in {} us",
-                il.len(),
+                il_len,
                 code.code.len(),
                 ns / 1000
             );
         }
         self.publish(m, addr);
-        self.compiled.insert(m.0, Compiled { addr, il, code });
+        let CompiledMethod {
+            code,
+            call_sites,
+            il_map,
+            frame_size,
+            eh,
+            stack_maps,
+        } = code;
+        let len = code.len() as u32;
+        // Installed, and no call site is repointed later: the buffers go
+        // back to the JIT for the next method.
+        self.jit_scratch.reclaim(code, call_sites);
+        self.compiled_at.insert(m.0, self.compiled.len() as u32);
+        self.compiled.push(Compiled {
+            addr,
+            len,
+            frame_size,
+            il_map,
+            eh,
+            stack_maps,
+        });
         Ok(addr)
+    }
+
+    /// The IL the runtime supplies for a method without a body: a
+    /// delegate's `Invoke`.
+    fn synthesized_il(&self, m: MethodId) -> Option<Vec<u8>> {
+        let d = self.ts.method(m);
+        if !(self.is_delegate(d.owner) && d.name == "Invoke") {
+            return None;
+        }
+        let (n, ret) = (d.sig.params.len(), d.sig.ret);
+        let returns = Some(ret) != self.ts.prim(crate::metadata::sig::Prim::Void).ok();
+        Some(delegate_invoke_il(n, returns))
+    }
+
+    /// The IL `m` was compiled from: its body, or what the runtime supplied.
+    pub fn compiled_il(&self, m: MethodId) -> Vec<u8> {
+        match self.ts.method_body(m) {
+            Ok(Some(b)) => b.code.to_vec(),
+            _ => self.synthesized_il(m).unwrap_or_default(),
+        }
+    }
+
+    /// The machine code of a compiled record, read back from code memory.
+    pub fn code_bytes(&self, c: &Compiled) -> &[u8] {
+        // SAFETY: `install` copied `c.len` bytes to `c.addr` in code memory
+        // this engine owns; code memory is readable (RX or RWX) and is never
+        // unmapped or reused while the engine lives.
+        unsafe { core::slice::from_raw_parts(c.addr as *const u8, c.len as usize) }
     }
 
     /// Makes `addr` the code of `m`: its call cell, its entry, and the vtable
@@ -422,7 +494,7 @@ impl Engine {
         if let Some(e) = &self.ts.method(m).unresolved {
             return Err(EngineError::Load {
                 method: Some(self.method_name(m)),
-                error: e.clone(),
+                error: (**e).clone(),
             });
         }
         self.jit_method(m, il, true, eh).map(|c| c.code.len())
@@ -517,14 +589,14 @@ impl Engine {
     /// The compiled method whose code holds `addr`, the offset of `addr` in
     /// it, and the IL offset of the instruction there (from the JIT's IL map).
     pub fn locate(&self, addr: u64) -> Option<(MethodId, u32, Option<u32>)> {
-        self.compiled.iter().find_map(|(m, c)| {
+        self.compiled_at.iter().find_map(|(m, &i)| {
+            let c = &self.compiled[i as usize];
             let off = addr.checked_sub(c.addr)?;
-            if off >= c.code.code.len() as u64 {
+            if off >= c.len as u64 {
                 return None;
             }
             let off = off as u32;
             let il = c
-                .code
                 .il_map
                 .iter()
                 .take_while(|(_, code)| *code <= off)
@@ -596,20 +668,24 @@ impl Engine {
     /// Every compiled method: id, code address and length (a code map for
     /// profilers and debuggers).
     pub fn code_map(&self) -> Vec<(MethodId, u64, usize)> {
-        self.compiled
+        self.compiled_at
             .iter()
-            .map(|(m, c)| (MethodId(m), c.addr, c.code.code.len()))
+            .map(|(m, &i)| {
+                let c = &self.compiled[i as usize];
+                (MethodId(m), c.addr, c.len as usize)
+            })
             .collect()
     }
 
     /// Every compiled method's record.
     pub(crate) fn compiled_iter(&self) -> impl Iterator<Item = &Compiled> {
-        self.compiled.iter().map(|(_, c)| c)
+        self.compiled.iter()
     }
 
     /// A compiled method's record (after [`Engine::compile`]).
     pub fn compiled(&self, m: MethodId) -> Option<&Compiled> {
-        self.compiled.get(m.0)
+        let i = *self.compiled_at.get(m.0)?;
+        self.compiled.get(i as usize)
     }
 
     /// Runs the `.cctor` of `t` once (ECMA-335 §II.10.5.3).

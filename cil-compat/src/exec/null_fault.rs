@@ -82,7 +82,7 @@ fn may_catch_null_reference(m: MethodId, il: u32, rbp: u64) -> bool {
         let Some(c) = e.compiled(method) else {
             continue;
         };
-        let clauses: alloc::vec::Vec<_> = c.code.eh.iter().map(|r| r.clause).collect();
+        let clauses: alloc::vec::Vec<_> = c.eh.iter().map(|r| r.clause).collect();
         for c in clauses {
             if !c.try_contains(il) {
                 continue;

@@ -108,9 +108,9 @@ impl<'a> CodeIndex<'a> {
             .map(|c| {
                 (
                     c.addr as usize,
-                    c.addr as usize + c.code.code.len(),
-                    &c.code.stack_maps,
-                    c.code.frame_size,
+                    c.addr as usize + c.len as usize,
+                    &c.stack_maps,
+                    c.frame_size,
                 )
             })
             .collect();

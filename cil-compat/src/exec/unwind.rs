@@ -373,12 +373,12 @@ pub(crate) fn raise(exc: u64, method: MethodId, il: u32, rbp: u64, fresh: bool) 
 /// Code address, frame size and clause `ci` of compiled method `m`.
 fn region(e: &Engine, m: MethodId, ci: usize) -> Option<(u64, u32, EhRegion)> {
     let c = e.compiled(m)?;
-    Some((c.addr, c.code.frame_size, *c.code.eh.get(ci)?))
+    Some((c.addr, c.frame_size, *c.eh.get(ci)?))
 }
 
 fn regions(e: &Engine, m: MethodId) -> (u64, Vec<EhRegion>) {
     match e.compiled(m) {
-        Some(c) if !c.code.eh.is_empty() => (c.addr, c.code.eh.clone()),
+        Some(c) if !c.eh.is_empty() => (c.addr, c.eh.clone()),
         _ => (0, Vec::new()),
     }
 }

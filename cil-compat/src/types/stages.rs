@@ -237,7 +237,7 @@ impl TypeSystem {
                 Err(e @ (Error::Unresolved { .. } | Error::TypeLoad { .. })) => {
                     let p =
                         self.placeholder_sig(msig.has_this, msig.generic_params, msig.call_conv)?;
-                    (p.clone(), p, Some(e))
+                    (p.clone(), p, Some(Box::new(e)))
                 }
                 Err(e) => return Err(e),
             };
@@ -256,7 +256,7 @@ impl TypeSystem {
                 sig: sig_,
                 open_sig,
                 slot: None,
-                pinvoke,
+                pinvoke: pinvoke.map(Box::new),
                 entry: AtomicUsize::new(0),
                 method_args: Vec::new(),
                 generic_method_def: None,
@@ -379,7 +379,7 @@ impl TypeSystem {
                             open_sig.generic_params,
                             open_sig.call_conv,
                         )?;
-                        (p.clone(), p, Some(e))
+                        (p.clone(), p, Some(Box::new(e)))
                     }
                     Err(e) => return Err(e),
                 }

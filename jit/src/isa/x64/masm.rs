@@ -43,7 +43,7 @@ impl X64Masm {
         // The body is position independent (relative branches, absolute calls
         // through registers), so the prologue is simply prepended:
         // push rbp; mov rbp, rsp; sub rsp, frame; mov [rbp+off], saved.
-        let mut code = Vec::with_capacity(body.len() + 16 + 8 * frame.saved.len());
+        let mut code = reuse(&mut keep.out, body.len() + 16 + 8 * frame.saved.len());
         code.extend_from_slice(&[0x55, 0x48, 0x89, 0xE5]);
         if frame.frame_size > 0 {
             enc::alu_ri(&mut code, AluOp::Sub, true, RSP, frame.frame_size as i32);
