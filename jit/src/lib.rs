@@ -309,6 +309,22 @@ pub fn compile_with<H: JitHost>(
     out
 }
 
+/// Whether `i` is a `br` to a `ret`, compiled as that `ret` itself: the
+/// value returned then goes straight to the return register instead of
+/// through the join point's stack slot (`c ? a : b` returned, as `mcs`
+/// compiles it, stored and reloaded the result on every call). Only in
+/// methods without exception clauses, where no region boundary can lie
+/// between the two.
+fn returns_in_place(m: &MethodInput<'_>, instrs: &[decoder::Instr], i: &decoder::Instr) -> bool {
+    let (op::BR | op::BR_S, Operand::Target(t)) = (i.opcode, &i.operand) else {
+        return false;
+    };
+    m.eh.is_empty()
+        && instrs
+            .binary_search_by_key(t, |x| x.offset)
+            .is_ok_and(|k| instrs[k].opcode == op::RET)
+}
+
 fn compile_decoded<H: JitHost>(
     scratch: &mut Scratch,
     host: &mut H,
@@ -333,6 +349,8 @@ fn compile_decoded<H: JitHost>(
     let mut arg_taken = Recycled::filled(&mut bufs.arg_taken, m.args.len(), false);
     for i in instrs {
         match &i.operand {
+            // A `br` to a `ret` returns in place (below): no join point.
+            Operand::Target(_) if returns_in_place(m, instrs, i) => {}
             Operand::Target(t) => targets.push(*t),
             Operand::Switch(ts) => targets.extend_from_slice(ts),
             _ => {}
@@ -394,6 +412,10 @@ fn compile_decoded<H: JitHost>(
             continue;
         }
         g.at_end = i.next as usize == m.il.len();
+        if returns_in_place(m, instrs, i) {
+            g.ret().map_err(|k| wrap(i.offset, k))?;
+            continue;
+        }
         visitor::visit(&mut g, i).map_err(|k| wrap(i.offset, k))?;
     }
     let end = m.il.len() as u32;
