@@ -144,12 +144,22 @@ impl Engine {
         };
         match self.shared_body(c) {
             Ok(addr) => {
-                if c != m {
-                    self.publish(m, addr);
-                    self.sharing.shared_with.insert(m.0, c.0);
-                    self.stats.shared_methods += 1;
+                if c == m {
+                    return Ok(Some(addr));
                 }
-                Ok(Some(addr))
+                // The exact method's entry: the body itself when it finds
+                // its instantiation through `this`, else a stub passing it.
+                let entry = if self.ts.shared_by_context(c) {
+                    let stub = jit::isa::x64::stubs::instantiating_stub(m.0 as u64, addr);
+                    self.stats.instantiating_stubs += 1;
+                    self.mem.install(&stub)?
+                } else {
+                    addr
+                };
+                self.publish(m, entry);
+                self.sharing.shared_with.insert(m.0, c.0);
+                self.stats.shared_methods += 1;
+                Ok(Some(entry))
             }
             Err(e) if canonical => Err(e),
             Err(_) => Ok(None),
@@ -173,9 +183,13 @@ impl Engine {
                 self.method_name(c)
             )));
         }
+        let by_context = self.ts.shared_by_context(c);
         if let Err(why) = self
             .shared_catch_types(c)
-            .and_then(|_| self.shared_this_kept(c))
+            .and_then(|_| match by_context {
+                true => Ok(()),
+                false => self.shared_this_kept(c),
+            })
         {
             self.sharing.refused.insert(c.0, why.clone());
             return Err(EngineError::Shared(why));
@@ -268,6 +282,19 @@ impl Engine {
         // SAFETY: `this` is a live, non-null object (the JIT null-checked
         // it): its MethodTable pointer is at `OBJ_MT_OFFSET`.
         let omt = unsafe { *((this as usize + OBJ_MT_OFFSET) as *const usize) };
+        self.lookup_cached(omt, c, key)
+    }
+
+    /// The handle `key` of shared body `c` (one taking a hidden context) for
+    /// `cx`, that context: the exact method's number.
+    fn lookup_context(&mut self, cx: u64, c: MethodId, key: u32) -> Result<u64, String> {
+        self.lookup_cached(cx as usize, c, key)
+    }
+
+    /// [`Self::lookup_handle`] or [`Self::lookup_context`] through the
+    /// cache: `omt` is `this`'s MethodTable or the hidden context (which of
+    /// the two is fixed per body `c`, which is part of the cache key).
+    fn lookup_cached(&mut self, omt: usize, c: MethodId, key: u32) -> Result<u64, String> {
         let hash =
             (omt as u64 ^ ((c.0 as u64) << 20) ^ key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let slot = (hash >> (64 - RECENT_BITS)) as usize;
@@ -283,12 +310,23 @@ impl Engine {
     /// [`Self::lookup_handle`] past its cache: for an object whose
     /// MethodTable is `omt`.
     fn lookup_slow(&mut self, omt: usize, c: MethodId, key: u32) -> Result<u64, String> {
-        let t = self.ts.type_of_mt(omt).ok_or("`this` is not an object")?;
-        let owner = self.ts.method(c).owner;
-        let def = self.ts.info(owner).generic_def.ok_or("not generic code")?;
-        let exact = self
-            .instance_of(t, def)
-            .ok_or("`this` is not of the shared type")?;
+        // The dictionary's owner: the exact type (found through `this`), or
+        // the exact method (the hidden context).
+        let (exact, exact_method) = if self.ts.shared_by_context(c) {
+            let m = u32::try_from(omt)
+                .ok()
+                .filter(|&m| (m as usize) < self.ts.method_count())
+                .ok_or("no such generic context")?;
+            (TypeId(m), Some(MethodId(m)))
+        } else {
+            let t = self.ts.type_of_mt(omt).ok_or("`this` is not an object")?;
+            let owner = self.ts.method(c).owner;
+            let def = self.ts.info(owner).generic_def.ok_or("not generic code")?;
+            let exact = self
+                .instance_of(t, def)
+                .ok_or("`this` is not of the shared type")?;
+            (exact, None)
+        };
         if let Some(&h) = self
             .sharing
             .dicts
@@ -305,19 +343,25 @@ impl Engine {
             .get(c.0)
             .and_then(|l| l.get(key as usize))
             .ok_or("no such generic lookup")?;
-        let index = self
-            .ts
-            .info(owner)
-            .methods
-            .iter()
-            .position(|x| *x == c)
-            .ok_or("shared body without a place in its type")?;
-        let m = *self
-            .ts
-            .info(exact)
-            .methods
-            .get(index)
-            .ok_or("exact type without the method")?;
+        let m = match exact_method {
+            Some(m) => m,
+            None => {
+                let owner = self.ts.method(c).owner;
+                let index = self
+                    .ts
+                    .info(owner)
+                    .methods
+                    .iter()
+                    .position(|x| *x == c)
+                    .ok_or("shared body without a place in its type")?;
+                *self
+                    .ts
+                    .info(exact)
+                    .methods
+                    .get(index)
+                    .ok_or("exact type without the method")?
+            }
+        };
         let e = |e: crate::Error| e.to_string();
         let h = match kind {
             LookupKind::TypeHandle | LookupKind::ArrayHandle => {
@@ -395,6 +439,14 @@ impl Engine {
                 self.method_name(m)
             )));
         };
+        if self.ts.shared_by_context(c) {
+            // Its code needs the exact method as a hidden argument, which a
+            // direct call to the canonical body would not pass.
+            return Err(EngineError::Shared(format!(
+                "{}: a callee whose shared code takes a hidden context",
+                self.method_name(m)
+            )));
+        }
         if self.sharing.compiling(c) {
             return Ok(()); // it calls itself
         }
@@ -429,6 +481,19 @@ impl Engine {
             Some(c) => self.compiled(c).map(|r| (r, Some(c))),
             None => self.compiled(m).map(|r| (r, None)),
         }
+    }
+}
+
+/// `Helper::GenericLookupContext(context, method, key)`: the handle `key` of
+/// shared body `method` for the instantiation whose hidden context (the
+/// exact method's number) is `context`.
+pub(super) extern "C" fn generic_lookup_context(context: u64, method: u64, key: u32) -> u64 {
+    // SAFETY: JIT code started by the active engine is running (helpers are
+    // only called from it).
+    let e = unsafe { super::active() };
+    match e.lookup_context(context, MethodId(method as u32), key) {
+        Ok(h) => h,
+        Err(msg) => super::helpers::die(e, format!("jit-error {msg}"), method, 0),
     }
 }
 
