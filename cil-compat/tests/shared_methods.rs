@@ -176,7 +176,11 @@ fn reference_instantiations_compile_one_body() {
     for &m in &gets[1..] {
         assert_eq!(assert_shared(&mut e, m), canon);
     }
-    assert_eq!(e.stats.methods - n0, 1, "SMCache<T>.Get over 5 reference types");
+    assert_eq!(
+        e.stats.methods - n0,
+        1,
+        "SMCache<T>.Get over 5 reference types"
+    );
 
     // `SMPair<T>.GetA` (a struct's instance method): one body.
     let n0 = e.stats.methods;
@@ -190,7 +194,11 @@ fn reference_instantiations_compile_one_body() {
     for &m in &pair_gets {
         assert_shared(&mut e, m);
     }
-    assert_eq!(e.stats.methods - n0, 1, "SMPair<T>.GetA over 5 reference types");
+    assert_eq!(
+        e.stats.methods - n0,
+        1,
+        "SMPair<T>.GetA over 5 reference types"
+    );
 }
 
 /// After a run of the family, what is shared and what is not.
@@ -278,6 +286,7 @@ fn what_runs_shared_code() {
         ("SMPair`1", string, "IsT"),
         ("SMPair`1", string, "Arr"),
         ("SMPair`1", string, "Of"),
+        ("SMPair`1", string, "ToString"),
     ] {
         let t = ty(&mut e, def, &[arg]);
         let m = method_of(&e, t, name);

@@ -476,10 +476,11 @@ impl Engine {
         let ret = jit_type(&self.ts, ret).map_err(|e| sig_error("return", e))?;
         // Shared code taking a hidden context keeps it in a local of its
         // own, past the IL's (`jit::host::JitHost::context_local`).
-        let context_local = (self.sharing.compiling(m) && self.ts.shared_by_context(m)).then(|| {
-            local_types.push(JitType::I);
-            (local_types.len() - 1) as u16
-        });
+        let context_local =
+            (self.sharing.compiling(m) && self.ts.shared_by_context(m)).then(|| {
+                local_types.push(JitType::I);
+                (local_types.len() - 1) as u16
+            });
         let input = MethodInput {
             // Filled in below if compilation fails.
             name: "",

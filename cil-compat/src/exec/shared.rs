@@ -1,22 +1,46 @@
-//! Shared generic code: the instantiations of a generic class over reference
-//! types run one compiled body, that of the canonical method
-//! (`types/canon.rs`: `List<string>.Add` and `List<object>.Add` both run
-//! `List<__Canon>.Add`). ECMA-335 does not prescribe it; the shape is
-//! CoreCLR's shared generics, for instance methods of classes only.
+//! Shared generic code: the instantiations of a generic method or of a
+//! generic type's method over reference types run one compiled body, that of
+//! the canonical method (`types/canon.rs`: `List<string>.Add` and
+//! `List<object>.Add` both run `List<__Canon>.Add`, `First<string>` and
+//! `First<object>` both `First<__Canon>`). ECMA-335 does not prescribe it;
+//! the shape is CoreCLR's shared generics.
 //!
 //! A shared body is compiled with the canonical method's tokens. Layouts do
 //! not differ between the instantiations sharing it (a reference is a
 //! reference), so field offsets, element sizes and virtual slots are
-//! answered as usual. What does differ is found at run time from the one
-//! generic context such a method always has, `this` (no hidden argument):
-//! the JIT asks `JitHost::shared_lookup` (answered in `jithost.rs`), which
+//! answered as usual. What does differ is found at run time from the
+//! body's *generic context*:
+//! - an instance method of a generic class (not itself generic) has `this`
+//!   (no hidden argument): the lookup finds the exact instance of the
+//!   body's generic type among `this`'s type and its bases;
+//! - every other shared body — a generic method instance (static or
+//!   instance, of a class or a struct), a static method of a generic type
+//!   (`.cctor` included), an instance method of a generic struct — takes a
+//!   *hidden instantiation argument* (`TypeSystem::shared_by_context`): the
+//!   exact method's number. Every exact method running such a body gets an
+//!   *instantiating stub* as its entry (`compile_shared`:
+//!   `mov r10, exact; mov r11, body; jmp r11`, `jit::isa::x64::stubs`), so
+//!   every way of calling it — direct calls through cells and lazy stubs,
+//!   vtable slots and unboxing stubs, interface and generic-virtual
+//!   dispatch, `ldftn` and delegates, `call_static0`/`cilrun --invoke-all` —
+//!   reaches the body with the context in `Abi::CONTEXT` (r10, SysV's
+//!   static chain register: no argument, caller-saved), and the body's
+//!   prologue keeps it in a native-int local past the IL's
+//!   (`JitHost::context_local`). It is a number, not a GC reference: stack
+//!   maps do not report it. A caller in non-shared code calls the exact
+//!   method's entry (the stub holds the constant); shared code reaches an
+//!   exact callee of this kind through a lookup of its code (the stub),
+//!   never the canonical body directly (`shared_callee` refuses it).
+//!
+//! The JIT asks `JitHost::shared_lookup` (answered in `jithost.rs`), which
 //! numbers the token in the body's *dictionary layout* (`Sharing::layouts`:
 //! key → (kind, token)), and emits `Helper::GenericLookup(this, body, key)`
-//! (`jit/src/codegen/generic_lookup.rs`). The helper (`generic_lookup`
-//! below) finds the exact instance of the body's generic type among `this`'s
-//! type and its bases, and answers from that instance's *dictionary*
-//! (`Sharing::dicts`: one array of handles per body and exact type, filled
-//! lazily by resolving the token in the exact method). Lookup kinds: the
+//! or `Helper::GenericLookupContext(context, body, key)`
+//! (`jit/src/codegen/generic_lookup.rs`). The helpers (`generic_lookup`,
+//! `generic_lookup_context` below) answer from the exact instantiation's
+//! *dictionary* (`Sharing::dicts`: one array of handles per body and exact
+//! type or exact method, filled lazily by resolving the token in the exact
+//! method). Lookup kinds: the
 //! MethodTable of a type (`castclass`, `isinst`, `unbox.any` of a reference
 //! `T`; `box` of a value type mentioning `__Canon`), of its array
 //! (`newarr`), of a constructor's class (`newobj`), the
@@ -27,7 +51,8 @@
 //! type and method numbers, code and static-field addresses;
 //! none is a GC reference. The frames,
 //! stack maps and exception tables are those of any method, and unwinding
-//! names the canonical method.
+//! (stack traces, fault reports) names the canonical method; stubs only
+//! jump, so they are never on the stack.
 //!
 //! Static fields of such a type are looked up too (their exact address,
 //! and the exact class for `Helper::ClassInit`, called before each access).
@@ -35,17 +60,22 @@
 //! What the host still refuses in shared mode — `ldtoken` of a type
 //! mentioning `__Canon`, `unbox` of a value type mentioning it (and any
 //! `Nullable<T>` of one), `newobj` of a delegate type mentioning it,
-//! `ldftn` of a method that cannot be shared, a catch clause naming such a
-//! type, a body that stores to `this` or takes its address — makes the
+//! `ldftn` of a method that cannot be shared or takes a hidden context, a
+//! catch clause naming such a type, a `this`-context body that stores to
+//! `this` or takes its address, a signature naming a struct over
+//! `__Canon` (not laid out in canonical form) — makes the
 //! canonical method "not shareable": each instantiation then gets its own
 //! specialised code, as before, so sharing never changes what runs.
+//! Generic virtual methods are not candidates (`shared_form`): their
+//! dispatch instantiates them per receiver, and they keep specialised code.
 //!
 //! A non-virtual call from shared code to a method of a type mentioning
 //! `__Canon` (`this.Grow()` in `List<__Canon>.Add`) calls that method's
-//! canonical form directly when it is itself shared: the callee is compiled
-//! first (`shared_callee`); when it cannot be (not shareable, or mutually
-//! recursive with a body being compiled), the call goes through a lookup of
-//! the exact callee instead.
+//! canonical form directly when it is itself shared through `this`: the
+//! callee is compiled first (`shared_callee`); when it cannot be (not
+//! shareable, taking a hidden context, or mutually recursive with a body
+//! being compiled), the call goes through a lookup of the exact callee
+//! instead.
 
 use super::EngineError;
 use alloc::boxed::Box;
@@ -184,13 +214,10 @@ impl Engine {
             )));
         }
         let by_context = self.ts.shared_by_context(c);
-        if let Err(why) = self
-            .shared_catch_types(c)
-            .and_then(|_| match by_context {
-                true => Ok(()),
-                false => self.shared_this_kept(c),
-            })
-        {
+        if let Err(why) = self.shared_catch_types(c).and_then(|_| match by_context {
+            true => Ok(()),
+            false => self.shared_this_kept(c),
+        }) {
             self.sharing.refused.insert(c.0, why.clone());
             return Err(EngineError::Shared(why));
         }

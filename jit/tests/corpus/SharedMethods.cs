@@ -92,7 +92,9 @@ namespace Corpus
         public static string Touch() { Log = Log + "+"; return Log; }
     }
 
-    public struct SMPair<T>
+    public interface ISMGet<T> { T Get(); }
+
+    public struct SMPair<T> : ISMGet<T>
     {
         public T A;
         public int N;
@@ -102,6 +104,8 @@ namespace Corpus
         public T[] Arr() { return new T[N]; }
         public static SMPair<T> Of(T a) { return new SMPair<T>(a, 1); }
         public U Get<U>(U u) { return u; }
+        public T Get() { return A; }
+        public override string ToString() { return A == null ? "P-" : "P" + N; }
     }
 
     public static class SharedMethods
@@ -155,6 +159,8 @@ namespace Corpus
         [Expect("1")] public static bool ClassConstructorRunsOnce() { SMInit<object>.Touch(); return SMInit<object>.Touch() == "init++"; }
         [Expect("1")] public static bool StructOverRef() { var p = new SMPair<string>("a", 2); object arr = p.Arr(); return p.GetA() == "a" && arr is string[] && p.IsT(O("x")) && !p.IsT(O(1)); }
         [Expect("1")] public static bool StructStaticOverRef() { return SMPair<string>.Of("q").GetA() == "q" && SMPair<object>.Of(null).N == 1 && SMPair<int>.Of(3).GetA() == 3; }
+        [Expect("1")] public static bool StructThroughInterface() { ISMGet<string> g = new SMPair<string>("i", 1); ISMGet<object> h = new SMPair<object>(null, 1); return g.Get() == "i" && h.Get() == null; }
+        [Expect("1")] public static bool StructOverrideThroughBox() { object a = new SMPair<string>("a", 3); object b = new SMPair<object>(null, 1); return a.ToString() == "P3" && b.ToString() == "P-"; }
         [Expect("1")] public static bool StructGenericMethod() { var p = new SMPair<string>("a", 1); return p.Get<string>("g") == "g" && p.Get<int>(2) == 2; }
     }
 }
