@@ -1,11 +1,11 @@
 //! Shared generic code taking its instantiation as a hidden argument
 //! (`exec/shared.rs`, `types/canon.rs`), proved shared: the corpus family
 //! `SharedMethods.cs` runs in-process with sharing on and off, with the same
-//! results; generic methods, static methods of generic classes and methods
-//! of generic structs over reference types run one compiled body per
-//! canonical form, each exact method entered through an instantiating stub,
-//! while value-type instantiations and generic virtual methods keep code of
-//! their own. The results themselves are checked against mono by
+//! results; generic methods (generic virtual ones included), static methods
+//! of generic classes and methods of generic structs over reference types
+//! run one compiled body per canonical form, each exact method entered
+//! through an instantiating stub, while value-type instantiations keep code
+//! of their own. The results themselves are checked against mono by
 //! `jit_corpus` (and under GC stress by `gc_stress`).
 #![cfg(feature = "std")]
 
@@ -269,9 +269,19 @@ fn what_runs_shared_code() {
     let zip = generic(&mut e, cell_str, "Zip", &[string]);
     e.compile(zip).unwrap();
     assert_eq!(e.shared_with(zip), None);
-    // A generic virtual method stays specialised.
+    // A generic virtual method, and its override (reached by dispatch).
     let visit = generic(&mut e, cell_str, "Visit", &[string]);
-    assert_eq!(e.ts.shared_form(visit).unwrap(), None);
+    assert_shared(&mut e, visit);
+    let cell2 = ty(&mut e, "SMCell2`1", &[string]);
+    let visit2 = generic(&mut e, cell2, "Visit", &[object]);
+    assert_shared(&mut e, visit2);
+    for (t, arg) in [("SMMaker", string), ("SMMaker2", key)] {
+        let t = ty(&mut e, t, &[]);
+        let m = generic(&mut e, t, "Many", &[arg]);
+        assert_shared(&mut e, m);
+    }
+    let via = generic(&mut e, util, "ViaMaker", &[string]);
+    assert_shared(&mut e, via);
     // Static methods (and fields, and class constructors) of generic
     // classes, a generic method of one, and a generic struct's methods.
     for (def, arg, name) in [

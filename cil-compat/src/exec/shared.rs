@@ -17,7 +17,9 @@
 //!   instance, of a class or a struct), a static method of a generic type
 //!   (`.cctor` included), an instance method of a generic struct — takes a
 //!   *hidden instantiation argument* (`TypeSystem::shared_by_context`): the
-//!   exact method's number. Every exact method running such a body gets an
+//!   exact method's number (CoreCLR passes a method descriptor or a
+//!   MethodTable as its "instantiating argument"; here the number names the
+//!   dictionary, and the tokens resolve in the exact method). Every exact method running such a body gets an
 //!   *instantiating stub* as its entry (`compile_shared`:
 //!   `mov r10, exact; mov r11, body; jmp r11`, `jit::isa::x64::stubs`), so
 //!   every way of calling it — direct calls through cells and lazy stubs,
@@ -66,8 +68,9 @@
 //! `__Canon` (not laid out in canonical form) — makes the
 //! canonical method "not shareable": each instantiation then gets its own
 //! specialised code, as before, so sharing never changes what runs.
-//! Generic virtual methods are not candidates (`shared_form`): their
-//! dispatch instantiates them per receiver, and they keep specialised code.
+//! Generic virtual methods are shared too: dispatch
+//! (`Helper::InterfaceLookup`) instantiates the receiver's override and
+//! answers its entry, the instantiating stub.
 //!
 //! A non-virtual call from shared code to a method of a type mentioning
 //! `__Canon` (`this.Grow()` in `List<__Canon>.Add`) calls that method's

@@ -69,22 +69,17 @@ impl TypeSystem {
     /// of their own:
     /// - an instance method of a generic class (not a generic method): its
     ///   shared code finds its exact type through `this`;
-    /// - a generic method instance, static or instance, of a class
-    ///   (generic or not; not a virtual one, whose dispatch instantiates it
-    ///   per receiver), and a static or instance method of a generic value
-    ///   type, and a static method of a generic class: its shared code gets
-    ///   its exact method as a hidden argument
-    ///   ([`Self::shared_by_context`]).
+    /// - a generic method instance, static, instance or virtual (dispatch
+    ///   instantiates the receiver's override, whose entry is then its
+    ///   instantiating stub), of a class or struct, generic or not; a static
+    ///   or instance method of a generic value type; a static method of a
+    ///   generic class: its shared code gets its exact method as a hidden
+    ///   argument ([`Self::shared_by_context`]).
     ///
     /// A canonical method is its own shared form.
     pub fn shared_form(&mut self, m: MethodId) -> Result<Option<MethodId>> {
         let d = self.method(m);
-        if d.rva == 0
-            || d.is_internal_call()
-            || d.pinvoke.is_some()
-            || d.unresolved.is_some()
-            || (d.generic_method_def.is_some() && d.is_virtual())
-        {
+        if d.rva == 0 || d.is_internal_call() || d.pinvoke.is_some() || d.unresolved.is_some() {
             return Ok(None);
         }
         let (owner, token) = (d.owner, d.token);

@@ -1,14 +1,14 @@
-// SharedMethods.cs: generic methods and static members of generic types
+// SharedMethods.cs: generic methods (static, instance, virtual, of
+// interfaces), static members of generic types and methods of generic structs
 // instantiated over reference types, whose shared bodies get the exact
 // instantiation as a hidden argument (cil-compat exec/shared.rs:
 // SMUtil.Id<string> and SMUtil.Id<object> are one compiled Id<__Canon>,
 // entered through an instantiating stub per exact method; SMCache<string>.Get
-// and SMCache<object>.Get one SMCache<__Canon>.Get). Beside them value-type
-// and mixed instantiations that stay specialised, and generic virtual methods,
-// which stay specialised too. Every result must be the exact instantiation's,
-// whichever code ran: casts to T, `is T`, `new T[]`, statics and class
-// constructors per instantiation, nested instantiations (F<List<T>>),
-// recursion, and delegates to shared methods.
+// and SMCache<object>.Get one SMCache<__Canon>.Get), beside value-type and
+// mixed instantiations that stay specialised. Every result must be the exact
+// instantiation's, whichever code ran: casts to T, `is T`, `new T[]`, statics
+// and class constructors per instantiation, nested instantiations
+// (F<List<T>>), recursion, and delegates to shared methods.
 using System;
 using System.Collections.Generic;
 
@@ -44,6 +44,7 @@ namespace Corpus
         public static int Sum<T>(List<T> l, SMFn<T, int> f) { int s = 0; for (int i = 0; i < l.Count; i++) s += f(l[i]); return s; }
         public static SMCell<T> Cell<T>(T x) { return new SMCell<T>(x); }
         public static int ReadStatic<T>() { return SMCache<T>.Hits(); }
+        public static T[] ViaMaker<T>(ISMMaker m, T x) { return m.Many<T>(x, 2); }
         public static int Throws<T>(object o) { try { T t = (T)o; return t == null ? 3 : 1; } catch (InvalidCastException) { return 2; } }
     }
 
@@ -69,6 +70,16 @@ namespace Corpus
     {
         public SMCell2(T v) : base(v) { }
         public override U Visit<U>(U x) { return SMUtil.Deflt<U>(); }
+    }
+
+    public interface ISMMaker { U[] Many<U>(U x, int n); }
+    public class SMMaker : ISMMaker
+    {
+        public virtual U[] Many<U>(U x, int n) { U[] a = new U[n]; for (int i = 0; i < n; i++) a[i] = x; return a; }
+    }
+    public class SMMaker2 : SMMaker
+    {
+        public override U[] Many<U>(U x, int n) { U[] a = base.Many<U>(x, n + 1); a[0] = default(U); return a; }
     }
 
     public class SMCache<T>
@@ -148,6 +159,9 @@ namespace Corpus
         [Expect("1")] public static bool InstanceGenericNewObj() { object c = new SMCell<string>("a").With<object>("b"); return c is SMCell<object> && !(c is SMCell<string>); }
         [Expect("1")] public static bool ZipOverBoth() { var kv = new SMCell<string>("k").Zip<object>("v"); return kv.Key == "k" && (string)kv.Value == "v"; }
         [Expect("1")] public static bool GenericVirtualStaysRight() { SMCell<string> c = new SMCell2<string>("a"); SMCell<string> d = new SMCell<string>("a"); return c.Visit<string>("x") == null && d.Visit<string>("x") == "x" && c.Visit<int>(5) == 0; }
+        [Expect("1")] public static bool GenericVirtualNeedsExactType() { SMMaker a = new SMMaker(); SMMaker b = new SMMaker2(); object x = a.Many<string>("s", 2); object y = b.Many<object>("o", 2); return x is string[] && !(y is string[]) && ((object[])y).Length == 3 && ((object[])y)[0] == null && (string)((object[])y)[2] == "o"; }
+        [Expect("1")] public static bool GenericInterfaceMethod() { ISMMaker m = new SMMaker2(); string[] a = m.Many<string>("s", 1); ISMMaker n = new SMMaker(); return a.Length == 2 && a[1] == "s" && n.Many<SMKey>(null, 4).Length == 4 && n.Many<int>(7, 1)[0] == 7; }
+        [Expect("1")] public static bool GenericInterfaceMethodFromShared() { object a = SMUtil.ViaMaker<string>(new SMMaker2(), "q"); object b = SMUtil.ViaMaker<object>(new SMMaker(), "q"); return a is string[] && ((string[])a)[2] == "q" && b is object[] && !(b is string[]); }
         [Expect("1")] public static bool StaticMethodOfGenericClass() { return SMCell<string>.Unwrap(SMCell<string>.Make("u")) == "u" && SMCell<object>.Make(null).V == null && SMCell<int>.Unwrap(SMCell<int>.Make(3)) == 3; }
         [Expect("102")] public static int StaticFieldsPerInstantiation() { SMCache<string>.Put("a"); SMCache<string>.Put("b"); SMCache<object>.Put(null); return SMCache<string>.Hits(); }
         [Expect("1")] public static bool StaticFieldExactValue() { SMCache<SMCell<string>>.Put(null); SMCache<SMCell<object>>.Put(new SMCell<object>("o")); return SMCache<SMCell<string>>.Get() == null && (string)SMCache<SMCell<object>>.Get().V == "o"; }
