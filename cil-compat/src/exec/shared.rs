@@ -64,8 +64,7 @@
 //! `Nullable<T>` of one), `newobj` of a delegate type mentioning it,
 //! `ldftn` of a method that cannot be shared or takes a hidden context, a
 //! catch clause naming such a type, a `this`-context body that stores to
-//! `this` or takes its address, a signature naming a struct over
-//! `__Canon` (not laid out in canonical form) — makes the
+//! `this` or takes its address — makes the
 //! canonical method "not shareable": each instantiation then gets its own
 //! specialised code, as before, so sharing never changes what runs.
 //! Generic virtual methods are shared too: dispatch

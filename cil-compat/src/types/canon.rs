@@ -134,10 +134,30 @@ impl TypeSystem {
         else {
             return Ok(None);
         };
-        match gdef {
-            Some(_) => self.instantiate_method(cm, cmargs).map(Some),
-            None => Ok(Some(cm)),
+        let c = match gdef {
+            Some(_) => self.instantiate_method(cm, cmargs)?,
+            None => cm,
+        };
+        self.lay_out_signature(c)?;
+        Ok(Some(c))
+    }
+
+    /// Lays out the value types of canonical method `c`'s signature
+    /// (`KeyValuePair<__Canon,__Canon>`): no token of the shared body names
+    /// them, so nothing else stages them before the JIT asks their size.
+    fn lay_out_signature(&mut self, c: MethodId) -> Result<()> {
+        let d = self.method(c);
+        let n = d.sig.params.len();
+        for i in 0..=n {
+            let d = self.method(c);
+            let t = if i == n { d.sig.ret } else { d.sig.params[i] };
+            let ti = self.info(t);
+            if ti.is_value_type() && ti.state & ST_LAYOUT == 0 && self.mentions_canon(t) {
+                self.ensure(t, ST_ALL, 0)?;
+                self.finish_pending()?;
+            }
         }
+        Ok(())
     }
 
     /// Whether the shared code of canonical method `c` takes its exact
