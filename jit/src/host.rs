@@ -283,7 +283,7 @@ pub enum Helper {
 
 /// What a shared generic body needs of the exact instantiation running it
 /// (see [`JitHost::shared_lookup`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LookupKind {
     /// The MethodTable of a type token (`castclass`, `isinst`, `unbox.any`
     /// of a reference type).
