@@ -19,7 +19,8 @@
 //!   *hidden instantiation argument* (`TypeSystem::shared_by_context`): the
 //!   exact method's number (CoreCLR passes a method descriptor or a
 //!   MethodTable as its "instantiating argument"; here the number names the
-//!   dictionary, and the tokens resolve in the exact method). Every exact method running such a body gets an
+//!   dictionary, and the tokens resolve in the exact method). Every exact
+//!   method running such a body gets an
 //!   *instantiating stub* as its entry (`compile_shared`:
 //!   `mov r10, exact; mov r11, body; jmp r11`, `jit::isa::x64::stubs`), so
 //!   every way of calling it — direct calls through cells and lazy stubs,

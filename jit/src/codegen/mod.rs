@@ -323,7 +323,8 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             }
         }
         if let Some(n) = self.context_local {
-            // Nothing above writes `CONTEXT` (zeroing uses `SCRATCH`).
+            // Nothing above writes `CONTEXT`: the frame setup saves registers,
+            // arguments move to callee-saved ones, zeroing uses `SCRATCH`.
             let a = self.ctx.local_addr(n)?;
             self.m().store(a, M::Abi::CONTEXT, OperandSize::S64)?;
         }
