@@ -79,16 +79,19 @@ impl TypeSystem {
     /// A canonical method is its own shared form.
     pub fn shared_form(&mut self, m: MethodId) -> Result<Option<MethodId>> {
         let d = self.method(m);
-        if d.rva == 0 || d.is_internal_call() || d.pinvoke.is_some() || d.unresolved.is_some() {
+        let oi = self.info(d.owner);
+        // Most methods: neither generic nor of a generic type.
+        if (d.generic_method_def.is_none() && oi.generic_def.is_none())
+            || !matches!(oi.kind, TypeKind::Class | TypeKind::ValueType)
+            || d.rva == 0
+            || d.is_internal_call()
+            || d.pinvoke.is_some()
+            || d.unresolved.is_some()
+        {
             return Ok(None);
         }
         let (owner, token) = (d.owner, d.token);
         let (gdef, margs) = (d.generic_method_def, d.method_args.clone());
-        let oi = self.info(owner);
-        let owner_ok = matches!(oi.kind, TypeKind::Class | TypeKind::ValueType);
-        if !owner_ok || (gdef.is_none() && oi.generic_def.is_none()) {
-            return Ok(None);
-        }
         let canon = self.canon_type()?;
         let mut any = false;
         let mut canonize = |ts: &Self, args: &[TypeId]| -> Vec<TypeId> {
