@@ -181,6 +181,7 @@ fn corpus_families_agree_with_a_collection_before_every_allocation() {
         "CollectionsGeneric",
         "Generics",
         "SharedGenerics",
+        "SharedMethods",
         "Boxing",
         "Arrays",
         "Everyday",

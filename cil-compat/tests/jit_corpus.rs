@@ -428,6 +428,7 @@ jit_families! {
     jit_everyday => "Everyday",
     jit_generics => "Generics",
     jit_shared_generics => "SharedGenerics",
+    jit_shared_methods => "SharedMethods",
     jit_math_lib => "MathLib",
     jit_lambdas => "Lambdas",
     jit_text_ops => "TextOps",

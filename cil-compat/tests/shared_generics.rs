@@ -245,6 +245,7 @@ fn corpus_generic_families_agree_and_compile_less_with_sharing() {
     const FAMILIES: &[&str] = &[
         "Generics",
         "SharedGenerics",
+        "SharedMethods",
         "Collections",
         "CollectionsGeneric",
         "ArrayInterfaces",

@@ -274,11 +274,16 @@ pub enum Helper {
     /// exact instantiation `this` belongs to (`method` is the shared body's
     /// handle). Never collects.
     GenericLookup,
+    /// `fn(context: u64, method: u64, key: u32) -> u64`: the same, in shared
+    /// code that receives its instantiation as a hidden argument
+    /// ([`JitHost::context_local`]): `context` is that argument. Never
+    /// collects.
+    GenericLookupContext,
 }
 
 /// What a shared generic body needs of the exact instantiation running it
 /// (see [`JitHost::shared_lookup`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LookupKind {
     /// The MethodTable of a type token (`castclass`, `isinst`, `unbox.any`
     /// of a reference type).
@@ -457,6 +462,15 @@ pub trait JitHost {
     fn shared_lookup(&mut self, token: u32, kind: LookupKind) -> Result<Option<u32>, HostError> {
         let _ = (token, kind);
         Ok(None)
+    }
+    /// In shared generic code without a `this` to find the instantiation
+    /// through (a generic method, a static method of a generic type), the
+    /// local (past the IL's own) where the prologue keeps the hidden generic
+    /// context, received in `Abi::CONTEXT`; its run-time lookups then call
+    /// `Helper::GenericLookupContext` with it. A native-int local, no GC
+    /// reference. `None`: no hidden context (every other method).
+    fn context_local(&self) -> Option<u16> {
+        None
     }
     /// The address of the (immortal) string object for a `#US` token.
     fn string_literal(&mut self, token: u32) -> Result<u64, HostError>;

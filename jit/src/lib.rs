@@ -390,6 +390,12 @@ fn compile_decoded<H: JitHost>(
             (&mut local_regs, &mut arg_regs),
         );
     }
+    if let Some(n) = host.context_local() {
+        // Kept in the frame (stored once by the prologue, read by lookups).
+        if let Some(r) = local_regs.get_mut(n as usize) {
+            *r = None;
+        }
+    }
     let masm = X64Masm::with_buffers(&mut scratch.code, m.il.len());
     let mut g = CodeGen::new(
         host,

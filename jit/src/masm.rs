@@ -331,6 +331,11 @@ pub trait Abi {
     const SCRATCH: Gpr;
     /// Float scratch register: never allocated.
     const FLOAT_SCRATCH: Xmm;
+    /// The hidden generic context of shared code that has no `this` to find
+    /// its instantiation through (`JitHost::context_local`): set by the
+    /// caller (an instantiating stub) just before the jump to the body, read
+    /// once by the prologue. No argument register, not preserved by calls.
+    const CONTEXT: Gpr;
     /// Callee-saved registers the JIT may allocate, in save-slot order.
     const CALLEE_SAVED: &'static [Gpr];
     /// Registers values may live in, in allocation order.

@@ -25,6 +25,7 @@ pub fn address(h: Helper) -> u64 {
         Helper::ArrayStoreCheck => helpers::array_store_check as *const (),
         Helper::NewMdArray => return transitions::entries::new_md_array(),
         Helper::GenericLookup => super::shared::generic_lookup as *const (),
+        Helper::GenericLookupContext => super::shared::generic_lookup_context as *const (),
         _ => return unwind::fail_entry(),
     }) as u64
 }

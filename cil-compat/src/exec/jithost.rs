@@ -34,6 +34,9 @@ pub struct EngineHost<'e> {
     /// between the instantiations sharing it are refused, so the engine falls
     /// back to code per instantiation.
     pub shared: bool,
+    /// Shared code taking its instantiation as a hidden argument: the local
+    /// the prologue keeps it in (`JitHost::context_local`).
+    pub context_local: Option<u16>,
     /// A call token shared code will reach through a run-time lookup
     /// (`shared_lookup` said so): the next `method` answer for it gives the
     /// signature and is not refused.
@@ -542,6 +545,10 @@ impl JitHost for EngineHost<'_> {
         // the handles are the canonical type's, which the JIT does not use
         // for these instructions.
         self.type_info_of(t)
+    }
+
+    fn context_local(&self) -> Option<u16> {
+        self.context_local
     }
 
     fn shared_lookup(&mut self, token: u32, kind: LookupKind) -> Result<Option<u32>, HostError> {

@@ -81,6 +81,9 @@ pub struct Stats {
     /// Methods that run another method's shared body instead of code of
     /// their own (`shared.rs`); not counted in `methods`.
     pub shared_methods: u64,
+    /// Of those, the ones entered through an instantiating stub (their
+    /// shared code takes the exact method as a hidden argument).
+    pub instantiating_stubs: u64,
 }
 
 /// A compiled method with what `--disasm` needs.
@@ -543,6 +546,13 @@ impl Engine {
             args.push(jit_type(&self.ts, p).map_err(|e| sig_error("parameter", e))?);
         }
         let ret = jit_type(&self.ts, ret).map_err(|e| sig_error("return", e))?;
+        // Shared code taking a hidden context keeps it in a local of its
+        // own, past the IL's (`jit::host::JitHost::context_local`).
+        let context_local =
+            (self.sharing.compiling(m) && self.ts.shared_by_context(m)).then(|| {
+                local_types.push(JitType::I);
+                (local_types.len() - 1) as u16
+            });
         let input = MethodInput {
             // Filled in below if compilation fails.
             name: "",
@@ -564,6 +574,7 @@ impl Engine {
                 asm,
                 generic: generic.then_some(m),
                 shared,
+                context_local,
                 lookup_call: None,
                 lookup_field: None,
             };

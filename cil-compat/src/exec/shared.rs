@@ -1,22 +1,49 @@
-//! Shared generic code: the instantiations of a generic class over reference
-//! types run one compiled body, that of the canonical method
-//! (`types/canon.rs`: `List<string>.Add` and `List<object>.Add` both run
-//! `List<__Canon>.Add`). ECMA-335 does not prescribe it; the shape is
-//! CoreCLR's shared generics, for instance methods of classes only.
+//! Shared generic code: the instantiations of a generic method or of a
+//! generic type's method over reference types run one compiled body, that of
+//! the canonical method (`types/canon.rs`: `List<string>.Add` and
+//! `List<object>.Add` both run `List<__Canon>.Add`, `First<string>` and
+//! `First<object>` both `First<__Canon>`). ECMA-335 does not prescribe it;
+//! the shape is CoreCLR's shared generics.
 //!
 //! A shared body is compiled with the canonical method's tokens. Layouts do
 //! not differ between the instantiations sharing it (a reference is a
 //! reference), so field offsets, element sizes and virtual slots are
-//! answered as usual. What does differ is found at run time from the one
-//! generic context such a method always has, `this` (no hidden argument):
-//! the JIT asks `JitHost::shared_lookup` (answered in `jithost.rs`), which
+//! answered as usual. What does differ is found at run time from the
+//! body's *generic context*:
+//! - an instance method of a generic class (not itself generic) has `this`
+//!   (no hidden argument): the lookup finds the exact instance of the
+//!   body's generic type among `this`'s type and its bases;
+//! - every other shared body — a generic method instance (static or
+//!   instance, of a class or a struct), a static method of a generic type
+//!   (`.cctor` included), an instance method of a generic struct — takes a
+//!   *hidden instantiation argument* (`TypeSystem::shared_by_context`): the
+//!   exact method's number (CoreCLR passes a method descriptor or a
+//!   MethodTable as its "instantiating argument"; here the number names the
+//!   dictionary, and the tokens resolve in the exact method). Every exact
+//!   method running such a body gets an
+//!   *instantiating stub* as its entry (`compile_shared`:
+//!   `mov r10, exact; mov r11, body; jmp r11`, `jit::isa::x64::stubs`), so
+//!   every way of calling it — direct calls through cells and lazy stubs,
+//!   vtable slots and unboxing stubs, interface and generic-virtual
+//!   dispatch, `ldftn` and delegates, `call_static0`/`cilrun --invoke-all` —
+//!   reaches the body with the context in `Abi::CONTEXT` (r10, SysV's
+//!   static chain register: no argument, caller-saved), and the body's
+//!   prologue keeps it in a native-int local past the IL's
+//!   (`JitHost::context_local`). It is a number, not a GC reference: stack
+//!   maps do not report it. A caller in non-shared code calls the exact
+//!   method's entry (the stub holds the constant); shared code reaches an
+//!   exact callee of this kind through a lookup of its code (the stub),
+//!   never the canonical body directly (`shared_callee` refuses it).
+//!
+//! The JIT asks `JitHost::shared_lookup` (answered in `jithost.rs`), which
 //! numbers the token in the body's *dictionary layout* (`Sharing::layouts`:
 //! key → (kind, token)), and emits `Helper::GenericLookup(this, body, key)`
-//! (`jit/src/codegen/generic_lookup.rs`). The helper (`generic_lookup`
-//! below) finds the exact instance of the body's generic type among `this`'s
-//! type and its bases, and answers from that instance's *dictionary*
-//! (`Sharing::dicts`: one array of handles per body and exact type, filled
-//! lazily by resolving the token in the exact method). Lookup kinds: the
+//! or `Helper::GenericLookupContext(context, body, key)`
+//! (`jit/src/codegen/generic_lookup.rs`). The helpers (`generic_lookup`,
+//! `generic_lookup_context` below) answer from the exact instantiation's
+//! *dictionary* (`Sharing::dicts`: one array of handles per body and exact
+//! type or exact method, filled lazily by resolving the token in the exact
+//! method). Lookup kinds: the
 //! MethodTable of a type (`castclass`, `isinst`, `unbox.any` of a reference
 //! `T`; `box` of a value type mentioning `__Canon`), of its array
 //! (`newarr`), of a constructor's class (`newobj`), the
@@ -27,7 +54,8 @@
 //! type and method numbers, code and static-field addresses;
 //! none is a GC reference. The frames,
 //! stack maps and exception tables are those of any method, and unwinding
-//! names the canonical method.
+//! (stack traces, fault reports) names the canonical method; stubs only
+//! jump, so they are never on the stack.
 //!
 //! Static fields of such a type are looked up too (their exact address,
 //! and the exact class for `Helper::ClassInit`, called before each access).
@@ -35,17 +63,22 @@
 //! What the host still refuses in shared mode — `ldtoken` of a type
 //! mentioning `__Canon`, `unbox` of a value type mentioning it (and any
 //! `Nullable<T>` of one), `newobj` of a delegate type mentioning it,
-//! `ldftn` of a method that cannot be shared, a catch clause naming such a
-//! type, a body that stores to `this` or takes its address — makes the
+//! `ldftn` of a method that cannot be shared or takes a hidden context, a
+//! catch clause naming such a type, a `this`-context body that stores to
+//! `this` or takes its address — makes the
 //! canonical method "not shareable": each instantiation then gets its own
 //! specialised code, as before, so sharing never changes what runs.
+//! Generic virtual methods are shared too: dispatch
+//! (`Helper::InterfaceLookup`) instantiates the receiver's override and
+//! answers its entry, the instantiating stub.
 //!
 //! A non-virtual call from shared code to a method of a type mentioning
 //! `__Canon` (`this.Grow()` in `List<__Canon>.Add`) calls that method's
-//! canonical form directly when it is itself shared: the callee is compiled
-//! first (`shared_callee`); when it cannot be (not shareable, or mutually
-//! recursive with a body being compiled), the call goes through a lookup of
-//! the exact callee instead.
+//! canonical form directly when it is itself shared through `this`: the
+//! callee is compiled first (`shared_callee`); when it cannot be (not
+//! shareable, taking a hidden context, or mutually recursive with a body
+//! being compiled), the call goes through a lookup of the exact callee
+//! instead.
 
 use super::EngineError;
 use alloc::boxed::Box;
@@ -144,12 +177,22 @@ impl Engine {
         };
         match self.shared_body(c) {
             Ok(addr) => {
-                if c != m {
-                    self.publish(m, addr);
-                    self.sharing.shared_with.insert(m.0, c.0);
-                    self.stats.shared_methods += 1;
+                if c == m {
+                    return Ok(Some(addr));
                 }
-                Ok(Some(addr))
+                // The exact method's entry: the body itself when it finds
+                // its instantiation through `this`, else a stub passing it.
+                let entry = if self.ts.shared_by_context(c) {
+                    let stub = jit::isa::x64::stubs::instantiating_stub(m.0 as u64, addr);
+                    self.stats.instantiating_stubs += 1;
+                    self.mem.install(&stub)?
+                } else {
+                    addr
+                };
+                self.publish(m, entry);
+                self.sharing.shared_with.insert(m.0, c.0);
+                self.stats.shared_methods += 1;
+                Ok(Some(entry))
             }
             Err(e) if canonical => Err(e),
             Err(_) => Ok(None),
@@ -173,10 +216,11 @@ impl Engine {
                 self.method_name(c)
             )));
         }
-        if let Err(why) = self
-            .shared_catch_types(c)
-            .and_then(|_| self.shared_this_kept(c))
-        {
+        let by_context = self.ts.shared_by_context(c);
+        if let Err(why) = self.shared_catch_types(c).and_then(|_| match by_context {
+            true => Ok(()),
+            false => self.shared_this_kept(c),
+        }) {
             self.sharing.refused.insert(c.0, why.clone());
             return Err(EngineError::Shared(why));
         }
@@ -268,6 +312,19 @@ impl Engine {
         // SAFETY: `this` is a live, non-null object (the JIT null-checked
         // it): its MethodTable pointer is at `OBJ_MT_OFFSET`.
         let omt = unsafe { *((this as usize + OBJ_MT_OFFSET) as *const usize) };
+        self.lookup_cached(omt, c, key)
+    }
+
+    /// The handle `key` of shared body `c` (one taking a hidden context) for
+    /// `cx`, that context: the exact method's number.
+    fn lookup_context(&mut self, cx: u64, c: MethodId, key: u32) -> Result<u64, String> {
+        self.lookup_cached(cx as usize, c, key)
+    }
+
+    /// [`Self::lookup_handle`] or [`Self::lookup_context`] through the
+    /// cache: `omt` is `this`'s MethodTable or the hidden context (which of
+    /// the two is fixed per body `c`, which is part of the cache key).
+    fn lookup_cached(&mut self, omt: usize, c: MethodId, key: u32) -> Result<u64, String> {
         let hash =
             (omt as u64 ^ ((c.0 as u64) << 20) ^ key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let slot = (hash >> (64 - RECENT_BITS)) as usize;
@@ -283,12 +340,23 @@ impl Engine {
     /// [`Self::lookup_handle`] past its cache: for an object whose
     /// MethodTable is `omt`.
     fn lookup_slow(&mut self, omt: usize, c: MethodId, key: u32) -> Result<u64, String> {
-        let t = self.ts.type_of_mt(omt).ok_or("`this` is not an object")?;
-        let owner = self.ts.method(c).owner;
-        let def = self.ts.info(owner).generic_def.ok_or("not generic code")?;
-        let exact = self
-            .instance_of(t, def)
-            .ok_or("`this` is not of the shared type")?;
+        // The dictionary's owner: the exact type (found through `this`), or
+        // the exact method (the hidden context).
+        let (exact, exact_method) = if self.ts.shared_by_context(c) {
+            let m = u32::try_from(omt)
+                .ok()
+                .filter(|&m| (m as usize) < self.ts.method_count())
+                .ok_or("no such generic context")?;
+            (TypeId(m), Some(MethodId(m)))
+        } else {
+            let t = self.ts.type_of_mt(omt).ok_or("`this` is not an object")?;
+            let owner = self.ts.method(c).owner;
+            let def = self.ts.info(owner).generic_def.ok_or("not generic code")?;
+            let exact = self
+                .instance_of(t, def)
+                .ok_or("`this` is not of the shared type")?;
+            (exact, None)
+        };
         if let Some(&h) = self
             .sharing
             .dicts
@@ -305,19 +373,25 @@ impl Engine {
             .get(c.0)
             .and_then(|l| l.get(key as usize))
             .ok_or("no such generic lookup")?;
-        let index = self
-            .ts
-            .info(owner)
-            .methods
-            .iter()
-            .position(|x| *x == c)
-            .ok_or("shared body without a place in its type")?;
-        let m = *self
-            .ts
-            .info(exact)
-            .methods
-            .get(index)
-            .ok_or("exact type without the method")?;
+        let m = match exact_method {
+            Some(m) => m,
+            None => {
+                let owner = self.ts.method(c).owner;
+                let index = self
+                    .ts
+                    .info(owner)
+                    .methods
+                    .iter()
+                    .position(|x| *x == c)
+                    .ok_or("shared body without a place in its type")?;
+                *self
+                    .ts
+                    .info(exact)
+                    .methods
+                    .get(index)
+                    .ok_or("exact type without the method")?
+            }
+        };
         let e = |e: crate::Error| e.to_string();
         let h = match kind {
             LookupKind::TypeHandle | LookupKind::ArrayHandle => {
@@ -395,6 +469,14 @@ impl Engine {
                 self.method_name(m)
             )));
         };
+        if self.ts.shared_by_context(c) {
+            // Its code needs the exact method as a hidden argument, which a
+            // direct call to the canonical body would not pass.
+            return Err(EngineError::Shared(format!(
+                "{}: a callee whose shared code takes a hidden context",
+                self.method_name(m)
+            )));
+        }
         if self.sharing.compiling(c) {
             return Ok(()); // it calls itself
         }
@@ -429,6 +511,19 @@ impl Engine {
             Some(c) => self.compiled(c).map(|r| (r, Some(c))),
             None => self.compiled(m).map(|r| (r, None)),
         }
+    }
+}
+
+/// `Helper::GenericLookupContext(context, method, key)`: the handle `key` of
+/// shared body `method` for the instantiation whose hidden context (the
+/// exact method's number) is `context`.
+pub(super) extern "C" fn generic_lookup_context(context: u64, method: u64, key: u32) -> u64 {
+    // SAFETY: JIT code started by the active engine is running (helpers are
+    // only called from it).
+    let e = unsafe { super::active() };
+    match e.lookup_context(context, MethodId(method as u32), key) {
+        Ok(h) => h,
+        Err(msg) => super::helpers::die(e, format!("jit-error {msg}"), method, 0),
     }
 }
 

@@ -64,17 +64,25 @@ impl TypeSystem {
     }
 
     /// The canonical method whose body `m` may share, or `None` when `m` is
-    /// not a candidate: today an instance method with an IL body of a generic
-    /// class instance with at least one reference-type argument (not a
-    /// generic method instance, not a member of a value type or interface).
-    /// Shared code of such a method finds its exact type through `this`.
+    /// not a candidate. Candidates have an IL body and at least one
+    /// reference-type argument, of their type or (a generic method instance)
+    /// of their own:
+    /// - an instance method of a generic class (not a generic method): its
+    ///   shared code finds its exact type through `this`;
+    /// - a generic method instance, static, instance or virtual (dispatch
+    ///   instantiates the receiver's override, whose entry is then its
+    ///   instantiating stub), of a class or struct, generic or not; a static
+    ///   or instance method of a generic value type; a static method of a
+    ///   generic class: its shared code gets its exact method as a hidden
+    ///   argument ([`Self::shared_by_context`]).
+    ///
     /// A canonical method is its own shared form.
     pub fn shared_form(&mut self, m: MethodId) -> Result<Option<MethodId>> {
         let d = self.method(m);
-        if d.is_static()
-            || !d.sig.has_this
-            || !d.method_args.is_empty()
-            || d.generic_method_def.is_some()
+        let oi = self.info(d.owner);
+        // Most methods: neither generic nor of a generic type.
+        if (d.generic_method_def.is_none() && oi.generic_def.is_none())
+            || !matches!(oi.kind, TypeKind::Class | TypeKind::ValueType)
             || d.rva == 0
             || d.is_internal_call()
             || d.pinvoke.is_some()
@@ -83,39 +91,87 @@ impl TypeSystem {
             return Ok(None);
         }
         let (owner, token) = (d.owner, d.token);
-        let oi = self.info(owner);
-        let Some(def) = oi.generic_def else {
-            return Ok(None);
-        };
-        if oi.kind != TypeKind::Class {
-            return Ok(None);
-        }
-        let Some(index) = oi.methods.iter().position(|x| *x == m) else {
-            return Ok(None);
-        };
-        let args = oi.type_args.clone();
+        let (gdef, margs) = (d.generic_method_def, d.method_args.clone());
         let canon = self.canon_type()?;
         let mut any = false;
-        let mut cargs = Vec::with_capacity(args.len());
-        for a in args {
-            if self.info(a).is_reference() {
-                any = true;
-                cargs.push(canon);
-            } else {
-                cargs.push(a);
+        let mut canonize = |ts: &Self, args: &[TypeId]| -> Vec<TypeId> {
+            args.iter()
+                .map(|&a| {
+                    if ts.info(a).is_reference() {
+                        any = true;
+                        canon
+                    } else {
+                        a
+                    }
+                })
+                .collect()
+        };
+        let cmargs = canonize(self, &margs);
+        // The canonical owner, and where `m` (or its generic definition)
+        // sits among its methods.
+        let (cowner, which) = match self.info(owner).generic_def {
+            Some(def) => {
+                let targs = self.info(owner).type_args.clone();
+                let cargs = canonize(self, &targs);
+                let ct = self.generic_instance(def, cargs)?;
+                (ct, gdef.unwrap_or(m))
             }
-        }
+            None => (owner, gdef.unwrap_or(m)),
+        };
         if !any {
             return Ok(None);
         }
-        let ct = self.generic_instance(def, cargs)?;
-        self.ensure(ct, ST_ALL, 0)?;
-        self.finish_pending()?;
-        Ok(self
-            .info(ct)
+        let Some(index) = self.info(owner).methods.iter().position(|x| *x == which) else {
+            return Ok(None);
+        };
+        if cowner != owner {
+            self.ensure(cowner, ST_ALL, 0)?;
+            self.finish_pending()?;
+        }
+        let Some(cm) = self
+            .info(cowner)
             .methods
             .get(index)
             .copied()
-            .filter(|c| self.method(*c).token == token))
+            .filter(|c| self.method(*c).token == token)
+        else {
+            return Ok(None);
+        };
+        let c = match gdef {
+            Some(_) => self.instantiate_method(cm, cmargs)?,
+            None => cm,
+        };
+        self.lay_out_signature(c)?;
+        Ok(Some(c))
+    }
+
+    /// Lays out the value types of canonical method `c`'s signature
+    /// (`KeyValuePair<__Canon,__Canon>`): no token of the shared body names
+    /// them, so nothing else stages them before the JIT asks their size.
+    fn lay_out_signature(&mut self, c: MethodId) -> Result<()> {
+        let d = self.method(c);
+        let n = d.sig.params.len();
+        for i in 0..=n {
+            let d = self.method(c);
+            let t = if i == n { d.sig.ret } else { d.sig.params[i] };
+            let ti = self.info(t);
+            if ti.is_value_type() && ti.state & ST_LAYOUT == 0 && self.mentions_canon(t) {
+                self.ensure(t, ST_ALL, 0)?;
+                self.finish_pending()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the shared code of canonical method `c` takes its exact
+    /// instantiation as a hidden argument (the exact method's number, left
+    /// by an instantiating stub): every shared form but the instance
+    /// methods of generic classes, which find theirs through `this`.
+    pub fn shared_by_context(&self, c: MethodId) -> bool {
+        let d = self.method(c);
+        d.is_static()
+            || !d.sig.has_this
+            || !d.method_args.is_empty()
+            || self.info(d.owner).is_value_type()
     }
 }

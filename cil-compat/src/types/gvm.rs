@@ -64,6 +64,13 @@ impl TypeSystem {
         Ok(m)
     }
 
+    /// The instance of generic method definition `generic` with method type
+    /// arguments `args`, as a MethodSpec naming them resolves to (for hosts
+    /// and tests that name instantiations without a token).
+    pub fn method_instance(&mut self, generic: MethodId, args: Vec<TypeId>) -> Result<MethodId> {
+        self.instantiate_method(generic, args)
+    }
+
     /// The method a `callvirt` of generic method instance `m` runs on an object
     /// of type `t`: the override of `m`'s generic definition in `t`'s vtable (or
     /// `t`'s implementation of it, for an interface method), instantiated with

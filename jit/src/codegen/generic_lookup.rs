@@ -6,8 +6,11 @@
 //! handle at run time from `Helper::GenericLookup(this, method, key)`; the
 //! host numbers the handles (`JitHost::shared_lookup`) and finds the
 //! instantiation from `this`'s MethodTable. The generic context is `this`
-//! itself, so shared frames carry nothing hidden: stack maps and unwinding
-//! see an ordinary instance method. Each lowering here is its instruction's
+//! itself, or — in a generic method or a static method of a generic type —
+//! a hidden context the caller's instantiating stub leaves in `Abi::CONTEXT`
+//! and the prologue keeps in a native-int local (`JitHost::context_local`,
+//! then `Helper::GenericLookupContext`): stack maps and unwinding see an
+//! ordinary method. Each lowering here is its instruction's
 //! usual one with the immediate handle replaced by the looked-up one.
 
 use super::*;
@@ -19,25 +22,38 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         self.host.shared_lookup(tok, kind).map_err(Self::host_err)
     }
 
-    /// Pushes (as a native int) the handle `key` of the instantiation `this`
-    /// belongs to.
+    /// Pushes (as a native int) the handle `key` of the running
+    /// instantiation: found through `this`, or through the hidden generic
+    /// context when the method has one (`JitHost::context_local`).
     fn push_generic_handle(&mut self, key: u32) -> R {
         self.ctx.spill_regs()?;
         let args = <M::Abi as Abi>::ARG_GPRS;
-        // `this` wherever the method keeps it (its home, or a register).
-        self.ldarg(0)?;
-        let this = self.ctx.pop()?;
-        if this.ty != StackTy::Obj {
-            return Err(JitErrorKind::TypeMismatch("shared code without `this`"));
-        }
-        self.ctx.load_to_gpr(&this, args[0])?;
-        self.ctx.free(&this);
-        self.null_check(args[0])?;
+        let helper = match self.context_local {
+            Some(n) => {
+                self.ldloc(n)?;
+                let cx = self.ctx.pop()?;
+                self.ctx.load_to_gpr(&cx, args[0])?;
+                self.ctx.free(&cx);
+                Helper::GenericLookupContext
+            }
+            None => {
+                // `this` wherever the method keeps it (its home, or a register).
+                self.ldarg(0)?;
+                let this = self.ctx.pop()?;
+                if this.ty != StackTy::Obj {
+                    return Err(JitErrorKind::TypeMismatch("shared code without `this`"));
+                }
+                self.ctx.load_to_gpr(&this, args[0])?;
+                self.ctx.free(&this);
+                self.null_check(args[0])?;
+                Helper::GenericLookup
+            }
+        };
         let method = self.method_handle as i64;
         self.m().mov_ri(args[1], method, OperandSize::S64)?;
         self.m().mov_ri(args[2], key as i64, OperandSize::S32)?;
-        let h = self.host.helper(Helper::GenericLookup);
-        self.call_abs(h, CallSiteKind::Helper(Helper::GenericLookup))?;
+        let h = self.host.helper(helper);
+        self.call_abs(h, CallSiteKind::Helper(helper))?;
         self.push_rax(StackTy::NInt)
     }
 

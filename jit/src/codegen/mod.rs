@@ -171,6 +171,8 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     eh: Option<alloc::boxed::Box<exceptions::EhState>>,
     /// Stack maps recorded at every call.
     pub gc: gcmap::GcMapBuilder,
+    /// Shared code's hidden generic context local (`JitHost::context_local`).
+    context_local: Option<u16>,
 }
 
 fn fits_i32(c: i64) -> bool {
@@ -238,6 +240,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         labels.extend(targets.iter().map(|&t| (t, ctx.masm.new_label())));
         let states = alloc::vec![None; labels.len()];
         let ret_label = ctx.masm.new_label();
+        let context_local = host.context_local();
         CodeGen {
             ctx,
             host,
@@ -260,6 +263,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 sites: reuse(&mut bufs.gc_sites, 0),
                 ..Default::default()
             },
+            context_local,
         }
     }
 
@@ -317,6 +321,12 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             if let Some(r) = self.ctx.local_regs[k] {
                 self.m().mov_ri(r, 0, OperandSize::S32)?;
             }
+        }
+        if let Some(n) = self.context_local {
+            // Nothing above writes `CONTEXT`: the frame setup saves registers,
+            // arguments move to callee-saved ones, zeroing uses `SCRATCH`.
+            let a = self.ctx.local_addr(n)?;
+            self.m().store(a, M::Abi::CONTEXT, OperandSize::S64)?;
         }
         Ok(())
     }

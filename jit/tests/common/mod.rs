@@ -315,6 +315,10 @@ pub struct FakeHost {
     pub sigs: HashMap<u32, MethodSig>,
     pub constrained: HashMap<(u32, u32), Constrained>,
     pub defs: Vec<(u32, Def, u64)>,
+    /// Shared generic code: run-time lookup keys by (token, kind), and the
+    /// hidden context's local (`JitHost::context_local`).
+    pub lookups: HashMap<(u32, LookupKind), u32>,
+    pub context_local: Option<u16>,
 }
 
 impl JitHost for FakeHost {
@@ -364,6 +368,12 @@ impl JitHost for FakeHost {
             .get(&token)
             .copied()
             .ok_or_else(|| HostError::Unresolved(format!("unknown type token 0x{token:08x}")))
+    }
+    fn shared_lookup(&mut self, token: u32, kind: LookupKind) -> Result<Option<u32>, HostError> {
+        Ok(self.lookups.get(&(token, kind)).copied())
+    }
+    fn context_local(&self) -> Option<u16> {
+        self.context_local
     }
     fn string_literal(&mut self, token: u32) -> Result<u64, HostError> {
         self.strings

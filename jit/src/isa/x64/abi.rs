@@ -55,6 +55,8 @@ impl Abi for X64Abi {
     const FP: Gpr = RBP;
     const SCRATCH: Gpr = R11;
     const FLOAT_SCRATCH: Xmm = XMM_SCRATCH;
+    // SysV's static chain register: no argument, caller-saved.
+    const CONTEXT: Gpr = R10;
     const CALLEE_SAVED: &'static [Gpr] = &CALLEE_SAVED;
     const GPR_POOL: &'static [Gpr] = &POOL;
     const XMM_POOL: &'static [Xmm] = &XMM_POOL;

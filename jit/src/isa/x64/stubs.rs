@@ -60,6 +60,20 @@ pub fn unboxing_stub(header: i32, this_in_rsi: bool, cell: u64) -> Result<Vec<u8
     Ok(c)
 }
 
+/// An instantiating stub: the entry of one exact instantiation of shared
+/// generic code that has no `this` to find it through (a generic method, a
+/// static method of a generic type). Leaves the hidden generic `context` in
+/// `Abi::CONTEXT` (r10) and jumps to the shared `body`, every argument
+/// register and the return address untouched:
+/// `mov r10, context; mov r11, body; jmp r11`.
+pub fn instantiating_stub(context: u64, body: u64) -> Vec<u8> {
+    let mut c = Vec::with_capacity(23);
+    enc::mov_r64_imm64(&mut c, super::regs::R10, context);
+    enc::mov_r64_imm64(&mut c, super::regs::R11, body);
+    c.extend_from_slice(&[0x41, 0xFF, 0xE3]);
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::asm::Assembler;
@@ -118,6 +132,20 @@ mod tests {
             c.jmp(qword_ptr(rax)).unwrap();
             let want = a.assemble().unwrap().0;
             assert_eq!(unboxing_stub(header, in_rsi, cell).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn instantiating_stub_matches_iced() {
+        for (context, body) in [(1u64, 2u64), (0x1234, 0x7f00_0000_1000), (u64::MAX, 0)] {
+            let mut a = Assembler::new().unwrap();
+            let c = a.iced().unwrap();
+            c.mov(r10, context).unwrap();
+            c.mov(r11, body).unwrap();
+            c.jmp(r11).unwrap();
+            a.emitted(Ok(())).unwrap();
+            let want = a.assemble().unwrap().0;
+            assert_eq!(instantiating_stub(context, body), want);
         }
     }
 }
