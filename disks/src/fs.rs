@@ -30,6 +30,7 @@ use spin::Mutex;
 
 mod chain;
 mod check;
+mod fatbuf;
 mod io;
 mod write;
 
@@ -291,6 +292,9 @@ fn read_exact_at<D: BlockDevice>(
 pub struct Volume<D: BlockDevice> {
     fs: Fs<D>,
     stream: Arc<Mutex<BlockStream<D>>>,
+    /// The FAT blocks lamfat's storage holds (`fs/fatbuf.rs`): written back
+    /// before the volume reads chains itself, flushes or unmounts.
+    fat: Arc<Mutex<fatbuf::FatBlocks>>,
     /// Where chains and data lie, for [`Volume::stream_file`] (`fs/chain.rs`).
     chains: Option<chain::Chains>,
 }
@@ -332,6 +336,7 @@ impl<D: BlockDevice> Volume<D> {
         };
         let shared = Arc::new(Mutex::new(stream));
         let io = FatIo::new(shared.clone(), fat);
+        let fat = io.blocks();
         let opts = lamfat::FsOptions::new()
             .time_provider(time)
             .oem_cp_converter(Cp437)
@@ -348,6 +353,7 @@ impl<D: BlockDevice> Volume<D> {
                 Ok(Volume {
                     fs,
                     stream: shared,
+                    fat,
                     chains,
                 })
             }
@@ -402,15 +408,38 @@ impl<D: BlockDevice> Volume<D> {
         self.stream.lock().stats()
     }
 
-    /// Writes every cached block back and flushes the device. The FSInfo free
-    /// count and the clean flag are only rewritten on [`Volume::unmount`].
+    /// Writes every cached block back (the FAT blocks lamfat's storage holds
+    /// first, into the cache) and flushes the device. The FSInfo free count
+    /// and the clean flag are only rewritten on [`Volume::unmount`].
     pub fn flush(&self) -> Result<(), FsError> {
-        self.stream.lock().flush()?;
+        let mut fat = self.fat.lock();
+        let mut s = self.stream.lock();
+        fat.write_back(&mut s)?;
+        s.flush()?;
+        Ok(())
+    }
+
+    /// FAT blocks lamfat changed that are held in its storage's buffer
+    /// (`fs/fatbuf.rs`), not yet in the cache: 0 after [`Volume::flush`].
+    pub fn dirty_fat_blocks(&self) -> usize {
+        self.fat.lock().dirty_blocks()
+    }
+
+    /// Moves the FAT blocks held in lamfat's storage into the cache, so that
+    /// the stream shows every FAT entry lamfat has written.
+    fn sync_fat(&self) -> Result<(), FsError> {
+        let mut fat = self.fat.lock();
+        if fat.dirty_blocks() > 0 {
+            fat.write_back(&mut self.stream.lock())?;
+        }
         Ok(())
     }
 
     /// Unmounts (FSInfo, clean flag), flushes, and returns the device.
     pub fn unmount(self) -> Result<D, FsError> {
+        // The held FAT blocks first, where a failure can be reported (the
+        // storage's drop only logs).
+        self.sync_fat()?;
         let Volume { fs, stream, .. } = self;
         fs.unmount().map_err(|e| FsError::from_fat(e, "/"))?;
         let m =
@@ -571,7 +600,12 @@ impl<D: BlockDevice> Volume<D> {
         };
         let first = first.map_err(|e| FsError::from_fat(e, path))?;
         let first = chains.cluster_at(first.offset)?;
-        chains.runs(&self.stream, first, entry.len(), path, &mut |at, len| {
+        let mut read_fat = |at: u64, bytes: &mut [u8]| -> Result<usize, FsError> {
+            // Every FAT entry lamfat wrote (the sink may use the volume too).
+            self.sync_fat()?;
+            Ok(self.stream.lock().read_at(at, bytes)?)
+        };
+        chains.runs(&mut read_fat, first, entry.len(), path, &mut |at, len| {
             self.read_run(at, len, buf, sink).map(|_| ())
         })
     }
