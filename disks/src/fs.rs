@@ -30,6 +30,7 @@ use spin::Mutex;
 
 mod chain;
 mod check;
+mod extend;
 mod fatbuf;
 mod io;
 mod write;
@@ -297,6 +298,8 @@ pub struct Volume<D: BlockDevice> {
     fat: Arc<Mutex<fatbuf::FatBlocks>>,
     /// Where chains and data lie, for [`Volume::stream_file`] (`fs/chain.rs`).
     chains: Option<chain::Chains>,
+    /// Chains extended ahead of lamfat's writes (`fs/extend.rs`).
+    extender: extend::Extender,
 }
 
 impl<D: BlockDevice> Volume<D> {
@@ -327,15 +330,17 @@ impl<D: BlockDevice> Volume<D> {
             check_fat(&mut stream, &bpb)?;
             scan_fat(&mut stream, &bpb)?;
             scan_dirs(&mut stream, &bpb)?;
-            Ok((bpb.chains(), bpb.fat_range()))
+            Ok((bpb.chains(), bpb.fat_range(), bpb.free_count_at()))
         });
         let pos = stream.seek(embedded_io::SeekFrom::Start(0));
-        let (chains, fat) = match checked.and_then(|c| pos.map(|_| c).map_err(FsError::Io)) {
-            Ok(c) => c,
-            Err(error) => return Err(Self::give_back(Arc::new(Mutex::new(stream)), error)),
-        };
+        let (chains, fat, free_count_at) =
+            match checked.and_then(|c| pos.map(|_| c).map_err(FsError::Io)) {
+                Ok(c) => c,
+                Err(error) => return Err(Self::give_back(Arc::new(Mutex::new(stream)), error)),
+            };
         let shared = Arc::new(Mutex::new(stream));
-        let io = FatIo::new(shared.clone(), fat);
+        let mut io = FatIo::new(shared.clone(), fat);
+        io.set_free_count_at(free_count_at);
         let fat = io.blocks();
         let opts = lamfat::FsOptions::new()
             .time_provider(time)
@@ -355,6 +360,7 @@ impl<D: BlockDevice> Volume<D> {
                     stream: shared,
                     fat,
                     chains,
+                    extender: extend::Extender::default(),
                 })
             }
             Err(e) => Err(Self::give_back(shared, FsError::from_fat(e, "/"))),
@@ -388,12 +394,14 @@ impl<D: BlockDevice> Volume<D> {
     /// Label, id and space figures.
     pub fn info(&self) -> Result<VolumeInfo, FsError> {
         let st = self.fs.stats().map_err(|e| FsError::from_fat(e, "/"))?;
+        // lamfat's count misses the clusters taken past it (`fs/extend.rs`).
+        let taken = self.fat.lock().taken();
         Ok(VolumeInfo {
             label: self.fs.volume_label(),
             volume_id: self.fs.volume_id(),
             cluster_size: st.cluster_size(),
             total_clusters: st.total_clusters(),
-            free_clusters: st.free_clusters(),
+            free_clusters: st.free_clusters().saturating_sub(taken),
         })
     }
 

@@ -38,6 +38,10 @@ pub(super) struct Chains {
     pub(super) cluster_bytes: u64,
     /// Data clusters (valid cluster numbers are `2..clusters + 2`).
     pub(super) clusters: u64,
+    /// Byte offsets of the FATs lamfat writes each entry to (both copies
+    /// when mirroring, else the active one), for chains extended past
+    /// lamfat (`extend.rs`).
+    pub(super) write_fats: [Option<u64>; 2],
 }
 
 impl Chains {

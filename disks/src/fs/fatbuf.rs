@@ -60,6 +60,18 @@ pub struct FatBlocks {
     prev: usize,
     /// `SLOTS * bs` bytes; slot `i` owns `data[i*bs..(i+1)*bs]`.
     data: Vec<u8>,
+    /// Counts lamfat's FAT writes: a chain the volume measured is still as
+    /// it was while this has not moved (`extend.rs`).
+    lamfat_writes: u64,
+    /// Clusters the volume allocated past lamfat (`extend.rs`): lamfat's
+    /// free count is that much too high, and its FSInfo write is corrected.
+    taken: u32,
+    /// One past the last cluster taken past lamfat (0: none), and lamfat's
+    /// FAT write count then: FSInfo's next-free hint, while lamfat has not
+    /// written the FAT since (as lamfat's own hint follows its last
+    /// allocation).
+    hint: u32,
+    hint_writes: u64,
 }
 
 impl FatBlocks {
@@ -76,6 +88,10 @@ impl FatBlocks {
             last: 0,
             prev: 1,
             data: vec![0; SLOTS * bs],
+            lamfat_writes: 0,
+            taken: 0,
+            hint: 0,
+            hint_writes: 0,
         }
     }
 
@@ -101,6 +117,12 @@ impl FatBlocks {
     #[inline]
     pub(crate) fn overlaps(fat: &Range<u64>, pos: u64, len: usize) -> bool {
         pos < fat.end && pos.saturating_add(len as u64) > fat.start
+    }
+
+    /// Whether the FATs start and end on block boundaries, so that every
+    /// FAT entry lies in a block that may be held.
+    pub(crate) fn whole_blocks(&self) -> bool {
+        self.fat.start.is_multiple_of(self.bs) && self.fat.end.is_multiple_of(self.bs)
     }
 
     /// Dirty blocks held (not yet written to the stream).
@@ -200,6 +222,58 @@ impl FatBlocks {
         let off = i * self.bs as usize + (pos - at) as usize;
         copy_small(&mut self.data[off..off + buf.len()], buf);
         self.dirty[i] = true;
+        self.lamfat_writes += 1;
+        Ok(())
+    }
+
+    /// How many FAT writes lamfat has made (through the buffer or not).
+    pub(crate) fn lamfat_writes(&self) -> u64 {
+        self.lamfat_writes
+    }
+
+    /// Clusters allocated past lamfat so far.
+    pub(crate) fn taken(&self) -> u32 {
+        self.taken
+    }
+
+    /// Notes `n` clusters allocated past lamfat, the last of them `last`.
+    pub(crate) fn take(&mut self, n: u32, last: u32) {
+        self.taken = self.taken.saturating_add(n);
+        self.hint = last.wrapping_add(1);
+        self.hint_writes = self.lamfat_writes;
+    }
+
+    /// The next-free hint FSInfo should get instead of lamfat's, if the
+    /// last allocation was one past lamfat.
+    pub(crate) fn hint(&self) -> Option<u32> {
+        (self.hint != 0 && self.hint_writes == self.lamfat_writes).then_some(self.hint)
+    }
+
+    /// The 32-bit FAT entry at byte `pos` (inside the FATs, 4-aligned).
+    pub(crate) fn entry<D: BlockDevice>(
+        &mut self,
+        stream: &spin::Mutex<BlockStream<D>>,
+        pos: u64,
+    ) -> Result<u32, StreamError> {
+        let at = pos & !(self.bs - 1);
+        let mut b = [0u8; 4];
+        self.read(stream, at, pos, &mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    /// Sets the 32-bit FAT entry at byte `pos` (inside the FATs, 4-aligned)
+    /// to `value`; not counted as lamfat's.
+    pub(crate) fn set_entry<D: BlockDevice>(
+        &mut self,
+        stream: &spin::Mutex<BlockStream<D>>,
+        pos: u64,
+        value: u32,
+    ) -> Result<(), StreamError> {
+        let at = pos & !(self.bs - 1);
+        let i = self.slot(stream, at)?;
+        let off = i * self.bs as usize + (pos - at) as usize;
+        self.data[off..off + 4].copy_from_slice(&value.to_le_bytes());
+        self.dirty[i] = true;
         Ok(())
     }
 
@@ -252,6 +326,7 @@ impl FatBlocks {
         }
         self.write_back(s)?;
         if drop {
+            self.lamfat_writes += 1;
             let end = pos.saturating_add(len as u64);
             for i in 0..SLOTS {
                 if self.at[i] != NONE && self.at[i] < end && pos < self.at[i] + self.bs {

@@ -76,6 +76,11 @@ pub struct FatIo<D: BlockDevice> {
     bs: u64,
     /// The device refuses writes: so does the buffer, at once.
     read_only: bool,
+    /// Byte offset of FSInfo's free cluster count (`u64::MAX`: none): lamfat
+    /// writes its count there on unmount, less the clusters the volume
+    /// allocated past it ([`FatBlocks::taken`]), and its next-free hint after
+    /// it, replaced by the volume's when the volume allocated last.
+    free_count_at: u64,
     blocks: Arc<Mutex<FatBlocks>>,
 }
 
@@ -97,7 +102,13 @@ impl<D: BlockDevice> FatIo<D> {
             fat,
             bs: bs as u64,
             read_only,
+            free_count_at: u64::MAX,
         }
+    }
+
+    /// Where FSInfo's free cluster count lies, if the volume has one.
+    pub(crate) fn set_free_count_at(&mut self, at: Option<u64>) {
+        self.free_count_at = at.unwrap_or(u64::MAX);
     }
 
     /// The FAT block buffer, for the volume (chain walks, flush, unmount).
@@ -136,6 +147,24 @@ impl<D: BlockDevice> FatIo<D> {
     /// A write that is not inside one held FAT block.
     #[inline(never)]
     fn write_stream(&mut self, buf: &[u8]) -> Result<usize, DiskIoError> {
+        let fsinfo = self.pos.wrapping_sub(self.free_count_at);
+        if let (0 | 4, Ok(value)) = (fsinfo, <[u8; 4]>::try_from(buf)) {
+            // FSInfo's free count and next-free hint, as lamfat writes them
+            // on unmount: corrected for the clusters taken past it.
+            let value = u32::from_le_bytes(value);
+            let b = self.blocks.lock();
+            let fixed = match fsinfo {
+                0 if b.taken() > 0 && value != u32::MAX => value.saturating_sub(b.taken()),
+                4 => b.hint().unwrap_or(value),
+                _ => value,
+            };
+            drop(b);
+            return self.write_stream_as_is(&fixed.to_le_bytes());
+        }
+        self.write_stream_as_is(buf)
+    }
+
+    fn write_stream_as_is(&mut self, buf: &[u8]) -> Result<usize, DiskIoError> {
         let res = if FatBlocks::overlaps(&self.fat, self.pos, buf.len()) {
             let mut b = self.blocks.lock();
             let mut s = self.stream.lock();
