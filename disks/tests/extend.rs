@@ -115,3 +115,50 @@ fn a_write_past_the_free_space_fails_cleanly() {
     assert_eq!(free_in_fat(&img), 0);
     fsck_clean(&img, "extend-full.img");
 }
+
+/// A MemDisk the test keeps a handle on, to look at after the volume is gone.
+struct Shared(std::sync::Arc<std::sync::Mutex<MemDisk>>);
+
+impl ddk::BlockDevice for Shared {
+    fn block_size(&self) -> usize {
+        self.0.lock().unwrap().block_size()
+    }
+    fn block_count(&self) -> u64 {
+        self.0.lock().unwrap().block_count()
+    }
+    fn is_read_only(&self) -> bool {
+        false
+    }
+    fn read_blocks(&mut self, lba: ddk::Lba, buf: &mut [u8]) -> Result<(), ddk::BlockError> {
+        self.0.lock().unwrap().read_blocks(lba, buf)
+    }
+    fn write_blocks(&mut self, lba: ddk::Lba, buf: &[u8]) -> Result<(), ddk::BlockError> {
+        self.0.lock().unwrap().write_blocks(lba, buf)
+    }
+    fn flush(&mut self) -> Result<(), ddk::BlockError> {
+        Ok(())
+    }
+}
+
+/// A volume dropped without an unmount: lamfat's own drop writes FSInfo
+/// (through the storage, which corrects the count for the clusters taken
+/// past lamfat) and the storage's drop writes the held FAT blocks back, so
+/// the image is fsck-clean.
+#[test]
+fn a_volume_dropped_without_unmount_leaves_fsinfo_right() {
+    let spec = "image-size 320MiB\ncluster-size 4K\nlabel DROPPED\nvolume-id 0x1207\n\
+                timestamp 2026-12-07 04:00:00\n";
+    let (img, _) = build_image_bytes(&ImageSpec::parse(spec).unwrap()).unwrap();
+    let disk = std::sync::Arc::new(std::sync::Mutex::new(MemDisk::from_vec(img)));
+    let v = Volume::mount(Shared(disk.clone()), TimeSource::Clock(clock)).unwrap();
+    let data = body(3, 3 << 20);
+    v.write_file("/dropped.bin", &data).unwrap();
+    let df = v.info().unwrap().free_clusters;
+    drop(v);
+    let img = disk.lock().unwrap().as_slice().to_vec();
+    assert_eq!(free_in_fat(&img), df);
+    fsck_clean(&img, "extend-dropped.img");
+    let again = Volume::mount(MemDisk::from_vec(img), TimeSource::Clock(clock)).unwrap();
+    assert!(again.read_file("/dropped.bin").unwrap() == data);
+    assert_eq!(again.info().unwrap().free_clusters, df);
+}
