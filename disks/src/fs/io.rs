@@ -148,7 +148,8 @@ impl<D: BlockDevice> FatIo<D> {
     #[inline(never)]
     fn write_stream(&mut self, buf: &[u8]) -> Result<usize, DiskIoError> {
         let fsinfo = self.pos.wrapping_sub(self.free_count_at);
-        if let (0 | 4, Ok(value)) = (fsinfo, <[u8; 4]>::try_from(buf)) {
+        let counted = self.free_count_at != u64::MAX;
+        if let (true, 0 | 4, Ok(value)) = (counted, fsinfo, <[u8; 4]>::try_from(buf)) {
             // FSInfo's free count and next-free hint, as lamfat writes them
             // on unmount: corrected for the clusters taken past it.
             let value = u32::from_le_bytes(value);
