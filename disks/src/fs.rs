@@ -30,6 +30,8 @@ use spin::Mutex;
 
 mod chain;
 mod check;
+mod extend;
+mod fatbuf;
 mod io;
 mod write;
 
@@ -291,8 +293,13 @@ fn read_exact_at<D: BlockDevice>(
 pub struct Volume<D: BlockDevice> {
     fs: Fs<D>,
     stream: Arc<Mutex<BlockStream<D>>>,
+    /// The FAT blocks lamfat's storage holds (`fs/fatbuf.rs`): written back
+    /// before the volume reads chains itself, flushes or unmounts.
+    fat: Arc<Mutex<fatbuf::FatBlocks>>,
     /// Where chains and data lie, for [`Volume::stream_file`] (`fs/chain.rs`).
     chains: Option<chain::Chains>,
+    /// Chains extended ahead of lamfat's writes (`fs/extend.rs`).
+    extender: extend::Extender,
 }
 
 impl<D: BlockDevice> Volume<D> {
@@ -323,15 +330,18 @@ impl<D: BlockDevice> Volume<D> {
             check_fat(&mut stream, &bpb)?;
             scan_fat(&mut stream, &bpb)?;
             scan_dirs(&mut stream, &bpb)?;
-            Ok((bpb.chains(), bpb.fat_range()))
+            Ok((bpb.chains(), bpb.fat_range(), bpb.free_count_at()))
         });
         let pos = stream.seek(embedded_io::SeekFrom::Start(0));
-        let (chains, fat) = match checked.and_then(|c| pos.map(|_| c).map_err(FsError::Io)) {
-            Ok(c) => c,
-            Err(error) => return Err(Self::give_back(Arc::new(Mutex::new(stream)), error)),
-        };
+        let (chains, fat, free_count_at) =
+            match checked.and_then(|c| pos.map(|_| c).map_err(FsError::Io)) {
+                Ok(c) => c,
+                Err(error) => return Err(Self::give_back(Arc::new(Mutex::new(stream)), error)),
+            };
         let shared = Arc::new(Mutex::new(stream));
-        let io = FatIo::new(shared.clone(), fat);
+        let mut io = FatIo::new(shared.clone(), fat);
+        io.set_free_count_at(free_count_at);
+        let fat = io.blocks();
         let opts = lamfat::FsOptions::new()
             .time_provider(time)
             .oem_cp_converter(Cp437)
@@ -348,7 +358,9 @@ impl<D: BlockDevice> Volume<D> {
                 Ok(Volume {
                     fs,
                     stream: shared,
+                    fat,
                     chains,
+                    extender: extend::Extender::default(),
                 })
             }
             Err(e) => Err(Self::give_back(shared, FsError::from_fat(e, "/"))),
@@ -382,12 +394,14 @@ impl<D: BlockDevice> Volume<D> {
     /// Label, id and space figures.
     pub fn info(&self) -> Result<VolumeInfo, FsError> {
         let st = self.fs.stats().map_err(|e| FsError::from_fat(e, "/"))?;
+        // lamfat's count misses the clusters taken past it (`fs/extend.rs`).
+        let taken = self.fat.lock().taken();
         Ok(VolumeInfo {
             label: self.fs.volume_label(),
             volume_id: self.fs.volume_id(),
             cluster_size: st.cluster_size(),
             total_clusters: st.total_clusters(),
-            free_clusters: st.free_clusters(),
+            free_clusters: st.free_clusters().saturating_sub(taken),
         })
     }
 
@@ -402,15 +416,38 @@ impl<D: BlockDevice> Volume<D> {
         self.stream.lock().stats()
     }
 
-    /// Writes every cached block back and flushes the device. The FSInfo free
-    /// count and the clean flag are only rewritten on [`Volume::unmount`].
+    /// Writes every cached block back (the FAT blocks lamfat's storage holds
+    /// first, into the cache) and flushes the device. The FSInfo free count
+    /// and the clean flag are only rewritten on [`Volume::unmount`].
     pub fn flush(&self) -> Result<(), FsError> {
-        self.stream.lock().flush()?;
+        let mut fat = self.fat.lock();
+        let mut s = self.stream.lock();
+        fat.write_back(&mut s)?;
+        s.flush()?;
+        Ok(())
+    }
+
+    /// FAT blocks lamfat changed that are held in its storage's buffer
+    /// (`fs/fatbuf.rs`), not yet in the cache: 0 after [`Volume::flush`].
+    pub fn dirty_fat_blocks(&self) -> usize {
+        self.fat.lock().dirty_blocks()
+    }
+
+    /// Moves the FAT blocks held in lamfat's storage into the cache, so that
+    /// the stream shows every FAT entry lamfat has written.
+    fn sync_fat(&self) -> Result<(), FsError> {
+        let mut fat = self.fat.lock();
+        if fat.dirty_blocks() > 0 {
+            fat.write_back(&mut self.stream.lock())?;
+        }
         Ok(())
     }
 
     /// Unmounts (FSInfo, clean flag), flushes, and returns the device.
     pub fn unmount(self) -> Result<D, FsError> {
+        // The held FAT blocks first, where a failure can be reported (the
+        // storage's drop only logs).
+        self.sync_fat()?;
         let Volume { fs, stream, .. } = self;
         fs.unmount().map_err(|e| FsError::from_fat(e, "/"))?;
         let m =
@@ -571,7 +608,12 @@ impl<D: BlockDevice> Volume<D> {
         };
         let first = first.map_err(|e| FsError::from_fat(e, path))?;
         let first = chains.cluster_at(first.offset)?;
-        chains.runs(&self.stream, first, entry.len(), path, &mut |at, len| {
+        let mut read_fat = |at: u64, bytes: &mut [u8]| -> Result<usize, FsError> {
+            // Every FAT entry lamfat wrote (the sink may use the volume too).
+            self.sync_fat()?;
+            Ok(self.stream.lock().read_at(at, bytes)?)
+        };
+        chains.runs(&mut read_fat, first, entry.len(), path, &mut |at, len| {
             self.read_run(at, len, buf, sink).map(|_| ())
         })
     }

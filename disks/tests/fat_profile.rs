@@ -11,12 +11,67 @@
 //! valgrind --tool=callgrind --toggle-collect='fat_profile::timed_*' \
 //!     target/release/deps/fat_profile-HASH --exact fat_file_read_and_write
 //! ```
-//! (divide by 16,384 clusters; `FAT_PROFILE_MIB` changes the size).
+//! (divide by 16,384 clusters; `FAT_PROFILE_MIB` changes the size). It also
+//! prints the device requests each part made, with their mean size.
 
+use ddk::{BlockDevice, BlockError, Lba};
 use disks::build::build_image_bytes;
 use disks::fs::Volume;
 use disks::mem::MemDisk;
 use disks::{ImageSpec, TimeSource, Timestamp};
+
+/// A MemDisk that counts requests and their bytes.
+struct Counting {
+    inner: MemDisk,
+    reads: (u64, u64),
+    writes: (u64, u64),
+}
+
+impl BlockDevice for Counting {
+    fn block_size(&self) -> usize {
+        self.inner.block_size()
+    }
+    fn block_count(&self) -> u64 {
+        self.inner.block_count()
+    }
+    fn is_read_only(&self) -> bool {
+        false
+    }
+    fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
+        self.reads = (self.reads.0 + 1, self.reads.1 + buf.len() as u64);
+        self.inner.read_blocks(lba, buf)
+    }
+    fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
+        self.writes = (self.writes.0 + 1, self.writes.1 + buf.len() as u64);
+        self.inner.write_blocks(lba, buf)
+    }
+    fn flush(&mut self) -> Result<(), BlockError> {
+        self.inner.flush()
+    }
+}
+
+/// Requests since `before` (reads, writes), as "N reads (mean KiB), M writes (mean KiB)".
+fn requests(v: &Volume<Counting>, before: ((u64, u64), (u64, u64))) -> String {
+    let (r, w) = v.with_device(|d| (d.reads, d.writes));
+    let (r, w) = (
+        (r.0 - before.0 .0, r.1 - before.0 .1),
+        (w.0 - before.1 .0, w.1 - before.1 .1),
+    );
+    let kib = |(n, b): (u64, u64)| {
+        if n == 0 {
+            0.0
+        } else {
+            b as f64 / n as f64 / 1024.0
+        }
+    };
+    format!(
+        "{} reads ({:.1} KiB mean), {} writes ({:.1} KiB mean)",
+        r.0,
+        kib(r),
+        w.0,
+        kib(w)
+    )
+}
 
 const MANIFEST: &str = r#"
 image-size   320MiB
@@ -39,7 +94,7 @@ fn mib() -> usize {
 }
 
 #[inline(never)]
-fn timed_read(v: &Volume<MemDisk>, buf: &mut [u8]) -> (u64, u64) {
+fn timed_read(v: &Volume<Counting>, buf: &mut [u8]) -> (u64, u64) {
     let mut sum = 0u64;
     let n = v
         .stream_file("/big.bin", buf, &mut |b| {
@@ -50,7 +105,7 @@ fn timed_read(v: &Volume<MemDisk>, buf: &mut [u8]) -> (u64, u64) {
 }
 
 #[inline(never)]
-fn timed_write(v: &Volume<MemDisk>, chunk: &[u8], size: usize) {
+fn timed_write(v: &Volume<Counting>, chunk: &[u8], size: usize) {
     let mut f = v.create_file("/out.bin").unwrap();
     for _ in 0..size / chunk.len() {
         v.write_to_file(&mut f, chunk, "/out.bin").unwrap();
@@ -62,20 +117,29 @@ fn timed_write(v: &Volume<MemDisk>, chunk: &[u8], size: usize) {
 #[test]
 fn fat_file_read_and_write() {
     let (img, _) = build_image_bytes(&ImageSpec::parse(MANIFEST).unwrap()).unwrap();
-    let v = Volume::mount(MemDisk::from_vec(img), TimeSource::Clock(clock)).unwrap();
+    let dev = Counting {
+        inner: MemDisk::from_vec(img),
+        reads: (0, 0),
+        writes: (0, 0),
+    };
+    let v = Volume::mount(dev, TimeSource::Clock(clock)).unwrap();
     let mut buf = vec![0u8; 1 << 20];
+    let mark = v.with_device(|d| (d.reads, d.writes));
     let t0 = std::time::Instant::now();
     let (n, _) = timed_read(&v, &mut buf);
     let read = t0.elapsed();
     assert_eq!(n, 64 << 20);
+    eprintln!("fat-file-read requests: {}", requests(&v, mark));
 
     let size = mib() << 20;
     let chunk: Vec<u8> = (0..1usize << 20)
         .map(|i| (i as u8).wrapping_mul(31) ^ (i >> 12) as u8)
         .collect();
+    let mark = v.with_device(|d| (d.reads, d.writes));
     let t0 = std::time::Instant::now();
     timed_write(&v, &chunk, size);
     let write = t0.elapsed();
+    eprintln!("fat-file-write requests: {}", requests(&v, mark));
     eprintln!(
         "host: fat-file-read 64 MiB {:.2} ms, fat-file-write {} MiB {:.2} ms",
         read.as_secs_f64() * 1e3,

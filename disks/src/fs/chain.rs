@@ -6,8 +6,10 @@
 //! lamfat's `File::extents` costs a seek and a 4-byte read through the
 //! stream's lock for every cluster (on 4 KiB clusters, more guest time than
 //! reading the data itself under QEMU/TCG). Here the FAT is read through the
-//! same block stream, so it sees every FAT entry lamfat has written, cached
-//! or not, in 512-byte pieces, and the chain is followed in a tight loop.
+//! same block stream, after the volume has moved the FAT blocks lamfat's
+//! storage holds (`fatbuf.rs`) into it, so it sees every FAT entry lamfat has
+//! written, cached or not, in 512-byte pieces, and the chain is followed in
+//! a tight loop.
 //! The result is the one lamfat's extents give: the file's size bounds the
 //! walk (so a loop in the chain cannot hang it), a free, bad or end-of-chain
 //! entry ends the chain early (the caller sees fewer bytes than the size),
@@ -16,11 +18,11 @@
 
 use alloc::vec;
 
-use crate::stream::BlockStream;
-use ddk::BlockDevice;
-use spin::Mutex;
-
 use super::{corrupt, FsError};
+
+/// Reads the volume's bytes at an offset into a buffer, as the stream does,
+/// with every FAT entry lamfat has written; returns the bytes read.
+pub(super) type ReadFat<'a> = dyn FnMut(u64, &mut [u8]) -> Result<usize, FsError> + 'a;
 
 /// FAT entries read at a time: 128 (one 512-byte piece).
 const WINDOW: u64 = 128;
@@ -36,6 +38,10 @@ pub(super) struct Chains {
     pub(super) cluster_bytes: u64,
     /// Data clusters (valid cluster numbers are `2..clusters + 2`).
     pub(super) clusters: u64,
+    /// Byte offsets of the FATs lamfat writes each entry to (both copies
+    /// when mirroring, else the active one), for chains extended past
+    /// lamfat (`extend.rs`).
+    pub(super) write_fats: [Option<u64>; 2],
 }
 
 impl Chains {
@@ -55,10 +61,12 @@ impl Chains {
     /// Calls `run(at, len)` for each contiguous stretch of the `size` bytes
     /// of the chain starting at cluster `first`, in file order (adjacent
     /// clusters merged); returns the bytes covered, less than `size` when the
-    /// chain ends early. `path` names the file in errors.
-    pub(super) fn runs<D: BlockDevice>(
+    /// chain ends early. `read_fat(at, buf)` reads the volume's bytes at `at`
+    /// as the stream does, with every FAT entry lamfat has written. `path`
+    /// names the file in errors.
+    pub(super) fn runs(
         &self,
-        stream: &Mutex<BlockStream<D>>,
+        read_fat: &mut ReadFat<'_>,
         first: u32,
         size: u64,
         path: &str,
@@ -97,10 +105,7 @@ impl Chains {
                 base = cluster - cluster % WINDOW;
                 have = WINDOW.min(end - base);
                 let bytes = &mut window[..(have * 4) as usize];
-                let got = stream
-                    .lock()
-                    .read_at(self.fat_offset + base * 4, bytes)
-                    .map_err(FsError::Io)?;
+                let got = read_fat(self.fat_offset + base * 4, bytes)?;
                 if got < bytes.len() {
                     return Err(FsError::UnexpectedEof);
                 }

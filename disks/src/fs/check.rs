@@ -28,6 +28,13 @@ pub(super) struct Bpb {
     /// is off (extended flags bit 7), else the first; `None` when the
     /// active FAT named is not one of the volume's.
     read_fat_offset: Option<u64>,
+    /// Bytes per FAT, number of FATs, and whether lamfat writes every FAT
+    /// (mirroring on: extended flags bit 7 clear).
+    fat_bytes: u64,
+    fats: u8,
+    mirrored: bool,
+    /// Byte offset of the FSInfo sector (0: none).
+    fsinfo: u64,
 }
 
 impl Bpb {
@@ -39,12 +46,28 @@ impl Bpb {
     /// Where chains and data lie, for reading chains without lamfat
     /// (`chain.rs`); `None` when lamfat's FAT is not one of the volume's.
     pub(super) fn chains(&self) -> Option<super::chain::Chains> {
+        let fat_offset = self.read_fat_offset?;
+        let write_fats = if self.mirrored {
+            [
+                Some(self.fat_offset),
+                (self.fats > 1).then_some(self.fat_offset + self.fat_bytes),
+            ]
+        } else {
+            [Some(fat_offset), None]
+        };
         Some(super::chain::Chains {
-            fat_offset: self.read_fat_offset?,
+            fat_offset,
             data_offset: self.data_offset,
             cluster_bytes: self.cluster_bytes,
             clusters: self.clusters,
+            write_fats,
         })
+    }
+
+    /// Byte offset of the FSInfo sector's free cluster count (`None`: the
+    /// volume names no FSInfo sector inside its reserved area).
+    pub(super) fn free_count_at(&self) -> Option<u64> {
+        (self.fsinfo != 0).then_some(self.fsinfo + 488)
     }
 }
 
@@ -85,6 +108,7 @@ pub(super) fn check_boot_sector<D: BlockDevice>(s: &mut BlockStream<D>) -> Resul
     let fat32_size = le32(&b, 36);
     let ext_flags = le16(&b, 40);
     let root_cluster = le32(&b, 44);
+    let fsinfo_sector = le16(&b, 48);
     if !matches!(bps, 512 | 1024 | 2048 | 4096) {
         return Err(corrupt(alloc::format!(
             "bytes per sector {bps} is not 512..4096"
@@ -144,6 +168,14 @@ pub(super) fn check_boot_sector<D: BlockDevice>(s: &mut BlockStream<D>) -> Resul
         .then(|| (u64::from(reserved) + u64::from(active) * u64::from(fat32_size)) * bps64);
     Ok(Bpb {
         read_fat_offset,
+        fat_bytes: u64::from(fat32_size) * bps64,
+        fats,
+        mirrored: ext_flags & 0x80 == 0,
+        fsinfo: if (1..reserved).contains(&fsinfo_sector) {
+            u64::from(fsinfo_sector) * bps64
+        } else {
+            0
+        },
         fat_offset: u64::from(reserved) * bps64,
         data_offset: meta * bps64,
         cluster_bytes: u64::from(spc) * bps64,

@@ -2,16 +2,19 @@
 //! [`Volume::write_to_file`] opens a borrowed write on the block stream
 //! (`crate::stream`, `borrowed.rs`) around lamfat's `write_all`.
 //!
-//! lamfat writes one cluster per call and does the allocation (FAT entries,
-//! chain, FSInfo counters, directory entry) as always; the stream records
+//! lamfat writes one cluster per call; the clusters the call needs beyond
+//! the file's chain are allocated and linked first, past lamfat
+//! (`extend.rs`), so lamfat only follows the chain (it still gives an empty
+//! file its first cluster and keeps the directory entry). The stream records
 //! where in the caller's buffer each whole cluster's bytes are and, when
 //! `write_all` returns, writes them to the device straight from the buffer,
 //! each contiguous stretch of clusters as one request. The bytes on the image
-//! are the same as through `write_all` alone; only fewer copies and requests
-//! get them there.
+//! are the same as through `write_all` alone (FAT, FSInfo and directory entry
+//! included, `tests/write_path.rs`); only fewer copies and requests, and
+//! less work per cluster, get them there.
 
 use ddk::BlockDevice;
-use lamfat::Write as _;
+use lamfat::{Seek as _, Write as _};
 
 use super::{FatFile, FsError, Volume};
 
@@ -28,10 +31,45 @@ impl<D: BlockDevice> Volume<D> {
         path: &str,
     ) -> Result<(), FsError> {
         self.stream.lock().begin_borrowed(buf)?;
-        let res = f.write_all(buf);
+        let res = self.write_extended(f, buf, path);
         let end = self.stream.lock().end_borrowed(buf);
-        res.map_err(|e| FsError::from_fat(e, path))?;
+        res?;
         end?;
         Ok(())
+    }
+
+    /// `f.write_all(buf)` with the file's chain extended first
+    /// (`extend.rs`): lamfat gives an empty file its first cluster, then
+    /// finds every further one already linked. If lamfat's write fails, the
+    /// chain is cut back at the file's position (best effort) so that no
+    /// cluster lies past its size.
+    fn write_extended(
+        &self,
+        f: &mut FatFile<'_, D>,
+        buf: &[u8],
+        path: &str,
+    ) -> Result<(), FsError> {
+        let fat_err = |e| FsError::from_fat(e, path);
+        let cluster = u64::from(self.fs.cluster_size());
+        let mut done = 0;
+        if self.chains.is_none() || (buf.len() as u64) <= cluster {
+            return f.write_all(buf).map_err(fat_err);
+        }
+        let pos = f.seek(lamfat::SeekFrom::Current(0)).map_err(fat_err)?;
+        if f.extents().next().is_none() {
+            // No first cluster yet: lamfat allocates it (and records it in
+            // the directory entry) with the first cluster's bytes.
+            done = (cluster - pos % cluster) as usize;
+            f.write_all(&buf[..done]).map_err(fat_err)?;
+        }
+        let end = pos + buf.len() as u64;
+        self.extend_chain(f, end)?;
+        let res = f.write_all(&buf[done..]).map_err(fat_err);
+        if res.is_err() {
+            if let Err(e) = f.truncate() {
+                log::warn!("disks: {path}: cutting the chain back after a failed write: {e:?}");
+            }
+        }
+        res
     }
 }

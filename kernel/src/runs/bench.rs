@@ -25,7 +25,8 @@
 //! - `fat-file-read`: the largest file of the mounted volume read through
 //!   fatfs (its extents, in 1 MiB pieces through the cached stream).
 //! - `fat-file-write`: a file of the same size written through fatfs in 1 MiB
-//!   calls (`Volume::write_to_file`: lamfat allocates, the data goes to the
+//!   calls (`Volume::write_to_file`: the volume links the clusters a call
+//!   needs into the file's chain, lamfat follows it, the data goes to the
 //!   device from the caller's buffer), the volume flushed (FAT, directory
 //!   entry, device flush: timed, as blk-seq-write's flushes are), then removed
 //!   (`cargo xtask bench blk` boots on `disks/manifests/bench.manifest`: 4 KiB
