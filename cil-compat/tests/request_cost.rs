@@ -28,8 +28,8 @@ use cil_compat::exec::cli;
 use cil_compat::hosting::driver::SharedRuntime;
 use cil_compat::hosting::{ManagedDriver, Runtime};
 use cil_compat::toolchain;
-use ddk::driver::Driver;
 use ddk::abi::Width;
+use ddk::driver::Driver;
 use ddk::testing::{self, BlkOptions, CallCounts, DeviceModel, FakeMemory, VirtioBlkDevice};
 use ddk::{BlockDevice, Lba, PciAddress, ReadRequest};
 
@@ -60,8 +60,9 @@ fn runtime() -> SharedRuntime {
     let named = cil_compat::host::as_named(&files);
     // SAFETY: the fake platform table upholds the ABI contracts; the TURN
     // lock guarantees no other engine is active.
-    let mut rt = unsafe { Runtime::new(&named, Box::new(cli::MmapMemory::new()), &testing::FAKE_ABI) }
-        .expect("hosting: load and bind");
+    let mut rt =
+        unsafe { Runtime::new(&named, Box::new(cli::MmapMemory::new()), &testing::FAKE_ABI) }
+            .expect("hosting: load and bind");
     // As the kernel runs it: collections may happen inside driver calls.
     rt.engine.gc.hosted = true;
     Rc::new(RefCell::new(rt))
@@ -123,7 +124,9 @@ impl DeviceModel for Uncounted {
 fn platform() -> VirtioBlkDevice {
     testing::reset();
     testing::settings(|s| s.echo_logs = false);
-    let image: Vec<u8> = (0..SECTORS * 512).map(|i| (i * 7 + i / 512) as u8).collect();
+    let image: Vec<u8> = (0..SECTORS * 512)
+        .map(|i| (i * 7 + i / 512) as u8)
+        .collect();
     let dev = VirtioBlkDevice::new(image, BlkOptions::default());
     dev.install_wrapped(ADDR, |m| Box::new(Uncounted(m)));
     dev
@@ -256,7 +259,12 @@ fn calls(kind: Kind, rt: Option<&SharedRuntime>, name: &str, requests: usize) ->
 fn managed_requests_make_no_more_platform_calls_than_native_ones() {
     let _t = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let rt = runtime();
-    for (name, n) in [("qd1", 256usize), ("qd32", 256), ("seq-read", 8), ("seq-write", 8)] {
+    for (name, n) in [
+        ("qd1", 256usize),
+        ("qd32", 256),
+        ("seq-read", 8),
+        ("seq-write", 8),
+    ] {
         let native = calls(Kind::Native, None, name, n);
         let managed = calls(Kind::Managed, Some(&rt), name, n);
         eprintln!("{name}: {n} requests\n  native  {native:?}\n  managed {managed:?}");
