@@ -133,15 +133,10 @@ namespace VirtioBlk
         BlockError KickAndReap(BlockRequest* requests, int n, bool withheld)
         {
             BlockError e = BlockError.None;
-            if (!withheld && _queue.NotifyNeeded())
+            if (!withheld && _queue.NotifyNeeded() && (e = Kick()) != BlockError.None)
             {
-                Status ns = Kick();
-                if (ns.IsError)
-                {
-                    // The reset stops the device before the batch's buffers go back.
-                    Recover(BlockError.NotReady);
-                    e = ns.Error == DdkError.NoMemory ? BlockError.NoMemory : BlockError.NotReady;
-                }
+                // The reset stops the device before the batch's buffers go back.
+                Recover(BlockError.NotReady);
             }
             if (e == BlockError.None) e = Reap(requests, n);
             if (e != BlockError.None)

@@ -194,10 +194,6 @@ namespace VirtioBlk
             return (*_usedFlags & RingFlags.UsedNoNotify) == 0;
         }
 
-        /// Whether the device has published a used element we have not taken
-        /// (one load: what a wait loop spins on before calling TakeUsed).
-        public bool HasUsed { get { return *_usedIdxPtr != _lastUsed; } }
-
         /// Takes the next used element, if any, after validating it: its head
         /// (>= 0), `NoneUsed` when the device has published none, `Misbehaved`
         /// when what it published breaks the protocol.
@@ -215,7 +211,14 @@ namespace VirtioBlk
             InFlight[] inFlight = _inFlight;
             if (!inFlight[id].Active) return Misbehaved;
             inFlight[id].Active = false;
-            Recycle((ushort)id, inFlight[id].Count);
+            // Back to the free list, following the driver's own links only.
+            ushort[] next = _next;
+            ushort count = inFlight[id].Count;
+            ushort tail = (ushort)id;
+            for (int i = 1; i < count; i++) tail = next[tail];
+            next[tail] = _freeHead;
+            _freeHead = (ushort)id;
+            _numFree += count;
             if (len > inFlight[id].Writable) return Misbehaved;
             return (int)id;
         }
@@ -223,17 +226,6 @@ namespace VirtioBlk
         /// What TakeUsed answers when there is nothing new, or a violation.
         public const int NoneUsed = -1;
         public const int Misbehaved = -2;
-
-        /// Returns a chain to the free list, following the driver's own links only.
-        void Recycle(ushort head, ushort count)
-        {
-            ushort[] next = _next;
-            ushort last = head;
-            for (int i = 1; i < count; i++) last = next[last];
-            next[last] = _freeHead;
-            _freeHead = head;
-            _numFree += count;
-        }
 
         /// Chains handed to the device and not yet returned.
         public int InFlightCount

@@ -458,10 +458,13 @@ namespace VirtioBlk
         /// cannot translate (Memory.VirtToPhys's checks, without its Status).
         static bool Translate(byte* p, ulong length, out ulong phys, out ulong contiguous)
         {
-            UIntPtr contig;
+            // UIntPtr is one 64-bit word: set and read it in place rather than
+            // through its conversion methods (calls, on this path).
+            UIntPtr len = default(UIntPtr), contig;
+            *(ulong*)&len = length;
             contiguous = 0;
-            if (Abi.virt_to_phys(p, (UIntPtr)length, out phys, out contig) != 0) return false;
-            ulong c = (ulong)contig;
+            if (Abi.virt_to_phys(p, len, out phys, out contig) != 0) return false;
+            ulong c = *(ulong*)&contig;
             if (c == 0 || c > length) return false;
             contiguous = c;
             return true;
@@ -514,11 +517,15 @@ namespace VirtioBlk
         }
 
         /// Notifies the device of queue 0: straight to the register found at
-        /// init (bounds-checked there), else through the transport.
-        Status Kick()
+        /// init (bounds-checked there), else through the transport. None when
+        /// sent; else what the request fails with (NoMemory, or NotReady).
+        BlockError Kick()
         {
-            if (_directNotify) return Status.FromRaw(Abi.mmio_write16(_notifyHandle, _notifyAt, 0));
-            return _transport.Notify(0);
+            uint st;
+            if (_directNotify) st = Abi.mmio_write16(_notifyHandle, _notifyAt, 0);
+            else st = _transport.Notify(0).Code;
+            if (st == 0) return BlockError.None;
+            return st == (uint)DdkError.NoMemory ? BlockError.NoMemory : BlockError.NotReady;
         }
 
         /// Sends one request (`_segs` as its data) and waits for it.
@@ -531,16 +538,16 @@ namespace VirtioBlk
             if (FaultCampaign.AfterAdd(_queue, _transport, head)) { }
             else
 #endif
-            if (_queue.NotifyNeeded())
+            if (_queue.NotifyNeeded() && (e = Kick()) != BlockError.None)
             {
-                Status ns = Kick();
-                if (ns.IsError)
-                {
-                    Recover(BlockError.NotReady);
-                    return ns.Error == DdkError.NoMemory ? BlockError.NoMemory : BlockError.NotReady;
-                }
+                Recover(BlockError.NotReady);
+                return e;
             }
-            if ((e = Wait(head)) != BlockError.None)
+            // Only one chain is ever in flight and TakeUsed checked the id names a
+            // chain in flight: it must be ours.
+            ushort done;
+            if ((e = NextUsed(out done)) == BlockError.None && done != head) e = BlockError.DeviceMisbehaved;
+            if (e != BlockError.None)
             {
                 Recover(e);
                 return e;
@@ -560,21 +567,10 @@ namespace VirtioBlk
             }
         }
 
-        /// Polls the used ring until `head` completes, bounded by the platform clock
-        /// (TimeoutNs) or, without one, by SpinBudget polls.
-        BlockError Wait(ushort head)
-        {
-            ushort done;
-            BlockError e = NextUsed(out done);
-            if (e != BlockError.None) return e;
-            // Only one chain is ever in flight and TakeUsed checked the id names a
-            // chain in flight: it must be ours.
-            return done == head ? BlockError.None : BlockError.DeviceMisbehaved;
-        }
-
         /// Waits for the next completion (validated by TakeUsed) and gives its
-        /// head, bounded as `Wait` says; with interrupts it waits on the
-        /// interrupt between polls.
+        /// head, bounded by the platform clock (TimeoutNs) or, without one, by
+        /// SpinBudget polls; with interrupts it waits on the interrupt between
+        /// polls.
         BlockError NextUsed(out ushort head)
         {
             head = 0;
@@ -586,16 +582,13 @@ namespace VirtioBlk
             {
                 // One load per spin until the device publishes something; the
                 // validation in TakeUsed runs once per completion.
-                if (q.HasUsed)
+                int taken = q.TakeUsed();
+                if (taken >= 0)
                 {
-                    int taken = q.TakeUsed();
-                    if (taken == SplitQueue.Misbehaved) return BlockError.DeviceMisbehaved;
-                    if (taken >= 0)
-                    {
-                        head = (ushort)taken;
-                        return BlockError.None;
-                    }
+                    head = (ushort)taken;
+                    return BlockError.None;
                 }
+                if (taken == SplitQueue.Misbehaved) return BlockError.DeviceMisbehaved;
                 if (_hasIrq)
                 {
                     ulong now;
