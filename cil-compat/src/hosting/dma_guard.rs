@@ -201,28 +201,29 @@ impl<'a> Dma<'a> {
         }
     }
     /// Whether the device may touch `[phys, phys + len)`: inside one DMA block
-    /// or one lent range.
+    /// or one lent range. The hinted block, then the hinted lent range and the
+    /// next one (lent buffers are translated, and so published, in order),
+    /// before any search.
     fn allowed(&self, phys: u64, len: u64) -> bool {
         let Some(end) = phys.checked_add(len) else {
             return false;
         };
-        if self.virt(phys, len).is_some() {
-            return true;
-        }
-        let inside = |&(p, n): &(u64, u64)| phys >= p && end <= p + n;
-        // Lent buffers are translated, and so published, in order: the
-        // range of the last hit, or the next one.
+        let in_block = |&(_, p, s): &(u64, u64, u64)| phys >= p && end <= p + s;
+        let in_lent = |&(p, n): &(u64, u64)| phys >= p && end <= p + n;
         let (b, l) = self.hint.get();
-        if self.lent.get(l).is_some_and(inside) {
+        if self.blocks.get(b).is_some_and(in_block) || self.lent.get(l).is_some_and(in_lent) {
             return true;
         }
-        if self.lent.get(l + 1).is_some_and(inside) {
+        if self.lent.get(l + 1).is_some_and(in_lent) {
             self.hint.set((b, l + 1));
             return true;
         }
-        match self.lent.iter().position(inside) {
+        if self.virt(phys, len).is_some() {
+            return true;
+        }
+        match self.lent.iter().position(in_lent) {
             Some(i) => {
-                self.hint.set((b, i));
+                self.hint.set((self.hint.get().0, i));
                 true
             }
             None => false,
