@@ -18,7 +18,9 @@
 //!
 //! `REQUEST_COST` names the driver (`native`, `managed`) and the loop
 //! (`qd1`: 4 KiB random reads one at a time; `qd32`: the same in batches of
-//! 32 through `read_many`; `seq-read`, `seq-write`: 1 MiB requests).
+//! 32 through `read_many`; `seq-read`, `seq-write`: 1 MiB requests;
+//! `refused`: a 100-byte read the driver refuses before the device sees it,
+//! the call path alone, as the kernel's `blk-refused-call` measures it).
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -221,6 +223,14 @@ fn measure_batches(dev: &mut dyn BlockDevice, bufs: &mut Bufs, lbas: &[u64], dep
 }
 
 #[inline(never)]
+fn measure_refused(dev: &mut dyn BlockDevice, count: usize) {
+    let mut odd = [0u8; 100];
+    for _ in 0..count {
+        assert!(dev.read_blocks(Lba::new(0), &mut odd).is_err());
+    }
+}
+
+#[inline(never)]
 fn measure_seq(dev: &mut dyn BlockDevice, bufs: &mut Bufs, count: usize, write: bool) {
     let b = &mut bufs.get()[..MIB];
     for i in 0..count {
@@ -240,6 +250,7 @@ fn run_loop(name: &str, dev: &mut dyn BlockDevice, requests: usize) {
         "qd32" => measure_batches(dev, &mut Bufs::new(32 * PAGE), &lbas(requests), 32),
         "seq-read" => measure_seq(dev, &mut Bufs::new(MIB), requests, false),
         "seq-write" => measure_seq(dev, &mut Bufs::new(MIB), requests, true),
+        "refused" => measure_refused(dev, requests),
         other => panic!("unknown loop {other}"),
     }
 }
