@@ -130,7 +130,8 @@ fn platform() -> VirtioBlkDevice {
         .map(|i| (i * 7 + i / 512) as u8)
         .collect();
     let dev = VirtioBlkDevice::new(image, BlkOptions::default());
-    dev.install_wrapped(ADDR, |m| Box::new(Uncounted(m)));
+    dev.install(ADDR);
+    testing::wrap_model(ADDR, |m| Box::new(Uncounted(m)));
     dev
 }
 

@@ -221,6 +221,29 @@ pub fn irq_stats() -> (usize, u64, u64) {
     with(|c| (c.irqs.iter().flatten().count(), c.irq_waits, c.irq_fired))
 }
 
+/// Wraps the model of the function at `addr` in `wrap`'s (a profiler's
+/// harness leaves the device's own work out of its counts this way).
+pub fn wrap_model(
+    addr: PciAddress,
+    wrap: impl FnOnce(Box<dyn DeviceModel>) -> Box<dyn DeviceModel>,
+) {
+    /// Stands in for the model while it is being wrapped.
+    struct Absent;
+    impl DeviceModel for Absent {
+        fn bar_read(&mut self, _: u8, _: u64, _: Width, _: &mut FakeMemory) -> u64 {
+            0
+        }
+        fn bar_write(&mut self, _: u8, _: u64, _: Width, _: u64, _: &mut FakeMemory) {}
+    }
+    with(|c| {
+        if let Some(i) = function_index(c, addr) {
+            let f = &mut c.functions[i];
+            let inner = std::mem::replace(&mut f.model, Box::new(Absent));
+            f.model = wrap(inner);
+        }
+    })
+}
+
 /// The platform calls counted since [`reset`].
 pub fn call_counts() -> CallCounts {
     with(|c| CallCounts {

@@ -253,16 +253,6 @@ impl VirtioBlkDevice {
 
     /// Puts the device on the fake bus at `addr` with its config space.
     pub fn install(&self, addr: PciAddress) {
-        self.install_wrapped(addr, |m| m);
-    }
-
-    /// As [`Self::install`], with the model the bus calls wrapped by `wrap`
-    /// (a profiler's harness leaves the device's own work out this way).
-    pub fn install_wrapped(
-        &self,
-        addr: PciAddress,
-        wrap: impl FnOnce(Box<dyn DeviceModel>) -> Box<dyn DeviceModel>,
-    ) {
         let m = self.0.borrow();
         let (legacy, transitional) = (m.opts.legacy, m.opts.transitional && !m.opts.legacy);
         let id = if legacy || transitional {
@@ -322,7 +312,7 @@ impl VirtioBlkDevice {
         }
         let cfg = c;
         drop(m);
-        super::add_function(addr, cfg, wrap(Box::new(self.clone())));
+        super::add_function(addr, cfg, Box::new(self.clone()));
     }
 
     /// Queues a fault for the next request (faults apply in order).
