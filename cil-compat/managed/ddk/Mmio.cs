@@ -38,6 +38,15 @@ namespace Ddk
             return Status.Ok;
         }
 
+        /// Where an access of `width` bytes at `offset` goes: the mapping's
+        /// handle and the offset in the mapping (for a driver that writes one
+        /// register often through `Abi` itself); false outside the window.
+        public bool Locate(ulong offset, uint width, out ulong handle, out ulong absolute)
+        {
+            handle = _handle;
+            return Check(offset, width, out absolute);
+        }
+
         bool Check(ulong offset, uint width, out ulong absolute)
         {
             ulong end = offset + width;

@@ -22,6 +22,7 @@
 
 use alloc::format;
 use alloc::string::String;
+use core::cell::Cell;
 
 use ddk::abi::{DdkAbi, DdkError, IO_HANDLE_TAG, STATUS_OK};
 use ddk::pci::{cap_id, ConfigAccess, PciAddress};
@@ -30,7 +31,7 @@ use ddk::Platform;
 
 use super::guard::{self, Trap};
 use super::resources;
-use super::virtio_watch::{Modern, Queue, Transport, VirtioWatch};
+use super::virtio_watch::{Modern, Queue, RingsAt, Transport, VirtioWatch};
 
 /// Where a function's virtio registers are: the platform's enumeration of it
 /// and the DDK's capability walk (virtio 1.2 §4.1.4), as the native driver
@@ -180,51 +181,99 @@ fn device_queue_size(abi: &DdkAbi, handle: u64, off: u64) -> u16 {
 type Refusal = String;
 
 /// The memory of the instance's DMA blocks, `(virt, phys, size)`, and the
-/// physical ranges of the buffers lent to the running call.
-struct Dma<'a>(&'a [(u64, u64, u64)], &'a [(u64, u64)]);
+/// physical ranges of the buffers lent to the running call. A check starts
+/// with the block and the range that held the previous buffer (a chain's
+/// descriptors mostly fall in the same ones), so a descriptor costs a
+/// constant number of comparisons in the common case and never allocates.
+struct Dma<'a> {
+    blocks: &'a [(u64, u64, u64)],
+    lent: &'a [(u64, u64)],
+    /// Index of the block, and of the lent range, that held the last hit.
+    hint: Cell<(usize, usize)>,
+}
 
-impl Dma<'_> {
+impl<'a> Dma<'a> {
+    fn new(blocks: &'a [(u64, u64, u64)], lent: &'a [(u64, u64)]) -> Self {
+        Dma {
+            blocks,
+            lent,
+            hint: Cell::new((0, 0)),
+        }
+    }
     /// Whether the device may touch `[phys, phys + len)`: inside one DMA block
-    /// or one lent range.
+    /// or one lent range. The hinted block, then the hinted lent range and the
+    /// next one (lent buffers are translated, and so published, in order),
+    /// before any search.
     fn allowed(&self, phys: u64, len: u64) -> bool {
         let Some(end) = phys.checked_add(len) else {
             return false;
         };
-        self.virt(phys, len).is_some() || self.1.iter().any(|&(p, n)| phys >= p && end <= p + n)
+        let in_block = |&(_, p, s): &(u64, u64, u64)| phys >= p && end <= p + s;
+        let in_lent = |&(p, n): &(u64, u64)| phys >= p && end <= p + n;
+        let (b, l) = self.hint.get();
+        if self.blocks.get(b).is_some_and(in_block) || self.lent.get(l).is_some_and(in_lent) {
+            return true;
+        }
+        if self.lent.get(l + 1).is_some_and(in_lent) {
+            self.hint.set((b, l + 1));
+            return true;
+        }
+        if self.virt(phys, len).is_some() {
+            return true;
+        }
+        match self.lent.iter().position(in_lent) {
+            Some(i) => {
+                self.hint.set((self.hint.get().0, i));
+                true
+            }
+            None => false,
+        }
     }
     /// The virtual address of `[phys, phys + len)` when one block holds it all.
     fn virt(&self, phys: u64, len: u64) -> Option<u64> {
         let end = phys.checked_add(len)?;
-        self.0
-            .iter()
-            .find(|&&(_, p, s)| phys >= p && end <= p + s)
-            .map(|&(v, p, _)| v + (phys - p))
-    }
-    fn read_u16(&self, phys: u64) -> Option<u16> {
-        let v = self.virt(phys, 2)?;
-        // SAFETY: inside a live DMA block of this instance (mapped, owned by
-        // the platform allocator until released); volatile because the
-        // device and the driver share it.
-        phys.is_multiple_of(2)
-            .then(|| unsafe { core::ptr::read_volatile(v as *const u16) })
-    }
-    fn desc(&self, table: u64, i: u16) -> Option<(u64, u32, u16, u16)> {
-        let phys = table + 16 * i as u64;
-        let v = self.virt(phys, 16)?;
-        // SAFETY: as in `read_u16`; descriptor tables are 16-byte aligned
-        // (§2.7.5), checked by the caller for the table base.
-        unsafe {
-            Some((
-                core::ptr::read_volatile(v as *const u64),
-                core::ptr::read_volatile((v + 8) as *const u32),
-                core::ptr::read_volatile((v + 12) as *const u16),
-                core::ptr::read_volatile((v + 14) as *const u16),
-            ))
-        }
+        let inside = |&(_, p, s): &(u64, u64, u64)| phys >= p && end <= p + s;
+        let (b, l) = self.hint.get();
+        let i = match self.blocks.get(b) {
+            Some(x) if inside(x) => b,
+            _ => {
+                let i = self.blocks.iter().position(inside)?;
+                self.hint.set((i, l));
+                i
+            }
+        };
+        let (v, p, _) = self.blocks[i];
+        Some(v + (phys - p))
     }
 }
 
-/// Checks one chain from `head` of a table of `n` descriptors at `table`.
+/// Reads the `u16` at `virt`, inside a checked ring of a live DMA block.
+fn read_u16(virt: u64) -> u16 {
+    // SAFETY: callers pass addresses inside a DMA block of this instance
+    // whose placement was checked (`rings`), 2-aligned (ring addresses are
+    // checked for alignment); the block is mapped and owned by the platform
+    // allocator until released. Volatile: the device and driver share it.
+    unsafe { core::ptr::read_volatile(virt as *const u16) }
+}
+
+/// Descriptor `i` of a table mapped at `table` (virtual), `i` inside it.
+fn desc(table: u64, i: u16) -> (u64, u32, u16, u16) {
+    let v = table + 16 * i as u64;
+    // SAFETY: callers checked that the whole table lies inside one live DMA
+    // block of this instance (so descriptor `i` below its size does) and
+    // that its base is 16-byte aligned (§2.7.5); see `read_u16`.
+    unsafe {
+        (
+            core::ptr::read_volatile(v as *const u64),
+            core::ptr::read_volatile((v + 8) as *const u32),
+            core::ptr::read_volatile((v + 12) as *const u16),
+            core::ptr::read_volatile((v + 14) as *const u16),
+        )
+    }
+}
+
+/// Checks one chain from `head` of a table of `n` descriptors mapped at
+/// `table` (virtual; the caller checked that all `n` lie in one DMA block).
 fn check_chain(dma: &Dma, table: u64, n: u16, head: u16, nested: bool) -> Result<u64, Refusal> {
     let mut i = head;
     let mut count = 0u64;
@@ -236,11 +285,7 @@ fn check_chain(dma: &Dma, table: u64, n: u16, head: u16, nested: bool) -> Result
         if count > n as u64 {
             return Err(format!("the chain from descriptor {head} loops"));
         }
-        let Some((addr, len, flags, next)) = dma.desc(table, i) else {
-            return Err(format!(
-                "descriptor table at 0x{table:x} is not the driver's DMA memory"
-            ));
-        };
+        let (addr, len, flags, next) = desc(table, i);
         if flags & desc_flags::INDIRECT != 0 {
             if nested {
                 return Err(format!(
@@ -252,12 +297,12 @@ fn check_chain(dma: &Dma, table: u64, n: u16, head: u16, nested: bool) -> Result
                     "descriptor {i}: indirect table 0x{addr:x}+{len} is malformed"
                 ));
             }
-            if dma.virt(addr, len as u64).is_none() {
+            let Some(inner) = dma.virt(addr, len as u64) else {
                 return Err(format!(
                     "descriptor {i}: indirect table 0x{addr:x}+{len} is outside the driver's DMA memory"
                 ));
-            }
-            count += check_chain(dma, addr, (len / 16) as u16, 0, true)?;
+            };
+            count += check_chain(dma, inner, (len / 16) as u16, 0, true)?;
         } else if !dma.allowed(addr, len as u64) {
             return Err(format!(
                 "descriptor {i}: buffer 0x{addr:x}+{len} is outside the driver's DMA memory and the request's buffers"
@@ -270,36 +315,52 @@ fn check_chain(dma: &Dma, table: u64, n: u16, head: u16, nested: bool) -> Result
     }
 }
 
-/// Checks every entry made available on `q` since the last check.
-fn check_queue(dma: &Dma, qi: u16, q: &mut Queue) -> Result<u64, Refusal> {
-    let n = q.size;
-    if n == 0 {
-        return Ok(0);
+/// Where `q`'s descriptor table and available ring are mapped, checked to
+/// lie (with the used ring) inside the instance's DMA memory; cached in the
+/// queue until its set-up or the DMA blocks change.
+fn rings(dma: &Dma, dma_gen: u64, qi: u16, q: &mut Queue) -> Result<RingsAt, Refusal> {
+    if let Some(r) = q.rings.filter(|r| r.dma_gen == dma_gen) {
+        return Ok(r);
     }
+    let n = q.size;
     if !q.desc.is_multiple_of(16) || !q.avail.is_multiple_of(2) || !q.used.is_multiple_of(4) {
         return Err(format!("queue {qi}: ring addresses are misaligned"));
     }
-    if dma.virt(q.desc, 16 * n as u64).is_none() {
+    let Some(desc) = dma.virt(q.desc, 16 * n as u64) else {
         return Err(format!(
             "queue {qi}: descriptor table 0x{:x} is not the driver's DMA memory",
             q.desc
         ));
-    }
-    if dma.virt(q.avail, 4 + 2 * n as u64).is_none() {
+    };
+    let Some(avail) = dma.virt(q.avail, 4 + 2 * n as u64) else {
         return Err(format!(
             "queue {qi}: available ring 0x{:x} is not the driver's DMA memory",
             q.avail
         ));
-    }
+    };
     if dma.virt(q.used, 4 + 8 * n as u64).is_none() {
         return Err(format!(
             "queue {qi}: used ring 0x{:x} is not the driver's DMA memory",
             q.used
         ));
     }
-    let Some(idx) = dma.read_u16(q.avail + 2) else {
-        return Err(format!("queue {qi}: available ring unreadable"));
+    let r = RingsAt {
+        dma_gen,
+        desc,
+        avail,
     };
+    q.rings = Some(r);
+    Ok(r)
+}
+
+/// Checks every entry made available on `q` since the last check.
+fn check_queue(dma: &Dma, dma_gen: u64, qi: u16, q: &mut Queue) -> Result<u64, Refusal> {
+    let n = q.size;
+    if n == 0 {
+        return Ok(0);
+    }
+    let at = rings(dma, dma_gen, qi, q)?;
+    let idx = read_u16(at.avail + 2);
     let fresh = idx.wrapping_sub(q.checked_to);
     if fresh > n {
         return Err(format!(
@@ -309,10 +370,8 @@ fn check_queue(dma: &Dma, qi: u16, q: &mut Queue) -> Result<u64, Refusal> {
     let mut checked = 0;
     for k in 0..fresh {
         let slot = q.checked_to.wrapping_add(k) % n;
-        let Some(head) = dma.read_u16(q.avail + 4 + 2 * slot as u64) else {
-            return Err(format!("queue {qi}: available ring unreadable"));
-        };
-        checked += check_chain(dma, q.desc, n, head, false)
+        let head = read_u16(at.avail + 4 + 2 * slot as u64);
+        checked += check_chain(dma, at.desc, n, head, false)
             .map_err(|e| format!("queue {qi}, chain {head}: {e}"))?;
     }
     q.checked_to = idx;
@@ -320,6 +379,11 @@ fn check_queue(dma: &Dma, qi: u16, q: &mut Queue) -> Result<u64, Refusal> {
 }
 
 /// What the shim does with a write: forward it, or refuse it with a reason.
+///
+/// One look at the instance's holdings classifies and applies the write in
+/// the common case (a notification, any write once the transport is known);
+/// only the first write (the capability walk) and a queue being enabled (its
+/// size read from the device) need reads of the device outside the lock.
 fn inspect(
     abi: &'static DdkAbi,
     id: u32,
@@ -328,22 +392,34 @@ fn inspect(
     value: u64,
     wide: bool,
 ) -> Result<(), Refusal> {
-    // Find out what the device is, once (configuration reads outside the lock).
-    let (device, unknown) = resources::with(id, |h| {
-        (h.device, matches!(h.virtio.transport, Transport::Unknown))
-    })
-    .unwrap_or((None, false));
-    if unknown {
-        let t = device.map_or(Transport::Unchecked, |d| read_caps(abi, d));
-        resources::with(id, |h| h.virtio.transport = t);
+    enum First {
+        Done(Result<(), Refusal>),
+        Unknown(Option<PciAddress>),
+        NeedsSize(Write),
     }
-    let (kind, selected) = resources::with(id, |h| {
-        (
-            classify(&h.virtio, handle, off, value, wide),
-            h.virtio.selected,
-        )
-    })
-    .unwrap_or((Write::Other, 0));
+    let first = resources::with(id, |h| {
+        if matches!(h.virtio.transport, Transport::Unknown) {
+            return First::Unknown(h.device);
+        }
+        match classify(&h.virtio, handle, off, value, wide) {
+            k @ (Write::Enable(true, _) | Write::LegacyPfn(1..)) => First::NeedsSize(k),
+            k => First::Done(apply(h, k, None)),
+        }
+    });
+    let kind = match first {
+        None => return Ok(()),
+        Some(First::Done(r)) => return r,
+        Some(First::NeedsSize(k)) => k,
+        Some(First::Unknown(device)) => {
+            // Find out what the device is, once (configuration reads outside the lock).
+            let t = device.map_or(Transport::Unchecked, |d| read_caps(abi, d));
+            resources::with(id, |h| {
+                h.virtio.transport = t;
+                classify(&h.virtio, handle, off, value, wide)
+            })
+            .unwrap_or(Write::Other)
+        }
+    };
     // Reads of device registers happen before taking the lock again.
     let size_now = match kind {
         Write::Enable(true, size_off) => Some(device_queue_size(abi, handle, size_off)),
@@ -354,88 +430,99 @@ fn inspect(
         )),
         _ => None,
     };
-    resources::with(id, |h| {
-        let w = &mut h.virtio;
-        match kind {
-            Write::Other => Ok(()),
-            Write::Reset => {
-                w.queues.clear();
-                w.overflow = Queue::default();
-                w.selected = 0;
-                Ok(())
+    resources::with(id, |h| apply(h, kind, size_now)).unwrap_or(Ok(()))
+}
+
+/// Applies a classified write to the instance's watch; for a notification,
+/// checks what was made available. `size_now`: the queue size the device
+/// reports, for writes that enable a queue.
+fn apply(h: &mut resources::Holdings, kind: Write, size_now: Option<u16>) -> Result<(), Refusal> {
+    let w = &mut h.virtio;
+    let selected = w.selected;
+    match kind {
+        Write::Other => Ok(()),
+        Write::Reset => {
+            w.queues.clear();
+            w.overflow = Queue::default();
+            w.selected = 0;
+            Ok(())
+        }
+        Write::Select(q) => {
+            w.selected = q;
+            Ok(())
+        }
+        Write::Size(n) => {
+            let q = queue_mut(w, selected);
+            q.size = n;
+            q.rings = None;
+            Ok(())
+        }
+        Write::Addr(which, half, v) => {
+            let q = queue_mut(w, selected);
+            q.rings = None;
+            let slot = match which {
+                0 => &mut q.desc,
+                1 => &mut q.avail,
+                _ => &mut q.used,
+            };
+            *slot = match half {
+                None => v,
+                Some(false) => (*slot & !0xffff_ffff) | (v & 0xffff_ffff),
+                Some(true) => (*slot & 0xffff_ffff) | (v << 32),
+            };
+            Ok(())
+        }
+        Write::Enable(on, _) => {
+            let q = queue_mut(w, selected);
+            q.enabled = on;
+            q.rings = None;
+            if let Some(n) = size_now.filter(|&n| n != 0) {
+                q.size = n;
             }
-            Write::Select(q) => {
-                w.selected = q;
+            // The device starts from avail.idx 0 (§2.7.13).
+            q.checked_to = 0;
+            Ok(())
+        }
+        Write::LegacyPfn(pfn) => {
+            let q = queue_mut(w, selected);
+            q.enabled = pfn != 0;
+            q.size = size_now.unwrap_or(0);
+            let base = (pfn as u64) << legacy::PAGE_SHIFT;
+            let layout = virtio::SplitRingLayout::new(q.size);
+            q.desc = base;
+            q.avail = base + layout.avail_offset as u64;
+            q.used = base + layout.used_offset as u64;
+            q.checked_to = 0;
+            q.rings = None;
+            Ok(())
+        }
+        Write::Notify => {
+            let dma = Dma::new(&h.dma, &w.lent_phys);
+            let mut result = if w.overflow.enabled {
+                Err(format!(
+                    "a queue past the {MAX_QUEUES} the guard follows was enabled"
+                ))
+            } else {
                 Ok(())
-            }
-            Write::Size(n) => {
-                queue_mut(w, selected).size = n;
-                Ok(())
-            }
-            Write::Addr(which, half, v) => {
-                let q = queue_mut(w, selected);
-                let slot = match which {
-                    0 => &mut q.desc,
-                    1 => &mut q.avail,
-                    _ => &mut q.used,
-                };
-                *slot = match half {
-                    None => v,
-                    Some(false) => (*slot & !0xffff_ffff) | (v & 0xffff_ffff),
-                    Some(true) => (*slot & 0xffff_ffff) | (v << 32),
-                };
-                Ok(())
-            }
-            Write::Enable(on, _) => {
-                let q = queue_mut(w, selected);
-                q.enabled = on;
-                if let Some(n) = size_now.filter(|&n| n != 0) {
-                    q.size = n;
-                }
-                // The device starts from avail.idx 0 (§2.7.13).
-                q.checked_to = 0;
-                Ok(())
-            }
-            Write::LegacyPfn(pfn) => {
-                let q = queue_mut(w, selected);
-                q.enabled = pfn != 0;
-                q.size = size_now.unwrap_or(0);
-                let base = (pfn as u64) << legacy::PAGE_SHIFT;
-                let layout = virtio::SplitRingLayout::new(q.size);
-                q.desc = base;
-                q.avail = base + layout.avail_offset as u64;
-                q.used = base + layout.used_offset as u64;
-                q.checked_to = 0;
-                Ok(())
-            }
-            Write::Notify => {
-                let dma = Dma(&h.dma, &w.lent_phys);
-                let mut result = if w.overflow.enabled {
-                    Err(format!(
-                        "a queue past the {MAX_QUEUES} the guard follows was enabled"
-                    ))
-                } else {
-                    Ok(())
-                };
-                if result.is_ok() {
-                    for (qi, q) in w.queues.iter_mut().filter(|(_, q)| q.enabled) {
-                        match check_queue(&dma, *qi, q) {
-                            Ok(n) => w.checked += n,
-                            Err(e) => {
-                                result = Err(e);
-                                break;
-                            }
+            };
+            if result.is_ok() {
+                let dma_gen = w.dma_gen;
+                for (qi, q) in w.queues.iter_mut().filter(|(_, q)| q.enabled) {
+                    match check_queue(&dma, dma_gen, *qi, q) {
+                        Ok(n) => w.checked += n,
+                        Err(e) => {
+                            result = Err(e);
+                            break;
                         }
                     }
                 }
-                if result.is_err() {
-                    w.refused += 1;
-                }
-                result
             }
+            if result.is_err() {
+                w.refused += 1;
+            }
+            result
         }
-    })
-    .unwrap_or(Ok(()))
+    }
 }
 
 /// Lends `(virt, len)` ranges (a request's buffers) to instance `id` for the
@@ -445,6 +532,7 @@ pub fn lend(id: u32, ranges: &[(u64, u64)]) {
         h.virtio.lent_virt.clear();
         h.virtio.lent_virt.extend_from_slice(ranges);
         h.virtio.lent_phys.clear();
+        h.virtio.lent_hint = 0;
     });
 }
 
@@ -472,11 +560,29 @@ pub(crate) unsafe extern "C" fn virt_to_phys(
     let v = virt as u64;
     resources::with(id, |h| {
         let w = &mut h.virtio;
-        let inside = v
-            .checked_add(n)
-            .is_some_and(|end| w.lent_virt.iter().any(|&(s, l)| v >= s && end <= s + l));
-        if inside {
-            w.lent_phys.push((phys, n));
+        let Some(end) = v.checked_add(n) else { return };
+        // A driver translates the lent buffers in order: look at the range
+        // the last translation fell in, and the next, before all of them.
+        let inside = |i: usize| {
+            w.lent_virt
+                .get(i)
+                .is_some_and(|&(s, l)| v >= s && end <= s + l)
+        };
+        let hint = w.lent_hint;
+        let found = if inside(hint) {
+            Some(hint)
+        } else if inside(hint + 1) {
+            Some(hint + 1)
+        } else {
+            (0..w.lent_virt.len()).find(|&i| inside(i))
+        };
+        let Some(i) = found else { return };
+        w.lent_hint = i;
+        // One range for a buffer the platform translates a piece at a time
+        // but that is contiguous (the guard then checks it in one step).
+        match w.lent_phys.last_mut() {
+            Some((p, len)) if *p + *len == phys => *len += n,
+            _ => w.lent_phys.push((phys, n)),
         }
     });
     st
@@ -603,6 +709,7 @@ mod tests {
             used: USED,
             enabled: true,
             checked_to: 0,
+            rings: None,
         }
     }
 
@@ -627,10 +734,10 @@ mod tests {
         request(&mut m, 3, BUF + 1024);
         m.publish(&[0, 3]);
         let mut q = queue();
-        assert_eq!(check_queue(&Dma(&blocks, &[]), 0, &mut q), Ok(6));
+        assert_eq!(check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut q), Ok(6));
         assert_eq!(q.checked_to, 2);
         // Nothing new: nothing checked.
-        assert_eq!(check_queue(&Dma(&blocks, &[]), 0, &mut q), Ok(0));
+        assert_eq!(check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut q), Ok(0));
     }
 
     #[test]
@@ -640,7 +747,7 @@ mod tests {
         request(&mut m, 0, 0x0000_ffff_ffff_f000);
         m.publish(&[0]);
         let mut q = queue();
-        let e = check_queue(&Dma(&blocks, &[]), 0, &mut q).unwrap_err();
+        let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut q).unwrap_err();
         assert!(
             e.contains("descriptor 1: buffer 0xfffffffff000+512 is outside"),
             "{e}"
@@ -649,13 +756,13 @@ mod tests {
         // A later, valid request does not get past it.
         request(&mut m, 3, BUF + 512);
         m.publish(&[3]);
-        assert!(check_queue(&Dma(&blocks, &[]), 0, &mut q).is_err());
+        assert!(check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut q).is_err());
         // A buffer straddling the block's end is refused too.
         let mut m = Mem::new();
         let blocks = [(m.virt(), PHYS, 65536)];
         request(&mut m, 0, PHYS + 65536 - 256);
         m.publish(&[0]);
-        assert!(check_queue(&Dma(&blocks, &[]), 0, &mut queue()).is_err());
+        assert!(check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()).is_err());
     }
 
     #[test]
@@ -665,12 +772,52 @@ mod tests {
         let lent = [(0x4000_0000u64, 4096u64)];
         request(&mut m, 0, 0x4000_0200);
         m.publish(&[0]);
-        assert_eq!(check_queue(&Dma(&blocks, &lent), 0, &mut queue()), Ok(3));
+        assert_eq!(
+            check_queue(&Dma::new(&blocks, &lent), 0, 0, &mut queue()),
+            Ok(3)
+        );
         let mut m = Mem::new();
         let blocks = [(m.virt(), PHYS, 65536)];
         request(&mut m, 0, 0x4000_0f00);
         m.publish(&[0]);
-        assert!(check_queue(&Dma(&blocks, &lent), 0, &mut queue()).is_err());
+        assert!(check_queue(&Dma::new(&blocks, &lent), 0, 0, &mut queue()).is_err());
+    }
+
+    #[test]
+    fn ring_placement_is_checked_again_when_the_dma_blocks_change() {
+        let mut m = Mem::new();
+        let blocks = [(m.virt(), PHYS, 65536)];
+        request(&mut m, 0, BUF + 512);
+        m.publish(&[0]);
+        let mut q = queue();
+        assert_eq!(check_queue(&Dma::new(&blocks, &[]), 7, 0, &mut q), Ok(3));
+        assert!(q.rings.is_some(), "placement cached");
+        // The block holding the rings went away (dma_free bumps the
+        // generation): the rings are checked again, and refused.
+        request(&mut m, 3, BUF + 1024);
+        m.publish(&[3]);
+        let e = check_queue(&Dma::new(&[], &[]), 8, 0, &mut q).unwrap_err();
+        assert!(e.contains("descriptor table"), "{e}");
+    }
+
+    #[test]
+    fn buffers_in_any_lent_range_pass_whatever_was_hit_before() {
+        let mut m = Mem::new();
+        let blocks = [(m.virt(), PHYS, 65536)];
+        let lent = [
+            (0x4000_0000u64, 4096u64),
+            (0x5000_0000, 4096),
+            (0x6000_0000, 4096),
+        ];
+        request(&mut m, 0, 0x6000_0000);
+        request(&mut m, 3, 0x4000_0000);
+        m.publish(&[0, 3]);
+        let mut q = queue();
+        assert_eq!(check_queue(&Dma::new(&blocks, &lent), 0, 0, &mut q), Ok(6));
+        request(&mut m, 0, 0x5000_0800);
+        request(&mut m, 3, 0x5000_0f00);
+        m.publish(&[0, 3]);
+        assert!(check_queue(&Dma::new(&blocks, &lent), 0, 0, &mut q).is_err());
     }
 
     #[test]
@@ -680,20 +827,20 @@ mod tests {
         m.desc(0, BUF, 16, desc_flags::NEXT, 1);
         m.desc(1, BUF, 16, desc_flags::NEXT, 0);
         m.publish(&[0]);
-        let e = check_queue(&Dma(&blocks, &[]), 0, &mut queue()).unwrap_err();
+        let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()).unwrap_err();
         assert!(e.contains("loops"), "{e}");
 
         let mut m = Mem::new();
         m.desc(0, BUF, 16, desc_flags::NEXT, 9);
         m.publish(&[0]);
         let blocks = [(m.virt(), PHYS, 65536)];
-        let e = check_queue(&Dma(&blocks, &[]), 0, &mut queue()).unwrap_err();
+        let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()).unwrap_err();
         assert!(e.contains("index 9 outside a table of 8"), "{e}");
 
         let mut m = Mem::new();
         let blocks = [(m.virt(), PHYS, 65536)];
         m.publish(&[0; 9]);
-        let e = check_queue(&Dma(&blocks, &[]), 0, &mut queue()).unwrap_err();
+        let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()).unwrap_err();
         assert!(e.contains("moved by 9"), "{e}");
     }
 
@@ -712,7 +859,7 @@ mod tests {
                 1 => q.avail = 0x2000_0000,
                 _ => q.used = 0x2000_0000,
             }
-            let e = check_queue(&Dma(&blocks, &[]), 0, &mut q).unwrap_err();
+            let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut q).unwrap_err();
             assert!(e.contains(what), "{e}");
         }
     }
@@ -727,14 +874,17 @@ mod tests {
         m.desc_in(table, 1, BUF + 512, 512, desc_flags::NEXT, 2);
         m.desc_in(table, 2, BUF + 16, 1, 0, 0);
         m.publish(&[0]);
-        assert_eq!(check_queue(&Dma(&blocks, &[]), 0, &mut queue()), Ok(4));
+        assert_eq!(
+            check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()),
+            Ok(4)
+        );
 
         m.desc_in(table, 1, 0x7000_0000, 512, desc_flags::NEXT, 2);
-        let e = check_queue(&Dma(&blocks, &[]), 0, &mut queue()).unwrap_err();
+        let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()).unwrap_err();
         assert!(e.contains("0x70000000+512"), "{e}");
 
         m.desc_in(table, 1, table, 16, desc_flags::INDIRECT, 0);
-        let e = check_queue(&Dma(&blocks, &[]), 0, &mut queue()).unwrap_err();
+        let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()).unwrap_err();
         assert!(e.contains("inside an indirect table"), "{e}");
     }
 }

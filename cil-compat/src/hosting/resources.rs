@@ -178,7 +178,10 @@ pub(crate) unsafe extern "C" fn dma_alloc(
     if st == STATUS_OK {
         // SAFETY: the platform just wrote both through the caller's pointers.
         let (phys, virt) = unsafe { (*out_phys, *out_virt as u64) };
-        record(|h| h.dma.push((virt, phys, size)));
+        record(|h| {
+            h.dma.push((virt, phys, size));
+            h.virtio.dma_gen += 1;
+        });
     }
     st
 }
@@ -191,7 +194,10 @@ pub(crate) unsafe extern "C" fn dma_free(virt: *mut u8, phys: u64, size: u64) ->
     // SAFETY: forwarded unchanged; the platform validates the triple.
     let st = unsafe { (abi.dma_free)(virt, phys, size) };
     if st == STATUS_OK {
-        record(|h| h.dma.retain(|b| *b != (virt as u64, phys, size)));
+        record(|h| {
+            h.dma.retain(|b| *b != (virt as u64, phys, size));
+            h.virtio.dma_gen += 1;
+        });
     }
     st
 }

@@ -19,8 +19,14 @@ pub struct VirtioWatch {
     pub(super) selected: u16,
     /// `(virt, len)` the platform lent the running call (a request's buffer).
     pub(super) lent_virt: Vec<(u64, u64)>,
-    /// `(phys, len)` the driver translated inside `lent_virt` during the call.
+    /// `(phys, len)` the driver translated inside `lent_virt` during the call
+    /// (physically adjacent translations merged).
     pub(super) lent_phys: Vec<(u64, u64)>,
+    /// The `lent_virt` range the last translation fell in.
+    pub(super) lent_hint: usize,
+    /// Bumped whenever the instance's DMA blocks change: ring placements
+    /// checked under an older value are checked again.
+    pub(super) dma_gen: u64,
     /// Notifications refused.
     pub refused: u64,
     /// Descriptors checked (all notifications).
@@ -55,6 +61,20 @@ pub(super) struct Queue {
     pub(super) enabled: bool,
     /// avail.idx up to which every entry was checked.
     pub(super) checked_to: u16,
+    /// Where the descriptor table and available ring are mapped, once their
+    /// placement inside one DMA block was checked (under `VirtioWatch::
+    /// dma_gen`); any change to the queue's set-up clears it.
+    pub(super) rings: Option<RingsAt>,
+}
+
+/// The checked placement of a queue's rings: virtual addresses of the
+/// descriptor table and of the available ring, and the DMA generation the
+/// check was made under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct RingsAt {
+    pub(super) dma_gen: u64,
+    pub(super) desc: u64,
+    pub(super) avail: u64,
 }
 
 /// Records the BAR behind a `bar_map` handle.

@@ -169,6 +169,43 @@ struct Context {
     irqs: Vec<Option<usize>>,
     irq_waits: u64,
     irq_fired: u64,
+    calls: CallCounts,
+}
+
+/// How often drivers reached the platform's costly entries: under a
+/// hypervisor every device register access is a trap to the device model,
+/// so these are what a request costs beyond its instructions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    pub mmio_reads: u64,
+    pub mmio_writes: u64,
+    pub port_reads: u64,
+    pub port_writes: u64,
+    pub virt_to_phys: u64,
+    pub time_ns: u64,
+    pub irq_waits: u64,
+}
+
+impl CallCounts {
+    /// Device register accesses (MMIO and port I/O, reads and writes).
+    pub fn register_accesses(&self) -> u64 {
+        self.mmio_reads + self.mmio_writes + self.port_reads + self.port_writes
+    }
+}
+
+impl core::ops::Sub for CallCounts {
+    type Output = CallCounts;
+    fn sub(self, o: CallCounts) -> CallCounts {
+        CallCounts {
+            mmio_reads: self.mmio_reads - o.mmio_reads,
+            mmio_writes: self.mmio_writes - o.mmio_writes,
+            port_reads: self.port_reads - o.port_reads,
+            port_writes: self.port_writes - o.port_writes,
+            virt_to_phys: self.virt_to_phys - o.virt_to_phys,
+            time_ns: self.time_ns - o.time_ns,
+            irq_waits: self.irq_waits - o.irq_waits,
+        }
+    }
 }
 
 thread_local! {
@@ -182,6 +219,37 @@ fn with<R>(f: impl FnOnce(&mut Context) -> R) -> R {
 /// `(live irq_setup handles, irq_wait calls, waits that saw the interrupt)`.
 pub fn irq_stats() -> (usize, u64, u64) {
     with(|c| (c.irqs.iter().flatten().count(), c.irq_waits, c.irq_fired))
+}
+
+/// Wraps the model of the function at `addr` in `wrap`'s (a profiler's
+/// harness leaves the device's own work out of its counts this way).
+pub fn wrap_model(
+    addr: PciAddress,
+    wrap: impl FnOnce(Box<dyn DeviceModel>) -> Box<dyn DeviceModel>,
+) {
+    /// Stands in for the model while it is being wrapped.
+    struct Absent;
+    impl DeviceModel for Absent {
+        fn bar_read(&mut self, _: u8, _: u64, _: Width, _: &mut FakeMemory) -> u64 {
+            0
+        }
+        fn bar_write(&mut self, _: u8, _: u64, _: Width, _: u64, _: &mut FakeMemory) {}
+    }
+    with(|c| {
+        if let Some(i) = function_index(c, addr) {
+            let f = &mut c.functions[i];
+            let inner = std::mem::replace(&mut f.model, Box::new(Absent));
+            f.model = wrap(inner);
+        }
+    })
+}
+
+/// The platform calls counted since [`reset`].
+pub fn call_counts() -> CallCounts {
+    with(|c| CallCounts {
+        irq_waits: c.irq_waits,
+        ..c.calls
+    })
 }
 
 /// Starts a fresh fake platform for this thread (drops devices, memory, logs).
@@ -298,6 +366,7 @@ unsafe impl Backend for FakeBackend {
     }
     fn time_ns() -> Option<u64> {
         with(|c| {
+            c.calls.time_ns += 1;
             if !c.settings.clock {
                 return None;
             }
@@ -399,6 +468,7 @@ unsafe impl Backend for FakeBackend {
     }
     fn mmio_read(handle: u64, offset: u64, width: Width) -> Result<u64, DdkError> {
         with(|c| {
+            c.calls.mmio_reads += 1;
             let (func, bar) = mapping(c, handle, offset, width)?;
             let f = &mut c.functions[func];
             if f.config.command() & crate::pci::command::MEMORY_SPACE == 0 {
@@ -410,6 +480,7 @@ unsafe impl Backend for FakeBackend {
     }
     fn mmio_write(handle: u64, offset: u64, width: Width, value: u64) -> Result<(), DdkError> {
         with(|c| {
+            c.calls.mmio_writes += 1;
             let (func, bar) = mapping(c, handle, offset, width)?;
             let f = &mut c.functions[func];
             if f.config.command() & crate::pci::command::MEMORY_SPACE != 0 {
@@ -420,6 +491,7 @@ unsafe impl Backend for FakeBackend {
     }
     fn port_read(port: u16, width: Width) -> Result<u32, DdkError> {
         with(|c| {
+            c.calls.port_reads += 1;
             let all_ones = u32::MAX >> (32 - 8 * width.bytes() as u32);
             match io_target(c, port, width) {
                 Some((i, bar, off)) => {
@@ -432,6 +504,7 @@ unsafe impl Backend for FakeBackend {
     }
     fn port_write(port: u16, width: Width, value: u32) -> Result<(), DdkError> {
         with(|c| {
+            c.calls.port_writes += 1;
             if let Some((i, bar, off)) = io_target(c, port, width) {
                 let f = &mut c.functions[i];
                 f.model
@@ -447,7 +520,10 @@ unsafe impl Backend for FakeBackend {
         with(|c| c.memory.free(virt, phys, size))
     }
     fn virt_to_phys(virt: usize, len: usize) -> Result<(u64, usize), DdkError> {
-        with(|c| c.memory.translate(virt, len))
+        with(|c| {
+            c.calls.virt_to_phys += 1;
+            c.memory.translate(virt, len)
+        })
     }
     unsafe fn block_register(desc: &BlockDeviceDesc) -> Result<u32, DdkError> {
         let name = if desc.name.is_null() || desc.name_len == 0 {

@@ -4,7 +4,7 @@
 //! as its own chain (virtio 1.2 §2.7.13, one request-block slot each), the
 //! device is notified once (§2.7.13.3), then completions are reaped in
 //! whatever order the device returns them (§2.7.8), each validated by
-//! SplitQueue.PollUsed and matched to a chain of this batch.
+//! SplitQueue.TakeUsed and matched to a chain of this batch.
 //!
 //! Errors: a status error (IOERR, UNSUPP) fails that request alone and the
 //! others carry on. A protocol violation, a timeout or a failed notification
@@ -133,15 +133,10 @@ namespace VirtioBlk
         BlockError KickAndReap(BlockRequest* requests, int n, bool withheld)
         {
             BlockError e = BlockError.None;
-            if (!withheld && _queue.NotifyNeeded())
+            if (!withheld && _queue.NotifyNeeded() && (e = Kick()) != BlockError.None)
             {
-                Status ns = _transport.Notify(0);
-                if (ns.IsError)
-                {
-                    // The reset stops the device before the batch's buffers go back.
-                    Recover(BlockError.NotReady);
-                    e = ns.Error == DdkError.NoMemory ? BlockError.NoMemory : BlockError.NotReady;
-                }
+                // The reset stops the device before the batch's buffers go back.
+                Recover(BlockError.NotReady);
             }
             if (e == BlockError.None) e = Reap(requests, n);
             if (e != BlockError.None)
@@ -162,7 +157,7 @@ namespace VirtioBlk
         }
 
         /// Waits for every chain of the batch. A completion that names no chain
-        /// of this batch still pending (PollUsed already refused ids out of
+        /// of this batch still pending (TakeUsed already refused ids out of
         /// range or not in flight) or a status byte that is no status is a
         /// protocol violation; it and a timeout reset the device.
         BlockError Reap(BlockRequest* requests, int n)
@@ -177,7 +172,7 @@ namespace VirtioBlk
                     Recover(e);
                     return e;
                 }
-                // PollUsed checked head < queue size <= _slotOfHead.Length.
+                // TakeUsed checked head < queue size <= _slotOfHead.Length.
                 int k = _slotOfHead[head];
                 if (k >= n || _batchDone[k] || _batchHead[k] != head)
                 {

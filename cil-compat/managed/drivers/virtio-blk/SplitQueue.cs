@@ -1,8 +1,8 @@
 //! Managed virtio-blk: the driver side of one split virtqueue (virtio 1.2 §2.7) in
 //! one DMA block with the legacy layout (§2.7.2), as native-drivers/virtio-blk's
 //! queue.rs. Trust boundary: the descriptor table and rings live in memory the
-//! device can write, so the driver never reads the table back: `_shadow` (an array
-//! of VirtqDesc structs) is the source of truth for chains and the free list. The
+//! device can write, so the driver never reads the table back: `_next` (each
+//! descriptor's link) is the source of truth for chains and the free list. The
 //! only device-written inputs, used.idx and used elements, are validated (idx at
 //! most a queue ahead, id the head of a chain in flight, len within that chain's
 //! writable bytes); a violation is BlockError.DeviceMisbehaved, never an index out
@@ -35,18 +35,12 @@ namespace VirtioBlk
         public ulong Writable;
     }
 
-    /// A completed chain as reported by the device (validated).
-    public struct UsedChain
-    {
-        public ushort Head;
-        public uint Len;
-    }
-
     public sealed unsafe class SplitQueue
     {
         DmaBuffer _mem;
         SplitRingLayout _layout;
-        VirtqDesc[] _shadow;
+        /// Each descriptor's link: chains in flight and the free list.
+        ushort[] _next;
         InFlight[] _inFlight;
         ushort _freeHead;
         ushort _numFree;
@@ -79,9 +73,9 @@ namespace VirtioBlk
             SplitQueue q = new SplitQueue();
             q._mem = mem;
             q._layout = layout;
-            q._shadow = new VirtqDesc[size];
+            q._next = new ushort[size];
             q._inFlight = new InFlight[size];
-            for (int i = 0; i < size; i++) q._shadow[i].Next = (ushort)(i + 1);
+            for (int i = 0; i < size; i++) q._next[i] = (ushort)(i + 1);
             q._freeHead = 0;
             q._numFree = size;
             byte* b = mem.Pointer;
@@ -122,43 +116,56 @@ namespace VirtioBlk
         // every access is naturally aligned (the block is page-aligned).
         void WriteU16(uint offset, ushort v) { *(ushort*)(_mem.Pointer + offset) = v; }
 
-        /// Publishes `segs[0..count)` as one chain; its head goes to `head`.
-        public BlockError Add(Segment[] segs, int count, out ushort head)
+        /// Publishes one virtio-blk request as a chain: the 16-byte header at
+        /// `hdrPhys` (device reads), `segs[0..segCount)` as its data (device
+        /// writes them when `dataWrites`), the status byte at `statusPhys`
+        /// (device writes); its head goes to `head`. Descriptors are written
+        /// straight into the table, their links taken from the free list.
+        public BlockError AddRequest(ulong hdrPhys, Segment[] segs, int segCount, bool dataWrites, ulong statusPhys, out ushort head)
         {
             head = 0;
-            if (count <= 0 || count > segs.Length) return BlockError.BadBuffer;
+            if (segCount < 0 || segCount > segs.Length) return BlockError.BadBuffer;
+            int count = segCount + 2;
             if (count > _numFree) return BlockError.NoMemory;
             VirtqDesc* table = _table;
-            VirtqDesc[] shadow = _shadow;
+            ushort[] next = _next;
             ushort first = _freeHead;
+            // The free list is threaded through `_next`, so a chain taken from
+            // its head is already linked in order.
             ushort idx = first;
-            ulong writable = 0;
-            for (int n = 0; n < count; n++)
+            ushort link = next[idx];
+            VirtqDesc* d = table + idx;
+            d->Addr = hdrPhys;
+            d->Len = 16;
+            d->Flags = DescFlags.Next;
+            d->Next = link;
+            ushort dataFlags = dataWrites ? (ushort)(DescFlags.Write | DescFlags.Next) : DescFlags.Next;
+            ulong writable = 1;
+            for (int n = 0; n < segCount; n++)
             {
-                bool last = n + 1 == count;
-                ushort nextFree = shadow[idx].Next;
-                Segment s = segs[n];
-                ushort flags = s.DeviceWrites ? DescFlags.Write : (ushort)0;
-                if (!last) flags |= DescFlags.Next;
-                if (s.DeviceWrites) writable += s.Len;
-                VirtqDesc d;
-                d.Addr = s.Addr;
-                d.Len = s.Len;
-                d.Flags = flags;
-                // The free list is threaded through Next, so a chain taken from its
-                // head is already linked in order.
-                d.Next = last ? (ushort)0 : nextFree;
-                shadow[idx] = d;
-                table[idx] = d;
-                if (last) _freeHead = nextFree;
-                idx = nextFree;
+                idx = link;
+                link = next[idx];
+                d = table + idx;
+                uint len = segs[n].Len;
+                d->Addr = segs[n].Addr;
+                d->Len = len;
+                d->Flags = dataFlags;
+                d->Next = link;
+                if (dataWrites) writable += len;
             }
+            idx = link;
+            link = next[idx];
+            d = table + idx;
+            d->Addr = statusPhys;
+            d->Len = 1;
+            d->Flags = DescFlags.Write;
+            d->Next = 0;
+            _freeHead = link;
             _numFree -= (ushort)count;
-            InFlight f;
-            f.Active = true;
-            f.Count = (ushort)count;
-            f.Writable = writable;
-            _inFlight[first] = f;
+            InFlight[] inFlight = _inFlight;
+            inFlight[first].Active = true;
+            inFlight[first].Count = (ushort)count;
+            inFlight[first].Writable = writable;
             _availRing[_availIdx & _mask] = first;
             // §2.7.13: descriptors and the ring entry must be visible before the new
             // avail.idx. x86 keeps stores in order (TSO) and the JIT emits them in
@@ -187,42 +194,38 @@ namespace VirtioBlk
             return (*_usedFlags & RingFlags.UsedNoNotify) == 0;
         }
 
-        /// Whether the device has published a used element we have not taken
-        /// (one load: what a wait loop spins on before calling PollUsed).
-        public bool HasUsed { get { return *_usedIdxPtr != _lastUsed; } }
-
-        /// Takes the next used element, if any, after validating it.
-        public BlockError PollUsed(out bool found, out UsedChain used)
+        /// Takes the next used element, if any, after validating it: its head
+        /// (>= 0), `NoneUsed` when the device has published none, `Misbehaved`
+        /// when what it published breaks the protocol.
+        public int TakeUsed()
         {
-            found = false;
-            used = new UsedChain();
+            ushort last = _lastUsed;
             ushort usedIdx = *_usedIdxPtr;
-            if (usedIdx == _lastUsed) return BlockError.None;
-            if ((ushort)(usedIdx - _lastUsed) > (uint)_mask + 1) return BlockError.DeviceMisbehaved;
-            VirtqUsedElem e = _usedRing[_lastUsed & _mask];
-            _lastUsed++;
-            if (e.Id > _mask) return BlockError.DeviceMisbehaved;
-            ushort head = (ushort)e.Id;
-            InFlight info = _inFlight[head];
-            if (!info.Active) return BlockError.DeviceMisbehaved;
-            _inFlight[head].Active = false;
-            Recycle(head, info.Count);
-            if (e.Len > info.Writable) return BlockError.DeviceMisbehaved;
-            found = true;
-            used.Head = head;
-            used.Len = e.Len;
-            return BlockError.None;
+            if (usedIdx == last) return NoneUsed;
+            if ((ushort)(usedIdx - last) > (uint)_mask + 1) return Misbehaved;
+            VirtqUsedElem* e = _usedRing + (last & _mask);
+            uint id = e->Id;
+            uint len = e->Len;
+            _lastUsed = (ushort)(last + 1);
+            if (id > _mask) return Misbehaved;
+            InFlight[] inFlight = _inFlight;
+            if (!inFlight[id].Active) return Misbehaved;
+            inFlight[id].Active = false;
+            // Back to the free list, following the driver's own links only.
+            ushort[] next = _next;
+            ushort count = inFlight[id].Count;
+            ushort tail = (ushort)id;
+            for (int i = 1; i < count; i++) tail = next[tail];
+            next[tail] = _freeHead;
+            _freeHead = (ushort)id;
+            _numFree += count;
+            if (len > inFlight[id].Writable) return Misbehaved;
+            return (int)id;
         }
 
-        /// Returns a chain to the free list, following the shadow links only.
-        void Recycle(ushort head, ushort count)
-        {
-            ushort last = head;
-            for (int i = 1; i < count; i++) last = _shadow[last].Next;
-            _shadow[last].Next = _freeHead;
-            _freeHead = head;
-            _numFree += count;
-        }
+        /// What TakeUsed answers when there is nothing new, or a violation.
+        public const int NoneUsed = -1;
+        public const int Misbehaved = -2;
 
         /// Chains handed to the device and not yet returned.
         public int InFlightCount

@@ -87,6 +87,10 @@ namespace VirtioBlk
         /// Tells the device where queue `queue` of `size` entries lives and enables it.
         public abstract InitResult ActivateQueue(ushort queue, ushort size, ulong ringPhys, SplitRingLayout layout);
         public abstract Status Notify(ushort queue);
+        /// Where `Notify(queue)` writes (a 16-bit write of `queue`): the
+        /// mapping's handle and the offset in it, checked against the window;
+        /// false when the queue has no notify register (yet).
+        public abstract bool NotifyTarget(ushort queue, out ulong handle, out ulong offset);
         /// Points `queue`'s interrupt at MSI-X entry `vector` before the queue is
         /// enabled (§4.1.4.3); `taken` is false when the device read back NO_VECTOR.
         /// Legacy (INTx): never taken.
@@ -400,6 +404,14 @@ namespace VirtioBlk
             if (queue != 0 || !_queue0NotifySet) return Status.Of(DdkError.InvalidArgument);
             return _notify.Write16(_queue0Notify, queue);
         }
+
+        public override bool NotifyTarget(ushort queue, out ulong handle, out ulong offset)
+        {
+            handle = 0;
+            offset = 0;
+            if (queue != 0 || !_queue0NotifySet) return false;
+            return _notify.Locate(_queue0Notify, 2, out handle, out offset);
+        }
 #if FAULT_CAMPAIGN
         public override Status NotifyValue(ushort value) { return _notify.Write16(_queue0Notify, value); }
 #endif
@@ -466,6 +478,11 @@ namespace VirtioBlk
         }
 
         public override Status Notify(ushort queue) { return _io.Write16(LegacyRegs.QueueNotify, queue); }
+
+        public override bool NotifyTarget(ushort queue, out ulong handle, out ulong offset)
+        {
+            return _io.Locate(LegacyRegs.QueueNotify, 2, out handle, out offset);
+        }
 
         public override Status AckInterrupt()
         {

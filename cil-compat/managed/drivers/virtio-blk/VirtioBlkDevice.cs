@@ -84,8 +84,13 @@ namespace VirtioBlk
         DmaBuffer _bounce;
         Segment[] _segs = new Segment[1];
         int _segCount;
-        Segment[] _chain = new Segment[3];
         bool _ready;
+        /// The queue-notify register of queue 0 (handle and offset in its
+        /// mapping, checked against the window at init), when `_directNotify`;
+        /// otherwise notifications go through the transport.
+        bool _directNotify;
+        ulong _notifyHandle;
+        ulong _notifyAt;
         // Request-path constants derived once at init (the block size is a
         // power of two): shifts and masks instead of 64-bit divisions.
         ulong _blockCount;
@@ -255,7 +260,7 @@ namespace VirtioBlk
             _info.QueueSize = size;
             _segs = new Segment[maxSegments];
             _segCount = 0;
-            _chain = new Segment[maxSegments + 2];
+            _directNotify = t.NotifyTarget(0, out _notifyHandle, out _notifyAt);
             _blockShift = Log2(blockSize);
             _sectorShift = _blockShift - Log2(SectorSize);
             _blockCount = capacity >> _sectorShift;
@@ -382,23 +387,36 @@ namespace VirtioBlk
         /// Fills `_segs` with the caller's buffer (zero-copy), up to seg_max segments
         /// of at most size_max, trimmed to whole sectors. Returns the bytes covered; 0
         /// if the platform cannot translate here or the limits do not allow a sector.
+        /// A buffer that is physically contiguous, within size_max and whole
+        /// sectors (every block request in practice) is one translation and one
+        /// segment.
         ulong PlanDirect(byte* p, ulong remaining, bool deviceWrites)
         {
             _segCount = 0;
+            Segment[] segs = _segs;
             ulong maxLen = _info.MaxSegmentLen;
-            int maxSegs = Math.Min((int)_info.MaxSegments, _segs.Length);
+            int maxSegs = (int)_info.MaxSegments;
+            if (segs.Length < maxSegs) maxSegs = segs.Length;
+            ulong phys, n;
+            if (!Translate(p, remaining, out phys, out n)) return 0;
+            if (n == remaining && n <= maxLen && (n & (SectorSize - 1)) == 0 && maxSegs > 0)
+            {
+                segs[0].Addr = phys;
+                segs[0].Len = (uint)n;
+                segs[0].DeviceWrites = deviceWrites;
+                _segCount = 1;
+                return n;
+            }
             ulong planned = 0;
             bool full = false;
-            while (planned < remaining && !full)
+            while (true)
             {
-                ulong phys, contig;
-                if (Memory.VirtToPhys(p + planned, remaining - planned, out phys, out contig).IsError) break;
-                ulong n = Math.Min(contig, remaining - planned);
                 // Extend the previous segment when this run continues it physically.
-                if (_segCount > 0 && _segs[_segCount - 1].Addr + _segs[_segCount - 1].Len == phys)
+                if (_segCount > 0 && segs[_segCount - 1].Addr + segs[_segCount - 1].Len == phys)
                 {
-                    ulong take = Math.Min(n, maxLen - _segs[_segCount - 1].Len);
-                    _segs[_segCount - 1].Len += (uint)take;
+                    ulong room = maxLen - segs[_segCount - 1].Len;
+                    ulong take = n < room ? n : room;
+                    segs[_segCount - 1].Len += (uint)take;
                     planned += take;
                     n -= take;
                     phys += take;
@@ -410,24 +428,46 @@ namespace VirtioBlk
                         full = true;
                         break;
                     }
-                    ulong len = Math.Min(n, maxLen);
-                    _segs[_segCount++] = new Segment(phys, (uint)len, deviceWrites);
+                    ulong len = n < maxLen ? n : maxLen;
+                    segs[_segCount].Addr = phys;
+                    segs[_segCount].Len = (uint)len;
+                    segs[_segCount].DeviceWrites = deviceWrites;
+                    _segCount++;
                     planned += len;
                     n -= len;
                     phys += len;
                 }
+                if (planned >= remaining || full) break;
+                if (!Translate(p + planned, remaining - planned, out phys, out n)) break;
             }
             // Cut back to a whole number of sectors (a request must be, §5.2.6).
             ulong excess = planned % SectorSize;
             planned -= excess;
             while (excess > 0 && _segCount > 0)
             {
-                ulong cut = Math.Min(excess, (ulong)_segs[_segCount - 1].Len);
-                _segs[_segCount - 1].Len -= (uint)cut;
+                ulong cut = Math.Min(excess, (ulong)segs[_segCount - 1].Len);
+                segs[_segCount - 1].Len -= (uint)cut;
                 excess -= cut;
-                if (_segs[_segCount - 1].Len == 0) _segCount--;
+                if (segs[_segCount - 1].Len == 0) _segCount--;
             }
             return planned;
+        }
+
+        /// The physical address of `p` and how many bytes from there (at most
+        /// `length`, at least one) are contiguous; false when the platform
+        /// cannot translate (Memory.VirtToPhys's checks, without its Status).
+        static bool Translate(byte* p, ulong length, out ulong phys, out ulong contiguous)
+        {
+            // UIntPtr is one 64-bit word: set and read it in place rather than
+            // through its conversion methods (calls, on this path).
+            UIntPtr len = default(UIntPtr), contig;
+            *(ulong*)&len = length;
+            contiguous = 0;
+            if (Abi.virt_to_phys(p, len, out phys, out contig) != 0) return false;
+            ulong c = *(ulong*)&contig;
+            if (c == 0 || c > length) return false;
+            contiguous = c;
+            return true;
         }
 
         /// Prepares bounce-buffer segments for the next chunk; its size goes to `chunk`.
@@ -464,27 +504,28 @@ namespace VirtioBlk
         {
             head = 0;
             if (_queue == null) return BlockError.NotReady;
-            VirtioBlkReqHeader hdr;
-            hdr.Type = type;
-            hdr.Reserved = 0;
-            hdr.Sector = sector;
             // `_req` is one page of 4096 / SlotSize slots and callers pass a slot
             // below that, so both offsets lie inside it.
             uint off = slot * SlotSize;
-            *(VirtioBlkReqHeader*)(_reqBase + off + HdrOff) = hdr;
+            VirtioBlkReqHeader* hdr = (VirtioBlkReqHeader*)(_reqBase + off + HdrOff);
+            hdr->Type = type;
+            hdr->Reserved = 0;
+            hdr->Sector = sector;
             _reqBase[off + StatusOff] = StatusSentinel;
             ulong reqPhys = _reqPhys + off;
-            bool dataWrites = type == ReqType.In;
-            int n = 0;
-            _chain[n++] = new Segment(reqPhys + HdrOff, 16, false);
-            for (int i = 0; i < _segCount; i++)
-            {
-                Segment s = _segs[i];
-                s.DeviceWrites = dataWrites;
-                _chain[n++] = s;
-            }
-            _chain[n++] = new Segment(reqPhys + StatusOff, 1, true);
-            return _queue.Add(_chain, n, out head);
+            return _queue.AddRequest(reqPhys + HdrOff, _segs, _segCount, type == ReqType.In, reqPhys + StatusOff, out head);
+        }
+
+        /// Notifies the device of queue 0: straight to the register found at
+        /// init (bounds-checked there), else through the transport. None when
+        /// sent; else what the request fails with (NoMemory, or NotReady).
+        BlockError Kick()
+        {
+            uint st;
+            if (_directNotify) st = Abi.mmio_write16(_notifyHandle, _notifyAt, 0);
+            else st = _transport.Notify(0).Code;
+            if (st == 0) return BlockError.None;
+            return st == (uint)DdkError.NoMemory ? BlockError.NoMemory : BlockError.NotReady;
         }
 
         /// Sends one request (`_segs` as its data) and waits for it.
@@ -497,16 +538,16 @@ namespace VirtioBlk
             if (FaultCampaign.AfterAdd(_queue, _transport, head)) { }
             else
 #endif
-            if (_queue.NotifyNeeded())
+            if (_queue.NotifyNeeded() && (e = Kick()) != BlockError.None)
             {
-                Status ns = _transport.Notify(0);
-                if (ns.IsError)
-                {
-                    Recover(BlockError.NotReady);
-                    return ns.Error == DdkError.NoMemory ? BlockError.NoMemory : BlockError.NotReady;
-                }
+                Recover(BlockError.NotReady);
+                return e;
             }
-            if ((e = Wait(head)) != BlockError.None)
+            // Only one chain is ever in flight and TakeUsed checked the id names a
+            // chain in flight: it must be ours.
+            ushort done;
+            if ((e = NextUsed(out done)) == BlockError.None && done != head) e = BlockError.DeviceMisbehaved;
+            if (e != BlockError.None)
             {
                 Recover(e);
                 return e;
@@ -526,21 +567,10 @@ namespace VirtioBlk
             }
         }
 
-        /// Polls the used ring until `head` completes, bounded by the platform clock
-        /// (TimeoutNs) or, without one, by SpinBudget polls.
-        BlockError Wait(ushort head)
-        {
-            ushort done;
-            BlockError e = NextUsed(out done);
-            if (e != BlockError.None) return e;
-            // Only one chain is ever in flight and PollUsed checked the id names a
-            // chain in flight: it must be ours.
-            return done == head ? BlockError.None : BlockError.DeviceMisbehaved;
-        }
-
-        /// Waits for the next completion (validated by PollUsed) and gives its
-        /// head, bounded as `Wait` says; with interrupts it waits on the
-        /// interrupt between polls.
+        /// Waits for the next completion (validated by TakeUsed) and gives its
+        /// head, bounded by the platform clock (TimeoutNs) or, without one, by
+        /// SpinBudget polls; with interrupts it waits on the interrupt between
+        /// polls.
         BlockError NextUsed(out ushort head)
         {
             head = 0;
@@ -551,19 +581,14 @@ namespace VirtioBlk
             while (true)
             {
                 // One load per spin until the device publishes something; the
-                // validation in PollUsed runs once per completion.
-                if (q.HasUsed)
+                // validation in TakeUsed runs once per completion.
+                int taken = q.TakeUsed();
+                if (taken >= 0)
                 {
-                    bool found;
-                    UsedChain used;
-                    BlockError e = q.PollUsed(out found, out used);
-                    if (e != BlockError.None) return e;
-                    if (found)
-                    {
-                        head = used.Head;
-                        return BlockError.None;
-                    }
+                    head = (ushort)taken;
+                    return BlockError.None;
                 }
+                if (taken == SplitQueue.Misbehaved) return BlockError.DeviceMisbehaved;
                 if (_hasIrq)
                 {
                     ulong now;
