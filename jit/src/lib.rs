@@ -24,6 +24,7 @@ pub mod decoder;
 pub mod disasm;
 pub mod gcmap;
 pub mod host;
+mod init_locals;
 pub mod isa;
 pub mod masm;
 pub mod scratch;
@@ -396,6 +397,9 @@ fn compile_decoded<H: JitHost>(
             *r = None;
         }
     }
+    let mut zero = core::mem::take(&mut scratch.codegen.zero_locals);
+    init_locals::must_zero(&m.locals, &local_taken, !m.eh.is_empty(), instrs, &mut zero);
+    scratch.codegen.zero_locals = zero;
     let masm = X64Masm::with_buffers(&mut scratch.code, m.il.len());
     let mut g = CodeGen::new(
         host,

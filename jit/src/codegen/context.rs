@@ -535,10 +535,28 @@ impl<M: MacroAssembler> CodeGenContext<M> {
 
     /// Zeroes `size` bytes (address must not use the scratch register).
     pub fn zero_mem(&mut self, dst: Address, size: u32) -> R {
+        self.masm.mov_ri(M::Abi::SCRATCH, 0, OperandSize::S32)?;
+        self.store_zeros(dst, size)
+    }
+
+    /// Zeroes the frame ranges `[lo, hi)` (the prologue's locals), with one
+    /// zeroed scratch register for all of them.
+    pub fn zero_frame(&mut self, ranges: &[(i32, i32)]) -> R {
+        if ranges.is_empty() {
+            return Ok(());
+        }
+        self.masm.mov_ri(M::Abi::SCRATCH, 0, OperandSize::S32)?;
+        for &(lo, hi) in ranges {
+            self.store_zeros(Self::frame_slot(lo), (hi - lo) as u32)?;
+        }
+        Ok(())
+    }
+
+    /// Stores `size` zero bytes at `dst` from the (zeroed) scratch register.
+    fn store_zeros(&mut self, dst: Address, size: u32) -> R {
         if size > 64 * 1024 {
             return Err(JitErrorKind::Unsupported("value type larger than 64 KiB"));
         }
-        self.masm.mov_ri(M::Abi::SCRATCH, 0, OperandSize::S32)?;
         let mut o = 0i32;
         let n = size as i32;
         while o < n {

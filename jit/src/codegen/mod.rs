@@ -132,6 +132,11 @@ pub struct Recycled {
     pub(crate) arg_taken: Vec<bool>,
     pub(crate) local_regs: Vec<Option<Gpr>>,
     pub(crate) arg_regs: Vec<Option<Gpr>>,
+    /// The locals the prologue zeroes (`init_locals::must_zero`), set before
+    /// each compile.
+    pub(crate) zero_locals: Vec<bool>,
+    /// Frame ranges the prologue zeroes.
+    pub(crate) zero_ranges: Vec<(i32, i32)>,
 }
 
 impl Recycled {
@@ -173,6 +178,10 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     pub gc: gcmap::GcMapBuilder,
     /// Shared code's hidden generic context local (`JitHost::context_local`).
     context_local: Option<u16>,
+    /// Which locals the prologue zeroes, and the frame ranges that makes
+    /// (from and back to `Recycled`).
+    zero_locals: Vec<bool>,
+    zero_ranges: Vec<(i32, i32)>,
 }
 
 fn fits_i32(c: i64) -> bool {
@@ -264,6 +273,8 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 ..Default::default()
             },
             context_local,
+            zero_locals: core::mem::take(&mut bufs.zero_locals),
+            zero_ranges: reuse(&mut bufs.zero_ranges, 0),
         }
     }
 
@@ -313,15 +324,30 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 _ => {}
             }
         }
-        let (lo, hi) = (self.ctx.frame.locals_lo, self.ctx.frame.locals_hi);
-        if hi > lo {
-            self.ctx.zero_mem(Self::frame_slot(lo), (hi - lo) as u32)?;
-        }
-        for k in 0..self.ctx.local_regs.len() {
-            if let Some(r) = self.ctx.local_regs[k] {
-                self.m().mov_ri(r, 0, OperandSize::S32)?;
+        // Zero the locals that need it (`init_locals`): a local kept in a
+        // register has no frame slot to zero. Adjacent slots make one range.
+        let mut ranges = core::mem::take(&mut self.zero_ranges);
+        for k in 0..self.ctx.frame.locals.len() {
+            let zero = self.zero_locals.get(k).copied().unwrap_or(true);
+            match self.ctx.local_regs.get(k).copied().flatten() {
+                Some(r) if zero => self.m().mov_ri(r, 0, OperandSize::S32)?,
+                Some(_) => {}
+                None if zero => {
+                    let lo = self.ctx.frame.locals[k];
+                    let size = self.ctx.local_types[k].size().max(1) as i32;
+                    let hi = lo + ((size + 7) & !7);
+                    match ranges.last_mut() {
+                        // Locals are laid out downwards, each below the last.
+                        Some(last) if last.0 == hi => last.0 = lo,
+                        _ => ranges.push((lo, hi)),
+                    }
+                }
+                None => {}
             }
         }
+        let zeroed = self.ctx.zero_frame(&ranges);
+        self.zero_ranges = ranges;
+        zeroed?;
         if let Some(n) = self.context_local {
             // Nothing above writes `CONTEXT`: the frame setup saves registers,
             // arguments move to callee-saved ones, zeroing uses `SCRATCH`.
@@ -585,6 +611,8 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         bufs.arg_taken = self.ctx.arg_addr_taken;
         bufs.local_regs = self.ctx.local_regs;
         bufs.arg_regs = self.ctx.arg_regs;
+        bufs.zero_locals = self.zero_locals;
+        bufs.zero_ranges = self.zero_ranges;
         Ok((
             self.ctx.masm,
             self.ctx.frame,
