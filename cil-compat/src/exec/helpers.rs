@@ -97,11 +97,22 @@ pub(super) extern "C" fn is_instance(obj: u64, mt: u64) -> u64 {
     let e = unsafe { active() };
     // SAFETY: obj is a live object.
     let omt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
-    if omt == mt || e.ts.is_assignable(type_of_mt(omt), type_of_mt(mt)) {
+    let (from, to) = (type_of_mt(omt), type_of_mt(mt));
+    if omt == mt || e.ts.is_assignable(from, to) || nullable_of(e, to) == Some(from) {
         obj
     } else {
         0
     }
+}
+
+/// `T` when `t` is `System.Nullable<T>`: `isinst`/`castclass` to `T?` test the
+/// boxed value against `T` (a null `T?` boxes to null), ECMA-335 §III.4.6.
+fn nullable_of(e: &Engine, t: TypeId) -> Option<TypeId> {
+    let i = e.ts.info(t);
+    let d = e.ts.info(i.generic_def?);
+    (d.name == "Nullable`1" && d.namespace == "System")
+        .then(|| i.type_args.first().copied())
+        .flatten()
 }
 
 pub(super) extern "C" fn array_store_check(arr: u64, obj: u64) -> u64 {
@@ -174,7 +185,15 @@ pub(super) extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u3
                     Err(_) => die(e, "invalid-cast".into(), u64::MAX, 0),
                 }
             }
-            Err(_) => die(e, "invalid-cast".into(), u64::MAX, 0),
+            // Through a variant interface (`ISink<object>` called as `ISink<string>`).
+            Err(_) => match e
+                .ts
+                .variant_interface_slot(t, m)
+                .and_then(|s| e.ts.vtable_method(t, s))
+            {
+                Some(target) => target,
+                None => die(e, "invalid-cast".into(), u64::MAX, 0),
+            },
         }
     };
     match e.vtable_entry(t, target) {
