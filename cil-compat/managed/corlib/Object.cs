@@ -160,8 +160,8 @@ namespace System
     // mcs requires a struct; __makeref and friends are not supported by the JIT.
     public struct TypedReference
     {
-        IntPtr Value;
-        IntPtr Type;
+        internal IntPtr Value;
+        internal IntPtr Type;
     }
     public sealed class ArgIterator { }
     public struct RuntimeArgumentHandle { }

@@ -44,7 +44,7 @@ namespace System
         // Rounded to the nearest millisecond, as .NET Framework does.
         static TimeSpan Interval(double value, long scale)
         {
-            if (value != value) throw new ArgumentException("TimeSpan does not accept floating point Not-a-Number values.");
+            if (double.IsNaN(value)) throw new ArgumentException("TimeSpan does not accept floating point Not-a-Number values.");
             double ms = value * (scale / TicksPerMillisecond);
             ms += ms >= 0 ? 0.5 : -0.5;
             if (ms > long.MaxValue / TicksPerMillisecond || ms < long.MinValue / TicksPerMillisecond)

@@ -262,11 +262,31 @@ pub(crate) extern "C" fn delegate_ctor(this: u64, target: u64, method: u64) {
     // One address per method, so delegates to it compare equal (Delegate.Remove,
     // `==`) whether they were made before or after it was compiled.
     let method = e.direct_entry(method).unwrap_or(method);
+    let method = unboxing_entry(e, target, method).unwrap_or(method);
     // SAFETY: `this` is a freshly allocated delegate object containing both fields.
     unsafe {
         *((this as usize + t as usize) as *mut u64) = target;
         *((this as usize + m as usize) as *mut u64) = method;
     }
+}
+
+/// A delegate over a struct's own instance method closes over the boxed
+/// struct (`Func<int> f = s.Method`): it must call the method's unboxing stub,
+/// which passes the box's value as `this`, not the box itself.
+fn unboxing_entry(e: &mut Engine, target: u64, code: u64) -> Option<u64> {
+    if target == 0 {
+        return None;
+    }
+    // SAFETY: target is a live object (the delegate's receiver).
+    let t = type_of_mt(unsafe { *((target as usize + OBJ_MT_OFFSET) as *const u64) });
+    if !e.ts.info(t).is_value_type() {
+        return None;
+    }
+    let (m, ..) = e.code_map().into_iter().find(|c| c.1 == code)?;
+    if e.ts.method(m).owner != t {
+        return None;
+    }
+    e.vtable_entry(t, m).ok()
 }
 
 pub(crate) extern "C" fn fast_allocate_string(len: i32) -> u64 {

@@ -1,10 +1,10 @@
 // runtime_types.cs: test_N_name programs over what a program asks the runtime
 // about its values: GetType and Type names, casts (integer element types of
 // arrays, `is T?`, variant generic interfaces and delegates), struct and enum
-// Equals, the exact-type check of an array element's address, decimal and
-// TimeSpan values, exception types programs throw themselves or the runtime
-// raises, and the query operators and SortedList (both outside mscorlib under
-// mono).
+// Equals, a delegate over a struct's method, the exact-type check of an array
+// element's address, decimal and TimeSpan values, exception types programs
+// throw themselves or the runtime raises, and the query operators and
+// SortedList (both outside mscorlib under mono).
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -12,7 +12,7 @@ using System.Linq;
 namespace Shapes { class Circle { } struct Dot { } class Holder { public class Item { } } }
 
 enum Color : long { Red = 1, Blue = 4 }
-struct Cell { public int X; public long Y; public Cell(int x, long y) { X = x; Y = y; } }
+struct Cell { public int X; public long Y; public Cell(int x, long y) { X = x; Y = y; } public long Sum() { return X + Y; } }
 interface IMaker<out T> { T Make(); }
 interface ISink<in T> { void Put(T t); }
 sealed class StringMaker : IMaker<string> { public string Make() { return "made"; } }
@@ -129,5 +129,12 @@ class RuntimeTypeTests
     {
         try { int[,] m = new int[int.MaxValue, 1 << 20]; return m.Rank; }
         catch (OutOfMemoryException) { return 1; }
+    }
+    public static int test_15_delegate_over_struct_method()
+    {
+        Cell c = new Cell(5, 10);
+        Func<long> f = c.Sum;
+        c.X = 100;
+        return (int)f();
     }
 }
