@@ -130,4 +130,42 @@ namespace System
     {
         public TypeLoadException() { }
     }
+
+    public class ApplicationException : Exception
+    {
+        public ApplicationException() { }
+        public ApplicationException(string message) : base(message) { }
+        public ApplicationException(string message, Exception innerException) : base(message, innerException) { }
+    }
+
+    public sealed class TypeInitializationException : SystemException
+    {
+        readonly string typeName;
+        public TypeInitializationException(string fullTypeName, Exception innerException)
+            : base("The type initializer for '" + fullTypeName + "' threw an exception.")
+        {
+            typeName = fullTypeName;
+            _innerException = innerException;
+        }
+        public string TypeName { get { return typeName; } }
+    }
+}
+
+namespace System.Reflection
+{
+    // The reflection surface programs name; this runtime has no member
+    // reflection (Type.GetMethod throws NotSupportedException).
+    public abstract class MethodBase
+    {
+        public abstract string Name { get; }
+        public abstract object Invoke(object obj, object[] parameters);
+    }
+
+    public abstract class MethodInfo : MethodBase { }
+
+    public sealed class TargetInvocationException : Exception
+    {
+        public TargetInvocationException(Exception inner) : base("Exception has been thrown by the target of an invocation.", inner) { }
+        public TargetInvocationException(string message, Exception inner) : base(message, inner) { }
+    }
 }

@@ -8,8 +8,13 @@ namespace System
         public Object() { }
         public virtual bool Equals(object obj) { return this == obj; }
         public virtual int GetHashCode() { return 0; }
-        public virtual string ToString() { return "System.Object"; }
+        // The full name of the object's type, as .NET prints it.
+        public virtual string ToString() { return GetType().ToString(); }
         public static bool ReferenceEquals(object a, object b) { return a == b; }
+        // The exact runtime type (its MethodTable, read by the runtime).
+        public Type GetType() { return new RuntimeType(GetTypeHandle()); }
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.InternalCall)]
+        extern IntPtr GetTypeHandle();
         // A shallow copy of the same type (bound by the runtime).
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.InternalCall)]
         protected extern object MemberwiseClone();
@@ -19,6 +24,14 @@ namespace System
     public abstract class ValueType
     {
         protected ValueType() { }
+        // Same type and same bytes (the runtime compares the boxed values;
+        // reference fields compare by identity, not by their own Equals).
+        public override bool Equals(object obj) { return BitwiseEquals(this, obj); }
+        public override int GetHashCode() { return BitwiseHash(this); }
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.InternalCall)]
+        static extern bool BitwiseEquals(object a, object b);
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.InternalCall)]
+        static extern int BitwiseHash(object a);
     }
 
     public abstract class Enum : ValueType
@@ -46,9 +59,43 @@ namespace System
         public override bool Equals(object o)
         {
             Type t = o as Type;
-            return t != null && t.m_handle.ToInt64() == m_handle.ToInt64();
+            return (object)t != null && t.m_handle.ToInt64() == m_handle.ToInt64();
         }
         public override int GetHashCode() { return (int)m_handle.ToInt64(); }
+        // Types compare by identity of the runtime type, not of the Type object.
+        public static bool operator ==(Type a, Type b)
+        {
+            if ((object)a == null || (object)b == null) return (object)a == (object)b;
+            return a.m_handle.ToInt64() == b.m_handle.ToInt64();
+        }
+        public static bool operator !=(Type a, Type b) { return !(a == b); }
+        // `Int32`, `List`1`, `Int32[,]`; FullName `System.Int32`, `Outer+Inner`,
+        // and for an instantiation `System.Collections.Generic.List`1[System.Int32]`.
+        public string Name { get { return GetName(false); } }
+        public string FullName { get { return GetName(true); } }
+        public override string ToString() { return GetName(true); }
+        public bool IsAssignableFrom(Type c)
+        {
+            return (object)c != null && IsAssignableInternal(m_handle, c.m_handle);
+        }
+        // Reflection over members is not supported by this runtime.
+        public System.Reflection.MethodInfo GetMethod(string name)
+        {
+            throw new NotSupportedException("reflection: Type.GetMethod");
+        }
+        string GetName(bool full)
+        {
+            char[] buf = new char[64];
+            int n = GetNameInternal(m_handle, full, buf);
+            if (n < 0) { buf = new char[-n]; n = GetNameInternal(m_handle, full, buf); }
+            return string.FromChars(buf, 0, n);
+        }
+        // Writes the name into buf and returns its length, or returns minus the
+        // length needed when buf is too short.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.InternalCall)]
+        static extern int GetNameInternal(IntPtr handle, bool full, char[] buf);
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.InternalCall)]
+        static extern bool IsAssignableInternal(IntPtr to, IntPtr from);
     }
 
     internal sealed class RuntimeType : Type
@@ -110,7 +157,12 @@ namespace System
         public T GetValueOrDefault() { return value; }
     }
 
-    public sealed class TypedReference { }
+    // mcs requires a struct; __makeref and friends are not supported by the JIT.
+    public struct TypedReference
+    {
+        internal IntPtr Value;
+        internal IntPtr Type;
+    }
     public sealed class ArgIterator { }
     public struct RuntimeArgumentHandle { }
 }

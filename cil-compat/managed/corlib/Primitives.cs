@@ -192,13 +192,6 @@ namespace System
         }
     }
 
-    public struct Decimal
-    {
-        internal int flags;
-        internal int hi;
-        internal int lo;
-        internal int mid;
-    }
 
     public unsafe struct IntPtr
     {

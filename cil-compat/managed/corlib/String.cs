@@ -5,7 +5,7 @@ namespace System
 {
     using System.Runtime.CompilerServices;
 
-    public sealed unsafe partial class String
+    public sealed unsafe partial class String : ICloneable
     {
         // Field order and types are part of the runtime contract (heap.rs).
         internal int m_length;
@@ -18,6 +18,19 @@ namespace System
         internal static extern string FastAllocateString(int length);
 
         public int Length { get { return m_length; } }
+
+        // String constructors need the JIT to allocate the string at its final
+        // length (as .NET redirects them); ours does not yet, so these are
+        // declared for the compiler but unbound: calling one fails to compile.
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public extern String(char[] value, int startIndex, int length);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public extern String(char[] value);
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        public extern String(char c, int count);
+
+        // Strings are immutable: a clone is the same string.
+        public object Clone() { return this; }
 
         [System.Runtime.CompilerServices.IndexerName("Chars")]
         public char this[int index]

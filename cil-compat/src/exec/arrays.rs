@@ -134,6 +134,9 @@ fn alloc_md(e: &mut Engine, t: TypeId, elem: TypeId, lengths: &[u64], lower: &[i
         die_kind(e, "out-of-memory")
     }
     let Ok(obj) = e.alloc_with(|ts| ts.alloc_md_array(elem, lengths)) else {
+        // Entered through a transition (`new T[,]`, `Array.CreateInstance`): a
+        // catchable OutOfMemoryException, as for vectors (`helpers::alloc_failed`).
+        (e.raise_oom)(e);
         die_kind(e, "out-of-memory")
     };
     let rank = lengths.len();
@@ -503,7 +506,10 @@ pub(super) extern "C" fn create_instance(elem_mt: u64, lengths: u64, lower: u64)
         let _ = e.ensure_vtable(at);
         return match e.alloc_with(|ts| ts.alloc_array(elem, lens[0] as usize)) {
             Ok(o) => o as u64,
-            Err(_) => die_kind(e, "out-of-memory"),
+            Err(_) => {
+                (e.raise_oom)(e);
+                die_kind(e, "out-of-memory")
+            }
         };
     }
     let Ok(t) = e.ts.md_array_of(elem, lens.len() as u32) else {

@@ -2,12 +2,12 @@
 //! and the binding of the corlib's internal calls. Calls that may collect or
 //! unwind are reached through their entry trampolines (`transitions`,
 //! `unwind`), the rest directly (`helpers`, `natives`, `math`, `arrays`, `shared`,
-//! `gc`). Kept apart from those modules so they need not know the
+//! `gc`, `reflect`). Kept apart from those modules so they need not know the
 //! trampolines that wrap them.
 
 use jit::host::Helper;
 
-use super::{arrays, gc, helpers, math, natives, transitions, unwind, Engine};
+use super::{arrays, gc, helpers, math, natives, reflect, transitions, unwind, Engine};
 
 /// Address of a helper.
 pub fn address(h: Helper) -> u64 {
@@ -39,6 +39,7 @@ pub(crate) fn register_natives(e: &mut Engine) {
         .chain(math::natives())
         .chain(arrays::natives())
         .chain(gc::natives())
+        .chain(reflect::natives())
     {
         e.bind_native(name, addr);
     }

@@ -97,11 +97,22 @@ pub(super) extern "C" fn is_instance(obj: u64, mt: u64) -> u64 {
     let e = unsafe { active() };
     // SAFETY: obj is a live object.
     let omt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
-    if omt == mt || e.ts.is_assignable(type_of_mt(omt), type_of_mt(mt)) {
+    let (from, to) = (type_of_mt(omt), type_of_mt(mt));
+    if omt == mt || e.ts.is_assignable(from, to) || nullable_of(e, to) == Some(from) {
         obj
     } else {
         0
     }
+}
+
+/// `T` when `t` is `System.Nullable<T>`: `isinst`/`castclass` to `T?` test the
+/// boxed value against `T` (a null `T?` boxes to null), ECMA-335 §III.4.6.
+fn nullable_of(e: &Engine, t: TypeId) -> Option<TypeId> {
+    let i = e.ts.info(t);
+    let d = e.ts.info(i.generic_def?);
+    (d.name == "Nullable`1" && d.namespace == "System")
+        .then(|| i.type_args.first().copied())
+        .flatten()
 }
 
 pub(super) extern "C" fn array_store_check(arr: u64, obj: u64) -> u64 {
@@ -174,7 +185,15 @@ pub(super) extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u3
                     Err(_) => die(e, "invalid-cast".into(), u64::MAX, 0),
                 }
             }
-            Err(_) => die(e, "invalid-cast".into(), u64::MAX, 0),
+            // Through a variant interface (`ISink<object>` called as `ISink<string>`).
+            Err(_) => match e
+                .ts
+                .variant_interface_slot(t, m)
+                .and_then(|s| e.ts.vtable_method(t, s))
+            {
+                Some(target) => target,
+                None => die(e, "invalid-cast".into(), u64::MAX, 0),
+            },
         }
     };
     match e.vtable_entry(t, target) {
@@ -243,11 +262,31 @@ pub(crate) extern "C" fn delegate_ctor(this: u64, target: u64, method: u64) {
     // One address per method, so delegates to it compare equal (Delegate.Remove,
     // `==`) whether they were made before or after it was compiled.
     let method = e.direct_entry(method).unwrap_or(method);
+    let method = unboxing_entry(e, target, method).unwrap_or(method);
     // SAFETY: `this` is a freshly allocated delegate object containing both fields.
     unsafe {
         *((this as usize + t as usize) as *mut u64) = target;
         *((this as usize + m as usize) as *mut u64) = method;
     }
+}
+
+/// A delegate over a struct's own instance method closes over the boxed
+/// struct (`Func<int> f = s.Method`): it must call the method's unboxing stub,
+/// which passes the box's value as `this`, not the box itself.
+fn unboxing_entry(e: &mut Engine, target: u64, code: u64) -> Option<u64> {
+    if target == 0 {
+        return None;
+    }
+    // SAFETY: target is a live object (the delegate's receiver).
+    let t = type_of_mt(unsafe { *((target as usize + OBJ_MT_OFFSET) as *const u64) });
+    if !e.ts.info(t).is_value_type() {
+        return None;
+    }
+    let (m, ..) = e.code_map().into_iter().find(|c| c.1 == code)?;
+    if e.ts.method(m).owner != t {
+        return None;
+    }
+    e.vtable_entry(t, m).ok()
 }
 
 pub(crate) extern "C" fn fast_allocate_string(len: i32) -> u64 {

@@ -24,6 +24,7 @@ pub mod jithost;
 mod math;
 mod natives;
 mod null_fault;
+mod reflect;
 mod shared;
 mod stackroots;
 mod transitions;

@@ -67,9 +67,10 @@ impl TypeSystem {
     }
 
     /// True if a value of type `from` may be stored where `to` is expected (the
-    /// `castclass`/`isinst` test, §III.4.3): same type, a base class, an implemented
-    /// interface, an array whose reference elements are assignable (covariance), or
-    /// a generic collection interface of a vector (`types/vector_ifaces.rs`).
+    /// `castclass`/`isinst` test, §III.4.3): same type, a base class (System.Object
+    /// for an interface too), an implemented interface, an array whose reference
+    /// elements are assignable (covariance), or a generic collection interface of a
+    /// vector (`types/vector_ifaces.rs`).
     pub fn is_assignable(&self, from: TypeId, to: TypeId) -> bool {
         if from == to {
             return true;
@@ -88,6 +89,15 @@ impl TypeSystem {
                 }
             }
         }
+        // An interface has no base class, but whatever implements it is an object.
+        if fi.kind == TypeKind::Interface
+            && ti.kind == TypeKind::Class
+            && ti.parent.is_none()
+            && ti.name == "Object"
+            && ti.namespace == "System"
+        {
+            return true;
+        }
         let mut cur = Some(from);
         let mut guard = 0;
         while let Some(c) = cur {
@@ -105,7 +115,73 @@ impl TypeSystem {
                 break;
             }
         }
-        ti.kind == TypeKind::Interface && self.vector_implements(from, to)
+        if ti.kind == TypeKind::Interface && self.vector_implements(from, to) {
+            return true;
+        }
+        // Variance (`out T`/`in T` of a generic interface or delegate): `from`
+        // itself, or an interface it implements, may be a variant instantiation.
+        ti.generic_def.is_some()
+            && (self.variant_assignable(from, to)
+                || (ti.kind == TypeKind::Interface
+                    && fi
+                        .interfaces
+                        .iter()
+                        .any(|m| self.variant_assignable(m.iface, to))))
+    }
+
+    /// `from` and `to` instantiate one generic definition and each type argument
+    /// pair is equal or, for a variant parameter, references assignable in its
+    /// direction (ECMA-335 §II.9.5).
+    fn variant_assignable(&self, from: TypeId, to: TypeId) -> bool {
+        let (fi, ti) = (self.info(from), self.info(to));
+        let Some(def) = ti.generic_def.filter(|d| fi.generic_def == Some(*d)) else {
+            return false;
+        };
+        if fi.type_args.len() != ti.type_args.len() {
+            return false;
+        }
+        fi.type_args
+            .iter()
+            .zip(&ti.type_args)
+            .enumerate()
+            .all(|(k, (&a, &b))| {
+                if a == b {
+                    return true;
+                }
+                let refs = self.info(a).is_reference() && self.info(b).is_reference();
+                match self.param_variance(def, k) {
+                    1 => refs && self.is_assignable(a, b),
+                    2 => refs && self.is_assignable(b, a),
+                    _ => false,
+                }
+            })
+    }
+
+    /// The vtable slot implementing `iface_method` in class `t` through a variant
+    /// instantiation of its interface (`t` implements `ISink<object>`, the call
+    /// is to `ISink<string>.Put`); the method's index is the same in every
+    /// instantiation of one generic interface.
+    pub fn variant_interface_slot(&self, t: TypeId, iface_method: MethodId) -> Option<u32> {
+        let m = self.method(iface_method);
+        let idx = m.slot? as usize;
+        self.info(t)
+            .interfaces
+            .iter()
+            .filter(|im| self.variant_assignable(im.iface, m.owner))
+            .find_map(|im| im.slots.get(idx).copied().flatten())
+    }
+
+    /// The variance bits (1 covariant, 2 contravariant) of type parameter `k` of
+    /// generic definition `def`, from its GenericParam row.
+    fn param_variance(&self, def: TypeId, k: usize) -> u32 {
+        let d = self.info(def);
+        let Some(md) = d.asm.and_then(|a| self.metadata(a).ok()) else {
+            return 0;
+        };
+        (1..=md.row_count(crate::metadata::TableId::GenericParam))
+            .filter_map(|r| md.row::<crate::metadata::GenericParamRow>(r).ok())
+            .find(|g| g.owner == d.token.0 && g.number as usize == k)
+            .map_or(0, |g| g.flags & 3)
     }
 
     /// Whether arrays of `t` may be used as arrays of `u` (ECMA-335 §I.8.7.1,
@@ -113,8 +189,8 @@ impl TypeSystem {
     /// `t` assignable to `u` (array covariance); or the same reduced type,
     /// where an enum reduces to its underlying type and signed and unsigned
     /// integers of one width to one (`int[]` is a `uint[]`, an enum array an
-    /// array of its underlying type). `bool` and `char` reduce only to
-    /// themselves.
+    /// array of its underlying type, `long[]` an `IntPtr[]` on this 64-bit
+    /// target). `bool` and `char` reduce only to themselves.
     pub fn array_element_compatible(&self, t: TypeId, u: TypeId) -> bool {
         if t == u {
             return true;
@@ -453,8 +529,9 @@ fn reduced(p: Prim) -> Option<u8> {
         Prim::I1 | Prim::U1 => Some(1),
         Prim::I2 | Prim::U2 => Some(2),
         Prim::I4 | Prim::U4 => Some(4),
-        Prim::I8 | Prim::U8 => Some(8),
-        Prim::I | Prim::U => Some(0),
+        // Native integers are 64-bit here: `long[]` is an `IntPtr[]` (as in
+        // mono and .NET on 64-bit targets).
+        Prim::I8 | Prim::U8 | Prim::I | Prim::U => Some(8),
         _ => None,
     }
 }

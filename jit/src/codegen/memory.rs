@@ -324,6 +324,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
 
     pub fn ldelema(&mut self, tok: u32) -> R {
         let t = self.type_shape(tok)?;
+        if !t.is_value_type && self.shared_lookup(tok, LookupKind::TypeHandle)?.is_none() {
+            self.ldelema_exact_check(tok)?;
+        }
         let (addr, ra, ri) = self.elem_addr_as(t.ty.size(), true)?;
         self.m().lea(ra, addr)?;
         if let Some(ri) = ri {
@@ -331,6 +334,36 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
         self.ctx.push_reg(StackTy::ByRef, ra);
         Ok(())
+    }
+
+    /// `ldelema T` of a reference type T: the array must be exactly a `T[]` (a
+    /// covariant `Derived[]` seen as `T[]` would let a `T` be stored through the
+    /// address), else ArrayTypeMismatchException (ECMA-335 §III.4.9). A null
+    /// array is left to the element access.
+    fn ldelema_exact_check(&mut self, tok: u32) -> R {
+        let t = self.type_info(tok)?;
+        if t.array_handle == 0 {
+            return Ok(());
+        }
+        let n = self.ctx.stack.vals.len();
+        if n < 2 {
+            return Err(JitErrorKind::StackUnderflow);
+        }
+        let arr = self.ctx.stack.vals[n - 2];
+        let s = M::Abi::SCRATCH;
+        self.ctx.load_to_gpr(&arr, s)?;
+        let done = self.m().new_label();
+        self.m().alu_rr(AluOp::Test, s, s, OperandSize::S64)?;
+        self.m().jcc(Cond::E, done)?;
+        let mt = self.layout.method_table_offset;
+        self.m().load(s, Address::offset(s, mt), OperandSize::S64)?;
+        let r = self.ctx.alloc_gpr()?;
+        self.m()
+            .mov_ri(r, t.array_handle as i64, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Cmp, s, r, OperandSize::S64)?;
+        self.ctx.free_gpr(r);
+        self.fail_if(Cond::Ne, FailCode::ArrayTypeMismatch)?;
+        self.m().bind(done)
     }
 
     pub fn ldlen(&mut self) -> R {
