@@ -414,7 +414,9 @@ fn compile_decoded<H: JitHost>(
     );
     scratch.targets = targets;
     g.emit_entry().map_err(|k| wrap(0, k))?;
+    let mut prefix = 0u16;
     for i in instrs {
+        let after = core::mem::replace(&mut prefix, i.opcode);
         let live = g
             .begin_instruction(i.offset)
             .map_err(|k| wrap(i.offset, k))?;
@@ -422,6 +424,7 @@ fn compile_decoded<H: JitHost>(
             continue;
         }
         g.at_end = i.next as usize == m.il.len();
+        g.readonly_prefix = after == op::READONLY;
         if returns_in_place(m, instrs, i) {
             g.ret().map_err(|k| wrap(i.offset, k))?;
             continue;

@@ -324,7 +324,12 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
 
     pub fn ldelema(&mut self, tok: u32) -> R {
         let t = self.type_shape(tok)?;
-        if !t.is_value_type && self.shared_lookup(tok, LookupKind::TypeHandle)?.is_none() {
+        // `readonly. ldelema` (how C# compilers load `a[i]` of a generic `T`
+        // for a call on it) may not be stored through: no check (§III.2.3).
+        if !t.is_value_type
+            && !self.readonly_prefix
+            && self.shared_lookup(tok, LookupKind::TypeHandle)?.is_none()
+        {
             self.ldelema_exact_check(tok)?;
         }
         let (addr, ra, ri) = self.elem_addr_as(t.ty.size(), true)?;

@@ -172,6 +172,10 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     /// The instruction being visited is the last one (a `ret` there falls into
     /// the epilogue without a jump).
     pub at_end: bool,
+    /// The instruction being visited follows a `readonly.` prefix
+    /// (§III.2.3): an `ldelema` then yields a controlled-mutability address
+    /// and skips its exact-type check.
+    pub readonly_prefix: bool,
     /// Exception-handling state (methods with clauses only).
     eh: Option<alloc::boxed::Box<exceptions::EhState>>,
     /// Stack maps recorded at every call.
@@ -267,6 +271,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             cur: 0,
             constrained: None,
             at_end: false,
+            readonly_prefix: false,
             eh,
             gc: gcmap::GcMapBuilder {
                 sites: reuse(&mut bufs.gc_sites, 0),

@@ -137,4 +137,18 @@ class RuntimeTypeTests
         c.X = 100;
         return (int)f();
     }
+    // `a[0].ToString()` on a type parameter compiles to `readonly. ldelema
+    // !!T; constrained. callvirt`: the address is only read through, so a
+    // covariant array (a string[] seen as object[]) is fine (ECMA-335
+    // §III.2.3). typeof(T) keeps the method's code specialised per T.
+    static int ReadOnlyFirst<T>(T[] a)
+    {
+        Type t = typeof(T);
+        return t != null && a[0].ToString() == "x" ? 1 : 0;
+    }
+    public static int test_1_readonly_ldelema_on_covariant_array()
+    {
+        object[] a = new string[] { "x" };
+        return ReadOnlyFirst<object>(a);
+    }
 }
