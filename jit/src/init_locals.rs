@@ -20,6 +20,7 @@
 use crate::decoder::{op, Instr, Operand};
 use crate::host::JitType;
 use alloc::vec::Vec;
+use smallvec::SmallVec;
 
 /// Sets `zero[k]` for every local `k` of `locals` the prologue must zero
 /// (see the module docs); `taken[k]` is whether its address is taken.
@@ -35,10 +36,11 @@ pub(crate) fn must_zero(
     if has_eh || instrs.is_empty() {
         return;
     }
-    // Candidate locals, numbered by bit.
-    let mut bits: Vec<(u16, u64)> = Vec::new();
+    // Each candidate local's bit, by local number (0: not a candidate).
+    let mut bits: SmallVec<[u64; 16]> = SmallVec::from_elem(0, locals.len());
+    let mut next = 0u32;
     for (k, t) in locals.iter().enumerate() {
-        if bits.len() == 64 {
+        if next == 64 {
             break;
         }
         let scalar = matches!(
@@ -57,17 +59,14 @@ pub(crate) fn must_zero(
                 | JitType::R8
         );
         if scalar && !taken.get(k).copied().unwrap_or(true) {
-            bits.push((k as u16, 1u64 << bits.len()));
+            bits[k] = 1u64 << next;
+            next += 1;
         }
     }
-    if bits.is_empty() {
+    if next == 0 {
         return;
     }
-    let bit_of = |local: u16| {
-        bits.iter()
-            .find(|(k, _)| *k == local)
-            .map_or(0, |(_, b)| *b)
-    };
+    let bit_of = |local: u16| bits.get(local as usize).copied().unwrap_or(0);
     let unassigned = if instrs.iter().all(|i| flow(i) == Flow::Next) {
         // Straight-line code (most small methods): program order is
         // execution order.
@@ -75,8 +74,10 @@ pub(crate) fn must_zero(
     } else {
         dataflow(instrs, &bit_of)
     };
-    for (k, b) in &bits {
-        zero[*k as usize] = unassigned & b != 0;
+    for (z, b) in zero.iter_mut().zip(&bits) {
+        if *b != 0 {
+            *z = unassigned & b != 0;
+        }
     }
 }
 
@@ -99,7 +100,7 @@ fn scan(instrs: &[Instr], mut assigned: u64, bit_of: &impl Fn(u16) -> u64) -> u6
 fn dataflow(instrs: &[Instr], bit_of: &impl Fn(u16) -> u64) -> u64 {
     let index_of = |offset: u32| instrs.binary_search_by_key(&offset, |i| i.offset).ok();
     // Block leaders: the entry, branch targets, and what follows a branch.
-    let mut leader = alloc::vec![false; instrs.len()];
+    let mut leader: SmallVec<[bool; 64]> = SmallVec::from_elem(false, instrs.len());
     leader[0] = true;
     for (n, i) in instrs.iter().enumerate() {
         let f = flow(i);
@@ -114,11 +115,11 @@ fn dataflow(instrs: &[Instr], bit_of: &impl Fn(u16) -> u64) -> u64 {
             }
         }
     }
-    let starts: Vec<usize> = (0..instrs.len()).filter(|&n| leader[n]).collect();
+    let starts: SmallVec<[usize; 16]> = (0..instrs.len()).filter(|&n| leader[n]).collect();
     let block_of = |n: usize| starts.partition_point(|&s| s <= n) - 1;
     let end_of = |b: usize| starts.get(b + 1).copied().unwrap_or(instrs.len());
     // Entry states: `None` until some path reaches the block.
-    let mut entry: Vec<Option<u64>> = alloc::vec![None; starts.len()];
+    let mut entry: SmallVec<[Option<u64>; 16]> = SmallVec::from_elem(None, starts.len());
     entry[0] = Some(0);
     let mut changed = true;
     while changed {
