@@ -17,6 +17,7 @@
 //! of a method with exception clauses (handlers are entered from anywhere in
 //! their `try`). Locals beyond the first 64 candidates are zeroed too.
 
+use crate::codegen::stack::StackTy;
 use crate::decoder::{op, Instr, Operand};
 use crate::host::JitType;
 use alloc::vec::Vec;
@@ -43,20 +44,12 @@ pub(crate) fn must_zero(
         if next == 64 {
             break;
         }
+        // Integers and floats on the evaluation stack: no native ints or
+        // pointers (possibly references to the collector), no references, no
+        // structs.
         let scalar = matches!(
-            t,
-            JitType::Bool
-                | JitType::Char
-                | JitType::I1
-                | JitType::U1
-                | JitType::I2
-                | JitType::U2
-                | JitType::I4
-                | JitType::U4
-                | JitType::I8
-                | JitType::U8
-                | JitType::R4
-                | JitType::R8
+            StackTy::of(t),
+            Some(StackTy::I32 | StackTy::I64 | StackTy::F | StackTy::F32)
         );
         if scalar && !taken.get(k).copied().unwrap_or(true) {
             bits[k] = 1u64 << next;
