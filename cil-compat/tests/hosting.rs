@@ -6,6 +6,8 @@
 //! device re-issues the failed request on the fallback driver so its user
 //! sees no error and no data is lost.
 
+mod common;
+
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -28,13 +30,7 @@ const BLOCKS: u64 = 64;
 
 /// Builds `Ddk.dll` (shared) and an assembly `name` from `source`.
 fn build(name: &str, source: &str) -> Vec<(String, Vec<u8>)> {
-    let src_dir = toolchain::managed_src_dir();
-    let ddk = toolchain::build_library(
-        "Ddk",
-        &toolchain::cs_files(&src_dir.join("ddk")).unwrap(),
-        &[],
-    )
-    .expect("mcs: Ddk");
+    let ddk = common::ddk();
     let dir = std::env::temp_dir().join(format!("cil-hosting-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cs: PathBuf = dir.join(format!("{name}.cs"));

@@ -5,8 +5,9 @@
 //! notification), reports each request's status, and survives a device that
 //! fails one request or breaks the protocol with a clear error and no hang.
 
+mod common;
+
 use std::cell::RefCell;
-use std::path::PathBuf;
 use std::rc::Rc;
 
 use cil_compat::exec::cli;
@@ -25,11 +26,6 @@ fn image() -> Vec<u8> {
     (0..SECTORS * 512)
         .map(|i| (i * 7 + i / 512 * 13) as u8)
         .collect()
-}
-
-fn sources(dir: &str) -> Vec<PathBuf> {
-    let d = toolchain::managed_src_dir().join(dir);
-    toolchain::cs_files(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()))
 }
 
 /// One engine may be active per process (runtime helpers find it through a
@@ -51,13 +47,7 @@ struct Harness {
 fn harness() -> Harness {
     let turn = ENGINE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let corlib = toolchain::corlib().expect("build corlib");
-    let ddk_dll = toolchain::build_library("Ddk", &sources("ddk"), &[]).expect("mcs: DDK");
-    let drv = toolchain::build_library(
-        "VirtioBlk",
-        &sources("drivers/virtio-blk"),
-        std::slice::from_ref(&ddk_dll),
-    )
-    .expect("mcs: virtio-blk");
+    let (ddk_dll, drv) = common::ddk_and_driver();
     let h = toolchain::build_library(
         "VirtioBlkHarness",
         &[toolchain::managed_src_dir().join("drivers/virtio-blk/tests/Harness.cs")],

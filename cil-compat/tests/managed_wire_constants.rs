@@ -9,6 +9,9 @@
 //! PCI registers, BAR kinds, the I/O handle tag, the descriptor size) are
 //! held the same way against `ddk::pci` and `ddk::abi`.
 
+#[path = "common/mod.rs"]
+mod test_common;
+
 use cil_compat::metadata::{ConstantRow, TableId, Token};
 use cil_compat::toolchain;
 use cil_compat::types::TypeSystem;
@@ -239,15 +242,7 @@ fn constants(ts: &TypeSystem, namespace: &str, class: &str) -> Vec<(String, u64)
 
 /// The corlib, the managed DDK and the managed driver, compiled and loaded.
 fn load() -> TypeSystem {
-    let src = toolchain::managed_src_dir();
-    let ddk = toolchain::build_library("Ddk", &toolchain::cs_files(&src.join("ddk")).unwrap(), &[])
-        .expect("mcs: Ddk");
-    let drv = toolchain::build_library(
-        "VirtioBlk",
-        &toolchain::cs_files(&src.join("drivers/virtio-blk")).unwrap(),
-        std::slice::from_ref(&ddk),
-    )
-    .expect("mcs: VirtioBlk");
+    let (ddk, drv) = test_common::ddk_and_driver();
     let mut ts = TypeSystem::new();
     for p in [toolchain::corlib().unwrap(), ddk, drv] {
         ts.load(std::fs::read(&p).unwrap())

@@ -22,8 +22,9 @@
 //! `refused`: a 100-byte read the driver refuses before the device sees it,
 //! the call path alone, as the kernel's `blk-refused-call` measures it).
 
+mod common;
+
 use std::cell::RefCell;
-use std::path::PathBuf;
 use std::rc::Rc;
 
 use cil_compat::exec::cli;
@@ -44,20 +45,9 @@ const MIB: usize = 1 << 20;
 /// One engine may be active per process: tests take turns.
 static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn sources(dir: &str) -> Vec<PathBuf> {
-    let d = toolchain::managed_src_dir().join(dir);
-    toolchain::cs_files(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()))
-}
-
 fn runtime() -> SharedRuntime {
     let corlib = toolchain::corlib().expect("build corlib");
-    let ddk_dll = toolchain::build_library("Ddk", &sources("ddk"), &[]).expect("mcs: DDK");
-    let drv = toolchain::build_library(
-        "VirtioBlk",
-        &sources("drivers/virtio-blk"),
-        std::slice::from_ref(&ddk_dll),
-    )
-    .expect("mcs: virtio-blk");
+    let (ddk_dll, drv) = common::ddk_and_driver();
     let files = cil_compat::host::read_assemblies(&[&corlib, &ddk_dll, &drv]).unwrap();
     let named = cil_compat::host::as_named(&files);
     // SAFETY: the fake platform table upholds the ABI contracts; the TURN

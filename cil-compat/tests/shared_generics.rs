@@ -8,62 +8,19 @@
 //! results themselves are checked against mono by `jit_corpus`.
 #![cfg(feature = "std")]
 
+mod common;
+
 use std::sync::Mutex;
+
+use common::family;
 
 use cil_compat::exec::{cli, Engine, RetVal};
 use cil_compat::metadata::sig::Prim;
 use cil_compat::toolchain;
-use cil_compat::types::{AsmId, MethodId, TypeId, TypeSystem};
+use cil_compat::types::{MethodId, TypeId, TypeSystem};
 
 /// Engines share the process-wide active-engine slot: one test at a time.
 static ONE_ENGINE: Mutex<()> = Mutex::new(());
-
-/// Methods of the family that stop with a runtime error (run by `jit_corpus`
-/// in a child process, not here).
-const FAILING: &[&str] = &["CastToTFails"];
-
-fn engine(sharing: bool) -> (Box<Engine>, AsmId) {
-    let dir = toolchain::workspace_root()
-        .join("jit")
-        .join("tests")
-        .join("corpus");
-    let dll = toolchain::build_library(
-        "SharedGenericsOnly",
-        &[dir.join("SharedGenerics.cs"), dir.join("Expect.cs")],
-        &[],
-    )
-    .expect("build SharedGenerics.cs");
-    let corlib = toolchain::corlib().expect("corlib");
-    let mut ts = TypeSystem::new();
-    ts.load(std::fs::read(corlib).unwrap()).unwrap();
-    let asm = ts.load(std::fs::read(dll).unwrap()).unwrap();
-    let mut e = cli::engine(ts);
-    e.set_shared_generics(sharing);
-    (e, asm)
-}
-
-/// Runs every test method of the family; (name, integer result or None for
-/// a string, whose address differs from run to run).
-fn run_family(e: &mut Engine, asm: AsmId) -> Vec<(String, Option<u64>)> {
-    let mut out = Vec::new();
-    for m in cli::methods_matching(&e.ts, asm, "Corpus.SharedGenerics::*") {
-        let d = e.ts.method(m);
-        if !d.is_static() || !d.sig.params.is_empty() || FAILING.contains(&d.name.as_str()) {
-            continue;
-        }
-        let name = e.method_name(m);
-        let string = e.ts.prim(Prim::String).ok() == Some(d.sig.ret);
-        // SAFETY: the engine is active and `m` is static and parameterless.
-        let r = unsafe { e.call_static0(m) }.unwrap_or_else(|err| panic!("{name}: {err}"));
-        let v = match r {
-            RetVal::Int(v) => v,
-            other => panic!("{name} returned {other:?}"),
-        };
-        out.push((name, (!string).then_some(v)));
-    }
-    assert!(out.len() >= 30, "only {} methods ran", out.len());
-    out
-}
 
 fn instance(e: &mut Engine, def: &str, args: &[TypeId]) -> TypeId {
     let d =
@@ -80,13 +37,13 @@ fn method_of(e: &Engine, t: TypeId, name: &str) -> MethodId {
 #[test]
 fn reference_instantiations_share_one_body_and_value_ones_do_not() {
     let _one = ONE_ENGINE.lock().unwrap_or_else(|p| p.into_inner());
-    let (mut off, asm) = engine(false);
-    let plain = run_family(&mut off, asm);
+    let (mut off, asm) = family::engine("SharedGenerics", false);
+    let plain = family::run(&mut off, asm, "SharedGenerics", 30);
     let before = off.stats;
     drop(off);
 
-    let (mut e, asm) = engine(true);
-    let shared = run_family(&mut e, asm);
+    let (mut e, asm) = family::engine("SharedGenerics", true);
+    let shared = family::run(&mut e, asm, "SharedGenerics", 30);
     let after = e.stats;
     assert_eq!(plain, shared, "results differ with shared generics");
     println!(
@@ -226,8 +183,8 @@ fn reference_instantiations_share_one_body_and_value_ones_do_not() {
 #[test]
 fn compiled_code_names_the_shared_body() {
     let _one = ONE_ENGINE.lock().unwrap_or_else(|p| p.into_inner());
-    let (mut e, asm) = engine(true);
-    run_family(&mut e, asm);
+    let (mut e, asm) = family::engine("SharedGenerics", true);
+    family::run(&mut e, asm, "SharedGenerics", 30);
     let string = e.ts.prim(Prim::String).unwrap();
     let cs = instance(&mut e, "SGCell`1", &[string]);
     let get = method_of(&e, cs, "Get");

@@ -9,58 +9,18 @@
 //! `jit_corpus` (and under GC stress by `gc_stress`).
 #![cfg(feature = "std")]
 
+mod common;
+
 use std::sync::Mutex;
 
-use cil_compat::exec::{cli, Engine, RetVal};
+use common::family;
+
+use cil_compat::exec::Engine;
 use cil_compat::metadata::sig::Prim;
-use cil_compat::toolchain;
-use cil_compat::types::{AsmId, MethodId, TypeId, TypeSystem};
+use cil_compat::types::{MethodId, TypeId};
 
 /// Engines share the process-wide active-engine slot: one test at a time.
 static ONE_ENGINE: Mutex<()> = Mutex::new(());
-
-/// Methods of the family that stop with a runtime error.
-const FAILING: &[&str] = &["CastToTFails"];
-
-fn engine(sharing: bool) -> (Box<Engine>, AsmId) {
-    let dir = toolchain::workspace_root()
-        .join("jit")
-        .join("tests")
-        .join("corpus");
-    let dll = toolchain::build_library(
-        "SharedMethodsOnly",
-        &[dir.join("SharedMethods.cs"), dir.join("Expect.cs")],
-        &[],
-    )
-    .expect("build SharedMethods.cs");
-    let corlib = toolchain::corlib().expect("corlib");
-    let mut ts = TypeSystem::new();
-    ts.load(std::fs::read(corlib).unwrap()).unwrap();
-    let asm = ts.load(std::fs::read(dll).unwrap()).unwrap();
-    let mut e = cli::engine(ts);
-    e.set_shared_generics(sharing);
-    (e, asm)
-}
-
-/// Runs every test method of the family: (name, integer result).
-fn run_family(e: &mut Engine, asm: AsmId) -> Vec<(String, u64)> {
-    let mut out = Vec::new();
-    for m in cli::methods_matching(&e.ts, asm, "Corpus.SharedMethods::*") {
-        let d = e.ts.method(m);
-        if !d.is_static() || !d.sig.params.is_empty() || FAILING.contains(&d.name.as_str()) {
-            continue;
-        }
-        let name = e.method_name(m);
-        // SAFETY: the engine is active and `m` is static and parameterless.
-        let r = unsafe { e.call_static0(m) }.unwrap_or_else(|err| panic!("{name}: {err}"));
-        let RetVal::Int(v) = r else {
-            panic!("{name} returned {r:?}")
-        };
-        out.push((name, v));
-    }
-    assert!(out.len() >= 40, "only {} methods ran", out.len());
-    out
-}
 
 fn ty(e: &mut Engine, name: &str, args: &[TypeId]) -> TypeId {
     let d =
@@ -100,12 +60,12 @@ fn assert_shared(e: &mut Engine, m: MethodId) -> MethodId {
 #[test]
 fn hidden_context_sharing_keeps_results() {
     let _one = ONE_ENGINE.lock().unwrap_or_else(|p| p.into_inner());
-    let (mut off, asm) = engine(false);
-    let plain = run_family(&mut off, asm);
+    let (mut off, asm) = family::engine("SharedMethods", false);
+    let plain = family::run(&mut off, asm, "SharedMethods", 40);
     let before = off.stats;
     drop(off);
-    let (mut e, asm) = engine(true);
-    let shared = run_family(&mut e, asm);
+    let (mut e, asm) = family::engine("SharedMethods", true);
+    let shared = family::run(&mut e, asm, "SharedMethods", 40);
     let after = e.stats;
     assert_eq!(plain, shared, "results differ with shared generics");
     println!(
@@ -129,7 +89,7 @@ fn hidden_context_sharing_keeps_results() {
 #[test]
 fn reference_instantiations_compile_one_body() {
     let _one = ONE_ENGINE.lock().unwrap_or_else(|p| p.into_inner());
-    let (mut e, _asm) = engine(true);
+    let (mut e, _asm) = family::engine("SharedMethods", true);
     let string = e.ts.prim(Prim::String).unwrap();
     let object = e.ts.prim(Prim::Object).unwrap();
     let int = e.ts.prim(Prim::I4).unwrap();
@@ -205,8 +165,8 @@ fn reference_instantiations_compile_one_body() {
 #[test]
 fn what_runs_shared_code() {
     let _one = ONE_ENGINE.lock().unwrap_or_else(|p| p.into_inner());
-    let (mut e, asm) = engine(true);
-    run_family(&mut e, asm);
+    let (mut e, asm) = family::engine("SharedMethods", true);
+    family::run(&mut e, asm, "SharedMethods", 40);
     let string = e.ts.prim(Prim::String).unwrap();
     let object = e.ts.prim(Prim::Object).unwrap();
     let int = e.ts.prim(Prim::I4).unwrap();

@@ -923,9 +923,10 @@ impl<D: BlockDevice> Seek for BlockStream<D> {
 }
 
 /// `dst.copy_from_slice(src)`, with fatfs's 4-byte FAT entries copied
-/// inline rather than through a `memcpy` call.
+/// inline rather than through a `memcpy` call (also used by the FAT block
+/// buffer, `fs/fatbuf.rs`).
 #[inline(always)]
-fn copy_small(dst: &mut [u8], src: &[u8]) {
+pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
     match (
         <&mut [u8; 4]>::try_from(&mut *dst),
         <&[u8; 4]>::try_from(src),

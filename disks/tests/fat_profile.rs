@@ -14,45 +14,22 @@
 //! (divide by 16,384 clusters; `FAT_PROFILE_MIB` changes the size). It also
 //! prints the device requests each part made, with their mean size.
 
-use ddk::{BlockDevice, BlockError, Lba};
+mod common;
+
+use common::Counting;
 use disks::build::build_image_bytes;
 use disks::fs::Volume;
 use disks::mem::MemDisk;
 use disks::{ImageSpec, TimeSource, Timestamp};
 
-/// A MemDisk that counts requests and their bytes.
-struct Counting {
-    inner: MemDisk,
-    reads: (u64, u64),
-    writes: (u64, u64),
-}
-
-impl BlockDevice for Counting {
-    fn block_size(&self) -> usize {
-        self.inner.block_size()
-    }
-    fn block_count(&self) -> u64 {
-        self.inner.block_count()
-    }
-    fn is_read_only(&self) -> bool {
-        false
-    }
-    fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
-        self.reads = (self.reads.0 + 1, self.reads.1 + buf.len() as u64);
-        self.inner.read_blocks(lba, buf)
-    }
-    fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
-        self.writes = (self.writes.0 + 1, self.writes.1 + buf.len() as u64);
-        self.inner.write_blocks(lba, buf)
-    }
-    fn flush(&mut self) -> Result<(), BlockError> {
-        self.inner.flush()
-    }
+/// (reads, their bytes), (writes, their bytes) so far.
+fn counts(d: &Counting) -> ((u64, u64), (u64, u64)) {
+    ((d.reads, d.read_bytes), (d.writes, d.write_bytes))
 }
 
 /// Requests since `before` (reads, writes), as "N reads (mean KiB), M writes (mean KiB)".
 fn requests(v: &Volume<Counting>, before: ((u64, u64), (u64, u64))) -> String {
-    let (r, w) = v.with_device(|d| (d.reads, d.writes));
+    let (r, w) = v.with_device(counts);
     let (r, w) = (
         (r.0 - before.0 .0, r.1 - before.0 .1),
         (w.0 - before.1 .0, w.1 - before.1 .1),
@@ -117,14 +94,10 @@ fn timed_write(v: &Volume<Counting>, chunk: &[u8], size: usize) {
 #[test]
 fn fat_file_read_and_write() {
     let (img, _) = build_image_bytes(&ImageSpec::parse(MANIFEST).unwrap()).unwrap();
-    let dev = Counting {
-        inner: MemDisk::from_vec(img),
-        reads: (0, 0),
-        writes: (0, 0),
-    };
+    let dev = Counting::new(MemDisk::from_vec(img));
     let v = Volume::mount(dev, TimeSource::Clock(clock)).unwrap();
     let mut buf = vec![0u8; 1 << 20];
-    let mark = v.with_device(|d| (d.reads, d.writes));
+    let mark = v.with_device(counts);
     let t0 = std::time::Instant::now();
     let (n, _) = timed_read(&v, &mut buf);
     let read = t0.elapsed();
@@ -135,7 +108,7 @@ fn fat_file_read_and_write() {
     let chunk: Vec<u8> = (0..1usize << 20)
         .map(|i| (i as u8).wrapping_mul(31) ^ (i >> 12) as u8)
         .collect();
-    let mark = v.with_device(|d| (d.reads, d.writes));
+    let mark = v.with_device(counts);
     let t0 = std::time::Instant::now();
     timed_write(&v, &chunk, size);
     let write = t0.elapsed();

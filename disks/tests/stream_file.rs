@@ -2,40 +2,15 @@
 //! and fragmented files, any cluster size) and a contiguous file costs one
 //! device request per buffer, not one per cluster as lamfat's own `read` does.
 
+mod common;
+
+use common::Counting;
 use ddk::{BlockDevice, BlockError, Lba};
 use disks::build::build_image_bytes;
 use disks::fs::Volume;
 use disks::mem::MemDisk;
 use disks::{ImageSpec, TimeSource, Timestamp};
 use lamfat::Read as _;
-
-/// A MemDisk that counts read requests.
-struct Counting {
-    inner: MemDisk,
-    reads: u64,
-}
-
-impl BlockDevice for Counting {
-    fn block_size(&self) -> usize {
-        self.inner.block_size()
-    }
-    fn block_count(&self) -> u64 {
-        self.inner.block_count()
-    }
-    fn is_read_only(&self) -> bool {
-        self.inner.is_read_only()
-    }
-    fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
-        self.reads += 1;
-        self.inner.read_blocks(lba, buf)
-    }
-    fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
-        self.inner.write_blocks(lba, buf)
-    }
-    fn flush(&mut self) -> Result<(), BlockError> {
-        self.inner.flush()
-    }
-}
 
 const MANIFEST: &str = r#"
 image-size   72MiB
@@ -73,10 +48,7 @@ fn a_contiguous_file_is_read_in_buffer_sized_requests() {
         out
     };
     assert_eq!(truth.len(), 8 << 20);
-    let dev = Counting {
-        inner: MemDisk::from_vec(img),
-        reads: 0,
-    };
+    let dev = Counting::new(MemDisk::from_vec(img));
     let v = Volume::mount(dev, TimeSource::Clock(clock)).unwrap();
     let before = reads(&v);
     let mut buf = vec![0u8; 1 << 20];

@@ -1,7 +1,6 @@
 //! Writing a large file through fatfs: the data leaves the block stream as
 //! large device requests (write combining), not one request per cluster.
 
-use ddk::{BlockDevice, BlockError, Lba};
 use disks::build::build_image_bytes;
 use disks::fs::Volume;
 use disks::mem::MemDisk;
@@ -10,37 +9,7 @@ use lamfat::Write as _;
 
 mod common;
 
-/// A MemDisk that counts write requests and the bytes they carry.
-struct Counting {
-    inner: MemDisk,
-    writes: u64,
-    write_bytes: u64,
-    reads: u64,
-}
-
-impl BlockDevice for Counting {
-    fn block_size(&self) -> usize {
-        self.inner.block_size()
-    }
-    fn block_count(&self) -> u64 {
-        self.inner.block_count()
-    }
-    fn is_read_only(&self) -> bool {
-        self.inner.is_read_only()
-    }
-    fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
-        self.reads += 1;
-        self.inner.read_blocks(lba, buf)
-    }
-    fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
-        self.writes += 1;
-        self.write_bytes += buf.len() as u64;
-        self.inner.write_blocks(lba, buf)
-    }
-    fn flush(&mut self) -> Result<(), BlockError> {
-        self.inner.flush()
-    }
-}
+use common::Counting;
 
 const MANIFEST: &str = r#"
 image-size   320MiB
@@ -58,12 +27,7 @@ fn clock() -> Timestamp {
 #[test]
 fn a_large_file_is_written_in_large_requests() {
     let (img, _) = build_image_bytes(&ImageSpec::parse(MANIFEST).unwrap()).unwrap();
-    let dev = Counting {
-        inner: MemDisk::from_vec(img),
-        writes: 0,
-        write_bytes: 0,
-        reads: 0,
-    };
+    let dev = Counting::new(MemDisk::from_vec(img));
     let v = Volume::mount(dev, TimeSource::Clock(clock)).unwrap();
     const SIZE: usize = 64 << 20;
     let chunk: Vec<u8> = (0..1usize << 20)
@@ -110,12 +74,7 @@ fn write_to_file_writes_the_same_image_in_large_requests() {
         .collect();
     let run = |borrowed: bool| -> (Vec<u8>, u64) {
         let (img, _) = build_image_bytes(&ImageSpec::parse(MANIFEST).unwrap()).unwrap();
-        let dev = Counting {
-            inner: MemDisk::from_vec(img),
-            writes: 0,
-            write_bytes: 0,
-            reads: 0,
-        };
+        let dev = Counting::new(MemDisk::from_vec(img));
         let v = Volume::mount(dev, TimeSource::Clock(clock)).unwrap();
         // An unaligned head first: the file's first cluster is partly
         // written through the cache, the rest from the caller's buffer.

@@ -13,15 +13,16 @@ use jit::{compile, CallSiteKind, CompiledMethod, MethodInput};
 
 const ELEM: u32 = 0x0200_0001;
 
-/// `static object M() { return new T[1]; }` with `T` looked up (key 0);
-/// locals: one object, then the context local when `context`.
-fn build(context: bool) -> CompiledMethod {
+/// `static object M() { return new T[1]; }` with locals an object and a
+/// native int; when `shared`, `T` is looked up at run time (key 0), and when
+/// `context`, the native int is the hidden context local.
+fn compile_m(shared: bool, context: bool) -> Result<CompiledMethod, jit::JitError> {
     let mut h = FakeHost::default();
     h.types.insert(ELEM, prim_type(T::Obj));
-    h.lookups.insert((ELEM, LookupKind::ArrayHandle), 0);
-    let mut locals = vec![T::Obj];
+    if shared {
+        h.lookups.insert((ELEM, LookupKind::ArrayHandle), 0);
+    }
     if context {
-        locals.push(T::I);
         h.context_local = Some(1);
     }
     let il = Il::new()
@@ -30,16 +31,16 @@ fn build(context: bool) -> CompiledMethod {
         .ret()
         .build();
     let m = MethodInput {
-        name: "Shared::M",
+        name: "M::M",
         handle: 0x5000_0000,
         il: &il,
         args: vec![],
-        locals,
+        locals: vec![T::Obj, T::I],
         ret: T::Obj,
         init_locals: true,
         eh: vec![],
     };
-    compile(&mut h, &m).unwrap_or_else(|e| panic!("{e}"))
+    compile(&mut h, &m)
 }
 
 /// Whether `code` stores r10 to a frame slot: `mov [rbp+disp], r10`
@@ -51,7 +52,7 @@ fn stores_r10(code: &[u8]) -> bool {
 
 #[test]
 fn hidden_context_is_kept_and_passed_to_lookups() {
-    let c = build(true);
+    let c = compile_m(true, true).unwrap_or_else(|e| panic!("{e}"));
     assert!(stores_r10(&c.code), "prologue does not keep r10");
     let helpers: Vec<Helper> = c
         .call_sites
@@ -79,47 +80,8 @@ fn hidden_context_is_kept_and_passed_to_lookups() {
 #[test]
 fn without_a_context_local_shared_code_needs_this() {
     // A static method has no `this` to find its instantiation through.
-    let mut h = FakeHost::default();
-    h.types.insert(ELEM, prim_type(T::Obj));
-    h.lookups.insert((ELEM, LookupKind::ArrayHandle), 0);
-    let il = Il::new()
-        .op(op::LDC_I4_1)
-        .tok(op::NEWARR, ELEM)
-        .ret()
-        .build();
-    let m = MethodInput {
-        name: "Shared::M",
-        handle: 0x5000_0000,
-        il: &il,
-        args: vec![],
-        locals: vec![T::Obj],
-        ret: T::Obj,
-        init_locals: true,
-        eh: vec![],
-    };
-    assert!(compile(&mut h, &m).is_err());
+    assert!(compile_m(true, false).is_err());
     // And a method that is not shared emits neither.
-    let c = build_plain();
+    let c = compile_m(false, false).unwrap_or_else(|e| panic!("{e}"));
     assert!(!stores_r10(&c.code));
-}
-
-fn build_plain() -> CompiledMethod {
-    let mut h = FakeHost::default();
-    h.types.insert(ELEM, prim_type(T::Obj));
-    let il = Il::new()
-        .op(op::LDC_I4_1)
-        .tok(op::NEWARR, ELEM)
-        .ret()
-        .build();
-    let m = MethodInput {
-        name: "Plain::M",
-        handle: 0x5000_0000,
-        il: &il,
-        args: vec![],
-        locals: vec![T::Obj, T::I],
-        ret: T::Obj,
-        init_locals: true,
-        eh: vec![],
-    };
-    compile(&mut h, &m).unwrap_or_else(|e| panic!("{e}"))
 }

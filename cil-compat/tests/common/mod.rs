@@ -2,6 +2,8 @@
 //! mcs/ilasm (into target/managed, skipped when up to date) and load them.
 #![allow(dead_code)]
 
+pub mod family;
+
 use std::path::{Path, PathBuf};
 
 use cil_compat::metadata::Token;
@@ -142,4 +144,23 @@ pub fn tokens_of(ts: &TypeSystem, m: MethodId, opcode: u8) -> Vec<Token> {
         i += operand;
     }
     out
+}
+
+/// The managed DDK, `Ddk.dll`, compiled (skipped when up to date).
+pub fn ddk() -> PathBuf {
+    let src = toolchain::managed_src_dir().join("ddk");
+    toolchain::build_library("Ddk", &toolchain::cs_files(&src).unwrap(), &[]).expect("mcs: Ddk")
+}
+
+/// The managed DDK and the managed virtio-blk driver, compiled.
+pub fn ddk_and_driver() -> (PathBuf, PathBuf) {
+    let ddk = ddk();
+    let src = toolchain::managed_src_dir().join("drivers/virtio-blk");
+    let drv = toolchain::build_library(
+        "VirtioBlk",
+        &toolchain::cs_files(&src).unwrap(),
+        std::slice::from_ref(&ddk),
+    )
+    .expect("mcs: VirtioBlk");
+    (ddk, drv)
 }

@@ -31,7 +31,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use crate::stream::{BlockStream, StreamError};
+use crate::stream::{copy_small, BlockStream, StreamError};
 use ddk::BlockDevice;
 
 /// Blocks held at once.
@@ -335,18 +335,5 @@ impl FatBlocks {
             }
         }
         Ok(())
-    }
-}
-
-/// `dst.copy_from_slice(src)`, with lamfat's 4-byte FAT entries copied
-/// inline rather than through a `memcpy` call.
-#[inline(always)]
-fn copy_small(dst: &mut [u8], src: &[u8]) {
-    match (
-        <&mut [u8; 4]>::try_from(&mut *dst),
-        <&[u8; 4]>::try_from(src),
-    ) {
-        (Ok(d), Ok(s)) => *d = *s,
-        _ => dst.copy_from_slice(src),
     }
 }

@@ -1,7 +1,58 @@
-//! Helpers shared by the host integration tests: temp paths and `fsck.fat`.
+//! Helpers shared by the host integration tests: temp paths, `fsck.fat`, a
+//! request-counting disk.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use ddk::{BlockDevice, BlockError, Lba};
+use disks::mem::MemDisk;
+
+/// A MemDisk that counts device requests and the bytes they carry.
+pub struct Counting {
+    pub inner: MemDisk,
+    pub reads: u64,
+    pub read_bytes: u64,
+    pub writes: u64,
+    pub write_bytes: u64,
+}
+
+impl Counting {
+    pub fn new(inner: MemDisk) -> Self {
+        Counting {
+            inner,
+            reads: 0,
+            read_bytes: 0,
+            writes: 0,
+            write_bytes: 0,
+        }
+    }
+}
+
+impl BlockDevice for Counting {
+    fn block_size(&self) -> usize {
+        self.inner.block_size()
+    }
+    fn block_count(&self) -> u64 {
+        self.inner.block_count()
+    }
+    fn is_read_only(&self) -> bool {
+        self.inner.is_read_only()
+    }
+    fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
+        self.reads += 1;
+        self.read_bytes += buf.len() as u64;
+        self.inner.read_blocks(lba, buf)
+    }
+    fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
+        self.writes += 1;
+        self.write_bytes += buf.len() as u64;
+        self.inner.write_blocks(lba, buf)
+    }
+    fn flush(&mut self) -> Result<(), BlockError> {
+        self.inner.flush()
+    }
+}
 
 /// A fresh path in the system temp directory, unique per test and process.
 pub fn temp_path(name: &str) -> PathBuf {
