@@ -19,15 +19,51 @@ namespace System
 
         public int Length { get { return m_length; } }
 
-        // String constructors need the JIT to allocate the string at its final
-        // length (as .NET redirects them); ours does not yet, so these are
-        // declared for the compiler but unbound: calling one fails to compile.
+        // A string is allocated at its final length, so its constructors have
+        // no body: the runtime turns `new string(...)` into a call to the
+        // static Ctor below with the same parameters (as .NET does).
         [MethodImpl(MethodImplOptions.InternalCall)]
         public extern String(char[] value, int startIndex, int length);
         [MethodImpl(MethodImplOptions.InternalCall)]
         public extern String(char[] value);
         [MethodImpl(MethodImplOptions.InternalCall)]
         public extern String(char c, int count);
+
+        internal static string Ctor(char[] value, int startIndex, int length)
+        {
+            if (value == null)
+                throw new ArgumentNullException("value");
+            if (startIndex < 0)
+                throw new ArgumentOutOfRangeException("startIndex", "StartIndex cannot be less than zero.");
+            if (length < 0)
+                throw new ArgumentOutOfRangeException("length", "Length cannot be less than zero.");
+            if (startIndex > value.Length - length)
+                throw new ArgumentOutOfRangeException("startIndex", "Index and length must refer to a location within the string.");
+            if (length == 0)
+                return Empty;
+            return FromChars(value, startIndex, length);
+        }
+
+        internal static string Ctor(char[] value)
+        {
+            if (value == null || value.Length == 0)
+                return Empty;
+            return FromChars(value, 0, value.Length);
+        }
+
+        internal static string Ctor(char c, int count)
+        {
+            if (count < 0)
+                throw new ArgumentOutOfRangeException("count", "Count cannot be less than zero.");
+            if (count == 0)
+                return Empty;
+            string s = FastAllocateString(count);
+            fixed (char* d = &s.m_firstChar)
+            {
+                for (int i = 0; i < count; i++) d[i] = c;
+            }
+            return s;
+        }
 
         // Strings are immutable: a clone is the same string.
         public object Clone() { return this; }

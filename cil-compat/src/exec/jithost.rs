@@ -299,6 +299,41 @@ impl EngineHost<'_> {
 }
 
 impl EngineHost<'_> {
+    /// A constructor of System.String stands for the corlib's static
+    /// `String.Ctor` with the same parameters, which allocates the string at
+    /// its final length and returns it (strings have no empty state a
+    /// constructor could fill in; .NET redirects them the same way). `newobj`
+    /// calls a static callee as a factory. `None` for any other method;
+    /// an error when corlib declares no matching `Ctor`.
+    fn string_factory(&self, m: MethodId) -> Result<Option<MethodId>, HostError> {
+        let d = self.e.ts.method(m);
+        if d.name != ".ctor" || self.e.ts.info(d.owner).kind != TypeKind::String {
+            return Ok(None);
+        }
+        let ts = &self.e.ts;
+        ts.info(d.owner)
+            .methods
+            .iter()
+            .copied()
+            .find(|&f| {
+                let c = ts.method(f);
+                c.name == "Ctor" && c.is_static() && c.sig.params == d.sig.params
+            })
+            .map(Some)
+            .ok_or_else(|| {
+                let params: Vec<_> = d
+                    .sig
+                    .params
+                    .iter()
+                    .map(|&p| super::csnames::type_name(ts, p))
+                    .collect();
+                HostError::from(format!(
+                    "constructor string({0}) is not available: corlib's System.String has no static Ctor({0})",
+                    params.join(", ")
+                ))
+            })
+    }
+
     fn method_uncached(
         &mut self,
         token: u32,
@@ -318,6 +353,9 @@ impl EngineHost<'_> {
             return self.call_info(inv, false);
         }
         let m = self.rmethod(Token(token))?;
+        if let Some(factory) = self.string_factory(m)? {
+            return self.call_info(factory, false);
+        }
         let mut ci = self.call_info(m, virt)?;
         let owner = self.e.ts.method(m).owner;
         let varies = self.shared && self.e.ts.method_mentions_canon(m);

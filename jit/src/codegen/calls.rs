@@ -118,6 +118,12 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if let CallTarget::MdArray(a) = ci.target {
             return self.md_array_new(&a, ci.sig.params.len());
         }
+        // A constructor the host stands in for with a static factory (the
+        // object cannot exist before its final size is known: System.String):
+        // call it with the arguments and push what it returns.
+        if ci.owner.is_none() && !ci.sig.has_this && ctor_key.is_none() {
+            return self.emit_call(&ci, ThisArg::FromStack, false, false);
+        }
         match (ci.owner, ctor_key) {
             (Some(owner), Some(key)) if owner.is_value_type => {
                 return self.newobj_value_shared(&ci, &owner, key)

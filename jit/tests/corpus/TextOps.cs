@@ -96,5 +96,14 @@ namespace Corpus
         [Expect("1")] public static bool CharCase() { return char.IsUpper('A') && char.IsLower('a') && !char.IsUpper('1') && char.ToUpper('b') == 'B' && char.ToLower('\u00C9') == '\u00E9'; }
         [Expect("1")] public static bool CharPunctuationControl() { return char.IsPunctuation('!') && char.IsPunctuation('_') && !char.IsPunctuation('+') && char.IsControl('\n') && char.IsLetterOrDigit('5'); }
         [Expect("7")] public static int CharNumericValue() { return (int)char.GetNumericValue('7'); }
+        [Expect("1")] public static bool NewStringRepeat() { string s = new string('-', I(5)); return s == "-----" && s.Length == 5; }
+        [Expect("0")] public static int NewStringRepeatZero() { return new string('x', I(0)).Length; }
+        [ExpectError("exception System.ArgumentOutOfRangeException")] public static int NewStringRepeatNegative() { return new string('x', I(-1)).Length; }
+        [Expect("1")] public static bool NewStringFromChars() { char[] c = { 'a', 'b', 'c' }; return new string(c) == "abc"; }
+        [Expect("0")] public static int NewStringFromNullChars() { char[] c = null; return new string(c).Length; }
+        [Expect("1")] public static bool NewStringFromCharRange() { char[] c = { 'w', 'x', 'y', 'z' }; return new string(c, I(1), I(2)) == "xy"; }
+        [ExpectError("exception System.ArgumentOutOfRangeException")] public static int NewStringFromCharRangeOut() { char[] c = { 'a', 'b' }; return new string(c, I(1), I(2)).Length; }
+        [ExpectError("exception System.ArgumentNullException")] public static int NewStringFromNullRange() { char[] c = null; return new string(c, 0, 0).Length; }
+        [Expect("1")] public static bool NewStringIsFresh() { char[] c = { 'q' }; string a = new string(c); c[0] = 'r'; return a == "q"; }
     }
 }
