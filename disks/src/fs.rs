@@ -40,15 +40,15 @@ use check::{check_boot_sector, check_fat, scan_dirs, scan_fat};
 pub use io::{DiskIoError, FatIo};
 
 /// lamfat's file system over our stream.
-pub type Fs<D> = lamfat::FileSystem<FatIo<D>, TimeSource, Cp437>;
+pub type Fs<D> = lamfat::FileSystem<FatIo<D>, FatClock, Cp437>;
 /// A directory of a mounted volume.
-pub type FatDir<'a, D> = lamfat::Dir<'a, FatIo<D>, TimeSource, Cp437>;
+pub type FatDir<'a, D> = lamfat::Dir<'a, FatIo<D>, FatClock, Cp437>;
 /// An open file of a mounted volume.
-pub type FatFile<'a, D> = lamfat::File<'a, FatIo<D>, TimeSource, Cp437>;
+pub type FatFile<'a, D> = lamfat::File<'a, FatIo<D>, FatClock, Cp437>;
 /// A directory entry of a mounted volume.
-pub type FatEntry<'a, D> = lamfat::DirEntry<'a, FatIo<D>, TimeSource, Cp437>;
+pub type FatEntry<'a, D> = lamfat::DirEntry<'a, FatIo<D>, FatClock, Cp437>;
 
-pub use crate::timestamp::{TimeSource, Timestamp};
+pub use crate::timestamp::{FatClock, TimeSource, Timestamp};
 
 /// Everything that can go wrong on a volume, with a message a user can act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -343,7 +343,7 @@ impl<D: BlockDevice> Volume<D> {
         io.set_free_count_at(free_count_at);
         let fat = io.blocks();
         let opts = lamfat::FsOptions::new()
-            .time_provider(time)
+            .time_provider(FatClock::new(time))
             .oem_cp_converter(Cp437)
             .update_accessed_date(false);
         match lamfat::FileSystem::new(io, opts) {

@@ -27,11 +27,11 @@
 //!   1 MiB calls must not walk its chain 64 times) and trusted only while
 //!   lamfat has written no FAT entry since.
 
+use alloc::vec::Vec;
 use core::cell::Cell;
 
 use ddk::BlockDevice;
 
-use super::fatbuf::FatBlocks;
 use super::{corrupt, FatFile, FsError, Volume};
 
 /// The last cluster of a chain and the chain's length, as measured when
@@ -109,45 +109,57 @@ impl<D: BlockDevice> Volume<D> {
                 fat = self.fat.lock();
             }
             let total = chains.clusters + 2;
-            // Each entry keeps its reserved top bits and goes to every FAT
-            // lamfat writes.
-            let set = |fat: &mut FatBlocks, c: u64, old: u32, value: u32| -> Result<(), FsError> {
-                for copy in chains.write_fats.iter().flatten() {
-                    fat.set_entry(&self.stream, copy + c * 4, (old & !MASK) | value)?;
-                }
-                Ok(())
-            };
+            let bs = fat.block_size();
             let tail = u64::from(last);
             let tail_old = fat.entry(&self.stream, chains.fat_offset + tail * 4)?;
-            // The first new cluster, and the one found last (with its old
-            // entry), which is linked to the next when that is found.
-            let mut first_new = 0u64;
-            let mut pending: Option<(u64, u32)> = None;
-            let mut taken = 0u32;
+            // The free clusters the write needs, with their old entries (for
+            // the reserved top bits), found by scanning whole held blocks of
+            // the FAT lamfat reads, from the cluster after the chain's end
+            // round to it.
+            let want = (need - have) as usize;
+            let mut found: Vec<(u32, u32)> = Vec::with_capacity(want.min(1 << 16));
             let mut c = tail + 1;
             let mut looked = 0u64;
-            while have < need && looked < chains.clusters {
+            while found.len() < want && looked < chains.clusters {
                 if c >= total {
                     c = 2;
                 }
-                looked += 1;
-                let e = fat.entry(&self.stream, chains.fat_offset + c * 4)?;
-                if e & MASK == 0 {
-                    match pending {
-                        Some((p, old)) => set(&mut fat, p, old, c as u32)?,
-                        None => first_new = c,
+                let pos = chains.fat_offset + c * 4;
+                let at = pos & !(bs - 1);
+                let block = fat.block(&self.stream, at)?;
+                for e in block[(pos - at) as usize..].chunks_exact(4) {
+                    let e = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+                    if e & MASK == 0 {
+                        found.push((c as u32, e));
                     }
-                    pending = Some((c, e));
-                    taken += 1;
-                    have += 1;
+                    c += 1;
+                    looked += 1;
+                    if found.len() == want || looked == chains.clusters || c == total {
+                        break;
+                    }
                 }
-                c += 1;
             }
-            if let Some((p, old)) = pending {
-                set(&mut fat, p, old, EOC)?;
-                set(&mut fat, tail, tail_old, first_new as u32)?;
-                fat.take(taken, p as u32);
-                last = p as u32;
+            if let Some(&(end, _)) = found.last() {
+                // Each new cluster names the next (the last: end of chain),
+                // keeping its reserved top bits, in every FAT lamfat writes;
+                // the chain's old end is linked to them last.
+                for copy in chains.write_fats.iter().flatten() {
+                    for (j, &(c, old)) in found.iter().enumerate() {
+                        let next = found.get(j + 1).map_or(EOC, |n| n.0);
+                        let pos = copy + u64::from(c) * 4;
+                        let at = pos & !(bs - 1);
+                        let k = (pos - at) as usize;
+                        fat.block_mut(&self.stream, at)?[k..k + 4]
+                            .copy_from_slice(&((old & !MASK) | next).to_le_bytes());
+                    }
+                }
+                for copy in chains.write_fats.iter().flatten() {
+                    let value = (tail_old & !MASK) | found[0].0;
+                    fat.set_entry(&self.stream, copy + tail * 4, value)?;
+                }
+                fat.take(found.len() as u32, end);
+                have += found.len() as u64;
+                last = end;
             }
         }
         self.extender.tail.set(Some(Tail {

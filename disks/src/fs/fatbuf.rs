@@ -277,6 +277,38 @@ impl FatBlocks {
         Ok(())
     }
 
+    /// The block size: FAT blocks are held whole.
+    pub(crate) fn block_size(&self) -> u64 {
+        self.bs
+    }
+
+    /// The held block at `at` (a block-aligned offset inside the FATs),
+    /// loaded if need be, to read many entries at once.
+    #[inline]
+    pub(crate) fn block<D: BlockDevice>(
+        &mut self,
+        stream: &spin::Mutex<BlockStream<D>>,
+        at: u64,
+    ) -> Result<&[u8], StreamError> {
+        let i = self.slot(stream, at)?;
+        let bs = self.bs as usize;
+        Ok(&self.data[i * bs..(i + 1) * bs])
+    }
+
+    /// As [`FatBlocks::block`], to write: the block is marked dirty (the
+    /// writes are not counted as lamfat's).
+    #[inline]
+    pub(crate) fn block_mut<D: BlockDevice>(
+        &mut self,
+        stream: &spin::Mutex<BlockStream<D>>,
+        at: u64,
+    ) -> Result<&mut [u8], StreamError> {
+        let i = self.slot(stream, at)?;
+        self.dirty[i] = true;
+        let bs = self.bs as usize;
+        Ok(&mut self.data[i * bs..(i + 1) * bs])
+    }
+
     /// Writes slot `i` to the stream if dirty; it stays held, clean.
     fn write_slot<D: BlockDevice>(
         &mut self,
