@@ -243,6 +243,12 @@ impl FatBlocks {
         self.hint_writes = self.lamfat_writes;
     }
 
+    /// Notes `n` clusters taken past lamfat given back (a write that failed
+    /// after they were linked, `direct.rs`).
+    pub(crate) fn untake(&mut self, n: u32) {
+        self.taken = self.taken.saturating_sub(n);
+    }
+
     /// The next-free hint FSInfo should get instead of lamfat's, if the
     /// last allocation was one past lamfat.
     pub(crate) fn hint(&self) -> Option<u32> {
