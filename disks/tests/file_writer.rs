@@ -155,3 +155,32 @@ fn a_write_past_the_free_space_takes_nothing() {
     let img = v.unmount().unwrap().into_vec();
     fsck_clean(&img, "file-writer-full.img");
 }
+
+/// A writer on an existing file replaces it (lamfat frees the old chain):
+/// the same image as lamfat's create-and-write, fsck-clean.
+#[test]
+fn a_writer_replaces_an_existing_file_as_lamfat_does() {
+    let run = |direct: bool| -> Vec<u8> {
+        let v = Volume::mount(MemDisk::from_vec(image()), TimeSource::Clock(clock)).unwrap();
+        v.write_file("/sub/old.bin", &pieces(3).concat()).unwrap();
+        v.write_file("/later.txt", b"later\n").unwrap();
+        let new = &pieces(4)[..3];
+        if direct {
+            let mut w = v.create_writer("/sub/old.bin").unwrap();
+            assert!(w.past_lamfat());
+            for p in new {
+                w.write(p).unwrap();
+            }
+        } else {
+            let mut f = v.create_file("/sub/old.bin").unwrap();
+            for p in new {
+                f.write_all(p).unwrap();
+            }
+        }
+        assert!(v.read_file("/sub/old.bin").unwrap() == new.concat());
+        v.unmount().unwrap().into_vec()
+    };
+    let (plain, direct) = (run(false), run(true));
+    assert!(plain == direct, "the writer wrote a different image");
+    fsck_clean(&direct, "file-writer-replace.img");
+}
