@@ -30,6 +30,7 @@ use spin::Mutex;
 
 mod chain;
 mod check;
+mod direct;
 mod extend;
 mod fatbuf;
 mod io;
@@ -37,18 +38,19 @@ mod write;
 
 use check::{check_boot_sector, check_fat, scan_dirs, scan_fat};
 
+pub use direct::FileWriter;
 pub use io::{DiskIoError, FatIo};
 
 /// lamfat's file system over our stream.
-pub type Fs<D> = lamfat::FileSystem<FatIo<D>, TimeSource, Cp437>;
+pub type Fs<D> = lamfat::FileSystem<FatIo<D>, FatClock, Cp437>;
 /// A directory of a mounted volume.
-pub type FatDir<'a, D> = lamfat::Dir<'a, FatIo<D>, TimeSource, Cp437>;
+pub type FatDir<'a, D> = lamfat::Dir<'a, FatIo<D>, FatClock, Cp437>;
 /// An open file of a mounted volume.
-pub type FatFile<'a, D> = lamfat::File<'a, FatIo<D>, TimeSource, Cp437>;
+pub type FatFile<'a, D> = lamfat::File<'a, FatIo<D>, FatClock, Cp437>;
 /// A directory entry of a mounted volume.
-pub type FatEntry<'a, D> = lamfat::DirEntry<'a, FatIo<D>, TimeSource, Cp437>;
+pub type FatEntry<'a, D> = lamfat::DirEntry<'a, FatIo<D>, FatClock, Cp437>;
 
-pub use crate::timestamp::{TimeSource, Timestamp};
+pub use crate::timestamp::{FatClock, TimeSource, Timestamp};
 
 /// Everything that can go wrong on a volume, with a message a user can act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -300,6 +302,9 @@ pub struct Volume<D: BlockDevice> {
     chains: Option<chain::Chains>,
     /// Chains extended ahead of lamfat's writes (`fs/extend.rs`).
     extender: extend::Extender,
+    /// The time lamfat's clock gives, for entries written past it
+    /// (`fs/direct.rs`).
+    clock: FatClock,
 }
 
 impl<D: BlockDevice> Volume<D> {
@@ -343,7 +348,7 @@ impl<D: BlockDevice> Volume<D> {
         io.set_free_count_at(free_count_at);
         let fat = io.blocks();
         let opts = lamfat::FsOptions::new()
-            .time_provider(time)
+            .time_provider(FatClock::new(time))
             .oem_cp_converter(Cp437)
             .update_accessed_date(false);
         match lamfat::FileSystem::new(io, opts) {
@@ -361,6 +366,7 @@ impl<D: BlockDevice> Volume<D> {
                     fat,
                     chains,
                     extender: extend::Extender::default(),
+                    clock: FatClock::new(time),
                 })
             }
             Err(e) => Err(Self::give_back(shared, FsError::from_fat(e, "/"))),
@@ -672,10 +678,7 @@ impl<D: BlockDevice> Volume<D> {
 
     /// Creates or replaces the file at `path` with `data`.
     pub fn write_file(&self, path: &str, data: &[u8]) -> Result<(), FsError> {
-        let mut f = self.create_file(path)?;
-        self.write_to_file(&mut f, data, path)?;
-        f.flush().map_err(|e| FsError::from_fat(e, path))?;
-        Ok(())
+        self.create_writer(path)?.write(data)
     }
 
     /// Appends `data` to the file at `path`, creating it if missing.

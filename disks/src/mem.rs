@@ -1,8 +1,11 @@
 //! A `Vec<u8>`-backed [`BlockDevice`]: the builder formats images in memory with
-//! it, and host tests mount images through it.
+//! it, and host tests mount images through it. [`FailingDisk`] wraps one so
+//! that tests can make its writes fail on demand.
 
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use ddk::{BlockDevice, BlockError, Lba};
 
@@ -95,5 +98,84 @@ impl BlockDevice for MemDisk {
             return Err(BlockError::ReadOnly);
         }
         Ok(())
+    }
+}
+
+/// Turns a [`FailingDisk`]'s failures on and off; clones share one switch.
+#[derive(Clone, Debug, Default)]
+pub struct FailSwitch(Arc<AtomicBool>);
+
+impl FailSwitch {
+    /// From now on the disk's writes fail (`true`) or work (`false`).
+    pub fn set(&self, failing: bool) {
+        self.0.store(failing, Ordering::Relaxed);
+    }
+
+    /// Whether the disk's writes fail now.
+    pub fn is_on(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A [`MemDisk`] whose writes fail with [`BlockError::Io`] while its
+/// [`FailSwitch`] is on (nothing of a failed write reaches the bytes), and
+/// whose flushes fail too when built with `flush_fails`. Reads always work.
+#[derive(Debug)]
+pub struct FailingDisk {
+    inner: MemDisk,
+    switch: FailSwitch,
+    flush_fails: bool,
+}
+
+impl FailingDisk {
+    /// `inner`, its switch off; `flush_fails`: flushes fail while it is on.
+    pub fn new(inner: MemDisk, flush_fails: bool) -> Self {
+        FailingDisk {
+            inner,
+            switch: FailSwitch::default(),
+            flush_fails,
+        }
+    }
+
+    /// The switch (a clone shares it).
+    pub fn switch(&self) -> FailSwitch {
+        self.switch.clone()
+    }
+
+    /// The disk under the wrapper.
+    pub fn inner(&self) -> &MemDisk {
+        &self.inner
+    }
+
+    /// The disk under the wrapper, owned.
+    pub fn into_inner(self) -> MemDisk {
+        self.inner
+    }
+}
+
+impl BlockDevice for FailingDisk {
+    fn block_size(&self) -> usize {
+        self.inner.block_size()
+    }
+    fn block_count(&self) -> u64 {
+        self.inner.block_count()
+    }
+    fn is_read_only(&self) -> bool {
+        self.inner.is_read_only()
+    }
+    fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
+        self.inner.read_blocks(lba, buf)
+    }
+    fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
+        if self.switch.is_on() {
+            return Err(BlockError::Io);
+        }
+        self.inner.write_blocks(lba, buf)
+    }
+    fn flush(&mut self) -> Result<(), BlockError> {
+        if self.flush_fails && self.switch.is_on() {
+            return Err(BlockError::Io);
+        }
+        self.inner.flush()
     }
 }

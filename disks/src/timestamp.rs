@@ -3,6 +3,7 @@
 //! for deterministic images, or a clock such as the kernel's RTC).
 
 use alloc::vec::Vec;
+use core::cell::Cell;
 use core::fmt;
 
 /// A calendar time as FAT stores it (1980..=2107, 2-second resolution on disk).
@@ -135,5 +136,80 @@ impl lamfat::TimeProvider for TimeSource {
             TimeSource::Fixed(t) => t.to_fat(),
             TimeSource::Clock(f) => f().to_fat(),
         }
+    }
+}
+
+/// lamfat's time provider on a mounted volume: a [`TimeSource`] and its last
+/// reading, converted. lamfat asks for the time on every `File::write`, one
+/// cluster each (16,384 times for a 64 MiB file in 4 KiB clusters), and the
+/// kernel's clock hands back the same reading for up to 100 ms: the
+/// conversion (clamping, lamfat's range checks) is done once per distinct
+/// reading, not per cluster.
+#[derive(Debug)]
+pub struct FatClock {
+    source: TimeSource,
+    last: Cell<Option<(Timestamp, lamfat::DateTime)>>,
+}
+
+impl FatClock {
+    /// Times from `source`.
+    pub fn new(source: TimeSource) -> Self {
+        FatClock {
+            source,
+            last: Cell::new(None),
+        }
+    }
+}
+
+impl lamfat::TimeProvider for FatClock {
+    fn get_current_date(&self) -> lamfat::Date {
+        self.get_current_date_time().date
+    }
+
+    fn get_current_date_time(&self) -> lamfat::DateTime {
+        let now = match self.source {
+            TimeSource::Fixed(t) => t,
+            TimeSource::Clock(f) => f(),
+        };
+        match self.last.get() {
+            Some((t, dt)) if t == now => dt,
+            _ => {
+                let dt = now.to_fat();
+                self.last.set(Some((now, dt)));
+                dt
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::sync::atomic::{AtomicU8, Ordering};
+    use lamfat::TimeProvider as _;
+
+    static SECOND: AtomicU8 = AtomicU8::new(10);
+
+    fn ticking() -> Timestamp {
+        Timestamp::new(2026, 12, 7, 5, 0, SECOND.load(Ordering::Relaxed))
+    }
+
+    /// The converted reading is reused only while the clock says the same:
+    /// a new reading is converted, an old one seen again is too.
+    #[test]
+    fn fat_clock_follows_its_source() {
+        let clock = FatClock::new(TimeSource::Clock(ticking));
+        let a = clock.get_current_date_time();
+        assert_eq!(a, ticking().to_fat());
+        assert_eq!(clock.get_current_date_time(), a);
+        SECOND.store(20, Ordering::Relaxed);
+        let b = clock.get_current_date_time();
+        assert_eq!(b, ticking().to_fat());
+        assert_ne!(a, b);
+        assert_eq!(clock.get_current_date().day, 7);
+        SECOND.store(10, Ordering::Relaxed);
+        assert_eq!(clock.get_current_date_time(), a);
+        let fixed = FatClock::new(TimeSource::Fixed(Timestamp::new(1970, 1, 1, 0, 0, 0)));
+        assert_eq!(fixed.get_current_date_time().date.year, 1980, "clamped");
     }
 }

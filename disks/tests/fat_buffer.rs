@@ -3,13 +3,10 @@
 //! leaves both FAT copies equal and fsck-clean on the device, and a device
 //! that fails the write-back makes the flush fail without losing anything.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
-use ddk::{BlockDevice, BlockError, Lba};
+use ddk::{BlockDevice, BlockError};
 use disks::build::build_image_bytes;
 use disks::fs::Volume;
-use disks::mem::MemDisk;
+use disks::mem::{FailingDisk, MemDisk};
 use disks::{ImageSpec, TimeSource, Timestamp};
 use lamfat::Write as _;
 
@@ -26,39 +23,6 @@ file /small.txt text "small\n"
 
 fn clock() -> Timestamp {
     Timestamp::new(2026, 12, 7, 3, 30, 0)
-}
-
-/// A MemDisk whose writes fail while the flag is set.
-struct Switch {
-    inner: MemDisk,
-    fail: Arc<AtomicBool>,
-}
-
-impl BlockDevice for Switch {
-    fn block_size(&self) -> usize {
-        self.inner.block_size()
-    }
-    fn block_count(&self) -> u64 {
-        self.inner.block_count()
-    }
-    fn is_read_only(&self) -> bool {
-        false
-    }
-    fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
-        self.inner.read_blocks(lba, buf)
-    }
-    fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
-        if self.fail.load(Ordering::Relaxed) {
-            return Err(BlockError::Io);
-        }
-        self.inner.write_blocks(lba, buf)
-    }
-    fn flush(&mut self) -> Result<(), BlockError> {
-        if self.fail.load(Ordering::Relaxed) {
-            return Err(BlockError::Io);
-        }
-        Ok(())
-    }
 }
 
 fn image() -> Vec<u8> {
@@ -180,11 +144,8 @@ fn a_flush_leaves_both_fats_equal_and_clean_on_the_device() {
 /// error, by design of the stream.)
 #[test]
 fn a_failing_device_fails_the_flush_and_loses_nothing() {
-    let fail = Arc::new(AtomicBool::new(false));
-    let dev = Switch {
-        inner: MemDisk::from_vec(image()),
-        fail: fail.clone(),
-    };
+    let dev = FailingDisk::new(MemDisk::from_vec(image()), true);
+    let fail = dev.switch();
     let v = Volume::mount(dev, TimeSource::Clock(clock)).unwrap();
     let want = write_interleaved(&v, 200);
     v.flush().unwrap();
@@ -192,14 +153,14 @@ fn a_failing_device_fails_the_flush_and_loses_nothing() {
     v.remove("/b.bin").unwrap();
     v.truncate_file("/a.bin", 10 * 4096).unwrap();
     assert!(v.dirty_fat_blocks() > 0);
-    fail.store(true, Ordering::Relaxed);
+    fail.set(true);
     let e = v.flush().unwrap_err();
     assert_eq!(e.block_error(), Some(BlockError::Io), "{e}");
     assert!(v.read_file("/a.bin").unwrap() == want[0][..10 * 4096]);
-    fail.store(false, Ordering::Relaxed);
+    fail.set(false);
     v.flush().unwrap();
     assert_eq!(v.dirty_fat_blocks(), 0);
-    let img = v.unmount().unwrap().inner.into_vec();
+    let img = v.unmount().unwrap().into_inner().into_vec();
     let [f1, f2] = fats(&img);
     assert!(img[f1] == img[f2]);
     let path = common::temp_path("fatbuf-failing.img");

@@ -1,6 +1,6 @@
 //! The profiling harness behind `fat-file-read`/`fat-file-write` on the host:
 //! a 64 MiB file read through `Volume::stream_file` and one written through
-//! `Volume::write_to_file` in 1 MiB calls, on an in-memory image with 4 KiB
+//! a `Volume::create_writer` writer in 1 MiB calls, on an in-memory image with 4 KiB
 //! clusters (the shape of `disks/manifests/bench.manifest`).
 //!
 //! The test checks the bytes and prints host time; to count instructions per
@@ -83,11 +83,12 @@ fn timed_read(v: &Volume<Counting>, buf: &mut [u8]) -> (u64, u64) {
 
 #[inline(never)]
 fn timed_write(v: &Volume<Counting>, chunk: &[u8], size: usize) {
-    let mut f = v.create_file("/out.bin").unwrap();
+    let mut w = v.create_writer("/out.bin").unwrap();
+    assert!(w.past_lamfat());
     for _ in 0..size / chunk.len() {
-        v.write_to_file(&mut f, chunk, "/out.bin").unwrap();
+        w.write(chunk).unwrap();
     }
-    drop(f);
+    drop(w);
     v.flush().unwrap();
 }
 

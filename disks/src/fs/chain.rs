@@ -42,6 +42,8 @@ pub(super) struct Chains {
     /// when mirroring, else the active one), for chains extended past
     /// lamfat (`extend.rs`).
     pub(super) write_fats: [Option<u64>; 2],
+    /// The root directory's first cluster (`direct.rs` finds entries).
+    pub(super) root_cluster: u32,
 }
 
 impl Chains {

@@ -61,6 +61,7 @@ impl Bpb {
             cluster_bytes: self.cluster_bytes,
             clusters: self.clusters,
             write_fats,
+            root_cluster: self.root_cluster,
         })
     }
 

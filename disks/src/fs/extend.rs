@@ -9,6 +9,9 @@
 //! byte-stream layers: over half of what a 4 KiB cluster written costs.
 //! Following an existing chain costs it one entry read.
 //!
+//! [`find_free`], [`link`] and [`unlink`] also serve the writer that works
+//! past lamfat altogether (`direct.rs`).
+//!
 //! What stays true:
 //! - Clusters are taken only for bytes the caller is about to write, so after
 //!   a successful write the chain is exactly as long as lamfat would have made
@@ -27,12 +30,17 @@
 //!   1 MiB calls must not walk its chain 64 times) and trusted only while
 //!   lamfat has written no FAT entry since.
 
+use alloc::vec::Vec;
 use core::cell::Cell;
 
 use ddk::BlockDevice;
 
+use spin::Mutex;
+
+use super::chain::Chains;
 use super::fatbuf::FatBlocks;
 use super::{corrupt, FatFile, FsError, Volume};
+use crate::stream::BlockStream;
 
 /// The last cluster of a chain and the chain's length, as measured when
 /// lamfat had made `lamfat_writes` FAT writes.
@@ -100,54 +108,15 @@ impl<D: BlockDevice> Volume<D> {
             }
         };
         if have < need {
-            if !self.extender.counted.get() {
-                // lamfat counts free clusters lazily (FSInfo may say
-                // "unknown"): have it count before any is taken here.
-                drop(fat);
-                self.fs.stats().map_err(|e| FsError::from_fat(e, "/"))?;
-                self.extender.counted.set(true);
-                fat = self.fat.lock();
-            }
-            let total = chains.clusters + 2;
-            // Each entry keeps its reserved top bits and goes to every FAT
-            // lamfat writes.
-            let set = |fat: &mut FatBlocks, c: u64, old: u32, value: u32| -> Result<(), FsError> {
-                for copy in chains.write_fats.iter().flatten() {
-                    fat.set_entry(&self.stream, copy + c * 4, (old & !MASK) | value)?;
-                }
-                Ok(())
-            };
-            let tail = u64::from(last);
-            let tail_old = fat.entry(&self.stream, chains.fat_offset + tail * 4)?;
-            // The first new cluster, and the one found last (with its old
-            // entry), which is linked to the next when that is found.
-            let mut first_new = 0u64;
-            let mut pending: Option<(u64, u32)> = None;
-            let mut taken = 0u32;
-            let mut c = tail + 1;
-            let mut looked = 0u64;
-            while have < need && looked < chains.clusters {
-                if c >= total {
-                    c = 2;
-                }
-                looked += 1;
-                let e = fat.entry(&self.stream, chains.fat_offset + c * 4)?;
-                if e & MASK == 0 {
-                    match pending {
-                        Some((p, old)) => set(&mut fat, p, old, c as u32)?,
-                        None => first_new = c,
-                    }
-                    pending = Some((c, e));
-                    taken += 1;
-                    have += 1;
-                }
-                c += 1;
-            }
-            if let Some((p, old)) = pending {
-                set(&mut fat, p, old, EOC)?;
-                set(&mut fat, tail, tail_old, first_new as u32)?;
-                fat.take(taken, p as u32);
-                last = p as u32;
+            drop(fat);
+            self.count_free_once()?;
+            fat = self.fat.lock();
+            let want = (need - have) as usize;
+            let found = find_free(&mut fat, &self.stream, &chains, u64::from(last), want)?;
+            if let Some(&(end, _)) = found.last() {
+                link(&mut fat, &self.stream, &chains, Some(last), &found)?;
+                have += found.len() as u64;
+                last = end;
             }
         }
         self.extender.tail.set(Some(Tail {
@@ -158,4 +127,134 @@ impl<D: BlockDevice> Volume<D> {
         }));
         Ok(())
     }
+}
+
+impl<D: BlockDevice> Volume<D> {
+    /// lamfat counts free clusters lazily (FSInfo may say "unknown"): has
+    /// it count before the volume takes any cluster past it, so that its
+    /// count never includes one.
+    pub(super) fn count_free_once(&self) -> Result<(), FsError> {
+        if !self.extender.counted.get() {
+            self.fs.stats().map_err(|e| FsError::from_fat(e, "/"))?;
+            self.extender.counted.set(true);
+        }
+        Ok(())
+    }
+
+    /// Forgets the remembered chain end (the volume changed a chain
+    /// without lamfat).
+    pub(super) fn forget_tail(&self) {
+        self.extender.tail.set(None);
+    }
+}
+
+/// Up to `want` free clusters with their old entries (for the reserved top
+/// bits), found by scanning whole held blocks of the FAT lamfat reads, from
+/// the cluster after `after` round to it. Changes nothing.
+pub(super) fn find_free<D: BlockDevice>(
+    fat: &mut FatBlocks,
+    stream: &Mutex<BlockStream<D>>,
+    chains: &Chains,
+    after: u64,
+    want: usize,
+) -> Result<Vec<(u32, u32)>, FsError> {
+    let total = chains.clusters + 2;
+    let bs = fat.block_size();
+    let mut found: Vec<(u32, u32)> = Vec::with_capacity(want.min(1 << 16));
+    let mut c = after + 1;
+    let mut looked = 0u64;
+    while found.len() < want && looked < chains.clusters {
+        if c >= total {
+            c = 2;
+        }
+        let pos = chains.fat_offset + c * 4;
+        let at = pos & !(bs - 1);
+        let block = fat.block(stream, at)?;
+        for e in block[(pos - at) as usize..].chunks_exact(4) {
+            let e = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+            if e & MASK == 0 {
+                found.push((c as u32, e));
+            }
+            c += 1;
+            looked += 1;
+            if found.len() == want || looked == chains.clusters || c == total {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Makes `found` (from [`find_free`]) a chain, each cluster naming the next
+/// and the last the end of chain, keeping their reserved top bits, in every
+/// FAT lamfat writes; then links `tail` (a chain's last cluster, if any) to
+/// it, and counts the clusters as taken past lamfat.
+pub(super) fn link<D: BlockDevice>(
+    fat: &mut FatBlocks,
+    stream: &Mutex<BlockStream<D>>,
+    chains: &Chains,
+    tail: Option<u32>,
+    found: &[(u32, u32)],
+) -> Result<(), FsError> {
+    let Some(&(end, _)) = found.last() else {
+        return Ok(());
+    };
+    let bs = fat.block_size();
+    let tail_old = match tail {
+        Some(t) => Some(fat.entry(stream, chains.fat_offset + u64::from(t) * 4)?),
+        None => None,
+    };
+    for copy in chains.write_fats.iter().flatten() {
+        for (j, &(c, old)) in found.iter().enumerate() {
+            let next = found.get(j + 1).map_or(EOC, |n| n.0);
+            let pos = copy + u64::from(c) * 4;
+            let at = pos & !(bs - 1);
+            let k = (pos - at) as usize;
+            fat.block_mut(stream, at)?[k..k + 4]
+                .copy_from_slice(&((old & !MASK) | next).to_le_bytes());
+        }
+    }
+    if let (Some(t), Some(old)) = (tail, tail_old) {
+        for copy in chains.write_fats.iter().flatten() {
+            let value = (old & !MASK) | found[0].0;
+            fat.set_entry(stream, copy + u64::from(t) * 4, value)?;
+        }
+    }
+    fat.take(found.len() as u32, end);
+    Ok(())
+}
+
+/// Undoes [`link`]: `found` free again (reserved bits kept) in every FAT
+/// lamfat writes, `tail` (if any) the end of its chain again, the clusters
+/// no longer counted as taken. Best effort on every entry; the first error
+/// is returned.
+pub(super) fn unlink<D: BlockDevice>(
+    fat: &mut FatBlocks,
+    stream: &Mutex<BlockStream<D>>,
+    chains: &Chains,
+    tail: Option<u32>,
+    found: &[(u32, u32)],
+) -> Result<(), FsError> {
+    let mut first: Result<(), FsError> = Ok(());
+    let mut set = |fat: &mut FatBlocks, c: u32, value: u32| {
+        for copy in chains.write_fats.iter().flatten() {
+            let pos = copy + u64::from(c) * 4;
+            let res = fat
+                .entry(stream, pos)
+                .and_then(|old| fat.set_entry(stream, pos, (old & !MASK) | value));
+            if let Err(e) = res {
+                if first.is_ok() {
+                    first = Err(FsError::Io(e));
+                }
+            }
+        }
+    };
+    if let Some(t) = tail {
+        set(fat, t, EOC);
+    }
+    for &(c, _) in found {
+        set(fat, c, 0);
+    }
+    fat.untake(found.len() as u32);
+    first
 }

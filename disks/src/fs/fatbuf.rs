@@ -243,6 +243,12 @@ impl FatBlocks {
         self.hint_writes = self.lamfat_writes;
     }
 
+    /// Notes `n` clusters taken past lamfat given back (a write that failed
+    /// after they were linked, `direct.rs`).
+    pub(crate) fn untake(&mut self, n: u32) {
+        self.taken = self.taken.saturating_sub(n);
+    }
+
     /// The next-free hint FSInfo should get instead of lamfat's, if the
     /// last allocation was one past lamfat.
     pub(crate) fn hint(&self) -> Option<u32> {
@@ -275,6 +281,38 @@ impl FatBlocks {
         self.data[off..off + 4].copy_from_slice(&value.to_le_bytes());
         self.dirty[i] = true;
         Ok(())
+    }
+
+    /// The block size: FAT blocks are held whole.
+    pub(crate) fn block_size(&self) -> u64 {
+        self.bs
+    }
+
+    /// The held block at `at` (a block-aligned offset inside the FATs),
+    /// loaded if need be, to read many entries at once.
+    #[inline]
+    pub(crate) fn block<D: BlockDevice>(
+        &mut self,
+        stream: &spin::Mutex<BlockStream<D>>,
+        at: u64,
+    ) -> Result<&[u8], StreamError> {
+        let i = self.slot(stream, at)?;
+        let bs = self.bs as usize;
+        Ok(&self.data[i * bs..(i + 1) * bs])
+    }
+
+    /// As [`FatBlocks::block`], to write: the block is marked dirty (the
+    /// writes are not counted as lamfat's).
+    #[inline]
+    pub(crate) fn block_mut<D: BlockDevice>(
+        &mut self,
+        stream: &spin::Mutex<BlockStream<D>>,
+        at: u64,
+    ) -> Result<&mut [u8], StreamError> {
+        let i = self.slot(stream, at)?;
+        self.dirty[i] = true;
+        let bs = self.bs as usize;
+        Ok(&mut self.data[i * bs..(i + 1) * bs])
     }
 
     /// Writes slot `i` to the stream if dirty; it stays held, clean.

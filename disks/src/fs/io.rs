@@ -256,9 +256,8 @@ impl<D: BlockDevice> Drop for FatIo<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mem::MemDisk;
+    use crate::mem::{FailingDisk, MemDisk};
     use crate::stream::CacheConfig;
-    use ddk::Lba;
     use lamfat::{Read as _, Seek as _, SeekFrom, Write as _};
 
     fn orig(i: u64) -> u8 {
@@ -379,47 +378,14 @@ mod tests {
         assert_eq!(io2.blocks.lock().dirty_blocks(), 0);
     }
 
-    /// A disk whose writes fail while `fail` is set.
-    struct Failing {
-        inner: MemDisk,
-        fail: Arc<Mutex<bool>>,
-    }
-
-    impl BlockDevice for Failing {
-        fn block_size(&self) -> usize {
-            self.inner.block_size()
-        }
-        fn block_count(&self) -> u64 {
-            self.inner.block_count()
-        }
-        fn is_read_only(&self) -> bool {
-            false
-        }
-        fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
-            self.inner.read_blocks(lba, buf)
-        }
-        fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
-            if *self.fail.lock() {
-                return Err(BlockError::Io);
-            }
-            self.inner.write_blocks(lba, buf)
-        }
-        fn flush(&mut self) -> Result<(), BlockError> {
-            Ok(())
-        }
-    }
-
     /// A write-back that fails (the stream, one block big, must evict a
     /// dirty block to a failing device) is an error, the block stays held
     /// and dirty, and the next write-back, once the device works, gets every
     /// byte to the device.
     #[test]
     fn a_failed_write_back_is_an_error_and_loses_nothing() {
-        let fail = Arc::new(Mutex::new(false));
-        let dev = Failing {
-            inner: MemDisk::zeroed(64 * 512),
-            fail: fail.clone(),
-        };
+        let dev = FailingDisk::new(MemDisk::zeroed(64 * 512), false);
+        let fail = dev.switch();
         let cfg = CacheConfig {
             sets: 1,
             ways: 1,
@@ -431,18 +397,18 @@ mod tests {
         let mut io = FatIo::new(Arc::new(Mutex::new(s)), 1024..4096);
         write(&mut io, 1024 + 8, &[1, 2, 3, 4]).unwrap();
         write(&mut io, 1536 + 8, &[5, 6, 7, 8]).unwrap();
-        *fail.lock() = true;
+        fail.set(true);
         let res = io.blocks.lock().write_back(&mut io.stream.lock());
         assert_eq!(res, Err(StreamError::Device(BlockError::Io)));
         assert!(io.blocks.lock().dirty_blocks() >= 1);
         assert_eq!(read4(&mut io, 1024 + 8), [1, 2, 3, 4]);
         assert_eq!(read4(&mut io, 1536 + 8), [5, 6, 7, 8]);
-        *fail.lock() = false;
+        fail.set(false);
         io.blocks.lock().write_back(&mut io.stream.lock()).unwrap();
         io.stream.lock().flush().unwrap();
         assert_eq!(io.blocks.lock().dirty_blocks(), 0);
         let s = io.stream.lock();
-        let disk = s.device().inner.as_slice();
+        let disk = s.device().inner().as_slice();
         assert_eq!(disk[1032..1036], [1, 2, 3, 4]);
         assert_eq!(disk[1544..1548], [5, 6, 7, 8]);
     }

@@ -24,10 +24,11 @@
 //!   waited for whole (IOPS).
 //! - `fat-file-read`: the largest file of the mounted volume read through
 //!   fatfs (its extents, in 1 MiB pieces through the cached stream).
-//! - `fat-file-write`: a file of the same size written through fatfs in 1 MiB
-//!   calls (`Volume::write_to_file`: the volume links the clusters a call
-//!   needs into the file's chain, lamfat follows it, the data goes to the
-//!   device from the caller's buffer), the volume flushed (FAT, directory
+//! - `fat-file-write`: a file of the same size written through the file
+//!   system in 1 MiB calls (`Volume::create_writer`: lamfat creates the file
+//!   and gives it its first cluster; the volume takes the clusters each call
+//!   needs, sends the data from the caller's buffer, one request per
+//!   contiguous run, and updates the directory entry), the volume flushed (FAT, directory
 //!   entry, device flush: timed, as blk-seq-write's flushes are), then removed
 //!   (`cargo xtask bench blk` boots on `disks/manifests/bench.manifest`: 4 KiB
 //!   clusters, a 64 MiB file).
@@ -240,10 +241,9 @@ pub fn raw_device(dev: &mut dyn BlockDevice) -> Result<(), alloc::string::String
 
 /// The largest file of `vol` read through fatfs (`Volume::stream_file`: its
 /// extents, in 1 MiB pieces), then a file of the same size written through
-/// fatfs in 1 MiB calls (`Volume::write_to_file`), the volume flushed, timed,
+/// the file system in 1 MiB calls (`Volume::create_writer`), the volume flushed, timed,
 /// and removed again (when the volume has room for it).
 pub fn fat_file<D: BlockDevice>(vol: &disks::fs::Volume<D>) -> Result<(), alloc::string::String> {
-    use lamfat::Write as _;
     let mut best: Option<(alloc::string::String, u64)> = None;
     vol.walk("/", &mut |path, md| {
         if !md.is_dir && best.as_ref().is_none_or(|(_, s)| md.size > *s) {
@@ -283,19 +283,20 @@ pub fn fat_file<D: BlockDevice>(vol: &disks::fs::Volume<D>) -> Result<(), alloc:
         *b = (i as u8).wrapping_mul(31);
     }
     let t0 = time::now_ns();
-    let mut f = vol
-        .create_file(OUT)
+    let mut w = vol
+        .create_writer(OUT)
         .map_err(|e| alloc::format!("create {OUT}: {e}"))?;
+    if !w.past_lamfat() {
+        log::warn!("bench: fat-file-write goes through lamfat's File (volume layout not known)");
+    }
     let mut left = size;
     while left > 0 {
         let n = left.min(buf.len() as u64) as usize;
-        vol.write_to_file(&mut f, &buf[..n], OUT)
+        w.write(&buf[..n])
             .map_err(|e| alloc::format!("write {OUT}: {e}"))?;
         left -= n as u64;
     }
-    f.flush()
-        .map_err(|e| alloc::format!("flush {OUT}: {e:?}"))?;
-    drop(f);
+    drop(w);
     // The FAT and directory entry to the device and a device flush, as
     // blk-seq-write flushes after each pass.
     vol.flush().map_err(|e| alloc::format!("flush: {e}"))?;
