@@ -248,9 +248,11 @@ impl TypeSystem {
     }
 
     pub(super) fn constructed_type(&mut self, key: Key) -> Result<TypeId> {
-        if let Some(t) = self.constructed.get(&key) {
+        let hk = (key.fingerprint(), key);
+        if let Some(t) = self.constructed.get(&hk) {
             return Ok(*t);
         }
+        let (h, key) = hk;
         let (kind, elem, name) = match &key {
             Key::SzArray(e) => (TypeKind::SzArray, Some(*e), String::new()),
             Key::Array(e, _) => (TypeKind::Array, Some(*e), String::new()),
@@ -317,7 +319,7 @@ impl TypeSystem {
         } else if let Key::SzArray(_) = key {
             self.types[t.0 as usize].rank = 1;
         }
-        self.constructed.insert(key, t);
+        self.constructed.insert((h, key), t);
         self.ensure(t, ST_PARENT, 0)?;
         Ok(t)
     }
@@ -484,7 +486,7 @@ impl TypeSystem {
         if self.method(generic).sig.generic_params as usize != args.len() {
             return Err(Error::Unresolved {
                 what: "generic method instantiation (argument count)",
-                name: self.method(generic).name.clone(),
+                name: self.method(generic).name.to_string(),
             });
         }
         self.instantiate_method(generic, args)

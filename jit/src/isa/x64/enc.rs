@@ -42,6 +42,15 @@ pub fn rex(b: &mut Vec<u8>, w: bool, reg: u8, index: u8, base: u8, force: bool) 
     }
 }
 
+/// Appends an opcode (one to three bytes) byte by byte: `extend_from_slice`
+/// calls `memcpy` for so few bytes.
+#[inline(always)]
+fn put(b: &mut Vec<u8>, opcode: &[u8]) {
+    for &x in opcode {
+        b.push(x);
+    }
+}
+
 /// `opcode /r` with a register operand in rm (ModR/M mod = 11).
 #[inline]
 pub fn op_rr(b: &mut Vec<u8>, w: bool, opcode: &[u8], reg: u8, rm: Gpr) {
@@ -52,7 +61,7 @@ pub fn op_rr(b: &mut Vec<u8>, w: bool, opcode: &[u8], reg: u8, rm: Gpr) {
 #[inline]
 pub fn op_rr_f(b: &mut Vec<u8>, w: bool, force: bool, opcode: &[u8], reg: u8, rm: Gpr) {
     rex(b, w, reg, 0, rm.0, force);
-    b.extend_from_slice(opcode);
+    put(b, opcode);
     b.push(0xC0 | (reg & 7) << 3 | (rm.0 & 7));
 }
 
@@ -69,7 +78,7 @@ pub fn op_rm(
     let base = m.base.0 & 15;
     let index = m.index.map_or(0, |(i, _)| i.0 & 15);
     rex(b, w, reg, index, base, force);
-    b.extend_from_slice(opcode);
+    put(b, opcode);
     let disp = m.disp;
     // mod: no displacement unless the base is rbp/r13 (that encoding means
     // rip-relative or disp32-only), else disp8 when it fits, else disp32.
