@@ -473,6 +473,10 @@ struct AsmInfo {
     methods: Vec<Option<MethodId>>,
     fields: Vec<Option<FieldId>>,
     typerefs: Vec<Option<TypeId>>,
+    /// TypeSpec rows resolved outside any generic context (no type or
+    /// method arguments), which always resolve the same: a TypeSpec is
+    /// parsed and resolved again for every use otherwise.
+    typespecs: Vec<Option<TypeId>>,
     /// Top-level TypeDefs by (namespace, name); searched through `dyn NamePair`.
     by_name: BTreeMap<(String, String), u32>,
     nested: BTreeMap<(u32, String), u32>,

@@ -274,9 +274,10 @@ impl Engine {
         if let Some(s) = self.stubs.get(m.0) {
             return Ok(*s);
         }
-        let code =
-            jit::isa::x64::stubs::lazy_stub(m.0 as u64, helpers::compile_entry as *const () as u64)
-                .map_err(EngineError::Stub)?;
+        let code = jit::isa::x64::stubs::lazy_stub_bytes(
+            m.0 as u64,
+            helpers::compile_entry as *const () as u64,
+        );
         let a = self.mem.install(&code)?;
         self.stubs.insert(m.0, a);
         self.stub_owner.insert(a, m.0);

@@ -6,6 +6,7 @@
 
 use core::sync::atomic::AtomicUsize;
 
+use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use super::{MethodDefRow, MethodDesc, MethodId, TypeId, TypeKind, TypeSystem};

@@ -50,11 +50,24 @@ impl TypeSystem {
                 Ok(t)
             }
             Some(TableId::TypeSpec) => {
+                let slot = (tok.row() as usize).wrapping_sub(1);
+                let plain = ctx.is_empty() && self.mctx.is_empty();
+                if plain {
+                    if let Some(Some(t)) = ai.typespecs.get(slot) {
+                        return Ok(*t);
+                    }
+                }
                 let md = ai.asm.md();
                 let r: TypeSpecRow = md.row(tok.row())?;
                 let s = sig::parse_type_spec(md.blob(r.signature)?)
                     .map_err(|e| e.at_row(TableId::TypeSpec, tok.row()))?;
-                self.resolve_sig(a, &s, ctx, depth + 1)
+                let t = self.resolve_sig(a, &s, ctx, depth + 1)?;
+                if plain {
+                    if let Some(c) = self.asms[a.0 as usize].typespecs.get_mut(slot) {
+                        *c = Some(t);
+                    }
+                }
+                Ok(t)
             }
             _ => Err(Error::Unresolved {
                 what: "type token",

@@ -18,17 +18,20 @@ use alloc::vec::Vec;
 /// (i = 0..8); mov rdi, cookie; mov rax, resolver; call rax; movdqu xmmi,
 /// [rsp+16*i]; add rsp, 136; pop r9, r8, rcx, rdx, rsi, rdi; jmp rax`.
 pub fn lazy_stub(cookie: u64, resolver: u64) -> Result<Vec<u8>, JitErrorKind> {
-    // One is made per callee: a copy of the template with the two
-    // immediates written in, one allocation of the exact size.
-    let mut c = Vec::with_capacity(LAZY_STUB.len());
-    c.extend_from_slice(&LAZY_STUB);
+    Ok(lazy_stub_bytes(cookie, resolver).to_vec())
+}
+
+/// [`lazy_stub`] without the allocation (one is made per callee): a copy
+/// of the compile-time template with the two immediates written in.
+pub fn lazy_stub_bytes(cookie: u64, resolver: u64) -> [u8; LAZY_STUB_LEN] {
+    let mut c = LAZY_STUB;
     c[LAZY_COOKIE..LAZY_COOKIE + 8].copy_from_slice(&cookie.to_le_bytes());
     c[LAZY_RESOLVER..LAZY_RESOLVER + 8].copy_from_slice(&resolver.to_le_bytes());
-    Ok(c)
+    c
 }
 
 /// Bytes of the lazy stub.
-const LAZY_STUB_LEN: usize = 148;
+pub const LAZY_STUB_LEN: usize = 148;
 /// Where the stub's `cookie` and `resolver` immediates go.
 const LAZY_COOKIE: usize = 8 + 7 + 47 + 2;
 const LAZY_RESOLVER: usize = LAZY_COOKIE + 8 + 2;
