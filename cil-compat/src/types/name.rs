@@ -107,7 +107,10 @@ mod tests {
         let a = Name::from(".ctor");
         let b = a.clone();
         assert!(Arc::ptr_eq(&a.0, &b.0));
-        assert!(a == ".ctor" && ".ctor" == a && a != "Invoke");
+        // Both operand orders (two impls).
+        assert!(a == ".ctor");
+        assert!(".ctor" == a);
+        assert!(a != "Invoke");
         assert_eq!(alloc::format!("{a} {a:?}"), ".ctor \".ctor\"");
         assert_eq!(String::from(b), ".ctor");
     }
