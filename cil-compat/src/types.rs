@@ -34,11 +34,13 @@ mod forward;
 mod gvm;
 mod load;
 mod md_array;
+mod name;
 mod queries;
 mod resolve;
 mod stages;
 mod vector_ifaces;
 pub use md_array::ArrayMethodKind;
+pub use name::Name;
 
 /// An assembly loaded into a [`TypeSystem`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -306,8 +308,8 @@ pub struct MethodDesc {
     pub asm: AsmId,
     /// MethodDef token.
     pub token: Token,
-    /// Name.
-    pub name: String,
+    /// Name (shared with the definition's by every generic instance).
+    pub name: Name,
     /// MethodAttributes (§II.23.1.10).
     pub flags: u16,
     /// MethodImplAttributes (§II.23.1.11).
@@ -363,8 +365,8 @@ pub struct FieldDesc {
     pub asm: AsmId,
     /// Field token.
     pub token: Token,
-    /// Name.
-    pub name: String,
+    /// Name (shared with the definition's by every generic instance).
+    pub name: Name,
     /// FieldAttributes (§II.23.1.5).
     pub flags: u16,
     /// Field type.
@@ -471,6 +473,10 @@ struct AsmInfo {
     methods: Vec<Option<MethodId>>,
     fields: Vec<Option<FieldId>>,
     typerefs: Vec<Option<TypeId>>,
+    /// TypeSpec rows resolved outside any generic context (no type or
+    /// method arguments), which always resolve the same: a TypeSpec is
+    /// parsed and resolved again for every use otherwise.
+    typespecs: Vec<Option<TypeId>>,
     /// Top-level TypeDefs by (namespace, name); searched through `dyn NamePair`.
     by_name: BTreeMap<(String, String), u32>,
     nested: BTreeMap<(u32, String), u32>,
@@ -503,6 +509,30 @@ enum Key {
     Inst(TypeId, Vec<TypeId>),
 }
 
+impl Key {
+    /// A hash of the key, what `constructed` is ordered by first: the keys,
+    /// most of them `Inst` (a vector compared element by element), made
+    /// each lookup a dozen full key comparisons down the tree; with the hash
+    /// in front each step is one `u64` comparison.
+    fn fingerprint(&self) -> u64 {
+        // FxHash's mixing step (rustc's hasher): fast, good enough for ids.
+        fn mix(h: u64, x: u64) -> u64 {
+            (h.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+        }
+        match self {
+            Key::SzArray(e) => mix(1, e.0 as u64),
+            Key::Array(e, r) => mix(mix(2, e.0 as u64), *r as u64),
+            Key::Ptr(e) => mix(3, e.0 as u64),
+            Key::ByRef(e) => mix(4, e.0 as u64),
+            Key::FnPtr => 5,
+            Key::Param(m, i) => mix(mix(6, *m as u64), *i as u64),
+            Key::Inst(d, args) => args
+                .iter()
+                .fold(mix(7, d.0 as u64), |h, a| mix(h, a.0 as u64)),
+        }
+    }
+}
+
 /// Corlib types the loader asks for by name again and again (filled when the
 /// corlib is identified; `None` = not defined there, or no corlib yet).
 #[derive(Clone, Copy, Default)]
@@ -523,7 +553,8 @@ pub struct TypeSystem {
     types: Vec<Box<MethodTable>>,
     methods: Vec<MethodDesc>,
     fields: Vec<FieldDesc>,
-    constructed: BTreeMap<Key, TypeId>,
+    /// Constructed types by (`Key::fingerprint`, key).
+    constructed: BTreeMap<(u64, Key), TypeId>,
     /// Corlib primitive types, indexed by `Prim as usize` (a lookup per
     /// primitive in every signature resolved: a table, not a map).
     prims: [Option<TypeId>; Prim::ALL.len()],

@@ -482,7 +482,7 @@ fn enum_values(ts: &TypeSystem, full: &str) -> Vec<(String, u32)> {
                 u32::from_le_bytes(b[..4].try_into().unwrap())
             })
             .unwrap_or_else(|| panic!("{full}.{} has no constant", fd.name));
-        out.push((fd.name.clone(), v));
+        out.push((fd.name.to_string(), v));
     }
     out
 }

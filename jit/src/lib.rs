@@ -432,7 +432,7 @@ fn compile_decoded<H: JitHost>(
         visitor::visit(&mut g, i).map_err(|k| wrap(i.offset, k))?;
     }
     let end = m.il.len() as u32;
-    let (masm, _frame, frame_size, saved, sites, marks, eh, gc) =
+    let (masm, frame_size, saved, sites, marks, eh, gc) =
         g.finish(&mut scratch.codegen).map_err(|k| wrap(end, k))?;
     let saved_regs = codegen::gcmap::saved_mask::<isa::x64::abi::X64Abi>(&saved);
     let asm = masm

@@ -141,8 +141,9 @@ pub struct Engine {
     /// Boxed: the maps are indexed by token row, so they grow, and a
     /// `CallInfo` is large to move.
     pub(crate) call_infos: Vec<IdMap<Box<jit::host::CallInfo>>>,
-    /// The JIT's buffers, reused from one compile to the next.
-    jit_scratch: jit::Scratch,
+    /// The JIT's buffers, reused from one compile to the next (`None`
+    /// while a compile has them out).
+    jit_scratch: Option<Box<jit::Scratch>>,
     /// The compiled method's argument and local types (reused buffers).
     jit_args: Vec<jit::host::JitType>,
     jit_locals: Vec<jit::host::JitType>,
@@ -211,7 +212,7 @@ impl Engine {
             jit_il: Vec::new(),
             natives: Vec::new(),
             call_infos: Vec::new(),
-            jit_scratch: jit::Scratch::default(),
+            jit_scratch: Some(Box::default()),
             jit_args: Vec::new(),
             jit_locals: Vec::new(),
             type_infos: IdMap::new(),
@@ -273,9 +274,10 @@ impl Engine {
         if let Some(s) = self.stubs.get(m.0) {
             return Ok(*s);
         }
-        let code =
-            jit::isa::x64::stubs::lazy_stub(m.0 as u64, helpers::compile_entry as *const () as u64)
-                .map_err(EngineError::Stub)?;
+        let code = jit::isa::x64::stubs::lazy_stub_bytes(
+            m.0 as u64,
+            helpers::compile_entry as *const () as u64,
+        );
         let a = self.mem.install(&code)?;
         self.stubs.insert(m.0, a);
         self.stub_owner.insert(a, m.0);
@@ -420,7 +422,9 @@ impl Engine {
         let len = code.len() as u32;
         // Installed, and no call site is repointed later: the buffers go
         // back to the JIT for the next method.
-        self.jit_scratch.reclaim(code, call_sites);
+        if let Some(s) = &mut self.jit_scratch {
+            s.reclaim(code, call_sites);
+        }
         self.compiled_at.insert(m.0, self.compiled.len() as u32);
         self.compiled.push(Compiled {
             addr,
@@ -581,9 +585,11 @@ impl Engine {
             };
             // Taken out for the compile (the host borrows the engine); a
             // compile nested inside this one starts with a fresh scratch.
-            let mut scratch = core::mem::take(&mut host.e.jit_scratch);
+            // Boxed, so taking it out and putting it back moves a pointer,
+            // not the scratch's inline buffers.
+            let mut scratch = host.e.jit_scratch.take().unwrap_or_default();
             let out = jit::compile_with(&mut scratch, &mut host, &input);
-            host.e.jit_scratch = scratch;
+            host.e.jit_scratch = Some(scratch);
             out
         };
         self.jit_args = input.args;

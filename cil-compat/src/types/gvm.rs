@@ -6,6 +6,7 @@
 
 use core::sync::atomic::AtomicUsize;
 
+use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use super::{MethodDefRow, MethodDesc, MethodId, TypeId, TypeKind, TypeSystem};
@@ -89,14 +90,14 @@ impl TypeSystem {
         } else {
             self.method(def).slot.ok_or_else(|| Error::Unresolved {
                 what: "generic virtual method slot",
-                name: self.method(def).name.clone(),
+                name: self.method(def).name.to_string(),
             })?
         };
         let target = self
             .vtable_method(t, slot)
             .ok_or_else(|| Error::Unresolved {
                 what: "generic virtual method override",
-                name: self.method(def).name.clone(),
+                name: self.method(def).name.to_string(),
             })?;
         if target == def {
             return Ok(m);

@@ -31,6 +31,13 @@ impl TypeSystem {
             self.well_known = marks.6;
             let n = marks.1 as u32;
             self.constructed.retain(|_, v| v.0 < n);
+            for a in &mut self.asms {
+                for t in &mut a.typespecs {
+                    if t.is_some_and(|t| t.0 >= n) {
+                        *t = None;
+                    }
+                }
+            }
             self.by_mt_addr.retain(|(_, v)| v.0 < n);
             let nm = marks.2 as u32;
             self.method_insts.retain(|(g, _), v| g.0 < nm && v.0 < nm);
@@ -287,6 +294,7 @@ pub(super) fn index_assembly(asm: Assembly) -> Result<AsmInfo> {
         methods: Vec::new(),
         fields: Vec::new(),
         typerefs: Vec::new(),
+        typespecs: Vec::new(),
         by_name: BTreeMap::new(),
         nested: BTreeMap::new(),
         enclosing: Vec::new(),
@@ -317,6 +325,7 @@ pub(super) fn index_tables(info: &mut AsmInfo) -> Result<()> {
     info.methods = vec![None; md.row_count(TableId::MethodDef) as usize];
     info.fields = vec![None; md.row_count(TableId::Field) as usize];
     info.typerefs = vec![None; md.row_count(TableId::TypeRef) as usize];
+    info.typespecs = vec![None; md.row_count(TableId::TypeSpec) as usize];
     info.method_owner = vec![0; md.row_count(TableId::MethodDef) as usize];
     info.field_owner = vec![0; md.row_count(TableId::Field) as usize];
     let (nfield, nmethod) = (

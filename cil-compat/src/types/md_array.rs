@@ -6,7 +6,7 @@
 //! defines them, so the loader creates a `MethodDesc` (without a body) the first
 //! time one is referenced, and the execution engine lowers calls to it.
 
-use alloc::string::{String, ToString};
+use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::sync::atomic::AtomicUsize;
 
@@ -123,7 +123,7 @@ impl TypeSystem {
             owner,
             asm,
             token: Token(0),
-            name: String::from(name),
+            name: name.into(),
             flags,
             impl_flags: IMPL_RUNTIME,
             rva: 0,

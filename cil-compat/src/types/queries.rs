@@ -225,7 +225,7 @@ impl TypeSystem {
         if !d.is_static() || d.is_literal() {
             return Err(Error::Unresolved {
                 what: "static field storage",
-                name: d.name.clone(),
+                name: d.name.to_string(),
             });
         }
         let mt = self.mt(d.owner);
@@ -251,7 +251,7 @@ impl TypeSystem {
         let m = self.method(iface_method);
         let idx = m.slot.ok_or_else(|| Error::Unresolved {
             what: "interface method slot",
-            name: m.name.clone(),
+            name: m.name.to_string(),
         })?;
         self.info(t)
             .interfaces

@@ -50,11 +50,24 @@ impl TypeSystem {
                 Ok(t)
             }
             Some(TableId::TypeSpec) => {
+                let slot = (tok.row() as usize).wrapping_sub(1);
+                let plain = ctx.is_empty() && self.mctx.is_empty();
+                if plain {
+                    if let Some(Some(t)) = ai.typespecs.get(slot) {
+                        return Ok(*t);
+                    }
+                }
                 let md = ai.asm.md();
                 let r: TypeSpecRow = md.row(tok.row())?;
                 let s = sig::parse_type_spec(md.blob(r.signature)?)
                     .map_err(|e| e.at_row(TableId::TypeSpec, tok.row()))?;
-                self.resolve_sig(a, &s, ctx, depth + 1)
+                let t = self.resolve_sig(a, &s, ctx, depth + 1)?;
+                if plain {
+                    if let Some(c) = self.asms[a.0 as usize].typespecs.get_mut(slot) {
+                        *c = Some(t);
+                    }
+                }
+                Ok(t)
             }
             _ => Err(Error::Unresolved {
                 what: "type token",
@@ -248,9 +261,11 @@ impl TypeSystem {
     }
 
     pub(super) fn constructed_type(&mut self, key: Key) -> Result<TypeId> {
-        if let Some(t) = self.constructed.get(&key) {
+        let hk = (key.fingerprint(), key);
+        if let Some(t) = self.constructed.get(&hk) {
             return Ok(*t);
         }
+        let (h, key) = hk;
         let (kind, elem, name) = match &key {
             Key::SzArray(e) => (TypeKind::SzArray, Some(*e), String::new()),
             Key::Array(e, _) => (TypeKind::Array, Some(*e), String::new()),
@@ -317,7 +332,7 @@ impl TypeSystem {
         } else if let Key::SzArray(_) = key {
             self.types[t.0 as usize].rank = 1;
         }
-        self.constructed.insert(key, t);
+        self.constructed.insert((h, key), t);
         self.ensure(t, ST_PARENT, 0)?;
         Ok(t)
     }
@@ -484,7 +499,7 @@ impl TypeSystem {
         if self.method(generic).sig.generic_params as usize != args.len() {
             return Err(Error::Unresolved {
                 what: "generic method instantiation (argument count)",
-                name: self.method(generic).name.clone(),
+                name: self.method(generic).name.to_string(),
             });
         }
         self.instantiate_method(generic, args)

@@ -184,7 +184,7 @@ impl TypeSystem {
                     ),
                     None => None,
                 };
-                (r.flags as u16, md.string(r.name)?.to_string(), s, rva)
+                (r.flags as u16, Name::from(md.string(r.name)?), s, rva)
             };
             let ty = self.resolve_sig(a, &fsig, &ctx, depth + 1)?;
             let f = FieldId(self.fields.len() as u32);
@@ -219,7 +219,7 @@ impl TypeSystem {
                     .map_err(|e| e.at_row(TableId::MethodDef, mr))?;
                 (
                     r,
-                    md.string(r.name)?.to_string(),
+                    Name::from(md.string(r.name)?),
                     s,
                     at(&ai.impl_map, mr).cloned().flatten(),
                 )

@@ -103,11 +103,11 @@ enum Src {
     Addr(i32),
 }
 
-/// What `CodeGen::finish` hands back: the assembler, frame, frame size, saved
+/// What `CodeGen::finish` hands back: the assembler, frame size, saved
 /// registers, call sites (mark, kind, target) and IL marks (IL offset, mark).
+/// Not the frame layout: nobody needed it, and it is large to move.
 pub type Finished<M> = (
     M,
-    Frame,
     u32,
     SavedRegs,
     Vec<(usize, CallSiteKind, u64)>,
@@ -620,7 +620,6 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         bufs.zero_ranges = self.zero_ranges;
         Ok((
             self.ctx.masm,
-            self.ctx.frame,
             frame_size,
             saved,
             self.call_sites,

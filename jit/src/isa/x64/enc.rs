@@ -42,6 +42,58 @@ pub fn rex(b: &mut Vec<u8>, w: bool, reg: u8, index: u8, base: u8, force: bool) 
     }
 }
 
+/// One instruction's bytes gathered on the stack, then appended to the code
+/// buffer with one fixed-size copy: pushing byte by byte checked the
+/// buffer's capacity for every byte, and `extend_from_slice` of a short
+/// slice calls `memcpy`; these encoders run for most instructions.
+struct Inst {
+    b: [u8; 16],
+    n: usize,
+}
+
+impl Inst {
+    #[inline(always)]
+    fn new() -> Self {
+        Inst { b: [0; 16], n: 0 }
+    }
+
+    /// Appends a byte (an x86-64 instruction is at most 15).
+    #[inline(always)]
+    fn push(&mut self, x: u8) {
+        self.b[self.n] = x;
+        self.n += 1;
+    }
+
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        for &x in bytes {
+            self.push(x);
+        }
+    }
+
+    /// [`rex`] into the instruction.
+    #[inline(always)]
+    fn rex(&mut self, w: bool, reg: u8, index: u8, base: u8, force: bool) {
+        let v = 0x40
+            | (w as u8) << 3
+            | ((reg >> 3) & 1) << 2
+            | ((index >> 3) & 1) << 1
+            | ((base >> 3) & 1);
+        if v != 0x40 || force {
+            self.push(v);
+        }
+    }
+
+    /// Appends the instruction to `out`: all 16 bytes copied (a fixed-size
+    /// move, no `memcpy` call), the unused tail cut off again.
+    #[inline(always)]
+    fn flush(&self, out: &mut Vec<u8>) {
+        let len = out.len() + self.n;
+        out.extend_from_slice(&self.b);
+        out.truncate(len);
+    }
+}
+
 /// `opcode /r` with a register operand in rm (ModR/M mod = 11).
 #[inline]
 pub fn op_rr(b: &mut Vec<u8>, w: bool, opcode: &[u8], reg: u8, rm: Gpr) {
@@ -51,9 +103,11 @@ pub fn op_rr(b: &mut Vec<u8>, w: bool, opcode: &[u8], reg: u8, rm: Gpr) {
 /// `op_rr` that can force a REX prefix (byte registers).
 #[inline]
 pub fn op_rr_f(b: &mut Vec<u8>, w: bool, force: bool, opcode: &[u8], reg: u8, rm: Gpr) {
-    rex(b, w, reg, 0, rm.0, force);
-    b.extend_from_slice(opcode);
-    b.push(0xC0 | (reg & 7) << 3 | (rm.0 & 7));
+    let mut i = Inst::new();
+    i.rex(w, reg, 0, rm.0, force);
+    i.put(opcode);
+    i.push(0xC0 | (reg & 7) << 3 | (rm.0 & 7));
+    i.flush(b);
 }
 
 /// `opcode /r` with a memory operand.
@@ -68,8 +122,9 @@ pub fn op_rm(
 ) -> Result<(), JitErrorKind> {
     let base = m.base.0 & 15;
     let index = m.index.map_or(0, |(i, _)| i.0 & 15);
-    rex(b, w, reg, index, base, force);
-    b.extend_from_slice(opcode);
+    let mut ins = Inst::new();
+    ins.rex(w, reg, index, base, force);
+    ins.put(opcode);
     let disp = m.disp;
     // mod: no displacement unless the base is rbp/r13 (that encoding means
     // rip-relative or disp32-only), else disp8 when it fits, else disp32.
@@ -82,10 +137,10 @@ pub fn op_rm(
     };
     let r = (reg & 7) << 3;
     match m.index {
-        None if base & 7 != 4 => b.push(md << 6 | r | (base & 7)),
+        None if base & 7 != 4 => ins.push(md << 6 | r | (base & 7)),
         None => {
-            b.push(md << 6 | r | 4);
-            b.push(0x24);
+            ins.push(md << 6 | r | 4);
+            ins.push(0x24);
         }
         Some((i, scale)) => {
             if i.0 & 15 == 4 {
@@ -102,15 +157,16 @@ pub fn op_rm(
                     ))
                 }
             };
-            b.push(md << 6 | r | 4);
-            b.push(ss << 6 | (index & 7) << 3 | (base & 7));
+            ins.push(md << 6 | r | 4);
+            ins.push(ss << 6 | (index & 7) << 3 | (base & 7));
         }
     }
     match md {
-        1 => b.push(disp as i8 as u8),
-        2 => b.extend_from_slice(&disp.to_le_bytes()),
+        1 => ins.push(disp as i8 as u8),
+        2 => ins.put(&disp.to_le_bytes()),
         _ => {}
     }
+    ins.flush(b);
     Ok(())
 }
 

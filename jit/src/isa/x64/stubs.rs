@@ -18,32 +18,71 @@ use alloc::vec::Vec;
 /// (i = 0..8); mov rdi, cookie; mov rax, resolver; call rax; movdqu xmmi,
 /// [rsp+16*i]; add rsp, 136; pop r9, r8, rcx, rdx, rsi, rdi; jmp rax`.
 pub fn lazy_stub(cookie: u64, resolver: u64) -> Result<Vec<u8>, JitErrorKind> {
-    let mut c = Vec::with_capacity(128);
-    // entry rsp ≡ 8 (mod 16); 6 pushes keep ≡ 8; 136 more bytes make it ≡ 0.
-    c.extend_from_slice(&[0x57, 0x56, 0x52, 0x51, 0x41, 0x50, 0x41, 0x51]);
-    c.extend_from_slice(&[0x48, 0x81, 0xEC, 136, 0, 0, 0]);
-    let xmm_slots = |c: &mut Vec<u8>, op: u8| {
-        for i in 0..8u8 {
-            // movdqu: F3 0F 6F (load) / 7F (store), ModR/M reg = xmm i, [rsp+disp8].
-            c.extend_from_slice(&[0xF3, 0x0F, op]);
-            if i == 0 {
-                c.extend_from_slice(&[0x04, 0x24]);
-            } else {
-                c.extend_from_slice(&[0x44 | i << 3, 0x24, 16 * i]);
-            }
+    Ok(lazy_stub_bytes(cookie, resolver).to_vec())
+}
+
+/// [`lazy_stub`] without the allocation (one is made per callee): a copy
+/// of the compile-time template with the two immediates written in.
+pub fn lazy_stub_bytes(cookie: u64, resolver: u64) -> [u8; LAZY_STUB_LEN] {
+    let mut c = LAZY_STUB;
+    c[LAZY_COOKIE..LAZY_COOKIE + 8].copy_from_slice(&cookie.to_le_bytes());
+    c[LAZY_RESOLVER..LAZY_RESOLVER + 8].copy_from_slice(&resolver.to_le_bytes());
+    c
+}
+
+/// Bytes of the lazy stub.
+pub const LAZY_STUB_LEN: usize = 148;
+/// Where the stub's `cookie` and `resolver` immediates go.
+const LAZY_COOKIE: usize = 8 + 7 + 47 + 2;
+const LAZY_RESOLVER: usize = LAZY_COOKIE + 8 + 2;
+/// The lazy stub with zero immediates, assembled at compile time.
+const LAZY_STUB: [u8; LAZY_STUB_LEN] = lazy_stub_template();
+
+const fn lazy_stub_template() -> [u8; LAZY_STUB_LEN] {
+    const fn put(c: &mut [u8; LAZY_STUB_LEN], at: usize, b: &[u8]) -> usize {
+        let mut i = 0;
+        while i < b.len() {
+            c[at + i] = b[i];
+            i += 1;
         }
-    };
-    xmm_slots(&mut c, 0x7F);
-    c.extend_from_slice(&[0x48, 0xBF]);
-    c.extend_from_slice(&cookie.to_le_bytes());
-    c.extend_from_slice(&[0x48, 0xB8]);
-    c.extend_from_slice(&resolver.to_le_bytes());
-    c.extend_from_slice(&[0xFF, 0xD0]);
-    xmm_slots(&mut c, 0x6F);
-    c.extend_from_slice(&[0x48, 0x81, 0xC4, 136, 0, 0, 0]);
-    c.extend_from_slice(&[0x41, 0x59, 0x41, 0x58, 0x59, 0x5A, 0x5E, 0x5F]);
-    c.extend_from_slice(&[0xFF, 0xE0]);
-    Ok(c)
+        at + b.len()
+    }
+    // movdqu: F3 0F 6F (load) / 7F (store), ModR/M reg = xmm i, [rsp+disp8].
+    const fn xmm_slots(c: &mut [u8; LAZY_STUB_LEN], mut at: usize, op: u8) -> usize {
+        let mut i = 0u8;
+        while i < 8 {
+            at = put(c, at, &[0xF3, 0x0F, op]);
+            at = if i == 0 {
+                put(c, at, &[0x04, 0x24])
+            } else {
+                put(c, at, &[0x44 | i << 3, 0x24, 16 * i])
+            };
+            i += 1;
+        }
+        at
+    }
+    let mut c = [0u8; LAZY_STUB_LEN];
+    // entry rsp ≡ 8 (mod 16); 6 pushes keep ≡ 8; 136 more bytes make it ≡ 0.
+    let mut at = put(&mut c, 0, &[0x57, 0x56, 0x52, 0x51, 0x41, 0x50, 0x41, 0x51]);
+    at = put(&mut c, at, &[0x48, 0x81, 0xEC, 136, 0, 0, 0]);
+    at = xmm_slots(&mut c, at, 0x7F);
+    at = put(&mut c, at, &[0x48, 0xBF]);
+    assert!(at == LAZY_COOKIE);
+    at += 8;
+    at = put(&mut c, at, &[0x48, 0xB8]);
+    assert!(at == LAZY_RESOLVER);
+    at += 8;
+    at = put(&mut c, at, &[0xFF, 0xD0]);
+    at = xmm_slots(&mut c, at, 0x6F);
+    at = put(&mut c, at, &[0x48, 0x81, 0xC4, 136, 0, 0, 0]);
+    at = put(
+        &mut c,
+        at,
+        &[0x41, 0x59, 0x41, 0x58, 0x59, 0x5A, 0x5E, 0x5F],
+    );
+    at = put(&mut c, at, &[0xFF, 0xE0]);
+    assert!(at == LAZY_STUB_LEN);
+    c
 }
 
 /// An unboxing stub for a value type's method reached through a boxed object's
