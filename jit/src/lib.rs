@@ -348,12 +348,22 @@ fn compile_decoded<H: JitHost>(
     let bufs = &mut scratch.codegen;
     let mut local_taken = Recycled::filled(&mut bufs.local_taken, m.locals.len(), false);
     let mut arg_taken = Recycled::filled(&mut bufs.arg_taken, m.args.len(), false);
+    // Targets branched to from at or after them: loop heads (`codegen::nonnull`).
+    let mut loop_heads: SmallVec<[u32; 8]> = SmallVec::new();
     for i in instrs {
         match &i.operand {
             // A `br` to a `ret` returns in place (below): no join point.
             Operand::Target(_) if returns_in_place(m, instrs, i) => {}
-            Operand::Target(t) => targets.push(*t),
-            Operand::Switch(ts) => targets.extend_from_slice(ts),
+            Operand::Target(t) => {
+                targets.push(*t);
+                if *t <= i.offset {
+                    loop_heads.push(*t);
+                }
+            }
+            Operand::Switch(ts) => {
+                targets.extend_from_slice(ts);
+                loop_heads.extend(ts.iter().copied().filter(|&t| t <= i.offset));
+            }
             _ => {}
         }
         if let Operand::Int(n) = i.operand {
@@ -413,6 +423,9 @@ fn compile_decoded<H: JitHost>(
         arg_regs,
     );
     scratch.targets = targets;
+    for t in loop_heads {
+        g.mark_loop_head(t);
+    }
     g.emit_entry().map_err(|k| wrap(0, k))?;
     let mut prefix = 0u16;
     for i in instrs {

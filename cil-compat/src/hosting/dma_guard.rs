@@ -401,7 +401,14 @@ fn inspect(
         if matches!(h.virtio.transport, Transport::Unknown) {
             return First::Unknown(h.device);
         }
+        if h.virtio.notify_at == Some((handle, off)) {
+            return First::Done(apply(h, Write::Notify, None));
+        }
         match classify(&h.virtio, handle, off, value, wide) {
+            Write::Notify => {
+                h.virtio.notify_at = Some((handle, off));
+                First::Done(apply(h, Write::Notify, None))
+            }
             k @ (Write::Enable(true, _) | Write::LegacyPfn(1..)) => First::NeedsSize(k),
             k => First::Done(apply(h, k, None)),
         }

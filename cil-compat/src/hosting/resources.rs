@@ -9,7 +9,6 @@
 //! Calls made outside any guarded call (host tests driving the code directly)
 //! are forwarded untracked, and `block_register` then reaches the platform.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
@@ -54,7 +53,9 @@ pub struct Released {
 
 struct Table {
     next: u32,
-    live: BTreeMap<u32, Holdings>,
+    /// By id, in creation order: a handful of instances at most, and `with`
+    /// runs several times per request, so a scan rather than a map.
+    live: Vec<(u32, Holdings)>,
 }
 
 // SAFETY: the descriptors inside hold a managed driver's context word and
@@ -64,7 +65,7 @@ unsafe impl Send for Table {}
 
 static TABLE: Mutex<Table> = Mutex::new(Table {
     next: 1,
-    live: BTreeMap::new(),
+    live: Vec::new(),
 });
 
 /// The platform's table the shims forward to.
@@ -86,19 +87,20 @@ pub fn new_instance(device: PciAddress) -> u32 {
     let mut t = TABLE.lock();
     let id = t.next;
     t.next += 1;
-    t.live.insert(
+    t.live.push((
         id,
         Holdings {
             device: Some(device),
             ..Holdings::default()
         },
-    );
+    ));
     id
 }
 
 /// Runs `f` on the holdings of `id` (if it is live).
 pub fn with<R>(id: u32, f: impl FnOnce(&mut Holdings) -> R) -> Option<R> {
-    TABLE.lock().live.get_mut(&id).map(f)
+    let mut t = TABLE.lock();
+    t.live.iter_mut().find(|(i, _)| *i == id).map(|(_, h)| f(h))
 }
 
 fn record(f: impl FnOnce(&mut Holdings)) {
@@ -112,7 +114,12 @@ fn record(f: impl FnOnce(&mut Holdings)) {
 /// every BAR mapping and DMA block it still holds goes back to the platform.
 /// The instance is forgotten; its registration must no longer be called.
 pub fn release(id: u32) -> Released {
-    let Some(h) = TABLE.lock().live.remove(&id) else {
+    let removed = {
+        let mut t = TABLE.lock();
+        let at = t.live.iter().position(|(i, _)| *i == id);
+        at.map(|k| t.live.remove(k).1)
+    };
+    let Some(h) = removed else {
         return Released::default();
     };
     let mut out = Released::default();

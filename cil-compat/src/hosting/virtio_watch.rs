@@ -11,6 +11,11 @@ pub struct VirtioWatch {
     /// `(handle, bar)` of every live BAR mapping of the instance.
     pub(super) bars: Vec<(u64, u8)>,
     pub(super) transport: Transport,
+    /// `(handle, offset)` of the last write classified as a queue
+    /// notification: what it means depends only on the transport and the
+    /// BAR behind the handle, so the next one is known without classifying
+    /// it again. Cleared when a mapping changes.
+    pub(super) notify_at: Option<(u64, u64)>,
     /// Queues by index, as the driver configured them.
     pub(super) queues: Vec<(u16, Queue)>,
     /// Where set-up writes for queues past the guard's `MAX_QUEUES` land.
@@ -79,11 +84,31 @@ pub(super) struct RingsAt {
 
 /// Records the BAR behind a `bar_map` handle.
 pub(super) fn note_bar(w: &mut VirtioWatch, handle: u64, bar: u32) {
+    w.notify_at = None;
     w.bars.retain(|&(h, _)| h != handle);
     w.bars.push((handle, bar as u8));
 }
 
 /// Forgets a `bar_unmap`ped handle.
 pub(super) fn forget_bar(w: &mut VirtioWatch, handle: u64) {
+    w.notify_at = None;
     w.bars.retain(|&(h, _)| h != handle);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapping_change_forgets_where_notifications_go() {
+        let mut w = VirtioWatch::default();
+        note_bar(&mut w, 7, 4);
+        w.notify_at = Some((7, 0x3000));
+        note_bar(&mut w, 7, 2);
+        assert_eq!(w.notify_at, None);
+        w.notify_at = Some((7, 0x3000));
+        forget_bar(&mut w, 7);
+        assert_eq!(w.notify_at, None);
+        assert!(w.bars.is_empty());
+    }
 }

@@ -323,7 +323,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 .copied()
                 .ok_or(JitErrorKind::TypeMismatch("interface call without this"))?;
             self.load_src(&JitType::Obj, &src, M::Abi::ARG_GPRS[0], conv)?;
-            self.null_check(M::Abi::ARG_GPRS[0])?;
+            self.null_check_of(M::Abi::ARG_GPRS[0], src_loc(&src))?;
             self.m()
                 .mov_ri(M::Abi::ARG_GPRS[1], iface as i64, OperandSize::S64)?;
             self.m()
@@ -442,7 +442,10 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
         if null_check_this {
             let r = this_reg.ok_or(JitErrorKind::Internal("this not in a register".into()))?;
-            self.null_check(r)?;
+            let loc = entries
+                .get(this_entry)
+                .map_or(Loc::Home, |(_, s)| src_loc(s));
+            self.null_check_of(r, loc)?;
         }
         match (ftn, ci.target) {
             (Some(f), _) => {
@@ -637,5 +640,14 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 self.push_rax(sty)
             }
         }
+    }
+}
+
+/// Where a call argument's value came from, for `null_check_of`: the slot a
+/// stack value still names, or nowhere known.
+fn src_loc(s: &Src) -> Loc {
+    match s {
+        Src::Val(v) => v.loc,
+        _ => Loc::Home,
     }
 }

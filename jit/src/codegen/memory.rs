@@ -31,7 +31,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             self.ctx.read_gpr(&v)?
         };
         if v.ty == StackTy::Obj {
-            self.null_check(r)?;
+            self.null_check_of(r, v.loc)?;
         }
         Ok((r, v.ty))
     }
@@ -241,7 +241,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         } else {
             self.ctx.read_gpr(&arr)?
         };
-        self.null_check(ra)?;
+        self.null_check_of(ra, arr.loc)?;
         let len = Address::offset(ra, self.layout.array_length_offset);
         let data = self.layout.array_data_offset;
         if let Loc::Const(c) = idx.loc {
@@ -377,7 +377,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             return Err(JitErrorKind::TypeMismatch("ldlen needs an array"));
         }
         let r = self.ctx.into_gpr(&v)?;
-        self.null_check(r)?;
+        self.null_check_of(r, v.loc)?;
         let off = self.layout.array_length_offset;
         self.m()
             .load(r, Address::offset(r, off), OperandSize::S32)?;

@@ -17,6 +17,7 @@ pub mod gcmap;
 mod generic_lookup;
 mod md_arrays;
 mod memory;
+mod nonnull;
 mod nullable;
 pub mod stack;
 
@@ -137,6 +138,8 @@ pub struct Recycled {
     pub(crate) zero_locals: Vec<bool>,
     /// Frame ranges the prologue zeroes.
     pub(crate) zero_ranges: Vec<(i32, i32)>,
+    /// What is known not to be null at each label (`nonnull`).
+    pub(crate) nonnull_at: nonnull::AtLabels,
 }
 
 impl Recycled {
@@ -186,6 +189,10 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     /// (from and back to `Recycled`).
     zero_locals: Vec<bool>,
     zero_ranges: Vec<(i32, i32)>,
+    /// Arguments and locals known not to be null here, and at each label
+    /// (parallel to `labels`): the null checks `nonnull` omits.
+    nonnull: nonnull::NonNull,
+    nonnull_at: nonnull::AtLabels,
 }
 
 fn fits_i32(c: i64) -> bool {
@@ -252,6 +259,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let mut labels = reuse(&mut bufs.labels, targets.len());
         labels.extend(targets.iter().map(|&t| (t, ctx.masm.new_label())));
         let states = alloc::vec![None; labels.len()];
+        let nonnull_at = Recycled::filled(&mut bufs.nonnull_at, labels.len(), None);
         let ret_label = ctx.masm.new_label();
         let context_local = host.context_local();
         CodeGen {
@@ -280,6 +288,8 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             context_local,
             zero_locals: core::mem::take(&mut bufs.zero_locals),
             zero_ranges: reuse(&mut bufs.zero_ranges, 0),
+            nonnull: nonnull::NonNull::NONE,
+            nonnull_at,
         }
     }
 
@@ -392,6 +402,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 }
                 self.ctx.stack.reset_to(&tys);
             }
+            self.nonnull_bind(k);
             self.m().bind(label)?;
             self.reachable = true;
         }
@@ -411,6 +422,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let k = self
             .label_index(target)
             .ok_or(JitErrorKind::Internal("missing label".into()))?;
+        self.nonnull_branch(k);
         let vals = &self.ctx.stack.vals;
         match &mut self.states[k] {
             Some(prev) => {
@@ -618,6 +630,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         bufs.arg_regs = self.ctx.arg_regs;
         bufs.zero_locals = self.zero_locals;
         bufs.zero_ranges = self.zero_ranges;
+        bufs.nonnull_at = self.nonnull_at;
         Ok((
             self.ctx.masm,
             frame_size,
@@ -714,6 +727,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         if v.loc == Loc::Local(n) {
             return Ok(());
         }
+        self.nonnull.forget_local(n);
         self.ctx.spill_local_refs(Some(n), None)?;
         if let Some(reg) = self.ctx.local_regs.get(n as usize).copied().flatten() {
             self.ctx.store_to_reg(reg, &t, &v)?;
@@ -733,6 +747,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         if v.loc == Loc::Arg(n) {
             return Ok(());
         }
+        self.nonnull.forget_arg(n);
         self.ctx.spill_local_refs(None, Some(n))?;
         if let Some(reg) = self.ctx.arg_regs.get(n as usize).copied().flatten() {
             self.ctx.store_to_reg(reg, &t, &v)?;

@@ -1,0 +1,83 @@
+//! Null checks the compiler omits (`codegen/nonnull.rs`) are only those a
+//! check on every path already made: a slot stored to, a branch that skips
+//! the first check, or a loop whose back edge stores null, still gets its
+//! `NullReferenceException` (fail code 1) rather than a wild access.
+mod common;
+use common::*;
+use jit::decoder::op;
+use jit::host::JitType as T;
+
+/// A fake `int[]` of `n` zeroes (MT, length, elements: `common::LAYOUT`).
+fn array(n: usize) -> Vec<u64> {
+    let mut v = vec![0u64, n as u64];
+    v.resize(2 + n.div_ceil(2), 0);
+    v
+}
+
+/// `a[0]` on the stack's array, result dropped.
+fn touch(il: Il) -> Il {
+    il.op(op::LDC_I4_0).op(op::LDELEM_I4).op(op::POP)
+}
+
+#[test]
+fn a_local_stored_after_its_check_is_checked_again() {
+    // int[] l = a; l[0]; l = b; return l[0];
+    let il = touch(Il::new().ldarg(0).stloc(0).ldloc(0))
+        .ldarg(1)
+        .stloc(0)
+        .ldloc(0)
+        .op(op::LDC_I4_0)
+        .op(op::LDELEM_I4)
+        .ret()
+        .build();
+    let f = jit1(&[T::Obj, T::Obj], &[T::Obj], T::I4, il);
+    let a = array(1);
+    let p = a.as_ptr() as i64;
+    assert_eq!(in_child(move || call_i(f, &[p, p])), Ok(0));
+    assert_eq!(in_child(move || call_i(f, &[p, 0])), Err(1));
+}
+
+#[test]
+fn a_path_that_skipped_the_check_keeps_it_at_the_merge() {
+    // if (c != 0) { a[0]; goto join; } goto join; join: return a[0];
+    // (the checked path reaches the join first).
+    let il = touch(Il::new().ldarg(1).br(op::BRFALSE, "skip").ldarg(0))
+        .br(op::BR, "join")
+        .label("skip")
+        .br(op::BR, "join")
+        .label("join")
+        .ldarg(0)
+        .op(op::LDC_I4_0)
+        .op(op::LDELEM_I4)
+        .ret()
+        .build();
+    let f = jit1(&[T::Obj, T::I4], &[], T::I4, il);
+    assert_eq!(in_child(move || call_i(f, &[0, 0])), Err(1));
+    assert_eq!(in_child(move || call_i(f, &[0, 1])), Err(1));
+    let a = array(1);
+    let p = a.as_ptr() as i64;
+    assert_eq!(in_child(move || call_i(f, &[p, 0])), Ok(0));
+}
+
+#[test]
+fn a_loop_head_knows_nothing_its_back_edge_did_not_keep() {
+    // a[0]; do { a[0]; a = b; } while (--n != 0); return 0;
+    let il = touch(touch(Il::new().ldarg(0)).label("head").ldarg(0))
+        .ldarg(1)
+        .starg(0)
+        .ldarg(2)
+        .op(op::LDC_I4_1)
+        .op(op::SUB)
+        .starg(2)
+        .ldarg(2)
+        .br(op::BRTRUE, "head")
+        .op(op::LDC_I4_0)
+        .ret()
+        .build();
+    let f = jit1(&[T::Obj, T::Obj, T::I4], &[], T::I4, il);
+    let a = array(1);
+    let p = a.as_ptr() as i64;
+    assert_eq!(in_child(move || call_i(f, &[p, p, 3])), Ok(0));
+    assert_eq!(in_child(move || call_i(f, &[p, 0, 1])), Ok(0));
+    assert_eq!(in_child(move || call_i(f, &[p, 0, 2])), Err(1));
+}
