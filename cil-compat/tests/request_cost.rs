@@ -17,8 +17,8 @@
 //! entries, not the device's work.
 //!
 //! `REQUEST_COST` names the driver (`native`, `managed`) and the loop
-//! (`qd1`: 4 KiB random reads one at a time; `qd32`: the same in batches of
-//! 32 through `read_many`; `seq-read`, `seq-write`: 1 MiB requests;
+//! (`qd1`: 4 KiB random reads one at a time; `qd4`, `qd32`: the same in
+//! batches of 4 or 32 through `read_many`; `seq-read`, `seq-write`: 1 MiB requests;
 //! `refused`: a 100-byte read the driver refuses before the device sees it,
 //! the call path alone, as the kernel's `blk-refused-call` measures it).
 
@@ -238,6 +238,7 @@ fn measure_seq(dev: &mut dyn BlockDevice, bufs: &mut Bufs, count: usize, write: 
 fn run_loop(name: &str, dev: &mut dyn BlockDevice, requests: usize) {
     match name {
         "qd1" => measure_qd1(dev, &mut Bufs::new(PAGE), &lbas(requests)),
+        "qd4" => measure_batches(dev, &mut Bufs::new(4 * PAGE), &lbas(requests), 4),
         "qd32" => measure_batches(dev, &mut Bufs::new(32 * PAGE), &lbas(requests), 32),
         "seq-read" => measure_seq(dev, &mut Bufs::new(MIB), requests, false),
         "seq-write" => measure_seq(dev, &mut Bufs::new(MIB), requests, true),
@@ -263,6 +264,7 @@ fn managed_requests_make_no_more_platform_calls_than_native_ones() {
     let rt = runtime();
     for (name, n) in [
         ("qd1", 256usize),
+        ("qd4", 256),
         ("qd32", 256),
         ("seq-read", 8),
         ("seq-write", 8),
