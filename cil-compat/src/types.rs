@@ -69,6 +69,9 @@ pub const CCTOR_DONE: u32 = 0;
 pub const CCTOR_PENDING: u32 = 1;
 /// `cctor_state`: the `.cctor` is running (recursive accesses proceed, §II.10.5.3.3).
 pub const CCTOR_RUNNING: u32 = 2;
+/// `cctor_state`: the `.cctor` threw; every access raises the
+/// `TypeInitializationException` recorded for the type (§II.10.5.3.3).
+pub const CCTOR_FAILED: u32 = 3;
 
 /// The runtime descriptor of a type. The `#[repr(C)]` head is read by generated
 /// code at the `MT_*_OFFSET` offsets; [`TypeInfo`] is the loader's view.
@@ -95,7 +98,7 @@ pub struct MethodTable {
     pub vtable_len: u32,
     /// Array rank (1 for SZ arrays, 0 for non-arrays).
     pub rank: u32,
-    /// `CCTOR_DONE` / `CCTOR_PENDING` / `CCTOR_RUNNING`.
+    /// `CCTOR_DONE` / `CCTOR_PENDING` / `CCTOR_RUNNING` / `CCTOR_FAILED`.
     pub cctor_state: AtomicU32,
     /// What a boxed value of this type unboxes as: `Prim as u32 + 1` of a
     /// primitive or of an enum's underlying type, else 0. `unbox` accepts a boxed

@@ -53,6 +53,10 @@ pub enum EngineError {
     /// no code but the shared body, and that body could not be made. The
     /// text names the method and why.
     Shared(String),
+    /// The type initializer (`.cctor`) of the named type threw; the type
+    /// stays unusable and each access raises the same
+    /// `System.TypeInitializationException` (`Engine::type_init_failure`).
+    TypeInit(String),
 }
 
 impl EngineError {
@@ -124,6 +128,10 @@ impl fmt::Display for EngineError {
             EngineError::CodeSpace(m) => f.write_str(m),
             EngineError::Corlib(m) => f.write_str(m),
             EngineError::Shared(m) => f.write_str(m),
+            EngineError::TypeInit(t) => write!(
+                f,
+                "exception System.TypeInitializationException: the type initializer of {t} threw"
+            ),
         }
     }
 }

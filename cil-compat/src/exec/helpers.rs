@@ -7,7 +7,7 @@ use core::sync::atomic::Ordering;
 
 use jit::host::FailCode;
 
-use super::{active, Engine, Failure};
+use super::{active, Engine, EngineError, Failure};
 use crate::heap::{ARRAY_LENGTH_OFFSET, OBJ_MT_OFFSET, STRING_LENGTH_OFFSET};
 use crate::metadata::sig::Prim;
 use crate::types::{FieldId, MethodId, MethodTable, TypeId, TypeKind};
@@ -137,8 +137,23 @@ pub(super) extern "C" fn array_store_check(arr: u64, obj: u64) -> u64 {
 pub(crate) extern "C" fn class_init(handle: u64) {
     // SAFETY: as above.
     let e = unsafe { active() };
-    if let Err(m) = e.run_cctor(TypeId(handle as u32)) {
-        die(e, format!("type-initializer {m}"), u64::MAX, 0)
+    let t = TypeId(handle as u32);
+    match e.run_cctor(t) {
+        Ok(()) => {}
+        // The .cctor threw (now or before): its TypeInitializationException,
+        // at the access that needed the type.
+        Err(EngineError::TypeInit(name)) => {
+            if let Some(exc) = e.type_init_failure(t) {
+                super::unwind::raise_at_caller(e, exc);
+            }
+            die(
+                e,
+                format!("exception System.TypeInitializationException ({name})"),
+                u64::MAX,
+                0,
+            )
+        }
+        Err(m) => die(e, format!("type-initializer {m}"), u64::MAX, 0),
     }
 }
 

@@ -122,6 +122,9 @@ pub struct Engine {
     /// Interface dispatch answers: (MethodTable, interface method, code or
     /// stub, target method), see `helpers::interface_lookup`.
     pub(crate) iface_cache: Box<[(u64, u64, u64, u32)]>,
+    /// Types whose `.cctor` threw, with a handle on the exception each
+    /// access raises (`run_cctor`).
+    type_init_failures: Vec<(TypeId, crate::heap::Handle)>,
     unboxing: IdMap<u64>,
     /// Owner type of the method being compiled (for synthesized delegate IL).
     pub(crate) invoke_owner: Option<TypeId>,
@@ -205,6 +208,7 @@ impl Engine {
             waiting_slots: IdMap::new(),
             iface_cache: alloc::vec![(0, 0, 0, 0); 1 << helpers::IFACE_CACHE_BITS]
                 .into_boxed_slice(),
+            type_init_failures: Vec::new(),
             unboxing: IdMap::new(),
             invoke_owner: None,
             compiled: Vec::new(),
@@ -706,22 +710,46 @@ impl Engine {
         self.compiled.get(i as usize)
     }
 
-    /// Runs the `.cctor` of `t` once (ECMA-335 §II.10.5.3).
+    /// Runs the `.cctor` of `t` once (ECMA-335 §II.10.5.3). An exception it
+    /// does not catch is caught here (`unwind::call_catching`): the type is
+    /// marked failed and `EngineError::TypeInit` returned, now and on every
+    /// later access, with the `TypeInitializationException` that wraps the
+    /// exception kept for the type (§II.10.5.3.3, [`Engine::type_init_failure`]).
     pub fn run_cctor(&mut self, t: TypeId) -> Result<(), EngineError> {
-        use crate::types::{CCTOR_DONE, CCTOR_PENDING, CCTOR_RUNNING};
+        use crate::types::{CCTOR_DONE, CCTOR_FAILED, CCTOR_PENDING, CCTOR_RUNNING};
         let st = self.ts.mt(t).cctor_state.load(Ordering::SeqCst);
+        if st == CCTOR_FAILED {
+            return Err(EngineError::TypeInit(self.ts.type_name(t)));
+        }
         if st != CCTOR_PENDING {
             return Ok(());
         }
         self.ts.set_cctor_state(t, CCTOR_RUNNING);
         if let Some(c) = self.ts.info(t).cctor {
             let addr = self.compile(c)?;
-            // SAFETY: a compiled static void() method.
-            let f: extern "C" fn() = unsafe { core::mem::transmute(addr as usize) };
-            f();
+            // SAFETY: a compiled static void() method of this engine, which
+            // is active (the caller runs managed code or is about to).
+            let exc = unsafe { unwind::call_catching(addr) };
+            if exc != 0 {
+                // The wrapper if it can be made (else the exception itself),
+                // held by a handle for as long as the engine lives.
+                let failure = unwind::type_initialization_exception(self, t, exc).unwrap_or(exc);
+                if let Ok(h) = self.ts.heap_mut().alloc_handle(failure as usize) {
+                    self.type_init_failures.push((t, h));
+                }
+                self.ts.set_cctor_state(t, CCTOR_FAILED);
+                return Err(EngineError::TypeInit(self.ts.type_name(t)));
+            }
         }
         self.ts.set_cctor_state(t, CCTOR_DONE);
         Ok(())
+    }
+
+    /// The exception every access to `t` raises since its `.cctor` threw
+    /// (a `System.TypeInitializationException` wrapping what it threw).
+    pub fn type_init_failure(&self, t: TypeId) -> Option<u64> {
+        let h = self.type_init_failures.iter().find(|(f, _)| *f == t)?.1;
+        self.ts.heap().handle_target(h).map(|o| o as u64)
     }
 
     /// Calls a static parameterless method.

@@ -86,6 +86,38 @@ cil_eh_call:
     ret
 
     .balign 16
+// u64 cil_catching_call(code /*rdi*/): calls `code`, a static void() method,
+// on this stack, behind a boundary a managed exception cannot pass: returns
+// 0 when the method returns; when an exception no handler inside it takes
+// reaches the boundary, dispatch resumes at cil_catching_landing with rbp
+// this frame's and the exception in rax, which is returned (`raise`).
+    .global cil_catching_call
+cil_catching_call:
+    push rbp
+    mov rbp, rsp
+    push rbx
+    push r12
+    push r13
+    push r14
+    push r15
+    // entry rsp = 8 mod 16; six pushes make it 0 mod 16 again after the sub.
+    sub rsp, 8
+    call rdi
+    .global cil_catching_ret
+cil_catching_ret:
+    xor eax, eax
+    .global cil_catching_landing
+cil_catching_landing:
+    lea rsp, [rbp - 40]
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    ret
+
+    .balign 16
 // noreturn cil_eh_resume(code /*rdi*/, rbp /*rsi*/, rsp /*rdx*/, exception /*rcx*/)
     .global cil_eh_resume
 cil_eh_resume:
@@ -104,6 +136,91 @@ unsafe extern "C" {
     fn cil_eh_fail();
     fn cil_eh_call(code: u64, rbp: u64, exception: u64) -> u64;
     fn cil_eh_resume(code: u64, rbp: u64, rsp: u64, exception: u64) -> !;
+    fn cil_catching_call(code: u64) -> u64;
+    fn cil_catching_ret();
+    fn cil_catching_landing();
+}
+
+/// Calls the static `void()` method compiled at `code` behind a catch-all
+/// boundary: 0 when it returns, else the exception that left it unhandled
+/// (its `finally` and `fault` handlers have run). Unlike a plain call from
+/// Rust, where such an exception ends as a runtime failure (`raise`).
+///
+/// # Safety
+/// `code` is compiled code of the active engine taking no arguments and
+/// returning nothing.
+pub(crate) unsafe fn call_catching(code: u64) -> u64 {
+    // SAFETY: the caller's contract; the assembly saves and restores every
+    // callee-saved register whichever way it returns.
+    unsafe { cil_catching_call(code) }
+}
+
+/// If the outermost JIT frame of `frames` was called by `cil_catching_call`,
+/// that boundary's frame pointer.
+fn catching_boundary(frames: &[Frame]) -> Option<u64> {
+    let last = frames.last()?;
+    // SAFETY: `last.rbp` is the frame pointer of a live JIT frame (`walk`):
+    // its first two words are the caller's rbp and the return address.
+    let (caller_rbp, ret) = unsafe {
+        (
+            (last.rbp as *const u64).read(),
+            ((last.rbp + 8) as *const u64).read(),
+        )
+    };
+    (ret == cil_catching_ret as *const () as u64).then_some(caller_rbp)
+}
+
+/// A `System.TypeInitializationException` for type `t` wrapping `inner`
+/// (its constructor run), or `None` if the corlib has none or it cannot be
+/// made. `inner` lives on this stack meanwhile, which the collector scans
+/// conservatively.
+pub(crate) fn type_initialization_exception(e: &mut Engine, t: TypeId, inner: u64) -> Option<u64> {
+    let inner = core::hint::black_box(inner);
+    let tie = e.ts.find_type("System", "TypeInitializationException")?;
+    e.ensure_vtable(tie).ok()?;
+    let ctor = e.ts.info(tie).methods.iter().copied().find(|m| {
+        let d = e.ts.method(*m);
+        d.name == ".ctor" && d.sig.has_this && d.sig.params.len() == 2
+    })?;
+    let code = e.compile(ctor).ok()?;
+    let name = e.ts.type_name(t);
+    let name = core::hint::black_box(new_string(e, &name)?);
+    let obj = e.alloc_with(|ts| ts.alloc_object(tie)).ok()? as u64;
+    // SAFETY: compiled code of the instance constructor
+    // `TypeInitializationException(string, Exception)`.
+    let f: extern "C" fn(u64, u64, u64) = unsafe { core::mem::transmute(code as usize) };
+    f(obj, name, inner);
+    Some(obj)
+}
+
+/// Throws `exc` at the JIT code that called the helper running now, which
+/// was entered through a transition (`exec::transitions`, as
+/// `raise_out_of_memory` explains); returns if there is none.
+pub(crate) fn raise_at_caller(e: &Engine, exc: u64) {
+    let t = super::gc::transition_head();
+    if t == 0 {
+        return;
+    }
+    // SAFETY: `t` is the innermost live transition record, the one of the
+    // trampoline that entered the running helper (the callers, the
+    // allocation helpers and `helpers::class_init`, are all entered through
+    // one): [t] the JIT frame's rbp, [t + 8] the return address into JIT
+    // code, [t - 8] the previous record (`exec::stackroots`).
+    let (rbp, ret, prev) = unsafe {
+        (
+            *(t as *const u64),
+            *((t + 8) as *const u64),
+            *((t - 8) as *const usize),
+        )
+    };
+    // The call instruction itself (a return address may already be the
+    // next IL instruction's first byte).
+    let Some((method, _, il)) = e.locate(ret.wrapping_sub(1)) else {
+        return;
+    };
+    // Dispatch abandons the helper's frames: unlink its record first.
+    super::gc::set_transition_head(prev);
+    raise(exc, method, il.unwrap_or(0), rbp, true)
 }
 
 /// Entry of the `Throw` helper.
@@ -238,32 +355,13 @@ pub(crate) fn new_exception(name: &str) -> Option<u64> {
 /// record gives the JIT frame and return address; the record is unlinked
 /// first, since dispatch abandons the helper's frames.
 pub(crate) fn raise_out_of_memory(e: &Engine) {
-    let t = super::gc::transition_head();
-    if t == 0 {
+    if super::gc::transition_head() == 0 {
         return;
     }
-    // SAFETY: `t` is the innermost live transition record, the one of the
-    // trampoline that entered the running allocation helper (only
-    // `helpers::new_object`/`new_array`, both entered through one, call
-    // this): [t] the JIT frame's rbp, [t + 8] the return address into JIT
-    // code, [t - 8] the previous record (`exec::stackroots`).
-    let (rbp, ret, prev) = unsafe {
-        (
-            *(t as *const u64),
-            *((t + 8) as *const u64),
-            *((t - 8) as *const usize),
-        )
-    };
-    // The call instruction itself (a return address may already be the
-    // next IL instruction's first byte).
-    let Some((method, _, il)) = e.locate(ret.wrapping_sub(1)) else {
-        return;
-    };
     let Some(exc) = new_exception("OutOfMemoryException") else {
         return;
     };
-    super::gc::set_transition_head(prev);
-    raise(exc, method, il.unwrap_or(0), rbp, true)
+    raise_at_caller(e, exc)
 }
 
 /// A fresh (not interned) string object.
@@ -335,6 +433,24 @@ pub(crate) fn raise(exc: u64, method: MethodId, il: u32, rbp: u64, fresh: bool) 
         set_stack_trace(e, exc, &frames);
     }
     let Some((fi, ci)) = first_pass(exc, &frames) else {
+        if let Some(boundary) = catching_boundary(&frames) {
+            // Every finally and fault handler up to the boundary, then back
+            // to it with the exception (`cil_catching_call`'s frame: rbp and
+            // the five saved registers below it, then 8 bytes of padding).
+            second_pass(&frames, frames.len() - 1, usize::MAX);
+            // SAFETY: `boundary` is the live frame of `cil_catching_call`,
+            // whose landing restores its registers from that frame and
+            // returns to its Rust caller; every frame below is abandoned,
+            // their finally handlers having run.
+            unsafe {
+                cil_eh_resume(
+                    cil_catching_landing as *const () as u64,
+                    boundary,
+                    boundary - 48,
+                    exc,
+                )
+            }
+        }
         // SAFETY: as above.
         let e = unsafe { active() };
         let kind = kind_of(e, exc);

@@ -31,6 +31,41 @@ namespace Corpus
         public void Dispose() { Disposed++; Log = Log * 10 + id; }
     }
 
+    // Types whose static constructors throw (explicit .cctors: run at first
+    // access, not beforefieldinit, so mono and we run them at the same point).
+    public static class InitThrows
+    {
+        public static int X;
+        static InitThrows() { X = 1; throw new InvalidOperationException("init"); }
+    }
+
+    public static class InitThrowsAgain
+    {
+        public static int X;
+        static InitThrowsAgain() { X = 1; throw new ArgumentException("again"); }
+    }
+
+    public static class InitLog { public static int Value; }
+
+    public static class InitThrowsAfterFinally
+    {
+        public static int X;
+        static InitThrowsAfterFinally() { try { throw new CodeException(5); } finally { InitLog.Value = 7; } }
+    }
+
+    public static class InitThrowsDeep
+    {
+        public static int X;
+        static int Deeper(int n) { if (n == 0) throw new CodeException(9); return Deeper(n - 1) + 1; }
+        static InitThrowsDeep() { X = Deeper(5); }
+    }
+
+    public static class InitCaughtInside
+    {
+        public static int X;
+        static InitCaughtInside() { try { throw new CodeException(3); } catch (CodeException e) { X = e.Code; } }
+    }
+
     public class Range : IEnumerable
     {
         int n;
@@ -384,6 +419,12 @@ namespace Corpus
         [Expect("1")] public static int LockIsEnteredInside() { object o = new object(); lock (o) { return Monitor.IsEntered(o) ? 1 : 0; } }
         [Expect("1")] public static int LockReentrant() { object o = new object(); lock (o) { lock (o) { } return Monitor.IsEntered(o) ? 1 : 0; } }
         [Expect("1")] public static int MonitorExitWithoutEnter() { try { Monitor.Exit(new object()); return 0; } catch (SynchronizationLockException) { return 1; } }
+        [Expect("1")] public static int TypeInitWrapsWhatTheCctorThrew() { try { return InitThrows.X; } catch (TypeInitializationException e) { return e.InnerException is InvalidOperationException ? 1 : 2; } }
+        [Expect("12")] public static int TypeInitFailsOnEveryAccess() { int n = 0; Exception first = null; for (int i = 0; i < 2; i++) { try { n += InitThrowsAgain.X; } catch (TypeInitializationException e) { n += 1; if (first == null) first = e; else if (first == e) n += 10; } } return n; }
+        [Expect("7")] public static int TypeInitRunsTheCctorsFinally() { try { return InitThrowsAfterFinally.X; } catch (TypeInitializationException) { return InitLog.Value; } }
+        [Expect("9")] public static int TypeInitAcrossFrames() { try { return InitThrowsDeep.X; } catch (TypeInitializationException e) { CodeException c = e.InnerException as CodeException; return c == null ? -1 : c.Code; } }
+        [Expect("3")] public static int CctorCatchingItsOwnException() { return InitCaughtInside.X; }
+        [Expect("1")] public static int TypeInitCaughtAsException() { try { return InitThrows.X + 10; } catch (Exception e) { return e is TypeInitializationException ? 1 : 2; } }
         [Expect("1")] public static int MonitorEnterNull() { try { Monitor.Enter(null); return 0; } catch (ArgumentNullException) { return 1; } }
     }
 }
