@@ -436,6 +436,7 @@ jit_families! {
     jit_collections_generic => "CollectionsGeneric",
     jit_array_interfaces => "ArrayInterfaces",
     jit_gc => "Gc",
+    jit_inlining => "Inlining",
 }
 
 macro_rules! jit_il_files {

@@ -189,6 +189,31 @@ pub struct FieldInfo {
     pub class_init: Option<ClassInit>,
 }
 
+/// One instruction of a callee body the JIT may inline at a call site
+/// (`codegen/inline.rs` says which bodies qualify and how they are lowered).
+/// Field facts are resolved in the callee's own module and generic context.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum InlineOp {
+    /// `ldfld` of an instance field.
+    Ldfld(FieldInfo),
+    /// `ldflda` of an instance field.
+    Ldflda(FieldInfo),
+    /// `stfld` of an instance field.
+    Stfld(FieldInfo),
+    LdcI4(i32),
+    LdcI8(i64),
+    /// An operand-less one-byte opcode (`decoder::op`) among the
+    /// non-throwing arithmetic and conversions `codegen/inline.rs` accepts.
+    Simple(u16),
+}
+
+/// The instructions between a callee's leading `ldarg`s (every argument once,
+/// in order) and its `ret`: what inlining lowers against the caller's stack.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct InlineBody {
+    pub ops: smallvec::SmallVec<[InlineOp; 4]>,
+}
+
 /// A run-once class constructor trigger: if the byte at `flag_addr` is nonzero
 /// (pending or running), call `Helper::ClassInit(handle)`, which runs the `.cctor`
 /// unless it is already running on this thread and clears the flag when done.
@@ -490,6 +515,16 @@ pub trait JitHost {
     }
     /// `ldtoken`: the handle value (pushed as an 8-byte value type).
     fn token_handle(&mut self, token: u32) -> Result<u64, HostError>;
+    /// For a `call`/`callvirt` token whose target is managed code reached
+    /// through `CallTarget::Indirect`: the callee's body when it is a trivial
+    /// accessor the JIT may inline (`codegen::inline::parse_body` decides and
+    /// builds it). `callee` is the [`CallInfo::callee`] the host gave for the
+    /// token (so it need not resolve the token again). `None` (the
+    /// default): always call.
+    fn inline_body(&mut self, token: u32, callee: u64) -> Result<Option<InlineBody>, HostError> {
+        let _ = (token, callee);
+        Ok(None)
+    }
     /// Byte offsets of the object references (and managed pointers) inside
     /// the value type whose `StructLayout::handle` is `handle`, for stack
     /// maps; `None` when unknown (every word of the value is then reported

@@ -20,6 +20,21 @@ impl JitHost for GoldenHost {
         0x3000_0000 + h as u64 * 0x10
     }
     fn method(&mut self, token: u32, _v: bool) -> Result<CallInfo, HostError> {
+        if let Some((params, ret, _)) = accessor(token) {
+            let sig = MethodSig {
+                has_this: true,
+                this_type: JitType::Obj,
+                params: params.into(),
+                ret,
+                conv: CallConv::Managed,
+            };
+            return Ok(CallInfo {
+                sig,
+                target: CallTarget::Indirect(0x1800_0000 + (token as u64 & 0xFF) * 8),
+                callee: token as u64,
+                owner: None,
+            });
+        }
         // 0x0A00_00nn: static int32 method with nn int32 parameters.
         let n = (token & 0xFF) as usize;
         let sig = MethodSig {
@@ -70,6 +85,43 @@ impl JitHost for GoldenHost {
     fn token_handle(&mut self, t: u32) -> Result<u64, HostError> {
         Ok(t as u64)
     }
+    fn inline_body(&mut self, token: u32, _callee: u64) -> Result<Option<InlineBody>, HostError> {
+        let Some((params, _, il)) = accessor(token) else {
+            return Ok(None);
+        };
+        jit::codegen::inline::parse_body(il, 1 + params.len(), |tok| {
+            // 0x0400_01nn: int32 field at offset nn of a class.
+            Ok(Some(FieldInfo {
+                ty: JitType::I4,
+                offset: tok & 0xFF,
+                static_addr: None,
+                class_init: None,
+            }))
+        })
+    }
+}
+
+/// 0x0600_00nn: instance methods of a class (called through a cell) with
+/// trivial bodies, for the inlining cases: parameters, return type, IL.
+fn accessor(token: u32) -> Option<(Vec<JitType>, JitType, &'static [u8])> {
+    Some(match token {
+        // int get_X() { return this.x; }  (x at offset 0x10)
+        0x0600_0001 => (
+            vec![],
+            JitType::I4,
+            &[0x02, 0x7B, 0x10, 0x01, 0x00, 0x04, 0x2A],
+        ),
+        // void set_X(int v) { this.x = v; }
+        0x0600_0002 => (
+            vec![JitType::I4],
+            JitType::Void,
+            &[0x02, 0x03, 0x7D, 0x10, 0x01, 0x00, 0x04, 0x2A],
+        ),
+        // int Plus(int v) { return v + 1; } with `this` unused: loads
+        // `ldarg.1` only, so it is never inlined.
+        0x0600_0003 => (vec![JitType::I4], JitType::I4, &[0x03, 0x17, 0x58, 0x2A]),
+        _ => return None,
+    })
 }
 
 fn parse_type(s: &str) -> JitType {

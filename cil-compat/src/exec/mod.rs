@@ -144,6 +144,9 @@ pub struct Engine {
     /// Boxed: the maps are indexed by token row, so they grow, and a
     /// `CallInfo` is large to move.
     pub(crate) call_infos: Vec<IdMap<Box<jit::host::CallInfo>>>,
+    /// Whether a callee may be inlined, and its body if so
+    /// (`jit::codegen::inline`), by method id: decided once per callee.
+    pub(crate) inline_bodies: IdMap<Option<Box<jit::host::InlineBody>>>,
     /// The JIT's buffers, reused from one compile to the next (`None`
     /// while a compile has them out).
     jit_scratch: Option<Box<jit::Scratch>>,
@@ -216,6 +219,7 @@ impl Engine {
             jit_il: Vec::new(),
             natives: Vec::new(),
             call_infos: Vec::new(),
+            inline_bodies: IdMap::new(),
             jit_scratch: Some(Box::default()),
             jit_args: Vec::new(),
             jit_locals: Vec::new(),

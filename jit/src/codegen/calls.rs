@@ -43,6 +43,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if let Some((key, dispatch)) = lookup {
             return self.call_shared(&ci, key, dispatch, check);
         }
+        if self.try_inline(tok, &ci, check)? {
+            return Ok(());
+        }
         self.emit_call(&ci, ThisArg::FromStack, check, false)
     }
 

@@ -104,6 +104,11 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             self.ctx.free(&v);
             return self.ldsfld(tok);
         }
+        self.ldfld_instance(&f)
+    }
+
+    /// `ldfld` of the instance field `f` (also inlined bodies, `inline.rs`).
+    pub(super) fn ldfld_instance(&mut self, f: &FieldInfo) -> R {
         let off = f.offset as i32;
         let v = *self.ctx.stack.peek(0).ok_or(JitErrorKind::StackUnderflow)?;
         if let StackTy::Value(s) = v.ty {
@@ -130,6 +135,11 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             self.ctx.free(&v);
             return self.ldsflda(tok);
         }
+        self.ldflda_instance(&f)
+    }
+
+    /// `ldflda` of the instance field `f`.
+    pub(super) fn ldflda_instance(&mut self, f: &FieldInfo) -> R {
         let (r, _) = self.pop_pointer_as(true, true)?;
         self.m().lea(r, Address::offset(r, f.offset as i32))?;
         self.ctx.push_reg(StackTy::ByRef, r);
@@ -138,14 +148,21 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
 
     pub fn stfld(&mut self, tok: u32) -> R {
         let f = self.field(tok)?;
-        let v = self.ctx.pop()?;
-        check_store(&f.ty, &v.ty)?;
         if f.static_addr.is_some() {
+            let v = self.ctx.pop()?;
+            check_store(&f.ty, &v.ty)?;
             let o = self.ctx.pop()?;
             self.ctx.free(&o);
             self.ctx.stack.push(v.ty, v.loc);
             return self.stsfld(tok);
         }
+        self.stfld_instance(&f)
+    }
+
+    /// `stfld` of the instance field `f`.
+    pub(super) fn stfld_instance(&mut self, f: &FieldInfo) -> R {
+        let v = self.ctx.pop()?;
+        check_store(&f.ty, &v.ty)?;
         let (r, _) = self.pop_pointer(true)?;
         self.ctx
             .store_val(Address::offset(r, f.offset as i32), &f.ty, &v)?;

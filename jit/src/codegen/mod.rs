@@ -15,6 +15,7 @@ pub mod context;
 pub mod exceptions;
 pub mod gcmap;
 mod generic_lookup;
+pub mod inline;
 mod md_arrays;
 mod memory;
 mod nonnull;
