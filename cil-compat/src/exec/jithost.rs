@@ -463,7 +463,10 @@ impl JitHost for EngineHost<'_> {
         if let Some(b) = self.e.inline_bodies.get(m.0) {
             return Ok(b.as_deref().cloned());
         }
-        let b = self.inline_body_uncached(m)?;
+        // A body that cannot be read or whose fields do not resolve is not
+        // inlined: the call stays, and compiling the callee reports the
+        // error under the callee's own name when it is first called.
+        let b = self.inline_body_uncached(m).unwrap_or(None);
         self.e.inline_bodies.insert(m.0, b.clone().map(Box::new));
         Ok(b)
     }
