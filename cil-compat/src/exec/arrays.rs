@@ -13,7 +13,7 @@
 
 use alloc::vec::Vec;
 
-use super::helpers::die_kind;
+use super::fail::die_kind;
 use super::{active, Engine};
 use crate::heap::{ARRAY_LENGTH_OFFSET, MDARRAY_LENGTHS_OFFSET, OBJ_HEADER_SIZE, OBJ_MT_OFFSET};
 use crate::metadata::sig::Prim;

@@ -293,7 +293,7 @@ extern "C" fn gc_heap_reserved() -> i64 {
 
 fn handle_of(e: &Engine, h: u64) -> crate::heap::Handle {
     if h == 0 || h > u32::MAX as u64 {
-        super::helpers::die_kind(e, "exception System.InvalidOperationException")
+        super::fail::die_kind(e, "exception System.InvalidOperationException")
     }
     crate::heap::Handle((h - 1) as u32)
 }
@@ -303,7 +303,7 @@ extern "C" fn gchandle_alloc(obj: u64, _kind: i32) -> u64 {
     let e = unsafe { active() };
     match e.ts.heap_mut().alloc_handle(obj as usize) {
         Ok(h) => h.0 as u64 + 1,
-        Err(_) => super::helpers::die_kind(e, "exception System.ArgumentException"),
+        Err(_) => super::fail::die_kind(e, "exception System.ArgumentException"),
     }
 }
 
@@ -313,7 +313,7 @@ extern "C" fn gchandle_get(h: u64) -> u64 {
     let h = handle_of(e, h);
     match e.ts.heap().handle_target(h) {
         Some(o) => o as u64,
-        None => super::helpers::die_kind(e, "exception System.InvalidOperationException"),
+        None => super::fail::die_kind(e, "exception System.InvalidOperationException"),
     }
 }
 
@@ -322,7 +322,7 @@ extern "C" fn gchandle_set(h: u64, obj: u64) {
     let e = unsafe { active() };
     let h = handle_of(e, h);
     if e.ts.heap_mut().set_handle_target(h, obj as usize).is_err() {
-        super::helpers::die_kind(e, "exception System.InvalidOperationException")
+        super::fail::die_kind(e, "exception System.InvalidOperationException")
     }
 }
 
@@ -340,7 +340,7 @@ extern "C" fn gchandle_addr(h: u64) -> u64 {
     let e = unsafe { active() };
     let h = handle_of(e, h);
     let Some(obj) = e.ts.heap().handle_target(h) else {
-        super::helpers::die_kind(e, "exception System.InvalidOperationException")
+        super::fail::die_kind(e, "exception System.InvalidOperationException")
     };
     if obj == 0 {
         return 0;

@@ -2,12 +2,10 @@
 //! corlib's internal calls. Each finds the active engine through `super::active`.
 
 use alloc::format;
-use alloc::string::String;
 use core::sync::atomic::Ordering;
 
-use jit::host::FailCode;
-
-use super::{active, Engine, EngineError, Failure};
+use super::fail::die;
+use super::{active, Engine, EngineError};
 use crate::heap::{ARRAY_LENGTH_OFFSET, OBJ_MT_OFFSET, STRING_LENGTH_OFFSET};
 use crate::metadata::sig::Prim;
 use crate::types::{FieldId, MethodId, MethodTable, TypeId, TypeKind};
@@ -21,21 +19,6 @@ fn type_of_mt(mt: u64) -> TypeId {
     TypeId(unsafe { (*(mt as *const MethodTable)).type_id })
 }
 
-/// Reports a runtime failure that no managed handler takes.
-pub(crate) fn die(e: &Engine, kind: String, method: u64, il: u32) -> ! {
-    let name = if method == u64::MAX {
-        String::new()
-    } else {
-        e.method_name(MethodId(method as u32))
-    };
-    (e.on_fail)(&Failure {
-        kind,
-        method: name,
-        il_offset: il,
-        rbp: 0,
-    })
-}
-
 fn oom(e: &Engine) -> ! {
     die(e, "out-of-memory".into(), u64::MAX, 0)
 }
@@ -47,19 +30,6 @@ fn oom(e: &Engine) -> ! {
 fn alloc_failed(e: &Engine) -> ! {
     (e.raise_oom)(e);
     oom(e)
-}
-
-/// The CLI error kind for a `FailCode`.
-pub fn fail_kind(code: u32) -> &'static str {
-    match FailCode::from_u32(code) {
-        Some(FailCode::NullReference) => "null-reference",
-        Some(FailCode::IndexOutOfRange) => "index-out-of-range",
-        Some(FailCode::DivideByZero) => "divide-by-zero",
-        Some(FailCode::Overflow) | Some(FailCode::NotFinite) => "overflow",
-        Some(FailCode::InvalidCast) => "invalid-cast",
-        Some(FailCode::ArrayTypeMismatch) => "array-type-mismatch",
-        _ => "arithmetic",
-    }
 }
 
 pub(crate) extern "C" fn new_object(mt: u64) -> u64 {
@@ -387,9 +357,4 @@ pub(super) fn natives() -> [(&'static str, u64); 3] {
             initialize_array as *const () as u64,
         ),
     ]
-}
-
-/// Reports a runtime error of `kind` raised by an internal call.
-pub(crate) fn die_kind(e: &Engine, kind: &str) -> ! {
-    die(e, kind.into(), u64::MAX, 0)
 }

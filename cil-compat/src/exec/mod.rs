@@ -16,6 +16,7 @@ mod arrays;
 pub mod cli;
 pub mod csnames;
 pub mod error;
+mod fail;
 pub mod gc;
 pub mod helper_table;
 pub mod helpers;

@@ -6,7 +6,7 @@
 
 use core::sync::atomic::{AtomicI32, AtomicI64, AtomicU64, Ordering::SeqCst};
 
-use super::{active, helpers::die_kind, Engine};
+use super::{active, fail::die_kind, Engine};
 use crate::heap::{
     ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, MDARRAY_LENGTHS_OFFSET, OBJ_HEADER_SIZE, OBJ_MT_OFFSET,
 };

@@ -19,7 +19,7 @@ use core::arch::global_asm;
 use jit::EhKind;
 
 use super::unwind::{self, Token};
-use super::{active, helpers, try_active, Engine};
+use super::{active, try_active, Engine};
 use crate::types::MethodId;
 
 global_asm!(
@@ -108,10 +108,10 @@ extern "C" fn raise_null_fault(rip: u64, rbp: u64) -> ! {
     // instruction of the active engine.
     let e = unsafe { active() };
     let Some((m, _, Some(il))) = e.locate(rip) else {
-        helpers::die(e, "null-reference".into(), u64::MAX, 0)
+        super::fail::die(e, "null-reference".into(), u64::MAX, 0)
     };
     let Some(exc) = unwind::new_exception("NullReferenceException") else {
-        helpers::die(e, "null-reference".into(), m.0 as u64, il)
+        super::fail::die(e, "null-reference".into(), m.0 as u64, il)
     };
     unwind::raise(exc, m, il, rbp, true)
 }

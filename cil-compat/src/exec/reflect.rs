@@ -7,7 +7,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{active, helpers::die_kind, Engine};
+use super::{active, fail::die_kind, Engine};
 use crate::heap::{
     ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, OBJ_HEADER_SIZE, OBJ_MT_OFFSET, STRING_CHARS_OFFSET,
     STRING_LENGTH_OFFSET,

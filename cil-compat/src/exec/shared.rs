@@ -523,7 +523,7 @@ pub(super) extern "C" fn generic_lookup_context(context: u64, method: u64, key: 
     let e = unsafe { super::active() };
     match e.lookup_context(context, MethodId(method as u32), key) {
         Ok(h) => h,
-        Err(msg) => super::helpers::die(e, format!("jit-error {msg}"), method, 0),
+        Err(msg) => super::fail::die(e, format!("jit-error {msg}"), method, 0),
     }
 }
 
@@ -535,6 +535,6 @@ pub(super) extern "C" fn generic_lookup(this: u64, method: u64, key: u32) -> u64
     let e = unsafe { super::active() };
     match e.lookup_handle(this, MethodId(method as u32), key) {
         Ok(h) => h,
-        Err(msg) => super::helpers::die(e, format!("jit-error {msg}"), method, 0),
+        Err(msg) => super::fail::die(e, format!("jit-error {msg}"), method, 0),
     }
 }

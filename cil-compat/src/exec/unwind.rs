@@ -30,7 +30,7 @@ use core::fmt::Write;
 use jit::host::FailCode;
 use jit::{EhKind, EhRegion};
 
-use super::{active, helpers, Engine, Failure};
+use super::{active, fail, Engine, Failure};
 use crate::heap::OBJ_MT_OFFSET;
 use crate::metadata::sig::Prim;
 pub(crate) use crate::metadata::tables::Token;
@@ -411,11 +411,11 @@ extern "C" fn dispatch(a: u64, method: u64, il: u32, rbp: u64, _ret: u64, kind: 
     let exc = match kind {
         FAIL => match new_exception(exception_type(a as u32)) {
             Some(x) => x,
-            None => helpers::die(e, helpers::fail_kind(a as u32).into(), method, il),
+            None => fail::die(e, fail::fail_kind(a as u32).into(), method, il),
         },
         _ if a == 0 => match new_exception("NullReferenceException") {
             Some(x) => x,
-            None => helpers::die(e, "null-reference".into(), method, il),
+            None => fail::die(e, "null-reference".into(), method, il),
         },
         _ => a,
     };
@@ -466,7 +466,7 @@ pub(crate) fn raise(exc: u64, method: MethodId, il: u32, rbp: u64, fresh: bool) 
     let e = unsafe { active() };
     let f = frames[fi];
     let Some((addr, frame_size, r)) = region(e, f.method, ci) else {
-        helpers::die(
+        fail::die(
             e,
             "internal: lost exception region".into(),
             method.0 as u64,
