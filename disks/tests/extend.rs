@@ -34,14 +34,6 @@ fn free_in_fat(img: &[u8]) -> u32 {
         .count() as u32
 }
 
-fn fsck_clean(img: &[u8], name: &str) {
-    let path = common::temp_path(name);
-    std::fs::write(&path, img).unwrap();
-    let (clean, out) = common::fsck(&path);
-    let _ = std::fs::remove_file(&path);
-    assert!(clean, "fsck.fat -n:\n{out}");
-}
-
 /// Free space full of holes (every third small file removed): a large
 /// file written in 1 MiB calls fills them, and another file written in
 /// between (lamfat allocating, so the remembered chain end is stale) does
@@ -76,7 +68,7 @@ fn extended_chains_fill_holes_and_keep_counts_right() {
     let df = v.info().unwrap().free_clusters;
     let img = v.unmount().unwrap().into_vec();
     assert_eq!(df, free_in_fat(&img), "df against the FAT");
-    fsck_clean(&img, "extend-holes.img");
+    common::assert_fsck_clean(&img, "extend-holes.img");
     let again = Volume::mount(MemDisk::from_vec(img), TimeSource::Clock(clock)).unwrap();
     assert!(again.read_file("/big.bin").unwrap() == big);
     assert_eq!(
@@ -113,7 +105,7 @@ fn a_write_past_the_free_space_fails_cleanly() {
     assert!(got[..] == data[..free]);
     let img = v.unmount().unwrap().into_vec();
     assert_eq!(free_in_fat(&img), 0);
-    fsck_clean(&img, "extend-full.img");
+    common::assert_fsck_clean(&img, "extend-full.img");
 }
 
 /// A MemDisk the test keeps a handle on, to look at after the volume is gone.
@@ -157,7 +149,7 @@ fn a_volume_dropped_without_unmount_leaves_fsinfo_right() {
     drop(v);
     let img = disk.lock().unwrap().as_slice().to_vec();
     assert_eq!(free_in_fat(&img), df);
-    fsck_clean(&img, "extend-dropped.img");
+    common::assert_fsck_clean(&img, "extend-dropped.img");
     let again = Volume::mount(MemDisk::from_vec(img), TimeSource::Clock(clock)).unwrap();
     assert!(again.read_file("/dropped.bin").unwrap() == data);
     assert_eq!(again.info().unwrap().free_clusters, df);

@@ -33,14 +33,6 @@ fn image() -> Vec<u8> {
         .0
 }
 
-fn fsck_clean(img: &[u8], name: &str) {
-    let path = common::temp_path(name);
-    std::fs::write(&path, img).unwrap();
-    let (clean, out) = common::fsck(&path);
-    let _ = std::fs::remove_file(&path);
-    assert!(clean, "fsck.fat -n:\n{out}");
-}
-
 /// Pieces of awkward sizes: a head shorter than a cluster, whole MiBs
 /// unaligned to clusters after it, an odd tail, an empty piece.
 fn pieces(seed: u8) -> Vec<Vec<u8>> {
@@ -103,7 +95,7 @@ fn a_writer_gives_lamfat_s_image_in_large_requests() {
     assert!(plain == direct, "the writer wrote a different image");
     // 2 × 7.1 MiB of data, each call one or two runs, plus metadata.
     assert!(writes <= 2 * 16 + 64, "{writes} write requests");
-    fsck_clean(&direct, "file-writer.img");
+    common::assert_fsck_clean(&direct, "file-writer.img");
 }
 
 /// A device failing under a write: the call fails, the file keeps what
@@ -134,7 +126,7 @@ fn a_failed_write_loses_nothing_already_written() {
     let want = [want, good[5].clone()].concat();
     v.flush().unwrap();
     let img = v.unmount().unwrap().into_inner().into_vec();
-    fsck_clean(&img, "file-writer-failed.img");
+    common::assert_fsck_clean(&img, "file-writer-failed.img");
     let again = Volume::mount(MemDisk::from_vec(img), TimeSource::Clock(clock)).unwrap();
     assert!(again.read_file("/f.bin").unwrap() == want);
 }
@@ -153,7 +145,7 @@ fn a_write_past_the_free_space_takes_nothing() {
     drop(w);
     assert!(v.read_file("/big.bin").unwrap() == vec![7u8; 10_000]);
     let img = v.unmount().unwrap().into_vec();
-    fsck_clean(&img, "file-writer-full.img");
+    common::assert_fsck_clean(&img, "file-writer-full.img");
 }
 
 /// A writer on an existing file replaces it (lamfat frees the old chain):
@@ -182,5 +174,5 @@ fn a_writer_replaces_an_existing_file_as_lamfat_does() {
     };
     let (plain, direct) = (run(false), run(true));
     assert!(plain == direct, "the writer wrote a different image");
-    fsck_clean(&direct, "file-writer-replace.img");
+    common::assert_fsck_clean(&direct, "file-writer-replace.img");
 }

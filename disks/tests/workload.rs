@@ -39,14 +39,6 @@ fn assert_transcript_shape(t: &str) {
     assert!(!t.contains("MISMATCH"), "{t}");
 }
 
-fn fsck_clean(bytes: &[u8], name: &str) {
-    let p = common::temp_path(name);
-    std::fs::write(&p, bytes).unwrap();
-    let (clean, text) = common::fsck(&p);
-    assert!(clean, "fsck.fat -n {name}:\n{text}");
-    std::fs::remove_file(&p).unwrap();
-}
-
 #[test]
 fn default_image_gives_the_same_transcript_and_bytes_twice() {
     let img = default_image();
@@ -80,13 +72,13 @@ fn default_image_gives_the_same_transcript_and_bytes_twice() {
     ] {
         assert!(t1.contains(want), "transcript lacks {want:?}:\n{t1}");
     }
-    fsck_clean(&out1, "workload-default.img");
+    common::assert_fsck_clean(&out1, "workload-default.img");
     // Run again on its own result: the previous work directory goes first.
     let (t3, s3, out3) = run_on(MemDisk::from_vec(out1));
     assert_transcript_shape(&t3);
     assert!(t3.contains("workload: remove-all /WORKLOAD: ok"), "{t3}");
     assert_eq!(s3.mismatches, 0);
-    fsck_clean(&out3, "workload-default-again.img");
+    common::assert_fsck_clean(&out3, "workload-default-again.img");
 }
 
 /// 34 MiB with 512-byte clusters, 29 MiB already used: the 5 MiB file does
@@ -118,7 +110,7 @@ fn nearly_full_volume_prints_no_space_and_goes_on() {
         println!("{t1}");
     }
     assert!(s1.errors > 0 && s1.mismatches == 0, "{s1:?}");
-    fsck_clean(&out1, "workload-full.img");
+    common::assert_fsck_clean(&out1, "workload-full.img");
 }
 
 #[test]

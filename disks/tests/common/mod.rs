@@ -61,6 +61,16 @@ pub fn temp_path(name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// Asserts that `fsck.fat -n` finds the image bytes `img` clean (written to
+/// a temporary file `name` first, removed after).
+pub fn assert_fsck_clean(img: &[u8], name: &str) {
+    let path = temp_path(name);
+    std::fs::write(&path, img).unwrap();
+    let (clean, out) = fsck(&path);
+    let _ = std::fs::remove_file(&path);
+    assert!(clean, "fsck.fat -n {name}:\n{out}");
+}
+
 /// Runs `fsck.fat -n` on `image`; returns (clean, output). Fails the test with
 /// the setup hint when dosfstools is missing.
 pub fn fsck(image: &Path) -> (bool, String) {
