@@ -130,6 +130,8 @@ fn parse_type(s: &str) -> JitType {
         "I8" => JitType::I8,
         "I" => JitType::I,
         "U1" => JitType::U1,
+        "U2" => JitType::U2,
+        "I2" => JitType::I2,
         "Bool" => JitType::Bool,
         "R8" => JitType::R8,
         "Obj" => JitType::Obj,

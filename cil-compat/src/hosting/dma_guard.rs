@@ -534,10 +534,10 @@ fn apply(h: &mut resources::Holdings, kind: Write, size_now: Option<u16>) -> Res
 
 /// Lends `(virt, len)` ranges (a request's buffers) to instance `id` for the
 /// call about to run; an empty slice withdraws them (the call returned).
-pub fn lend(id: u32, ranges: &[(u64, u64)]) {
+pub fn lend(id: u32, ranges: impl IntoIterator<Item = (u64, u64)>) {
     resources::with(id, |h| {
         h.virtio.lent_virt.clear();
-        h.virtio.lent_virt.extend_from_slice(ranges);
+        h.virtio.lent_virt.extend(ranges);
         h.virtio.lent_phys.clear();
         h.virtio.lent_hint = 0;
     });

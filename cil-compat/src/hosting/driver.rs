@@ -357,6 +357,7 @@ impl Driver for ManagedDriver {
             unregister: self.unregister,
             forget: self.forget,
             read_many: self.read_many.map(ReadMany::Method),
+            batch: Vec::new(),
         }))
     }
 }
@@ -374,6 +375,8 @@ pub struct ManagedBlockDevice {
     /// `Ddk.BlockDevices::Forget`: frees a failed device's registry slot.
     forget: Option<MethodId>,
     read_many: Option<ReadMany>,
+    /// `read_many`'s request table, reused from batch to batch (empty between calls).
+    batch: Vec<BlockReadRequest>,
 }
 
 /// `static uint ReadMany(IntPtr ctx, BlockRequest* requests, uint count)`.
@@ -591,22 +594,22 @@ impl BlockDevice for ManagedBlockDevice {
     }
     fn read_blocks(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), BlockError> {
         let (n, bs) = (buf.len(), self.inner.block_size().max(1));
-        dma_guard::lend(self.instance, &[(buf.as_ptr() as u64, n as u64)]);
+        dma_guard::lend(self.instance, [(buf.as_ptr() as u64, n as u64)]);
         let r = self.guarded(
             || alloc::format!("read of {} block(s) at LBA {}", n / bs, lba.as_u64()),
             |d| d.read_blocks(lba, buf),
         );
-        dma_guard::lend(self.instance, &[]);
+        dma_guard::lend(self.instance, core::iter::empty());
         r
     }
     fn write_blocks(&mut self, lba: Lba, buf: &[u8]) -> Result<(), BlockError> {
         let (n, bs) = (buf.len(), self.inner.block_size().max(1));
-        dma_guard::lend(self.instance, &[(buf.as_ptr() as u64, n as u64)]);
+        dma_guard::lend(self.instance, [(buf.as_ptr() as u64, n as u64)]);
         let r = self.guarded(
             || alloc::format!("write of {} block(s) at LBA {}", n / bs, lba.as_u64()),
             |d| d.write_blocks(lba, buf),
         );
-        dma_guard::lend(self.instance, &[]);
+        dma_guard::lend(self.instance, core::iter::empty());
         r
     }
     fn flush(&mut self) -> Result<(), BlockError> {
@@ -633,18 +636,17 @@ impl BlockDevice for ManagedBlockDevice {
         let bs = self.inner.block_size().max(1);
         let blocks: usize = reqs.iter().map(|r| r.buf.len() / bs).sum();
         let first = reqs[0].lba.as_u64();
-        let mut descs: Vec<BlockReadRequest> = reqs
-            .iter_mut()
-            .map(|r| BlockReadRequest {
-                lba: r.lba.as_u64(),
-                buf: r.buf.as_mut_ptr(),
-                len: r.buf.len() as u64,
-                status: BlockReadRequest::NOT_SERVED,
-                reserved: 0,
-            })
-            .collect();
-        let lent: Vec<(u64, u64)> = descs.iter().map(|d| (d.buf as u64, d.len)).collect();
-        dma_guard::lend(self.instance, &lent);
+        // The request table is kept between batches (no allocation per batch).
+        let mut descs = core::mem::take(&mut self.batch);
+        descs.clear();
+        descs.extend(reqs.iter_mut().map(|r| BlockReadRequest {
+            lba: r.lba.as_u64(),
+            buf: r.buf.as_mut_ptr(),
+            len: r.buf.len() as u64,
+            status: BlockReadRequest::NOT_SERVED,
+            reserved: 0,
+        }));
+        dma_guard::lend(self.instance, descs.iter().map(|d| (d.buf as u64, d.len)));
         let r = self.guarded(
             || {
                 alloc::format!(
@@ -667,7 +669,10 @@ impl BlockDevice for ManagedBlockDevice {
                 descs.iter().try_for_each(BlockReadRequest::result)
             },
         );
-        dma_guard::lend(self.instance, &[]);
+        dma_guard::lend(self.instance, core::iter::empty());
+        // No pointer into this batch's buffers outlives the call.
+        descs.clear();
+        self.batch = descs;
         r
     }
 }

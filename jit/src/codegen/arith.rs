@@ -433,10 +433,21 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             }
         }
         let r = self.ctx.into_gpr(&v)?;
-        if v.ty == StackTy::I32 {
+        // Narrowing without a range check reads only the low 32 bits or
+        // fewer, whatever the upper half holds.
+        let narrow = !ovf && !matches!(to, ConvTo::I8 | ConvTo::U8 | ConvTo::I | ConvTo::U);
+        if v.ty == StackTy::I32 && !narrow {
             let zero = src_unsigned || (!ovf && matches!(to, ConvTo::U8 | ConvTo::U));
-            self.m()
-                .extend(r, r, if zero { Extend::U32 } else { Extend::I32 })?;
+            // A 32-bit load or move into a fresh register (`into_gpr` of a
+            // variable, a spilled value or a constant) has zeroed the upper half.
+            let fresh32 = matches!(
+                v.loc,
+                Loc::Local(_) | Loc::Arg(_) | Loc::Home | Loc::Const(_)
+            );
+            if !(zero && fresh32) {
+                self.m()
+                    .extend(r, r, if zero { Extend::U32 } else { Extend::I32 })?;
+            }
         }
         if ovf {
             self.check_int_range(r, to, src_unsigned)?;

@@ -363,6 +363,31 @@ impl<M: MacroAssembler> CodeGenContext<M> {
     /// Stores `v` into the register of a register-allocated local/argument of `ty`.
     pub fn store_to_reg(&mut self, reg: Gpr, ty: &JitType, v: &Val) -> R {
         let wide = ty.size() == 8;
+        if let Some(ext) = small_int_extend(ty) {
+            // Normalised as a load of the frame slot would be (`assign_registers`).
+            let same_type = |t: Option<&JitType>| t == Some(ty);
+            return match v.loc {
+                Loc::Const(c) => self
+                    .masm
+                    .mov_ri(reg, normalise_small(c, ext), OperandSize::S32),
+                Loc::Reg(r) => self.masm.extend(reg, r, ext),
+                // A variable of the same type is normalised already, in its
+                // register or by its load.
+                Loc::Local(n) if same_type(self.local_types.get(n as usize)) => {
+                    self.load_to_gpr(v, reg)
+                }
+                Loc::Arg(n) if same_type(self.arg_types.get(n as usize)) => {
+                    self.load_to_gpr(v, reg)
+                }
+                _ => match self.home_reg(v) {
+                    Some(r) => self.masm.extend(reg, r, ext),
+                    None => {
+                        self.load_to_gpr(v, reg)?;
+                        self.masm.extend(reg, reg, ext)
+                    }
+                },
+            };
+        }
         match v.loc {
             Loc::Const(c) => self.masm.mov_ri(
                 reg,
@@ -446,11 +471,26 @@ impl<M: MacroAssembler> CodeGenContext<M> {
     /// zero-extended).
     pub fn into_gpr64(&mut self, v: &Val, unsigned: bool) -> R<Gpr> {
         let r = self.into_gpr(v)?;
-        if v.ty == StackTy::I32 {
+        if v.ty == StackTy::I32 && !self.zero_extended_small(v) {
             self.masm
                 .extend(r, r, if unsigned { Extend::U32 } else { Extend::I32 })?;
         }
         Ok(r)
+    }
+
+    /// Whether `v` is an unsigned 1- or 2-byte local or argument: `into_gpr`
+    /// gives it zero-extended to 64 bits (a `movzx` from its slot, or a 32-bit
+    /// move of its normalised register), which is also its sign extension.
+    fn zero_extended_small(&self, v: &Val) -> bool {
+        let t = match v.loc {
+            Loc::Local(n) => self.local_types.get(n as usize),
+            Loc::Arg(n) => self.arg_types.get(n as usize),
+            _ => None,
+        };
+        matches!(
+            t,
+            Some(JitType::U1 | JitType::Bool | JitType::U2 | JitType::Char)
+        )
     }
 
     /// Loads a float value into `dst` (or returns the register it is in).
@@ -634,5 +674,29 @@ impl RegSet {
         if self.xmm_pool.contains(&r) {
             self.xmm_free |= 1 << r.0;
         }
+    }
+}
+
+/// The extension that normalises a 1- or 2-byte integer type in a register
+/// (as its load from memory does: `load_int`), `None` for the others.
+pub(crate) fn small_int_extend(ty: &JitType) -> Option<Extend> {
+    match ty {
+        JitType::I1 => Some(Extend::I8),
+        JitType::U1 | JitType::Bool => Some(Extend::U8),
+        JitType::I2 => Some(Extend::I16),
+        JitType::U2 | JitType::Char => Some(Extend::U16),
+        _ => None,
+    }
+}
+
+/// `c` truncated to the width `ext` extends from and extended back.
+fn normalise_small(c: i64, ext: Extend) -> i64 {
+    match ext {
+        Extend::I8 => c as i8 as i64,
+        Extend::U8 => c as u8 as i64,
+        Extend::I16 => c as i16 as i64,
+        Extend::U16 => c as u16 as i64,
+        Extend::I32 => c as i32 as i64,
+        Extend::U32 => c as u32 as i64,
     }
 }

@@ -321,9 +321,16 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 ArgHome::Direct(o) | ArgHome::Indirect(o) => o,
             };
             if let Some(reg) = self.ctx.arg_regs.get(i).copied().flatten() {
-                match loc {
-                    ArgLoc::Gpr(r) => self.m().mov_rr(reg, r, OperandSize::S64)?,
-                    _ => self
+                // A small integer is normalised on the way in (`assign_registers`).
+                let small = context::small_int_extend(&self.ctx.arg_types[i]);
+                match (loc, small) {
+                    (ArgLoc::Gpr(r), Some(ext)) => self.m().extend(reg, r, ext)?,
+                    (ArgLoc::Gpr(r), None) => self.m().mov_rr(reg, r, OperandSize::S64)?,
+                    (_, Some(_)) => {
+                        let t = self.ctx.arg_types[i].clone();
+                        self.ctx.load_int(reg, Self::frame_slot(home), &t)?
+                    }
+                    (_, None) => self
                         .m()
                         .load(reg, Self::frame_slot(home), OperandSize::S64)?,
                 }
