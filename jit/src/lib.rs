@@ -234,11 +234,18 @@ impl CallSite {
 /// an argument (the ABI leaves a small argument's upper bits unspecified).
 /// `taken` are the address-taken flags (locals, arguments); the choices go
 /// into `regs` (locals, arguments), which start all `None`.
+///
+/// `extra` are caller-saved registers a leaf method may also use (`leaf_regs`):
+/// they go first to integer and pointer variables (no save and restore
+/// needed), never to references (a stack map names callee-saved registers
+/// only), and never to arguments (the argument registers are still being
+/// read when the prologue fills them).
 fn assign_registers(
     m: &MethodInput<'_>,
     instrs: &[decoder::Instr],
     (local_taken, arg_taken): (&[bool], &[bool]),
     (lr, ar): (&mut [Option<masm::Gpr>], &mut [Option<masm::Gpr>]),
+    extra: &[masm::Gpr],
 ) {
     // Loops as IL ranges [head, back edge].
     let mut loops: SmallVec<[(u32, u32); 8]> = SmallVec::new();
@@ -309,13 +316,62 @@ fn assign_registers(
         }
     }
     cands.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)));
-    for ((_, is_local, k), reg) in cands.into_iter().zip(isa::x64::regs::CALLEE_SAVED) {
+    let mut saved = isa::x64::regs::CALLEE_SAVED.iter().copied();
+    let mut extra = extra.iter().copied();
+    for (_, is_local, k) in cands {
+        let reference = matches!(
+            if is_local { &m.locals[k] } else { &m.args[k] },
+            JitType::Obj | JitType::ByRef
+        );
+        let reg = match is_local && !reference {
+            true => extra.next().or_else(|| saved.next()),
+            false => saved.next(),
+        };
+        let Some(reg) = reg else { continue };
         if is_local {
             lr[k] = Some(reg);
         } else {
             ar[k] = Some(reg);
         }
     }
+}
+
+/// Whether a method may keep variables in caller-saved registers: it has no
+/// exception clauses and no instruction that compiles to a call that returns
+/// (calls, allocations, type checks, static fields and their class
+/// initialisation, string and token loads, array stores with a type check).
+/// What this scan cannot see (a helper some other instruction needs on some
+/// operand types) makes the code generator refuse the leaf compile at its
+/// safepoint, and the method is compiled again without (`compile_decoded`).
+fn leaf_candidate(m: &MethodInput<'_>, instrs: &[decoder::Instr]) -> bool {
+    m.eh.is_empty()
+        && !instrs.iter().any(|i| {
+            matches!(
+                i.opcode,
+                op::CALL
+                    | op::CALLVIRT
+                    | op::CALLI
+                    | op::JMP
+                    | op::NEWOBJ
+                    | op::NEWARR
+                    | op::BOX
+                    | op::UNBOX
+                    | op::UNBOX_ANY
+                    | op::CASTCLASS
+                    | op::ISINST
+                    | op::LDSFLD
+                    | op::LDSFLDA
+                    | op::STSFLD
+                    | op::LDSTR
+                    | op::LDTOKEN
+                    | op::LDFTN
+                    | op::LDVIRTFTN
+                    | op::LOCALLOC
+                    | op::MKREFANY
+                    | op::STELEM_REF
+                    | op::STELEM
+            )
+        })
 }
 
 /// Compiles one method.
@@ -338,7 +394,13 @@ pub fn compile_with<H: JitHost>(
     let mut instrs = core::mem::take(&mut scratch.instrs); // decode_into empties it
     decoder::decode_into(m.il, &mut instrs, &mut scratch.starts)
         .map_err(|e| wrap(e.offset(), JitErrorKind::Decode(e)))?;
-    let out = compile_decoded(scratch, host, m, &instrs, &wrap);
+    let leaf = leaf_candidate(m, &instrs);
+    let mut out = compile_decoded(scratch, host, m, &instrs, &wrap, leaf);
+    if leaf && out.is_err() {
+        // The leaf compile met a call after all (or anything else went
+        // wrong): the ordinary compile gives the code, or the real error.
+        out = compile_decoded(scratch, host, m, &instrs, &wrap, false);
+    }
     scratch.instrs = instrs;
     out
 }
@@ -365,6 +427,7 @@ fn compile_decoded<H: JitHost>(
     m: &MethodInput<'_>,
     instrs: &[decoder::Instr],
     wrap: &dyn Fn(u32, JitErrorKind) -> JitError,
+    leaf: bool,
 ) -> Result<CompiledMethod, JitError> {
     // A method with handlers gets hidden locals (one exception slot per
     // clause) and keeps every local in its frame: see `codegen::exceptions`.
@@ -426,14 +489,25 @@ fn compile_decoded<H: JitHost>(
     let bufs = &mut scratch.codegen;
     let mut local_regs = Recycled::filled(&mut bufs.local_regs, m.locals.len(), None);
     let mut arg_regs = Recycled::filled(&mut bufs.arg_regs, m.args.len(), None);
+    // A leaf method's variables may also live in r8 and r9 (and r10 unless it
+    // carries a generic context there: `Abi::CONTEXT`, stored by the prologue
+    // after the locals are zeroed). Nothing but calls writes them: they are
+    // argument registers, never fixed scratch registers of an instruction.
+    let leaf_regs: &[masm::Gpr] = match (leaf, host.context_local()) {
+        (false, _) => &[],
+        (true, None) => &isa::x64::regs::LEAF_EXTRA,
+        (true, Some(_)) => &isa::x64::regs::LEAF_EXTRA[..2],
+    };
     if m.eh.is_empty() {
         assign_registers(
             m,
             instrs,
             (&local_taken, &arg_taken),
             (&mut local_regs, &mut arg_regs),
+            leaf_regs,
         );
     }
+    let leaf_used = local_regs.iter().flatten().any(|r| leaf_regs.contains(r));
     if let Some(n) = host.context_local() {
         // Kept in the frame (stored once by the prologue, read by lookups).
         if let Some(r) = local_regs.get_mut(n as usize) {
@@ -456,6 +530,7 @@ fn compile_decoded<H: JitHost>(
         arg_regs,
     );
     scratch.targets = targets;
+    g.leaf = leaf_used;
     for t in loop_heads {
         g.mark_loop_head(t);
     }

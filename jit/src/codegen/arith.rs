@@ -422,6 +422,17 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         // Source as a full 64-bit value in the interpretation the op asks for.
         let src_unsigned = un;
         if let Loc::Const(c) = v.loc {
+            if !ovf && matches!(to, ConvTo::I8 | ConvTo::U8 | ConvTo::I | ConvTo::U) {
+                // Widening a constant: sign- or zero-extended now, not in code.
+                let zero = src_unsigned || matches!(to, ConvTo::U8 | ConvTo::U);
+                let r = match (v.ty, zero) {
+                    (StackTy::I32, true) => c as u32 as i64,
+                    (StackTy::I32, false) => c as i32 as i64,
+                    _ => c,
+                };
+                self.ctx.stack.push(res_ty, Loc::Const(r));
+                return Ok(());
+            }
             let c64 = if v.ty == StackTy::I32 && src_unsigned {
                 c as u32 as i64
             } else {
@@ -444,7 +455,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 v.loc,
                 Loc::Local(_) | Loc::Arg(_) | Loc::Home | Loc::Const(_)
             );
-            if !(zero && fresh32) {
+            // An unsigned 1- or 2-byte variable arrives zero-extended to 64
+            // bits, which is also its sign extension.
+            if !(zero && fresh32) && !self.ctx.zero_extended_small(&v) {
                 self.m()
                     .extend(r, r, if zero { Extend::U32 } else { Extend::I32 })?;
             }

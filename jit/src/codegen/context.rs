@@ -481,7 +481,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
     /// Whether `v` is an unsigned 1- or 2-byte local or argument: `into_gpr`
     /// gives it zero-extended to 64 bits (a `movzx` from its slot, or a 32-bit
     /// move of its normalised register), which is also its sign extension.
-    fn zero_extended_small(&self, v: &Val) -> bool {
+    pub fn zero_extended_small(&self, v: &Val) -> bool {
         let t = match v.loc {
             Loc::Local(n) => self.local_types.get(n as usize),
             Loc::Arg(n) => self.arg_types.get(n as usize),

@@ -8,6 +8,7 @@ use super::{CodeGen, R};
 use crate::gcmap::{reg_bit, GcKind, GcSlot, Safepoint, StackMaps};
 use crate::host::{JitHost, JitType};
 use crate::masm::*;
+use crate::JitErrorKind;
 use alloc::vec::Vec;
 
 /// Maps being built: sites hold marks until the code is assembled.
@@ -159,6 +160,11 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     /// Records the map of the call just emitted (the current code position is
     /// its return address).
     pub(super) fn safepoint(&mut self) -> R {
+        if self.leaf && !self.noreturn_call {
+            return Err(JitErrorKind::Internal(
+                "a call in a method compiled as a leaf".into(),
+            ));
+        }
         let mk = self.m().mark()?;
         let first = self.gc.slots.len();
         let mut out = core::mem::take(&mut self.gc.slots);

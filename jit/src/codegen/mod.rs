@@ -180,6 +180,12 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     /// (§III.2.3): an `ldelema` then yields a controlled-mutability address
     /// and skips its exact-type check.
     pub readonly_prefix: bool,
+    /// Variables live in caller-saved registers (`LEAF_EXTRA`): a call that
+    /// returns would clobber them, so `safepoint` refuses one (the method is
+    /// then compiled again without them).
+    pub leaf: bool,
+    /// The call being emitted never returns (`throw`): allowed in a leaf.
+    noreturn_call: bool,
     /// Exception-handling state (methods with clauses only).
     eh: Option<alloc::boxed::Box<exceptions::EhState>>,
     /// Stack maps recorded at every call.
@@ -281,6 +287,8 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             constrained: None,
             at_end: false,
             readonly_prefix: false,
+            leaf: false,
+            noreturn_call: false,
             eh,
             gc: gcmap::GcMapBuilder {
                 sites: reuse(&mut bufs.gc_sites, 0),
@@ -687,7 +695,10 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         self.m()
             .mov_ri(M::Abi::ARG_GPRS[2], cur, OperandSize::S32)?;
         let t = self.host.helper(Helper::Throw);
-        self.call_abs(t, CallSiteKind::Helper(Helper::Throw))?;
+        self.noreturn_call = true;
+        let r = self.call_abs(t, CallSiteKind::Helper(Helper::Throw));
+        self.noreturn_call = false;
+        r?;
         self.reachable = false;
         Ok(())
     }

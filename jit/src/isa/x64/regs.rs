@@ -24,6 +24,9 @@ pub const R15: Gpr = Gpr(15);
 pub const ARG_GPRS: [Gpr; 6] = [RDI, RSI, RDX, RCX, R8, R9];
 /// Callee-saved registers the JIT may allocate (saved in the prologue when used).
 pub const CALLEE_SAVED: [Gpr; 5] = [RBX, R12, R13, R14, R15];
+/// Caller-saved registers a method without calls may keep variables in
+/// (`jit::assign_registers`); while they hold variables they leave `POOL`.
+pub const LEAF_EXTRA: [Gpr; 3] = [R8, R9, R10];
 /// Registers values may live in, caller-saved first. rax, rcx, rdx and r11 are
 /// never allocated: they are the fixed scratch registers of division, shifts,
 /// calls and copies, so those sequences never have to move live values.
