@@ -536,8 +536,9 @@ fn compile_decoded<H: JitHost>(
     }
     g.emit_entry().map_err(|k| wrap(0, k))?;
     let mut prefix = 0u16;
-    for i in instrs {
+    for (k, i) in instrs.iter().enumerate() {
         let after = core::mem::replace(&mut prefix, i.opcode);
+        g.next_op = instrs.get(k + 1).map(|n| n.opcode);
         let live = g
             .begin_instruction(i.offset)
             .map_err(|k| wrap(i.offset, k))?;

@@ -431,7 +431,14 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     /// Pushes a helper's result, found in the ABI's result register
     /// (`Abi::RET`; the name is kept for the helper-call code in flight).
     pub(super) fn push_rax(&mut self, ty: StackTy) -> R {
-        let r = self.ctx.alloc_gpr_long_lived()?;
+        // A result the next instruction consumes (or stores) cannot live
+        // across another call: a caller-saved register, which the method need
+        // not save, serves. Otherwise a callee-saved one, as it probably will.
+        let r = if self.next_op.is_some_and(consumes_at_once) {
+            self.ctx.alloc_gpr()?
+        } else {
+            self.ctx.alloc_gpr_long_lived()?
+        };
         self.m().mov_rr(r, M::Abi::RET, OperandSize::S64)?;
         self.ctx.push_reg(ty, r);
         Ok(())
@@ -618,4 +625,40 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             self.m().copy_bytes()
         }
     }
+}
+
+/// Whether an instruction with this opcode pops the value on top of the stack
+/// without calling anything first (it may still push a result, which is a new
+/// value): stores, returns, arithmetic, comparisons, conditional branches,
+/// field and indirect loads.
+fn consumes_at_once(op: u16) -> bool {
+    use crate::decoder::op;
+    matches!(
+        op,
+        op::STLOC_0..=op::STLOC_3
+            | op::STLOC_S
+            | op::STLOC
+            | op::STARG_S
+            | op::STARG
+            | op::RET
+            | op::POP
+            | op::ADD..=op::NOT
+            | op::CONV_I1..=op::CONV_I8
+            | op::CONV_U4
+            | op::CONV_U8
+            | op::CONV_U2
+            | op::CONV_U1
+            | op::CONV_I
+            | op::CONV_U
+            | op::CEQ..=op::CLT_UN
+            | op::BRFALSE_S
+            | op::BRTRUE_S
+            | op::BRFALSE
+            | op::BRTRUE
+            | op::BEQ_S..=op::BLT_UN_S
+            | op::BEQ..=op::BLT_UN
+            | op::LDFLD
+            | op::LDLEN
+            | op::LDIND_I1..=op::LDIND_I
+    )
 }

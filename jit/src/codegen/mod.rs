@@ -186,6 +186,9 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     pub leaf: bool,
     /// The call being emitted never returns (`throw`): allowed in a leaf.
     noreturn_call: bool,
+    /// The opcode of the instruction after the one being lowered (a call's
+    /// result it consumes at once need not live in a callee-saved register).
+    pub next_op: Option<u16>,
     /// Exception-handling state (methods with clauses only).
     eh: Option<alloc::boxed::Box<exceptions::EhState>>,
     /// Stack maps recorded at every call.
@@ -289,6 +292,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             readonly_prefix: false,
             leaf: false,
             noreturn_call: false,
+            next_op: None,
             eh,
             gc: gcmap::GcMapBuilder {
                 sites: reuse(&mut bufs.gc_sites, 0),
