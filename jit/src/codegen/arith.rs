@@ -457,7 +457,8 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             );
             // An unsigned 1- or 2-byte variable arrives zero-extended to 64
             // bits, which is also its sign extension.
-            if !(zero && fresh32) && !self.ctx.zero_extended_small(&v) {
+            let extended = (zero && fresh32) || self.ctx.zero_extended_small(&v);
+            if !extended {
                 self.m()
                     .extend(r, r, if zero { Extend::U32 } else { Extend::I32 })?;
             }

@@ -339,7 +339,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                     (ArgLoc::Gpr(r), Some(ext)) => self.m().extend(reg, r, ext)?,
                     (ArgLoc::Gpr(r), None) => self.m().mov_rr(reg, r, OperandSize::S64)?,
                     (_, Some(_)) => {
-                        let t = self.ctx.arg_types[i].clone();
+                        let t = self.ctx.arg_types[i];
                         self.ctx.load_int(reg, Self::frame_slot(home), &t)?
                     }
                     (_, None) => self
