@@ -233,7 +233,8 @@ impl CallSite {
 /// every store to it extends (`store_to_reg`), and so does the prologue for
 /// an argument (the ABI leaves a small argument's upper bits unspecified).
 /// `taken` are the address-taken flags (locals, arguments); the choices go
-/// into `regs` (locals, arguments), which start all `None`.
+/// into `regs` (locals, arguments), which start all `None`; `loops` are the
+/// IL ranges [head, backward branch] the pre-scan found.
 ///
 /// `extra` are caller-saved registers a leaf method may also use (`leaf_regs`):
 /// they go first to integer and pointer variables (no save and restore
@@ -246,20 +247,8 @@ fn assign_registers(
     (local_taken, arg_taken): (&[bool], &[bool]),
     (lr, ar): (&mut [Option<masm::Gpr>], &mut [Option<masm::Gpr>]),
     extra: &[masm::Gpr],
+    loops: &[(u32, u32)],
 ) {
-    // Loops as IL ranges [head, back edge].
-    let mut loops: SmallVec<[(u32, u32); 8]> = SmallVec::new();
-    for i in instrs {
-        match &i.operand {
-            Operand::Target(t) if *t <= i.offset => loops.push((*t, i.offset)),
-            Operand::Switch(ts) => loops.extend(
-                ts.iter()
-                    .filter(|&&t| t <= i.offset)
-                    .map(|&t| (t, i.offset)),
-            ),
-            _ => {}
-        }
-    }
     let mut lc: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; m.locals.len()];
     let mut ac: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; m.args.len()];
     for i in instrs {
@@ -444,8 +433,10 @@ fn compile_decoded<H: JitHost>(
     let bufs = &mut scratch.codegen;
     let mut local_taken = Recycled::filled(&mut bufs.local_taken, m.locals.len(), false);
     let mut arg_taken = Recycled::filled(&mut bufs.arg_taken, m.args.len(), false);
-    // Targets branched to from at or after them: loop heads (`codegen::nonnull`).
-    let mut loop_heads: SmallVec<[u32; 8]> = SmallVec::new();
+    // Loops as IL ranges [head, backward branch]: their heads are targets
+    // branched to from at or after them (`codegen::nonnull`), the ranges
+    // weigh uses (`assign_registers`).
+    let mut loops: SmallVec<[(u32, u32); 8]> = SmallVec::new();
     for i in instrs {
         match &i.operand {
             // A `br` to a `ret` returns in place (below): no join point.
@@ -453,12 +444,16 @@ fn compile_decoded<H: JitHost>(
             Operand::Target(t) => {
                 targets.push(*t);
                 if *t <= i.offset {
-                    loop_heads.push(*t);
+                    loops.push((*t, i.offset));
                 }
             }
             Operand::Switch(ts) => {
                 targets.extend_from_slice(ts);
-                loop_heads.extend(ts.iter().copied().filter(|&t| t <= i.offset));
+                loops.extend(
+                    ts.iter()
+                        .filter(|&&t| t <= i.offset)
+                        .map(|&t| (t, i.offset)),
+                );
             }
             _ => {}
         }
@@ -505,6 +500,7 @@ fn compile_decoded<H: JitHost>(
             (&local_taken, &arg_taken),
             (&mut local_regs, &mut arg_regs),
             leaf_regs,
+            &loops,
         );
     }
     let leaf_used = local_regs.iter().flatten().any(|r| leaf_regs.contains(r));
@@ -531,7 +527,7 @@ fn compile_decoded<H: JitHost>(
     );
     scratch.targets = targets;
     g.leaf = leaf_used;
-    for t in loop_heads {
+    for &(t, _) in &loops {
         g.mark_loop_head(t);
     }
     g.emit_entry().map_err(|k| wrap(0, k))?;

@@ -365,7 +365,6 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         let wide = ty.size() == 8;
         if let Some(ext) = small_int_extend(ty) {
             // Normalised as a load of the frame slot would be (`assign_registers`).
-            let same_type = |t: Option<&JitType>| t == Some(ty);
             return match v.loc {
                 Loc::Const(c) => self
                     .masm
@@ -373,12 +372,7 @@ impl<M: MacroAssembler> CodeGenContext<M> {
                 Loc::Reg(r) => self.masm.extend(reg, r, ext),
                 // A variable of the same type is normalised already, in its
                 // register or by its load.
-                Loc::Local(n) if same_type(self.local_types.get(n as usize)) => {
-                    self.load_to_gpr(v, reg)
-                }
-                Loc::Arg(n) if same_type(self.arg_types.get(n as usize)) => {
-                    self.load_to_gpr(v, reg)
-                }
+                _ if self.variable_type(v) == Some(ty) => self.load_to_gpr(v, reg),
                 _ => match self.home_reg(v) {
                     Some(r) => self.masm.extend(reg, r, ext),
                     None => {
@@ -482,15 +476,19 @@ impl<M: MacroAssembler> CodeGenContext<M> {
     /// gives it zero-extended to 64 bits (a `movzx` from its slot, or a 32-bit
     /// move of its normalised register), which is also its sign extension.
     pub fn zero_extended_small(&self, v: &Val) -> bool {
-        let t = match v.loc {
+        matches!(
+            self.variable_type(v),
+            Some(JitType::U1 | JitType::Bool | JitType::U2 | JitType::Char)
+        )
+    }
+
+    /// The declared type of the local or argument `v` still stands for.
+    fn variable_type(&self, v: &Val) -> Option<&JitType> {
+        match v.loc {
             Loc::Local(n) => self.local_types.get(n as usize),
             Loc::Arg(n) => self.arg_types.get(n as usize),
             _ => None,
-        };
-        matches!(
-            t,
-            Some(JitType::U1 | JitType::Bool | JitType::U2 | JitType::Char)
-        )
+        }
     }
 
     /// Loads a float value into `dst` (or returns the register it is in).
