@@ -45,6 +45,8 @@ pub struct Case {
     pub memory: &'static str,
     /// The disks sit behind a PCI-to-PCI bridge.
     pub bridge: bool,
+    /// The disks are served by a QEMU iothread (a device that polls).
+    pub iothread: bool,
 }
 
 /// The content of a case's first disk.
@@ -80,6 +82,7 @@ impl Case {
             second_disk: None,
             memory: qemu::DEFAULT_MEMORY,
             bridge: false,
+            iothread: false,
         }
     }
 }
@@ -621,6 +624,7 @@ fn run_case(kernel: &Path, case: &Case) -> Result<(), String> {
         input: case.input.map(|s| s.as_bytes().to_vec()),
         memory: case.memory.to_string(),
         bridge: case.bridge,
+        iothread: case.iothread,
         blkdebug: None,
         translation_log: None,
     };

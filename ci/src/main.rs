@@ -159,6 +159,10 @@ struct RunArgs {
     /// on the root bus
     #[arg(long)]
     bridge: bool,
+    /// Serve the disks from a QEMU iothread (the device polls its rings and
+    /// asks for no notifications while it does)
+    #[arg(long)]
+    iothread: bool,
     /// Kernel command line tokens (key=value; see below)
     #[arg(last = true, value_name = "KERNEL ARGS")]
     kernel_args: Vec<String>,
@@ -311,6 +315,7 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
         input: None,
         memory: a.memory,
         bridge: a.bridge,
+        iothread: a.iothread,
         blkdebug: None,
         translation_log: None,
     };

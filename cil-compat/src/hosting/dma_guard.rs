@@ -95,7 +95,9 @@ enum Write {
     Enable(bool, u64),
     /// A legacy QUEUE_ADDRESS (page frame number; 0 disables).
     LegacyPfn(u32),
-    Notify,
+    /// A queue notification; the value written (its low 16 bits name the
+    /// queue, also with VIRTIO_F_NOTIFICATION_DATA, §4.1.5.2).
+    Notify(u16),
 }
 
 fn classify(w: &VirtioWatch, handle: u64, off: u64, value: u64, wide: bool) -> Write {
@@ -110,7 +112,7 @@ fn classify(w: &VirtioWatch, handle: u64, off: u64, value: u64, wide: bool) -> W
         return match off as usize {
             o if o == legacy::QUEUE_ADDRESS.offset() => Write::LegacyPfn(value as u32),
             o if o == legacy::QUEUE_SELECT.offset() => Write::Select(value as u16),
-            o if o == legacy::QUEUE_NOTIFY.offset() => Write::Notify,
+            o if o == legacy::QUEUE_NOTIFY.offset() => Write::Notify(value as u16),
             o if o == legacy::DEVICE_STATUS.offset() && value as u8 == 0 => Write::Reset,
             _ => Write::Other,
         };
@@ -120,7 +122,7 @@ fn classify(w: &VirtioWatch, handle: u64, off: u64, value: u64, wide: bool) -> W
     };
     let within = |(start, len): (u64, u64)| off >= start && off - start < len;
     if bar == m.notify_bar && within(m.notify) {
-        return Write::Notify;
+        return Write::Notify(value as u16);
     }
     if bar != m.common_bar || !within(m.common) {
         return Write::Other;
@@ -338,16 +340,17 @@ fn rings(dma: &Dma, dma_gen: u64, qi: u16, q: &mut Queue) -> Result<RingsAt, Ref
             q.avail
         ));
     };
-    if dma.virt(q.used, 4 + 8 * n as u64).is_none() {
+    let Some(used) = dma.virt(q.used, 4 + 8 * n as u64) else {
         return Err(format!(
             "queue {qi}: used ring 0x{:x} is not the driver's DMA memory",
             q.used
         ));
-    }
+    };
     let r = RingsAt {
         dma_gen,
         desc,
         avail,
+        used,
     };
     q.rings = Some(r);
     Ok(r)
@@ -391,9 +394,9 @@ fn inspect(
     off: u64,
     value: u64,
     wide: bool,
-) -> Result<(), Refusal> {
+) -> Result<bool, Refusal> {
     enum First {
-        Done(Result<(), Refusal>),
+        Done(Result<bool, Refusal>),
         Unknown(Option<PciAddress>),
         NeedsSize(Write),
     }
@@ -402,19 +405,19 @@ fn inspect(
             return First::Unknown(h.device);
         }
         if h.virtio.notify_at == Some((handle, off)) {
-            return First::Done(apply(h, Write::Notify, None));
+            return First::Done(apply(h, Write::Notify(value as u16), None));
         }
         match classify(&h.virtio, handle, off, value, wide) {
-            Write::Notify => {
+            k @ Write::Notify(_) => {
                 h.virtio.notify_at = Some((handle, off));
-                First::Done(apply(h, Write::Notify, None))
+                First::Done(apply(h, k, None))
             }
             k @ (Write::Enable(true, _) | Write::LegacyPfn(1..)) => First::NeedsSize(k),
             k => First::Done(apply(h, k, None)),
         }
     });
     let kind = match first {
-        None => return Ok(()),
+        None => return Ok(true),
         Some(First::Done(r)) => return r,
         Some(First::NeedsSize(k)) => k,
         Some(First::Unknown(device)) => {
@@ -437,32 +440,34 @@ fn inspect(
         )),
         _ => None,
     };
-    resources::with(id, |h| apply(h, kind, size_now)).unwrap_or(Ok(()))
+    resources::with(id, |h| apply(h, kind, size_now)).unwrap_or(Ok(true))
 }
 
 /// Applies a classified write to the instance's watch; for a notification,
 /// checks what was made available. `size_now`: the queue size the device
-/// reports, for writes that enable a queue.
-fn apply(h: &mut resources::Holdings, kind: Write, size_now: Option<u16>) -> Result<(), Refusal> {
+/// reports, for writes that enable a queue. `Ok(true)`: forward the write;
+/// `Ok(false)`: a notification the device asked not to get (see
+/// [`wants_notification`]), checked and then dropped.
+fn apply(h: &mut resources::Holdings, kind: Write, size_now: Option<u16>) -> Result<bool, Refusal> {
     let w = &mut h.virtio;
     let selected = w.selected;
     match kind {
-        Write::Other => Ok(()),
+        Write::Other => Ok(true),
         Write::Reset => {
             w.queues.clear();
             w.overflow = Queue::default();
             w.selected = 0;
-            Ok(())
+            Ok(true)
         }
         Write::Select(q) => {
             w.selected = q;
-            Ok(())
+            Ok(true)
         }
         Write::Size(n) => {
             let q = queue_mut(w, selected);
             q.size = n;
             q.rings = None;
-            Ok(())
+            Ok(true)
         }
         Write::Addr(which, half, v) => {
             let q = queue_mut(w, selected);
@@ -477,7 +482,7 @@ fn apply(h: &mut resources::Holdings, kind: Write, size_now: Option<u16>) -> Res
                 Some(false) => (*slot & !0xffff_ffff) | (v & 0xffff_ffff),
                 Some(true) => (*slot & 0xffff_ffff) | (v << 32),
             };
-            Ok(())
+            Ok(true)
         }
         Write::Enable(on, _) => {
             let q = queue_mut(w, selected);
@@ -488,7 +493,7 @@ fn apply(h: &mut resources::Holdings, kind: Write, size_now: Option<u16>) -> Res
             }
             // The device starts from avail.idx 0 (§2.7.13).
             q.checked_to = 0;
-            Ok(())
+            Ok(true)
         }
         Write::LegacyPfn(pfn) => {
             let q = queue_mut(w, selected);
@@ -501,9 +506,9 @@ fn apply(h: &mut resources::Holdings, kind: Write, size_now: Option<u16>) -> Res
             q.used = base + layout.used_offset as u64;
             q.checked_to = 0;
             q.rings = None;
-            Ok(())
+            Ok(true)
         }
-        Write::Notify => {
+        Write::Notify(queue) => {
             let dma = Dma::new(&h.dma, &w.lent_phys);
             let mut result = if w.overflow.enabled {
                 Err(format!(
@@ -526,10 +531,36 @@ fn apply(h: &mut resources::Holdings, kind: Write, size_now: Option<u16>) -> Res
             }
             if result.is_err() {
                 w.refused += 1;
+                return result.map(|()| true);
             }
-            result
+            let wanted = wants_notification(w, queue);
+            if !wanted {
+                w.suppressed += 1;
+            }
+            Ok(wanted)
         }
     }
+}
+
+/// Whether the device wants the notification of `queue`: not when it set
+/// VIRTQ_USED_F_NO_NOTIFY in the queue's used ring (§2.7.10), as QEMU does
+/// while an iothread polls the available ring. The driver kicks after every
+/// publication so that the guard sees each one; the suppression it would
+/// otherwise apply itself (§2.7.13.4) is applied here, after the check. The
+/// full fence orders the driver's avail.idx store before the flags load
+/// (store->load is the one order x86 relaxes). A queue the guard does not
+/// follow is notified.
+fn wants_notification(w: &VirtioWatch, queue: u16) -> bool {
+    let Some(rings) = w
+        .queues
+        .iter()
+        .find(|(qi, q)| *qi == queue && q.enabled)
+        .and_then(|(_, q)| q.rings)
+    else {
+        return true;
+    };
+    core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+    read_u16(rings.used) & virtio::VIRTQ_USED_F_NO_NOTIFY == 0
 }
 
 /// Lends `(virt, len)` ranges (a request's buffers) to instance `id` for the
@@ -610,7 +641,8 @@ fn write(
         return forward(abi);
     };
     match inspect(abi, id, handle, off, value, wide) {
-        Ok(()) => forward(abi),
+        Ok(true) => forward(abi),
+        Ok(false) => STATUS_OK,
         Err(why) => {
             let what = format!("DMA guard refused a queue notification: {why}");
             // Ends the guarded call (a driver fault); nothing owned is live

@@ -36,6 +36,9 @@ pub struct VirtioWatch {
     pub refused: u64,
     /// Descriptors checked (all notifications).
     pub checked: u64,
+    /// Notifications checked and then not forwarded, because the device
+    /// asked for none (VIRTQ_USED_F_NO_NOTIFY).
+    pub suppressed: u64,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -73,13 +76,14 @@ pub(super) struct Queue {
 }
 
 /// The checked placement of a queue's rings: virtual addresses of the
-/// descriptor table and of the available ring, and the DMA generation the
-/// check was made under.
+/// descriptor table, the available ring and the used ring, and the DMA
+/// generation the check was made under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct RingsAt {
     pub(super) dma_gen: u64,
     pub(super) desc: u64,
     pub(super) avail: u64,
+    pub(super) used: u64,
 }
 
 /// Records the BAR behind a `bar_map` handle.

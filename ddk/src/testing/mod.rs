@@ -24,7 +24,7 @@ use crate::platform::Platform;
 
 pub use memory::{FakeMemory, MemKind};
 pub use pci::{FakeBarKind, FakeConfigSpace};
-pub use virtio_blk::{Backing, BlkOptions, BlkStats, Fault, VirtioBlkDevice};
+pub use virtio_blk::{Backing, BlkOptions, BlkStats, Fault, VirtioBlkDevice, POLL_STRETCH};
 
 /// The behaviour behind a fake function's BARs.
 pub trait DeviceModel {
@@ -38,6 +38,13 @@ pub trait DeviceModel {
     fn take_interrupt(&mut self, mem: &mut FakeMemory) -> bool {
         let _ = mem;
         false
+    }
+    /// The device's own work between driver calls, as a device that polls
+    /// its rings does it (an iothread): called on every clock read, which is
+    /// what a driver waiting for a completion does now and then. Default:
+    /// nothing.
+    fn poll(&mut self, mem: &mut FakeMemory) {
+        let _ = mem;
     }
 }
 
@@ -367,6 +374,9 @@ unsafe impl Backend for FakeBackend {
     fn time_ns() -> Option<u64> {
         with(|c| {
             c.calls.time_ns += 1;
+            for f in &mut c.functions {
+                f.model.poll(&mut c.memory);
+            }
             if !c.settings.clock {
                 return None;
             }

@@ -34,6 +34,10 @@ use crate::virtio::{
 };
 use crate::wire::Width;
 
+/// Requests a polling device takes before it pauses for a notification
+/// ([`VirtioBlkDevice::poll_rings`]): more than a queue's worth.
+pub const POLL_STRETCH: u32 = 300;
+
 const MODERN_BAR: u8 = 4;
 const MODERN_BAR_ADDR: u64 = 0xfe00_0000;
 const MODERN_BAR_SIZE: u64 = 0x4000;
@@ -172,6 +176,13 @@ struct Model {
     deferred: bool,
     /// A notification arrived while `deferred`.
     kicked: bool,
+    /// The device polls the available ring and asks for no notifications
+    /// (see [`VirtioBlkDevice::poll_rings`]).
+    polling: bool,
+    /// Polling paused until the next notification (notifications wanted).
+    poll_paused: bool,
+    /// Requests taken by polling since the last pause.
+    polled: u32,
     faults: VecDeque<Fault>,
     /// The id of the last used element written ([`Fault::RepeatUsedId`]).
     last_used_id: Option<u32>,
@@ -243,6 +254,9 @@ impl VirtioBlkDevice {
             irq_raised: false,
             deferred: false,
             kicked: false,
+            polling: false,
+            poll_paused: false,
+            polled: 0,
             faults: VecDeque::new(),
             last_used_id: None,
             chaos: None,
@@ -334,6 +348,17 @@ impl VirtioBlkDevice {
         self.0.borrow_mut().deferred = true;
     }
 
+    /// Polls the available ring as QEMU's virtio-blk does when an iothread
+    /// serves it: VIRTQ_USED_F_NO_NOTIFY set in the used ring (§2.7.10), and
+    /// new entries taken whenever the platform's clock is read, notified or
+    /// not. Like QEMU's adaptive polling, it stops now and then (after
+    /// [`POLL_STRETCH`] requests): the flag is cleared until the next
+    /// notification, which is processed (and counted) and starts polling
+    /// again.
+    pub fn poll_rings(&self) {
+        self.0.borrow_mut().polling = true;
+    }
+
     pub fn inject(&self, fault: Fault) {
         self.0.borrow_mut().faults.push_back(fault);
     }
@@ -373,6 +398,33 @@ impl DeviceModel for VirtioBlkDevice {
             m.process_now(mem);
         }
         core::mem::take(&mut m.irq_raised)
+    }
+
+    fn poll(&mut self, mem: &mut FakeMemory) {
+        let mut m = self.0.borrow_mut();
+        let q = m.queue;
+        if !m.polling
+            || m.poll_paused
+            || m.status & status::DRIVER_OK == 0
+            || !q.enabled
+            || q.size == 0
+        {
+            return;
+        }
+        mem.write_u16(q.device, virtio::VIRTQ_USED_F_NO_NOTIFY);
+        let Some(avail) = mem.read_u16(q.driver + 2) else {
+            return;
+        };
+        if avail == q.last_avail {
+            return;
+        }
+        m.polled += avail.wrapping_sub(q.last_avail) as u32;
+        m.process_now(mem);
+        if m.polled >= POLL_STRETCH {
+            m.polled = 0;
+            m.poll_paused = true;
+            mem.write_u16(q.device, 0);
+        }
     }
 
     fn bar_read(&mut self, bar: u8, offset: u64, width: Width, _mem: &mut FakeMemory) -> u64 {
@@ -681,6 +733,11 @@ impl Model {
     /// A notification: processed at once, or (deferred) when the platform
     /// next waits for the interrupt.
     fn process(&mut self, mem: &mut FakeMemory) {
+        if self.polling && self.queue.enabled {
+            // A kick restarts polling: notifications off again.
+            self.poll_paused = false;
+            mem.write_u16(self.queue.device, virtio::VIRTQ_USED_F_NO_NOTIFY);
+        }
         if self.deferred {
             self.kicked = true;
         } else {

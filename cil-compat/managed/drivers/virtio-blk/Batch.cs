@@ -133,7 +133,7 @@ namespace VirtioBlk
         BlockError KickAndReap(BlockRequest* requests, int n, bool withheld)
         {
             BlockError e = BlockError.None;
-            if (!withheld && _queue.NotifyNeeded() && (e = Kick()) != BlockError.None)
+            if (!withheld && (e = Kick()) != BlockError.None)
             {
                 // The reset stops the device before the batch's buffers go back.
                 Recover(BlockError.NotReady);

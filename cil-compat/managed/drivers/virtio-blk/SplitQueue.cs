@@ -56,7 +56,6 @@ namespace VirtioBlk
         VirtqDesc* _table;
         ushort* _availRing;
         ushort* _availIdxPtr;
-        ushort* _usedFlags;
         ushort* _usedIdxPtr;
         VirtqUsedElem* _usedRing;
         ushort _mask;
@@ -83,7 +82,6 @@ namespace VirtioBlk
             q._table = (VirtqDesc*)b;
             q._availRing = (ushort*)(b + layout.AvailRing(0));
             q._availIdxPtr = (ushort*)(b + layout.AvailIdx);
-            q._usedFlags = (ushort*)(b + layout.UsedOffset);
             q._usedIdxPtr = (ushort*)(b + layout.UsedIdx);
             q._usedRing = (VirtqUsedElem*)(b + layout.UsedRing(0));
             q._mask = (ushort)(size - 1);
@@ -185,15 +183,6 @@ namespace VirtioBlk
         }
 
 #endif
-        /// Whether the device wants a notification (§2.7.10, without EVENT_IDX).
-        public bool NotifyNeeded()
-        {
-            // §2.7.13.4: a full fence between publishing avail.idx and reading
-            // used.flags (store->load is the one order x86 relaxes).
-            Runtime.MemoryBarrier();
-            return (*_usedFlags & RingFlags.UsedNoNotify) == 0;
-        }
-
         /// Takes the next used element, if any, after validating it: its head
         /// (>= 0), `NoneUsed` when the device has published none, `Misbehaved`
         /// when what it published breaks the protocol.
