@@ -42,6 +42,10 @@ pub struct BlkArgs {
     /// The legacy (virtio 0.9) transport
     #[arg(long)]
     legacy: bool,
+    /// Serve the disk from a QEMU iothread, for every peer alike (the
+    /// device then polls its ring)
+    #[arg(long)]
+    iothread: bool,
 }
 
 pub fn main(args: Args) -> Result<(), String> {
@@ -56,6 +60,7 @@ pub fn main(args: Args) -> Result<(), String> {
             peers: a.drivers,
             repeat: a.repeat as usize,
             legacy: a.legacy,
+            iothread: a.iothread,
         }),
         Args::Load => load(),
         Args::Translation => crate::bench_tcg::run(),

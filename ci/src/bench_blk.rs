@@ -48,6 +48,8 @@ pub struct Options {
     pub peers: Vec<Peer>,
     pub repeat: usize,
     pub legacy: bool,
+    /// Every peer's disk served by a QEMU iothread (`qemu::Boot::iothread`).
+    pub iothread: bool,
 }
 
 /// One boot's output.
@@ -91,7 +93,7 @@ pub fn run(o: &Options) -> Result<(), String> {
                 read_only: false,
             }];
             let timeout = Duration::from_secs(600);
-            let boot = match (peer, &kernel, &linux) {
+            let mut boot = match (peer, &kernel, &linux) {
                 (Peer::Linux, _, Some(l)) => linux::boot(l, linux::Mode::Bench, disks, timeout),
                 (_, Some(k), _) => qemu::Boot {
                     initrd: bundle.clone(),
@@ -100,6 +102,7 @@ pub fn run(o: &Options) -> Result<(), String> {
                 },
                 _ => unreachable!("the kernel or the Linux peer was prepared above"),
             };
+            boot.iothread = o.iothread;
             let r = qemu::run(&boot);
             let _ = std::fs::remove_file(&image);
             let r = r?;
@@ -140,7 +143,7 @@ pub fn run(o: &Options) -> Result<(), String> {
     let table = Table::of(&o.peers, &samples);
     println!(
         "bench blk ({} transport, QEMU TCG, one invocation: {} round(s) of {} booted in turn; \
-         every peer on a copy of the same image, -drive format=raw,cache={},aio={}; \
+         every peer on a copy of the same image, -drive format=raw,cache={},aio={}{}; \
          median [min-max]; MB/s = 10^6 B/s; ratios of same-run medians)",
         if o.legacy { "legacy" } else { "modern" },
         o.repeat,
@@ -151,6 +154,11 @@ pub fn run(o: &Options) -> Result<(), String> {
             .join(", "),
         qemu::DRIVE_CACHE,
         qemu::DRIVE_AIO,
+        if o.iothread {
+            ", served by an iothread"
+        } else {
+            ""
+        },
     );
     if let Some(l) = &linux {
         println!(
@@ -324,8 +332,9 @@ impl Table {
         }
         Chart {
             title: format!(
-                "bench blk: {} transport, {} run(s) each, medians with min-max whiskers",
+                "bench blk: {} transport{}, {} run(s) each, medians with min-max whiskers",
                 if o.legacy { "legacy" } else { "modern" },
+                if o.iothread { ", iothread" } else { "" },
                 o.repeat
             ),
             columns: self.peers.iter().map(|p| p.name().to_string()).collect(),
@@ -416,6 +425,7 @@ mod tests {
             peers: peers.to_vec(),
             repeat: 3,
             legacy: false,
+            iothread: false,
         };
         let c = t.chart(&opts);
         assert_eq!(c.metrics.len(), 1, "QD>1 goes to the curve only");

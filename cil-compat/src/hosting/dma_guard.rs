@@ -16,8 +16,12 @@
 //!
 //! Scope: the guard protects against a faulty driver, not a malicious one. A
 //! driver could rewrite a descriptor after the check, and a device still
-//! working on an earlier notification may pick up an entry published after
-//! it; a hardware IOMMU closes both gaps. Devices that are not virtio, and
+//! working on an earlier notification, or polling its ring (QEMU's
+//! iothread), may pick up an entry published before the guard saw it; a
+//! hardware IOMMU closes these gaps. The managed driver kicks after every
+//! publication, so every chain is checked; a kick the device asked not to
+//! get (VIRTQ_USED_F_NO_NOTIFY) is checked and then dropped
+//! ([`wants_notification`]). Devices that are not virtio, and
 //! virtio functions whose capabilities cannot be read, are not checked.
 
 use alloc::format;
