@@ -273,10 +273,16 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             }
         }
         let ri = self.ctx.into_gpr64(&idx, false)?;
-        self.m().load(M::Abi::SCRATCH, len, OperandSize::S32)?;
-        self.m()
-            .alu_rr(AluOp::Cmp, ri, M::Abi::SCRATCH, OperandSize::S64)?;
-        self.fail_if(Cond::Ae, FailCode::IndexOutOfRange)?;
+        let key = bounds::Checked::key(arr.loc, idx.loc).filter(|_| self.eh.is_none());
+        if !key.is_some_and(|k| self.bounds.knows(k)) {
+            self.m().load(M::Abi::SCRATCH, len, OperandSize::S32)?;
+            self.m()
+                .alu_rr(AluOp::Cmp, ri, M::Abi::SCRATCH, OperandSize::S64)?;
+            self.fail_if(Cond::Ae, FailCode::IndexOutOfRange)?;
+            if let Some(k) = key {
+                self.bounds.learn(k);
+            }
+        }
         let addr = match elem_size {
             1 | 2 | 4 | 8 => Address::indexed(ra, ri, elem_size as u8, data),
             n => {

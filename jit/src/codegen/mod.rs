@@ -10,6 +10,7 @@
 //! moves) add to the same `impl`.
 
 mod arith;
+mod bounds;
 mod calls;
 pub mod context;
 pub mod exceptions;
@@ -203,6 +204,9 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     /// (parallel to `labels`): the null checks `nonnull` omits.
     nonnull: nonnull::NonNull,
     nonnull_at: nonnull::AtLabels,
+    /// `(array, index)` slot pairs whose bounds check passed since the last
+    /// label: the checks `memory::elem_addr_as` omits (`bounds.rs`).
+    bounds: bounds::Checked,
 }
 
 fn fits_i32(c: i64) -> bool {
@@ -303,6 +307,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             zero_ranges: reuse(&mut bufs.zero_ranges, 0),
             nonnull: nonnull::NonNull::NONE,
             nonnull_at,
+            bounds: bounds::Checked::default(),
         }
     }
 
@@ -423,6 +428,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 self.ctx.stack.reset_to(&tys);
             }
             self.nonnull_bind(k);
+            self.bounds.clear();
             self.m().bind(label)?;
             self.reachable = true;
         }
@@ -751,6 +757,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             return Ok(());
         }
         self.nonnull.forget_local(n);
+        self.bounds.forget(Loc::Local(n));
         self.ctx.spill_local_refs(Some(n), None)?;
         if let Some(reg) = self.ctx.local_regs.get(n as usize).copied().flatten() {
             self.ctx.store_to_reg(reg, &t, &v)?;
@@ -771,6 +778,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             return Ok(());
         }
         self.nonnull.forget_arg(n);
+        self.bounds.forget(Loc::Arg(n));
         self.ctx.spill_local_refs(None, Some(n))?;
         if let Some(reg) = self.ctx.arg_regs.get(n as usize).copied().flatten() {
             self.ctx.store_to_reg(reg, &t, &v)?;
