@@ -435,6 +435,11 @@ pub trait MacroAssembler {
     /// `BLOCK.fill` (clobbers `dst` and `len`).
     fn fill_bytes(&mut self) -> MResult;
     fn epilogue(&mut self, saved: &[(Gpr, i32)]) -> MResult;
+    /// Room for a whole epilogue (restores, frame teardown, return) at a
+    /// `ret` that is not the method's last instruction, so that it returns
+    /// without a jump to the shared epilogue; `finish` writes the epilogue
+    /// there once the callee-saved registers in use are known.
+    fn epilogue_slot(&mut self) -> MResult;
 
     fn fload(&mut self, dst: Xmm, src: Address, single: bool) -> MResult;
     fn fstore(&mut self, dst: Address, src: Xmm, single: bool) -> MResult;

@@ -207,7 +207,13 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     /// `(array, index)` slot pairs whose bounds check passed since the last
     /// label: the checks `memory::elem_addr_as` omits (`bounds.rs`).
     bounds: bounds::Checked,
+    /// Early returns given their own epilogue so far (`ret`).
+    inline_epilogues: u32,
 }
+
+/// Early returns per method that get their own epilogue (each adds a slot of
+/// up to 25 bytes); later ones jump to the shared epilogue.
+const MAX_INLINE_EPILOGUES: u32 = 8;
 
 fn fits_i32(c: i64) -> bool {
     c >= i32::MIN as i64 && c <= i32::MAX as i64
@@ -308,6 +314,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             nonnull: nonnull::NonNull::NONE,
             nonnull_at,
             bounds: bounds::Checked::default(),
+            inline_epilogues: 0,
         }
     }
 
@@ -604,8 +611,17 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             ));
         }
         if !self.at_end {
-            let l = self.ret_label;
-            self.m().jmp(l)?;
+            // An early return gets its own epilogue (written when the
+            // callee-saved set is known) rather than a jump to the shared
+            // one, up to a bound on the code that adds; methods with
+            // exception handlers keep the shared one.
+            if self.eh.is_none() && self.inline_epilogues < MAX_INLINE_EPILOGUES {
+                self.inline_epilogues += 1;
+                self.m().epilogue_slot()?;
+            } else {
+                let l = self.ret_label;
+                self.m().jmp(l)?;
+            }
         }
         self.reachable = false;
         Ok(())

@@ -378,11 +378,69 @@ fn prologue_and_epilogue_match_iced() {
             for &(r, off) in &saved {
                 a.mov(r64(r), qword_ptr(rbp + off))?;
             }
-            a.leave()?;
+            a.mov(rsp, rbp)?;
+            a.pop(rbp)?;
             a.ret()
         });
         assert_eq!(got, want, "frame {frame_size}");
     }
+}
+
+#[test]
+fn an_epilogue_slot_gets_the_epilogue_of_the_final_saved_set() {
+    // A slot reserved before the callee-saved set is known, then code, then
+    // the shared epilogue: the slot ends up holding the same epilogue.
+    let saved: crate::masm::SavedRegs = [
+        (RBX, super::super::abi::save_slot(0)),
+        (R15, super::super::abi::save_slot(4)),
+    ]
+    .into_iter()
+    .collect();
+    let frame = FrameInfo {
+        frame_size: 16,
+        saved: saved.clone(),
+    };
+    let mut m = X64Masm::new().unwrap();
+    m.epilogue_slot().unwrap();
+    m.epilogue(&saved).unwrap();
+    let got = m.finish(&frame).unwrap().code;
+    let epilogue = iced(|a| {
+        for &(r, off) in &saved {
+            a.mov(r64(r), qword_ptr(rbp + off))?;
+        }
+        a.mov(rsp, rbp)?;
+        a.pop(rbp)?;
+        a.ret()
+    });
+    let prologue = iced(|a| {
+        a.push(rbp)?;
+        a.mov(rbp, rsp)?;
+        a.sub(rsp, 16)?;
+        for &(r, off) in &saved {
+            a.mov(qword_ptr(rbp + off), r64(r))?;
+        }
+        Ok(())
+    });
+    let slot = &got[prologue.len()..prologue.len() + EPILOGUE_SLOT];
+    assert_eq!(&slot[..epilogue.len()], &epilogue[..]);
+    assert!(
+        slot[epilogue.len()..].iter().all(|&b| b == 0xCC),
+        "int3 after the ret"
+    );
+    assert_eq!(&got[prologue.len() + EPILOGUE_SLOT..], &epilogue[..]);
+}
+
+#[test]
+fn every_save_slot_fits_an_epilogue_slot() {
+    // Inline epilogues assume disp8 save slots (4-byte restores).
+    let all: crate::masm::SavedRegs = super::super::regs::CALLEE_SAVED
+        .iter()
+        .enumerate()
+        .map(|(i, &r)| (r, super::super::abi::save_slot(i)))
+        .collect();
+    let mut e = Vec::new();
+    encode_epilogue(&mut e, &all).unwrap();
+    assert_eq!(e.len(), EPILOGUE_SLOT);
 }
 
 #[test]
