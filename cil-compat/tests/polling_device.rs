@@ -14,13 +14,8 @@
 
 mod common;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use cil_compat::exec::cli;
 use cil_compat::hosting::driver::SharedRuntime;
-use cil_compat::hosting::{ManagedDriver, Runtime};
-use cil_compat::toolchain;
+use cil_compat::hosting::ManagedDriver;
 use ddk::driver::Driver;
 use ddk::testing::{self, BlkOptions, VirtioBlkDevice};
 use ddk::{BlockDevice, Lba, PciAddress, ReadRequest};
@@ -41,17 +36,7 @@ fn image() -> Vec<u8> {
 }
 
 fn runtime() -> SharedRuntime {
-    let corlib = toolchain::corlib().expect("build corlib");
-    let (ddk_dll, drv) = common::ddk_and_driver();
-    let files = cil_compat::host::read_assemblies(&[&corlib, &ddk_dll, &drv]).unwrap();
-    let named = cil_compat::host::as_named(&files);
-    // SAFETY: the fake platform table upholds the ABI contracts; the TURN
-    // lock guarantees no other engine is active.
-    let mut rt =
-        unsafe { Runtime::new(&named, Box::new(cli::MmapMemory::new()), &testing::FAKE_ABI) }
-            .expect("hosting: load and bind");
-    rt.engine.gc.hosted = true;
-    Rc::new(RefCell::new(rt))
+    common::hosted_runtime()
 }
 
 /// A fresh fake platform with one polling virtio-blk function (queue of

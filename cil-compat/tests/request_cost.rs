@@ -24,13 +24,8 @@
 
 mod common;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use cil_compat::exec::cli;
 use cil_compat::hosting::driver::SharedRuntime;
-use cil_compat::hosting::{ManagedDriver, Runtime};
-use cil_compat::toolchain;
+use cil_compat::hosting::ManagedDriver;
 use ddk::abi::Width;
 use ddk::driver::Driver;
 use ddk::testing::{self, BlkOptions, CallCounts, DeviceModel, FakeMemory, VirtioBlkDevice};
@@ -46,18 +41,7 @@ const MIB: usize = 1 << 20;
 static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn runtime() -> SharedRuntime {
-    let corlib = toolchain::corlib().expect("build corlib");
-    let (ddk_dll, drv) = common::ddk_and_driver();
-    let files = cil_compat::host::read_assemblies(&[&corlib, &ddk_dll, &drv]).unwrap();
-    let named = cil_compat::host::as_named(&files);
-    // SAFETY: the fake platform table upholds the ABI contracts; the TURN
-    // lock guarantees no other engine is active.
-    let mut rt =
-        unsafe { Runtime::new(&named, Box::new(cli::MmapMemory::new()), &testing::FAKE_ABI) }
-            .expect("hosting: load and bind");
-    // As the kernel runs it: collections may happen inside driver calls.
-    rt.engine.gc.hosted = true;
-    Rc::new(RefCell::new(rt))
+    common::hosted_runtime()
 }
 
 /// Valgrind's client request `CALLGRIND_TOGGLE_COLLECT` (callgrind.h:
@@ -109,6 +93,9 @@ impl DeviceModel for Uncounted {
     }
     fn take_interrupt(&mut self, mem: &mut FakeMemory) -> bool {
         Self::quiet(|| self.0.take_interrupt(mem))
+    }
+    fn poll(&mut self, mem: &mut FakeMemory) {
+        Self::quiet(|| self.0.poll(mem))
     }
 }
 

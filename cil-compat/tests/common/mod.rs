@@ -152,6 +152,29 @@ pub fn ddk() -> PathBuf {
     toolchain::build_library("Ddk", &toolchain::cs_files(&src).unwrap(), &[]).expect("mcs: Ddk")
 }
 
+/// corlib, the managed DDK and the virtio-blk driver loaded and bound to
+/// the fake platform's ABI table, as the kernel hosts them (collections may
+/// run inside driver calls). The caller holds its test file's engine turn:
+/// one engine may be active per process.
+pub fn hosted_runtime() -> cil_compat::hosting::driver::SharedRuntime {
+    let corlib = toolchain::corlib().expect("build corlib");
+    let (ddk_dll, drv) = ddk_and_driver();
+    let files = cil_compat::host::read_assemblies(&[&corlib, &ddk_dll, &drv]).unwrap();
+    let named = cil_compat::host::as_named(&files);
+    // SAFETY: the fake platform table upholds the ABI contracts; the caller
+    // guarantees no other engine is active.
+    let mut rt = unsafe {
+        cil_compat::hosting::Runtime::new(
+            &named,
+            Box::new(cil_compat::exec::cli::MmapMemory::new()),
+            &ddk::testing::FAKE_ABI,
+        )
+    }
+    .expect("hosting: load and bind");
+    rt.engine.gc.hosted = true;
+    std::rc::Rc::new(std::cell::RefCell::new(rt))
+}
+
 /// The managed DDK and the managed virtio-blk driver, compiled.
 pub fn ddk_and_driver() -> (PathBuf, PathBuf) {
     let ddk = ddk();
