@@ -139,13 +139,22 @@ pub(super) extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u3
     let i = (key >> (64 - IFACE_CACHE_BITS)) as usize;
     let hit = e.iface_cache[i];
     if hit.0 == omt && hit.1 == iface_method && hit.2 != 0 {
+        if hit.3 == IFACE_FINAL {
+            return hit.2;
+        }
+        // A value type's answer is its unboxing stub for good; a class's is
+        // the target's stub until the target is compiled, then its code
+        // (entries never change once set), kept as the final answer.
+        if e.ts.info(type_of_mt(omt)).is_value_type() {
+            e.iface_cache[i].3 = IFACE_FINAL;
+            return hit.2;
+        }
         let entry = e.ts.method(MethodId(hit.3)).entry.load(Ordering::Acquire);
-        // Once the target is compiled, answer its code, not its stub.
-        return if entry != 0 && !e.ts.info(type_of_mt(omt)).is_value_type() {
-            entry as u64
-        } else {
-            hit.2
-        };
+        if entry == 0 {
+            return hit.2;
+        }
+        e.iface_cache[i] = (omt, iface_method, entry as u64, IFACE_FINAL);
+        return entry as u64;
     }
     let t = type_of_mt(omt);
     let m = MethodId(iface_method as u32);
@@ -192,6 +201,11 @@ pub(super) extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u3
 
 /// log2 of the interface-dispatch cache's size.
 pub(crate) const IFACE_CACHE_BITS: u32 = 8;
+
+/// The method-id field of an interface-cache entry whose address is the
+/// final answer (no lookup of the target's compiled entry any more). No
+/// method has this id: ids index the type system's method table.
+const IFACE_FINAL: u32 = u32::MAX;
 
 pub(super) extern "C" fn frem(a: u64, b: u64) -> u64 {
     libm_fmod(f64::from_bits(a), f64::from_bits(b)).to_bits()

@@ -121,7 +121,8 @@ pub struct Engine {
     /// its code once compiled, so virtual calls stop going through the stub.
     waiting_slots: IdMap<Vec<(TypeId, usize)>>,
     /// Interface dispatch answers: (MethodTable, interface method, code or
-    /// stub, target method), see `helpers::interface_lookup`.
+    /// stub, target method or `IFACE_FINAL` once the address is the final
+    /// answer), see `helpers::interface_lookup`.
     pub(crate) iface_cache: Box<[(u64, u64, u64, u32)]>,
     /// Types whose `.cctor` threw, with a handle on the exception each
     /// access raises (`run_cctor`).
