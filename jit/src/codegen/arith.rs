@@ -473,6 +473,15 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             ConvTo::U2 => self.m().extend(r, r, Extend::U16)?,
             _ => {}
         }
+        // An `int` slot widened to a native int: most likely an array index
+        // (mcs's `uint` index), which `bounds` then knows by its slot.
+        if !ovf && v.ty == StackTy::I32 {
+            match to {
+                ConvTo::U => self.note_widened_index(v.loc, r, bounds::Widen::ConvU),
+                ConvTo::I => self.note_widened_index(v.loc, r, bounds::Widen::ConvI),
+                _ => {}
+            }
+        }
         self.ctx.push_reg(res_ty, r);
         Ok(())
     }

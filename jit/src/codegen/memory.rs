@@ -273,7 +273,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             }
         }
         let ri = self.ctx.into_gpr64(&idx, false)?;
-        let key = bounds::Checked::key(arr.loc, idx.loc).filter(|_| self.eh.is_none());
+        let key = self.bounds_key(arr.loc, idx.loc);
         if !key.is_some_and(|k| self.bounds.knows(k)) {
             self.m().load(M::Abi::SCRATCH, len, OperandSize::S32)?;
             self.m()

@@ -142,6 +142,8 @@ pub struct Recycled {
     pub(crate) zero_ranges: Vec<(i32, i32)>,
     /// What is known not to be null at each label (`nonnull`).
     pub(crate) nonnull_at: nonnull::AtLabels,
+    /// Which bounds checks passed on every path to each label (`bounds`).
+    pub(crate) bounds_at: bounds::AtLabels,
 }
 
 impl Recycled {
@@ -204,9 +206,16 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     /// (parallel to `labels`): the null checks `nonnull` omits.
     nonnull: nonnull::NonNull,
     nonnull_at: nonnull::AtLabels,
-    /// `(array, index)` slot pairs whose bounds check passed since the last
-    /// label: the checks `memory::elem_addr_as` omits (`bounds.rs`).
+    /// `(array, index)` slot pairs whose bounds check passed on every path
+    /// here, and at each label (parallel to `labels`): the checks
+    /// `memory::elem_addr_as` omits (`bounds.rs`).
     bounds: bounds::Checked,
+    bounds_at: bounds::AtLabels,
+    /// The register a `conv.u`/`conv.i` of an `int` slot just left its
+    /// result in: (the conv's IL offset, register, slot, widening).
+    conv_index: Option<(u32, Gpr, Loc, bounds::Widen)>,
+    /// IL offset of the instruction before `cur`.
+    prev_cur: u32,
     /// Early returns given their own epilogue so far (`ret`).
     inline_epilogues: u32,
 }
@@ -280,6 +289,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         labels.extend(targets.iter().map(|&t| (t, ctx.masm.new_label())));
         let states = alloc::vec![None; labels.len()];
         let nonnull_at = Recycled::filled(&mut bufs.nonnull_at, labels.len(), None);
+        let bounds_at = Recycled::filled(&mut bufs.bounds_at, labels.len(), None);
         let ret_label = ctx.masm.new_label();
         let context_local = host.context_local();
         CodeGen {
@@ -313,7 +323,10 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             zero_ranges: reuse(&mut bufs.zero_ranges, 0),
             nonnull: nonnull::NonNull::NONE,
             nonnull_at,
-            bounds: bounds::Checked::default(),
+            bounds: bounds::Checked::NONE,
+            bounds_at,
+            conv_index: None,
+            prev_cur: 0,
             inline_epilogues: 0,
         }
     }
@@ -408,6 +421,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
 
     /// Called before each instruction: binds labels and restores merge states.
     pub fn begin_instruction(&mut self, offset: u32) -> R<bool> {
+        self.prev_cur = self.cur;
         self.cur = offset;
         self.ctx.stack.end_instruction();
         if self.eh.is_some() && self.eh_begin(offset)? {
@@ -435,7 +449,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 self.ctx.stack.reset_to(&tys);
             }
             self.nonnull_bind(k);
-            self.bounds.clear();
+            self.bounds_bind(k);
             self.m().bind(label)?;
             self.reachable = true;
         }
@@ -456,6 +470,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             .label_index(target)
             .ok_or(JitErrorKind::Internal("missing label".into()))?;
         self.nonnull_branch(k);
+        self.bounds_branch(k);
         let vals = &self.ctx.stack.vals;
         match &mut self.states[k] {
             Some(prev) => {
@@ -673,6 +688,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         bufs.zero_locals = self.zero_locals;
         bufs.zero_ranges = self.zero_ranges;
         bufs.nonnull_at = self.nonnull_at;
+        bufs.bounds_at = self.bounds_at;
         Ok((
             self.ctx.masm,
             frame_size,

@@ -96,11 +96,15 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     /// Marks the branch target at IL offset `target` as one a later
-    /// instruction branches back to: nothing is known there.
+    /// instruction branches back to: nothing is known there (no slot known
+    /// not null, no bounds check known passed, `bounds.rs`).
     pub fn mark_loop_head(&mut self, target: u32) {
         if let Some(k) = self.label_index(target) {
             if let Some(s) = self.nonnull_at.get_mut(k) {
                 *s = Some(NonNull::NONE);
+            }
+            if let Some(s) = self.bounds_at.get_mut(k) {
+                *s = Some(super::bounds::Checked::NONE);
             }
         }
     }
