@@ -65,18 +65,8 @@ fn bind(rt: Option<&SharedRuntime>) -> Box<dyn BlockDevice> {
     }
 }
 
-/// 4 KiB-aligned LBAs from xorshift64.
 fn lbas(n: usize, seed: u64) -> Vec<u64> {
-    let mut x = seed;
-    let slots = (SECTORS * 512 / PAGE) as u64;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % slots * (PAGE as u64 / 512)
-        })
-        .collect()
+    common::random_4k_lbas(n, SECTORS, seed)
 }
 
 /// Single reads, batches of 32, then single writes read back: every byte as

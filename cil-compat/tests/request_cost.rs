@@ -161,19 +161,9 @@ impl Bufs {
     }
 }
 
-/// 4 KiB-aligned LBAs (512-byte blocks) drawn from xorshift64, as the
-/// kernel's benchmark draws them.
+/// 4 KiB-aligned LBAs, the kernel benchmark's sequence.
 fn lbas(n: usize) -> Vec<u64> {
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    let slots = (SECTORS * 512 / PAGE) as u64;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % slots * (PAGE as u64 / 512)
-        })
-        .collect()
+    common::random_4k_lbas(n, SECTORS, 0x9e37_79b9_7f4a_7c15)
 }
 
 #[inline(never)]

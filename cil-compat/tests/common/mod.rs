@@ -175,6 +175,21 @@ pub fn hosted_runtime() -> cil_compat::hosting::driver::SharedRuntime {
     std::rc::Rc::new(std::cell::RefCell::new(rt))
 }
 
+/// `n` 4 KiB-aligned LBAs (512-byte blocks) on a disk of `sectors`, drawn
+/// from xorshift64 started at `seed`, as the kernel's benchmark draws them.
+pub fn random_4k_lbas(n: usize, sectors: usize, seed: u64) -> Vec<u64> {
+    let mut x = seed;
+    let slots = (sectors / 8) as u64;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % slots * 8
+        })
+        .collect()
+}
+
 /// The managed DDK and the managed virtio-blk driver, compiled.
 pub fn ddk_and_driver() -> (PathBuf, PathBuf) {
     let ddk = ddk();
