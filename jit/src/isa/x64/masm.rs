@@ -81,11 +81,7 @@ impl X64Masm {
         }
         let base = code.len() as u32;
         let mut body = body;
-        for &m in &self.epilogue_slots {
-            let at = body_marks.get(m).map(|&o| o as usize);
-            let slot = at
-                .and_then(|o| body.get_mut(o..o + EPILOGUE_SLOT))
-                .ok_or_else(|| crate::JitErrorKind::Internal("epilogue slot mark lost".into()))?;
+        if !self.epilogue_slots.is_empty() {
             let mut e = Vec::with_capacity(EPILOGUE_SLOT);
             encode_epilogue(&mut e, &frame.saved)?;
             if e.len() > EPILOGUE_SLOT {
@@ -93,8 +89,16 @@ impl X64Masm {
                     "epilogue larger than its slot".into(),
                 ));
             }
-            // The bytes after the `ret` stay int3: never reached.
-            slot[..e.len()].copy_from_slice(&e);
+            for &m in &self.epilogue_slots {
+                let at = body_marks.get(m).map(|&o| o as usize);
+                let slot = at
+                    .and_then(|o| body.get_mut(o..o + EPILOGUE_SLOT))
+                    .ok_or_else(|| {
+                        crate::JitErrorKind::Internal("epilogue slot mark lost".into())
+                    })?;
+                // The bytes after the `ret` stay int3: never reached.
+                slot[..e.len()].copy_from_slice(&e);
+            }
         }
         code.extend_from_slice(&body);
         for &m in &self.entry_calls {
