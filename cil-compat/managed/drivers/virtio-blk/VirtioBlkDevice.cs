@@ -519,13 +519,12 @@ namespace VirtioBlk
         /// Notifies the device of queue 0: straight to the register found at
         /// init (bounds-checked there), else through the transport. None when
         /// sent; else what the request fails with (NoMemory, or NotReady).
-        /// Notifies the device of what was published. Every publication is
-        /// followed by a kick, even when the device asked for none
-        /// (VIRTQ_USED_F_NO_NOTIFY, §2.7.10, as QEMU sets while an iothread
-        /// polls the ring): the hosting layer's DMA guard checks the new
-        /// chains when it sees the kick, and it forwards the kick to the
-        /// device only when the device wants one, so a suppressed
-        /// notification still costs no register write.
+        /// Every publication is followed by a kick, even when the device asked
+        /// for none (VIRTQ_USED_F_NO_NOTIFY, §2.7.10, as QEMU sets while an
+        /// iothread polls the ring): the hosting layer's DMA guard checks the
+        /// new chains when it sees the kick, and forwards the kick to the
+        /// device only when the device wants one, so a suppressed notification
+        /// still costs no register write.
         BlockError Kick()
         {
             uint st;
