@@ -199,12 +199,19 @@ struct Dma<'a> {
 }
 
 impl<'a> Dma<'a> {
-    fn new(blocks: &'a [(u64, u64, u64)], lent: &'a [(u64, u64)]) -> Self {
+    /// `block_hint`: the block that held the last hit of the previous check
+    /// (the rings and request headers stay in the same blocks from one
+    /// notification to the next); any index, only a first guess.
+    fn new(blocks: &'a [(u64, u64, u64)], lent: &'a [(u64, u64)], block_hint: usize) -> Self {
         Dma {
             blocks,
             lent,
-            hint: Cell::new((0, 0)),
+            hint: Cell::new((block_hint, 0)),
         }
+    }
+    /// The block that held the last hit (for the next check's [`Dma::new`]).
+    fn block_hint(&self) -> usize {
+        self.hint.get().0
     }
     /// Whether the device may touch `[phys, phys + len)`: inside one DMA block
     /// or one lent range. The hinted block, then the hinted lent range and the
@@ -262,57 +269,88 @@ fn read_u16(virt: u64) -> u16 {
     unsafe { core::ptr::read_volatile(virt as *const u16) }
 }
 
-/// Descriptor `i` of a table mapped at `table` (virtual), `i` inside it.
+/// Descriptor `i` of a table mapped at `table` (virtual), `i` inside it:
+/// `(addr, len, flags, next)` (§2.7.5, little-endian), read as two words.
 fn desc(table: u64, i: u16) -> (u64, u32, u16, u16) {
     let v = table + 16 * i as u64;
     // SAFETY: callers checked that the whole table lies inside one live DMA
     // block of this instance (so descriptor `i` below its size does) and
     // that its base is 16-byte aligned (§2.7.5); see `read_u16`.
-    unsafe {
+    let (addr, rest) = unsafe {
         (
-            core::ptr::read_volatile(v as *const u64),
-            core::ptr::read_volatile((v + 8) as *const u32),
-            core::ptr::read_volatile((v + 12) as *const u16),
-            core::ptr::read_volatile((v + 14) as *const u16),
+            u64::from_le(core::ptr::read_volatile(v as *const u64)),
+            u64::from_le(core::ptr::read_volatile((v + 8) as *const u64)),
         )
+    };
+    (addr, rest as u32, (rest >> 32) as u16, (rest >> 48) as u16)
+}
+
+/// Why a chain was refused; formatted only when one is.
+#[derive(Clone, Copy, Debug)]
+enum ChainFault {
+    IndexOutside { i: u16, n: u16 },
+    Loops { head: u16 },
+    NestedIndirect { i: u16 },
+    MalformedIndirect { i: u16, addr: u64, len: u32 },
+    IndirectOutside { i: u16, addr: u64, len: u32 },
+    BufferOutside { i: u16, addr: u64, len: u32 },
+}
+
+impl core::fmt::Display for ChainFault {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            ChainFault::IndexOutside { i, n } => {
+                write!(f, "descriptor index {i} outside a table of {n}")
+            }
+            ChainFault::Loops { head } => write!(f, "the chain from descriptor {head} loops"),
+            ChainFault::NestedIndirect { i } => write!(
+                f,
+                "descriptor {i}: an indirect table inside an indirect table"
+            ),
+            ChainFault::MalformedIndirect { i, addr, len } => write!(
+                f,
+                "descriptor {i}: indirect table 0x{addr:x}+{len} is malformed"
+            ),
+            ChainFault::IndirectOutside { i, addr, len } => write!(
+                f,
+                "descriptor {i}: indirect table 0x{addr:x}+{len} is outside the driver's DMA memory"
+            ),
+            ChainFault::BufferOutside { i, addr, len } => write!(
+                f,
+                "descriptor {i}: buffer 0x{addr:x}+{len} is outside the driver's DMA memory and the request's buffers"
+            ),
+        }
     }
 }
 
 /// Checks one chain from `head` of a table of `n` descriptors mapped at
 /// `table` (virtual; the caller checked that all `n` lie in one DMA block).
-fn check_chain(dma: &Dma, table: u64, n: u16, head: u16, nested: bool) -> Result<u64, Refusal> {
+/// The number of descriptors in it, indirect ones included.
+fn check_chain(dma: &Dma, table: u64, n: u16, head: u16, nested: bool) -> Result<u64, ChainFault> {
     let mut i = head;
     let mut count = 0u64;
     loop {
         if i >= n {
-            return Err(format!("descriptor index {i} outside a table of {n}"));
+            return Err(ChainFault::IndexOutside { i, n });
         }
         count += 1;
         if count > n as u64 {
-            return Err(format!("the chain from descriptor {head} loops"));
+            return Err(ChainFault::Loops { head });
         }
         let (addr, len, flags, next) = desc(table, i);
         if flags & desc_flags::INDIRECT != 0 {
             if nested {
-                return Err(format!(
-                    "descriptor {i}: an indirect table inside an indirect table"
-                ));
+                return Err(ChainFault::NestedIndirect { i });
             }
             if len == 0 || len % 16 != 0 || addr % 16 != 0 || len / 16 > u16::MAX as u32 {
-                return Err(format!(
-                    "descriptor {i}: indirect table 0x{addr:x}+{len} is malformed"
-                ));
+                return Err(ChainFault::MalformedIndirect { i, addr, len });
             }
             let Some(inner) = dma.virt(addr, len as u64) else {
-                return Err(format!(
-                    "descriptor {i}: indirect table 0x{addr:x}+{len} is outside the driver's DMA memory"
-                ));
+                return Err(ChainFault::IndirectOutside { i, addr, len });
             };
             count += check_chain(dma, inner, (len / 16) as u16, 0, true)?;
         } else if !dma.allowed(addr, len as u64) {
-            return Err(format!(
-                "descriptor {i}: buffer 0x{addr:x}+{len} is outside the driver's DMA memory and the request's buffers"
-            ));
+            return Err(ChainFault::BufferOutside { i, addr, len });
         }
         if flags & desc_flags::NEXT == 0 {
             return Ok(count);
@@ -375,8 +413,12 @@ fn check_queue(dma: &Dma, dma_gen: u64, qi: u16, q: &mut Queue) -> Result<u64, R
         ));
     }
     let mut checked = 0;
+    // Split rings have power-of-two sizes (§2.7); any other size a driver
+    // wrote is still checked, with a division.
+    let mask = n.is_power_of_two().then(|| n - 1);
     for k in 0..fresh {
-        let slot = q.checked_to.wrapping_add(k) % n;
+        let at_k = q.checked_to.wrapping_add(k);
+        let slot = mask.map_or_else(|| at_k % n, |m| at_k & m);
         let head = read_u16(at.avail + 4 + 2 * slot as u64);
         checked += check_chain(dma, at.desc, n, head, false)
             .map_err(|e| format!("queue {qi}, chain {head}: {e}"))?;
@@ -513,31 +555,33 @@ fn apply(h: &mut resources::Holdings, kind: Write, size_now: Option<u16>) -> Res
             Ok(true)
         }
         Write::Notify(queue) => {
-            let dma = Dma::new(&h.dma, &w.lent_phys);
-            let mut result = if w.overflow.enabled {
-                Err(format!(
+            if w.overflow.enabled {
+                w.refused += 1;
+                return Err(format!(
                     "a queue past the {MAX_QUEUES} the guard follows was enabled"
-                ))
-            } else {
-                Ok(())
-            };
-            if result.is_ok() {
-                let dma_gen = w.dma_gen;
-                for (qi, q) in w.queues.iter_mut().filter(|(_, q)| q.enabled) {
-                    match check_queue(&dma, dma_gen, *qi, q) {
-                        Ok(n) => w.checked += n,
-                        Err(e) => {
-                            result = Err(e);
-                            break;
-                        }
+                ));
+            }
+            let dma = Dma::new(&h.dma, &w.lent_phys, w.dma_hint);
+            let dma_gen = w.dma_gen;
+            // The used ring of the notified queue, for `wants_notification`.
+            let mut used = None;
+            for (qi, q) in w.queues.iter_mut() {
+                if !q.enabled {
+                    continue;
+                }
+                match check_queue(&dma, dma_gen, *qi, q) {
+                    Ok(n) => w.checked += n,
+                    Err(e) => {
+                        w.refused += 1;
+                        return Err(e);
                     }
                 }
+                if *qi == queue {
+                    used = q.rings.map(|r| r.used);
+                }
             }
-            if result.is_err() {
-                w.refused += 1;
-                return result.map(|()| true);
-            }
-            let wanted = wants_notification(w, queue);
+            w.dma_hint = dma.block_hint();
+            let wanted = wants_notification(used);
             if !wanted {
                 w.suppressed += 1;
             }
@@ -552,19 +596,15 @@ fn apply(h: &mut resources::Holdings, kind: Write, size_now: Option<u16>) -> Res
 /// publication so that the guard sees each one; the suppression it would
 /// otherwise apply itself (§2.7.13.4) is applied here, after the check. The
 /// full fence orders the driver's avail.idx store before the flags load
-/// (store->load is the one order x86 relaxes). A queue the guard does not
-/// follow is notified.
-fn wants_notification(w: &VirtioWatch, queue: u16) -> bool {
-    let Some(rings) = w
-        .queues
-        .iter()
-        .find(|(qi, q)| *qi == queue && q.enabled)
-        .and_then(|(_, q)| q.rings)
-    else {
+/// (store->load is the one order x86 relaxes). `used`: where the notified
+/// queue's used ring is mapped; `None` (a queue the guard does not follow,
+/// or not enabled) is notified.
+fn wants_notification(used: Option<u64>) -> bool {
+    let Some(used) = used else {
         return true;
     };
     core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
-    read_u16(rings.used) & virtio::VIRTQ_USED_F_NO_NOTIFY == 0
+    read_u16(used) & virtio::VIRTQ_USED_F_NO_NOTIFY == 0
 }
 
 /// Lends `(virt, len)` ranges (a request's buffers) to instance `id` for the
@@ -777,10 +817,10 @@ mod tests {
         request(&mut m, 3, BUF + 1024);
         m.publish(&[0, 3]);
         let mut q = queue();
-        assert_eq!(check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut q), Ok(6));
+        assert_eq!(check_queue(&Dma::new(&blocks, &[], 0), 0, 0, &mut q), Ok(6));
         assert_eq!(q.checked_to, 2);
         // Nothing new: nothing checked.
-        assert_eq!(check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut q), Ok(0));
+        assert_eq!(check_queue(&Dma::new(&blocks, &[], 0), 0, 0, &mut q), Ok(0));
     }
 
     #[test]
@@ -790,7 +830,7 @@ mod tests {
         request(&mut m, 0, 0x0000_ffff_ffff_f000);
         m.publish(&[0]);
         let mut q = queue();
-        let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut q).unwrap_err();
+        let e = check_queue(&Dma::new(&blocks, &[], 0), 0, 0, &mut q).unwrap_err();
         assert!(
             e.contains("descriptor 1: buffer 0xfffffffff000+512 is outside"),
             "{e}"
@@ -799,13 +839,13 @@ mod tests {
         // A later, valid request does not get past it.
         request(&mut m, 3, BUF + 512);
         m.publish(&[3]);
-        assert!(check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut q).is_err());
+        assert!(check_queue(&Dma::new(&blocks, &[], 0), 0, 0, &mut q).is_err());
         // A buffer straddling the block's end is refused too.
         let mut m = Mem::new();
         let blocks = [(m.virt(), PHYS, 65536)];
         request(&mut m, 0, PHYS + 65536 - 256);
         m.publish(&[0]);
-        assert!(check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()).is_err());
+        assert!(check_queue(&Dma::new(&blocks, &[], 0), 0, 0, &mut queue()).is_err());
     }
 
     #[test]
@@ -816,14 +856,14 @@ mod tests {
         request(&mut m, 0, 0x4000_0200);
         m.publish(&[0]);
         assert_eq!(
-            check_queue(&Dma::new(&blocks, &lent), 0, 0, &mut queue()),
+            check_queue(&Dma::new(&blocks, &lent, 0), 0, 0, &mut queue()),
             Ok(3)
         );
         let mut m = Mem::new();
         let blocks = [(m.virt(), PHYS, 65536)];
         request(&mut m, 0, 0x4000_0f00);
         m.publish(&[0]);
-        assert!(check_queue(&Dma::new(&blocks, &lent), 0, 0, &mut queue()).is_err());
+        assert!(check_queue(&Dma::new(&blocks, &lent, 0), 0, 0, &mut queue()).is_err());
     }
 
     #[test]
@@ -833,13 +873,13 @@ mod tests {
         request(&mut m, 0, BUF + 512);
         m.publish(&[0]);
         let mut q = queue();
-        assert_eq!(check_queue(&Dma::new(&blocks, &[]), 7, 0, &mut q), Ok(3));
+        assert_eq!(check_queue(&Dma::new(&blocks, &[], 0), 7, 0, &mut q), Ok(3));
         assert!(q.rings.is_some(), "placement cached");
         // The block holding the rings went away (dma_free bumps the
         // generation): the rings are checked again, and refused.
         request(&mut m, 3, BUF + 1024);
         m.publish(&[3]);
-        let e = check_queue(&Dma::new(&[], &[]), 8, 0, &mut q).unwrap_err();
+        let e = check_queue(&Dma::new(&[], &[], 0), 8, 0, &mut q).unwrap_err();
         assert!(e.contains("descriptor table"), "{e}");
     }
 
@@ -856,11 +896,14 @@ mod tests {
         request(&mut m, 3, 0x4000_0000);
         m.publish(&[0, 3]);
         let mut q = queue();
-        assert_eq!(check_queue(&Dma::new(&blocks, &lent), 0, 0, &mut q), Ok(6));
+        assert_eq!(
+            check_queue(&Dma::new(&blocks, &lent, 0), 0, 0, &mut q),
+            Ok(6)
+        );
         request(&mut m, 0, 0x5000_0800);
         request(&mut m, 3, 0x5000_0f00);
         m.publish(&[0, 3]);
-        assert!(check_queue(&Dma::new(&blocks, &lent), 0, 0, &mut q).is_err());
+        assert!(check_queue(&Dma::new(&blocks, &lent, 0), 0, 0, &mut q).is_err());
     }
 
     #[test]
@@ -870,20 +913,20 @@ mod tests {
         m.desc(0, BUF, 16, desc_flags::NEXT, 1);
         m.desc(1, BUF, 16, desc_flags::NEXT, 0);
         m.publish(&[0]);
-        let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()).unwrap_err();
+        let e = check_queue(&Dma::new(&blocks, &[], 0), 0, 0, &mut queue()).unwrap_err();
         assert!(e.contains("loops"), "{e}");
 
         let mut m = Mem::new();
         m.desc(0, BUF, 16, desc_flags::NEXT, 9);
         m.publish(&[0]);
         let blocks = [(m.virt(), PHYS, 65536)];
-        let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()).unwrap_err();
+        let e = check_queue(&Dma::new(&blocks, &[], 0), 0, 0, &mut queue()).unwrap_err();
         assert!(e.contains("index 9 outside a table of 8"), "{e}");
 
         let mut m = Mem::new();
         let blocks = [(m.virt(), PHYS, 65536)];
         m.publish(&[0; 9]);
-        let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()).unwrap_err();
+        let e = check_queue(&Dma::new(&blocks, &[], 0), 0, 0, &mut queue()).unwrap_err();
         assert!(e.contains("moved by 9"), "{e}");
     }
 
@@ -902,7 +945,7 @@ mod tests {
                 1 => q.avail = 0x2000_0000,
                 _ => q.used = 0x2000_0000,
             }
-            let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut q).unwrap_err();
+            let e = check_queue(&Dma::new(&blocks, &[], 0), 0, 0, &mut q).unwrap_err();
             assert!(e.contains(what), "{e}");
         }
     }
@@ -918,16 +961,16 @@ mod tests {
         m.desc_in(table, 2, BUF + 16, 1, 0, 0);
         m.publish(&[0]);
         assert_eq!(
-            check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()),
+            check_queue(&Dma::new(&blocks, &[], 0), 0, 0, &mut queue()),
             Ok(4)
         );
 
         m.desc_in(table, 1, 0x7000_0000, 512, desc_flags::NEXT, 2);
-        let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()).unwrap_err();
+        let e = check_queue(&Dma::new(&blocks, &[], 0), 0, 0, &mut queue()).unwrap_err();
         assert!(e.contains("0x70000000+512"), "{e}");
 
         m.desc_in(table, 1, table, 16, desc_flags::INDIRECT, 0);
-        let e = check_queue(&Dma::new(&blocks, &[]), 0, 0, &mut queue()).unwrap_err();
+        let e = check_queue(&Dma::new(&blocks, &[], 0), 0, 0, &mut queue()).unwrap_err();
         assert!(e.contains("inside an indirect table"), "{e}");
     }
 }

@@ -32,6 +32,10 @@ pub struct VirtioWatch {
     /// Bumped whenever the instance's DMA blocks change: ring placements
     /// checked under an older value are checked again.
     pub(super) dma_gen: u64,
+    /// The DMA block that held the last descriptor checked: where the next
+    /// notification's check looks first (an index into the instance's blocks,
+    /// only a guess; a stale one costs a search).
+    pub(super) dma_hint: usize,
     /// Notifications refused.
     pub refused: u64,
     /// Descriptors checked (all notifications).
