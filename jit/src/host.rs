@@ -304,6 +304,12 @@ pub enum Helper {
     /// ([`JitHost::context_local`]): `context` is that argument. Never
     /// collects.
     GenericLookupContext,
+    /// `fn(obj: *mut u8, iface: u64, slot: u32, cell: *mut [u64; 2]) -> u64`:
+    /// code address, as `InterfaceLookup`; when that answer is final for the
+    /// receiver's MethodTable (it will never change), the helper also
+    /// stores it in the call site's dispatch cell ([`JitHost::dispatch_cell`]):
+    /// the code address at `cell + 8` first, then the MethodTable at `cell`.
+    InterfaceLookupCached,
 }
 
 /// What a shared generic body needs of the exact instantiation running it
@@ -495,6 +501,16 @@ pub trait JitHost {
     /// `Helper::GenericLookupContext` with it. A native-int local, no GC
     /// reference. `None`: no hidden context (every other method).
     fn context_local(&self) -> Option<u16> {
+        None
+    }
+    /// A call site's monomorphic dispatch cache for interface calls: the
+    /// address of two zeroed, writable, 8-aligned words (MethodTable, code
+    /// address) that live as long as the code being compiled. The JIT
+    /// compares the receiver's MethodTable with the first word and calls the
+    /// second on a match; otherwise it calls `Helper::InterfaceLookupCached`,
+    /// which fills the cell. `None` (the default): every interface call goes
+    /// through `Helper::InterfaceLookup`.
+    fn dispatch_cell(&mut self) -> Option<u64> {
         None
     }
     /// The address of the (immortal) string object for a `#US` token.

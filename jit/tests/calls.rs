@@ -291,6 +291,74 @@ fn virtual_and_interface_dispatch() {
     assert_eq!(call_i(built[&1].0, &[]) as i32, 100 + 20 + 42_000);
 }
 
+/// An interface call site with a dispatch cell calls the lookup helper only
+/// when the receiver's type differs from the one the cell holds, and calls
+/// the right implementation either way.
+#[test]
+fn interface_calls_through_a_dispatch_cell() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let mut h = FakeHost::new();
+    h.dispatch_cells = true;
+    classes(&mut h);
+    // static int m(object a, object b, int n):
+    //   s = 0; for (i = 0; i < n; i++) s += ((I)a).M(i) + ((I)b).M(1); return s
+    let il = Il::new()
+        .i4(0)
+        .stloc(0)
+        .i4(0)
+        .stloc(1)
+        .br(op::BR, "cond")
+        .label("body")
+        .ldloc(0)
+        .ldarg(0)
+        .ldloc(1)
+        .tok(op::CALLVIRT, 21)
+        .op(op::ADD)
+        .ldarg(1)
+        .i4(1)
+        .tok(op::CALLVIRT, 21)
+        .op(op::ADD)
+        .stloc(0)
+        .ldloc(1)
+        .i4(1)
+        .op(op::ADD)
+        .stloc(1)
+        .label("cond")
+        .ldloc(1)
+        .ldarg(2)
+        .br(op::BLT, "body")
+        .ldloc(0)
+        .ret()
+        .build();
+    h.def(
+        1,
+        def("T::m", &[T::Obj, T::Obj, T::I4], &[T::I4, T::I4], T::I4, il),
+    );
+    let built = h.build().unwrap();
+    fill_vtables(&h);
+    let base_mt = h.methods[&30].owner.unwrap().handle;
+    let derived_mt = h.methods[&31].owner.unwrap().handle;
+    let obj = |mt: u64| Box::leak(Box::new([mt, 0u64])).as_ptr() as u64;
+    let (base, derived) = (obj(base_mt), obj(derived_mt));
+    // I::M(x) is x*10+1 on Base, x*10+2 on Derived.
+    let expect =
+        |a_id: i64, b_id: i64, n: i64| (0..n).map(|i| i * 10 + a_id + 10 + b_id).sum::<i64>();
+    let f = built[&1].0;
+    let before = CACHED_LOOKUPS.load(SeqCst);
+    assert_eq!(
+        call_i(f, &[base as i64, derived as i64, 50]),
+        expect(1, 2, 50)
+    );
+    // One lookup per call site: each site then sees the type its cell holds.
+    assert_eq!(CACHED_LOOKUPS.load(SeqCst) - before, 2);
+    // The sites swap receiver types: each misses once more, then hits.
+    assert_eq!(
+        call_i(f, &[derived as i64, base as i64, 50]),
+        expect(2, 1, 50)
+    );
+    assert_eq!(CACHED_LOOKUPS.load(SeqCst) - before, 4);
+}
+
 #[test]
 fn callvirt_on_null_is_a_null_reference_error() {
     let mut h = FakeHost::new();

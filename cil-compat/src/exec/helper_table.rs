@@ -19,6 +19,7 @@ pub fn address(h: Helper) -> u64 {
         Helper::IsInstance => helpers::is_instance as *const (),
         Helper::ClassInit => return transitions::entries::class_init(),
         Helper::InterfaceLookup => helpers::interface_lookup as *const (),
+        Helper::InterfaceLookupCached => helpers::interface_lookup_cached as *const (),
         Helper::FRem => helpers::frem as *const (),
         Helper::Throw => return unwind::throw_entry(),
         Helper::Rethrow => return unwind::rethrow_entry(),

@@ -2,7 +2,7 @@
 //! corlib's internal calls. Each finds the active engine through `super::active`.
 
 use alloc::format;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::fail::die;
 use super::{active, Engine, EngineError};
@@ -128,6 +128,39 @@ pub(crate) extern "C" fn class_init(handle: u64) {
 }
 
 pub(super) extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u32) -> u64 {
+    interface_code(obj, iface_method).0
+}
+
+/// `Helper::InterfaceLookupCached`: as [`interface_lookup`], and a final
+/// answer also goes into the call site's dispatch cell
+/// ([`super::Engine::dispatch_cell`]), which the JIT code compares the
+/// receiver's MethodTable with before it calls this again.
+pub(super) extern "C" fn interface_lookup_cached(
+    obj: u64,
+    iface_method: u64,
+    _slot: u32,
+    cell: u64,
+) -> u64 {
+    let (code, fin) = interface_code(obj, iface_method);
+    if fin && cell != 0 {
+        // SAFETY: obj is a live, non-null object (the JIT null-checked it).
+        let omt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
+        // SAFETY: the JIT passes the cell `dispatch_cell` gave it for this
+        // call site: two aligned words the engine keeps as long as the code.
+        let cell = unsafe { &*(cell as *const [AtomicU64; 2]) };
+        // The code before the MethodTable: a reader that matches the
+        // MethodTable reads a code address stored before it (x86 keeps both
+        // stores, and both loads, in order; Release/Acquire says so anywhere).
+        cell[1].store(code, Ordering::Release);
+        cell[0].store(omt, Ordering::Release);
+    }
+    code
+}
+
+/// The code an interface call of `iface_method` on `obj` (non-null) runs,
+/// and whether that answer is final (it will never change: the target's
+/// compiled code, or a value type's unboxing stub) rather than a lazy stub.
+fn interface_code(obj: u64, iface_method: u64) -> (u64, bool) {
     // SAFETY: as above.
     let e = unsafe { active() };
     // SAFETY: obj is a live, non-null object (the JIT null-checked it).
@@ -138,64 +171,71 @@ pub(super) extern "C" fn interface_lookup(obj: u64, iface_method: u64, _slot: u3
     let key = (omt ^ iface_method.rotate_left(17)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let i = (key >> (64 - IFACE_CACHE_BITS)) as usize;
     let hit = e.iface_cache[i];
-    if hit.0 == omt && hit.1 == iface_method && hit.2 != 0 {
-        if hit.3 == IFACE_FINAL {
-            return hit.2;
-        }
-        // A value type's answer is its unboxing stub for good; a class's is
-        // the target's stub until the target is compiled, then its code
-        // (entries never change once set), kept as the final answer.
-        if e.ts.info(type_of_mt(omt)).is_value_type() {
-            e.iface_cache[i].3 = IFACE_FINAL;
-            return hit.2;
-        }
-        let entry = e.ts.method(MethodId(hit.3)).entry.load(Ordering::Acquire);
-        if entry == 0 {
-            return hit.2;
-        }
-        e.iface_cache[i] = (omt, iface_method, entry as u64, IFACE_FINAL);
-        return entry as u64;
-    }
-    let t = type_of_mt(omt);
-    let m = MethodId(iface_method as u32);
-    let target = if e.ts.method(m).generic_method_def.is_some() {
-        // A generic virtual method (class or interface): the receiver's
-        // override, instantiated with the call's method type arguments.
-        match e.ts.virtual_generic_target(t, m) {
-            Ok(target) => target,
-            Err(_) => die(e, "invalid-cast".into(), u64::MAX, 0),
-        }
+    let hit = if hit.0 == omt && hit.1 == iface_method && hit.2 != 0 {
+        hit
     } else {
-        match e.ts.interface_slot(t, m) {
-            Ok(slot) => match e.ts.vtable_method(t, slot) {
-                Some(target) => target,
-                None => die(e, "invalid-cast".into(), u64::MAX, 0),
-            },
-            // A vector's generic collection interfaces have no slots: the
-            // corlib's SZArrayMethods<U> implements them (types/vector_ifaces.rs).
-            Err(_) if e.ts.info(t).kind == TypeKind::SzArray => {
-                match e.ts.vector_interface_target(t, m) {
-                    Ok(target) => target,
-                    Err(_) => die(e, "invalid-cast".into(), u64::MAX, 0),
-                }
+        let target = interface_target(e, omt, iface_method);
+        match e.vtable_entry(type_of_mt(omt), target) {
+            Ok(a) => {
+                e.iface_cache[i] = (omt, iface_method, a, target.0);
+                e.iface_cache[i]
             }
-            // Through a variant interface (`ISink<object>` called as `ISink<string>`).
-            Err(_) => match e
-                .ts
-                .variant_interface_slot(t, m)
-                .and_then(|s| e.ts.vtable_method(t, s))
-            {
-                Some(target) => target,
-                None => die(e, "invalid-cast".into(), u64::MAX, 0),
-            },
+            Err(_) => oom(e),
         }
     };
-    match e.vtable_entry(t, target) {
-        Ok(a) => {
-            e.iface_cache[i] = (omt, iface_method, a, target.0);
-            a
+    if hit.3 == IFACE_FINAL {
+        return (hit.2, true);
+    }
+    // A value type's answer is its unboxing stub for good; a class's is
+    // the target's stub until the target is compiled, then its code
+    // (entries never change once set), kept as the final answer.
+    if e.ts.info(type_of_mt(omt)).is_value_type() {
+        e.iface_cache[i].3 = IFACE_FINAL;
+        return (hit.2, true);
+    }
+    let entry = e.ts.method(MethodId(hit.3)).entry.load(Ordering::Acquire);
+    if entry == 0 {
+        return (hit.2, false);
+    }
+    e.iface_cache[i] = (omt, iface_method, entry as u64, IFACE_FINAL);
+    (entry as u64, true)
+}
+
+/// The method an interface call of `iface_method` reaches on an object of
+/// MethodTable `omt`; an invalid cast is a runtime error.
+fn interface_target(e: &mut Engine, omt: u64, iface_method: u64) -> MethodId {
+    let t = type_of_mt(omt);
+    let m = MethodId(iface_method as u32);
+    if e.ts.method(m).generic_method_def.is_some() {
+        // A generic virtual method (class or interface): the receiver's
+        // override, instantiated with the call's method type arguments.
+        return match e.ts.virtual_generic_target(t, m) {
+            Ok(target) => target,
+            Err(_) => die(e, "invalid-cast".into(), u64::MAX, 0),
+        };
+    }
+    match e.ts.interface_slot(t, m) {
+        Ok(slot) => match e.ts.vtable_method(t, slot) {
+            Some(target) => target,
+            None => die(e, "invalid-cast".into(), u64::MAX, 0),
+        },
+        // A vector's generic collection interfaces have no slots: the
+        // corlib's SZArrayMethods<U> implements them (types/vector_ifaces.rs).
+        Err(_) if e.ts.info(t).kind == TypeKind::SzArray => {
+            match e.ts.vector_interface_target(t, m) {
+                Ok(target) => target,
+                Err(_) => die(e, "invalid-cast".into(), u64::MAX, 0),
+            }
         }
-        Err(_) => oom(e),
+        // Through a variant interface (`ISink<object>` called as `ISink<string>`).
+        Err(_) => match e
+            .ts
+            .variant_interface_slot(t, m)
+            .and_then(|s| e.ts.vtable_method(t, s))
+        {
+            Some(target) => target,
+            None => die(e, "invalid-cast".into(), u64::MAX, 0),
+        },
     }
 }
 

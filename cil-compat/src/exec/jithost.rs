@@ -760,6 +760,10 @@ impl JitHost for EngineHost<'_> {
         Ok((key != 0).then_some((crate::types::MT_UNBOX_KEY_OFFSET as i32, key)))
     }
 
+    fn dispatch_cell(&mut self) -> Option<u64> {
+        Some(self.e.dispatch_cell())
+    }
+
     fn string_literal(&mut self, token: u32) -> Result<u64, HostError> {
         // A literal is never allocated through `new_object`, which is where vtables
         // are filled: without this, `"y".ToString()` calls through an empty slot.

@@ -124,6 +124,10 @@ pub struct Engine {
     /// stub, target method or `IFACE_FINAL` once the address is the final
     /// answer), see `helpers::interface_lookup`.
     pub(crate) iface_cache: Box<[(u64, u64, u64, u32)]>,
+    /// Interface call sites' dispatch cells (`dispatch_cell`), in chunks
+    /// that never move, and how many of the last chunk are given out.
+    dispatch_cells: Vec<Box<[[core::sync::atomic::AtomicU64; 2]]>>,
+    dispatch_used: usize,
     /// Types whose `.cctor` threw, with a handle on the exception each
     /// access raises (`run_cctor`).
     type_init_failures: Vec<(TypeId, crate::heap::Handle)>,
@@ -213,6 +217,8 @@ impl Engine {
             waiting_slots: IdMap::new(),
             iface_cache: alloc::vec![(0, 0, 0, 0); 1 << helpers::IFACE_CACHE_BITS]
                 .into_boxed_slice(),
+            dispatch_cells: Vec::new(),
+            dispatch_used: 0,
             type_init_failures: Vec::new(),
             unboxing: IdMap::new(),
             invoke_owner: None,
@@ -612,6 +618,28 @@ impl Engine {
             );
             self.cs_error(m, EngineError::Jit(err))
         })
+    }
+
+    /// A fresh dispatch cell for an interface call site being compiled
+    /// (`jit::host::JitHost::dispatch_cell`): two zeroed words, MethodTable
+    /// and code, filled by `helpers::interface_lookup_cached`. Cells come
+    /// from chunks that never move and live as long as the engine, as the
+    /// code that holds their addresses does.
+    pub(crate) fn dispatch_cell(&mut self) -> u64 {
+        const CHUNK: usize = 64;
+        if self.dispatch_cells.is_empty() || self.dispatch_used == CHUNK {
+            let chunk: Vec<[core::sync::atomic::AtomicU64; 2]> =
+                (0..CHUNK).map(|_| Default::default()).collect();
+            self.dispatch_cells.push(chunk.into_boxed_slice());
+            self.dispatch_used = 0;
+        }
+        let chunk = self
+            .dispatch_cells
+            .last()
+            .expect("a chunk was just ensured");
+        let cell = &chunk[self.dispatch_used];
+        self.dispatch_used += 1;
+        cell.as_ptr() as u64
     }
 
     /// The compiled method whose code holds `addr`, the offset of `addr` in

@@ -237,6 +237,51 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
     }
 
+    /// The code address of interface method `iface` (vtable slot `slot`) for
+    /// the non-null receiver in the first argument register, left in
+    /// `Abi::RET`; clobbers the argument registers, as a call does.
+    ///
+    /// With a dispatch cell from the host, a monomorphic inline cache (the
+    /// shape of CoreCLR's virtual stub dispatch and of V8's inline caches):
+    /// the receiver's MethodTable is compared with the one the cell holds,
+    /// and on a match the cell's code address is the answer, with no call;
+    /// otherwise `Helper::InterfaceLookupCached` answers and, once its answer
+    /// is final, fills the cell. A call site that sees several receiver types
+    /// keeps the last final one.
+    fn interface_target(&mut self, iface: u64, slot: u32) -> R {
+        let [obj, tmp, slot_reg, cell_reg] = [
+            M::Abi::ARG_GPRS[0],
+            M::Abi::ARG_GPRS[1],
+            M::Abi::ARG_GPRS[2],
+            M::Abi::ARG_GPRS[3],
+        ];
+        let Some(cell) = self.host.dispatch_cell() else {
+            self.m().mov_ri(tmp, iface as i64, OperandSize::S64)?;
+            self.m().mov_ri(slot_reg, slot as i64, OperandSize::S32)?;
+            let h = self.host.helper(Helper::InterfaceLookup);
+            return self.call_abs(h, CallSiteKind::Helper(Helper::InterfaceLookup));
+        };
+        let (miss, done) = (self.m().new_label(), self.m().new_label());
+        let mt = self.layout.method_table_offset;
+        self.m().mov_ri(cell_reg, cell as i64, OperandSize::S64)?;
+        self.m()
+            .load(M::Abi::RET, Address::offset(obj, mt), OperandSize::S64)?;
+        self.m()
+            .load(tmp, Address::offset(cell_reg, 0), OperandSize::S64)?;
+        self.m()
+            .alu_rr(AluOp::Cmp, M::Abi::RET, tmp, OperandSize::S64)?;
+        self.m().jcc(Cond::Ne, miss)?;
+        self.m()
+            .load(M::Abi::RET, Address::offset(cell_reg, 8), OperandSize::S64)?;
+        self.m().jmp(done)?;
+        self.m().bind(miss)?;
+        self.m().mov_ri(tmp, iface as i64, OperandSize::S64)?;
+        self.m().mov_ri(slot_reg, slot as i64, OperandSize::S32)?;
+        let h = self.host.helper(Helper::InterfaceLookupCached);
+        self.call_abs(h, CallSiteKind::Helper(Helper::InterfaceLookupCached))?;
+        self.m().bind(done)
+    }
+
     /// The call sequence (the convention is the ISA's `MacroAssembler::Abi`).
     pub(super) fn emit_call(
         &mut self,
@@ -327,12 +372,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
                 .ok_or(JitErrorKind::TypeMismatch("interface call without this"))?;
             self.load_src(&JitType::Obj, &src, M::Abi::ARG_GPRS[0], conv)?;
             self.null_check_of(M::Abi::ARG_GPRS[0], src_loc(&src))?;
-            self.m()
-                .mov_ri(M::Abi::ARG_GPRS[1], iface as i64, OperandSize::S64)?;
-            self.m()
-                .mov_ri(M::Abi::ARG_GPRS[2], slot as i64, OperandSize::S32)?;
-            let h = self.host.helper(Helper::InterfaceLookup);
-            self.call_abs(h, CallSiteKind::Helper(Helper::InterfaceLookup))?;
+            self.interface_target(iface, slot)?;
             let t = self.ctx.stack.temp(8);
             self.m()
                 .store(Self::frame_slot(t), M::Abi::RET, OperandSize::S64)?;

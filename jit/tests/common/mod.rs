@@ -276,6 +276,22 @@ extern "C" fn h_iface_lookup(obj: u64, iface: u64, slot: u32) -> u64 {
     unsafe { *(cells[slot as usize] as *const u64) }
 }
 
+/// Calls of `h_iface_lookup_cached` so far (all threads).
+pub static CACHED_LOOKUPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn h_iface_lookup_cached(obj: u64, iface: u64, slot: u32, cell: u64) -> u64 {
+    CACHED_LOOKUPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let code = h_iface_lookup(obj, iface, slot);
+    // SAFETY: obj is a fake-heap object; cell is a leaked pair from
+    // `FakeHost::dispatch_cell`. Every answer of this host is final.
+    unsafe {
+        let cell = cell as *mut u64;
+        *cell.add(1) = code;
+        *cell = *(obj as *const u64);
+    }
+    code
+}
+
 extern "C" fn h_throw(_obj: u64, _method: u64, il: u32) -> ! {
     eprintln!("exception thrown at IL_{il:04x}");
     // SAFETY: _exit never returns.
@@ -319,6 +335,9 @@ pub struct FakeHost {
     /// hidden context's local (`JitHost::context_local`).
     pub lookups: HashMap<(u32, LookupKind), u32>,
     pub context_local: Option<u16>,
+    /// Whether interface call sites get dispatch cells
+    /// (`JitHost::dispatch_cell`, filled by `h_iface_lookup_cached`).
+    pub dispatch_cells: bool,
 }
 
 impl JitHost for FakeHost {
@@ -333,6 +352,7 @@ impl JitHost for FakeHost {
             Helper::IsInstance => h_is_instance as *const () as usize as u64,
             Helper::ClassInit => h_class_init as *const () as usize as u64,
             Helper::InterfaceLookup => h_iface_lookup as *const () as usize as u64,
+            Helper::InterfaceLookupCached => h_iface_lookup_cached as *const () as usize as u64,
             Helper::FRem => h_frem as *const () as usize as u64,
             Helper::Throw => h_throw as *const () as usize as u64,
             Helper::ArrayStoreCheck => h_store_check as *const () as usize as u64,
@@ -374,6 +394,10 @@ impl JitHost for FakeHost {
     }
     fn context_local(&self) -> Option<u16> {
         self.context_local
+    }
+    fn dispatch_cell(&mut self) -> Option<u64> {
+        self.dispatch_cells
+            .then(|| Box::leak(Box::new([0u64; 2])).as_ptr() as u64)
     }
     fn string_literal(&mut self, token: u32) -> Result<u64, HostError> {
         self.strings
