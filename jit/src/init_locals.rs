@@ -11,7 +11,12 @@
 //! needs zeroing if some load of it can be reached on a path with no store
 //! before it.
 //!
-//! Only plain integer and floating-point locals are candidates. References,
+//! The same dataflow, over every local whose address is not taken
+//! ([`read_before_store`]), tells the register allocator which locals are
+//! live from the entry (`assign_registers` in `lib.rs`).
+//!
+//! Only plain integer and floating-point locals are candidates for skipping
+//! the zeroing. References,
 //! managed and native pointers (which the collector may read) and structs
 //! are always zeroed, as are locals whose address is taken, and every local
 //! of a method with exception clauses (handlers are entered from anywhere in
@@ -25,25 +30,10 @@ use smallvec::SmallVec;
 
 /// Sets `zero[k]` for every local `k` of `locals` the prologue must zero
 /// (see the module docs); `taken[k]` is whether its address is taken.
-pub(crate) fn must_zero(
-    locals: &[JitType],
-    taken: &[bool],
-    has_eh: bool,
-    instrs: &[Instr],
-    zero: &mut Vec<bool>,
-) {
+/// `read_early` is what [`read_before_store`] computed for the same method.
+pub(crate) fn must_zero(locals: &[JitType], read_early: &[bool], zero: &mut Vec<bool>) {
     zero.clear();
-    zero.resize(locals.len(), true);
-    if has_eh || instrs.is_empty() {
-        return;
-    }
-    // Each candidate local's bit, by local number (0: not a candidate).
-    let mut bits: SmallVec<[u64; 16]> = SmallVec::from_elem(0, locals.len());
-    let mut next = 0u32;
-    for (k, t) in locals.iter().enumerate() {
-        if next == 64 {
-            break;
-        }
+    zero.extend(locals.iter().zip(read_early).map(|(t, &early)| {
         // Integers and floats on the evaluation stack: no native ints or
         // pointers (possibly references to the collector), no references, no
         // structs.
@@ -51,8 +41,38 @@ pub(crate) fn must_zero(
             StackTy::of(t),
             Some(StackTy::I32 | StackTy::I64 | StackTy::F | StackTy::F32)
         );
-        if scalar && !taken.get(k).copied().unwrap_or(true) {
-            bits[k] = 1u64 << next;
+        !scalar || early
+    }));
+}
+
+/// Sets `early[k]` for every local `k` some load of which can be reached on
+/// a path with no store to it before (so it may show its initial zero): the
+/// definitely-assigned dataflow of the module docs, over every local whose
+/// address is not taken (`taken[k]`). Locals past the first 64 of those, and
+/// every local of a method with exception clauses, count as read early.
+/// Besides zeroing, this tells the register allocator which locals are live
+/// from the method's entry.
+pub(crate) fn read_before_store(
+    locals: &[JitType],
+    taken: &[bool],
+    has_eh: bool,
+    instrs: &[Instr],
+    early: &mut Vec<bool>,
+) {
+    early.clear();
+    early.resize(locals.len(), true);
+    if has_eh || instrs.is_empty() {
+        return;
+    }
+    // Each candidate local's bit, by local number (0: not a candidate).
+    let mut bits: SmallVec<[u64; 16]> = SmallVec::from_elem(0, locals.len());
+    let mut next = 0u32;
+    for (k, b) in bits.iter_mut().enumerate() {
+        if next == 64 {
+            break;
+        }
+        if !taken.get(k).copied().unwrap_or(true) {
+            *b = 1u64 << next;
             next += 1;
         }
     }
@@ -67,9 +87,9 @@ pub(crate) fn must_zero(
     } else {
         dataflow(instrs, &bit_of)
     };
-    for (z, b) in zero.iter_mut().zip(&bits) {
+    for (e, b) in early.iter_mut().zip(&bits) {
         if *b != 0 {
-            *z = unassigned & b != 0;
+            *e = unassigned & b != 0;
         }
     }
 }
@@ -208,11 +228,26 @@ mod tests {
     use crate::decoder::decode_all;
     use alloc::vec;
 
+    /// `must_zero` for `il` over locals `locals`, of which `taken` have their
+    /// address taken, in a method with handlers if `eh`.
+    fn zeroed_with(locals: &[JitType], taken: &[bool], eh: bool, il: &[u8]) -> Vec<bool> {
+        let instrs = decode_all(il).unwrap();
+        let (mut early, mut out) = (Vec::new(), Vec::new());
+        read_before_store(locals, taken, eh, &instrs, &mut early);
+        must_zero(locals, &early, &mut out);
+        out
+    }
+
     /// `must_zero` for `il` over locals `locals` (none address-taken).
     fn zeroed(locals: &[JitType], il: &[u8]) -> Vec<bool> {
+        zeroed_with(locals, &vec![false; locals.len()], false, il)
+    }
+
+    /// `read_before_store` for `il` over locals `locals` (none address-taken).
+    fn read_early(locals: &[JitType], il: &[u8]) -> Vec<bool> {
         let instrs = decode_all(il).unwrap();
         let mut out = Vec::new();
-        must_zero(locals, &vec![false; locals.len()], false, &instrs, &mut out);
+        read_before_store(locals, &vec![false; locals.len()], false, &instrs, &mut out);
         out
     }
 
@@ -272,23 +307,28 @@ mod tests {
         // ldnull; stloc.0; ldloc.0; pop; ldc.i4.1; stloc.1; ldloc.1; ret
         let il = [0x14, 0x0A, 0x06, 0x26, 0x17, 0x0B, 0x07, 0x2A];
         assert_eq!(zeroed(&[JitType::Obj, I4], &il), [true, false]);
-        let instrs = decode_all(&il).unwrap();
-        let mut out = Vec::new();
-        must_zero(
-            &[JitType::Obj, I4],
-            &[false, true],
-            false,
-            &instrs,
-            &mut out,
+        let locals = [JitType::Obj, I4];
+        assert_eq!(
+            zeroed_with(&locals, &[false, true], false, &il),
+            [true, true]
         );
-        assert_eq!(out, [true, true]);
-        must_zero(
-            &[JitType::Obj, I4],
-            &[false, false],
-            true,
-            &instrs,
-            &mut out,
+        assert_eq!(
+            zeroed_with(&locals, &[false, false], true, &il),
+            [true, true]
         );
-        assert_eq!(out, [true, true]);
+        // ... though the reference is stored before it is loaded, which the
+        // register allocator is told.
+        assert_eq!(read_early(&locals, &il), [false, false]);
+    }
+
+    #[test]
+    fn read_early_covers_every_kind_of_local() {
+        // ldloc.0; pop; ldnull; stloc.0; ldloc.1; pop; ret
+        let il = [0x06, 0x26, 0x14, 0x0A, 0x07, 0x26, 0x2A];
+        let locals = [JitType::Obj, JitType::Ptr];
+        assert_eq!(read_early(&locals, &il), [true, true]);
+        // ldnull; stloc.0; ldloc.0; pop; ldc.i4.0; conv.u; stloc.1; ldloc.1; pop; ret
+        let il = [0x14, 0x0A, 0x06, 0x26, 0x16, 0xE0, 0x0B, 0x07, 0x26, 0x2A];
+        assert_eq!(read_early(&locals, &il), [false, false]);
     }
 }

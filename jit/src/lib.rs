@@ -241,6 +241,14 @@ impl CallSite {
 /// needed), never to references (a stack map names callee-saved registers
 /// only), and never to arguments (the argument registers are still being
 /// read when the prologue fills them).
+///
+/// Once every register has a variable, a further local may share one with
+/// locals whose live ranges its own does not meet ([`live_range`]), and of
+/// the same kind (integer or pointer; object reference; managed pointer),
+/// so a stack map that names the register is right whichever of them it
+/// holds. Arguments never share (they are live from the entry).
+/// `read_early[k]`: local `k` may be loaded before any store
+/// (`init_locals::read_before_store`), so it is live from the entry too.
 fn assign_registers(
     m: &MethodInput<'_>,
     instrs: &[decoder::Instr],
@@ -248,6 +256,7 @@ fn assign_registers(
     (lr, ar): (&mut [Option<masm::Gpr>], &mut [Option<masm::Gpr>]),
     extra: &[masm::Gpr],
     loops: &[(u32, u32)],
+    read_early: &[bool],
 ) {
     let mut lc: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; m.locals.len()];
     let mut ac: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; m.args.len()];
@@ -307,20 +316,95 @@ fn assign_registers(
     cands.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)));
     let mut saved = isa::x64::regs::CALLEE_SAVED.iter().copied();
     let mut extra = extra.iter().copied();
+    // Registers handed out: the kind of variable they hold and the live
+    // ranges of the locals in them (`None`: an argument's, the whole method).
+    let mut given: SmallVec<[(masm::Gpr, u8, SmallVec<[(u32, u32); 4]>); 8]> = SmallVec::new();
     for (_, is_local, k) in cands {
-        let reference = matches!(
-            if is_local { &m.locals[k] } else { &m.args[k] },
-            JitType::Obj | JitType::ByRef
-        );
-        let reg = match is_local && !reference {
+        let ty = if is_local { &m.locals[k] } else { &m.args[k] };
+        let kind = match ty {
+            JitType::Obj => 1u8,
+            JitType::ByRef => 2,
+            _ => 0,
+        };
+        let reg = match is_local && kind == 0 {
             true => extra.next().or_else(|| saved.next()),
             false => saved.next(),
         };
-        let Some(reg) = reg else { continue };
-        if is_local {
-            lr[k] = Some(reg);
-        } else {
-            ar[k] = Some(reg);
+        if let Some(reg) = reg {
+            let ranges = match is_local {
+                true => smallvec::smallvec![live_range(instrs, k as u16, read_early[k], loops)],
+                false => smallvec::smallvec![(0, u32::MAX)],
+            };
+            given.push((reg, kind, ranges));
+            match is_local {
+                true => lr[k] = Some(reg),
+                false => ar[k] = Some(reg),
+            }
+            continue;
+        }
+        if !is_local {
+            continue;
+        }
+        let (lo, hi) = live_range(instrs, k as u16, read_early[k], loops);
+        let apart = |r: &[(u32, u32)]| r.iter().all(|&(a, b)| hi < a || b < lo);
+        if let Some(g) = given.iter_mut().find(|g| g.1 == kind && apart(&g.2)) {
+            g.2.push((lo, hi));
+            lr[k] = Some(g.0);
+        }
+    }
+}
+
+/// The IL range over which local `k` may hold a value still to be read: from
+/// its first access (the entry when it may be read before any store,
+/// `read_early`) to its last, widened to the whole of every loop it meets,
+/// until no loop meets it only in part.
+///
+/// Why this holds whatever the control flow: a value stored at offset `d`
+/// and loaded at `u` travels along a path from `d` to `u`; to leave the
+/// range and come back, that path must take a backward branch from above
+/// the range, or to below it, and the loop that branch closes meets the
+/// range, so the range contains it. `loops` must hold every backward branch
+/// (`br`, conditional branches, `switch` targets); methods with exception
+/// clauses, whose handlers are entered from anywhere, get no registers.
+fn live_range(
+    instrs: &[decoder::Instr],
+    k: u16,
+    read_early: bool,
+    loops: &[(u32, u32)],
+) -> (u32, u32) {
+    let (mut lo, mut hi) = (u32::MAX, 0u32);
+    for i in instrs {
+        let n = match i.opcode {
+            op::LDLOC_0..=op::LDLOC_3 => i.opcode - op::LDLOC_0,
+            op::STLOC_0..=op::STLOC_3 => i.opcode - op::STLOC_0,
+            op::LDLOC_S | op::LDLOC | op::STLOC_S | op::STLOC => match i.operand {
+                Operand::Int(n) => n as u16,
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if n == k {
+            lo = lo.min(i.offset);
+            hi = hi.max(i.offset);
+        }
+    }
+    if read_early {
+        lo = 0;
+    }
+    if lo > hi {
+        return (0, 0);
+    }
+    loop {
+        let mut changed = false;
+        for &(h, e) in loops {
+            if h <= hi && lo <= e && (h < lo || e > hi) {
+                lo = lo.min(h);
+                hi = hi.max(e);
+                changed = true;
+            }
+        }
+        if !changed {
+            return (lo, hi);
         }
     }
 }
@@ -493,6 +577,14 @@ fn compile_decoded<H: JitHost>(
         (true, None) => &isa::x64::regs::LEAF_EXTRA,
         (true, Some(_)) => &isa::x64::regs::LEAF_EXTRA[..2],
     };
+    let mut read_early = core::mem::take(&mut scratch.codegen.read_early);
+    init_locals::read_before_store(
+        &m.locals,
+        &local_taken,
+        !m.eh.is_empty(),
+        instrs,
+        &mut read_early,
+    );
     if m.eh.is_empty() {
         assign_registers(
             m,
@@ -501,6 +593,7 @@ fn compile_decoded<H: JitHost>(
             (&mut local_regs, &mut arg_regs),
             leaf_regs,
             &loops,
+            &read_early,
         );
     }
     let leaf_used = local_regs.iter().flatten().any(|r| leaf_regs.contains(r));
@@ -511,8 +604,9 @@ fn compile_decoded<H: JitHost>(
         }
     }
     let mut zero = core::mem::take(&mut scratch.codegen.zero_locals);
-    init_locals::must_zero(&m.locals, &local_taken, !m.eh.is_empty(), instrs, &mut zero);
+    init_locals::must_zero(&m.locals, &read_early, &mut zero);
     scratch.codegen.zero_locals = zero;
+    scratch.codegen.read_early = read_early;
     let masm = X64Masm::with_buffers(&mut scratch.code, m.il.len());
     let mut g = CodeGen::new(
         host,

@@ -162,11 +162,21 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         Ok(())
     }
 
-    /// Before overwriting local `n` (or arg): materialise lazy copies of it.
+    /// Before overwriting local `n` (or arg): materialise lazy copies of it,
+    /// and of the locals that share its register (`assign_registers` lets
+    /// locals whose live ranges do not meet share one: a copy of one taken
+    /// at its last load may still be on the stack when the next is stored).
     pub fn spill_local_refs(&mut self, local: Option<u16>, arg: Option<u16>) -> R {
+        let reg_of = |regs: &[Option<Gpr>], n: Option<u16>| {
+            n.and_then(|n| regs.get(n as usize).copied().flatten())
+        };
+        let shared = reg_of(&self.local_regs, local);
         for i in 0..self.stack.len() {
             let hit = match self.stack.vals[i].loc {
-                Loc::Local(n) => Some(n) == local,
+                Loc::Local(n) => {
+                    Some(n) == local
+                        || (shared.is_some() && reg_of(&self.local_regs, Some(n)) == shared)
+                }
                 Loc::Arg(n) => Some(n) == arg,
                 _ => false,
             };

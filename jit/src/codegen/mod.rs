@@ -138,6 +138,9 @@ pub struct Recycled {
     /// The locals the prologue zeroes (`init_locals::must_zero`), set before
     /// each compile.
     pub(crate) zero_locals: Vec<bool>,
+    /// The locals that may be loaded before a store
+    /// (`init_locals::read_before_store`).
+    pub(crate) read_early: Vec<bool>,
     /// Frame ranges the prologue zeroes.
     pub(crate) zero_ranges: Vec<(i32, i32)>,
     /// What is known not to be null at each label (`nonnull`).
