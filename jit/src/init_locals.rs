@@ -29,34 +29,41 @@ use alloc::vec::Vec;
 use smallvec::SmallVec;
 
 /// Sets `zero[k]` for every local `k` of `locals` the prologue must zero
-/// (see the module docs); `taken[k]` is whether its address is taken.
-/// `read_early` is what [`read_before_store`] computed for the same method.
+/// (see the module docs); `read_early` is what [`read_before_store`]
+/// computed for the same method (over the scalar locals, or over all).
 pub(crate) fn must_zero(locals: &[JitType], read_early: &[bool], zero: &mut Vec<bool>) {
     zero.clear();
-    zero.extend(locals.iter().zip(read_early).map(|(t, &early)| {
-        // Integers and floats on the evaluation stack: no native ints or
-        // pointers (possibly references to the collector), no references, no
-        // structs.
-        let scalar = matches!(
-            StackTy::of(t),
-            Some(StackTy::I32 | StackTy::I64 | StackTy::F | StackTy::F32)
-        );
-        !scalar || early
-    }));
+    zero.extend(
+        locals
+            .iter()
+            .zip(read_early)
+            .map(|(t, &early)| !is_scalar(t) || early),
+    );
+}
+
+/// Integers and floats on the evaluation stack: no native ints or pointers
+/// (possibly references to the collector), no references, no structs.
+fn is_scalar(t: &JitType) -> bool {
+    matches!(
+        StackTy::of(t),
+        Some(StackTy::I32 | StackTy::I64 | StackTy::F | StackTy::F32)
+    )
 }
 
 /// Sets `early[k]` for every local `k` some load of which can be reached on
 /// a path with no store to it before (so it may show its initial zero): the
 /// definitely-assigned dataflow of the module docs, over every local whose
-/// address is not taken (`taken[k]`). Locals past the first 64 of those, and
-/// every local of a method with exception clauses, count as read early.
-/// Besides zeroing, this tells the register allocator which locals are live
-/// from the method's entry.
+/// address is not taken (`taken[k]`), or only the scalar ones (what
+/// [`must_zero`] looks at) if `only_scalars`. The others, locals past the
+/// first 64 candidates, and every local of a method with exception clauses,
+/// count as read early. Besides zeroing, this tells the register allocator
+/// which locals are live from the method's entry.
 pub(crate) fn read_before_store(
     locals: &[JitType],
     taken: &[bool],
     has_eh: bool,
     instrs: &[Instr],
+    only_scalars: bool,
     early: &mut Vec<bool>,
 ) {
     early.clear();
@@ -71,7 +78,7 @@ pub(crate) fn read_before_store(
         if next == 64 {
             break;
         }
-        if !taken.get(k).copied().unwrap_or(true) {
+        if (!only_scalars || is_scalar(&locals[k])) && !taken.get(k).copied().unwrap_or(true) {
             *b = 1u64 << next;
             next += 1;
         }
@@ -233,7 +240,7 @@ mod tests {
     fn zeroed_with(locals: &[JitType], taken: &[bool], eh: bool, il: &[u8]) -> Vec<bool> {
         let instrs = decode_all(il).unwrap();
         let (mut early, mut out) = (Vec::new(), Vec::new());
-        read_before_store(locals, taken, eh, &instrs, &mut early);
+        read_before_store(locals, taken, eh, &instrs, true, &mut early);
         must_zero(locals, &early, &mut out);
         out
     }
@@ -247,7 +254,14 @@ mod tests {
     fn read_early(locals: &[JitType], il: &[u8]) -> Vec<bool> {
         let instrs = decode_all(il).unwrap();
         let mut out = Vec::new();
-        read_before_store(locals, &vec![false; locals.len()], false, &instrs, &mut out);
+        read_before_store(
+            locals,
+            &vec![false; locals.len()],
+            false,
+            &instrs,
+            false,
+            &mut out,
+        );
         out
     }
 

@@ -247,8 +247,10 @@ impl CallSite {
 /// the same kind (integer or pointer; object reference; managed pointer),
 /// so a stack map that names the register is right whichever of them it
 /// holds. Arguments never share (they are live from the entry).
-/// `read_early[k]`: local `k` may be loaded before any store
-/// (`init_locals::read_before_store`), so it is live from the entry too.
+/// The live ranges are worked out only when a local is first left without a
+/// register (few methods have that many variables). `read_early` is filled
+/// (`init_locals::read_before_store`): for every local when there are more
+/// candidates than registers, else for the scalar ones only.
 fn assign_registers(
     m: &MethodInput<'_>,
     instrs: &[decoder::Instr],
@@ -256,7 +258,7 @@ fn assign_registers(
     (lr, ar): (&mut [Option<masm::Gpr>], &mut [Option<masm::Gpr>]),
     extra: &[masm::Gpr],
     loops: &[(u32, u32)],
-    read_early: &[bool],
+    read_early: &mut Vec<bool>,
 ) {
     let mut lc: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; m.locals.len()];
     let mut ac: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; m.args.len()];
@@ -314,11 +316,17 @@ fn assign_registers(
         }
     }
     cands.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)));
+    // Which locals may be read before a store: the scalar ones for zeroing
+    // (`init_locals::must_zero`), every one when some will want to share.
+    let short = cands.len() > isa::x64::regs::CALLEE_SAVED.len() + extra.len();
+    init_locals::read_before_store(&m.locals, local_taken, false, instrs, !short, read_early);
     let mut saved = isa::x64::regs::CALLEE_SAVED.iter().copied();
     let mut extra = extra.iter().copied();
-    // Registers handed out: the kind of variable they hold and the live
-    // ranges of the locals in them (`None`: an argument's, the whole method).
-    let mut given: SmallVec<[(masm::Gpr, u8, SmallVec<[(u32, u32); 4]>); 8]> = SmallVec::new();
+    // Registers handed out: the kind of variable they hold and the locals
+    // in them (`None`: an argument's, never shared).
+    type Given = (masm::Gpr, u8, Option<SmallVec<[u16; 4]>>);
+    let mut given: SmallVec<[Given; 8]> = SmallVec::new();
+    let mut ranges: Option<SmallVec<[(u32, u32); 16]>> = None;
     for (_, is_local, k) in cands {
         let ty = if is_local { &m.locals[k] } else { &m.args[k] };
         let kind = match ty {
@@ -331,11 +339,7 @@ fn assign_registers(
             false => saved.next(),
         };
         if let Some(reg) = reg {
-            let ranges = match is_local {
-                true => smallvec::smallvec![live_range(instrs, k as u16, read_early[k], loops)],
-                false => smallvec::smallvec![(0, u32::MAX)],
-            };
-            given.push((reg, kind, ranges));
+            given.push((reg, kind, is_local.then(|| smallvec::smallvec![k as u16])));
             match is_local {
                 true => lr[k] = Some(reg),
                 false => ar[k] = Some(reg),
@@ -345,34 +349,32 @@ fn assign_registers(
         if !is_local {
             continue;
         }
-        let (lo, hi) = live_range(instrs, k as u16, read_early[k], loops);
-        let apart = |r: &[(u32, u32)]| r.iter().all(|&(a, b)| hi < a || b < lo);
-        if let Some(g) = given.iter_mut().find(|g| g.1 == kind && apart(&g.2)) {
-            g.2.push((lo, hi));
+        let r = ranges.get_or_insert_with(|| live_ranges(m, instrs, loops, read_early));
+        let (lo, hi) = r[k];
+        let apart = |ls: &[u16]| {
+            ls.iter().all(|&j| {
+                let (a, b) = r[j as usize];
+                hi < a || b < lo
+            })
+        };
+        let fits = |g: &Given| g.1 == kind && g.2.as_deref().is_some_and(apart);
+        if let Some(g) = given.iter_mut().find(|g| fits(g)) {
+            if let Some(ls) = g.2.as_mut() {
+                ls.push(k as u16);
+            }
             lr[k] = Some(g.0);
         }
     }
 }
 
-/// The IL range over which local `k` may hold a value still to be read: from
-/// its first access (the entry when it may be read before any store,
-/// `read_early`) to its last, widened to the whole of every loop it meets,
-/// until no loop meets it only in part.
-///
-/// Why this holds whatever the control flow: a value stored at offset `d`
-/// and loaded at `u` travels along a path from `d` to `u`; to leave the
-/// range and come back, that path must take a backward branch from above
-/// the range, or to below it, and the loop that branch closes meets the
-/// range, so the range contains it. `loops` must hold every backward branch
-/// (`br`, conditional branches, `switch` targets); methods with exception
-/// clauses, whose handlers are entered from anywhere, get no registers.
-fn live_range(
+/// [`live_range`] of every local (`read_early` covering every local).
+fn live_ranges(
+    m: &MethodInput<'_>,
     instrs: &[decoder::Instr],
-    k: u16,
-    read_early: bool,
     loops: &[(u32, u32)],
-) -> (u32, u32) {
-    let (mut lo, mut hi) = (u32::MAX, 0u32);
+    read_early: &[bool],
+) -> SmallVec<[(u32, u32); 16]> {
+    let mut r: SmallVec<[(u32, u32); 16]> = smallvec::smallvec![(u32::MAX, 0); m.locals.len()];
     for i in instrs {
         let n = match i.opcode {
             op::LDLOC_0..=op::LDLOC_3 => i.opcode - op::LDLOC_0,
@@ -383,11 +385,30 @@ fn live_range(
             },
             _ => continue,
         };
-        if n == k {
-            lo = lo.min(i.offset);
-            hi = hi.max(i.offset);
+        if let Some(x) = r.get_mut(n as usize) {
+            *x = (x.0.min(i.offset), x.1.max(i.offset));
         }
     }
+    for (k, x) in r.iter_mut().enumerate() {
+        *x = live_range(*x, read_early[k], loops);
+    }
+    r
+}
+
+/// The IL range over which a local may hold a value still to be read, from
+/// `(first, last)`, the offsets of its first and last access: from the
+/// first (the entry when it may be read before any store, `read_early`) to
+/// the last, widened to the whole of every loop it meets,
+/// until no loop meets it only in part.
+///
+/// Why this holds whatever the control flow: a value stored at offset `d`
+/// and loaded at `u` travels along a path from `d` to `u`; to leave the
+/// range and come back, that path must take a backward branch from above
+/// the range, or to below it, and the loop that branch closes meets the
+/// range, so the range contains it. `loops` must hold every backward branch
+/// (`br`, conditional branches, `switch` targets); methods with exception
+/// clauses, whose handlers are entered from anywhere, get no registers.
+fn live_range((mut lo, mut hi): (u32, u32), read_early: bool, loops: &[(u32, u32)]) -> (u32, u32) {
     if read_early {
         lo = 0;
     }
@@ -578,13 +599,9 @@ fn compile_decoded<H: JitHost>(
         (true, Some(_)) => &isa::x64::regs::LEAF_EXTRA[..2],
     };
     let mut read_early = core::mem::take(&mut scratch.codegen.read_early);
-    init_locals::read_before_store(
-        &m.locals,
-        &local_taken,
-        !m.eh.is_empty(),
-        instrs,
-        &mut read_early,
-    );
+    // With handlers, every local counts as read early (zeroed, no registers).
+    read_early.clear();
+    read_early.resize(m.locals.len(), true);
     if m.eh.is_empty() {
         assign_registers(
             m,
@@ -593,7 +610,7 @@ fn compile_decoded<H: JitHost>(
             (&mut local_regs, &mut arg_regs),
             leaf_regs,
             &loops,
-            &read_early,
+            &mut read_early,
         );
     }
     let leaf_used = local_regs.iter().flatten().any(|r| leaf_regs.contains(r));
