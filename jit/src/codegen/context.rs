@@ -553,7 +553,8 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         if size > 64 * 1024 {
             return Err(JitErrorKind::Unsupported("value type larger than 64 KiB"));
         }
-        let mut chunks = Vec::new();
+        // Up to 128 bytes (most value types) without a heap allocation.
+        let mut chunks: smallvec::SmallVec<[(i32, OperandSize); 16]> = smallvec::SmallVec::new();
         let mut o = 0i32;
         let n = size as i32;
         while o < n {
