@@ -310,6 +310,12 @@ pub enum Helper {
     /// stores it in the call site's dispatch cell ([`JitHost::dispatch_cell`]):
     /// the code address at `cell + 8` first, then the MethodTable at `cell`.
     InterfaceLookupCached,
+    /// `fn(obj: *mut u8, mt: u64, cell: *mut [u64; 2]) -> *mut u8`: as
+    /// `IsInstance` (`obj` is not null); when the answer is yes, the helper
+    /// also stores the object's MethodTable in the first word of the `isinst`
+    /// or `castclass` site's cell ([`JitHost::dispatch_cell`]), which the JIT
+    /// code compares before it calls this again.
+    IsInstanceCached,
 }
 
 /// What a shared generic body needs of the exact instantiation running it
@@ -508,8 +514,11 @@ pub trait JitHost {
     /// address) that live as long as the code being compiled. The JIT
     /// compares the receiver's MethodTable with the first word and calls the
     /// second on a match; otherwise it calls `Helper::InterfaceLookupCached`,
-    /// which fills the cell. `None` (the default): every interface call goes
-    /// through `Helper::InterfaceLookup`.
+    /// which fills the cell. `isinst` and `castclass` of a type known at
+    /// compile time use one the same way: a MethodTable the cell holds
+    /// passed the check (`Helper::IsInstanceCached`). `None` (the default):
+    /// every interface call goes through `Helper::InterfaceLookup`, every
+    /// check through `Helper::IsInstance`.
     fn dispatch_cell(&mut self) -> Option<u64> {
         None
     }

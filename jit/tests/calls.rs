@@ -416,6 +416,97 @@ fn isinst_castclass_box_unbox() {
     assert_eq!(in_child(move || call_i(u, &[])), Err(5));
 }
 
+/// `isinst`/`castclass` sites with a dispatch cell call the type-check
+/// helper until an object passes, and then not again for objects of that
+/// type; failures and other types still ask, null never does.
+#[test]
+fn type_checks_through_a_dispatch_cell() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let mut h = FakeHost::new();
+    h.dispatch_cells = true;
+    classes(&mut h);
+    // static int m(object a, int n): s = 0; for (i = 0; i < n; i++) {
+    //   if (a isinst Base) s += 1; if ((Base)a castclass ok) s += 10 } return s
+    let il = |tok: u32| {
+        Il::new()
+            .i4(0)
+            .stloc(0)
+            .i4(0)
+            .stloc(1)
+            .br(op::BR, "cond")
+            .label("body")
+            .ldarg(0)
+            .tok(op::ISINST, tok)
+            .op(op::LDNULL)
+            .op(op::CGT_UN)
+            .ldloc(0)
+            .op(op::ADD)
+            .stloc(0)
+            .ldarg(0)
+            .tok(op::CASTCLASS, tok)
+            .op(op::POP)
+            .ldloc(0)
+            .i4(10)
+            .op(op::ADD)
+            .stloc(0)
+            .ldloc(1)
+            .i4(1)
+            .op(op::ADD)
+            .stloc(1)
+            .label("cond")
+            .ldloc(1)
+            .ldarg(1)
+            .br(op::BLT, "body")
+            .ldloc(0)
+            .ret()
+            .build()
+    };
+    let sig = |il| def("T::m", &[T::Obj, T::I4], &[T::I4, T::I4], T::I4, il);
+    h.def(1, sig(il(40))); // as Base
+    h.def(2, sig(il(41))); // as Derived
+    let built = h.build().unwrap();
+    fill_vtables(&h);
+    let base_mt = h.methods[&30].owner.unwrap().handle;
+    let derived_mt = h.methods[&31].owner.unwrap().handle;
+    let obj = |mt: u64| Box::leak(Box::new([mt, 0u64])).as_ptr() as u64;
+    let (base, derived) = (obj(base_mt), obj(derived_mt));
+    let (as_base, as_derived) = (built[&1].0, built[&2].0);
+    let checks = || CACHED_TYPE_CHECKS.load(SeqCst);
+    let before = checks();
+    // A Derived is a Base: the two sites ask once each, then hit.
+    assert_eq!(call_i(as_base, &[derived as i64, 40]), 40 * 11);
+    assert_eq!(checks() - before, 2);
+    // A Base passes too: each site asks once more (the cell keeps one type).
+    assert_eq!(call_i(as_base, &[base as i64, 40]), 40 * 11);
+    assert_eq!(checks() - before, 4);
+    // Null: isinst null, castclass passes; no helper call.
+    assert_eq!(call_i(as_base, &[0, 40]), 40 * 10);
+    assert_eq!(checks() - before, 4);
+    // A failed check is never cached: castclass still throws
+    // InvalidCastException (in a child, exit code 5), and an isinst alone
+    // asks on every iteration.
+    let b = base as i64;
+    assert_eq!(in_child(move || call_i(as_derived, &[b, 3])), Err(5));
+    assert_eq!(call_i(as_derived, &[derived as i64, 5]), 5 * 11);
+    let isinst_only = Il::new()
+        .ldarg(0)
+        .tok(op::ISINST, 41)
+        .op(op::LDNULL)
+        .op(op::CGT_UN)
+        .ret()
+        .build();
+    let mut h2 = FakeHost::new();
+    h2.dispatch_cells = true;
+    classes(&mut h2);
+    h2.def(3, def("T::is", &[T::Obj], &[], T::I4, isinst_only));
+    let is_derived = h2.build().unwrap()[&3].0;
+    let before = checks();
+    for _ in 0..3 {
+        assert_eq!(call_i(is_derived, &[base as i64]), 0);
+    }
+    assert_eq!(checks() - before, 3);
+}
+
 extern "C" fn native_bool(x: i64) -> u64 {
     // A native callee that only sets al: upper bits are garbage (the ProtonOS
     // "bool return lost after callvirt" bug).

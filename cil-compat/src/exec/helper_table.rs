@@ -17,6 +17,7 @@ pub fn address(h: Helper) -> u64 {
         Helper::NewArray => return transitions::entries::new_array(),
         Helper::Fail => return unwind::fail_entry(),
         Helper::IsInstance => helpers::is_instance as *const (),
+        Helper::IsInstanceCached => helpers::is_instance_cached as *const (),
         Helper::ClassInit => return transitions::entries::class_init(),
         Helper::InterfaceLookup => helpers::interface_lookup as *const (),
         Helper::InterfaceLookupCached => helpers::interface_lookup_cached as *const (),

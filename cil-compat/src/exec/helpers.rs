@@ -75,6 +75,23 @@ pub(super) extern "C" fn is_instance(obj: u64, mt: u64) -> u64 {
     }
 }
 
+/// `Helper::IsInstanceCached`: as [`is_instance`] (`obj` is not null); a
+/// yes also goes into the `isinst`/`castclass` site's cell (its first word:
+/// the MethodTable that passed), which the JIT code compares first. The
+/// answer for a (MethodTable, type) pair never changes.
+pub(super) extern "C" fn is_instance_cached(obj: u64, mt: u64, cell: u64) -> u64 {
+    let r = is_instance(obj, mt);
+    if r != 0 && cell != 0 {
+        // SAFETY: obj is a live, non-null object (it passed the check).
+        let omt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
+        // SAFETY: the JIT passes the cell `dispatch_cell` gave it for this
+        // site: two aligned words the engine keeps as long as the code.
+        let cell = unsafe { &*(cell as *const [AtomicU64; 2]) };
+        cell[0].store(omt, Ordering::Release);
+    }
+    r
+}
+
 /// `T` when `t` is `System.Nullable<T>`: `isinst`/`castclass` to `T?` test the
 /// boxed value against `T` (a null `T?` boxes to null), ECMA-335 §III.4.6.
 fn nullable_of(e: &Engine, t: TypeId) -> Option<TypeId> {

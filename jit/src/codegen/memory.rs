@@ -569,8 +569,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         self.ctx.load_to_gpr(&v, M::Abi::ARG_GPRS[0])?;
         self.m()
             .mov_ri(M::Abi::ARG_GPRS[1], t.handle as i64, OperandSize::S64)?;
-        let h = self.host.helper(Helper::IsInstance);
-        self.call_abs(h, CallSiteKind::Helper(Helper::IsInstance))?;
+        self.is_instance()?;
         if throw {
             let ok = self.m().new_label();
             self.m()
@@ -587,6 +586,43 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             self.m().bind(ok)?;
         }
         self.push_rax(StackTy::Obj)
+    }
+
+    /// `isinst` of the object in the first argument register against the
+    /// MethodTable (a compile-time constant) in the second: the object or
+    /// null in `Abi::RET`; clobbers the argument registers, as a call does.
+    ///
+    /// With a dispatch cell from the host, the type check caches its last
+    /// success: null answers null, an object whose MethodTable the cell holds
+    /// answers itself, and only another one calls `Helper::IsInstanceCached`
+    /// (which fills the cell when it answers yes).
+    fn is_instance(&mut self) -> R {
+        let [obj, _, cell_reg, t1, t2] = [
+            M::Abi::ARG_GPRS[0],
+            M::Abi::ARG_GPRS[1],
+            M::Abi::ARG_GPRS[2],
+            M::Abi::ARG_GPRS[3],
+            M::Abi::ARG_GPRS[4],
+        ];
+        let Some(cell) = self.host.dispatch_cell() else {
+            let h = self.host.helper(Helper::IsInstance);
+            return self.call_abs(h, CallSiteKind::Helper(Helper::IsInstance));
+        };
+        let done = self.m().new_label();
+        let mt = self.layout.method_table_offset;
+        self.m().mov_rr(M::Abi::RET, obj, OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Test, obj, obj, OperandSize::S64)?;
+        self.m().jcc(Cond::E, done)?;
+        self.m().mov_ri(cell_reg, cell as i64, OperandSize::S64)?;
+        self.m()
+            .load(t1, Address::offset(obj, mt), OperandSize::S64)?;
+        self.m()
+            .load(t2, Address::offset(cell_reg, 0), OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Cmp, t1, t2, OperandSize::S64)?;
+        self.m().jcc(Cond::E, done)?;
+        let h = self.host.helper(Helper::IsInstanceCached);
+        self.call_abs(h, CallSiteKind::Helper(Helper::IsInstanceCached))?;
+        self.m().bind(done)
     }
 
     pub fn localloc(&mut self) -> R {

@@ -292,6 +292,20 @@ extern "C" fn h_iface_lookup_cached(obj: u64, iface: u64, slot: u32, cell: u64) 
     code
 }
 
+/// Calls of `h_is_instance_cached` so far (all threads).
+pub static CACHED_TYPE_CHECKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn h_is_instance_cached(obj: u64, mt: u64, cell: u64) -> u64 {
+    CACHED_TYPE_CHECKS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let r = h_is_instance(obj, mt);
+    if r != 0 {
+        // SAFETY: obj is a fake-heap object; cell is a leaked pair from
+        // `FakeHost::dispatch_cell`.
+        unsafe { *(cell as *mut u64) = *(obj as *const u64) };
+    }
+    r
+}
+
 extern "C" fn h_throw(_obj: u64, _method: u64, il: u32) -> ! {
     eprintln!("exception thrown at IL_{il:04x}");
     // SAFETY: _exit never returns.
@@ -353,6 +367,7 @@ impl JitHost for FakeHost {
             Helper::ClassInit => h_class_init as *const () as usize as u64,
             Helper::InterfaceLookup => h_iface_lookup as *const () as usize as u64,
             Helper::InterfaceLookupCached => h_iface_lookup_cached as *const () as usize as u64,
+            Helper::IsInstanceCached => h_is_instance_cached as *const () as usize as u64,
             Helper::FRem => h_frem as *const () as usize as u64,
             Helper::Throw => h_throw as *const () as usize as u64,
             Helper::ArrayStoreCheck => h_store_check as *const () as usize as u64,
