@@ -124,8 +124,9 @@ pub struct Engine {
     /// stub, target method or `IFACE_FINAL` once the address is the final
     /// answer), see `helpers::interface_lookup`.
     pub(crate) iface_cache: Box<[(u64, u64, u64, u32)]>,
-    /// Interface call sites' dispatch cells (`dispatch_cell`), in chunks
-    /// that never move, and how many of the last chunk are given out.
+    /// Dispatch cells of interface call sites and `isinst`/`castclass`
+    /// sites (`dispatch_cell`), in chunks that never move, and how many of
+    /// the last chunk are given out.
     dispatch_cells: Vec<Box<[[core::sync::atomic::AtomicU64; 2]]>>,
     dispatch_used: usize,
     /// Types whose `.cctor` threw, with a handle on the exception each
@@ -620,9 +621,11 @@ impl Engine {
         })
     }
 
-    /// A fresh dispatch cell for an interface call site being compiled
-    /// (`jit::host::JitHost::dispatch_cell`): two zeroed words, MethodTable
-    /// and code, filled by `helpers::interface_lookup_cached`. Cells come
+    /// A fresh dispatch cell for an interface call site, or an `isinst` or
+    /// `castclass` site, being compiled (`jit::host::JitHost::dispatch_cell`):
+    /// two zeroed words, MethodTable and code, filled by
+    /// `helpers::interface_lookup_cached` (or the MethodTable alone, by
+    /// `helpers::is_instance_cached`). Cells come
     /// from chunks that never move and live as long as the engine, as the
     /// code that holds their addresses does.
     pub(crate) fn dispatch_cell(&mut self) -> u64 {
