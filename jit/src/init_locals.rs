@@ -215,7 +215,7 @@ fn targets(i: &Instr) -> &[u32] {
 }
 
 /// The local an instruction loads (`false`) or stores (`true`).
-fn access(i: &Instr) -> Option<(u16, bool)> {
+pub(crate) fn access(i: &Instr) -> Option<(u16, bool)> {
     let n = |i: &Instr| match i.operand {
         Operand::Int(n) => u16::try_from(n).ok(),
         _ => None,

@@ -376,14 +376,8 @@ fn live_ranges(
 ) -> SmallVec<[(u32, u32); 16]> {
     let mut r: SmallVec<[(u32, u32); 16]> = smallvec::smallvec![(u32::MAX, 0); m.locals.len()];
     for i in instrs {
-        let n = match i.opcode {
-            op::LDLOC_0..=op::LDLOC_3 => i.opcode - op::LDLOC_0,
-            op::STLOC_0..=op::STLOC_3 => i.opcode - op::STLOC_0,
-            op::LDLOC_S | op::LDLOC | op::STLOC_S | op::STLOC => match i.operand {
-                Operand::Int(n) => n as u16,
-                _ => continue,
-            },
-            _ => continue,
+        let Some((n, _)) = init_locals::access(i) else {
+            continue;
         };
         if let Some(x) = r.get_mut(n as usize) {
             *x = (x.0.min(i.offset), x.1.max(i.offset));

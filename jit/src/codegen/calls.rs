@@ -262,14 +262,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             return self.call_abs(h, CallSiteKind::Helper(Helper::InterfaceLookup));
         };
         let (miss, done) = (self.m().new_label(), self.m().new_label());
-        let mt = self.layout.method_table_offset;
-        self.m().mov_ri(cell_reg, cell as i64, OperandSize::S64)?;
-        self.m()
-            .load(M::Abi::RET, Address::offset(obj, mt), OperandSize::S64)?;
-        self.m()
-            .load(tmp, Address::offset(cell_reg, 0), OperandSize::S64)?;
-        self.m()
-            .alu_rr(AluOp::Cmp, M::Abi::RET, tmp, OperandSize::S64)?;
+        self.compare_with_cell(obj, cell, cell_reg, [M::Abi::RET, tmp])?;
         self.m().jcc(Cond::Ne, miss)?;
         self.m()
             .load(M::Abi::RET, Address::offset(cell_reg, 8), OperandSize::S64)?;
@@ -280,6 +273,28 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         let h = self.host.helper(Helper::InterfaceLookupCached);
         self.call_abs(h, CallSiteKind::Helper(Helper::InterfaceLookupCached))?;
         self.m().bind(done)
+    }
+
+    /// Compares the MethodTable of the non-null object in `obj` with the
+    /// first word of dispatch cell `cell` (`JitHost::dispatch_cell`), leaving
+    /// the flags for a `jcc`, the cell's address in `cell_reg` and the
+    /// MethodTable in `regs[0]` (`regs[1]` is clobbered). The test in front
+    /// of interface calls (`interface_target`) and type checks
+    /// (`memory.rs` `is_instance`).
+    pub(super) fn compare_with_cell(
+        &mut self,
+        obj: Gpr,
+        cell: u64,
+        cell_reg: Gpr,
+        [mt_reg, tmp]: [Gpr; 2],
+    ) -> R {
+        let mt = self.layout.method_table_offset;
+        self.m().mov_ri(cell_reg, cell as i64, OperandSize::S64)?;
+        self.m()
+            .load(mt_reg, Address::offset(obj, mt), OperandSize::S64)?;
+        self.m()
+            .load(tmp, Address::offset(cell_reg, 0), OperandSize::S64)?;
+        self.m().alu_rr(AluOp::Cmp, mt_reg, tmp, OperandSize::S64)
     }
 
     /// The call sequence (the convention is the ISA's `MacroAssembler::Abi`).

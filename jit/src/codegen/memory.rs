@@ -609,16 +609,10 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             return self.call_abs(h, CallSiteKind::Helper(Helper::IsInstance));
         };
         let done = self.m().new_label();
-        let mt = self.layout.method_table_offset;
         self.m().mov_rr(M::Abi::RET, obj, OperandSize::S64)?;
         self.m().alu_rr(AluOp::Test, obj, obj, OperandSize::S64)?;
         self.m().jcc(Cond::E, done)?;
-        self.m().mov_ri(cell_reg, cell as i64, OperandSize::S64)?;
-        self.m()
-            .load(t1, Address::offset(obj, mt), OperandSize::S64)?;
-        self.m()
-            .load(t2, Address::offset(cell_reg, 0), OperandSize::S64)?;
-        self.m().alu_rr(AluOp::Cmp, t1, t2, OperandSize::S64)?;
+        self.compare_with_cell(obj, cell, cell_reg, [t1, t2])?;
         self.m().jcc(Cond::E, done)?;
         let h = self.host.helper(Helper::IsInstanceCached);
         self.call_abs(h, CallSiteKind::Helper(Helper::IsInstanceCached))?;
