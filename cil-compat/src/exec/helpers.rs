@@ -19,6 +19,25 @@ fn type_of_mt(mt: u64) -> TypeId {
     TypeId(unsafe { (*(mt as *const MethodTable)).type_id })
 }
 
+/// The MethodTable word of object `obj`.
+///
+/// # Safety
+/// `obj` is a live, non-null object.
+unsafe fn mt_of(obj: u64) -> u64 {
+    // SAFETY: the caller's contract: every object has its MT word there.
+    unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) }
+}
+
+/// The dispatch cell at `cell`: two words, MethodTable and code.
+///
+/// # Safety
+/// `cell` is the address `Engine::dispatch_cell` gave the JIT for the site
+/// calling: two aligned words the engine keeps as long as the code.
+unsafe fn site_cell<'a>(cell: u64) -> &'a [AtomicU64; 2] {
+    // SAFETY: the caller's contract.
+    unsafe { &*(cell as *const [AtomicU64; 2]) }
+}
+
 fn oom(e: &Engine) -> ! {
     die(e, "out-of-memory".into(), u64::MAX, 0)
 }
@@ -66,7 +85,7 @@ pub(super) extern "C" fn is_instance(obj: u64, mt: u64) -> u64 {
     // SAFETY: as above.
     let e = unsafe { active() };
     // SAFETY: obj is a live object.
-    let omt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
+    let omt = unsafe { mt_of(obj) };
     let (from, to) = (type_of_mt(omt), type_of_mt(mt));
     if omt == mt || e.ts.is_assignable(from, to) || nullable_of(e, to) == Some(from) {
         obj
@@ -83,10 +102,9 @@ pub(super) extern "C" fn is_instance_cached(obj: u64, mt: u64, cell: u64) -> u64
     let r = is_instance(obj, mt);
     if r != 0 && cell != 0 {
         // SAFETY: obj is a live, non-null object (it passed the check).
-        let omt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
-        // SAFETY: the JIT passes the cell `dispatch_cell` gave it for this
-        // site: two aligned words the engine keeps as long as the code.
-        let cell = unsafe { &*(cell as *const [AtomicU64; 2]) };
+        let omt = unsafe { mt_of(obj) };
+        // SAFETY: the JIT passes the cell `dispatch_cell` gave this site.
+        let cell = unsafe { site_cell(cell) };
         cell[0].store(omt, Ordering::Release);
     }
     r
@@ -109,12 +127,7 @@ pub(super) extern "C" fn array_store_check(arr: u64, obj: u64) -> u64 {
     // SAFETY: as above.
     let e = unsafe { active() };
     // SAFETY: arr and obj are live objects.
-    let (amt, omt) = unsafe {
-        (
-            *((arr as usize + OBJ_MT_OFFSET) as *const u64),
-            *((obj as usize + OBJ_MT_OFFSET) as *const u64),
-        )
-    };
+    let (amt, omt) = unsafe { (mt_of(arr), mt_of(obj)) };
     let Some(elem) = e.ts.info(type_of_mt(amt)).element else {
         return 1;
     };
@@ -161,10 +174,9 @@ pub(super) extern "C" fn interface_lookup_cached(
     let (code, fin) = interface_code(obj, iface_method);
     if fin && cell != 0 {
         // SAFETY: obj is a live, non-null object (the JIT null-checked it).
-        let omt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
-        // SAFETY: the JIT passes the cell `dispatch_cell` gave it for this
-        // call site: two aligned words the engine keeps as long as the code.
-        let cell = unsafe { &*(cell as *const [AtomicU64; 2]) };
+        let omt = unsafe { mt_of(obj) };
+        // SAFETY: the JIT passes the cell `dispatch_cell` gave this site.
+        let cell = unsafe { site_cell(cell) };
         // The code before the MethodTable: a reader that matches the
         // MethodTable reads a code address stored before it (x86 keeps both
         // stores, and both loads, in order; Release/Acquire says so anywhere).
@@ -181,7 +193,7 @@ fn interface_code(obj: u64, iface_method: u64) -> (u64, bool) {
     // SAFETY: as above.
     let e = unsafe { active() };
     // SAFETY: obj is a live, non-null object (the JIT null-checked it).
-    let omt = unsafe { *((obj as usize + OBJ_MT_OFFSET) as *const u64) };
+    let omt = unsafe { mt_of(obj) };
     // A direct-mapped cache of (MethodTable, interface method) -> code: the
     // answer never changes, and a driver makes the same few interface calls
     // on every request.
@@ -334,7 +346,7 @@ fn unboxing_entry(e: &mut Engine, target: u64, code: u64) -> Option<u64> {
         return None;
     }
     // SAFETY: target is a live object (the delegate's receiver).
-    let t = type_of_mt(unsafe { *((target as usize + OBJ_MT_OFFSET) as *const u64) });
+    let t = type_of_mt(unsafe { mt_of(target) });
     if !e.ts.info(t).is_value_type() {
         return None;
     }
@@ -393,7 +405,7 @@ extern "C" fn initialize_array(arr: u64, field_handle: u64) {
     let (len, mt) = unsafe {
         (
             *((arr as usize + ARRAY_LENGTH_OFFSET) as *const u64),
-            *((arr as usize + OBJ_MT_OFFSET) as *const u64),
+            mt_of(arr),
         )
     };
     // SAFETY: mt is the array's MethodTable; elements start at its base_size
