@@ -421,7 +421,8 @@ impl Engine {
             let ns = c().saturating_sub(t0);
             self.stats.compile_ns += ns;
             log::trace!(
-                "jit: {} IL bytes -> {} code bytes in {} us",
+                "jit: {}: {} IL bytes -> {} code bytes in {} us",
+                self.method_name(m),
                 il_len,
                 code.code.len(),
                 ns / 1000
