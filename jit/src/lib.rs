@@ -493,6 +493,16 @@ pub fn compile_with<H: JitHost>(
     out
 }
 
+/// The local an `stloc` stores, with the instruction's IL offset.
+fn stloc_target(i: &decoder::Instr) -> Option<(u16, u32)> {
+    let n = match (i.opcode, &i.operand) {
+        (op::STLOC_0..=op::STLOC_3, _) => i.opcode - op::STLOC_0,
+        (op::STLOC_S | op::STLOC, Operand::Int(n)) => u16::try_from(*n).ok()?,
+        _ => return None,
+    };
+    Some((n, i.offset))
+}
+
 /// Whether `i` is a `br` to a `ret`, compiled as that `ret` itself: the
 /// value returned then goes straight to the return register instead of
 /// through the join point's stack slot (`c ? a : b` returned, as `mcs`
@@ -640,6 +650,7 @@ fn compile_decoded<H: JitHost>(
     for (k, i) in instrs.iter().enumerate() {
         let after = core::mem::replace(&mut prefix, i.opcode);
         g.next_op = instrs.get(k + 1).map(|n| n.opcode);
+        g.next_stloc = instrs.get(k + 1).and_then(stloc_target);
         let live = g
             .begin_instruction(i.offset)
             .map_err(|k| wrap(i.offset, k))?;

@@ -68,6 +68,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             OperandSize::S64
         };
         let wide = size == OperandSize::S64;
+        if self.update_in_place(op, &a, &b, ty, size)? {
+            return Ok(());
+        }
         let unsigned = matches!(
             op,
             BinOp::DivUn | BinOp::RemUn | BinOp::AddOvfUn | BinOp::SubOvfUn | BinOp::MulOvfUn
@@ -122,6 +125,66 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
         self.ctx.push_reg(ty, ra);
         Ok(())
+    }
+
+    /// `x = x op b` on a local kept in a register, as one instruction on
+    /// that register: the left operand is the local itself (a lazy `ldloc`,
+    /// so its register holds its current value), the next instruction stores
+    /// the result back into it and is no branch target, the operation is an
+    /// add, subtract or bitwise one without overflow check, and the local's
+    /// stack type is the result's (`int32`, `int64`, `native int`; no small
+    /// integers, which would need normalising, no references). The result
+    /// is pushed as the local itself, so that `stloc` finds nothing to
+    /// store. As `stloc` would, the facts known about the old value are
+    /// dropped and lazy copies of it still on the stack are materialised
+    /// first. Returns whether it applied (nothing emitted otherwise).
+    fn update_in_place(
+        &mut self,
+        op: BinOp,
+        a: &Val,
+        b: &Val,
+        ty: StackTy,
+        size: OperandSize,
+    ) -> R<bool> {
+        let alu = match op {
+            BinOp::Add => AluOp::Add,
+            BinOp::Sub => AluOp::Sub,
+            BinOp::And => AluOp::And,
+            BinOp::Or => AluOp::Or,
+            BinOp::Xor => AluOp::Xor,
+            _ => return Ok(false),
+        };
+        let Some((x, at)) = self.next_stloc else {
+            return Ok(false);
+        };
+        if a.loc != Loc::Local(x) || self.label_index(at).is_some() {
+            return Ok(false);
+        }
+        let Some(reg) = self.ctx.local_regs.get(x as usize).copied().flatten() else {
+            return Ok(false);
+        };
+        let t = self.ctx.local_type(x)?;
+        if !matches!(ty, StackTy::I32 | StackTy::I64 | StackTy::NInt)
+            || StackTy::of(&t) != Some(ty)
+            || context::small_int_extend(&t).is_some()
+        {
+            return Ok(false);
+        }
+        self.nonnull.forget_local(x);
+        self.bounds.forget(Loc::Local(x));
+        self.ctx.spill_local_refs(Some(x), None)?;
+        let wide = size == OperandSize::S64;
+        match b.loc {
+            Loc::Const(c) if fits_i32(c) => self.m().alu_ri(alu, reg, c as i32, size)?,
+            _ => {
+                // Read before the register changes: `b` may be the local too.
+                let rb = self.widen_b(b, wide, false)?;
+                self.m().alu_rr(alu, reg, rb, size)?;
+                self.free_b(b, rb);
+            }
+        }
+        self.ctx.stack.push(ty, Loc::Local(x));
+        Ok(true)
     }
 
     /// Left operand in an owned register, widened to 64 bits when needed.

@@ -167,24 +167,31 @@ impl<M: MacroAssembler> CodeGenContext<M> {
     /// locals whose live ranges do not meet share one: a copy of one taken
     /// at its last load may still be on the stack when the next is stored).
     pub fn spill_local_refs(&mut self, local: Option<u16>, arg: Option<u16>) -> R {
-        let reg_of = |regs: &[Option<Gpr>], n: Option<u16>| {
-            n.and_then(|n| regs.get(n as usize).copied().flatten())
-        };
-        let shared = reg_of(&self.local_regs, local);
         for i in 0..self.stack.len() {
-            let hit = match self.stack.vals[i].loc {
-                Loc::Local(n) => {
-                    Some(n) == local
-                        || (shared.is_some() && reg_of(&self.local_regs, Some(n)) == shared)
-                }
-                Loc::Arg(n) => Some(n) == arg,
-                _ => false,
-            };
-            if hit {
+            if self.refers_to(i, local, arg) {
                 self.spill_at(i)?;
             }
         }
         Ok(())
+    }
+
+    /// Whether a lazy copy of `local` (or of a local sharing its register),
+    /// or of `arg`, is on the evaluation stack.
+    pub fn has_local_refs(&self, local: Option<u16>, arg: Option<u16>) -> bool {
+        (0..self.stack.len()).any(|i| self.refers_to(i, local, arg))
+    }
+
+    /// Whether stack entry `i` is a lazy copy of `local` (or of a local
+    /// sharing its register) or of `arg`: what a store to it must save first.
+    fn refers_to(&self, i: usize, local: Option<u16>, arg: Option<u16>) -> bool {
+        let reg_of = |n: u16| self.local_regs.get(n as usize).copied().flatten();
+        match self.stack.vals[i].loc {
+            Loc::Local(n) => {
+                Some(n) == local || local.and_then(reg_of).is_some_and(|r| reg_of(n) == Some(r))
+            }
+            Loc::Arg(n) => Some(n) == arg,
+            _ => false,
+        }
     }
 
     // ---- addresses of locals and args -----------------------------------

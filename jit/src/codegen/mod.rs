@@ -195,6 +195,9 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     /// The opcode of the instruction after the one being lowered (a call's
     /// result it consumes at once need not live in a callee-saved register).
     pub next_op: Option<u16>,
+    /// When the instruction after the one being lowered is `stloc`: the
+    /// local it stores and its IL offset (`arith::update_in_place`).
+    pub next_stloc: Option<(u16, u32)>,
     /// Exception-handling state (methods with clauses only).
     eh: Option<alloc::boxed::Box<exceptions::EhState>>,
     /// Stack maps recorded at every call.
@@ -316,6 +319,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             leaf: false,
             noreturn_call: false,
             next_op: None,
+            next_stloc: None,
             eh,
             gc: gcmap::GcMapBuilder {
                 sites: reuse(&mut bufs.gc_sites, 0),

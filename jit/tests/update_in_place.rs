@@ -1,0 +1,174 @@
+//! `x = x op y` on a local kept in a register, lowered as one instruction on
+//! that register (`update_in_place` in `jit/src/codegen/arith.rs`). These
+//! methods are built so that an update that forgets a copy of the old value
+//! still on the evaluation stack, or extends an `int32` operand wrongly,
+//! gives a wrong answer (both checked by breaking the lowering on purpose);
+//! the others pin the operand kinds and a `stloc` that is a branch target.
+//! The listings in `tests/disas/` show the single instruction itself.
+
+mod common;
+
+use common::*;
+use jit::decoder::op;
+use jit::host::JitType as T;
+
+fn run(args: &[T], locals: &[T], ret: T, il: Vec<u8>, a: &[i64]) -> i64 {
+    call_i(jit1(args, locals, ret, il), a)
+}
+
+/// The old value of `x` is still on the stack (a lazy `ldloc`) when `x` is
+/// updated: the update must save it first.
+#[test]
+fn a_copy_of_the_old_value_on_the_stack_keeps_the_old_value() {
+    // x = a; push x; x = x + 5; return old x * 1000 + x
+    let il = Il::new()
+        .ldarg(0)
+        .stloc(0)
+        .ldloc(0)
+        .ldloc(0)
+        .i4(5)
+        .op(op::ADD)
+        .stloc(0)
+        .i4(1000)
+        .op(op::MUL)
+        .ldloc(0)
+        .op(op::ADD)
+        .ret()
+        .build();
+    for a in [0i64, 7, -3, 100_000] {
+        let got = run(&[T::I4], &[T::I4], T::I4, il.clone(), &[a]) as i32 as i64;
+        assert_eq!(got, a * 1000 + a + 5, "a = {a}");
+    }
+}
+
+/// `x = x - x`, `x = x + x`, `x = x ^ y`, `x = x & y`, `x = x | y` in a loop,
+/// the right operand a local too (in a register or in the frame).
+#[test]
+fn every_operation_and_operand_kind_agrees_with_plain_arithmetic() {
+    // locals: 0 = x, 1 = y, 2 = i; x = a, y = b; 6 rounds of the updates
+    let il = Il::new()
+        .ldarg(0)
+        .stloc(0)
+        .ldarg(1)
+        .stloc(1)
+        .i4(0)
+        .stloc(2)
+        .label("top")
+        .ldloc(0)
+        .ldloc(0)
+        .op(op::ADD)
+        .stloc(0) // x += x
+        .ldloc(0)
+        .ldloc(1)
+        .op(op::XOR)
+        .stloc(0) // x ^= y
+        .ldloc(0)
+        .i4(0x0fff_ffff)
+        .op(op::AND)
+        .stloc(0) // x &= 0x0fffffff
+        .ldloc(0)
+        .ldloc(2)
+        .op(op::OR)
+        .stloc(0) // x |= i
+        .ldloc(0)
+        .ldloc(1)
+        .op(op::SUB)
+        .stloc(0) // x -= y
+        .ldloc(2)
+        .i4(1)
+        .op(op::ADD)
+        .stloc(2)
+        .ldloc(2)
+        .i4(6)
+        .br(op::BLT, "top")
+        .ldloc(0)
+        .ldloc(0)
+        .op(op::SUB)
+        .stloc(1) // y = x - x (another local: the plain path)
+        .ldloc(0)
+        .ldloc(1)
+        .op(op::ADD)
+        .ret()
+        .build();
+    for (a, b) in [(1i32, 2i32), (-7, 123_456), (i32::MAX, -1), (0, 0)] {
+        let (mut x, y) = (a, b);
+        for i in 0..6 {
+            x = x.wrapping_add(x);
+            x ^= y;
+            x &= 0x0fff_ffff;
+            x |= i;
+            x = x.wrapping_sub(y);
+        }
+        let got = run(
+            &[T::I4, T::I4],
+            &[T::I4; 3],
+            T::I4,
+            il.clone(),
+            &[a as i64, b as i64],
+        );
+        assert_eq!(got as i32, x, "a = {a}, b = {b}");
+    }
+}
+
+/// A `native int` local plus a negative `int32`: the `int32` is
+/// sign-extended (§III.1.5), as in the plain lowering.
+#[test]
+fn an_int32_operand_of_a_native_int_update_is_sign_extended() {
+    let il = Il::new()
+        .ldarg(0)
+        .stloc(0)
+        .ldloc(0)
+        .ldarg(1)
+        .op(op::ADD)
+        .stloc(0)
+        .ldloc(0)
+        .ldloc(0)
+        .ldarg(1)
+        .op(op::ADD)
+        .stloc(0)
+        .ldloc(0)
+        .op(op::ADD)
+        .ret()
+        .build();
+    for (p, d) in [(1i64 << 40, -1i32), (0, -5), (77, 3)] {
+        let got = run(
+            &[T::I, T::I4],
+            &[T::I, T::I],
+            T::I,
+            il.clone(),
+            &[p, d as i64],
+        );
+        let x1 = p + d as i64;
+        assert_eq!(got, x1 + (x1 + d as i64), "p = {p}, d = {d}");
+    }
+}
+
+/// The `stloc` is also a branch target, reached with another value on the
+/// stack: each way in stores what it brings (the update is then lowered
+/// the plain way).
+#[test]
+fn a_store_that_is_a_branch_target_still_stores_what_arrives() {
+    // x = a; if (b != 0) push 100 else push x + 1; x = that; return x
+    let il = Il::new()
+        .ldarg(0)
+        .stloc(0)
+        .ldarg(1)
+        .br(op::BRFALSE, "inc")
+        .i4(100)
+        .br(op::BR, "store")
+        .label("inc")
+        .ldloc(0)
+        .i4(1)
+        .op(op::ADD)
+        .label("store")
+        .stloc(0)
+        .ldloc(0)
+        .ldloc(0)
+        .op(op::ADD)
+        .ret()
+        .build();
+    for (a, b, want) in [(5i64, 0i64, 12i64), (5, 1, 200), (-9, 0, -16)] {
+        let got = run(&[T::I4, T::I4], &[T::I4], T::I4, il.clone(), &[a, b]) as i32 as i64;
+        assert_eq!(got, want, "a = {a}, b = {b}");
+    }
+}
