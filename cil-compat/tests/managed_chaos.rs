@@ -100,6 +100,7 @@ fn a_lying_device_gets_errors_from_the_managed_driver_never_a_crash_or_bad_data(
     let flush: F0 = unsafe { std::mem::transmute::<u64, F0>(code("Flush")) };
     let down: F0 = unsafe { std::mem::transmute::<u64, F0>(code("Down")) };
     let read_many: Many = unsafe { std::mem::transmute::<u64, Many>(code("ReadMany")) };
+    let block_size: F0 = unsafe { std::mem::transmute::<u64, F0>(code("BlockSize")) };
 
     let iters: usize = std::env::var("MANAGED_CHAOS_ITERS")
         .ok()
@@ -136,14 +137,23 @@ fn a_lying_device_gets_errors_from_the_managed_driver_never_a_crash_or_bad_data(
             continue;
         }
         used += 1;
+        // LBAs count the driver's blocks: 512 bytes, or the blk_size a
+        // (possibly lying) device offers; the protocol's sectors stay 512.
+        let Some(bs) = guarded("block size", &mut || block_size()).map(|b| b as usize) else {
+            continue;
+        };
+        let truth = |dev: &VirtioBlkDevice, lba: u64, b: &[u8]| {
+            let at = lba as usize * bs;
+            b.len() % bs == 0 && dev.image().get(at..at + b.len()) == Some(b)
+        };
         for (lba, n) in [(0u64, 1usize), (100, 16), (3, 64), (SECTORS as u64 - 2, 2)] {
             let b = &mut buf[..n * 512];
             let p = b.as_mut_ptr();
             if guarded("read", &mut || read_into(lba, p, (n * 512) as u64)) == Some(0) {
-                let at = lba as usize * 512;
                 assert!(
-                    dev.image()[at..at + n * 512] == b[..],
-                    "input {i}: read of {n} blocks at {lba} returned Ok with bytes that are not the image's"
+                    truth(&dev, lba, b),
+                    "input {i}: read of {} bytes at LBA {lba} (blocks of {bs} B) returned Ok with bytes that are not the image's",
+                    n * 512
                 );
             }
         }
@@ -172,9 +182,8 @@ fn a_lying_device_gets_errors_from_the_managed_driver_never_a_crash_or_bad_data(
         if guarded("batch", &mut || read_many(p, n)).is_some() {
             for (k, r) in reqs.iter().enumerate() {
                 if r.status == 0 {
-                    let at = spans[k].0 as usize * 512;
                     assert!(
-                        dev.image()[at..at + bufs[k].len()] == bufs[k][..],
+                        truth(&dev, spans[k].0, &bufs[k]),
                         "input {i}: batch read {k} Ok with bytes that are not the image's"
                     );
                 }
@@ -184,7 +193,7 @@ fn a_lying_device_gets_errors_from_the_managed_driver_never_a_crash_or_bad_data(
         let p = data.as_mut_ptr();
         if guarded("write", &mut || write_from(200, p, data.len() as u64)) == Some(0) {
             assert!(
-                dev.image()[200 * 512..208 * 512] == data[..],
+                truth(&dev, 200, &data),
                 "input {i}: write returned Ok but the image does not hold it"
             );
         }

@@ -80,31 +80,39 @@ pub fn fuzz_one(data: &[u8]) -> Outcome {
         assert!(!honest, "an honest device was refused");
         return Outcome::Refused;
     };
+    // LBAs count the driver's blocks: 512 bytes, or the device's blk_size
+    // when it offers one (§5.2.4; a lying device may offer any it likes,
+    // the protocol's sectors stay 512 bytes).
+    let bs = blk.block_size();
     let mut buf = vec![0u8; 64 * 512];
     for (lba, n) in [(0u64, 1usize), (100, 16), (3, 64), (SECTORS as u64 - 2, 2)] {
         let b = &mut buf[..n * 512];
         if blk.read_blocks(Lba::new(lba), b).is_ok() {
             let truth = dev.image();
-            let at = lba as usize * 512;
+            let at = lba as usize * bs;
             assert!(
-                truth[at..at + b.len()] == b[..],
-                "read of {n} blocks at {lba} returned Ok with bytes that are not the image's"
+                b.len() % bs == 0 && truth.get(at..at + b.len()) == Some(&b[..]),
+                "read of {} bytes at LBA {lba} (blocks of {bs} B) returned Ok with bytes that are not the image's",
+                b.len()
             );
         }
     }
     let data: Vec<u8> = (0..8 * 512).map(|i| (i * 31 + 5) as u8).collect();
     if blk.write_blocks(Lba::new(200), &data).is_ok() {
         let truth = dev.image();
+        let at = 200 * bs;
         assert!(
-            truth[200 * 512..208 * 512] == data[..],
-            "write of 8 blocks at 200 returned Ok but the image does not hold them"
+            data.len() % bs == 0 && truth.get(at..at + data.len()) == Some(&data[..]),
+            "write of {} bytes at LBA 200 (blocks of {bs} B) returned Ok but the image does not hold them",
+            data.len()
         );
     }
     let _ = blk.flush();
     // Past the end (as the driver understood the capacity) never succeeds:
     // out of range, or not ready once an earlier lie made it reset.
     let past = blk.block_count();
-    let r = blk.read_blocks(Lba::new(past), &mut buf[..512]);
+    let mut one = vec![0u8; bs];
+    let r = blk.read_blocks(Lba::new(past), &mut one);
     assert!(
         matches!(r, Err(BlockError::OutOfRange | BlockError::NotReady)),
         "a read past the end: {r:?}"
