@@ -1,10 +1,13 @@
 //! `x = x op y` on a local kept in a register, lowered as one instruction on
-//! that register (`update_in_place` in `jit/src/codegen/arith.rs`). These
-//! methods are built so that an update that forgets a copy of the old value
-//! still on the evaluation stack, or extends an `int32` operand wrongly,
-//! gives a wrong answer (both checked by breaking the lowering on purpose);
-//! the others pin the operand kinds and a `stloc` that is a branch target.
-//! The listings in `tests/disas/` show the single instruction itself.
+//! that register (`update_in_place` in `jit/src/codegen/arith.rs`), and a
+//! load stored straight into a local's register (`push_loaded` in
+//! `jit/src/codegen/memory.rs`). These methods are built so that an update
+//! or load that forgets a copy of the old value still on the evaluation
+//! stack, extends an `int32` operand wrongly, or loads a small integer with
+//! another extension than its local keeps, gives a wrong answer (each
+//! checked by breaking the lowering on purpose); the others pin the operand
+//! kinds and a `stloc` that is a branch target. The listings in
+//! `tests/disas/` show the single instructions themselves.
 
 mod common;
 
@@ -171,4 +174,68 @@ fn a_store_that_is_a_branch_target_still_stores_what_arrives() {
         let got = run(&[T::I4, T::I4], &[T::I4], T::I4, il.clone(), &[a, b]) as i32 as i64;
         assert_eq!(got, want, "a = {a}, b = {b}");
     }
+}
+
+/// `x = *p` loads straight into `x`'s register (`push_loaded` in
+/// `jit/src/codegen/memory.rs`) only when no copy of the old `x` is still on
+/// the stack: here one is, and must keep the old value.
+#[test]
+fn a_load_into_a_local_keeps_a_pending_copy_of_its_old_value() {
+    // x = a; push x; x = *p; return old x * 1000 + x
+    let il = Il::new()
+        .ldarg(0)
+        .stloc(0)
+        .ldloc(0)
+        .ldarg(1)
+        .op(op::LDIND_I4)
+        .stloc(0)
+        .i4(1000)
+        .op(op::MUL)
+        .ldloc(0)
+        .op(op::ADD)
+        .ret()
+        .build();
+    let cell: i32 = 42;
+    for a in [0i64, 7, -3] {
+        let p = &cell as *const i32 as i64;
+        let got = run(&[T::I4, T::I], &[T::I4], T::I4, il.clone(), &[a, p]) as i32 as i64;
+        assert_eq!(got, a * 1000 + 42, "a = {a}");
+    }
+}
+
+/// A 2-byte local keeps its value normalised in its register: a signed
+/// 16-bit load (sign-extending) stored to an unsigned 16-bit local must be
+/// zero-extended, and the same unsigned load may go straight in. The loop
+/// makes the locals live long enough to get registers.
+#[test]
+fn a_small_integer_load_goes_straight_in_only_with_the_locals_extension() {
+    // u = (ushort)*(short*)p; w = *(ushort*)p; return u * 2 + w (both 0xFFFF)
+    let il = Il::new()
+        .i4(0)
+        .stloc(2)
+        .label("top")
+        .ldarg(0)
+        .op(op::LDIND_I2)
+        .stloc(0)
+        .ldarg(0)
+        .op(op::LDIND_U2)
+        .stloc(1)
+        .ldloc(2)
+        .i4(1)
+        .op(op::ADD)
+        .stloc(2)
+        .ldloc(2)
+        .i4(3)
+        .br(op::BLT, "top")
+        .ldloc(0)
+        .i4(2)
+        .op(op::MUL)
+        .ldloc(1)
+        .op(op::ADD)
+        .ret()
+        .build();
+    let cell: u16 = 0xFFFF;
+    let p = &cell as *const u16 as i64;
+    let got = run(&[T::I], &[T::U2, T::U2, T::I4], T::I4, il, &[p]) as i32;
+    assert_eq!(got, 0xFFFF * 3);
 }
