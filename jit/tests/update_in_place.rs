@@ -239,3 +239,114 @@ fn a_small_integer_load_goes_straight_in_only_with_the_locals_extension() {
     let got = run(&[T::I], &[T::U2, T::U2, T::I4], T::I4, il, &[p]) as i32;
     assert_eq!(got, 0xFFFF * 3);
 }
+
+/// `z = a op b` computed straight into `z`'s register (`compute_into_local`)
+/// must not do so when `b` is `z` itself (`z = y - z`: the move of `y`
+/// would overwrite `z` before the subtraction reads it), must keep a
+/// pending copy of the old `z`, and sign-extends an `int32` `a` for a
+/// `native int` result.
+#[test]
+fn a_result_computed_into_another_local_reads_its_operands_first() {
+    // locals: 0 = y, 1 = z, 2 = i, 3 = w (native int), 4 = old z copy sum
+    let il = Il::new()
+        .ldarg(0)
+        .stloc(0)
+        .ldarg(1)
+        .stloc(1)
+        .i4(0)
+        .stloc(2)
+        .i4(0)
+        .stloc(4)
+        .label("top")
+        .ldloc(0)
+        .ldloc(1)
+        .op(op::SUB)
+        .stloc(1) // z = y - z
+        .ldloc(4)
+        .ldloc(1) // a pending copy of z ...
+        .ldloc(0)
+        .i4(3)
+        .op(op::XOR)
+        .stloc(1) // ... while z = y ^ 3
+        .op(op::ADD)
+        .stloc(4) // s += old z
+        .ldloc(2)
+        .i4(1)
+        .op(op::ADD)
+        .stloc(2)
+        .ldloc(2)
+        .i4(4)
+        .br(op::BLT, "top")
+        .ldarg(2)
+        .ldarg(3)
+        .op(op::ADD)
+        .stloc(3) // w = (int)c + (native int)d
+        .ldloc(3)
+        .ldloc(4)
+        .op(op::CONV_I)
+        .op(op::ADD)
+        .ldloc(1)
+        .op(op::CONV_I)
+        .op(op::ADD)
+        .ret()
+        .build();
+    for (y, z0, c, d) in [
+        (10i32, 3i32, -2i32, 1i64 << 40),
+        (-5, 7, -1, 0),
+        (0, 0, 5, -9),
+    ] {
+        let (mut z, mut s) = (z0, 0i32);
+        for _ in 0..4 {
+            z = y.wrapping_sub(z);
+            s = s.wrapping_add(z);
+            z = y ^ 3;
+        }
+        let want = (c as i64 + d) + s as i64 + z as i64;
+        let args = [y as i64, z0 as i64, c as i64, d];
+        let got = run(
+            &[T::I4, T::I4, T::I4, T::I],
+            &[T::I4, T::I4, T::I4, T::I, T::I4],
+            T::I,
+            il.clone(),
+            &args,
+        );
+        assert_eq!(got, want, "y = {y}, z = {z0}, c = {c}, d = {d}");
+    }
+}
+
+/// `conv.u2`/`conv.i2` stored next to a 2-byte local: straight into its
+/// register only with the local's own extension (a `short` value stored to
+/// a `ushort` local is zero-extended there, as its frame slot would be).
+#[test]
+fn a_narrowing_goes_straight_into_a_local_only_with_its_extension() {
+    // locals: 0 = u (ushort), 1 = s (short), 2 = i
+    let il = Il::new()
+        .i4(0)
+        .stloc(2)
+        .label("top")
+        .ldarg(0)
+        .op(op::CONV_I2)
+        .stloc(0) // u = (ushort)(short)a
+        .ldarg(0)
+        .op(op::CONV_I2)
+        .stloc(1) // s = (short)a
+        .ldloc(2)
+        .i4(1)
+        .op(op::ADD)
+        .stloc(2)
+        .ldloc(2)
+        .i4(3)
+        .br(op::BLT, "top")
+        .ldloc(0)
+        .i4(100_000)
+        .op(op::MUL)
+        .ldloc(1)
+        .op(op::ADD)
+        .ret()
+        .build();
+    for a in [-1i64, 0x1_8001, 7] {
+        let (u, s) = (a as i16 as u16 as i64, a as i16 as i64);
+        let got = run(&[T::I4], &[T::U2, T::I2, T::I4], T::I4, il.clone(), &[a]) as i32 as i64;
+        assert_eq!(got, (u * 100_000 + s) as i32 as i64, "a = {a}");
+    }
+}

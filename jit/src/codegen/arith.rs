@@ -68,7 +68,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             OperandSize::S64
         };
         let wide = size == OperandSize::S64;
-        if self.update_in_place(op, &a, &b, ty, size)? {
+        if self.update_in_place(op, &a, &b, ty, size)?
+            || self.compute_into_local(op, &a, &b, ty, size)?
+        {
             return Ok(());
         }
         let unsigned = matches!(
@@ -184,6 +186,61 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             }
         }
         self.ctx.stack.push(ty, Loc::Local(x));
+        Ok(true)
+    }
+
+    /// `z = a op b` computed straight into the register of `z`, the local
+    /// the next instruction stores to (`store_target`), for the operations
+    /// `update_in_place` takes, when neither operand is read from that
+    /// register (`a` as `z` itself is `update_in_place`'s case): `a` is
+    /// moved there (an `int32` sign-extended for a 64-bit result, §III.1.5)
+    /// and `b` applied to it. Returns whether it applied.
+    fn compute_into_local(
+        &mut self,
+        op: BinOp,
+        a: &Val,
+        b: &Val,
+        ty: StackTy,
+        size: OperandSize,
+    ) -> R<bool> {
+        let alu = match op {
+            BinOp::Add => AluOp::Add,
+            BinOp::Sub => AluOp::Sub,
+            BinOp::And => AluOp::And,
+            BinOp::Or => AluOp::Or,
+            BinOp::Xor => AluOp::Xor,
+            _ => return Ok(false),
+        };
+        if !matches!(ty, StackTy::I32 | StackTy::I64 | StackTy::NInt) {
+            return Ok(false);
+        }
+        let Some((x, _)) = self.next_stloc else {
+            return Ok(false);
+        };
+        let Some(target) = self.ctx.local_regs.get(x as usize).copied().flatten() else {
+            return Ok(false);
+        };
+        if self.ctx.reads_reg(a, target) || self.ctx.reads_reg(b, target) {
+            return Ok(false);
+        }
+        let Some((z, rz)) = self.store_target(ty, None)? else {
+            return Ok(false);
+        };
+        let wide = size == OperandSize::S64;
+        self.ctx.load_to_gpr(a, rz)?;
+        if wide && a.ty == StackTy::I32 && !self.ctx.zero_extended_small(a) {
+            self.m().extend(rz, rz, Extend::I32)?;
+        }
+        self.ctx.free(a);
+        match b.loc {
+            Loc::Const(c) if fits_i32(c) => self.m().alu_ri(alu, rz, c as i32, size)?,
+            _ => {
+                let rb = self.widen_b(b, wide, false)?;
+                self.m().alu_rr(alu, rz, rb, size)?;
+                self.free_b(b, rb);
+            }
+        }
+        self.push_stored(z, ty);
         Ok(true)
     }
 
@@ -503,6 +560,29 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             };
             if let Some(r) = conv_const(c64, to, ovf, src_unsigned) {
                 self.ctx.stack.push(res_ty, Loc::Const(r));
+                return Ok(());
+            }
+        }
+        // A narrowing to a small integer stored next into a register local
+        // of that kind: extended straight into the local's register.
+        let small = match to {
+            ConvTo::I1 => Some(Extend::I8),
+            ConvTo::U1 => Some(Extend::U8),
+            ConvTo::I2 => Some(Extend::I16),
+            ConvTo::U2 => Some(Extend::U16),
+            _ => None,
+        };
+        if let (Some(ext), false) = (small, ovf) {
+            if let Some((z, rz)) = self.store_target(StackTy::I32, Some(ext))? {
+                // A variable is read in its register; anything else comes
+                // in a register this owns (freed after).
+                let owned = self.ctx.home_reg(&v).is_none();
+                let r = self.ctx.read_gpr(&v)?;
+                self.m().extend(rz, r, ext)?;
+                if owned {
+                    self.ctx.free_gpr(r);
+                }
+                self.push_stored(z, StackTy::I32);
                 return Ok(());
             }
         }

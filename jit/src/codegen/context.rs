@@ -175,6 +175,15 @@ impl<M: MacroAssembler> CodeGenContext<M> {
         Ok(())
     }
 
+    /// Whether reading `v` reads register `r`: a value held there, or a
+    /// variable kept there.
+    pub fn reads_reg(&self, v: &Val, r: Gpr) -> bool {
+        match v.loc {
+            Loc::Reg(x) => x == r,
+            _ => self.home_reg(v) == Some(r),
+        }
+    }
+
     /// Whether a lazy copy of `local` (or of a local sharing its register),
     /// or of `arg`, is on the evaluation stack.
     pub fn has_local_refs(&self, local: Option<u16>, arg: Option<u16>) -> bool {

@@ -38,55 +38,22 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
 
     /// Pushes the integer or reference of type `ty` at `addr`, loaded
     /// straight into the register of the local that the next instruction
-    /// stores it to when that is safe: the `stloc` is no branch target, the
-    /// local lives in a register, no lazy copy of it (or of a local sharing
-    /// its register) is on the stack, and the load's own extension is the
-    /// one the local keeps (`assign_registers`: a small integer register
-    /// holds its value normalised), or neither is a small integer and both
-    /// have the same stack type. The value is pushed as the local, so
-    /// `stloc` stores nothing; the facts known about the local's old value
-    /// are dropped, as `stloc` would. Otherwise an ordinary load.
+    /// stores it to when [`CodeGen::store_target`] allows (the load's own
+    /// extension is then the one the local keeps). Otherwise an ordinary
+    /// load.
     pub(super) fn push_loaded(&mut self, addr: Address, ty: &JitType) -> R {
-        if let Some(x) = self.load_target(ty)? {
-            let reg = self.ctx.local_regs[x as usize]
-                .ok_or(JitErrorKind::Internal("load target".into()))?;
-            self.nonnull.forget_local(x);
-            self.bounds.forget(Loc::Local(x));
-            self.ctx.load_int(reg, addr, ty)?;
-            let sty = StackTy::of(ty).ok_or(JitErrorKind::TypeMismatch("load of void"))?;
-            self.ctx.stack.push(sty, Loc::Local(x));
-            return Ok(());
+        let sty = match (ty, StackTy::of(ty)) {
+            (JitType::R4 | JitType::R8 | JitType::Struct(_), _) | (_, None) => None,
+            (_, sty) => sty,
+        };
+        if let Some(sty) = sty {
+            if let Some((x, reg)) = self.store_target(sty, context::small_int_extend(ty))? {
+                self.ctx.load_int(reg, addr, ty)?;
+                self.push_stored(x, sty);
+                return Ok(());
+            }
         }
         self.ctx.push_from_mem(addr, ty)
-    }
-
-    /// The local `push_loaded` may load into directly.
-    fn load_target(&self, ty: &JitType) -> R<Option<u16>> {
-        let Some((x, at)) = self.next_stloc else {
-            return Ok(None);
-        };
-        if matches!(
-            ty,
-            JitType::R4 | JitType::R8 | JitType::Struct(_) | JitType::Void
-        ) || self.label_index(at).is_some()
-            || self
-                .ctx
-                .local_regs
-                .get(x as usize)
-                .copied()
-                .flatten()
-                .is_none()
-            || self.ctx.has_local_refs(Some(x), None)
-        {
-            return Ok(None);
-        }
-        let t = self.ctx.local_type(x)?;
-        let fits = match (context::small_int_extend(&t), context::small_int_extend(ty)) {
-            (Some(a), Some(b)) => a == b,
-            (None, None) => StackTy::of(&t) == StackTy::of(ty),
-            _ => false,
-        };
-        Ok(fits.then_some(x))
     }
 
     pub fn ldind(&mut self, ty: JitType) -> R {

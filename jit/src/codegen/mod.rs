@@ -788,6 +788,51 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         Ok(())
     }
 
+    /// The local the next instruction stores the value being computed to,
+    /// and its register, when that value may be computed straight into the
+    /// register: the next instruction is an `stloc` that is no branch
+    /// target, the local lives in a register, no lazy copy of it (or of a
+    /// local sharing its register) is on the stack, and the value is what
+    /// the local keeps: with extension `ext`, a small integer local
+    /// normalised the same way (`assign_registers`); without, a local that
+    /// is no small integer and whose stack type is `sty`. The facts known
+    /// about the local's old value are dropped, as `stloc` would; the
+    /// caller then writes the register and calls [`CodeGen::push_stored`].
+    pub(super) fn store_target(
+        &mut self,
+        sty: StackTy,
+        ext: Option<Extend>,
+    ) -> R<Option<(u16, Gpr)>> {
+        let Some((x, at)) = self.next_stloc else {
+            return Ok(None);
+        };
+        let Some(reg) = self.ctx.local_regs.get(x as usize).copied().flatten() else {
+            return Ok(None);
+        };
+        if self.label_index(at).is_some() || self.ctx.has_local_refs(Some(x), None) {
+            return Ok(None);
+        }
+        let t = self.ctx.local_type(x)?;
+        let fits = match (context::small_int_extend(&t), ext) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => StackTy::of(&t) == Some(sty),
+            _ => false,
+        };
+        if !fits {
+            return Ok(None);
+        }
+        self.nonnull.forget_local(x);
+        self.bounds.forget(Loc::Local(x));
+        Ok(Some((x, reg)))
+    }
+
+    /// Pushes local `x`, just written in its register (`store_target`), as
+    /// the value (of stack type `sty`) the next instruction stores, so that
+    /// this `stloc` finds nothing to store.
+    pub(super) fn push_stored(&mut self, x: u16, sty: StackTy) {
+        self.ctx.stack.push(sty, Loc::Local(x));
+    }
+
     pub fn stloc(&mut self, n: u16) -> R {
         let t = self.ctx.local_type(n)?;
         let v = self.ctx.pop()?;
