@@ -33,6 +33,7 @@ pub mod visitor;
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
+use codegen::nonnull::NonNull;
 use codegen::Recycled;
 use core::fmt;
 pub use scratch::Scratch;
@@ -493,6 +494,53 @@ pub fn compile_with<H: JitHost>(
     out
 }
 
+/// Each loop head once, with the IL offset of the last backward branch to
+/// it and the slots its loop keeps known not null from the ways into its
+/// range (`codegen::nonnull`): every argument and local that no instruction
+/// in `[head, end]` stores, unless a branch from beyond `end` enters the
+/// range (then none). More than 64 loops: none kept (the scan is per loop).
+fn loop_heads(
+    instrs: &[decoder::Instr],
+    loops: &[(u32, u32)],
+) -> SmallVec<[(u32, u32, NonNull); 8]> {
+    let mut heads: SmallVec<[(u32, u32, NonNull); 8]> = SmallVec::new();
+    for &(h, e) in loops {
+        match heads.iter_mut().find(|x| x.0 == h) {
+            Some(x) => x.1 = x.1.max(e),
+            None => heads.push((h, e, NonNull::NONE)),
+        }
+    }
+    if heads.len() > 64 {
+        return heads;
+    }
+    for x in heads.iter_mut() {
+        let (h, e) = (x.0, x.1);
+        let inside = |t: &u32| *t > h && *t <= e;
+        let (mut args, mut locals) = (0u64, 0u64);
+        let mut entered_from_beyond = false;
+        for i in instrs {
+            if (h..=e).contains(&i.offset) {
+                if let Some((n, _)) = stloc_target(i) {
+                    locals |= NonNull::slot_bit(n);
+                }
+                if let (op::STARG_S | op::STARG, Operand::Int(n)) = (i.opcode, &i.operand) {
+                    args |= u16::try_from(*n).map_or(0, NonNull::slot_bit);
+                }
+            } else if i.offset > e {
+                entered_from_beyond |= match &i.operand {
+                    Operand::Target(t) => inside(t),
+                    Operand::Switch(ts) => ts.iter().any(inside),
+                    _ => false,
+                };
+            }
+        }
+        if !entered_from_beyond {
+            x.2 = NonNull::unstored(args, locals);
+        }
+    }
+    heads
+}
+
 /// The local an `stloc` stores, with the instruction's IL offset.
 fn stloc_target(i: &decoder::Instr) -> Option<(u16, u32)> {
     let n = match (i.opcode, &i.operand) {
@@ -642,8 +690,8 @@ fn compile_decoded<H: JitHost>(
     );
     scratch.targets = targets;
     g.leaf = leaf_used;
-    for &(t, _) in &loops {
-        g.mark_loop_head(t);
+    for (head, end, keep) in loop_heads(instrs, &loops) {
+        g.mark_loop_head(head, end, keep);
     }
     g.emit_entry().map_err(|k| wrap(0, k))?;
     let mut prefix = 0u16;

@@ -1,7 +1,9 @@
 //! Null checks the compiler omits (`codegen/nonnull.rs`) are only those a
 //! check on every path already made: a slot stored to, a branch that skips
-//! the first check, or a loop whose back edge stores null, still gets its
-//! `NullReferenceException` (fail code 1) rather than a wild access.
+//! the first check, a loop whose back edge stores null, or a loop entered
+//! on an unchecked way (past the check, or from beyond the loop), still
+//! gets its `NullReferenceException` (fail code 1) rather than a wild
+//! access; a loop that never stores a checked slot keeps the check's fact.
 mod common;
 use common::*;
 use jit::decoder::op;
@@ -80,4 +82,145 @@ fn a_loop_head_knows_nothing_its_back_edge_did_not_keep() {
     assert_eq!(in_child(move || call_i(f, &[p, p, 3])), Ok(0));
     assert_eq!(in_child(move || call_i(f, &[p, 0, 1])), Ok(0));
     assert_eq!(in_child(move || call_i(f, &[p, 0, 2])), Err(1));
+}
+
+/// `a[0]; goto cond; head: a[0]; cond: if (--n != 0) goto head; return 0;`
+/// as `mcs` lays loops out, entered at the condition: `a` is never stored in
+/// the loop, so the head keeps what the entry checked (the listing
+/// `tests/disas/nonnull_loop_keeps.txt` shows the head without the check).
+fn mcs_loop(pre_check: Il) -> Il {
+    touch(pre_check.ldarg(0))
+        .br(op::BR, "cond")
+        .label("head")
+        .ldarg(0)
+        .op(op::LDC_I4_0)
+        .op(op::LDELEM_I4)
+        .op(op::POP)
+        .label("cond")
+        .ldarg(1)
+        .op(op::LDC_I4_1)
+        .op(op::SUB)
+        .op(op::DUP)
+        .starg(1)
+        .br(op::BRTRUE, "head")
+}
+
+#[test]
+fn a_loop_keeps_what_every_way_in_checked_for_slots_it_never_stores() {
+    let il = mcs_loop(Il::new()).op(op::LDC_I4_0).ret().build();
+    let f = jit1(&[T::Obj, T::I4], &[], T::I4, il);
+    let a = array(1);
+    let p = a.as_ptr() as i64;
+    assert_eq!(in_child(move || call_i(f, &[p, 5])), Ok(0));
+    assert_eq!(in_child(move || call_i(f, &[0, 5])), Err(1));
+}
+
+/// One way into the loop skips the check before it: the head checks again.
+#[test]
+fn a_loop_entered_on_an_unchecked_way_checks_at_its_head() {
+    // if (c != 0) goto skip; a[0]; skip: goto cond; head: a[0]; cond: ...
+    let il = Il::new()
+        .ldarg(2)
+        .br(op::BRTRUE, "skip")
+        .ldarg(0)
+        .op(op::LDC_I4_0)
+        .op(op::LDELEM_I4)
+        .op(op::POP)
+        .label("skip")
+        .br(op::BR, "cond")
+        .label("head")
+        .ldarg(0)
+        .op(op::LDC_I4_0)
+        .op(op::LDELEM_I4)
+        .op(op::POP)
+        .label("cond")
+        .ldarg(1)
+        .op(op::LDC_I4_1)
+        .op(op::SUB)
+        .op(op::DUP)
+        .starg(1)
+        .br(op::BRTRUE, "head")
+        .op(op::LDC_I4_0)
+        .ret()
+        .build();
+    let f = jit1(&[T::Obj, T::I4, T::I4], &[], T::I4, il);
+    // Skipping the first check, the loop's first pass must still throw.
+    assert_eq!(in_child(move || call_i(f, &[0, 3, 1])), Err(1));
+    let a = array(1);
+    let p = a.as_ptr() as i64;
+    assert_eq!(in_child(move || call_i(f, &[p, 3, 1])), Ok(0));
+}
+
+/// A branch from beyond the loop into its middle is a way in the head's
+/// recorded facts cannot see: the loop keeps nothing then.
+#[test]
+fn a_loop_entered_from_beyond_it_keeps_nothing() {
+    // if (c != 0) goto late; a[0];
+    // head: a[0]; mid: if (--n != 0) goto head; return 0; late: goto mid;
+    let il = Il::new()
+        .ldarg(2)
+        .br(op::BRTRUE, "late")
+        .ldarg(0)
+        .op(op::LDC_I4_0)
+        .op(op::LDELEM_I4)
+        .op(op::POP)
+        .label("head")
+        .ldarg(0)
+        .op(op::LDC_I4_0)
+        .op(op::LDELEM_I4)
+        .op(op::POP)
+        .label("mid")
+        .ldarg(1)
+        .op(op::LDC_I4_1)
+        .op(op::SUB)
+        .op(op::DUP)
+        .starg(1)
+        .br(op::BRTRUE, "head")
+        .op(op::LDC_I4_0)
+        .ret()
+        .label("late")
+        .br(op::BR, "mid")
+        .build();
+    let f = jit1(&[T::Obj, T::I4, T::I4], &[], T::I4, il);
+    // late → mid → head with a null `a` never checked: the head throws.
+    assert_eq!(in_child(move || call_i(f, &[0, 3, 1])), Err(1));
+    let a = array(1);
+    let p = a.as_ptr() as i64;
+    assert_eq!(in_child(move || call_i(f, &[p, 3, 1])), Ok(0));
+    assert_eq!(in_child(move || call_i(f, &[p, 3, 0])), Ok(0));
+}
+
+/// Two ways into the loop, one falling into its head after a check, one
+/// branching past the check to its condition: the head meets both.
+#[test]
+fn a_loop_head_meets_every_way_into_its_range() {
+    // if (c != 0) goto cond; a[0]; head: a[0]; cond: if (--n != 0) goto head;
+    let il = Il::new()
+        .ldarg(2)
+        .br(op::BRTRUE, "cond")
+        .ldarg(0)
+        .op(op::LDC_I4_0)
+        .op(op::LDELEM_I4)
+        .op(op::POP)
+        .label("head")
+        .ldarg(0)
+        .op(op::LDC_I4_0)
+        .op(op::LDELEM_I4)
+        .op(op::POP)
+        .label("cond")
+        .ldarg(1)
+        .op(op::LDC_I4_1)
+        .op(op::SUB)
+        .op(op::DUP)
+        .starg(1)
+        .br(op::BRTRUE, "head")
+        .op(op::LDC_I4_0)
+        .ret()
+        .build();
+    let f = jit1(&[T::Obj, T::I4, T::I4], &[], T::I4, il);
+    assert_eq!(in_child(move || call_i(f, &[0, 3, 1])), Err(1));
+    let a = array(1);
+    let p = a.as_ptr() as i64;
+    assert_eq!(in_child(move || call_i(f, &[p, 3, 1])), Ok(0));
+    assert_eq!(in_child(move || call_i(f, &[p, 3, 0])), Ok(0));
 }

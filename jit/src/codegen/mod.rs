@@ -19,7 +19,7 @@ mod generic_lookup;
 pub mod inline;
 mod md_arrays;
 mod memory;
-mod nonnull;
+pub(crate) mod nonnull;
 mod nullable;
 pub mod stack;
 
@@ -212,6 +212,9 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     /// (parallel to `labels`): the null checks `nonnull` omits.
     nonnull: nonnull::NonNull,
     nonnull_at: nonnull::AtLabels,
+    /// Loop heads: (label index, IL offset of the last backward branch to
+    /// it, the slots the loop keeps known not null: `mark_loop_head`).
+    loop_heads: smallvec::SmallVec<[(usize, u32, nonnull::NonNull); 4]>,
     /// `(array, index)` slot pairs whose bounds check passed on every path
     /// here, and at each label (parallel to `labels`): the checks
     /// `memory::elem_addr_as` omits (`bounds.rs`).
@@ -330,6 +333,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             zero_ranges: reuse(&mut bufs.zero_ranges, 0),
             nonnull: nonnull::NonNull::NONE,
             nonnull_at,
+            loop_heads: smallvec::SmallVec::new(),
             bounds: bounds::Checked::NONE,
             bounds_at,
             conv_index: None,

@@ -7,9 +7,17 @@
 //!
 //! A forward dataflow done in the one pass the compiler makes: facts flow
 //! along fall-through and are met (intersected) at branch targets over the
-//! branches recorded so far; a target some later instruction branches back
-//! to (a loop head) starts with nothing known, since its back edges are not
-//! seen yet. `starg`/`stloc` forget their slot. Only slots whose address is
+//! branches recorded so far. A target some later instruction branches back
+//! to (a loop head), whose back edges are not seen yet, starts with what
+//! holds on every way into the loop's IL range `[head, last backward
+//! branch]` recorded so far (the fall-through into the head, and branches
+//! from before it to the head or to labels inside the range, as `mcs`
+//! enters a loop at its condition), kept only for the slots no instruction
+//! in the range stores, and only when no branch from beyond the range
+//! enters it ([`NonNull::unstored`], computed by `jit::loop_heads`). Why
+//! that holds: a path reaching the head last entered the range by one of
+//! those ways, checked there, and since then stayed inside the range, where
+//! those slots keep their value. `starg`/`stloc` forget their slot. Only slots whose address is
 //! never taken are tracked (the others are read through memory, never as
 //! `Loc::Arg`/`Loc::Local`), and methods with exception handlers track
 //! nothing (a handler or a `finally` may run between a check and a use).
@@ -46,6 +54,21 @@ impl NonNull {
         } else {
             0
         }
+    }
+
+    /// Every slot but the stored ones (bit `n` of `stored_args`,
+    /// `stored_locals`): what a loop that stores only those keeps from its
+    /// entries.
+    pub fn unstored(stored_args: u64, stored_locals: u64) -> NonNull {
+        NonNull {
+            args: !stored_args,
+            locals: !stored_locals,
+        }
+    }
+
+    /// The bit of slot `n` (none for `n >= 64`, which are never tracked).
+    pub fn slot_bit(n: u16) -> u64 {
+        Self::bit(n)
     }
 
     /// Whether the value at `loc` is known not to be null.
@@ -96,13 +119,13 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     }
 
     /// Marks the branch target at IL offset `target` as one a later
-    /// instruction branches back to: nothing is known there (no slot known
-    /// not null, no bounds check known passed, `bounds.rs`).
-    pub fn mark_loop_head(&mut self, target: u32) {
+    /// instruction branches back to, the last such at IL offset `end`: no
+    /// bounds check is known passed there (`bounds.rs`), and no slot known
+    /// not null but what `keep` lets through from the ways into the range
+    /// (see the module comment; `NonNull::NONE` keeps nothing).
+    pub fn mark_loop_head(&mut self, target: u32, end: u32, keep: NonNull) {
         if let Some(k) = self.label_index(target) {
-            if let Some(s) = self.nonnull_at.get_mut(k) {
-                *s = Some(NonNull::NONE);
-            }
+            self.loop_heads.push((k, end, keep));
             if let Some(s) = self.bounds_at.get_mut(k) {
                 *s = Some(super::bounds::Checked::NONE);
             }
@@ -117,14 +140,26 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
     }
 
-    /// Label `k` is bound: what holds on every path recorded into it.
+    /// Label `k` is bound: what holds on every path recorded into it; for
+    /// a loop head, on every way recorded into its range, for the slots the
+    /// loop keeps.
     pub(super) fn nonnull_bind(&mut self, k: usize) {
-        self.nonnull = self
-            .nonnull_at
-            .get(k)
-            .copied()
-            .flatten()
-            .unwrap_or(NonNull::NONE);
+        let at = |j: usize| self.nonnull_at.get(j).copied().flatten();
+        self.nonnull = match self.loop_heads.iter().find(|h| h.0 == k) {
+            Some(&(_, end, keep)) => {
+                let mut entries = None::<NonNull>;
+                for j in k..self.labels.len() {
+                    if self.labels[j].0 > end {
+                        break;
+                    }
+                    if let Some(f) = at(j) {
+                        entries = Some(entries.map_or(f, |e| e.meet(f)));
+                    }
+                }
+                entries.map_or(NonNull::NONE, |e| e.meet(keep))
+            }
+            None => at(k).unwrap_or(NonNull::NONE),
+        };
     }
 }
 
