@@ -498,11 +498,15 @@ pub fn compile_with<H: JitHost>(
 /// it and the slots its loop keeps known not null from the ways into its
 /// range (`codegen::nonnull`): every argument and local that no instruction
 /// in `[head, end]` stores, unless a branch from beyond `end` enters the
-/// range (then none). More than 64 loops: none kept (the scan is per loop).
+/// range (then none). More than 64 backward branches: none kept (the
+/// matching is per loop).
 fn loop_heads(
     instrs: &[decoder::Instr],
     loops: &[(u32, u32)],
 ) -> SmallVec<[(u32, u32, NonNull); 8]> {
+    if loops.len() > 64 {
+        return loops.iter().map(|&(h, e)| (h, e, NonNull::NONE)).collect();
+    }
     let mut heads: SmallVec<[(u32, u32, NonNull); 8]> = SmallVec::new();
     for &(h, e) in loops {
         match heads.iter_mut().find(|x| x.0 == h) {
@@ -510,33 +514,43 @@ fn loop_heads(
             None => heads.push((h, e, NonNull::NONE)),
         }
     }
-    if heads.len() > 64 {
+    if heads.is_empty() {
         return heads;
+    }
+    // One pass for the stores (argument?, slot bit) and branches (source,
+    // target) the loops are then matched against.
+    let mut stores: SmallVec<[(u32, bool, u64); 16]> = SmallVec::new();
+    let mut branches: SmallVec<[(u32, u32); 16]> = SmallVec::new();
+    for i in instrs {
+        if let Some((n, _)) = stloc_target(i) {
+            stores.push((i.offset, false, NonNull::slot_bit(n)));
+        }
+        match (i.opcode, &i.operand) {
+            (op::STARG_S | op::STARG, Operand::Int(n)) => {
+                let bit = u16::try_from(*n).map_or(0, NonNull::slot_bit);
+                stores.push((i.offset, true, bit));
+            }
+            (_, Operand::Target(t)) => branches.push((i.offset, *t)),
+            (_, Operand::Switch(ts)) => branches.extend(ts.iter().map(|&t| (i.offset, t))),
+            _ => {}
+        }
     }
     for x in heads.iter_mut() {
         let (h, e) = (x.0, x.1);
-        let inside = |t: &u32| *t > h && *t <= e;
+        if branches
+            .iter()
+            .any(|&(from, t)| from > e && t > h && t <= e)
+        {
+            continue;
+        }
         let (mut args, mut locals) = (0u64, 0u64);
-        let mut entered_from_beyond = false;
-        for i in instrs {
-            if (h..=e).contains(&i.offset) {
-                if let Some((n, _)) = stloc_target(i) {
-                    locals |= NonNull::slot_bit(n);
-                }
-                if let (op::STARG_S | op::STARG, Operand::Int(n)) = (i.opcode, &i.operand) {
-                    args |= u16::try_from(*n).map_or(0, NonNull::slot_bit);
-                }
-            } else if i.offset > e {
-                entered_from_beyond |= match &i.operand {
-                    Operand::Target(t) => inside(t),
-                    Operand::Switch(ts) => ts.iter().any(inside),
-                    _ => false,
-                };
+        for &(_, arg, bit) in stores.iter().filter(|s| (h..=e).contains(&s.0)) {
+            match arg {
+                true => args |= bit,
+                false => locals |= bit,
             }
         }
-        if !entered_from_beyond {
-            x.2 = NonNull::unstored(args, locals);
-        }
+        x.2 = NonNull::unstored(args, locals);
     }
     heads
 }
