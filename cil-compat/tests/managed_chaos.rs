@@ -144,7 +144,7 @@ fn a_lying_device_gets_errors_from_the_managed_driver_never_a_crash_or_bad_data(
         };
         let truth = |dev: &VirtioBlkDevice, lba: u64, b: &[u8]| {
             let at = lba as usize * bs;
-            b.len() % bs == 0 && dev.image().get(at..at + b.len()) == Some(b)
+            b.len().is_multiple_of(bs) && dev.image().get(at..at + b.len()) == Some(b)
         };
         for (lba, n) in [(0u64, 1usize), (100, 16), (3, 64), (SECTORS as u64 - 2, 2)] {
             let b = &mut buf[..n * 512];

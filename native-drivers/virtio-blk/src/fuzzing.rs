@@ -91,7 +91,7 @@ pub fn fuzz_one(data: &[u8]) -> Outcome {
             let truth = dev.image();
             let at = lba as usize * bs;
             assert!(
-                b.len() % bs == 0 && truth.get(at..at + b.len()) == Some(&b[..]),
+                b.len().is_multiple_of(bs) && truth.get(at..at + b.len()) == Some(&b[..]),
                 "read of {} bytes at LBA {lba} (blocks of {bs} B) returned Ok with bytes that are not the image's",
                 b.len()
             );
@@ -102,7 +102,7 @@ pub fn fuzz_one(data: &[u8]) -> Outcome {
         let truth = dev.image();
         let at = 200 * bs;
         assert!(
-            data.len() % bs == 0 && truth.get(at..at + data.len()) == Some(&data[..]),
+            data.len().is_multiple_of(bs) && truth.get(at..at + data.len()) == Some(&data[..]),
             "write of {} bytes at LBA 200 (blocks of {bs} B) returned Ok but the image does not hold them",
             data.len()
         );
