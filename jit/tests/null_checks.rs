@@ -84,30 +84,29 @@ fn a_loop_head_knows_nothing_its_back_edge_did_not_keep() {
     assert_eq!(in_child(move || call_i(f, &[p, 0, 2])), Err(1));
 }
 
-/// `a[0]; goto cond; head: a[0]; cond: if (--n != 0) goto head; return 0;`
-/// as `mcs` lays loops out, entered at the condition: `a` is never stored in
-/// the loop, so the head keeps what the entry checked (the listing
-/// `tests/disas/nonnull_loop_keeps.txt` shows the head without the check).
-fn mcs_loop(pre_check: Il) -> Il {
-    touch(pre_check.ldarg(0))
-        .br(op::BR, "cond")
-        .label("head")
-        .ldarg(0)
-        .op(op::LDC_I4_0)
-        .op(op::LDELEM_I4)
-        .op(op::POP)
-        .label("cond")
+/// The loop the tests below enter in different ways:
+/// `head: a[0]; <entry>: if (--n != 0) goto head; return 0;`, `a` never
+/// stored in it, entered at its head or at its condition (`entry`, as
+/// `mcs` lays loops out).
+fn countdown(il: Il, entry: &'static str) -> Il {
+    touch(il.label("head").ldarg(0))
+        .label(entry)
         .ldarg(1)
         .op(op::LDC_I4_1)
         .op(op::SUB)
         .op(op::DUP)
         .starg(1)
         .br(op::BRTRUE, "head")
+        .op(op::LDC_I4_0)
+        .ret()
 }
 
+/// `a[0]; goto cond; head: ...`: every way in checked `a`, so the head
+/// keeps the fact (`tests/disas/nonnull_loop_keeps.txt` shows the head
+/// without the check).
 #[test]
 fn a_loop_keeps_what_every_way_in_checked_for_slots_it_never_stores() {
-    let il = mcs_loop(Il::new()).op(op::LDC_I4_0).ret().build();
+    let il = countdown(touch(Il::new().ldarg(0)).br(op::BR, "cond"), "cond").build();
     let f = jit1(&[T::Obj, T::I4], &[], T::I4, il);
     let a = array(1);
     let p = a.as_ptr() as i64;
@@ -115,35 +114,19 @@ fn a_loop_keeps_what_every_way_in_checked_for_slots_it_never_stores() {
     assert_eq!(in_child(move || call_i(f, &[0, 5])), Err(1));
 }
 
-/// One way into the loop skips the check before it: the head checks again.
+/// `if (c != 0) goto skip; a[0]; skip: goto cond; head: ...`: one way into
+/// the loop skips the check before it, so the head checks again.
 #[test]
 fn a_loop_entered_on_an_unchecked_way_checks_at_its_head() {
-    // if (c != 0) goto skip; a[0]; skip: goto cond; head: a[0]; cond: ...
-    let il = Il::new()
-        .ldarg(2)
-        .br(op::BRTRUE, "skip")
-        .ldarg(0)
-        .op(op::LDC_I4_0)
-        .op(op::LDELEM_I4)
-        .op(op::POP)
+    let pre = touch(Il::new().ldarg(2).br(op::BRTRUE, "skip").ldarg(0))
         .label("skip")
-        .br(op::BR, "cond")
-        .label("head")
-        .ldarg(0)
-        .op(op::LDC_I4_0)
-        .op(op::LDELEM_I4)
-        .op(op::POP)
-        .label("cond")
-        .ldarg(1)
-        .op(op::LDC_I4_1)
-        .op(op::SUB)
-        .op(op::DUP)
-        .starg(1)
-        .br(op::BRTRUE, "head")
-        .op(op::LDC_I4_0)
-        .ret()
-        .build();
-    let f = jit1(&[T::Obj, T::I4, T::I4], &[], T::I4, il);
+        .br(op::BR, "cond");
+    let f = jit1(
+        &[T::Obj, T::I4, T::I4],
+        &[],
+        T::I4,
+        countdown(pre, "cond").build(),
+    );
     // Skipping the first check, the loop's first pass must still throw.
     assert_eq!(in_child(move || call_i(f, &[0, 3, 1])), Err(1));
     let a = array(1);
@@ -151,33 +134,13 @@ fn a_loop_entered_on_an_unchecked_way_checks_at_its_head() {
     assert_eq!(in_child(move || call_i(f, &[p, 3, 1])), Ok(0));
 }
 
-/// A branch from beyond the loop into its middle is a way in the head's
-/// recorded facts cannot see: the loop keeps nothing then.
+/// `if (c != 0) goto late; a[0]; head: ...; mid: ...; late: goto mid;`: a
+/// branch from beyond the loop into its middle is a way in the head's
+/// recorded facts cannot see, so the loop keeps nothing.
 #[test]
 fn a_loop_entered_from_beyond_it_keeps_nothing() {
-    // if (c != 0) goto late; a[0];
-    // head: a[0]; mid: if (--n != 0) goto head; return 0; late: goto mid;
-    let il = Il::new()
-        .ldarg(2)
-        .br(op::BRTRUE, "late")
-        .ldarg(0)
-        .op(op::LDC_I4_0)
-        .op(op::LDELEM_I4)
-        .op(op::POP)
-        .label("head")
-        .ldarg(0)
-        .op(op::LDC_I4_0)
-        .op(op::LDELEM_I4)
-        .op(op::POP)
-        .label("mid")
-        .ldarg(1)
-        .op(op::LDC_I4_1)
-        .op(op::SUB)
-        .op(op::DUP)
-        .starg(1)
-        .br(op::BRTRUE, "head")
-        .op(op::LDC_I4_0)
-        .ret()
+    let pre = touch(Il::new().ldarg(2).br(op::BRTRUE, "late").ldarg(0));
+    let il = countdown(pre, "mid")
         .label("late")
         .br(op::BR, "mid")
         .build();
@@ -190,34 +153,18 @@ fn a_loop_entered_from_beyond_it_keeps_nothing() {
     assert_eq!(in_child(move || call_i(f, &[p, 3, 0])), Ok(0));
 }
 
-/// Two ways into the loop, one falling into its head after a check, one
-/// branching past the check to its condition: the head meets both.
+/// `if (c != 0) goto cond; a[0]; head: ...`: two ways in, one falling into
+/// the head after a check, one branching past it to the condition; the
+/// head meets both.
 #[test]
 fn a_loop_head_meets_every_way_into_its_range() {
-    // if (c != 0) goto cond; a[0]; head: a[0]; cond: if (--n != 0) goto head;
-    let il = Il::new()
-        .ldarg(2)
-        .br(op::BRTRUE, "cond")
-        .ldarg(0)
-        .op(op::LDC_I4_0)
-        .op(op::LDELEM_I4)
-        .op(op::POP)
-        .label("head")
-        .ldarg(0)
-        .op(op::LDC_I4_0)
-        .op(op::LDELEM_I4)
-        .op(op::POP)
-        .label("cond")
-        .ldarg(1)
-        .op(op::LDC_I4_1)
-        .op(op::SUB)
-        .op(op::DUP)
-        .starg(1)
-        .br(op::BRTRUE, "head")
-        .op(op::LDC_I4_0)
-        .ret()
-        .build();
-    let f = jit1(&[T::Obj, T::I4, T::I4], &[], T::I4, il);
+    let pre = touch(Il::new().ldarg(2).br(op::BRTRUE, "cond").ldarg(0));
+    let f = jit1(
+        &[T::Obj, T::I4, T::I4],
+        &[],
+        T::I4,
+        countdown(pre, "cond").build(),
+    );
     assert_eq!(in_child(move || call_i(f, &[0, 3, 1])), Err(1));
     let a = array(1);
     let p = a.as_ptr() as i64;

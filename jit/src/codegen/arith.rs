@@ -148,13 +148,8 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         ty: StackTy,
         size: OperandSize,
     ) -> R<bool> {
-        let alu = match op {
-            BinOp::Add => AluOp::Add,
-            BinOp::Sub => AluOp::Sub,
-            BinOp::And => AluOp::And,
-            BinOp::Or => AluOp::Or,
-            BinOp::Xor => AluOp::Xor,
-            _ => return Ok(false),
+        let Some(alu) = plain_alu(op) else {
+            return Ok(false);
         };
         let Some((x, at)) = self.next_stloc else {
             return Ok(false);
@@ -175,16 +170,9 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         self.nonnull.forget_local(x);
         self.bounds.forget(Loc::Local(x));
         self.ctx.spill_local_refs(Some(x), None)?;
-        let wide = size == OperandSize::S64;
-        match b.loc {
-            Loc::Const(c) if fits_i32(c) => self.m().alu_ri(alu, reg, c as i32, size)?,
-            _ => {
-                // Read before the register changes: `b` may be the local too.
-                let rb = self.widen_b(b, wide, false)?;
-                self.m().alu_rr(alu, reg, rb, size)?;
-                self.free_b(b, rb);
-            }
-        }
+        // `b` is read in the same instruction that changes the register:
+        // it may be the local too.
+        self.apply_alu(alu, reg, b, size)?;
         self.ctx.stack.push(ty, Loc::Local(x));
         Ok(true)
     }
@@ -203,13 +191,8 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         ty: StackTy,
         size: OperandSize,
     ) -> R<bool> {
-        let alu = match op {
-            BinOp::Add => AluOp::Add,
-            BinOp::Sub => AluOp::Sub,
-            BinOp::And => AluOp::And,
-            BinOp::Or => AluOp::Or,
-            BinOp::Xor => AluOp::Xor,
-            _ => return Ok(false),
+        let Some(alu) = plain_alu(op) else {
+            return Ok(false);
         };
         if !matches!(ty, StackTy::I32 | StackTy::I64 | StackTy::NInt) {
             return Ok(false);
@@ -232,16 +215,23 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             self.m().extend(rz, rz, Extend::I32)?;
         }
         self.ctx.free(a);
-        match b.loc {
-            Loc::Const(c) if fits_i32(c) => self.m().alu_ri(alu, rz, c as i32, size)?,
-            _ => {
-                let rb = self.widen_b(b, wide, false)?;
-                self.m().alu_rr(alu, rz, rb, size)?;
-                self.free_b(b, rb);
-            }
-        }
+        self.apply_alu(alu, rz, b, size)?;
         self.push_stored(z, ty);
         Ok(true)
+    }
+
+    /// `reg = reg alu b`, `b` an immediate when it fits, else in a register
+    /// (an `int32` sign-extended for a 64-bit operation, §III.1.5).
+    fn apply_alu(&mut self, alu: AluOp, reg: Gpr, b: &Val, size: OperandSize) -> R {
+        match b.loc {
+            Loc::Const(c) if fits_i32(c) => self.m().alu_ri(alu, reg, c as i32, size),
+            _ => {
+                let rb = self.widen_b(b, size == OperandSize::S64, false)?;
+                self.m().alu_rr(alu, reg, rb, size)?;
+                self.free_b(b, rb);
+                Ok(())
+            }
+        }
     }
 
     /// Left operand in an owned register, widened to 64 bits when needed.
@@ -822,5 +812,18 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         self.fail_if(Cond::E, FailCode::NotFinite)?;
         self.ctx.push_xmm(x);
         Ok(())
+    }
+}
+
+/// The ALU operation of an add, subtract or bitwise `op` without overflow
+/// check (the operations lowered into a local's register).
+fn plain_alu(op: BinOp) -> Option<AluOp> {
+    match op {
+        BinOp::Add => Some(AluOp::Add),
+        BinOp::Sub => Some(AluOp::Sub),
+        BinOp::And => Some(AluOp::And),
+        BinOp::Or => Some(AluOp::Or),
+        BinOp::Xor => Some(AluOp::Xor),
+        _ => None,
     }
 }

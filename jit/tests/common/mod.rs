@@ -112,6 +112,16 @@ impl Il {
         }
         self
     }
+    /// `i = i + 1; if (i < n) goto top;`: the end of a counted loop.
+    pub fn next_round(self, i: u16, n: i32, top: &'static str) -> Self {
+        self.ldloc(i)
+            .i4(1)
+            .op(op::ADD)
+            .stloc(i)
+            .ldloc(i)
+            .i4(n)
+            .br(op::BLT, top)
+    }
     pub fn ret(self) -> Self {
         self.op(op::RET)
     }
