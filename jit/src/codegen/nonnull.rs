@@ -17,10 +17,11 @@
 //! enters it ([`NonNull::unstored`], computed by `jit::loop_heads`). Why
 //! that holds: a path reaching the head last entered the range by one of
 //! those ways, checked there, and since then stayed inside the range, where
-//! those slots keep their value. `starg`/`stloc` forget their slot. Only slots whose address is
-//! never taken are tracked (the others are read through memory, never as
-//! `Loc::Arg`/`Loc::Local`), and methods with exception handlers track
-//! nothing (a handler or a `finally` may run between a check and a use).
+//! those slots keep their value. `starg`/`stloc` forget their slot. Only
+//! slots whose address is never taken are tracked (the others are read
+//! through memory, never as `Loc::Arg`/`Loc::Local`), and methods with
+//! exception handlers track nothing (a handler or a `finally` may run
+//! between a check and a use).
 //! A check removed this way is one whose IL offset the fault report would
 //! never have named: the earlier check on every path throws first.
 
