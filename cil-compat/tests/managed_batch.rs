@@ -361,6 +361,7 @@ fn a_misbehaving_device_fails_the_batch_clearly_and_the_driver_recovers() {
         (Fault::RepeatUsedId, BlockError::DeviceMisbehaved),
         (Fault::BogusUsedLen, BlockError::DeviceMisbehaved),
         (Fault::BadStatusByte, BlockError::DeviceMisbehaved),
+        (Fault::ShortOk, BlockError::DeviceMisbehaved),
         (Fault::NeverComplete, BlockError::Timeout),
     ] {
         let before = (h.recoveries)();

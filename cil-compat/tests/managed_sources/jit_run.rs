@@ -258,6 +258,7 @@ fn managed_driver_runs_through_the_jit_against_the_device_model() {
         (Fault::StaleUsedId, -7, true),
         (Fault::BogusUsedLen, -7, true),
         (Fault::BadStatusByte, -7, true),
+        (Fault::ShortOk, -7, true),
         (Fault::NeverComplete, -6, true),
     ] {
         let before = (h.recoveries)();

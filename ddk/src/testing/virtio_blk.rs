@@ -120,6 +120,10 @@ pub enum Fault {
     /// The request completes with the id of the completion before it (a
     /// used id repeated; its own head, if it is the first completion).
     RepeatUsedId,
+    /// Status VIRTIO_BLK_S_OK, but no data moved and a used length covering
+    /// only the status byte: a transfer the device claims and did not do
+    /// (§2.7.8: the driver must not use data past `len`).
+    ShortOk,
 }
 
 /// What the device saw.
@@ -834,6 +838,7 @@ impl Model {
         let (st, data_written) = match fault {
             Some(Fault::IoErr) => (blk_status::IOERR, 0),
             Some(Fault::Unsupp) => (blk_status::UNSUPP, 0),
+            Some(Fault::ShortOk) => (blk_status::OK, 0),
             _ => match self.execute(&descs, mem) {
                 Err(msg) => {
                     self.violations.push(msg);

@@ -690,6 +690,12 @@ impl VirtioBlk {
                 .read_bytes(slot * SLOT_SIZE + STATUS_OFF, &mut st)
                 .map_err(|_| BlockError::NoMemory)?;
             let err = match st[0] {
+                // OK with less written than the chain's writable bytes: the
+                // data cannot be trusted (§2.7.8).
+                blk_status::OK if used.short => {
+                    self.recover(BlockError::DeviceMisbehaved);
+                    return Err(BlockError::DeviceMisbehaved);
+                }
                 blk_status::OK => continue,
                 blk_status::IOERR => BlockError::Io,
                 blk_status::UNSUPP => BlockError::Unsupported,

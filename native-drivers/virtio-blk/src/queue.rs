@@ -48,6 +48,10 @@ struct InFlight {
 pub struct Used {
     pub head: u16,
     pub len: u32,
+    /// `len` is less than the chain's device-writable bytes: the device
+    /// wrote less than all of them (§2.7.8: the driver must not use data
+    /// beyond `len`), so a request it reports successful is a lie.
+    pub short: bool,
 }
 
 /// The driver's half of one split virtqueue.
@@ -250,7 +254,11 @@ impl<H: Hal> SplitQueue<H> {
         if len as u64 > info.writable {
             return Err(BlockError::DeviceMisbehaved);
         }
-        Ok(Some(Used { head, len }))
+        Ok(Some(Used {
+            head,
+            len,
+            short: (len as u64) < info.writable,
+        }))
     }
 
     /// Returns a chain to the free list, following the *shadow* links only.
@@ -310,7 +318,14 @@ mod tests {
         // SAFETY: test-only write inside our own ring block.
         unsafe { core::ptr::write_bytes(q.mem.as_ptr(), 0xff, 16 * 8) };
         complete(&q, 0, h as u32, 513, 1);
-        assert_eq!(q.poll_used(), Ok(Some(Used { head: h, len: 513 })));
+        assert_eq!(
+            q.poll_used(),
+            Ok(Some(Used {
+                head: h,
+                len: 513,
+                short: false
+            }))
+        );
         assert_eq!(q.num_free(), 8);
         // All 8 descriptors are usable again.
         let segs = [seg(0x1000, 1, false); 8];
@@ -374,7 +389,8 @@ mod tests {
                 q.poll_used(),
                 Ok(Some(Used {
                     head: heads[i],
-                    len: 4097
+                    len: 4097,
+                    short: false
                 }))
             );
         }

@@ -341,6 +341,7 @@ fn protocol_violations_are_detected_and_recovered_from() {
         Fault::StaleUsedId,
         Fault::BogusUsedLen,
         Fault::BadStatusByte,
+        Fault::ShortOk,
     ] {
         for opts in [BlkOptions::default(), legacy()] {
             let (dev, mut blk) = setup(opts);

@@ -47,6 +47,19 @@ fn a_device_with_a_larger_block_size_is_addressed_in_its_blocks() {
     assert_eq!(fuzz_one(&input), Outcome::Used);
 }
 
+/// A device that reports a read OK without having moved its data (its
+/// used length covers the status byte only: lies the fuzzer found, after a
+/// segment limit it lied about too). The driver must not return the
+/// buffer's old bytes as data (§2.7.8).
+#[test]
+fn a_read_reported_ok_but_written_short_is_refused() {
+    let input = [
+        81u8, 81, 81, 255, 245, 255, 0, 0, 59, 0, 0, 91, 0, 255, 255, 61, 81, 81, 113, 81, 3, 0,
+        81, 10, 0, 0, 0,
+    ];
+    assert_eq!(fuzz_one(&input), Outcome::Used);
+}
+
 #[test]
 fn an_honest_device_is_used() {
     // Modern, flush, no chaos bytes.

@@ -184,7 +184,7 @@ namespace VirtioBlk
                 BlockRequest* r = requests + _batchIndex[k];
                 // k < MaxBatch <= 4096 / SlotSize: inside the request page.
                 byte st = _reqBase[(uint)k * SlotSize + StatusOff];
-                if (st == BlkStatus.Ok) r->Status = 0;
+                if (st == BlkStatus.Ok && !_queue.LastShort) r->Status = 0;
                 else if (st == BlkStatus.IoErr) r->Status = (uint)BlockError.Io;
                 else if (st == BlkStatus.Unsupp) r->Status = (uint)BlockError.Unsupported;
                 else

@@ -209,8 +209,16 @@ namespace VirtioBlk
             _freeHead = (ushort)id;
             _numFree += count;
             if (len > inFlight[id].Writable) return Misbehaved;
+            _lastShort = len < inFlight[id].Writable;
             return (int)id;
         }
+
+        bool _lastShort;
+
+        /// The chain TakeUsed last returned was written short: `len` below its
+        /// device-writable bytes (§2.7.8: data past `len` must not be used), so
+        /// a status of OK for it is a lie.
+        public bool LastShort { get { return _lastShort; } }
 
         /// What TakeUsed answers when there is nothing new, or a violation.
         public const int NoneUsed = -1;

@@ -563,6 +563,8 @@ namespace VirtioBlk
             FaultCampaign.Completed();
 #endif
             byte st = _reqBase[StatusOff];
+            // OK with less written than the chain's writable bytes: a lie (§2.7.8).
+            if (st == BlkStatus.Ok && _queue.LastShort) st = StatusSentinel;
             switch (st)
             {
                 case BlkStatus.Ok: return BlockError.None;
