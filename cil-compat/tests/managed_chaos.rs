@@ -197,6 +197,13 @@ fn a_lying_device_gets_errors_from_the_managed_driver_never_a_crash_or_bad_data(
                 "input {i}: write returned Ok but the image does not hold it"
             );
         }
+        // A reset never changes the geometry the caller addresses blocks by.
+        if let Some(now) = guarded("block size", &mut || block_size()) {
+            assert_eq!(
+                now as usize, bs,
+                "input {i}: the block size changed under its user"
+            );
+        }
         guarded("flush", &mut || flush());
         guarded("down", &mut || down());
     }

@@ -330,6 +330,7 @@ impl VirtioBlk {
             );
             return;
         }
+        let geometry = (self.info.capacity_sectors, self.info.block_size);
         if let Err(e) = self.init() {
             let mut line = line_buf();
             let _ = write!(
@@ -338,6 +339,27 @@ impl VirtioBlk {
                 self.pci.address
             );
             self.platform.log(LogLevel::Error, &line);
+            // A failed bring-up may have read new values: the caller's view stays.
+            (self.info.capacity_sectors, self.info.block_size) = geometry;
+            return;
+        }
+        // The volume above addresses blocks of the size and count the device
+        // had: a device that comes back with others cannot be used under it.
+        if (self.info.capacity_sectors, self.info.block_size) != geometry {
+            let mut line = line_buf();
+            let _ = write!(
+                line,
+                "virtio-blk {}: came back from the reset with {} sectors of {} B, not {} of {} B; device disabled",
+                self.pci.address,
+                self.info.capacity_sectors,
+                self.info.block_size,
+                geometry.0,
+                geometry.1
+            );
+            self.platform.log(LogLevel::Error, &line);
+            (self.info.capacity_sectors, self.info.block_size) = geometry;
+            self.ready = false;
+            self.transport.fail();
         }
     }
 

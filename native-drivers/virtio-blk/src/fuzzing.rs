@@ -83,7 +83,7 @@ pub fn fuzz_one(data: &[u8]) -> Outcome {
     // LBAs count the driver's blocks: 512 bytes, or the device's blk_size
     // when it offers one (§5.2.4; a lying device may offer any it likes,
     // the protocol's sectors stay 512 bytes).
-    let bs = blk.block_size();
+    let (bs, count) = (blk.block_size(), blk.block_count());
     let mut buf = vec![0u8; 64 * 512];
     for (lba, n) in [(0u64, 1usize), (100, 16), (3, 64), (SECTORS as u64 - 2, 2)] {
         let b = &mut buf[..n * 512];
@@ -108,6 +108,12 @@ pub fn fuzz_one(data: &[u8]) -> Outcome {
         );
     }
     let _ = blk.flush();
+    // A reset never changes the geometry the caller addresses blocks by.
+    assert_eq!(
+        (blk.block_size(), blk.block_count()),
+        (bs, count),
+        "the device's geometry changed under its user"
+    );
     // Past the end (as the driver understood the capacity) never succeeds:
     // out of range, or not ready once an earlier lie made it reset.
     let past = blk.block_count();

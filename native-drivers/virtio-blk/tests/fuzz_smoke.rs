@@ -60,6 +60,17 @@ fn a_read_reported_ok_but_written_short_is_refused() {
     assert_eq!(fuzz_one(&input), Outcome::Used);
 }
 
+/// A device that comes back from a reset (after a timeout it caused) with
+/// another block size: the driver must not adopt it under its user, whose
+/// LBAs count the old blocks; the device is disabled instead.
+#[test]
+fn a_device_that_changes_its_block_size_across_a_reset_is_disabled() {
+    let input = [
+        81u8, 81, 81, 255, 255, 25, 0, 8, 0, 0, 0, 0, 0, 255, 255, 61, 81, 81, 1, 0, 0, 0, 0, 0, 0,
+    ];
+    assert_eq!(fuzz_one(&input), Outcome::Used);
+}
+
 #[test]
 fn an_honest_device_is_used() {
     // Modern, flush, no chaos bytes.

@@ -337,6 +337,8 @@ namespace VirtioBlk
                 Log.Error("virtio-blk: reset did not complete; device disabled");
                 return;
             }
+            ulong sectors = _info.CapacitySectors;
+            uint blockSize = _info.BlockSize;
             InitResult r = Init();
             if (!r.IsOk)
             {
@@ -346,6 +348,24 @@ namespace VirtioBlk
                 l2.Append(": re-initialisation failed: ");
                 l2.Append(r.Describe());
                 l2.Emit(LogLevel.Error);
+                // A failed bring-up may have read new values: the caller's view stays.
+                _info.CapacitySectors = sectors;
+                _info.BlockSize = blockSize;
+                return;
+            }
+            // The volume above addresses blocks of the size and count the device
+            // had: a device that comes back with others cannot be used under it.
+            if (_info.CapacitySectors != sectors || _info.BlockSize != blockSize)
+            {
+                LogLine l3 = new LogLine();
+                l3.Append("virtio-blk ");
+                l3.Append(_pci.Address);
+                l3.Append(": came back from the reset with another capacity or block size; device disabled");
+                l3.Emit(LogLevel.Error);
+                _info.CapacitySectors = sectors;
+                _info.BlockSize = blockSize;
+                _ready = false;
+                _transport.Fail();
             }
         }
 
