@@ -137,9 +137,10 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
     /// stack type is the result's (`int32`, `int64`, `native int`; no small
     /// integers, which would need normalising, no references). The result
     /// is pushed as the local itself, so that `stloc` finds nothing to
-    /// store. As `stloc` would, the facts known about the old value are
-    /// dropped and lazy copies of it still on the stack are materialised
-    /// first. Returns whether it applied (nothing emitted otherwise).
+    /// store. The checks are `store_target`'s, which, as `stloc` would,
+    /// drops the facts known about the old value and here materialises the
+    /// lazy copies of it still on the stack first. Returns whether it
+    /// applied (nothing emitted otherwise).
     fn update_in_place(
         &mut self,
         op: BinOp,
@@ -151,29 +152,22 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         let Some(alu) = plain_alu(op) else {
             return Ok(false);
         };
-        let Some((x, at)) = self.next_stloc else {
-            return Ok(false);
-        };
-        if a.loc != Loc::Local(x) || self.label_index(at).is_some() {
+        if !matches!(ty, StackTy::I32 | StackTy::I64 | StackTy::NInt) {
             return Ok(false);
         }
-        let Some(reg) = self.ctx.local_regs.get(x as usize).copied().flatten() else {
+        let Some((x, _)) = self.next_stloc else {
             return Ok(false);
         };
-        let t = self.ctx.local_type(x)?;
-        if !matches!(ty, StackTy::I32 | StackTy::I64 | StackTy::NInt)
-            || StackTy::of(&t) != Some(ty)
-            || context::small_int_extend(&t).is_some()
-        {
+        if a.loc != Loc::Local(x) {
             return Ok(false);
         }
-        self.nonnull.forget_local(x);
-        self.bounds.forget(Loc::Local(x));
-        self.ctx.spill_local_refs(Some(x), None)?;
+        let Some((x, reg)) = self.store_target(ty, None, true)? else {
+            return Ok(false);
+        };
         // `b` is read in the same instruction that changes the register:
         // it may be the local too.
         self.apply_alu(alu, reg, b, size)?;
-        self.ctx.stack.push(ty, Loc::Local(x));
+        self.push_stored(x, ty);
         Ok(true)
     }
 
@@ -206,7 +200,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         if self.ctx.reads_reg(a, target) || self.ctx.reads_reg(b, target) {
             return Ok(false);
         }
-        let Some((z, rz)) = self.store_target(ty, None)? else {
+        let Some((z, rz)) = self.store_target(ty, None, false)? else {
             return Ok(false);
         };
         let wide = size == OperandSize::S64;
@@ -563,7 +557,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             _ => None,
         };
         if let (Some(ext), false) = (small, ovf) {
-            if let Some((z, rz)) = self.store_target(StackTy::I32, Some(ext))? {
+            if let Some((z, rz)) = self.store_target(StackTy::I32, Some(ext), false)? {
                 // A variable is read in its register; anything else comes
                 // in a register this owns (freed after).
                 let owned = self.ctx.home_reg(&v).is_none();

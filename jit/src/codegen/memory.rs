@@ -47,7 +47,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
             (_, sty) => sty,
         };
         if let Some(sty) = sty {
-            if let Some((x, reg)) = self.store_target(sty, context::small_int_extend(ty))? {
+            if let Some((x, reg)) = self.store_target(sty, context::small_int_extend(ty), false)? {
                 self.ctx.load_int(reg, addr, ty)?;
                 self.push_stored(x, sty);
                 return Ok(());

@@ -796,7 +796,8 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
     /// and its register, when that value may be computed straight into the
     /// register: the next instruction is an `stloc` that is no branch
     /// target, the local lives in a register, no lazy copy of it (or of a
-    /// local sharing its register) is on the stack, and the value is what
+    /// local sharing its register) is on the stack (with `spill`, such
+    /// copies are materialised first instead), and the value is what
     /// the local keeps: with extension `ext`, a small integer local
     /// normalised the same way (`assign_registers`); without, a local that
     /// is no small integer and whose stack type is `sty`. The facts known
@@ -806,6 +807,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         &mut self,
         sty: StackTy,
         ext: Option<Extend>,
+        spill: bool,
     ) -> R<Option<(u16, Gpr)>> {
         let Some((x, at)) = self.next_stloc else {
             return Ok(None);
@@ -813,7 +815,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         let Some(reg) = self.ctx.local_regs.get(x as usize).copied().flatten() else {
             return Ok(None);
         };
-        if self.label_index(at).is_some() || self.ctx.has_local_refs(Some(x), None) {
+        if self.label_index(at).is_some() || (!spill && self.ctx.has_local_refs(Some(x), None)) {
             return Ok(None);
         }
         let t = self.ctx.local_type(x)?;
@@ -827,6 +829,9 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         }
         self.nonnull.forget_local(x);
         self.bounds.forget(Loc::Local(x));
+        if spill {
+            self.ctx.spill_local_refs(Some(x), None)?;
+        }
         Ok(Some((x, reg)))
     }
 
