@@ -51,6 +51,7 @@ struct Harness {
     info: extern "C" fn() -> i64,
     features: extern "C" fn() -> i64,
     recoveries: extern "C" fn() -> i64,
+    block_count: extern "C" fn() -> i64,
     read_only: extern "C" fn() -> i64,
     down: extern "C" fn() -> i64,
     probe_bdf: extern "C" fn(u32) -> u32,
@@ -111,6 +112,7 @@ fn harness() -> Harness {
         info: f!("Harness", "Info", F0),
         features: f!("Harness", "Features", F0),
         recoveries: f!("Harness", "Recoveries", F0),
+        block_count: f!("Harness", "BlockCount", F0),
         read_only: f!("Harness", "ReadOnly", F0),
         down: f!("Harness", "Down", F0),
         probe_bdf: f!("VirtioBlk.Driver", "ProbeBdf", extern "C" fn(u32) -> u32),
@@ -275,6 +277,36 @@ fn managed_driver_runs_through_the_jit_against_the_device_model() {
             "after {fault:?}"
         );
     }
+    // A device that comes back from the reset with another capacity: the
+    // volume above addresses blocks by the old geometry, so the driver keeps
+    // reporting it and disables the device rather than serve the new one.
+    let before = (h.recoveries)();
+    dev.set_capacity(SECTORS as u64 / 2);
+    dev.inject(Fault::NeverComplete);
+    assert_eq!((h.read_sum)(7, 2), -6, "the timeout that resets the device");
+    assert_eq!((h.recoveries)() - before, 1);
+    assert_eq!((h.block_count)(), SECTORS as i64, "geometry kept");
+    assert_eq!(
+        (h.read_sum)(7, 2),
+        -9,
+        "NotReady after the geometry changed"
+    );
+    assert!(
+        testing::logs()
+            .iter()
+            .any(|(_, l)| l.contains("came back from the reset with another capacity")),
+        "the driver said why: {:?}",
+        testing::logs()
+    );
+    (h.down)();
+    let dev = device(
+        &h,
+        BlkOptions {
+            seg_max: Some(2),
+            size_max: Some(1024),
+            ..BlkOptions::default()
+        },
+    );
     // seg_max 2 / size_max 1024: a 64-block transfer is split, still correct.
     assert_eq!((h.read_sum)(1000, 64), sum(&img[1000 * 512..1064 * 512]));
     assert!(dev.stats().max_segments <= 2 && dev.stats().max_segment_len <= 1024);

@@ -393,6 +393,23 @@ impl VirtioBlkDevice {
     pub fn capacity(&self) -> u64 {
         self.0.borrow().capacity
     }
+
+    /// Changes the capacity the device reports from now on (a disk resized
+    /// under the driver, or a device that lies after a reset); requests are
+    /// bounded by the new value. Panics above the backing's own size: the
+    /// model never invents sectors.
+    pub fn set_capacity(&self, sectors: u64) {
+        let mut m = self.0.borrow_mut();
+        let backing = match &m.backing {
+            Backing::Memory(v) => v.len() as u64 / 512,
+            Backing::File(f) => f.metadata().map_or(0, |md| md.len() / 512),
+        };
+        assert!(
+            sectors <= backing,
+            "set_capacity({sectors}) beyond the backing's {backing} sectors"
+        );
+        m.capacity = sectors;
+    }
 }
 
 impl DeviceModel for VirtioBlkDevice {

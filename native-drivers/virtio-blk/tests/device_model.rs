@@ -375,6 +375,39 @@ fn a_device_that_never_completes_times_out_and_is_reset() {
     }
 }
 
+/// A device that comes back from the reset with another capacity: the
+/// volume above addresses blocks by the old geometry, so the driver keeps
+/// reporting it and disables the device (the managed twin is in
+/// `cil-compat/tests/managed_sources/jit_run.rs`).
+#[test]
+fn a_device_whose_capacity_changes_across_a_reset_is_disabled() {
+    for opts in [BlkOptions::default(), legacy()] {
+        let (dev, mut blk) = setup(opts);
+        let count = blk.block_count();
+        dev.set_capacity(count / 2);
+        dev.inject(Fault::NeverComplete);
+        let mut b = vec![0u8; 4096];
+        assert_eq!(
+            blk.read_blocks(Lba::new(0), &mut b),
+            Err(BlockError::Timeout)
+        );
+        assert_eq!(blk.recoveries(), 1);
+        assert!(!blk.is_ready(), "disabled, not re-initialised");
+        assert_eq!(blk.block_count(), count, "geometry kept");
+        assert_eq!(
+            blk.read_blocks(Lba::new(0), &mut b),
+            Err(BlockError::NotReady)
+        );
+        assert!(
+            testing::logs()
+                .iter()
+                .any(|(_, l)| l.contains("came back from the reset with 2048 sectors")),
+            "the driver said why: {:?}",
+            testing::logs()
+        );
+    }
+}
+
 #[test]
 fn without_a_clock_the_wait_is_bounded_by_spins() {
     testing::reset();

@@ -97,6 +97,7 @@ public static unsafe class Harness
     public static long Features() { return (long)s_blk.Info.Features; }
     /// Bytes per LBA: 512, or the device's blk_size when it offers one (§5.2.4).
     public static long BlockSize() { return s_blk.BlockSize; }
+    public static long BlockCount() { return (long)s_blk.BlockCount; }
     public static long Recoveries() { return s_blk.Recoveries; }
     public static long ReadOnly() { return s_blk.IsReadOnly ? 1 : 0; }
 
