@@ -16,6 +16,7 @@ use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::borrow::Borrow;
@@ -319,10 +320,12 @@ pub struct MethodDesc {
     pub impl_flags: u16,
     /// RVA of the body (0 for none).
     pub rva: u32,
-    /// Signature with the owner's type arguments substituted.
-    pub sig: Sig,
-    /// Signature as declared (generic parameters left open), used to bind MemberRefs.
-    pub open_sig: Sig,
+    /// Signature with the owner's type arguments substituted (shared with
+    /// `open_sig`, and between instances, when substitution changes nothing).
+    pub sig: Arc<Sig>,
+    /// Signature as declared (generic parameters left open), used to bind
+    /// MemberRefs; shared by the definition and every instance of its owner.
+    pub open_sig: Arc<Sig>,
     /// Vtable slot (virtual methods; for interface methods the index within the
     /// interface).
     pub slot: Option<u32>,

@@ -4,7 +4,6 @@
 //! layouts, signatures, addresses and helper entry points.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 /// The type of a local, argument, field, array element or return value, as the
 /// JIT needs it (ECMA-335 §I.8.2.2 built-in types, collapsed to storage shapes).
@@ -554,7 +553,7 @@ pub trait JitHost {
     /// the value type whose `StructLayout::handle` is `handle`, for stack
     /// maps; `None` when unknown (every word of the value is then reported
     /// as a maybe-reference).
-    fn gc_ref_offsets(&self, handle: u64) -> Option<Vec<u32>> {
+    fn gc_ref_offsets(&self, handle: u64) -> Option<&[u32]> {
         let _ = handle;
         None
     }

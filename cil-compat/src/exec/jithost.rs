@@ -780,19 +780,22 @@ impl JitHost for EngineHost<'_> {
             .map_err(s)
     }
 
-    fn gc_ref_offsets(&self, handle: u64) -> Option<Vec<u32>> {
+    fn gc_ref_offsets(&self, handle: u64) -> Option<&[u32]> {
         if handle == 0 {
             return None;
         }
         // SAFETY: struct handles given to the JIT are MethodTable addresses
         // of laid-out value types (`StructLayout::handle`, from this host).
+        // The type system owns them (boxed, never freed or moved while the
+        // engine lives), and the slice returned borrows `self`, so nothing
+        // can restage the type while the caller reads it.
         let mt = unsafe { &*(handle as *const crate::types::MethodTable) };
         // `gc_refs` lists object references only: a value holding a managed
         // pointer (a `ref` field) is reported word by word instead.
         if has_byref_field(&self.e.ts, crate::types::TypeId(mt.type_id), 0) {
             return None;
         }
-        Some(mt.info.gc_refs.clone())
+        Some(&mt.info.gc_refs)
     }
 
     fn token_handle(&mut self, token: u32) -> Result<u64, HostError> {

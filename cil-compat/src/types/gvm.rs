@@ -7,6 +7,7 @@
 use core::sync::atomic::AtomicUsize;
 
 use alloc::string::ToString;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::{MethodDefRow, MethodDesc, MethodId, TypeId, TypeKind, TypeSystem};
@@ -50,7 +51,7 @@ impl TypeSystem {
             flags: d.flags,
             impl_flags: d.impl_flags,
             rva: d.rva,
-            sig: sig_,
+            sig: Arc::new(sig_),
             open_sig: d.open_sig.clone(),
             slot: None,
             pinvoke: d.pinvoke.clone(),

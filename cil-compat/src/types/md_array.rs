@@ -7,6 +7,7 @@
 //! time one is referenced, and the execution engine lowers calls to it.
 
 use alloc::string::ToString;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::AtomicUsize;
 
@@ -100,7 +101,7 @@ impl TypeSystem {
         // Found when created before (the open signature is the one asked for).
         for m in &self.info(owner).methods {
             let d = self.method(*m);
-            if d.name == name && d.sig == sig {
+            if d.name == name && *d.sig == sig {
                 return Ok(Some(*m));
             }
         }
@@ -119,6 +120,7 @@ impl TypeSystem {
             }
         })?;
         let m = MethodId(self.methods.len() as u32);
+        let sig = Arc::new(sig);
         self.methods.push(MethodDesc {
             owner,
             asm,

@@ -245,19 +245,40 @@ impl TypeSystem {
     }
 
     /// `s` with the type generic parameters replaced by `ctx` ([`Self::subst`]).
-    pub(super) fn subst_sig(&mut self, s: &Sig, ctx: &[TypeId], depth: u32) -> Result<Sig> {
+    /// A signature with `ctx` substituted: the same `Arc` back when the
+    /// substitution changes no type (most members of a generic class do not
+    /// mention its parameters), so instances allocate nothing for them.
+    pub(super) fn subst_sig_shared(
+        &mut self,
+        s: &Arc<Sig>,
+        ctx: &[TypeId],
+        depth: u32,
+    ) -> Result<Arc<Sig>> {
         let ret = self.subst(s.ret, ctx, depth)?;
-        let mut params = Vec::with_capacity(s.params.len());
-        for &p in &s.params {
-            params.push(self.subst(p, ctx, depth)?);
+        let mut params: Option<Vec<TypeId>> = None;
+        for (i, &p) in s.params.iter().enumerate() {
+            let q = self.subst(p, ctx, depth)?;
+            match &mut params {
+                Some(v) => v.push(q),
+                None if q != p => {
+                    let mut v = Vec::with_capacity(s.params.len());
+                    v.extend_from_slice(&s.params[..i]);
+                    v.push(q);
+                    params = Some(v);
+                }
+                None => {}
+            }
         }
-        Ok(Sig {
+        if ret == s.ret && params.is_none() {
+            return Ok(s.clone());
+        }
+        Ok(Arc::new(Sig {
             has_this: s.has_this,
             ret,
-            params,
+            params: params.unwrap_or_else(|| s.params.clone()),
             generic_params: s.generic_params,
             call_conv: s.call_conv,
-        })
+        }))
     }
 
     pub(super) fn constructed_type(&mut self, key: Key) -> Result<TypeId> {
@@ -446,7 +467,7 @@ impl TypeSystem {
                     self.ensure(c, ST_MEMBERS, 0)?;
                     let found = self.info(c).methods.iter().copied().find(|&m| {
                         let d = self.method(m);
-                        d.name == name && d.open_sig == want
+                        d.name == name && *d.open_sig == want
                     });
                     if let Some(m) = found {
                         return Ok(m);

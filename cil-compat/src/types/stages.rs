@@ -225,8 +225,9 @@ impl TypeSystem {
                 )
             };
             let resolved = self.method_sig(a, &msig, &ctx, depth + 1).and_then(|s| {
+                let s = Arc::new(s);
                 if inst {
-                    Ok((self.method_sig(a, &msig, &octx, depth + 1)?, s))
+                    Ok((Arc::new(self.method_sig(a, &msig, &octx, depth + 1)?), s))
                 } else {
                     Ok((s.clone(), s))
                 }
@@ -235,8 +236,11 @@ impl TypeSystem {
                 Ok((o, s)) => (o, s, None),
                 // A member nobody may ever call must not sink the whole assembly.
                 Err(e @ (Error::Unresolved { .. } | Error::TypeLoad { .. })) => {
-                    let p =
-                        self.placeholder_sig(msig.has_this, msig.generic_params, msig.call_conv)?;
+                    let p = Arc::new(self.placeholder_sig(
+                        msig.has_this,
+                        msig.generic_params,
+                        msig.call_conv,
+                    )?);
                     (p.clone(), p, Some(Box::new(e)))
                 }
                 Err(e) => return Err(e),
@@ -368,17 +372,17 @@ impl TypeSystem {
                 // The definition's placeholder: nothing to substitute.
                 (open_sig.clone(), open_sig, unresolved)
             } else {
-                match self.subst_sig(&open_sig, ctx, depth + 1) {
+                match self.subst_sig_shared(&open_sig, ctx, depth + 1) {
                     Ok(s) => (open_sig, s, None),
                     // As on the signature path: a member nobody may ever
                     // call must not sink the type; both signatures become
                     // the placeholder.
                     Err(e @ (Error::Unresolved { .. } | Error::TypeLoad { .. })) => {
-                        let p = self.placeholder_sig(
+                        let p = Arc::new(self.placeholder_sig(
                             open_sig.has_this,
                             open_sig.generic_params,
                             open_sig.call_conv,
-                        )?;
+                        )?);
                         (p.clone(), p, Some(Box::new(e)))
                     }
                     Err(e) => return Err(e),
