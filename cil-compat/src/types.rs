@@ -512,8 +512,13 @@ enum Key {
     ByRef(TypeId),
     FnPtr,
     Param(bool, u32),
-    Inst(TypeId, Vec<TypeId>),
+    /// A generic instance: definition and arguments (inline up to four, so
+    /// looking an instance up allocates nothing).
+    Inst(TypeId, TypeArgs),
 }
+
+/// Generic arguments of a constructed-type key.
+type TypeArgs = smallvec::SmallVec<[TypeId; 4]>;
 
 impl Key {
     /// A hash of the key, what `constructed` is ordered by first: the keys,

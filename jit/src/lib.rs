@@ -745,7 +745,11 @@ fn compile_decoded<H: JitHost>(
         .map(|(il, mk)| (*il, asm.mark_offsets[*mk]))
         .collect();
     let eh = eh.resolve(&asm.mark_offsets);
-    let stack_maps = gc.resolve(&asm.mark_offsets, saved_regs, &mut scratch.codegen.gc_sites);
+    let stack_maps = gc.resolve(
+        &asm.mark_offsets,
+        saved_regs,
+        (&mut scratch.codegen.gc_sites, &mut scratch.codegen.gc_slots),
+    );
     // Handed back as they are: the next compile empties what it takes.
     scratch.codegen.call_sites = sites;
     scratch.codegen.il_marks = marks;

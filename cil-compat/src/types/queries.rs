@@ -324,7 +324,7 @@ impl TypeSystem {
         if d.generic_params as usize != args.len() || !d.type_args.is_empty() {
             return Err(tl(&self.type_name(def), "generic argument count mismatch"));
         }
-        let t = self.constructed_type(Key::Inst(def, args))?;
+        let t = self.constructed_type(Key::Inst(def, TypeArgs::from_vec(args)))?;
         self.finish_pending()?;
         Ok(t)
     }
@@ -410,7 +410,7 @@ impl TypeSystem {
                 })?;
             (d.asm, d.owner, d.method_args.clone())
         };
-        let ctx = self.info(owner).type_args.clone();
+        let ctx = TypeArgs::from_slice(&self.info(owner).type_args);
         let saved = core::mem::replace(&mut self.mctx, margs);
         let r = f(self, a, &ctx);
         self.mctx = saved;

@@ -186,7 +186,7 @@ impl TypeSystem {
             },
             TypeSig::GenericInst { def, args, .. } => {
                 let d = self.resolve_type_ctx(a, *def, ctx, depth + 1)?;
-                let mut targs = Vec::new();
+                let mut targs = TypeArgs::with_capacity(args.len());
                 for x in args {
                     targs.push(self.resolve_sig(a, x, ctx, depth + 1)?);
                 }
@@ -231,8 +231,8 @@ impl TypeSystem {
             (TypeKind::Ptr, Some(e), _) => Key::Ptr(self.subst(e, ctx, depth + 1)?),
             (TypeKind::ByRef, Some(e), _) => Key::ByRef(self.subst(e, ctx, depth + 1)?),
             (_, _, Some(d)) => {
-                let args = self.info(t).type_args.clone();
-                let mut targs = Vec::with_capacity(args.len());
+                let args = TypeArgs::from_slice(&self.info(t).type_args);
+                let mut targs = TypeArgs::with_capacity(args.len());
                 for x in args {
                     targs.push(self.subst(x, ctx, depth + 1)?);
                 }
@@ -336,7 +336,7 @@ impl TypeSystem {
             ti.enclosing = di.enclosing;
             ti.generic_params = di.generic_params;
             ti.generic_def = Some(*d);
-            ti.type_args = args.clone();
+            ti.type_args = args.to_vec();
         } else if let Some(e) = elem {
             ti.asm = self.info(e).asm;
             ti.namespace = self.info(e).namespace.clone();
@@ -497,7 +497,7 @@ impl TypeSystem {
         if ctx.is_empty() || i.generic_def.is_some() || i.generic_params as usize != ctx.len() {
             return Ok(None);
         }
-        let inst = self.constructed_type(Key::Inst(owner, ctx.to_vec()))?;
+        let inst = self.constructed_type(Key::Inst(owner, TypeArgs::from_slice(ctx)))?;
         self.ensure(inst, ST_PARENT | ST_MEMBERS, 0)?;
         Ok(Some(inst))
     }

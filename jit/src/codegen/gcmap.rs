@@ -24,12 +24,13 @@ pub struct GcMapBuilder {
 
 impl GcMapBuilder {
     /// The finished maps, return addresses resolved from marks.
-    /// The builder's site list goes back to `keep` for the next method.
+    /// The builder's site and slot buffers go back to `keep` for the next
+    /// method; the maps get exact-size copies (kept for the method's life).
     pub fn resolve(
         self,
         mark_offsets: &[u32],
         saved_regs: u8,
-        keep: &mut Vec<(usize, u32, u32, u8)>,
+        keep: (&mut Vec<(usize, u32, u32, u8)>, &mut Vec<GcSlot>),
     ) -> StackMaps {
         // Exact sizes: both are kept for the method's lifetime.
         let plain = self
@@ -54,13 +55,15 @@ impl GcMapBuilder {
         }
         sites.sort_by_key(|s| s.ret_offset);
         frame_only.sort_unstable();
-        *keep = self.sites;
+        let slots = self.slots.as_slice().to_vec();
+        *keep.0 = self.sites;
+        *keep.1 = self.slots;
         StackMaps {
             frame: self.frame,
             frame_regs: self.frame_regs,
             sites,
             frame_only,
-            slots: self.slots,
+            slots,
             saved_regs,
         }
     }

@@ -129,6 +129,9 @@ pub struct Recycled {
     pub(crate) call_sites: Vec<(usize, CallSiteKind, u64)>,
     pub(crate) il_marks: Vec<(u32, usize)>,
     pub(crate) gc_sites: Vec<(usize, u32, u32, u8)>,
+    /// Stack-map slots as they are recorded; each method's are copied out
+    /// once, at their final length (`GcMapBuilder::resolve`).
+    pub(crate) gc_slots: Vec<crate::gcmap::GcSlot>,
     pub(crate) arg_types: Vec<JitType>,
     pub(crate) local_types: Vec<JitType>,
     pub(crate) local_taken: Vec<bool>,
@@ -326,6 +329,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             eh,
             gc: gcmap::GcMapBuilder {
                 sites: reuse(&mut bufs.gc_sites, 0),
+                slots: reuse(&mut bufs.gc_slots, 0),
                 ..Default::default()
             },
             context_local,
