@@ -244,14 +244,12 @@ fn managed_driver_runs_through_the_jit_against_the_device_model() {
 
     // Device-reported errors map to BlockError codes; protocol violations and
     // timeouts reset and re-initialise the device, which then works again.
-    let dev = device(
-        &h,
-        BlkOptions {
-            seg_max: Some(2),
-            size_max: Some(1024),
-            ..BlkOptions::default()
-        },
-    );
+    let split = BlkOptions {
+        seg_max: Some(2),
+        size_max: Some(1024),
+        ..BlkOptions::default()
+    };
+    let dev = device(&h, split.clone());
     let img = image();
     for (fault, code, recovers) in [
         (Fault::IoErr, -1, false),
@@ -299,14 +297,7 @@ fn managed_driver_runs_through_the_jit_against_the_device_model() {
         testing::logs()
     );
     (h.down)();
-    let dev = device(
-        &h,
-        BlkOptions {
-            seg_max: Some(2),
-            size_max: Some(1024),
-            ..BlkOptions::default()
-        },
-    );
+    let dev = device(&h, split);
     // seg_max 2 / size_max 1024: a 64-block transfer is split, still correct.
     assert_eq!((h.read_sum)(1000, 64), sum(&img[1000 * 512..1064 * 512]));
     assert!(dev.stats().max_segments <= 2 && dev.stats().max_segment_len <= 1024);
