@@ -244,10 +244,10 @@ impl TypeSystem {
         self.constructed_type(key)
     }
 
-    /// `s` with the type generic parameters replaced by `ctx` ([`Self::subst`]).
-    /// A signature with `ctx` substituted: the same `Arc` back when the
-    /// substitution changes no type (most members of a generic class do not
-    /// mention its parameters), so instances allocate nothing for them.
+    /// `s` with the type generic parameters replaced by `ctx` ([`Self::subst`]):
+    /// the same `Arc` back when the substitution changes no type (members
+    /// that do not mention the owner's parameters), so instances allocate
+    /// nothing for them.
     pub(super) fn subst_sig_shared(
         &mut self,
         s: &Arc<Sig>,
