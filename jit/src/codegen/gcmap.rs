@@ -11,6 +11,10 @@ use crate::masm::*;
 use crate::JitErrorKind;
 use alloc::vec::Vec;
 
+/// A call site being recorded: (mark after the call, first slot, slot
+/// count, registers).
+pub type SiteMark = (usize, u32, u32, u8);
+
 /// Maps being built: sites hold marks until the code is assembled.
 #[derive(Default)]
 pub struct GcMapBuilder {
@@ -18,7 +22,7 @@ pub struct GcMapBuilder {
     /// Register locals and arguments of reference type.
     pub frame_regs: u8,
     /// (mark after the call, first slot, slot count, registers).
-    pub sites: Vec<(usize, u32, u32, u8)>,
+    pub sites: Vec<SiteMark>,
     pub slots: Vec<GcSlot>,
 }
 
@@ -30,7 +34,7 @@ impl GcMapBuilder {
         self,
         mark_offsets: &[u32],
         saved_regs: u8,
-        keep: (&mut Vec<(usize, u32, u32, u8)>, &mut Vec<GcSlot>),
+        keep: (&mut Vec<SiteMark>, &mut Vec<GcSlot>),
     ) -> StackMaps {
         // Exact sizes: both are kept for the method's lifetime.
         let plain = self

@@ -128,7 +128,7 @@ pub struct Recycled {
     pub(crate) fails: Vec<(Label, FailCode, u32)>,
     pub(crate) call_sites: Vec<(usize, CallSiteKind, u64)>,
     pub(crate) il_marks: Vec<(u32, usize)>,
-    pub(crate) gc_sites: Vec<(usize, u32, u32, u8)>,
+    pub(crate) gc_sites: Vec<gcmap::SiteMark>,
     /// Stack-map slots as they are recorded; each method's are copied out
     /// once, at their final length (`GcMapBuilder::resolve`).
     pub(crate) gc_slots: Vec<crate::gcmap::GcSlot>,
