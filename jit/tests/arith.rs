@@ -169,6 +169,43 @@ fn int32_binops_edge_values() {
     assert_eq!(n, 19 * 100 * 3);
 }
 
+/// `mul` by a constant power of two is emitted as a shift: every power of
+/// two an int32 or int64 immediate can hold, against the wrapping product,
+/// next to the constants that are not powers of two (`imul` stays).
+#[test]
+fn mul_by_constant_powers_of_two() {
+    let mut muls32: Vec<i32> = (0..31).map(|k| 1 << k).collect();
+    muls32.extend([0, -1, -2, -16, i32::MIN, 3, 24, 0x7FFF_FFFF]);
+    for c in muls32 {
+        let f = jit1(
+            &[T::I4],
+            &[],
+            T::I4,
+            Il::new().ldarg(0).i4(c).op(op::MUL).ret().build(),
+        );
+        let g = jit1(
+            &[T::I8],
+            &[],
+            T::I8,
+            Il::new()
+                .ldarg(0)
+                .i4(c)
+                .op(op::CONV_I8)
+                .op(op::MUL)
+                .ret()
+                .build(),
+        );
+        for a in I32S {
+            let got = in_child(move || call_i(f, &[a as i64]) as i32 as i64);
+            assert_eq!(got, Ok(a.wrapping_mul(c) as i64), "int32 {a} * {c}");
+        }
+        for a in I64S {
+            let got = in_child(move || call_i(g, &[a]));
+            assert_eq!(got, Ok(a.wrapping_mul(c as i64)), "int64 {a} * {c}");
+        }
+    }
+}
+
 #[test]
 fn int64_binops_edge_values() {
     for opc in &BINOPS[..16] {

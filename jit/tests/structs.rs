@@ -21,7 +21,10 @@ fn shape(h: &mut FakeHost, size: u32) -> Shape {
         3 => (T::U1, 3),
         5 => (T::U1, 5),
         12 => (T::I4, 3),
+        // Powers of two above 8: element addresses scale by a shift.
+        16 => (T::I4, 4),
         24 => (T::I8, 3),
+        32 => (T::I8, 4),
         40 => (T::I8, 5),
         _ => unreachable!(),
     };
@@ -49,7 +52,7 @@ fn shape(h: &mut FakeHost, size: u32) -> Shape {
     }
 }
 
-const SIZES: [u32; 5] = [3, 5, 12, 24, 40];
+const SIZES: [u32; 7] = [3, 5, 12, 16, 24, 32, 40];
 
 fn fill_local(mut il: Il, s: &Shape, local: u16, base: i32) -> Il {
     for (k, f) in s.fields.iter().enumerate() {

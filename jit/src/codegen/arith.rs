@@ -108,6 +108,14 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         };
         match (alu, imm) {
             (Some(alu), Some(c)) => self.m().alu_ri(alu, ra, c, size)?,
+            // A product by a power of two (a `sizeof`-scaled index) is a
+            // shift; only the unchecked `mul`, whose flags nothing reads.
+            (None, Some(c)) if op == BinOp::Mul && c > 0 && c.count_ones() == 1 => {
+                if c > 1 {
+                    self.m()
+                        .shift_ri(ShiftKind::Shl, ra, c.trailing_zeros() as u8, size)?
+                }
+            }
             (None, Some(c)) => self.m().imul_rri(ra, ra, c, size)?,
             (alu, None) => {
                 let rb = self.widen_b(&b, wide, unsigned)?;

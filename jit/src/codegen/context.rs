@@ -324,8 +324,10 @@ impl<M: MacroAssembler> CodeGenContext<M> {
                         return self.masm.store_imm(addr, c as i32, size);
                     }
                 }
-                let r = match v.loc {
-                    Loc::Reg(r) => r,
+                // A variable kept in a register is stored from it: the
+                // register holds it normalised, and a store takes its low bytes.
+                let r = match (v.loc, self.home_reg(v)) {
+                    (Loc::Reg(r), _) | (_, Some(r)) => r,
                     _ => {
                         self.load_to_gpr(v, M::Abi::SCRATCH)?;
                         M::Abi::SCRATCH

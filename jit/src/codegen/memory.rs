@@ -305,6 +305,13 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         }
         let addr = match elem_size {
             1 | 2 | 4 | 8 => Address::indexed(ra, ri, elem_size as u8, data),
+            // A larger power of two: a shift, and the addressing mode's x8.
+            n if n.is_power_of_two() => {
+                let by = (n.trailing_zeros() - 3) as u8;
+                self.m()
+                    .shift_ri(ShiftKind::Shl, ri, by, OperandSize::S64)?;
+                Address::indexed(ra, ri, 8, data)
+            }
             n => {
                 self.m().imul_rri(ri, ri, n as i32, OperandSize::S64)?;
                 Address::indexed(ra, ri, 1, data)
