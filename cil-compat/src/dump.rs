@@ -51,6 +51,10 @@ pub fn dump_type(ts: &TypeSystem, t: TypeId, out: &mut String) {
         "  size={} align={} base_size={} component_size={} vtable={} flags={:#x}",
         i.size, i.align, mt.base_size, mt.component_size, mt.vtable_len, mt.flags
     );
+    if !ts.is_complete(t) {
+        // Load levels (`TypeSystem::complete`): nothing has needed them yet.
+        let _ = writeln!(out, "  (vtable, interface maps and statics not built yet)");
+    }
     if !i.gc_refs.is_empty() {
         let _ = writeln!(out, "  gc_refs {:?}", i.gc_refs);
     }

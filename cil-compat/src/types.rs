@@ -191,6 +191,18 @@ const ST_LAYOUT: u8 = 4;
 const ST_VTABLE: u8 = 8;
 const ST_STATICS: u8 = 16;
 const ST_ALL: u8 = 31;
+/// What every type gets when it is created (`finish_pending`): enough to
+/// name it, lay out its values and fields and compile code that mentions
+/// it. Its vtable, interface maps and static storage wait for the first use
+/// that reads them ([`TypeSystem::complete`]), as a type loader's load
+/// levels do (CoreCLR's `ClassLoadLevel`): most constructed types a program
+/// mentions (generic instances in signatures, arrays of them) are never
+/// instantiated, called virtually or initialised.
+const ST_EAGER: u8 = ST_PARENT | ST_MEMBERS | ST_LAYOUT;
+/// Set on a type once it and every type a cast involving it reads
+/// (parents, interfaces, element and type arguments, transitively) are
+/// complete ([`TypeSystem::complete_deep`]).
+const ST_DEEP: u8 = 32;
 
 /// The loader's view of a type.
 pub struct TypeInfo {

@@ -240,8 +240,9 @@ fn derived_class_fields_follow_base_fields() {
     assert_eq!(offset(ts, "DependentTests.Derived", "Extra"), H + 8);
 }
 
-fn slot_owner(ts: &cil_compat::types::TypeSystem, t: &str, slot: u32) -> String {
-    let m = ts.vtable_method(ty(ts, t), slot).unwrap();
+fn slot_owner(ts: &mut cil_compat::types::TypeSystem, t: &str, slot: u32) -> String {
+    let tid = ty(ts, t);
+    let m = ts.vtable_method(tid, slot).unwrap();
     format!(
         "{}::{}",
         ts.type_name(ts.method(m).owner),
@@ -251,8 +252,8 @@ fn slot_owner(ts: &cil_compat::types::TypeSystem, t: &str, slot: u32) -> String 
 
 #[test]
 fn vtable_slots_follow_override_and_newslot() {
-    let l = load_all();
-    let ts = &l.ts;
+    let mut l = load_all();
+    let ts = &mut l.ts;
     let obj = ty(ts, "System.Object");
     let names: Vec<_> = (0..4).map(|s| slot_owner(ts, "LoaderTests.A", s)).collect();
     assert_eq!(
@@ -296,11 +297,15 @@ fn vtable_slots_follow_override_and_newslot() {
 
 #[test]
 fn interface_maps_cover_implicit_explicit_inherited_and_abstract() {
-    let l = load_all();
-    let ts = &l.ts;
+    let mut l = load_all();
+    let ts = &mut l.ts;
     let area = method(ts, "LoaderTests.IShape", "Area");
     let sides = method(ts, "LoaderTests.IShape", "Sides");
-    let impl_of = |t: &str, im| {
+    fn impl_of(
+        ts: &mut cil_compat::types::TypeSystem,
+        t: &str,
+        im: cil_compat::types::MethodId,
+    ) -> String {
         let tid = ty(ts, t);
         let s = ts.interface_slot(tid, im).unwrap();
         let m = ts.vtable_method(tid, s).unwrap();
@@ -309,51 +314,47 @@ fn interface_maps_cover_implicit_explicit_inherited_and_abstract() {
             ts.type_name(ts.method(m).owner),
             ts.method(m).name
         )
-    };
+    }
+    let name = method(ts, "LoaderTests.INamed", "Name");
+    let dispose = method(ts, "System.IDisposable", "Dispose");
     assert_eq!(
-        impl_of("LoaderTests.Square", area),
+        impl_of(ts, "LoaderTests.Square", area),
         "LoaderTests.Square::Area"
     );
     assert_eq!(
-        impl_of("LoaderTests.Square", sides),
+        impl_of(ts, "LoaderTests.Square", sides),
         "LoaderTests.Square::Sides"
     );
     assert_eq!(
-        impl_of("LoaderTests.Triangle", area),
+        impl_of(ts, "LoaderTests.Triangle", area),
         "LoaderTests.Triangle::LoaderTests.IShape.Area"
     );
     assert_eq!(
-        impl_of("LoaderTests.Triangle", sides),
+        impl_of(ts, "LoaderTests.Triangle", sides),
         "LoaderTests.Triangle::Sides"
     );
     assert_eq!(
-        impl_of("LoaderTests.BigSquare", area),
+        impl_of(ts, "LoaderTests.BigSquare", area),
         "LoaderTests.Square::Area"
     );
     assert_eq!(
-        impl_of("DependentTests.Derived", sides),
+        impl_of(ts, "DependentTests.Derived", sides),
         "LoaderTests.Square::Sides"
     );
     assert_eq!(
-        impl_of(
-            "LoaderTests.Thing",
-            method(ts, "LoaderTests.INamed", "Name")
-        ),
+        impl_of(ts, "LoaderTests.Thing", name),
         "LoaderTests.Thing::Name"
     );
     assert_eq!(
-        impl_of("LoaderTests.Thing", area),
+        impl_of(ts, "LoaderTests.Thing", area),
         "LoaderTests.Thing::Area"
     );
     assert_eq!(
-        impl_of("LoaderTests.Partial", area),
+        impl_of(ts, "LoaderTests.Partial", area),
         "LoaderTests.Partial::Area"
     );
     assert_eq!(
-        impl_of(
-            "LoaderTests.Disposable",
-            method(ts, "System.IDisposable", "Dispose")
-        ),
+        impl_of(ts, "LoaderTests.Disposable", dispose),
         "LoaderTests.Disposable::Dispose"
     );
     // Not implemented: a clear error.
@@ -366,8 +367,8 @@ fn interface_maps_cover_implicit_explicit_inherited_and_abstract() {
 
 #[test]
 fn statics_have_storage_and_cctor_state() {
-    let l = load_all();
-    let ts = &l.ts;
+    let mut l = load_all();
+    let ts = &mut l.ts;
     let precise = ty(ts, "LoaderTests.Precise");
     let lazy = ty(ts, "LoaderTests.Lazy");
     let none = ty(ts, "LoaderTests.NoStatics");
@@ -869,4 +870,57 @@ fn multi_dimensional_arrays_of_structs() {
     assert_eq!(lens[0], 3);
     assert_eq!(lens[8], 4);
     assert!(ts.md_array_of(vec3, 0).is_err());
+}
+
+/// Load levels (`TypeSystem::complete`): a constructed type is named and laid
+/// out when it is created, and gets its vtable, interface maps and static
+/// storage at the first query that reads them; a cast completes every type
+/// its answer reads, so a variant check through a type nothing built still
+/// answers right.
+#[test]
+fn constructed_types_are_completed_by_the_queries_that_read_them() {
+    let mut l = load_all();
+    let ts = &mut l.ts;
+    let list = ty(ts, "System.Collections.Generic.List`1");
+    let ienum = ty(ts, "System.Collections.Generic.IEnumerable`1");
+    let (dog, animal) = (ty(ts, "LoaderTests.Dog"), ty(ts, "LoaderTests.Animal"));
+    let list_dog = ts.generic_instance(list, vec![dog]).unwrap();
+    let list_list_dog = ts.generic_instance(list, vec![list_dog]).unwrap();
+    let ienum_animal = ts.generic_instance(ienum, vec![animal]).unwrap();
+    let ienum_ienum_animal = ts.generic_instance(ienum, vec![ienum_animal]).unwrap();
+    assert!(
+        ts.is_complete(dog),
+        "an assembly's own types are complete from its load"
+    );
+    for t in [list_dog, list_list_dog, ienum_animal] {
+        assert!(
+            !ts.is_complete(t),
+            "{} built before any use",
+            ts.type_name(t)
+        );
+        assert!(ts.info(t).interfaces.is_empty());
+    }
+    assert!(ts.value_layout(list_dog).is_ok(), "laid out from the start");
+    // List<List<Dog>> is IEnumerable<List<Dog>>, and List<Dog> is an
+    // IEnumerable<Animal> (covariance): the answer reads List<Dog>'s maps.
+    assert!(ts.is_assignable(list_list_dog, ienum_ienum_animal));
+    assert!(ts.is_complete(list_dog) && ts.is_complete(list_list_dog));
+    let string = ty(ts, "System.String");
+    let ienum_string = ts.generic_instance(ienum, vec![string]).unwrap();
+    let ienum_ienum_string = ts.generic_instance(ienum, vec![ienum_string]).unwrap();
+    assert!(!ts.is_assignable(list_list_dog, ienum_ienum_string));
+    // A slot query completes the type it asks about.
+    let list_animal = ts.generic_instance(list, vec![animal]).unwrap();
+    assert!(!ts.is_complete(list_animal));
+    let get_enum = ts
+        .info(ienum_animal)
+        .methods
+        .iter()
+        .copied()
+        .find(|m| ts.method(*m).name == "GetEnumerator")
+        .unwrap();
+    let slot = ts.interface_slot(list_animal, get_enum).unwrap();
+    let m = ts.vtable_method(list_animal, slot).unwrap();
+    assert_eq!(ts.method(m).owner, list_animal);
+    assert!(ts.is_complete(list_animal));
 }

@@ -194,7 +194,7 @@ fn read_boxed(e: &mut Engine, v: &View, i: usize) -> u64 {
 
 /// Stores object `val` into element `i`: 0 done, 1 the object's type does not
 /// fit the element type (InvalidCastException).
-fn write_boxed(e: &Engine, v: &View, i: usize, val: u64) -> i32 {
+fn write_boxed(e: &mut Engine, v: &View, i: usize, val: u64) -> i32 {
     if !v.elem_is_value(e) {
         if val != 0 && !e.ts.is_assignable(type_of_obj(val as usize), v.elem) {
             return 1;

@@ -414,6 +414,11 @@ extern "C" fn initialize_array(arr: u64, field_handle: u64) {
         let m = &*(mt as *const MethodTable);
         (m.component_size as u64, m.base_size as usize)
     };
+    // The data's length is fixed with the owner's static storage.
+    let owner = e.ts.field(f).owner;
+    if e.ts.complete(owner).is_err() {
+        die(e, "arithmetic".into(), u64::MAX, 0)
+    }
     let Some(data) = e.ts.field_rva_data(f) else {
         die(e, "arithmetic".into(), u64::MAX, 0)
     };

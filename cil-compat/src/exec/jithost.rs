@@ -184,8 +184,13 @@ impl EngineHost<'_> {
         if let Some((kind, rank, elem)) = self.e.ts.array_method_kind(m) {
             return self.md_array_call_info(m, sig, kind, rank, elem);
         }
+        let owner = self.e.ts.method(m).owner;
+        if virt && self.e.ts.method(m).is_virtual() {
+            // A virtual method's slot comes with its owner's vtable (the
+            // interface helper reads an interface method's at run time).
+            self.e.ts.complete(owner).map_err(s)?;
+        }
         let d = self.e.ts.method(m);
-        let owner = d.owner;
         let owner_kind = self.e.ts.info(owner).kind;
         let native = d.is_internal_call() || d.pinvoke.is_some();
         let delegate_ctor = !native && d.rva == 0 && d.name == ".ctor" && self.e.is_delegate(owner);
@@ -515,6 +520,10 @@ impl JitHost for EngineHost<'_> {
         if self.varies(t) {
             return Err(self.not_shareable("constrained call", t));
         }
+        // The value type's vtable and interface maps, and the slot of `m`.
+        self.e.ts.complete(t).map_err(s)?;
+        let owner = self.e.ts.method(m).owner;
+        self.e.ts.complete(owner).map_err(s)?;
         let d = self.e.ts.method(m);
         let implementing = if !d.is_virtual() {
             Some(m)
@@ -627,6 +636,7 @@ impl JitHost for EngineHost<'_> {
             }
             return Err(self.not_shareable("static field", owner));
         }
+        self.e.ts.complete(owner).map_err(s)?;
         let addr = self.e.ts.static_field_address(f).map_err(s)? as u64;
         let mt = self.e.ts.mt(owner);
         let class_init = if mt.cctor_state.load(core::sync::atomic::Ordering::SeqCst) != CCTOR_DONE

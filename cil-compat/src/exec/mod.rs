@@ -337,7 +337,13 @@ impl Engine {
     }
 
     /// Fills empty vtable slots of `t` with stubs of the methods they run.
+    /// The type is brought to full readiness first (`TypeSystem::complete`):
+    /// every allocation and type handle comes through here.
     pub fn ensure_vtable(&mut self, t: TypeId) -> Result<(), EngineError> {
+        self.ts.complete(t).map_err(|error| EngineError::Load {
+            method: None,
+            error,
+        })?;
         let n = self.ts.info(t).vtable_slots().len();
         for i in 0..n {
             if self.ts.info(t).vtable_slots()[i].load(Ordering::Relaxed) != 0 {
@@ -762,6 +768,11 @@ impl Engine {
         if st != CCTOR_PENDING {
             return Ok(());
         }
+        // Its static storage, which the initializer writes.
+        self.ts.complete(t).map_err(|error| EngineError::Load {
+            method: None,
+            error,
+        })?;
         self.ts.set_cctor_state(t, CCTOR_RUNNING);
         if let Some(c) = self.ts.info(t).cctor {
             let addr = self.compile(c)?;

@@ -86,6 +86,10 @@ impl TypeSystem {
             }
         };
         let owner = self.method(def).owner;
+        // The receiver's type is complete (it has instances); the slot of
+        // the definition comes with its owner's vtable.
+        self.complete(t)?;
+        self.complete(owner)?;
         let slot = if self.info(owner).kind == TypeKind::Interface {
             self.interface_slot(t, def)?
         } else {

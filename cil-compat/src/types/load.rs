@@ -176,12 +176,77 @@ impl TypeSystem {
         ai.typedefs.get((*rid as usize).wrapping_sub(1)).copied()
     }
 
-    /// Brings every type created since the last call to full readiness.
+    /// Brings every type created since the last call to the eager stages
+    /// (`ST_EAGER`); the rest waits for [`TypeSystem::complete`].
     pub(super) fn finish_pending(&mut self) -> Result<()> {
         while self.pending < self.types.len() {
             let t = TypeId(self.pending as u32);
             self.pending += 1;
-            self.ensure(t, ST_ALL, 0)?;
+            self.ensure(t, ST_EAGER, 0)?;
+        }
+        Ok(())
+    }
+
+    /// Brings `t` to full readiness: its vtable (and so the slot of every
+    /// virtual method it declares), interface maps and static storage, and
+    /// those of its parents and interfaces. Whoever reads one of those of a
+    /// type calls this first: the engine before it fills a vtable
+    /// (`Engine::ensure_vtable`, which every allocation and type handle goes
+    /// through), the JIT host before it reads a method's slot or a static's
+    /// address, the type initializer's runner. Assemblies' own type
+    /// definitions are complete from their load; constructed types are not.
+    /// A failure here is the type's load error, reported at its first use.
+    pub fn complete(&mut self, t: TypeId) -> Result<()> {
+        if self.info(t).state & ST_ALL == ST_ALL {
+            return Ok(());
+        }
+        self.ensure(t, ST_ALL, 0)?;
+        self.finish_pending()
+    }
+
+    /// Whether `t` went through [`TypeSystem::complete`] (or was complete
+    /// from its load).
+    pub fn is_complete(&self, t: TypeId) -> bool {
+        self.info(t).state & ST_ALL == ST_ALL
+    }
+
+    /// [`TypeSystem::complete`] for `t` and every type an assignability
+    /// check involving `t` may read (`is_assignable`: parents, interface maps,
+    /// array element types, the type arguments variance compares), to the
+    /// end of that closure. Run-time casts call it on both sides first, so
+    /// `is_assignable`, which only reads, never meets a type whose interface
+    /// maps were not built. Once done for a type, a flag makes it free.
+    pub fn complete_deep(&mut self, t: TypeId) -> Result<()> {
+        if self.info(t).state & ST_DEEP != 0 {
+            return Ok(());
+        }
+        let mut work = alloc::vec![t];
+        let mut marked = Vec::new();
+        let r = self.complete_closure(&mut work, &mut marked);
+        if r.is_err() {
+            // A type of the closure failed: none of it counts as done.
+            for u in marked {
+                self.types[u.0 as usize].info.state &= !ST_DEEP;
+            }
+        }
+        r
+    }
+
+    fn complete_closure(&mut self, work: &mut Vec<TypeId>, marked: &mut Vec<TypeId>) -> Result<()> {
+        while let Some(u) = work.pop() {
+            if self.info(u).state & ST_DEEP != 0 {
+                continue;
+            }
+            self.complete(u)?;
+            // Marked before its neighbours are done: the walk's visited set
+            // (generic types refer back to themselves: `A : IEquatable<A>`).
+            self.types[u.0 as usize].info.state |= ST_DEEP;
+            marked.push(u);
+            let i = self.info(u);
+            work.extend(i.parent);
+            work.extend(i.element);
+            work.extend(i.type_args.iter().copied());
+            work.extend(i.interfaces.iter().map(|m| m.iface));
         }
         Ok(())
     }

@@ -71,7 +71,23 @@ impl TypeSystem {
     /// for an interface too), an implemented interface, an array whose reference
     /// elements are assignable (covariance), or a generic collection interface of a
     /// vector (`types/vector_ifaces.rs`).
-    pub fn is_assignable(&self, from: TypeId, to: TypeId) -> bool {
+    ///
+    /// Both types, and every type the answer may read (parents, interface
+    /// maps, element types, the type arguments variance compares), are
+    /// completed first (`TypeSystem::complete_deep`: load levels). A type
+    /// that fails to complete is assignable to nothing.
+    pub fn is_assignable(&mut self, from: TypeId, to: TypeId) -> bool {
+        if from == to {
+            return true;
+        }
+        if self.complete_deep(from).is_err() || self.complete_deep(to).is_err() {
+            return false;
+        }
+        self.assignable_loaded(from, to)
+    }
+
+    /// [`TypeSystem::is_assignable`] between types whose closure is complete.
+    fn assignable_loaded(&self, from: TypeId, to: TypeId) -> bool {
         if from == to {
             return true;
         }
@@ -150,8 +166,8 @@ impl TypeSystem {
                 }
                 let refs = self.info(a).is_reference() && self.info(b).is_reference();
                 match self.param_variance(def, k) {
-                    1 => refs && self.is_assignable(a, b),
-                    2 => refs && self.is_assignable(b, a),
+                    1 => refs && self.assignable_loaded(a, b),
+                    2 => refs && self.assignable_loaded(b, a),
                     _ => false,
                 }
             })
@@ -161,7 +177,10 @@ impl TypeSystem {
     /// instantiation of its interface (`t` implements `ISink<object>`, the call
     /// is to `ISink<string>.Put`); the method's index is the same in every
     /// instantiation of one generic interface.
-    pub fn variant_interface_slot(&self, t: TypeId, iface_method: MethodId) -> Option<u32> {
+    pub fn variant_interface_slot(&mut self, t: TypeId, iface_method: MethodId) -> Option<u32> {
+        let owner = self.method(iface_method).owner;
+        self.complete_deep(t).ok()?;
+        self.complete_deep(owner).ok()?;
         let m = self.method(iface_method);
         let idx = m.slot? as usize;
         self.info(t)
@@ -191,7 +210,8 @@ impl TypeSystem {
     /// integers of one width to one (`int[]` is a `uint[]`, an enum array an
     /// array of its underlying type, `long[]` an `IntPtr[]` on this 64-bit
     /// target). `bool` and `char` reduce only to themselves.
-    pub fn array_element_compatible(&self, t: TypeId, u: TypeId) -> bool {
+    /// Both closures must be complete (`is_assignable` sees to it).
+    pub(crate) fn array_element_compatible(&self, t: TypeId, u: TypeId) -> bool {
         if t == u {
             return true;
         }
@@ -202,7 +222,7 @@ impl TypeSystem {
             return false;
         };
         if ti.is_reference() && ui.is_reference() {
-            return self.is_assignable(t, u);
+            return self.assignable_loaded(t, u);
         }
         if ti.is_reference() || ui.is_reference() {
             return false;
@@ -219,8 +239,11 @@ impl TypeSystem {
         (d.offset, d.ty)
     }
 
-    /// Address of a static field's storage.
-    pub fn static_field_address(&self, f: FieldId) -> Result<usize> {
+    /// Address of a static field's storage (its owner completed first: the
+    /// storage is allocated with its load level).
+    pub fn static_field_address(&mut self, f: FieldId) -> Result<usize> {
+        let owner = self.field(f).owner;
+        self.complete(owner)?;
         let d = self.field(f);
         if !d.is_static() || d.is_literal() {
             return Err(Error::Unresolved {
@@ -235,7 +258,8 @@ impl TypeSystem {
         Ok(mt.statics + d.offset as usize)
     }
 
-    /// FieldRVA initial data of a field (for `RuntimeHelpers.InitializeArray`).
+    /// FieldRVA initial data of a field (for `RuntimeHelpers.InitializeArray`);
+    /// its length is fixed when the owner is completed (`complete` first).
     pub fn field_rva_data(&self, f: FieldId) -> Option<&[u8]> {
         let d = self.field(f);
         let (off, len) = d.rva_data?;
@@ -247,7 +271,11 @@ impl TypeSystem {
     }
 
     /// The vtable slot of `iface_method` (a method of an interface) in class `t`.
-    pub fn interface_slot(&self, t: TypeId, iface_method: MethodId) -> Result<u32> {
+    /// Both `t` and the interface are completed first (load levels).
+    pub fn interface_slot(&mut self, t: TypeId, iface_method: MethodId) -> Result<u32> {
+        let owner = self.method(iface_method).owner;
+        self.complete(t)?;
+        self.complete(owner)?;
         let m = self.method(iface_method);
         let idx = m.slot.ok_or_else(|| Error::Unresolved {
             what: "interface method slot",
@@ -269,8 +297,9 @@ impl TypeSystem {
             })
     }
 
-    /// The method a class's vtable slot runs.
-    pub fn vtable_method(&self, t: TypeId, slot: u32) -> Option<MethodId> {
+    /// The method a class's vtable slot runs (`t` completed first).
+    pub fn vtable_method(&mut self, t: TypeId, slot: u32) -> Option<MethodId> {
+        self.complete(t).ok()?;
         self.info(t).vslots.get(slot as usize).copied()
     }
 

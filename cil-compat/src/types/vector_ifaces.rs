@@ -62,8 +62,9 @@ impl TypeSystem {
     /// Whether vector `arr` is an instance of `iface` through its generic
     /// interfaces: the element type is array-element-compatible with the
     /// interface's argument (§I.8.7.1: the same, a reference assignable to it,
-    /// or the same reduced integer type: `int[]` is an `IList<uint>`).
-    pub fn vector_implements(&self, arr: TypeId, iface: TypeId) -> bool {
+    /// or the same reduced integer type: `int[]` is an `IList<uint>`). Both
+    /// closures must be complete (`complete_deep`; `is_assignable` sees to it).
+    pub(crate) fn vector_implements(&self, arr: TypeId, iface: TypeId) -> bool {
         match self.vector_interface_arg(arr, iface) {
             Some((e, u)) => self.array_element_compatible(e, u),
             None => false,
@@ -84,6 +85,8 @@ impl TypeSystem {
         let Some((_, u)) = self.vector_interface_arg(arr, owner) else {
             return Err(not_found(self));
         };
+        self.complete_deep(arr)?;
+        self.complete_deep(owner)?;
         if !self.vector_implements(arr, owner) {
             return Err(not_found(self));
         }

@@ -52,6 +52,12 @@ namespace Corpus
     public interface IArea<T> { T Area(); }
     public class GSquare : IArea<int> { public int S; public int Area() { return S * S; } }
 
+    // Load levels (cil-compat's `TypeSystem::complete`): a constructed type's
+    // vtable, interface maps and statics are built at their first use.
+    public interface IAnimalG { }
+    public class CatG : IAnimalG { }
+    public class GHolder<T> { public static int Made; }
+
     public static class Generics
     {
         static T Max<T>(T a, T b) where T : IComparable<T> { return a.CompareTo(b) > 0 ? a : b; }
@@ -91,5 +97,12 @@ namespace Corpus
         [Expect("2.5")] public static double NullableDoubleRoundTrip() { double? d = 2.5; object o = d; double? e = (double?)o; return e.Value; }
         [Expect("7")] public static int LiftedAdd() { int? a = 3, b = null; int? c = a + b; int? d = a + 4; return (c.HasValue ? 100 : 0) + d.Value; }
         [Expect("9")] public static int Coalesce() { int? a = null; return a ?? 9; }
+        // Casts whose answer reads a constructed type nothing instantiated:
+        // List<CatG> below exists only as a type argument or array element.
+        [Expect("1")] public static bool VarianceThroughUninstantiatedArgument() { object o = new System.Collections.Generic.List<System.Collections.Generic.List<CatG>>(); return o is System.Collections.Generic.IEnumerable<System.Collections.Generic.IEnumerable<IAnimalG>>; }
+        [Expect("0")] public static bool VarianceThroughUninstantiatedArgumentFails() { object o = new System.Collections.Generic.List<System.Collections.Generic.List<CatG>>(); return o is System.Collections.Generic.IEnumerable<System.Collections.Generic.IEnumerable<string>>; }
+        [Expect("1")] public static bool CovariantArrayOfUninstantiatedElement() { object o = new System.Collections.Generic.List<CatG>[1]; return o is System.Collections.Generic.IEnumerable<IAnimalG>[]; }
+        [Expect("0")] public static bool CovariantArrayOfUninstantiatedElementFails() { object o = new System.Collections.Generic.List<CatG>[1]; return o is System.Collections.Generic.IEnumerable<string>[]; }
+        [Expect("2")] public static int StaticsOfAnInstanceFirstTouchedLate() { GHolder<CatG[]>.Made++; GHolder<CatG[]>.Made++; return GHolder<CatG[]>.Made + GHolder<CatG[][]>.Made; }
     }
 }
