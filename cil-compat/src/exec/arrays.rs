@@ -130,9 +130,7 @@ pub(crate) extern "C" fn new_md_array(array_mt: u64, args: *const i64, n: u64) -
 
 /// A zeroed `elem[…]` of type `t` with these lengths and lower bounds.
 fn alloc_md(e: &mut Engine, t: TypeId, elem: TypeId, lengths: &[u64], lower: &[i64]) -> usize {
-    if e.ensure_vtable(t).is_err() {
-        die_kind(e, "out-of-memory")
-    }
+    super::helpers::ready_for_instances(e, t);
     let Ok(obj) = e.alloc_with(|ts| ts.alloc_md_array(elem, lengths)) else {
         // Entered through a transition (`new T[,]`, `Array.CreateInstance`): a
         // catchable OutOfMemoryException, as for vectors (`helpers::alloc_failed`).
@@ -181,7 +179,7 @@ fn read_boxed(e: &mut Engine, v: &View, i: usize) -> u64 {
         // SAFETY: i < len (checked by callers); reference elements are 8 bytes.
         return unsafe { *(v.at(i) as *const u64) };
     }
-    let _ = e.ensure_vtable(v.elem);
+    super::helpers::ready_for_instances(e, v.elem);
     let elem = v.elem;
     let Ok(b) = e.alloc_with(|ts| ts.alloc_object(elem)) else {
         die_kind(e, "out-of-memory")
@@ -503,7 +501,7 @@ pub(super) extern "C" fn create_instance(elem_mt: u64, lengths: u64, lower: u64)
         let Ok(at) = e.ts.array_of(elem) else {
             die_kind(e, "exception System.NotSupportedException")
         };
-        let _ = e.ensure_vtable(at);
+        super::helpers::ready_for_instances(e, at);
         return match e.alloc_with(|ts| ts.alloc_array(elem, lens[0] as usize)) {
             Ok(o) => o as u64,
             Err(_) => {

@@ -51,13 +51,28 @@ fn alloc_failed(e: &Engine) -> ! {
     oom(e)
 }
 
+/// Brings `t` to what its instances need (`Engine::ensure_vtable`: its
+/// load levels, then a stub per vtable slot). When that fails (a load error
+/// of a constructed type, completed at this first use; no code space for
+/// stubs) the program stops with why, rather than going on with an object
+/// whose vtable was never filled.
+pub(crate) fn ready_for_instances(e: &mut Engine, t: TypeId) {
+    if let Err(err) = e.ensure_vtable(t) {
+        let name = e.ts.type_name(t);
+        die(
+            e,
+            format!("cannot make an instance of {name}: {err}"),
+            u64::MAX,
+            0,
+        )
+    }
+}
+
 pub(crate) extern "C" fn new_object(mt: u64) -> u64 {
     // SAFETY: called from JIT code of the active engine.
     let e = unsafe { active() };
     let t = type_of_mt(mt);
-    if e.ensure_vtable(t).is_err() {
-        oom(e)
-    }
+    ready_for_instances(e, t);
     match e.alloc_with(|ts| ts.alloc_object(t)) {
         Ok(o) => o as u64,
         Err(_) => alloc_failed(e),
@@ -71,7 +86,7 @@ pub(crate) extern "C" fn new_array(array_mt: u64, len: i64) -> u64 {
     let Some(elem) = e.ts.info(t).element else {
         oom(e)
     };
-    let _ = e.ensure_vtable(t);
+    ready_for_instances(e, t);
     match e.alloc_with(|ts| ts.alloc_array(elem, len as usize)) {
         Ok(o) => o as u64,
         Err(_) => alloc_failed(e),
@@ -367,7 +382,7 @@ pub(crate) extern "C" fn fast_allocate_string(len: i32) -> u64 {
     let Ok(st) = e.ts.prim(Prim::String) else {
         oom(e)
     };
-    let _ = e.ensure_vtable(st);
+    ready_for_instances(e, st);
     // A fresh string (interning would share it).
     match e.alloc_with(|ts| ts.alloc_string(&chars)) {
         Ok(o) => o as u64,

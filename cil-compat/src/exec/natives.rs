@@ -119,7 +119,7 @@ pub(super) extern "C" fn memberwise_clone(obj: u64) -> u64 {
     } else if elem.is_some() || kind == TypeKind::String {
         die_kind(e, "exception System.NotSupportedException")
     } else {
-        let _ = e.ensure_vtable(t);
+        super::helpers::ready_for_instances(e, t);
         let r = e.alloc_with(|ts| ts.alloc_object(t));
         (
             (
