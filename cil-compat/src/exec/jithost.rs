@@ -636,7 +636,6 @@ impl JitHost for EngineHost<'_> {
             }
             return Err(self.not_shareable("static field", owner));
         }
-        self.e.ts.complete(owner).map_err(s)?;
         let addr = self.e.ts.static_field_address(f).map_err(s)? as u64;
         let mt = self.e.ts.mt(owner);
         let class_init = if mt.cctor_state.load(core::sync::atomic::Ordering::SeqCst) != CCTOR_DONE

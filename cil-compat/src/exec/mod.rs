@@ -183,6 +183,14 @@ pub struct Engine {
 /// (MethodDef, MemberRef, MethodSpec; ECMA-335 §III.3.19), `None` for any
 /// other token (not cached: answered afresh each time, as the answers never
 /// change). Dense per-row tables rather than a `BTreeMap` keyed by the tuple.
+/// A type system error with no method to name.
+fn load_error(error: crate::Error) -> EngineError {
+    EngineError::Load {
+        method: None,
+        error,
+    }
+}
+
 pub(crate) fn call_info_slot(asm: u32, token: u32, virt: bool) -> Option<(usize, u32)> {
     let table = match token >> 24 {
         0x06 => 0,
@@ -340,10 +348,7 @@ impl Engine {
     /// The type is brought to full readiness first (`TypeSystem::complete`):
     /// every allocation and type handle comes through here.
     pub fn ensure_vtable(&mut self, t: TypeId) -> Result<(), EngineError> {
-        self.ts.complete(t).map_err(|error| EngineError::Load {
-            method: None,
-            error,
-        })?;
+        self.ts.complete(t).map_err(load_error)?;
         let n = self.ts.info(t).vtable_slots().len();
         for i in 0..n {
             if self.ts.info(t).vtable_slots()[i].load(Ordering::Relaxed) != 0 {
@@ -769,10 +774,7 @@ impl Engine {
             return Ok(());
         }
         // Its static storage, which the initializer writes.
-        self.ts.complete(t).map_err(|error| EngineError::Load {
-            method: None,
-            error,
-        })?;
+        self.ts.complete(t).map_err(load_error)?;
         self.ts.set_cctor_state(t, CCTOR_RUNNING);
         if let Some(c) = self.ts.info(t).cctor {
             let addr = self.compile(c)?;

@@ -415,8 +415,6 @@ impl Engine {
             }
             LookupKind::StaticField => {
                 let f = self.ts.resolve_field_in(m, Token(token)).map_err(e)?;
-                let owner = self.ts.field(f).owner;
-                self.ts.complete(owner).map_err(e)?;
                 self.ts.static_field_address(f).map_err(e)? as u64
             }
             // `Helper::ClassInit` takes the type's number.

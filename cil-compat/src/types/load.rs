@@ -192,12 +192,14 @@ impl TypeSystem {
     /// those of its parents and interfaces. Whoever reads one of those of a
     /// type calls this first: the engine before it fills a vtable
     /// (`Engine::ensure_vtable`, which every allocation and type handle goes
-    /// through), the JIT host before it reads a method's slot or a static's
-    /// address, the type initializer's runner. Assemblies' own type
+    /// through), the JIT host before it reads a method's slot, the queries
+    /// that read these parts (`static_field_address`, `interface_slot`,
+    /// `vtable_method`, `is_assignable`), the type initializer's runner.
+    /// Assemblies' own type
     /// definitions are complete from their load; constructed types are not.
     /// A failure here is the type's load error, reported at its first use.
     pub fn complete(&mut self, t: TypeId) -> Result<()> {
-        if self.info(t).state & ST_ALL == ST_ALL {
+        if self.is_complete(t) {
             return Ok(());
         }
         self.ensure(t, ST_ALL, 0)?;
