@@ -32,6 +32,37 @@ pub fn x86_lines(code: &[u8]) -> alloc::vec::Vec<(u32, String)> {
 }
 
 /// `code` as raw bytes, 16 to a line (the `disassembly` feature is off).
+/// The lowest rbp-relative offset any instruction of `code` addresses
+/// memory at (0 when none is below rbp), decoding it all; an error names an
+/// instruction that indexes memory from rbp (no bound). For checking that a
+/// compiled frame covers every slot its code touches.
+#[cfg(feature = "disassembly")]
+pub fn lowest_frame_offset(code: &[u8]) -> Result<i32, String> {
+    use iced_x86::{OpKind, Register};
+    let mut d = Decoder::with_ip(64, code, 0, DecoderOptions::NONE);
+    let mut low = 0i32;
+    while d.can_decode() {
+        let ins = d.decode();
+        let memory = (0..ins.op_count()).any(|i| ins.op_kind(i) == OpKind::Memory);
+        if !memory {
+            continue;
+        }
+        if ins.memory_index() == Register::RBP
+            || (ins.memory_base() == Register::RBP && ins.memory_index() != Register::None)
+        {
+            return Err(format!(
+                "{:#x}: {:?} indexes the frame",
+                ins.ip(),
+                ins.code()
+            ));
+        }
+        if ins.memory_base() == Register::RBP {
+            low = low.min(ins.memory_displacement64() as i64 as i32);
+        }
+    }
+    Ok(low)
+}
+
 #[cfg(not(feature = "disassembly"))]
 pub fn x86_lines(code: &[u8]) -> alloc::vec::Vec<(u32, String)> {
     code.chunks(16)

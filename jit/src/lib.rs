@@ -43,7 +43,6 @@ use codegen::CodeGen;
 use decoder::{op, Operand};
 use host::{Helper, JitHost, JitType};
 use isa::x64::masm::X64Masm;
-use masm::FrameInfo;
 
 /// What the JIT needs to know about the method being compiled.
 #[derive(Clone, Debug)]
@@ -728,11 +727,12 @@ fn compile_decoded<H: JitHost>(
         visitor::visit(&mut g, i).map_err(|k| wrap(i.offset, k))?;
     }
     let end = m.il.len() as u32;
-    let (masm, frame_size, saved, sites, marks, eh, gc) =
+    let (masm, frame, sites, marks, eh, gc) =
         g.finish(&mut scratch.codegen).map_err(|k| wrap(end, k))?;
-    let saved_regs = codegen::gcmap::saved_mask::<isa::x64::abi::X64Abi>(&saved);
+    let saved_regs = codegen::gcmap::saved_mask::<isa::x64::abi::X64Abi>(&frame.saved);
+    let frame_size = frame.frame_size;
     let asm = masm
-        .finish_recycling(&FrameInfo { frame_size, saved }, &mut scratch.code)
+        .finish_recycling(&frame, &mut scratch.code)
         .map_err(|k| wrap(end, k))?;
     let mut call_sites = masm::reuse(&mut scratch.call_sites, sites.len());
     call_sites.extend(sites.iter().map(|(mk, kind, target)| CallSite {

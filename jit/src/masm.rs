@@ -200,10 +200,15 @@ pub type MResult<T = ()> = Result<T, JitErrorKind>;
 /// What the frame needs, known only after the body is generated.
 #[derive(Clone, Debug)]
 pub struct FrameInfo {
-    /// Bytes to reserve below the saved rbp (multiple of 16).
+    /// Bytes to reserve below the saved rbp (multiple of 16), the save
+    /// slots included.
     pub frame_size: u32,
     /// Callee-saved registers used, with the rbp-relative slot each is saved in.
     pub saved: SavedRegs,
+    /// SP may differ from FP - `frame_size` where an epilogue runs (the body
+    /// moved it for good, `localloc`; or the runtime resumes the method with
+    /// SP it sets, exception handlers): epilogues restore SP from FP.
+    pub sp_moved: bool,
 }
 
 /// The callee-saved registers a method uses with their save slots (inline:
@@ -434,11 +439,13 @@ pub trait MacroAssembler {
     /// Fills `BLOCK.len` bytes at `[BLOCK.dst]` with the low byte of
     /// `BLOCK.fill` (clobbers `dst` and `len`).
     fn fill_bytes(&mut self) -> MResult;
-    fn epilogue(&mut self, saved: &[(Gpr, i32)]) -> MResult;
-    /// Room for a whole epilogue (restores, frame teardown, return) at a
-    /// `ret` that is not the method's last instruction, so that it returns
-    /// without a jump to the shared epilogue; `finish` writes the epilogue
-    /// there once the callee-saved registers in use are known.
+    /// The epilogue for `frame` (restores, frame teardown, return): the
+    /// shared one, emitted once the frame is known.
+    fn epilogue(&mut self, frame: &FrameInfo) -> MResult;
+    /// Room for a whole epilogue at a `ret` that is not the method's last
+    /// instruction, so that it returns without a jump to the shared
+    /// epilogue; `finish` writes the epilogue there once the frame is known
+    /// (its size, the callee-saved registers in use).
     fn epilogue_slot(&mut self) -> MResult;
 
     fn fload(&mut self, dst: Xmm, src: Address, single: bool) -> MResult;
@@ -464,6 +471,13 @@ pub trait MacroAssembler {
     fn widen_from_single(&mut self, x: Xmm) -> MResult;
     /// Stores the low 4 (single) or 8 bytes of `src` unchanged.
     fn fstore_raw(&mut self, dst: Address, src: Xmm, single: bool) -> MResult;
+
+    /// The lowest FP-relative offset any instruction emitted so far
+    /// addresses (0: none below FP), or `None` when one addressed the frame
+    /// through an index register (no bound known). What the frame must
+    /// reserve below the saved FP, with the save slots and the slots the
+    /// stack maps name.
+    fn frame_low(&self) -> Option<i32>;
 
     /// Assembles: a prologue for `frame`, then the body.
     fn finish(self, frame: &FrameInfo) -> MResult<Assembled>;

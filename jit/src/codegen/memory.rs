@@ -654,6 +654,7 @@ impl<H: JitHost, M: MacroAssembler> CodeGen<'_, H, M> {
         self.m().alu_ri(AluOp::And, r, -16, OperandSize::S64)?;
         let sp = M::Abi::SP;
         self.m().alu_rr(AluOp::Sub, sp, r, OperandSize::S64)?;
+        self.sp_moved = true;
         if self.init_locals {
             let block = M::BLOCK;
             self.m().mov_rr(block.len, r, OperandSize::S64)?;

@@ -111,8 +111,7 @@ enum Src {
 /// Not the frame layout: nobody needed it, and it is large to move.
 pub type Finished<M> = (
     M,
-    u32,
-    SavedRegs,
+    FrameInfo,
     Vec<(usize, CallSiteKind, u64)>,
     Vec<(u32, usize)>,
     exceptions::EhMarks,
@@ -205,6 +204,8 @@ pub struct CodeGen<'h, H: JitHost, M: MacroAssembler> {
     eh: Option<alloc::boxed::Box<exceptions::EhState>>,
     /// Stack maps recorded at every call.
     pub gc: gcmap::GcMapBuilder,
+    /// SP was moved for good (`localloc`): epilogues restore it from FP.
+    sp_moved: bool,
     /// Shared code's hidden generic context local (`JitHost::context_local`).
     context_local: Option<u16>,
     /// Which locals the prologue zeroes, and the frame ranges that makes
@@ -327,6 +328,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
             next_op: None,
             next_stloc: None,
             eh,
+            sp_moved: false,
             gc: gcmap::GcMapBuilder {
                 sites: reuse(&mut bufs.gc_sites, 0),
                 slots: reuse(&mut bufs.gc_slots, 0),
@@ -670,10 +672,35 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 saved.push((*r, M::Abi::save_slot(i)));
             }
         }
+        let has_eh = self.eh.is_some();
         let eh = self.eh_finish()?;
+        // The frame: what the layout set aside (save area, homes, locals,
+        // the evaluation stack's deepest extent), or, for a method without
+        // exception handlers, only down to the lowest slot the code or its
+        // stack maps use (most register-only methods then need no more than
+        // their pushed registers). Known here: what follows (the epilogue,
+        // the failure calls, whose safepoints name no slot) adds none.
+        let laid_out = (-self.ctx.frame.eval_base) as u32 + self.ctx.stack.max_bytes();
+        let used = match self.ctx.masm.frame_low() {
+            Some(low) if !has_eh => {
+                let maps = self.gc.frame.iter().chain(&self.gc.slots);
+                let low = maps
+                    .map(|s| s.offset)
+                    .chain(saved.iter().map(|&(_, off)| off))
+                    .fold(low.min(0), i32::min);
+                (-low) as u32
+            }
+            _ => laid_out,
+        };
+        let frame = FrameInfo {
+            frame_size: (used + 15) & !15,
+            saved,
+            sp_moved: has_eh || self.sp_moved,
+        };
+        let slots_sized = self.gc.slots.len();
         let l = self.ret_label;
         self.m().bind(l)?;
-        self.m().epilogue(&saved)?;
+        self.m().epilogue(&frame)?;
         let fail = self.host.helper(Helper::Fail);
         let fails = core::mem::take(&mut self.fails);
         for &(label, code, il) in &fails {
@@ -689,8 +716,11 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
                 .push((mk, CallSiteKind::Helper(Helper::Fail), fail));
             self.safepoint_noreturn()?;
         }
-        let used = (-self.ctx.frame.eval_base) as u32 + self.ctx.stack.max_bytes();
-        let frame_size = (used + 15) & !15;
+        debug_assert_eq!(
+            self.gc.slots.len(),
+            slots_sized,
+            "a slot after the frame was sized"
+        );
         bufs.fails = fails;
         bufs.vals = self.ctx.stack.vals;
         bufs.labels = self.labels;
@@ -706,8 +736,7 @@ impl<'h, H: JitHost, M: MacroAssembler> CodeGen<'h, H, M> {
         bufs.bounds_at = self.bounds_at;
         Ok((
             self.ctx.masm,
-            frame_size,
-            saved,
+            frame,
             self.call_sites,
             self.il_marks,
             eh,

@@ -332,7 +332,11 @@ fn alu_forms_match_iced() {
 
 #[test]
 fn a_call_to_the_entry_lands_on_the_prologue_whatever_its_length() {
-    for (frame_size, saved) in [(0u32, vec![]), (4096, vec![(RBX, -8), (R12, -16)])] {
+    for (frame_size, saved) in [
+        (0u32, vec![]),
+        (4096, vec![(RBX, -8), (R12, -16)]),
+        (4096, vec![(R13, -24)]),
+    ] {
         let mut m = X64Masm::new().unwrap();
         m.mov_rr(RAX, RBX, OperandSize::S64).unwrap();
         m.call_entry().unwrap();
@@ -342,6 +346,7 @@ fn a_call_to_the_entry_lands_on_the_prologue_whatever_its_length() {
             .finish(&FrameInfo {
                 frame_size,
                 saved: saved.into(),
+                sp_moved: false,
             })
             .unwrap()
             .code;
@@ -355,91 +360,185 @@ fn a_call_to_the_entry_lands_on_the_prologue_whatever_its_length() {
     }
 }
 
-#[test]
-fn prologue_and_epilogue_match_iced() {
-    let saved = [(RBX, -8), (R12, -16), (R15, -200)];
-    for frame_size in [0u32, 16, 112, 128, 4096] {
-        let frame = FrameInfo {
-            frame_size,
-            saved: saved.iter().copied().collect(),
-        };
-        let mut m = X64Masm::new().unwrap();
-        m.epilogue(&saved).unwrap();
-        let got = m.finish(&frame).unwrap().code;
-        let want = iced(|a| {
-            a.push(rbp)?;
-            a.mov(rbp, rsp)?;
-            if frame_size > 0 {
-                a.sub(rsp, frame_size as i32)?;
+/// The first `k` callee-saved registers in their slots.
+fn first_saved(k: usize) -> crate::masm::SavedRegs {
+    CALLEE_SAVED[..k]
+        .iter()
+        .enumerate()
+        .map(|(i, &r)| (r, super::super::abi::save_slot(i)))
+        .collect()
+}
+
+/// What iced assembles for a frame, prologue and epilogue.
+fn iced_frame(f: &FrameInfo) -> (Vec<u8>, Vec<u8>) {
+    let k = f.saved.len() as u32;
+    let prefix = f.saved[..] == first_saved(k as usize)[..] && f.frame_size >= 8 * k;
+    let prologue = iced(|a| {
+        a.push(rbp)?;
+        a.mov(rbp, rsp)?;
+        if prefix {
+            for &(r, _) in &f.saved {
+                a.push(r64(r))?;
             }
-            for &(r, off) in &saved {
+            match f.frame_size - 8 * k {
+                0 => {}
+                8 => a.push(rax)?,
+                rest => a.sub(rsp, rest as i32)?,
+            }
+        } else {
+            if f.frame_size > 0 {
+                a.sub(rsp, f.frame_size as i32)?;
+            }
+            for &(r, off) in &f.saved {
                 a.mov(qword_ptr(rbp + off), r64(r))?;
             }
-            for &(r, off) in &saved {
+        }
+        Ok(())
+    });
+    let epilogue = iced(|a| {
+        if prefix {
+            let rest = f.frame_size - 8 * k;
+            if f.sp_moved || rest > 8 {
+                a.lea(rsp, qword_ptr(rbp - 8 * k as i32))?;
+            } else if rest == 8 {
+                a.pop(r11)?;
+            }
+            for &(r, _) in f.saved.iter().rev() {
+                a.pop(r64(r))?;
+            }
+        } else {
+            for &(r, off) in &f.saved {
                 a.mov(r64(r), qword_ptr(rbp + off))?;
             }
             a.mov(rsp, rbp)?;
-            a.pop(rbp)?;
-            a.ret()
+        }
+        a.pop(rbp)?;
+        a.ret()
+    });
+    (prologue, epilogue)
+}
+
+/// Frames of both forms: the first k registers pushed (with no rest, an
+/// 8-byte rest, a larger one; SP moved or not), and sets that are not a
+/// prefix of `CALLEE_SAVED` (moved into their slots).
+fn frames() -> Vec<FrameInfo> {
+    let mut v = Vec::new();
+    for k in 0..=CALLEE_SAVED.len() {
+        let pushed = 8 * k as u32;
+        for rest in [0u32, 8, 16, 24, 112, 4096] {
+            let size = (pushed + rest + 15) & !15;
+            for sp_moved in [false, true] {
+                v.push(FrameInfo {
+                    frame_size: size,
+                    saved: first_saved(k),
+                    sp_moved,
+                });
+            }
+        }
+    }
+    let odd: crate::masm::SavedRegs = [(RBX, -8), (R12, -16), (R15, -40)].into_iter().collect();
+    for frame_size in [48u32, 128, 4096] {
+        v.push(FrameInfo {
+            frame_size,
+            saved: odd.clone(),
+            sp_moved: false,
         });
-        assert_eq!(got, want, "frame {frame_size}");
+    }
+    v.push(FrameInfo {
+        frame_size: 48,
+        saved: [(R13, -24)].into_iter().collect(),
+        sp_moved: false,
+    });
+    v
+}
+
+#[test]
+fn prologue_and_epilogue_match_iced() {
+    for frame in frames() {
+        // A slot, then the shared epilogue: both hold the same one.
+        let mut m = X64Masm::new().unwrap();
+        m.epilogue_slot().unwrap();
+        m.epilogue(&frame).unwrap();
+        let got = m.finish(&frame).unwrap().code;
+        let (prologue, epilogue) = iced_frame(&frame);
+        assert_eq!(&got[..prologue.len()], &prologue[..], "{frame:?}");
+        let slot = &got[prologue.len()..prologue.len() + EPILOGUE_SLOT];
+        assert_eq!(&slot[..epilogue.len()], &epilogue[..], "{frame:?}");
+        assert!(
+            slot[epilogue.len()..].iter().all(|&b| b == 0xCC),
+            "int3 after the ret: {frame:?}"
+        );
+        assert_eq!(
+            &got[prologue.len() + EPILOGUE_SLOT..],
+            &epilogue[..],
+            "{frame:?}"
+        );
     }
 }
 
 #[test]
-fn an_epilogue_slot_gets_the_epilogue_of_the_final_saved_set() {
-    // A slot reserved before the callee-saved set is known, then code, then
-    // the shared epilogue: the slot ends up holding the same epilogue.
-    let saved: crate::masm::SavedRegs = [
-        (RBX, super::super::abi::save_slot(0)),
-        (R15, super::super::abi::save_slot(4)),
-    ]
-    .into_iter()
-    .collect();
-    let frame = FrameInfo {
-        frame_size: 16,
-        saved: saved.clone(),
-    };
-    let mut m = X64Masm::new().unwrap();
-    m.epilogue_slot().unwrap();
-    m.epilogue(&saved).unwrap();
-    let got = m.finish(&frame).unwrap().code;
-    let epilogue = iced(|a| {
-        for &(r, off) in &saved {
-            a.mov(r64(r), qword_ptr(rbp + off))?;
+fn the_pushed_form_keeps_the_saves_where_the_moved_form_puts_them() {
+    // The runtime finds callee-saved register i at rbp - 8(i+1) in every
+    // frame (`exec::stackroots`), and resumes handlers at rbp - frame_size:
+    // simulate each prologue's pushes and check both.
+    for frame in frames() {
+        let mut m = X64Masm::new().unwrap();
+        m.epilogue_slot().unwrap();
+        let code = m.finish(&frame).unwrap().code;
+        // rsp relative to rbp after the prologue (`depth`), and where each
+        // push went.
+        let (mut depth, mut at, mut stored) = (0i32, 4usize, Vec::new());
+        assert_eq!(&code[..4], &[0x55, 0x48, 0x89, 0xE5]);
+        loop {
+            let (rex, op) = match code[at] {
+                0x41 => (8, code[at + 1]),
+                b => (0, b),
+            };
+            if (0x50..0x58).contains(&op) {
+                depth -= 8;
+                stored.push((Gpr(rex + (op - 0x50)), depth));
+                at += 1 + (rex / 8) as usize;
+            } else if op == 0x48 && matches!(code[at + 1], 0x83 | 0x81) {
+                let imm = if code[at + 1] == 0x83 {
+                    code[at + 3] as i8 as i32
+                } else {
+                    i32::from_le_bytes(code[at + 3..at + 7].try_into().unwrap())
+                };
+                depth -= imm;
+                break;
+            } else {
+                break;
+            }
         }
-        a.mov(rsp, rbp)?;
-        a.pop(rbp)?;
-        a.ret()
-    });
-    let prologue = iced(|a| {
-        a.push(rbp)?;
-        a.mov(rbp, rsp)?;
-        a.sub(rsp, 16)?;
-        for &(r, off) in &saved {
-            a.mov(qword_ptr(rbp + off), r64(r))?;
+        if frame_form(&frame) != FrameForm::Moved {
+            assert_eq!(depth, -(frame.frame_size as i32), "{frame:?}");
+            for &(r, off) in &frame.saved {
+                assert!(stored.contains(&(r, off)), "{r:?} not at {off}: {frame:?}");
+            }
         }
-        Ok(())
-    });
-    let slot = &got[prologue.len()..prologue.len() + EPILOGUE_SLOT];
-    assert_eq!(&slot[..epilogue.len()], &epilogue[..]);
-    assert!(
-        slot[epilogue.len()..].iter().all(|&b| b == 0xCC),
-        "int3 after the ret"
-    );
-    assert_eq!(&got[prologue.len() + EPILOGUE_SLOT..], &epilogue[..]);
+    }
 }
 
 #[test]
-fn every_save_slot_fits_an_epilogue_slot() {
+fn every_epilogue_fits_an_epilogue_slot() {
     // Inline epilogues assume disp8 save slots (4-byte restores).
-    let all: crate::masm::SavedRegs = super::super::regs::CALLEE_SAVED
-        .iter()
-        .enumerate()
-        .map(|(i, &r)| (r, super::super::abi::save_slot(i)))
-        .collect();
+    for frame in frames() {
+        let mut e = Vec::new();
+        encode_epilogue(&mut e, &frame).unwrap();
+        assert!(e.len() <= EPILOGUE_SLOT, "{frame:?}");
+    }
     let mut e = Vec::new();
-    encode_epilogue(&mut e, &all).unwrap();
+    encode_epilogue(
+        &mut e,
+        &FrameInfo {
+            frame_size: 4096,
+            saved: [(R15, -40), (RBX, -8), (R12, -16), (R13, -24), (R14, -32)]
+                .into_iter()
+                .collect(),
+            sp_moved: false,
+        },
+    )
+    .unwrap();
     assert_eq!(e.len(), EPILOGUE_SLOT);
 }
 
