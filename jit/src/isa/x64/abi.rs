@@ -28,6 +28,12 @@
 //!          lower addresses
 //! ```
 //!
+//! Offsets are laid out for all of it; the frame a method reserves ends at
+//! the lowest slot its code (or a stack map) uses, rounded to 16 bytes (a
+//! method with exception handlers reserves all of it). A method that keeps
+//! everything in registers reserves only its saved registers, which its
+//! prologue pushes (`masm.rs`, the pushed form).
+//!
 //! Arguments: integers, references, pointers in rdi, rsi, rdx, rcx, r8, r9 then
 //! the stack; floats in xmm0–xmm7 then the stack (float32 travels as single
 //! precision). Managed convention: a value type argument is passed as a pointer
