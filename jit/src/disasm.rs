@@ -31,7 +31,6 @@ pub fn x86_lines(code: &[u8]) -> alloc::vec::Vec<(u32, String)> {
     out
 }
 
-/// `code` as raw bytes, 16 to a line (the `disassembly` feature is off).
 /// The lowest rbp-relative offset any instruction of `code` addresses
 /// memory at (0 when none is below rbp), decoding it all; an error names an
 /// instruction that indexes memory from rbp (no bound). For checking that a
@@ -63,6 +62,7 @@ pub fn lowest_frame_offset(code: &[u8]) -> Result<i32, String> {
     Ok(low)
 }
 
+/// `code` as raw bytes, 16 to a line (the `disassembly` feature is off).
 #[cfg(not(feature = "disassembly"))]
 pub fn x86_lines(code: &[u8]) -> alloc::vec::Vec<(u32, String)> {
     code.chunks(16)

@@ -37,8 +37,9 @@ const EPILOGUE_SLOT: usize = 4 * super::regs::CALLEE_SAVED.len() + 5;
 /// `lea rsp, [rbp-8k]` first. A frame that changes rsp only by pushes and
 /// pops is what the processors' stack engines track best: on the AMD EPYC
 /// hosts of these machines, a recursive fib(30) with `sub rsp` in the
-/// prologue and `mov rsp, rbp` in the epilogue took 8.4 ms, with pushes and
-/// pops alone 6.1 ms (the same body).
+/// prologue and `mov rsp, rbp` in the epilogue took 7.4-9.5 ms, with pushes
+/// and pops alone 5.0-7.1 ms (the same body; pushes with `sub rsp` and
+/// `lea rsp` still 7.9-8.5 ms).
 ///
 /// Moved, otherwise: `push rbp; mov rbp, rsp; sub rsp, frame; mov [rbp+off],
 /// saved`, and restores, `mov rsp, rbp; pop rbp; ret`. Not `leave`: on the
