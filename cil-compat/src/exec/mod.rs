@@ -178,11 +178,6 @@ pub struct Engine {
     sharing: shared::Sharing,
 }
 
-/// Where [`Engine::call_infos`] keeps the answer for a call token of assembly
-/// `asm`: a (slot, row) pair for the three tables a call names a method with
-/// (MethodDef, MemberRef, MethodSpec; ECMA-335 §III.3.19), `None` for any
-/// other token (not cached: answered afresh each time, as the answers never
-/// change). Dense per-row tables rather than a `BTreeMap` keyed by the tuple.
 /// A type system error with no method to name.
 fn load_error(error: crate::Error) -> EngineError {
     EngineError::Load {
@@ -191,6 +186,11 @@ fn load_error(error: crate::Error) -> EngineError {
     }
 }
 
+/// Where [`Engine::call_infos`] keeps the answer for a call token of assembly
+/// `asm`: a (slot, row) pair for the three tables a call names a method with
+/// (MethodDef, MemberRef, MethodSpec; ECMA-335 §III.3.19), `None` for any
+/// other token (not cached: answered afresh each time, as the answers never
+/// change). Dense per-row tables rather than a `BTreeMap` keyed by the tuple.
 pub(crate) fn call_info_slot(asm: u32, token: u32, virt: bool) -> Option<(usize, u32)> {
     let table = match token >> 24 {
         0x06 => 0,
